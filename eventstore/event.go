@@ -1,0 +1,163 @@
+package eventstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Event is a stored event, as read back from the log.
+type Event struct {
+	InstanceID    string
+	AggregateType string
+	AggregateID   string
+	Sequence      uint64 // 1-based, contiguous per aggregate
+	Type          string // dotted: <aggregate>.<thing>.<verb>
+	Revision      uint16 // payload schema version
+	Payload       json.RawMessage
+	ResourceOwner string
+	Creator       string
+	RequestID     string
+	ClientIP      string
+	UserAgent     string
+	CreatedAt     time.Time // time the row was inserted (clock_timestamp)
+	Position      int64     // global identity; unique, not commit-ordered
+	TxID          uint64    // pg_current_xact_id() of the appending transaction
+	Hash          []byte
+}
+
+// Cursor is a point in the gap-free global order, which is (TxID, Position).
+func (e *Event) Cursor() Cursor { return Cursor{TxID: e.TxID, Position: e.Position} }
+
+// Unmarshal decodes the payload into v.
+func (e *Event) Unmarshal(v any) error {
+	if len(e.Payload) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(e.Payload, v); err != nil {
+		return fmt.Errorf("decode %s payload (position %d): %w", e.Type, e.Position, err)
+	}
+	return nil
+}
+
+// Cursor orders events globally. The zero cursor is before every event.
+type Cursor struct {
+	TxID     uint64
+	Position int64
+}
+
+// Less reports whether c sorts before o.
+func (c Cursor) Less(o Cursor) bool {
+	if c.TxID != o.TxID {
+		return c.TxID < o.TxID
+	}
+	return c.Position < o.Position
+}
+
+// AggregateRef names one aggregate within an instance.
+type AggregateRef struct {
+	InstanceID string
+	Type       string
+	ID         string
+}
+
+func (a AggregateRef) String() string { return a.Type + "/" + a.ID }
+
+// PendingEvent is an event a command wants to append.
+type PendingEvent struct {
+	Type     string
+	Revision uint16 // 0 means 1
+	Payload  any    // marshalled with encoding/json; nil means no payload
+}
+
+// AggregateAppend is the events for one aggregate, with the sequence the
+// command based its decision on (0 for a new aggregate).
+type AggregateAppend struct {
+	Aggregate     AggregateRef
+	ResourceOwner string
+	Expected      uint64
+	Events        []PendingEvent
+}
+
+// UniqueConstraint claims or releases a value that must be unique within an
+// instance, e.g. ("user.idp.link", "<idpID>:<externalUserID>").
+type UniqueConstraint struct {
+	InstanceID string
+	Type       string
+	Value      string
+	Remove     bool   // release instead of claim
+	ErrorID    string // error ID reported on violation, e.g. "COMMAND-Unq01"
+	Message    string // message reported on violation
+}
+
+// Metadata is recorded on every event of one append.
+type Metadata struct {
+	Creator   string
+	RequestID string
+	ClientIP  string
+	UserAgent string
+}
+
+// Append is one atomic write: all of it commits, or none of it does.
+type Append struct {
+	Aggregates  []AggregateAppend
+	Constraints []UniqueConstraint
+	Meta        Metadata
+}
+
+// Filter selects events for Read. Empty fields do not filter.
+type Filter struct {
+	InstanceID     string
+	AggregateTypes []string
+	AggregateIDs   []string
+	EventTypes     []string // exact names, or prefixes ending in "." or "*"
+	Creator        string
+	ResourceOwner  string
+	Since, Until   time.Time
+	After          Cursor // exclusive
+	AtOrBefore     Cursor // inclusive upper bound; zero means none
+	Limit          int    // 0 means no limit
+	Descending     bool
+}
+
+// Store is the event store. Implementations: *Postgres, *Memory.
+type Store interface {
+	// Append writes the events atomically. It returns the stored events in
+	// append order. Errors: *ConcurrencyError when an aggregate's sequence is
+	// not the expected one, *ConstraintError when a unique value is taken.
+	Append(ctx context.Context, a Append) ([]Event, error)
+	// Aggregate returns the events of one aggregate with sequence > after,
+	// in sequence order.
+	Aggregate(ctx context.Context, ref AggregateRef, after uint64) ([]Event, error)
+	// Read returns committed events matching f in the gap-free global order.
+	// Only events below the snapshot horizon are returned, so an event that
+	// commits late is never skipped by a reader resuming from its cursor.
+	Read(ctx context.Context, f Filter) ([]Event, error)
+}
+
+// ConcurrencyError reports that an aggregate moved on since the command read it.
+type ConcurrencyError struct {
+	Aggregate AggregateRef
+	Expected  uint64
+}
+
+func (e *ConcurrencyError) Error() string {
+	return fmt.Sprintf("concurrent modification of %s: expected sequence %d is stale", e.Aggregate, e.Expected)
+}
+
+// ConstraintError reports that a unique value is already claimed.
+type ConstraintError struct {
+	Constraint UniqueConstraint
+}
+
+func (e *ConstraintError) Error() string {
+	return fmt.Sprintf("unique constraint %s violated for value %q", e.Constraint.Type, e.Constraint.Value)
+}
+
+// IsConcurrency reports whether err is a *ConcurrencyError.
+func IsConcurrency(err error) bool {
+	var c *ConcurrencyError
+	return errors.As(err, &c)
+}

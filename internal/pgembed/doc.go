@@ -1,0 +1,9 @@
+// Package pgembed runs the embedded-default PostgreSQL cluster: it finds the
+// server binaries installed on the machine, initialises a cluster under
+// <data-dir>/postgres on first use, starts it on a Unix socket plus a free
+// loopback port (as the postgres system user when running as root), reuses a
+// cluster that is already running, and stops the cluster it started.
+//
+// Imports: the standard library and pgx. Start with Start in pgembed.go.
+// Both `idledger serve` and the test harness (internal/pgtest) use it.
+package pgembed
