@@ -112,7 +112,7 @@ type Filter struct {
 	InstanceID     string
 	AggregateTypes []string
 	AggregateIDs   []string
-	EventTypes     []string // exact names, or prefixes ending in "." or "*"
+	EventTypes     []string // prefixes: "idp." matches every IdP event
 	Creator        string
 	ResourceOwner  string
 	Since, Until   time.Time
@@ -135,7 +135,14 @@ type Store interface {
 	// Only events below the snapshot horizon are returned, so an event that
 	// commits late is never skipped by a reader resuming from its cursor.
 	Read(ctx context.Context, f Filter) ([]Event, error)
+	// CursorAt returns the cursor of the event at a global position, so a
+	// client that saw position P can resume after it. NotFound-like errors
+	// are reported as ErrUnknownPosition.
+	CursorAt(ctx context.Context, position int64) (Cursor, error)
 }
+
+// ErrUnknownPosition is returned by CursorAt for a position no event has.
+var ErrUnknownPosition = errors.New("no event at that position")
 
 // ConcurrencyError reports that an aggregate moved on since the command read it.
 type ConcurrencyError struct {

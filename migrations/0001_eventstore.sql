@@ -25,7 +25,6 @@ CREATE TABLE events (
 );
 CREATE UNIQUE INDEX events_position_idx ON events (position);
 CREATE INDEX events_order_idx ON events (tx_id, position);
-CREATE INDEX events_instance_order_idx ON events (instance_id, tx_id, position);
 
 -- The hash chain. Each event's hash covers its canonical content and the hash
 -- of the previous event of the same aggregate ('' for sequence 1). Defined once

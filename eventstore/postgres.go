@@ -1,0 +1,352 @@
+package eventstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// AppendLockKey is the advisory lock every append holds in shared mode for
+// its whole transaction. A projection swap takes it exclusively for a moment,
+// which waits for in-flight appends and holds new ones back.
+const AppendLockKey int64 = 0x1d1ed9e8
+
+// NotifyChannel is the LISTEN/NOTIFY channel appends signal on commit.
+const NotifyChannel = "idledger_events"
+
+// InlineHook runs inside the append transaction after the events are
+// inserted; an error aborts the whole append. The projection package
+// implements it to keep the read tables in step with the log.
+type InlineHook interface {
+	ApplyInline(ctx context.Context, tx pgx.Tx, events []Event) error
+}
+
+// Postgres is the PostgreSQL event store.
+type Postgres struct {
+	pool   *pgxpool.Pool
+	inline InlineHook
+}
+
+var _ Store = (*Postgres)(nil)
+
+// NewPostgres returns a store on pool. inline may be nil.
+func NewPostgres(pool *pgxpool.Pool, inline InlineHook) *Postgres {
+	return &Postgres{pool: pool, inline: inline}
+}
+
+// Pool returns the store's pool (for the projection package's own tables).
+func (s *Postgres) Pool() *pgxpool.Pool { return s.pool }
+
+const insertSQL = `WITH t AS (
+    SELECT clock_timestamp() AS ts,
+           CASE WHEN $4::bigint = 1 THEN '\x'::bytea
+                ELSE (SELECT hash FROM events WHERE instance_id = $1 AND aggregate_type = $2
+                      AND aggregate_id = $3 AND sequence = $4::bigint - 1) END AS prev)
+INSERT INTO events (instance_id, aggregate_type, aggregate_id, sequence, event_type, revision,
+    payload, creator, request_id, client_ip, user_agent, resource_owner, created_at, hash)
+SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, t.ts,
+    idledger_event_hash(t.prev, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, t.ts)
+FROM t
+RETURNING created_at, position, tx_id::text, hash`
+
+// Append implements Store. The events, the unique constraints and the inline
+// projections commit in one transaction, or not at all.
+func (s *Postgres) Append(ctx context.Context, a Append) ([]Event, error) {
+	events, err := prepare(a)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("append: begin: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+
+	b := &pgx.Batch{}
+	b.Queue("SELECT pg_advisory_xact_lock_shared($1)", AppendLockKey)
+	for i := range events {
+		e := &events[i]
+		b.Queue(insertSQL, e.InstanceID, e.AggregateType, e.AggregateID, int64(e.Sequence), e.Type,
+			int16(e.Revision), e.Payload, e.Creator, e.RequestID, e.ClientIP, e.UserAgent, e.ResourceOwner)
+	}
+	for _, c := range a.Constraints {
+		if c.Remove {
+			b.Queue("DELETE FROM unique_constraints WHERE instance_id = $1 AND unique_type = $2 AND unique_value = $3",
+				c.InstanceID, c.Type, c.Value)
+		} else {
+			b.Queue("INSERT INTO unique_constraints (instance_id, unique_type, unique_value) VALUES ($1, $2, $3)",
+				c.InstanceID, c.Type, c.Value)
+		}
+	}
+	// Delivered at commit only, so listeners never wake for a rolled-back append.
+	b.Queue("SELECT pg_notify($1, $2)", NotifyChannel, events[0].InstanceID)
+
+	br := tx.SendBatch(ctx, b)
+	err = readAppendResults(br, events, a)
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("append: %w", cerr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if s.inline != nil {
+		if err := s.inline.ApplyInline(ctx, tx, events); err != nil {
+			return nil, fmt.Errorf("append: inline projections: %w", err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("append: commit: %w", err)
+	}
+	return events, nil
+}
+
+func readAppendResults(br pgx.BatchResults, events []Event, a Append) error {
+	if _, err := br.Exec(); err != nil {
+		return fmt.Errorf("append: lock: %w", err)
+	}
+	for i := range events {
+		e := &events[i]
+		var txid string
+		if err := br.QueryRow().Scan(&e.CreatedAt, &e.Position, &txid, &e.Hash); err != nil {
+			var pgErr *pgconn.PgError
+			// A duplicate (aggregate, sequence) means another append got
+			// there first; a NULL hash means the previous sequence does not
+			// exist (the command expected a sequence ahead of the log).
+			if errors.As(err, &pgErr) && (pgErr.Code == "23505" || pgErr.Code == "23502") {
+				return &ConcurrencyError{Aggregate: e.ref(), Expected: e.Sequence - 1 - uint64(offsetInAggregate(events, i))}
+			}
+			return fmt.Errorf("append: insert %s: %w", e.Type, err)
+		}
+		e.TxID, _ = strconv.ParseUint(txid, 10, 64)
+	}
+	for _, c := range a.Constraints {
+		if _, err := br.Exec(); err != nil {
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+				return &ConstraintError{Constraint: c}
+			}
+			return fmt.Errorf("append: unique constraint %s: %w", c.Type, err)
+		}
+	}
+	if _, err := br.Exec(); err != nil {
+		return fmt.Errorf("append: notify: %w", err)
+	}
+	return nil
+}
+
+// offsetInAggregate is how many events of the same aggregate precede events[i].
+func offsetInAggregate(events []Event, i int) int {
+	n := 0
+	for j := 0; j < i; j++ {
+		if events[j].ref() == events[i].ref() {
+			n++
+		}
+	}
+	return n
+}
+
+func (e *Event) ref() AggregateRef {
+	return AggregateRef{InstanceID: e.InstanceID, Type: e.AggregateType, ID: e.AggregateID}
+}
+
+// prepare validates an Append and expands it into events with their
+// sequences and metadata; shared by every Store implementation.
+func prepare(a Append) ([]Event, error) {
+	var events []Event
+	seen := map[AggregateRef]bool{}
+	for _, ag := range a.Aggregates {
+		if ag.Aggregate.InstanceID == "" || ag.Aggregate.Type == "" || ag.Aggregate.ID == "" {
+			return nil, fmt.Errorf("append: aggregate %q needs an instance, a type and an id", ag.Aggregate)
+		}
+		if seen[ag.Aggregate] {
+			return nil, fmt.Errorf("append: aggregate %s listed twice", ag.Aggregate)
+		}
+		seen[ag.Aggregate] = true
+		for i, pe := range ag.Events {
+			payload := json.RawMessage("{}")
+			if pe.Payload != nil {
+				b, err := json.Marshal(pe.Payload)
+				if err != nil {
+					return nil, fmt.Errorf("append: marshal %s: %w", pe.Type, err)
+				}
+				payload = b
+			}
+			rev := pe.Revision
+			if rev == 0 {
+				rev = 1
+			}
+			events = append(events, Event{
+				InstanceID: ag.Aggregate.InstanceID, AggregateType: ag.Aggregate.Type, AggregateID: ag.Aggregate.ID,
+				Sequence: ag.Expected + uint64(i) + 1, Type: pe.Type, Revision: rev, Payload: payload,
+				ResourceOwner: ag.ResourceOwner, Creator: a.Meta.Creator, RequestID: a.Meta.RequestID,
+				ClientIP: a.Meta.ClientIP, UserAgent: a.Meta.UserAgent,
+			})
+		}
+	}
+	if len(events) == 0 {
+		return nil, errors.New("append: no events")
+	}
+	return events, nil
+}
+
+const selectCols = `instance_id, aggregate_type, aggregate_id, sequence, event_type, revision, payload,
+    resource_owner, creator, request_id, client_ip, user_agent, created_at, position, tx_id::text AS tx_text, hash`
+
+// Aggregate implements Store.
+func (s *Postgres) Aggregate(ctx context.Context, ref AggregateRef, after uint64) ([]Event, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+selectCols+` FROM events
+        WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 AND sequence > $4
+        ORDER BY sequence`, ref.InstanceID, ref.Type, ref.ID, int64(after))
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", ref, err)
+	}
+	return collect(rows)
+}
+
+// Read implements Store.
+func (s *Postgres) Read(ctx context.Context, f Filter) ([]Event, error) {
+	q, args := readQuery(f, true)
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	return collect(rows)
+}
+
+// ReadAll is Read without the snapshot horizon. Only correct while no append
+// can be in flight, i.e. while holding AppendLockKey exclusively in tx.
+func ReadAll(ctx context.Context, tx pgx.Tx, f Filter) ([]Event, error) {
+	q, args := readQuery(f, false)
+	rows, err := tx.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	return collect(rows)
+}
+
+// readQuery builds the filtered, ordered read. With horizon, only events of
+// transactions older than every running one are returned: their set can no
+// longer grow, so a reader resuming from its cursor never skips a late commit.
+func readQuery(f Filter, horizon bool) (string, []any) {
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if horizon {
+		where = append(where, "tx_id < pg_snapshot_xmin(pg_current_snapshot())")
+	}
+	if f.After != (Cursor{}) {
+		where = append(where, fmt.Sprintf("(tx_id, position) > (%s::text::xid8, %s)", arg(strconv.FormatUint(f.After.TxID, 10)), arg(f.After.Position)))
+	}
+	if f.AtOrBefore != (Cursor{}) {
+		where = append(where, fmt.Sprintf("(tx_id, position) <= (%s::text::xid8, %s)", arg(strconv.FormatUint(f.AtOrBefore.TxID, 10)), arg(f.AtOrBefore.Position)))
+	}
+	if f.InstanceID != "" {
+		where = append(where, "instance_id = "+arg(f.InstanceID))
+	}
+	if len(f.AggregateTypes) > 0 {
+		where = append(where, "aggregate_type = ANY("+arg(f.AggregateTypes)+")")
+	}
+	if len(f.AggregateIDs) > 0 {
+		where = append(where, "aggregate_id = ANY("+arg(f.AggregateIDs)+")")
+	}
+	if len(f.EventTypes) > 0 {
+		pats := make([]string, len(f.EventTypes))
+		for i, t := range f.EventTypes {
+			pats[i] = likeEscape(strings.TrimSuffix(t, "*")) + "%"
+		}
+		where = append(where, "event_type LIKE ANY("+arg(pats)+")")
+	}
+	if f.Creator != "" {
+		where = append(where, "creator = "+arg(f.Creator))
+	}
+	if f.ResourceOwner != "" {
+		where = append(where, "resource_owner = "+arg(f.ResourceOwner))
+	}
+	if !f.Since.IsZero() {
+		where = append(where, "created_at >= "+arg(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where = append(where, "created_at < "+arg(f.Until))
+	}
+	q := "SELECT " + selectCols + " FROM events"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	if f.Descending {
+		q += " ORDER BY events.tx_id DESC, events.position DESC"
+	} else {
+		q += " ORDER BY events.tx_id, events.position"
+	}
+	if f.Limit > 0 {
+		q += " LIMIT " + arg(f.Limit)
+	}
+	return q, args
+}
+
+func likeEscape(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
+}
+
+func collect(rows pgx.Rows) ([]Event, error) {
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var seq int64
+		var rev int16
+		var txid string
+		if err := rows.Scan(&e.InstanceID, &e.AggregateType, &e.AggregateID, &seq, &e.Type, &rev, &e.Payload,
+			&e.ResourceOwner, &e.Creator, &e.RequestID, &e.ClientIP, &e.UserAgent, &e.CreatedAt, &e.Position, &txid, &e.Hash); err != nil {
+			return nil, fmt.Errorf("scan event: %w", err)
+		}
+		e.Sequence, e.Revision = uint64(seq), uint16(rev)
+		e.TxID, _ = strconv.ParseUint(txid, 10, 64)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// CursorAt implements Store.
+func (s *Postgres) CursorAt(ctx context.Context, position int64) (Cursor, error) {
+	if position == 0 {
+		return Cursor{}, nil
+	}
+	var txid string
+	err := s.pool.QueryRow(ctx, "SELECT tx_id::text FROM events WHERE position = $1", position).Scan(&txid)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Cursor{}, ErrUnknownPosition
+	}
+	if err != nil {
+		return Cursor{}, fmt.Errorf("cursor at %d: %w", position, err)
+	}
+	t, _ := strconv.ParseUint(txid, 10, 64)
+	return Cursor{TxID: t, Position: position}, nil
+}
+
+// Head returns the number of events a reader at cursor has not yet seen
+// (below the horizon), and the creation time of the newest event.
+func (s *Postgres) Head(ctx context.Context, after Cursor) (pending int64, newest time.Time, err error) {
+	var ts *time.Time
+	err = s.pool.QueryRow(ctx, `SELECT count(*), max(created_at) FROM events
+        WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot()) AND (tx_id, position) > ($1::text::xid8, $2)`,
+		strconv.FormatUint(after.TxID, 10), after.Position).Scan(&pending, &ts)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("event head: %w", err)
+	}
+	if ts != nil {
+		newest = *ts
+	}
+	return pending, newest, nil
+}

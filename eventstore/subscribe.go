@@ -1,0 +1,88 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Subscribe delivers every event matching f after f.After, strictly in the
+// gap-free order, then keeps delivering new ones until ctx ends or handle
+// fails. LISTEN/NOTIFY wakes it at once after a commit; poll is the safety net
+// for a lost notification or a dropped listener connection.
+func (s *Postgres) Subscribe(ctx context.Context, f Filter, poll time.Duration, handle func(Event) error) error {
+	if poll <= 0 {
+		poll = time.Second
+	}
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 1000
+	}
+	wake := make(chan struct{}, 1)
+	go s.listen(ctx, wake)
+	for {
+		batch, err := s.Read(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, e := range batch {
+			if err := handle(e); err != nil {
+				return err
+			}
+			f.After = e.Cursor()
+		}
+		if len(batch) == f.Limit {
+			continue
+		}
+		// Nothing more below the horizon: wait for a commit or the poll tick.
+		// A running transaction can hold the horizon back, so a short poll
+		// keeps latency low after it ends.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wake:
+		case <-time.After(poll):
+		}
+	}
+}
+
+func (s *Postgres) listen(ctx context.Context, wake chan<- struct{}) {
+	for ctx.Err() == nil {
+		err := s.listenOnce(ctx, wake)
+		if ctx.Err() != nil {
+			return
+		}
+		_ = err // the poll keeps the subscriber going; retry the listener shortly
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (s *Postgres) listenOnce(ctx context.Context, wake chan<- struct{}) error {
+	pc, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	// A listening connection must not go back to the pool.
+	conn := pc.Hijack()
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "LISTEN "+NotifyChannel); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	for {
+		_, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				return nil
+			}
+			return err
+		}
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+}

@@ -1,0 +1,185 @@
+package idp
+
+// The directory and federation kinds: LDAP and SAML.
+
+// LDAPConfig is an LDAP provider (path ldap).
+type LDAPConfig struct {
+	Servers           []string       `json:"servers,omitempty"`
+	StartTLS          bool           `json:"startTls,omitempty"`
+	BaseDN            string         `json:"baseDn,omitempty"`
+	BindDN            string         `json:"bindDn,omitempty"`
+	BindPassword      string         `json:"bindPassword,omitempty"`
+	UserBase          string         `json:"userBase,omitempty"`
+	UserObjectClasses []string       `json:"userObjectClasses,omitempty"`
+	UserFilters       []string       `json:"userFilters,omitempty"`
+	Timeout           Duration       `json:"timeout,omitempty"`
+	Attributes        LDAPAttributes `json:"attributes"`
+	RootCA            Bytes          `json:"rootCa,omitempty"`
+}
+
+// LDAPAttributes maps LDAP attributes to user fields.
+type LDAPAttributes struct {
+	IDAttribute                string `json:"idAttribute,omitempty"`
+	FirstNameAttribute         string `json:"firstNameAttribute,omitempty"`
+	LastNameAttribute          string `json:"lastNameAttribute,omitempty"`
+	DisplayNameAttribute       string `json:"displayNameAttribute,omitempty"`
+	NickNameAttribute          string `json:"nickNameAttribute,omitempty"`
+	PreferredUsernameAttribute string `json:"preferredUsernameAttribute,omitempty"`
+	EmailAttribute             string `json:"emailAttribute,omitempty"`
+	EmailVerifiedAttribute     string `json:"emailVerifiedAttribute,omitempty"`
+	PhoneAttribute             string `json:"phoneAttribute,omitempty"`
+	PhoneVerifiedAttribute     string `json:"phoneVerifiedAttribute,omitempty"`
+	PreferredLanguageAttribute string `json:"preferredLanguageAttribute,omitempty"`
+	AvatarURLAttribute         string `json:"avatarUrlAttribute,omitempty"`
+	ProfileAttribute           string `json:"profileAttribute,omitempty"`
+}
+
+func (a *LDAPAttributes) fields() []field {
+	attr := func(name string, p *string) field { return text("attributes."+name, p, 0, 200) }
+	return nestedIn("LDAPAttributes",
+		attr("idAttribute", &a.IDAttribute),
+		attr("firstNameAttribute", &a.FirstNameAttribute),
+		attr("lastNameAttribute", &a.LastNameAttribute),
+		attr("displayNameAttribute", &a.DisplayNameAttribute),
+		attr("nickNameAttribute", &a.NickNameAttribute),
+		attr("preferredUsernameAttribute", &a.PreferredUsernameAttribute),
+		attr("emailAttribute", &a.EmailAttribute),
+		attr("emailVerifiedAttribute", &a.EmailVerifiedAttribute),
+		attr("phoneAttribute", &a.PhoneAttribute),
+		attr("phoneVerifiedAttribute", &a.PhoneVerifiedAttribute),
+		attr("preferredLanguageAttribute", &a.PreferredLanguageAttribute),
+		attr("avatarUrlAttribute", &a.AvatarURLAttribute),
+		attr("profileAttribute", &a.ProfileAttribute),
+	)
+}
+
+func (c *LDAPConfig) form() form {
+	fs := []field{
+		items("servers", &c.Servers, 1, 20, 200),
+		text("baseDn", &c.BaseDN, 1, 200),
+		text("bindDn", &c.BindDN, 1, 200),
+		secretText("bindPassword", &c.BindPassword, 1, 200),
+		text("userBase", &c.UserBase, 1, 200),
+		items("userObjectClasses", &c.UserObjectClasses, 1, 20, 200),
+		items("userFilters", &c.UserFilters, 1, 20, 200),
+	}
+	fs = append(fs, c.Attributes.fields()...)
+	fs = append(fs, blob("rootCa", &c.RootCA, 12000))
+	return form{key: "ldap", message: "LDAPProvider", fields: fs}
+}
+
+func (c *LDAPConfig) Normalize()                           { c.form().normalize() }
+func (c *LDAPConfig) Validate(prefix string, u bool) error { return c.form().validate(prefix, u) }
+func (c *LDAPConfig) Secrets() []Secret                    { return c.form().secrets() }
+
+// LDAPView is the response's "ldap" object: the config without the bind
+// password. attributes is always emitted ({} when empty), timeout only when
+// non-zero.
+type LDAPView struct {
+	Servers           []string       `json:"servers,omitempty"`
+	StartTLS          bool           `json:"startTls,omitempty"`
+	BaseDN            string         `json:"baseDn,omitempty"`
+	BindDN            string         `json:"bindDn,omitempty"`
+	UserBase          string         `json:"userBase,omitempty"`
+	UserObjectClasses []string       `json:"userObjectClasses,omitempty"`
+	UserFilters       []string       `json:"userFilters,omitempty"`
+	Timeout           Duration       `json:"timeout,omitempty"`
+	Attributes        LDAPAttributes `json:"attributes"`
+	RootCA            Bytes          `json:"rootCa,omitempty"`
+}
+
+func (c *LDAPConfig) View() any {
+	return LDAPView{
+		Servers:           c.Servers,
+		StartTLS:          c.StartTLS,
+		BaseDN:            c.BaseDN,
+		BindDN:            c.BindDN,
+		UserBase:          c.UserBase,
+		UserObjectClasses: c.UserObjectClasses,
+		UserFilters:       c.UserFilters,
+		Timeout:           c.Timeout,
+		Attributes:        c.Attributes,
+		RootCA:            c.RootCA,
+	}
+}
+
+// SAMLConfig is a SAML 2.0 provider (path saml). Exactly one of MetadataXML
+// and MetadataURL is set. Binding is stored as its URN.
+//
+// The request carries no secret: the SAML signing key and certificate are
+// generated by the server, not sent by the client, so Secrets returns nil.
+// Whoever stores a generated key seals it with the same secretbox.
+type SAMLConfig struct {
+	MetadataXML                   Bytes             `json:"metadataXml,omitempty"`
+	MetadataURL                   string            `json:"metadataUrl,omitempty"`
+	Binding                       SAMLBinding       `json:"binding,omitempty"`
+	WithSignedRequest             bool              `json:"withSignedRequest,omitempty"`
+	NameIDFormat                  *SAMLNameIDFormat `json:"nameIdFormat,omitempty"`
+	TransientMappingAttributeName *string           `json:"transientMappingAttributeName,omitempty"`
+	FederatedLogoutEnabled        *bool             `json:"federatedLogoutEnabled,omitempty"`
+}
+
+func (c *SAMLConfig) form() form {
+	return form{key: "saml", message: "SAMLProvider", fields: []field{
+		rule("metadata", c.metadataOneof),
+		blob("metadataXml", &c.MetadataXML, 500000),
+		text("metadataUrl", &c.MetadataURL, 0, 200),
+	}}
+}
+
+// metadataOneof is the required oneof {metadataXml, metadataUrl}.
+func (c *SAMLConfig) metadataOneof() string {
+	switch hasXML, hasURL := len(c.MetadataXML) > 0, c.MetadataURL != ""; {
+	case !hasXML && !hasURL:
+		return "value is required"
+	case hasXML && hasURL:
+		return "only one of metadataXml and metadataUrl may be set"
+	}
+	return ""
+}
+
+func (c *SAMLConfig) Normalize() {
+	c.form().normalize()
+	trimPtr(c.TransientMappingAttributeName)
+}
+
+func (c *SAMLConfig) Validate(prefix string, u bool) error { return c.form().validate(prefix, u) }
+func (c *SAMLConfig) Secrets() []Secret                    { return c.form().secrets() }
+
+// SAMLView is the response's "saml" object. nameIdFormat defaults to
+// PERSISTENT when none is stored; transientMappingAttributeName and
+// federatedLogoutEnabled are proto3 optional fields that ZITADEL always sets,
+// so they are emitted even when "" or false. metadataUrl is an idledger
+// extension: ZITADEL fetches the URL and returns only metadataXml.
+type SAMLView struct {
+	MetadataXML                   Bytes  `json:"metadataXml,omitempty"`
+	Binding                       string `json:"binding,omitempty"`
+	WithSignedRequest             bool   `json:"withSignedRequest,omitempty"`
+	NameIDFormat                  string `json:"nameIdFormat,omitempty"`
+	TransientMappingAttributeName string `json:"transientMappingAttributeName"`
+	FederatedLogoutEnabled        bool   `json:"federatedLogoutEnabled"`
+	MetadataURL                   string `json:"metadataUrl,omitempty"`
+}
+
+func (c *SAMLConfig) View() any {
+	v := SAMLView{
+		MetadataXML:       c.MetadataXML,
+		Binding:           c.Binding.EnumName(),
+		WithSignedRequest: c.WithSignedRequest,
+		NameIDFormat:      SAMLNameIDFormatPersistent.String(),
+		MetadataURL:       c.MetadataURL,
+	}
+	if f := c.NameIDFormat; f != nil {
+		v.NameIDFormat = "" // explicitly unspecified: the enum's zero, omitted
+		if *f != SAMLNameIDFormatUnspecified {
+			v.NameIDFormat = f.String()
+		}
+	}
+	if c.TransientMappingAttributeName != nil {
+		v.TransientMappingAttributeName = *c.TransientMappingAttributeName
+	}
+	if c.FederatedLogoutEnabled != nil {
+		v.FederatedLogoutEnabled = *c.FederatedLogoutEnabled
+	}
+	return v
+}

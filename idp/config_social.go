@@ -1,0 +1,227 @@
+package idp
+
+// The vendor kinds: Azure AD, GitHub, GitHub Enterprise Server, GitLab,
+// GitLab self-hosted, Google and Apple.
+
+// AzureADConfig is an Azure AD provider (path azure). Tenant is stored as a
+// string; the request sends {"tenantType": …} or {"tenantId": …}, and no
+// tenant means "common".
+type AzureADConfig struct {
+	ClientID      string      `json:"clientId,omitempty"`
+	ClientSecret  string      `json:"clientSecret,omitempty"`
+	Tenant        AzureTenant `json:"tenant,omitempty"`
+	EmailVerified bool        `json:"emailVerified,omitempty"`
+	Scopes        []string    `json:"scopes,omitempty"`
+}
+
+func (c *AzureADConfig) form() form {
+	return form{key: "azureAd", message: "AzureADProvider", fields: []field{
+		text("clientId", &c.ClientID, 1, 200),
+		secretText("clientSecret", &c.ClientSecret, 1, 200),
+		scopes(&c.Scopes),
+	}}
+}
+
+func (c *AzureADConfig) Normalize() {
+	c.form().normalize()
+	trimPtr((*string)(&c.Tenant))
+	if c.Tenant == "" {
+		c.Tenant = AzureTenantCommon
+	}
+}
+
+func (c *AzureADConfig) Validate(prefix string, u bool) error { return c.form().validate(prefix, u) }
+func (c *AzureADConfig) Secrets() []Secret                    { return c.form().secrets() }
+
+// AzureADView is the response's "azureAd" object; tenant is always emitted.
+type AzureADView struct {
+	ClientID      string          `json:"clientId,omitempty"`
+	Tenant        AzureTenantView `json:"tenant"`
+	EmailVerified bool            `json:"emailVerified,omitempty"`
+	Scopes        []string        `json:"scopes,omitempty"`
+}
+
+func (c *AzureADConfig) View() any {
+	return AzureADView{ClientID: c.ClientID, Tenant: c.Tenant.view(), EmailVerified: c.EmailVerified, Scopes: c.Scopes}
+}
+
+// ClientView is the response object of GitHub, GitLab and Google.
+type ClientView struct {
+	ClientID string   `json:"clientId,omitempty"`
+	Scopes   []string `json:"scopes,omitempty"`
+}
+
+// GitHubConfig is a github.com provider (path github).
+type GitHubConfig struct {
+	ClientID     string   `json:"clientId,omitempty"`
+	ClientSecret string   `json:"clientSecret,omitempty"`
+	Scopes       []string `json:"scopes,omitempty"`
+}
+
+func (c *GitHubConfig) form() form {
+	return form{key: "github", message: "GitHubProvider", fields: []field{
+		text("clientId", &c.ClientID, 1, 200),
+		secretText("clientSecret", &c.ClientSecret, 1, 200),
+		scopes(&c.Scopes),
+	}}
+}
+
+func (c *GitHubConfig) Normalize()                           { c.form().normalize() }
+func (c *GitHubConfig) Validate(prefix string, u bool) error { return c.form().validate(prefix, u) }
+func (c *GitHubConfig) Secrets() []Secret                    { return c.form().secrets() }
+func (c *GitHubConfig) View() any                            { return ClientView{c.ClientID, c.Scopes} }
+
+// GitHubESConfig is a GitHub Enterprise Server provider (path github_es).
+type GitHubESConfig struct {
+	ClientID              string   `json:"clientId,omitempty"`
+	ClientSecret          string   `json:"clientSecret,omitempty"`
+	AuthorizationEndpoint string   `json:"authorizationEndpoint,omitempty"`
+	TokenEndpoint         string   `json:"tokenEndpoint,omitempty"`
+	UserEndpoint          string   `json:"userEndpoint,omitempty"`
+	Scopes                []string `json:"scopes,omitempty"`
+}
+
+func (c *GitHubESConfig) form() form {
+	return form{key: "githubEs", message: "GitHubEnterpriseServerProvider", fields: []field{
+		text("clientId", &c.ClientID, 1, 200),
+		secretText("clientSecret", &c.ClientSecret, 1, 200),
+		text("authorizationEndpoint", &c.AuthorizationEndpoint, 1, 200),
+		text("tokenEndpoint", &c.TokenEndpoint, 1, 200),
+		text("userEndpoint", &c.UserEndpoint, 1, 200),
+		scopes(&c.Scopes),
+	}}
+}
+
+func (c *GitHubESConfig) Normalize()                           { c.form().normalize() }
+func (c *GitHubESConfig) Validate(prefix string, u bool) error { return c.form().validate(prefix, u) }
+func (c *GitHubESConfig) Secrets() []Secret                    { return c.form().secrets() }
+
+// GitHubESView is the response's "githubEs" object.
+type GitHubESView struct {
+	ClientID              string   `json:"clientId,omitempty"`
+	AuthorizationEndpoint string   `json:"authorizationEndpoint,omitempty"`
+	TokenEndpoint         string   `json:"tokenEndpoint,omitempty"`
+	UserEndpoint          string   `json:"userEndpoint,omitempty"`
+	Scopes                []string `json:"scopes,omitempty"`
+}
+
+func (c *GitHubESConfig) View() any {
+	return GitHubESView{
+		ClientID:              c.ClientID,
+		AuthorizationEndpoint: c.AuthorizationEndpoint,
+		TokenEndpoint:         c.TokenEndpoint,
+		UserEndpoint:          c.UserEndpoint,
+		Scopes:                c.Scopes,
+	}
+}
+
+// GitLabConfig is a gitlab.com provider (path gitlab).
+type GitLabConfig struct {
+	ClientID     string   `json:"clientId,omitempty"`
+	ClientSecret string   `json:"clientSecret,omitempty"`
+	Scopes       []string `json:"scopes,omitempty"`
+}
+
+func (c *GitLabConfig) form() form {
+	return form{key: "gitlab", message: "GitLabProvider", fields: []field{
+		text("clientId", &c.ClientID, 1, 200),
+		secretText("clientSecret", &c.ClientSecret, 1, 200),
+		scopes(&c.Scopes),
+	}}
+}
+
+func (c *GitLabConfig) Normalize()                           { c.form().normalize() }
+func (c *GitLabConfig) Validate(prefix string, u bool) error { return c.form().validate(prefix, u) }
+func (c *GitLabConfig) Secrets() []Secret                    { return c.form().secrets() }
+func (c *GitLabConfig) View() any                            { return ClientView{c.ClientID, c.Scopes} }
+
+// GitLabSelfHostedConfig is a self-hosted GitLab provider (path gitlab_self_hosted).
+type GitLabSelfHostedConfig struct {
+	Issuer       string   `json:"issuer,omitempty"`
+	ClientID     string   `json:"clientId,omitempty"`
+	ClientSecret string   `json:"clientSecret,omitempty"`
+	Scopes       []string `json:"scopes,omitempty"`
+}
+
+func (c *GitLabSelfHostedConfig) form() form {
+	return form{key: "gitlabSelfHosted", message: "GitLabSelfHostedProvider", fields: []field{
+		text("issuer", &c.Issuer, 1, 200),
+		text("clientId", &c.ClientID, 1, 200),
+		secretText("clientSecret", &c.ClientSecret, 1, 200),
+		scopes(&c.Scopes),
+	}}
+}
+
+func (c *GitLabSelfHostedConfig) Normalize() { c.form().normalize() }
+func (c *GitLabSelfHostedConfig) Validate(prefix string, u bool) error {
+	return c.form().validate(prefix, u)
+}
+func (c *GitLabSelfHostedConfig) Secrets() []Secret { return c.form().secrets() }
+
+// GitLabSelfHostedView is the response's "gitlabSelfHosted" object.
+type GitLabSelfHostedView struct {
+	Issuer   string   `json:"issuer,omitempty"`
+	ClientID string   `json:"clientId,omitempty"`
+	Scopes   []string `json:"scopes,omitempty"`
+}
+
+func (c *GitLabSelfHostedConfig) View() any {
+	return GitLabSelfHostedView{Issuer: c.Issuer, ClientID: c.ClientID, Scopes: c.Scopes}
+}
+
+// GoogleConfig is a Google provider (path google).
+type GoogleConfig struct {
+	ClientID     string   `json:"clientId,omitempty"`
+	ClientSecret string   `json:"clientSecret,omitempty"`
+	Scopes       []string `json:"scopes,omitempty"`
+}
+
+func (c *GoogleConfig) form() form {
+	return form{key: "google", message: "GoogleProvider", fields: []field{
+		text("clientId", &c.ClientID, 1, 200),
+		secretText("clientSecret", &c.ClientSecret, 1, 200),
+		scopes(&c.Scopes),
+	}}
+}
+
+func (c *GoogleConfig) Normalize()                           { c.form().normalize() }
+func (c *GoogleConfig) Validate(prefix string, u bool) error { return c.form().validate(prefix, u) }
+func (c *GoogleConfig) Secrets() []Secret                    { return c.form().secrets() }
+func (c *GoogleConfig) View() any                            { return ClientView{c.ClientID, c.Scopes} }
+
+// AppleConfig is a Sign in with Apple provider (path apple). PrivateKey is
+// the request's bytes field kept in its base64 form as sent (standard or
+// URL-safe), so that it can be sealed like the other secrets.
+type AppleConfig struct {
+	ClientID   string   `json:"clientId,omitempty"`
+	TeamID     string   `json:"teamId,omitempty"`
+	KeyID      string   `json:"keyId,omitempty"`
+	PrivateKey string   `json:"privateKey,omitempty"`
+	Scopes     []string `json:"scopes,omitempty"`
+}
+
+func (c *AppleConfig) form() form {
+	return form{key: "apple", message: "AppleProvider", fields: []field{
+		text("clientId", &c.ClientID, 1, 200),
+		exactText("teamId", &c.TeamID, 10),
+		exactText("keyId", &c.KeyID, 10),
+		secretBase64("privateKey", &c.PrivateKey, 1, 5000),
+		scopes(&c.Scopes),
+	}}
+}
+
+func (c *AppleConfig) Normalize()                           { c.form().normalize() }
+func (c *AppleConfig) Validate(prefix string, u bool) error { return c.form().validate(prefix, u) }
+func (c *AppleConfig) Secrets() []Secret                    { return c.form().secrets() }
+
+// AppleView is the response's "apple" object.
+type AppleView struct {
+	ClientID string   `json:"clientId,omitempty"`
+	TeamID   string   `json:"teamId,omitempty"`
+	KeyID    string   `json:"keyId,omitempty"`
+	Scopes   []string `json:"scopes,omitempty"`
+}
+
+func (c *AppleConfig) View() any {
+	return AppleView{ClientID: c.ClientID, TeamID: c.TeamID, KeyID: c.KeyID, Scopes: c.Scopes}
+}

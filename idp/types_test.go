@@ -1,0 +1,79 @@
+package idp
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+)
+
+func TestDuration(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want time.Duration
+		out  string
+	}{
+		{"10s", 10 * time.Second, "10s"},
+		{"0s", 0, "0s"},
+		{"1.5s", 1500 * time.Millisecond, "1.500s"},
+		{"0.000001s", time.Microsecond, "0.000001s"},
+		{"0.000000001s", 1, "0.000000001s"},
+		{"-0.25s", -250 * time.Millisecond, "-0.250s"},
+		{"3600.000s", time.Hour, "3600s"},
+	} {
+		var d Duration
+		if err := json.Unmarshal([]byte(`"`+c.in+`"`), &d); err != nil || time.Duration(d) != c.want {
+			t.Errorf("parse %q = %v, %v; want %v", c.in, time.Duration(d), err, c.want)
+		}
+		out, _ := json.Marshal(d)
+		if string(out) != `"`+c.out+`"` {
+			t.Errorf("format %v = %s, want %q", c.want, out, c.out)
+		}
+	}
+	for _, bad := range []string{`"10"`, `"s"`, `"1.s"`, `".5s"`, `"1.0000000001s"`, `"+1s"`, `"1e3s"`, `"1m"`, `"99999999999s"`, `10`} {
+		var d Duration
+		if err := json.Unmarshal([]byte(bad), &d); err == nil {
+			t.Errorf("parse %s accepted as %v", bad, time.Duration(d))
+		}
+	}
+}
+
+func TestBytes(t *testing.T) {
+	for _, in := range []string{`"+/+/"`, `"-_-_"`, `"+/8"`, `"-_8="`} {
+		var b Bytes
+		if err := json.Unmarshal([]byte(in), &b); err != nil || len(b) == 0 {
+			t.Errorf("Bytes %s: %x, %v", in, b, err)
+		}
+	}
+	out, _ := json.Marshal(Bytes{0xfb, 0xff})
+	if string(out) != `"+/8="` {
+		t.Errorf("Bytes marshal = %s, want standard padded base64", out)
+	}
+}
+
+func TestEnumParse(t *testing.T) {
+	var f SAMLNameIDFormat
+	for in, want := range map[string]SAMLNameIDFormat{
+		`"SAML_NAME_ID_FORMAT_TRANSIENT"`: SAMLNameIDFormatTransient, `3`: SAMLNameIDFormatTransient, `0`: 0, `null`: 0,
+	} {
+		if err := json.Unmarshal([]byte(in), &f); err != nil || f != want {
+			t.Errorf("%s: %v, %v", in, f, err)
+		}
+	}
+	for _, bad := range []string{`"3"`, `1.5`, `-1`, `4`, `"saml_name_id_format_transient"`, `true`} {
+		if err := json.Unmarshal([]byte(bad), &f); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+	var b SAMLBinding
+	for in, want := range map[string]SAMLBinding{
+		`"SAML_BINDING_POST"`: SAMLBindingPost, `2`: SAMLBindingRedirect, `0`: "", `"SAML_BINDING_UNSPECIFIED"`: "",
+		`"` + string(SAMLBindingArtifact) + `"`: SAMLBindingArtifact,
+	} {
+		if err := json.Unmarshal([]byte(in), &b); err != nil || b != want {
+			t.Errorf("binding %s: %q, %v", in, b, err)
+		}
+	}
+	if SAMLBinding("urn:other").EnumName() != "" || SAMLBindingRedirect.EnumName() != "SAML_BINDING_REDIRECT" {
+		t.Error("SAMLBinding.EnumName")
+	}
+}
