@@ -55,6 +55,13 @@ func TestConformance(t *testing.T) {
 				if err := got[0].Unmarshal(&p); err != nil || p["t"] != "thing.added" {
 					t.Fatalf("payload %v %v", p, err)
 				}
+				only, head, err := s.AggregateTypes(ctx, agg("a"), []string{"thing.chan"})
+				if err != nil || head != 2 || len(only) != 1 || only[0].Sequence != 2 {
+					t.Fatalf("AggregateTypes: %v head=%d %+v", err, head, only)
+				}
+				if none, head, _ := s.AggregateTypes(ctx, agg("zz"), []string{"thing."}); len(none) != 0 || head != 0 {
+					t.Fatal("unknown aggregate")
+				}
 				after, _ := s.Aggregate(ctx, agg("a"), 1)
 				if len(after) != 1 || after[0].Sequence != 2 {
 					t.Fatalf("load after 1: %+v", after)

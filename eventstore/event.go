@@ -131,6 +131,11 @@ type Store interface {
 	// Aggregate returns the events of one aggregate with sequence > after,
 	// in sequence order.
 	Aggregate(ctx context.Context, ref AggregateRef, after uint64) ([]Event, error)
+	// AggregateTypes returns the events of one aggregate whose type has one
+	// of the given prefixes, in sequence order, plus the aggregate's current
+	// head sequence. Write models that need only a few event kinds load with
+	// it, so a long history (e.g. many link events on a user) costs little.
+	AggregateTypes(ctx context.Context, ref AggregateRef, types []string) (events []Event, head uint64, err error)
 	// Read returns committed events matching f in the gap-free global order.
 	// Only events below the snapshot horizon are returned, so an event that
 	// commits late is never skipped by a reader resuming from its cursor.

@@ -87,6 +87,25 @@ func (m *Memory) Aggregate(ctx context.Context, ref AggregateRef, after uint64) 
 	return out, nil
 }
 
+// AggregateTypes implements Store.
+func (m *Memory) AggregateTypes(ctx context.Context, ref AggregateRef, types []string) ([]Event, uint64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Event
+	for _, e := range m.events {
+		if e.ref() != ref {
+			continue
+		}
+		for _, t := range types {
+			if strings.HasPrefix(e.Type, strings.TrimSuffix(t, "*")) {
+				out = append(out, e)
+				break
+			}
+		}
+	}
+	return out, m.heads[ref], nil
+}
+
 // Read implements Store. Every stored event is committed, so the horizon is
 // the end of the log.
 func (m *Memory) Read(ctx context.Context, f Filter) ([]Event, error) {

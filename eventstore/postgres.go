@@ -211,6 +211,35 @@ func (s *Postgres) Aggregate(ctx context.Context, ref AggregateRef, after uint64
 	return collect(rows)
 }
 
+// AggregateTypes implements Store.
+func (s *Postgres) AggregateTypes(ctx context.Context, ref AggregateRef, types []string) ([]Event, uint64, error) {
+	pats := make([]string, len(types))
+	for i, t := range types {
+		pats[i] = likeEscape(strings.TrimSuffix(t, "*")) + "%"
+	}
+	b := &pgx.Batch{}
+	b.Queue(`SELECT `+selectCols+` FROM events
+        WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 AND event_type LIKE ANY($4)
+        ORDER BY sequence`, ref.InstanceID, ref.Type, ref.ID, pats)
+	b.Queue(`SELECT coalesce(max(sequence), 0) FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3`,
+		ref.InstanceID, ref.Type, ref.ID)
+	br := s.pool.SendBatch(ctx, b)
+	defer br.Close()
+	rows, err := br.Query()
+	if err != nil {
+		return nil, 0, fmt.Errorf("load %s: %w", ref, err)
+	}
+	events, err := collect(rows)
+	if err != nil {
+		return nil, 0, fmt.Errorf("load %s: %w", ref, err)
+	}
+	var head int64
+	if err := br.QueryRow().Scan(&head); err != nil {
+		return nil, 0, fmt.Errorf("load %s head: %w", ref, err)
+	}
+	return events, uint64(head), nil
+}
+
 // Read implements Store.
 func (s *Postgres) Read(ctx context.Context, f Filter) ([]Event, error) {
 	q, args := readQuery(f, true)

@@ -1,0 +1,8 @@
+package api
+
+import "github.com/go-chi/chi/v5"
+
+// areas lists the route groups. Each area's file defines its mount function.
+func (a *API) areas() []func(chi.Router) {
+	return []func(chi.Router){}
+}

@@ -1,0 +1,147 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/rs/zerolog"
+
+	"github.com/idledger/idledger/errs"
+)
+
+// ErrBodyTooLarge is the cause of the error Decode returns for a body over
+// MaxBodyBytes. WriteError answers any error wrapping it, or wrapping an
+// *http.MaxBytesError, with 413 and gRPC code 8 (ResourceExhausted).
+var ErrBodyTooLarge = errors.New("request body too large")
+
+// errorDetailType is the "@type" of ZITADEL's error detail message.
+const errorDetailType = "type.googleapis.com/zitadel.v1.ErrorDetail"
+
+// Messages sent instead of the real cause, which never reaches the client.
+const (
+	msgInternal    = "Internal error"
+	msgUnavailable = "service unavailable"
+	msgCanceled    = "request canceled"
+	msgTooLarge    = "request body too large"
+)
+
+// statusByKind is the one table that maps an error kind to its HTTP status
+// (grpc-gateway's HTTPStatusFromCode, with FailedPrecondition as 400).
+var statusByKind = map[errs.Kind]int{
+	errs.KindInvalidArgument:    http.StatusBadRequest,
+	errs.KindFailedPrecondition: http.StatusBadRequest,
+	errs.KindUnauthenticated:    http.StatusUnauthorized,
+	errs.KindPermissionDenied:   http.StatusForbidden,
+	errs.KindNotFound:           http.StatusNotFound,
+	errs.KindAlreadyExists:      http.StatusConflict,
+	errs.KindAborted:            http.StatusConflict,
+	errs.KindResourceExhausted:  http.StatusTooManyRequests,
+	errs.KindUnimplemented:      http.StatusNotImplemented,
+	errs.KindInternal:           http.StatusInternalServerError,
+	errs.KindUnavailable:        http.StatusServiceUnavailable,
+	errs.KindDeadlineExceeded:   http.StatusGatewayTimeout,
+	errs.KindUnknown:            http.StatusInternalServerError,
+}
+
+// errorBody is grpc-gateway's google.rpc.Status JSON.
+type errorBody struct {
+	Code    int           `json:"code"`
+	Message string        `json:"message"`
+	Details []errorDetail `json:"details,omitempty"`
+}
+
+// errorDetail is zitadel.v1.ErrorDetail.
+type errorDetail struct {
+	Type    string `json:"@type"`
+	ID      string `json:"id"`
+	Message string `json:"message"`
+}
+
+// WriteError writes err as ZITADEL's error body with the status that the
+// kind table gives.
+//
+// An *errs.Error is sent with its kind as "code" and "<message> (<ID>)" as
+// "message", plus one ErrorDetail when it has an ID. Internal and Unknown
+// errors, and errors that are not *errs.Error, are sent as 500 with a generic
+// message; their cause is logged once to the request's logger
+// (zerolog.Ctx). Otherwise context.DeadlineExceeded becomes 503 "service
+// unavailable" and context.Canceled, when the client has gone, 499.
+// ErrBodyTooLarge becomes 413. Client errors (4xx) are not logged.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	status, body, level := classify(r.Context(), err)
+	if level != zerolog.NoLevel {
+		e := zerolog.Ctx(r.Context()).WithLevel(level).Int("status", status)
+		if err != nil {
+			e = e.Err(err)
+		}
+		e.Msg("request failed")
+	}
+	writeJSONBody(w, status, body)
+}
+
+// classify turns err into a status, a body, and the level its cause is
+// logged at (NoLevel: not logged, because the client caused it).
+func classify(ctx context.Context, err error) (int, errorBody, zerolog.Level) {
+	var tooLarge *http.MaxBytesError
+	if errors.Is(err, ErrBodyTooLarge) || errors.As(err, &tooLarge) {
+		return http.StatusRequestEntityTooLarge,
+			errorBody{Code: int(errs.KindResourceExhausted), Message: msgTooLarge}, zerolog.NoLevel
+	}
+	e, ok := errs.As(err)
+	var status int
+	if ok {
+		status, ok = statusByKind[e.Kind]
+	}
+	if ok && e.Kind != errs.KindInternal && e.Kind != errs.KindUnknown {
+		level := zerolog.NoLevel
+		if status >= 500 && status != http.StatusNotImplemented {
+			level = zerolog.WarnLevel
+		}
+		return status, publicBody(int(e.Kind), e.ID, e.Message), level
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable,
+			errorBody{Code: int(errs.KindUnavailable), Message: msgUnavailable}, zerolog.WarnLevel
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		// The client went away; grpc-gateway answers codes.Canceled with 499.
+		return 499, errorBody{Code: 1, Message: msgCanceled}, zerolog.DebugLevel
+	}
+	code, id := int(errs.KindInternal), ""
+	if ok {
+		// Keep the stable ID of an errs.Internal or errs.Unknown error; it is
+		// what an operator searches the logs for.
+		code, id = int(e.Kind), e.ID
+	}
+	return http.StatusInternalServerError, publicBody(code, id, msgInternal), zerolog.ErrorLevel
+}
+
+// publicBody builds the error body; an empty id means no details.
+func publicBody(code int, id, msg string) errorBody {
+	if id == "" {
+		return errorBody{Code: code, Message: msg}
+	}
+	return errorBody{
+		Code:    code,
+		Message: msg + " (" + id + ")",
+		Details: []errorDetail{{Type: errorDetailType, ID: id, Message: msg}},
+	}
+}
+
+// NotFoundHandler answers 404 with grpc-gateway's routing error body
+// {"code":5,"message":"Not Found"}. It is chi's NotFound handler.
+func NotFoundHandler(w http.ResponseWriter, _ *http.Request) {
+	writeJSONBody(w, http.StatusNotFound, errorBody{Code: int(errs.KindNotFound), Message: "Not Found"})
+}
+
+// MethodNotAllowedHandler answers 405 with {"code":12,"message":"Method Not
+// Allowed"}, as ZITADEL's gateway does, and an Allow header when it runs
+// inside a chi router. It is chi's MethodNotAllowed handler.
+func MethodNotAllowedHandler(w http.ResponseWriter, r *http.Request) {
+	if allow := allowedMethods(r); allow != "" {
+		w.Header().Set("Allow", allow)
+	}
+	writeJSONBody(w, http.StatusMethodNotAllowed,
+		errorBody{Code: int(errs.KindUnimplemented), Message: "Method Not Allowed"})
+}

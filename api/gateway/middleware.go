@@ -1,0 +1,213 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+
+	"github.com/idledger/idledger/errs"
+)
+
+// RequestIDHeader carries the request ID, in and out.
+const RequestIDHeader = "X-Request-Id"
+
+type ctxKey int
+
+const (
+	requestIDKey ctxKey = iota
+	callerKey
+)
+
+// RequestID takes the request ID from the X-Request-Id header when it is a
+// sane token (1 to 64 of [A-Za-z0-9._-]) and generates a UUID otherwise. It
+// sets the response header and stores the ID for RequestIDFrom.
+func RequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get(RequestIDHeader)
+		if !saneRequestID(id) {
+			id = uuid.NewString()
+		}
+		w.Header().Set(RequestIDHeader, id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+	})
+}
+
+// RequestIDFrom returns the request ID that RequestID stored, or "".
+func RequestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+func saneRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !(c == '.' || c == '_' || c == '-' || isDigit(c) || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// callerHolder lets middleware below Logger (authentication) tell it who
+// the caller is. It is atomic because a handler may hand the request
+// context to other goroutines.
+type callerHolder struct{ id atomic.Pointer[string] }
+
+// SetCaller records the authenticated caller's user ID for the access log
+// line. It does nothing when Logger is not installed.
+func SetCaller(ctx context.Context, id string) {
+	if h, ok := ctx.Value(callerKey).(*callerHolder); ok {
+		h.id.Store(&id)
+	}
+}
+
+// Logger writes one line per request when it completes: request ID, method,
+// route pattern, status, latency, bytes written and caller. It never logs
+// headers, query strings or bodies, which may hold tokens and secrets. The
+// request's context carries log, with the request ID, for zerolog.Ctx.
+func Logger(log zerolog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			reqID := RequestIDFrom(r.Context())
+			l := log.With().Str("request_id", reqID).Logger()
+			holder := &callerHolder{}
+			ctx := context.WithValue(l.WithContext(r.Context()), callerKey, holder)
+			rec := recorderFor(w)
+			// Deferred so that a request that ends in a re-raised panic is
+			// logged too.
+			defer func() {
+				ev := log.Info()
+				if rec.err != nil {
+					ev = log.Error().AnErr("error", rec.err)
+				}
+				ev = ev.Str("request_id", reqID).Str("method", r.Method)
+				if rctx := chi.RouteContext(ctx); rctx != nil && rctx.RoutePattern() != "" {
+					ev = ev.Str("route", rctx.RoutePattern())
+				} else {
+					ev = ev.Str("path", r.URL.Path) // unmatched; never the query
+				}
+				if id := holder.id.Load(); id != nil {
+					ev = ev.Str("caller", *id)
+				}
+				ev.Int("status", rec.statusOr200()).
+					Float64("latency_ms", float64(time.Since(start).Microseconds())/1000).
+					Int64("bytes", rec.bytes).
+					Msg("request")
+			}()
+			next.ServeHTTP(rec, r.WithContext(ctx))
+		})
+	}
+}
+
+// Recover turns a panic into 500 with the standard body ("Internal error")
+// and logs the panic value and stack once; neither reaches the client. When
+// the response has already started, it aborts the connection instead, so the
+// client sees a broken response rather than a truncated one that looks whole.
+func Recover(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := recorderFor(w)
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v) // net/http's way to abort a response on purpose
+			}
+			zerolog.Ctx(r.Context()).Error().
+				Str("panic", fmt.Sprint(v)).
+				Str("stack", string(debug.Stack())).
+				Msg("handler panicked")
+			if rec.status != 0 {
+				panic(http.ErrAbortHandler)
+			}
+			writeJSONBody(rec, http.StatusInternalServerError, publicBody(int(errs.KindInternal), "", msgInternal))
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// BodyLimit caps request bodies at n bytes; reading past it fails with an
+// *http.MaxBytesError, which Decode and WriteError answer with 413.
+func BodyLimit(n int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Body != nil {
+				r.Body = http.MaxBytesReader(w, r.Body, n)
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// responseRecorder notes the status and size of a response, and an encoding
+// error for the access log (see WriteJSON).
+type responseRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+	err    error
+}
+
+// recorderFor reuses w when it already records, so that Logger and Recover
+// share one wrapper.
+func recorderFor(w http.ResponseWriter) *responseRecorder {
+	if rec, ok := w.(*responseRecorder); ok {
+		return rec
+	}
+	return &responseRecorder{ResponseWriter: w}
+}
+
+func (rec *responseRecorder) WriteHeader(status int) {
+	if rec.status == 0 && status >= 200 {
+		rec.status = status
+	}
+	rec.ResponseWriter.WriteHeader(status)
+}
+
+func (rec *responseRecorder) Write(b []byte) (int, error) {
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	n, err := rec.ResponseWriter.Write(b)
+	rec.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (rec *responseRecorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
+
+func (rec *responseRecorder) statusOr200() int {
+	if rec.status == 0 {
+		return http.StatusOK
+	}
+	return rec.status
+}
+
+// noteError records err for the access log line, if Logger is installed
+// anywhere in w's wrapping.
+func noteError(w http.ResponseWriter, err error) {
+	for {
+		if rec, ok := w.(*responseRecorder); ok {
+			if rec.err == nil {
+				rec.err = err
+			}
+			return
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return
+		}
+		w = u.Unwrap()
+	}
+}

@@ -1,0 +1,128 @@
+package authz
+
+import (
+	"context"
+	"strings"
+
+	"github.com/idledger/idledger/errs"
+)
+
+// Roles.
+const (
+	IAMOwner       = "IAM_OWNER"
+	IAMOwnerViewer = "IAM_OWNER_VIEWER"
+	OrgOwner       = "ORG_OWNER"
+	OrgUserManager = "ORG_USER_MANAGER"
+)
+
+// rolePermissions is the one role → permission table (DESIGN.md §2). A
+// pattern ending in ".*" matches every permission with that prefix; "*"
+// matches all; "*.read" matches every read permission.
+var rolePermissions = map[string][]string{
+	IAMOwner:       {"*"},
+	IAMOwnerViewer: {"*.read"},
+	OrgOwner:       {"org.*", "org.idp.*", "policy.*", "user.*"},
+	OrgUserManager: {"user.read", "user.write"},
+}
+
+// InstanceRoles are the roles grantable on the instance; OrgRoles on an org.
+var (
+	InstanceRoles = []string{IAMOwner, IAMOwnerViewer}
+	OrgRoles      = []string{OrgOwner, OrgUserManager}
+)
+
+// Membership is a set of roles on the instance (OrgID == "") or on one org.
+type Membership struct {
+	OrgID string
+	Roles []string
+}
+
+// Caller is the authenticated principal of a request.
+type Caller struct {
+	InstanceID  string
+	UserID      string
+	UserOrgID   string // the org the caller's user belongs to
+	OrgID       string // the context org: x-zitadel-orgid, or UserOrgID
+	Memberships []Membership
+}
+
+// Allowed reports whether the caller holds perm on orgID ("" = the instance).
+// Instance-level roles cover every org of the instance.
+func (c *Caller) Allowed(perm, orgID string) bool {
+	if c == nil {
+		return false
+	}
+	for _, m := range c.Memberships {
+		if m.OrgID != "" && m.OrgID != orgID {
+			continue
+		}
+		for _, role := range m.Roles {
+			for _, pat := range rolePermissions[role] {
+				if match(pat, perm) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func match(pattern, perm string) bool {
+	switch {
+	case pattern == "*" || pattern == perm:
+		return true
+	case strings.HasPrefix(pattern, "*."):
+		return strings.HasSuffix(perm, pattern[1:])
+	case strings.HasSuffix(pattern, ".*"):
+		return strings.HasPrefix(perm, pattern[:len(pattern)-1])
+	}
+	return false
+}
+
+// Check is the v2/v3 permission check: PermissionDenied AUTHZ-HKJD33.
+func (c *Caller) Check(perm, orgID string) error {
+	if c.Allowed(perm, orgID) {
+		return nil
+	}
+	return errs.PermissionDenied("AUTHZ-HKJD33", "No matching permissions found")
+}
+
+// CheckV1 is the admin/management API check: a caller with no membership at
+// all gets NotFound AUTHZ-cdgFk (as ZITADEL does); otherwise PermissionDenied
+// AUTH-5mWD2. Admin routes pass orgID "" (the instance).
+func (c *Caller) CheckV1(perm, orgID string) error {
+	if c.Allowed(perm, orgID) {
+		return nil
+	}
+	if c == nil || len(c.Memberships) == 0 {
+		return errs.NotFound("AUTHZ-cdgFk", "membership not found")
+	}
+	return errs.PermissionDenied("AUTH-5mWD2", "No matching permissions found")
+}
+
+type callerKey struct{}
+
+// WithCaller returns ctx carrying c.
+func WithCaller(ctx context.Context, c *Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+// CallerFrom returns the caller in ctx, or nil.
+func CallerFrom(ctx context.Context) *Caller {
+	c, _ := ctx.Value(callerKey{}).(*Caller)
+	return c
+}
+
+// ValidRole reports whether role may be granted at the given level.
+func ValidRole(role string, instanceLevel bool) bool {
+	list := OrgRoles
+	if instanceLevel {
+		list = InstanceRoles
+	}
+	for _, r := range list {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}

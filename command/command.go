@@ -1,0 +1,107 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/idledger/idledger/authz"
+	"github.com/idledger/idledger/errs"
+	"github.com/idledger/idledger/eventstore"
+	"github.com/idledger/idledger/secretbox"
+)
+
+// IDGenerator hands out new object IDs (decimal snowflakes).
+type IDGenerator interface {
+	Next() (string, error)
+}
+
+// Deps are the collaborators of Commands.
+type Deps struct {
+	Store eventstore.Store
+	IDs   IDGenerator
+	Keys  *secretbox.Keyring
+	Now   func() time.Time
+}
+
+// Commands is the write side.
+type Commands struct {
+	store eventstore.Store
+	ids   IDGenerator
+	keys  *secretbox.Keyring
+	now   func() time.Time
+}
+
+// New returns the write side.
+func New(d Deps) *Commands {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return &Commands{store: d.Store, ids: d.IDs, keys: d.Keys, now: d.Now}
+}
+
+// Details describe the state of an object after a command, from its events:
+// the sequence and time of its last event, the time of its first event, and
+// its resource owner.
+type Details struct {
+	ID            string
+	Sequence      uint64
+	Created       time.Time
+	Changed       time.Time
+	ResourceOwner string
+}
+
+type metaKey struct{}
+
+// WithMetadata returns ctx carrying the request metadata recorded on events.
+func WithMetadata(ctx context.Context, m eventstore.Metadata) context.Context {
+	return context.WithValue(ctx, metaKey{}, m)
+}
+
+func metadata(ctx context.Context) eventstore.Metadata {
+	m, _ := ctx.Value(metaKey{}).(eventstore.Metadata)
+	if m.Creator == "" {
+		if c := authz.CallerFrom(ctx); c != nil {
+			m.Creator = c.UserID
+		}
+	}
+	if m.Creator == "" {
+		m.Creator = "system"
+	}
+	return m
+}
+
+// execute runs decide through the command runner, stamps the request
+// metadata on the append, and maps store errors to domain errors.
+func (c *Commands) execute(ctx context.Context, decide eventstore.Decide) ([]eventstore.Event, error) {
+	meta := metadata(ctx)
+	events, err := eventstore.Execute(ctx, c.store, eventstore.DefaultAttempts, func(ctx context.Context) (eventstore.Append, error) {
+		a, err := decide(ctx)
+		a.Meta = meta
+		return a, err
+	})
+	var ce *eventstore.ConstraintError
+	if errors.As(err, &ce) {
+		id, msg := ce.Constraint.ErrorID, ce.Constraint.Message
+		if msg == "" {
+			msg = "Errors.AlreadyExists"
+		}
+		return nil, errs.AlreadyExists(id, msg)
+	}
+	if err != nil {
+		if _, ok := errs.As(err); ok {
+			return nil, err
+		}
+		return nil, errs.Internal("COMMAND-Push1", err)
+	}
+	return events, nil
+}
+
+// caller returns the authenticated caller or Unauthenticated.
+func caller(ctx context.Context) (*authz.Caller, error) {
+	c := authz.CallerFrom(ctx)
+	if c == nil {
+		return nil, errs.Unauthenticated("AUTH-7fs1e", "auth header missing")
+	}
+	return c, nil
+}

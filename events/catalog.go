@@ -1,0 +1,190 @@
+package events
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Aggregate types.
+const (
+	AggInstance    = "instance"
+	AggOrg         = "org"
+	AggUser        = "user"
+	AggIDP         = "idp"
+	AggLoginPolicy = "login_policy"
+)
+
+// Event types, dotted <aggregate>.<thing>.<verb>, following ZITADEL's names
+// where the concept matches.
+const (
+	InstanceAdded         = "instance.added"
+	InstanceDomainAdded   = "instance.domain.added"
+	InstanceMemberAdded   = "instance.member.added"
+	InstanceMemberRemoved = "instance.member.removed"
+
+	OrgAdded         = "org.added"
+	OrgRemoved       = "org.removed"
+	OrgMemberAdded   = "org.member.added"
+	OrgMemberRemoved = "org.member.removed"
+
+	UserHumanAdded   = "user.human.added"
+	UserMachineAdded = "user.machine.added"
+	UserRemoved      = "user.removed"
+	UserPATAdded     = "user.pat.added"
+	UserPATRemoved   = "user.pat.removed"
+	// A user's link to an external IdP account.
+	UserIDPLinkAdded          = "user.human.externalidp.added"
+	UserIDPLinkRemoved        = "user.human.externalidp.removed"
+	UserIDPLinkCascadeRemoved = "user.human.externalidp.cascade.removed"
+
+	IDPAdded   = "idp.added"
+	IDPChanged = "idp.changed"
+	IDPRemoved = "idp.removed"
+	// IDPSecretsResealed records a master-key rotation of an IdP's secrets.
+	IDPSecretsResealed = "idp.secrets.resealed"
+
+	LoginPolicyAdded             = "login_policy.added"
+	LoginPolicyRemoved           = "login_policy.removed"
+	LoginPolicyIDPAdded          = "login_policy.idp.added"
+	LoginPolicyIDPRemoved        = "login_policy.idp.removed"
+	LoginPolicyIDPCascadeRemoved = "login_policy.idp.cascade.removed"
+)
+
+// Owner types of IdPs and of login-policy IdP links (ZITADEL's IDPOwnerType).
+const (
+	OwnerSystem = "system" // the instance
+	OwnerOrg    = "org"
+)
+
+// InstanceAddedPayload: the aggregate ID is the instance ID.
+type InstanceAddedPayload struct {
+	Name string `json:"name"`
+}
+
+// DomainPayload names an instance domain.
+type DomainPayload struct {
+	Domain string `json:"domain"`
+}
+
+// MemberPayload grants roles to a user on the instance or an org.
+type MemberPayload struct {
+	UserID string   `json:"userId"`
+	Roles  []string `json:"roles,omitempty"`
+}
+
+// OrgAddedPayload: the aggregate ID is the org ID; resource owner = org ID.
+type OrgAddedPayload struct {
+	Name string `json:"name"`
+}
+
+// HumanAddedPayload: aggregate ID = user ID, resource owner = org ID.
+type HumanAddedPayload struct {
+	Username          string `json:"username"`
+	GivenName         string `json:"givenName"`
+	FamilyName        string `json:"familyName"`
+	NickName          string `json:"nickName,omitempty"`
+	DisplayName       string `json:"displayName,omitempty"`
+	PreferredLanguage string `json:"preferredLanguage,omitempty"`
+	Gender            int    `json:"gender,omitempty"`
+	Email             string `json:"email"`
+	EmailVerified     bool   `json:"emailVerified,omitempty"`
+	Phone             string `json:"phone,omitempty"`
+	PhoneVerified     bool   `json:"phoneVerified,omitempty"`
+}
+
+// MachineAddedPayload: aggregate ID = user ID, resource owner = org ID.
+type MachineAddedPayload struct {
+	Username    string `json:"username"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+}
+
+// PATAddedPayload stores only the SHA-256 of the token, never the token.
+type PATAddedPayload struct {
+	TokenID    string    `json:"tokenId"`
+	TokenHash  string    `json:"tokenHash"` // hex SHA-256
+	Expiration time.Time `json:"expiration,omitzero"`
+}
+
+// PATRemovedPayload revokes a token.
+type PATRemovedPayload struct {
+	TokenID string `json:"tokenId"`
+}
+
+// IDPLinkPayload is a user's link to an account at an IdP.
+type IDPLinkPayload struct {
+	IDPID          string `json:"idpId"`
+	ExternalUserID string `json:"userId"`
+	DisplayName    string `json:"displayName,omitempty"` // the userName at the IdP
+}
+
+// IDPAddedPayload: aggregate ID = IdP ID; resource owner = instance ID for
+// OwnerSystem, org ID for OwnerOrg. Config is the kind's idp.Config as JSON,
+// with every secret field replaced by sealed text (secretbox).
+type IDPAddedPayload struct {
+	Kind      string          `json:"kind"` // idp.Kind.Path
+	OwnerType string          `json:"ownerType"`
+	Name      string          `json:"name"`
+	Options   json.RawMessage `json:"options,omitempty"` // idp.Options
+	Config    json.RawMessage `json:"config"`
+}
+
+// IDPChangedPayload is a full replacement of name, options and config.
+type IDPChangedPayload struct {
+	Name    string          `json:"name"`
+	Options json.RawMessage `json:"options,omitempty"`
+	Config  json.RawMessage `json:"config"`
+}
+
+// LoginPolicyAddedPayload: aggregate ID = instance ID (the default policy)
+// or org ID (a custom policy); resource owner likewise. Settings holds the
+// AddCustomLoginPolicyRequest fields other than idps, as sent.
+type LoginPolicyAddedPayload struct {
+	IsDefault bool            `json:"isDefault,omitempty"`
+	Settings  json.RawMessage `json:"settings,omitempty"`
+}
+
+// LoginPolicyIDPPayload links an IdP to a login policy.
+type LoginPolicyIDPPayload struct {
+	IDPID     string `json:"idpId"`
+	OwnerType string `json:"ownerType,omitempty"`
+}
+
+// EventInfo describes one event type for docs/events.md and the event API.
+type EventInfo struct {
+	Type      string
+	Aggregate string
+	Payload   any // a zero payload value, or nil for none
+	Doc       string
+}
+
+// Catalog lists every event type.
+func Catalog() []EventInfo {
+	return []EventInfo{
+		{InstanceAdded, AggInstance, InstanceAddedPayload{}, "an instance was created"},
+		{InstanceDomainAdded, AggInstance, DomainPayload{}, "the instance answers to another domain"},
+		{InstanceMemberAdded, AggInstance, MemberPayload{}, "a user was granted instance roles"},
+		{InstanceMemberRemoved, AggInstance, MemberPayload{}, "a user's instance roles were revoked"},
+		{OrgAdded, AggOrg, OrgAddedPayload{}, "an organisation was created"},
+		{OrgRemoved, AggOrg, nil, "an organisation was removed"},
+		{OrgMemberAdded, AggOrg, MemberPayload{}, "a user was granted org roles"},
+		{OrgMemberRemoved, AggOrg, MemberPayload{}, "a user's org roles were revoked"},
+		{UserHumanAdded, AggUser, HumanAddedPayload{}, "a human user was created"},
+		{UserMachineAdded, AggUser, MachineAddedPayload{}, "a machine user was created"},
+		{UserRemoved, AggUser, nil, "a user was removed"},
+		{UserPATAdded, AggUser, PATAddedPayload{}, "a personal access token was issued (hash only)"},
+		{UserPATRemoved, AggUser, PATRemovedPayload{}, "a personal access token was revoked"},
+		{UserIDPLinkAdded, AggUser, IDPLinkPayload{}, "a user was linked to an external IdP account"},
+		{UserIDPLinkRemoved, AggUser, IDPLinkPayload{}, "a user's IdP link was removed"},
+		{UserIDPLinkCascadeRemoved, AggUser, IDPLinkPayload{}, "a user's IdP link was removed because its IdP or policy link went away"},
+		{IDPAdded, AggIDP, IDPAddedPayload{}, "an IdP template was created (secrets sealed)"},
+		{IDPChanged, AggIDP, IDPChangedPayload{}, "an IdP template was replaced (secrets sealed)"},
+		{IDPRemoved, AggIDP, nil, "an IdP template was removed"},
+		{IDPSecretsResealed, AggIDP, IDPChangedPayload{}, "an IdP's secrets were re-encrypted under a new master key"},
+		{LoginPolicyAdded, AggLoginPolicy, LoginPolicyAddedPayload{}, "a login policy was created (instance default or org custom)"},
+		{LoginPolicyRemoved, AggLoginPolicy, nil, "an org's custom login policy was removed (reset to the default)"},
+		{LoginPolicyIDPAdded, AggLoginPolicy, LoginPolicyIDPPayload{}, "an IdP was added to a login policy"},
+		{LoginPolicyIDPRemoved, AggLoginPolicy, LoginPolicyIDPPayload{}, "an IdP was removed from a login policy"},
+		{LoginPolicyIDPCascadeRemoved, AggLoginPolicy, LoginPolicyIDPPayload{}, "an IdP was removed from a login policy because the IdP was removed"},
+	}
+}

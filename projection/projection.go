@@ -1,0 +1,157 @@
+package projection
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/idledger/idledger/eventstore"
+	"github.com/jackc/pgx/v5"
+)
+
+// Statement is one SQL statement a reducer wants executed.
+type Statement struct {
+	SQL  string
+	Args []any
+}
+
+// Tables maps a projection's logical table names to the physical ones: the
+// live tables normally, shadow tables during a rebuild.
+type Tables map[string]string
+
+// T returns the physical name of logical table name.
+func (t Tables) T(name string) string {
+	if p, ok := t[name]; ok {
+		return p
+	}
+	return name
+}
+
+// Live is the identity mapping.
+var Live = Tables(nil)
+
+// Projection reduces events into its own tables.
+type Projection struct {
+	Name string
+	// Tables are the logical names of the tables it owns (for rebuilds).
+	Tables []string
+	// EventTypes are the event type prefixes it handles.
+	EventTypes []string
+	// Reduce returns the statements that apply e. An error halts the
+	// projection (inline: fails the append); it never skips an event.
+	Reduce func(e *eventstore.Event, t Tables) ([]Statement, error)
+}
+
+// Handles reports whether p reduces events of type typ.
+func (p *Projection) Handles(typ string) bool {
+	for _, pre := range p.EventTypes {
+		if strings.HasPrefix(typ, pre) {
+			return true
+		}
+	}
+	return false
+}
+
+// Upcaster rewrites the payload of an old revision of an event type into the
+// next revision's shape.
+type Upcaster struct {
+	EventType string
+	From      uint16 // revision it reads; it produces From+1
+	Up        func(payload json.RawMessage) (json.RawMessage, error)
+}
+
+// Registry holds the projections of one process.
+type Registry struct {
+	inline    []*Projection
+	upcasters map[string]map[uint16]Upcaster
+}
+
+var _ eventstore.InlineHook = (*Registry)(nil)
+
+// NewRegistry returns a registry with the given inline projections.
+func NewRegistry(inline ...*Projection) *Registry {
+	return &Registry{inline: inline, upcasters: map[string]map[uint16]Upcaster{}}
+}
+
+// Inline returns the inline projections.
+func (r *Registry) Inline() []*Projection { return r.inline }
+
+// ByName returns the projection called name.
+func (r *Registry) ByName(name string) (*Projection, bool) {
+	for _, p := range r.inline {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return nil, false
+}
+
+// AddUpcaster registers u. Upcasters chain: revision 1 → 2 → 3 ….
+func (r *Registry) AddUpcaster(u Upcaster) {
+	if r.upcasters[u.EventType] == nil {
+		r.upcasters[u.EventType] = map[uint16]Upcaster{}
+	}
+	r.upcasters[u.EventType][u.From] = u
+}
+
+// Upcast brings e's payload to the newest registered revision, in place.
+func (r *Registry) Upcast(e *eventstore.Event) error {
+	chain := r.upcasters[e.Type]
+	for {
+		u, ok := chain[e.Revision]
+		if !ok {
+			return nil
+		}
+		p, err := u.Up(e.Payload)
+		if err != nil {
+			return fmt.Errorf("upcast %s revision %d (position %d): %w", e.Type, e.Revision, e.Position, err)
+		}
+		e.Payload, e.Revision = p, e.Revision+1
+	}
+}
+
+// Statements returns what every projection in ps does for e, upcasting first.
+func (r *Registry) Statements(ps []*Projection, e eventstore.Event, t Tables) ([]Statement, error) {
+	var out []Statement
+	handled := false
+	for _, p := range ps {
+		if !p.Handles(e.Type) {
+			continue
+		}
+		if !handled {
+			if err := r.Upcast(&e); err != nil {
+				return nil, err
+			}
+			handled = true
+		}
+		st, err := p.Reduce(&e, t)
+		if err != nil {
+			return nil, fmt.Errorf("projection %s: reduce %s (position %d): %w", p.Name, e.Type, e.Position, err)
+		}
+		out = append(out, st...)
+	}
+	return out, nil
+}
+
+// ApplyInline implements eventstore.InlineHook: all statements of all inline
+// projections for the appended events go to the database in one round trip.
+func (r *Registry) ApplyInline(ctx context.Context, tx pgx.Tx, events []eventstore.Event) error {
+	b := &pgx.Batch{}
+	for _, e := range events {
+		st, err := r.Statements(r.inline, e, Live)
+		if err != nil {
+			return err
+		}
+		for _, s := range st {
+			b.Queue(s.SQL, s.Args...)
+		}
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("inline projections: %w", err)
+	}
+	return nil
+}

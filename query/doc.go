@@ -1,0 +1,7 @@
+// Package query is idledger's read side: typed queries over the read tables
+// that the inline projections keep current. Each method checks the caller's
+// permission (with ZITADEL's order: existence first where ZITADEL does so)
+// and returns domain types; never HTTP shapes.
+//
+// Imports: pgx, authz, errs, idp. Start with query.go.
+package query
