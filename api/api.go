@@ -29,7 +29,10 @@ func New(d Deps) *API {
 // Routes mounts every route on r. Each area registers its own routes in its
 // file; this list is the one place that says which areas exist.
 func (a *API) Routes(r chi.Router) {
-	for _, mount := range a.areas() {
-		mount(r)
-	}
+	r.Group(func(r chi.Router) {
+		r.Use(a.authenticate)
+		for _, mount := range a.areas() {
+			mount(r)
+		}
+	})
 }
