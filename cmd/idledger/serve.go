@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	stdlog "log"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/errs"
+	"github.com/idledger/idledger/internal/config"
+	"github.com/idledger/idledger/internal/ids"
+	"github.com/idledger/idledger/migrations"
+)
+
+// HTTP server limits. The drain timeout bounds graceful shutdown.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+	drainTimeout      = 20 * time.Second
+	readyPingTimeout  = time.Second
+)
+
+// pinger is what /readyz needs of the database; *pgxpool.Pool has it.
+type pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// deps is everything buildHandler wires together. runServe creates each of
+// them once.
+type deps struct {
+	Config config.Config
+	Log    zerolog.Logger
+	DB     pinger
+	IDs    ids.Generator
+}
+
+// buildHandler is the one place where idledger's HTTP application is wired:
+// stores, commands, queries and API handlers are constructed here from deps
+// and mounted on the gateway router (request ID, access log, recovery, body
+// limit, 404/405 bodies).
+func buildHandler(_ context.Context, d deps) (http.Handler, error) {
+	r := gateway.NewRouter(d.Log)
+	r.Get("/healthz", healthz)
+	r.Get("/readyz", readyz(d.DB))
+	return r, nil
+}
+
+// healthz answers 200 whenever the server is serving requests at all.
+func healthz(w http.ResponseWriter, _ *http.Request) {
+	gateway.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 200 while the database answers a ping within a second, and
+// 503 with the standard error body otherwise.
+func readyz(db pinger) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), readyPingTimeout)
+		defer cancel()
+		if err := db.Ping(ctx); err != nil {
+			gateway.WriteError(w, r, errs.Unavailable("HEALTH-d8Rq2", "database is not reachable").WithCause(err))
+			return
+		}
+		gateway.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	}
+}
+
+// runServe opens the database, migrates it, wires the handler and serves
+// until ctx ends (SIGINT/SIGTERM). Shutdown order: drain HTTP requests (up to
+// drainTimeout), close the pool, stop the embedded PostgreSQL.
+func runServe(ctx context.Context, e *env, cfg config.Config, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unexpected arguments %q", args)
+	}
+	ver, rev := buildVersion()
+	e.log.Info().Str("version", ver).Str("commit", rev).Str("config", cfg.Redacted()).Msg("starting idledger")
+
+	pool, cleanup, err := openDatabase(ctx, cfg, e.log)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	applied, err := migrations.Apply(ctx, pool)
+	if err != nil {
+		return err
+	}
+	e.log.Info().Ints("applied", applied).Msg("schema is up to date")
+	gen, err := ids.New(cfg.MachineID)
+	if err != nil {
+		return err
+	}
+	e.log.Info().Uint16("machine_id", gen.MachineID()).Str("source", gen.MachineIDSource()).Msg("ID generator ready")
+
+	handler, err := buildHandler(ctx, deps{Config: cfg, Log: e.log, DB: pool, IDs: gen})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	url := serverURL(cfg.Listen, ln.Addr())
+	e.log.Info().Str("url", url).Str("addr", ln.Addr().String()).Msg("serving HTTP")
+	fmt.Fprintf(e.stdout, "idledger is serving on %s\n", url)
+	note := ""
+	if _, err := os.Stat(cfg.AdminPATFile); err != nil {
+		note = " (not written yet)"
+	}
+	fmt.Fprintf(e.stdout, "admin token file: %s%s\n", cfg.AdminPATFile, note)
+
+	return serveHTTP(ctx, ln, handler, e.log)
+}
+
+// newHTTPServer returns the server with idledger's timeouts.
+func newHTTPServer(h http.Handler, log zerolog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          stdlog.New(log.With().Str("component", "http").Logger(), "", 0),
+	}
+}
+
+// serveHTTP serves on ln until ctx ends, then stops accepting connections
+// and waits up to drainTimeout for requests in flight. Requests do not
+// inherit ctx, so a signal does not cancel them: they finish.
+func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, log zerolog.Logger) error {
+	srv := newHTTPServer(h, log)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info().Dur("timeout", drainTimeout).Msg("shutting down: draining requests (signal again to force)")
+	sctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("drain requests: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http server: %w", err)
+	}
+	log.Info().Msg("HTTP server stopped")
+	return nil
+}
+
+// serverURL is the URL to print for the listen address: the configured host
+// (localhost when it is empty or unspecified) and the port actually bound,
+// which differs when the configured port is 0.
+func serverURL(listen string, bound net.Addr) string {
+	host, _, _ := net.SplitHostPort(listen)
+	_, port, _ := net.SplitHostPort(bound.String())
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
