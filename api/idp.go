@@ -1,6 +1,406 @@
 package api
 
-import "github.com/go-chi/chi/v5"
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"unicode/utf8"
 
-// idpRoutes mounts this area's routes. (Placeholder until the area lands.)
-func (a *API) idpRoutes(r chi.Router) {}
+	"github.com/go-chi/chi/v5"
+
+	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/authz"
+	"github.com/idledger/idledger/command"
+	"github.com/idledger/idledger/errs"
+	"github.com/idledger/idledger/events"
+	"github.com/idledger/idledger/idp"
+	"github.com/idledger/idledger/query"
+)
+
+// idpRoutes mounts the IdP templates of the admin API (the instance) and
+// the management API (the context org), and the v2 read. Every kind shares
+// one handler per verb; {kind} is looked up in the kinds table.
+func (a *API) idpRoutes(r chi.Router) {
+	for _, api := range []idpAPI{{"/admin/v1", events.OwnerSystem}, {"/management/v1", events.OwnerOrg}} {
+		r.Post(api.prefix+"/idps/templates/_search", a.searchIDPs(api))
+		r.Get(api.prefix+"/idps/templates/{id}", a.getIDP(api))
+		r.Delete(api.prefix+"/idps/templates/{id}", a.removeIDP(api))
+		r.Post(api.prefix+"/idps/{kind}", a.addIDP(api))
+		r.Put(api.prefix+"/idps/{kind}/{id}", a.updateIDP(api))
+	}
+	// ZITADEL's admin API updates the two GitLab kinds with POST; for any
+	// other kind the path exists with PUT only, so POST gets 405.
+	r.Post("/admin/v1/idps/{kind:(gitlab|gitlab_self_hosted)}/{id}", a.updateIDP(idpAPI{"/admin/v1", events.OwnerSystem}))
+	r.Get("/v2/idps/{id}", a.getIDPV2)
+}
+
+// idpAPI is one of the two v1 APIs: its path prefix and the owner it acts for.
+type idpAPI struct {
+	prefix    string
+	ownerType string
+}
+
+// owner is the command owner: the instance, or the caller's context org.
+func (api idpAPI) owner(r *http.Request) command.IDPOwnerRef {
+	o := command.IDPOwnerRef{Type: api.ownerType}
+	if c := authz.CallerFrom(r.Context()); c != nil && api.ownerType == events.OwnerOrg {
+		o.OrgID = c.OrgID
+	}
+	return o
+}
+
+// scope is the query scope of v1 reads.
+func (api idpAPI) scope(r *http.Request) query.ProviderScope {
+	return query.ProviderScope{OrgID: api.owner(r).OrgID}
+}
+
+// pathID returns the {id} path parameter, checked as protoc-gen-validate
+// checks it (1 to 200 runes) in request message.
+func pathID(r *http.Request, message string) (string, error) {
+	id := chi.URLParam(r, "id")
+	if n := utf8.RuneCountInString(id); n < 1 || n > 200 {
+		return "", errs.InvalidArgument("", fmt.Sprintf(
+			"invalid %s.Id: value length must be between 1 and 200 runes, inclusive", message))
+	}
+	return id, nil
+}
+
+// pathKind returns the kind of the {kind} path parameter; ok is false (and
+// the 404 of an unknown route is written) when the table has no such kind.
+func pathKind(w http.ResponseWriter, r *http.Request) (idp.Kind, bool) {
+	k, ok := idp.ByPath(chi.URLParam(r, "kind"))
+	if !ok {
+		gateway.NotFoundHandler(w, r)
+	}
+	return k, ok
+}
+
+func readBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, gateway.MaxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, err // WriteError answers 413
+		}
+		return nil, errs.InvalidArgument("", "could not read the request body").WithCause(err)
+	}
+	return body, nil
+}
+
+func objectDetails(d command.Details) gateway.ObjectDetails {
+	return gateway.ObjectDetails{Sequence: d.Sequence, Created: d.Created, Changed: d.Changed,
+		ResourceOwner: d.ResourceOwner, ID: d.ID}
+}
+
+func (a *API) addIDP(api idpAPI) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		kind, ok := pathKind(w, r)
+		if !ok {
+			return
+		}
+		body, err := readBody(r)
+		if err != nil {
+			gateway.WriteError(w, r, err)
+			return
+		}
+		d, err := a.cmds.AddIDP(r.Context(), api.owner(r), kind.Path, body)
+		if err != nil {
+			gateway.WriteError(w, r, err)
+			return
+		}
+		gateway.WriteJSON(w, http.StatusOK, struct {
+			Details gateway.DetailsV1 `json:"details"`
+			ID      string            `json:"id"`
+		}{gateway.V1Add(objectDetails(d)), d.ID})
+	}
+}
+
+func (a *API) updateIDP(api idpAPI) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		kind, ok := pathKind(w, r)
+		if !ok {
+			return
+		}
+		id, err := pathID(r, kind.UpdateRequest())
+		if err != nil {
+			gateway.WriteError(w, r, err)
+			return
+		}
+		body, err := readBody(r)
+		if err != nil {
+			gateway.WriteError(w, r, err)
+			return
+		}
+		d, err := a.cmds.UpdateIDP(r.Context(), api.owner(r), kind.Path, id, body)
+		if err != nil {
+			gateway.WriteError(w, r, err)
+			return
+		}
+		writeDetailsV1(w, d)
+	}
+}
+
+func (a *API) removeIDP(api idpAPI) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "DeleteProviderRequest")
+		if err != nil {
+			gateway.WriteError(w, r, err)
+			return
+		}
+		d, err := a.cmds.RemoveIDP(r.Context(), api.owner(r), id)
+		if err != nil {
+			gateway.WriteError(w, r, err)
+			return
+		}
+		writeDetailsV1(w, d)
+	}
+}
+
+func writeDetailsV1(w http.ResponseWriter, d command.Details) {
+	gateway.WriteJSON(w, http.StatusOK, struct {
+		Details gateway.DetailsV1 `json:"details"`
+	}{gateway.V1Change(objectDetails(d))})
+}
+
+func (a *API) getIDP(api idpAPI) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r, "GetProviderByIDRequest")
+		if err != nil {
+			gateway.WriteError(w, r, err)
+			return
+		}
+		i, err := a.q.ProviderByID(r.Context(), api.scope(r), id)
+		if err != nil {
+			gateway.WriteError(w, r, err)
+			return
+		}
+		gateway.WriteJSON(w, http.StatusOK, struct {
+			IDP providerV1 `json:"idp"`
+		}{toProviderV1(i)})
+	}
+}
+
+// Enums of the IdP responses and search queries.
+var (
+	idpStateNames  = []string{"IDP_STATE_UNSPECIFIED", "IDP_STATE_ACTIVE", "IDP_STATE_INACTIVE", "IDP_STATE_REMOVED", "IDP_STATE_MIGRATED"}
+	idpOwnerEnum   = gateway.NewEnum("IDP_OWNER_TYPE_UNSPECIFIED", "IDP_OWNER_TYPE_SYSTEM", "IDP_OWNER_TYPE_ORG")
+	textMethodEnum = gateway.NewEnum("TEXT_QUERY_METHOD_EQUALS", "TEXT_QUERY_METHOD_EQUALS_IGNORE_CASE",
+		"TEXT_QUERY_METHOD_STARTS_WITH", "TEXT_QUERY_METHOD_STARTS_WITH_IGNORE_CASE",
+		"TEXT_QUERY_METHOD_CONTAINS", "TEXT_QUERY_METHOD_CONTAINS_IGNORE_CASE",
+		"TEXT_QUERY_METHOD_ENDS_WITH", "TEXT_QUERY_METHOD_ENDS_WITH_IGNORE_CASE")
+)
+
+type idpOwnerDef struct{}
+
+func (idpOwnerDef) Enum() *gateway.Enum { return idpOwnerEnum }
+
+type textMethodDef struct{}
+
+func (textMethodDef) Enum() *gateway.Enum { return textMethodEnum }
+
+func idpStateName(s int) string {
+	if s < 0 || s >= len(idpStateNames) {
+		return ""
+	}
+	return idpStateNames[s]
+}
+
+// idpOwnerType maps the stored owner type to the IDPOwnerType number.
+func idpOwnerType(ownerType string) gateway.EnumValue[idpOwnerDef] {
+	if ownerType == events.OwnerOrg {
+		return 2
+	}
+	return 1
+}
+
+// providerV1 is zitadel.idp.v1.Provider.
+type providerV1 struct {
+	ID      string                         `json:"id,omitempty"`
+	Details gateway.DetailsV1              `json:"details"`
+	State   string                         `json:"state,omitempty"`
+	Name    string                         `json:"name,omitempty"`
+	Owner   gateway.EnumValue[idpOwnerDef] `json:"owner,omitzero"`
+	Type    string                         `json:"type,omitempty"`
+	Config  idpConfigJSON                  `json:"config"`
+}
+
+func toProviderV1(i *query.IDP) providerV1 {
+	return providerV1{
+		ID:      i.ID,
+		Details: gateway.V1Read(gateway.ObjectDetails{Sequence: i.Sequence, Created: i.Created, Changed: i.Changed, ResourceOwner: i.ResourceOwner}),
+		State:   idpStateName(i.State),
+		Name:    i.Name,
+		Owner:   idpOwnerType(i.OwnerType),
+		Type:    idp.ProviderTypeName(i.Type),
+		Config:  newIDPConfigJSON(i, true),
+	}
+}
+
+// idpConfigJSON is the config of a response: {"options": …, "<key>": view}.
+// options is always present, as ZITADEL always sets it.
+type idpConfigJSON struct {
+	options json.RawMessage
+	key     string
+	view    json.RawMessage
+}
+
+func (c idpConfigJSON) MarshalJSON() ([]byte, error) {
+	key, _ := json.Marshal(c.key)
+	return fmt.Appendf(nil, `{"options":%s,%s:%s}`, c.options, key, c.view), nil
+}
+
+// newIDPConfigJSON renders the stored public view in the order of the
+// proto fields (jsonb reorders keys) by decoding it into the kind's view
+// type. The v2 config messages have no usePkce, so v1 alone keeps it.
+func newIDPConfigJSON(i *query.IDP, v1 bool) idpConfigJSON {
+	c := idpConfigJSON{options: i.Options, view: i.Config}
+	if len(c.options) == 0 {
+		c.options = json.RawMessage("{}")
+	}
+	if len(c.view) == 0 {
+		c.view = json.RawMessage("{}")
+	}
+	kind, ok := idp.ByPath(i.Kind)
+	if !ok {
+		c.key = "unspecified"
+		return c
+	}
+	c.key = kind.ConfigKey
+	var opts idp.Options
+	if json.Unmarshal(c.options, &opts) == nil {
+		if b, err := json.Marshal(opts); err == nil {
+			c.options = b
+		}
+	}
+	v := reflect.New(reflect.TypeOf(kind.New().View()))
+	if json.Unmarshal(c.view, v.Interface()) != nil {
+		return c
+	}
+	if f := v.Elem().FieldByName("UsePKCE"); !v1 && f.IsValid() && f.Kind() == reflect.Bool {
+		f.SetBool(false)
+	}
+	if b, err := json.Marshal(v.Interface()); err == nil {
+		c.view = b
+	}
+	return c
+}
+
+// idpV2 is zitadel.idp.v2.IDP.
+type idpV2 struct {
+	ID      string            `json:"id,omitempty"`
+	Details gateway.DetailsV2 `json:"details"`
+	State   string            `json:"state,omitempty"`
+	Name    string            `json:"name,omitempty"`
+	Type    string            `json:"type,omitempty"`
+	Config  idpConfigJSON     `json:"config"`
+}
+
+func (a *API) getIDPV2(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "GetIDPByIDRequest")
+	if err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	i, err := a.q.IDPByID(r.Context(), id)
+	if err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	gateway.WriteJSON(w, http.StatusOK, struct {
+		IDP idpV2 `json:"idp"`
+	}{idpV2{
+		ID:      i.ID,
+		Details: gateway.V2(gateway.ObjectDetails{Sequence: i.Sequence, Created: i.Created, Changed: i.Changed, ResourceOwner: i.ResourceOwner}),
+		State:   idpStateName(i.State),
+		Name:    i.Name,
+		Type:    idp.IDPTypeName(i.Type),
+		Config:  newIDPConfigJSON(i, false),
+	}})
+}
+
+// providerSearchRequest is ListProvidersRequest.
+type providerSearchRequest struct {
+	Query   gateway.ListQuery `json:"query"`
+	Queries []struct {
+		IDPIDQuery *struct {
+			ID string `json:"id"`
+		} `json:"idpIdQuery"`
+		IDPNameQuery *struct {
+			Name   string                           `json:"name"`
+			Method gateway.EnumValue[textMethodDef] `json:"method"`
+		} `json:"idpNameQuery"`
+		OwnerTypeQuery *struct {
+			OwnerType gateway.EnumValue[idpOwnerDef] `json:"ownerType"`
+		} `json:"ownerTypeQuery"`
+	} `json:"queries"`
+}
+
+func (req providerSearchRequest) toSearch() (query.ProviderSearch, error) {
+	offset, limit, err := req.Query.Page()
+	if err != nil {
+		return query.ProviderSearch{}, err
+	}
+	s := query.ProviderSearch{Offset: offset, Limit: limit, Asc: req.Query.Asc}
+	for n, q := range req.Queries {
+		var f query.ProviderFilter
+		switch {
+		case q.IDPIDQuery != nil:
+			if utf8.RuneCountInString(q.IDPIDQuery.ID) > 200 {
+				return s, errs.InvalidArgument("", fmt.Sprintf("invalid ListProvidersRequest.Queries[%d]: embedded message failed validation | caused by: invalid IDPIDQuery.Id: value length must be at most 200 runes", n))
+			}
+			f.ID = &q.IDPIDQuery.ID
+		case q.IDPNameQuery != nil:
+			if utf8.RuneCountInString(q.IDPNameQuery.Name) > 200 {
+				return s, errs.InvalidArgument("", fmt.Sprintf("invalid ListProvidersRequest.Queries[%d]: embedded message failed validation | caused by: invalid IDPNameQuery.Name: value length must be at most 200 runes", n))
+			}
+			f.Name = &query.NameFilter{Name: q.IDPNameQuery.Name, Method: query.TextMethod(q.IDPNameQuery.Method)}
+		case q.OwnerTypeQuery != nil:
+			ot := events.OwnerSystem
+			switch q.OwnerTypeQuery.OwnerType {
+			case 2:
+				ot = events.OwnerOrg
+			case 0:
+				return s, errs.InvalidArgument("", fmt.Sprintf("invalid ListProvidersRequest.Queries[%d]: embedded message failed validation | caused by: invalid IDPOwnerTypeQuery.OwnerType: value must be one of the defined enum values", n))
+			}
+			f.OwnerType = &ot
+		default:
+			return s, errs.InvalidArgument("ORG-Dr2aa", "List.Query.Invalid")
+		}
+		s.Filters = append(s.Filters, f)
+	}
+	return s, nil
+}
+
+func (a *API) searchIDPs(api idpAPI) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req providerSearchRequest
+		if err := gateway.Decode(r, &req); err != nil {
+			gateway.WriteError(w, r, err)
+			return
+		}
+		s, err := req.toSearch()
+		if err != nil {
+			gateway.WriteError(w, r, err)
+			return
+		}
+		list, err := a.q.SearchProviders(r.Context(), api.scope(r), s)
+		if err != nil {
+			gateway.WriteError(w, r, err)
+			return
+		}
+		result := make([]providerV1, 0, len(list.IDPs))
+		for _, i := range list.IDPs {
+			result = append(result, toProviderV1(i))
+		}
+		gateway.WriteJSON(w, http.StatusOK, struct {
+			Details gateway.ListDetailsV1 `json:"details"`
+			Result  []providerV1          `json:"result,omitempty"`
+		}{gateway.ListDetailsV1{TotalResult: gateway.Uint64(list.Total), ViewTimestamp: gateway.Timestamp(list.Timestamp)}, result})
+	}
+}

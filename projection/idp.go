@@ -1,4 +1,120 @@
 package projection
 
-// IDPs returns the projections of this area. (Placeholder until the area lands.)
-func IDPs() []*Projection { return nil }
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/idledger/idledger/events"
+	"github.com/idledger/idledger/eventstore"
+	"github.com/idledger/idledger/idp"
+)
+
+// IDPs returns the projection of IdP templates of every kind. It is inline,
+// so a read after a write sees it.
+func IDPs() []*Projection {
+	return []*Projection{{
+		Name:       "idps",
+		Tables:     []string{"idps"},
+		EventTypes: []string{events.AggIDP + ".", events.OrgRemoved},
+		Reduce:     reduceIDP,
+	}}
+}
+
+func reduceIDP(e *eventstore.Event, t Tables) ([]Statement, error) {
+	switch e.Type {
+	case events.IDPAdded:
+		var p events.IDPAddedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return nil, err
+		}
+		kind, ok := idp.ByPath(p.Kind)
+		if !ok {
+			return nil, fmt.Errorf("idp %s: unknown kind %q", e.AggregateID, p.Kind)
+		}
+		opts, view, err := idpPublic(kind, p.Options, p.Config)
+		if err != nil {
+			return nil, fmt.Errorf("idp %s: %w", e.AggregateID, err)
+		}
+		return []Statement{{
+			SQL: `INSERT INTO ` + t.T("idps") + ` (instance_id, id, owner_type, resource_owner, kind, type, name,
+                  options, config, sequence, creation_date, change_date)
+                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`,
+			Args: []any{e.InstanceID, e.AggregateID, p.OwnerType, e.ResourceOwner, kind.Path, kind.Type, p.Name,
+				opts, view, int64(e.Sequence), e.CreatedAt},
+		}}, nil
+	case events.IDPChanged, events.IDPSecretsResealed:
+		var p events.IDPChangedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return nil, err
+		}
+		// The kind never changes. Events written without it (a reseal) get
+		// the view of every kind their config decodes as, and the row's own
+		// kind picks one in SQL.
+		view := ""
+		if kind, ok := idp.ByPath(p.Kind); ok {
+			_, v, err := idpPublic(kind, nil, p.Config)
+			if err != nil {
+				return nil, fmt.Errorf("idp %s: %w", e.AggregateID, err)
+			}
+			view = `{"` + kind.Path + `":` + v + `}`
+		} else {
+			view = idpViewByKind(p.Config)
+		}
+		return []Statement{{
+			SQL: `UPDATE ` + t.T("idps") + ` SET name = $3, options = $4::jsonb, config = ($5::jsonb) -> kind,
+                  sequence = $6, change_date = $7 WHERE instance_id = $1 AND id = $2`,
+			Args: []any{e.InstanceID, e.AggregateID, p.Name, idpOptions(p.Options), view, int64(e.Sequence), e.CreatedAt},
+		}}, nil
+	case events.IDPRemoved:
+		return []Statement{{
+			SQL:  `DELETE FROM ` + t.T("idps") + ` WHERE instance_id = $1 AND id = $2`,
+			Args: []any{e.InstanceID, e.AggregateID},
+		}}, nil
+	case events.OrgRemoved:
+		return []Statement{{
+			SQL: `UPDATE ` + t.T("idps") + ` SET owner_removed = true
+                  WHERE instance_id = $1 AND resource_owner = $2 AND owner_type = $3`,
+			Args: []any{e.InstanceID, e.AggregateID, events.OwnerOrg},
+		}}, nil
+	}
+	return nil, nil
+}
+
+// idpPublic returns the options and the kind's public view (no secrets) of
+// a stored config.
+func idpPublic(kind idp.Kind, options, config json.RawMessage) (string, string, error) {
+	cfg := kind.New()
+	if len(config) > 0 {
+		if err := json.Unmarshal(config, cfg); err != nil {
+			return "", "", fmt.Errorf("decode %s config: %w", kind.Path, err)
+		}
+	}
+	view, err := json.Marshal(cfg.View())
+	if err != nil {
+		return "", "", err
+	}
+	return idpOptions(options), string(view), nil
+}
+
+// idpOptions normalises stored options to their JSON form ({} for defaults).
+func idpOptions(raw json.RawMessage) string {
+	var o idp.Options
+	if len(raw) > 0 && json.Unmarshal(raw, &o) != nil {
+		return "{}"
+	}
+	b, _ := json.Marshal(o)
+	return string(b)
+}
+
+// idpViewByKind returns {"<kind path>": view, …} for every kind the config
+// decodes as; the UPDATE picks the row's kind from it.
+func idpViewByKind(config json.RawMessage) string {
+	views := map[string]json.RawMessage{}
+	for _, k := range idp.Kinds() {
+		if _, view, err := idpPublic(k, nil, config); err == nil {
+			views[k.Path] = json.RawMessage(view)
+		}
+	}
+	b, _ := json.Marshal(views)
+	return string(b)
+}

@@ -1,0 +1,340 @@
+package command
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/idledger/idledger/errs"
+	"github.com/idledger/idledger/events"
+	"github.com/idledger/idledger/eventstore"
+	"github.com/idledger/idledger/idp"
+	"github.com/idledger/idledger/secretbox"
+)
+
+// IDPOwnerRef says whom an IdP command acts for: the caller's instance
+// (Type events.OwnerSystem, the admin API) or one org of it (Type
+// events.OwnerOrg with OrgID, the management API's context org).
+type IDPOwnerRef struct {
+	Type  string
+	OrgID string
+}
+
+// idpScope is an IdP owner resolved against the caller.
+type idpScope struct {
+	instanceID    string
+	ownerType     string
+	resourceOwner string
+	prefix        string // error ID prefix: INST or ORG
+	writePerm     string
+	permOrg       string // org argument of the v1 permission check
+}
+
+// idpTemplateNotExisting is the message of every "no such IdP" error.
+const idpTemplateNotExisting = "Identity Provider Configuration doesn't exist"
+
+// scope checks the caller and resolves owner. The v1 permission check comes
+// before any validation of the body, as ZITADEL's interceptors run it first.
+func (c *Commands) idpScope(ctx context.Context, owner IDPOwnerRef) (idpScope, error) {
+	cl, err := caller(ctx)
+	if err != nil {
+		return idpScope{}, err
+	}
+	s := idpScope{instanceID: cl.InstanceID, ownerType: owner.Type}
+	switch owner.Type {
+	case events.OwnerSystem:
+		s.resourceOwner, s.prefix, s.writePerm = cl.InstanceID, "INST", "iam.idp.write"
+	case events.OwnerOrg:
+		if owner.OrgID == "" {
+			return idpScope{}, errs.InvalidArgument("ORG-idp0", "Errors.Org.Empty")
+		}
+		s.resourceOwner, s.prefix, s.writePerm, s.permOrg = owner.OrgID, "ORG", "org.idp.write", owner.OrgID
+	default:
+		return idpScope{}, errs.Internal("COMMAND-IdpO1", fmt.Errorf("unknown idp owner type %q", owner.Type))
+	}
+	if err := cl.CheckV1(s.writePerm, s.permOrg); err != nil {
+		return idpScope{}, err
+	}
+	return s, nil
+}
+
+func (s idpScope) notFound(id string) error {
+	return errs.NotFound(s.prefix+"-"+id, idpTemplateNotExisting)
+}
+
+// idpKind looks up the kinds table; an unknown path is NotFound, as the
+// router would answer for a route that does not exist.
+func idpKind(path string) (idp.Kind, error) {
+	k, ok := idp.ByPath(path)
+	if !ok {
+		return idp.Kind{}, errs.NotFound("", "Not Found")
+	}
+	return k, nil
+}
+
+// AddIDP creates an IdP template of kind (a kinds-table path, e.g. "google")
+// from a JSON add request body, owned by owner. Secrets are sealed before the
+// event is written.
+//
+// Errors: Unauthenticated without a caller; NotFound (AUTHZ-cdgFk) or
+// PermissionDenied (AUTH-5mWD2) without iam.idp.write / org.idp.write;
+// NotFound for an unknown kind; InvalidArgument for a malformed body or a
+// field that fails validation; Internal on store or crypto failure.
+func (c *Commands) AddIDP(ctx context.Context, owner IDPOwnerRef, kindPath string, body []byte) (Details, error) {
+	s, err := c.idpScope(ctx, owner)
+	if err != nil {
+		return Details{}, err
+	}
+	kind, err := idpKind(kindPath)
+	if err != nil {
+		return Details{}, err
+	}
+	name, opts, cfg, err := idp.ParseRequest(kind, body)
+	if err != nil {
+		return Details{}, err
+	}
+	if err := cfg.Validate(s.prefix, false); err != nil {
+		return Details{}, err
+	}
+	id, err := c.ids.Next()
+	if err != nil {
+		return Details{}, errs.Internal("COMMAND-IdpA1", fmt.Errorf("new idp id: %w", err))
+	}
+	for _, sec := range cfg.Secrets() {
+		if err := c.sealSecret(sec, s.instanceID, id); err != nil {
+			return Details{}, err
+		}
+	}
+	optsJSON, cfgJSON, err := marshalIDP(opts, cfg)
+	if err != nil {
+		return Details{}, err
+	}
+	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
+		return eventstore.Append{Aggregates: []eventstore.AggregateAppend{{
+			Aggregate:     eventstore.AggregateRef{InstanceID: s.instanceID, Type: events.AggIDP, ID: id},
+			ResourceOwner: s.resourceOwner,
+			Events: []eventstore.PendingEvent{{Type: events.IDPAdded, Payload: events.IDPAddedPayload{
+				Kind: kind.Path, OwnerType: s.ownerType, Name: name, Options: optsJSON, Config: cfgJSON,
+			}}},
+		}}}, nil
+	})
+	if err != nil {
+		return Details{}, err
+	}
+	e := evs[0]
+	return Details{ID: id, Sequence: e.Sequence, Created: e.CreatedAt, Changed: e.CreatedAt, ResourceOwner: s.resourceOwner}, nil
+}
+
+// UpdateIDP replaces the name, options and config of IdP id, which must be
+// of kind and owned by owner. A secret left empty keeps the stored one. An
+// update that changes nothing writes no event and returns the current
+// details. The decision is re-made on fresh state after a concurrent write.
+//
+// Errors: as AddIDP; NotFound (INST-Dg331 / ORG-Dg331) for an unknown or
+// removed IdP, one of another owner or another kind; Aborted when concurrent
+// writes keep winning.
+func (c *Commands) UpdateIDP(ctx context.Context, owner IDPOwnerRef, kindPath, id string, body []byte) (Details, error) {
+	s, err := c.idpScope(ctx, owner)
+	if err != nil {
+		return Details{}, err
+	}
+	kind, err := idpKind(kindPath)
+	if err != nil {
+		return Details{}, err
+	}
+	name, opts, cfg, err := idp.ParseRequest(kind, body)
+	if err != nil {
+		return Details{}, err
+	}
+	if err := cfg.Validate(s.prefix, true); err != nil {
+		return Details{}, err
+	}
+	// The plaintext of each secret, taken once: each attempt rebuilds the
+	// sealed config from these and the state it loads.
+	plain := map[string]string{}
+	for _, sec := range cfg.Secrets() {
+		plain[sec.Field] = *sec.Value
+	}
+	var cur *idpModel
+	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
+		m, err := c.loadIDP(ctx, s.instanceID, id)
+		if err != nil {
+			return eventstore.Append{}, err
+		}
+		cur = m
+		if !m.exists || m.resourceOwner != s.resourceOwner || m.ownerType != s.ownerType || m.kind != kind.Path {
+			return eventstore.Append{}, s.notFound("Dg331")
+		}
+		stored, err := m.decodeConfig(kind)
+		if err != nil {
+			return eventstore.Append{}, err
+		}
+		kept := map[string]string{}
+		for _, sec := range stored.Secrets() {
+			kept[sec.Field] = *sec.Value
+		}
+		for _, sec := range cfg.Secrets() {
+			*sec.Value = plain[sec.Field]
+			if err := c.mergeSecret(sec, kept[sec.Field], s.instanceID, id); err != nil {
+				return eventstore.Append{}, err
+			}
+		}
+		optsJSON, cfgJSON, err := marshalIDP(opts, cfg)
+		if err != nil {
+			return eventstore.Append{}, err
+		}
+		if same, err := m.sameAs(kind, name, optsJSON, cfgJSON); err != nil || same {
+			if err == nil {
+				err = eventstore.ErrNothingToDo
+			}
+			return eventstore.Append{}, err
+		}
+		return eventstore.Append{Aggregates: []eventstore.AggregateAppend{{
+			Aggregate:     m.ref,
+			ResourceOwner: m.resourceOwner,
+			Expected:      m.seq,
+			Events: []eventstore.PendingEvent{{Type: events.IDPChanged, Payload: events.IDPChangedPayload{
+				Kind: kind.Path, Name: name, Options: optsJSON, Config: cfgJSON,
+			}}},
+		}}}, nil
+	})
+	if err != nil {
+		return Details{}, err
+	}
+	d := cur.details()
+	if len(evs) > 0 {
+		last := evs[len(evs)-1]
+		d.Sequence, d.Changed = last.Sequence, last.CreatedAt
+	}
+	return d, nil
+}
+
+// RemoveIDP removes IdP id of owner and, in the same append, unlinks it
+// from every login policy (login_policy.idp.cascade.removed) and every
+// user (user.human.externalidp.cascade.removed, releasing the link's unique
+// value).
+//
+// Errors: as AddIDP's permission errors; NotFound (INST-Se3tg / ORG-Se3tg)
+// for an unknown or removed IdP or one of another owner; Aborted when
+// concurrent writes keep winning.
+func (c *Commands) RemoveIDP(ctx context.Context, owner IDPOwnerRef, id string) (Details, error) {
+	s, err := c.idpScope(ctx, owner)
+	if err != nil {
+		return Details{}, err
+	}
+	var cur *idpModel
+	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
+		m, err := c.loadIDP(ctx, s.instanceID, id)
+		if err != nil {
+			return eventstore.Append{}, err
+		}
+		cur = m
+		if !m.exists || m.resourceOwner != s.resourceOwner || m.ownerType != s.ownerType {
+			return eventstore.Append{}, s.notFound("Se3tg")
+		}
+		a := eventstore.Append{Aggregates: []eventstore.AggregateAppend{{
+			Aggregate:     m.ref,
+			ResourceOwner: m.resourceOwner,
+			Expected:      m.seq,
+			Events:        []eventstore.PendingEvent{{Type: events.IDPRemoved}},
+		}}}
+		if err := c.cascadeIDPRemoval(ctx, m, &a); err != nil {
+			return eventstore.Append{}, err
+		}
+		return a, nil
+	})
+	if err != nil {
+		return Details{}, err
+	}
+	d := cur.details()
+	for _, e := range evs {
+		if e.AggregateType == events.AggIDP && e.AggregateID == id {
+			d.Sequence, d.Changed = e.Sequence, e.CreatedAt
+		}
+	}
+	return d, nil
+}
+
+// sealSecret replaces a secret's plaintext with its sealed text, bound to
+// (instance, IdP, field). An empty value stays empty.
+func (c *Commands) sealSecret(sec idp.Secret, instanceID, idpID string) error {
+	if *sec.Value == "" {
+		return nil
+	}
+	if c.keys == nil {
+		return errs.Internal("COMMAND-IdpK0", fmt.Errorf("no keyring to seal idp secrets"))
+	}
+	sealed, err := c.keys.Seal(*sec.Value, secretbox.AAD{InstanceID: instanceID, IDPID: idpID, Field: sec.Field})
+	if err != nil {
+		return errs.Internal("COMMAND-IdpK1", fmt.Errorf("seal idp secret %s: %w", sec.Field, err))
+	}
+	*sec.Value = sealed.Text()
+	return nil
+}
+
+// mergeSecret turns the plaintext of an update into the value to store: an
+// empty secret keeps stored; a secret equal to the stored one also keeps it,
+// so that repeating an update is a no-op (sealing again would differ only
+// by its nonce); anything else is sealed anew.
+func (c *Commands) mergeSecret(sec idp.Secret, stored, instanceID, idpID string) error {
+	if *sec.Value == "" {
+		*sec.Value = stored
+		return nil
+	}
+	if stored != "" && c.keys != nil {
+		aad := secretbox.AAD{InstanceID: instanceID, IDPID: idpID, Field: sec.Field}
+		if sealed, err := secretbox.ParseSealed(stored); err == nil {
+			if pt, err := c.keys.Open(sealed, aad); err == nil && pt == *sec.Value {
+				*sec.Value = stored
+				return nil
+			}
+		}
+	}
+	return c.sealSecret(sec, instanceID, idpID)
+}
+
+func marshalIDP(opts idp.Options, cfg idp.Config) (optsJSON, cfgJSON json.RawMessage, err error) {
+	if optsJSON, err = json.Marshal(opts); err != nil {
+		return nil, nil, errs.Internal("COMMAND-IdpM1", err)
+	}
+	if cfgJSON, err = json.Marshal(cfg); err != nil {
+		return nil, nil, errs.Internal("COMMAND-IdpM2", err)
+	}
+	return optsJSON, cfgJSON, nil
+}
+
+// decodeConfig returns the stored config (secrets sealed) as kind's type.
+func (m *idpModel) decodeConfig(kind idp.Kind) (idp.Config, error) {
+	cfg := kind.New()
+	if len(m.config) > 0 {
+		if err := json.Unmarshal(m.config, cfg); err != nil {
+			return nil, errs.Internal("COMMAND-IdpD1", fmt.Errorf("decode stored idp %s config: %w", m.ref.ID, err))
+		}
+	}
+	return cfg, nil
+}
+
+// sameAs reports whether the stored state equals the new one. The stored
+// JSON went through jsonb, so both sides are compared in canonical form: the
+// stored JSON is decoded into the typed values and encoded again.
+func (m *idpModel) sameAs(kind idp.Kind, name string, optsJSON, cfgJSON json.RawMessage) (bool, error) {
+	if m.name != name {
+		return false, nil
+	}
+	var opts idp.Options
+	if len(m.options) > 0 {
+		if err := json.Unmarshal(m.options, &opts); err != nil {
+			return false, errs.Internal("COMMAND-IdpD2", err)
+		}
+	}
+	stored, err := m.decodeConfig(kind)
+	if err != nil {
+		return false, err
+	}
+	so, sc, err := marshalIDP(opts, stored)
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(so, optsJSON) && bytes.Equal(sc, cfgJSON), nil
+}

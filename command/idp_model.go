@@ -1,0 +1,237 @@
+package command
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/idledger/idledger/errs"
+	"github.com/idledger/idledger/events"
+	"github.com/idledger/idledger/eventstore"
+)
+
+// idpModel is the write model of one IdP aggregate, folded from its events.
+// Config holds the stored JSON, whose secret fields are sealed text.
+type idpModel struct {
+	ref           eventstore.AggregateRef
+	exists        bool // added and not removed
+	kind          string
+	ownerType     string
+	resourceOwner string
+	name          string
+	options       json.RawMessage
+	config        json.RawMessage
+	seq           uint64
+	created       time.Time
+	changed       time.Time
+}
+
+// loadIDP folds the IdP aggregate idpID of instanceID.
+func (c *Commands) loadIDP(ctx context.Context, instanceID, idpID string) (*idpModel, error) {
+	m := &idpModel{ref: eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggIDP, ID: idpID}}
+	evs, err := c.store.Aggregate(ctx, m.ref, 0)
+	if err != nil {
+		return nil, errs.Internal("COMMAND-IdpL1", fmt.Errorf("load idp %s: %w", idpID, err))
+	}
+	for i := range evs {
+		if err := m.reduce(&evs[i]); err != nil {
+			return nil, errs.Internal("COMMAND-IdpL2", err)
+		}
+	}
+	return m, nil
+}
+
+func (m *idpModel) reduce(e *eventstore.Event) error {
+	m.seq = e.Sequence
+	m.changed = e.CreatedAt
+	if e.Sequence == 1 {
+		m.created = e.CreatedAt
+	}
+	switch e.Type {
+	case events.IDPAdded:
+		var p events.IDPAddedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
+		}
+		m.exists = true
+		m.kind, m.ownerType, m.resourceOwner = p.Kind, p.OwnerType, e.ResourceOwner
+		m.name, m.options, m.config = p.Name, p.Options, p.Config
+	case events.IDPChanged, events.IDPSecretsResealed:
+		var p events.IDPChangedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
+		}
+		m.name, m.options, m.config = p.Name, p.Options, p.Config
+	case events.IDPRemoved:
+		m.exists = false
+	}
+	return nil
+}
+
+func (m *idpModel) details() Details {
+	return Details{ID: m.ref.ID, Sequence: m.seq, Created: m.created, Changed: m.changed, ResourceOwner: m.resourceOwner}
+}
+
+// IDPOwner reports who owns IdP idpID in instanceID: ownerType is
+// events.OwnerSystem (resourceOwner = the instance ID) or events.OwnerOrg
+// (resourceOwner = the org ID). exists is true when the IdP was added and not
+// removed; an inactive IdP still exists. It checks no permission: callers
+// (login policies, user links) apply their own rules.
+//
+// Errors: errs.Internal when the store cannot be read.
+func (c *Commands) IDPOwner(ctx context.Context, instanceID, idpID string) (ownerType, resourceOwner string, exists bool, err error) {
+	if idpID == "" {
+		return "", "", false, nil
+	}
+	m, err := c.loadIDP(ctx, instanceID, idpID)
+	if err != nil {
+		return "", "", false, err
+	}
+	if !m.exists {
+		return "", "", false, nil
+	}
+	return m.ownerType, m.resourceOwner, true, nil
+}
+
+// cascadeIDPRemoval adds to a the events that unlink m's IdP from every
+// login policy and every user that links it, releasing each user link's
+// unique value.
+//
+// Candidates are found by reading the instance's link-added events through
+// the store (fine while histories are small; a read-table lookup can replace
+// it later). Each candidate is then confirmed from its own aggregate's
+// current events, which also yields the sequence the append expects: a link
+// added to or removed from that aggregate concurrently moves its head, the
+// append conflicts, and the whole decision is made again.
+func (c *Commands) cascadeIDPRemoval(ctx context.Context, m *idpModel, a *eventstore.Append) error {
+	idpID, instanceID := m.ref.ID, m.ref.InstanceID
+	evs, err := c.store.Read(ctx, eventstore.Filter{
+		InstanceID: instanceID,
+		EventTypes: []string{events.LoginPolicyIDPAdded, events.UserIDPLinkAdded},
+	})
+	if err != nil {
+		return errs.Internal("COMMAND-IdpC1", fmt.Errorf("find links of idp %s: %w", idpID, err))
+	}
+	seen := map[eventstore.AggregateRef]bool{}
+	var candidates []eventstore.AggregateRef
+	for i := range evs {
+		var p struct {
+			IDPID string `json:"idpId"`
+		}
+		if err := evs[i].Unmarshal(&p); err != nil {
+			return errs.Internal("COMMAND-IdpC2", err)
+		}
+		ref := eventstore.AggregateRef{InstanceID: instanceID, Type: evs[i].AggregateType, ID: evs[i].AggregateID}
+		if p.IDPID == idpID && !seen[ref] {
+			seen[ref] = true
+			candidates = append(candidates, ref)
+		}
+	}
+	for _, ref := range candidates {
+		var err error
+		switch ref.Type {
+		case events.AggLoginPolicy:
+			err = c.cascadePolicy(ctx, ref, m, a)
+		case events.AggUser:
+			err = c.cascadeUser(ctx, ref, idpID, a)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cascadePolicy unlinks the IdP from one login policy if it links it now.
+func (c *Commands) cascadePolicy(ctx context.Context, ref eventstore.AggregateRef, m *idpModel, a *eventstore.Append) error {
+	evs, head, err := c.store.AggregateTypes(ctx, ref, []string{"login_policy."})
+	if err != nil {
+		return errs.Internal("COMMAND-IdpC3", fmt.Errorf("load %s: %w", ref, err))
+	}
+	active, linked, owner := false, false, ""
+	for i := range evs {
+		e := &evs[i]
+		owner = e.ResourceOwner
+		switch e.Type {
+		case events.LoginPolicyAdded:
+			active, linked = true, false
+		case events.LoginPolicyRemoved:
+			active, linked = false, false
+		case events.LoginPolicyIDPAdded, events.LoginPolicyIDPRemoved, events.LoginPolicyIDPCascadeRemoved:
+			var p events.LoginPolicyIDPPayload
+			if err := e.Unmarshal(&p); err != nil {
+				return errs.Internal("COMMAND-IdpC4", err)
+			}
+			if p.IDPID == m.ref.ID {
+				linked = e.Type == events.LoginPolicyIDPAdded
+			}
+		}
+	}
+	if !active || !linked {
+		return nil
+	}
+	a.Aggregates = append(a.Aggregates, eventstore.AggregateAppend{
+		Aggregate:     ref,
+		ResourceOwner: owner,
+		Expected:      head,
+		Events: []eventstore.PendingEvent{{Type: events.LoginPolicyIDPCascadeRemoved,
+			Payload: events.LoginPolicyIDPPayload{IDPID: m.ref.ID, OwnerType: m.ownerType}}},
+	})
+	return nil
+}
+
+// idpCascadeLinkUnique is the unique-constraint type of a user's IdP link;
+// its value is idpID + ":" + external user ID.
+const idpCascadeLinkUnique = "user.idp.link"
+
+// cascadeUser removes every link of one user to the IdP.
+func (c *Commands) cascadeUser(ctx context.Context, ref eventstore.AggregateRef, idpID string, a *eventstore.Append) error {
+	evs, head, err := c.store.AggregateTypes(ctx, ref, []string{"user.human.externalidp.", events.UserRemoved})
+	if err != nil {
+		return errs.Internal("COMMAND-IdpC5", fmt.Errorf("load %s: %w", ref, err))
+	}
+	links := map[string]events.IDPLinkPayload{}
+	var order []string
+	owner := ""
+	for i := range evs {
+		e := &evs[i]
+		owner = e.ResourceOwner
+		if e.Type == events.UserRemoved {
+			clear(links)
+			continue
+		}
+		var p events.IDPLinkPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return errs.Internal("COMMAND-IdpC6", err)
+		}
+		key := p.IDPID + ":" + p.ExternalUserID
+		switch e.Type {
+		case events.UserIDPLinkAdded:
+			if _, ok := links[key]; !ok {
+				order = append(order, key)
+			}
+			links[key] = p
+		case events.UserIDPLinkRemoved, events.UserIDPLinkCascadeRemoved:
+			delete(links, key)
+		}
+	}
+	var pending []eventstore.PendingEvent
+	for _, key := range order {
+		p, ok := links[key]
+		if !ok || p.IDPID != idpID {
+			continue
+		}
+		pending = append(pending, eventstore.PendingEvent{Type: events.UserIDPLinkCascadeRemoved, Payload: p})
+		a.Constraints = append(a.Constraints, eventstore.UniqueConstraint{
+			InstanceID: ref.InstanceID, Type: idpCascadeLinkUnique, Value: key, Remove: true,
+		})
+		delete(links, key) // a key added, removed and added again is listed twice in order
+	}
+	if len(pending) > 0 {
+		a.Aggregates = append(a.Aggregates, eventstore.AggregateAppend{
+			Aggregate: ref, ResourceOwner: owner, Expected: head, Events: pending,
+		})
+	}
+	return nil
+}
