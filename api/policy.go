@@ -1,6 +1,363 @@
 package api
 
-import "github.com/go-chi/chi/v5"
+import (
+	"encoding/json"
+	"net/http"
 
-// policyRoutes mounts this area's routes. (Placeholder until the area lands.)
-func (a *API) policyRoutes(r chi.Router) {}
+	"github.com/go-chi/chi/v5"
+
+	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/authz"
+	"github.com/idledger/idledger/command"
+	"github.com/idledger/idledger/events"
+	"github.com/idledger/idledger/idp"
+	"github.com/idledger/idledger/query"
+)
+
+// The read side nominates the users a policy-link removal cascades to.
+var _ command.LinkedUsers = (*query.Queries)(nil)
+
+// policyRoutes mounts the login policies and their IdP links (admin: the
+// instance default; management: the context org's custom policy).
+func (a *API) policyRoutes(r chi.Router) {
+	r.Get("/admin/v1/policies/login", a.getDefaultLoginPolicy)
+	r.Post("/admin/v1/policies/login/idps", a.addDefaultPolicyIDP)
+	r.Post("/admin/v1/policies/login/idps/_search", a.listDefaultPolicyIDPs)
+	r.Delete("/admin/v1/policies/login/idps/{idpId}", a.removeDefaultPolicyIDP)
+
+	r.Get("/management/v1/policies/login", a.getOrgLoginPolicy)
+	r.Post("/management/v1/policies/login", a.addCustomLoginPolicy)
+	r.Delete("/management/v1/policies/login", a.resetLoginPolicy)
+	r.Post("/management/v1/policies/login/idps", a.addOrgPolicyIDP)
+	r.Post("/management/v1/policies/login/idps/_search", a.listOrgPolicyIDPs)
+	r.Delete("/management/v1/policies/login/idps/{idpId}", a.removeOrgPolicyIDP)
+}
+
+// policyOrg is the context org of a management call (x-zitadel-orgid, or
+// the caller's own org).
+func policyOrg(r *http.Request) string {
+	if cl := authz.CallerFrom(r.Context()); cl != nil {
+		return cl.OrgID
+	}
+	return ""
+}
+
+func policyDetails(d command.Details) gateway.ObjectDetails {
+	return gateway.ObjectDetails{Sequence: d.Sequence, Created: d.Created, Changed: d.Changed,
+		ResourceOwner: d.ResourceOwner, ID: d.ID}
+}
+
+// Enum tables of the login policy messages.
+var (
+	idpOwnerTypeEnum     = gateway.NewEnum("IDP_OWNER_TYPE_UNSPECIFIED", "IDP_OWNER_TYPE_SYSTEM", "IDP_OWNER_TYPE_ORG")
+	passwordlessTypeEnum = gateway.NewEnum("PASSWORDLESS_TYPE_NOT_ALLOWED", "PASSWORDLESS_TYPE_ALLOWED")
+	secondFactorEnum     = gateway.NewEnum("SECOND_FACTOR_TYPE_UNSPECIFIED", "SECOND_FACTOR_TYPE_OTP",
+		"SECOND_FACTOR_TYPE_U2F", "SECOND_FACTOR_TYPE_OTP_EMAIL", "SECOND_FACTOR_TYPE_OTP_SMS")
+	multiFactorEnum = gateway.NewEnum("MULTI_FACTOR_TYPE_UNSPECIFIED", "MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION")
+)
+
+type (
+	passwordlessTypeDef struct{}
+	secondFactorDef     struct{}
+	multiFactorDef      struct{}
+)
+
+func (passwordlessTypeDef) Enum() *gateway.Enum { return passwordlessTypeEnum }
+func (secondFactorDef) Enum() *gateway.Enum     { return secondFactorEnum }
+func (multiFactorDef) Enum() *gateway.Enum      { return multiFactorEnum }
+
+// ownerTypeFromJSON maps an IDPOwnerType JSON value to the command's owner
+// type: "" for unset or IDP_OWNER_TYPE_UNSPECIFIED, and a value the command
+// rejects as undefined for anything else it does not know. The command
+// reports both with protoc-gen-validate's messages, after its permission
+// check, as ZITADEL's interceptors order them.
+func ownerTypeFromJSON(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	n, err := idpOwnerTypeEnum.Parse(raw)
+	switch {
+	case err != nil:
+		return "undefined"
+	case n == 1:
+		return events.OwnerSystem
+	case n == 2:
+		return events.OwnerOrg
+	}
+	return ""
+}
+
+// --- read ------------------------------------------------------------------
+
+// loginPolicyJSON is zitadel.policy.v1.LoginPolicy, in field-number order.
+type loginPolicyJSON struct {
+	Details                    gateway.DetailsV1 `json:"details"`
+	AllowUsernamePassword      bool              `json:"allowUsernamePassword,omitempty"`
+	AllowRegister              bool              `json:"allowRegister,omitempty"`
+	AllowExternalIDP           bool              `json:"allowExternalIdp,omitempty"`
+	ForceMFA                   bool              `json:"forceMfa,omitempty"`
+	PasswordlessType           string            `json:"passwordlessType,omitempty"`
+	IsDefault                  bool              `json:"isDefault,omitempty"`
+	HidePasswordReset          bool              `json:"hidePasswordReset,omitempty"`
+	IgnoreUnknownUsernames     bool              `json:"ignoreUnknownUsernames,omitempty"`
+	DefaultRedirectURI         string            `json:"defaultRedirectUri,omitempty"`
+	PasswordCheckLifetime      string            `json:"passwordCheckLifetime,omitempty"`
+	ExternalLoginCheckLifetime string            `json:"externalLoginCheckLifetime,omitempty"`
+	MFAInitSkipLifetime        string            `json:"mfaInitSkipLifetime,omitempty"`
+	SecondFactorCheckLifetime  string            `json:"secondFactorCheckLifetime,omitempty"`
+	MultiFactorCheckLifetime   string            `json:"multiFactorCheckLifetime,omitempty"`
+	SecondFactors              []string          `json:"secondFactors,omitempty"`
+	MultiFactors               []string          `json:"multiFactors,omitempty"`
+	IDPs                       []policyIDPJSON   `json:"idps,omitempty"`
+	AllowDomainDiscovery       bool              `json:"allowDomainDiscovery,omitempty"`
+	DisableLoginWithEmail      bool              `json:"disableLoginWithEmail,omitempty"`
+	DisableLoginWithPhone      bool              `json:"disableLoginWithPhone,omitempty"`
+	ForceMFALocalOnly          bool              `json:"forceMfaLocalOnly,omitempty"`
+}
+
+// policyIDPJSON is zitadel.idp.v1.IDPLoginPolicyLink.
+type policyIDPJSON struct {
+	IDPID   string `json:"idpId,omitempty"`
+	IDPName string `json:"idpName,omitempty"`
+	IDPType string `json:"idpType,omitempty"`
+}
+
+// v1IDPType is the v1 zitadel.idp.v1.IDPType of an IdP type number: it
+// knows OIDC and JWT only; every other kind is unspecified (left out).
+func v1IDPType(t int) string {
+	switch t {
+	case idp.TypeOIDC:
+		return "IDP_TYPE_OIDC"
+	case idp.TypeJWT:
+		return "IDP_TYPE_JWT"
+	}
+	return ""
+}
+
+func policyIDPsJSON(in []query.PolicyIDP) []policyIDPJSON {
+	out := make([]policyIDPJSON, 0, len(in))
+	for _, l := range in {
+		out = append(out, policyIDPJSON{IDPID: l.IDPID, IDPName: l.Name, IDPType: v1IDPType(l.Type)})
+	}
+	return out
+}
+
+func toLoginPolicyJSON(p *query.LoginPolicy) loginPolicyJSON {
+	s := p.Settings
+	passwordless := s.PasswordlessType
+	if passwordless == passwordlessTypeEnum.Name(0) {
+		passwordless = "" // enum value 0 is left out
+	}
+	return loginPolicyJSON{
+		Details: gateway.V1Read(gateway.ObjectDetails{Sequence: p.Sequence, Created: p.Created,
+			Changed: p.Changed, ResourceOwner: p.ID}),
+		AllowUsernamePassword: s.AllowUsernamePassword, AllowRegister: s.AllowRegister,
+		AllowExternalIDP: s.AllowExternalIDP, ForceMFA: s.ForceMFA, PasswordlessType: passwordless,
+		IsDefault: p.IsDefault, HidePasswordReset: s.HidePasswordReset, IgnoreUnknownUsernames: s.IgnoreUnknownUsernames,
+		DefaultRedirectURI: s.DefaultRedirectURI, PasswordCheckLifetime: s.PasswordCheckLifetime,
+		ExternalLoginCheckLifetime: s.ExternalLoginCheckLifetime, MFAInitSkipLifetime: s.MFAInitSkipLifetime,
+		SecondFactorCheckLifetime: s.SecondFactorCheckLifetime, MultiFactorCheckLifetime: s.MultiFactorCheckLifetime,
+		SecondFactors: s.SecondFactors, MultiFactors: s.MultiFactors, IDPs: policyIDPsJSON(p.IDPs),
+		AllowDomainDiscovery: s.AllowDomainDiscovery, DisableLoginWithEmail: s.DisableLoginWithEmail,
+		DisableLoginWithPhone: s.DisableLoginWithPhone, ForceMFALocalOnly: s.ForceMFALocalOnly,
+	}
+}
+
+func (a *API) getDefaultLoginPolicy(w http.ResponseWriter, r *http.Request) {
+	p, err := a.q.DefaultLoginPolicy(r.Context())
+	if err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	gateway.WriteJSON(w, http.StatusOK, struct {
+		Policy loginPolicyJSON `json:"policy"`
+	}{toLoginPolicyJSON(p)})
+}
+
+func (a *API) getOrgLoginPolicy(w http.ResponseWriter, r *http.Request) {
+	p, err := a.q.OrgLoginPolicy(r.Context(), policyOrg(r))
+	if err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	gateway.WriteJSON(w, http.StatusOK, struct {
+		Policy    loginPolicyJSON `json:"policy"`
+		IsDefault bool            `json:"isDefault,omitempty"`
+	}{toLoginPolicyJSON(p), p.IsDefault})
+}
+
+type listPolicyIDPsRequest struct {
+	Query gateway.ListQuery `json:"query"`
+}
+
+type listPolicyIDPsResponse struct {
+	Details gateway.ListDetailsV1 `json:"details"`
+	Result  []policyIDPJSON       `json:"result,omitempty"`
+}
+
+// listPolicyIDPs lists the default policy's links (admin) or the org's
+// effective policy's links (management).
+func (a *API) listPolicyIDPs(w http.ResponseWriter, r *http.Request, admin bool, orgID string) {
+	var req listPolicyIDPsRequest
+	if err := gateway.Decode(r, &req); err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	offset, limit, err := req.Query.Page()
+	if err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	var list *query.PolicyIDPList
+	if admin {
+		list, err = a.q.DefaultLoginPolicyIDPs(r.Context(), offset, limit)
+	} else {
+		list, err = a.q.OrgLoginPolicyIDPs(r.Context(), orgID, offset, limit)
+	}
+	if err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	gateway.WriteJSON(w, http.StatusOK, listPolicyIDPsResponse{
+		Details: gateway.ListDetailsV1{TotalResult: gateway.Uint64(list.Total),
+			ProcessedSequence: gateway.Uint64(list.Sequence), ViewTimestamp: gateway.Timestamp(list.Timestamp)},
+		Result: policyIDPsJSON(list.IDPs),
+	})
+}
+
+func (a *API) listDefaultPolicyIDPs(w http.ResponseWriter, r *http.Request) {
+	a.listPolicyIDPs(w, r, true, "")
+}
+
+func (a *API) listOrgPolicyIDPs(w http.ResponseWriter, r *http.Request) {
+	a.listPolicyIDPs(w, r, false, policyOrg(r))
+}
+
+// --- write -----------------------------------------------------------------
+
+type detailsV1Response struct {
+	Details gateway.DetailsV1 `json:"details"`
+}
+
+func writeV1(w http.ResponseWriter, r *http.Request, d command.Details, err error, add bool) {
+	if err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	det := gateway.V1Change(policyDetails(d))
+	if add {
+		det = gateway.V1Add(policyDetails(d))
+	}
+	gateway.WriteJSON(w, http.StatusOK, detailsV1Response{det})
+}
+
+type addPolicyIDPRequest struct {
+	IDPID     string          `json:"idpId"`
+	OwnerType json.RawMessage `json:"ownerType"`
+}
+
+func (a *API) addDefaultPolicyIDP(w http.ResponseWriter, r *http.Request) {
+	var req addPolicyIDPRequest
+	if err := gateway.Decode(r, &req); err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	d, err := a.cmds.AddIDPToDefaultLoginPolicy(r.Context(), req.IDPID)
+	writeV1(w, r, d, err, true)
+}
+
+func (a *API) addOrgPolicyIDP(w http.ResponseWriter, r *http.Request) {
+	var req addPolicyIDPRequest
+	if err := gateway.Decode(r, &req); err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	d, err := a.cmds.AddIDPToLoginPolicy(r.Context(), policyOrg(r), req.IDPID, ownerTypeFromJSON(req.OwnerType))
+	writeV1(w, r, d, err, true)
+}
+
+func (a *API) removeDefaultPolicyIDP(w http.ResponseWriter, r *http.Request) {
+	d, err := a.cmds.RemoveIDPFromDefaultLoginPolicy(r.Context(), chi.URLParam(r, "idpId"), a.q)
+	writeV1(w, r, d, err, false)
+}
+
+func (a *API) removeOrgPolicyIDP(w http.ResponseWriter, r *http.Request) {
+	d, err := a.cmds.RemoveIDPFromLoginPolicy(r.Context(), policyOrg(r), chi.URLParam(r, "idpId"), a.q)
+	writeV1(w, r, d, err, false)
+}
+
+// addCustomLoginPolicyRequest is management AddCustomLoginPolicyRequest.
+type addCustomLoginPolicyRequest struct {
+	AllowUsernamePassword      bool                                   `json:"allowUsernamePassword"`
+	AllowRegister              bool                                   `json:"allowRegister"`
+	AllowExternalIDP           bool                                   `json:"allowExternalIdp"`
+	ForceMFA                   bool                                   `json:"forceMfa"`
+	PasswordlessType           gateway.EnumValue[passwordlessTypeDef] `json:"passwordlessType"`
+	HidePasswordReset          bool                                   `json:"hidePasswordReset"`
+	IgnoreUnknownUsernames     bool                                   `json:"ignoreUnknownUsernames"`
+	DefaultRedirectURI         string                                 `json:"defaultRedirectUri"`
+	PasswordCheckLifetime      *gateway.Duration                      `json:"passwordCheckLifetime"`
+	ExternalLoginCheckLifetime *gateway.Duration                      `json:"externalLoginCheckLifetime"`
+	MFAInitSkipLifetime        *gateway.Duration                      `json:"mfaInitSkipLifetime"`
+	SecondFactorCheckLifetime  *gateway.Duration                      `json:"secondFactorCheckLifetime"`
+	MultiFactorCheckLifetime   *gateway.Duration                      `json:"multiFactorCheckLifetime"`
+	SecondFactors              []gateway.EnumValue[secondFactorDef]   `json:"secondFactors"`
+	MultiFactors               []gateway.EnumValue[multiFactorDef]    `json:"multiFactors"`
+	IDPs                       []addPolicyIDPRequest                  `json:"idps"`
+	AllowDomainDiscovery       bool                                   `json:"allowDomainDiscovery"`
+	DisableLoginWithEmail      bool                                   `json:"disableLoginWithEmail"`
+	DisableLoginWithPhone      bool                                   `json:"disableLoginWithPhone"`
+	ForceMFALocalOnly          bool                                   `json:"forceMfaLocalOnly"`
+}
+
+// durationText is a set duration in protobuf JSON form; unset is "".
+func durationText(d *gateway.Duration) string {
+	if d == nil {
+		return ""
+	}
+	return d.String()
+}
+
+func (req *addCustomLoginPolicyRequest) settings() events.LoginPolicySettings {
+	s := events.LoginPolicySettings{
+		AllowUsernamePassword: req.AllowUsernamePassword, AllowRegister: req.AllowRegister,
+		AllowExternalIDP: req.AllowExternalIDP, ForceMFA: req.ForceMFA, ForceMFALocalOnly: req.ForceMFALocalOnly,
+		HidePasswordReset: req.HidePasswordReset, IgnoreUnknownUsernames: req.IgnoreUnknownUsernames,
+		AllowDomainDiscovery: req.AllowDomainDiscovery, DisableLoginWithEmail: req.DisableLoginWithEmail,
+		DisableLoginWithPhone: req.DisableLoginWithPhone, DefaultRedirectURI: req.DefaultRedirectURI,
+		PasswordCheckLifetime:      durationText(req.PasswordCheckLifetime),
+		ExternalLoginCheckLifetime: durationText(req.ExternalLoginCheckLifetime),
+		MFAInitSkipLifetime:        durationText(req.MFAInitSkipLifetime),
+		SecondFactorCheckLifetime:  durationText(req.SecondFactorCheckLifetime),
+		MultiFactorCheckLifetime:   durationText(req.MultiFactorCheckLifetime),
+	}
+	if req.PasswordlessType != 0 {
+		s.PasswordlessType = req.PasswordlessType.String()
+	}
+	for _, f := range req.SecondFactors {
+		s.SecondFactors = append(s.SecondFactors, f.String())
+	}
+	for _, f := range req.MultiFactors {
+		s.MultiFactors = append(s.MultiFactors, f.String())
+	}
+	return s
+}
+
+func (a *API) addCustomLoginPolicy(w http.ResponseWriter, r *http.Request) {
+	var req addCustomLoginPolicyRequest
+	if err := gateway.Decode(r, &req); err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	idps := make([]command.LoginPolicyIDP, 0, len(req.IDPs))
+	for _, p := range req.IDPs {
+		idps = append(idps, command.LoginPolicyIDP{IDPID: p.IDPID, OwnerType: ownerTypeFromJSON(p.OwnerType)})
+	}
+	d, err := a.cmds.AddCustomLoginPolicy(r.Context(), policyOrg(r), req.settings(), idps)
+	writeV1(w, r, d, err, true)
+}
+
+func (a *API) resetLoginPolicy(w http.ResponseWriter, r *http.Request) {
+	d, err := a.cmds.ResetLoginPolicyToDefault(r.Context(), policyOrg(r))
+	writeV1(w, r, d, err, false)
+}

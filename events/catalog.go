@@ -1,6 +1,8 @@
 package events
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"time"
 )
@@ -106,6 +108,14 @@ type PATAddedPayload struct {
 	Expiration time.Time `json:"expiration,omitzero"`
 }
 
+// PATHash is the form in which a token is stored and looked up: hex
+// SHA-256. Lookups by hash compare no secret bytes in process memory, so
+// they leak no timing about the token.
+func PATHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
 // PATRemovedPayload revokes a token.
 type PATRemovedPayload struct {
 	TokenID string `json:"tokenId"`
@@ -131,6 +141,7 @@ type IDPAddedPayload struct {
 
 // IDPChangedPayload is a full replacement of name, options and config.
 type IDPChangedPayload struct {
+	Kind    string          `json:"kind,omitempty"` // idp.Kind.Path; never changes
 	Name    string          `json:"name"`
 	Options json.RawMessage `json:"options,omitempty"`
 	Config  json.RawMessage `json:"config"`
@@ -142,6 +153,31 @@ type IDPChangedPayload struct {
 type LoginPolicyAddedPayload struct {
 	IsDefault bool            `json:"isDefault,omitempty"`
 	Settings  json.RawMessage `json:"settings,omitempty"`
+}
+
+// LoginPolicySettings is the Settings of LoginPolicyAddedPayload: the
+// AddCustomLoginPolicyRequest fields other than idps, in protobuf JSON form
+// (enums by name, durations as "864000s"); unset fields are left out.
+type LoginPolicySettings struct {
+	AllowUsernamePassword      bool     `json:"allowUsernamePassword,omitempty"`
+	AllowRegister              bool     `json:"allowRegister,omitempty"`
+	AllowExternalIDP           bool     `json:"allowExternalIdp,omitempty"`
+	ForceMFA                   bool     `json:"forceMfa,omitempty"`
+	ForceMFALocalOnly          bool     `json:"forceMfaLocalOnly,omitempty"`
+	PasswordlessType           string   `json:"passwordlessType,omitempty"`
+	HidePasswordReset          bool     `json:"hidePasswordReset,omitempty"`
+	IgnoreUnknownUsernames     bool     `json:"ignoreUnknownUsernames,omitempty"`
+	AllowDomainDiscovery       bool     `json:"allowDomainDiscovery,omitempty"`
+	DisableLoginWithEmail      bool     `json:"disableLoginWithEmail,omitempty"`
+	DisableLoginWithPhone      bool     `json:"disableLoginWithPhone,omitempty"`
+	DefaultRedirectURI         string   `json:"defaultRedirectUri,omitempty"`
+	PasswordCheckLifetime      string   `json:"passwordCheckLifetime,omitempty"`
+	ExternalLoginCheckLifetime string   `json:"externalLoginCheckLifetime,omitempty"`
+	MFAInitSkipLifetime        string   `json:"mfaInitSkipLifetime,omitempty"`
+	SecondFactorCheckLifetime  string   `json:"secondFactorCheckLifetime,omitempty"`
+	MultiFactorCheckLifetime   string   `json:"multiFactorCheckLifetime,omitempty"`
+	SecondFactors              []string `json:"secondFactors,omitempty"`
+	MultiFactors               []string `json:"multiFactors,omitempty"`
 }
 
 // LoginPolicyIDPPayload links an IdP to a login policy.

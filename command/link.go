@@ -1,0 +1,245 @@
+package command
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/idledger/idledger/errs"
+	"github.com/idledger/idledger/events"
+	"github.com/idledger/idledger/eventstore"
+)
+
+// Link errors shared by every dialect of the link endpoints.
+const (
+	linkDuplicateID  = "COMMAND-Lnk409"
+	linkDuplicateMsg = "External IDP already taken" // Errors.User.ExternalIDP.AlreadyExists
+	// msgIDPNotExisting is Errors.IDPConfig.NotExisting in English.
+	msgIDPNotExisting = "Identity Provider Configuration doesn't exist"
+)
+
+func jsonRaw(v any) (json.RawMessage, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, errs.Internal("COMMAND-Json1", err)
+	}
+	return b, nil
+}
+
+// ValidateIDPLink applies the request rules of an IdP link message (v2
+// IDPLink, v3alpha IDPAuthenticator): idpId, userId and userName each 1–200
+// characters. field is the request field holding the message (e.g.
+// "AddIDPLinkRequest.IdpLink") and message its type name (e.g. "IDPLink");
+// with field "" the inner error is reported alone, as PGV does for a bare
+// message.
+//
+// Errors: InvalidArgument with protoc-gen-validate's message, no error ID.
+func ValidateIDPLink(field, message string, l events.IDPLinkPayload) error {
+	for _, f := range []struct{ name, value string }{
+		{"IdpId", l.IDPID}, {"UserId", l.ExternalUserID}, {"UserName", l.DisplayName},
+	} {
+		err := pgvLength(message+"."+f.name, f.value, 1, 200)
+		if err == nil {
+			continue
+		}
+		if field == "" {
+			return err
+		}
+		e, _ := errs.As(err)
+		return errs.InvalidArgument("", "invalid "+field+": embedded message failed validation | caused by: "+e.Message)
+	}
+	return nil
+}
+
+// linkIDPExists reports whether idpID is an IdP of org orgID or of the
+// instance; inactive IdPs count.
+func (c *Commands) linkIDPExists(ctx context.Context, instanceID, orgID, idpID string) error {
+	owner, ro, exists, err := c.IDPOwner(ctx, instanceID, idpID)
+	if err != nil {
+		return err
+	}
+	if !exists || (owner == events.OwnerOrg && ro != orgID) {
+		return errs.FailedPrecondition("COMMAND-39nf2", msgIDPNotExisting)
+	}
+	return nil
+}
+
+func linkClaim(instanceID string, l events.IDPLinkPayload) eventstore.UniqueConstraint {
+	return eventstore.UniqueConstraint{
+		InstanceID: instanceID, Type: linkUniqueType, Value: linkUniqueValue(l.IDPID, l.ExternalUserID),
+		ErrorID: linkDuplicateID, Message: linkDuplicateMsg,
+	}
+}
+
+// AddIDPLink links user userID to the account link.ExternalUserID at IdP
+// link.IDPID. orgHint, when not empty, requires the user to be in that org.
+// The semantics are ZITADEL's v2 AddIDPLink for every dialect (v2 links,
+// v3alpha and resources v3alpha IdP authenticators); the details' resource
+// owner is the user's org, also for an instance IdP.
+//
+// Errors, in order: Unauthenticated; InvalidArgument (PGV message) for a
+// field that is empty or over 200 characters; FailedPrecondition
+// COMMAND-vzktar7b7f when the user does not exist (or not in orgHint);
+// PermissionDenied AUTHZ-HKJD33 when the caller is another user without
+// user.write on the user's org; FailedPrecondition COMMAND-39nf2 when the
+// IdP is neither the user's org's nor the instance's; AlreadyExists
+// COMMAND-Lnk409 when (IdP, external user ID) is linked to any user of the
+// instance; Aborted, Internal.
+func (c *Commands) AddIDPLink(ctx context.Context, userID, orgHint string, link events.IDPLinkPayload) (Details, error) {
+	cl, err := caller(ctx)
+	if err != nil {
+		return Details{}, err
+	}
+	if err := ValidateIDPLink("AddIDPLinkRequest.IdpLink", "IDPLink", link); err != nil {
+		return Details{}, err
+	}
+	var u *linkUserModel
+	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
+		var err error
+		if u, err = c.loadLinkUser(ctx, cl.InstanceID, userID, false); err != nil {
+			return eventstore.Append{}, err
+		}
+		if !u.exists || (orgHint != "" && u.orgID != orgHint) {
+			return eventstore.Append{}, errs.FailedPrecondition("COMMAND-vzktar7b7f", "User could not be found")
+		}
+		if cl.UserID != userID {
+			if err := cl.Check("user.write", u.orgID); err != nil {
+				return eventstore.Append{}, err
+			}
+		}
+		if err := c.linkIDPExists(ctx, cl.InstanceID, u.orgID, link.IDPID); err != nil {
+			return eventstore.Append{}, err
+		}
+		// The unique claim, not the user's head, is what rejects a
+		// duplicate: the same account may be linked to another user, whose
+		// aggregate this append does not touch.
+		return eventstore.Append{
+			Aggregates: []eventstore.AggregateAppend{{
+				Aggregate: u.ref, ResourceOwner: u.orgID, Expected: u.head,
+				Events: []eventstore.PendingEvent{{Type: events.UserIDPLinkAdded, Payload: link}},
+			}},
+			Constraints: []eventstore.UniqueConstraint{linkClaim(cl.InstanceID, link)},
+		}, nil
+	})
+	if err != nil {
+		return Details{}, err
+	}
+	return aggregateDetails(evs, u.ref, u.created), nil
+}
+
+// RemoveIDPLink removes user userID's link to account externalUserID at
+// IdP idpID (v2 RemoveIDPLink), releasing the account for other users.
+//
+// Errors: Unauthenticated; InvalidArgument (PGV message) for a field that is
+// empty or over 200 characters; NotFound COMMAND-1M9xR when the link is not
+// active (or the user does not exist); PermissionDenied AUTHZ-HKJD33 when
+// the caller is another user without user.write on the user's org;
+// Aborted, Internal.
+func (c *Commands) RemoveIDPLink(ctx context.Context, userID, idpID, externalUserID string) (Details, error) {
+	for _, f := range []struct{ name, value string }{
+		{"RemoveIDPLinkRequest.UserId", userID}, {"RemoveIDPLinkRequest.IdpId", idpID},
+		{"RemoveIDPLinkRequest.LinkedUserId", externalUserID},
+	} {
+		if err := pgvLength(f.name, f.value, 1, 200); err != nil {
+			return Details{}, err
+		}
+	}
+	return c.removeLinks(ctx, userID, "", idpID, externalUserID)
+}
+
+// RemoveIDPLinks removes every link of user userID to IdP idpID (the
+// v3alpha RemoveIDPAuthenticator, which names no external account).
+// orgHint, when not empty, requires the user to be in that org.
+//
+// Errors: as RemoveIDPLink.
+func (c *Commands) RemoveIDPLinks(ctx context.Context, userID, orgHint, idpID string) (Details, error) {
+	for _, f := range []struct{ name, value string }{
+		{"RemoveIDPAuthenticatorRequest.UserId", userID}, {"RemoveIDPAuthenticatorRequest.IdpId", idpID},
+	} {
+		if err := pgvLength(f.name, f.value, 1, 200); err != nil {
+			return Details{}, err
+		}
+	}
+	return c.removeLinks(ctx, userID, orgHint, idpID, "")
+}
+
+func (c *Commands) removeLinks(ctx context.Context, userID, orgHint, idpID, externalUserID string) (Details, error) {
+	cl, err := caller(ctx)
+	if err != nil {
+		return Details{}, err
+	}
+	var u *linkUserModel
+	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
+		var err error
+		if u, err = c.loadLinkUser(ctx, cl.InstanceID, userID, true); err != nil {
+			return eventstore.Append{}, err
+		}
+		links := u.linksTo(idpID, externalUserID)
+		if !u.exists || len(links) == 0 || (orgHint != "" && u.orgID != orgHint) {
+			return eventstore.Append{}, errs.NotFound("COMMAND-1M9xR", "External IDP not found")
+		}
+		if cl.UserID != userID {
+			if err := cl.Check("user.write", u.orgID); err != nil {
+				return eventstore.Append{}, err
+			}
+		}
+		ag, cs := u.removeLinksAppend(events.UserIDPLinkRemoved, links)
+		return eventstore.Append{Aggregates: []eventstore.AggregateAppend{ag}, Constraints: cs}, nil
+	})
+	if err != nil {
+		return Details{}, err
+	}
+	return aggregateDetails(evs, u.ref, u.created), nil
+}
+
+// LinkEventsForNewUser checks the idpLinks of a user about to be created in
+// org orgID of instanceID (POST /v2/users/human) and returns what to add to
+// the user-creation append: the events to put on the new user's aggregate
+// after user.human.added, and the unique values to claim with it. Put both
+// in the same Append so that the user and its links commit together; a
+// duplicate (IdP, external user ID), also within links, then fails the
+// append with AlreadyExists COMMAND-Lnk409 through Commands.execute. It
+// checks no permission: creating the user needs user.write already.
+//
+// Errors: InvalidArgument (PGV message naming AddHumanUserRequest.IdpLinks[i])
+// for a field that is empty or over 200 characters; FailedPrecondition
+// COMMAND-39nf2 when an IdP is neither orgID's nor the instance's;
+// Internal.
+func (c *Commands) LinkEventsForNewUser(ctx context.Context, instanceID, orgID string, links []events.IDPLinkPayload) ([]eventstore.PendingEvent, []eventstore.UniqueConstraint, error) {
+	for i, l := range links {
+		if err := ValidateIDPLink(fmt.Sprintf("AddHumanUserRequest.IdpLinks[%d]", i), "IDPLink", l); err != nil {
+			return nil, nil, err
+		}
+	}
+	var pending []eventstore.PendingEvent
+	var claims []eventstore.UniqueConstraint
+	for _, l := range links {
+		if err := c.linkIDPExists(ctx, instanceID, orgID, l.IDPID); err != nil {
+			return nil, nil, err
+		}
+		pending = append(pending, eventstore.PendingEvent{Type: events.UserIDPLinkAdded, Payload: l})
+		claims = append(claims, linkClaim(instanceID, l))
+	}
+	return pending, claims, nil
+}
+
+// IDPLinkReleases returns the unique values held by user userID's active
+// IdP links, as releases. Add them to the append that removes the user, so
+// that the external accounts can be linked to other users afterwards.
+//
+// Errors: Internal when the store cannot be read.
+func (c *Commands) IDPLinkReleases(ctx context.Context, instanceID, userID string) ([]eventstore.UniqueConstraint, error) {
+	u, err := c.loadLinkUser(ctx, instanceID, userID, true)
+	if err != nil {
+		return nil, err
+	}
+	_, cs := u.removeLinksAppend(events.UserIDPLinkRemoved, u.links)
+	return cs, nil
+}
+
+// humanLinkEvents lets AddHuman (user.go) take idpLinks on user creation.
+func (c *Commands) humanLinkEvents(ctx context.Context, instanceID, orgID, _ string, links []events.IDPLinkPayload) ([]eventstore.PendingEvent, []eventstore.UniqueConstraint, error) {
+	return c.LinkEventsForNewUser(ctx, instanceID, orgID, links)
+}
+
+var _ humanLinker = (*Commands)(nil)

@@ -1,0 +1,183 @@
+package command_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/idledger/idledger/authz"
+	"github.com/idledger/idledger/command"
+	"github.com/idledger/idledger/errs"
+	"github.com/idledger/idledger/events"
+	"github.com/idledger/idledger/eventstore"
+)
+
+func extLink(idpID, ext string) events.IDPLinkPayload {
+	return events.IDPLinkPayload{IDPID: idpID, ExternalUserID: ext, DisplayName: ext + "@external.com"}
+}
+
+func TestAddIDPLinkRules(t *testing.T) {
+	env := newPLEnv(t)
+	orgB := env.addOrg("B")
+	instIDP, orgIDP, otherIDP := env.addIDP(""), env.addIDP(env.org), env.addIDP(orgB)
+	alice, bob := env.addHuman(env.org, "alice"), env.addHuman(env.org, "bob")
+	self := env.as(alice, env.org) // no memberships at all
+
+	// Field validation comes first and names the field.
+	_, err := env.cmds.AddIDPLink(self, alice, "", events.IDPLinkPayload{IDPID: instIDP, ExternalUserID: strings.Repeat("x", 201), DisplayName: "n"})
+	if e, ok := errs.As(err); !ok || e.Kind != errs.KindInvalidArgument ||
+		e.Message != "invalid AddIDPLinkRequest.IdpLink: embedded message failed validation | caused by: invalid IDPLink.UserId: value length must be between 1 and 200 runes, inclusive" {
+		t.Fatalf("err = %v", err)
+	}
+	_, err = env.cmds.AddIDPLink(self, "unknown", "", extLink(instIDP, "e0"))
+	plWant(t, err, errs.KindFailedPrecondition, "COMMAND-vzktar7b7f")
+	_, err = env.cmds.AddIDPLink(self, alice, orgB, extLink(instIDP, "e0"))
+	plWant(t, err, errs.KindFailedPrecondition, "COMMAND-vzktar7b7f")
+	// Another user needs user.write on the user's org.
+	_, err = env.cmds.AddIDPLink(env.as(bob, env.org), alice, "", extLink(instIDP, "e0"))
+	plWant(t, err, errs.KindPermissionDenied, "AUTHZ-HKJD33")
+	_, err = env.cmds.AddIDPLink(env.owner(orgB), alice, "", extLink(instIDP, "e0"))
+	plWant(t, err, errs.KindPermissionDenied, "AUTHZ-HKJD33")
+	// The IdP must be the user's org's or the instance's.
+	for _, id := range []string{"0", otherIDP} {
+		_, err = env.cmds.AddIDPLink(self, alice, "", extLink(id, "e0"))
+		plWant(t, err, errs.KindFailedPrecondition, "COMMAND-39nf2")
+	}
+
+	d, err := env.cmds.AddIDPLink(self, alice, env.org, extLink(instIDP, "e1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.ID != alice || d.ResourceOwner != env.org || d.Sequence != 2 || d.Created.IsZero() || !d.Changed.After(d.Created) {
+		t.Fatalf("details = %+v", d)
+	}
+	manager := env.as("mgr", env.org, authz.Membership{OrgID: env.org, Roles: []string{authz.OrgUserManager}})
+	if _, err := env.cmds.AddIDPLink(manager, alice, "", extLink(orgIDP, "e1")); err != nil {
+		t.Fatal(err)
+	}
+	// (IdP, external ID) is unique across users and for the same user.
+	for _, u := range []string{alice, bob} {
+		_, err = env.cmds.AddIDPLink(env.iam(), u, "", extLink(instIDP, "e1"))
+		plWant(t, err, errs.KindAlreadyExists, "COMMAND-Lnk409")
+	}
+	if _, err := env.cmds.AddIDPLink(env.iam(), alice, "", extLink(instIDP, "e2")); err != nil {
+		t.Fatal(err)
+	}
+
+	list, err := env.q.UserIDPLinks(self, alice, 0, 0)
+	if err != nil || list.Total != 3 || len(list.Links) != 3 || list.Links[0].ExternalUserID != "e1" || list.Links[0].IDPName != "Google" {
+		t.Fatalf("list = %+v, %v", list, err)
+	}
+	// Entries the caller may not read are left out.
+	if hidden, err := env.q.UserIDPLinks(env.as(bob, env.org), alice, 0, 0); err != nil || hidden.Total != 0 || len(hidden.Links) != 0 {
+		t.Fatalf("bob sees %+v, %v", hidden, err)
+	}
+
+	// Removal.
+	_, err = env.cmds.RemoveIDPLink(self, alice, instIDP, "nope")
+	plWant(t, err, errs.KindNotFound, "COMMAND-1M9xR")
+	_, err = env.cmds.RemoveIDPLink(env.as(bob, env.org), alice, instIDP, "e1")
+	plWant(t, err, errs.KindPermissionDenied, "AUTHZ-HKJD33")
+	if _, err := env.cmds.RemoveIDPLink(self, alice, instIDP, "e1"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = env.cmds.RemoveIDPLink(self, alice, instIDP, "e1")
+	plWant(t, err, errs.KindNotFound, "COMMAND-1M9xR")
+	if _, err := env.cmds.AddIDPLink(env.iam(), bob, "", extLink(instIDP, "e1")); err != nil {
+		t.Fatalf("released account cannot be linked again: %v", err)
+	}
+	// v3alpha removal: every link of the user to that IdP.
+	_, err = env.cmds.RemoveIDPLinks(self, alice, orgB, orgIDP)
+	plWant(t, err, errs.KindNotFound, "COMMAND-1M9xR")
+	if _, err := env.cmds.RemoveIDPLinks(self, alice, "", instIDP); err != nil {
+		t.Fatal(err)
+	}
+	if n := env.count(`SELECT count(*) FROM user_idp_links WHERE user_id = $1`, alice); n != 1 {
+		t.Fatalf("alice has %d links, want 1", n)
+	}
+
+	// A removed user's links go with it.
+	releases, err := env.cmds.IDPLinkReleases(context.Background(), env.inst, alice)
+	if err != nil || len(releases) != 1 || !releases[0].Remove || releases[0].Value != orgIDP+":e1" {
+		t.Fatalf("releases = %+v, %v", releases, err)
+	}
+	if _, err := env.cmds.RemoveUser(env.iam(), alice); err != nil {
+		t.Fatal(err)
+	}
+	if n := env.count(`SELECT count(*) FROM user_idp_links WHERE user_id = $1`, alice); n != 0 {
+		t.Fatalf("removed user has %d links", n)
+	}
+	_, err = env.cmds.AddIDPLink(env.iam(), alice, "", extLink(instIDP, "e9"))
+	plWant(t, err, errs.KindFailedPrecondition, "COMMAND-vzktar7b7f")
+}
+
+func TestAddHumanWithIDPLinks(t *testing.T) {
+	env := newPLEnv(t)
+	orgB := env.addOrg("B")
+	instIDP, otherIDP := env.addIDP(""), env.addIDP(orgB)
+	n := 0
+	add := func(links ...events.IDPLinkPayload) (*command.Details, error) {
+		n++
+		return env.cmds.AddHuman(env.iam(), command.AddHuman{OrgID: env.org, GivenName: "N", FamilyName: "F",
+			Email: fmt.Sprintf("n%d@x.example", n), IDPLinks: links})
+	}
+	_, err := add(extLink(otherIDP, "a"))
+	plWant(t, err, errs.KindFailedPrecondition, "COMMAND-39nf2")
+	d, err := add(extLink(instIDP, "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := env.count(`SELECT count(*) FROM user_idp_links WHERE user_id = $1`, d.ID); n != 1 {
+		t.Fatalf("%d link rows", n)
+	}
+	_, err = add(extLink(instIDP, "a"))
+	plWant(t, err, errs.KindAlreadyExists, "COMMAND-Lnk409")
+	_, err = add(extLink(instIDP, "b"), extLink(instIDP, "b"))
+	plWant(t, err, errs.KindAlreadyExists, "COMMAND-Lnk409")
+}
+
+// TestAddIDPLinkConcurrent: of 100 identical requests exactly one wins;
+// the others get AlreadyExists, and one event and one row exist.
+func TestAddIDPLinkConcurrent(t *testing.T) {
+	env := newPLEnv(t)
+	idpID, user := env.addIDP(""), env.addHuman(env.org, "alice")
+	var wg sync.WaitGroup
+	errc := make(chan error, 100)
+	for range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := env.cmds.AddIDPLink(env.iam(), user, "", extLink(idpID, "same"))
+			errc <- err
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	ok, dup := 0, 0
+	for err := range errc {
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, &errs.Error{Kind: errs.KindAlreadyExists, ID: "COMMAND-Lnk409"}):
+			dup++
+		default:
+			t.Errorf("unexpected error: %v", err)
+		}
+	}
+	if ok != 1 || dup != 99 {
+		t.Fatalf("ok=%d dup=%d", ok, dup)
+	}
+	evs, err := env.store.Aggregate(context.Background(), eventstore.AggregateRef{InstanceID: env.inst, Type: events.AggUser, ID: user}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 || evs[1].Type != events.UserIDPLinkAdded {
+		t.Fatalf("%d events", len(evs))
+	}
+	if n := env.count(`SELECT count(*) FROM user_idp_links WHERE user_id = $1`, user); n != 1 {
+		t.Fatalf("%d rows", n)
+	}
+}

@@ -1,0 +1,396 @@
+package command_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/idledger/idledger/authz"
+	"github.com/idledger/idledger/command"
+	"github.com/idledger/idledger/errs"
+	"github.com/idledger/idledger/events"
+	"github.com/idledger/idledger/eventstore"
+	"github.com/idledger/idledger/internal/ids"
+	"github.com/idledger/idledger/internal/pgtest"
+	"github.com/idledger/idledger/projection"
+	"github.com/idledger/idledger/query"
+	"github.com/idledger/idledger/secretbox"
+)
+
+// plEnv is an instance set up by first start (default policy, org
+// "Default", admin), on a fresh database with every inline projection.
+type plEnv struct {
+	t     *testing.T
+	cmds  *command.Commands
+	q     *query.Queries
+	store *eventstore.Postgres
+	pool  *pgxpool.Pool
+	inst  string
+	org   string // the "Default" org
+	admin string
+}
+
+func newPLEnv(t *testing.T) *plEnv {
+	t.Helper()
+	pool := pgtest.Pool(t)
+	store := eventstore.NewPostgres(pool, projection.NewRegistry(projection.All()...))
+	keys, err := secretbox.NewKeyring(bytes.Repeat([]byte{9}, secretbox.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	machine := uint16(2)
+	flake, err := ids.New(&machine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds := command.New(command.Deps{Store: store, IDs: flake, Keys: keys})
+	res, err := cmds.SetUpInstance(context.Background(), command.InstanceSetup{Domains: []string{"pl.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &plEnv{t: t, cmds: cmds, q: query.New(pool), store: store, pool: pool,
+		inst: res.InstanceID, org: res.OrgID, admin: res.AdminUserID}
+}
+
+// as returns a context whose caller is userID of org with memberships ms.
+func (e *plEnv) as(userID, org string, ms ...authz.Membership) context.Context {
+	return authz.WithCaller(context.Background(), &authz.Caller{
+		InstanceID: e.inst, UserID: userID, UserOrgID: org, OrgID: org, Memberships: ms,
+	})
+}
+
+func (e *plEnv) iam() context.Context {
+	return e.as(e.admin, e.org, authz.Membership{Roles: []string{authz.IAMOwner}})
+}
+
+func (e *plEnv) owner(org string) context.Context {
+	return e.as("owner-"+org, org, authz.Membership{OrgID: org, Roles: []string{authz.OrgOwner}})
+}
+
+func (e *plEnv) addOrg(name string) string {
+	e.t.Helper()
+	d, err := e.cmds.AddOrg(e.iam(), command.AddOrg{Name: name})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return d.ID
+}
+
+func (e *plEnv) addHuman(org, name string) string {
+	e.t.Helper()
+	d, err := e.cmds.AddHuman(e.iam(), command.AddHuman{OrgID: org, GivenName: name, FamilyName: "Test",
+		Email: name + "@" + org + ".example.com"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return d.ID
+}
+
+// addIDP creates a Google IdP of the instance (org "") or of org.
+func (e *plEnv) addIDP(org string) string {
+	e.t.Helper()
+	owner := command.IDPOwnerRef{Type: events.OwnerSystem}
+	if org != "" {
+		owner = command.IDPOwnerRef{Type: events.OwnerOrg, OrgID: org}
+	}
+	d, err := e.cmds.AddIDP(e.iam(), owner, "google", []byte(`{"clientId":"cid","clientSecret":"secret"}`))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return d.ID
+}
+
+func (e *plEnv) count(sql string, args ...any) int {
+	e.t.Helper()
+	var n int
+	if err := e.pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+func plWant(t *testing.T, err error, kind errs.Kind, id string) {
+	t.Helper()
+	e, ok := errs.As(err)
+	if !ok || e.Kind != kind || e.ID != id {
+		t.Fatalf("error = %v, want %v %q", err, kind, id)
+	}
+}
+
+func TestAddIDPToDefaultLoginPolicy(t *testing.T) {
+	env := newPLEnv(t)
+	instIDP, orgIDP, gone := env.addIDP(""), env.addIDP(env.org), env.addIDP("")
+	if _, err := env.cmds.RemoveIDP(env.iam(), command.IDPOwnerRef{Type: events.OwnerSystem}, gone); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err := env.cmds.AddIDPToDefaultLoginPolicy(env.as("nobody", env.org), instIDP)
+	plWant(t, err, errs.KindNotFound, "AUTHZ-cdgFk")
+	_, err = env.cmds.AddIDPToDefaultLoginPolicy(env.owner(env.org), instIDP)
+	plWant(t, err, errs.KindPermissionDenied, "AUTH-5mWD2")
+	for _, id := range []string{"", strings.Repeat("1", 201)} {
+		_, err = env.cmds.AddIDPToDefaultLoginPolicy(env.iam(), id)
+		plWant(t, err, errs.KindInvalidArgument, "")
+		if e, _ := errs.As(err); e.Message != "invalid AddIDPToLoginPolicyRequest.IdpId: value length must be between 1 and 200 runes, inclusive" {
+			t.Fatalf("message = %q", e.Message)
+		}
+	}
+	for _, id := range []string{"0", orgIDP, gone} {
+		_, err = env.cmds.AddIDPToDefaultLoginPolicy(env.iam(), id)
+		plWant(t, err, errs.KindFailedPrecondition, "INSTANCE-m8fsd")
+	}
+	d, err := env.cmds.AddIDPToDefaultLoginPolicy(env.iam(), instIDP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.ResourceOwner != env.inst || d.Sequence != 2 || d.Changed.IsZero() || d.ID != env.inst {
+		t.Fatalf("details = %+v", d)
+	}
+	_, err = env.cmds.AddIDPToDefaultLoginPolicy(env.iam(), instIDP)
+	plWant(t, err, errs.KindAlreadyExists, "INSTANCE-2B0ps")
+
+	p, err := env.q.DefaultLoginPolicy(env.iam())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.IsDefault || p.Sequence != 2 || len(p.IDPs) != 1 || p.IDPs[0].IDPID != instIDP || p.IDPs[0].Name != "Google" ||
+		!p.Settings.AllowUsernamePassword || p.Settings.PasswordCheckLifetime != "864000s" {
+		t.Fatalf("policy = %+v", p)
+	}
+
+	// A removed link can be added again.
+	if _, err := env.cmds.RemoveIDPFromDefaultLoginPolicy(env.iam(), instIDP, env.q); err != nil {
+		t.Fatal(err)
+	}
+	_, err = env.cmds.RemoveIDPFromDefaultLoginPolicy(env.iam(), instIDP, env.q)
+	plWant(t, err, errs.KindNotFound, "INSTANCE-39fjs")
+	if _, err := env.cmds.AddIDPToDefaultLoginPolicy(env.iam(), instIDP); err != nil {
+		t.Fatal(err)
+	}
+
+	// An instance without a default policy: 404 before any IdP check.
+	other := authz.WithCaller(context.Background(), &authz.Caller{InstanceID: "no-policy", UserID: "x",
+		Memberships: []authz.Membership{{Roles: []string{authz.IAMOwner}}}})
+	_, err = env.cmds.AddIDPToDefaultLoginPolicy(other, "0")
+	plWant(t, err, errs.KindNotFound, "INSTANCE-GVDfe")
+	_, err = env.cmds.RemoveIDPFromDefaultLoginPolicy(other, "0", env.q)
+	plWant(t, err, errs.KindNotFound, "INSTANCE-Dfg4t")
+}
+
+func TestAddIDPToOrgLoginPolicy(t *testing.T) {
+	env := newPLEnv(t)
+	orgB := env.addOrg("B")
+	instIDP, orgIDP, otherIDP := env.addIDP(""), env.addIDP(env.org), env.addIDP(orgB)
+	ctx := env.owner(env.org)
+
+	// Without a custom policy: 404 even for an unknown IdP.
+	_, err := env.cmds.AddIDPToLoginPolicy(ctx, env.org, "0", events.OwnerOrg)
+	plWant(t, err, errs.KindNotFound, "Org-Ffgw2")
+	_, err = env.cmds.AddIDPToLoginPolicy(env.owner(orgB), env.org, orgIDP, events.OwnerOrg)
+	plWant(t, err, errs.KindPermissionDenied, "AUTH-5mWD2")
+	for ot, msg := range map[string]string{
+		"":      "invalid AddIDPToLoginPolicyRequest.OwnerType: value must not be in list [0]",
+		"bogus": "invalid AddIDPToLoginPolicyRequest.OwnerType: value must be one of the defined enum values",
+	} {
+		_, err = env.cmds.AddIDPToLoginPolicy(ctx, env.org, orgIDP, ot)
+		if e, ok := errs.As(err); !ok || e.Kind != errs.KindInvalidArgument || e.Message != msg {
+			t.Fatalf("ownerType %q: %v", ot, err)
+		}
+	}
+
+	if _, err := env.cmds.AddCustomLoginPolicy(ctx, env.org, events.LoginPolicySettings{AllowUsernamePassword: true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err = env.cmds.AddCustomLoginPolicy(ctx, env.org, events.LoginPolicySettings{}, nil)
+	plWant(t, err, errs.KindAlreadyExists, "Org-Dgfb2")
+
+	for _, c := range []struct{ id, ownerType string }{
+		{"0", events.OwnerOrg}, {"0", events.OwnerSystem}, {instIDP, events.OwnerOrg},
+		{orgIDP, events.OwnerSystem}, {otherIDP, events.OwnerOrg}, {otherIDP, events.OwnerSystem},
+	} {
+		_, err = env.cmds.AddIDPToLoginPolicy(ctx, env.org, c.id, c.ownerType)
+		plWant(t, err, errs.KindFailedPrecondition, "Org-3N9fs")
+	}
+	d, err := env.cmds.AddIDPToLoginPolicy(ctx, env.org, orgIDP, events.OwnerOrg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.ResourceOwner != env.org || d.Sequence != 2 {
+		t.Fatalf("details = %+v", d)
+	}
+	if _, err := env.cmds.AddIDPToLoginPolicy(ctx, env.org, instIDP, events.OwnerSystem); err != nil {
+		t.Fatal(err)
+	}
+	_, err = env.cmds.AddIDPToLoginPolicy(ctx, env.org, orgIDP, events.OwnerOrg)
+	plWant(t, err, errs.KindAlreadyExists, "Org-2B0ps")
+
+	list, err := env.q.OrgLoginPolicyIDPs(ctx, env.org, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list.Total != 2 || len(list.IDPs) != 2 || list.IDPs[0].IDPID != orgIDP || list.IDPs[1].IDPID != instIDP || list.Sequence != 3 {
+		t.Fatalf("list = %+v", list)
+	}
+	page, err := env.q.OrgLoginPolicyIDPs(ctx, env.org, 1, 1)
+	if err != nil || page.Total != 2 || len(page.IDPs) != 1 || page.IDPs[0].IDPID != instIDP {
+		t.Fatalf("page = %+v, %v", page, err)
+	}
+
+	// Remove and re-add; reset to default.
+	if _, err := env.cmds.RemoveIDPFromLoginPolicy(ctx, env.org, orgIDP, env.q); err != nil {
+		t.Fatal(err)
+	}
+	_, err = env.cmds.RemoveIDPFromLoginPolicy(ctx, env.org, orgIDP, env.q)
+	plWant(t, err, errs.KindNotFound, "Org-39fjs")
+	if _, err := env.cmds.AddIDPToLoginPolicy(ctx, env.org, orgIDP, events.OwnerOrg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.cmds.ResetLoginPolicyToDefault(ctx, env.org); err != nil {
+		t.Fatal(err)
+	}
+	_, err = env.cmds.ResetLoginPolicyToDefault(ctx, env.org)
+	plWant(t, err, errs.KindNotFound, "Org-GHB37")
+	_, err = env.cmds.AddIDPToLoginPolicy(ctx, env.org, orgIDP, events.OwnerOrg)
+	plWant(t, err, errs.KindNotFound, "Org-Ffgw2")
+	_, err = env.cmds.RemoveIDPFromLoginPolicy(ctx, env.org, orgIDP, env.q)
+	plWant(t, err, errs.KindNotFound, "Org-GVDfe")
+	if n := env.count(`SELECT count(*) FROM login_policy_idps WHERE policy_id = $1`, env.org); n != 0 {
+		t.Fatalf("%d link rows after reset", n)
+	}
+
+	// The org inherits again: reads fall back to the default.
+	p, err := env.q.OrgLoginPolicy(ctx, env.org)
+	if err != nil || !p.IsDefault || p.ID != env.inst {
+		t.Fatalf("policy = %+v, %v", p, err)
+	}
+}
+
+func TestAddCustomLoginPolicy(t *testing.T) {
+	env := newPLEnv(t)
+	instIDP, orgIDP := env.addIDP(""), env.addIDP(env.org)
+	ctx := env.owner(env.org)
+	_, err := env.cmds.AddCustomLoginPolicy(ctx, env.org, events.LoginPolicySettings{DefaultRedirectURI: "http://"}, nil)
+	plWant(t, err, errs.KindInvalidArgument, "Org-WSfdq")
+	_, err = env.cmds.AddCustomLoginPolicy(ctx, env.org, events.LoginPolicySettings{},
+		[]command.LoginPolicyIDP{{IDPID: orgIDP, OwnerType: events.OwnerOrg}, {IDPID: "0", OwnerType: events.OwnerSystem}})
+	plWant(t, err, errs.KindFailedPrecondition, "Org-FEd32")
+	_, err = env.cmds.AddCustomLoginPolicy(ctx, env.org, events.LoginPolicySettings{},
+		[]command.LoginPolicyIDP{{IDPID: orgIDP}})
+	if e, ok := errs.As(err); !ok || e.Message != "invalid AddCustomLoginPolicyRequest.Idps[0]: embedded message failed validation | caused by: invalid AddCustomLoginPolicyRequest_IDP.OwnerType: value must not be in list [0]" {
+		t.Fatalf("err = %v", err)
+	}
+	s := events.LoginPolicySettings{AllowRegister: true, PasswordlessType: "PASSWORDLESS_TYPE_ALLOWED",
+		PasswordCheckLifetime: "3600s", SecondFactors: []string{"SECOND_FACTOR_TYPE_OTP"}, DefaultRedirectURI: "https://x.example"}
+	d, err := env.cmds.AddCustomLoginPolicy(ctx, env.org, s, []command.LoginPolicyIDP{
+		{IDPID: orgIDP, OwnerType: events.OwnerOrg}, {IDPID: instIDP, OwnerType: events.OwnerSystem}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Sequence != 3 || d.ResourceOwner != env.org {
+		t.Fatalf("details = %+v", d)
+	}
+	p, err := env.q.OrgLoginPolicy(ctx, env.org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.IsDefault || p.ID != env.org || p.Sequence != 3 || len(p.IDPs) != 2 || p.Settings.PasswordCheckLifetime != "3600s" ||
+		!p.Settings.AllowRegister || p.Settings.AllowUsernamePassword || p.Settings.SecondFactors[0] != "SECOND_FACTOR_TYPE_OTP" {
+		t.Fatalf("policy = %+v", p)
+	}
+	// The org's policy does not copy the default's links, nor change it.
+	def, err := env.q.DefaultLoginPolicy(env.iam())
+	if err != nil || len(def.IDPs) != 0 {
+		t.Fatalf("default = %+v, %v", def, err)
+	}
+}
+
+// TestRemovePolicyIDPCascades: removing an IdP from a policy removes the
+// user links to it, of the org's users (management) or of every user
+// (admin), in the same append, releasing their unique values.
+func TestRemovePolicyIDPCascades(t *testing.T) {
+	env := newPLEnv(t)
+	orgB := env.addOrg("B")
+	idpID := env.addIDP("")
+	ua, ub := env.addHuman(env.org, "alice"), env.addHuman(orgB, "bob")
+	link := func(user, ext string) {
+		t.Helper()
+		if _, err := env.cmds.AddIDPLink(env.iam(), user, "", events.IDPLinkPayload{IDPID: idpID, ExternalUserID: ext, DisplayName: ext}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link(ua, "ext-a")
+	link(ub, "ext-b")
+	if _, err := env.cmds.AddCustomLoginPolicy(env.owner(env.org), env.org, events.LoginPolicySettings{},
+		[]command.LoginPolicyIDP{{IDPID: idpID, OwnerType: events.OwnerSystem}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.cmds.AddIDPToDefaultLoginPolicy(env.iam(), idpID); err != nil {
+		t.Fatal(err)
+	}
+
+	d, err := env.cmds.RemoveIDPFromLoginPolicy(env.owner(env.org), env.org, idpID, env.q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.ResourceOwner != env.org {
+		t.Fatalf("details = %+v", d)
+	}
+	if n := env.count(`SELECT count(*) FROM user_idp_links WHERE user_id = $1`, ua); n != 0 {
+		t.Fatalf("alice still has %d links", n)
+	}
+	if n := env.count(`SELECT count(*) FROM user_idp_links WHERE user_id = $1`, ub); n != 1 {
+		t.Fatalf("bob has %d links, want 1 (other org)", n)
+	}
+	evs, err := env.store.Aggregate(context.Background(), eventstore.AggregateRef{InstanceID: env.inst, Type: events.AggUser, ID: ua}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := evs[len(evs)-1]; last.Type != events.UserIDPLinkCascadeRemoved {
+		t.Fatalf("last user event %s", last.Type)
+	}
+	// The account is free again: another user may link it.
+	link(env.addHuman(env.org, "carol"), "ext-a")
+
+	if _, err := env.cmds.RemoveIDPFromDefaultLoginPolicy(env.iam(), idpID, env.q); err != nil {
+		t.Fatal(err)
+	}
+	if n := env.count(`SELECT count(*) FROM user_idp_links WHERE idp_id = $1`, idpID); n != 0 {
+		t.Fatalf("%d links left after the admin removal", n)
+	}
+	link(ub, "ext-b")
+
+	if _, err := env.cmds.AddIDPToDefaultLoginPolicy(env.iam(), idpID); err != nil {
+		t.Fatal(err)
+	}
+	// A rebuild from the events gives exactly the rows inline processing
+	// wrote.
+	before := env.checksum("login_policies", "login_policy_idps", "user_idp_links")
+	reg := projection.NewRegistry(projection.All()...)
+	if err := projection.Rebuild(context.Background(), env.pool, env.store, reg,
+		[]string{"login_policies", "user_idp_links"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if after := env.checksum("login_policies", "login_policy_idps", "user_idp_links"); after != before {
+		t.Fatalf("rebuild differs:\n got %s\nwant %s", after, before)
+	}
+}
+
+func (e *plEnv) checksum(tables ...string) string {
+	e.t.Helper()
+	var out []string
+	for _, tbl := range tables {
+		var sum *string
+		if err := e.pool.QueryRow(context.Background(),
+			"SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM "+tbl+" t").Scan(&sum); err != nil {
+			e.t.Fatal(err)
+		}
+		if sum == nil {
+			e.t.Fatalf("table %s is empty", tbl)
+		}
+		out = append(out, tbl+"="+*sum)
+	}
+	return strings.Join(out, " ")
+}
