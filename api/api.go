@@ -19,6 +19,8 @@ type API struct {
 	cmds *command.Commands
 	q    *query.Queries
 	log  zerolog.Logger
+	// events serves the event API (events.go); nil until WithEvents.
+	events eventSource
 }
 
 // New returns the API.

@@ -1,7 +1,125 @@
 package api
 
-import "net/http"
+import (
+	"net"
+	"net/http"
+	"strings"
+	"unicode/utf8"
 
-// authenticate resolves the instance from the Host header and the caller
-// from the bearer token. (Placeholder until the identity area lands.)
-func (a *API) authenticate(next http.Handler) http.Handler { return next }
+	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/authz"
+	"github.com/idledger/idledger/command"
+	"github.com/idledger/idledger/errs"
+	"github.com/idledger/idledger/eventstore"
+)
+
+// OrgIDHeader names the context org of a request.
+const OrgIDHeader = "x-zitadel-orgid"
+
+// maxUserAgent bounds the user agent recorded on events.
+const maxUserAgent = 256
+
+// authenticate resolves, in this order, the instance from the Host header
+// (404 QUERY-InstNF when no instance answers to it), the caller from the
+// bearer token (401 AUTH-7fs1e), and the context org from x-zitadel-orgid
+// (403 AUTH-Bs7Ds when it names no org of the instance). The handlers below
+// find the caller with authz.CallerFrom; commands find the request metadata
+// that they record on events.
+func (a *API) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		instanceID, err := a.q.InstanceByHost(ctx, RequestHost(r))
+		if err != nil {
+			gateway.WriteError(w, r, err)
+			return
+		}
+		token, err := bearerToken(r)
+		if err != nil {
+			gateway.WriteError(w, r, err)
+			return
+		}
+		cl, err := a.q.CallerByToken(ctx, instanceID, token)
+		if err != nil {
+			gateway.WriteError(w, r, err)
+			return
+		}
+		if err := a.contextOrg(r, cl); err != nil {
+			gateway.WriteError(w, r, err)
+			return
+		}
+		gateway.SetCaller(ctx, cl.UserID)
+		ctx = authz.WithCaller(ctx, cl)
+		ctx = command.WithMetadata(ctx, eventstore.Metadata{
+			Creator:   cl.UserID,
+			RequestID: gateway.RequestIDFrom(ctx),
+			ClientIP:  requestClientIP(r),
+			UserAgent: truncateUTF8(r.UserAgent(), maxUserAgent),
+		})
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// contextOrg sets cl.OrgID from x-zitadel-orgid, which must name an org of
+// the caller's instance.
+func (a *API) contextOrg(r *http.Request, cl *authz.Caller) error {
+	org := strings.TrimSpace(r.Header.Get(OrgIDHeader))
+	if org == "" || org == cl.UserOrgID {
+		return nil
+	}
+	ok, err := a.q.OrgExists(r.Context(), cl.InstanceID, org)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errs.PermissionDenied("AUTH-Bs7Ds", "Organisation doesn't exist")
+	}
+	cl.OrgID = org
+	return nil
+}
+
+// RequestHost is the host a request was sent to, without the port and the
+// brackets of an IPv6 literal, in lower case: "[::1]:8080" → "::1".
+func RequestHost(r *http.Request) string {
+	h := r.Host
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		h = host
+	}
+	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+	return strings.ToLower(h)
+}
+
+// bearerToken extracts the token of "Authorization: Bearer <token>".
+func bearerToken(r *http.Request) (string, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return "", errs.Unauthenticated("AUTH-7fs1e", "auth header missing")
+	}
+	scheme, token, ok := strings.Cut(h, " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "bearer") || token == "" || len(token) > 2048 {
+		return "", errs.Unauthenticated("AUTH-7fs1e", "invalid auth header")
+	}
+	return token, nil
+}
+
+// requestClientIP is the peer address. Forwarding headers are not trusted: they are
+// the client's to set.
+func requestClientIP(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
+// truncateUTF8 returns valid UTF-8 of at most n bytes, cut at a rune
+// boundary.
+func truncateUTF8(s string, n int) string {
+	s = strings.ToValidUTF8(s, "")
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}

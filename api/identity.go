@@ -1,6 +1,388 @@
 package api
 
-import "github.com/go-chi/chi/v5"
+import (
+	"net/http"
 
-// identityRoutes mounts this area's routes. (Placeholder until the area lands.)
-func (a *API) identityRoutes(r chi.Router) {}
+	"github.com/go-chi/chi/v5"
+
+	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/authz"
+	"github.com/idledger/idledger/command"
+	"github.com/idledger/idledger/errs"
+	"github.com/idledger/idledger/events"
+	"github.com/idledger/idledger/query"
+)
+
+// identityRoutes mounts orgs, users, PATs and members.
+func (a *API) identityRoutes(r chi.Router) {
+	r.Post("/v2/organizations", a.addOrgV2)
+	r.Post("/management/v1/orgs", a.addOrgV1)
+	r.Get("/management/v1/orgs/me", a.getMyOrg)
+	r.Post("/management/v1/orgs/me/members", a.addOrgMember)
+	r.Post("/admin/v1/members", a.addInstanceMember)
+	r.Post("/v2/users/human", a.addHuman)
+	r.Get("/v2/users/{userId}", a.getUser)
+	r.Delete("/v2/users/{userId}", a.removeUser)
+	r.Post("/management/v1/users/machine", a.addMachine)
+	r.Post("/management/v1/users/{userId}/pats", a.addPAT)
+	r.Delete("/management/v1/users/{userId}/pats/{tokenId}", a.removePAT)
+}
+
+// identityDetails is the neutral form of a command's details.
+func identityDetails(d *command.Details) gateway.ObjectDetails {
+	return gateway.ObjectDetails{Sequence: d.Sequence, Created: d.Created, Changed: d.Changed,
+		ResourceOwner: d.ResourceOwner, ID: d.ID}
+}
+
+// identityContextOrg is the org that management calls act on.
+func identityContextOrg(r *http.Request) string {
+	if cl := authz.CallerFrom(r.Context()); cl != nil {
+		return cl.OrgID
+	}
+	return ""
+}
+
+// --- orgs -------------------------------------------------------------------
+
+type addOrgV2Request struct {
+	Name   string `json:"name"`
+	Admins []struct {
+		UserID string    `json:"userId"`
+		Human  *struct{} `json:"human"`
+		Roles  []string  `json:"roles"`
+	} `json:"admins"`
+}
+
+type addOrgV2Response struct {
+	Details        gateway.DetailsV2 `json:"details"`
+	OrganizationID string            `json:"organizationId,omitempty"`
+}
+
+func (a *API) addOrgV2(w http.ResponseWriter, r *http.Request) {
+	var req addOrgV2Request
+	if err := gateway.Decode(r, &req); err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	o := command.AddOrg{Name: req.Name}
+	for _, ad := range req.Admins {
+		if ad.Human != nil {
+			gateway.WriteError(w, r, errs.Unimplemented("ORG-Hum01", "creating a human admin with the org is not supported; create the user, then pass its userId"))
+			return
+		}
+		o.Admins = append(o.Admins, command.OrgAdmin{UserID: ad.UserID, Roles: ad.Roles})
+	}
+	d, err := a.cmds.AddOrg(r.Context(), o)
+	if err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	gateway.WriteJSON(w, http.StatusCreated, addOrgV2Response{
+		Details: gateway.V2(identityDetails(d)), OrganizationID: d.ID,
+	})
+}
+
+type addOrgV1Response struct {
+	ID      string            `json:"id,omitempty"`
+	Details gateway.DetailsV1 `json:"details"`
+}
+
+func (a *API) addOrgV1(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Name string `json:"name"`
+	}
+	if err := gateway.Decode(r, &req); err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	d, err := a.cmds.AddOrg(r.Context(), command.AddOrg{Name: req.Name, V1: true})
+	if err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	gateway.WriteJSON(w, http.StatusOK, addOrgV1Response{ID: d.ID, Details: gateway.V1Add(identityDetails(d))})
+}
+
+type orgV1 struct {
+	ID            string            `json:"id,omitempty"`
+	Details       gateway.DetailsV1 `json:"details"`
+	State         string            `json:"state,omitempty"`
+	Name          string            `json:"name,omitempty"`
+	PrimaryDomain string            `json:"primaryDomain,omitempty"`
+}
+
+func (a *API) getMyOrg(w http.ResponseWriter, r *http.Request) {
+	o, err := a.q.MyOrg(r.Context())
+	if err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	state := "ORG_STATE_ACTIVE"
+	if !o.Active {
+		state = "ORG_STATE_INACTIVE"
+	}
+	gateway.WriteJSON(w, http.StatusOK, struct {
+		Org orgV1 `json:"org"`
+	}{orgV1{
+		ID: o.ID, State: state, Name: o.Name,
+		Details: gateway.V1Read(gateway.ObjectDetails{Sequence: o.Sequence, Created: o.Created, Changed: o.Changed, ResourceOwner: o.ID}),
+	}})
+}
+
+// --- members ----------------------------------------------------------------
+
+type addMemberRequest struct {
+	UserID string   `json:"userId"`
+	Roles  []string `json:"roles"`
+}
+
+type identityDetailsV1Response struct {
+	Details gateway.DetailsV1 `json:"details"`
+}
+
+func (a *API) addInstanceMember(w http.ResponseWriter, r *http.Request) {
+	a.addMember(w, r, false)
+}
+
+func (a *API) addOrgMember(w http.ResponseWriter, r *http.Request) {
+	a.addMember(w, r, true)
+}
+
+func (a *API) addMember(w http.ResponseWriter, r *http.Request, org bool) {
+	var req addMemberRequest
+	if err := gateway.Decode(r, &req); err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	var d *command.Details
+	var err error
+	if org {
+		d, err = a.cmds.AddOrgMember(r.Context(), identityContextOrg(r), req.UserID, req.Roles)
+	} else {
+		d, err = a.cmds.AddInstanceMember(r.Context(), req.UserID, req.Roles)
+	}
+	if err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	a.invalidateUser(r, req.UserID)
+	gateway.WriteJSON(w, http.StatusOK, identityDetailsV1Response{Details: gateway.V1Add(identityDetails(d))})
+}
+
+// invalidateUser drops this replica's cached token lookups of a user at
+// once; other replicas follow from their event subscription.
+func (a *API) invalidateUser(r *http.Request, userID string) {
+	if cl := authz.CallerFrom(r.Context()); cl != nil {
+		a.q.InvalidateUser(cl.InstanceID, userID)
+	}
+}
+
+// --- users ------------------------------------------------------------------
+
+// userGenderEnum is zitadel.user.v2.Gender.
+var userGenderEnum = gateway.NewEnum("GENDER_UNSPECIFIED", "GENDER_FEMALE", "GENDER_MALE", "GENDER_DIVERSE")
+
+type userGenderDef struct{}
+
+func (userGenderDef) Enum() *gateway.Enum { return userGenderEnum }
+
+type userGender = gateway.EnumValue[userGenderDef]
+
+type addHumanRequest struct {
+	UserID       string `json:"userId"`
+	Username     string `json:"username"`
+	Organization *struct {
+		OrgID     string `json:"orgId"`
+		OrgDomain string `json:"orgDomain"`
+	} `json:"organization"`
+	Profile *struct {
+		GivenName         string     `json:"givenName"`
+		FamilyName        string     `json:"familyName"`
+		NickName          string     `json:"nickName"`
+		DisplayName       string     `json:"displayName"`
+		PreferredLanguage string     `json:"preferredLanguage"`
+		Gender            userGender `json:"gender"`
+	} `json:"profile"`
+	Email *struct {
+		Email      string `json:"email"`
+		IsVerified bool   `json:"isVerified"`
+	} `json:"email"`
+	// IDPLinks are validated and linked by the user IdP-links area.
+	IDPLinks []struct {
+		IDPID    string `json:"idpId"`
+		UserID   string `json:"userId"`
+		UserName string `json:"userName"`
+	} `json:"idpLinks"`
+}
+
+type userAddedV2Response struct {
+	UserID  string            `json:"userId,omitempty"`
+	Details gateway.DetailsV2 `json:"details"`
+}
+
+func (a *API) addHuman(w http.ResponseWriter, r *http.Request) {
+	var req addHumanRequest
+	if err := gateway.Decode(r, &req); err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	h := command.AddHuman{UserID: req.UserID, Username: req.Username,
+		ProfileMissing: req.Profile == nil, EmailMissing: req.Email == nil}
+	if req.Organization != nil {
+		h.OrgID = req.Organization.OrgID
+	}
+	if p := req.Profile; p != nil {
+		h.GivenName, h.FamilyName, h.NickName = p.GivenName, p.FamilyName, p.NickName
+		h.DisplayName, h.PreferredLanguage, h.Gender = p.DisplayName, p.PreferredLanguage, int(p.Gender)
+	}
+	if e := req.Email; e != nil {
+		h.Email, h.EmailVerified = e.Email, e.IsVerified
+	}
+	for _, l := range req.IDPLinks {
+		h.IDPLinks = append(h.IDPLinks, events.IDPLinkPayload{IDPID: l.IDPID, ExternalUserID: l.UserID, DisplayName: l.UserName})
+	}
+	d, err := a.cmds.AddHuman(r.Context(), h)
+	if err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	gateway.WriteJSON(w, http.StatusCreated, userAddedV2Response{UserID: d.ID, Details: gateway.V2(identityDetails(d))})
+}
+
+type userV2 struct {
+	UserID             string            `json:"userId,omitempty"`
+	Details            gateway.DetailsV2 `json:"details"`
+	State              string            `json:"state,omitempty"`
+	Username           string            `json:"username,omitempty"`
+	LoginNames         []string          `json:"loginNames,omitempty"`
+	PreferredLoginName string            `json:"preferredLoginName,omitempty"`
+	Human              *humanV2          `json:"human,omitempty"`
+	Machine            *query.Machine    `json:"machine,omitempty"`
+}
+
+type humanV2 struct {
+	Profile humanProfileV2 `json:"profile"`
+	Email   humanEmailV2   `json:"email"`
+	Phone   struct{}       `json:"phone"`
+}
+
+type humanProfileV2 struct {
+	GivenName         string     `json:"givenName,omitempty"`
+	FamilyName        string     `json:"familyName,omitempty"`
+	NickName          string     `json:"nickName,omitempty"`
+	DisplayName       string     `json:"displayName,omitempty"`
+	PreferredLanguage string     `json:"preferredLanguage,omitempty"`
+	Gender            userGender `json:"gender,omitzero"`
+}
+
+type humanEmailV2 struct {
+	Email      string `json:"email,omitempty"`
+	IsVerified bool   `json:"isVerified,omitempty"`
+}
+
+// userV2JSON is the v2 User message of u, for every response that embeds
+// one.
+func userV2JSON(u *query.User) userV2 {
+	d := gateway.V2(gateway.ObjectDetails{Sequence: u.Sequence, Created: u.Created, Changed: u.Changed, ResourceOwner: u.OrgID})
+	out := userV2{UserID: u.ID, Details: d, State: "USER_STATE_ACTIVE", Username: u.Username,
+		LoginNames: []string{u.Username}, PreferredLoginName: u.Username, Machine: u.Machine}
+	if !u.Active {
+		out.State = "USER_STATE_INACTIVE"
+	}
+	if h := u.Human; h != nil {
+		out.Human = &humanV2{
+			Profile: humanProfileV2{GivenName: h.GivenName, FamilyName: h.FamilyName, NickName: h.NickName,
+				DisplayName: h.DisplayName, PreferredLanguage: h.PreferredLanguage, Gender: userGender(h.Gender)},
+			Email: humanEmailV2{Email: h.Email, IsVerified: h.EmailVerified},
+		}
+	}
+	return out
+}
+
+func (a *API) getUser(w http.ResponseWriter, r *http.Request) {
+	u, err := a.q.UserByID(r.Context(), chi.URLParam(r, "userId"))
+	if err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	uj := userV2JSON(u)
+	gateway.WriteJSON(w, http.StatusOK, struct {
+		Details gateway.DetailsV2 `json:"details"`
+		User    userV2            `json:"user"`
+	}{uj.Details, uj})
+}
+
+func (a *API) removeUser(w http.ResponseWriter, r *http.Request) {
+	userID := chi.URLParam(r, "userId")
+	d, err := a.cmds.RemoveUser(r.Context(), userID)
+	if err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	a.invalidateUser(r, userID)
+	gateway.WriteJSON(w, http.StatusOK, struct {
+		Details gateway.DetailsV2 `json:"details"`
+	}{gateway.V2(identityDetails(d))})
+}
+
+type addMachineRequest struct {
+	UserName    string `json:"userName"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+type userAddedV1Response struct {
+	UserID  string            `json:"userId,omitempty"`
+	Details gateway.DetailsV1 `json:"details"`
+}
+
+func (a *API) addMachine(w http.ResponseWriter, r *http.Request) {
+	var req addMachineRequest
+	if err := gateway.Decode(r, &req); err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	d, err := a.cmds.AddMachine(r.Context(), command.AddMachine{OrgID: identityContextOrg(r),
+		Username: req.UserName, Name: req.Name, Description: req.Description})
+	if err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	gateway.WriteJSON(w, http.StatusOK, userAddedV1Response{UserID: d.ID, Details: gateway.V1Add(identityDetails(d))})
+}
+
+// --- personal access tokens -------------------------------------------------
+
+type addPATResponse struct {
+	TokenID string            `json:"tokenId,omitempty"`
+	Token   string            `json:"token,omitempty"`
+	Details gateway.DetailsV1 `json:"details"`
+}
+
+func (a *API) addPAT(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		ExpirationDate gateway.Timestamp `json:"expirationDate"`
+	}
+	if err := gateway.Decode(r, &req); err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	pat, err := a.cmds.AddPAT(r.Context(), identityContextOrg(r), chi.URLParam(r, "userId"), req.ExpirationDate.Time())
+	if err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	gateway.WriteJSON(w, http.StatusOK, addPATResponse{TokenID: pat.TokenID, Token: pat.Token,
+		Details: gateway.V1Add(identityDetails(pat.Details))})
+}
+
+func (a *API) removePAT(w http.ResponseWriter, r *http.Request) {
+	userID := chi.URLParam(r, "userId")
+	d, err := a.cmds.RemovePAT(r.Context(), identityContextOrg(r), userID, chi.URLParam(r, "tokenId"))
+	if err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	a.invalidateUser(r, userID)
+	gateway.WriteJSON(w, http.StatusOK, identityDetailsV1Response{Details: gateway.V1Change(identityDetails(d))})
+}

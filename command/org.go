@@ -1,0 +1,130 @@
+package command
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/idledger/idledger/authz"
+	"github.com/idledger/idledger/errs"
+	"github.com/idledger/idledger/events"
+	"github.com/idledger/idledger/eventstore"
+)
+
+// AddOrg creates an organisation.
+type AddOrg struct {
+	Name   string
+	Admins []OrgAdmin
+	// V1 selects the management API's permission semantics (and message
+	// names); otherwise org v2's.
+	V1 bool
+}
+
+// OrgAdmin makes an existing user a member of the new org; Roles default
+// to ORG_OWNER.
+type OrgAdmin struct {
+	UserID string
+	Roles  []string
+}
+
+// AddOrg creates an org with the given admins as members. The caller needs
+// org.create on the instance.
+//
+// Errors: PermissionDenied (v2 AUTHZ-HKJD33; v1 AUTH-5mWD2) or NotFound
+// AUTHZ-cdgFk (v1, no memberships); InvalidArgument naming the field;
+// InvalidArgument COMMAND-4m0fS for a role that is not an org role;
+// FailedPrecondition COMMAND-uXHNj when an admin user does not exist.
+func (c *Commands) AddOrg(ctx context.Context, o AddOrg) (*Details, error) {
+	cl, err := authorizeIdentity(ctx, o.V1, "org.create", "")
+	if err != nil {
+		return nil, err
+	}
+	msg := "AddOrganizationRequest"
+	if o.V1 {
+		msg = "AddOrgRequest"
+	}
+	o.Name = strings.TrimSpace(o.Name)
+	if err := validLen(msg+".Name", o.Name, 1, 200); err != nil {
+		return nil, err
+	}
+	for i := range o.Admins {
+		a := &o.Admins[i]
+		if a.UserID == "" {
+			return nil, errs.InvalidArgument("", fmt.Sprintf("invalid %s.Admins[%d]: embedded message failed validation | caused by: invalid AddOrganizationRequest_Admin.UserType: value is required", msg, i))
+		}
+		if len(a.Roles) == 0 {
+			a.Roles = []string{authz.OrgOwner}
+		}
+		if err := validRoles(a.Roles, false); err != nil {
+			return nil, err
+		}
+	}
+	orgID, err := c.ids.Next()
+	if err != nil {
+		return nil, errs.Internal("COMMAND-Ids03", err)
+	}
+	ref := eventstore.AggregateRef{InstanceID: cl.InstanceID, Type: events.AggOrg, ID: orgID}
+	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
+		pend := []eventstore.PendingEvent{{Type: events.OrgAdded, Payload: events.OrgAddedPayload{Name: o.Name}}}
+		seen := map[string]bool{}
+		for _, a := range o.Admins {
+			if seen[a.UserID] {
+				continue
+			}
+			seen[a.UserID] = true
+			u, err := c.loadUser(ctx, cl.InstanceID, a.UserID)
+			if err != nil {
+				return eventstore.Append{}, err
+			}
+			if !u.exists {
+				return eventstore.Append{}, errs.FailedPrecondition("COMMAND-uXHNj", "User could not be found")
+			}
+			pend = append(pend, eventstore.PendingEvent{Type: events.OrgMemberAdded,
+				Payload: events.MemberPayload{UserID: a.UserID, Roles: a.Roles}})
+		}
+		return eventstore.Append{Aggregates: []eventstore.AggregateAppend{{
+			Aggregate: ref, ResourceOwner: orgID, Events: pend,
+		}}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return detailsFromEvents(evs, ref, time.Time{}), nil
+}
+
+// validLen checks a string's length in runes like protoc-gen-validate,
+// with its message. max 0 means no upper bound.
+func validLen(field, v string, min, max int) error {
+	if strings.ContainsRune(v, 0) {
+		return errs.InvalidArgument("", "invalid "+field+": value must not contain NUL characters")
+	}
+	n := utf8.RuneCountInString(v)
+	if n >= min && (max == 0 || n <= max) {
+		return nil
+	}
+	var rule string
+	switch {
+	case max == 0:
+		rule = fmt.Sprintf("value length must be at least %d runes", min)
+	case min == 0:
+		rule = fmt.Sprintf("value length must be at most %d runes", max)
+	default:
+		rule = fmt.Sprintf("value length must be between %d and %d runes, inclusive", min, max)
+	}
+	return errs.InvalidArgument("", "invalid "+field+": "+rule)
+}
+
+// embedded wraps a nested message's validation error the way
+// protoc-gen-validate reports it.
+func embedded(field string, err error) error {
+	if err == nil {
+		return nil
+	}
+	e, ok := errs.As(err)
+	if !ok {
+		return err
+	}
+	return errs.InvalidArgument("", "invalid "+field+": embedded message failed validation | caused by: "+e.Message)
+}

@@ -1,0 +1,232 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+	"weak"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/idledger/idledger/authz"
+	"github.com/idledger/idledger/errs"
+	"github.com/idledger/idledger/events"
+	"github.com/idledger/idledger/eventstore"
+)
+
+// AuthCacheTTL bounds how long a token lookup is served from memory. Events
+// invalidate entries at once (InvalidateAuth); the TTL is the safety net for
+// a replica whose subscription lags or dropped.
+const AuthCacheTTL = 10 * time.Second
+
+// errTokenInvalid is the answer for every token that does not authenticate:
+// unknown, expired, revoked, of a removed user or of another instance.
+func errTokenInvalid() error { return errs.Unauthenticated("AUTH-7fs1e", "Errors.Token.Invalid") }
+
+// authEntry is a cached token lookup: the caller without a context org.
+type authEntry struct {
+	caller     authz.Caller
+	tokenID    string
+	expiration time.Time // zero: never
+	fetched    time.Time
+}
+
+// authCache maps token hash → caller snapshot, and domain → instance ID.
+type authCache struct {
+	mu        sync.Mutex
+	tokens    map[string]*authEntry
+	instances map[string]string
+	// gen counts invalidations, so that a lookup that raced with one does
+	// not put a stale snapshot back.
+	gen uint64
+}
+
+// caches hangs one auth cache on each *Queries without a field in its
+// struct; the weak key lets a dropped Queries (tests) be collected.
+var caches sync.Map // weak.Pointer[Queries] → *authCache
+
+func (q *Queries) auth() *authCache {
+	key := weak.Make(q)
+	if c, ok := caches.Load(key); ok {
+		return c.(*authCache)
+	}
+	c, loaded := caches.LoadOrStore(key, &authCache{tokens: map[string]*authEntry{}, instances: map[string]string{}})
+	if !loaded {
+		runtime.AddCleanup(q, func(k weak.Pointer[Queries]) { caches.Delete(k) }, key)
+	}
+	return c.(*authCache)
+}
+
+// InstanceByHost returns the ID of the instance answering to host (port and
+// IPv6 brackets already stripped, any case).
+//
+// Errors: NotFound QUERY-InstNF "Instance not found".
+func (q *Queries) InstanceByHost(ctx context.Context, host string) (string, error) {
+	c := q.auth()
+	c.mu.Lock()
+	id, ok := c.instances[host]
+	c.mu.Unlock()
+	if ok {
+		return id, nil
+	}
+	err := q.pool.QueryRow(ctx, `SELECT instance_id FROM instance_domains WHERE domain = $1`, host).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", errs.NotFound("QUERY-InstNF", "Instance not found")
+	}
+	if err != nil {
+		return "", errs.Internal("QUERY-Inst01", fmt.Errorf("instance by host: %w", err))
+	}
+	// Domains are never released, so a found one may be cached for good.
+	c.mu.Lock()
+	c.instances[host] = id
+	c.mu.Unlock()
+	return id, nil
+}
+
+// CallerByToken authenticates a personal access token in an instance and
+// returns its caller, with the memberships of the token's user and OrgID
+// set to the user's org. The token is looked up by its SHA-256, so no
+// comparison of secret bytes can leak timing.
+//
+// Errors: Unauthenticated AUTH-7fs1e "Errors.Token.Invalid" for an unknown,
+// expired or revoked token, a removed user, or a token of another instance.
+func (q *Queries) CallerByToken(ctx context.Context, instanceID, token string) (*authz.Caller, error) {
+	hash := events.PATHash(token)
+	c := q.auth()
+	now := time.Now()
+	c.mu.Lock()
+	e, ok := c.tokens[hash]
+	gen := c.gen
+	c.mu.Unlock()
+	if !ok || now.Sub(e.fetched) > AuthCacheTTL {
+		var err error
+		if e, err = q.loadToken(ctx, hash); err != nil {
+			if ok && errs.KindOf(err) == errs.KindUnauthenticated {
+				c.mu.Lock()
+				delete(c.tokens, hash)
+				c.mu.Unlock()
+			}
+			return nil, err
+		}
+		e.fetched = now
+		c.mu.Lock()
+		if c.gen == gen {
+			c.tokens[hash] = e
+		}
+		c.mu.Unlock()
+	}
+	if e.caller.InstanceID != instanceID || (!e.expiration.IsZero() && !now.Before(e.expiration)) {
+		return nil, errTokenInvalid()
+	}
+	cl := e.caller
+	cl.Memberships = append([]authz.Membership(nil), e.caller.Memberships...)
+	return &cl, nil
+}
+
+// loadToken reads a token's user and memberships. Unknown tokens are not
+// cached: random guesses must not grow memory.
+func (q *Queries) loadToken(ctx context.Context, hash string) (*authEntry, error) {
+	var e authEntry
+	var exp *time.Time
+	err := q.pool.QueryRow(ctx, `SELECT p.instance_id, p.user_id, p.token_id, p.expiration, u.org_id
+        FROM pats p JOIN users u ON u.instance_id = p.instance_id AND u.id = p.user_id
+        WHERE p.token_hash = $1`, hash).Scan(&e.caller.InstanceID, &e.caller.UserID, &e.tokenID, &exp, &e.caller.UserOrgID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, errTokenInvalid()
+	}
+	if err != nil {
+		return nil, errs.Internal("QUERY-Tok01", fmt.Errorf("token lookup: %w", err))
+	}
+	if exp != nil {
+		e.expiration = *exp
+	}
+	e.caller.OrgID = e.caller.UserOrgID
+	rows, err := q.pool.Query(ctx, `SELECT org_id, roles FROM members WHERE instance_id = $1 AND user_id = $2 ORDER BY org_id`,
+		e.caller.InstanceID, e.caller.UserID)
+	if err != nil {
+		return nil, errs.Internal("QUERY-Tok02", fmt.Errorf("memberships: %w", err))
+	}
+	for rows.Next() {
+		var m authz.Membership
+		if err := rows.Scan(&m.OrgID, &m.Roles); err != nil {
+			rows.Close()
+			return nil, errs.Internal("QUERY-Tok03", err)
+		}
+		e.caller.Memberships = append(e.caller.Memberships, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, errs.Internal("QUERY-Tok04", err)
+	}
+	return &e, nil
+}
+
+// OrgExists reports whether org orgID exists in the instance.
+//
+// Errors: Internal only.
+func (q *Queries) OrgExists(ctx context.Context, instanceID, orgID string) (bool, error) {
+	var ok bool
+	err := q.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orgs WHERE instance_id = $1 AND id = $2)`,
+		instanceID, orgID).Scan(&ok)
+	if err != nil {
+		return false, errs.Internal("QUERY-Org01", fmt.Errorf("org exists: %w", err))
+	}
+	return ok, nil
+}
+
+// HasInstance reports whether any instance exists.
+//
+// Errors: Internal only.
+func (q *Queries) HasInstance(ctx context.Context) (bool, error) {
+	var ok bool
+	if err := q.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM instances)`).Scan(&ok); err != nil {
+		return false, errs.Internal("QUERY-Inst02", fmt.Errorf("any instance: %w", err))
+	}
+	return ok, nil
+}
+
+// AuthEventTypes are the event type prefixes that change who a token
+// authenticates as, or with which roles. The app subscribes to them and
+// passes each to InvalidateAuth.
+var AuthEventTypes = []string{events.UserRemoved, events.UserPATRemoved,
+	events.AggInstance + ".member.", events.AggOrg + ".member.", events.OrgRemoved}
+
+// InvalidateAuth drops the cached lookups that e may have made stale, so a
+// removed user, revoked token or changed membership takes effect at once.
+// Every replica calls it from its event subscription; the replica that
+// wrote the event also calls it right after the write.
+func (q *Queries) InvalidateAuth(e *eventstore.Event) {
+	c := q.auth()
+	userID := ""
+	switch {
+	case e.Type == events.UserRemoved || e.Type == events.UserPATRemoved:
+		userID = e.AggregateID
+	case e.Type == events.OrgRemoved:
+	default:
+		var p events.MemberPayload
+		if err := e.Unmarshal(&p); err == nil {
+			userID = p.UserID
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	if userID == "" {
+		clear(c.tokens) // rare and broad: start over
+		return
+	}
+	for h, t := range c.tokens {
+		if t == nil || (t.caller.InstanceID == e.InstanceID && t.caller.UserID == userID) {
+			delete(c.tokens, h)
+		}
+	}
+}
+
+// InvalidateUser drops the cached lookups of one user's tokens; the handler
+// that removed the user or changed its roles calls it.
+func (q *Queries) InvalidateUser(instanceID, userID string) {
+	q.InvalidateAuth(&eventstore.Event{Type: events.UserRemoved, InstanceID: instanceID, AggregateID: userID})
+}
