@@ -22,14 +22,18 @@ type Deps struct {
 	IDs   IDGenerator
 	Keys  *secretbox.Keyring
 	Now   func() time.Time
+	// Observe, when set, sees the outcome of every command that appended or
+	// gave up (metrics count the Aborted ones).
+	Observe func(error)
 }
 
 // Commands is the write side.
 type Commands struct {
-	store eventstore.Store
-	ids   IDGenerator
-	keys  *secretbox.Keyring
-	now   func() time.Time
+	store   eventstore.Store
+	ids     IDGenerator
+	keys    *secretbox.Keyring
+	now     func() time.Time
+	observe func(error)
 }
 
 // New returns the write side.
@@ -37,7 +41,7 @@ func New(d Deps) *Commands {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Commands{store: d.Store, ids: d.IDs, keys: d.Keys, now: d.Now}
+	return &Commands{store: d.Store, ids: d.IDs, keys: d.Keys, now: d.Now, observe: d.Observe}
 }
 
 // Details describe the state of an object after a command, from its events:
@@ -80,6 +84,9 @@ func (c *Commands) execute(ctx context.Context, decide eventstore.Decide) ([]eve
 		a.Meta = meta
 		return a, err
 	})
+	if c.observe != nil {
+		c.observe(err)
+	}
 	var ce *eventstore.ConstraintError
 	if errors.As(err, &ce) {
 		id, msg := ce.Constraint.ErrorID, ce.Constraint.Message

@@ -64,6 +64,7 @@ type Upcaster struct {
 // Registry holds the projections of one process.
 type Registry struct {
 	inline    []*Projection
+	async     []*Projection
 	upcasters map[string]map[uint16]Upcaster
 }
 
@@ -77,9 +78,31 @@ func NewRegistry(inline ...*Projection) *Registry {
 // Inline returns the inline projections.
 func (r *Registry) Inline() []*Projection { return r.inline }
 
-// ByName returns the projection called name.
+// AddAsync registers projections that a Runner applies after the append
+// commits, from their own cursor, instead of inside the append transaction.
+func (r *Registry) AddAsync(ps ...*Projection) { r.async = append(r.async, ps...) }
+
+// Async returns the async projections.
+func (r *Registry) Async() []*Projection { return r.async }
+
+// Projections returns every projection, inline first, then async.
+func (r *Registry) Projections() []*Projection {
+	return append(append([]*Projection(nil), r.inline...), r.async...)
+}
+
+// IsAsync reports whether p is one of the registry's async projections.
+func (r *Registry) IsAsync(p *Projection) bool {
+	for _, a := range r.async {
+		if a == p {
+			return true
+		}
+	}
+	return false
+}
+
+// ByName returns the projection called name, inline or async.
 func (r *Registry) ByName(name string) (*Projection, bool) {
-	for _, p := range r.inline {
+	for _, p := range r.Projections() {
 		if p.Name == name {
 			return p, true
 		}

@@ -12,10 +12,10 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/idledger/idledger/api/gateway"
-	"github.com/idledger/idledger/errs"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/idledger/idledger/internal/app"
 	"github.com/idledger/idledger/internal/config"
-	"github.com/idledger/idledger/internal/ids"
 	"github.com/idledger/idledger/migrations"
 )
 
@@ -26,51 +26,26 @@ const (
 	writeTimeout      = 60 * time.Second
 	idleTimeout       = 120 * time.Second
 	drainTimeout      = 20 * time.Second
-	readyPingTimeout  = time.Second
 )
-
-// pinger is what /readyz needs of the database; *pgxpool.Pool has it.
-type pinger interface {
-	Ping(ctx context.Context) error
-}
 
 // deps is everything buildHandler wires together. runServe creates each of
 // them once.
 type deps struct {
-	Config config.Config
-	Log    zerolog.Logger
-	DB     pinger
-	IDs    ids.Generator
+	Config    config.Config
+	Log       zerolog.Logger
+	Pool      *pgxpool.Pool
+	MasterKey []byte
 }
 
-// buildHandler is the one place where idledger's HTTP application is wired:
-// stores, commands, queries and API handlers are constructed here from deps
-// and mounted on the gateway router (request ID, access log, recovery, body
-// limit, 404/405 bodies).
-func buildHandler(_ context.Context, d deps) (http.Handler, error) {
-	r := gateway.NewRouter(d.Log)
-	r.Get("/healthz", healthz)
-	r.Get("/readyz", readyz(d.DB))
-	return r, nil
-}
-
-// healthz answers 200 whenever the server is serving requests at all.
-func healthz(w http.ResponseWriter, _ *http.Request) {
-	gateway.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-}
-
-// readyz answers 200 while the database answers a ping within a second, and
-// 503 with the standard error body otherwise.
-func readyz(db pinger) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), readyPingTimeout)
-		defer cancel()
-		if err := db.Ping(ctx); err != nil {
-			gateway.WriteError(w, r, errs.Unavailable("HEALTH-d8Rq2", "database is not reachable").WithCause(err))
-			return
-		}
-		gateway.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	}
+// buildHandler is the one place where cmd hands over to the application
+// wiring (internal/app): stores, commands, queries, API handlers, metrics
+// and the OpenAPI document, on the gateway router.
+func buildHandler(_ context.Context, d deps) (*app.App, error) {
+	ver, rev := buildVersion()
+	return app.New(context.Background(), app.Options{
+		Pool: d.Pool, Log: d.Log, MasterKey: d.MasterKey, MachineID: d.Config.MachineID,
+		Version: ver, Commit: rev,
+	})
 }
 
 // runServe opens the database, migrates it, wires the handler and serves
@@ -93,16 +68,24 @@ func runServe(ctx context.Context, e *env, cfg config.Config, args []string) err
 		return err
 	}
 	e.log.Info().Ints("applied", applied).Msg("schema is up to date")
-	gen, err := ids.New(cfg.MachineID)
+	key, err := masterKey(cfg, e.log)
 	if err != nil {
 		return err
 	}
-	e.log.Info().Uint16("machine_id", gen.MachineID()).Str("source", gen.MachineIDSource()).Msg("ID generator ready")
-
-	handler, err := buildHandler(ctx, deps{Config: cfg, Log: e.log, DB: pool, IDs: gen})
+	a, err := buildHandler(ctx, deps{Config: cfg, Log: e.log, Pool: pool, MasterKey: key})
 	if err != nil {
 		return err
 	}
+	e.log.Info().Uint16("machine_id", a.IDs().MachineID()).Str("source", a.IDs().MachineIDSource()).Msg("ID generator ready")
+	if _, err := a.Bootstrap(ctx, cfg.ExternalDomain, nil, cfg.AdminPATFile); err != nil {
+		return fmt.Errorf("first start: %w", err)
+	}
+	bg, cancelBG := context.WithCancel(ctx)
+	defer cancelBG()
+	if _, err := a.Start(bg); err != nil {
+		return err
+	}
+	handler := a.Handler()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -17,13 +17,13 @@ import (
 	"github.com/idledger/idledger/internal/pgtest"
 )
 
-func handlerFor(t *testing.T, db pinger) http.Handler {
+func handlerFor(t *testing.T, pool *pgxpool.Pool) http.Handler {
 	t.Helper()
-	h, err := buildHandler(context.Background(), deps{Log: zerolog.Nop(), DB: db})
+	a, err := buildHandler(context.Background(), deps{Log: zerolog.Nop(), Pool: pool})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return h
+	return a.Handler()
 }
 
 func serveOnce(h http.Handler, method, path string) *httptest.ResponseRecorder {
@@ -81,7 +81,7 @@ func TestReadyzUnavailable(t *testing.T) {
 	rec := serveOnce(handlerFor(t, pool), http.MethodGet, "/readyz")
 	took := time.Since(start)
 	if took > 3*time.Second {
-		t.Errorf("/readyz took %v; its ping timeout is %v", took, readyPingTimeout)
+		t.Errorf("/readyz took %v; its ping timeout is %v", took, time.Second)
 	}
 	var body struct {
 		Code    int    `json:"code"`
@@ -106,7 +106,7 @@ func TestReadyzUnavailable(t *testing.T) {
 
 func TestRoutingErrors(t *testing.T) {
 	t.Parallel()
-	h := handlerFor(t, nil)
+	h := handlerFor(t, pgtest.Pool(t))
 	if rec := serveOnce(h, http.MethodGet, "/nope"); rec.Code != http.StatusNotFound || rec.Body.String() != `{"code":5,"message":"Not Found"}` {
 		t.Errorf("GET /nope: %d %s", rec.Code, rec.Body)
 	}

@@ -18,10 +18,12 @@ import (
 
 	"github.com/idledger/idledger/api"
 	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/api/openapi"
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/eventstore"
 	"github.com/idledger/idledger/internal/ids"
+	"github.com/idledger/idledger/internal/metrics"
 	"github.com/idledger/idledger/projection"
 	"github.com/idledger/idledger/query"
 	"github.com/idledger/idledger/secretbox"
@@ -44,6 +46,8 @@ type Options struct {
 	MachineID *uint16
 	// Now is the clock of commands; nil is time.Now.
 	Now func() time.Time
+	// Version and Commit label the build-info metric.
+	Version, Commit string
 }
 
 // App is a wired idledger application.
@@ -57,6 +61,7 @@ type App struct {
 	cmds     *command.Commands
 	q        *query.Queries
 	api      *api.API
+	metrics  *metrics.Metrics
 }
 
 // New wires the application on a migrated database. It starts nothing;
@@ -81,9 +86,14 @@ func New(_ context.Context, o Options) (*App, error) {
 		return nil, err
 	}
 	a := &App{pool: o.Pool, log: o.Log, ids: gen, keys: keys}
+	a.metrics = metrics.New(metrics.BuildInfo{Version: o.Version, Commit: o.Commit})
+	if err := a.metrics.RegisterPool(o.Pool); err != nil {
+		return nil, fmt.Errorf("app: metrics: %w", err)
+	}
 	a.registry = projection.NewRegistry(projection.All()...)
 	a.store = eventstore.NewPostgres(o.Pool, a.registry)
-	a.cmds = command.New(command.Deps{Store: a.store, IDs: gen, Keys: keys, Now: o.Now})
+	a.cmds = command.New(command.Deps{Store: a.metrics.InstrumentStore(a.store), IDs: gen, Keys: keys, Now: o.Now,
+		Observe: a.metrics.ObserveCommand})
 	a.q = query.New(o.Pool)
 	a.api = api.New(api.Deps{Commands: a.cmds, Queries: a.q, Log: o.Log})
 	return a, nil
@@ -94,6 +104,9 @@ func New(_ context.Context, o Options) (*App, error) {
 // and every API route.
 func (a *App) Handler() http.Handler {
 	r := gateway.NewRouter(a.log)
+	r.Use(metrics.Middleware(a.metrics))
+	r.Method(http.MethodGet, "/metrics", a.metrics.Handler())
+	r.Method(http.MethodGet, "/openapi.yaml", openapi.Handler())
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		gateway.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -131,6 +144,9 @@ func (a *App) Queries() *query.Queries { return a.q }
 
 // IDs returns the ID generator.
 func (a *App) IDs() *ids.Flake { return a.ids }
+
+// Metrics returns the Prometheus metrics of this process.
+func (a *App) Metrics() *metrics.Metrics { return a.metrics }
 
 // Keys returns the secret keyring.
 func (a *App) Keys() *secretbox.Keyring { return a.keys }

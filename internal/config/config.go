@@ -1,10 +1,10 @@
 package config
 
 import (
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/idledger/idledger/secretbox"
 	"net"
 	"net/netip"
 	"os"
@@ -187,16 +187,7 @@ func checkListen(addr string) error {
 // (standard or URL alphabet, padded or not) of 32 bytes, or exactly 32 raw
 // characters. The error describes the shape only, never the value.
 func DecodeMasterKey(s string) ([]byte, error) {
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(s); err == nil && len(b) == 32 {
-			return b, nil
-		}
-	}
-	// 32 characters of base64 decode to 24 bytes, so the two forms never overlap.
-	if len(s) == 32 {
-		return []byte(s), nil
-	}
-	return nil, fmt.Errorf("must be 32 bytes, given as base64 (44 characters, e.g. `openssl rand -base64 32`) or as exactly 32 raw characters; got %d characters", len(s))
+	return secretbox.ParseMasterKey(s)
 }
 
 // MasterKeyBytes decodes MasterKey. It returns nil and no error when no key
