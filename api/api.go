@@ -1,6 +1,8 @@
 package api
 
 import (
+	"net/netip"
+
 	"github.com/go-chi/chi/v5"
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/query"
@@ -12,6 +14,16 @@ type Deps struct {
 	Commands *command.Commands
 	Queries  *query.Queries
 	Log      zerolog.Logger
+	// Origin says whether and how to record where a write came from.
+	Origin Origin
+}
+
+// Origin configures the client IP and user agent recorded on events.
+type Origin struct {
+	// Off stops recording the client IP and user agent.
+	Off bool
+	// TrustedProxies are the networks whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
 }
 
 // API holds the handlers.
@@ -19,13 +31,15 @@ type API struct {
 	cmds *command.Commands
 	q    *query.Queries
 	log  zerolog.Logger
+	// origin configures the client IP and user agent on events.
+	origin Origin
 	// events serves the event API (events.go); nil until WithEvents.
 	events eventSource
 }
 
 // New returns the API.
 func New(d Deps) *API {
-	return &API{cmds: d.Commands, q: d.Queries, log: d.Log}
+	return &API{cmds: d.Commands, q: d.Queries, log: d.Log, origin: d.Origin}
 }
 
 // Routes mounts every route on r. Each area registers its own routes in its

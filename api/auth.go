@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/audit"
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/errs"
@@ -52,8 +53,8 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 		ctx = command.WithMetadata(ctx, eventstore.Metadata{
 			Creator:   cl.UserID,
 			RequestID: gateway.RequestIDFrom(ctx),
-			ClientIP:  requestClientIP(r),
-			UserAgent: truncateUTF8(r.UserAgent(), maxUserAgent),
+			ClientIP:  a.clientIP(r),
+			UserAgent: a.userAgent(r),
 		})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -102,13 +103,22 @@ func bearerToken(r *http.Request) (string, error) {
 	return token, nil
 }
 
-// requestClientIP is the peer address. Forwarding headers are not trusted: they are
-// the client's to set.
-func requestClientIP(r *http.Request) string {
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return host
+// clientIP is the address recorded on events: the peer, or what trusted
+// proxies forwarded (X-Forwarded-For from anyone else is the client's to
+// forge), or nothing when recording is off.
+func (a *API) clientIP(r *http.Request) string {
+	if a.origin.Off {
+		return ""
 	}
-	return r.RemoteAddr
+	return audit.ClientIP(r, a.origin.TrustedProxies)
+}
+
+// userAgent is the user agent recorded on events, unless recording is off.
+func (a *API) userAgent(r *http.Request) string {
+	if a.origin.Off {
+		return ""
+	}
+	return truncateUTF8(r.UserAgent(), maxUserAgent)
 }
 
 // truncateUTF8 returns valid UTF-8 of at most n bytes, cut at a rune

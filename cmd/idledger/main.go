@@ -30,9 +30,14 @@ type command struct {
 	name    string // "serve", "projections status"
 	args    string // positional arguments, for the usage text
 	summary string
-	run     func(ctx context.Context, e *env, cfg config.Config, args []string) error
-	issue   int
+	run     runFunc
+	// setup, when set, binds the command's own flags and returns its run
+	// function; it is used instead of run.
+	setup func(fs *flag.FlagSet) runFunc
+	issue int
 }
+
+type runFunc func(ctx context.Context, e *env, cfg config.Config, args []string) error
 
 // env is what a subcommand gets besides its configuration.
 type env struct {
@@ -46,10 +51,10 @@ var commands = []command{
 	{name: "projections status", summary: "show each projection's position, lag and state", issue: 7},
 	{name: "projections rebuild", args: "[NAME...] [--all]", summary: "rebuild read tables from the events", issue: 7},
 	{name: "projections retry", args: "NAME", summary: "resume a halted projection", issue: 7},
-	{name: "events list", args: "[filters]", summary: "print the audit trail", issue: 8},
-	{name: "events replay", args: "--aggregate TYPE/ID", summary: "replay one aggregate's events up to a point", issue: 8},
-	{name: "events verify", summary: "check every aggregate's hash chain", issue: 8},
-	{name: "instance add", args: "--domain D", summary: "create a further instance with its own admin", issue: 4},
+	{name: "events list", args: "[filters]", summary: "print the audit trail", setup: setupEventsList},
+	{name: "events replay", args: "--aggregate TYPE/ID [--at T | --at-position P]", summary: "replay one aggregate's events up to a point", setup: setupEventsReplay},
+	{name: "events verify", args: "[--from-position P]", summary: "check every aggregate's hash chain", setup: setupEventsVerify},
+	{name: "instance add", args: "--domain D [--admin-pat-file F]", summary: "create a further instance with its own admin", setup: setupInstanceAdd},
 	{name: "keys rotate", summary: "re-encrypt stored secrets under a new master key", issue: 10},
 	{name: "version", summary: "print version, commit and Go version"},
 }
@@ -90,13 +95,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		printVersion(stdout)
 		return exitOK
 	}
-	if cmd.run == nil {
+	if cmd.run == nil && cmd.setup == nil {
 		fmt.Fprintf(stderr, "idledger %s: not available yet (tracked in issue %d)\n", cmd.name, cmd.issue)
 		return exitUsage
 	}
 
 	fs := flag.NewFlagSet("idledger "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported below, once
+	run := cmd.run
+	if cmd.setup != nil {
+		run = cmd.setup(fs)
+	}
 	cfg, err := config.Parse(fs, rest, getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintf(stdout, "Usage: %s\n\n%s.\n\nFlags (each also read from its environment variable; the flag wins):\n",
@@ -111,7 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return exitUsage
 	}
 	e := &env{stdout: stdout, stderr: stderr, log: newLogger(cfg, stderr)}
-	if err := cmd.run(ctx, e, cfg, fs.Args()); err != nil {
+	if err := run(ctx, e, cfg, fs.Args()); err != nil {
 		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 			e.log.Warn().Msg("interrupted")
 		} else {
@@ -158,7 +167,7 @@ func usage(w io.Writer) {
 			name += " " + c.args
 		}
 		note := ""
-		if c.run == nil && c.name != "version" {
+		if c.run == nil && c.setup == nil && c.name != "version" {
 			note = " (not available yet)"
 		}
 		fmt.Fprintf(w, "  %-40s %s%s\n", name, c.summary, note)

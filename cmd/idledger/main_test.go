@@ -202,8 +202,7 @@ func TestVersion(t *testing.T) {
 func TestNotAvailableYet(t *testing.T) {
 	cases := map[string]int{
 		"projections status": 7, "projections rebuild": 7, "projections retry": 7,
-		"events list": 8, "events replay": 8, "events verify": 8,
-		"instance add": 4, "keys rotate": 10,
+		"keys rotate": 10,
 	}
 	for name, issue := range cases {
 		code, out, errOut := runIdledger(t, strings.Fields(name)...)

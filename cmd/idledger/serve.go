@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/idledger/idledger/api"
 	"github.com/idledger/idledger/internal/app"
 	"github.com/idledger/idledger/internal/config"
 	"github.com/idledger/idledger/migrations"
@@ -26,6 +27,7 @@ const (
 	writeTimeout      = 60 * time.Second
 	idleTimeout       = 120 * time.Second
 	drainTimeout      = 20 * time.Second
+	streamGrace       = 2 * time.Second
 )
 
 // deps is everything buildHandler wires together. runServe creates each of
@@ -45,6 +47,7 @@ func buildHandler(_ context.Context, d deps) (*app.App, error) {
 	return app.New(context.Background(), app.Options{
 		Pool: d.Pool, Log: d.Log, MasterKey: d.MasterKey, MachineID: d.Config.MachineID,
 		Version: ver, Commit: rev,
+		Origin: api.Origin{Off: !d.Config.RecordClientIP, TrustedProxies: d.Config.TrustedProxies},
 	})
 }
 
@@ -119,6 +122,13 @@ func newHTTPServer(h http.Handler, log zerolog.Logger) *http.Server {
 // inherit ctx, so a signal does not cancel them: they finish.
 func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, log zerolog.Logger) error {
 	srv := newHTTPServer(h, log)
+	// Requests do not see the shutdown signal, so ordinary requests finish.
+	// Long-lived ones (the event stream) end only when their context does:
+	// cancel the base context a moment into the drain so they close cleanly.
+	base, cancelBase := context.WithCancel(context.Background())
+	defer cancelBase()
+	srv.BaseContext = func(net.Listener) context.Context { return base }
+	srv.RegisterOnShutdown(func() { time.AfterFunc(streamGrace, cancelBase) })
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {

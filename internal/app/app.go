@@ -46,6 +46,8 @@ type Options struct {
 	MachineID *uint16
 	// Now is the clock of commands; nil is time.Now.
 	Now func() time.Time
+	// Origin configures the client IP and user agent recorded on events.
+	Origin api.Origin
 	// Version and Commit label the build-info metric.
 	Version, Commit string
 }
@@ -95,7 +97,7 @@ func New(_ context.Context, o Options) (*App, error) {
 	a.cmds = command.New(command.Deps{Store: a.metrics.InstrumentStore(a.store), IDs: gen, Keys: keys, Now: o.Now,
 		Observe: a.metrics.ObserveCommand})
 	a.q = query.New(o.Pool)
-	a.api = api.New(api.Deps{Commands: a.cmds, Queries: a.q, Log: o.Log})
+	a.api = api.New(api.Deps{Commands: a.cmds, Queries: a.q, Log: o.Log, Origin: o.Origin}).WithEvents(a.store)
 	return a, nil
 }
 

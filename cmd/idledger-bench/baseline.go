@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// sqlTracer sits on the server's pool. It always counts statements and round
+// trips (two atomic adds per query, negligible), and while capturing it also
+// records each statement with its arguments, so a baseline can replay
+// exactly the SQL the server ran for a request.
+type sqlTracer struct {
+	statements atomic.Int64
+	roundTrips atomic.Int64
+
+	capturing atomic.Bool
+	mu        sync.Mutex
+	captured  []stmt
+}
+
+// stmt is one captured statement.
+type stmt struct {
+	SQL  string `json:"sql"`
+	Args []any  `json:"-"`
+}
+
+var (
+	_ pgx.QueryTracer = (*sqlTracer)(nil)
+	_ pgx.BatchTracer = (*sqlTracer)(nil)
+)
+
+func (t *sqlTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	t.statements.Add(1)
+	t.roundTrips.Add(1)
+	t.record(d.SQL, d.Args)
+	return ctx
+}
+
+func (t *sqlTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func (t *sqlTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	t.roundTrips.Add(1)
+	return ctx
+}
+
+func (t *sqlTracer) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
+	t.statements.Add(1)
+	t.record(d.SQL, d.Args)
+}
+
+func (t *sqlTracer) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+func (t *sqlTracer) record(sql string, args []any) {
+	if !t.capturing.Load() {
+		return
+	}
+	t.mu.Lock()
+	t.captured = append(t.captured, stmt{SQL: sql, Args: append([]any(nil), args...)})
+	t.mu.Unlock()
+}
+
+// capture runs do with recording on and returns the statements it ran.
+func (t *sqlTracer) capture(do func() error) ([]stmt, error) {
+	t.mu.Lock()
+	t.captured = nil
+	t.mu.Unlock()
+	t.capturing.Store(true)
+	err := do()
+	t.capturing.Store(false)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.captured, err
+}
+
+// sqlCost is what the tracer counted over a run, per request.
+type sqlCost struct {
+	StatementsPerReq float64 `json:"statements_per_req"`
+	RoundTripsPerReq float64 `json:"round_trips_per_req"`
+}
+
+func (t *sqlTracer) snapshot() (int64, int64) { return t.statements.Load(), t.roundTrips.Load() }
+
+func costSince(t *sqlTracer, s0, r0 int64, requests int) sqlCost {
+	if requests == 0 {
+		return sqlCost{}
+	}
+	s1, r1 := t.snapshot()
+	return sqlCost{StatementsPerReq: float64(s1-s0) / float64(requests), RoundTripsPerReq: float64(r1-r0) / float64(requests)}
+}
+
+// selectsOn keeps the captured read statements that read table: the
+// request's own query, without the authentication and instance lookups
+// around it.
+func selectsOn(all []stmt, table string) []stmt {
+	re := regexp.MustCompile(`(?is)^\s*(with|select)\b.*\b(from|join)\s+` + regexp.QuoteMeta(table) + `\b`)
+	var out []stmt
+	for _, s := range all {
+		if re.MatchString(s.SQL) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// replayOp returns a baseline op that runs one captured request's statements
+// (cycling over several captured requests, so the arguments vary as they did
+// for the server) and reads every row without decoding it.
+func replayOp(pool *pgxpool.Pool, sets [][]stmt) op {
+	return func(ctx context.Context, w *worker) error {
+		set := sets[w.iter%len(sets)]
+		return w.timed(func() error {
+			for _, s := range set {
+				if err := drain(pool.Query(ctx, s.SQL, s.Args...)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+}
+
+// drain reads every row's raw bytes: the baseline pays for the rows crossing
+// the wire, not for decoding them into Go values.
+func drain(rows pgx.Rows, err error) error {
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		_ = rows.RawValues()
+	}
+	rows.Close()
+	return rows.Err()
+}
+
+// baselineTable is the durable-insert baseline's table: shaped like the
+// events table (same key, same column types), without the hash chain,
+// the inline projections or the unique constraints.
+const baselineTable = "bench_baseline_events"
+
+func createBaselineTable(ctx context.Context, pool *pgxpool.Pool) error {
+	_, err := pool.Exec(ctx, `DROP TABLE IF EXISTS `+baselineTable+`;
+CREATE TABLE `+baselineTable+` (
+    instance_id    text        NOT NULL,
+    aggregate_type text        NOT NULL,
+    aggregate_id   text        NOT NULL,
+    sequence       bigint      NOT NULL,
+    event_type     text        NOT NULL,
+    payload        jsonb       NOT NULL,
+    creator        text        NOT NULL,
+    resource_owner text        NOT NULL,
+    created_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+    position       bigint      GENERATED ALWAYS AS IDENTITY,
+    PRIMARY KEY (instance_id, aggregate_type, aggregate_id, sequence)
+)`)
+	return err
+}
+
+func dropBaselineTable(ctx context.Context, pool *pgxpool.Pool) {
+	_, _ = pool.Exec(ctx, `DROP TABLE IF EXISTS `+baselineTable)
+}
+
+// insertOp is the durable-write baseline: one autocommitted single-row
+// INSERT of an event-sized row per request, on a pool whose sessions run
+// with synchronous_commit on, so each answer waits for the WAL flush as the
+// server's appends do.
+func insertOp(pool *pgxpool.Pool, tag string) op {
+	payload := []byte(`{"idpId":"312345678901234567","userId":"external-user-0000000001","displayName":"external-user-0000000001@idp"}`)
+	return func(ctx context.Context, w *worker) error {
+		id := fmt.Sprintf("%s-%d", tag, uniq.Add(1))
+		return w.timed(func() error {
+			_, err := pool.Exec(ctx, `INSERT INTO `+baselineTable+
+				` (instance_id, aggregate_type, aggregate_id, sequence, event_type, payload, creator, resource_owner)
+VALUES ($1, 'user', $2, 1, 'user.human.externalidp.added', $3, 'bench', 'bench-org')`,
+				"bench-instance", id, payload)
+			return err
+		})
+	}
+}
+
+// newPool opens a pool of size conns with synchronous_commit on. tracer may
+// be nil.
+func newPool(ctx context.Context, url string, conns int, tracer *sqlTracer) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("database URL: %w", err)
+	}
+	cfg.MaxConns = int32(conns)
+	cfg.MinConns = int32(conns)
+	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
+	cfg.ConnConfig.RuntimeParams["application_name"] = "idledger-bench"
+	if tracer != nil {
+		cfg.ConnConfig.Tracer = tracer
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("database pool: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	return pool, nil
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/idledger/idledger/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// TestSmoke runs the whole harness on tiny data so that it cannot rot: every
+// scenario, both growth runs and the rebuild must complete without a single
+// failed request, and the output must carry every BENCH line. It asserts
+// nothing about speed.
+func TestSmoke(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "bench.json")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	rep, err := run(ctx, []string{"--smoke", "--database-url", pgtest.URL(t), "--history", "--scale", "--out", out}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("run: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	if rep.TotalErrors != 0 {
+		t.Fatalf("%d requests failed:\n%s", rep.TotalErrors, stdout.String())
+	}
+	got := map[string]bool{}
+	for _, s := range rep.Scenarios {
+		if s.App.Requests == 0 || s.Baseline.Requests == 0 {
+			t.Errorf("%s conc=%d: %d server and %d baseline requests", s.Name, s.Conc, s.App.Requests, s.Baseline.Requests)
+		}
+		got[s.Name] = true
+	}
+	for _, name := range scenarioNames {
+		if !got[name] {
+			t.Errorf("scenario %s did not run", name)
+		}
+		for _, conc := range []string{"conc=1 ", "conc=4 "} {
+			if !strings.Contains(stdout.String(), "BENCH name="+name+" "+conc) {
+				t.Errorf("no BENCH line for %s %s", name, conc)
+			}
+		}
+	}
+	for _, line := range []string{"BENCH name=rebuild events=", "BENCH name=history ", "BENCH name=scale scenario=get_idp", "BENCH name=server_rss "} {
+		if !strings.Contains(stdout.String(), line) {
+			t.Errorf("output lacks %q", line)
+		}
+	}
+	if rep.Rebuild == nil || rep.Rebuild.Events == 0 {
+		t.Errorf("rebuild applied no events: %+v", rep.Rebuild)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(raw, &back); err != nil || len(back.Scenarios) != len(rep.Scenarios) {
+		t.Errorf("--out JSON: %v, %d scenarios", err, len(back.Scenarios))
+	}
+	if t.Failed() {
+		t.Logf("stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	}
+}

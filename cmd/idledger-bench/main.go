@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// config is the parsed command line.
+type config struct {
+	DatabaseURL    string
+	Duration       time.Duration
+	Concurrency    []int
+	SeedIDPs       int
+	SeedUsers      int
+	SeedLinks      int
+	Scenarios      []string
+	Out            string
+	Scale          bool
+	ScaleEvents    int64
+	History        bool
+	HistoryEvents  int
+	Smoke          bool
+	Pool           int
+	PolicyInstance bool
+	Rebuild        bool
+	CPUProfile     string
+	NoBaseline     bool
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "idledger-bench:", err)
+		stop()
+		os.Exit(1)
+	}
+	if rep.TotalErrors > 0 {
+		fmt.Fprintf(os.Stderr, "idledger-bench: %d errors (failed requests or seed steps); the figures above are not valid\n", rep.TotalErrors)
+		stop()
+		os.Exit(2)
+	}
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	fs := flag.NewFlagSet("idledger-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config
+	var conc, scen string
+	fs.StringVar(&c.DatabaseURL, "database-url", os.Getenv("IDLEDGER_DATABASE_URL"),
+		"PostgreSQL to benchmark on (its database is used as is); empty starts an embedded cluster in a temporary directory")
+	fs.DurationVar(&c.Duration, "duration", 5*time.Second, "measured time per scenario, concurrency and side (server or baseline)")
+	fs.StringVar(&conc, "concurrency", "1,16,64", "comma-separated closed-loop concurrencies")
+	fs.IntVar(&c.SeedIDPs, "seed-idps", 10000, "IdPs to seed (all kinds, both owners)")
+	fs.IntVar(&c.SeedUsers, "seed-users", 10000, "users to seed")
+	fs.IntVar(&c.SeedLinks, "seed-links", 10000, "user IdP links to seed")
+	fs.StringVar(&scen, "scenarios", "all", "comma-separated scenarios: "+strings.Join(scenarioNames, ","))
+	fs.StringVar(&c.Out, "out", "", "write the results as JSON to this file")
+	fs.BoolVar(&c.Scale, "scale", false, "also repeat get_idp and add_idp_link with the store grown to --scale-events events")
+	fs.Int64Var(&c.ScaleEvents, "scale-events", 1_000_000, "store size for --scale")
+	fs.BoolVar(&c.History, "history", false, "also measure add_idp_link on a user with --history-events events against fresh users")
+	fs.IntVar(&c.HistoryEvents, "history-events", 10_000, "history length for --history")
+	fs.BoolVar(&c.Smoke, "smoke", false, "tiny data, about 0.3 s per scenario, concurrency 1 and 4 (a harness check, not a measurement)")
+	fs.IntVar(&c.Pool, "pool", 4*runtime.GOMAXPROCS(0), "connections in the server's pool and in the baseline's")
+	fs.BoolVar(&c.PolicyInstance, "policy-instance", false,
+		"add_idp_to_policy on the instance default policy (all workers contend for one aggregate) instead of one org policy per worker")
+	fs.BoolVar(&c.Rebuild, "rebuild", true, "measure a full projection rebuild at the end")
+	fs.BoolVar(&c.NoBaseline, "no-baseline", false, "skip the raw-SQL baselines (for profiling the server alone; ratios are then 0)")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the scenario phase (server and load generator: one process) to this file")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if c.Smoke {
+		defaults := map[string]func(){
+			"duration":       func() { c.Duration = 300 * time.Millisecond },
+			"concurrency":    func() { conc = "1,4" },
+			"seed-idps":      func() { c.SeedIDPs = 24 },
+			"seed-users":     func() { c.SeedUsers = 24 },
+			"seed-links":     func() { c.SeedLinks = 12 },
+			"scale-events":   func() { c.ScaleEvents = 3000 },
+			"history-events": func() { c.HistoryEvents = 200 },
+		}
+		for name, apply := range defaults {
+			if !set[name] {
+				apply()
+			}
+		}
+	}
+	for _, s := range strings.Split(conc, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return c, fmt.Errorf("--concurrency: %q is not a positive integer", s)
+		}
+		c.Concurrency = append(c.Concurrency, n)
+	}
+	if scen == "all" || scen == "" {
+		c.Scenarios = slices.Clone(scenarioNames)
+	} else {
+		for _, s := range strings.Split(scen, ",") {
+			s = strings.TrimSpace(s)
+			if !slices.Contains(scenarioNames, s) {
+				return c, fmt.Errorf("--scenarios: unknown scenario %q (known: %s)", s, strings.Join(scenarioNames, ", "))
+			}
+			c.Scenarios = append(c.Scenarios, s)
+		}
+	}
+	if c.Duration <= 0 || c.Pool < 1 || c.SeedIDPs < 1 || c.SeedUsers < 1 || c.SeedLinks < 0 {
+		return c, errors.New("--duration, --pool, --seed-idps and --seed-users must be positive")
+	}
+	return c, nil
+}
+
+func (c config) maxConc() int { return slices.Max(c.Concurrency) }

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Report is everything one run measured; --out writes it as JSON.
+type Report struct {
+	StartedAt   time.Time `json:"started_at"`
+	GoMaxProcs  int       `json:"gomaxprocs"`
+	NumCPU      int       `json:"num_cpu"`
+	Smoke       bool      `json:"smoke"`
+	DurationS   float64   `json:"duration_s"`
+	Concurrency []int     `json:"concurrency"`
+	PoolSize    int       `json:"pool_size"`
+	Seed        SeedInfo  `json:"seed"`
+	// SeedWarnings are seed steps that failed; each counts as an error.
+	SeedWarnings []string `json:"seed_warnings,omitempty"`
+	LoadGen      struct {
+		NoopNsPerIter  float64 `json:"noop_ns_per_iter"`
+		MaxOverheadPct float64 `json:"max_overhead_pct"`
+	} `json:"loadgen"`
+	Scenarios       []ScenarioResult `json:"scenarios"`
+	ServerRSSPeakMB float64          `json:"server_rss_peak_mb"`
+	History         *HistoryResult   `json:"history,omitempty"`
+	Scale           []ScaleResult    `json:"scale,omitempty"`
+	Rebuild         *RebuildResult   `json:"rebuild,omitempty"`
+	TotalErrors     int              `json:"total_errors"`
+}
+
+// SeedInfo describes the seeded store.
+type SeedInfo struct {
+	IDPs    int     `json:"idps"`
+	Users   int     `json:"users"`
+	Links   int     `json:"links"`
+	Orgs    int     `json:"orgs"`
+	Events  int64   `json:"events"`
+	Seconds float64 `json:"seconds"`
+}
+
+// ScenarioResult is one scenario at one concurrency, server and baseline.
+type ScenarioResult struct {
+	Name        string     `json:"name"`
+	Conc        int        `json:"conc"`
+	RPS         float64    `json:"rps"`
+	P50ms       float64    `json:"p50_ms"`
+	P99ms       float64    `json:"p99_ms"`
+	BaselineRPS float64    `json:"baseline_rps"`
+	Ratio       float64    `json:"ratio"`
+	App         LoadResult `json:"server"`
+	Baseline    LoadResult `json:"baseline"`
+	SQL         sqlCost    `json:"server_sql"`
+	BaselineSQL []string   `json:"baseline_sql,omitempty"`
+	RSSPeakMB   float64    `json:"rss_peak_mb"`
+}
+
+func msf(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+
+func (r *ScenarioResult) fill() {
+	r.RPS, r.P50ms, r.P99ms, r.BaselineRPS = r.App.RPS, msf(r.App.P50), msf(r.App.P99), r.Baseline.RPS
+	if r.BaselineRPS > 0 {
+		r.Ratio = r.RPS / r.BaselineRPS
+	}
+}
+
+// print writes the BENCH line (the contract of DESIGN.md §5), a detail line,
+// and, when anything failed, an ERRORS line that cannot be missed.
+func (r *ScenarioResult) print(w io.Writer) {
+	fmt.Fprintf(w, "BENCH name=%s conc=%d rps=%.0f p50_ms=%.3f p99_ms=%.3f baseline_rps=%.0f ratio=%.3f\n",
+		r.Name, r.Conc, r.RPS, r.P50ms, r.P99ms, r.BaselineRPS, r.Ratio)
+	fmt.Fprintf(w, "  detail name=%s conc=%d requests=%d p90_ms=%s max_ms=%s baseline_p50_ms=%s baseline_p99_ms=%s "+
+		"sql_per_req=%.2f round_trips_per_req=%.2f rss_mb=%.1f loadgen_overhead_pct=%.2f\n",
+		r.Name, r.Conc, r.App.Requests, ms(r.App.P90), ms(r.App.Max), ms(r.Baseline.P50), ms(r.Baseline.P99),
+		r.SQL.StatementsPerReq, r.SQL.RoundTripsPerReq, r.RSSPeakMB, r.App.OverheadPct)
+	printErrors(w, r.Name, r.Conc, "server", r.App)
+	printErrors(w, r.Name, r.Conc, "baseline", r.Baseline)
+}
+
+func printErrors(w io.Writer, name string, conc int, side string, l LoadResult) {
+	if l.Errors == 0 {
+		return
+	}
+	fmt.Fprintf(w, "ERRORS name=%s conc=%d side=%s failed=%d of %d requests: %s\n",
+		name, conc, side, l.Errors, l.Requests, strings.Join(l.ErrorSample, " | "))
+}
+
+// finishLoad computes the run-wide figures of the load phase.
+func (rep *Report) finishLoad() {
+	for _, s := range rep.Scenarios {
+		rep.ServerRSSPeakMB = max(rep.ServerRSSPeakMB, s.RSSPeakMB)
+		rep.LoadGen.MaxOverheadPct = max(rep.LoadGen.MaxOverheadPct, s.App.OverheadPct)
+	}
+}
+
+func (rep *Report) totalErrors() {
+	n := len(rep.SeedWarnings)
+	for _, s := range rep.Scenarios {
+		n += s.App.Errors + s.Baseline.Errors
+	}
+	for _, s := range rep.Scale {
+		n += s.Big.Errors
+	}
+	if h := rep.History; h != nil {
+		n += h.Fresh.Errors + h.Heavy.Errors
+	}
+	rep.TotalErrors = n
+}
+
+// HistoryResult compares add_idp_link on a user with a long history to
+// fresh users, at concurrency 1.
+type HistoryResult struct {
+	UserEvents  uint64     `json:"user_events"`
+	P50ms       float64    `json:"p50_ms"`
+	FreshP50ms  float64    `json:"fresh_p50_ms"`
+	Ratio       float64    `json:"ratio"`
+	Heavy       LoadResult `json:"heavy"`
+	Fresh       LoadResult `json:"fresh"`
+	FillSeconds float64    `json:"fill_seconds"`
+}
+
+// ScaleResult compares a scenario in the grown store to the seeded one.
+type ScaleResult struct {
+	Name        string     `json:"name"`
+	Conc        int        `json:"conc"`
+	Events      int64      `json:"events"`
+	P50ms       float64    `json:"p50_ms"`
+	SmallEvents int64      `json:"small_events"`
+	SmallP50ms  float64    `json:"small_p50_ms"`
+	Ratio       float64    `json:"ratio"` // p50 grown / p50 seeded
+	Big         LoadResult `json:"server"`
+	BaselineRPS float64    `json:"baseline_rps"`
+	RPS         float64    `json:"rps"`
+}

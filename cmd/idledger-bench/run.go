@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"time"
+
+	"github.com/idledger/idledger/internal/pgembed"
+)
+
+// run is the whole benchmark: start, seed, measure, report. It returns the
+// report; its error is for a harness failure (a request that fails during
+// measurement is counted in the report instead).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*Report, error) {
+	cfg, err := parseFlags(args, stderr)
+	if err != nil {
+		return nil, err
+	}
+	logf := func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }
+	if cfg.Smoke {
+		logf("smoke mode: tiny data and durations; the figures only show that the harness works")
+	}
+
+	url := cfg.DatabaseURL
+	if url == "" {
+		cluster, dir, err := startEmbedded(ctx, logf)
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err := cluster.Stop(); err != nil {
+				logf("stop embedded PostgreSQL: %v", err)
+			}
+			_ = os.RemoveAll(dir)
+		}()
+		url = cluster.URL()
+	}
+
+	tracer := &sqlTracer{}
+	appPool, err := newPool(ctx, url, cfg.Pool, tracer)
+	if err != nil {
+		return nil, err
+	}
+	defer appPool.Close()
+	basePool, err := newPool(ctx, url, cfg.Pool, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer basePool.Close()
+
+	srv, err := startServer(ctx, appPool, logf)
+	if err != nil {
+		return nil, err
+	}
+	defer srv.close()
+	c := newClient(srv.url, srv.host, srv.token, cfg.maxConc())
+
+	rep := &Report{
+		StartedAt: time.Now().UTC(), GoMaxProcs: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(),
+		Smoke: cfg.Smoke, DurationS: cfg.Duration.Seconds(), Concurrency: cfg.Concurrency, PoolSize: cfg.Pool,
+	}
+	seedStart := time.Now()
+	fx, err := seed(ctx, c, seedSizes{
+		IDPs: cfg.SeedIDPs, Users: cfg.SeedUsers, Links: cfg.SeedLinks,
+		Orgs: max(cfg.maxConc(), 8), PolicySlots: cfg.maxConc(), PolicyInstance: cfg.PolicyInstance,
+	}, stderr)
+	if err != nil {
+		return nil, err
+	}
+	rep.SeedWarnings = fx.warnings
+	rep.Seed = SeedInfo{IDPs: len(fx.idps), Users: len(fx.users), Links: cfg.SeedLinks, Orgs: len(fx.orgs), Seconds: time.Since(seedStart).Seconds()}
+	if rep.Seed.Events, err = countEvents(ctx, appPool); err != nil {
+		return nil, err
+	}
+	logf("store holds %d events after seeding", rep.Seed.Events)
+
+	if err := createBaselineTable(ctx, basePool); err != nil {
+		return nil, fmt.Errorf("create baseline table: %w", err)
+	}
+	defer dropBaselineTable(context.WithoutCancel(ctx), basePool)
+
+	b := &bench{c: c, app: appPool, base: basePool, tracer: tracer, fx: fx,
+		tag: strconv.FormatInt(time.Now().UnixNano(), 36), cfg: cfg}
+	rep.LoadGen.NoopNsPerIter = noopRate(ctx)
+	fmt.Fprintf(stdout, "BENCH name=loadgen noop_ns_per_iter=%.0f\n", rep.LoadGen.NoopNsPerIter)
+
+	stopProfile, err := startCPUProfile(cfg.CPUProfile)
+	if err != nil {
+		return nil, err
+	}
+	all := scenarios()
+	for _, name := range cfg.Scenarios {
+		results, err := runScenario(ctx, b, all[name], cfg.Concurrency, stdout, logf)
+		if err != nil {
+			stopProfile()
+			return nil, err
+		}
+		rep.Scenarios = append(rep.Scenarios, results...)
+	}
+	stopProfile()
+	rep.finishLoad()
+	fmt.Fprintf(stdout, "BENCH name=server_rss peak_rss_mb=%.1f loadgen_max_overhead_pct=%.2f\n",
+		rep.ServerRSSPeakMB, rep.LoadGen.MaxOverheadPct)
+
+	if cfg.History {
+		h, err := runHistory(ctx, b, srv, stdout, logf)
+		if err != nil {
+			return nil, err
+		}
+		rep.History = h
+	}
+	if cfg.Scale {
+		s, err := runScale(ctx, b, srv, rep, stdout, logf)
+		if err != nil {
+			return nil, err
+		}
+		rep.Scale = s
+	}
+	if cfg.Rebuild {
+		r, err := measureRebuild(ctx, appPool, srv.reg, srv.store)
+		if err != nil {
+			return nil, err
+		}
+		rep.Rebuild = &r
+		fmt.Fprintf(stdout, "BENCH name=rebuild events=%d events_per_s=%.0f peak_rss_mb=%.1f baseline_scan_per_s=%.0f ratio=%.2f\n",
+			r.Events, r.EventsPerS, r.PeakRSSMB, r.ScanPerS, r.Ratio)
+	}
+	rep.totalErrors()
+	if rep.TotalErrors > 0 {
+		fmt.Fprintf(stdout, "BENCH-FAILED errors=%d: some requests failed; see the ERRORS lines above\n", rep.TotalErrors)
+	}
+	if cfg.Out != "" {
+		if err := writeJSON(cfg.Out, rep); err != nil {
+			return nil, err
+		}
+		logf("wrote %s", cfg.Out)
+	}
+	return rep, nil
+}
+
+// startEmbedded starts a durable (fsync on) throw-away cluster under /tmp.
+// The directory is 0711 so that the postgres system user can reach its
+// cluster when running as root.
+func startEmbedded(ctx context.Context, logf func(string, ...any)) (*pgembed.Cluster, string, error) {
+	dir, err := os.MkdirTemp("/tmp", "idledger-bench-")
+	if err != nil {
+		return nil, "", err
+	}
+	if err := os.Chmod(dir, 0o711); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, "", err
+	}
+	start := time.Now()
+	cluster, err := pgembed.Start(ctx, pgembed.Options{DataDir: dir, Database: "idledger_bench", Log: logf})
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, "", fmt.Errorf("embedded PostgreSQL (no --database-url given): %w", err)
+	}
+	logf("embedded PostgreSQL up in %s (%s)", time.Since(start).Round(time.Millisecond), filepath.Join(dir, "postgres"))
+	return cluster, dir, nil
+}
+
+// runScenario measures one scenario at every concurrency: a short warm-up,
+// then the server for the duration, then the baseline for the same
+// duration with the same concurrency and pool size.
+func runScenario(ctx context.Context, b *bench, sc scenario, concs []int, stdout io.Writer, logf func(string, ...any)) ([]ScenarioResult, error) {
+	baseOp, baseSQL, baseErr := sc.baseline(ctx, b)
+	if baseErr != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		fmt.Fprintf(stdout, "ERRORS name=%s baseline could not be prepared: %v\n", sc.name, baseErr)
+	}
+	var out []ScenarioResult
+	for _, conc := range concs {
+		r := ScenarioResult{Name: sc.name, Conc: conc, BaselineSQL: baseSQL}
+		warm := min(b.cfg.Duration/10, 500*time.Millisecond)
+		appOp := sc.app(b)
+		runLoad(ctx, conc, warm, sc.expectRPS, appOp)
+		s0, r0 := b.tracer.snapshot()
+		rss := startRSS()
+		r.App = runLoad(ctx, conc, b.cfg.Duration, sc.expectRPS, appOp)
+		r.RSSPeakMB = rss.end()
+		r.SQL = costSince(b.tracer, s0, r0, r.App.Requests)
+		switch {
+		case b.cfg.NoBaseline:
+		case baseOp != nil:
+			runLoad(ctx, conc, warm, sc.expectRPS, baseOp)
+			r.Baseline = runLoad(ctx, conc, b.cfg.Duration, sc.expectRPS, baseOp)
+		default:
+			r.Baseline.Errors = 1
+			r.Baseline.ErrorSample = []string{baseErr.Error()}
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		r.fill()
+		r.print(stdout)
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// startCPUProfile profiles until the returned func is called ("" does
+// nothing).
+func startCPUProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+func writeJSON(path string, rep *Report) error {
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/idledger/idledger/internal/pgtest"
+)
+
+// TestCLIAgainstServe runs `serve`, writes through the API, and then drives
+// the operator commands against the same database: events list (both
+// formats, secrets redacted), replay, verify, and instance add.
+func TestCLIAgainstServe(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.URL(t)
+	dataDir := t.TempDir()
+	p := startIdledger(t, "serve", "--database-url", dbURL, "--listen", "127.0.0.1:0",
+		"--data-dir", dataDir, "--log-format", "json")
+	base, _ := p.waitHealthy(t, 15*time.Second)
+	pat, err := os.ReadFile(filepath.Join(dataDir, "admin.pat"))
+	if err != nil {
+		t.Fatalf("admin PAT file: %v", err)
+	}
+	if st, _ := os.Stat(filepath.Join(dataDir, "admin.pat")); st.Mode().Perm() != 0o600 {
+		t.Errorf("admin.pat mode %v", st.Mode().Perm())
+	}
+	if st, err := os.Stat(filepath.Join(dataDir, masterKeyFile)); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("generated master key file: %v", err)
+	}
+	token := strings.TrimSpace(string(pat))
+	const secret = "cli-e2e-client-secret-9f8e7d"
+	status, body := call(t, "POST", base+"/admin/v1/idps/google", token, "", `{"clientId":"cid","clientSecret":"`+secret+`"}`)
+	if status != 200 {
+		t.Fatalf("create IdP: %d %s", status, body)
+	}
+	var created struct{ ID string }
+	_ = json.Unmarshal(body, &created)
+
+	db := []string{"--database-url", dbURL, "--data-dir", dataDir, "--log-format", "json"}
+	code, out, errOut := runIdledger(t, append([]string{"events", "list", "--format", "jsonl"}, db...)...)
+	if code != 0 || !strings.Contains(out, `"idp.added"`) || !strings.Contains(out, "[encrypted]") {
+		t.Fatalf("events list jsonl: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, table, _ := runIdledger(t, append([]string{"events", "list", "--format", "table", "--type", "idp."}, db...)...)
+	if code != 0 || !strings.Contains(table, "idp.added") || strings.Contains(table, "user.") {
+		t.Fatalf("events list table --type idp.: exit %d\n%s", code, table)
+	}
+	code, replay, errOut := runIdledger(t, append([]string{"events", "replay", "--aggregate", "idp/" + created.ID}, db...)...)
+	if code != 0 || !strings.Contains(replay, `"IDP_TYPE_GOOGLE"`) {
+		t.Fatalf("events replay: exit %d\n%s\n%s", code, replay, errOut)
+	}
+	code, verify, errOut := runIdledger(t, append([]string{"events", "verify"}, db...)...)
+	if code != 0 {
+		t.Fatalf("events verify: exit %d\n%s\n%s", code, verify, errOut)
+	}
+	for _, o := range []string{out, table, replay, verify, p.stdout.String(), p.stderr.String()} {
+		if strings.Contains(o, secret) || strings.Contains(o, token) {
+			t.Fatal("a secret or the admin token appears in command output or logs")
+		}
+	}
+
+	patFile := filepath.Join(t.TempDir(), "second.pat")
+	code, out, errOut = runIdledger(t, append([]string{"instance", "add", "--domain", "127.0.0.5", "--admin-pat-file", patFile}, db...)...)
+	if code != 0 {
+		t.Fatalf("instance add: exit %d\n%s\n%s", code, out, errOut)
+	}
+	second, err := os.ReadFile(patFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := call(t, "GET", base+"/management/v1/orgs/me", strings.TrimSpace(string(second)), "127.0.0.5", ""); st != 200 {
+		t.Errorf("second instance's admin on its host: %d", st)
+	}
+	if st, _ := call(t, "GET", base+"/management/v1/orgs/me", strings.TrimSpace(string(second)), "", ""); st != 401 {
+		t.Errorf("second instance's token on the first instance: %d, want 401", st)
+	}
+	if code := p.signalAndWait(t, syscall.SIGTERM, 10*time.Second); code != 0 {
+		t.Fatalf("serve exit %d", code)
+	}
+}
+
+func call(t *testing.T, method, url, token, host, body string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewBufferString(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	if host != "" {
+		req.Host = host
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/idledger/idledger/audit"
+	"github.com/idledger/idledger/eventstore"
+	"github.com/idledger/idledger/internal/config"
+	"github.com/idledger/idledger/migrations"
+)
+
+// withStore opens the database (the embedded default when no URL is given),
+// makes sure the schema is current, and runs fn with an event store that has
+// no inline projections: these commands only read.
+func withStore(ctx context.Context, e *env, cfg config.Config, fn func(*eventstore.Postgres) error) error {
+	pool, cleanup, err := openDatabase(ctx, cfg, e.log)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	if _, err := migrations.Apply(ctx, pool); err != nil {
+		return err
+	}
+	return fn(eventstore.NewPostgres(pool, nil))
+}
+
+func setupEventsList(fs *flag.FlagSet) runFunc {
+	opts := audit.BindListFlags(fs)
+	return func(ctx context.Context, e *env, cfg config.Config, args []string) error {
+		if len(args) > 0 {
+			return fmt.Errorf("unexpected arguments %q", args)
+		}
+		return withStore(ctx, e, cfg, func(s *eventstore.Postgres) error {
+			return audit.List(ctx, s, *opts, e.stdout)
+		})
+	}
+}
+
+func setupEventsReplay(fs *flag.FlagSet) runFunc {
+	opts := audit.BindReplayFlags(fs)
+	return func(ctx context.Context, e *env, cfg config.Config, args []string) error {
+		if len(args) > 0 {
+			return fmt.Errorf("unexpected arguments %q", args)
+		}
+		ref, at, err := opts.Parse()
+		if err != nil {
+			return err
+		}
+		return withStore(ctx, e, cfg, func(s *eventstore.Postgres) error {
+			return audit.Replay(ctx, s, ref, at, e.stdout)
+		})
+	}
+}
+
+func setupEventsVerify(fs *flag.FlagSet) runFunc {
+	from := audit.BindVerifyFlags(fs)
+	return func(ctx context.Context, e *env, cfg config.Config, args []string) error {
+		if len(args) > 0 {
+			return fmt.Errorf("unexpected arguments %q", args)
+		}
+		return withStore(ctx, e, cfg, func(s *eventstore.Postgres) error {
+			err := audit.Verify(ctx, s, *from, e.stdout)
+			var broken *audit.BrokenError
+			if errors.As(err, &broken) {
+				fmt.Fprintf(e.stderr, "events verify: FAILED: %v\n", err)
+			}
+			return err
+		})
+	}
+}

@@ -1,0 +1,190 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/idledger/idledger/errs"
+	"github.com/idledger/idledger/events"
+	"github.com/idledger/idledger/eventstore"
+	"github.com/idledger/idledger/idp"
+	"github.com/idledger/idledger/secretbox"
+)
+
+// RotateKeys re-encrypts the sealed secrets of every live IdP of instanceID
+// under the keyring's current key and records each IdP's new ciphertexts as
+// one idp.secrets.resealed event. The keyring must also hold the keys the
+// secrets were sealed with (the old master key during a rotation). IdPs
+// whose secrets are all under the current key already, and removed IdPs,
+// are left alone, so running it twice writes nothing the second time.
+//
+// The events of the past keep their old ciphertexts: the event log is
+// append-only. What reads secrets (the write model of updates) folds to the
+// latest event, so after a rotation the old key is no longer needed.
+//
+// Errors: Internal (COMMAND-Key01…) when the store cannot be read, a stored
+// secret does not parse or does not open with any key of the keyring
+// (wrong or missing old key, tampered event), or an append fails; Aborted
+// when concurrent writes to one IdP keep winning. rotated counts the IdPs
+// resealed before the error.
+func (c *Commands) RotateKeys(ctx context.Context, instanceID string) (rotated int, err error) {
+	if c.keys == nil {
+		return 0, errs.Internal("COMMAND-Key00", errors.New("no keyring to reseal idp secrets with"))
+	}
+	ids, err := c.liveIDPs(ctx, instanceID)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		done, err := c.resealIDP(ctx, instanceID, id)
+		if err != nil {
+			return rotated, err
+		}
+		if done {
+			rotated++
+		}
+	}
+	return rotated, nil
+}
+
+// RotateAllKeys runs RotateKeys for each of instanceIDs, or for every
+// instance of the store when instanceIDs is empty. It stops at the first
+// error and returns the IdPs resealed per instance so far.
+//
+// Errors: as RotateKeys; Internal (COMMAND-Key05) when the instances cannot
+// be listed.
+func (c *Commands) RotateAllKeys(ctx context.Context, instanceIDs []string) (map[string]int, error) {
+	if len(instanceIDs) == 0 {
+		var err error
+		if instanceIDs, err = c.instanceIDs(ctx); err != nil {
+			return nil, err
+		}
+	}
+	out := make(map[string]int, len(instanceIDs))
+	for _, id := range instanceIDs {
+		n, err := c.RotateKeys(ctx, id)
+		out[id] = n
+		if err != nil {
+			return out, fmt.Errorf("instance %s: %w", id, err)
+		}
+	}
+	return out, nil
+}
+
+// instanceIDs lists every instance in the order they were created.
+func (c *Commands) instanceIDs(ctx context.Context) ([]string, error) {
+	evs, err := c.store.Read(ctx, eventstore.Filter{EventTypes: []string{events.InstanceAdded}})
+	if err != nil {
+		return nil, errs.Internal("COMMAND-Key05", fmt.Errorf("list instances: %w", err))
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for i := range evs {
+		// The prefix filter also matches longer names (instance.added.x).
+		if id := evs[i].InstanceID; evs[i].Type == events.InstanceAdded && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+// liveIDPs lists the IdPs of an instance that were added and not removed,
+// from the events (not the read table, which a rebuild may be swapping).
+func (c *Commands) liveIDPs(ctx context.Context, instanceID string) ([]string, error) {
+	evs, err := c.store.Read(ctx, eventstore.Filter{
+		InstanceID:     instanceID,
+		AggregateTypes: []string{events.AggIDP},
+		EventTypes:     []string{events.IDPAdded, events.IDPRemoved},
+	})
+	if err != nil {
+		return nil, errs.Internal("COMMAND-Key01", fmt.Errorf("list idps of instance %s: %w", instanceID, err))
+	}
+	live := map[string]bool{}
+	var order []string
+	for i := range evs {
+		switch id := evs[i].AggregateID; evs[i].Type {
+		case events.IDPAdded:
+			if _, known := live[id]; !known {
+				order = append(order, id)
+			}
+			live[id] = true
+		case events.IDPRemoved:
+			live[id] = false
+		}
+	}
+	var ids []string
+	for _, id := range order {
+		if live[id] {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+// resealIDP appends idp.secrets.resealed for one IdP when any of its
+// secrets is sealed under a key other than the current one. The decision is
+// made again on fresh state after a concurrent write (an update may have
+// sealed a new secret meanwhile).
+func (c *Commands) resealIDP(ctx context.Context, instanceID, id string) (bool, error) {
+	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
+		m, err := c.loadIDP(ctx, instanceID, id)
+		if err != nil {
+			return eventstore.Append{}, err
+		}
+		if !m.exists {
+			return eventstore.Append{}, eventstore.ErrNothingToDo
+		}
+		kind, ok := idp.ByPath(m.kind)
+		if !ok {
+			return eventstore.Append{}, errs.Internal("COMMAND-Key02", fmt.Errorf("idp %s: unknown kind %q", id, m.kind))
+		}
+		cfg, err := m.decodeConfig(kind)
+		if err != nil {
+			return eventstore.Append{}, err
+		}
+		changed := false
+		for _, sec := range cfg.Secrets() {
+			if *sec.Value == "" {
+				continue
+			}
+			sealed, err := secretbox.ParseSealed(*sec.Value)
+			if err != nil {
+				// The field name only: the value may be a plaintext that
+				// predates sealing, and must not reach a log.
+				return eventstore.Append{}, errs.Internal("COMMAND-Key03",
+					fmt.Errorf("idp %s: secret %s is not a sealed value: %w", id, sec.Field, err))
+			}
+			aad := secretbox.AAD{InstanceID: instanceID, IDPID: id, Field: sec.Field}
+			resealed, err := c.keys.Reseal(sealed, aad)
+			if err != nil {
+				return eventstore.Append{}, errs.Internal("COMMAND-Key04",
+					fmt.Errorf("idp %s: reseal secret %s (sealed with key %s): %w", id, sec.Field, sealed.KeyID, err))
+			}
+			if resealed.KeyID != sealed.KeyID {
+				*sec.Value = resealed.Text()
+				changed = true
+			}
+		}
+		if !changed {
+			return eventstore.Append{}, eventstore.ErrNothingToDo
+		}
+		_, cfgJSON, err := marshalIDP(idp.Options{}, cfg)
+		if err != nil {
+			return eventstore.Append{}, err
+		}
+		return eventstore.Append{Aggregates: []eventstore.AggregateAppend{{
+			Aggregate:     m.ref,
+			ResourceOwner: m.resourceOwner,
+			Expected:      m.seq,
+			Events: []eventstore.PendingEvent{{Type: events.IDPSecretsResealed, Payload: events.IDPChangedPayload{
+				Kind: kind.Path, Name: m.name, Options: m.options, Config: cfgJSON,
+			}}},
+		}}}, nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return len(evs) > 0, nil
+}
