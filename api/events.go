@@ -27,6 +27,7 @@ type eventSource interface {
 	Read(ctx context.Context, f eventstore.Filter) ([]eventstore.Event, error)
 	CursorAt(ctx context.Context, position int64) (eventstore.Cursor, error)
 	Subscribe(ctx context.Context, f eventstore.Filter, poll time.Duration, handle func(eventstore.Event) error) error
+	Barrier(ctx context.Context, timeout time.Duration) error
 }
 
 var _ eventSource = (*eventstore.Postgres)(nil)
@@ -285,6 +286,10 @@ func nonEmpty(in []string) []string {
 // conditions the store cannot filter are applied to each page.
 func (a *API) run(ctx context.Context, q *eventQuery) ([]eventstore.Event, error) {
 	f := q.filter
+	// A search shows everything committed before it started.
+	if err := a.events.Barrier(ctx, 2*time.Second); err != nil {
+		return nil, errs.Internal("EVENT-Read2", err)
+	}
 	var out []eventstore.Event
 	for len(out) < q.limit {
 		f.Limit = eventPage

@@ -26,11 +26,16 @@ type EventSource interface {
 	CursorResolver
 	Read(ctx context.Context, f eventstore.Filter) ([]eventstore.Event, error)
 	Subscribe(ctx context.Context, f eventstore.Filter, poll time.Duration, handle func(eventstore.Event) error) error
+	Barrier(ctx context.Context, timeout time.Duration) error
 }
 
 var _ EventSource = (*eventstore.Postgres)(nil)
 
 var errLimitReached = errors.New("limit reached")
+
+// barrierTimeout bounds how long a one-shot read waits for transactions that
+// were running when it started (see eventstore.Postgres.Barrier).
+const barrierTimeout = 2 * time.Second
 
 // List prints the events selected by opts to w in the gap-free global order,
 // as a table or as JSON lines, with every secret redacted. With opts.Follow
@@ -64,6 +69,10 @@ func List(ctx context.Context, store EventSource, opts ListOptions, w io.Writer)
 		if errors.Is(err, errLimitReached) || ctx.Err() != nil {
 			return nil
 		}
+		return storeErr(err)
+	}
+	// A one-shot listing shows everything committed before it started.
+	if err := store.Barrier(ctx, barrierTimeout); err != nil {
 		return storeErr(err)
 	}
 	for {

@@ -89,6 +89,7 @@ type ReplaySource interface {
 	CursorResolver
 	Read(ctx context.Context, f eventstore.Filter) ([]eventstore.Event, error)
 	Aggregate(ctx context.Context, ref eventstore.AggregateRef, after uint64) ([]eventstore.Event, error)
+	Barrier(ctx context.Context, timeout time.Duration) error
 }
 
 // Change is one event of a replay and the state fields it changed.
@@ -172,6 +173,9 @@ func loadAggregate(ctx context.Context, store ReplaySource, ref *eventstore.Aggr
 			return nil, errs.Internal("AUDIT-Load1", err)
 		}
 		return evs, nil
+	}
+	if err := store.Barrier(ctx, barrierTimeout); err != nil {
+		return nil, errs.Internal("AUDIT-Load3", err)
 	}
 	all, err := store.Read(ctx, eventstore.Filter{AggregateTypes: []string{ref.Type}, AggregateIDs: []string{ref.ID}})
 	if err != nil {

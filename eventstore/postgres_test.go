@@ -274,3 +274,36 @@ func BenchmarkAppendBatch10(b *testing.B) {
 		}
 	}
 }
+
+// TestBarrierSeesEarlierCommits: a one-shot read after Barrier sees every
+// event committed before the call, even while a slower transaction that
+// started earlier holds the horizon back at call time.
+func TestBarrierSeesEarlierCommits(t *testing.T) {
+	pool := pgtest.Pool(t)
+	ctx := context.Background()
+	s := eventstore.NewPostgres(pool, hookFunc(func(ctx context.Context, tx pgx.Tx, ev []eventstore.Event) error {
+		if ev[0].AggregateID == "slow" {
+			time.Sleep(300 * time.Millisecond)
+		}
+		return nil
+	}))
+	done := make(chan error, 1)
+	go func() { _, err := s.Append(ctx, one(agg("slow"), 0, "thing.added")); done <- err }()
+	time.Sleep(50 * time.Millisecond)
+	if _, err := s.Append(ctx, one(agg("fast"), 0, "thing.added")); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Read(ctx, eventstore.Filter{}); len(got) != 0 {
+		t.Fatalf("without the barrier the slow transaction must hold the horizon back, got %d", len(got))
+	}
+	if err := s.Barrier(ctx, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Read(ctx, eventstore.Filter{})
+	if err != nil || len(got) != 2 {
+		t.Fatalf("after the barrier: %d events, %v", len(got), err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -86,3 +86,30 @@ func (s *Postgres) listenOnce(ctx context.Context, wake chan<- struct{}) error {
 		}
 	}
 }
+
+// Barrier waits until every transaction that was running when it was called
+// has ended, so a following Read sees everything committed before the call
+// (read-your-writes for one-shot reads), within timeout. A long transaction
+// anywhere in the cluster holds the horizon back; then Barrier returns nil
+// after timeout and the read is still gap-free, only not yet complete.
+func (s *Postgres) Barrier(ctx context.Context, timeout time.Duration) error {
+	var target string
+	if err := s.pool.QueryRow(ctx, "SELECT pg_snapshot_xmax(pg_current_snapshot())::text").Scan(&target); err != nil {
+		return fmt.Errorf("barrier: %w", err)
+	}
+	deadline := time.Now().Add(timeout)
+	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
+		var done bool
+		if err := s.pool.QueryRow(ctx, "SELECT pg_snapshot_xmin(pg_current_snapshot()) >= $1::text::xid8", target).Scan(&done); err != nil {
+			return fmt.Errorf("barrier: %w", err)
+		}
+		if done || time.Now().After(deadline) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+	}
+}

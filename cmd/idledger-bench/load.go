@@ -44,8 +44,8 @@ func (w *worker) timed(f func() error) error {
 	w.last = end
 	if err != nil {
 		w.errors++
-		if len(w.errMsgs) < 3 {
-			w.errMsgs = append(w.errMsgs, err.Error())
+		if m := err.Error(); len(w.errMsgs) < 3 && !slices.Contains(w.errMsgs, m) {
+			w.errMsgs = append(w.errMsgs, m)
 		}
 	}
 	return err
@@ -119,7 +119,7 @@ func runLoad(ctx context.Context, conc int, dur time.Duration, expectRPS int, o 
 		res.Errors += w.errors
 		outside += w.outside
 		for _, m := range w.errMsgs {
-			if len(res.ErrorSample) < 3 {
+			if len(res.ErrorSample) < 3 && !slices.Contains(res.ErrorSample, m) {
 				res.ErrorSample = append(res.ErrorSample, m)
 			}
 		}
