@@ -1,0 +1,574 @@
+package projection
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"time"
+
+	"github.com/idledger/idledger/errs"
+	"github.com/idledger/idledger/eventstore"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+const (
+	// rebuildBatch is how many events one read fetches and one shadow write
+	// transaction applies; it bounds a rebuild's memory whatever the log size.
+	rebuildBatch = 5000
+	// catchUpThreshold: once a catch-up pass applies fewer events than this,
+	// the rest is applied inside the swap, under the append lock.
+	catchUpThreshold = 2000
+	maxCatchUpPasses = 20
+	// swapLockTimeout bounds how long the swap waits for a lock (a long read
+	// of a live table) while it holds writers back; it is then retried, and
+	// after swapAttempts the rebuild fails cleanly.
+	swapLockTimeout = "2s"
+	swapAttempts    = 5
+)
+
+// Projection states in projection_state.state.
+const (
+	StateLive       = "live"
+	StateRebuilding = "rebuilding"
+	StateHalted     = "halted"
+)
+
+// Rebuild replays the events through the reducers of the named projections
+// (every projection of reg when names is empty) into shadow tables, catches
+// up, and swaps the shadows in atomically, while appends keep running; they
+// are held back only for the swap itself. progress, when not nil, is called
+// with the events applied so far and the current total.
+//
+// A cancelled ctx or a failure before the swap leaves the live tables as they
+// were, drops the shadows and restores each projection's state. A successful
+// rebuild clears a halt. Errors: NotFound for an unknown name,
+// FailedPrecondition when another process is rebuilding one of them, and
+// otherwise the cause (a reducer or SQL error names the event's position).
+func Rebuild(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Postgres, reg *Registry, names []string, progress func(done, total int64)) error {
+	ps, err := selectProjections(reg, names)
+	if err != nil {
+		return err
+	}
+	release, err := lockRebuild(ctx, pool, ps)
+	if err != nil {
+		return err
+	}
+	defer release()
+
+	rb := newRebuild(pool, store, reg, ps, progress)
+	if err := rb.begin(ctx); err != nil {
+		rb.abort()
+		return err
+	}
+	if err := rb.run(ctx); err != nil {
+		rb.abort()
+		if ctx.Err() != nil {
+			return fmt.Errorf("rebuild interrupted, live tables unchanged: %w", ctx.Err())
+		}
+		return err
+	}
+	return nil
+}
+
+func selectProjections(reg *Registry, names []string) ([]*Projection, error) {
+	if len(names) == 0 {
+		return reg.Projections(), nil
+	}
+	var ps []*Projection
+	seen := map[string]bool{}
+	for _, n := range names {
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		p, ok := reg.ByName(n)
+		if !ok {
+			return nil, errs.NotFound("PROJ-Rb404", fmt.Sprintf("projection %q does not exist", n))
+		}
+		ps = append(ps, p)
+	}
+	return ps, nil
+}
+
+// advisoryKey derives a stable lock key per purpose and projection.
+func advisoryKey(purpose, name string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("idledger.projection." + purpose + ":" + name))
+	return int64(h.Sum64())
+}
+
+func rebuildKey(name string) int64 { return advisoryKey("rebuild", name) }
+func runKey(name string) int64     { return advisoryKey("run", name) }
+
+// lockRebuild takes a session-level advisory lock per projection on a
+// connection held for the whole rebuild. If this process dies, PostgreSQL
+// ends the session and the lock goes with it: no stale lock is possible.
+func lockRebuild(ctx context.Context, pool *pgxpool.Pool, ps []*Projection) (func(), error) {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("rebuild: acquire lock connection: %w", err)
+	}
+	var held []int64
+	release := func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		for _, k := range held {
+			if _, err := conn.Exec(cctx, "SELECT pg_advisory_unlock($1)", k); err != nil {
+				// Never hand a connection that may still hold the lock back
+				// to the pool: closing it ends the session and the lock.
+				_ = conn.Hijack().Close(cctx)
+				return
+			}
+		}
+		conn.Release()
+	}
+	for _, p := range ps {
+		var ok bool
+		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", rebuildKey(p.Name)).Scan(&ok); err != nil {
+			release()
+			return nil, fmt.Errorf("rebuild: take lock: %w", err)
+		}
+		if !ok {
+			release()
+			return nil, errs.FailedPrecondition("PROJ-Rb409",
+				fmt.Sprintf("projection %s is already being rebuilt (by another process)", p.Name))
+		}
+		held = append(held, rebuildKey(p.Name))
+	}
+	return release, nil
+}
+
+type rebuild struct {
+	pool     *pgxpool.Pool
+	store    *eventstore.Postgres
+	reg      *Registry
+	ps       []*Projection
+	tables   []string // live table names
+	shadow   Tables   // logical -> shadow
+	types    []string // union of event type prefixes
+	prev     map[string]string
+	deferred []string // CREATE INDEX statements to run after the bulk load
+	cursor   eventstore.Cursor
+	done     int64
+	total    int64
+	progress func(done, total int64)
+}
+
+func newRebuild(pool *pgxpool.Pool, store *eventstore.Postgres, reg *Registry, ps []*Projection, progress func(done, total int64)) *rebuild {
+	rb := &rebuild{pool: pool, store: store, reg: reg, ps: ps, shadow: Tables{}, prev: map[string]string{}, progress: progress}
+	seenT, seenE := map[string]bool{}, map[string]bool{}
+	for _, p := range ps {
+		for _, t := range p.Tables {
+			if !seenT[t] {
+				seenT[t] = true
+				rb.tables = append(rb.tables, t)
+				rb.shadow[t] = t + "_shadow"
+			}
+		}
+		for _, e := range p.EventTypes {
+			if !seenE[e] {
+				seenE[e] = true
+				rb.types = append(rb.types, e)
+			}
+		}
+	}
+	return rb
+}
+
+func ident(name string) string { return pgx.Identifier{name}.Sanitize() }
+
+// begin marks the projections rebuilding and creates empty shadow tables.
+func (rb *rebuild) begin(ctx context.Context) error {
+	return pgx.BeginFunc(ctx, rb.pool, func(tx pgx.Tx) error {
+		for _, p := range rb.ps {
+			if _, err := tx.Exec(ctx, "INSERT INTO projection_state (name) VALUES ($1) ON CONFLICT (name) DO NOTHING", p.Name); err != nil {
+				return fmt.Errorf("rebuild %s: create state: %w", p.Name, err)
+			}
+			var state string
+			if err := tx.QueryRow(ctx, "SELECT state FROM projection_state WHERE name = $1 FOR UPDATE", p.Name).Scan(&state); err != nil {
+				return fmt.Errorf("rebuild %s: read state: %w", p.Name, err)
+			}
+			if state == StateRebuilding {
+				// a rebuild that died before its swap left it marked
+				state = StateLive
+			}
+			rb.prev[p.Name] = state
+			if _, err := tx.Exec(ctx, `UPDATE projection_state SET state = $2, updated_at = clock_timestamp() WHERE name = $1`,
+				p.Name, StateRebuilding); err != nil {
+				return fmt.Errorf("rebuild %s: mark rebuilding: %w", p.Name, err)
+			}
+		}
+		for _, t := range rb.tables {
+			sh := ident(t + "_shadow")
+			if _, err := tx.Exec(ctx, "DROP TABLE IF EXISTS "+sh+", "+ident(t+"_old")); err != nil {
+				return fmt.Errorf("rebuild: drop stale shadow of %s: %w", t, err)
+			}
+			if _, err := tx.Exec(ctx, "CREATE TABLE "+sh+" (LIKE "+ident(t)+" INCLUDING ALL)"); err != nil {
+				return fmt.Errorf("rebuild: create shadow of %s: %w", t, err)
+			}
+			defs, err := dropPlainIndexes(ctx, tx, t+"_shadow")
+			if err != nil {
+				return err
+			}
+			rb.deferred = append(rb.deferred, defs...)
+		}
+		return nil
+	})
+}
+
+// dropPlainIndexes drops the indexes of table that enforce nothing (not
+// unique, not a constraint) and returns the statements that recreate them.
+// Building such an index once after the bulk load is far cheaper than
+// maintaining it row by row; unique ones stay, so the shadow rejects exactly
+// what the live table would.
+func dropPlainIndexes(ctx context.Context, tx pgx.Tx, table string) ([]string, error) {
+	rows, err := tx.Query(ctx, `SELECT c.relname, pg_get_indexdef(i.indexrelid)
+		FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+		WHERE i.indrelid = $1::text::regclass AND NOT i.indisunique AND NOT i.indisexclusion
+		AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)`, ident(table))
+	if err != nil {
+		return nil, fmt.Errorf("rebuild: list indexes of %s: %w", table, err)
+	}
+	var names, defs []string
+	var name, def string
+	if _, err := pgx.ForEachRow(rows, []any{&name, &def}, func() error {
+		names, defs = append(names, name), append(defs, def)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("rebuild: list indexes of %s: %w", table, err)
+	}
+	for _, n := range names {
+		if _, err := tx.Exec(ctx, "DROP INDEX "+ident(n)); err != nil {
+			return nil, fmt.Errorf("rebuild: drop index %s: %w", n, err)
+		}
+	}
+	return defs, nil
+}
+
+// buildIndexes creates the indexes dropPlainIndexes deferred.
+func (rb *rebuild) buildIndexes(ctx context.Context) error {
+	for _, def := range rb.deferred {
+		if _, err := rb.pool.Exec(ctx, def); err != nil {
+			return fmt.Errorf("rebuild: build index: %w", err)
+		}
+	}
+	rb.deferred = nil
+	return nil
+}
+
+// abort drops the shadows and puts each projection's state back, unless a
+// runner halted it meanwhile. It runs after ctx may have been cancelled.
+func (rb *rebuild) abort() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, t := range rb.tables {
+		_, _ = rb.pool.Exec(ctx, "DROP TABLE IF EXISTS "+ident(t+"_shadow"))
+	}
+	for name, st := range rb.prev {
+		_, _ = rb.pool.Exec(ctx, `UPDATE projection_state SET state = $2, updated_at = clock_timestamp()
+			WHERE name = $1 AND state = $3`, name, st, StateRebuilding)
+	}
+}
+
+func (rb *rebuild) report() {
+	if rb.progress != nil {
+		if rb.total < rb.done {
+			rb.total = rb.done
+		}
+		rb.progress(rb.done, rb.total)
+	}
+}
+
+// run streams the log into the shadows, catches up, then swaps.
+func (rb *rebuild) run(ctx context.Context) error {
+	for pass := 0; len(rb.types) > 0; pass++ {
+		pending, err := countPending(ctx, rb.pool, rb.cursor, rb.types)
+		if err != nil {
+			return err
+		}
+		rb.total = rb.done + pending
+		rb.report()
+		n, err := rb.pass(ctx)
+		if err != nil {
+			return err
+		}
+		if n < catchUpThreshold || pass >= maxCatchUpPasses {
+			break
+		}
+	}
+	if err := rb.buildIndexes(ctx); err != nil {
+		return err
+	}
+	for attempt := 1; ; attempt++ {
+		// Catch up on what arrived meanwhile, so the swap, which holds
+		// writers back, has little left to apply.
+		if _, err := rb.pass(ctx); err != nil {
+			return err
+		}
+		err := rb.swap(ctx)
+		var pgErr *pgconn.PgError
+		if err == nil || attempt == swapAttempts || !errors.As(err, &pgErr) || pgErr.Code != "55P03" {
+			return err
+		}
+		// A long read held a live table: writers were held back for
+		// swapLockTimeout at most; let them through and try again.
+	}
+}
+
+// pass applies every event below the horizon after the cursor, in three
+// overlapping stages: read the next batch, reduce the one before it, and
+// write the one before that. Channels of one slot bound memory to a few
+// batches whatever the size of the log.
+func (rb *rebuild) pass(ctx context.Context) (int64, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type batch struct {
+		events []eventstore.Event
+		stmts  *pgx.Batch
+		err    error
+	}
+	send := func(ch chan<- batch, b batch) bool {
+		select {
+		case ch <- b:
+			return b.err == nil
+		case <-ctx.Done():
+			return false
+		}
+	}
+	read, reduced := make(chan batch, 1), make(chan batch, 1)
+	go func() {
+		defer close(read)
+		after := rb.cursor
+		for {
+			evs, err := rb.store.Read(ctx, eventstore.Filter{After: after, EventTypes: rb.types, Limit: rebuildBatch})
+			if len(evs) == 0 && err == nil {
+				return
+			}
+			if !send(read, batch{events: evs, err: err}) || len(evs) < rebuildBatch {
+				return
+			}
+			after = evs[len(evs)-1].Cursor()
+		}
+	}()
+	go func() {
+		defer close(reduced)
+		for b := range read {
+			if b.err == nil {
+				b.stmts, b.err = rb.statements(b.events, "SET LOCAL synchronous_commit = off")
+			}
+			if !send(reduced, b) {
+				return
+			}
+		}
+	}()
+	var n int64
+	for b := range reduced {
+		if b.err != nil {
+			return n, b.err
+		}
+		if err := rb.applyTx(ctx, b.events, b.stmts); err != nil {
+			return n, err
+		}
+		rb.cursor = b.events[len(b.events)-1].Cursor()
+		n += int64(len(b.events))
+		rb.done += int64(len(b.events))
+		rb.report()
+	}
+	return n, ctx.Err()
+}
+
+// applyTx writes one batch to the shadows in its own transaction. Shadow
+// rows are worthless until the swap commits, so they skip the WAL flush.
+func (rb *rebuild) applyTx(ctx context.Context, events []eventstore.Event, stmts *pgx.Batch) error {
+	err := pgx.BeginFunc(ctx, rb.pool, func(tx pgx.Tx) error {
+		return tx.SendBatch(ctx, stmts).Close()
+	})
+	if err != nil && ctx.Err() == nil {
+		return rb.locate(ctx, events, err)
+	}
+	return err
+}
+
+type reduceError struct{ err error }
+
+func (e *reduceError) Error() string { return "rebuild: " + e.err.Error() }
+func (e *reduceError) Unwrap() error { return e.err }
+
+func isReduceError(err error) bool {
+	var r *reduceError
+	return errors.As(err, &r)
+}
+
+// statements queues what the selected projections do for events, on the
+// shadow tables, after the optional prefix statements.
+func (rb *rebuild) statements(events []eventstore.Event, prefix ...string) (*pgx.Batch, error) {
+	b := &pgx.Batch{}
+	for _, s := range prefix {
+		b.Queue(s)
+	}
+	for _, e := range events {
+		st, err := rb.reg.Statements(rb.ps, e, rb.shadow)
+		if err != nil {
+			return nil, &reduceError{err}
+		}
+		for _, s := range st {
+			b.Queue(s.SQL, s.Args...)
+		}
+	}
+	return b, nil
+}
+
+// locate re-applies a failed batch one event at a time, in a transaction
+// that is rolled back, to name the event whose statements fail.
+func (rb *rebuild) locate(ctx context.Context, events []eventstore.Event, cause error) error {
+	tx, err := rb.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("rebuild: apply events: %w", cause)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+	for _, e := range events {
+		b, err := rb.statements([]eventstore.Event{e})
+		if err != nil {
+			return err
+		}
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("rebuild: apply %s (position %d): %w", e.Type, e.Position, err)
+		}
+	}
+	return fmt.Errorf("rebuild: apply events: %w", cause)
+}
+
+// swap applies the last events and swaps the shadows in, in one transaction
+// that holds the append lock exclusively: no append is in flight, so the log
+// can be read to its very end, and none can start until the swap commits.
+func (rb *rebuild) swap(ctx context.Context) error {
+	// A failed swap rolls back the events it applied: so does the cursor.
+	cursor, done := rb.cursor, rb.done
+	err := pgx.BeginFunc(ctx, rb.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = '"+swapLockTimeout+"'"); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", eventstore.AppendLockKey); err != nil {
+			return fmt.Errorf("rebuild: take append lock: %w", err)
+		}
+		// An async runner's batch in flight would apply to the table being
+		// swapped out; wait for it, and keep the next one out until commit.
+		for _, p := range rb.ps {
+			if rb.reg.IsAsync(p) {
+				if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", runKey(p.Name)); err != nil {
+					return fmt.Errorf("rebuild: take runner lock of %s: %w", p.Name, err)
+				}
+			}
+		}
+		if len(rb.types) > 0 {
+			for {
+				evs, err := eventstore.ReadAll(ctx, tx, eventstore.Filter{After: rb.cursor, EventTypes: rb.types, Limit: rebuildBatch})
+				if err != nil {
+					return err
+				}
+				if len(evs) == 0 {
+					break
+				}
+				b, err := rb.statements(evs)
+				if err != nil {
+					return err
+				}
+				if err := tx.SendBatch(ctx, b).Close(); err != nil {
+					return fmt.Errorf("rebuild: apply final events: %w", err)
+				}
+				rb.cursor = evs[len(evs)-1].Cursor()
+				rb.done += int64(len(evs))
+				if len(evs) < rebuildBatch {
+					break
+				}
+			}
+		}
+		// Async projections resume after the last event of the whole log.
+		head, err := headCursor(ctx, tx, false)
+		if err != nil {
+			return err
+		}
+		if rb.cursor.Less(head) {
+			rb.cursor = head
+		}
+		for _, t := range rb.tables {
+			if err := swapTable(ctx, tx, t); err != nil {
+				return err
+			}
+		}
+		names := make([]string, len(rb.ps))
+		for i, p := range rb.ps {
+			names[i] = p.Name
+		}
+		if _, err := tx.Exec(ctx, `UPDATE projection_state SET tx_id = $2::text::xid8, position = $3, state = $4,
+			error = '', failed_position = NULL, last_rebuild = clock_timestamp(), updated_at = clock_timestamp()
+			WHERE name = ANY($1)`, names, strconv.FormatUint(rb.cursor.TxID, 10), rb.cursor.Position, StateLive); err != nil {
+			return fmt.Errorf("rebuild: record position: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		rb.cursor, rb.done = cursor, done
+		return err
+	}
+	rb.report()
+	return nil
+}
+
+// swapTable replaces live table t by its shadow and gives the shadow's
+// indexes (and so their constraints) the names the live ones had, so every
+// rebuild leaves the same schema behind.
+func swapTable(ctx context.Context, tx pgx.Tx, t string) error {
+	names, err := indexNames(ctx, tx, t)
+	if err != nil {
+		return err
+	}
+	for _, q := range []string{
+		"ALTER TABLE " + ident(t) + " RENAME TO " + ident(t+"_old"),
+		"ALTER TABLE " + ident(t+"_shadow") + " RENAME TO " + ident(t),
+		"DROP TABLE " + ident(t+"_old"),
+	} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			return fmt.Errorf("rebuild: swap %s: %w", t, err)
+		}
+	}
+	fresh, err := indexNames(ctx, tx, t)
+	if err != nil {
+		return err
+	}
+	for def, name := range fresh {
+		if old, ok := names[def]; ok && old != name {
+			if _, err := tx.Exec(ctx, "ALTER INDEX "+ident(name)+" RENAME TO "+ident(old)); err != nil {
+				return fmt.Errorf("rebuild: rename index %s of %s: %w", name, t, err)
+			}
+		}
+	}
+	return nil
+}
+
+// indexNames maps each index of t, by its definition without names, to its
+// name.
+func indexNames(ctx context.Context, tx pgx.Tx, t string) (map[string]string, error) {
+	rows, err := tx.Query(ctx, `SELECT c.relname, i.indisunique::text || substring(pg_get_indexdef(i.indexrelid) FROM ' USING .*$')
+		FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+		WHERE i.indrelid = $1::text::regclass ORDER BY c.relname`, ident(t))
+	if err != nil {
+		return nil, fmt.Errorf("rebuild: list indexes of %s: %w", t, err)
+	}
+	out := map[string]string{}
+	var name, def string
+	_, err = pgx.ForEachRow(rows, []any{&name, &def}, func() error {
+		if _, dup := out[def]; !dup {
+			out[def] = name
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rebuild: list indexes of %s: %w", t, err)
+	}
+	return out, nil
+}

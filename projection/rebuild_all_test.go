@@ -1,0 +1,206 @@
+package projection
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/idledger/idledger/events"
+	"github.com/idledger/idledger/eventstore"
+	"github.com/idledger/idledger/idp"
+)
+
+// The exact-rebuild checks over the real projections (projection.All()),
+// fed with catalog events of every area: all IdP kinds, policies, links,
+// PATs, members and removals.
+
+const inst = "inst1"
+
+func agg(typ, id, owner string, evs ...eventstore.PendingEvent) eventstore.AggregateAppend {
+	return eventstore.AggregateAppend{Aggregate: eventstore.AggregateRef{InstanceID: inst, Type: typ, ID: id}, ResourceOwner: owner, Events: evs}
+}
+
+func pe(typ string, payload any) eventstore.PendingEvent {
+	return eventstore.PendingEvent{Type: typ, Payload: payload}
+}
+
+func catalogSetup(t testing.TB, s eventstore.Store) {
+	t.Helper()
+	_, err := s.Append(context.Background(), eventstore.Append{Aggregates: []eventstore.AggregateAppend{
+		agg(events.AggInstance, inst, inst,
+			pe(events.InstanceAdded, events.InstanceAddedPayload{Name: "first"}),
+			pe(events.InstanceDomainAdded, events.DomainPayload{Domain: "localhost"}),
+			pe(events.InstanceMemberAdded, events.MemberPayload{UserID: "admin", Roles: []string{"IAM_OWNER"}}),
+			pe(events.InstanceMemberAdded, events.MemberPayload{UserID: "gone", Roles: []string{"IAM_OWNER"}}),
+			pe(events.InstanceMemberRemoved, events.MemberPayload{UserID: "gone"}),
+		),
+		agg(events.AggLoginPolicy, inst, inst, pe(events.LoginPolicyAdded, events.LoginPolicyAddedPayload{IsDefault: true, Settings: []byte(`{"allowUsernamePassword":true}`)})),
+	}})
+	if err != nil {
+		t.Fatalf("setup: %v", err)
+	}
+}
+
+// catalogRound appends one org's worth of history in one append.
+func catalogRound(ctx context.Context, s eventstore.Store, p string, removeOrg bool) error {
+	org := p + "org"
+	u := func(i int) string { return fmt.Sprintf("%su%d", p, i) }
+	var a eventstore.Append
+	orgEvs := []eventstore.PendingEvent{
+		pe(events.OrgAdded, events.OrgAddedPayload{Name: "Org " + p}),
+		pe(events.OrgMemberAdded, events.MemberPayload{UserID: u(1), Roles: []string{"ORG_OWNER"}}),
+	}
+	if removeOrg {
+		orgEvs = append(orgEvs, pe(events.OrgRemoved, nil))
+	}
+	policy := []eventstore.PendingEvent{pe(events.LoginPolicyAdded, events.LoginPolicyAddedPayload{Settings: []byte(`{"allowExternalIdp":true}`)})}
+	links := map[int][]eventstore.PendingEvent{}
+	for i, k := range idp.Kinds() {
+		id := fmt.Sprintf("%sidp%d", p, i)
+		owner, ownerType := org, events.OwnerOrg
+		if i%2 == 0 {
+			owner, ownerType = inst, events.OwnerSystem
+		}
+		cfg := []byte(fmt.Sprintf(`{"clientId":"client-%s","clientSecret":"v1:k1:sealed","issuer":"https://%s.example.com","scopes":["openid"]}`, id, id))
+		evs := []eventstore.PendingEvent{pe(events.IDPAdded, events.IDPAddedPayload{Kind: k.Path, OwnerType: ownerType, Name: "IdP " + id,
+			Options: []byte(`{"isLinkingAllowed":true,"isCreationAllowed":true}`), Config: cfg})}
+		if i%3 == 0 {
+			evs = append(evs, pe(events.IDPChanged, events.IDPChangedPayload{Kind: k.Path, Name: "Renamed " + id, Config: cfg}))
+		}
+		policy = append(policy, pe(events.LoginPolicyIDPAdded, events.LoginPolicyIDPPayload{IDPID: id, OwnerType: ownerType}))
+		user := 1 + i%3
+		links[user] = append(links[user], pe(events.UserIDPLinkAdded, events.IDPLinkPayload{IDPID: id, ExternalUserID: "ext-" + id, DisplayName: "x@" + id}))
+		if i%4 == 1 {
+			evs = append(evs, pe(events.IDPRemoved, nil))
+			policy = append(policy, pe(events.LoginPolicyIDPCascadeRemoved, events.LoginPolicyIDPPayload{IDPID: id}))
+			links[user] = append(links[user], pe(events.UserIDPLinkCascadeRemoved, events.IDPLinkPayload{IDPID: id, ExternalUserID: "ext-" + id}))
+		} else if i%4 == 2 {
+			policy = append(policy, pe(events.LoginPolicyIDPRemoved, events.LoginPolicyIDPPayload{IDPID: id}))
+			links[user] = append(links[user], pe(events.UserIDPLinkRemoved, events.IDPLinkPayload{IDPID: id, ExternalUserID: "ext-" + id}))
+		}
+		a.Aggregates = append(a.Aggregates, agg(events.AggIDP, id, owner, evs...))
+	}
+	a.Aggregates = append(a.Aggregates, agg(events.AggOrg, org, org, orgEvs...), agg(events.AggLoginPolicy, org, org, policy...))
+	for i := 1; i <= 3; i++ {
+		evs := []eventstore.PendingEvent{pe(events.UserHumanAdded, events.HumanAddedPayload{Username: u(i), GivenName: "G", FamilyName: "F", Email: u(i) + "@example.com"})}
+		evs = append(evs, links[i]...)
+		if i == 3 {
+			evs = append(evs, pe(events.UserRemoved, nil))
+		}
+		a.Aggregates = append(a.Aggregates, agg(events.AggUser, u(i), org, evs...))
+	}
+	a.Aggregates = append(a.Aggregates, agg(events.AggUser, p+"m", org,
+		pe(events.UserMachineAdded, events.MachineAddedPayload{Username: p + "m", Name: "bot"}),
+		pe(events.UserPATAdded, events.PATAddedPayload{TokenID: p + "t1", TokenHash: p + "h1"}),
+		pe(events.UserPATAdded, events.PATAddedPayload{TokenID: p + "t2", TokenHash: p + "h2"}),
+		pe(events.UserPATRemoved, events.PATRemovedPayload{TokenID: p + "t1"}),
+	))
+	_, err := s.Append(ctx, a)
+	return err
+}
+
+func allTables(ps []*Projection) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Tables...)
+	}
+	return out
+}
+
+func TestRebuildAllProjectionsIsExact(t *testing.T) {
+	if len(All()) == 0 {
+		t.Skip("no projections registered yet")
+	}
+	ctx := context.Background()
+	reg := NewRegistry(All()...)
+	e := setup(t, reg, "")
+	catalogSetup(t, e.store)
+	for r := 0; r < 40; r++ {
+		if err := catalogRound(ctx, e.store, fmt.Sprintf("r%d", r), r%5 == 4); err != nil {
+			t.Fatalf("round %d: %v", r, err)
+		}
+	}
+	tables := allTables(All())
+	before := checksum(t, e.pool, tables...)
+	idx := map[string]string{}
+	for _, tbl := range tables {
+		idx[tbl] = indexesOf(t, e.pool, tbl)
+	}
+	var rows int
+	_ = e.pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM idps) + (SELECT count(*) FROM user_idp_links) + (SELECT count(*) FROM login_policy_idps)").Scan(&rows)
+	if rows == 0 {
+		t.Fatal("workload produced no rows")
+	}
+	for i := 0; i < 2; i++ {
+		if err := Rebuild(ctx, e.pool, e.store, reg, nil, nil); err != nil {
+			t.Fatalf("rebuild --all: %v", err)
+		}
+		if got := checksum(t, e.pool, tables...); got != before {
+			t.Fatalf("rebuild %d changed the tables\n got %s\nwant %s", i+1, got, before)
+		}
+	}
+	for _, tbl := range tables {
+		if got := indexesOf(t, e.pool, tbl); got != idx[tbl] {
+			t.Errorf("indexes of %s changed\n got %s\nwant %s", tbl, got, idx[tbl])
+		}
+	}
+}
+
+func TestRebuildAllProjectionsOnline(t *testing.T) {
+	if len(All()) == 0 {
+		t.Skip("no projections registered yet")
+	}
+	ctx := context.Background()
+	reg := NewRegistry(All()...)
+	e := setup(t, reg, "")
+	catalogSetup(t, e.store)
+	for r := 0; r < 60; r++ {
+		if err := catalogRound(ctx, e.store, fmt.Sprintf("r%d", r), r%5 == 4); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var acked []string
+	var werr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			p := fmt.Sprintf("w%d", i)
+			if werr = catalogRound(ctx, e.store, p, false); werr != nil {
+				return
+			}
+			acked = append(acked, p)
+		}
+	}()
+	err := Rebuild(ctx, e.pool, e.store, reg, nil, nil)
+	close(stop)
+	wg.Wait()
+	if err != nil || werr != nil {
+		t.Fatalf("rebuild: %v, writer: %v", err, werr)
+	}
+	t.Logf("%d rounds acknowledged during the rebuild", len(acked))
+	for _, p := range acked {
+		var n int
+		_ = e.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM orgs WHERE id = $1) + (SELECT count(*) FROM users WHERE org_id = $1)
+			+ (SELECT count(*) FROM login_policies WHERE id = $1)`, p+"org").Scan(&n)
+		if n != 1+3+1 { // the org, u1, u2 and the machine user, its policy
+			t.Fatalf("acknowledged round %s: %d rows, want 5", p, n)
+		}
+	}
+	tables := allTables(All())
+	online := checksum(t, e.pool, tables...)
+	if err := Rebuild(ctx, e.pool, e.store, reg, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if quiet := checksum(t, e.pool, tables...); quiet != online {
+		t.Fatalf("online rebuild differs from a quiet one\nonline %s\nquiet  %s", online, quiet)
+	}
+}
