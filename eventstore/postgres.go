@@ -336,7 +336,9 @@ func collect(rows pgx.Rows) ([]Event, error) {
 		var seq int64
 		var rev int16
 		var txid string
-		if err := rows.Scan(&e.InstanceID, &e.AggregateType, &e.AggregateID, &seq, &e.Type, &rev, &e.Payload,
+		// The payload is scanned as raw bytes: it is valid JSON by the column
+		// type, and validating it again costs a sixth of a rebuild's CPU.
+		if err := rows.Scan(&e.InstanceID, &e.AggregateType, &e.AggregateID, &seq, &e.Type, &rev, (*[]byte)(&e.Payload),
 			&e.ResourceOwner, &e.Creator, &e.RequestID, &e.ClientIP, &e.UserAgent, &e.CreatedAt, &e.Position, &txid, &e.Hash); err != nil {
 			return nil, fmt.Errorf("scan event: %w", err)
 		}

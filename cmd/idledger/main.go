@@ -48,9 +48,9 @@ type env struct {
 var commands = []command{
 	{name: "serve", summary: "apply migrations, then serve HTTP until SIGINT/SIGTERM", run: runServe},
 	{name: "migrate", summary: "apply the schema migrations and exit", run: runMigrate},
-	{name: "projections status", summary: "show each projection's position, lag and state", issue: 7},
-	{name: "projections rebuild", args: "[NAME...] [--all]", summary: "rebuild read tables from the events", issue: 7},
-	{name: "projections retry", args: "NAME", summary: "resume a halted projection", issue: 7},
+	{name: "projections status", summary: "show each projection's position, lag and state", run: runProjectionsStatus},
+	{name: "projections rebuild", args: "[NAME...] [--all]", summary: "rebuild read tables from the events", setup: setupProjectionsRebuild},
+	{name: "projections retry", args: "NAME", summary: "resume a halted projection", run: runProjectionsRetry},
 	{name: "events list", args: "[filters]", summary: "print the audit trail", setup: setupEventsList},
 	{name: "events replay", args: "--aggregate TYPE/ID [--at T | --at-position P]", summary: "replay one aggregate's events up to a point", setup: setupEventsReplay},
 	{name: "events verify", args: "[--from-position P]", summary: "check every aggregate's hash chain", setup: setupEventsVerify},

@@ -201,7 +201,6 @@ func TestVersion(t *testing.T) {
 
 func TestNotAvailableYet(t *testing.T) {
 	cases := map[string]int{
-		"projections status": 7, "projections rebuild": 7, "projections retry": 7,
 		"keys rotate": 10,
 	}
 	for name, issue := range cases {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/idledger/idledger/eventstore"
@@ -28,10 +29,11 @@ func (a *App) Start(ctx context.Context) (<-chan struct{}, error) {
 		return nil, err
 	}
 	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		a.invalidateAuthLoop(ctx, head)
-	}()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); a.invalidateAuthLoop(ctx, head) }()
+	go func() { defer wg.Done(); a.runProjections(ctx) }()
+	go func() { wg.Wait(); close(done) }()
 	return done, nil
 }
 
