@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/idledger/idledger/api/gateway"
 	"github.com/idledger/idledger/audit"
 	"github.com/idledger/idledger/authz"
@@ -29,6 +31,17 @@ const maxUserAgent = 256
 func (a *API) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
+		// [faults] Failed-authentication rate limiting (limits.go): a
+		// limited client is refused before any lookup.
+		lim, ip := authLimiterFrom(ctx), ""
+		if lim != nil {
+			ip = audit.ClientIP(r, a.origin.TrustedProxies)
+			tok, _ := bearerToken(r)
+			if wait, limited := lim.Check(ip, tok); limited {
+				writeRateLimited(w, r, wait)
+				return
+			}
+		}
 		instanceID, err := a.q.InstanceByHost(ctx, RequestHost(r))
 		if err != nil {
 			gateway.WriteError(w, r, err)
@@ -36,15 +49,22 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 		}
 		token, err := bearerToken(r)
 		if err != nil {
+			a.authFailed(lim, ip, r, err)
 			gateway.WriteError(w, r, err)
 			return
 		}
 		cl, err := a.q.CallerByToken(ctx, instanceID, token)
 		if err != nil {
+			a.authFailed(lim, ip, r, err)
 			gateway.WriteError(w, r, err)
 			return
 		}
+		lim.Succeeded(token)
 		if err := a.contextOrg(r, cl); err != nil {
+			gateway.WriteError(w, r, err)
+			return
+		}
+		if err := pathParamsText(r); err != nil {
 			gateway.WriteError(w, r, err)
 			return
 		}
@@ -58,6 +78,16 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 		})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// authFailed counts a rejected credential against the client's limit
+// ([faults]). A request without any Authorization header presented no
+// credential, and errors other than Unauthenticated (a database outage) are
+// not the client's failure.
+func (a *API) authFailed(lim *AuthLimiter, ip string, r *http.Request, err error) {
+	if lim != nil && r.Header.Get("Authorization") != "" && errs.KindOf(err) == errs.KindUnauthenticated {
+		lim.Failed(ip)
+	}
 }
 
 // contextOrg sets cl.OrgID from x-zitadel-orgid, which must name an org of
@@ -132,4 +162,25 @@ func truncateUTF8(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// pathParamsText rejects path parameters that are not valid UTF-8 or hold a
+// NUL ("%FF", "%00"): they name no object, and PostgreSQL refuses them as
+// text, which would otherwise surface as a 500. Errors: InvalidArgument,
+// naming the parameter but not echoing its bytes.
+func pathParamsText(r *http.Request) error {
+	rctx := chi.RouteContext(r.Context())
+	if rctx == nil {
+		return nil
+	}
+	for i, v := range rctx.URLParams.Values {
+		if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+			name := ""
+			if i < len(rctx.URLParams.Keys) {
+				name = rctx.URLParams.Keys[i]
+			}
+			return errs.InvalidArgument("", "invalid path parameter "+name+": value must be valid UTF-8 without NUL characters")
+		}
+	}
+	return nil
 }

@@ -281,15 +281,17 @@ func BenchmarkAppendBatch10(b *testing.B) {
 func TestBarrierSeesEarlierCommits(t *testing.T) {
 	pool := pgtest.Pool(t)
 	ctx := context.Background()
+	inserted := make(chan struct{})
 	s := eventstore.NewPostgres(pool, hookFunc(func(ctx context.Context, tx pgx.Tx, ev []eventstore.Event) error {
 		if ev[0].AggregateID == "slow" {
+			close(inserted) // its event (and transaction ID) exists, uncommitted
 			time.Sleep(300 * time.Millisecond)
 		}
 		return nil
 	}))
 	done := make(chan error, 1)
 	go func() { _, err := s.Append(ctx, one(agg("slow"), 0, "thing.added")); done <- err }()
-	time.Sleep(50 * time.Millisecond)
+	<-inserted
 	if _, err := s.Append(ctx, one(agg("fast"), 0, "thing.added")); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,13 @@ package gateway
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
 	"net/http"
+	"strings"
+	"syscall"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/rs/zerolog"
 
@@ -24,6 +30,10 @@ const (
 	msgUnavailable = "service unavailable"
 	msgCanceled    = "request canceled"
 	msgTooLarge    = "request body too large"
+	// msgDBUnavailable and dbUnavailableID answer an error that says the
+	// database cannot be reached or is shutting down.
+	msgDBUnavailable = "database is not reachable"
+	dbUnavailableID  = "GATEWAY-Db503"
 )
 
 // statusByKind is the one table that maps an error kind to its HTTP status
@@ -66,7 +76,9 @@ type errorDetail struct {
 // errors, and errors that are not *errs.Error, are sent as 500 with a generic
 // message; their cause is logged once to the request's logger
 // (zerolog.Ctx). Otherwise context.DeadlineExceeded becomes 503 "service
-// unavailable" and context.Canceled, when the client has gone, 499.
+// unavailable", context.Canceled, when the client has gone, 499, and an
+// error for which DatabaseUnavailable holds 503 "database is not reachable
+// (GATEWAY-Db503)".
 // ErrBodyTooLarge becomes 413. Client errors (4xx) are not logged.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	status, body, level := classify(r.Context(), err)
@@ -108,6 +120,12 @@ func classify(ctx context.Context, err error) (int, errorBody, zerolog.Level) {
 		// The client went away; grpc-gateway answers codes.Canceled with 499.
 		return 499, errorBody{Code: 1, Message: msgCanceled}, zerolog.DebugLevel
 	}
+	if DatabaseUnavailable(err) {
+		// [faults] An outage is not a bug: 503 with the standard body, so
+		// that clients and load balancers retry, and no stack or cause.
+		return http.StatusServiceUnavailable,
+			publicBody(int(errs.KindUnavailable), dbUnavailableID, msgDBUnavailable), zerolog.WarnLevel
+	}
 	code, id := int(errs.KindInternal), ""
 	if ok {
 		// Keep the stable ID of an errs.Internal or errs.Unknown error; it is
@@ -127,6 +145,43 @@ func publicBody(code int, id, msg string) errorBody {
 		Message: msg + " (" + id + ")",
 		Details: []errorDetail{{Type: errorDetailType, ID: id, Message: msg}},
 	}
+}
+
+// DatabaseUnavailable reports whether err (or its cause) says that the
+// database cannot be reached, dropped the connection or is shutting down or
+// starting up: a failed connect, a network error, a closed connection or
+// pool, SQLSTATE class 08 (connection exception), 57P01-57P03 (admin or
+// crash shutdown, cannot connect now), 53300 (too many connections) or
+// 57014 (statement cancelled by statement_timeout). WriteError answers these
+// with 503 instead of 500.
+func DatabaseUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var connect *pgconn.ConnectError
+	if errors.As(err, &connect) {
+		return true
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		switch {
+		case strings.HasPrefix(pg.Code, "08"), pg.Code == "57P01", pg.Code == "57P02", pg.Code == "57P03",
+			pg.Code == "53300", pg.Code == "57014":
+			return true
+		}
+		return false
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		pgconn.Timeout(err) {
+		return true
+	}
+	// pgx reports a connection that died under it, and pgxpool a closed
+	// pool, only as text.
+	msg := err.Error()
+	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "closed pool") ||
+		strings.Contains(msg, "failed to connect") || strings.Contains(msg, "unexpected EOF")
 }
 
 // NotFoundHandler answers 404 with grpc-gateway's routing error body

@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 
+	"github.com/idledger/idledger/internal/app"
 	"github.com/idledger/idledger/internal/config"
 	"github.com/idledger/idledger/internal/pgembed"
 )
@@ -18,7 +20,10 @@ import (
 // first run, if it is not running yet). cleanup closes the pool and then
 // stops the embedded cluster if this process started it; it is safe to call
 // more than once. On error nothing is left running.
-func openDatabase(ctx context.Context, cfg config.Config, log zerolog.Logger) (pool *pgxpool.Pool, cleanup func(), err error) {
+//
+// tune, when given, adjusts the pool configuration further (serve adds its
+// statement timeout with servePool).
+func openDatabase(ctx context.Context, cfg config.Config, log zerolog.Logger, tune ...func(*pgxpool.Config)) (pool *pgxpool.Pool, cleanup func(), err error) {
 	url := cfg.DatabaseURL
 	var cluster *pgembed.Cluster
 	if url == "" {
@@ -54,6 +59,10 @@ func openDatabase(ctx context.Context, cfg config.Config, log zerolog.Logger) (p
 		return nil, nil, fmt.Errorf("database URL: %w", err)
 	}
 	pcfg.ConnConfig.RuntimeParams["application_name"] = "idledger"
+	configurePool(pcfg, cfg)
+	for _, f := range tune {
+		f(pcfg)
+	}
 	pool, err = pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("database pool: %w", err)
@@ -69,4 +78,53 @@ func openDatabase(ctx context.Context, cfg config.Config, log zerolog.Logger) (p
 		pool.Close()
 		stopCluster()
 	}), nil
+}
+
+// [faults] Pool limits (docs/security.md, "Faults and abuse limits").
+const (
+	// connectTimeout bounds one connection attempt, unless the URL sets
+	// connect_timeout: during an outage a request fails in seconds instead
+	// of waiting for the kernel's TCP timeout.
+	connectTimeout = 5 * time.Second
+	// minStatementTimeout is the least server-side statement timeout of
+	// serve's pool; migrations run on that pool at start.
+	minStatementTimeout = 30 * time.Second
+)
+
+// configurePool bounds the pool: at most cfg.MaxConns() connections (which
+// the admission semaphore of serve matches, so a saturated pool answers 503
+// fast), and a connect timeout.
+func configurePool(pcfg *pgxpool.Config, cfg config.Config) {
+	pcfg.MaxConns = int32(cfg.MaxConns())
+	if pcfg.MinConns > pcfg.MaxConns {
+		pcfg.MinConns = pcfg.MaxConns
+	}
+	if pcfg.ConnConfig.ConnectTimeout <= 0 {
+		pcfg.ConnConfig.ConnectTimeout = connectTimeout
+	}
+}
+
+// servePool gives serve's connections a server-side statement_timeout (three
+// request timeouts, at least minStatementTimeout, unless the URL sets one):
+// the request timeout cancels the client's wait, and this ends a statement
+// whose client is gone (a killed replica, a dropped connection). Operator
+// commands (migrate, events verify, rebuilds) have no such limit.
+func servePool(cfg config.Config) func(*pgxpool.Config) {
+	return func(pcfg *pgxpool.Config) {
+		if _, set := pcfg.ConnConfig.RuntimeParams["statement_timeout"]; set || cfg.RequestTimeout <= 0 {
+			return
+		}
+		d := max(3*cfg.RequestTimeout, minStatementTimeout)
+		pcfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(d.Milliseconds(), 10)
+	}
+}
+
+// serveLimits are serve's abuse limits from its flags. Admission slots match
+// the pool size; a zero config (in-process tests) leaves them all off.
+func serveLimits(cfg config.Config, pool *pgxpool.Pool) app.Limits {
+	l := app.Limits{RequestTimeout: cfg.RequestTimeout, AuthFailures: cfg.AuthRateLimit}
+	if pool != nil && (cfg.RequestTimeout > 0 || cfg.AuthRateLimit > 0 || cfg.DBMaxConns > 0) {
+		l.MaxInFlight = int(pool.Config().MaxConns)
+	}
+	return l
 }

@@ -48,6 +48,7 @@ func buildHandler(_ context.Context, d deps) (*app.App, error) {
 		Pool: d.Pool, Log: d.Log, MasterKey: d.MasterKey, MachineID: d.Config.MachineID,
 		Version: ver, Commit: rev,
 		Origin: api.Origin{Off: !d.Config.RecordClientIP, TrustedProxies: d.Config.TrustedProxies},
+		Limits: serveLimits(d.Config, d.Pool), // [faults]
 	})
 }
 
@@ -61,7 +62,7 @@ func runServe(ctx context.Context, e *env, cfg config.Config, args []string) err
 	ver, rev := buildVersion()
 	e.log.Info().Str("version", ver).Str("commit", rev).Str("config", cfg.Redacted()).Msg("starting idledger")
 
-	pool, cleanup, err := openDatabase(ctx, cfg, e.log)
+	pool, cleanup, err := openDatabase(ctx, cfg, e.log, servePool(cfg))
 	if err != nil {
 		return err
 	}

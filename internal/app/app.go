@@ -50,6 +50,8 @@ type Options struct {
 	Origin api.Origin
 	// Version and Commit label the build-info metric.
 	Version, Commit string
+	// Limits are the abuse limits (limits.go); the zero value is none.
+	Limits Limits
 }
 
 // App is a wired idledger application.
@@ -64,6 +66,10 @@ type App struct {
 	q        *query.Queries
 	api      *api.API
 	metrics  *metrics.Metrics
+	// [faults] abuse limits (limits.go)
+	limits      Limits
+	authLimiter *api.AuthLimiter
+	admission   *api.Admission
 }
 
 // New wires the application on a migrated database. It starts nothing;
@@ -94,19 +100,24 @@ func New(_ context.Context, o Options) (*App, error) {
 	}
 	a.registry = projection.NewRegistry(projection.All()...)
 	a.store = eventstore.NewPostgres(o.Pool, a.registry)
+	if err := a.metrics.RegisterProjections(a.projectionStats); err != nil {
+		return nil, fmt.Errorf("app: metrics: %w", err)
+	}
 	a.cmds = command.New(command.Deps{Store: a.metrics.InstrumentStore(a.store), IDs: gen, Keys: keys, Now: o.Now,
 		Observe: a.metrics.ObserveCommand})
 	a.q = query.New(o.Pool)
 	a.api = api.New(api.Deps{Commands: a.cmds, Queries: a.q, Log: o.Log, Origin: o.Origin}).WithEvents(a.store)
+	a.initLimits(o.Limits) // [faults]
 	return a, nil
 }
 
 // Handler returns the HTTP handler: the gateway router (request IDs, access
-// log, recovery, body limit, ZITADEL's 404/405 bodies), /healthz, /readyz
-// and every API route.
+// log, recovery, body limit, ZITADEL's 404/405 bodies), the abuse limits of
+// Options.Limits, /healthz, /readyz and every API route.
 func (a *App) Handler() http.Handler {
 	r := gateway.NewRouter(a.log)
 	r.Use(metrics.Middleware(a.metrics))
+	r.Use(a.limitMiddlewares()...) // [faults] admission, request timeout, auth rate limit
 	r.Method(http.MethodGet, "/metrics", a.metrics.Handler())
 	r.Method(http.MethodGet, "/openapi.yaml", openapi.Handler())
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -126,7 +137,7 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, errs.Unavailable("HEALTH-d8Rq2", "database is not reachable").WithCause(err))
 		return
 	}
-	gateway.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	gateway.WriteJSON(w, http.StatusOK, a.readiness(ctx))
 }
 
 // Pool returns the database pool.

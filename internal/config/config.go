@@ -9,9 +9,11 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-isatty"
@@ -48,6 +50,18 @@ type Config struct {
 	// TrustedProxies are the networks whose X-Forwarded-For is believed when
 	// determining the client IP. Empty trusts no proxy.
 	TrustedProxies []netip.Prefix
+
+	// [faults] Abuse limits (docs/security.md, "Faults and abuse limits").
+
+	// AuthRateLimit is how many failed authentication attempts one client IP
+	// may make per minute before it gets 429; 0 disables the limit.
+	AuthRateLimit int
+	// RequestTimeout bounds each API request (except the event stream),
+	// including its database work.
+	RequestTimeout time.Duration
+	// DBMaxConns bounds the database pool, and with it the API requests in
+	// flight; 0 is the default, 4 × GOMAXPROCS.
+	DBMaxConns int
 }
 
 // Defaults of the options whose default is a plain value.
@@ -56,7 +70,22 @@ const (
 	DefaultListen         = "127.0.0.1:8080"
 	DefaultExternalDomain = "localhost"
 	DefaultLogLevel       = "info"
+	// DefaultAuthRateLimit is the default of --auth-rate-limit.
+	DefaultAuthRateLimit = 20
+	// DefaultRequestTimeout is the default of --request-timeout.
+	DefaultRequestTimeout = 10 * time.Second
 )
+
+// DefaultDBMaxConns is the pool size when --db-max-conns is 0.
+func DefaultDBMaxConns() int { return 4 * runtime.GOMAXPROCS(0) }
+
+// MaxConns is DBMaxConns, or its default when it is 0.
+func (c Config) MaxConns() int {
+	if c.DBMaxConns > 0 {
+		return c.DBMaxConns
+	}
+	return DefaultDBMaxConns()
+}
 
 // LogLevels are the accepted values of --log-level.
 var LogLevels = []string{"trace", "debug", "info", "warn", "error"}
@@ -71,6 +100,7 @@ func EnvName(flagName string) string {
 var flagNames = []string{
 	"database-url", "data-dir", "listen", "external-domain", "masterkey", "admin-pat-file",
 	"log-format", "log-level", "machine-id", "audit-client-ip", "trusted-proxies",
+	"auth-rate-limit", "request-timeout", "db-max-conns",
 }
 
 // Parse registers the common flags on fs, parses args and fills every flag
@@ -99,6 +129,9 @@ func parse(fs *flag.FlagSet, args []string, getenv func(string) string, terminal
 	fs.Var(machineIDValue{&c.MachineID}, "machine-id", usage("machine-id", "sonyflake machine ID 0-65535 (default derived from the private IPv4 address, else from hostname and pid)"))
 	fs.BoolVar(&c.RecordClientIP, "audit-client-ip", true, usage("audit-client-ip", "record the client IP address in audit data"))
 	fs.Var(prefixesValue{&c.TrustedProxies}, "trusted-proxies", usage("trusted-proxies", "comma-separated CIDRs or IPs of proxies whose X-Forwarded-For is trusted"))
+	fs.IntVar(&c.AuthRateLimit, "auth-rate-limit", DefaultAuthRateLimit, usage("auth-rate-limit", "failed authentication attempts allowed per minute and client IP before 429; 0 disables"))
+	fs.DurationVar(&c.RequestTimeout, "request-timeout", DefaultRequestTimeout, usage("request-timeout", "time limit of one API request, database work included (the event stream excepted); 0 disables"))
+	fs.IntVar(&c.DBMaxConns, "db-max-conns", 0, usage("db-max-conns", "database pool size, which also bounds the API requests in flight (default 4 × GOMAXPROCS)"))
 
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
@@ -169,6 +202,15 @@ func (c Config) Validate() error {
 	if !slices.Contains(LogLevels, c.LogLevel) {
 		bad("log-level", "%q is not one of %s", c.LogLevel, strings.Join(LogLevels, ", "))
 	}
+	if c.AuthRateLimit < 0 {
+		bad("auth-rate-limit", "%d is negative (0 disables the limit)", c.AuthRateLimit)
+	}
+	if c.RequestTimeout < 0 || c.RequestTimeout > 0 && c.RequestTimeout < 100*time.Millisecond {
+		bad("request-timeout", "%v is too short (want at least 100ms)", c.RequestTimeout)
+	}
+	if c.DBMaxConns < 0 || c.DBMaxConns > 1000 {
+		bad("db-max-conns", "%d is out of range (want 1-1000, or 0 for the default)", c.DBMaxConns)
+	}
 	return errors.Join(errList...)
 }
 
@@ -223,6 +265,9 @@ func (c Config) Redacted() string {
 		{"machine-id", machine},
 		{"audit-client-ip", strconv.FormatBool(c.RecordClientIP)},
 		{"trusted-proxies", prefixesValue{&c.TrustedProxies}.String()},
+		{"auth-rate-limit", strconv.Itoa(c.AuthRateLimit)},
+		{"request-timeout", c.RequestTimeout.String()},
+		{"db-max-conns", strconv.Itoa(c.MaxConns())},
 	}
 	var b strings.Builder
 	for i, p := range pairs {

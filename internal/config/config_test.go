@@ -7,8 +7,10 @@ import (
 	"io"
 	"net/netip"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 const goodKey = "0123456789abcdef0123456789abcdef" // 32 raw characters
@@ -88,6 +90,9 @@ func TestPrecedence(t *testing.T) {
 			return "false"
 		}, "true"},
 		{"trusted-proxies", "10.0.0.0/8", "192.168.1.0/24,10.1.2.3", func(c Config) string { return prefixesValue{&c.TrustedProxies}.String() }, ""},
+		{"auth-rate-limit", "5", "7", func(c Config) string { return strconv.Itoa(c.AuthRateLimit) }, "20"},
+		{"request-timeout", "3s", "4s", func(c Config) string { return c.RequestTimeout.String() }, "10s"},
+		{"db-max-conns", "12", "6", func(c Config) string { return strconv.Itoa(c.DBMaxConns) }, "0"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.flag, func(t *testing.T) {
@@ -127,6 +132,8 @@ func TestEnvNames(t *testing.T) {
 		"admin-pat-file": "IDLEDGER_ADMIN_PAT_FILE", "log-format": "IDLEDGER_LOG_FORMAT",
 		"log-level": "IDLEDGER_LOG_LEVEL", "machine-id": "IDLEDGER_MACHINE_ID",
 		"audit-client-ip": "IDLEDGER_AUDIT_CLIENT_IP", "trusted-proxies": "IDLEDGER_TRUSTED_PROXIES",
+		"auth-rate-limit": "IDLEDGER_AUTH_RATE_LIMIT", "request-timeout": "IDLEDGER_REQUEST_TIMEOUT",
+		"db-max-conns": "IDLEDGER_DB_MAX_CONNS",
 	}
 	for _, name := range flagNames {
 		if EnvName(name) != want[name] {
@@ -255,11 +262,15 @@ func TestRedacted(t *testing.T) {
 		MachineID:      &id,
 		RecordClientIP: true,
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
+		AuthRateLimit:  20,
+		RequestTimeout: 10 * time.Second,
+		DBMaxConns:     16,
 	}
 	got := c.Redacted()
 	want := "database-url=postgres://app:xxxxx@db.example.com:5432/idledger?sslmode=require data-dir=/var/lib/idledger " +
 		"listen=0.0.0.0:8080 external-domain=auth.example.com masterkey=[redacted] admin-pat-file=/var/lib/idledger/admin.pat " +
-		"log-format=json log-level=info machine-id=42 audit-client-ip=true trusted-proxies=10.0.0.0/8"
+		"log-format=json log-level=info machine-id=42 audit-client-ip=true trusted-proxies=10.0.0.0/8 " +
+		"auth-rate-limit=20 request-timeout=10s db-max-conns=16"
 	if got != want {
 		t.Fatalf("Redacted:\n got %s\nwant %s", got, want)
 	}

@@ -31,6 +31,9 @@ type Options struct {
 	Fast bool
 	// Log receives progress lines; nil discards them.
 	Log func(format string, args ...any)
+	// Port is the TCP port (and Unix socket name) to listen on; 0 picks a
+	// free one. A restart on the same port keeps the cluster's URL valid.
+	Port int
 }
 
 // Cluster is a running embedded cluster.
@@ -179,7 +182,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if pid, port, sock, ok := runningCluster(c.dir); ok {
 		logf("reusing PostgreSQL already running (pid %d, port %d)", pid, port)
 		c.port, c.sockDir = port, sock
-	} else if err := c.start(ctx, bin, owner, opts.Fast, filepath.Join(dataDir, "postgres.log")); err != nil {
+	} else if err := c.start(ctx, bin, owner, opts.Fast, opts.Port, filepath.Join(dataDir, "postgres.log")); err != nil {
 		return nil, err
 	}
 	if err := c.ensureDatabase(ctx); err != nil {
@@ -290,10 +293,13 @@ func initCluster(ctx context.Context, bin, dir, passFile string, owner *osUser) 
 	return nil
 }
 
-func (c *Cluster) start(ctx context.Context, bin string, owner *osUser, fast bool, logPath string) error {
+func (c *Cluster) start(ctx context.Context, bin string, owner *osUser, fast bool, fixedPort int, logPath string) error {
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		port, err := freePort()
+		port, err := fixedPort, error(nil)
+		if port == 0 {
+			port, err = freePort()
+		}
 		if err != nil {
 			return err
 		}
