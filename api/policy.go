@@ -15,7 +15,7 @@ import (
 )
 
 // The read side nominates the users a policy-link removal cascades to.
-var _ command.LinkedUsers = (*query.Queries)(nil)
+var _ command.LinkIndex = (*query.Queries)(nil)
 
 // policyRoutes mounts the login policies and their IdP links (admin: the
 // instance default; management: the context org's custom policy).
@@ -277,12 +277,12 @@ func (a *API) addOrgPolicyIDP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) removeDefaultPolicyIDP(w http.ResponseWriter, r *http.Request) {
-	d, err := a.cmds.RemoveIDPFromDefaultLoginPolicy(r.Context(), chi.URLParam(r, "idpId"), a.q)
+	d, err := a.cmds.RemoveIDPFromDefaultLoginPolicy(r.Context(), chi.URLParam(r, "idpId"))
 	writeV1(w, r, d, err, false)
 }
 
 func (a *API) removeOrgPolicyIDP(w http.ResponseWriter, r *http.Request) {
-	d, err := a.cmds.RemoveIDPFromLoginPolicy(r.Context(), policyOrg(r), chi.URLParam(r, "idpId"), a.q)
+	d, err := a.cmds.RemoveIDPFromLoginPolicy(r.Context(), policyOrg(r), chi.URLParam(r, "idpId"))
 	writeV1(w, r, d, err, false)
 }
 

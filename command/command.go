@@ -22,6 +22,10 @@ type Deps struct {
 	IDs   IDGenerator
 	Keys  *secretbox.Keyring
 	Now   func() time.Time
+	// Links finds, in the read tables, the aggregates that link an IdP; the
+	// cascades of removing an IdP or a policy link confirm each one against
+	// its own events before writing.
+	Links LinkIndex
 	// Observe, when set, sees the outcome of every command that appended or
 	// gave up (metrics count the Aborted ones).
 	Observe func(error)
@@ -34,6 +38,7 @@ type Commands struct {
 	keys    *secretbox.Keyring
 	now     func() time.Time
 	observe func(error)
+	links   LinkIndex
 }
 
 // New returns the write side.
@@ -41,7 +46,7 @@ func New(d Deps) *Commands {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Commands{store: d.Store, ids: d.IDs, keys: d.Keys, now: d.Now, observe: d.Observe}
+	return &Commands{store: d.Store, ids: d.IDs, keys: d.Keys, now: d.Now, observe: d.Observe, links: d.Links}
 }
 
 // Details describe the state of an object after a command, from its events:

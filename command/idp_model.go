@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -94,53 +95,27 @@ func (c *Commands) IDPOwner(ctx context.Context, instanceID, idpID string) (owne
 	return m.ownerType, m.resourceOwner, true, nil
 }
 
-// cascadeIDPRemoval adds to a the events that unlink m's IdP from every
-// login policy and every user that links it, releasing each user link's
-// unique value.
-//
-// Candidates are found by reading the instance's link-added events through
-// the store (fine while histories are small; a read-table lookup can replace
-// it later). Each candidate is then confirmed from its own aggregate's
-// current events, which also yields the sequence the append expects: a link
-// added to or removed from that aggregate concurrently moves its head, the
-// append conflicts, and the whole decision is made again.
+// cascadeIDPRemoval adds to a the removal of the IdP from every login
+// policy and every user link. The link index (read tables) names the
+// candidates; each is confirmed against its own events, which also give the
+// expected sequences, so a concurrent change makes the append conflict and
+// the whole decision is re-run.
 func (c *Commands) cascadeIDPRemoval(ctx context.Context, m *idpModel, a *eventstore.Append) error {
 	idpID, instanceID := m.ref.ID, m.ref.InstanceID
-	evs, err := c.store.Read(ctx, eventstore.Filter{
-		InstanceID: instanceID,
-		EventTypes: []string{events.LoginPolicyIDPAdded, events.UserIDPLinkAdded},
-	})
+	if c.links == nil {
+		return errs.Internal("COMMAND-IdpC0", errors.New("no link index configured (command.Deps.Links)"))
+	}
+	policies, err := c.links.PoliciesLinkingIDP(ctx, instanceID, idpID)
 	if err != nil {
-		return errs.Internal("COMMAND-IdpC1", fmt.Errorf("find links of idp %s: %w", idpID, err))
+		return errs.Internal("COMMAND-IdpC1", fmt.Errorf("find policies linking idp %s: %w", idpID, err))
 	}
-	seen := map[eventstore.AggregateRef]bool{}
-	var candidates []eventstore.AggregateRef
-	for i := range evs {
-		var p struct {
-			IDPID string `json:"idpId"`
-		}
-		if err := evs[i].Unmarshal(&p); err != nil {
-			return errs.Internal("COMMAND-IdpC2", err)
-		}
-		ref := eventstore.AggregateRef{InstanceID: instanceID, Type: evs[i].AggregateType, ID: evs[i].AggregateID}
-		if p.IDPID == idpID && !seen[ref] {
-			seen[ref] = true
-			candidates = append(candidates, ref)
-		}
-	}
-	for _, ref := range candidates {
-		var err error
-		switch ref.Type {
-		case events.AggLoginPolicy:
-			err = c.cascadePolicy(ctx, ref, m, a)
-		case events.AggUser:
-			err = c.cascadeUser(ctx, ref, idpID, a)
-		}
-		if err != nil {
+	for _, id := range policies {
+		ref := eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggLoginPolicy, ID: id}
+		if err := c.cascadePolicy(ctx, ref, m, a); err != nil {
 			return err
 		}
 	}
-	return nil
+	return c.cascadeUserLinks(ctx, instanceID, idpID, "", a)
 }
 
 // cascadePolicy unlinks the IdP from one login policy if it links it now.
@@ -178,60 +153,5 @@ func (c *Commands) cascadePolicy(ctx context.Context, ref eventstore.AggregateRe
 		Events: []eventstore.PendingEvent{{Type: events.LoginPolicyIDPCascadeRemoved,
 			Payload: events.LoginPolicyIDPPayload{IDPID: m.ref.ID, OwnerType: m.ownerType}}},
 	})
-	return nil
-}
-
-// idpCascadeLinkUnique is the unique-constraint type of a user's IdP link;
-// its value is idpID + ":" + external user ID.
-const idpCascadeLinkUnique = "user.idp.link"
-
-// cascadeUser removes every link of one user to the IdP.
-func (c *Commands) cascadeUser(ctx context.Context, ref eventstore.AggregateRef, idpID string, a *eventstore.Append) error {
-	evs, head, err := c.store.AggregateTypes(ctx, ref, []string{"user.human.externalidp.", events.UserRemoved})
-	if err != nil {
-		return errs.Internal("COMMAND-IdpC5", fmt.Errorf("load %s: %w", ref, err))
-	}
-	links := map[string]events.IDPLinkPayload{}
-	var order []string
-	owner := ""
-	for i := range evs {
-		e := &evs[i]
-		owner = e.ResourceOwner
-		if e.Type == events.UserRemoved {
-			clear(links)
-			continue
-		}
-		var p events.IDPLinkPayload
-		if err := e.Unmarshal(&p); err != nil {
-			return errs.Internal("COMMAND-IdpC6", err)
-		}
-		key := p.IDPID + ":" + p.ExternalUserID
-		switch e.Type {
-		case events.UserIDPLinkAdded:
-			if _, ok := links[key]; !ok {
-				order = append(order, key)
-			}
-			links[key] = p
-		case events.UserIDPLinkRemoved, events.UserIDPLinkCascadeRemoved:
-			delete(links, key)
-		}
-	}
-	var pending []eventstore.PendingEvent
-	for _, key := range order {
-		p, ok := links[key]
-		if !ok || p.IDPID != idpID {
-			continue
-		}
-		pending = append(pending, eventstore.PendingEvent{Type: events.UserIDPLinkCascadeRemoved, Payload: p})
-		a.Constraints = append(a.Constraints, eventstore.UniqueConstraint{
-			InstanceID: ref.InstanceID, Type: idpCascadeLinkUnique, Value: key, Remove: true,
-		})
-		delete(links, key) // a key added, removed and added again is listed twice in order
-	}
-	if len(pending) > 0 {
-		a.Aggregates = append(a.Aggregates, eventstore.AggregateAppend{
-			Aggregate: ref, ResourceOwner: owner, Expected: head, Events: pending,
-		})
-	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/idledger/idledger/query"
 	"strings"
 	"sync"
 	"testing"
@@ -75,7 +76,7 @@ func newIDPEnv(t *testing.T) *idpEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &idpEnv{cmds: command.New(command.Deps{Store: store, IDs: flake, Keys: keys}), store: store, pool: pool, keys: keys}
+	return &idpEnv{cmds: command.New(command.Deps{Store: store, IDs: flake, Keys: keys, Links: query.New(pool)}), store: store, pool: pool, keys: keys}
 }
 
 func asCaller(roles []authz.Membership) context.Context {

@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"unicode/utf8"
@@ -20,11 +21,14 @@ type LoginPolicyIDP struct {
 	OwnerType string
 }
 
-// LinkedUsers finds the users that have a link to an IdP: of org orgID, or
-// of the whole instance when orgID is "". The query side implements it; the
-// command confirms every candidate from the user's own events.
-type LinkedUsers interface {
+// LinkIndex finds, in the read tables, what links an IdP: the users of org
+// orgID ("" = every org) with a link to it, and the login policies listing
+// it. *query.Queries implements it. It is only a hint: each aggregate found
+// is loaded and checked against its own events, which also give the
+// expected sequence for the cascade's append.
+type LinkIndex interface {
 	UsersLinkedToIDP(ctx context.Context, instanceID, idpID, orgID string) ([]string, error)
+	PoliciesLinkingIDP(ctx context.Context, instanceID, idpID string) ([]string, error)
 }
 
 // pgvLength is protoc-gen-validate's message for a string length rule.
@@ -314,13 +318,13 @@ func (c *Commands) addIDPToOrgPolicy(ctx context.Context, instanceID, orgID, idp
 
 // RemoveIDPFromDefaultLoginPolicy unlinks idpID from the instance's default
 // login policy and, in the same append, removes every user link of the
-// instance to that IdP (found through linked; nil finds none).
+// instance to that IdP (found through the link index).
 //
 // Errors: Unauthenticated; NotFound AUTHZ-cdgFk / PermissionDenied
 // AUTH-5mWD2 without iam.policy.write; InvalidArgument (PGV message) for a
 // bad idpId length; NotFound INSTANCE-Dfg4t without a default policy,
 // INSTANCE-39fjs when the IdP is not linked; Aborted, Internal.
-func (c *Commands) RemoveIDPFromDefaultLoginPolicy(ctx context.Context, idpID string, linked LinkedUsers) (Details, error) {
+func (c *Commands) RemoveIDPFromDefaultLoginPolicy(ctx context.Context, idpID string) (Details, error) {
 	cl, err := caller(ctx)
 	if err != nil {
 		return Details{}, err
@@ -331,21 +335,21 @@ func (c *Commands) RemoveIDPFromDefaultLoginPolicy(ctx context.Context, idpID st
 	if err := pgvLength("RemoveIDPFromLoginPolicyRequest.IdpId", idpID, 1, 200); err != nil {
 		return Details{}, err
 	}
-	return c.removePolicyIDP(ctx, cl.InstanceID, cl.InstanceID, "", idpID, linked,
+	return c.removePolicyIDP(ctx, cl.InstanceID, cl.InstanceID, "", idpID,
 		errs.NotFound("INSTANCE-Dfg4t", "Errors.IAM.LoginPolicy.NotFound"),
 		errs.NotFound("INSTANCE-39fjs", "Errors.IAM.LoginPolicy.IDP.NotExisting"))
 }
 
 // RemoveIDPFromLoginPolicy unlinks idpID from org orgID's custom login
 // policy and, in the same append, removes every link of the org's users to
-// that IdP (found through linked; nil finds none).
+// that IdP (found through the link index).
 //
 // Errors: Unauthenticated; NotFound AUTHZ-cdgFk / PermissionDenied
 // AUTH-5mWD2 without policy.write; InvalidArgument (PGV message) for a bad
 // idpId length, Org-M0fs9 without an org; NotFound Org-GVDfe when the org
 // has no custom policy, Org-39fjs when the IdP is not linked; Aborted,
 // Internal.
-func (c *Commands) RemoveIDPFromLoginPolicy(ctx context.Context, orgID, idpID string, linked LinkedUsers) (Details, error) {
+func (c *Commands) RemoveIDPFromLoginPolicy(ctx context.Context, orgID, idpID string) (Details, error) {
 	cl, err := caller(ctx)
 	if err != nil {
 		return Details{}, err
@@ -359,14 +363,14 @@ func (c *Commands) RemoveIDPFromLoginPolicy(ctx context.Context, orgID, idpID st
 	if orgID == "" {
 		return Details{}, errs.InvalidArgument("Org-M0fs9", "Errors.ResourceOwnerMissing")
 	}
-	return c.removePolicyIDP(ctx, cl.InstanceID, orgID, orgID, idpID, linked,
+	return c.removePolicyIDP(ctx, cl.InstanceID, orgID, orgID, idpID,
 		errs.NotFound("Org-GVDfe", "Login Policy not found"),
 		errs.NotFound("Org-39fjs", "Errors.Org.LoginPolicy.IDP.NotExisting"))
 }
 
 // removePolicyIDP unlinks idpID from policy policyID (the default when
 // userOrg is "") and cascades to the user links of userOrg ("" = every org).
-func (c *Commands) removePolicyIDP(ctx context.Context, instanceID, policyID, userOrg, idpID string, linked LinkedUsers, noPolicy, notLinked error) (Details, error) {
+func (c *Commands) removePolicyIDP(ctx context.Context, instanceID, policyID, userOrg, idpID string, noPolicy, notLinked error) (Details, error) {
 	var m *loginPolicyModel
 	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
 		var err error
@@ -385,7 +389,7 @@ func (c *Commands) removePolicyIDP(ctx context.Context, instanceID, policyID, us
 			Events: []eventstore.PendingEvent{{Type: events.LoginPolicyIDPRemoved,
 				Payload: events.LoginPolicyIDPPayload{IDPID: idpID, OwnerType: ownerType}}},
 		}}}
-		if err := c.cascadeUserLinks(ctx, instanceID, idpID, userOrg, linked, &a); err != nil {
+		if err := c.cascadeUserLinks(ctx, instanceID, idpID, userOrg, &a); err != nil {
 			return eventstore.Append{}, err
 		}
 		return a, nil
@@ -400,11 +404,11 @@ func (c *Commands) removePolicyIDP(ctx context.Context, instanceID, policyID, us
 // the users of orgID ("" = every org). linked only nominates candidates;
 // each user's own events decide, and its head guards the append, so a link
 // added or removed concurrently makes the whole decision run again.
-func (c *Commands) cascadeUserLinks(ctx context.Context, instanceID, idpID, orgID string, linked LinkedUsers, a *eventstore.Append) error {
-	if linked == nil {
-		return nil
+func (c *Commands) cascadeUserLinks(ctx context.Context, instanceID, idpID, orgID string, a *eventstore.Append) error {
+	if c.links == nil {
+		return errs.Internal("COMMAND-LpC00", errors.New("no link index configured (command.Deps.Links)"))
 	}
-	userIDs, err := linked.UsersLinkedToIDP(ctx, instanceID, idpID, orgID)
+	userIDs, err := c.links.UsersLinkedToIDP(ctx, instanceID, idpID, orgID)
 	if err != nil {
 		return errs.Internal("COMMAND-LpC01", fmt.Errorf("find users linked to idp %s: %w", idpID, err))
 	}

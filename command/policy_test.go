@@ -46,7 +46,7 @@ func newPLEnv(t *testing.T) *plEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmds := command.New(command.Deps{Store: store, IDs: flake, Keys: keys})
+	cmds := command.New(command.Deps{Store: store, IDs: flake, Keys: keys, Links: query.New(pool)})
 	res, err := cmds.SetUpInstance(context.Background(), command.InstanceSetup{Domains: []string{"pl.test"}})
 	if err != nil {
 		t.Fatal(err)
@@ -162,10 +162,10 @@ func TestAddIDPToDefaultLoginPolicy(t *testing.T) {
 	}
 
 	// A removed link can be added again.
-	if _, err := env.cmds.RemoveIDPFromDefaultLoginPolicy(env.iam(), instIDP, env.q); err != nil {
+	if _, err := env.cmds.RemoveIDPFromDefaultLoginPolicy(env.iam(), instIDP); err != nil {
 		t.Fatal(err)
 	}
-	_, err = env.cmds.RemoveIDPFromDefaultLoginPolicy(env.iam(), instIDP, env.q)
+	_, err = env.cmds.RemoveIDPFromDefaultLoginPolicy(env.iam(), instIDP)
 	plWant(t, err, errs.KindNotFound, "INSTANCE-39fjs")
 	if _, err := env.cmds.AddIDPToDefaultLoginPolicy(env.iam(), instIDP); err != nil {
 		t.Fatal(err)
@@ -176,7 +176,7 @@ func TestAddIDPToDefaultLoginPolicy(t *testing.T) {
 		Memberships: []authz.Membership{{Roles: []string{authz.IAMOwner}}}})
 	_, err = env.cmds.AddIDPToDefaultLoginPolicy(other, "0")
 	plWant(t, err, errs.KindNotFound, "INSTANCE-GVDfe")
-	_, err = env.cmds.RemoveIDPFromDefaultLoginPolicy(other, "0", env.q)
+	_, err = env.cmds.RemoveIDPFromDefaultLoginPolicy(other, "0")
 	plWant(t, err, errs.KindNotFound, "INSTANCE-Dfg4t")
 }
 
@@ -240,10 +240,10 @@ func TestAddIDPToOrgLoginPolicy(t *testing.T) {
 	}
 
 	// Remove and re-add; reset to default.
-	if _, err := env.cmds.RemoveIDPFromLoginPolicy(ctx, env.org, orgIDP, env.q); err != nil {
+	if _, err := env.cmds.RemoveIDPFromLoginPolicy(ctx, env.org, orgIDP); err != nil {
 		t.Fatal(err)
 	}
-	_, err = env.cmds.RemoveIDPFromLoginPolicy(ctx, env.org, orgIDP, env.q)
+	_, err = env.cmds.RemoveIDPFromLoginPolicy(ctx, env.org, orgIDP)
 	plWant(t, err, errs.KindNotFound, "Org-39fjs")
 	if _, err := env.cmds.AddIDPToLoginPolicy(ctx, env.org, orgIDP, events.OwnerOrg); err != nil {
 		t.Fatal(err)
@@ -255,7 +255,7 @@ func TestAddIDPToOrgLoginPolicy(t *testing.T) {
 	plWant(t, err, errs.KindNotFound, "Org-GHB37")
 	_, err = env.cmds.AddIDPToLoginPolicy(ctx, env.org, orgIDP, events.OwnerOrg)
 	plWant(t, err, errs.KindNotFound, "Org-Ffgw2")
-	_, err = env.cmds.RemoveIDPFromLoginPolicy(ctx, env.org, orgIDP, env.q)
+	_, err = env.cmds.RemoveIDPFromLoginPolicy(ctx, env.org, orgIDP)
 	plWant(t, err, errs.KindNotFound, "Org-GVDfe")
 	if n := env.count(`SELECT count(*) FROM login_policy_idps WHERE policy_id = $1`, env.org); n != 0 {
 		t.Fatalf("%d link rows after reset", n)
@@ -331,7 +331,7 @@ func TestRemovePolicyIDPCascades(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	d, err := env.cmds.RemoveIDPFromLoginPolicy(env.owner(env.org), env.org, idpID, env.q)
+	d, err := env.cmds.RemoveIDPFromLoginPolicy(env.owner(env.org), env.org, idpID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +354,7 @@ func TestRemovePolicyIDPCascades(t *testing.T) {
 	// The account is free again: another user may link it.
 	link(env.addHuman(env.org, "carol"), "ext-a")
 
-	if _, err := env.cmds.RemoveIDPFromDefaultLoginPolicy(env.iam(), idpID, env.q); err != nil {
+	if _, err := env.cmds.RemoveIDPFromDefaultLoginPolicy(env.iam(), idpID); err != nil {
 		t.Fatal(err)
 	}
 	if n := env.count(`SELECT count(*) FROM user_idp_links WHERE idp_id = $1`, idpID); n != 0 {

@@ -39,7 +39,7 @@ func newIDPFixture(t *testing.T) *idpFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &idpFixture{cmds: command.New(command.Deps{Store: store, IDs: flake, Keys: keys}), q: query.New(pool), store: store}
+	return &idpFixture{cmds: command.New(command.Deps{Store: store, IDs: flake, Keys: keys, Links: query.New(pool)}), q: query.New(pool), store: store}
 }
 
 func ctxWith(orgID string, ms ...authz.Membership) context.Context {

@@ -3,6 +3,7 @@ package query
 import (
 	"context"
 	"fmt"
+	"github.com/jackc/pgx/v5"
 	"time"
 
 	"github.com/idledger/idledger/errs"
@@ -101,6 +102,23 @@ func (q *Queries) UsersLinkedToIDP(ctx context.Context, instanceID, idpID, orgID
 	}
 	if err := rows.Err(); err != nil {
 		return nil, errs.Internal("QUERY-LnkQ7", err)
+	}
+	return ids, nil
+}
+
+// PoliciesLinkingIDP returns the IDs of the login policies (the instance
+// default and org custom ones) that list IdP idpID.
+//
+// Errors: Internal.
+func (q *Queries) PoliciesLinkingIDP(ctx context.Context, instanceID, idpID string) ([]string, error) {
+	rows, err := q.pool.Query(ctx, `SELECT DISTINCT policy_id FROM login_policy_idps
+        WHERE instance_id = $1 AND idp_id = $2 ORDER BY policy_id`, instanceID, idpID)
+	if err != nil {
+		return nil, errs.Internal("QUERY-LnkQ8", fmt.Errorf("policies linking idp %s: %w", idpID, err))
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, errs.Internal("QUERY-LnkQ9", err)
 	}
 	return ids, nil
 }

@@ -40,7 +40,7 @@ func newPLFixture(t *testing.T) *plFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmds := command.New(command.Deps{Store: store, IDs: flake, Keys: keys})
+	cmds := command.New(command.Deps{Store: store, IDs: flake, Keys: keys, Links: query.New(pool)})
 	res, err := cmds.SetUpInstance(context.Background(), command.InstanceSetup{Domains: []string{"q.test"}})
 	if err != nil {
 		t.Fatal(err)
