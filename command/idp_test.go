@@ -269,7 +269,7 @@ func TestIDPSecretReplaced(t *testing.T) {
 	if len(evs) != 2 {
 		t.Fatalf("%d events", len(evs))
 	}
-	var cfg idp.GoogleConfig
+	var cfg idp.ClientConfig
 	var p events.IDPChangedPayload
 	_ = evs[1].Unmarshal(&p)
 	_ = json.Unmarshal(p.Config, &cfg)

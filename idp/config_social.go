@@ -51,25 +51,33 @@ type ClientView struct {
 	Scopes   []string `json:"scopes,omitempty"`
 }
 
-// GitHubConfig is a github.com provider (path github).
-type GitHubConfig struct {
+// ClientConfig is the config of the kinds that need only a client ID, a
+// client secret and scopes: GitHub, GitLab and Google. One type serves all
+// three; key and message name the kind in responses and errors.
+type ClientConfig struct {
 	ClientID     string   `json:"clientId,omitempty"`
 	ClientSecret string   `json:"clientSecret,omitempty"`
 	Scopes       []string `json:"scopes,omitempty"`
+
+	key, message string
 }
 
-func (c *GitHubConfig) form() form {
-	return form{key: "github", message: "GitHubProvider", fields: []field{
+func newClientConfig(key, message string) func() Config {
+	return func() Config { return &ClientConfig{key: key, message: message} }
+}
+
+func (c *ClientConfig) form() form {
+	return form{key: c.key, message: c.message, fields: []field{
 		text("clientId", &c.ClientID, 1, 200),
 		secretText("clientSecret", &c.ClientSecret, 1, 200),
 		scopes(&c.Scopes),
 	}}
 }
 
-func (c *GitHubConfig) Normalize()                           { c.form().normalize() }
-func (c *GitHubConfig) Validate(prefix string, u bool) error { return c.form().validate(prefix, u) }
-func (c *GitHubConfig) Secrets() []Secret                    { return c.form().secrets() }
-func (c *GitHubConfig) View() any                            { return ClientView{c.ClientID, c.Scopes} }
+func (c *ClientConfig) Normalize()                           { c.form().normalize() }
+func (c *ClientConfig) Validate(prefix string, u bool) error { return c.form().validate(prefix, u) }
+func (c *ClientConfig) Secrets() []Secret                    { return c.form().secrets() }
+func (c *ClientConfig) View() any                            { return ClientView{c.ClientID, c.Scopes} }
 
 // GitHubESConfig is a GitHub Enterprise Server provider (path github_es).
 type GitHubESConfig struct {
@@ -115,26 +123,6 @@ func (c *GitHubESConfig) View() any {
 	}
 }
 
-// GitLabConfig is a gitlab.com provider (path gitlab).
-type GitLabConfig struct {
-	ClientID     string   `json:"clientId,omitempty"`
-	ClientSecret string   `json:"clientSecret,omitempty"`
-	Scopes       []string `json:"scopes,omitempty"`
-}
-
-func (c *GitLabConfig) form() form {
-	return form{key: "gitlab", message: "GitLabProvider", fields: []field{
-		text("clientId", &c.ClientID, 1, 200),
-		secretText("clientSecret", &c.ClientSecret, 1, 200),
-		scopes(&c.Scopes),
-	}}
-}
-
-func (c *GitLabConfig) Normalize()                           { c.form().normalize() }
-func (c *GitLabConfig) Validate(prefix string, u bool) error { return c.form().validate(prefix, u) }
-func (c *GitLabConfig) Secrets() []Secret                    { return c.form().secrets() }
-func (c *GitLabConfig) View() any                            { return ClientView{c.ClientID, c.Scopes} }
-
 // GitLabSelfHostedConfig is a self-hosted GitLab provider (path gitlab_self_hosted).
 type GitLabSelfHostedConfig struct {
 	Issuer       string   `json:"issuer,omitempty"`
@@ -168,26 +156,6 @@ type GitLabSelfHostedView struct {
 func (c *GitLabSelfHostedConfig) View() any {
 	return GitLabSelfHostedView{Issuer: c.Issuer, ClientID: c.ClientID, Scopes: c.Scopes}
 }
-
-// GoogleConfig is a Google provider (path google).
-type GoogleConfig struct {
-	ClientID     string   `json:"clientId,omitempty"`
-	ClientSecret string   `json:"clientSecret,omitempty"`
-	Scopes       []string `json:"scopes,omitempty"`
-}
-
-func (c *GoogleConfig) form() form {
-	return form{key: "google", message: "GoogleProvider", fields: []field{
-		text("clientId", &c.ClientID, 1, 200),
-		secretText("clientSecret", &c.ClientSecret, 1, 200),
-		scopes(&c.Scopes),
-	}}
-}
-
-func (c *GoogleConfig) Normalize()                           { c.form().normalize() }
-func (c *GoogleConfig) Validate(prefix string, u bool) error { return c.form().validate(prefix, u) }
-func (c *GoogleConfig) Secrets() []Secret                    { return c.form().secrets() }
-func (c *GoogleConfig) View() any                            { return ClientView{c.ClientID, c.Scopes} }
 
 // AppleConfig is a Sign in with Apple provider (path apple). PrivateKey is
 // the request's bytes field kept in its base64 form as sent (standard or

@@ -94,6 +94,15 @@ func decodeBody(body []byte) (map[string]any, error) {
 	if len(body) == 0 {
 		return map[string]any{}, nil
 	}
+	// encoding/json would turn invalid UTF-8 into U+FFFD (protojson rejects
+	// it) and \u0000 into a NUL that PostgreSQL cannot store: both are bad
+	// input.
+	if !utf8.Valid(body) {
+		return nil, invalidJSON("malformed JSON body: invalid UTF-8")
+	}
+	if hasNULEscape(body) {
+		return nil, invalidJSON("malformed JSON body: strings must not contain the NUL character (\\u0000)")
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var v any
@@ -254,4 +263,19 @@ func jsonType(v any) string {
 	default:
 		return "an object"
 	}
+}
+
+// hasNULEscape reports whether the JSON text holds \u0000 in a string (as
+// the gateway's Decode checks; this leaf package does not import it).
+func hasNULEscape(js []byte) bool {
+	for i := 0; i < len(js); i++ {
+		if js[i] != '\\' {
+			continue
+		}
+		if i+5 < len(js) && js[i+1] == 'u' && string(js[i+2:i+6]) == "0000" {
+			return true
+		}
+		i++ // the escaped character
+	}
+	return false
 }

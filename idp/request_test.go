@@ -142,7 +142,7 @@ func TestParseLenient(t *testing.T) {
 		if err != nil || name != "Google" {
 			t.Fatalf("body %q: %q, %v", b, name, err)
 		}
-		if got := cfg.(*GoogleConfig).ClientID; got != "" {
+		if got := cfg.(*ClientConfig).ClientID; got != "" {
 			t.Errorf("body %q: ClientID = %q; only exact JSON names may match", b, got)
 		}
 	}
