@@ -1,9 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
-	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,24 @@ type sqlTracer struct {
 	capturing atomic.Bool
 	mu        sync.Mutex
 	captured  []stmt
+
+	// timing, while set, sums the time of each distinct statement (a batch
+	// counts as one, named after its first statement): --sql-profile.
+	timing atomic.Bool
+	times  map[string]*sqlTime
+}
+
+// sqlTime is the time spent in one statement text.
+type sqlTime struct {
+	Calls int64
+	Total time.Duration
+}
+
+type traceStart struct{}
+
+type traceInfo struct {
+	sql   string
+	start time.Time
 }
 
 // stmt is one captured statement.
@@ -41,14 +60,72 @@ func (t *sqlTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.Trac
 	t.statements.Add(1)
 	t.roundTrips.Add(1)
 	t.record(d.SQL, d.Args)
+	if t.timing.Load() {
+		ctx = context.WithValue(ctx, traceStart{}, traceInfo{sql: d.SQL, start: time.Now()})
+	}
 	return ctx
 }
 
-func (t *sqlTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (t *sqlTracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryEndData) {
+	t.endTiming(ctx)
+}
 
-func (t *sqlTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+func (t *sqlTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceBatchStartData) context.Context {
 	t.roundTrips.Add(1)
+	if t.timing.Load() && d.Batch != nil && len(d.Batch.QueuedQueries) > 0 {
+		name := fmt.Sprintf("batch of %d: %s", len(d.Batch.QueuedQueries), d.Batch.QueuedQueries[0].SQL)
+		ctx = context.WithValue(ctx, traceStart{}, traceInfo{sql: name, start: time.Now()})
+	}
 	return ctx
+}
+
+func (t *sqlTracer) endTiming(ctx context.Context) {
+	ti, ok := ctx.Value(traceStart{}).(traceInfo)
+	if !ok {
+		return
+	}
+	d := time.Since(ti.start)
+	t.mu.Lock()
+	if t.times == nil {
+		t.times = map[string]*sqlTime{}
+	}
+	st := t.times[ti.sql]
+	if st == nil {
+		st = &sqlTime{}
+		t.times[ti.sql] = st
+	}
+	st.Calls++
+	st.Total += d
+	t.mu.Unlock()
+}
+
+// startTiming clears the statement times and starts summing them.
+func (t *sqlTracer) startTiming() {
+	t.mu.Lock()
+	t.times = nil
+	t.mu.Unlock()
+	t.timing.Store(true)
+}
+
+// stopTiming stops summing and returns the statements by total time, most
+// first.
+func (t *sqlTracer) stopTiming() []sqlProfileEntry {
+	t.timing.Store(false)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []sqlProfileEntry
+	for q, st := range t.times {
+		out = append(out, sqlProfileEntry{SQL: oneLine(q), Calls: st.Calls, Total: st.Total})
+	}
+	slices.SortFunc(out, func(a, b sqlProfileEntry) int { return cmp.Compare(b.Total, a.Total) })
+	return out
+}
+
+// sqlProfileEntry is one statement's share of a run (--sql-profile).
+type sqlProfileEntry struct {
+	SQL   string        `json:"sql"`
+	Calls int64         `json:"calls"`
+	Total time.Duration `json:"total_ns"`
 }
 
 func (t *sqlTracer) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
@@ -56,7 +133,9 @@ func (t *sqlTracer) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceB
 	t.record(d.SQL, d.Args)
 }
 
-func (t *sqlTracer) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+func (t *sqlTracer) TraceBatchEnd(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchEndData) {
+	t.endTiming(ctx)
+}
 
 func (t *sqlTracer) record(sql string, args []any) {
 	if !t.capturing.Load() {
@@ -94,20 +173,6 @@ func costSince(t *sqlTracer, s0, r0 int64, requests int) sqlCost {
 	}
 	s1, r1 := t.snapshot()
 	return sqlCost{StatementsPerReq: float64(s1-s0) / float64(requests), RoundTripsPerReq: float64(r1-r0) / float64(requests)}
-}
-
-// selectsOn keeps the captured read statements that read table: the
-// request's own query, without the authentication and instance lookups
-// around it.
-func selectsOn(all []stmt, table string) []stmt {
-	re := regexp.MustCompile(`(?is)^\s*(with|select)\b.*\b(from|join)\s+` + regexp.QuoteMeta(table) + `\b`)
-	var out []stmt
-	for _, s := range all {
-		if re.MatchString(s.SQL) {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // replayOp returns a baseline op that runs one captured request's statements

@@ -85,12 +85,13 @@ func runScale(ctx context.Context, b *bench, srv *server, rep *Report, stdout io
 		for _, r := range rs {
 			s := small[fmt.Sprint(name, r.Conc)]
 			res := ScaleResult{Name: name, Conc: r.Conc, Events: bigEvents, P50ms: r.P50ms, SmallEvents: smallEvents,
-				SmallP50ms: s.P50ms, Big: r.App, RPS: r.RPS, BaselineRPS: r.BaselineRPS}
+				SmallP50ms: s.P50ms, Big: r.App, RPS: r.RPS, BaselineRPS: r.BaselineRPS, SQLProfile: r.SQLProfile}
 			if s.P50ms > 0 {
 				res.Ratio = r.P50ms / s.P50ms
 			}
 			fmt.Fprintf(stdout, "BENCH name=scale scenario=%s conc=%d events=%d p50_ms=%.3f small_events=%d small_p50_ms=%.3f ratio=%.3f rps=%.0f baseline_rps=%.0f\n",
 				name, r.Conc, bigEvents, res.P50ms, smallEvents, res.SmallP50ms, res.Ratio, r.RPS, r.BaselineRPS)
+			printSQL(stdout, "scale_"+name, r.Conc, r.App.Requests, r.SQLProfile)
 			printErrors(stdout, "scale_"+name, r.Conc, "server", r.App)
 			out = append(out, res)
 		}

@@ -36,6 +36,7 @@ type config struct {
 	Rebuild        bool
 	CPUProfile     string
 	NoBaseline     bool
+	SQLProfile     bool
 }
 
 func main() {
@@ -43,6 +44,9 @@ func main() {
 	defer stop()
 	rep, err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	if err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("interrupted; the embedded PostgreSQL and its directory are removed (%w)", err)
+		}
 		fmt.Fprintln(os.Stderr, "idledger-bench:", err)
 		stop()
 		os.Exit(1)
@@ -78,6 +82,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		"add_idp_to_policy on the instance default policy (all workers contend for one aggregate) instead of one org policy per worker")
 	fs.BoolVar(&c.Rebuild, "rebuild", true, "measure a full projection rebuild at the end")
 	fs.BoolVar(&c.NoBaseline, "no-baseline", false, "skip the raw-SQL baselines (for profiling the server alone; ratios are then 0)")
+	fs.BoolVar(&c.SQLProfile, "sql-profile", false, "time every statement the server runs during each scenario and print where the time goes, per request")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the scenario phase (server and load generator: one process) to this file")
 	if err := fs.Parse(args); err != nil {
 		return c, err

@@ -55,6 +55,8 @@ type ScenarioResult struct {
 	SQL         sqlCost    `json:"server_sql"`
 	BaselineSQL []string   `json:"baseline_sql,omitempty"`
 	RSSPeakMB   float64    `json:"rss_peak_mb"`
+	// SQLProfile is where the server's database time went (--sql-profile).
+	SQLProfile []sqlProfileEntry `json:"sql_profile,omitempty"`
 }
 
 func msf(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
@@ -75,8 +77,26 @@ func (r *ScenarioResult) print(w io.Writer) {
 		"sql_per_req=%.2f round_trips_per_req=%.2f rss_mb=%.1f loadgen_overhead_pct=%.2f\n",
 		r.Name, r.Conc, r.App.Requests, ms(r.App.P90), ms(r.App.Max), ms(r.Baseline.P50), ms(r.Baseline.P99),
 		r.SQL.StatementsPerReq, r.SQL.RoundTripsPerReq, r.RSSPeakMB, r.App.OverheadPct)
+	printSQL(w, r.Name, r.Conc, r.App.Requests, r.SQLProfile)
 	printErrors(w, r.Name, r.Conc, "server", r.App)
 	printErrors(w, r.Name, r.Conc, "baseline", r.Baseline)
+}
+
+// printSQL writes the statements that took the server's database time,
+// most first, per request (--sql-profile).
+func printSQL(w io.Writer, name string, conc, requests int, prof []sqlProfileEntry) {
+	for i, e := range prof {
+		if i == 8 || requests == 0 {
+			break
+		}
+		sql := e.SQL
+		if len(sql) > 200 {
+			// the head names the statement, the tail holds its filter
+			sql = sql[:60] + " … " + sql[len(sql)-140:]
+		}
+		fmt.Fprintf(w, "  sql name=%s conc=%d ms_per_req=%.3f calls_per_req=%.2f avg_ms=%.3f %s\n", name, conc,
+			msf(e.Total)/float64(requests), float64(e.Calls)/float64(requests), msf(e.Total)/float64(e.Calls), sql)
+	}
 }
 
 func printErrors(w io.Writer, name string, conc int, side string, l LoadResult) {
@@ -123,14 +143,15 @@ type HistoryResult struct {
 
 // ScaleResult compares a scenario in the grown store to the seeded one.
 type ScaleResult struct {
-	Name        string     `json:"name"`
-	Conc        int        `json:"conc"`
-	Events      int64      `json:"events"`
-	P50ms       float64    `json:"p50_ms"`
-	SmallEvents int64      `json:"small_events"`
-	SmallP50ms  float64    `json:"small_p50_ms"`
-	Ratio       float64    `json:"ratio"` // p50 grown / p50 seeded
-	Big         LoadResult `json:"server"`
-	BaselineRPS float64    `json:"baseline_rps"`
-	RPS         float64    `json:"rps"`
+	Name        string            `json:"name"`
+	Conc        int               `json:"conc"`
+	Events      int64             `json:"events"`
+	P50ms       float64           `json:"p50_ms"`
+	SmallEvents int64             `json:"small_events"`
+	SmallP50ms  float64           `json:"small_p50_ms"`
+	Ratio       float64           `json:"ratio"` // p50 grown / p50 seeded
+	Big         LoadResult        `json:"server"`
+	BaselineRPS float64           `json:"baseline_rps"`
+	RPS         float64           `json:"rps"`
+	SQLProfile  []sqlProfileEntry `json:"sql_profile,omitempty"`
 }

@@ -186,7 +186,13 @@ func runScenario(ctx context.Context, b *bench, sc scenario, concs []int, stdout
 		runLoad(ctx, conc, warm, sc.expectRPS, appOp)
 		s0, r0 := b.tracer.snapshot()
 		rss := startRSS()
+		if b.cfg.SQLProfile {
+			b.tracer.startTiming()
+		}
 		r.App = runLoad(ctx, conc, b.cfg.Duration, sc.expectRPS, appOp)
+		if b.cfg.SQLProfile {
+			r.SQLProfile = b.tracer.stopTiming()
+		}
 		r.RSSPeakMB = rss.end()
 		r.SQL = costSince(b.tracer, s0, r0, r.App.Requests)
 		switch {
