@@ -55,9 +55,15 @@ func TestConformance(t *testing.T) {
 				if err := got[0].Unmarshal(&p); err != nil || p["t"] != "thing.added" {
 					t.Fatalf("payload %v %v", p, err)
 				}
-				only, head, err := s.AggregateTypes(ctx, agg("a"), []string{"thing.chan"})
+				only, head, err := s.AggregateTypes(ctx, agg("a"), []string{"thing.changed"})
 				if err != nil || head != 2 || len(only) != 1 || only[0].Sequence != 2 {
-					t.Fatalf("AggregateTypes: %v head=%d %+v", err, head, only)
+					t.Fatalf("AggregateTypes exact: %v head=%d %+v", err, head, only)
+				}
+				if none, _, _ := s.AggregateTypes(ctx, agg("a"), []string{"thing.chan"}); len(none) != 0 {
+					t.Fatal("a name without a trailing dot must match exactly")
+				}
+				if both, _, _ := s.AggregateTypes(ctx, agg("a"), []string{"thing."}); len(both) != 2 {
+					t.Fatalf("prefix: %d", len(both))
 				}
 				if none, head, _ := s.AggregateTypes(ctx, agg("zz"), []string{"thing."}); len(none) != 0 || head != 0 {
 					t.Fatal("unknown aggregate")

@@ -131,8 +131,9 @@ type Store interface {
 	// Aggregate returns the events of one aggregate with sequence > after,
 	// in sequence order.
 	Aggregate(ctx context.Context, ref AggregateRef, after uint64) ([]Event, error)
-	// AggregateTypes returns the events of one aggregate whose type has one
-	// of the given prefixes, in sequence order, plus the aggregate's current
+	// AggregateTypes returns the events of one aggregate whose type is one of
+	// types (an entry ending in "." or "*" is a prefix; any other is an exact
+	// name), in sequence order, plus the aggregate's current
 	// head sequence. Write models that need only a few event kinds load with
 	// it, so a long history (e.g. many link events on a user) costs little.
 	AggregateTypes(ctx context.Context, ref AggregateRef, types []string) (events []Event, head uint64, err error)

@@ -97,7 +97,8 @@ func (m *Memory) AggregateTypes(ctx context.Context, ref AggregateRef, types []s
 			continue
 		}
 		for _, t := range types {
-			if strings.HasPrefix(e.Type, strings.TrimSuffix(t, "*")) {
+			prefix := strings.HasSuffix(t, ".") || strings.HasSuffix(t, "*")
+			if e.Type == t || prefix && strings.HasPrefix(e.Type, strings.TrimSuffix(t, "*")) {
 				out = append(out, e)
 				break
 			}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -33,6 +34,9 @@ type InlineHook interface {
 type Postgres struct {
 	pool   *pgxpool.Pool
 	inline InlineHook
+
+	notifyOnce sync.Once
+	notify     chan struct{}
 }
 
 var _ Store = (*Postgres)(nil)
@@ -86,8 +90,6 @@ func (s *Postgres) Append(ctx context.Context, a Append) ([]Event, error) {
 				c.InstanceID, c.Type, c.Value)
 		}
 	}
-	// Delivered at commit only, so listeners never wake for a rolled-back append.
-	b.Queue("SELECT pg_notify($1, $2)", NotifyChannel, events[0].InstanceID)
 
 	br := tx.SendBatch(ctx, b)
 	err = readAppendResults(br, events, a)
@@ -105,7 +107,32 @@ func (s *Postgres) Append(ctx context.Context, a Append) ([]Event, error) {
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("append: commit: %w", err)
 	}
+	s.wake()
 	return events, nil
+}
+
+// wake asks the notifier to tell listeners that events were committed.
+// NOTIFY inside the append would take PostgreSQL's database-wide notify lock
+// at every commit and serialise the appends; one goroutine per process
+// sends it instead, after commit, coalescing bursts. A notification lost to
+// a crash right after commit costs a subscriber one poll interval, no more.
+func (s *Postgres) wake() {
+	s.notifyOnce.Do(func() {
+		s.notify = make(chan struct{}, 1)
+		go s.notifier()
+	})
+	select {
+	case s.notify <- struct{}{}:
+	default: // a notification is pending already; it covers this commit
+	}
+}
+
+func (s *Postgres) notifier() {
+	for range s.notify {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, _ = s.pool.Exec(ctx, "SELECT pg_notify($1, '')", NotifyChannel)
+		cancel()
+	}
 }
 
 func readAppendResults(br pgx.BatchResults, events []Event, a Append) error {
@@ -135,9 +162,6 @@ func readAppendResults(br pgx.BatchResults, events []Event, a Append) error {
 			}
 			return fmt.Errorf("append: unique constraint %s: %w", c.Type, err)
 		}
-	}
-	if _, err := br.Exec(); err != nil {
-		return fmt.Errorf("append: notify: %w", err)
 	}
 	return nil
 }
@@ -213,14 +237,22 @@ func (s *Postgres) Aggregate(ctx context.Context, ref AggregateRef, after uint64
 
 // AggregateTypes implements Store.
 func (s *Postgres) AggregateTypes(ctx context.Context, ref AggregateRef, types []string) ([]Event, uint64, error) {
-	pats := make([]string, len(types))
-	for i, t := range types {
-		pats[i] = likeEscape(strings.TrimSuffix(t, "*")) + "%"
+	// Exact names use the (aggregate, event_type) index, so a write model
+	// that needs a few event kinds reads only those rows, however long the
+	// aggregate's history; prefixes ("user.human.externalidp.") scan it.
+	exact, pats := []string{}, []string{}
+	for _, t := range types {
+		if strings.HasSuffix(t, ".") || strings.HasSuffix(t, "*") {
+			pats = append(pats, likeEscape(strings.TrimSuffix(t, "*"))+"%")
+		} else {
+			exact = append(exact, t)
+		}
 	}
 	b := &pgx.Batch{}
 	b.Queue(`SELECT `+selectCols+` FROM events
-        WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 AND event_type LIKE ANY($4)
-        ORDER BY sequence`, ref.InstanceID, ref.Type, ref.ID, pats)
+        WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3
+          AND (event_type = ANY($4) OR event_type LIKE ANY($5))
+        ORDER BY sequence`, ref.InstanceID, ref.Type, ref.ID, exact, pats)
 	b.Queue(`SELECT coalesce(max(sequence), 0) FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3`,
 		ref.InstanceID, ref.Type, ref.ID)
 	br := s.pool.SendBatch(ctx, b)

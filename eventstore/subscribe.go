@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"time"
 )
 
@@ -21,6 +23,12 @@ func (s *Postgres) Subscribe(ctx context.Context, f Filter, poll time.Duration, 
 	wake := make(chan struct{}, 1)
 	go s.listen(ctx, wake)
 	for {
+		// Every event of a transaction below this horizon is final, and the
+		// read below sees at least all of them.
+		horizon, err := s.horizon(ctx)
+		if err != nil {
+			return err
+		}
 		batch, err := s.Read(ctx, f)
 		if err != nil {
 			return err
@@ -34,6 +42,12 @@ func (s *Postgres) Subscribe(ctx context.Context, f Filter, poll time.Duration, 
 		if len(batch) == f.Limit {
 			continue
 		}
+		// All matching events below the horizon are delivered: move the
+		// cursor past the non-matching ones too, so a filtered subscriber
+		// does not rescan them on every wake-up.
+		if past := (Cursor{TxID: horizon - 1, Position: math.MaxInt64}); horizon > 0 && f.After.Less(past) {
+			f.After = past
+		}
 		// Nothing more below the horizon: wait for a commit or the poll tick.
 		// A running transaction can hold the horizon back, so a short poll
 		// keeps latency low after it ends.
@@ -44,6 +58,15 @@ func (s *Postgres) Subscribe(ctx context.Context, f Filter, poll time.Duration, 
 		case <-time.After(poll):
 		}
 	}
+}
+
+// horizon returns the snapshot xmin: every transaction below it has ended.
+func (s *Postgres) horizon(ctx context.Context) (uint64, error) {
+	var x string
+	if err := s.pool.QueryRow(ctx, "SELECT pg_snapshot_xmin(pg_current_snapshot())::text").Scan(&x); err != nil {
+		return 0, fmt.Errorf("read horizon: %w", err)
+	}
+	return strconv.ParseUint(x, 10, 64)
 }
 
 func (s *Postgres) listen(ctx context.Context, wake chan<- struct{}) {
