@@ -319,7 +319,7 @@ func TestValidation(t *testing.T) {
 		{"org long name", "POST", "/v2/organizations", map[string]any{"name": long}, 400, "AddOrganizationRequest.Name"},
 		{"org admins wrong type", "POST", "/v2/organizations", `{"name":"x","admins":{}}`, 400, `"admins"`},
 		{"org v1 long name", "POST", "/management/v1/orgs", map[string]any{"name": long}, 400, "AddOrgRequest.Name"},
-		{"org NUL name", "POST", "/management/v1/orgs", `{"name":"a\u0000b"}`, 400, "AddOrgRequest.Name"},
+		{"org NUL name", "POST", "/management/v1/orgs", `{"name":"a\u0000b"}`, 400, "NUL character"},
 		{"human no profile", "POST", "/v2/users/human", okHuman(func(m map[string]any) { delete(m, "profile") }), 400, "AddHumanUserRequest.Profile"},
 		{"human no org", "POST", "/v2/users/human", okHuman(func(m map[string]any) { delete(m, "organization") }), 400, "AddHumanUserRequest.Organization"},
 		{"human long given name", "POST", "/v2/users/human", okHuman(func(m map[string]any) {

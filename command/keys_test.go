@@ -15,6 +15,7 @@ import (
 	"github.com/idledger/idledger/idp"
 	"github.com/idledger/idledger/internal/ids"
 	"github.com/idledger/idledger/projection"
+	"github.com/idledger/idledger/query"
 	"github.com/idledger/idledger/secretbox"
 )
 
@@ -68,7 +69,7 @@ func TestRotateKeys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return command.New(command.Deps{Store: env.store, IDs: flake, Keys: k})
+		return command.New(command.Deps{Store: env.store, IDs: flake, Keys: k, Links: query.New(env.pool)})
 	}
 
 	// Key B without the old key cannot open the secrets: nothing is written.

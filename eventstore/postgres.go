@@ -248,11 +248,26 @@ func (s *Postgres) AggregateTypes(ctx context.Context, ref AggregateRef, types [
 			exact = append(exact, t)
 		}
 	}
+	// An OR of the two forms would keep the planner off the index, so the
+	// condition names only the forms present.
+	var cond []string
+	args := []any{ref.InstanceID, ref.Type, ref.ID}
+	if len(exact) > 0 {
+		args = append(args, exact)
+		cond = append(cond, "event_type = ANY($"+strconv.Itoa(len(args))+")")
+	}
+	if len(pats) > 0 {
+		args = append(args, pats)
+		cond = append(cond, "event_type LIKE ANY($"+strconv.Itoa(len(args))+")")
+	}
+	if len(cond) == 0 {
+		cond = append(cond, "FALSE")
+	}
 	b := &pgx.Batch{}
 	b.Queue(`SELECT `+selectCols+` FROM events
         WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3
-          AND (event_type = ANY($4) OR event_type LIKE ANY($5))
-        ORDER BY sequence`, ref.InstanceID, ref.Type, ref.ID, exact, pats)
+          AND (`+strings.Join(cond, " OR ")+`)
+        ORDER BY sequence`, args...)
 	b.Queue(`SELECT coalesce(max(sequence), 0) FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3`,
 		ref.InstanceID, ref.Type, ref.ID)
 	br := s.pool.SendBatch(ctx, b)

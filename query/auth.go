@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 	"weak"
 
 	"github.com/jackc/pgx/v5"
@@ -71,6 +73,9 @@ func (q *Queries) InstanceByHost(ctx context.Context, host string) (string, erro
 	c.mu.Unlock()
 	if ok {
 		return id, nil
+	}
+	if !storableText(host) {
+		return "", errs.NotFound("QUERY-InstNF", "Instance not found")
 	}
 	err := q.pool.QueryRow(ctx, `SELECT instance_id FROM instance_domains WHERE domain = $1`, host).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -168,6 +173,9 @@ func (q *Queries) loadToken(ctx context.Context, hash string) (*authEntry, error
 //
 // Errors: Internal only.
 func (q *Queries) OrgExists(ctx context.Context, instanceID, orgID string) (bool, error) {
+	if !storableText(orgID) {
+		return false, nil
+	}
 	var ok bool
 	err := q.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orgs WHERE instance_id = $1 AND id = $2)`,
 		instanceID, orgID).Scan(&ok)
@@ -229,4 +237,11 @@ func (q *Queries) InvalidateAuth(e *eventstore.Event) {
 // that removed the user or changed its roles calls it.
 func (q *Queries) InvalidateUser(instanceID, userID string) {
 	q.InvalidateAuth(&eventstore.Event{Type: events.UserRemoved, InstanceID: instanceID, AggregateID: userID})
+}
+
+// storableText reports whether s can be a PostgreSQL text value: valid
+// UTF-8 without NUL. Other text names nothing stored, and sending it would
+// fail the query (a 500 for what is bad input).
+func storableText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }

@@ -36,6 +36,9 @@ func Decode(r *http.Request, dst any) error {
 	if err != nil {
 		return err
 	}
+	if hasNULEscape(norm) {
+		return errs.InvalidArgument("", msgNUL)
+	}
 	if err := json.Unmarshal(norm, dst); err != nil {
 		return unmarshalError(err)
 	}
@@ -149,4 +152,26 @@ func expected(t reflect.Type) string {
 		return "array"
 	}
 	return "a different type"
+}
+
+// msgNUL is the message for a string holding U+0000: valid JSON, but no
+// text column or jsonb payload can store it, so letting it through turns
+// bad input into a 500 wherever a command or query does not check for it.
+const msgNUL = "invalid request body: strings must not contain the NUL character (\\u0000)"
+
+// hasNULEscape reports whether the JSON text holds the escape \u0000 in a
+// string. Backslashes occur only inside strings of valid JSON, and each
+// escape is skipped as a whole, so "\\u0000" (a backslash, then u0000) is
+// not one.
+func hasNULEscape(js []byte) bool {
+	for i := 0; i < len(js); i++ {
+		if js[i] != '\\' {
+			continue
+		}
+		if i+5 < len(js) && js[i+1] == 'u' && string(js[i+2:i+6]) == "0000" {
+			return true
+		}
+		i++ // the escaped character
+	}
+	return false
 }

@@ -1,0 +1,391 @@
+package securitytest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
+
+	"github.com/idledger/idledger/internal/app"
+	"github.com/idledger/idledger/internal/pgtest"
+	"github.com/idledger/idledger/projection"
+	"github.com/idledger/idledger/secretbox"
+)
+
+// syncBuffer is a log sink shared by the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// server is an application of the secrets test, wired as apptest wires
+// one, but with a master key of the test's choice and a debug log kept.
+type server struct {
+	app  *app.App
+	c    *client
+	stop func()
+}
+
+var machineIDs = uint16(900)
+
+func startServer(t *testing.T, pool *pgxpool.Pool, log *syncBuffer, key []byte, old ...[]byte) *server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	machineIDs++
+	mid := machineIDs
+	a, err := app.New(ctx, app.Options{Pool: pool, Log: zerolog.New(log).Level(zerolog.DebugLevel),
+		MasterKey: key, OldMasterKeys: old, MachineID: &mid})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done, err := a.Start(ctx)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	var once sync.Once
+	s := &server{app: a, c: newClient(srv.URL, "localhost"), stop: func() {
+		once.Do(func() { srv.Close(); cancel(); <-done })
+	}}
+	t.Cleanup(s.stop)
+	return s
+}
+
+func randomKey(t *testing.T) []byte {
+	k := make([]byte, secretbox.KeySize)
+	if _, err := rand.Read(k); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// secret returns a unique secret value that is easy to find.
+func secret(t *testing.T, label string) string {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return "SeCrEt-" + label + "-" + hex.EncodeToString(b)
+}
+
+// secretBodies returns an add request per kind whose secrets are new
+// unique values, and those values as they must never be seen again (for
+// apple both the base64 the API takes and the key bytes it stands for).
+func secretBodies(t *testing.T, label string) (map[string]map[string]any, []string) {
+	var plain []string
+	out := map[string]map[string]any{}
+	for kind, body := range idpBodies {
+		b := deepCopy(body)
+		s := secret(t, label+"-"+kind)
+		switch kind {
+		case "ldap":
+			b["bindPassword"] = s
+			plain = append(plain, s)
+		case "apple":
+			b["privateKey"] = base64.StdEncoding.EncodeToString([]byte(s))
+			plain = append(plain, s, b["privateKey"].(string))
+		case "generic_jwt", "saml": // no secret fields
+		default:
+			b["clientSecret"] = s
+			plain = append(plain, s)
+		}
+		out[kind] = b
+	}
+	return out, plain
+}
+
+// TestSecretsNeverLeak runs a full scenario (IdPs of every kind with
+// secrets at instance and org level, secret updates, PATs used, revoked and
+// misused, links, policies, event search and stream, failing requests that
+// carry secrets), rotates the master key, and then greps a pg_dump of the
+// database, the server's debug log and every API response body: no IdP
+// secret, no PAT (outside the one response that issues it) and no master
+// key appears. After the rotation the old key is gone: updates, a
+// projection rebuild and reads work with the new key alone.
+func TestSecretsNeverLeak(t *testing.T) {
+	url := pgtest.URL(t)
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	log := &syncBuffer{}
+	keyA, keyB := randomKey(t), randomKey(t)
+
+	var (
+		mu        sync.Mutex
+		responses []string
+		issued    = map[string]int{} // PAT → index of the response that issued it
+	)
+	record := func(_ request, resp response) {
+		mu.Lock()
+		defer mu.Unlock()
+		responses = append(responses, string(resp.Body))
+	}
+
+	s1 := startServer(t, pool, log, keyA)
+	inst, err := s1.app.Bootstrap(context.Background(), "localhost", nil, "")
+	if err != nil || inst == nil {
+		t.Fatalf("bootstrap: %v", err)
+	}
+	s1.c.record = record
+	admin := inst.AdminPAT
+	do := func(c *client, token, method, path string, body any, org string, want int) []byte {
+		t.Helper()
+		rq := request{Method: method, Path: path, Token: token}
+		if body != nil {
+			rq.Body = jsonBody(t, body)
+		}
+		if org != "" {
+			rq.Headers = []string{"x-zitadel-orgid", org}
+		}
+		resp := c.must(t, rq)
+		if want != 0 && resp.Status != want {
+			t.Fatalf("%s %s: %d %s", method, path, resp.Status, resp.Body)
+		}
+		return resp.Body
+	}
+	c := s1.c
+	org := field(t, do(c, admin, "POST", "/v2/organizations", map[string]any{"name": "secrets"}, "", 201), "organizationId")
+
+	// IdPs of every kind, instance and org, then new secrets on update
+	var secrets []string
+	type idpRef struct{ kind, id, org string }
+	var idps []idpRef
+	bodies, plain := secretBodies(t, "add")
+	secrets = append(secrets, plain...)
+	for kind, body := range bodies {
+		id := field(t, do(c, admin, "POST", "/admin/v1/idps/"+kind, body, "", 200), "id")
+		idps = append(idps, idpRef{kind, id, ""})
+		id = field(t, do(c, admin, "POST", "/management/v1/idps/"+kind, body, org, 200), "id")
+		idps = append(idps, idpRef{kind, id, org})
+	}
+	sort.Slice(idps, func(i, j int) bool { return idps[i].id < idps[j].id })
+	updated, plain := secretBodies(t, "update")
+	secrets = append(secrets, plain...)
+	for _, ref := range idps {
+		prefix := "/admin/v1"
+		if ref.org != "" {
+			prefix = "/management/v1"
+		}
+		do(c, admin, "PUT", prefix+"/idps/"+ref.kind+"/"+ref.id, withName(updated[ref.kind], "updated"), ref.org, 200)
+		do(c, admin, "GET", prefix+"/idps/templates/"+ref.id, nil, ref.org, 200)
+		do(c, admin, "GET", "/v2/idps/"+ref.id, nil, "", 200)
+	}
+	do(c, admin, "POST", "/admin/v1/idps/templates/_search", map[string]any{}, "", 200)
+	do(c, admin, "POST", "/management/v1/idps/templates/_search", map[string]any{}, org, 200)
+	// failing requests that carry secrets must not echo them
+	tooLong := secret(t, "toolong")
+	secrets = append(secrets, tooLong)
+	do(c, admin, "POST", "/admin/v1/idps/google", map[string]any{"clientId": "c", "clientSecret": strings.Repeat(tooLong, 20)}, "", 400)
+	missing := secret(t, "missing")
+	secrets = append(secrets, missing)
+	do(c, admin, "POST", "/admin/v1/idps/oauth", map[string]any{"name": "x", "clientSecret": missing}, "", 400)
+	do(c, "", "POST", "/admin/v1/idps/google", map[string]any{"clientId": "c", "clientSecret": missing}, "", 401)
+
+	// PATs: issued, used, revoked, misused
+	var pats []string
+	var patUser string
+	for i := range 3 {
+		u := field(t, do(c, admin, "POST", "/management/v1/users/machine", map[string]any{"userName": "m" + string(rune('a'+i)), "name": "M"}, org, 200), "userId")
+		body := do(c, admin, "POST", "/management/v1/users/"+u+"/pats", map[string]any{}, org, 200)
+		tok := field(t, body, "token")
+		mu.Lock()
+		issued[tok] = len(responses) - 1
+		mu.Unlock()
+		pats = append(pats, tok)
+		do(c, admin, "POST", "/management/v1/orgs/me/members", map[string]any{"userId": u, "roles": []string{"ORG_OWNER"}}, org, 200)
+		do(c, tok, "GET", "/management/v1/orgs/me", nil, "", 200)
+		patUser = u
+	}
+	tokenID := field(t, do(c, admin, "POST", "/management/v1/users/"+patUser+"/pats", map[string]any{}, org, 200), "tokenId")
+	do(c, admin, "DELETE", "/management/v1/users/"+patUser+"/pats/"+tokenID, nil, org, 200)
+	do(c, pats[0]+"x", "GET", "/management/v1/orgs/me", nil, "", 401)
+	do(c, "", "GET", "/management/v1/orgs/me", nil, "", 401)
+	c.must(t, request{Method: "GET", Path: "/management/v1/orgs/me", Auth: "Basic " + pats[1]})
+	c.must(t, request{Method: "GET", Path: "/management/v1/orgs/me?token=" + pats[1]})
+
+	// links and policies
+	human := field(t, do(c, admin, "POST", "/v2/users/human", map[string]any{"organization": map[string]any{"orgId": org},
+		"username": "h", "profile": map[string]any{"givenName": "G", "familyName": "F"},
+		"email": map[string]any{"email": "h@example.com", "isVerified": true}}, "", 201), "userId")
+	for i, ref := range idps[:4] {
+		do(c, admin, "POST", "/v2/users/"+human+"/links", map[string]any{"idpLink": map[string]any{
+			"idpId": ref.id, "userId": "ext" + string(rune('0'+i)), "userName": "x"}}, "", 200)
+	}
+	do(c, admin, "POST", "/v2/users/"+human+"/links/_search", map[string]any{}, "", 200)
+	do(c, admin, "POST", "/management/v1/policies/login", map[string]any{"allowExternalIdp": true}, org, 200)
+	for _, ref := range idps {
+		if ref.org == "" {
+			do(c, admin, "POST", "/admin/v1/policies/login/idps", map[string]any{"idpId": ref.id}, "", 200)
+		} else {
+			do(c, admin, "POST", "/management/v1/policies/login/idps", map[string]any{"idpId": ref.id, "ownerType": "IDP_OWNER_TYPE_ORG"}, org, 200)
+		}
+	}
+	do(c, admin, "GET", "/admin/v1/policies/login", nil, "", 200)
+	do(c, admin, "GET", "/management/v1/policies/login", nil, org, 200)
+	// the event API, the metrics and the OpenAPI document
+	do(c, admin, "POST", "/admin/v1/events/_search", map[string]any{"limit": 1000}, "", 200)
+	do(c, admin, "GET", "/metrics", nil, "", 200)
+	do(c, admin, "GET", "/openapi.yaml", nil, "", 200)
+	streamed := streamAll(t, s1.c.url, admin)
+	mu.Lock()
+	responses = append(responses, streamed)
+	mu.Unlock()
+
+	// Rotate to key B: the rotation process holds both keys.
+	s1.stop()
+	rot, err := app.New(context.Background(), app.Options{Pool: pool, Log: zerolog.New(log), MasterKey: keyB, OldMasterKeys: [][]byte{keyA}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := rot.Commands().RotateAllKeys(context.Background(), nil)
+	if err != nil || n[inst.ID] != 20 {
+		t.Fatalf("rotation: %v, %v (want 20 IdPs of the instance: every kind but jwt and saml, twice)", n, err)
+	}
+	// From now on the old key is gone.
+	s2 := startServer(t, pool, log, keyB)
+	s2.c.record = record
+	c = s2.c
+	before := map[string][]byte{}
+	for _, ref := range idps {
+		before[ref.id] = do(c, admin, "GET", "/v2/idps/"+ref.id, nil, "", 200)
+	}
+	for _, ref := range idps[:6] {
+		prefix := "/admin/v1"
+		if ref.org != "" {
+			prefix = "/management/v1"
+		}
+		// the stored secret opens under key B: the same secret again is no change
+		do(c, admin, "PUT", prefix+"/idps/"+ref.kind+"/"+ref.id, withName(updated[ref.kind], "updated"), ref.org, 200)
+		// an update without the secret keeps it
+		noSecret := withName(updated[ref.kind], "renamed after rotation")
+		delete(noSecret, "clientSecret")
+		delete(noSecret, "bindPassword")
+		delete(noSecret, "privateKey")
+		do(c, admin, "PUT", prefix+"/idps/"+ref.kind+"/"+ref.id, noSecret, ref.org, 200)
+		before[ref.id] = do(c, admin, "GET", "/v2/idps/"+ref.id, nil, "", 200)
+	}
+	if err := projection.Rebuild(context.Background(), pool, s2.app.Store(), s2.app.Registry(), nil, nil); err != nil {
+		t.Fatalf("rebuild after rotation: %v", err)
+	}
+	for _, ref := range idps {
+		if after := do(c, admin, "GET", "/v2/idps/"+ref.id, nil, "", 200); !bytes.Equal(after, before[ref.id]) {
+			t.Errorf("idp %s changed by the rebuild:\nbefore %s\nafter  %s", ref.id, before[ref.id], after)
+		}
+	}
+	do(c, admin, "POST", "/admin/v1/events/_search", map[string]any{"limit": 1000, "eventTypes": []string{"idp.secrets.resealed"}}, "", 200)
+	s2.stop()
+
+	// Grep everything.
+	dump := pgDump(t, url)
+	if !strings.Contains(dump, "idp.secrets.resealed") || !strings.Contains(dump, secretbox.KeyID(keyB)) {
+		t.Fatalf("the dump does not hold the rotated events: is it the test database?")
+	}
+	logText := log.String()
+	if !strings.Contains(logText, "/v2/idps/") {
+		t.Fatalf("the server log holds no access lines: %.300s", logText)
+	}
+	keys := []string{base64.StdEncoding.EncodeToString(keyA), base64.StdEncoding.EncodeToString(keyB),
+		hex.EncodeToString(keyA), hex.EncodeToString(keyB), string(keyA), string(keyB)}
+	needles := map[string]string{}
+	for _, s := range secrets {
+		needles[s] = "IdP secret"
+		needles[base64.StdEncoding.EncodeToString([]byte(s))] = "base64 of an IdP secret"
+	}
+	for _, k := range keys {
+		needles[k] = "master key"
+	}
+	for _, p := range append(pats, inst.AdminPAT) {
+		needles[p] = "PAT"
+	}
+	// The grep can find a needle: each PAT is in the response that issued it.
+	for _, p := range pats {
+		if !strings.Contains(responses[issued[p]], p) {
+			t.Fatalf("response %d does not hold the PAT it issued: %.200s", issued[p], responses[issued[p]])
+		}
+	}
+	for needle, what := range needles {
+		if strings.Contains(dump, needle) {
+			t.Errorf("pg_dump holds a %s in plaintext (%.12s…)", what, needle)
+		}
+		if strings.Contains(logText, needle) {
+			t.Errorf("the server log holds a %s in plaintext (%.12s…)", what, needle)
+		}
+		for i, r := range responses {
+			if strings.Contains(r, needle) && !(what == "PAT" && issued[needle] == i) {
+				t.Errorf("API response %d holds a %s (%.12s…): %.200s", i, what, needle, r)
+			}
+		}
+	}
+	t.Logf("grepped %d needles in a %d-byte dump, a %d-byte log and %d responses", len(needles), len(dump), len(logText), len(responses))
+}
+
+// streamAll reads the event stream of the instance from its start until it
+// has been quiet for a moment.
+func streamAll(t *testing.T, url, token string) string {
+	lines, stop := openStreamURL(t, url, "localhost", token)
+	defer stop()
+	var out strings.Builder
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				return out.String()
+			}
+			out.WriteString(l + "\n")
+		case <-time.After(700 * time.Millisecond):
+			return out.String()
+		}
+	}
+}
+
+// pgDump dumps the database at url with pg_dump (the one on PATH, or the
+// newest under /usr/lib/postgresql).
+func pgDump(t *testing.T, url string) string {
+	bin, err := exec.LookPath("pg_dump")
+	if err != nil {
+		found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pg_dump")
+		if len(found) == 0 {
+			t.Fatalf("pg_dump not found on PATH or under /usr/lib/postgresql: install the PostgreSQL client")
+		}
+		sort.Strings(found)
+		bin = found[len(found)-1]
+	}
+	cmd := exec.Command(bin, "--no-owner", "--dbname="+url)
+	cmd.Env = append(os.Environ(), "PGCONNECT_TIMEOUT=10")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("pg_dump: %v: %s", err, stderr.String())
+	}
+	return string(out)
+}
