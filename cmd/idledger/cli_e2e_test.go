@@ -106,6 +106,23 @@ func TestCLIAgainstServe(t *testing.T) {
 		t.Fatalf("GET idp after rebuild: %d %s", st, b)
 	}
 
+	// Rotate the generated master key: the secret is re-sealed as an event,
+	// the key file holds the new key and the old one is kept beside it.
+	oldKey, _ := os.ReadFile(filepath.Join(dataDir, masterKeyFile))
+	code, out, errOut = runIdledger(t, append([]string{"keys", "rotate"}, db...)...)
+	if code != 0 || !strings.Contains(out, "re-sealed 1 IdPs") {
+		t.Fatalf("keys rotate: exit %d\n%s\n%s", code, out, errOut)
+	}
+	newKey, _ := os.ReadFile(filepath.Join(dataDir, masterKeyFile))
+	kept, _ := os.ReadFile(filepath.Join(dataDir, masterKeyFile+".old"))
+	if bytes.Equal(oldKey, newKey) || !bytes.Equal(oldKey, kept) {
+		t.Fatal("keys rotate did not replace the key file and keep the old key")
+	}
+	code, out, _ = runIdledger(t, append([]string{"events", "list", "--format", "jsonl", "--type", "idp.secrets."}, db...)...)
+	if code != 0 || !strings.Contains(out, "idp.secrets.resealed") || strings.Contains(out, secret) {
+		t.Fatalf("resealed event: exit %d\n%s", code, out)
+	}
+
 	patFile := filepath.Join(t.TempDir(), "second.pat")
 	code, out, errOut = runIdledger(t, append([]string{"instance", "add", "--domain", "127.0.0.5", "--admin-pat-file", patFile}, db...)...)
 	if code != 0 {

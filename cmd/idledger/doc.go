@@ -5,7 +5,7 @@
 //
 // main.go parses the command line and dispatches to one function per
 // subcommand; every subcommand takes the common configuration flags from
-// internal/config. serve.go holds buildHandler, the single place where the
+// internal/config. serve.go holds buildApp, the single place where the
 // HTTP application is wired together, and the server's lifecycle. db.go opens
 // the database: an existing server by URL, or the embedded default.
 //

@@ -39,7 +39,7 @@ func setupInstanceAdd(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		a, err := buildHandler(ctx, deps{Config: cfg, Log: e.log, Pool: pool, MasterKey: key})
+		a, err := buildApp(ctx, deps{Config: cfg, Log: e.log, Pool: pool, MasterKey: key})
 		if err != nil {
 			return err
 		}

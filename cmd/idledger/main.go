@@ -21,11 +21,10 @@ import (
 const (
 	exitOK    = 0
 	exitError = 1 // the command ran and failed
-	exitUsage = 2 // bad command line or configuration, or not available yet
+	exitUsage = 2 // bad command line or configuration
 )
 
-// command is one subcommand. A command without run is not available yet and
-// names the issue that tracks it.
+// command is one subcommand.
 type command struct {
 	name    string // "serve", "projections status"
 	args    string // positional arguments, for the usage text
@@ -34,7 +33,6 @@ type command struct {
 	// setup, when set, binds the command's own flags and returns its run
 	// function; it is used instead of run.
 	setup func(fs *flag.FlagSet) runFunc
-	issue int
 }
 
 type runFunc func(ctx context.Context, e *env, cfg config.Config, args []string) error
@@ -55,7 +53,7 @@ var commands = []command{
 	{name: "events replay", args: "--aggregate TYPE/ID [--at T | --at-position P]", summary: "replay one aggregate's events up to a point", setup: setupEventsReplay},
 	{name: "events verify", args: "[--from-position P]", summary: "check every aggregate's hash chain", setup: setupEventsVerify},
 	{name: "instance add", args: "--domain D [--admin-pat-file F]", summary: "create a further instance with its own admin", setup: setupInstanceAdd},
-	{name: "keys rotate", summary: "re-encrypt stored secrets under a new master key", issue: 10},
+	{name: "keys rotate", args: "[--new-masterkey K]", summary: "re-encrypt stored secrets under a new master key", setup: setupKeysRotate},
 	{name: "version", summary: "print version, commit and Go version"},
 }
 
@@ -94,10 +92,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if cmd.name == "version" {
 		printVersion(stdout)
 		return exitOK
-	}
-	if cmd.run == nil && cmd.setup == nil {
-		fmt.Fprintf(stderr, "idledger %s: not available yet (tracked in issue %d)\n", cmd.name, cmd.issue)
-		return exitUsage
 	}
 
 	fs := flag.NewFlagSet("idledger "+cmd.name, flag.ContinueOnError)
@@ -166,11 +160,7 @@ func usage(w io.Writer) {
 		if c.args != "" {
 			name += " " + c.args
 		}
-		note := ""
-		if c.run == nil && c.setup == nil && c.name != "version" {
-			note = " (not available yet)"
-		}
-		fmt.Fprintf(w, "  %-40s %s%s\n", name, c.summary, note)
+		fmt.Fprintf(w, "  %-40s %s\n", name, c.summary)
 	}
 	fmt.Fprintln(w, "\nEvery command takes the configuration flags; see 'idledger serve -h'.")
 }

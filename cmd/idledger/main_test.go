@@ -199,19 +199,6 @@ func TestVersion(t *testing.T) {
 	}
 }
 
-func TestNotAvailableYet(t *testing.T) {
-	cases := map[string]int{
-		"keys rotate": 10,
-	}
-	for name, issue := range cases {
-		code, out, errOut := runIdledger(t, strings.Fields(name)...)
-		want := fmt.Sprintf("idledger %s: not available yet (tracked in issue %d)\n", name, issue)
-		if code != 2 || errOut != want || out != "" {
-			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 2 and stderr %q", name, code, out, errOut, want)
-		}
-	}
-}
-
 func TestUsageErrors(t *testing.T) {
 	cases := []struct {
 		args []string

@@ -30,22 +30,23 @@ const (
 	streamGrace       = 2 * time.Second
 )
 
-// deps is everything buildHandler wires together. runServe creates each of
+// deps is everything buildApp wires together. runServe creates each of
 // them once.
 type deps struct {
-	Config    config.Config
-	Log       zerolog.Logger
-	Pool      *pgxpool.Pool
-	MasterKey []byte
+	Config        config.Config
+	Log           zerolog.Logger
+	Pool          *pgxpool.Pool
+	MasterKey     []byte
+	OldMasterKeys [][]byte
 }
 
-// buildHandler is the one place where cmd hands over to the application
+// buildApp is the one place where cmd hands over to the application
 // wiring (internal/app): stores, commands, queries, API handlers, metrics
 // and the OpenAPI document, on the gateway router.
-func buildHandler(_ context.Context, d deps) (*app.App, error) {
+func buildApp(_ context.Context, d deps) (*app.App, error) {
 	ver, rev := buildVersion()
 	return app.New(context.Background(), app.Options{
-		Pool: d.Pool, Log: d.Log, MasterKey: d.MasterKey, MachineID: d.Config.MachineID,
+		Pool: d.Pool, Log: d.Log, MasterKey: d.MasterKey, OldMasterKeys: d.OldMasterKeys, MachineID: d.Config.MachineID,
 		Version: ver, Commit: rev,
 		Origin: api.Origin{Off: !d.Config.RecordClientIP, TrustedProxies: d.Config.TrustedProxies},
 		Limits: serveLimits(d.Config, d.Pool), // [faults]
@@ -76,7 +77,7 @@ func runServe(ctx context.Context, e *env, cfg config.Config, args []string) err
 	if err != nil {
 		return err
 	}
-	a, err := buildHandler(ctx, deps{Config: cfg, Log: e.log, Pool: pool, MasterKey: key})
+	a, err := buildApp(ctx, deps{Config: cfg, Log: e.log, Pool: pool, MasterKey: key})
 	if err != nil {
 		return err
 	}

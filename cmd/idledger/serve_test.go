@@ -19,7 +19,7 @@ import (
 
 func handlerFor(t *testing.T, pool *pgxpool.Pool) http.Handler {
 	t.Helper()
-	a, err := buildHandler(context.Background(), deps{Log: zerolog.Nop(), Pool: pool})
+	a, err := buildApp(context.Background(), deps{Log: zerolog.Nop(), Pool: pool})
 	if err != nil {
 		t.Fatal(err)
 	}
