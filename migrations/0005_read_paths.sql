@@ -1,6 +1,7 @@
--- Write models load a few exact event types of one aggregate (e.g. whether a
--- user exists) without reading its whole history.
-CREATE INDEX events_aggregate_type_idx ON events (instance_id, aggregate_type, aggregate_id, event_type, sequence);
+-- No second index leads with the aggregate columns of events: without fresh
+-- statistics the planner picks it over the primary key for the previous-hash
+-- lookup of every append and filters the whole aggregate (measured: 1.3 ms
+-- instead of microseconds on a 10,000-event aggregate).
 
 -- IdP name search: LIKE 'prefix%' can use a btree only with pattern ops
 -- under a non-C collation (C.UTF-8 here); lower() serves the _IGNORE_CASE

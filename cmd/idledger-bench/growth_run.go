@@ -29,7 +29,19 @@ func runHistory(ctx context.Context, b *bench, srv *server, stdout io.Writer, lo
 	runLoad(ctx, 1, warm, 2000, fresh)
 	h.Fresh = runLoad(ctx, 1, b.cfg.Duration, 2000, fresh)
 	runLoad(ctx, 1, warm, 2000, long)
+	if b.cfg.SQLProfile {
+		b.tracer.startTiming()
+	}
 	h.Heavy = runLoad(ctx, 1, b.cfg.Duration, 2000, long)
+	if b.cfg.SQLProfile {
+		for i, e := range b.tracer.stopTiming() {
+			if i == 6 || h.Heavy.Requests == 0 {
+				break
+			}
+			fmt.Fprintf(stdout, "  history sql %.3f ms/req calls/req=%.2f %s\n",
+				float64(e.Total.Microseconds())/1000/float64(h.Heavy.Requests), float64(e.Calls)/float64(h.Heavy.Requests), e.SQL[:min(len(e.SQL), 140)])
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
