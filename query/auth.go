@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
-	"weak"
 
 	"github.com/jackc/pgx/v5"
 
@@ -46,20 +44,10 @@ type authCache struct {
 	gen uint64
 }
 
-// caches hangs one auth cache on each *Queries without a field in its
-// struct; the weak key lets a dropped Queries (tests) be collected.
-var caches sync.Map // weak.Pointer[Queries] → *authCache
+func (q *Queries) auth() *authCache { return q.cache }
 
-func (q *Queries) auth() *authCache {
-	key := weak.Make(q)
-	if c, ok := caches.Load(key); ok {
-		return c.(*authCache)
-	}
-	c, loaded := caches.LoadOrStore(key, &authCache{tokens: map[string]*authEntry{}, instances: map[string]string{}})
-	if !loaded {
-		runtime.AddCleanup(q, func(k weak.Pointer[Queries]) { caches.Delete(k) }, key)
-	}
-	return c.(*authCache)
+func newAuthCache() *authCache {
+	return &authCache{tokens: map[string]*authEntry{}, instances: map[string]string{}}
 }
 
 // InstanceByHost returns the ID of the instance answering to host (port and

@@ -7,7 +7,9 @@ import (
 // Queries is the read side.
 type Queries struct {
 	pool *pgxpool.Pool
+	// cache holds token and host lookups (auth.go); events invalidate it.
+	cache *authCache
 }
 
 // New returns the read side on pool.
-func New(pool *pgxpool.Pool) *Queries { return &Queries{pool: pool} }
+func New(pool *pgxpool.Pool) *Queries { return &Queries{pool: pool, cache: newAuthCache()} }
