@@ -82,19 +82,8 @@ func idpKind(path string) (idp.Kind, error) {
 // NotFound for an unknown kind; InvalidArgument for a malformed body or a
 // field that fails validation; Internal on store or crypto failure.
 func (c *Commands) AddIDP(ctx context.Context, owner IDPOwnerRef, kindPath string, body []byte) (Details, error) {
-	s, err := c.idpScope(ctx, owner)
+	s, kind, name, opts, cfg, err := c.parseIDP(ctx, owner, kindPath, body, false)
 	if err != nil {
-		return Details{}, err
-	}
-	kind, err := idpKind(kindPath)
-	if err != nil {
-		return Details{}, err
-	}
-	name, opts, cfg, err := idp.ParseRequest(kind, body)
-	if err != nil {
-		return Details{}, err
-	}
-	if err := cfg.Validate(s.prefix, false); err != nil {
 		return Details{}, err
 	}
 	id, err := c.ids.Next()
@@ -126,6 +115,25 @@ func (c *Commands) AddIDP(ctx context.Context, owner IDPOwnerRef, kindPath strin
 	return Details{ID: id, Sequence: e.Sequence, Created: e.CreatedAt, Changed: e.CreatedAt, ResourceOwner: s.resourceOwner}, nil
 }
 
+// parseIDP checks the caller's permission on owner (first, as ZITADEL's
+// interceptors do), then parses and validates an add (update false) or
+// update request body of kind kindPath.
+func (c *Commands) parseIDP(ctx context.Context, owner IDPOwnerRef, kindPath string, body []byte, update bool) (idpScope, idp.Kind, string, idp.Options, idp.Config, error) {
+	s, err := c.idpScope(ctx, owner)
+	if err != nil {
+		return s, idp.Kind{}, "", idp.Options{}, nil, err
+	}
+	kind, err := idpKind(kindPath)
+	if err != nil {
+		return s, kind, "", idp.Options{}, nil, err
+	}
+	name, opts, cfg, err := idp.ParseRequest(kind, body)
+	if err != nil {
+		return s, kind, "", opts, nil, err
+	}
+	return s, kind, name, opts, cfg, cfg.Validate(s.prefix, update)
+}
+
 // UpdateIDP replaces the name, options and config of IdP id, which must be
 // of kind and owned by owner. A secret left empty keeps the stored one. An
 // update that changes nothing writes no event and returns the current
@@ -135,19 +143,8 @@ func (c *Commands) AddIDP(ctx context.Context, owner IDPOwnerRef, kindPath strin
 // removed IdP, one of another owner or another kind; Aborted when concurrent
 // writes keep winning.
 func (c *Commands) UpdateIDP(ctx context.Context, owner IDPOwnerRef, kindPath, id string, body []byte) (Details, error) {
-	s, err := c.idpScope(ctx, owner)
+	s, kind, name, opts, cfg, err := c.parseIDP(ctx, owner, kindPath, body, true)
 	if err != nil {
-		return Details{}, err
-	}
-	kind, err := idpKind(kindPath)
-	if err != nil {
-		return Details{}, err
-	}
-	name, opts, cfg, err := idp.ParseRequest(kind, body)
-	if err != nil {
-		return Details{}, err
-	}
-	if err := cfg.Validate(s.prefix, true); err != nil {
 		return Details{}, err
 	}
 	// The plaintext of each secret, taken once: each attempt rebuilds the
