@@ -11,9 +11,12 @@
 package apptest
 
 import (
+	"sync"
+
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/idledger/idledger/api/openapi"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -143,8 +146,20 @@ func (e *Env) DoAs(t testing.TB, pat, method, path string, body any, headers ...
 	if err != nil {
 		t.Fatalf("apptest: read response: %v", err)
 	}
+	// Every response an end-to-end test receives must match the OpenAPI
+	// document: status, and body schema.
+	v, err := validator()
+	if err != nil {
+		t.Fatalf("apptest: openapi: %v", err)
+	}
+	if err := v.ValidateResponse(req, resp.StatusCode, resp.Header, out); err != nil {
+		t.Errorf("apptest: %s %s: response does not match openapi.yaml: %v", method, path, err)
+	}
 	return resp.StatusCode, out
 }
+
+// validator loads the OpenAPI document once per test binary.
+var validator = sync.OnceValues(openapi.NewValidator)
 
 // MustDo is Do that fails t unless the status is want; it returns the body
 // decoded into a map.
