@@ -97,6 +97,7 @@ func positionsOf(evs []apiEvent) []int64 {
 // storePositions is the store's own answer for the admin's instance.
 func storePositions(t *testing.T, e *apptest.Env, keep func(ev eventstore.Event) bool) []int64 {
 	t.Helper()
+	e.App.Store().Barrier(context.Background(), 5*time.Second) //nolint:errcheck // a one-shot read follows
 	all, err := e.App.Store().Read(context.Background(), eventstore.Filter{InstanceID: e.InstanceID})
 	if err != nil {
 		t.Fatal(err)

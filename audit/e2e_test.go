@@ -47,6 +47,10 @@ func TestReplayEqualsGetIDP(t *testing.T) {
 				return v, time.Now()
 			}
 			first, t1 := get()
+			// A one-shot read: wait out transactions still open elsewhere.
+			if err := store.Barrier(ctx, 5*time.Second); err != nil {
+				t.Fatal(err)
+			}
 			evs, err := store.Read(ctx, eventstore.Filter{InstanceID: env.InstanceID, AggregateIDs: []string{id}})
 			if err != nil || len(evs) != 1 {
 				t.Fatalf("events of %s: %v %v", id, evs, err)

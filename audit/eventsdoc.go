@@ -116,7 +116,7 @@ Every event, whatever its type, records:
 		"| kind | secret fields |\n|---|---|\n")
 	for _, k := range idp.Kinds() {
 		var fields []string
-		for _, s := range k.New().Secrets() {
+		for _, s := range idp.Secrets(k.New()) {
 			fields = append(fields, "`"+s.Field+"`")
 		}
 		if len(fields) == 0 {

@@ -51,7 +51,7 @@ func sealedConfig(t *testing.T, keys *secretbox.Keyring, instanceID, idpID, body
 	if err := json.Unmarshal([]byte(body), cfg); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range cfg.Secrets() {
+	for _, s := range idp.Secrets(cfg) {
 		sealed, err := keys.Seal(*s.Value, secretbox.AAD{InstanceID: instanceID, IDPID: idpID, Field: s.Field})
 		if err != nil {
 			t.Fatal(err)
@@ -137,6 +137,7 @@ func (h *history) assertNoSecrets(t *testing.T, what, out string) {
 // matching keep), in the store's gap-free order.
 func (h *history) positions(t *testing.T, keep func(e eventstore.Event) bool) []int64 {
 	t.Helper()
+	h.store.Barrier(context.Background(), 5*time.Second) //nolint:errcheck // a one-shot read follows
 	all, err := h.store.Read(context.Background(), eventstore.Filter{})
 	if err != nil {
 		t.Fatal(err)

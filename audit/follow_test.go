@@ -113,6 +113,7 @@ func TestListFollowConcurrentWriters(t *testing.T) {
 	for _, r := range parseJSONL(t, out.String()) {
 		got = append(got, r.Position)
 	}
+	reader.Barrier(context.Background(), 5*time.Second) //nolint:errcheck // a one-shot read follows
 	all, err := reader.Read(context.Background(), eventstore.Filter{InstanceID: "i9"})
 	if err != nil {
 		t.Fatal(err)

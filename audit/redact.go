@@ -18,7 +18,7 @@ const Redacted = "[encrypted]"
 var secretFields = func() map[string]bool {
 	m := map[string]bool{}
 	for _, k := range idp.Kinds() {
-		for _, s := range k.New().Secrets() {
+		for _, s := range idp.Secrets(k.New()) {
 			m[s.Field] = true
 		}
 	}

@@ -90,7 +90,7 @@ func (c *Commands) AddIDP(ctx context.Context, owner IDPOwnerRef, kindPath strin
 	if err != nil {
 		return Details{}, errs.Internal("COMMAND-IdpA1", fmt.Errorf("new idp id: %w", err))
 	}
-	for _, sec := range cfg.Secrets() {
+	for _, sec := range idp.Secrets(cfg) {
 		if err := c.sealSecret(sec, s.instanceID, id); err != nil {
 			return Details{}, err
 		}
@@ -131,7 +131,7 @@ func (c *Commands) parseIDP(ctx context.Context, owner IDPOwnerRef, kindPath str
 	if err != nil {
 		return s, kind, "", opts, nil, err
 	}
-	return s, kind, name, opts, cfg, cfg.Validate(s.prefix, update)
+	return s, kind, name, opts, cfg, idp.Validate(cfg, s.prefix, update)
 }
 
 // UpdateIDP replaces the name, options and config of IdP id, which must be
@@ -150,7 +150,7 @@ func (c *Commands) UpdateIDP(ctx context.Context, owner IDPOwnerRef, kindPath, i
 	// The plaintext of each secret, taken once: each attempt rebuilds the
 	// sealed config from these and the state it loads.
 	plain := map[string]string{}
-	for _, sec := range cfg.Secrets() {
+	for _, sec := range idp.Secrets(cfg) {
 		plain[sec.Field] = *sec.Value
 	}
 	var cur *idpModel
@@ -168,10 +168,10 @@ func (c *Commands) UpdateIDP(ctx context.Context, owner IDPOwnerRef, kindPath, i
 			return eventstore.Append{}, err
 		}
 		kept := map[string]string{}
-		for _, sec := range stored.Secrets() {
+		for _, sec := range idp.Secrets(stored) {
 			kept[sec.Field] = *sec.Value
 		}
-		for _, sec := range cfg.Secrets() {
+		for _, sec := range idp.Secrets(cfg) {
 			*sec.Value = plain[sec.Field]
 			if err := c.mergeSecret(sec, kept[sec.Field], s.instanceID, id); err != nil {
 				return eventstore.Append{}, err

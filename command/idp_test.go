@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -160,7 +161,7 @@ func TestIDPLifecycleEveryKind(t *testing.T) {
 				}
 				// A rename without secrets keeps the stored secrets.
 				renamed := setJSON(t, body, "name", "Renamed")
-				for _, s := range kind.New().Secrets() {
+				for _, s := range idp.Secrets(kind.New()) {
 					renamed = setJSON(t, renamed, s.Field, "")
 				}
 				d3, err := env.cmds.UpdateIDP(ctx, owner, kind.Path, d.ID, []byte(renamed))
@@ -232,7 +233,7 @@ func checkSealed(t *testing.T, env *idpEnv, kind idp.Kind, id string, raw json.R
 	if err := json.Unmarshal(raw, cfg); err != nil {
 		t.Fatal(err)
 	}
-	for _, sec := range cfg.Secrets() {
+	for _, sec := range idp.Secrets(cfg) {
 		sealed, err := secretbox.ParseSealed(*sec.Value)
 		if err != nil {
 			t.Fatalf("%s is not sealed: %v", sec.Field, err)
@@ -355,6 +356,7 @@ func TestIDPRemoveCascades(t *testing.T) {
 		t.Fatal(err)
 	}
 	// One append: the cascade events share the IdP removal's transaction.
+	env.store.Barrier(context.Background(), 5*time.Second) //nolint:errcheck // a one-shot read follows
 	all, err := env.store.Read(context.Background(), eventstore.Filter{InstanceID: testInstance})
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/events"
@@ -74,6 +75,9 @@ func (c *Commands) RotateAllKeys(ctx context.Context, instanceIDs []string) (map
 
 // instanceIDs lists every instance in the order they were created.
 func (c *Commands) instanceIDs(ctx context.Context) ([]string, error) {
+	if err := c.readBarrier(ctx); err != nil {
+		return nil, err
+	}
 	evs, err := c.store.Read(ctx, eventstore.Filter{EventTypes: []string{events.InstanceAdded}})
 	if err != nil {
 		return nil, errs.Internal("COMMAND-Key05", fmt.Errorf("list instances: %w", err))
@@ -93,6 +97,9 @@ func (c *Commands) instanceIDs(ctx context.Context) ([]string, error) {
 // liveIDPs lists the IdPs of an instance that were added and not removed,
 // from the events (not the read table, which a rebuild may be swapping).
 func (c *Commands) liveIDPs(ctx context.Context, instanceID string) ([]string, error) {
+	if err := c.readBarrier(ctx); err != nil {
+		return nil, err
+	}
 	evs, err := c.store.Read(ctx, eventstore.Filter{
 		InstanceID:     instanceID,
 		AggregateTypes: []string{events.AggIDP},
@@ -145,7 +152,7 @@ func (c *Commands) resealIDP(ctx context.Context, instanceID, id string) (bool, 
 			return eventstore.Append{}, err
 		}
 		changed := false
-		for _, sec := range cfg.Secrets() {
+		for _, sec := range idp.Secrets(cfg) {
 			if *sec.Value == "" {
 				continue
 			}
@@ -187,4 +194,13 @@ func (c *Commands) resealIDP(ctx context.Context, instanceID, id string) (bool, 
 		return false, err
 	}
 	return len(evs) > 0, nil
+}
+
+// readBarrier makes a following one-shot Read see everything committed
+// before it, even while an unrelated transaction holds the read horizon.
+func (c *Commands) readBarrier(ctx context.Context) error {
+	if err := c.store.Barrier(ctx, 5*time.Second); err != nil {
+		return errs.Internal("COMMAND-Key07", err)
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/errs"
@@ -46,7 +47,7 @@ func TestRotateKeys(t *testing.T) {
 				t.Fatalf("add %s: %v", kind.Path, err)
 			}
 			kinds[d.ID] = kind
-			if len(kind.New().Secrets()) > 0 && hasSecret(t, env, kind, d.ID) {
+			if len(idp.Secrets(kind.New())) > 0 && hasSecret(t, env, kind, d.ID) {
 				live = append(live, d.ID)
 			}
 		}
@@ -108,7 +109,7 @@ func TestRotateKeys(t *testing.T) {
 		if err := json.Unmarshal(m, cfg); err != nil {
 			t.Fatal(err)
 		}
-		for _, sec := range cfg.Secrets() {
+		for _, sec := range idp.Secrets(cfg) {
 			s, err := secretbox.ParseSealed(*sec.Value)
 			if err != nil || s.KeyID != secretbox.KeyID(keyB) {
 				t.Fatalf("idp %s %s: key %q, %v", id, sec.Field, s.KeyID, err)
@@ -127,7 +128,7 @@ func TestRotateKeys(t *testing.T) {
 			owner = orgOwnerRef
 		}
 		body := setJSON(t, idpBodies[kind.Path], "name", "After rotation")
-		for _, s := range kind.New().Secrets() {
+		for _, s := range idp.Secrets(kind.New()) {
 			body = setJSON(t, body, s.Field, "")
 		}
 		if _, err := cmdsB.UpdateIDP(ctx, owner, kind.Path, id, []byte(body)); err != nil {
@@ -168,7 +169,7 @@ func hasSecret(t *testing.T, env *idpEnv, kind idp.Kind, id string) bool {
 	if err := json.Unmarshal(latestConfig(t, env, id), cfg); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range cfg.Secrets() {
+	for _, s := range idp.Secrets(cfg) {
 		if *s.Value != "" {
 			return true
 		}
@@ -201,6 +202,7 @@ func ownerOf(t *testing.T, env *idpEnv, id string) string {
 
 func resealedCount(t *testing.T, env *idpEnv) int {
 	t.Helper()
+	_ = env.store.Barrier(context.Background(), 5*time.Second) // a one-shot read follows
 	evs, err := env.store.Read(context.Background(), eventstore.Filter{InstanceID: testInstance,
 		EventTypes: []string{events.IDPSecretsResealed}})
 	if err != nil {

@@ -145,6 +145,10 @@ type Store interface {
 	// client that saw position P can resume after it. NotFound-like errors
 	// are reported as ErrUnknownPosition.
 	CursorAt(ctx context.Context, position int64) (Cursor, error)
+	// Barrier waits (up to timeout) until every transaction running at the
+	// call has ended, so a one-shot Read after it sees everything committed
+	// before the call. Subscribers, which resume from a cursor, need not.
+	Barrier(ctx context.Context, timeout time.Duration) error
 }
 
 // ErrUnknownPosition is returned by CursorAt for a position no event has.

@@ -129,6 +129,9 @@ func (m *Memory) Read(ctx context.Context, f Filter) ([]Event, error) {
 	return out, nil
 }
 
+// Barrier implements Store: every stored event is committed already.
+func (m *Memory) Barrier(ctx context.Context, timeout time.Duration) error { return ctx.Err() }
+
 // CursorAt implements Store.
 func (m *Memory) CursorAt(ctx context.Context, position int64) (Cursor, error) {
 	if position == 0 {

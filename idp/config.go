@@ -12,21 +12,36 @@ import (
 // the JSON shapes of the add/update request bodies without name and
 // providerOptions; the same JSON is the event payload (with secrets sealed).
 type Config interface {
-	// Normalize trims spaces from every string and applies defaults (the
-	// Azure tenant). ParseRequest calls it.
-	Normalize()
-	// Validate checks the fields in ZITADEL's order and returns
-	// errs.InvalidArgument for the first one that fails, with ID
-	// "<prefix>-idp-<ConfigKey>-<json field>" (prefix "INST" or "ORG") and
-	// protoc-gen-validate's message naming the field. With update set,
-	// secret fields may be empty: the stored secret is kept.
-	Validate(prefix string, update bool) error
-	// Secrets returns pointers to the secret fields, so the caller can
-	// replace plaintext with sealed text before the config becomes an event.
-	Secrets() []Secret
+	// form declares the kind's fields once, in ZITADEL's order: Normalize,
+	// Validate and Secrets below are written once over it for every kind.
+	form() form
 	// View returns the v2 response config object. It never holds a secret.
 	View() any
 }
+
+// extraNormalizer is a config with defaults beyond trimming (the Azure
+// tenant, the SAML optional strings).
+type extraNormalizer interface{ normalizeExtra() }
+
+// Normalize trims spaces from every string of c and applies its defaults.
+// ParseRequest calls it.
+func Normalize(c Config) {
+	c.form().normalize()
+	if x, ok := c.(extraNormalizer); ok {
+		x.normalizeExtra()
+	}
+}
+
+// Validate checks c's fields in ZITADEL's order and returns
+// errs.InvalidArgument for the first one that fails, with ID
+// "<prefix>-idp-<ConfigKey>-<json field>" (prefix "INST" or "ORG") and
+// protoc-gen-validate's message naming the field. With update set, secret
+// fields may be empty: the stored secret is kept.
+func Validate(c Config, prefix string, update bool) error { return c.form().validate(prefix, update) }
+
+// Secrets returns pointers to c's secret fields, so the caller can replace
+// plaintext with sealed text before the config becomes an event.
+func Secrets(c Config) []Secret { return c.form().secrets() }
 
 // Secret is one secret field of a config: Field is its JSON name (also the
 // secretbox AAD field), Value points into the config.

@@ -68,10 +68,6 @@ func (c *LDAPConfig) form() form {
 	return form{key: "ldap", message: "LDAPProvider", fields: fs}
 }
 
-func (c *LDAPConfig) Normalize()                           { c.form().normalize() }
-func (c *LDAPConfig) Validate(prefix string, u bool) error { return c.form().validate(prefix, u) }
-func (c *LDAPConfig) Secrets() []Secret                    { return c.form().secrets() }
-
 // LDAPView is the response's "ldap" object: the config without the bind
 // password. attributes is always emitted ({} when empty), timeout only when
 // non-zero.
@@ -138,13 +134,9 @@ func (c *SAMLConfig) metadataOneof() string {
 	return ""
 }
 
-func (c *SAMLConfig) Normalize() {
-	c.form().normalize()
+func (c *SAMLConfig) normalizeExtra() {
 	trimPtr(c.TransientMappingAttributeName)
 }
-
-func (c *SAMLConfig) Validate(prefix string, u bool) error { return c.form().validate(prefix, u) }
-func (c *SAMLConfig) Secrets() []Secret                    { return c.form().secrets() }
 
 // SAMLView is the response's "saml" object. nameIdFormat defaults to
 // PERSISTENT when none is stored; transientMappingAttributeName and

@@ -26,10 +26,6 @@ func (c *OAuthConfig) form() form {
 	}}
 }
 
-func (c *OAuthConfig) Normalize()                           { c.form().normalize() }
-func (c *OAuthConfig) Validate(prefix string, u bool) error { return c.form().validate(prefix, u) }
-func (c *OAuthConfig) Secrets() []Secret                    { return c.form().secrets() }
-
 // OAuthView is the response's "oauth" object. UsePKCE is from the v1
 // Provider; the v2 message has no such field, and it is omitted when false.
 type OAuthView struct {
@@ -73,10 +69,6 @@ func (c *OIDCConfig) form() form {
 	}}
 }
 
-func (c *OIDCConfig) Normalize()                           { c.form().normalize() }
-func (c *OIDCConfig) Validate(prefix string, u bool) error { return c.form().validate(prefix, u) }
-func (c *OIDCConfig) Secrets() []Secret                    { return c.form().secrets() }
-
 // OIDCView is the response's "oidc" object (v2 GenericOIDCConfig, plus the
 // v1 usePkce, omitted when false).
 type OIDCView struct {
@@ -113,10 +105,6 @@ func (c *JWTConfig) form() form {
 		text("headerName", &c.HeaderName, 1, 200),
 	}}
 }
-
-func (c *JWTConfig) Normalize()                           { c.form().normalize() }
-func (c *JWTConfig) Validate(prefix string, u bool) error { return c.form().validate(prefix, u) }
-func (c *JWTConfig) Secrets() []Secret                    { return c.form().secrets() }
 
 // JWTView is the response's "jwt" object.
 type JWTView struct {

@@ -22,16 +22,12 @@ func (c *AzureADConfig) form() form {
 	}}
 }
 
-func (c *AzureADConfig) Normalize() {
-	c.form().normalize()
+func (c *AzureADConfig) normalizeExtra() {
 	trimPtr((*string)(&c.Tenant))
 	if c.Tenant == "" {
 		c.Tenant = AzureTenantCommon
 	}
 }
-
-func (c *AzureADConfig) Validate(prefix string, u bool) error { return c.form().validate(prefix, u) }
-func (c *AzureADConfig) Secrets() []Secret                    { return c.form().secrets() }
 
 // AzureADView is the response's "azureAd" object; tenant is always emitted.
 type AzureADView struct {
@@ -74,10 +70,7 @@ func (c *ClientConfig) form() form {
 	}}
 }
 
-func (c *ClientConfig) Normalize()                           { c.form().normalize() }
-func (c *ClientConfig) Validate(prefix string, u bool) error { return c.form().validate(prefix, u) }
-func (c *ClientConfig) Secrets() []Secret                    { return c.form().secrets() }
-func (c *ClientConfig) View() any                            { return ClientView{c.ClientID, c.Scopes} }
+func (c *ClientConfig) View() any { return ClientView{c.ClientID, c.Scopes} }
 
 // GitHubESConfig is a GitHub Enterprise Server provider (path github_es).
 type GitHubESConfig struct {
@@ -99,10 +92,6 @@ func (c *GitHubESConfig) form() form {
 		scopes(&c.Scopes),
 	}}
 }
-
-func (c *GitHubESConfig) Normalize()                           { c.form().normalize() }
-func (c *GitHubESConfig) Validate(prefix string, u bool) error { return c.form().validate(prefix, u) }
-func (c *GitHubESConfig) Secrets() []Secret                    { return c.form().secrets() }
 
 // GitHubESView is the response's "githubEs" object.
 type GitHubESView struct {
@@ -140,12 +129,6 @@ func (c *GitLabSelfHostedConfig) form() form {
 	}}
 }
 
-func (c *GitLabSelfHostedConfig) Normalize() { c.form().normalize() }
-func (c *GitLabSelfHostedConfig) Validate(prefix string, u bool) error {
-	return c.form().validate(prefix, u)
-}
-func (c *GitLabSelfHostedConfig) Secrets() []Secret { return c.form().secrets() }
-
 // GitLabSelfHostedView is the response's "gitlabSelfHosted" object.
 type GitLabSelfHostedView struct {
 	Issuer   string   `json:"issuer,omitempty"`
@@ -177,10 +160,6 @@ func (c *AppleConfig) form() form {
 		scopes(&c.Scopes),
 	}}
 }
-
-func (c *AppleConfig) Normalize()                           { c.form().normalize() }
-func (c *AppleConfig) Validate(prefix string, u bool) error { return c.form().validate(prefix, u) }
-func (c *AppleConfig) Secrets() []Secret                    { return c.form().secrets() }
 
 // AppleView is the response's "apple" object.
 type AppleView struct {

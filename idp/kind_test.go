@@ -116,7 +116,7 @@ func TestEveryKindHasConfigAndRoundTrip(t *testing.T) {
 			if name != rt.name {
 				t.Errorf("name = %q, want %q", name, rt.name)
 			}
-			if err := cfg.Validate("INST", false); err != nil {
+			if err := Validate(cfg, "INST", false); err != nil {
 				t.Fatalf("Validate: %v", err)
 			}
 			payload, err := json.Marshal(cfg)
@@ -232,7 +232,7 @@ func TestSecrets(t *testing.T) {
 			t.Fatalf("%s: %v", k.Path, err)
 		}
 		var fields []string
-		for _, s := range cfg.Secrets() {
+		for _, s := range Secrets(cfg) {
 			fields = append(fields, s.Field)
 			plain := *s.Value
 			if plain == "" {
@@ -287,7 +287,7 @@ func TestViewDefaults(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s %s: %v", c.path, c.body, err)
 		}
-		if err := cfg.Validate("ORG", false); err != nil {
+		if err := Validate(cfg, "ORG", false); err != nil {
 			t.Fatalf("%s %s: Validate: %v", c.path, c.body, err)
 		}
 		assertJSONEqual(t, cfg.View(), c.view)

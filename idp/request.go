@@ -54,7 +54,7 @@ func ParseRequest(kind Kind, body []byte) (name string, opts Options, cfg Config
 	if err := decodeFields(cfg, top, ""); err != nil {
 		return "", Options{}, nil, err
 	}
-	cfg.Normalize()
+	Normalize(cfg)
 	name, err = checkName(kind, name)
 	if err != nil {
 		return "", Options{}, nil, err

@@ -58,7 +58,7 @@ func TestSnakeCaseEqualsCamelCase(t *testing.T) {
 		if n1 != n2 || o1 != o2 || !reflect.DeepEqual(c1, c2) {
 			t.Errorf("%s: snake_case %q %+v %+v\n differs from camelCase %q %+v %+v", c.path, n1, o1, c1, n2, o2, c2)
 		}
-		if err := c1.Validate("INST", false); err != nil {
+		if err := Validate(c1, "INST", false); err != nil {
 			t.Errorf("%s: %v", c.path, err)
 		}
 	}
@@ -188,7 +188,7 @@ func FuzzParseRequest(f *testing.F) {
 			}
 			return
 		}
-		if err := cfg.Validate("INST", false); err != nil && errs.KindOf(err) != errs.KindInvalidArgument {
+		if err := Validate(cfg, "INST", false); err != nil && errs.KindOf(err) != errs.KindInvalidArgument {
 			t.Fatalf("Validate error kind %v: %v", errs.KindOf(err), err)
 		}
 		if _, err := json.Marshal(cfg.View()); err != nil {
@@ -202,7 +202,7 @@ func FuzzParseRequest(f *testing.F) {
 		if err := json.Unmarshal(payload, back); err != nil {
 			t.Fatalf("payload %s does not unmarshal: %v", payload, err)
 		}
-		back.Normalize()
+		Normalize(back)
 		if !reflect.DeepEqual(cfg, back) {
 			t.Fatalf("payload round trip differs:\n got %#v\nwant %#v", back, cfg)
 		}

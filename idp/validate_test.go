@@ -63,7 +63,7 @@ func validate(t *testing.T, path string, b []byte, prefix string, update bool) e
 	if err != nil {
 		return err
 	}
-	return cfg.Validate(prefix, update)
+	return Validate(cfg, prefix, update)
 }
 
 // assertInvalid checks err is InvalidArgument with the field's ID and a
@@ -309,7 +309,7 @@ func TestErrorIDsAreUnique(t *testing.T) {
 func Example_validationError() {
 	k, _ := ByPath("generic_oidc")
 	_, _, cfg, _ := ParseRequest(k, []byte(`{"name":"OIDC","client_id":"c","client_secret":"s"}`))
-	err := cfg.Validate("INST", false)
+	err := Validate(cfg, "INST", false)
 	var e *errs.Error
 	errors.As(err, &e)
 	fmt.Println(e.Kind, e.ID)
