@@ -2,23 +2,17 @@ package api_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os/exec"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/rs/zerolog"
-
 	"github.com/idledger/idledger/idp"
-	"github.com/idledger/idledger/internal/app"
 	"github.com/idledger/idledger/internal/app/apptest"
 	"github.com/idledger/idledger/internal/pgtest"
 )
@@ -404,67 +398,12 @@ func validationErrors(t *testing.T, c client) {
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// syncBuffer collects the server log.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// newLoggedEnv is apptest.New with the server log captured at debug level,
-// so that the log can be searched for secrets.
-func newLoggedEnv(t *testing.T) (*apptest.Env, *syncBuffer, string) {
-	t.Helper()
-	dbURL := pgtest.URL(t)
-	pool, err := pgxpool.New(context.Background(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	logs := &syncBuffer{}
-	ctx, cancel := context.WithCancel(context.Background())
-	mid := uint16(900)
-	a, err := app.New(ctx, app.Options{Pool: pool, Log: zerolog.New(logs).Level(zerolog.DebugLevel), MachineID: &mid})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	inst, err := a.Bootstrap(ctx, "localhost", nil, "")
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done, err := a.Start(ctx)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(a.Handler())
-	t.Cleanup(func() {
-		srv.Close()
-		cancel()
-		<-done
-	})
-	return &apptest.Env{URL: srv.URL, AdminPAT: inst.AdminPAT, InstanceID: inst.ID, DefaultOrgID: inst.OrgID,
-		AdminUserID: inst.AdminUserID, App: a, Pool: pool, Host: "localhost"}, logs, dbURL
-}
-
 // TestIDPTemplatesEveryKind is the acceptance table: every kind at both
 // owners through the whole life cycle, then the secrets check over a
 // pg_dump and the server log.
 func TestIDPTemplatesEveryKind(t *testing.T) {
-	env, logs, dbURL := newLoggedEnv(t)
+	env, logs := apptest.NewLogged(t)
+	dbURL := env.Pool.Config().ConnString()
 	if len(idpCases) != len(idp.Kinds()) {
 		t.Fatalf("%d cases for %d kinds", len(idpCases), len(idp.Kinds()))
 	}

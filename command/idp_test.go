@@ -5,13 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/idledger/idledger/query"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/command"
@@ -19,10 +16,11 @@ import (
 	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/eventstore"
 	"github.com/idledger/idledger/idp"
-	"github.com/idledger/idledger/internal/ids"
+	"github.com/idledger/idledger/internal/app"
 	"github.com/idledger/idledger/internal/pgtest"
-	"github.com/idledger/idledger/projection"
 	"github.com/idledger/idledger/secretbox"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -67,17 +65,12 @@ type idpEnv struct {
 func newIDPEnv(t *testing.T) *idpEnv {
 	t.Helper()
 	pool := pgtest.Pool(t)
-	store := eventstore.NewPostgres(pool, projection.NewRegistry(projection.All()...))
-	keys, err := secretbox.NewKeyring(bytes.Repeat([]byte{7}, secretbox.KeySize))
+	a, err := app.New(context.Background(), app.Options{Pool: pool, Log: zerolog.Nop(),
+		MasterKey: bytes.Repeat([]byte{7}, secretbox.KeySize)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	machine := uint16(1)
-	flake, err := ids.New(&machine)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &idpEnv{cmds: command.New(command.Deps{Store: store, IDs: flake, Keys: keys, Links: query.New(pool)}), store: store, pool: pool, keys: keys}
+	return &idpEnv{cmds: a.Commands(), store: a.Store(), pool: pool, keys: a.Keys()}
 }
 
 func asCaller(roles []authz.Membership) context.Context {

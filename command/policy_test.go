@@ -6,18 +6,18 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/eventstore"
-	"github.com/idledger/idledger/internal/ids"
+	"github.com/idledger/idledger/internal/app"
 	"github.com/idledger/idledger/internal/pgtest"
 	"github.com/idledger/idledger/projection"
 	"github.com/idledger/idledger/query"
 	"github.com/idledger/idledger/secretbox"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
 )
 
 // plEnv is an instance set up by first start (default policy, org
@@ -36,22 +36,17 @@ type plEnv struct {
 func newPLEnv(t *testing.T) *plEnv {
 	t.Helper()
 	pool := pgtest.Pool(t)
-	store := eventstore.NewPostgres(pool, projection.NewRegistry(projection.All()...))
-	keys, err := secretbox.NewKeyring(bytes.Repeat([]byte{9}, secretbox.KeySize))
+	a, err := app.New(context.Background(), app.Options{Pool: pool, Log: zerolog.Nop(),
+		MasterKey: bytes.Repeat([]byte{9}, secretbox.KeySize)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	machine := uint16(2)
-	flake, err := ids.New(&machine)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmds := command.New(command.Deps{Store: store, IDs: flake, Keys: keys, Links: query.New(pool)})
+	cmds := a.Commands()
 	res, err := cmds.SetUpInstance(context.Background(), command.InstanceSetup{Domains: []string{"pl.test"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &plEnv{t: t, cmds: cmds, q: query.New(pool), store: store, pool: pool,
+	return &plEnv{t: t, cmds: cmds, q: a.Queries(), store: a.Store(), pool: pool,
 		inst: res.InstanceID, org: res.OrgID, admin: res.AdminUserID}
 }
 

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/idledger/idledger/errs"
+	"github.com/idledger/idledger/internal/jsontext"
 )
 
 // ParseRequest parses the JSON body of an add or update request of kind:
@@ -100,7 +101,7 @@ func decodeBody(body []byte) (map[string]any, error) {
 	if !utf8.Valid(body) {
 		return nil, invalidJSON("malformed JSON body: invalid UTF-8")
 	}
-	if hasNULEscape(body) {
+	if jsontext.HasNULEscape(body) {
 		return nil, invalidJSON("malformed JSON body: strings must not contain the NUL character (\\u0000)")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -131,7 +132,7 @@ func camelKeys(v any, path string) (any, error) {
 	case map[string]any:
 		out := make(map[string]any, len(t))
 		for _, k := range slices.Sorted(maps.Keys(t)) {
-			ck := lowerCamel(k)
+			ck := jsontext.CamelKey(k)
 			if _, dup := out[ck]; dup {
 				return nil, invalidJSON(fmt.Sprintf("duplicate field %q", path+ck))
 			}
@@ -152,29 +153,6 @@ func camelKeys(v any, path string) (any, error) {
 		}
 	}
 	return v, nil
-}
-
-// lowerCamel converts a proto field name to its JSON name: id_attribute ->
-// idAttribute. Names without an underscore are returned unchanged.
-func lowerCamel(s string) string {
-	if !strings.Contains(s, "_") {
-		return s
-	}
-	var b strings.Builder
-	upper := false
-	for _, r := range s {
-		switch {
-		case r == '_':
-			upper = true
-		case upper && r >= 'a' && r <= 'z':
-			b.WriteRune(r - 'a' + 'A')
-			upper = false
-		default:
-			b.WriteRune(r)
-			upper = false
-		}
-	}
-	return b.String()
 }
 
 // decodeFields sets dst's fields from m one key at a time, in sorted key
@@ -263,19 +241,4 @@ func jsonType(v any) string {
 	default:
 		return "an object"
 	}
-}
-
-// hasNULEscape reports whether the JSON text holds \u0000 in a string (as
-// the gateway's Decode checks; this leaf package does not import it).
-func hasNULEscape(js []byte) bool {
-	for i := 0; i < len(js); i++ {
-		if js[i] != '\\' {
-			continue
-		}
-		if i+5 < len(js) && js[i+1] == 'u' && string(js[i+2:i+6]) == "0000" {
-			return true
-		}
-		i++ // the escaped character
-	}
-	return false
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/idledger/idledger/errs"
+	"github.com/idledger/idledger/internal/jsontext"
 )
 
 func mustKind(t testing.TB, path string) Kind {
@@ -160,8 +161,8 @@ func TestLowerCamel(t *testing.T) {
 		"client_id": "clientId", "clientId": "clientId", "is_id_token_mapping": "isIdTokenMapping",
 		"root_ca": "rootCa", "name": "name", "avatar_url_attribute": "avatarUrlAttribute", "a__b": "aB",
 	} {
-		if got := lowerCamel(in); got != want {
-			t.Errorf("lowerCamel(%q) = %q, want %q", in, got, want)
+		if got := jsontext.CamelKey(in); got != want {
+			t.Errorf("CamelKey(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

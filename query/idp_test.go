@@ -11,11 +11,11 @@ import (
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/eventstore"
-	"github.com/idledger/idledger/internal/ids"
+	"github.com/idledger/idledger/internal/app"
 	"github.com/idledger/idledger/internal/pgtest"
-	"github.com/idledger/idledger/projection"
 	"github.com/idledger/idledger/query"
 	"github.com/idledger/idledger/secretbox"
+	"github.com/rs/zerolog"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -29,17 +29,12 @@ type idpFixture struct {
 func newIDPFixture(t *testing.T) *idpFixture {
 	t.Helper()
 	pool := pgtest.Pool(t)
-	store := eventstore.NewPostgres(pool, projection.NewRegistry(projection.All()...))
-	keys, err := secretbox.NewKeyring(bytes.Repeat([]byte{3}, secretbox.KeySize))
+	a, err := app.New(context.Background(), app.Options{Pool: pool, Log: zerolog.Nop(),
+		MasterKey: bytes.Repeat([]byte{3}, secretbox.KeySize)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	machine := uint16(2)
-	flake, err := ids.New(&machine)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &idpFixture{cmds: command.New(command.Deps{Store: store, IDs: flake, Keys: keys, Links: query.New(pool)}), q: query.New(pool), store: store}
+	return &idpFixture{cmds: a.Commands(), q: a.Queries(), store: a.Store()}
 }
 
 func ctxWith(orgID string, ms ...authz.Membership) context.Context {

@@ -9,12 +9,11 @@ import (
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/events"
-	"github.com/idledger/idledger/eventstore"
-	"github.com/idledger/idledger/internal/ids"
+	"github.com/idledger/idledger/internal/app"
 	"github.com/idledger/idledger/internal/pgtest"
-	"github.com/idledger/idledger/projection"
 	"github.com/idledger/idledger/query"
 	"github.com/idledger/idledger/secretbox"
+	"github.com/rs/zerolog"
 )
 
 // plFixture is an instance set up by first start, with its commands and
@@ -30,22 +29,17 @@ type plFixture struct {
 func newPLFixture(t *testing.T) *plFixture {
 	t.Helper()
 	pool := pgtest.Pool(t)
-	store := eventstore.NewPostgres(pool, projection.NewRegistry(projection.All()...))
-	keys, err := secretbox.NewKeyring(bytes.Repeat([]byte{5}, secretbox.KeySize))
+	a, err := app.New(context.Background(), app.Options{Pool: pool, Log: zerolog.Nop(),
+		MasterKey: bytes.Repeat([]byte{5}, secretbox.KeySize)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	machine := uint16(3)
-	flake, err := ids.New(&machine)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmds := command.New(command.Deps{Store: store, IDs: flake, Keys: keys, Links: query.New(pool)})
+	cmds := a.Commands()
 	res, err := cmds.SetUpInstance(context.Background(), command.InstanceSetup{Domains: []string{"q.test"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &plFixture{t: t, cmds: cmds, q: query.New(pool), inst: res.InstanceID, org: res.OrgID}
+	return &plFixture{t: t, cmds: cmds, q: a.Queries(), inst: res.InstanceID, org: res.OrgID}
 }
 
 func (f *plFixture) as(org string, ms ...authz.Membership) context.Context {

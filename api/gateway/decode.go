@@ -10,6 +10,7 @@ import (
 	"reflect"
 
 	"github.com/idledger/idledger/errs"
+	"github.com/idledger/idledger/internal/jsontext"
 )
 
 // MaxBodyBytes is the largest request body Decode reads, and the limit
@@ -36,7 +37,7 @@ func Decode(r *http.Request, dst any) error {
 	if err != nil {
 		return err
 	}
-	if hasNULEscape(norm) {
+	if jsontext.HasNULEscape(norm) {
 		return errs.InvalidArgument("", msgNUL)
 	}
 	if err := json.Unmarshal(norm, dst); err != nil {
@@ -158,20 +159,3 @@ func expected(t reflect.Type) string {
 // text column or jsonb payload can store it, so letting it through turns
 // bad input into a 500 wherever a command or query does not check for it.
 const msgNUL = "invalid request body: strings must not contain the NUL character (\\u0000)"
-
-// hasNULEscape reports whether the JSON text holds the escape \u0000 in a
-// string. Backslashes occur only inside strings of valid JSON, and each
-// escape is skipped as a whole, so "\\u0000" (a backslash, then u0000) is
-// not one.
-func hasNULEscape(js []byte) bool {
-	for i := 0; i < len(js); i++ {
-		if js[i] != '\\' {
-			continue
-		}
-		if i+5 < len(js) && js[i+1] == 'u' && string(js[i+2:i+6]) == "0000" {
-			return true
-		}
-		i++ // the escaped character
-	}
-	return false
-}

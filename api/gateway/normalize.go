@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/idledger/idledger/errs"
+	"github.com/idledger/idledger/internal/jsontext"
 )
 
 // maxDepth is the deepest nesting of objects and arrays a body may have.
@@ -265,39 +266,18 @@ func (s *keyScanner) rewriteKey(start, end int) error {
 		s.out = make([]byte, 0, len(s.src))
 	}
 	s.out = append(s.out, s.src[s.copied:start]...)
-	camel := snakeToCamel(key)
+	camel := jsontext.CamelKey(key)
 	if escaped {
 		// The decoded key may hold characters that need escaping again.
 		b, _ := json.Marshal(camel)
 		s.out = append(s.out, b...)
 	} else {
 		// The raw key held no quote, backslash or control character, and
-		// snakeToCamel only drops '_' and upper-cases ASCII letters.
+		// CamelKey only drops '_' and upper-cases ASCII letters.
 		s.out = append(append(append(s.out, '"'), camel...), '"')
 	}
 	s.copied = end
 	return nil
-}
-
-// snakeToCamel derives a protobuf JSON name: each '_' is dropped and the
-// ASCII letter after it upper-cased.
-func snakeToCamel(key string) string {
-	var b strings.Builder
-	b.Grow(len(key))
-	upper := false
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		switch {
-		case c == '_':
-			upper = true
-			continue
-		case upper && 'a' <= c && c <= 'z':
-			c -= 'a' - 'A'
-		}
-		upper = false
-		b.WriteByte(c)
-	}
-	return b.String()
 }
 
 func (s *keyScanner) skipSpace() {

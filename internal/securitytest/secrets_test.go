@@ -20,28 +20,11 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/idledger/idledger/internal/app"
+	"github.com/idledger/idledger/internal/app/apptest"
 	"github.com/idledger/idledger/internal/pgtest"
 	"github.com/idledger/idledger/projection"
 	"github.com/idledger/idledger/secretbox"
 )
-
-// syncBuffer is a log sink shared by the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // server is an application of the secrets test, wired as apptest wires
 // one, but with a master key of the test's choice and a debug log kept.
@@ -53,7 +36,7 @@ type server struct {
 
 var machineIDs = uint16(900)
 
-func startServer(t *testing.T, pool *pgxpool.Pool, log *syncBuffer, key []byte, old ...[]byte) *server {
+func startServer(t *testing.T, pool *pgxpool.Pool, log *apptest.LogBuffer, key []byte, old ...[]byte) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	machineIDs++
@@ -136,7 +119,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	log := &syncBuffer{}
+	log := &apptest.LogBuffer{}
 	keyA, keyB := randomKey(t), randomKey(t)
 
 	var (

@@ -53,10 +53,41 @@ var seq atomic.Int64
 // server. Everything is stopped by t.Cleanup.
 func New(t testing.TB) *Env {
 	t.Helper()
+	return start(t, zerolog.Nop())
+}
+
+// NewLogged is New with the server's log kept at debug level, for tests
+// that search it (for secrets, say).
+func NewLogged(t testing.TB) (*Env, *LogBuffer) {
+	t.Helper()
+	logs := &LogBuffer{}
+	return start(t, zerolog.New(logs).Level(zerolog.DebugLevel)), logs
+}
+
+// LogBuffer is a log sink that the server's goroutines may share.
+type LogBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *LogBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *LogBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func start(t testing.TB, log zerolog.Logger) *Env {
+	t.Helper()
 	pool := pgtest.Pool(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	mid := uint16(seq.Add(1))
-	a, err := app.New(ctx, app.Options{Pool: pool, Log: zerolog.Nop(), MachineID: &mid})
+	a, err := app.New(ctx, app.Options{Pool: pool, Log: log, MachineID: &mid})
 	if err != nil {
 		cancel()
 		t.Fatalf("apptest: app.New: %v", err)
