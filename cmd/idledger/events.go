@@ -6,16 +6,17 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/idledger/idledger/audit"
 	"github.com/idledger/idledger/eventstore"
 	"github.com/idledger/idledger/internal/config"
 	"github.com/idledger/idledger/migrations"
 )
 
-// withStore opens the database (the embedded default when no URL is given),
-// makes sure the schema is current, and runs fn with an event store that has
-// no inline projections: these commands only read.
-func withStore(ctx context.Context, e *env, cfg config.Config, fn func(*eventstore.Postgres) error) error {
+// withPool opens the database (the embedded default when no URL is given),
+// makes sure the schema is current, runs fn, and closes everything again.
+func withPool(ctx context.Context, e *env, cfg config.Config, fn func(*pgxpool.Pool) error) error {
 	pool, cleanup, err := openDatabase(ctx, cfg, e.log)
 	if err != nil {
 		return err
@@ -24,7 +25,15 @@ func withStore(ctx context.Context, e *env, cfg config.Config, fn func(*eventsto
 	if _, err := migrations.Apply(ctx, pool); err != nil {
 		return err
 	}
-	return fn(eventstore.NewPostgres(pool, nil))
+	return fn(pool)
+}
+
+// withStore runs fn with an event store that has no inline projections:
+// these commands only read.
+func withStore(ctx context.Context, e *env, cfg config.Config, fn func(*eventstore.Postgres) error) error {
+	return withPool(ctx, e, cfg, func(pool *pgxpool.Pool) error {
+		return fn(eventstore.NewPostgres(pool, nil))
+	})
 }
 
 func setupEventsList(fs *flag.FlagSet) runFunc {

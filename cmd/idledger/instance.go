@@ -6,8 +6,9 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/idledger/idledger/internal/config"
-	"github.com/idledger/idledger/migrations"
 )
 
 // setupInstanceAdd creates a further instance (its own default org, admin
@@ -27,27 +28,21 @@ func setupInstanceAdd(fs *flag.FlagSet) runFunc {
 		if !patSet {
 			return errors.New("--admin-pat-file is required: the default path holds the first instance's token")
 		}
-		pool, cleanup, err := openDatabase(ctx, cfg, e.log)
-		if err != nil {
-			return err
-		}
-		defer cleanup()
-		if _, err := migrations.Apply(ctx, pool); err != nil {
-			return err
-		}
-		key, err := masterKey(cfg, e.log)
-		if err != nil {
-			return err
-		}
-		a, err := buildApp(ctx, deps{Config: cfg, Log: e.log, Pool: pool, MasterKey: key})
-		if err != nil {
-			return err
-		}
-		inst, err := a.AddInstance(ctx, *domain, cfg.AdminPATFile)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "instance %s created for %s; admin token written to %s\n", inst.ID, *domain, cfg.AdminPATFile)
-		return nil
+		return withPool(ctx, e, cfg, func(pool *pgxpool.Pool) error {
+			key, err := masterKey(cfg, e.log)
+			if err != nil {
+				return err
+			}
+			a, err := buildApp(ctx, deps{Config: cfg, Log: e.log, Pool: pool, MasterKey: key})
+			if err != nil {
+				return err
+			}
+			inst, err := a.AddInstance(ctx, *domain, cfg.AdminPATFile)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "instance %s created for %s; admin token written to %s\n", inst.ID, *domain, cfg.AdminPATFile)
+			return nil
+		})
 	}
 }

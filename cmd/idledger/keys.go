@@ -11,8 +11,9 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/idledger/idledger/internal/config"
-	"github.com/idledger/idledger/migrations"
 	"github.com/idledger/idledger/secretbox"
 )
 
@@ -32,60 +33,54 @@ func setupKeysRotate(fs *flag.FlagSet) runFunc {
 		if raw == "" {
 			raw = os.Getenv("IDLEDGER_NEW_MASTERKEY")
 		}
-		pool, cleanup, err := openDatabase(ctx, cfg, e.log)
-		if err != nil {
-			return err
-		}
-		defer cleanup()
-		if _, err := migrations.Apply(ctx, pool); err != nil {
-			return err
-		}
-		oldKey, err := masterKey(cfg, e.log)
-		if err != nil {
-			return err
-		}
-		fileMode := cfg.MasterKey == ""
-		var newKey []byte
-		switch {
-		case raw != "":
-			if newKey, err = secretbox.ParseMasterKey(raw); err != nil {
-				return fmt.Errorf("--new-masterkey: %w", err)
-			}
-		case fileMode:
-			newKey = make([]byte, secretbox.KeySize)
-			if _, err := rand.Read(newKey); err != nil {
+		return withPool(ctx, e, cfg, func(pool *pgxpool.Pool) error {
+			oldKey, err := masterKey(cfg, e.log)
+			if err != nil {
 				return err
 			}
-		default:
-			return errors.New("--new-masterkey is required when the current key comes from --masterkey")
-		}
-		if secretbox.KeyID(newKey) == secretbox.KeyID(oldKey) {
-			return errors.New("the new master key is the current one")
-		}
-		a, err := buildApp(ctx, deps{Config: cfg, Log: e.log, Pool: pool, MasterKey: newKey, OldMasterKeys: [][]byte{oldKey}})
-		if err != nil {
-			return err
-		}
-		counts, err := a.Commands().RotateAllKeys(ctx, nil)
-		if err != nil {
-			return err
-		}
-		ids := make([]string, 0, len(counts))
-		for id := range counts {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		total := 0
-		for _, id := range ids {
-			fmt.Fprintf(e.stdout, "instance %s: %d IdPs re-sealed\n", id, counts[id])
-			total += counts[id]
-		}
-		fmt.Fprintf(e.stdout, "re-sealed %d IdPs under key %s\n", total, secretbox.KeyID(newKey))
-		if fileMode {
-			return replaceKeyFile(cfg.DataDir, oldKey, newKey)
-		}
-		fmt.Fprintln(e.stdout, "restart every replica with the new --masterkey")
-		return nil
+			fileMode := cfg.MasterKey == ""
+			var newKey []byte
+			switch {
+			case raw != "":
+				if newKey, err = secretbox.ParseMasterKey(raw); err != nil {
+					return fmt.Errorf("--new-masterkey: %w", err)
+				}
+			case fileMode:
+				newKey = make([]byte, secretbox.KeySize)
+				if _, err := rand.Read(newKey); err != nil {
+					return err
+				}
+			default:
+				return errors.New("--new-masterkey is required when the current key comes from --masterkey")
+			}
+			if secretbox.KeyID(newKey) == secretbox.KeyID(oldKey) {
+				return errors.New("the new master key is the current one")
+			}
+			a, err := buildApp(ctx, deps{Config: cfg, Log: e.log, Pool: pool, MasterKey: newKey, OldMasterKeys: [][]byte{oldKey}})
+			if err != nil {
+				return err
+			}
+			counts, err := a.Commands().RotateAllKeys(ctx, nil)
+			if err != nil {
+				return err
+			}
+			ids := make([]string, 0, len(counts))
+			for id := range counts {
+				ids = append(ids, id)
+			}
+			sort.Strings(ids)
+			total := 0
+			for _, id := range ids {
+				fmt.Fprintf(e.stdout, "instance %s: %d IdPs re-sealed\n", id, counts[id])
+				total += counts[id]
+			}
+			fmt.Fprintf(e.stdout, "re-sealed %d IdPs under key %s\n", total, secretbox.KeyID(newKey))
+			if fileMode {
+				return replaceKeyFile(cfg.DataDir, oldKey, newKey)
+			}
+			fmt.Fprintln(e.stdout, "restart every replica with the new --masterkey")
+			return nil
+		})
 	}
 }
 

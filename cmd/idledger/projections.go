@@ -11,7 +11,6 @@ import (
 	"github.com/idledger/idledger/eventstore"
 	"github.com/idledger/idledger/internal/config"
 	"github.com/idledger/idledger/internal/progress"
-	"github.com/idledger/idledger/migrations"
 	"github.com/idledger/idledger/projection"
 )
 
@@ -19,16 +18,10 @@ import (
 // projection this binary knows (the same reducers serve runs inline).
 func withProjections(ctx context.Context, e *env, cfg config.Config,
 	fn func(pool *pgxpool.Pool, store *eventstore.Postgres, reg *projection.Registry) error) error {
-	pool, cleanup, err := openDatabase(ctx, cfg, e.log)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	if _, err := migrations.Apply(ctx, pool); err != nil {
-		return err
-	}
-	reg := projection.NewRegistry(projection.All()...)
-	return fn(pool, eventstore.NewPostgres(pool, reg), reg)
+	return withPool(ctx, e, cfg, func(pool *pgxpool.Pool) error {
+		reg := projection.NewRegistry(projection.All()...)
+		return fn(pool, eventstore.NewPostgres(pool, reg), reg)
+	})
 }
 
 func runProjectionsStatus(ctx context.Context, e *env, cfg config.Config, args []string) error {
