@@ -53,37 +53,47 @@ func reduceInstance(e *eventstore.Event, t Tables) ([]Statement, error) {
 		if err := e.Unmarshal(&p); err != nil {
 			return nil, err
 		}
-		return []Statement{{
-			SQL: `INSERT INTO ` + t.T("instances") + ` (id, name, sequence, creation_date, change_date)
-                  VALUES ($1, $2, $3, $4, $4)`,
-			Args: []any{e.AggregateID, p.Name, int64(e.Sequence), e.CreatedAt},
-		}}, nil
+		return []Statement{instanceInsert.Stmt(t, e.AggregateID, p.Name, int64(e.Sequence), e.CreatedAt, e.CreatedAt)}, nil
 	case events.InstanceDomainAdded:
 		var p events.DomainPayload
 		if err := e.Unmarshal(&p); err != nil {
 			return nil, err
 		}
 		return []Statement{
-			{
-				SQL:  `INSERT INTO ` + t.T("instance_domains") + ` (domain, instance_id) VALUES ($1, $2)`,
-				Args: []any{p.Domain, e.AggregateID},
-			},
-			touch(t.T("instances"), "id = $3", e, e.AggregateID),
+			domainInsert.Stmt(t, p.Domain, e.AggregateID),
+			instanceTouch.Stmt(t, int64(e.Sequence), e.CreatedAt, e.AggregateID),
 		}, nil
 	}
 	// Every other instance event (members, …) moves the instance's
 	// sequence: details always name the aggregate's last event.
-	return []Statement{touch(t.T("instances"), "id = $3", e, e.AggregateID)}, nil
+	return []Statement{instanceTouch.Stmt(t, int64(e.Sequence), e.CreatedAt, e.AggregateID)}, nil
 }
 
-// touch moves an object's sequence and change date to e's. The WHERE clause
-// uses $3 onwards for the key.
-func touch(table, where string, e *eventstore.Event, key ...any) Statement {
-	return Statement{
-		SQL:  `UPDATE ` + table + ` SET sequence = $1, change_date = $2 WHERE ` + where,
-		Args: append([]any{int64(e.Sequence), e.CreatedAt}, key...),
-	}
-}
+var (
+	instanceInsert = Insert("instances", "id", "name", "sequence", "creation_date", "change_date")
+	domainInsert   = Insert("instance_domains", "domain", "instance_id")
+	// touches move an object's sequence and change date to an event's:
+	// arguments sequence, change date, then the key
+	instanceTouch = Update("instances", []string{"sequence", "change_date"}, "id")
+	orgTouch      = Update("orgs", []string{"sequence", "change_date"}, "instance_id", "id")
+	userTouch     = Update("users", []string{"sequence", "change_date"}, "instance_id", "id")
+
+	orgInsert = Insert("orgs", "instance_id", "id", "name", "state", "sequence", "creation_date", "change_date")
+	orgDelete = Delete("orgs", "instance_id", "id")
+
+	userInsert = Insert("users", "instance_id", "id", "org_id", "type", "username", "state", "profile",
+		"email", "email_verified", "sequence", "creation_date", "change_date")
+	userDelete = Delete("users", "instance_id", "id")
+
+	patInsert       = Insert("pats", "token_hash", "instance_id", "token_id", "user_id", "expiration")
+	patDelete       = Delete("pats", "instance_id", "user_id", "token_id")
+	patDeleteOfUser = Delete("pats", "instance_id", "user_id")
+
+	memberUpsert       = Upsert("members", []string{"instance_id", "org_id", "user_id"}, "instance_id", "org_id", "user_id", "roles")
+	memberDelete       = Delete("members", "instance_id", "org_id", "user_id")
+	memberDeleteOfUser = Delete("members", "instance_id", "user_id")
+	memberDeleteOfOrg  = Delete("members", "instance_id", "org_id")
+)
 
 func reduceOrg(e *eventstore.Event, t Tables) ([]Statement, error) {
 	switch e.Type {
@@ -92,20 +102,13 @@ func reduceOrg(e *eventstore.Event, t Tables) ([]Statement, error) {
 		if err := e.Unmarshal(&p); err != nil {
 			return nil, err
 		}
-		return []Statement{{
-			SQL: `INSERT INTO ` + t.T("orgs") + ` (instance_id, id, name, state, sequence, creation_date, change_date)
-                  VALUES ($1, $2, $3, 1, $4, $5, $5)`,
-			Args: []any{e.InstanceID, e.AggregateID, p.Name, int64(e.Sequence), e.CreatedAt},
-		}}, nil
+		return []Statement{orgInsert.Stmt(t, e.InstanceID, e.AggregateID, p.Name, int16(1), int64(e.Sequence), e.CreatedAt, e.CreatedAt)}, nil
 	case events.OrgRemoved:
-		return []Statement{{
-			SQL:  `DELETE FROM ` + t.T("orgs") + ` WHERE instance_id = $1 AND id = $2`,
-			Args: []any{e.InstanceID, e.AggregateID},
-		}}, nil
+		return []Statement{orgDelete.Stmt(t, e.InstanceID, e.AggregateID)}, nil
 	}
 	// Every other org event (members, …) moves the org's sequence: details
 	// always name the aggregate's last event.
-	return []Statement{touch(t.T("orgs"), "instance_id = $3 AND id = $4", e, e.InstanceID, e.AggregateID)}, nil
+	return []Statement{orgTouch.Stmt(t, int64(e.Sequence), e.CreatedAt, e.InstanceID, e.AggregateID)}, nil
 }
 
 // userProfile is the profile jsonb column.
@@ -122,11 +125,7 @@ type userProfile struct {
 	Description       string `json:"description,omitempty"`
 }
 
-const insertUser = ` (instance_id, id, org_id, type, username, state, profile, email, email_verified,
-    sequence, creation_date, change_date) VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $10)`
-
 func reduceUser(e *eventstore.Event, t Tables) ([]Statement, error) {
-	users := t.T("users")
 	switch e.Type {
 	case events.UserHumanAdded:
 		var p events.HumanAddedPayload
@@ -136,31 +135,25 @@ func reduceUser(e *eventstore.Event, t Tables) ([]Statement, error) {
 		prof := userProfile{GivenName: p.GivenName, FamilyName: p.FamilyName, NickName: p.NickName,
 			DisplayName: p.DisplayName, PreferredLanguage: p.PreferredLanguage, Gender: p.Gender,
 			Phone: p.Phone, PhoneVerified: p.PhoneVerified}
-		return []Statement{{SQL: `INSERT INTO ` + users + insertUser, Args: []any{
-			e.InstanceID, e.AggregateID, e.ResourceOwner, "human", p.Username, prof,
-			p.Email, p.EmailVerified, int64(e.Sequence), e.CreatedAt}}}, nil
+		return []Statement{userInsert.Stmt(t, e.InstanceID, e.AggregateID, e.ResourceOwner, "human", p.Username, int16(1),
+			jsonText(prof), p.Email, p.EmailVerified, int64(e.Sequence), e.CreatedAt, e.CreatedAt)}, nil
 	case events.UserMachineAdded:
 		var p events.MachineAddedPayload
 		if err := e.Unmarshal(&p); err != nil {
 			return nil, err
 		}
 		prof := userProfile{Name: p.Name, Description: p.Description}
-		return []Statement{{SQL: `INSERT INTO ` + users + insertUser, Args: []any{
-			e.InstanceID, e.AggregateID, e.ResourceOwner, "machine", p.Username, prof,
-			"", false, int64(e.Sequence), e.CreatedAt}}}, nil
+		return []Statement{userInsert.Stmt(t, e.InstanceID, e.AggregateID, e.ResourceOwner, "machine", p.Username, int16(1),
+			jsonText(prof), "", false, int64(e.Sequence), e.CreatedAt, e.CreatedAt)}, nil
 	case events.UserRemoved:
-		return []Statement{{
-			SQL:  `DELETE FROM ` + users + ` WHERE instance_id = $1 AND id = $2`,
-			Args: []any{e.InstanceID, e.AggregateID},
-		}}, nil
+		return []Statement{userDelete.Stmt(t, e.InstanceID, e.AggregateID)}, nil
 	}
 	// Every other user event (PATs, IdP links, …) moves the user's sequence
 	// and change date, as ZITADEL's user details do.
-	return []Statement{touch(users, "instance_id = $3 AND id = $4", e, e.InstanceID, e.AggregateID)}, nil
+	return []Statement{userTouch.Stmt(t, int64(e.Sequence), e.CreatedAt, e.InstanceID, e.AggregateID)}, nil
 }
 
 func reducePAT(e *eventstore.Event, t Tables) ([]Statement, error) {
-	pats := t.T("pats")
 	switch e.Type {
 	case events.UserPATAdded:
 		var p events.PATAddedPayload
@@ -171,41 +164,25 @@ func reducePAT(e *eventstore.Event, t Tables) ([]Statement, error) {
 		if !p.Expiration.IsZero() {
 			exp = p.Expiration
 		}
-		return []Statement{{
-			SQL:  `INSERT INTO ` + pats + ` (token_hash, instance_id, token_id, user_id, expiration) VALUES ($1, $2, $3, $4, $5)`,
-			Args: []any{p.TokenHash, e.InstanceID, p.TokenID, e.AggregateID, exp},
-		}}, nil
+		return []Statement{patInsert.Stmt(t, p.TokenHash, e.InstanceID, p.TokenID, e.AggregateID, exp)}, nil
 	case events.UserPATRemoved:
 		var p events.PATRemovedPayload
 		if err := e.Unmarshal(&p); err != nil {
 			return nil, err
 		}
-		return []Statement{{
-			SQL:  `DELETE FROM ` + pats + ` WHERE instance_id = $1 AND user_id = $2 AND token_id = $3`,
-			Args: []any{e.InstanceID, e.AggregateID, p.TokenID},
-		}}, nil
+		return []Statement{patDelete.Stmt(t, e.InstanceID, e.AggregateID, p.TokenID)}, nil
 	case events.UserRemoved:
-		return []Statement{{
-			SQL:  `DELETE FROM ` + pats + ` WHERE instance_id = $1 AND user_id = $2`,
-			Args: []any{e.InstanceID, e.AggregateID},
-		}}, nil
+		return []Statement{patDeleteOfUser.Stmt(t, e.InstanceID, e.AggregateID)}, nil
 	}
 	return nil, nil
 }
 
 func reduceMember(e *eventstore.Event, t Tables) ([]Statement, error) {
-	members := t.T("members")
 	switch e.Type {
 	case events.UserRemoved:
-		return []Statement{{
-			SQL:  `DELETE FROM ` + members + ` WHERE instance_id = $1 AND user_id = $2`,
-			Args: []any{e.InstanceID, e.AggregateID},
-		}}, nil
+		return []Statement{memberDeleteOfUser.Stmt(t, e.InstanceID, e.AggregateID)}, nil
 	case events.OrgRemoved:
-		return []Statement{{
-			SQL:  `DELETE FROM ` + members + ` WHERE instance_id = $1 AND org_id = $2`,
-			Args: []any{e.InstanceID, e.AggregateID},
-		}}, nil
+		return []Statement{memberDeleteOfOrg.Stmt(t, e.InstanceID, e.AggregateID)}, nil
 	}
 	var p events.MemberPayload
 	if err := e.Unmarshal(&p); err != nil {
@@ -225,14 +202,7 @@ func reduceMember(e *eventstore.Event, t Tables) ([]Statement, error) {
 		if roles == nil {
 			roles = []string{}
 		}
-		return []Statement{{
-			SQL: `INSERT INTO ` + members + ` (instance_id, org_id, user_id, roles) VALUES ($1, $2, $3, $4)
-                  ON CONFLICT (instance_id, org_id, user_id) DO UPDATE SET roles = EXCLUDED.roles`,
-			Args: []any{e.InstanceID, org, p.UserID, roles},
-		}}, nil
+		return []Statement{memberUpsert.Stmt(t, e.InstanceID, org, p.UserID, roles)}, nil
 	}
-	return []Statement{{
-		SQL:  `DELETE FROM ` + members + ` WHERE instance_id = $1 AND org_id = $2 AND user_id = $3`,
-		Args: []any{e.InstanceID, org, p.UserID},
-	}}, nil
+	return []Statement{memberDelete.Stmt(t, e.InstanceID, org, p.UserID)}, nil
 }

@@ -35,50 +35,46 @@ func reduceIDP(e *eventstore.Event, t Tables) ([]Statement, error) {
 		if err != nil {
 			return nil, fmt.Errorf("idp %s: %w", e.AggregateID, err)
 		}
-		return []Statement{{
-			SQL: `INSERT INTO ` + t.T("idps") + ` (instance_id, id, owner_type, resource_owner, kind, type, name,
-                  options, config, sequence, creation_date, change_date)
-                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`,
-			Args: []any{e.InstanceID, e.AggregateID, p.OwnerType, e.ResourceOwner, kind.Path, kind.Type, p.Name,
-				opts, view, int64(e.Sequence), e.CreatedAt},
-		}}, nil
+		return []Statement{idpInsert.Stmt(t, e.InstanceID, e.AggregateID, p.OwnerType, e.ResourceOwner, kind.Path,
+			int64(kind.Type), p.Name, opts, view, int64(e.Sequence), e.CreatedAt, e.CreatedAt)}, nil
 	case events.IDPChanged, events.IDPSecretsResealed:
 		var p events.IDPChangedPayload
 		if err := e.Unmarshal(&p); err != nil {
 			return nil, err
 		}
-		// The kind never changes. Events written without it (a reseal) get
-		// the view of every kind their config decodes as, and the row's own
-		// kind picks one in SQL.
-		view := ""
+		// The kind never changes, so the event's kind is the row's.
 		if kind, ok := idp.ByPath(p.Kind); ok {
-			_, v, err := idpPublic(kind, nil, p.Config)
+			_, view, err := idpPublic(kind, nil, p.Config)
 			if err != nil {
 				return nil, fmt.Errorf("idp %s: %w", e.AggregateID, err)
 			}
-			view = `{"` + kind.Path + `":` + v + `}`
-		} else {
-			view = idpViewByKind(p.Config)
+			return []Statement{idpChange.Stmt(t, p.Name, idpOptions(p.Options), view, int64(e.Sequence), e.CreatedAt,
+				e.InstanceID, e.AggregateID)}, nil
 		}
+		// Events written without it (a reseal) get the view of every kind
+		// their config decodes as, and the row's own kind picks one in SQL.
 		return []Statement{{
 			SQL: `UPDATE ` + t.T("idps") + ` SET name = $3, options = $4::jsonb, config = ($5::jsonb) -> kind,
                   sequence = $6, change_date = $7 WHERE instance_id = $1 AND id = $2`,
-			Args: []any{e.InstanceID, e.AggregateID, p.Name, idpOptions(p.Options), view, int64(e.Sequence), e.CreatedAt},
+			Args: []any{e.InstanceID, e.AggregateID, p.Name, idpOptions(p.Options), idpViewByKind(p.Config),
+				int64(e.Sequence), e.CreatedAt},
 		}}, nil
 	case events.IDPRemoved:
-		return []Statement{{
-			SQL:  `DELETE FROM ` + t.T("idps") + ` WHERE instance_id = $1 AND id = $2`,
-			Args: []any{e.InstanceID, e.AggregateID},
-		}}, nil
+		return []Statement{idpDelete.Stmt(t, e.InstanceID, e.AggregateID)}, nil
 	case events.OrgRemoved:
-		return []Statement{{
-			SQL: `UPDATE ` + t.T("idps") + ` SET owner_removed = true
-                  WHERE instance_id = $1 AND resource_owner = $2 AND owner_type = $3`,
-			Args: []any{e.InstanceID, e.AggregateID, events.OwnerOrg},
-		}}, nil
+		return []Statement{idpOwnerRemoved.Stmt(t, true, e.InstanceID, e.AggregateID, events.OwnerOrg)}, nil
 	}
 	return nil, nil
 }
+
+var (
+	idpInsert = Insert("idps", "instance_id", "id", "owner_type", "resource_owner", "kind", "type", "name",
+		"options", "config", "sequence", "creation_date", "change_date")
+	idpChange = Update("idps", []string{"name", "options", "config", "sequence", "change_date"}, "instance_id", "id")
+	idpDelete = Delete("idps", "instance_id", "id")
+	// an org's removal marks its IdPs (their links go by cascade events)
+	idpOwnerRemoved = Update("idps", []string{"owner_removed"}, "instance_id", "resource_owner", "owner_type")
+)
 
 // idpPublic returns the options and the kind's public view (no secrets) of
 // a stored config.

@@ -17,36 +17,30 @@ func userIDPLinks() *Projection {
 	}
 }
 
+var (
+	linkInsert = Insert("user_idp_links", "instance_id", "user_id", "idp_id", "external_user_id", "external_user_name",
+		"resource_owner", "sequence", "creation_date")
+	linkDelete       = Delete("user_idp_links", "instance_id", "user_id", "idp_id", "external_user_id")
+	linkDeleteOfUser = Delete("user_idp_links", "instance_id", "user_id")
+)
+
 func reduceUserIDPLink(e *eventstore.Event, t Tables) ([]Statement, error) {
-	links := t.T("user_idp_links")
 	switch e.Type {
 	case events.UserIDPLinkAdded:
 		var p events.IDPLinkPayload
 		if err := e.Unmarshal(&p); err != nil {
 			return nil, err
 		}
-		return []Statement{{
-			SQL: `INSERT INTO ` + links + ` (instance_id, user_id, idp_id, external_user_id, external_user_name,
-                      resource_owner, sequence, creation_date)
-                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			Args: []any{e.InstanceID, e.AggregateID, p.IDPID, p.ExternalUserID, p.DisplayName,
-				e.ResourceOwner, int64(e.Sequence), e.CreatedAt},
-		}}, nil
+		return []Statement{linkInsert.Stmt(t, e.InstanceID, e.AggregateID, p.IDPID, p.ExternalUserID, p.DisplayName,
+			e.ResourceOwner, int64(e.Sequence), e.CreatedAt)}, nil
 	case events.UserIDPLinkRemoved, events.UserIDPLinkCascadeRemoved:
 		var p events.IDPLinkPayload
 		if err := e.Unmarshal(&p); err != nil {
 			return nil, err
 		}
-		return []Statement{{
-			SQL: `DELETE FROM ` + links + ` WHERE instance_id = $1 AND user_id = $2 AND idp_id = $3
-                  AND external_user_id = $4`,
-			Args: []any{e.InstanceID, e.AggregateID, p.IDPID, p.ExternalUserID},
-		}}, nil
+		return []Statement{linkDelete.Stmt(t, e.InstanceID, e.AggregateID, p.IDPID, p.ExternalUserID)}, nil
 	case events.UserRemoved:
-		return []Statement{{
-			SQL:  `DELETE FROM ` + links + ` WHERE instance_id = $1 AND user_id = $2`,
-			Args: []any{e.InstanceID, e.AggregateID},
-		}}, nil
+		return []Statement{linkDeleteOfUser.Stmt(t, e.InstanceID, e.AggregateID)}, nil
 	}
 	return nil, nil
 }

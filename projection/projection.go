@@ -11,9 +11,13 @@ import (
 )
 
 // Statement is one SQL statement a reducer wants executed.
+// Build it from a Shape where the statement changes rows by equality on
+// columns; write SQL by hand only for what a shape cannot say.
 type Statement struct {
 	SQL  string
 	Args []any
+
+	shape *Shape // nil for hand-written SQL
 }
 
 // Tables maps a projection's logical table names to the physical ones: the

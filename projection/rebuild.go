@@ -151,7 +151,8 @@ type rebuild struct {
 	shadow   Tables   // logical -> shadow
 	types    []string // union of event type prefixes
 	prev     map[string]string
-	deferred []string // CREATE INDEX statements to run after the bulk load
+	deferred []string              // CREATE INDEX statements to run after the bulk load
+	infos    map[string]*tableInfo // shadow tables, for set-based batches
 	cursor   eventstore.Cursor
 	done     int64
 	total    int64
@@ -159,7 +160,8 @@ type rebuild struct {
 }
 
 func newRebuild(pool *pgxpool.Pool, store *eventstore.Postgres, reg *Registry, ps []*Projection, progress func(done, total int64)) *rebuild {
-	rb := &rebuild{pool: pool, store: store, reg: reg, ps: ps, shadow: Tables{}, prev: map[string]string{}, progress: progress}
+	rb := &rebuild{pool: pool, store: store, reg: reg, ps: ps, shadow: Tables{}, prev: map[string]string{},
+		infos: map[string]*tableInfo{}, progress: progress}
 	seenT, seenE := map[string]bool{}, map[string]bool{}
 	for _, p := range ps {
 		for _, t := range p.Tables {
@@ -215,6 +217,9 @@ func (rb *rebuild) begin(ctx context.Context) error {
 				return err
 			}
 			rb.deferred = append(rb.deferred, defs...)
+			if rb.infos[t+"_shadow"], err = loadTableInfo(ctx, tx, t+"_shadow"); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -404,21 +409,25 @@ func isReduceError(err error) bool {
 }
 
 // statements queues what the selected projections do for events, on the
-// shadow tables, after the optional prefix statements.
+// shadow tables, after the optional prefix statements, folded into set-based
+// statements per table (batch.go).
 func (rb *rebuild) statements(events []eventstore.Event, prefix ...string) (*pgx.Batch, error) {
 	b := &pgx.Batch{}
 	for _, s := range prefix {
 		b.Queue(s)
 	}
+	bt := newBatcher(rb.shadow, rb.infos)
+	bt.start(b)
 	for _, e := range events {
 		st, err := rb.reg.Statements(rb.ps, e, rb.shadow)
 		if err != nil {
 			return nil, &reduceError{err}
 		}
 		for _, s := range st {
-			b.Queue(s.SQL, s.Args...)
+			bt.add(s)
 		}
 	}
+	bt.flushAll()
 	return b, nil
 }
 

@@ -48,21 +48,26 @@ func benchProjection() *Projection {
 			if err := e.Unmarshal(&p); err != nil {
 				return nil, err
 			}
-			tbl := t.T("bench_items")
 			switch e.Type {
 			case "bench.item.added":
-				return []Statement{{SQL: "INSERT INTO " + tbl + " (instance_id, id, owner, kind, name, config, version, created_at, changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
-					Args: []any{e.InstanceID, e.AggregateID, e.ResourceOwner, p.Kind, p.Name, string(p.Config), int64(e.Sequence), e.CreatedAt}}}, nil
+				return []Statement{benchInsert.Stmt(t, e.InstanceID, e.AggregateID, e.ResourceOwner, p.Kind, p.Name,
+					string(p.Config), int64(e.Sequence), e.CreatedAt, e.CreatedAt)}, nil
 			case "bench.item.changed":
-				return []Statement{{SQL: "UPDATE " + tbl + " SET name = $3, config = $4, version = $5, changed_at = $6 WHERE instance_id = $1 AND id = $2",
-					Args: []any{e.InstanceID, e.AggregateID, p.Name, string(p.Config), int64(e.Sequence), e.CreatedAt}}}, nil
+				return []Statement{benchChange.Stmt(t, p.Name, string(p.Config), int64(e.Sequence), e.CreatedAt,
+					e.InstanceID, e.AggregateID)}, nil
 			case "bench.item.removed":
-				return []Statement{{SQL: "DELETE FROM " + tbl + " WHERE instance_id = $1 AND id = $2", Args: []any{e.InstanceID, e.AggregateID}}}, nil
+				return []Statement{benchDelete.Stmt(t, e.InstanceID, e.AggregateID)}, nil
 			}
 			return nil, nil
 		},
 	}
 }
+
+var (
+	benchInsert = Insert("bench_items", "instance_id", "id", "owner", "kind", "name", "config", "version", "created_at", "changed_at")
+	benchChange = Update("bench_items", []string{"name", "config", "version", "changed_at"}, "instance_id", "id")
+	benchDelete = Delete("bench_items", "instance_id", "id")
+)
 
 const benchSchema = `CREATE TABLE IF NOT EXISTS bench_items (
     instance_id text NOT NULL,
