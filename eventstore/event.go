@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
 // Event is a stored event, as read back from the log.
@@ -36,7 +38,7 @@ func (e *Event) Unmarshal(v any) error {
 	if len(e.Payload) == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(e.Payload, v); err != nil {
+	if err := jsonv1.Unmarshal(e.Payload, v); err != nil {
 		return fmt.Errorf("decode %s payload (position %d): %w", e.Type, e.Position, err)
 	}
 	return nil

@@ -232,7 +232,7 @@ func (s *Postgres) Aggregate(ctx context.Context, ref AggregateRef, after uint64
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", ref, err)
 	}
-	return collect(rows)
+	return collect(rows, 0)
 }
 
 // AggregateTypes implements Store.
@@ -276,7 +276,7 @@ func (s *Postgres) AggregateTypes(ctx context.Context, ref AggregateRef, types [
 	if err != nil {
 		return nil, 0, fmt.Errorf("load %s: %w", ref, err)
 	}
-	events, err := collect(rows)
+	events, err := collect(rows, 0)
 	if err != nil {
 		return nil, 0, fmt.Errorf("load %s: %w", ref, err)
 	}
@@ -294,7 +294,7 @@ func (s *Postgres) Read(ctx context.Context, f Filter) ([]Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
-	return collect(rows)
+	return collect(rows, f.Limit)
 }
 
 // ReadAll is Read without the snapshot horizon. Only correct while no append
@@ -305,7 +305,7 @@ func ReadAll(ctx context.Context, tx pgx.Tx, f Filter) ([]Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
-	return collect(rows)
+	return collect(rows, f.Limit)
 }
 
 // readQuery builds the filtered, ordered read. With horizon, only events of
@@ -337,9 +337,12 @@ func readQuery(f Filter, horizon bool) (string, []any) {
 		where = append(where, "aggregate_id = ANY("+arg(f.AggregateIDs)+")")
 	}
 	if len(f.EventTypes) > 0 {
-		pats := make([]string, len(f.EventTypes))
-		for i, t := range f.EventTypes {
-			pats[i] = likeEscape(strings.TrimSuffix(t, "*")) + "%"
+		// Each pattern costs a comparison per row read: drop the ones a
+		// shorter prefix already covers (a rebuild of every projection
+		// asks for a dozen, which double the cost of its read).
+		var pats []string
+		for _, t := range coveringPrefixes(f.EventTypes) {
+			pats = append(pats, likeEscape(t)+"%")
 		}
 		where = append(where, "event_type LIKE ANY("+arg(pats)+")")
 	}
@@ -370,14 +373,38 @@ func readQuery(f Filter, horizon bool) (string, []any) {
 	return q, args
 }
 
+// coveringPrefixes returns the prefixes of types (a trailing "*" marks a
+// prefix too) without those another one already covers, in their order.
+func coveringPrefixes(types []string) []string {
+	pre := make([]string, len(types))
+	for i, t := range types {
+		pre[i] = strings.TrimSuffix(t, "*")
+	}
+	var out []string
+	for i, p := range pre {
+		covered := false
+		for j, q := range pre {
+			if j != i && strings.HasPrefix(p, q) && (len(q) < len(p) || j < i) {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 func likeEscape(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return r.Replace(s)
 }
 
-func collect(rows pgx.Rows) ([]Event, error) {
+// collect scans events; limit, when the query has one, sizes the result.
+func collect(rows pgx.Rows, limit int) ([]Event, error) {
 	defer rows.Close()
-	var out []Event
+	out := make([]Event, 0, min(max(limit, 0), 10000))
 	for rows.Next() {
 		var e Event
 		var seq int64

@@ -192,7 +192,7 @@ func newBatcher(tables Tables, infos map[string]*tableInfo) *batcher {
 		pending: map[string]*pending{}, sql: map[string]string{}}
 }
 
-// start begins a new pgx batch; pending rows must have been flushed.
+// start directs the statements bt queues from now on to b.
 func (bt *batcher) start(b *pgx.Batch) { bt.b = b }
 
 func (bt *batcher) info(s *Shape) *shapeInfo {

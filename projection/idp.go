@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	jsonv1 "github.com/go-json-experiment/json/v1"
 	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/eventstore"
 	"github.com/idledger/idledger/idp"
@@ -81,11 +82,11 @@ var (
 func idpPublic(kind idp.Kind, options, config json.RawMessage) (string, string, error) {
 	cfg := kind.New()
 	if len(config) > 0 {
-		if err := json.Unmarshal(config, cfg); err != nil {
+		if err := jsonv1.Unmarshal(config, cfg); err != nil {
 			return "", "", fmt.Errorf("decode %s config: %w", kind.Path, err)
 		}
 	}
-	view, err := json.Marshal(cfg.View())
+	view, err := jsonv1.Marshal(cfg.View())
 	if err != nil {
 		return "", "", err
 	}
@@ -94,11 +95,14 @@ func idpPublic(kind idp.Kind, options, config json.RawMessage) (string, string, 
 
 // idpOptions normalises stored options to their JSON form ({} for defaults).
 func idpOptions(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "{}" {
+		return "{}" // the defaults, as most IdPs have them
+	}
 	var o idp.Options
-	if len(raw) > 0 && json.Unmarshal(raw, &o) != nil {
+	if jsonv1.Unmarshal(raw, &o) != nil {
 		return "{}"
 	}
-	b, _ := json.Marshal(o)
+	b, _ := jsonv1.Marshal(o)
 	return string(b)
 }
 

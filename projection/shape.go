@@ -1,10 +1,11 @@
 package projection
 
 import (
-	"encoding/json"
 	"strconv"
 	"strings"
 	"sync"
+
+	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
 // opKind is what a Shape does to its table.
@@ -143,7 +144,7 @@ func contains(list []string, s string) bool {
 
 // jsonText is v as JSON text, for a jsonb column.
 func jsonText(v any) string {
-	b, err := json.Marshal(v)
+	b, err := jsonv1.Marshal(v)
 	if err != nil {
 		return "null"
 	}

@@ -41,9 +41,11 @@ func measureRebuild(ctx context.Context, pool *pgxpool.Pool, reg *projection.Reg
 	debug.FreeOSMemory()
 	res.PeakRSSExact = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
 	var done atomic.Int64
+	restore := projection.TuneGC() // as idledger projections rebuild does
 	start := time.Now()
 	err := projection.Rebuild(ctx, pool, store, reg, nil, func(d, _ int64) { done.Store(d) })
 	el := time.Since(start)
+	restore()
 	if err != nil {
 		return res, fmt.Errorf("rebuild: %w", err)
 	}

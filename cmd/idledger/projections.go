@@ -51,6 +51,7 @@ func setupProjectionsRebuild(fs *flag.FlagSet) runFunc {
 		}
 		return withProjections(ctx, e, cfg, func(pool *pgxpool.Pool, store *eventstore.Postgres, reg *projection.Registry) error {
 			bar := progress.New(e.stderr, "rebuild")
+			defer projection.TuneGC()()
 			err := projection.Rebuild(ctx, pool, store, reg, names, bar.Update)
 			bar.Finish()
 			if err != nil {
