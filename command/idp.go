@@ -106,7 +106,7 @@ func (c *Commands) AddIDP(ctx context.Context, owner IDPOwnerRef, kindPath strin
 			Events: []eventstore.PendingEvent{{Type: events.IDPAdded, Payload: events.IDPAddedPayload{
 				Kind: kind.Path, OwnerType: s.ownerType, Name: name, Options: optsJSON, Config: cfgJSON,
 			}}},
-		}}}, nil
+		}}, Constraints: []eventstore.UniqueConstraint{idpExists(s.instanceID, id)}}, nil
 	})
 	if err != nil {
 		return Details{}, err
@@ -239,6 +239,14 @@ func (c *Commands) RemoveIDP(ctx context.Context, owner IDPOwnerRef, id string) 
 		if err := c.cascadeIDPRemoval(ctx, m, &a); err != nil {
 			return eventstore.Append{}, err
 		}
+		// Links added meanwhile hold the IdP's existence: each one either
+		// committed before this append, and the check below sees its claim
+		// (the command decides again, cascading it too), or finds the IdP
+		// gone. No link outlives its IdP.
+		gone := idpExists(s.instanceID, id)
+		gone.Remove = true
+		a.Constraints = append(a.Constraints, gone, eventstore.UniqueConstraint{InstanceID: s.instanceID,
+			Type: linkUniqueType, Value: linkUniqueValue(id, ""), NoneWithPrefix: true})
 		return a, nil
 	})
 	if err != nil {

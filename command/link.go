@@ -64,6 +64,23 @@ func (c *Commands) linkIDPExists(ctx context.Context, instanceID, orgID, idpID s
 	return nil
 }
 
+// idpExistsType is claimed by every IdP while it exists. Link appends hold
+// it, and the IdP's removal releases it (see RemoveIDP).
+const idpExistsType = "idp.exists"
+
+func idpExists(instanceID, idpID string) eventstore.UniqueConstraint {
+	return eventstore.UniqueConstraint{InstanceID: instanceID, Type: idpExistsType, Value: idpID}
+}
+
+// holdIDP keeps IdP idpID from being removed until the append that adds a
+// link to it commits; when it was removed since the command decided, the
+// command decides again (and finds it gone).
+func holdIDP(instanceID, idpID string) eventstore.UniqueConstraint {
+	c := idpExists(instanceID, idpID)
+	c.Hold = true
+	return c
+}
+
 func linkClaim(instanceID string, l events.IDPLinkPayload) eventstore.UniqueConstraint {
 	return eventstore.UniqueConstraint{
 		InstanceID: instanceID, Type: linkUniqueType, Value: linkUniqueValue(l.IDPID, l.ExternalUserID),
@@ -118,7 +135,7 @@ func (c *Commands) AddIDPLink(ctx context.Context, userID, orgHint string, link 
 				Aggregate: u.ref, ResourceOwner: u.orgID, Expected: u.head,
 				Events: []eventstore.PendingEvent{{Type: events.UserIDPLinkAdded, Payload: link}},
 			}},
-			Constraints: []eventstore.UniqueConstraint{linkClaim(cl.InstanceID, link)},
+			Constraints: []eventstore.UniqueConstraint{linkClaim(cl.InstanceID, link), holdIDP(cl.InstanceID, link.IDPID)},
 		}, nil
 	})
 	if err != nil {
@@ -218,7 +235,7 @@ func (c *Commands) LinkEventsForNewUser(ctx context.Context, instanceID, orgID s
 			return nil, nil, err
 		}
 		pending = append(pending, eventstore.PendingEvent{Type: events.UserIDPLinkAdded, Payload: l})
-		claims = append(claims, linkClaim(instanceID, l))
+		claims = append(claims, linkClaim(instanceID, l), holdIDP(instanceID, l.IDPID))
 	}
 	return pending, claims, nil
 }

@@ -181,3 +181,57 @@ func TestAddIDPLinkConcurrent(t *testing.T) {
 		t.Fatalf("%d rows", n)
 	}
 }
+
+// TestRemoveIDPRacesAddIDPLink: links added while their IdP is being removed
+// either commit before the removal, and go with its cascade, or fail. No
+// link, and no claim on an external account, outlives its IdP.
+func TestRemoveIDPRacesAddIDPLink(t *testing.T) {
+	env := newPLEnv(t)
+	users := make([]string, 6)
+	for i := range users {
+		users[i] = env.addHuman(env.org, fmt.Sprintf("racer%d", i))
+	}
+	system := command.IDPOwnerRef{Type: events.OwnerSystem}
+	linked, failed := 0, 0
+	for round := range 40 {
+		idpID := env.addIDP("")
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		start := make(chan struct{})
+		for i, u := range users {
+			wg.Go(func() {
+				<-start
+				_, err := env.cmds.AddIDPLink(env.iam(), u, "", extLink(idpID, fmt.Sprintf("r%d-%d", round, i)))
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					linked++
+				case errors.Is(err, &errs.Error{Kind: errs.KindFailedPrecondition, ID: "COMMAND-39nf2"}):
+					failed++ // the IdP was gone
+				default:
+					t.Errorf("add link: %v", err)
+				}
+			})
+		}
+		wg.Go(func() {
+			<-start
+			if _, err := env.cmds.RemoveIDP(env.iam(), system, idpID); err != nil {
+				t.Errorf("remove idp: %v", err)
+			}
+		})
+		close(start)
+		wg.Wait()
+		if n := env.count(`SELECT count(*) FROM user_idp_links WHERE instance_id = $1 AND idp_id = $2`, env.inst, idpID); n != 0 {
+			t.Fatalf("round %d: %d links outlive their removed IdP", round, n)
+		}
+		if n := env.count(`SELECT count(*) FROM unique_constraints WHERE instance_id = $1 AND unique_type = 'user.idp.link'
+			AND left(unique_value, length($2)) = $2`, env.inst, idpID+":"); n != 0 {
+			t.Fatalf("round %d: %d external accounts stay claimed by links to a removed IdP", round, n)
+		}
+	}
+	t.Logf("%d links added before their IdP's removal (and cascaded), %d refused after it", linked, failed)
+	if linked == 0 || failed == 0 {
+		t.Logf("the race was one-sided this time (linked %d, refused %d)", linked, failed)
+	}
+}

@@ -136,6 +136,63 @@ func TestConformance(t *testing.T) {
 					t.Fatal(err)
 				}
 			})
+			t.Run("hold and none-with-prefix checks", func(t *testing.T) {
+				s, ctx := mk(t), context.Background()
+				uc := func(typ, value string) eventstore.UniqueConstraint {
+					return eventstore.UniqueConstraint{InstanceID: "i1", Type: typ, Value: value}
+				}
+				appendWith := func(id string, exp uint64, cs ...eventstore.UniqueConstraint) error {
+					a := one(agg(id), exp, "thing.changed")
+					a.Constraints = cs
+					_, err := s.Append(ctx, a)
+					return err
+				}
+				changed := func(err error) bool {
+					var cc *eventstore.ConstraintChangedError
+					return errors.As(err, &cc) && eventstore.IsConcurrency(err)
+				}
+				hold := uc("parent", "p1")
+				hold.Hold = true
+				// holding a value nobody claimed fails, and writes nothing
+				if err := appendWith("c1", 0, hold); !changed(err) {
+					t.Fatalf("hold of an unclaimed value: %v", err)
+				}
+				if got, _ := s.Aggregate(ctx, agg("c1"), 0); len(got) != 0 {
+					t.Fatal("a failed hold wrote events")
+				}
+				if err := appendWith("p1", 0, uc("parent", "p1")); err != nil {
+					t.Fatal(err)
+				}
+				// holding does not consume: two holders in a row
+				if err := appendWith("c1", 0, hold, uc("child", "p1:a")); err != nil {
+					t.Fatal(err)
+				}
+				if err := appendWith("c2", 0, hold, uc("child", "p1:b")); err != nil {
+					t.Fatal(err)
+				}
+				none := uc("child", "p1:")
+				none.NoneWithPrefix = true
+				release := func(typ, value string) eventstore.UniqueConstraint {
+					c := uc(typ, value)
+					c.Remove = true
+					return c
+				}
+				// releasing the parent while a child stays claimed fails
+				if err := appendWith("p1", 1, none, release("parent", "p1"), release("child", "p1:a")); !changed(err) {
+					t.Fatalf("release with a child left: %v", err)
+				}
+				// the check runs after the append's own releases, whatever
+				// their order in the list; another prefix is not a match
+				if err := appendWith("q1", 0, uc("child", "p10:x")); err != nil {
+					t.Fatal(err)
+				}
+				if err := appendWith("p1", 1, none, release("parent", "p1"), release("child", "p1:a"), release("child", "p1:b")); err != nil {
+					t.Fatal(err)
+				}
+				if err := appendWith("c3", 0, hold, uc("child", "p1:c")); !changed(err) {
+					t.Fatalf("hold of a released value: %v", err)
+				}
+			})
 			t.Run("read filters and cursor", func(t *testing.T) {
 				s, ctx := mk(t), context.Background()
 				for i := 0; i < 5; i++ {

@@ -89,9 +89,24 @@ type UniqueConstraint struct {
 	InstanceID string
 	Type       string
 	Value      string
-	Remove     bool   // release instead of claim
-	ErrorID    string // error ID reported on violation, e.g. "COMMAND-Unq01"
-	Message    string // message reported on violation
+	Remove     bool // release instead of claim
+	// Hold checks instead of claiming: Value must be claimed, and stays
+	// claimed until this append commits (an append that releases it waits
+	// for this one). Otherwise the append fails with a
+	// *ConstraintChangedError, and the command decides again.
+	Hold bool
+	// NoneWithPrefix checks instead of claiming: once this append's claims
+	// and releases apply, no value of Type that starts with Value may be
+	// claimed. Otherwise the append fails with a *ConstraintChangedError.
+	//
+	// The two close a race between an append that releases a value (an
+	// IdP's existence) with everything that depends on it (its links, found
+	// before the append), and appends that add a dependant while holding
+	// the value: such an append either commits before the release, and
+	// the check sees its claim, or finds the value gone.
+	NoneWithPrefix bool
+	ErrorID        string // error ID reported on violation, e.g. "COMMAND-Unq01"
+	Message        string // message reported on violation
 }
 
 // Metadata is recorded on every event of one append.
@@ -166,6 +181,21 @@ func (e *ConcurrencyError) Error() string {
 	return fmt.Sprintf("concurrent modification of %s: expected sequence %d is stale", e.Aggregate, e.Expected)
 }
 
+// ConstraintChangedError reports that a value an append holds (Hold) was
+// released, or that values it expects gone (NoneWithPrefix) are claimed:
+// another append changed what the command decided on. IsConcurrency is true
+// for it, so the command runner decides again.
+type ConstraintChangedError struct {
+	Constraint UniqueConstraint
+}
+
+func (e *ConstraintChangedError) Error() string {
+	if e.Constraint.Hold {
+		return fmt.Sprintf("unique value %s %q was released concurrently", e.Constraint.Type, e.Constraint.Value)
+	}
+	return fmt.Sprintf("unique values %s %q… were claimed concurrently", e.Constraint.Type, e.Constraint.Value)
+}
+
 // ConstraintError reports that a unique value is already claimed.
 type ConstraintError struct {
 	Constraint UniqueConstraint
@@ -175,8 +205,10 @@ func (e *ConstraintError) Error() string {
 	return fmt.Sprintf("unique constraint %s violated for value %q", e.Constraint.Type, e.Constraint.Value)
 }
 
-// IsConcurrency reports whether err is a *ConcurrencyError.
+// IsConcurrency reports whether err is a *ConcurrencyError or a
+// *ConstraintChangedError: another append changed what the command decided on.
 func IsConcurrency(err error) bool {
 	var c *ConcurrencyError
-	return errors.As(err, &c)
+	var cc *ConstraintChangedError
+	return errors.As(err, &c) || errors.As(err, &cc)
 }

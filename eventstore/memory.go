@@ -43,8 +43,20 @@ func (m *Memory) Append(ctx context.Context, a Append) ([]Event, error) {
 		}
 	}
 	claimed := map[[3]string]bool{}
-	for _, c := range a.Constraints {
+	for _, c := range constraintOrder(a.Constraints) {
 		k := [3]string{c.InstanceID, c.Type, c.Value}
+		if c.Hold {
+			if taken, inBatch := claimed[k]; (inBatch && !taken) || (!inBatch && !m.uniques[k]) {
+				return nil, &ConstraintChangedError{Constraint: c}
+			}
+			continue
+		}
+		if c.NoneWithPrefix {
+			if m.claimedWithPrefix(claimed, c) {
+				return nil, &ConstraintChangedError{Constraint: c}
+			}
+			continue
+		}
 		if c.Remove {
 			claimed[k] = false
 			continue
@@ -72,6 +84,25 @@ func (m *Memory) Append(ctx context.Context, a Append) ([]Event, error) {
 		m.events = append(m.events, *e)
 	}
 	return events, nil
+}
+
+// claimedWithPrefix reports whether a value of c's type starting with
+// c.Value is claimed once the batch's claims and releases apply.
+func (m *Memory) claimedWithPrefix(batch map[[3]string]bool, c UniqueConstraint) bool {
+	match := func(k [3]string) bool {
+		return k[0] == c.InstanceID && k[1] == c.Type && strings.HasPrefix(k[2], c.Value)
+	}
+	for k, taken := range batch {
+		if taken && match(k) {
+			return true
+		}
+	}
+	for k := range m.uniques {
+		if taken, inBatch := batch[k]; match(k) && (!inBatch || taken) {
+			return true
+		}
+	}
+	return false
 }
 
 // Aggregate implements Store.

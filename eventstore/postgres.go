@@ -81,11 +81,20 @@ func (s *Postgres) Append(ctx context.Context, a Append) ([]Event, error) {
 		b.Queue(insertSQL, e.InstanceID, e.AggregateType, e.AggregateID, int64(e.Sequence), e.Type,
 			int16(e.Revision), e.Payload, e.Creator, e.RequestID, e.ClientIP, e.UserAgent, e.ResourceOwner)
 	}
-	for _, c := range a.Constraints {
-		if c.Remove {
+	for _, c := range constraintOrder(a.Constraints) {
+		switch {
+		case c.NoneWithPrefix:
+			b.Queue(`SELECT 1 FROM unique_constraints WHERE instance_id = $1 AND unique_type = $2
+                AND left(unique_value, length($3)) = $3 LIMIT 1`, c.InstanceID, c.Type, c.Value)
+		case c.Hold:
+			// FOR SHARE: a concurrent release waits until this append
+			// commits; a committed release leaves no row to lock.
+			b.Queue(`SELECT 1 FROM unique_constraints WHERE instance_id = $1 AND unique_type = $2
+                AND unique_value = $3 FOR SHARE`, c.InstanceID, c.Type, c.Value)
+		case c.Remove:
 			b.Queue("DELETE FROM unique_constraints WHERE instance_id = $1 AND unique_type = $2 AND unique_value = $3",
 				c.InstanceID, c.Type, c.Value)
-		} else {
+		default:
 			b.Queue("INSERT INTO unique_constraints (instance_id, unique_type, unique_value) VALUES ($1, $2, $3)",
 				c.InstanceID, c.Type, c.Value)
 		}
@@ -154,13 +163,22 @@ func readAppendResults(br pgx.BatchResults, events []Event, a Append) error {
 		}
 		e.TxID, _ = strconv.ParseUint(txid, 10, 64)
 	}
-	for _, c := range a.Constraints {
-		if _, err := br.Exec(); err != nil {
+	for _, c := range constraintOrder(a.Constraints) {
+		tag, err := br.Exec()
+		if err != nil {
 			var pgErr *pgconn.PgError
 			if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 				return &ConstraintError{Constraint: c}
 			}
+			if errors.As(err, &pgErr) && pgErr.Code == "40P01" {
+				// two appends waited for each other (a hold and a release
+				// on two values): the one PostgreSQL chose decides again
+				return &ConstraintChangedError{Constraint: c}
+			}
 			return fmt.Errorf("append: unique constraint %s: %w", c.Type, err)
+		}
+		if (c.Hold && tag.RowsAffected() == 0) || (c.NoneWithPrefix && tag.RowsAffected() > 0) {
+			return &ConstraintChangedError{Constraint: c}
 		}
 	}
 	return nil
@@ -183,6 +201,23 @@ func (e *Event) ref() AggregateRef {
 
 // prepare validates an Append and expands it into events with their
 // sequences and metadata; shared by every Store implementation.
+// constraintOrder puts the NoneWithPrefix checks last, after every claim
+// and release of the append (and after the waits its releases imply).
+func constraintOrder(cs []UniqueConstraint) []UniqueConstraint {
+	out := make([]UniqueConstraint, 0, len(cs))
+	for _, c := range cs {
+		if !c.NoneWithPrefix {
+			out = append(out, c)
+		}
+	}
+	for _, c := range cs {
+		if c.NoneWithPrefix {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func prepare(a Append) ([]Event, error) {
 	var events []Event
 	seen := map[AggregateRef]bool{}
