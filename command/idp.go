@@ -239,14 +239,15 @@ func (c *Commands) RemoveIDP(ctx context.Context, owner IDPOwnerRef, id string) 
 		if err := c.cascadeIDPRemoval(ctx, m, &a); err != nil {
 			return eventstore.Append{}, err
 		}
-		// Links added meanwhile hold the IdP's existence: each one either
-		// committed before this append, and the check below sees its claim
-		// (the command decides again, cascading it too), or finds the IdP
-		// gone. No link outlives its IdP.
+		// User links and policy entries added meanwhile hold the IdP's
+		// existence: each one either committed before this append, and the
+		// checks below see its claim (the command decides again, cascading
+		// it too), or finds the IdP gone. Nothing outlives its IdP.
 		gone := idpExists(s.instanceID, id)
 		gone.Remove = true
-		a.Constraints = append(a.Constraints, gone, eventstore.UniqueConstraint{InstanceID: s.instanceID,
-			Type: linkUniqueType, Value: linkUniqueValue(id, ""), NoneWithPrefix: true})
+		a.Constraints = append(a.Constraints, gone,
+			eventstore.UniqueConstraint{InstanceID: s.instanceID, Type: linkUniqueType, Value: id + ":", NoneWithPrefix: true},
+			eventstore.UniqueConstraint{InstanceID: s.instanceID, Type: policyIDPType, Value: id + ":", NoneWithPrefix: true})
 		return a, nil
 	})
 	if err != nil {

@@ -153,5 +153,6 @@ func (c *Commands) cascadePolicy(ctx context.Context, ref eventstore.AggregateRe
 		Events: []eventstore.PendingEvent{{Type: events.LoginPolicyIDPCascadeRemoved,
 			Payload: events.LoginPolicyIDPPayload{IDPID: m.ref.ID, OwnerType: m.ownerType}}},
 	})
+	a.Constraints = append(a.Constraints, policyIDPRelease(ref.InstanceID, m.ref.ID, ref.ID))
 	return nil
 }

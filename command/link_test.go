@@ -235,3 +235,101 @@ func TestRemoveIDPRacesAddIDPLink(t *testing.T) {
 		t.Logf("the race was one-sided this time (linked %d, refused %d)", linked, failed)
 	}
 }
+
+// TestRemoveIDPRacesAddIDPToPolicy: an IdP added to login policies while it
+// is being removed is either unlinked by the removal's cascade or refused.
+func TestRemoveIDPRacesAddIDPToPolicy(t *testing.T) {
+	env := newPLEnv(t)
+	orgs := make([]string, 5)
+	for i := range orgs {
+		orgs[i] = env.addOrg(fmt.Sprintf("policy-racer%d", i))
+		if _, err := env.cmds.AddCustomLoginPolicy(env.iam(), orgs[i], events.LoginPolicySettings{AllowExternalIDP: true}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	system := command.IDPOwnerRef{Type: events.OwnerSystem}
+	added, refused := 0, 0
+	for round := range 40 {
+		idpID := env.addIDP("")
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		start := make(chan struct{})
+		count := func(err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				added++
+			case errors.Is(err, &errs.Error{Kind: errs.KindFailedPrecondition, ID: "Org-3N9fs"}),
+				errors.Is(err, &errs.Error{Kind: errs.KindFailedPrecondition, ID: "INSTANCE-m8fsd"}):
+				refused++ // the IdP was gone
+			default:
+				t.Errorf("add to policy: %v", err)
+			}
+		}
+		for _, org := range orgs {
+			wg.Go(func() {
+				<-start
+				_, err := env.cmds.AddIDPToLoginPolicy(env.iam(), org, idpID, events.OwnerSystem)
+				count(err)
+			})
+		}
+		wg.Go(func() {
+			<-start
+			_, err := env.cmds.AddIDPToDefaultLoginPolicy(env.iam(), idpID)
+			count(err)
+		})
+		wg.Go(func() {
+			<-start
+			if _, err := env.cmds.RemoveIDP(env.iam(), system, idpID); err != nil {
+				t.Errorf("remove idp: %v", err)
+			}
+		})
+		close(start)
+		wg.Wait()
+		if n := env.count(`SELECT count(*) FROM login_policy_idps WHERE instance_id = $1 AND idp_id = $2`, env.inst, idpID); n != 0 {
+			t.Fatalf("round %d: %d login policies still list the removed IdP", round, n)
+		}
+	}
+	t.Logf("%d policy links added before the IdP's removal (and cascaded), %d refused after it", added, refused)
+}
+
+// TestPolicyIDPClaimsFollowTheEntries: the claim behind each policy entry
+// is released by every way an entry goes (removal, reset, the IdP's
+// removal), so the entry can come back, and none is left behind.
+func TestPolicyIDPClaimsFollowTheEntries(t *testing.T) {
+	env := newPLEnv(t)
+	org := env.addOrg("claims")
+	idpID := env.addIDP("")
+	claims := func() int {
+		return env.count(`SELECT count(*) FROM unique_constraints WHERE instance_id = $1 AND unique_type = 'login_policy.idp'
+			AND left(unique_value, length($2)) = $2`, env.inst, idpID+":")
+	}
+	must := func(_ command.Details, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(env.cmds.AddCustomLoginPolicy(env.iam(), org, events.LoginPolicySettings{}, []command.LoginPolicyIDP{{IDPID: idpID, OwnerType: events.OwnerSystem}}))
+	must(env.cmds.AddIDPToDefaultLoginPolicy(env.iam(), idpID))
+	if n := claims(); n != 2 {
+		t.Fatalf("%d claims for 2 entries", n)
+	}
+	_, err := env.cmds.AddIDPToLoginPolicy(env.iam(), org, idpID, events.OwnerSystem)
+	plWant(t, err, errs.KindAlreadyExists, "Org-2B0ps")
+	must(env.cmds.RemoveIDPFromLoginPolicy(env.iam(), org, idpID))
+	must(env.cmds.AddIDPToLoginPolicy(env.iam(), org, idpID, events.OwnerSystem))
+	must(env.cmds.ResetLoginPolicyToDefault(env.iam(), org))
+	if n := claims(); n != 1 {
+		t.Fatalf("%d claims after the reset, want the default policy's only", n)
+	}
+	must(env.cmds.AddCustomLoginPolicy(env.iam(), org, events.LoginPolicySettings{}, []command.LoginPolicyIDP{{IDPID: idpID, OwnerType: events.OwnerSystem}}))
+	must(env.cmds.RemoveIDP(env.iam(), command.IDPOwnerRef{Type: events.OwnerSystem}, idpID))
+	if n := claims(); n != 0 {
+		t.Fatalf("%d claims outlive the IdP", n)
+	}
+	if n := env.count(`SELECT count(*) FROM unique_constraints WHERE instance_id = $1 AND unique_type = 'idp.exists' AND unique_value = $2`, env.inst, idpID); n != 0 {
+		t.Fatalf("the removed IdP still claims to exist")
+	}
+}

@@ -128,6 +128,7 @@ func (c *Commands) AddCustomLoginPolicy(ctx context.Context, orgID string, s eve
 			return eventstore.Append{}, err
 		}
 		pending := []eventstore.PendingEvent{{Type: events.LoginPolicyAdded, Payload: events.LoginPolicyAddedPayload{Settings: settings}}}
+		var claims []eventstore.UniqueConstraint
 		seen := map[string]bool{}
 		for _, p := range idps {
 			ok, err := c.idpUsable(ctx, cl.InstanceID, p.IDPID, p.OwnerType, orgID)
@@ -143,10 +144,11 @@ func (c *Commands) AddCustomLoginPolicy(ctx context.Context, orgID string, s eve
 			seen[p.IDPID] = true
 			pending = append(pending, eventstore.PendingEvent{Type: events.LoginPolicyIDPAdded,
 				Payload: events.LoginPolicyIDPPayload{IDPID: p.IDPID, OwnerType: p.OwnerType}})
+			claims = append(claims, policyIDPClaim(cl.InstanceID, p.IDPID, orgID, orgPolicyIDPExists), holdIDP(cl.InstanceID, p.IDPID))
 		}
 		return eventstore.Append{Aggregates: []eventstore.AggregateAppend{{
 			Aggregate: m.ref, ResourceOwner: orgID, Expected: m.head, Events: pending,
-		}}}, nil
+		}}, Constraints: claims}, nil
 	})
 	if err != nil {
 		return Details{}, err
@@ -181,10 +183,14 @@ func (c *Commands) ResetLoginPolicyToDefault(ctx context.Context, orgID string) 
 		if !m.exists || m.isDefault {
 			return eventstore.Append{}, errs.NotFound("Org-GHB37", "Login Policy not found")
 		}
+		var releases []eventstore.UniqueConstraint
+		for idpID := range m.idps {
+			releases = append(releases, policyIDPRelease(cl.InstanceID, idpID, orgID))
+		}
 		return eventstore.Append{Aggregates: []eventstore.AggregateAppend{{
 			Aggregate: m.ref, ResourceOwner: orgID, Expected: m.head,
 			Events: []eventstore.PendingEvent{{Type: events.LoginPolicyRemoved}},
-		}}}, nil
+		}}, Constraints: releases}, nil
 	})
 	if err != nil {
 		return Details{}, err
@@ -242,7 +248,8 @@ func (c *Commands) addIDPToDefault(ctx context.Context, instanceID, idpID string
 			Aggregate: m.ref, ResourceOwner: instanceID, Expected: m.head,
 			Events: []eventstore.PendingEvent{{Type: events.LoginPolicyIDPAdded,
 				Payload: events.LoginPolicyIDPPayload{IDPID: idpID, OwnerType: events.OwnerSystem}}},
-		}}}, nil
+		}}, Constraints: []eventstore.UniqueConstraint{
+			policyIDPClaim(instanceID, idpID, instanceID, defaultPolicyIDPExists), holdIDP(instanceID, idpID)}}, nil
 	})
 	if err != nil {
 		return Details{}, err
@@ -308,7 +315,8 @@ func (c *Commands) addIDPToOrgPolicy(ctx context.Context, instanceID, orgID, idp
 			Aggregate: m.ref, ResourceOwner: orgID, Expected: m.head,
 			Events: []eventstore.PendingEvent{{Type: events.LoginPolicyIDPAdded,
 				Payload: events.LoginPolicyIDPPayload{IDPID: idpID, OwnerType: ownerType}}},
-		}}}, nil
+		}}, Constraints: []eventstore.UniqueConstraint{
+			policyIDPClaim(instanceID, idpID, orgID, orgPolicyIDPExists), holdIDP(instanceID, idpID)}}, nil
 	})
 	if err != nil {
 		return Details{}, err
@@ -388,7 +396,7 @@ func (c *Commands) removePolicyIDP(ctx context.Context, instanceID, policyID, us
 			Aggregate: m.ref, ResourceOwner: policyID, Expected: m.head,
 			Events: []eventstore.PendingEvent{{Type: events.LoginPolicyIDPRemoved,
 				Payload: events.LoginPolicyIDPPayload{IDPID: idpID, OwnerType: ownerType}}},
-		}}}
+		}}, Constraints: []eventstore.UniqueConstraint{policyIDPRelease(instanceID, idpID, policyID)}}
 		if err := c.cascadeUserLinks(ctx, instanceID, idpID, userOrg, &a); err != nil {
 			return eventstore.Append{}, err
 		}

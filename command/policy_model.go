@@ -72,6 +72,27 @@ func (m *loginPolicyModel) reduce(e *eventstore.Event) error {
 // cascades an IdP's removal.
 const linkUniqueType = "user.idp.link"
 
+// policyIDPType is claimed for every IdP a login policy lists, as
+// "<idp ID>:<policy ID>"; an IdP's removal checks that none is left, like
+// its links (see RemoveIDP).
+const policyIDPType = "login_policy.idp"
+
+var (
+	defaultPolicyIDPExists = errs.AlreadyExists("INSTANCE-2B0ps", "Errors.IAM.LoginPolicy.IDP.AlreadyExists")
+	orgPolicyIDPExists     = errs.AlreadyExists("Org-2B0ps", "Errors.Org.LoginPolicy.IDP.AlreadyExists")
+)
+
+// policyIDPClaim claims idpID's place in policy policyID; a duplicate
+// answers dup.
+func policyIDPClaim(instanceID, idpID, policyID string, dup *errs.Error) eventstore.UniqueConstraint {
+	return eventstore.UniqueConstraint{InstanceID: instanceID, Type: policyIDPType, Value: idpID + ":" + policyID,
+		ErrorID: dup.ID, Message: dup.Message}
+}
+
+func policyIDPRelease(instanceID, idpID, policyID string) eventstore.UniqueConstraint {
+	return eventstore.UniqueConstraint{InstanceID: instanceID, Type: policyIDPType, Value: idpID + ":" + policyID, Remove: true}
+}
+
 func linkUniqueValue(idpID, externalUserID string) string { return idpID + ":" + externalUserID }
 
 // linkUserModel is the write model of a user for IdP links: existence, org,
