@@ -106,17 +106,31 @@ type linkUserModel struct {
 	links   []events.IDPLinkPayload
 }
 
-// userExistenceTypes are enough to decide whether a user exists and where:
-// a user with a long link history still loads in a few rows.
+// userExistenceTypes are enough to decide whether a user exists and where.
 var userExistenceTypes = []string{events.UserHumanAdded, events.UserMachineAdded, events.UserRemoved}
 
 // loadLinkUser folds user userID; withLinks also folds its link events.
+// Without links it reads only the aggregate's ends, so a user with a long
+// link history costs the same as a new one: a user aggregate starts with
+// its user.*.added (an ID is never reused, even after removal) and ends at
+// user.removed (nothing is appended to a removed user).
 func (c *Commands) loadLinkUser(ctx context.Context, instanceID, userID string, withLinks bool) (*linkUserModel, error) {
 	m := &linkUserModel{ref: eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggUser, ID: userID}}
-	types := userExistenceTypes
-	if withLinks {
-		types = append(append([]string(nil), userExistenceTypes...), "user.human.externalidp.")
+	if !withLinks {
+		first, last, ok, err := c.store.Ends(ctx, m.ref)
+		if err != nil {
+			return nil, errs.Internal("COMMAND-LnkL3", fmt.Errorf("load user %s: %w", userID, err))
+		}
+		if ok {
+			m.head, m.created = last.Sequence, first.CreatedAt
+			m.exists = (first.Type == events.UserHumanAdded || first.Type == events.UserMachineAdded) && last.Type != events.UserRemoved
+			if m.exists {
+				m.orgID = first.ResourceOwner
+			}
+		}
+		return m, nil
 	}
+	types := append(append([]string(nil), userExistenceTypes...), "user.human.externalidp.")
 	evs, head, err := c.store.AggregateTypes(ctx, m.ref, types)
 	if err != nil {
 		return nil, errs.Internal("COMMAND-LnkL1", fmt.Errorf("load user %s: %w", userID, err))

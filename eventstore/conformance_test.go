@@ -72,6 +72,17 @@ func TestConformance(t *testing.T) {
 				if len(after) != 1 || after[0].Sequence != 2 {
 					t.Fatalf("load after 1: %+v", after)
 				}
+				if _, err := s.Append(ctx, one(agg("a"), 2, "thing.changed", "thing.removed")); err != nil {
+					t.Fatal(err)
+				}
+				first, last, ok, err := s.Ends(ctx, agg("a"))
+				if err != nil || !ok || first.Sequence != 1 || first.Type != "thing.added" || first.ResourceOwner != "o1" ||
+					last.Sequence != 4 || last.Type != "thing.removed" || first.CreatedAt.IsZero() {
+					t.Fatalf("Ends: %v ok=%v first=%+v last=%+v", err, ok, first, last)
+				}
+				if _, _, ok, err := s.Ends(ctx, agg("zz")); err != nil || ok {
+					t.Fatalf("Ends of an unknown aggregate: ok=%v %v", ok, err)
+				}
 			})
 			t.Run("stale sequence is a typed concurrency error", func(t *testing.T) {
 				s, ctx := mk(t), context.Background()

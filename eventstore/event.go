@@ -154,6 +154,11 @@ type Store interface {
 	// head sequence. Write models that need only a few event kinds load with
 	// it, so a long history (e.g. many link events on a user) costs little.
 	AggregateTypes(ctx context.Context, ref AggregateRef, types []string) (events []Event, head uint64, err error)
+	// Ends returns the first and the last event of one aggregate (ok is
+	// false when it has none). A write model that needs only how an
+	// aggregate began and where it stands (existence, owner, creation date,
+	// head) loads with it in two index lookups, however long its history.
+	Ends(ctx context.Context, ref AggregateRef) (first, last Event, ok bool, err error)
 	// Read returns committed events matching f in the gap-free global order.
 	// Only events below the snapshot horizon are returned, so an event that
 	// commits late is never skipped by a reader resuming from its cursor.

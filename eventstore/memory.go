@@ -118,6 +118,27 @@ func (m *Memory) Aggregate(ctx context.Context, ref AggregateRef, after uint64) 
 	return out, nil
 }
 
+// Ends implements Store.
+func (m *Memory) Ends(ctx context.Context, ref AggregateRef) (Event, Event, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var first, last Event
+	ok := false
+	for _, e := range m.events {
+		if e.ref() != ref {
+			continue
+		}
+		if !ok || e.Sequence < first.Sequence {
+			first = e
+		}
+		if !ok || e.Sequence > last.Sequence {
+			last = e
+		}
+		ok = true
+	}
+	return first, last, ok, nil
+}
+
 // AggregateTypes implements Store.
 func (m *Memory) AggregateTypes(ctx context.Context, ref AggregateRef, types []string) ([]Event, uint64, error) {
 	m.mu.Lock()

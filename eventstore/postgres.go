@@ -271,10 +271,38 @@ func (s *Postgres) Aggregate(ctx context.Context, ref AggregateRef, after uint64
 }
 
 // AggregateTypes implements Store.
+// Ends implements Store.
+func (s *Postgres) Ends(ctx context.Context, ref AggregateRef) (Event, Event, bool, error) {
+	b := &pgx.Batch{}
+	for _, dir := range []string{"", " DESC"} {
+		b.Queue(`SELECT `+selectCols+` FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3
+            ORDER BY sequence`+dir+` LIMIT 1`, ref.InstanceID, ref.Type, ref.ID)
+	}
+	br := s.pool.SendBatch(ctx, b)
+	defer br.Close()
+	var ends [2]Event
+	for i := range ends {
+		rows, err := br.Query()
+		if err != nil {
+			return Event{}, Event{}, false, fmt.Errorf("load ends of %s: %w", ref, err)
+		}
+		evs, err := collect(rows, 1)
+		if err != nil {
+			return Event{}, Event{}, false, fmt.Errorf("load ends of %s: %w", ref, err)
+		}
+		if len(evs) == 0 {
+			return Event{}, Event{}, false, nil
+		}
+		ends[i] = evs[0]
+	}
+	return ends[0], ends[1], true, nil
+}
+
 func (s *Postgres) AggregateTypes(ctx context.Context, ref AggregateRef, types []string) ([]Event, uint64, error) {
-	// Exact names use the (aggregate, event_type) index, so a write model
-	// that needs a few event kinds reads only those rows, however long the
-	// aggregate's history; prefixes ("user.human.externalidp.") scan it.
+	// It reads the aggregate through the primary key and filters by type:
+	// the cost grows with the aggregate's history (see Ends for write
+	// models that need only its ends). No index leads with the aggregate
+	// and the type: see migrations/0005_read_paths.sql.
 	exact, pats := []string{}, []string{}
 	for _, t := range types {
 		if strings.HasSuffix(t, ".") || strings.HasSuffix(t, "*") {
