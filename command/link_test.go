@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -182,36 +183,37 @@ func TestAddIDPLinkConcurrent(t *testing.T) {
 	}
 }
 
-// TestRemoveIDPRacesAddIDPLink: links added while their IdP is being removed
-// either commit before the removal, and go with its cascade, or fail. No
-// link, and no claim on an external account, outlives its IdP.
-func TestRemoveIDPRacesAddIDPLink(t *testing.T) {
-	env := newPLEnv(t)
-	users := make([]string, 6)
-	for i := range users {
-		users[i] = env.addHuman(env.org, fmt.Sprintf("racer%d", i))
-	}
+// raceIDPRemoval runs rounds in which a fresh instance IdP is removed while
+// adds refer to it, all at once. An add may succeed (it committed first;
+// the removal's cascade must undo it) or fail with one of the refused error
+// IDs (the IdP was gone). After each round, the leftover queries (with $1
+// the instance and $2 the IdP) must count nothing.
+func raceIDPRemoval(t *testing.T, env *plEnv, adds []func(idpID string, round int) error, refused []string, leftovers ...string) {
+	t.Helper()
 	system := command.IDPOwnerRef{Type: events.OwnerSystem}
-	linked, failed := 0, 0
+	var mu sync.Mutex
+	added, failed := 0, 0
+	count := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err == nil {
+			added++
+			return
+		}
+		if e, ok := errs.As(err); ok && slices.Contains(refused, e.ID) {
+			failed++
+			return
+		}
+		t.Errorf("add: %v", err)
+	}
 	for round := range 40 {
 		idpID := env.addIDP("")
 		var wg sync.WaitGroup
-		var mu sync.Mutex
 		start := make(chan struct{})
-		for i, u := range users {
+		for _, add := range adds {
 			wg.Go(func() {
 				<-start
-				_, err := env.cmds.AddIDPLink(env.iam(), u, "", extLink(idpID, fmt.Sprintf("r%d-%d", round, i)))
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err == nil:
-					linked++
-				case errors.Is(err, &errs.Error{Kind: errs.KindFailedPrecondition, ID: "COMMAND-39nf2"}):
-					failed++ // the IdP was gone
-				default:
-					t.Errorf("add link: %v", err)
-				}
+				count(add(idpID, round))
 			})
 		}
 		wg.Go(func() {
@@ -222,76 +224,54 @@ func TestRemoveIDPRacesAddIDPLink(t *testing.T) {
 		})
 		close(start)
 		wg.Wait()
-		if n := env.count(`SELECT count(*) FROM user_idp_links WHERE instance_id = $1 AND idp_id = $2`, env.inst, idpID); n != 0 {
-			t.Fatalf("round %d: %d links outlive their removed IdP", round, n)
-		}
-		if n := env.count(`SELECT count(*) FROM unique_constraints WHERE instance_id = $1 AND unique_type = 'user.idp.link'
-			AND left(unique_value, length($2)) = $2`, env.inst, idpID+":"); n != 0 {
-			t.Fatalf("round %d: %d external accounts stay claimed by links to a removed IdP", round, n)
+		for _, q := range leftovers {
+			if n := env.count(q, env.inst, idpID); n != 0 {
+				t.Fatalf("round %d: %d rows outlive the removed IdP: %s", round, n, q)
+			}
 		}
 	}
-	t.Logf("%d links added before their IdP's removal (and cascaded), %d refused after it", linked, failed)
-	if linked == 0 || failed == 0 {
-		t.Logf("the race was one-sided this time (linked %d, refused %d)", linked, failed)
-	}
+	t.Logf("%d adds committed before the IdP's removal (and were cascaded), %d refused after it", added, failed)
 }
 
-// TestRemoveIDPRacesAddIDPToPolicy: an IdP added to login policies while it
-// is being removed is either unlinked by the removal's cascade or refused.
+// TestRemoveIDPRacesAddIDPLink: no link, and no claim on an external
+// account, outlives its IdP.
+func TestRemoveIDPRacesAddIDPLink(t *testing.T) {
+	env := newPLEnv(t)
+	var adds []func(string, int) error
+	for i := range 6 {
+		user := env.addHuman(env.org, fmt.Sprintf("racer%d", i))
+		adds = append(adds, func(idpID string, round int) error {
+			_, err := env.cmds.AddIDPLink(env.iam(), user, "", extLink(idpID, fmt.Sprintf("r%d-%d", round, i)))
+			return err
+		})
+	}
+	raceIDPRemoval(t, env, adds, []string{"COMMAND-39nf2"},
+		`SELECT count(*) FROM user_idp_links WHERE instance_id = $1 AND idp_id = $2`,
+		`SELECT count(*) FROM unique_constraints WHERE instance_id = $1 AND unique_type = 'user.idp.link'
+			AND left(unique_value, length($2) + 1) = $2 || ':'`)
+}
+
+// TestRemoveIDPRacesAddIDPToPolicy: no login policy lists a removed IdP.
 func TestRemoveIDPRacesAddIDPToPolicy(t *testing.T) {
 	env := newPLEnv(t)
-	orgs := make([]string, 5)
-	for i := range orgs {
-		orgs[i] = env.addOrg(fmt.Sprintf("policy-racer%d", i))
-		if _, err := env.cmds.AddCustomLoginPolicy(env.iam(), orgs[i], events.LoginPolicySettings{AllowExternalIDP: true}, nil); err != nil {
+	adds := []func(string, int) error{func(idpID string, _ int) error {
+		_, err := env.cmds.AddIDPToDefaultLoginPolicy(env.iam(), idpID)
+		return err
+	}}
+	for i := range 5 {
+		org := env.addOrg(fmt.Sprintf("policy-racer%d", i))
+		if _, err := env.cmds.AddCustomLoginPolicy(env.iam(), org, events.LoginPolicySettings{AllowExternalIDP: true}, nil); err != nil {
 			t.Fatal(err)
 		}
-	}
-	system := command.IDPOwnerRef{Type: events.OwnerSystem}
-	added, refused := 0, 0
-	for round := range 40 {
-		idpID := env.addIDP("")
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		start := make(chan struct{})
-		count := func(err error) {
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				added++
-			case errors.Is(err, &errs.Error{Kind: errs.KindFailedPrecondition, ID: "Org-3N9fs"}),
-				errors.Is(err, &errs.Error{Kind: errs.KindFailedPrecondition, ID: "INSTANCE-m8fsd"}):
-				refused++ // the IdP was gone
-			default:
-				t.Errorf("add to policy: %v", err)
-			}
-		}
-		for _, org := range orgs {
-			wg.Go(func() {
-				<-start
-				_, err := env.cmds.AddIDPToLoginPolicy(env.iam(), org, idpID, events.OwnerSystem)
-				count(err)
-			})
-		}
-		wg.Go(func() {
-			<-start
-			_, err := env.cmds.AddIDPToDefaultLoginPolicy(env.iam(), idpID)
-			count(err)
+		adds = append(adds, func(idpID string, _ int) error {
+			_, err := env.cmds.AddIDPToLoginPolicy(env.iam(), org, idpID, events.OwnerSystem)
+			return err
 		})
-		wg.Go(func() {
-			<-start
-			if _, err := env.cmds.RemoveIDP(env.iam(), system, idpID); err != nil {
-				t.Errorf("remove idp: %v", err)
-			}
-		})
-		close(start)
-		wg.Wait()
-		if n := env.count(`SELECT count(*) FROM login_policy_idps WHERE instance_id = $1 AND idp_id = $2`, env.inst, idpID); n != 0 {
-			t.Fatalf("round %d: %d login policies still list the removed IdP", round, n)
-		}
 	}
-	t.Logf("%d policy links added before the IdP's removal (and cascaded), %d refused after it", added, refused)
+	raceIDPRemoval(t, env, adds, []string{"Org-3N9fs", "INSTANCE-m8fsd"},
+		`SELECT count(*) FROM login_policy_idps WHERE instance_id = $1 AND idp_id = $2`,
+		`SELECT count(*) FROM unique_constraints WHERE instance_id = $1 AND unique_type = 'login_policy.idp'
+			AND left(unique_value, length($2) + 1) = $2 || ':'`)
 }
 
 // TestPolicyIDPClaimsFollowTheEntries: the claim behind each policy entry
