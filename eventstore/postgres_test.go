@@ -237,6 +237,64 @@ func TestVerifyDetectsTampering(t *testing.T) {
 	}
 }
 
+// TestCheckpointDetectsTailDeletion: deleting an aggregate's newest events,
+// which its hash chain cannot show, or a whole aggregate, changes the
+// checkpoint recomputed at a cursor recorded before; appends after the cursor
+// do not.
+func TestCheckpointDetectsTailDeletion(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct{ name, sql string }{
+		{"newest event deleted", `DELETE FROM events WHERE aggregate_id = 'b' AND sequence = 4`},
+		{"aggregate deleted", `DELETE FROM events WHERE aggregate_id = 'a'`},
+		{"newest event re-hashed", `UPDATE events SET hash = sha256(hash) WHERE aggregate_id = 'b' AND sequence = 4`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			pool := pgtest.Pool(t)
+			s := eventstore.NewPostgres(pool, nil)
+			for _, id := range []string{"a", "b"} {
+				if _, err := s.Append(ctx, one(agg(id), 0, "thing.added", "thing.renamed", "thing.changed", "thing.removed")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cp, err := s.Checkpoint(ctx)
+			if err != nil || cp.Events != 8 || cp.Aggregates != 2 || cp.Cursor.Position == 0 {
+				t.Fatalf("checkpoint %+v %v", cp, err)
+			}
+			parsed, err := eventstore.ParseCheckpoint(cp.String() + "\n")
+			if err != nil || parsed != cp {
+				t.Fatalf("round trip of %q: %+v %v", cp.String(), parsed, err)
+			}
+			// later appends, to a checkpointed aggregate and a new one
+			for _, a := range []eventstore.Append{one(agg("a"), 4, "thing.changed"), one(agg("c"), 0, "thing.added")} {
+				if _, err := s.Append(ctx, a); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if again, err := s.CheckpointAt(ctx, cp.Cursor); err != nil || again != cp {
+				t.Fatalf("recomputed after appends: %+v, want %+v (%v)", again, cp, err)
+			}
+			tx, err := pool.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range []string{"SET LOCAL session_replication_role = replica", c.sql} {
+				if _, err := tx.Exec(ctx, q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := tx.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if after, err := s.CheckpointAt(ctx, cp.Cursor); err != nil || after.Digest == cp.Digest {
+				t.Fatalf("the checkpoint did not change: %+v (%v)", after, err)
+			}
+		})
+	}
+	if _, err := eventstore.ParseCheckpoint("idledger-checkpoint v1 tx=1 position=2 events=3 aggregates=1 sha256=xyz"); err == nil {
+		t.Fatal("a bad digest parsed")
+	}
+}
+
 func contains(s, sub string) bool {
 	return len(s) >= len(sub) && (s == sub || len(sub) == 0 || indexOf(s, sub) >= 0)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -36,8 +38,8 @@ func (b *Broken) String() string {
 // drift. With fromPosition > 0 only aggregates that have events after that
 // position are checked (incremental verification).
 //
-// Note: a per-aggregate chain cannot detect removal of an aggregate's newest
-// events; the report's counts let an operator compare against a recorded head.
+// A per-aggregate chain cannot detect removal of an aggregate's newest
+// events: a Checkpoint recorded earlier can (CheckpointAt).
 func (s *Postgres) Verify(ctx context.Context, fromPosition int64) (VerifyReport, error) {
 	start := time.Now()
 	var r VerifyReport
@@ -78,4 +80,85 @@ func (s *Postgres) Verify(ctx context.Context, fromPosition int64) (VerifyReport
 	}
 	r.Took = time.Since(start)
 	return r, nil
+}
+
+// Checkpoint is a digest of the log up to a cursor: how many events lie at or
+// below it, how many aggregates they belong to, and a SHA-256 over each
+// aggregate's last event at or below it (its sequence and hash). Events at or
+// below a cursor under the read horizon never change: later appends land
+// above it. So the same checkpoint recomputed later must match. When an event
+// at or below it was deleted, including an aggregate's newest (which its hash
+// chain cannot show), or an aggregate vanished, it does not. Keep checkpoints
+// where whoever can write the database cannot (a log, a ticket, a safe).
+type Checkpoint struct {
+	Cursor     Cursor
+	Events     int64
+	Aggregates int64
+	Digest     string // hex
+}
+
+// checkpointPrefix starts the text form of a checkpoint (format version 1).
+const checkpointPrefix = "idledger-checkpoint v1"
+
+func (c Checkpoint) String() string {
+	return fmt.Sprintf("%s tx=%d position=%d events=%d aggregates=%d sha256=%s",
+		checkpointPrefix, c.Cursor.TxID, c.Cursor.Position, c.Events, c.Aggregates, c.Digest)
+}
+
+// ParseCheckpoint reads the text form String writes.
+func ParseCheckpoint(s string) (Checkpoint, error) {
+	var c Checkpoint
+	rest, ok := strings.CutPrefix(strings.TrimSpace(s), checkpointPrefix+" ")
+	if !ok {
+		return c, fmt.Errorf("not an idledger checkpoint (it starts with %q)", checkpointPrefix)
+	}
+	if _, err := fmt.Sscanf(rest, "tx=%d position=%d events=%d aggregates=%d sha256=%s",
+		&c.Cursor.TxID, &c.Cursor.Position, &c.Events, &c.Aggregates, &c.Digest); err != nil {
+		return c, fmt.Errorf("malformed checkpoint: %w", err)
+	}
+	if len(c.Digest) != 64 || strings.Trim(c.Digest, "0123456789abcdef") != "" {
+		return c, errors.New("malformed checkpoint: the digest is not 64 hex digits")
+	}
+	return c, nil
+}
+
+// Checkpoint takes a checkpoint at the last event below the read horizon
+// (the zero cursor and the empty digest's when there is none).
+func (s *Postgres) Checkpoint(ctx context.Context) (Checkpoint, error) {
+	var txid string
+	var pos int64
+	err := s.pool.QueryRow(ctx, `SELECT tx_id::text, position FROM events
+        WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY tx_id DESC, position DESC LIMIT 1`).Scan(&txid, &pos)
+	var cur Cursor
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+	case err != nil:
+		return Checkpoint{}, fmt.Errorf("checkpoint: find the horizon: %w", err)
+	default:
+		cur.TxID, _ = strconv.ParseUint(txid, 10, 64)
+		cur.Position = pos
+	}
+	return s.CheckpointAt(ctx, cur)
+}
+
+// CheckpointAt computes the checkpoint at cursor c, as Checkpoint took it
+// then. Compare it with the recorded one: any difference means events at or
+// below c changed.
+func (s *Postgres) CheckpointAt(ctx context.Context, c Cursor) (Checkpoint, error) {
+	cp := Checkpoint{Cursor: c}
+	err := s.pool.QueryRow(ctx, `WITH upto AS (
+            SELECT instance_id, aggregate_type, aggregate_id, sequence, hash FROM events
+            WHERE (tx_id, position) <= ($1::text::xid8, $2)),
+        heads AS (
+            SELECT DISTINCT ON (instance_id, aggregate_type, aggregate_id) instance_id, aggregate_type, aggregate_id, sequence, hash
+            FROM upto ORDER BY instance_id, aggregate_type, aggregate_id, sequence DESC)
+        SELECT (SELECT count(*) FROM upto), (SELECT count(*) FROM heads),
+            encode(sha256(convert_to(coalesce((SELECT string_agg(
+                jsonb_build_array(instance_id, aggregate_type, aggregate_id, sequence, encode(hash, 'hex'))::text, E'\n'
+                ORDER BY instance_id COLLATE "C", aggregate_type COLLATE "C", aggregate_id COLLATE "C") FROM heads), ''), 'UTF8')), 'hex')`,
+		strconv.FormatUint(c.TxID, 10), c.Position).Scan(&cp.Events, &cp.Aggregates, &cp.Digest)
+	if err != nil {
+		return cp, fmt.Errorf("checkpoint: %w", err)
+	}
+	return cp, nil
 }

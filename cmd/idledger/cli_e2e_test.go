@@ -64,6 +64,35 @@ func TestCLIAgainstServe(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("events verify: exit %d\n%s\n%s", code, verify, errOut)
 	}
+	// A checkpoint, checked later (after more writes) by verify.
+	code, cpLine, errOut := runIdledger(t, append([]string{"events", "checkpoint"}, db...)...)
+	if code != 0 || !strings.HasPrefix(cpLine, "idledger-checkpoint v1 tx=") {
+		t.Fatalf("events checkpoint: exit %d\n%s\n%s", code, cpLine, errOut)
+	}
+	dir := t.TempDir()
+	cpFile, forged := filepath.Join(dir, "checkpoint"), filepath.Join(dir, "forged")
+	if err := os.WriteFile(cpFile, []byte(cpLine), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(forged, []byte(strings.Replace(cpLine, " events=", " events=1", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	status, body = call(t, "POST", base+"/admin/v1/idps/google", token, "", `{"clientId":"later","clientSecret":"`+secret+`"}`)
+	var later struct{ ID string }
+	if _ = json.Unmarshal(body, &later); status != 200 {
+		t.Fatalf("create IdP after the checkpoint: %d %s", status, body)
+	}
+	if status, body := call(t, "DELETE", base+"/admin/v1/idps/templates/"+later.ID, token, "", ""); status != 200 {
+		t.Fatalf("remove IdP after the checkpoint: %d %s", status, body)
+	}
+	code, cpOut, errOut := runIdledger(t, append([]string{"events", "verify", "--checkpoint", cpFile}, db...)...)
+	if code != 0 || !strings.Contains(cpOut, "are unchanged") {
+		t.Fatalf("events verify --checkpoint: exit %d\n%s\n%s", code, cpOut, errOut)
+	}
+	code, cpOut, errOut = runIdledger(t, append([]string{"events", "verify", "--checkpoint", forged}, db...)...)
+	if code == 0 || !strings.Contains(errOut, "no longer match the checkpoint") {
+		t.Fatalf("events verify with a checkpoint of another log: exit %d\n%s\n%s", code, cpOut, errOut)
+	}
 	for _, o := range []string{out, table, replay, verify, p.stdout.String(), p.stderr.String()} {
 		if strings.Contains(o, secret) || strings.Contains(o, token) {
 			t.Fatal("a secret or the admin token appears in command output or logs")

@@ -66,17 +66,40 @@ func setupEventsReplay(fs *flag.FlagSet) runFunc {
 
 func setupEventsVerify(fs *flag.FlagSet) runFunc {
 	from := audit.BindVerifyFlags(fs)
+	checkpoint := fs.String("checkpoint", "", "also check the log against a checkpoint `FILE` that `events checkpoint` wrote (- for stdin)")
 	return func(ctx context.Context, e *env, cfg config.Config, args []string) error {
 		if len(args) > 0 {
 			return fmt.Errorf("unexpected arguments %q", args)
 		}
+		var recorded eventstore.Checkpoint
+		if *checkpoint != "" {
+			var err error
+			if recorded, err = audit.ReadCheckpoint(*checkpoint, e.stdin); err != nil {
+				return err
+			}
+		}
 		return withStore(ctx, e, cfg, func(s *eventstore.Postgres) error {
 			err := audit.Verify(ctx, s, *from, e.stdout)
+			if err == nil && *checkpoint != "" {
+				err = audit.VerifyCheckpoint(ctx, s, recorded, e.stdout)
+			}
 			var broken *audit.BrokenError
-			if errors.As(err, &broken) {
+			var mismatch *audit.CheckpointMismatchError
+			if errors.As(err, &broken) || errors.As(err, &mismatch) {
 				fmt.Fprintf(e.stderr, "events verify: FAILED: %v\n", err)
 			}
 			return err
 		})
 	}
+}
+
+// runEventsCheckpoint prints a checkpoint of the log, for `events verify
+// --checkpoint` to check later.
+func runEventsCheckpoint(ctx context.Context, e *env, cfg config.Config, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unexpected arguments %q", args)
+	}
+	return withStore(ctx, e, cfg, func(s *eventstore.Postgres) error {
+		return audit.WriteCheckpoint(ctx, s, e.stdout)
+	})
 }

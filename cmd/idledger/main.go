@@ -39,6 +39,7 @@ type runFunc func(ctx context.Context, e *env, cfg config.Config, args []string)
 
 // env is what a subcommand gets besides its configuration.
 type env struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	log            zerolog.Logger
 }
@@ -51,7 +52,8 @@ var commands = []command{
 	{name: "projections retry", args: "NAME", summary: "resume a halted projection", run: runProjectionsRetry},
 	{name: "events list", args: "[filters]", summary: "print the audit trail", setup: setupEventsList},
 	{name: "events replay", args: "--aggregate TYPE/ID [--at T | --at-position P]", summary: "replay one aggregate's events up to a point", setup: setupEventsReplay},
-	{name: "events verify", args: "[--from-position P]", summary: "check every aggregate's hash chain", setup: setupEventsVerify},
+	{name: "events verify", args: "[--from-position P] [--checkpoint FILE]", summary: "check every aggregate's hash chain (and the log against a checkpoint)", setup: setupEventsVerify},
+	{name: "events checkpoint", summary: "print a checkpoint of the log, to keep where the database's writers cannot", run: runEventsCheckpoint},
 	{name: "instance add", args: "--domain D [--admin-pat-file F]", summary: "create a further instance with its own admin", setup: setupInstanceAdd},
 	{name: "keys rotate", args: "[--new-masterkey K]", summary: "re-encrypt stored secrets under a new master key", setup: setupKeysRotate},
 	{name: "version", summary: "print version, commit and Go version"},
@@ -113,7 +115,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			cmd.name, strings.ReplaceAll(err.Error(), "\n", "\n  "), cmd.name)
 		return exitUsage
 	}
-	e := &env{stdout: stdout, stderr: stderr, log: newLogger(cfg, stderr)}
+	e := &env{stdin: os.Stdin, stdout: stdout, stderr: stderr, log: newLogger(cfg, stderr)}
 	if err := run(ctx, e, cfg, fs.Args()); err != nil {
 		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 			e.log.Warn().Msg("interrupted")
