@@ -83,6 +83,10 @@ func TestConformance(t *testing.T) {
 				if _, _, ok, err := s.Ends(ctx, agg("zz")); err != nil || ok {
 					t.Fatalf("Ends of an unknown aggregate: ok=%v %v", ok, err)
 				}
+				// an aggregate without events would guard nothing: refused
+				if _, err := s.Append(ctx, eventstore.Append{Aggregates: []eventstore.AggregateAppend{{Aggregate: agg("a"), Expected: 4}}}); err == nil || eventstore.IsConcurrency(err) {
+					t.Fatalf("an aggregate without events: %v", err)
+				}
 			})
 			t.Run("stale sequence is a typed concurrency error", func(t *testing.T) {
 				s, ctx := mk(t), context.Background()

@@ -228,6 +228,11 @@ func prepare(a Append) ([]Event, error) {
 		if seen[ag.Aggregate] {
 			return nil, fmt.Errorf("append: aggregate %s listed twice", ag.Aggregate)
 		}
+		if len(ag.Events) == 0 {
+			// It would check nothing: the head is guarded by inserting the
+			// next sequence. Hold a unique value to guard without writing.
+			return nil, fmt.Errorf("append: aggregate %s has no events", ag.Aggregate)
+		}
 		seen[ag.Aggregate] = true
 		for i, pe := range ag.Events {
 			payload := json.RawMessage("{}")
