@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idledger/idledger/eventstore"
 	"github.com/idledger/idledger/internal/pgtest"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -292,5 +293,24 @@ func logDiff(t *testing.T, pool *pgxpool.Pool, a, b string) {
 	for rows.Next() {
 		v, _ := rows.Values()
 		t.Logf("%v", v)
+	}
+}
+
+func TestBatchLimitFollowsPayloadSize(t *testing.T) {
+	of := func(n, size int) []eventstore.Event {
+		evs := make([]eventstore.Event, n)
+		for i := range evs {
+			evs[i].Payload = make([]byte, size)
+		}
+		return evs
+	}
+	for _, c := range []struct{ n, size, want int }{
+		{5000, 200, rebuildBatch},                            // typical events: full batches
+		{1000, 100 << 10, rebuildBatchBytes / (100<<10 + 1)}, // 100 KB each: about 81
+		{60, 1 << 20, 50},                                    // 1 MB each: the floor
+	} {
+		if got := batchLimit(of(c.n, c.size)); got != c.want {
+			t.Errorf("%d events of %d bytes: next batch %d, want %d", c.n, c.size, got, c.want)
+		}
 	}
 }

@@ -20,11 +20,14 @@ import (
 )
 
 const (
-	// rebuildBatch is how many events one read fetches and one shadow write
-	// transaction applies; it bounds a rebuild's memory whatever the log size.
+	// rebuildBatch is the most events one read fetches and one shadow write
+	// transaction applies; with rebuildBatchBytes it bounds a rebuild's
+	// memory whatever the log's size.
 	rebuildBatch = 5000
-	// foldLimit bounds the rows a pass holds folded in memory (see pass).
-	foldLimit = 50000
+	// rebuildBatchBytes bounds the payload bytes of one batch: a log of
+	// large payloads (SAML metadata runs to 100 KB) is read in smaller
+	// batches, sized from the previous one's average.
+	rebuildBatchBytes = 8 << 20
 	// catchUpThreshold: once a catch-up pass applies fewer events than this,
 	// the rest is applied inside the swap, under the append lock.
 	catchUpThreshold = 2000
@@ -353,16 +356,16 @@ func (rb *rebuild) pass(ctx context.Context) (int64, error) {
 	read, reduced := make(chan batch, 1), make(chan batch, 1)
 	go func() {
 		defer close(read)
-		after := rb.cursor
+		after, limit := rb.cursor, rebuildBatch/5
 		for {
-			evs, err := rb.store.Read(ctx, eventstore.Filter{After: after, EventTypes: rb.types, Limit: rebuildBatch})
+			evs, err := rb.store.Read(ctx, eventstore.Filter{After: after, EventTypes: rb.types, Limit: limit})
 			if len(evs) == 0 && err == nil {
 				return
 			}
-			if !send(read, batch{events: evs, err: err}) || len(evs) < rebuildBatch {
+			if !send(read, batch{events: evs, err: err}) || len(evs) < limit {
 				return
 			}
-			after = evs[len(evs)-1].Cursor()
+			after, limit = evs[len(evs)-1].Cursor(), batchLimit(evs)
 		}
 	}()
 	go func() {
@@ -390,6 +393,17 @@ func (rb *rebuild) pass(ctx context.Context) (int64, error) {
 		rb.report()
 	}
 	return n, ctx.Err()
+}
+
+// batchLimit sizes the next batch from the payloads of the last one, so that
+// it holds about rebuildBatchBytes, between 50 and rebuildBatch events.
+func batchLimit(last []eventstore.Event) int {
+	var n int
+	for _, e := range last {
+		n += len(e.Payload)
+	}
+	avg := n/max(len(last), 1) + 1
+	return min(max(rebuildBatchBytes/avg, 50), rebuildBatch)
 }
 
 // applyTx writes one batch to the shadows in its own transaction. Shadow
