@@ -532,8 +532,8 @@ func (rb *rebuild) swap(ctx context.Context) error {
 			}
 		}
 		if len(rb.types) > 0 {
-			for {
-				evs, err := eventstore.ReadAll(ctx, tx, eventstore.Filter{After: rb.cursor, EventTypes: rb.types, Limit: rebuildBatch})
+			for limit := rebuildBatch / 5; ; {
+				evs, err := eventstore.ReadAll(ctx, tx, eventstore.Filter{After: rb.cursor, EventTypes: rb.types, Limit: limit})
 				if err != nil {
 					return err
 				}
@@ -549,9 +549,10 @@ func (rb *rebuild) swap(ctx context.Context) error {
 				}
 				rb.cursor = evs[len(evs)-1].Cursor()
 				rb.done += int64(len(evs))
-				if len(evs) < rebuildBatch {
+				if len(evs) < limit {
 					break
 				}
+				limit = batchLimit(evs)
 			}
 		}
 		// Async projections resume after the last event of the whole log.
