@@ -85,14 +85,24 @@ func (c *Commands) IDPOwner(ctx context.Context, instanceID, idpID string) (owne
 	if idpID == "" {
 		return "", "", false, nil
 	}
-	m, err := c.loadIDP(ctx, instanceID, idpID)
+	// The first event (idp.added) says who owns the IdP and the last one
+	// whether it is gone (nothing follows idp.removed, and IDs are never
+	// reused): two index lookups, however often the IdP was changed.
+	ref := eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggIDP, ID: idpID}
+	first, last, ok, err := c.store.Ends(ctx, ref)
 	if err != nil {
-		return "", "", false, err
+		return "", "", false, errs.Internal("COMMAND-IdpL3", fmt.Errorf("load idp %s: %w", idpID, err))
 	}
-	if !m.exists {
+	if !ok || first.Type != events.IDPAdded || last.Type == events.IDPRemoved {
 		return "", "", false, nil
 	}
-	return m.ownerType, m.resourceOwner, true, nil
+	var p struct {
+		OwnerType string `json:"ownerType"`
+	}
+	if err := first.Unmarshal(&p); err != nil {
+		return "", "", false, errs.Internal("COMMAND-IdpL4", err)
+	}
+	return p.OwnerType, first.ResourceOwner, true, nil
 }
 
 // cascadeIDPRemoval adds to a the removal of the IdP from every login
