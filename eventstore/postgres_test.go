@@ -295,6 +295,42 @@ func TestCheckpointDetectsTailDeletion(t *testing.T) {
 	}
 }
 
+// TestCheckpointCursorOrdersTransactionIDsAsNumbers: a checkpoint is taken
+// at the event with the highest transaction ID as a number (10 after 9), not
+// as text. A stand-in events table holds crafted IDs.
+func TestCheckpointCursorOrdersTransactionIDsAsNumbers(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	admin, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec(ctx, `CREATE SCHEMA standin;
+        CREATE TABLE standin.events (instance_id text, aggregate_type text, aggregate_id text, sequence bigint,
+            tx_id xid8, position bigint, hash bytea);
+        INSERT INTO standin.events VALUES ('i', 't', 'a', 1, '9', 7, '\x01'), ('i', 't', 'a', 2, '10', 3, '\x02')`); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.RuntimeParams["search_path"] = "standin"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	cp, err := eventstore.NewPostgres(pool, nil).Checkpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cp.Cursor.TxID != 10 || cp.Cursor.Position != 3 || cp.Events != 2 {
+		t.Fatalf("checkpoint %+v, want the cursor of tx 10 position 3 and both events", cp)
+	}
+}
+
 func contains(s, sub string) bool {
 	return len(s) >= len(sub) && (s == sub || len(sub) == 0 || indexOf(s, sub) >= 0)
 }

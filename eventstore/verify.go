@@ -128,7 +128,7 @@ func (s *Postgres) Checkpoint(ctx context.Context) (Checkpoint, error) {
 	var txid string
 	var pos int64
 	err := s.pool.QueryRow(ctx, `SELECT tx_id::text, position FROM events
-        WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY tx_id DESC, position DESC LIMIT 1`).Scan(&txid, &pos)
+        WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY events.tx_id DESC, events.position DESC LIMIT 1`).Scan(&txid, &pos)
 	var cur Cursor
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):

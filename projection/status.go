@@ -236,7 +236,9 @@ func headCursor(ctx context.Context, q querier, horizon bool) (eventstore.Cursor
 	if horizon {
 		sql += " WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot())"
 	}
-	sql += " ORDER BY tx_id DESC, position DESC LIMIT 1"
+	// qualified: the output column tx_id::text is called tx_id too, and
+	// ordering by it would compare transaction IDs as text
+	sql += " ORDER BY events.tx_id DESC, events.position DESC LIMIT 1"
 	var txt string
 	var c eventstore.Cursor
 	err := q.QueryRow(ctx, sql).Scan(&txt, &c.Position)

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/idledger/idledger/internal/pgtest"
 )
 
 func TestStatusOfInlineProjections(t *testing.T) {
@@ -66,5 +68,35 @@ func TestStatusOfInlineProjections(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
 	if len(lines) != 3 || !strings.HasPrefix(lines[0], "NAME") || !strings.HasPrefix(lines[1], "items ") || !strings.Contains(lines[2], "async") {
 		t.Errorf("status table:\n%s", b.String())
+	}
+}
+
+// TestHeadCursorOrdersTransactionIDsAsNumbers: the last event is the one with
+// the highest transaction ID as a number (1000 after 999), not as text. A
+// stand-in events table holds crafted IDs.
+func TestHeadCursorOrdersTransactionIDsAsNumbers(t *testing.T) {
+	pool := pgtest.Pool(t)
+	ctx := context.Background()
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	for _, q := range []string{
+		"CREATE SCHEMA standin",
+		"SET LOCAL search_path = standin",
+		"CREATE TABLE events (tx_id xid8 NOT NULL, position bigint NOT NULL)",
+		"INSERT INTO events VALUES ('999', 7), ('1000', 3), ('98', 9)",
+	} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := headCursor(ctx, tx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TxID != 1000 || c.Position != 3 {
+		t.Fatalf("head = %+v, want tx 1000 position 3", c)
 	}
 }

@@ -84,7 +84,7 @@ func scanEvents(ctx context.Context, pool *pgxpool.Pool, types []string) (int64,
 	rows, err := pool.Query(ctx, `SELECT instance_id, aggregate_type, aggregate_id, sequence, event_type, revision, payload,
         resource_owner, creator, request_id, client_ip, user_agent, created_at, position, tx_id::text, hash
         FROM events WHERE tx_id < pg_snapshot_xmin(pg_current_snapshot()) AND event_type LIKE ANY($1)
-        ORDER BY tx_id, position`, pats)
+        ORDER BY events.tx_id, events.position`, pats)
 	if err != nil {
 		return 0, err
 	}
