@@ -278,7 +278,7 @@ func newIDPConfigJSON(i *query.IDP, v1 bool) idpConfigJSON {
 			c.options = b
 		}
 	}
-	v := reflect.New(reflect.TypeOf(kind.New().View()))
+	v := reflect.New(reflect.TypeOf(idp.View(kind.New())))
 	if json.Unmarshal(c.view, v.Interface()) != nil {
 		return c
 	}

@@ -111,7 +111,7 @@ func idpConfig(kind idp.Kind, options, config json.RawMessage) json.RawMessage {
 		_ = json.Unmarshal(config, cfg)
 	}
 	ob, _ := json.Marshal(o)
-	vb, err := json.Marshal(v2View(cfg.View()))
+	vb, err := json.Marshal(v2View(idp.View(cfg)))
 	if err != nil {
 		vb = []byte("{}")
 	}

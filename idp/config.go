@@ -2,6 +2,7 @@ package idp
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -15,8 +16,25 @@ type Config interface {
 	// form declares the kind's fields once, in ZITADEL's order: Normalize,
 	// Validate and Secrets below are written once over it for every kind.
 	form() form
-	// View returns the v2 response config object. It never holds a secret.
-	View() any
+}
+
+// viewer is a config whose response view is more than the config without
+// its secrets (the Azure tenant, the LDAP attributes, the SAML defaults).
+type viewer interface{ view() any }
+
+// View returns c's v2 response config object, which never holds a secret.
+// For most kinds it is c itself with its secret fields emptied: they are
+// omitempty, so the JSON leaves them out.
+func View(c Config) any {
+	if v, ok := c.(viewer); ok {
+		return v.view()
+	}
+	cp := reflect.New(reflect.TypeOf(c).Elem())
+	cp.Elem().Set(reflect.ValueOf(c).Elem())
+	for _, s := range Secrets(cp.Interface().(Config)) {
+		*s.Value = ""
+	}
+	return cp.Elem().Interface()
 }
 
 // extraNormalizer is a config with defaults beyond trimming (the Azure

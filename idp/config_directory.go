@@ -84,7 +84,7 @@ type LDAPView struct {
 	RootCA            Bytes          `json:"rootCa,omitempty"`
 }
 
-func (c *LDAPConfig) View() any {
+func (c *LDAPConfig) view() any {
 	return LDAPView{
 		Servers:           c.Servers,
 		StartTLS:          c.StartTLS,
@@ -153,7 +153,7 @@ type SAMLView struct {
 	MetadataURL                   string `json:"metadataUrl,omitempty"`
 }
 
-func (c *SAMLConfig) View() any {
+func (c *SAMLConfig) view() any {
 	v := SAMLView{
 		MetadataXML:       c.MetadataXML,
 		Binding:           c.Binding.EnumName(),

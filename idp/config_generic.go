@@ -26,30 +26,6 @@ func (c *OAuthConfig) form() form {
 	}}
 }
 
-// OAuthView is the response's "oauth" object. UsePKCE is from the v1
-// Provider; the v2 message has no such field, and it is omitted when false.
-type OAuthView struct {
-	ClientID              string   `json:"clientId,omitempty"`
-	AuthorizationEndpoint string   `json:"authorizationEndpoint,omitempty"`
-	TokenEndpoint         string   `json:"tokenEndpoint,omitempty"`
-	UserEndpoint          string   `json:"userEndpoint,omitempty"`
-	Scopes                []string `json:"scopes,omitempty"`
-	IDAttribute           string   `json:"idAttribute,omitempty"`
-	UsePKCE               bool     `json:"usePkce,omitempty"`
-}
-
-func (c *OAuthConfig) View() any {
-	return OAuthView{
-		ClientID:              c.ClientID,
-		AuthorizationEndpoint: c.AuthorizationEndpoint,
-		TokenEndpoint:         c.TokenEndpoint,
-		UserEndpoint:          c.UserEndpoint,
-		Scopes:                c.Scopes,
-		IDAttribute:           c.IDAttribute,
-		UsePKCE:               c.UsePKCE,
-	}
-}
-
 // OIDCConfig is a generic OpenID Connect provider (path generic_oidc).
 type OIDCConfig struct {
 	Issuer           string   `json:"issuer,omitempty"`
@@ -69,26 +45,6 @@ func (c *OIDCConfig) form() form {
 	}}
 }
 
-// OIDCView is the response's "oidc" object (v2 GenericOIDCConfig, plus the
-// v1 usePkce, omitted when false).
-type OIDCView struct {
-	Issuer           string   `json:"issuer,omitempty"`
-	ClientID         string   `json:"clientId,omitempty"`
-	Scopes           []string `json:"scopes,omitempty"`
-	IsIDTokenMapping bool     `json:"isIdTokenMapping,omitempty"`
-	UsePKCE          bool     `json:"usePkce,omitempty"`
-}
-
-func (c *OIDCConfig) View() any {
-	return OIDCView{
-		Issuer:           c.Issuer,
-		ClientID:         c.ClientID,
-		Scopes:           c.Scopes,
-		IsIDTokenMapping: c.IsIDTokenMapping,
-		UsePKCE:          c.UsePKCE,
-	}
-}
-
 // JWTConfig is a JWT provider (path generic_jwt). It has no secret.
 type JWTConfig struct {
 	Issuer       string `json:"issuer,omitempty"`
@@ -104,16 +60,4 @@ func (c *JWTConfig) form() form {
 		text("keysEndpoint", &c.KeysEndpoint, 1, 200),
 		text("headerName", &c.HeaderName, 1, 200),
 	}}
-}
-
-// JWTView is the response's "jwt" object.
-type JWTView struct {
-	JWTEndpoint  string `json:"jwtEndpoint,omitempty"`
-	Issuer       string `json:"issuer,omitempty"`
-	KeysEndpoint string `json:"keysEndpoint,omitempty"`
-	HeaderName   string `json:"headerName,omitempty"`
-}
-
-func (c *JWTConfig) View() any {
-	return JWTView{JWTEndpoint: c.JWTEndpoint, Issuer: c.Issuer, KeysEndpoint: c.KeysEndpoint, HeaderName: c.HeaderName}
 }

@@ -37,14 +37,8 @@ type AzureADView struct {
 	Scopes        []string        `json:"scopes,omitempty"`
 }
 
-func (c *AzureADConfig) View() any {
+func (c *AzureADConfig) view() any {
 	return AzureADView{ClientID: c.ClientID, Tenant: c.Tenant.view(), EmailVerified: c.EmailVerified, Scopes: c.Scopes}
-}
-
-// ClientView is the response object of GitHub, GitLab and Google.
-type ClientView struct {
-	ClientID string   `json:"clientId,omitempty"`
-	Scopes   []string `json:"scopes,omitempty"`
 }
 
 // ClientConfig is the config of the kinds that need only a client ID, a
@@ -70,8 +64,6 @@ func (c *ClientConfig) form() form {
 	}}
 }
 
-func (c *ClientConfig) View() any { return ClientView{c.ClientID, c.Scopes} }
-
 // GitHubESConfig is a GitHub Enterprise Server provider (path github_es).
 type GitHubESConfig struct {
 	ClientID              string   `json:"clientId,omitempty"`
@@ -93,25 +85,6 @@ func (c *GitHubESConfig) form() form {
 	}}
 }
 
-// GitHubESView is the response's "githubEs" object.
-type GitHubESView struct {
-	ClientID              string   `json:"clientId,omitempty"`
-	AuthorizationEndpoint string   `json:"authorizationEndpoint,omitempty"`
-	TokenEndpoint         string   `json:"tokenEndpoint,omitempty"`
-	UserEndpoint          string   `json:"userEndpoint,omitempty"`
-	Scopes                []string `json:"scopes,omitempty"`
-}
-
-func (c *GitHubESConfig) View() any {
-	return GitHubESView{
-		ClientID:              c.ClientID,
-		AuthorizationEndpoint: c.AuthorizationEndpoint,
-		TokenEndpoint:         c.TokenEndpoint,
-		UserEndpoint:          c.UserEndpoint,
-		Scopes:                c.Scopes,
-	}
-}
-
 // GitLabSelfHostedConfig is a self-hosted GitLab provider (path gitlab_self_hosted).
 type GitLabSelfHostedConfig struct {
 	Issuer       string   `json:"issuer,omitempty"`
@@ -127,17 +100,6 @@ func (c *GitLabSelfHostedConfig) form() form {
 		secretText("clientSecret", &c.ClientSecret, 1, 200),
 		scopes(&c.Scopes),
 	}}
-}
-
-// GitLabSelfHostedView is the response's "gitlabSelfHosted" object.
-type GitLabSelfHostedView struct {
-	Issuer   string   `json:"issuer,omitempty"`
-	ClientID string   `json:"clientId,omitempty"`
-	Scopes   []string `json:"scopes,omitempty"`
-}
-
-func (c *GitLabSelfHostedConfig) View() any {
-	return GitLabSelfHostedView{Issuer: c.Issuer, ClientID: c.ClientID, Scopes: c.Scopes}
 }
 
 // AppleConfig is a Sign in with Apple provider (path apple). PrivateKey is
@@ -159,16 +121,4 @@ func (c *AppleConfig) form() form {
 		secretBase64("privateKey", &c.PrivateKey, 1, 5000),
 		scopes(&c.Scopes),
 	}}
-}
-
-// AppleView is the response's "apple" object.
-type AppleView struct {
-	ClientID string   `json:"clientId,omitempty"`
-	TeamID   string   `json:"teamId,omitempty"`
-	KeyID    string   `json:"keyId,omitempty"`
-	Scopes   []string `json:"scopes,omitempty"`
-}
-
-func (c *AppleConfig) View() any {
-	return AppleView{ClientID: c.ClientID, TeamID: c.TeamID, KeyID: c.KeyID, Scopes: c.Scopes}
 }

@@ -130,7 +130,7 @@ func TestEveryKindHasConfigAndRoundTrip(t *testing.T) {
 			if !reflect.DeepEqual(cfg, back) {
 				t.Fatalf("payload round trip differs:\n got %#v\nwant %#v", back, cfg)
 			}
-			assertJSONEqual(t, back.View(), rt.view)
+			assertJSONEqual(t, View(back), rt.view)
 		})
 	}
 	for path := range roundTrip {
@@ -238,7 +238,7 @@ func TestSecrets(t *testing.T) {
 			if plain == "" {
 				t.Errorf("%s: secret %s is empty", k.Path, s.Field)
 			}
-			view, _ := json.Marshal(cfg.View())
+			view, _ := json.Marshal(View(cfg))
 			if strings.Contains(string(view), plain) {
 				t.Errorf("%s: View contains the %s", k.Path, s.Field)
 			}
@@ -290,7 +290,7 @@ func TestViewDefaults(t *testing.T) {
 		if err := Validate(cfg, "ORG", false); err != nil {
 			t.Fatalf("%s %s: Validate: %v", c.path, c.body, err)
 		}
-		assertJSONEqual(t, cfg.View(), c.view)
+		assertJSONEqual(t, View(cfg), c.view)
 		// The stored payload round-trips here too.
 		payload, _ := json.Marshal(cfg)
 		back := k.New()

@@ -192,7 +192,7 @@ func FuzzParseRequest(f *testing.F) {
 		if err := Validate(cfg, "INST", false); err != nil && errs.KindOf(err) != errs.KindInvalidArgument {
 			t.Fatalf("Validate error kind %v: %v", errs.KindOf(err), err)
 		}
-		if _, err := json.Marshal(cfg.View()); err != nil {
+		if _, err := json.Marshal(View(cfg)); err != nil {
 			t.Fatalf("View: %v", err)
 		}
 		payload, err := json.Marshal(cfg)

@@ -86,7 +86,7 @@ func idpPublic(kind idp.Kind, options, config json.RawMessage) (string, string, 
 			return "", "", fmt.Errorf("decode %s config: %w", kind.Path, err)
 		}
 	}
-	view, err := jsonv1.Marshal(cfg.View())
+	view, err := jsonv1.Marshal(idp.View(cfg))
 	if err != nil {
 		return "", "", err
 	}
