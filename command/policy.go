@@ -242,7 +242,7 @@ func (c *Commands) addIDPToDefault(ctx context.Context, instanceID, idpID string
 			return eventstore.Append{}, errs.FailedPrecondition("INSTANCE-m8fsd", msgIDPNotExisting)
 		}
 		if _, linked := m.idps[idpID]; linked {
-			return eventstore.Append{}, errs.AlreadyExists("INSTANCE-2B0ps", "Errors.IAM.LoginPolicy.IDP.AlreadyExists")
+			return eventstore.Append{}, defaultPolicyIDPExists
 		}
 		return eventstore.Append{Aggregates: []eventstore.AggregateAppend{{
 			Aggregate: m.ref, ResourceOwner: instanceID, Expected: m.head,
@@ -309,7 +309,7 @@ func (c *Commands) addIDPToOrgPolicy(ctx context.Context, instanceID, orgID, idp
 			return eventstore.Append{}, errs.FailedPrecondition("Org-3N9fs", msgIDPNotExisting)
 		}
 		if _, linked := m.idps[idpID]; linked {
-			return eventstore.Append{}, errs.AlreadyExists("Org-2B0ps", "Errors.Org.LoginPolicy.IDP.AlreadyExists")
+			return eventstore.Append{}, orgPolicyIDPExists
 		}
 		return eventstore.Append{Aggregates: []eventstore.AggregateAppend{{
 			Aggregate: m.ref, ResourceOwner: orgID, Expected: m.head,

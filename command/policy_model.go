@@ -77,6 +77,9 @@ const linkUniqueType = "user.idp.link"
 // its links (see RemoveIDP).
 const policyIDPType = "login_policy.idp"
 
+// The answers to an IdP a policy lists already, from the write model or,
+// should it be stale, from the claim. Errors are never mutated (WithCause
+// copies), so one value serves every request.
 var (
 	defaultPolicyIDPExists = errs.AlreadyExists("INSTANCE-2B0ps", "Errors.IAM.LoginPolicy.IDP.AlreadyExists")
 	orgPolicyIDPExists     = errs.AlreadyExists("Org-2B0ps", "Errors.Org.LoginPolicy.IDP.AlreadyExists")
