@@ -169,3 +169,166 @@ func TestInstanceIsolation(t *testing.T) {
 		t.Errorf("second instance for localhost was created")
 	}
 }
+
+// TestCredentialsFollowPower is the credential part of the permission
+// matrix (DESIGN.md §2 "Credentials follow power"): every route that
+// creates or revokes a credential, or removes a user, for each caller kind
+// against each kind of target, owners included.
+func TestCredentialsFollowPower(t *testing.T) {
+	env := apptest.New(t)
+	orgA, orgB := env.CreateOrg(t, "A"), env.CreateOrg(t, "B")
+	_, ownerA := env.CreateOrgOwner(t, orgA)
+	umAUser, umA := env.CreateMachineWithPAT(t, orgA)
+	env.Grant(t, umAUser, orgA, "ORG_USER_MANAGER")
+
+	// targets, each a fresh machine user of org A holding some roles
+	type target struct {
+		name  string
+		grant func(t *testing.T, user string)
+	}
+	targets := []target{
+		{"plain user", func(*testing.T, string) {}},
+		{"user manager of A", func(t *testing.T, u string) { env.Grant(t, u, orgA, "ORG_USER_MANAGER") }},
+		{"owner of A", func(t *testing.T, u string) { env.Grant(t, u, orgA, "ORG_OWNER") }},
+		{"owner of B", func(t *testing.T, u string) { env.Grant(t, u, orgB, "ORG_OWNER") }},
+		{"user manager of B", func(t *testing.T, u string) { env.Grant(t, u, orgB, "ORG_USER_MANAGER") }},
+		{"iam viewer", func(t *testing.T, u string) { env.Grant(t, u, "", "IAM_OWNER_VIEWER") }},
+		{"iam owner", func(t *testing.T, u string) { env.Grant(t, u, "", "IAM_OWNER") }},
+	}
+	const ok, denied = "200", "403 AUTHZ-Cov01"
+	callers := []struct {
+		name, pat string
+		wants     []string // per target, in the order above
+	}{
+		{"iam owner", env.AdminPAT, []string{ok, ok, ok, ok, ok, ok, ok}},
+		{"owner of A", ownerA, []string{ok, ok, ok, denied, denied, denied, denied}},
+		{"user manager of A", umA, []string{ok, ok, denied, denied, denied, denied, denied}},
+	}
+	routes := []struct {
+		name string
+		req  func(user, tokenID string) (method, path string)
+	}{
+		{"POST /management/v1/users/{id}/pats", func(u, _ string) (string, string) {
+			return "POST", "/management/v1/users/" + u + "/pats"
+		}},
+		{"DELETE /management/v1/users/{id}/pats/{tokenId}", func(u, tok string) (string, string) {
+			return "DELETE", "/management/v1/users/" + u + "/pats/" + tok
+		}},
+		{"DELETE /v2/users/{id}", func(u, _ string) (string, string) { return "DELETE", "/v2/users/" + u }},
+	}
+	for _, rt := range routes {
+		for _, c := range callers {
+			for i, tg := range targets {
+				t.Run(rt.name+"/"+c.name+"/"+tg.name, func(t *testing.T) {
+					user, targetPAT := env.CreateMachineWithPAT(t, orgA)
+					tg.grant(t, user)
+					p := env.MustDo(t, 200, "POST", "/management/v1/users/"+user+"/pats", map[string]any{}, "x-zitadel-orgid", orgA)
+					method, path := rt.req(user, p["tokenId"].(string))
+					st, raw := env.DoAs(t, c.pat, method, path, map[string]any{}, "x-zitadel-orgid", orgA)
+					got := fmt.Sprint(st)
+					if id := apptest.ErrorID(raw); id != "" {
+						got += " " + id
+					}
+					if got != c.wants[i] {
+						t.Fatalf("got %s, want %s: %s", got, c.wants[i], raw)
+					}
+					if got != ok {
+						// nothing changed: the target's token still works
+						env.MustDoAs(t, targetPAT, 200, "GET", "/v2/users/"+user, nil)
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestInstanceTakeover is the reported attack: a user manager of the
+// admin's own org mints a token of the IAM owner, or removes it.
+func TestInstanceTakeover(t *testing.T) {
+	env := apptest.New(t)
+	umUser, um := env.CreateMachineWithPAT(t, env.DefaultOrgID)
+	env.Grant(t, umUser, env.DefaultOrgID, "ORG_USER_MANAGER")
+	ownerUser, owner := env.CreateOrgOwner(t, env.DefaultOrgID)
+
+	for _, c := range []struct{ name, pat string }{{"user manager", um}, {"org owner", owner}} {
+		st, raw := env.DoAs(t, c.pat, "POST", "/management/v1/users/"+env.AdminUserID+"/pats", map[string]any{})
+		if st != 403 || apptest.ErrorID(raw) != "AUTHZ-Cov01" {
+			t.Errorf("%s mints a token of the IAM owner: %d %s", c.name, st, raw)
+		}
+		st, raw = env.DoAs(t, c.pat, "DELETE", "/v2/users/"+env.AdminUserID, nil)
+		if st != 403 || apptest.ErrorID(raw) != "AUTHZ-Cov01" {
+			t.Errorf("%s removes the IAM owner: %d %s", c.name, st, raw)
+		}
+	}
+	// a user manager cannot mint a token of its org's owner either
+	if st, raw := env.DoAs(t, um, "POST", "/management/v1/users/"+ownerUser+"/pats", map[string]any{}); st != 403 {
+		t.Errorf("user manager mints a token of the org owner: %d %s", st, raw)
+	}
+	// the admin is still the IAM owner
+	env.MustDo(t, 200, "GET", "/management/v1/orgs/me", nil)
+	env.MustDo(t, 200, "POST", "/admin/v1/members", map[string]any{"userId": umUser, "roles": []string{"IAM_OWNER_VIEWER"}})
+}
+
+// TestLastIAMOwner: the last IAM owner of an instance cannot be removed,
+// by itself or by two owners removing each other at once.
+func TestLastIAMOwner(t *testing.T) {
+	env := apptest.New(t)
+	st, raw := env.Do(t, "DELETE", "/v2/users/"+env.AdminUserID, nil)
+	if st != 400 || apptest.ErrorID(raw) != "COMMAND-LastOw" {
+		t.Fatalf("the last IAM owner removes itself: %d %s", st, raw)
+	}
+	env.MustDo(t, 200, "GET", "/management/v1/orgs/me", nil)
+
+	// a second owner may be removed, and takes its instance role with it
+	second, secondPAT := env.CreateMachineWithPAT(t, env.DefaultOrgID)
+	env.Grant(t, second, "", "IAM_OWNER")
+	env.MustDoAs(t, secondPAT, 200, "POST", "/admin/v1/members", map[string]any{
+		"userId": env.CreateHuman(t, env.DefaultOrgID, "h1"), "roles": []string{"IAM_OWNER_VIEWER"}})
+	env.RemoveUser(t, second)
+	if st, raw := env.Do(t, "DELETE", "/v2/users/"+env.AdminUserID, nil); st != 400 || apptest.ErrorID(raw) != "COMMAND-LastOw" {
+		t.Fatalf("removed owner still counted: %d %s", st, raw)
+	}
+
+	// two owners remove each other at the same moment: one stays
+	prev := env.AdminUserID
+	for round := 0; round < 5; round++ {
+		x, xPAT := env.CreateMachineWithPAT(t, env.DefaultOrgID)
+		env.Grant(t, x, "", "IAM_OWNER")
+		y, yPAT := env.CreateMachineWithPAT(t, env.DefaultOrgID)
+		env.Grant(t, y, "", "IAM_OWNER")
+		// the previous owner goes, so that x and y are the only owners
+		env.MustDoAs(t, xPAT, 200, "DELETE", "/v2/users/"+prev, nil)
+		start := make(chan struct{})
+		res := make(chan int, 2)
+		bodies := make(chan string, 2)
+		for _, c := range []struct{ pat, victim string }{{xPAT, y}, {yPAT, x}} {
+			go func() {
+				<-start
+				st, raw := env.DoAs(t, c.pat, "DELETE", "/v2/users/"+c.victim, nil)
+				res <- st
+				bodies <- string(raw)
+			}()
+		}
+		close(start)
+		a, b := <-res, <-res
+		if a == 200 && b == 200 {
+			t.Fatalf("round %d: both owners removed each other: the instance has no owner", round)
+		}
+		// the other is refused: 400 COMMAND-LastOw when it decided after the
+		// first commit, 401 or 403 when its caller was already removed
+		if (a != 200 && b != 200) || a >= 500 || b >= 500 {
+			t.Fatalf("round %d: statuses %d and %d: %s %s", round, a, b, <-bodies, <-bodies)
+		}
+		// whoever is left is the one owner: it cannot remove itself
+		survivor, survivorPAT := x, xPAT
+		if st, _ := env.DoAs(t, xPAT, "GET", "/management/v1/orgs/me", nil); st != 200 {
+			survivor, survivorPAT = y, yPAT
+		}
+		if st, raw := env.DoAs(t, survivorPAT, "DELETE", "/v2/users/"+survivor, nil); st != 400 || apptest.ErrorID(raw) != "COMMAND-LastOw" {
+			t.Fatalf("round %d: survivor removes itself: %d %s", round, st, raw)
+		}
+		// hand over for the next round: the survivor grants the next pair
+		env.AdminPAT, prev = survivorPAT, survivor
+
+	}
+}

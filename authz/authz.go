@@ -126,3 +126,57 @@ func ValidRole(role string, instanceLevel bool) bool {
 	}
 	return false
 }
+
+// covers reports whether role held on orgID ("" = the instance) is covered
+// by the caller: some role of the caller, on the instance or on that org,
+// matches every permission pattern of role.
+func (c *Caller) covers(role, orgID string) bool {
+	for _, m := range c.Memberships {
+		if m.OrgID != "" && m.OrgID != orgID {
+			continue
+		}
+		for _, mine := range m.Roles {
+			if roleCovers(mine, role) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// roleCovers reports whether every permission of role b is a permission of
+// role a. A pattern covers another when it matches it as a permission:
+// "org.*" covers "org.idp.*", "*.read" covers only reads, "*" all.
+func roleCovers(a, b string) bool {
+	for _, pb := range rolePermissions[b] {
+		ok := false
+		for _, pa := range rolePermissions[a] {
+			if match(pa, pb) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// CheckCovers is "credentials follow power" (DESIGN.md §2): to create or
+// revoke a credential of another user, or to remove or deactivate it, the
+// caller's roles must cover every role that user holds. Without it a user
+// manager could mint a token of an owner and act as one.
+//
+// Errors: PermissionDenied AUTHZ-Cov01.
+func (c *Caller) CheckCovers(target []Membership) error {
+	for _, m := range target {
+		for _, role := range m.Roles {
+			if c == nil || !c.covers(role, m.OrgID) {
+				return errs.PermissionDenied("AUTHZ-Cov01",
+					"No matching permissions found: the user holds roles that the caller's roles do not cover")
+			}
+		}
+	}
+	return nil
+}

@@ -26,6 +26,10 @@ type Deps struct {
 	// cascades of removing an IdP or a policy link confirm each one against
 	// its own events before writing.
 	Links LinkIndex
+	// Members finds, in the read tables, where a user is a member; the
+	// "credentials follow power" checks confirm each one against its own
+	// events.
+	Members MemberIndex
 	// Observe, when set, sees the outcome of every command that appended or
 	// gave up (metrics count the Aborted ones).
 	Observe func(error)
@@ -39,6 +43,7 @@ type Commands struct {
 	now     func() time.Time
 	observe func(error)
 	links   LinkIndex
+	members MemberIndex
 }
 
 // New returns the write side.
@@ -46,7 +51,8 @@ func New(d Deps) *Commands {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Commands{store: d.Store, ids: d.IDs, keys: d.Keys, now: d.Now, observe: d.Observe, links: d.Links}
+	return &Commands{store: d.Store, ids: d.IDs, keys: d.Keys, now: d.Now, observe: d.Observe, links: d.Links,
+		members: d.Members}
 }
 
 // Details describe the state of an object after a command, from its events:

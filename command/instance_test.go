@@ -24,7 +24,41 @@ func (s *seqIDs) Next() (string, error) { return strconv.FormatInt(1000+s.n.Add(
 func identityCommands(t *testing.T) (*command.Commands, *eventstore.Memory) {
 	t.Helper()
 	store := eventstore.NewMemory()
-	return command.New(command.Deps{Store: store, IDs: &seqIDs{}}), store
+	return command.New(command.Deps{Store: store, IDs: &seqIDs{}, Members: eventMemberIndex{store}}), store
+}
+
+// eventMemberIndex answers MembershipOrgs from the member events of the
+// store, as the members table does.
+type eventMemberIndex struct{ store eventstore.Store }
+
+func (x eventMemberIndex) MembershipOrgs(ctx context.Context, instanceID, userID string) ([]string, error) {
+	evs, err := x.store.Read(ctx, eventstore.Filter{InstanceID: instanceID,
+		EventTypes: []string{events.InstanceMemberAdded, events.InstanceMemberRemoved, events.OrgMemberAdded, events.OrgMemberRemoved}})
+	if err != nil {
+		return nil, err
+	}
+	in := map[string]bool{}
+	for i := range evs {
+		var p events.MemberPayload
+		if err := evs[i].Unmarshal(&p); err != nil {
+			return nil, err
+		}
+		if p.UserID != userID {
+			continue
+		}
+		org := evs[i].AggregateID
+		if evs[i].AggregateType == events.AggInstance {
+			org = ""
+		}
+		in[org] = strings.HasSuffix(evs[i].Type, ".added")
+	}
+	var orgs []string
+	for org, ok := range in {
+		if ok {
+			orgs = append(orgs, org)
+		}
+	}
+	return orgs, nil
 }
 
 func wantIdentityErr(t *testing.T, err error, kind errs.Kind, id string) {

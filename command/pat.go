@@ -44,7 +44,8 @@ type PAT struct {
 // Errors: NotFound/PermissionDenied from the permission check;
 // InvalidArgument (expiration in the past); NotFound COMMAND-Dggw2 when the
 // user does not exist in orgID; FailedPrecondition COMMAND-Dggw3 for a
-// human user.
+// human user; PermissionDenied AUTHZ-Cov01 when the user holds a role that
+// the caller's roles do not cover (credentials follow power).
 func (c *Commands) AddPAT(ctx context.Context, orgID, userID string, expiration time.Time) (*PAT, error) {
 	cl, err := authorizeIdentity(ctx, true, "user.write", orgID)
 	if err != nil {
@@ -74,6 +75,9 @@ func (c *Commands) AddPAT(ctx context.Context, orgID, userID string, expiration 
 		if u.kind != "machine" {
 			return eventstore.Append{}, errs.FailedPrecondition("COMMAND-Dggw3", "Errors.User.NotMachine")
 		}
+		if _, err := c.checkPower(ctx, cl, userID); err != nil {
+			return eventstore.Append{}, err
+		}
 		return eventstore.Append{Aggregates: []eventstore.AggregateAppend{{
 			Aggregate: u.ref, ResourceOwner: u.orgID, Expected: u.head,
 			Events: []eventstore.PendingEvent{{Type: events.UserPATAdded, Payload: events.PATAddedPayload{
@@ -91,7 +95,7 @@ func (c *Commands) AddPAT(ctx context.Context, orgID, userID string, expiration 
 //
 // Errors: NotFound/PermissionDenied from the permission check; NotFound
 // COMMAND-Dggw2 (no such user in orgID) or COMMAND-S3tGd (no such active
-// token).
+// token); PermissionDenied AUTHZ-Cov01 as for AddPAT.
 func (c *Commands) RemovePAT(ctx context.Context, orgID, userID, tokenID string) (*Details, error) {
 	cl, err := authorizeIdentity(ctx, true, "user.write", orgID)
 	if err != nil {
@@ -109,6 +113,9 @@ func (c *Commands) RemovePAT(ctx context.Context, orgID, userID, tokenID string)
 		}
 		if !u.pats[tokenID] {
 			return eventstore.Append{}, errs.NotFound("COMMAND-S3tGd", "Errors.User.PAT.NotFound")
+		}
+		if _, err := c.checkPower(ctx, cl, userID); err != nil {
+			return eventstore.Append{}, err
 		}
 		return eventstore.Append{Aggregates: []eventstore.AggregateAppend{{
 			Aggregate: u.ref, ResourceOwner: u.orgID, Expected: u.head,

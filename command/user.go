@@ -238,7 +238,9 @@ func (c *Commands) AddMachine(ctx context.Context, m AddMachine) (*Details, erro
 // and memberships go with it.
 //
 // Errors: NotFound COMMAND-uXHNj2 when the user does not exist in the
-// instance; PermissionDenied AUTHZ-HKJD33.
+// instance; PermissionDenied AUTHZ-HKJD33, or AUTHZ-Cov01 when the user
+// holds a role that the caller's roles do not cover; FailedPrecondition
+// COMMAND-LastOw for the instance's last IAM owner.
 func (c *Commands) RemoveUser(ctx context.Context, userID string) (*Details, error) {
 	cl, err := caller(ctx)
 	if err != nil {
@@ -257,15 +259,24 @@ func (c *Commands) RemoveUser(ctx context.Context, userID string) (*Details, err
 		if err := cl.Check("user.write", u.orgID); err != nil {
 			return eventstore.Append{}, err
 		}
+		roles, err := c.checkPower(ctx, cl, userID)
+		if err != nil {
+			return eventstore.Append{}, err
+		}
+		if err := c.checkNotLastOwner(ctx, roles); err != nil {
+			return eventstore.Append{}, err
+		}
 		// The user's IdP links go with it: their external accounts become
 		// linkable to other users again.
 		releases, err := c.IDPLinkReleases(ctx, cl.InstanceID, userID)
 		if err != nil {
 			return eventstore.Append{}, err
 		}
+		// Its memberships end in the same append, at the heads the checks
+		// read: two owners removing each other cannot both succeed.
 		return eventstore.Append{
-			Aggregates: []eventstore.AggregateAppend{{Aggregate: u.ref, ResourceOwner: u.orgID, Expected: u.head,
-				Events: []eventstore.PendingEvent{{Type: events.UserRemoved}}}},
+			Aggregates: append([]eventstore.AggregateAppend{{Aggregate: u.ref, ResourceOwner: u.orgID, Expected: u.head,
+				Events: []eventstore.PendingEvent{{Type: events.UserRemoved}}}}, roles.revokeAll()...),
 			Constraints: append([]eventstore.UniqueConstraint{usernameConstraint(cl.InstanceID, u.orgID, u.username, true)}, releases...),
 		}, nil
 	})

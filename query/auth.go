@@ -233,3 +233,20 @@ func (q *Queries) InvalidateUser(instanceID, userID string) {
 func storableText(s string) bool {
 	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
+
+// MembershipOrgs returns where user userID is a member, from the inline
+// members table: org IDs, and "" for the instance.
+//
+// Errors: Internal.
+func (q *Queries) MembershipOrgs(ctx context.Context, instanceID, userID string) ([]string, error) {
+	rows, err := q.pool.Query(ctx, `SELECT org_id FROM members WHERE instance_id = $1 AND user_id = $2 ORDER BY org_id`,
+		instanceID, userID)
+	if err != nil {
+		return nil, errs.Internal("QUERY-Mem01", fmt.Errorf("memberships of %s: %w", userID, err))
+	}
+	orgs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, errs.Internal("QUERY-Mem02", err)
+	}
+	return orgs, nil
+}
