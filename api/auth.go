@@ -119,9 +119,18 @@ func RequestHost(r *http.Request) string {
 	return strings.ToLower(h)
 }
 
-// bearerToken extracts the token of "Authorization: Bearer <token>".
+// bearerToken extracts the token of "Authorization: Bearer <token>". A
+// request with more than one Authorization header is ambiguous (a proxy may
+// have added one, and another hop may read the other) and is refused.
 func bearerToken(r *http.Request) (string, error) {
-	h := r.Header.Get("Authorization")
+	hs := r.Header.Values("Authorization")
+	if len(hs) > 1 {
+		return "", errs.Unauthenticated("AUTH-7fs1e", "more than one auth header")
+	}
+	h := ""
+	if len(hs) == 1 {
+		h = hs[0]
+	}
 	if h == "" {
 		return "", errs.Unauthenticated("AUTH-7fs1e", "auth header missing")
 	}

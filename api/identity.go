@@ -45,8 +45,12 @@ func identityContextOrg(r *http.Request) string {
 // --- orgs -------------------------------------------------------------------
 
 type addOrgV2Request struct {
-	Name   string `json:"name"`
-	Admins []struct {
+	Name string `json:"name"`
+	// OrganizationID, or the deprecated OrgID, chooses the org's ID;
+	// OrganizationID wins when both are sent.
+	OrganizationID *string `json:"organizationId"`
+	OrgID          *string `json:"orgId"`
+	Admins         []struct {
 		UserID string    `json:"userId"`
 		Human  *struct{} `json:"human"`
 		Roles  []string  `json:"roles"`
@@ -64,7 +68,10 @@ func (a *API) addOrgV2(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	o := command.AddOrg{Name: req.Name}
+	o := command.AddOrg{Name: req.Name, ID: req.OrganizationID}
+	if o.ID == nil {
+		o.ID = req.OrgID
+	}
 	for _, ad := range req.Admins {
 		if ad.Human != nil {
 			gateway.WriteError(w, r, errs.Unimplemented("ORG-Hum01", "creating a human admin with the org is not supported; create the user, then pass its userId"))

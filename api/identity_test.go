@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"regexp"
 	"sort"
@@ -271,7 +272,7 @@ func TestAuthenticationErrors(t *testing.T) {
 		{"missing", []string{"Authorization", ""}, 401, "AUTH-7fs1e", "auth header missing"},
 		{"not bearer", []string{"Authorization", "Basic abc"}, 401, "AUTH-7fs1e", "invalid auth header"},
 		{"empty bearer", []string{"Authorization", "Bearer "}, 401, "AUTH-7fs1e", "invalid auth header"},
-		{"unknown", []string{"Authorization", "Bearer nope"}, 401, "AUTH-7fs1e", "Errors.Token.Invalid"},
+		{"unknown", []string{"Authorization", "Bearer nope"}, 401, "AUTH-7fs1e", "Token is invalid"},
 		{"unknown host", []string{"Host", "unknown.example.com"}, 404, "QUERY-InstNF", "Instance not found"},
 		{"unknown org", []string{"x-zitadel-orgid", "123456789"}, 403, "AUTH-Bs7Ds", "Organisation doesn't exist"},
 		{"host with port", []string{"Host", "LOCALHOST:8080"}, 200, "", ""},
@@ -410,5 +411,85 @@ func TestAuthCacheDropsRevokedTokens(t *testing.T) {
 	env.Grant(t, u2, org, "ORG_USER_MANAGER")
 	if st, raw := env.DoAs(t, pat3, "GET", "/management/v1/orgs/me", nil); st != 403 || apptest.ErrorID(raw) != "AUTH-5mWD2" {
 		t.Fatalf("user manager reading org: %d %s", st, raw)
+	}
+}
+
+// TestAddOrganizationChosenID: v2 AddOrganization honours organizationId
+// (and the deprecated orgId) with ZITADEL's length rules, answers 409 when
+// the ID is taken, and never silently generates another.
+func TestAddOrganizationChosenID(t *testing.T) {
+	env := apptest.New(t)
+	m := env.MustDo(t, 201, "POST", "/v2/organizations", map[string]any{"name": "Chosen", "organizationId": "acme"})
+	if m["organizationId"] != "acme" {
+		t.Fatalf("organizationId = %v", m["organizationId"])
+	}
+	env.MustDo(t, 200, "GET", "/management/v1/orgs/me", nil, "x-zitadel-orgid", "acme")
+	m = env.MustDo(t, 201, "POST", "/v2/organizations", map[string]any{"name": "Old field", "org_id": "beta"})
+	if m["organizationId"] != "beta" {
+		t.Fatalf("orgId: organizationId = %v", m["organizationId"])
+	}
+	m = env.MustDo(t, 201, "POST", "/v2/organizations", map[string]any{"name": "Both", "orgId": "x1", "organizationId": "x2"})
+	if m["organizationId"] != "x2" {
+		t.Fatalf("both: organizationId = %v", m["organizationId"])
+	}
+	for _, c := range []struct {
+		name string
+		body map[string]any
+		want int
+		id   string
+	}{
+		{"taken", map[string]any{"name": "Again", "organizationId": "acme"}, 409, "COMMAND-OrgID"},
+		{"taken through orgId", map[string]any{"name": "Again", "orgId": "beta"}, 409, "COMMAND-OrgID"},
+		{"the default org's ID", map[string]any{"name": "Again", "organizationId": env.DefaultOrgID}, 409, "COMMAND-OrgID"},
+		{"empty", map[string]any{"name": "Empty", "organizationId": ""}, 400, ""},
+		{"too long", map[string]any{"name": "Long", "organizationId": strings.Repeat("a", 201)}, 400, ""},
+	} {
+		st, raw := env.Do(t, "POST", "/v2/organizations", c.body)
+		if st != c.want || apptest.ErrorID(raw) != c.id {
+			t.Errorf("%s: %d %s", c.name, st, raw)
+		}
+	}
+	// two requests racing for one ID: one org
+	res := make(chan int, 2)
+	for range 2 {
+		go func() {
+			st, _ := env.Do(t, "POST", "/v2/organizations", map[string]any{"name": "Race", "organizationId": "race"})
+			res <- st
+		}()
+	}
+	if a, b := <-res, <-res; a+b != 201+409 {
+		t.Errorf("race: %d and %d", a, b)
+	}
+	var n int
+	if err := env.Pool.QueryRow(t.Context(), `SELECT count(*) FROM orgs WHERE id = 'race'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("orgs with the raced ID: %d %v", n, err)
+	}
+}
+
+// TestTwoAuthorizationHeaders: a request with two Authorization headers is
+// ambiguous and refused with 401, whichever of them is valid.
+func TestTwoAuthorizationHeaders(t *testing.T) {
+	env := apptest.New(t)
+	for _, pair := range [][2]string{
+		{"Bearer " + env.AdminPAT, "Bearer nope"},
+		{"Bearer nope", "Bearer " + env.AdminPAT},
+		{"Bearer " + env.AdminPAT, "Bearer " + env.AdminPAT},
+	} {
+		req, err := http.NewRequestWithContext(t.Context(), "GET", env.URL+"/management/v1/orgs/me", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = "localhost"
+		req.Header.Add("Authorization", pair[0])
+		req.Header.Add("Authorization", pair[1])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 401 || apptest.ErrorID(raw) != "AUTH-7fs1e" || !strings.Contains(string(raw), "more than one auth header") {
+			t.Errorf("two headers: %d %s", resp.StatusCode, raw)
+		}
 	}
 }

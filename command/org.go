@@ -17,6 +17,9 @@ import (
 type AddOrg struct {
 	Name   string
 	Admins []OrgAdmin
+	// ID is the org ID the caller chose (v2 organizationId, or the
+	// deprecated orgId); nil lets the system generate one.
+	ID *string
 	// V1 selects the management API's permission semantics (and message
 	// names); otherwise org v2's.
 	V1 bool
@@ -35,7 +38,8 @@ type OrgAdmin struct {
 // Errors: PermissionDenied (v2 AUTHZ-HKJD33; v1 AUTH-5mWD2) or NotFound
 // AUTHZ-cdgFk (v1, no memberships); InvalidArgument naming the field;
 // InvalidArgument COMMAND-4m0fS for a role that is not an org role;
-// FailedPrecondition COMMAND-uXHNj when an admin user does not exist.
+// FailedPrecondition COMMAND-uXHNj when an admin user does not exist;
+// AlreadyExists COMMAND-OrgID when a chosen ID is taken.
 func (c *Commands) AddOrg(ctx context.Context, o AddOrg) (*Details, error) {
 	cl, err := authorizeIdentity(ctx, o.V1, "org.create", "")
 	if err != nil {
@@ -61,12 +65,28 @@ func (c *Commands) AddOrg(ctx context.Context, o AddOrg) (*Details, error) {
 			return nil, err
 		}
 	}
-	orgID, err := c.ids.Next()
-	if err != nil {
+	var orgID string
+	if o.ID != nil {
+		if err := validLen(msg+".OrganizationId", *o.ID, 1, 200); err != nil {
+			return nil, err
+		}
+		orgID = *o.ID
+	} else if orgID, err = c.ids.Next(); err != nil {
 		return nil, errs.Internal("COMMAND-Ids03", err)
 	}
 	ref := eventstore.AggregateRef{InstanceID: cl.InstanceID, Type: events.AggOrg, ID: orgID}
 	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
+		// An ID may be taken, by an org or a removed one (IDs are never
+		// reused), and a chosen one may be what the generator hands out
+		// later. Two requests racing for one conflict on the aggregate's
+		// first sequence, and the retry lands here.
+		_, _, found, err := c.store.Ends(ctx, ref)
+		if err != nil {
+			return eventstore.Append{}, err
+		}
+		if found {
+			return eventstore.Append{}, errs.AlreadyExists("COMMAND-OrgID", "Errors.Org.AlreadyExists")
+		}
 		pend := []eventstore.PendingEvent{{Type: events.OrgAdded, Payload: events.OrgAddedPayload{Name: o.Name}}}
 		seen := map[string]bool{}
 		for _, a := range o.Admins {

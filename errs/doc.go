@@ -4,5 +4,5 @@
 //
 // It is a leaf package: it imports only the standard library. command/ and
 // query/ create errors with it; api/ maps Kind to HTTP status in one table.
-// Start with errs.go.
+// Text gives the English text of an error key (text.go). Start with errs.go.
 package errs

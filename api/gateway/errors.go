@@ -137,6 +137,7 @@ func classify(ctx context.Context, err error) (int, errorBody, zerolog.Level) {
 
 // publicBody builds the error body; an empty id means no details.
 func publicBody(code int, id, msg string) errorBody {
+	msg = errs.Text(msg)
 	if id == "" {
 		return errorBody{Code: code, Message: msg}
 	}

@@ -1,0 +1,84 @@
+package errs
+
+import "strings"
+
+// englishText is the catalogue of error keys → English texts. Where ZITADEL
+// has a text for the key (its internal/static/i18n/en.yaml), the text is
+// ZITADEL's; the keys marked "ours" have none there (ZITADEL answers them
+// with the raw key) and carry idledger's own wording. Another language is
+// one more table of the same keys.
+var englishText = map[string]string{
+	"Errors.Internal":                           "An internal error occurred",
+	"Errors.AlreadyExists":                      "The object already exists", // ours
+	"Errors.ResourceOwnerMissing":               "Resource Owner Organisation missing",
+	"Errors.Token.Invalid":                      "Token is invalid",
+	"Errors.Member.AlreadyExists":               "Member already exists",
+	"Errors.Member.InvalidRole":                 "The role is invalid", // ours
+	"Errors.User.NotFound":                      "User could not be found",
+	"Errors.User.AlreadyExists":                 "User already exists",
+	"Errors.User.NotMachine":                    "The User must be technical",
+	"Errors.User.PAT.NotFound":                  "Personal Access Token not found",
+	"Errors.User.PAT.ExpirationDateInPast":      "The expiration date must be in the future", // ours
+	"Errors.User.ExternalIDP.NotFound":          "External IDP not found",
+	"Errors.User.ExternalIDP.AlreadyExists":     "External IDP already taken",
+	"Errors.User.Password.Invalid":              "Password is invalid",
+	"Errors.User.Locked":                        "User is locked",
+	"Errors.IDPConfig.NotExisting":              "Identity Provider Configuration doesn't exist",
+	"Errors.Org.NotFound":                       "Organisation not found",
+	"Errors.Org.AlreadyExists":                  "Organisation's name or id already taken",
+	"Errors.Org.Empty":                          "Organisation is empty",
+	"Errors.Org.IdpInvalid":                     "IDP configuration is invalid",
+	"Errors.Org.LoginPolicy.NotFound":           "Login Policy not found",
+	"Errors.Org.LoginPolicy.AlreadyExists":      "Login Policy already exists",
+	"Errors.Org.LoginPolicy.RedirectURIInvalid": "Default Redirect URI is invalid",
+	// ZITADEL raises the IDP.* keys below but translates them under other
+	// names (IdpProviderAlreadyExisting, …); these are those texts.
+	"Errors.Org.LoginPolicy.IDP.AlreadyExists":      "Identity Provider already existing",
+	"Errors.Org.LoginPolicy.IDP.NotExisting":        "Identity Provider not existing",
+	"Errors.Org.LoginPolicy.IDP.":                   "Identity Provider invalid",                  // ours: ZITADEL's key ends in a dot
+	"Errors.LoginPolicy.NotFound":                   "Login Policy not found",                     // ours
+	"Errors.Instance.Domain.AlreadyExists":          "The domain is already taken by an instance", // ours
+	"Errors.Instance.LoginPolicy.NotFound":          "Default Login Policy not found",
+	"Errors.Instance.LoginPolicy.IDP.AlreadyExists": "Identity provider already exists",
+	"Errors.Instance.LoginPolicy.IDP.NotExisting":   "Identity provider doesn't exist",
+	"Errors.Instance.LoginPolicy.IDP.Invalid":       "Identity Provider invalid",
+	"Errors.Intent.NotSucceeded":                    "Intent has not succeeded",
+	"Errors.Intent.InvalidToken":                    "Intent Token is invalid",
+	"Errors.Intent.NotStarted":                      "Intent is not started or was already terminated",
+	"Errors.Intent.IDPMissing":                      "IDP ID is missing in the request",
+	"Errors.Intent.IDPInvalid":                      "IDP invalid for the request",
+	"Errors.Intent.ResponseInvalid":                 "IDP response is invalid",
+	"Errors.Intent.SuccessURLMissing":               "Success URL is missing in the request",
+	"Errors.Intent.FailureURLMissing":               "Failure URL is missing in the request",
+	"Errors.Intent.Expired":                         "Intent has expired",
+	"Errors.Intent.OtherUser":                       "Intent meant for another user",
+	"Errors.Session.NotExisting":                    "Session does not exist",
+	"Errors.Session.Token.Invalid":                  "Session Token is invalid",
+	"Errors.Session.Terminated":                     "Session already terminated",
+	"Errors.Session.Expired":                        "Session has expired",
+}
+
+// Text returns the English text of a message that is an error key
+// ("Errors.User.NotFound"), optionally followed by ": detail", which is
+// kept. ZITADEL's instance keys were renamed from Errors.IAM.* to
+// Errors.Instance.*, and its code still raises the old names untranslated;
+// they are answered with the new names' texts. A message that is no known
+// key is returned as it is.
+func Text(msg string) string {
+	if !strings.HasPrefix(msg, "Errors.") {
+		return msg
+	}
+	key, rest := msg, ""
+	if i := strings.Index(msg, ": "); i >= 0 {
+		key, rest = msg[:i], msg[i:]
+	}
+	if t, ok := englishText[key]; ok {
+		return t + rest
+	}
+	if strings.HasPrefix(key, "Errors.IAM.") {
+		if t, ok := englishText["Errors.Instance."+strings.TrimPrefix(key, "Errors.IAM.")]; ok {
+			return t + rest
+		}
+	}
+	return msg
+}
