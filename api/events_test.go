@@ -263,13 +263,15 @@ func TestEventAndAggregateTypes(t *testing.T) {
 			t.Errorf("%s: first = %v", path, first)
 		}
 	}
-	m := e.MustDo(t, http.StatusOK, "GET", "/admin/v1/aggregates/types", nil)
-	var got []string
-	for _, a := range m["aggregateTypes"].([]any) {
-		got = append(got, a.(map[string]any)["type"].(string))
-	}
-	if !slices.Equal(got, []string{"instance", "org", "user", "idp", "login_policy"}) {
-		t.Errorf("aggregate types = %v", got)
+	for _, c := range [][2]string{{"POST", "/admin/v1/aggregates/types/_search"}, {"GET", "/admin/v1/aggregates/types"}} {
+		m := e.MustDo(t, http.StatusOK, c[0], c[1], map[string]any{})
+		var got []string
+		for _, a := range m["aggregateTypes"].([]any) {
+			got = append(got, a.(map[string]any)["type"].(string))
+		}
+		if !slices.Equal(got, []string{"instance", "org", "user", "idp", "login_policy"}) {
+			t.Errorf("%s %s: aggregate types = %v", c[0], c[1], got)
+		}
 	}
 }
 

@@ -22,6 +22,7 @@ func (a *API) identityRoutes(r chi.Router) {
 	r.Post("/admin/v1/members", a.addInstanceMember)
 	r.Post("/v2/users/human", a.addHuman)
 	r.Get("/v2/users/{userId}", a.getUser)
+	r.Get("/auth/v1/users/me", a.getMyUser)
 	r.Delete("/v2/users/{userId}", a.removeUser)
 	r.Post("/management/v1/users/machine", a.addMachine)
 	r.Post("/management/v1/users/{userId}/pats", a.addPAT)
@@ -317,6 +318,57 @@ func (a *API) getUser(w http.ResponseWriter, r *http.Request) {
 		Details gateway.DetailsV2 `json:"details"`
 		User    userV2            `json:"user"`
 	}{uj.Details, uj})
+}
+
+// userV1 is zitadel.user.v1.User.
+type userV1 struct {
+	ID                 string            `json:"id,omitempty"`
+	Details            gateway.DetailsV1 `json:"details"`
+	State              string            `json:"state,omitempty"`
+	UserName           string            `json:"userName,omitempty"`
+	LoginNames         []string          `json:"loginNames,omitempty"`
+	PreferredLoginName string            `json:"preferredLoginName,omitempty"`
+	Human              *humanV1          `json:"human,omitempty"`
+	Machine            *query.Machine    `json:"machine,omitempty"`
+}
+
+type humanV1 struct {
+	Profile struct {
+		FirstName         string     `json:"firstName,omitempty"`
+		LastName          string     `json:"lastName,omitempty"`
+		NickName          string     `json:"nickName,omitempty"`
+		DisplayName       string     `json:"displayName,omitempty"`
+		PreferredLanguage string     `json:"preferredLanguage,omitempty"`
+		Gender            userGender `json:"gender,omitzero"`
+	} `json:"profile"`
+	Email struct {
+		Email           string `json:"email,omitempty"`
+		IsEmailVerified bool   `json:"isEmailVerified,omitempty"`
+	} `json:"email"`
+	Phone struct{} `json:"phone"`
+}
+
+// getMyUser is auth GetMyUser: the caller's own user, in the v1 shape.
+func (a *API) getMyUser(w http.ResponseWriter, r *http.Request) {
+	u, err := a.q.MyUser(r.Context())
+	if err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	v2 := userV2JSON(u)
+	out := userV1{ID: u.ID, State: v2.State, UserName: u.Username, LoginNames: v2.LoginNames,
+		PreferredLoginName: v2.PreferredLoginName, Machine: u.Machine,
+		Details: gateway.V1Read(gateway.ObjectDetails{Sequence: u.Sequence, Created: u.Created, Changed: u.Changed, ResourceOwner: u.OrgID})}
+	if h := u.Human; h != nil {
+		out.Human = &humanV1{}
+		p := &out.Human.Profile
+		p.FirstName, p.LastName, p.NickName, p.DisplayName = h.GivenName, h.FamilyName, h.NickName, h.DisplayName
+		p.PreferredLanguage, p.Gender = h.PreferredLanguage, userGender(h.Gender)
+		out.Human.Email.Email, out.Human.Email.IsEmailVerified = h.Email, h.EmailVerified
+	}
+	gateway.WriteJSON(w, http.StatusOK, struct {
+		User userV1 `json:"user"`
+	}{out})
 }
 
 func (a *API) removeUser(w http.ResponseWriter, r *http.Request) {

@@ -493,3 +493,26 @@ func TestTwoAuthorizationHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestGetMyUser: every authenticated caller finds its own user ID and shape
+// at GET /auth/v1/users/me (auth GetMyUser), with no role needed.
+func TestGetMyUser(t *testing.T) {
+	env := apptest.New(t)
+	m := env.MustDo(t, 200, "GET", "/auth/v1/users/me", nil)
+	u := m["user"].(map[string]any)
+	if u["id"] != env.AdminUserID || u["state"] != "USER_STATE_ACTIVE" || u["userName"] == "" || u["machine"] == nil {
+		t.Fatalf("admin: %v", m)
+	}
+	d := u["details"].(map[string]any)
+	if d["resourceOwner"] != env.DefaultOrgID || !reSequence.MatchString(d["sequence"].(string)) {
+		t.Errorf("details: %v", d)
+	}
+	plain, pat := env.CreateMachineWithPAT(t, env.CreateOrg(t, "Other"))
+	m = env.MustDoAs(t, pat, 200, "GET", "/auth/v1/users/me", nil)
+	if m["user"].(map[string]any)["id"] != plain {
+		t.Errorf("plain user: %v", m)
+	}
+	if st, raw := env.DoAs(t, "", "GET", "/auth/v1/users/me", nil, "Authorization", ""); st != 401 {
+		t.Errorf("anonymous: %d %s", st, raw)
+	}
+}

@@ -100,3 +100,16 @@ func jsonUnmarshal(b []byte, v any) error {
 	}
 	return json.Unmarshal(b, v)
 }
+
+// MyUser returns the caller's own user (auth GetMyUser); every
+// authenticated caller may read itself.
+//
+// Errors: Unauthenticated without a caller; NotFound QUERY-Dfbg2 when the
+// user is gone.
+func (q *Queries) MyUser(ctx context.Context) (*User, error) {
+	cl := authz.CallerFrom(ctx)
+	if cl == nil {
+		return nil, errs.Unauthenticated("AUTH-7fs1e", "auth header missing")
+	}
+	return q.UserByID(ctx, cl.UserID)
+}

@@ -66,7 +66,7 @@ func TestDocumentedRoutes(t *testing.T) {
 		"POST /admin/v1/members", "POST /management/v1/orgs/me/members",
 		"POST /admin/v1/events/_search", "GET /admin/v1/events/_stream", "GET /admin/v1/events/types",
 		"GET /admin/v1/aggregates/types", "POST /admin/v1/events/types/_search",
-		"POST /admin/v1/aggregates/types/_search",
+		"POST /admin/v1/aggregates/types/_search", "GET /auth/v1/users/me",
 	}
 	routes, err := Routes()
 	if err != nil {

@@ -176,6 +176,12 @@ func matrix() map[string]row {
 			t.Errorf("orgs/me is not the context org %s: %s", c.org, resp.Body)
 		}
 	}}
+	// Any authenticated caller reads its own user.
+	m["GET /auth/v1/users/me"] = row{get("/auth/v1/users/me"), public, func(t *testing.T, c *caller, resp response) {
+		if c.self != "" && !strings.Contains(string(resp.Body), `"id":"`+c.self+`"`) {
+			t.Errorf("users/me is not the caller %s: %s", c.self, resp.Body)
+		}
+	}}
 	m["POST /management/v1/orgs/me/members"] = row{func(t *testing.T, w *world, c *caller) request {
 		return req("POST", "/management/v1/orgs/me/members", js(map[string]any{"userId": w.human(t, c.org), "roles": []string{"ORG_USER_MANAGER"}}))
 	}, orgWrite, nil}
