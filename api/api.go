@@ -34,7 +34,7 @@ type API struct {
 	// origin configures the client IP and user agent on events.
 	origin Origin
 	// events serves the event API (events.go); nil until WithEvents.
-	events eventSource
+	events *query.EventLog
 }
 
 // New returns the API.

@@ -13,7 +13,6 @@ import (
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/errs"
-	"github.com/idledger/idledger/eventstore"
 )
 
 // OrgIDHeader names the context org of a request.
@@ -70,7 +69,7 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 		}
 		gateway.SetCaller(ctx, cl.UserID)
 		ctx = authz.WithCaller(ctx, cl)
-		ctx = command.WithMetadata(ctx, eventstore.Metadata{
+		ctx = command.WithMetadata(ctx, command.Metadata{
 			Creator:   cl.UserID,
 			RequestID: gateway.RequestIDFrom(ctx),
 			ClientIP:  a.clientIP(r),

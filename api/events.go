@@ -19,23 +19,13 @@ import (
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/events"
-	"github.com/idledger/idledger/eventstore"
+	"github.com/idledger/idledger/query"
 )
 
-// eventSource is what the event API reads; *eventstore.Postgres implements it.
-type eventSource interface {
-	Read(ctx context.Context, f eventstore.Filter) ([]eventstore.Event, error)
-	CursorAt(ctx context.Context, position int64) (eventstore.Cursor, error)
-	Subscribe(ctx context.Context, f eventstore.Filter, poll time.Duration, handle func(eventstore.Event) error) error
-	Barrier(ctx context.Context, timeout time.Duration) error
-}
-
-var _ eventSource = (*eventstore.Postgres)(nil)
-
-// WithEvents gives the event API its store and returns a, for wiring in one
+// WithEvents gives the event API its log and returns a, for wiring in one
 // expression. Without it the event routes answer 500.
-func (a *API) WithEvents(s *eventstore.Postgres) *API {
-	a.events = s
+func (a *API) WithEvents(l *query.EventLog) *API {
+	a.events = l
 	return a
 }
 
@@ -46,10 +36,6 @@ var (
 	heartbeatEvery = 15 * time.Second
 	streamPoll     = time.Second
 )
-
-// eventPage is how many events one store read fetches while a search pages
-// through the log.
-const eventPage = 500
 
 // eventRoutes mounts the event API (admin ListEvents, ListEventTypes,
 // ListAggregateTypes, and the NDJSON export stream). Every route needs
@@ -127,7 +113,7 @@ type localizedType struct {
 	} `json:"localized"`
 }
 
-func toEventJSON(e *eventstore.Event, docs map[string]string) eventJSON {
+func toEventJSON(e *query.Event, docs map[string]string) eventJSON {
 	var j eventJSON
 	j.Editor.UserID = e.Creator
 	j.Aggregate.ID, j.Aggregate.ResourceOwner = e.AggregateID, e.ResourceOwner
@@ -172,35 +158,11 @@ func eventDocs() map[string]string {
 	return m
 }
 
-// eventQuery is a validated search: the store filter plus the conditions
-// the store cannot express (exact types, the aggregate-sequence bound).
-type eventQuery struct {
-	filter     eventstore.Filter
-	limit      int
-	exactTypes []string
-	prefixes   []string
-	seq        uint64
-	asc        bool
-}
-
-func (q *eventQuery) matches(e *eventstore.Event) bool {
-	// ZITADEL matches event types exactly; a type ending in "." or "*" is
-	// our prefix extension. The store matched everything as a prefix.
-	if len(q.exactTypes)+len(q.prefixes) > 0 && !slices.Contains(q.exactTypes, e.Type) &&
-		!slices.ContainsFunc(q.prefixes, func(p string) bool { return strings.HasPrefix(e.Type, p) }) {
-		return false
-	}
-	if q.seq > 0 && ((q.asc && e.Sequence <= q.seq) || (!q.asc && e.Sequence >= q.seq)) {
-		return false
-	}
-	return true
-}
-
 // parseListEvents validates the request, as ZITADEL's handler does, into a
 // query on the caller's instance. Errors: InvalidArgument.
-func (a *API) parseListEvents(ctx context.Context, instanceID string, req listEventsRequest) (*eventQuery, error) {
+func parseListEvents(instanceID string, req listEventsRequest) (query.EventSearch, error) {
 	if req.Limit > gateway.MaxListLimit {
-		return nil, errs.InvalidArgument("EVENT-Lim01", "invalid ListEventsRequest.Limit: value must be less than or equal to 1000")
+		return query.EventSearch{}, errs.InvalidArgument("EVENT-Lim01", "invalid ListEventsRequest.Limit: value must be less than or equal to 1000")
 	}
 	dates := 0
 	for _, set := range []bool{!req.CreationDate.IsZero(), req.Range != nil, !req.From.IsZero()} {
@@ -209,33 +171,35 @@ func (a *API) parseListEvents(ctx context.Context, instanceID string, req listEv
 		}
 	}
 	if dates > 1 {
-		return nil, errs.InvalidArgument("EVENT-Date1", "invalid ListEventsRequest: set only one of creationDate, range and from")
+		return query.EventSearch{}, errs.InvalidArgument("EVENT-Date1", "invalid ListEventsRequest: set only one of creationDate, range and from")
 	}
-	q := &eventQuery{limit: int(req.Limit), seq: uint64(req.Sequence), asc: req.Asc}
-	if q.limit == 0 {
-		q.limit = gateway.MaxListLimit
-	}
-	f := eventstore.Filter{
+	s := query.EventSearch{
 		InstanceID:     instanceID, // never from the request: tenancy
 		AggregateTypes: nonEmpty(req.AggregateTypes),
 		Creator:        strings.TrimSpace(req.EditorUserID),
 		ResourceOwner:  strings.TrimSpace(req.ResourceOwner),
+		AfterSequence:  uint64(req.Sequence),
 		Descending:     !req.Asc,
+		Limit:          int(req.Limit),
+	}
+	if s.Limit == 0 {
+		s.Limit = gateway.MaxListLimit
 	}
 	if id := strings.TrimSpace(req.AggregateID); id != "" {
-		f.AggregateIDs = []string{id}
+		s.AggregateIDs = []string{id}
 	}
+	// ZITADEL matches event types exactly; a type ending in "." or "*" is
+	// our prefix extension, and "*" alone is every type.
 	for _, t := range nonEmpty(req.EventTypes) {
 		if p := strings.TrimSuffix(t, "*"); p != t || strings.HasSuffix(t, ".") {
-			if p == "" { // "*": every type
-				q.exactTypes, q.prefixes, f.EventTypes = nil, nil, nil
+			if p == "" {
+				s.ExactTypes, s.TypePrefixes = nil, nil
 				break
 			}
-			q.prefixes = append(q.prefixes, p)
+			s.TypePrefixes = append(s.TypePrefixes, p)
 		} else {
-			q.exactTypes = append(q.exactTypes, t)
+			s.ExactTypes = append(s.ExactTypes, t)
 		}
-		f.EventTypes = append(f.EventTypes, strings.TrimSuffix(t, "*"))
 	}
 	from := req.From
 	if from.IsZero() {
@@ -243,33 +207,20 @@ func (a *API) parseListEvents(ctx context.Context, instanceID string, req listEv
 	}
 	switch {
 	case !from.IsZero() && req.Asc:
-		f.Since = from.Time()
+		s.Since = from.Time()
 	case !from.IsZero():
-		f.Until = from.Time()
+		s.Until = from.Time()
 	case req.Range != nil:
-		f.Since, f.Until = req.Range.Since.Time(), req.Range.Until.Time()
-		if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
-			return nil, errs.InvalidArgument("EVENT-Date2", "invalid ListEventsRequest.Range: since must be before until")
+		s.Since, s.Until = req.Range.Since.Time(), req.Range.Until.Time()
+		if !s.Since.IsZero() && !s.Until.IsZero() && !s.Since.Before(s.Until) {
+			return query.EventSearch{}, errs.InvalidArgument("EVENT-Date2", "invalid ListEventsRequest.Range: since must be before until")
 		}
 	}
 	if req.AfterPosition < 0 {
-		return nil, errs.InvalidArgument("EVENT-Pos01", "invalid ListEventsRequest.AfterPosition: value must not be negative")
+		return query.EventSearch{}, errs.InvalidArgument("EVENT-Pos01", "invalid ListEventsRequest.AfterPosition: value must not be negative")
 	}
-	c, err := audit.ResolvePosition(ctx, a.events, int64(req.AfterPosition))
-	if err != nil {
-		return nil, err
-	}
-	if c != (eventstore.Cursor{}) {
-		if req.Asc {
-			f.After = c
-		} else {
-			// Descending pages continue below the cursor; (tx, pos-1) is
-			// the exclusive form of the inclusive bound.
-			f.AtOrBefore = eventstore.Cursor{TxID: c.TxID, Position: c.Position - 1}
-		}
-	}
-	q.filter = f
-	return q, nil
+	s.AfterPosition = int64(req.AfterPosition)
+	return s, nil
 }
 
 func nonEmpty(in []string) []string {
@@ -280,42 +231,6 @@ func nonEmpty(in []string) []string {
 		}
 	}
 	return out
-}
-
-// run pages through the log until the limit is reached or the log ends;
-// conditions the store cannot filter are applied to each page.
-func (a *API) run(ctx context.Context, q *eventQuery) ([]eventstore.Event, error) {
-	f := q.filter
-	// A search shows everything committed before it started.
-	if err := a.events.Barrier(ctx, 2*time.Second); err != nil {
-		return nil, errs.Internal("EVENT-Read2", err)
-	}
-	var out []eventstore.Event
-	for len(out) < q.limit {
-		f.Limit = eventPage
-		batch, err := a.events.Read(ctx, f)
-		if err != nil {
-			return nil, errs.Internal("EVENT-Read1", err)
-		}
-		for i := range batch {
-			if q.matches(&batch[i]) {
-				out = append(out, batch[i])
-				if len(out) == q.limit {
-					break
-				}
-			}
-		}
-		if len(batch) < f.Limit {
-			break
-		}
-		last := batch[len(batch)-1].Cursor()
-		if q.asc {
-			f.After = last
-		} else {
-			f.AtOrBefore = eventstore.Cursor{TxID: last.TxID, Position: last.Position - 1}
-		}
-	}
-	return out, nil
 }
 
 func (a *API) searchEvents(w http.ResponseWriter, r *http.Request) {
@@ -329,12 +244,7 @@ func (a *API) searchEvents(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	q, err := a.parseListEvents(r.Context(), c.InstanceID, req)
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	found, err := a.run(r.Context(), q)
+	s, err := parseListEvents(c.InstanceID, req)
 	if err != nil {
 		gateway.WriteError(w, r, err)
 		return
@@ -343,8 +253,13 @@ func (a *API) searchEvents(w http.ResponseWriter, r *http.Request) {
 	resp := struct {
 		Events []eventJSON `json:"events,omitempty"`
 	}{}
-	for i := range found {
-		resp.Events = append(resp.Events, toEventJSON(&found[i], docs))
+	err = a.events.Search(r.Context(), s, func(e *query.Event) error {
+		resp.Events = append(resp.Events, toEventJSON(e, docs))
+		return nil
+	})
+	if err != nil {
+		gateway.WriteError(w, r, err)
+		return
 	}
 	gateway.WriteJSON(w, http.StatusOK, resp)
 }
@@ -396,8 +311,7 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	after, err := audit.ResolvePosition(r.Context(), a.events, pos)
-	if err != nil {
+	if err := a.events.CheckPosition(r.Context(), pos); err != nil {
 		gateway.WriteError(w, r, err)
 		return
 	}
@@ -433,8 +347,8 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	docs := eventDocs()
-	err = a.events.Subscribe(ctx, eventstore.Filter{InstanceID: c.InstanceID, After: after}, streamPoll,
-		func(e eventstore.Event) error { return out.line(toEventJSON(&e, docs)) })
+	err = a.events.Follow(ctx, query.EventSearch{InstanceID: c.InstanceID, AfterPosition: pos}, streamPoll,
+		func(e *query.Event) error { return out.line(toEventJSON(e, docs)) })
 	if err != nil && ctx.Err() == nil {
 		// The status is already sent: log the cause and end the stream; the
 		// client resumes from the last position it saw.

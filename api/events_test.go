@@ -21,6 +21,7 @@ import (
 	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/eventstore"
 	"github.com/idledger/idledger/internal/app/apptest"
+	"github.com/idledger/idledger/query"
 )
 
 // eventsEnv is an application whose API serves the event routes, backed by
@@ -29,7 +30,7 @@ func eventsEnv(t *testing.T) *apptest.Env {
 	t.Helper()
 	env := apptest.New(t)
 	a := api.New(api.Deps{Commands: env.App.Commands(), Queries: env.App.Queries(), Log: zerolog.Nop()}).
-		WithEvents(env.App.Store())
+		WithEvents(query.NewEventLog(env.App.Store()))
 	r := gateway.NewRouter(zerolog.Nop())
 	a.Routes(r)
 	srv := httptest.NewServer(r)

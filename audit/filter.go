@@ -1,8 +1,6 @@
 package audit
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"strconv"
@@ -10,7 +8,7 @@ import (
 	"time"
 
 	"github.com/idledger/idledger/errs"
-	"github.com/idledger/idledger/eventstore"
+	"github.com/idledger/idledger/query"
 )
 
 // Output formats of List.
@@ -68,18 +66,12 @@ func (l *listValue) Set(s string) error {
 	return nil
 }
 
-// CursorResolver turns a global position into a cursor; *eventstore.Postgres
-// implements it.
-type CursorResolver interface {
-	CursorAt(ctx context.Context, position int64) (eventstore.Cursor, error)
-}
-
-// Filter validates the options and returns the event-store filter they
-// describe. Errors: errs.InvalidArgument for a malformed time, position,
-// type, limit or format, or a position no event has; errs.Internal when the
-// position cannot be looked up.
-func (o *ListOptions) Filter(ctx context.Context, store CursorResolver) (eventstore.Filter, error) {
-	f := eventstore.Filter{
+// Search validates the options and returns the search of the event log
+// they describe; the position is resolved when the search runs. Event types
+// are prefixes. Errors: errs.InvalidArgument for a malformed time, position,
+// type, limit or format.
+func (o *ListOptions) Search() (query.EventSearch, error) {
+	s := query.EventSearch{
 		InstanceID:     strings.TrimSpace(o.Instance),
 		AggregateTypes: o.AggregateTypes,
 		AggregateIDs:   o.AggregateIDs,
@@ -87,34 +79,30 @@ func (o *ListOptions) Filter(ctx context.Context, store CursorResolver) (eventst
 		Limit:          o.Limit,
 	}
 	var err error
-	if f.EventTypes, err = ParseTypes(o.Types); err != nil {
-		return f, err
+	if s.TypePrefixes, err = ParseTypes(o.Types); err != nil {
+		return s, err
 	}
-	if f.Since, err = ParseTime("since", o.Since); err != nil {
-		return f, err
+	if s.Since, err = ParseTime("since", o.Since); err != nil {
+		return s, err
 	}
-	if f.Until, err = ParseTime("until", o.Until); err != nil {
-		return f, err
+	if s.Until, err = ParseTime("until", o.Until); err != nil {
+		return s, err
 	}
-	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
-		return f, errs.InvalidArgument("AUDIT-Rng01", "--since must be before --until")
+	if !s.Since.IsZero() && !s.Until.IsZero() && !s.Since.Before(s.Until) {
+		return s, errs.InvalidArgument("AUDIT-Rng01", "--since must be before --until")
 	}
 	if o.Limit < 0 {
-		return f, errs.InvalidArgument("AUDIT-Lim01", "--limit must not be negative")
+		return s, errs.InvalidArgument("AUDIT-Lim01", "--limit must not be negative")
 	}
 	switch o.Format {
 	case "", FormatTable, FormatJSONL:
 	default:
-		return f, errs.InvalidArgument("AUDIT-Fmt01", fmt.Sprintf("unknown --format %q (want table or jsonl)", o.Format))
+		return s, errs.InvalidArgument("AUDIT-Fmt01", fmt.Sprintf("unknown --format %q (want table or jsonl)", o.Format))
 	}
-	pos, err := ParsePosition(o.AfterPosition)
-	if err != nil {
-		return f, err
+	if s.AfterPosition, err = ParsePosition(o.AfterPosition); err != nil {
+		return s, err
 	}
-	if f.After, err = ResolvePosition(ctx, store, pos); err != nil {
-		return f, err
-	}
-	return f, nil
+	return s, nil
 }
 
 // ParseTime reads an RFC 3339 time (fractions allowed) for the named flag;
@@ -144,23 +132,6 @@ func ParsePosition(s string) (int64, error) {
 		return 0, errs.InvalidArgument("AUDIT-Pos01", fmt.Sprintf("position %q is not a non-negative integer", s))
 	}
 	return p, nil
-}
-
-// ResolvePosition returns the cursor of the event at position p (the zero
-// cursor for 0). Errors: errs.InvalidArgument when no event has that
-// position; errs.Internal when the store fails.
-func ResolvePosition(ctx context.Context, store CursorResolver, p int64) (eventstore.Cursor, error) {
-	if p == 0 {
-		return eventstore.Cursor{}, nil
-	}
-	c, err := store.CursorAt(ctx, p)
-	if errors.Is(err, eventstore.ErrUnknownPosition) {
-		return c, errs.InvalidArgument("AUDIT-Pos02", fmt.Sprintf("no event has position %d", p))
-	}
-	if err != nil {
-		return c, errs.Internal("AUDIT-Pos03", err)
-	}
-	return c, nil
 }
 
 // maxTypeLen bounds an event type prefix; real types are far shorter.

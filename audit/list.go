@@ -11,41 +11,26 @@ import (
 
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/eventstore"
+	"github.com/idledger/idledger/query"
 )
-
-// pageSize is how many events one read fetches; List pages through the log
-// with the cursor, so memory stays flat however long the history is.
-const pageSize = 1000
 
 // followPoll is the safety-net poll of --follow; LISTEN/NOTIFY wakes it
 // sooner.
 const followPoll = 500 * time.Millisecond
 
 // EventSource is what List reads from; *eventstore.Postgres implements it.
-type EventSource interface {
-	CursorResolver
-	Read(ctx context.Context, f eventstore.Filter) ([]eventstore.Event, error)
-	Subscribe(ctx context.Context, f eventstore.Filter, poll time.Duration, handle func(eventstore.Event) error) error
-	Barrier(ctx context.Context, timeout time.Duration) error
-}
-
-var _ EventSource = (*eventstore.Postgres)(nil)
-
-var errLimitReached = errors.New("limit reached")
-
-// barrierTimeout bounds how long a one-shot read waits for transactions that
-// were running when it started (see eventstore.Postgres.Barrier).
-const barrierTimeout = 2 * time.Second
+type EventSource = query.EventSource
 
 // List prints the events selected by opts to w in the gap-free global order,
 // as a table or as JSON lines, with every secret redacted. With opts.Follow
 // it keeps printing newly committed events until ctx ends, and then returns
-// nil: an interrupt is how a follow ends.
+// nil: an interrupt is how a follow ends. The search is query.EventLog's,
+// the one the event API uses.
 //
-// Errors: errs.InvalidArgument for bad options (see ListOptions.Filter);
+// Errors: errs.InvalidArgument for bad options (see ListOptions.Search);
 // errs.Internal when the store fails; the writer's error when w fails.
 func List(ctx context.Context, store EventSource, opts ListOptions, w io.Writer) error {
-	f, err := opts.Filter(ctx, store)
+	s, err := opts.Search()
 	if err != nil {
 		return err
 	}
@@ -53,50 +38,11 @@ func List(ctx context.Context, store EventSource, opts ListOptions, w io.Writer)
 	if err := p.header(); err != nil {
 		return err
 	}
-	limit, n := opts.Limit, 0
-	emit := func(e eventstore.Event) error {
-		if err := p.event(&e); err != nil {
-			return err
-		}
-		n++
-		if limit > 0 && n >= limit {
-			return errLimitReached
-		}
-		return nil
-	}
+	log := query.NewEventLog(store)
 	if opts.Follow {
-		err := store.Subscribe(ctx, f, followPoll, emit)
-		if errors.Is(err, errLimitReached) || ctx.Err() != nil {
-			return nil
-		}
-		return storeErr(err)
+		return storeErr(log.Follow(ctx, s, followPoll, p.event))
 	}
-	// A one-shot listing shows everything committed before it started.
-	if err := store.Barrier(ctx, barrierTimeout); err != nil {
-		return storeErr(err)
-	}
-	for {
-		f.Limit = pageSize
-		if limit > 0 && limit-n < pageSize {
-			f.Limit = limit - n
-		}
-		batch, err := store.Read(ctx, f)
-		if err != nil {
-			return storeErr(err)
-		}
-		for _, e := range batch {
-			if err := emit(e); err != nil {
-				if errors.Is(err, errLimitReached) {
-					return nil
-				}
-				return err
-			}
-			f.After = e.Cursor()
-		}
-		if len(batch) < f.Limit {
-			return nil
-		}
-	}
+	return storeErr(log.Search(ctx, s, p.event))
 }
 
 // storeErr keeps domain errors and the writer's errors, and marks anything

@@ -15,7 +15,12 @@ import (
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/eventstore"
+	"github.com/idledger/idledger/query"
 )
+
+// replayBarrier bounds how long a replay waits for the transactions that
+// were running when it started (eventstore.Postgres.Barrier).
+const replayBarrier = 2 * time.Second
 
 // Point is how far a replay goes. The zero Point means the whole history.
 // Time includes events created at or before it; Position includes the
@@ -86,7 +91,7 @@ func aggregateTypes() []string {
 
 // ReplaySource is what Replay reads; *eventstore.Postgres implements it.
 type ReplaySource interface {
-	CursorResolver
+	query.CursorResolver
 	Read(ctx context.Context, f eventstore.Filter) ([]eventstore.Event, error)
 	Aggregate(ctx context.Context, ref eventstore.AggregateRef, after uint64) ([]eventstore.Event, error)
 	Barrier(ctx context.Context, timeout time.Duration) error
@@ -174,7 +179,7 @@ func loadAggregate(ctx context.Context, store ReplaySource, ref *eventstore.Aggr
 		}
 		return evs, nil
 	}
-	if err := store.Barrier(ctx, barrierTimeout); err != nil {
+	if err := store.Barrier(ctx, replayBarrier); err != nil {
 		return nil, errs.Internal("AUDIT-Load3", err)
 	}
 	all, err := store.Read(ctx, eventstore.Filter{AggregateTypes: []string{ref.Type}, AggregateIDs: []string{ref.ID}})
@@ -207,7 +212,7 @@ func cut(ctx context.Context, store ReplaySource, evs []eventstore.Event, at Poi
 	n := len(evs)
 	switch {
 	case at.Position > 0:
-		c, err := ResolvePosition(ctx, store, at.Position)
+		c, err := query.ResolvePosition(ctx, store, at.Position)
 		if err != nil {
 			return nil, err
 		}

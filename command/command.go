@@ -68,13 +68,25 @@ type Details struct {
 
 type metaKey struct{}
 
+// Metadata is what a request tells about itself, recorded on every event
+// it causes: who (Creator, a user ID; the caller's when empty), which
+// request, and from where. Transports fill it; the client IP rule (trusted
+// proxies) is theirs.
+type Metadata struct {
+	Creator   string
+	RequestID string
+	ClientIP  string
+	UserAgent string
+}
+
 // WithMetadata returns ctx carrying the request metadata recorded on events.
-func WithMetadata(ctx context.Context, m eventstore.Metadata) context.Context {
+func WithMetadata(ctx context.Context, m Metadata) context.Context {
 	return context.WithValue(ctx, metaKey{}, m)
 }
 
 func metadata(ctx context.Context) eventstore.Metadata {
-	m, _ := ctx.Value(metaKey{}).(eventstore.Metadata)
+	rm, _ := ctx.Value(metaKey{}).(Metadata)
+	m := eventstore.Metadata{Creator: rm.Creator, RequestID: rm.RequestID, ClientIP: rm.ClientIP, UserAgent: rm.UserAgent}
 	if m.Creator == "" {
 		if c := authz.CallerFrom(ctx); c != nil {
 			m.Creator = c.UserID
