@@ -13,20 +13,22 @@ import (
 
 // setupInstanceAdd creates a further instance (its own default org, admin
 // and PAT) for multi-tenant use. The PAT goes to --admin-pat-file, which
-// must be given so the first instance's token file is not overwritten.
+// must be given on the command line so that the first instance's token file
+// (the default, or IDLEDGER_ADMIN_PAT_FILE) is not overwritten; the commands
+// table lists both flags as required, and run enforces that.
 func setupInstanceAdd(fs *flag.FlagSet) runFunc {
-	domain := fs.String("domain", "", "the new instance's domain (required)")
+	domain := fs.String("domain", "", "the new instance's domain")
+	// The common flag's text speaks of the first start. It exists here only
+	// in the flag set that -h prints (see commandFlags).
+	if f := fs.Lookup("admin-pat-file"); f != nil {
+		f.Usage = "where to write the new instance's admin token (0600); not the default path, which holds the first instance's token"
+	}
 	return func(ctx context.Context, e *env, cfg config.Config, args []string) error {
 		if len(args) > 0 {
 			return fmt.Errorf("unexpected arguments %q", args)
 		}
 		if *domain == "" {
-			return errors.New("--domain is required")
-		}
-		patSet := false
-		fs.Visit(func(f *flag.Flag) { patSet = patSet || f.Name == "admin-pat-file" })
-		if !patSet {
-			return errors.New("--admin-pat-file is required: the default path holds the first instance's token")
+			return errors.New("--domain must not be empty")
 		}
 		return withPool(ctx, e, cfg, func(pool *pgxpool.Pool) error {
 			key, err := masterKey(cfg, e.log)

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -26,8 +28,11 @@ const (
 
 // command is one subcommand.
 type command struct {
-	name    string // "serve", "projections status"
-	args    string // positional arguments, for the usage text
+	name string // "serve", "projections status"
+	// args are the positional arguments and the command's main flags, for
+	// the usage text. A flag written here outside brackets is required: the
+	// help says so and the command line must give it.
+	args    string
 	summary string
 	run     runFunc
 	// setup, when set, binds the command's own flags and returns its run
@@ -54,7 +59,7 @@ var commands = []command{
 	{name: "events replay", args: "--aggregate TYPE/ID [--at T | --at-position P]", summary: "replay one aggregate's events up to a point", setup: setupEventsReplay},
 	{name: "events verify", args: "[--from-position P] [--checkpoint FILE]", summary: "check every aggregate's hash chain (and the log against a checkpoint)", setup: setupEventsVerify},
 	{name: "events checkpoint", summary: "print a checkpoint of the log, to keep where the database's writers cannot", run: runEventsCheckpoint},
-	{name: "instance add", args: "--domain D [--admin-pat-file F]", summary: "create a further instance with its own admin", setup: setupInstanceAdd},
+	{name: "instance add", args: "--domain D --admin-pat-file F", summary: "create a further instance with its own admin", setup: setupInstanceAdd},
 	{name: "keys rotate", args: "[--new-masterkey K]", summary: "re-encrypt stored secrets under a new master key", setup: setupKeysRotate},
 	{name: "version", summary: "print version, commit and Go version"},
 }
@@ -96,23 +101,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return exitOK
 	}
 
+	schema := commandFlags(cmd)
+	line := splitArgs(schema, rest)
+	if line.help {
+		printHelp(stdout, cmd, schema)
+		return exitOK
+	}
+	for _, name := range cmd.requiredFlags() {
+		if !line.given[name] {
+			line.problems = append(line.problems, fmt.Errorf("--%s is required", name))
+		}
+	}
+	// The checked flags go first and "--" before the arguments, so this
+	// parse cannot fail on the command line; it applies the environment
+	// and validates the whole configuration.
 	fs := flag.NewFlagSet("idledger "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported below, once
 	run := cmd.run
 	if cmd.setup != nil {
 		run = cmd.setup(fs)
 	}
-	cfg, err := config.Parse(fs, rest, getenv)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintf(stdout, "Usage: %s\n\n%s.\n\nFlags (each also read from its environment variable; the flag wins):\n",
-			strings.TrimSpace("idledger "+cmd.name+" [flags] "+cmd.args), upperFirst(cmd.summary))
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
-		return exitOK
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "idledger %s: invalid configuration:\n  %s\nRun 'idledger %s -h' for the flags.\n",
-			cmd.name, strings.ReplaceAll(err.Error(), "\n", "\n  "), cmd.name)
+	cfg, err := config.Parse(fs, slices.Concat(line.flags, []string{"--"}, line.args), getenv)
+	if len(line.problems) > 0 || err != nil {
+		what := "invalid configuration"
+		if len(line.problems) > 0 {
+			what = "invalid command line"
+		}
+		err = errors.Join(append(line.problems, err)...)
+		fmt.Fprintf(stderr, "idledger %s: %s:\n  %s\nRun 'idledger %s -h' for the flags.\n",
+			cmd.name, what, strings.ReplaceAll(err.Error(), "\n", "\n  "), cmd.name)
 		return exitUsage
 	}
 	e := &env{stdin: os.Stdin, stdout: stdout, stderr: stderr, log: newLogger(cfg, stderr)}
@@ -154,9 +171,238 @@ func lookup(args []string) (command, []string, error) {
 	return command{}, nil, fmt.Errorf("unknown command %q", args[0])
 }
 
+// commonFlags returns a flag set holding only the configuration flags that
+// every command takes (internal/config registers them).
+func commonFlags() *flag.FlagSet {
+	fs := flag.NewFlagSet("idledger", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	// With no arguments and no environment, Parse only registers the flags:
+	// their defaults always validate.
+	_, _ = config.Parse(fs, nil, func(string) string { return "" })
+	return fs
+}
+
+// commandFlags returns a flag set holding every flag of c, for -h, for
+// checking a command line and for the docs tests. The configuration flags
+// are registered first, so that c's setup may adjust one's help text for
+// this command (instance add does).
+func commandFlags(c command) *flag.FlagSet {
+	fs := commonFlags()
+	fs.Init("idledger "+c.name, flag.ContinueOnError)
+	if c.setup != nil {
+		c.setup(fs)
+	}
+	return fs
+}
+
+// requiredFlags returns the flags that c.args names outside brackets.
+func (c command) requiredFlags() []string {
+	var out []string
+	depth := 0
+	for _, tok := range strings.Fields(c.args) {
+		if depth == 0 && strings.HasPrefix(tok, "--") {
+			out = append(out, strings.TrimPrefix(tok, "--"))
+		}
+		depth += strings.Count(tok, "[") - strings.Count(tok, "]")
+	}
+	return out
+}
+
+// cmdline is a command line split into flags and positional arguments.
+type cmdline struct {
+	flags    []string        // the valid flags, each as --name=value, in the order given
+	given    map[string]bool // the names of the known flags given, valid or not
+	args     []string        // the positional arguments
+	help     bool            // -h, -help or --help was given
+	problems []error         // every invalid flag, in the order given
+}
+
+// splitArgs parses args against fs, which holds every flag of the command.
+// Unlike fs.Parse, flags may come before, between and after the positional
+// arguments ("--" ends them), and every invalid flag is reported, not only
+// the first: an unknown one, one without its value, one with a bad value.
+// Values are checked by setting them on fs, so fs serves for nothing else
+// afterwards. A problem names the flag but never echoes an unknown flag's
+// value, which may be a mistyped secret (--master-key=...).
+func splitArgs(fs *flag.FlagSet, args []string) cmdline {
+	line := cmdline{given: map[string]bool{}}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			line.args = append(line.args, args[i+1:]...)
+			break
+		}
+		name, value, hasValue, ok := flagSyntax(a)
+		switch {
+		case !ok:
+			line.args = append(line.args, a)
+			continue
+		case name == "":
+			line.problems = append(line.problems, fmt.Errorf("%q is not a flag (want --name or --name=value)", a))
+			continue
+		case (name == "h" || name == "help") && fs.Lookup(name) == nil:
+			line.help = true
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			line.problems = append(line.problems, unknownFlag(fs, name))
+			continue
+		}
+		line.given[name] = true
+		if !hasValue {
+			if b, isBool := f.Value.(interface{ IsBoolFlag() bool }); isBool && b.IsBoolFlag() {
+				value = "true"
+			} else if i+1 < len(args) && !isFlagOf(fs, args[i+1]) {
+				i++
+				value = args[i]
+			} else {
+				line.problems = append(line.problems, fmt.Errorf("--%s needs a value", name))
+				continue
+			}
+		}
+		if err := fs.Set(name, value); err != nil {
+			line.problems = append(line.problems, badValue(f, value, err))
+			continue
+		}
+		line.flags = append(line.flags, "--"+name+"="+value)
+	}
+	return line
+}
+
+// flagSyntax splits "-name", "--name" and "--name=value". ok is false for
+// a positional argument ("-" alone is one: it often means stdin); name is
+// empty for a malformed flag such as "---x" or "--=x".
+func flagSyntax(a string) (name, value string, hasValue, ok bool) {
+	if len(a) < 2 || a[0] != '-' {
+		return "", "", false, false
+	}
+	s := strings.TrimPrefix(a[1:], "-")
+	name, value, hasValue = strings.Cut(s, "=")
+	if name == "" || name[0] == '-' {
+		return "", "", false, true
+	}
+	return name, value, hasValue, true
+}
+
+// isFlagOf reports whether a is a flag fs knows (or -h), so that it is not
+// taken as the value of the flag before it: in "--domain --admin-pat-file
+// F" the domain is missing. Anything else, "-1" for one, can be a value.
+func isFlagOf(fs *flag.FlagSet, a string) bool {
+	if a == "--" {
+		return true
+	}
+	name, _, _, ok := flagSyntax(a)
+	return ok && (fs.Lookup(name) != nil || name == "h" || name == "help")
+}
+
+func unknownFlag(fs *flag.FlagSet, name string) error {
+	best, bestDist := "", 3 // suggest only close names
+	norm := func(s string) string { return strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(s)) }
+	fs.VisitAll(func(f *flag.Flag) {
+		d := editDistance(norm(name), norm(f.Name))
+		if d < bestDist && d < len(f.Name)/2 {
+			best, bestDist = f.Name, d
+		}
+	})
+	if best != "" {
+		return fmt.Errorf("--%s is not a flag of this command (did you mean --%s?)", name, best)
+	}
+	return fmt.Errorf("--%s is not a flag of this command", name)
+}
+
+// badValue describes a value that a flag refused. The standard flag types
+// answer only "parse error", so the error says what they want instead.
+func badValue(f *flag.Flag, value string, err error) error {
+	if g, ok := f.Value.(flag.Getter); ok && (err.Error() == "parse error" || err.Error() == "value out of range") {
+		want := "a valid value"
+		switch g.Get().(type) {
+		case bool:
+			want = "true or false"
+		case time.Duration:
+			want = "a duration such as 10s or 1m30s"
+		case int, int64, uint, uint64:
+			want = "an integer"
+		case float64:
+			want = "a number"
+		}
+		if err.Error() == "value out of range" {
+			want += " in range"
+		}
+		return fmt.Errorf("--%s: %q is not %s", f.Name, value, want)
+	}
+	return fmt.Errorf("--%s: %v", f.Name, err)
+}
+
+// editDistance is the Levenshtein distance of a and b (bytes).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// printHelp writes c's usage: the command's own flags, then the
+// configuration flags, each as --name, with the required ones marked.
+func printHelp(w io.Writer, c command, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "Usage: %s\n\n%s.\n\nFlags may come before, between or after the arguments; -- ends them.\n",
+		strings.TrimSpace("idledger "+c.name+" "+c.args+" [flags]"), upperFirst(c.summary))
+	required := map[string]bool{}
+	for _, name := range c.requiredFlags() {
+		required[name] = true
+	}
+	common := commonFlags()
+	var own, shared []*flag.Flag
+	fs.VisitAll(func(f *flag.Flag) {
+		if common.Lookup(f.Name) != nil {
+			shared = append(shared, f)
+		} else {
+			own = append(own, f)
+		}
+	})
+	list := func(title string, flags []*flag.Flag) {
+		if len(flags) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "\n%s:\n", title)
+		for _, f := range flags {
+			typ, text := flag.UnquoteUsage(f)
+			head := "  --" + f.Name
+			if typ != "" {
+				head += " " + typ
+			}
+			if required[f.Name] {
+				head += " (required)"
+			}
+			if d := f.DefValue; d != "" && d != "0" && d != "false" && d != "0s" && !required[f.Name] {
+				if typ == "string" {
+					d = strconv.Quote(d)
+				}
+				text += " (default " + d + ")"
+			}
+			fmt.Fprintf(w, "%s\n      %s\n", head, text)
+		}
+	}
+	list("Flags of "+c.name, own)
+	list("Configuration flags (each also read from its environment variable; the flag wins)", shared)
+}
+
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "idledger: an event-sourced identity backend with a ZITADEL-compatible API.")
-	fmt.Fprintln(w, "\nUsage: idledger <command> [flags]\n\nCommands:")
+	fmt.Fprintln(w, "\nUsage: idledger <command> [arguments] [flags]\n\nCommands:")
 	for _, c := range commands {
 		name := c.name
 		if c.args != "" {
@@ -164,7 +410,8 @@ func usage(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  %-40s %s\n", name, c.summary)
 	}
-	fmt.Fprintln(w, "\nEvery command takes the configuration flags; see 'idledger serve -h'.")
+	fmt.Fprintln(w, "\nFlags may come before, between or after the arguments; -- ends them.")
+	fmt.Fprintln(w, "Every command takes the configuration flags; see 'idledger serve -h'.")
 }
 
 // newLogger returns the process logger: zerolog on stderr, human-readable on

@@ -210,7 +210,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{[]string{"events"}, 2, "events needs a subcommand: list, replay, verify"},
 		{[]string{"events", "frob"}, 2, `unknown subcommand "frob" of events`},
-		{[]string{"serve", "--no-such-flag"}, 2, "flag provided but not defined: -no-such-flag"},
+		{[]string{"serve", "--no-such-flag"}, 2, "--no-such-flag is not a flag of this command"},
 		{[]string{"serve", "--log-format", "xml"}, 2, "--log-format / IDLEDGER_LOG_FORMAT"},
 		{[]string{"migrate", "--masterkey", "a-secret-that-is-too-short"}, 2, "got 26 characters"},
 		{[]string{"serve", "-h"}, 0, "IDLEDGER_DATABASE_URL"},

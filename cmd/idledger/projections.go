@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -49,6 +51,11 @@ func setupProjectionsRebuild(fs *flag.FlagSet) runFunc {
 		if *all {
 			names = nil
 		}
+		// Checked before the database is opened (which may mean starting
+		// the embedded cluster), so a typo fails at once.
+		if err := knownProjections(names...); err != nil {
+			return err
+		}
 		return withProjections(ctx, e, cfg, func(pool *pgxpool.Pool, store *eventstore.Postgres, reg *projection.Registry) error {
 			bar := progress.New(e.stderr, "rebuild")
 			defer projection.TuneGC()()
@@ -63,15 +70,57 @@ func setupProjectionsRebuild(fs *flag.FlagSet) runFunc {
 	}
 }
 
+// runProjectionsRetry resumes a halted projection. A projection that is not
+// halted has nothing to retry: that is an error (exit 1), like any command
+// that could not do what it was asked, and the message says the state.
 func runProjectionsRetry(ctx context.Context, e *env, cfg config.Config, args []string) error {
 	if len(args) != 1 {
 		return errors.New("usage: idledger projections retry NAME")
 	}
-	return withProjections(ctx, e, cfg, func(pool *pgxpool.Pool, _ *eventstore.Postgres, _ *projection.Registry) error {
-		if err := projection.Retry(ctx, pool, args[0]); err != nil {
+	name := args[0]
+	if err := knownProjections(name); err != nil {
+		return err
+	}
+	return withProjections(ctx, e, cfg, func(pool *pgxpool.Pool, _ *eventstore.Postgres, reg *projection.Registry) error {
+		// projection.Retry answers NotFound for a projection that never
+		// recorded state, which a healthy inline one need not have: the
+		// state to report comes from the status instead.
+		sts, err := projection.Statuses(ctx, pool, reg)
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "projection %s resumes\n", args[0])
+		for _, st := range sts {
+			if st.Name == name && st.State != projection.StateHalted {
+				return fmt.Errorf("projection %q is %s, not halted: nothing to retry", name, st.State)
+			}
+		}
+		if err := projection.Retry(ctx, pool, name); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "projection %s resumes\n", name)
 		return nil
 	})
+}
+
+// knownProjections returns an error naming every one of names that is not a
+// projection of this binary, with the list of those that are.
+func knownProjections(names ...string) error {
+	reg := projection.NewRegistry(projection.All()...)
+	var unknown, known []string
+	for _, n := range names {
+		if _, ok := reg.ByName(n); !ok {
+			unknown = append(unknown, strconv.Quote(n))
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	for _, p := range reg.Projections() {
+		known = append(known, p.Name)
+	}
+	what := "projection " + unknown[0] + " does not exist"
+	if len(unknown) > 1 {
+		what = "projections " + strings.Join(unknown, ", ") + " do not exist"
+	}
+	return fmt.Errorf("%s (the projections are %s)", what, strings.Join(known, ", "))
 }
