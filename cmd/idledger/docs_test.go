@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -125,5 +126,74 @@ func TestDocsListEveryFlag(t *testing.T) {
 	}
 	for name := range documented {
 		t.Errorf("%s ## Command flags: %q is not a command", ops, name)
+	}
+}
+
+var (
+	mdLink    = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	mdHeading = regexp.MustCompile(`(?m)^#{1,6} (.+)$`)
+)
+
+// anchor is GitHub's anchor of a heading: lower case, punctuation dropped,
+// spaces as dashes.
+func anchor(heading string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(heading) {
+		switch {
+		case r == ' ':
+			b.WriteRune('-')
+		case r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// TestDocsLinksResolve: every relative link of README.md, CHANGELOG.md and
+// docs/*.md names a file inside the repository, and a #fragment names a
+// heading of it.
+func TestDocsLinksResolve(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	files = append(files, filepath.Join(root, "README.md"), filepath.Join(root, "CHANGELOG.md"))
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, _ := filepath.Rel(root, file)
+		for _, m := range mdLink.FindAllStringSubmatch(string(b), -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			path, frag, _ := strings.Cut(target, "#")
+			dest := file
+			if path != "" {
+				dest = filepath.Join(filepath.Dir(file), path)
+			}
+			if r, err := filepath.Rel(root, dest); err != nil || strings.HasPrefix(r, "..") {
+				t.Errorf("%s links %s, outside the repository", rel, target)
+				continue
+			}
+			content, err := os.ReadFile(dest)
+			if err != nil {
+				t.Errorf("%s links %s, which does not exist", rel, target)
+				continue
+			}
+			if frag == "" {
+				continue
+			}
+			found := false
+			for _, h := range mdHeading.FindAllStringSubmatch(string(content), -1) {
+				found = found || anchor(strings.TrimSpace(h[1])) == frag
+			}
+			if !found {
+				t.Errorf("%s links %s, but %s has no such heading", rel, target, path)
+			}
+		}
 	}
 }
