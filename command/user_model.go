@@ -2,7 +2,6 @@ package command
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/idledger/idledger/authz"
@@ -33,47 +32,45 @@ func (c *Commands) loadUser(ctx context.Context, instanceID, userID string) (*us
 		ref:  eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggUser, ID: userID},
 		pats: map[string]bool{},
 	}
-	evs, head, err := c.store.AggregateTypes(ctx, m.ref, userModelTypes)
+	var err error
+	m.head, m.created, err = c.loadModel(ctx, m.ref, userModelTypes, m.reduce)
 	if err != nil {
-		return nil, fmt.Errorf("load user %s: %w", userID, err)
-	}
-	m.head = head
-	for i := range evs {
-		e := &evs[i]
-		if e.Sequence == 1 {
-			m.created = e.CreatedAt
-		}
-		switch e.Type {
-		case events.UserHumanAdded:
-			var p events.HumanAddedPayload
-			if err := e.Unmarshal(&p); err != nil {
-				return nil, err
-			}
-			m.exists, m.kind, m.username, m.orgID = true, "human", p.Username, e.ResourceOwner
-		case events.UserMachineAdded:
-			var p events.MachineAddedPayload
-			if err := e.Unmarshal(&p); err != nil {
-				return nil, err
-			}
-			m.exists, m.kind, m.username, m.orgID = true, "machine", p.Username, e.ResourceOwner
-		case events.UserRemoved:
-			m.exists = false
-			m.pats = map[string]bool{}
-		case events.UserPATAdded:
-			var p events.PATAddedPayload
-			if err := e.Unmarshal(&p); err != nil {
-				return nil, err
-			}
-			m.pats[p.TokenID] = true
-		case events.UserPATRemoved:
-			var p events.PATRemovedPayload
-			if err := e.Unmarshal(&p); err != nil {
-				return nil, err
-			}
-			delete(m.pats, p.TokenID)
-		}
+		return nil, err
 	}
 	return m, nil
+}
+
+func (m *userModel) reduce(e *eventstore.Event) error {
+	switch e.Type {
+	case events.UserHumanAdded:
+		var p events.HumanAddedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
+		}
+		m.exists, m.kind, m.username, m.orgID = true, "human", p.Username, e.ResourceOwner
+	case events.UserMachineAdded:
+		var p events.MachineAddedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
+		}
+		m.exists, m.kind, m.username, m.orgID = true, "machine", p.Username, e.ResourceOwner
+	case events.UserRemoved:
+		m.exists = false
+		m.pats = map[string]bool{}
+	case events.UserPATAdded:
+		var p events.PATAddedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
+		}
+		m.pats[p.TokenID] = true
+	case events.UserPATRemoved:
+		var p events.PATRemovedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
+		}
+		delete(m.pats, p.TokenID)
+	}
+	return nil
 }
 
 // membersModel is the member set of the instance or of one org, with the
@@ -97,61 +94,47 @@ func (c *Commands) loadMembers(ctx context.Context, instanceID, orgID string) (*
 		m.ref = eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggOrg, ID: orgID}
 		types = []string{events.OrgAdded, events.OrgRemoved, "org.member."}
 	}
-	evs, head, err := c.store.AggregateTypes(ctx, m.ref, types)
+	var err error
+	m.head, m.created, err = c.loadModel(ctx, m.ref, types, m.reduce)
 	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", m.ref, err)
-	}
-	m.head = head
-	for i := range evs {
-		e := &evs[i]
-		if e.Sequence == 1 {
-			m.created = e.CreatedAt
-		}
-		switch e.Type {
-		case events.InstanceAdded:
-			m.exists = true
-		case events.OrgAdded:
-			var p events.OrgAddedPayload
-			if err := e.Unmarshal(&p); err != nil {
-				return nil, err
-			}
-			m.exists, m.name = true, p.Name
-		case events.OrgRemoved:
-			m.exists = false
-		case events.InstanceMemberAdded, events.OrgMemberAdded:
-			var p events.MemberPayload
-			if err := e.Unmarshal(&p); err != nil {
-				return nil, err
-			}
-			m.members[p.UserID] = p.Roles
-		case events.InstanceMemberRemoved, events.OrgMemberRemoved:
-			var p events.MemberPayload
-			if err := e.Unmarshal(&p); err != nil {
-				return nil, err
-			}
-			delete(m.members, p.UserID)
-		}
+		return nil, err
 	}
 	return m, nil
 }
 
-// detailsFromEvents returns the details of aggregate ref after an append:
-// sequence, change date and owner from its last appended event, the
-// creation date from created (the aggregate's first event) or, for a new
-// aggregate, from its first appended event.
-func detailsFromEvents(evs []eventstore.Event, ref eventstore.AggregateRef, created time.Time) *Details {
-	d := &Details{ID: ref.ID, Created: created}
-	for i := range evs {
-		e := &evs[i]
-		if e.InstanceID != ref.InstanceID || e.AggregateType != ref.Type || e.AggregateID != ref.ID {
-			continue
+func (m *membersModel) reduce(e *eventstore.Event) error {
+	switch e.Type {
+	case events.InstanceAdded:
+		m.exists = true
+	case events.OrgAdded:
+		var p events.OrgAddedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
 		}
-		if d.Created.IsZero() && e.Sequence == 1 {
-			d.Created = e.CreatedAt
+		m.exists, m.name = true, p.Name
+	case events.OrgRemoved:
+		m.exists = false
+	case events.InstanceMemberAdded, events.OrgMemberAdded:
+		var p events.MemberPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
 		}
-		d.Sequence, d.Changed, d.ResourceOwner = e.Sequence, e.CreatedAt, e.ResourceOwner
+		m.members[p.UserID] = p.Roles
+	case events.InstanceMemberRemoved, events.OrgMemberRemoved:
+		var p events.MemberPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
+		}
+		delete(m.members, p.UserID)
 	}
-	return d
+	return nil
+}
+
+// detailsFromEvents is aggregateDetails for the identity commands, which
+// answer with a pointer.
+func detailsFromEvents(evs []eventstore.Event, ref eventstore.AggregateRef, created time.Time) *Details {
+	d := aggregateDetails(evs, ref, created)
+	return &d
 }
 
 // authorizeIdentity checks perm on orgID ("" = the instance) for the caller
