@@ -9,7 +9,6 @@ import (
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/errs"
-	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/query"
 )
 
@@ -247,7 +246,7 @@ func (a *API) addHuman(w http.ResponseWriter, r *http.Request) {
 		h.Email, h.EmailVerified = e.Email, e.IsVerified
 	}
 	for _, l := range req.IDPLinks {
-		h.IDPLinks = append(h.IDPLinks, events.IDPLinkPayload{IDPID: l.IDPID, ExternalUserID: l.UserID, DisplayName: l.UserName})
+		h.IDPLinks = append(h.IDPLinks, command.IDPLink{IDPID: l.IDPID, ExternalUserID: l.UserID, DisplayName: l.UserName})
 	}
 	d, err := a.cmds.AddHuman(r.Context(), h)
 	if err != nil {

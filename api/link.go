@@ -9,7 +9,6 @@ import (
 	"github.com/idledger/idledger/api/gateway"
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/errs"
-	"github.com/idledger/idledger/events"
 )
 
 // linkRoutes mounts users' IdP links in their three dialects: v2 links,
@@ -17,15 +16,15 @@ import (
 // share one command (reference §4.3); each keeps its own request and
 // response shapes.
 func (a *API) linkRoutes(r chi.Router) {
-	r.Post("/v2/users/{userId}/links", a.addLinkV2)
+	r.Post("/v2/users/{userId}/links", a.addLink(linkV2))
 	r.Post("/v2/users/{userId}/links/_search", a.listLinksV2)
 	r.Delete("/v2/users/{userId}/links/{idpId}/{linkedUserId}", a.removeLinkV2)
 
-	r.Post("/v3alpha/users/{userId}/idps", a.addLinkV3)
-	r.Delete("/v3alpha/users/{userId}/idps/{idpId}", a.removeLinkV3)
+	r.Post("/v3alpha/users/{userId}/idps", a.addLink(linkV3))
+	r.Delete("/v3alpha/users/{userId}/idps/{idpId}", a.removeLinks(linkV3))
 
-	r.Post("/resources/v3alpha/users/{id}/idps", a.addLinkResource)
-	r.Delete("/resources/v3alpha/users/{id}/idps/{idpId}", a.removeLinkResource)
+	r.Post("/resources/v3alpha/users/{id}/idps", a.addLink(linkResource))
+	r.Delete("/resources/v3alpha/users/{id}/idps/{idpId}", a.removeLinks(linkResource))
 }
 
 // idpLinkJSON is v2 IDPLink and v3alpha IDPAuthenticator: the same three
@@ -36,11 +35,106 @@ type idpLinkJSON struct {
 	UserName string `json:"userName,omitempty"`
 }
 
-func (l *idpLinkJSON) payload() events.IDPLinkPayload {
+func (l *idpLinkJSON) link() command.IDPLink {
 	if l == nil {
-		return events.IDPLinkPayload{}
+		return command.IDPLink{}
 	}
-	return events.IDPLinkPayload{IDPID: l.IDPID, ExternalUserID: l.UserID, DisplayName: l.UserName}
+	return command.IDPLink{IDPID: l.IDPID, ExternalUserID: l.UserID, DisplayName: l.UserName}
+}
+
+// linkDialect is what tells the three link dialects apart: the user's path
+// parameter, where the link sits in the body, the request names of the
+// validation errors, and the details shape of the answer.
+type linkDialect struct {
+	userParam string
+	body      func(r *http.Request) (*idpLinkJSON, error)
+	names     command.LinkNames
+	// resource: resources v3alpha, with ?organization.orgId= and resource
+	// details.
+	resource bool
+}
+
+var (
+	linkV2 = linkDialect{userParam: "userId", names: command.LinkNames{UserID: "AddIDPLinkRequest.UserId",
+		Field: "AddIDPLinkRequest.IdpLink", Message: "IDPLink"},
+		body: func(r *http.Request) (*idpLinkJSON, error) {
+			var req struct {
+				IDPLink *idpLinkJSON `json:"idpLink"`
+			}
+			err := gateway.Decode(r, &req)
+			return req.IDPLink, err
+		}}
+	linkV3 = linkDialect{userParam: "userId", names: command.LinkNames{UserID: "AddIDPAuthenticatorRequest.UserId",
+		Field: "AddIDPAuthenticatorRequest.IdpAuthenticator", Message: "IDPAuthenticator"},
+		body: func(r *http.Request) (*idpLinkJSON, error) {
+			var req struct {
+				IDPAuthenticator *idpLinkJSON `json:"idpAuthenticator"`
+			}
+			err := gateway.Decode(r, &req)
+			return req.IDPAuthenticator, err
+		}}
+	// body: "authenticator": the body is the IDPAuthenticator itself.
+	linkResource = linkDialect{userParam: "id", resource: true, names: command.LinkNames{UserID: "AddIDPAuthenticatorRequest.Id",
+		Field: "AddIDPAuthenticatorRequest.Authenticator", Message: "IDPAuthenticator"},
+		body: func(r *http.Request) (*idpLinkJSON, error) {
+			var req idpLinkJSON
+			err := gateway.Decode(r, &req)
+			return &req, err
+		}}
+)
+
+// writeLinkDetails answers a link change in the dialect's details shape.
+func (d linkDialect) writeLinkDetails(w http.ResponseWriter, det command.Details) {
+	if d.resource {
+		gateway.WriteJSON(w, http.StatusOK, detailsResourceResponse{linkDetailsResource(det)})
+		return
+	}
+	gateway.WriteJSON(w, http.StatusOK, detailsV2Response{linkDetailsV2(det)})
+}
+
+// orgHint is the resources dialect's optional org restriction.
+func (d linkDialect) orgHint(r *http.Request) (string, error) {
+	if !d.resource {
+		return "", nil
+	}
+	return resourceOrg(r)
+}
+
+// addLink serves AddIDPLink and both AddIDPAuthenticator routes.
+func (a *API) addLink(d linkDialect) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		link, err := d.body(r)
+		var org string
+		if err == nil {
+			org, err = d.orgHint(r)
+		}
+		var det command.Details
+		if err == nil {
+			det, err = a.cmds.AddIDPLink(r.Context(), chi.URLParam(r, d.userParam), org, link.link(), d.names)
+		}
+		if err != nil {
+			gateway.WriteError(w, r, err)
+			return
+		}
+		d.writeLinkDetails(w, det)
+	}
+}
+
+// removeLinks serves both RemoveIDPAuthenticator routes: every link of the
+// user to the IdP.
+func (a *API) removeLinks(d linkDialect) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		org, err := d.orgHint(r)
+		var det command.Details
+		if err == nil {
+			det, err = a.cmds.RemoveIDPLinks(r.Context(), chi.URLParam(r, d.userParam), org, chi.URLParam(r, "idpId"))
+		}
+		if err != nil {
+			gateway.WriteError(w, r, err)
+			return
+		}
+		d.writeLinkDetails(w, det)
+	}
 }
 
 // linkPathParam validates a path parameter with PGV's 1–200 rule.
@@ -73,30 +167,6 @@ type detailsResourceResponse struct {
 }
 
 // --- v2 ----------------------------------------------------------------------
-
-func (a *API) addLinkV2(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		IDPLink *idpLinkJSON `json:"idpLink"`
-	}
-	if err := gateway.Decode(r, &req); err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	userID, err := linkPathParam(r, "userId", "AddIDPLinkRequest.UserId")
-	if err == nil {
-		err = command.ValidateIDPLink("AddIDPLinkRequest.IdpLink", "IDPLink", req.IDPLink.payload())
-	}
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	d, err := a.cmds.AddIDPLink(r.Context(), userID, "", req.IDPLink.payload())
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, detailsV2Response{linkDetailsV2(d)})
-}
 
 func (a *API) listLinksV2(w http.ResponseWriter, r *http.Request) {
 	var req struct {
@@ -145,39 +215,6 @@ func (a *API) removeLinkV2(w http.ResponseWriter, r *http.Request) {
 
 // --- v3alpha -----------------------------------------------------------------
 
-func (a *API) addLinkV3(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		IDPAuthenticator *idpLinkJSON `json:"idpAuthenticator"`
-	}
-	if err := gateway.Decode(r, &req); err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	userID, err := linkPathParam(r, "userId", "AddIDPAuthenticatorRequest.UserId")
-	if err == nil {
-		err = command.ValidateIDPLink("AddIDPAuthenticatorRequest.IdpAuthenticator", "IDPAuthenticator", req.IDPAuthenticator.payload())
-	}
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	d, err := a.cmds.AddIDPLink(r.Context(), userID, "", req.IDPAuthenticator.payload())
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, detailsV2Response{linkDetailsV2(d)})
-}
-
-func (a *API) removeLinkV3(w http.ResponseWriter, r *http.Request) {
-	d, err := a.cmds.RemoveIDPLinks(r.Context(), chi.URLParam(r, "userId"), "", chi.URLParam(r, "idpId"))
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, detailsV2Response{linkDetailsV2(d)})
-}
-
 // --- resources v3alpha -----------------------------------------------------
 
 // resourceOrg reads the optional ?organization.orgId= that restricts the
@@ -192,44 +229,4 @@ func resourceOrg(r *http.Request) (string, error) {
 		org = q.Get("organization.org_id")
 	}
 	return org, nil
-}
-
-func (a *API) addLinkResource(w http.ResponseWriter, r *http.Request) {
-	// body: "authenticator": the body is the IDPAuthenticator itself.
-	var req idpLinkJSON
-	if err := gateway.Decode(r, &req); err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	org, err := resourceOrg(r)
-	if err == nil {
-		_, err = linkPathParam(r, "id", "AddIDPAuthenticatorRequest.Id")
-	}
-	if err == nil {
-		err = command.ValidateIDPLink("AddIDPAuthenticatorRequest.Authenticator", "IDPAuthenticator", req.payload())
-	}
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	d, err := a.cmds.AddIDPLink(r.Context(), chi.URLParam(r, "id"), org, req.payload())
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, detailsResourceResponse{linkDetailsResource(d)})
-}
-
-func (a *API) removeLinkResource(w http.ResponseWriter, r *http.Request) {
-	org, err := resourceOrg(r)
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	d, err := a.cmds.RemoveIDPLinks(r.Context(), chi.URLParam(r, "id"), org, chi.URLParam(r, "idpId"))
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, detailsResourceResponse{linkDetailsResource(d)})
 }

@@ -159,7 +159,7 @@ func TestIdentityCommandRules(t *testing.T) {
 	}
 	_, err = c.AddHuman(admin, h) // user name defaults to the email: taken
 	wantIdentityErr(t, err, errs.KindAlreadyExists, "COMMAND-UsrDup")
-	h.IDPLinks = []events.IDPLinkPayload{{IDPID: "1", ExternalUserID: "2", DisplayName: "3"}}
+	h.IDPLinks = []command.IDPLink{{IDPID: "1", ExternalUserID: "2", DisplayName: "3"}}
 	h.Email = "v@example.com"
 	if _, err = c.AddHuman(admin, h); err != nil && !errors.Is(err, &errs.Error{Kind: errs.KindUnimplemented}) {
 		// once the links area lands, the IdP "1" does not exist: any 4xx kind but Internal

@@ -26,15 +26,43 @@ func jsonRaw(v any) (json.RawMessage, error) {
 	return b, nil
 }
 
-// ValidateIDPLink applies the request rules of an IdP link message (v2
-// IDPLink, v3alpha IDPAuthenticator): idpId, userId and userName each 1–200
-// characters. field is the request field holding the message (e.g.
-// "AddIDPLinkRequest.IdpLink") and message its type name (e.g. "IDPLink");
-// with field "" the inner error is reported alone, as PGV does for a bare
-// message.
+// IDPLink is a user's link to an account at an IdP, the typed input of every
+// link dialect (v2 IDPLink, v3alpha IDPAuthenticator): the IdP, the user's
+// ID there and its display name there.
+type IDPLink struct {
+	IDPID          string
+	ExternalUserID string
+	DisplayName    string
+}
+
+func (l IDPLink) payload() events.IDPLinkPayload {
+	return events.IDPLinkPayload{IDPID: l.IDPID, ExternalUserID: l.ExternalUserID, DisplayName: l.DisplayName}
+}
+
+// LinkNames are the request names a dialect's validation errors use: the
+// user ID field (e.g. "AddIDPLinkRequest.UserId"), the field holding the
+// link ("AddIDPLinkRequest.IdpLink") and the link's message type
+// ("IDPLink"). The transport decides them; the zero value means v2's.
+type LinkNames struct {
+	UserID  string
+	Field   string
+	Message string
+}
+
+func (n LinkNames) orV2() LinkNames {
+	if n == (LinkNames{}) {
+		return LinkNames{UserID: "AddIDPLinkRequest.UserId", Field: "AddIDPLinkRequest.IdpLink", Message: "IDPLink"}
+	}
+	return n
+}
+
+// validateIDPLink applies the request rules of an IdP link message: idpId,
+// userId and userName each 1–200 characters. field is the request field
+// holding the message and message its type name; with field "" the inner
+// error is reported alone, as PGV does for a bare message.
 //
 // Errors: InvalidArgument with protoc-gen-validate's message, no error ID.
-func ValidateIDPLink(field, message string, l events.IDPLinkPayload) error {
+func validateIDPLink(field, message string, l IDPLink) error {
 	for _, f := range []struct{ name, value string }{
 		{"IdpId", l.IDPID}, {"UserId", l.ExternalUserID}, {"UserName", l.DisplayName},
 	} {
@@ -81,7 +109,7 @@ func holdIDP(instanceID, idpID string) eventstore.UniqueConstraint {
 	return c
 }
 
-func linkClaim(instanceID string, l events.IDPLinkPayload) eventstore.UniqueConstraint {
+func linkClaim(instanceID string, l IDPLink) eventstore.UniqueConstraint {
 	return eventstore.UniqueConstraint{
 		InstanceID: instanceID, Type: linkUniqueType, Value: linkUniqueValue(l.IDPID, l.ExternalUserID),
 		ErrorID: linkDuplicateID, Message: linkDuplicateMsg,
@@ -94,20 +122,27 @@ func linkClaim(instanceID string, l events.IDPLinkPayload) eventstore.UniqueCons
 // v3alpha and resources v3alpha IdP authenticators); the details' resource
 // owner is the user's org, also for an instance IdP.
 //
-// Errors, in order: Unauthenticated; InvalidArgument (PGV message) for a
-// field that is empty or over 200 characters; FailedPrecondition
+// names are the dialect's request names for the validation errors.
+//
+// Errors, in order: Unauthenticated; InvalidArgument (PGV message, under
+// names) for a user ID or a link field that is empty or over 200
+// characters; FailedPrecondition
 // COMMAND-vzktar7b7f when the user does not exist (or not in orgHint);
 // PermissionDenied AUTHZ-HKJD33 when the caller is another user without
 // user.write on the user's org; FailedPrecondition COMMAND-39nf2 when the
 // IdP is neither the user's org's nor the instance's; AlreadyExists
 // COMMAND-Lnk409 when (IdP, external user ID) is linked to any user of the
 // instance; Aborted, Internal.
-func (c *Commands) AddIDPLink(ctx context.Context, userID, orgHint string, link events.IDPLinkPayload) (Details, error) {
+func (c *Commands) AddIDPLink(ctx context.Context, userID, orgHint string, link IDPLink, names LinkNames) (Details, error) {
 	cl, err := caller(ctx)
 	if err != nil {
 		return Details{}, err
 	}
-	if err := ValidateIDPLink("AddIDPLinkRequest.IdpLink", "IDPLink", link); err != nil {
+	names = names.orV2()
+	if err := pgvLength(names.UserID, userID, 1, 200); err != nil {
+		return Details{}, err
+	}
+	if err := validateIDPLink(names.Field, names.Message, link); err != nil {
 		return Details{}, err
 	}
 	var u *linkUserModel
@@ -133,7 +168,7 @@ func (c *Commands) AddIDPLink(ctx context.Context, userID, orgHint string, link 
 		return eventstore.Append{
 			Aggregates: []eventstore.AggregateAppend{{
 				Aggregate: u.ref, ResourceOwner: u.orgID, Expected: u.head,
-				Events: []eventstore.PendingEvent{{Type: events.UserIDPLinkAdded, Payload: link}},
+				Events: []eventstore.PendingEvent{{Type: events.UserIDPLinkAdded, Payload: link.payload()}},
 			}},
 			Constraints: []eventstore.UniqueConstraint{linkClaim(cl.InstanceID, link), holdIDP(cl.InstanceID, link.IDPID)},
 		}, nil
@@ -222,9 +257,9 @@ func (c *Commands) removeLinks(ctx context.Context, userID, orgHint, idpID, exte
 // for a field that is empty or over 200 characters; FailedPrecondition
 // COMMAND-39nf2 when an IdP is neither orgID's nor the instance's;
 // Internal.
-func (c *Commands) LinkEventsForNewUser(ctx context.Context, instanceID, orgID string, links []events.IDPLinkPayload) ([]eventstore.PendingEvent, []eventstore.UniqueConstraint, error) {
+func (c *Commands) LinkEventsForNewUser(ctx context.Context, instanceID, orgID string, links []IDPLink) ([]eventstore.PendingEvent, []eventstore.UniqueConstraint, error) {
 	for i, l := range links {
-		if err := ValidateIDPLink(fmt.Sprintf("AddHumanUserRequest.IdpLinks[%d]", i), "IDPLink", l); err != nil {
+		if err := validateIDPLink(fmt.Sprintf("AddHumanUserRequest.IdpLinks[%d]", i), "IDPLink", l); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -234,7 +269,7 @@ func (c *Commands) LinkEventsForNewUser(ctx context.Context, instanceID, orgID s
 		if err := c.linkIDPExists(ctx, instanceID, orgID, l.IDPID); err != nil {
 			return nil, nil, err
 		}
-		pending = append(pending, eventstore.PendingEvent{Type: events.UserIDPLinkAdded, Payload: l})
+		pending = append(pending, eventstore.PendingEvent{Type: events.UserIDPLinkAdded, Payload: l.payload()})
 		claims = append(claims, linkClaim(instanceID, l), holdIDP(instanceID, l.IDPID))
 	}
 	return pending, claims, nil
@@ -255,7 +290,7 @@ func (c *Commands) IDPLinkReleases(ctx context.Context, instanceID, userID strin
 }
 
 // humanLinkEvents lets AddHuman (user.go) take idpLinks on user creation.
-func (c *Commands) humanLinkEvents(ctx context.Context, instanceID, orgID, _ string, links []events.IDPLinkPayload) ([]eventstore.PendingEvent, []eventstore.UniqueConstraint, error) {
+func (c *Commands) humanLinkEvents(ctx context.Context, instanceID, orgID, _ string, links []IDPLink) ([]eventstore.PendingEvent, []eventstore.UniqueConstraint, error) {
 	return c.LinkEventsForNewUser(ctx, instanceID, orgID, links)
 }
 

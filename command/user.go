@@ -35,7 +35,7 @@ type AddHuman struct {
 	Gender            int
 	Email             string
 	EmailVerified     bool
-	IDPLinks          []events.IDPLinkPayload
+	IDPLinks          []IDPLink
 	// ProfileMissing and EmailMissing report an absent profile / email
 	// message (PGV "value is required").
 	ProfileMissing, EmailMissing bool
@@ -47,7 +47,7 @@ type AddHuman struct {
 // claim. Its errors are returned as they are. Declared here, implemented
 // there, so that this file does not depend on that area being present.
 type humanLinker interface {
-	humanLinkEvents(ctx context.Context, instanceID, orgID, userID string, links []events.IDPLinkPayload) ([]eventstore.PendingEvent, []eventstore.UniqueConstraint, error)
+	humanLinkEvents(ctx context.Context, instanceID, orgID, userID string, links []IDPLink) ([]eventstore.PendingEvent, []eventstore.UniqueConstraint, error)
 }
 
 // AddHuman creates a human user in h.OrgID. The caller needs user.write on
