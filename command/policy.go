@@ -222,34 +222,58 @@ func (c *Commands) AddIDPToDefaultLoginPolicy(ctx context.Context, idpID string)
 }
 
 func (c *Commands) addIDPToDefault(ctx context.Context, instanceID, idpID string) (Details, error) {
+	return c.addPolicyIDP(ctx, instanceID, policyIDPScope{
+		policyID: instanceID, ownerType: events.OwnerSystem,
+		invalid:  errs.InvalidArgument("INSTANCE-9nf88", "Errors.IAM.LoginPolicy.IDP.Invalid"),
+		noPolicy: errs.NotFound("INSTANCE-GVDfe", "Errors.IAM.LoginPolicy.NotFound"),
+		unusable: errs.FailedPrecondition("INSTANCE-m8fsd", msgIDPNotExisting),
+		exists:   defaultPolicyIDPExists,
+	}, idpID)
+}
+
+// policyIDPScope is what tells an IdP entry of the instance's default
+// policy from one of an org's custom policy: the policy (its ID is also
+// its resource owner), the org whose IdPs it may list ("" for the
+// default), the owner type of the entry, and ZITADEL's error for each
+// check.
+type policyIDPScope struct {
+	policyID, orgID, ownerType  string
+	invalid, noPolicy, unusable error
+	exists                      *errs.Error
+}
+
+// addPolicyIDP adds IdP idpID to the policy of scope, in ZITADEL's order of
+// checks: an empty ID, the policy, the IdP, a duplicate.
+func (c *Commands) addPolicyIDP(ctx context.Context, instanceID string, sc policyIDPScope, idpID string) (Details, error) {
 	if idpID == "" {
-		return Details{}, errs.InvalidArgument("INSTANCE-9nf88", "Errors.IAM.LoginPolicy.IDP.Invalid")
+		return Details{}, sc.invalid
 	}
 	var m *loginPolicyModel
 	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
 		var err error
-		if m, err = c.loadLoginPolicy(ctx, instanceID, instanceID); err != nil {
+		if m, err = c.loadLoginPolicy(ctx, instanceID, sc.policyID); err != nil {
 			return eventstore.Append{}, err
 		}
-		if !m.exists {
-			return eventstore.Append{}, errs.NotFound("INSTANCE-GVDfe", "Errors.IAM.LoginPolicy.NotFound")
+		// An org "has" a custom policy only while its own one exists.
+		if !m.exists || (sc.orgID != "" && m.isDefault) {
+			return eventstore.Append{}, sc.noPolicy
 		}
-		ok, err := c.idpUsable(ctx, instanceID, idpID, events.OwnerSystem, "")
+		ok, err := c.idpUsable(ctx, instanceID, idpID, sc.ownerType, sc.orgID)
 		if err != nil {
 			return eventstore.Append{}, err
 		}
 		if !ok {
-			return eventstore.Append{}, errs.FailedPrecondition("INSTANCE-m8fsd", msgIDPNotExisting)
+			return eventstore.Append{}, sc.unusable
 		}
 		if _, linked := m.idps[idpID]; linked {
-			return eventstore.Append{}, defaultPolicyIDPExists
+			return eventstore.Append{}, sc.exists
 		}
 		return eventstore.Append{Aggregates: []eventstore.AggregateAppend{{
-			Aggregate: m.ref, ResourceOwner: instanceID, Expected: m.head,
+			Aggregate: m.ref, ResourceOwner: sc.policyID, Expected: m.head,
 			Events: []eventstore.PendingEvent{{Type: events.LoginPolicyIDPAdded,
-				Payload: events.LoginPolicyIDPPayload{IDPID: idpID, OwnerType: events.OwnerSystem}}},
+				Payload: events.LoginPolicyIDPPayload{IDPID: idpID, OwnerType: sc.ownerType}}},
 		}}, Constraints: []eventstore.UniqueConstraint{
-			policyIDPClaim(instanceID, idpID, instanceID, defaultPolicyIDPExists), holdIDP(instanceID, idpID)}}, nil
+			policyIDPClaim(instanceID, idpID, sc.policyID, sc.exists), holdIDP(instanceID, idpID)}}, nil
 	})
 	if err != nil {
 		return Details{}, err
@@ -289,39 +313,13 @@ func (c *Commands) addIDPToOrgPolicy(ctx context.Context, instanceID, orgID, idp
 	if orgID == "" {
 		return Details{}, errs.InvalidArgument("Org-M0fs9", "Errors.ResourceOwnerMissing")
 	}
-	if idpID == "" {
-		return Details{}, errs.InvalidArgument("Org-9nf88", "Errors.Org.LoginPolicy.IDP.")
-	}
-	var m *loginPolicyModel
-	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
-		var err error
-		if m, err = c.loadLoginPolicy(ctx, instanceID, orgID); err != nil {
-			return eventstore.Append{}, err
-		}
-		if !m.exists || m.isDefault {
-			return eventstore.Append{}, errs.NotFound("Org-Ffgw2", "Login Policy not found")
-		}
-		ok, err := c.idpUsable(ctx, instanceID, idpID, ownerType, orgID)
-		if err != nil {
-			return eventstore.Append{}, err
-		}
-		if !ok {
-			return eventstore.Append{}, errs.FailedPrecondition("Org-3N9fs", msgIDPNotExisting)
-		}
-		if _, linked := m.idps[idpID]; linked {
-			return eventstore.Append{}, orgPolicyIDPExists
-		}
-		return eventstore.Append{Aggregates: []eventstore.AggregateAppend{{
-			Aggregate: m.ref, ResourceOwner: orgID, Expected: m.head,
-			Events: []eventstore.PendingEvent{{Type: events.LoginPolicyIDPAdded,
-				Payload: events.LoginPolicyIDPPayload{IDPID: idpID, OwnerType: ownerType}}},
-		}}, Constraints: []eventstore.UniqueConstraint{
-			policyIDPClaim(instanceID, idpID, orgID, orgPolicyIDPExists), holdIDP(instanceID, idpID)}}, nil
-	})
-	if err != nil {
-		return Details{}, err
-	}
-	return aggregateDetails(evs, m.ref, m.created), nil
+	return c.addPolicyIDP(ctx, instanceID, policyIDPScope{
+		policyID: orgID, orgID: orgID, ownerType: ownerType,
+		invalid:  errs.InvalidArgument("Org-9nf88", "Errors.Org.LoginPolicy.IDP."),
+		noPolicy: errs.NotFound("Org-Ffgw2", "Login Policy not found"),
+		unusable: errs.FailedPrecondition("Org-3N9fs", msgIDPNotExisting),
+		exists:   orgPolicyIDPExists,
+	}, idpID)
 }
 
 // RemoveIDPFromDefaultLoginPolicy unlinks idpID from the instance's default
