@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -15,22 +17,49 @@ import (
 	"github.com/idledger/idledger/internal/pgembed"
 )
 
+// openOption adjusts openDatabase.
+type openOption func(*openOptions)
+
+type openOptions struct {
+	initCluster bool
+	tune        []func(*pgxpool.Config)
+}
+
+// mayInitCluster lets openDatabase initialise the embedded cluster when the
+// data dir has none. Only serve and migrate pass it: any other command
+// pointed at a data dir without a cluster (a typo, a wrong working
+// directory) fails instead of creating an empty store behind the user's back.
+func mayInitCluster(o *openOptions) { o.initCluster = true }
+
 // openDatabase connects to cfg.DatabaseURL, or, when it is empty, to the
-// embedded default cluster under cfg.DataDir (started, and initialised on the
-// first run, if it is not running yet). cleanup closes the pool and then
-// stops the embedded cluster if this process started it; it is safe to call
-// more than once. On error nothing is left running.
+// embedded default cluster under cfg.DataDir: it reuses the cluster if it is
+// running, or starts it (after waiting for one that is starting or stopping).
+// Without mayInitCluster a data dir with no cluster is an error that says to
+// run serve or migrate first. cleanup closes the pool and then stops the
+// embedded cluster if this process started it, logging what it did; it is
+// safe to call more than once. On error nothing is left running.
 //
-// tune, when given, adjusts the pool configuration further (serve adds its
-// statement timeout with servePool).
-func openDatabase(ctx context.Context, cfg config.Config, log zerolog.Logger, tune ...func(*pgxpool.Config)) (pool *pgxpool.Pool, cleanup func(), err error) {
+// servePool(cfg) adjusts the pool configuration further (serve's statement
+// timeout).
+func openDatabase(ctx context.Context, cfg config.Config, log zerolog.Logger, opts ...openOption) (pool *pgxpool.Pool, cleanup func(), err error) {
+	var o openOptions
+	for _, f := range opts {
+		f(&o)
+	}
 	url := cfg.DatabaseURL
 	var cluster *pgembed.Cluster
 	if url == "" {
 		cluster, err = pgembed.Start(ctx, pgembed.Options{
-			DataDir: cfg.DataDir,
-			Log:     func(format string, args ...any) { log.Info().Msgf(format, args...) },
+			DataDir:   cfg.DataDir,
+			MustExist: !o.initCluster,
+			Log:       func(format string, args ...any) { log.Info().Msgf(format, args...) },
 		})
+		if errors.Is(err, pgembed.ErrNoCluster) {
+			dir, _ := filepath.Abs(cfg.DataDir)
+			return nil, nil, fmt.Errorf("%w in the data dir %s (nothing initialised in %s): "+
+				"run `idledger serve` or `idledger migrate` with this --data-dir first to create one, "+
+				"or pass --database-url", pgembed.ErrNoCluster, dir, filepath.Join(dir, "postgres"))
+		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("embedded PostgreSQL (no --database-url given): %w", err)
 		}
@@ -39,14 +68,15 @@ func openDatabase(ctx context.Context, cfg config.Config, log zerolog.Logger, tu
 			Msg("embedded PostgreSQL is up")
 	}
 	stopCluster := func() {
-		if cluster == nil || !cluster.Started() {
+		if cluster == nil {
 			return
 		}
-		if err := cluster.Stop(); err != nil {
+		r, err := cluster.Shutdown()
+		if err != nil {
 			log.Error().Err(err).Msg("stop embedded PostgreSQL")
 			return
 		}
-		log.Info().Msg("embedded PostgreSQL stopped")
+		log.Info().Int("pid", r.PID).Bool("stopped", r.Stopped).Int("running", r.Running).Msg(r.String())
 	}
 	defer func() {
 		if err != nil {
@@ -60,7 +90,7 @@ func openDatabase(ctx context.Context, cfg config.Config, log zerolog.Logger, tu
 	}
 	pcfg.ConnConfig.RuntimeParams["application_name"] = "idledger"
 	configurePool(pcfg, cfg)
-	for _, f := range tune {
+	for _, f := range o.tune {
 		f(pcfg)
 	}
 	pool, err = pgxpool.NewWithConfig(ctx, pcfg)
@@ -109,13 +139,15 @@ func configurePool(pcfg *pgxpool.Config, cfg config.Config) {
 // the request timeout cancels the client's wait, and this ends a statement
 // whose client is gone (a killed replica, a dropped connection). Operator
 // commands (migrate, events verify, rebuilds) have no such limit.
-func servePool(cfg config.Config) func(*pgxpool.Config) {
-	return func(pcfg *pgxpool.Config) {
-		if _, set := pcfg.ConnConfig.RuntimeParams["statement_timeout"]; set || cfg.RequestTimeout <= 0 {
-			return
-		}
-		d := max(3*cfg.RequestTimeout, minStatementTimeout)
-		pcfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(d.Milliseconds(), 10)
+func servePool(cfg config.Config) openOption {
+	return func(o *openOptions) {
+		o.tune = append(o.tune, func(pcfg *pgxpool.Config) {
+			if _, set := pcfg.ConnConfig.RuntimeParams["statement_timeout"]; set || cfg.RequestTimeout <= 0 {
+				return
+			}
+			d := max(3*cfg.RequestTimeout, minStatementTimeout)
+			pcfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(d.Milliseconds(), 10)
+		})
 	}
 }
 

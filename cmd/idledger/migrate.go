@@ -16,7 +16,7 @@ func runMigrate(ctx context.Context, e *env, cfg config.Config, args []string) e
 		return fmt.Errorf("unexpected arguments %q", args)
 	}
 	e.log.Debug().Str("config", cfg.Redacted()).Msg("migrate")
-	pool, cleanup, err := openDatabase(ctx, cfg, e.log)
+	pool, cleanup, err := openDatabase(ctx, cfg, e.log, mayInitCluster)
 	if err != nil {
 		return err
 	}

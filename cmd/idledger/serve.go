@@ -63,7 +63,7 @@ func runServe(ctx context.Context, e *env, cfg config.Config, args []string) err
 	ver, rev := buildVersion()
 	e.log.Info().Str("version", ver).Str("commit", rev).Str("config", cfg.Redacted()).Msg("starting idledger")
 
-	pool, cleanup, err := openDatabase(ctx, cfg, e.log, servePool(cfg))
+	pool, cleanup, err := openDatabase(ctx, cfg, e.log, mayInitCluster, servePool(cfg))
 	if err != nil {
 		return err
 	}

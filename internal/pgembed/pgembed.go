@@ -1,7 +1,7 @@
 package pgembed
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -34,7 +34,18 @@ type Options struct {
 	// Port is the TCP port (and Unix socket name) to listen on; 0 picks a
 	// free one. A restart on the same port keeps the cluster's URL valid.
 	Port int
+	// MustExist makes Start fail with ErrNoCluster, creating nothing, when
+	// DataDir holds no initialised cluster.
+	MustExist bool
+	// Wait bounds how long Start waits for a postmaster of the cluster that
+	// is starting or stopping (another process's). Default 30s.
+	Wait time.Duration
 }
+
+// DefaultWait is how long Start waits, by default, for a postmaster that is
+// starting or stopping. After a kill -9 of its starter the postmaster gets a
+// parent-death signal and takes a moment (its shutdown checkpoint) to go.
+const DefaultWait = 30 * time.Second
 
 // Cluster is a running embedded cluster.
 type Cluster struct {
@@ -45,10 +56,15 @@ type Cluster struct {
 	db      string
 	cmd     *exec.Cmd // nil when the cluster was already running (reused)
 	done    chan error
+	report  *StopReport // set by the first Shutdown
 }
 
 // ErrNoBinaries is returned (wrapped) when no PostgreSQL server binaries exist.
 var ErrNoBinaries = errors.New("no PostgreSQL server binaries found")
+
+// ErrNoCluster is returned (wrapped) by Start with Options.MustExist when the
+// data dir holds no initialised cluster.
+var ErrNoCluster = errors.New("no PostgreSQL cluster")
 
 // URL returns a connection string for the database, over the Unix socket.
 func (c *Cluster) URL() string { return c.urlFor(c.db) }
@@ -72,28 +88,82 @@ func (c *Cluster) Started() bool { return c.cmd != nil }
 // Dir is the cluster's data directory.
 func (c *Cluster) Dir() string { return c.dir }
 
-// Stop shuts the cluster down (fast shutdown) if this process started it.
-// It is safe to call more than once.
+// Stop is Shutdown for callers that need no report (deferred cleanups).
 func (c *Cluster) Stop() error {
-	if c.cmd == nil || c.cmd.Process == nil {
-		return nil
+	_, err := c.Shutdown()
+	return err
+}
+
+// StopReport says what Shutdown found and did. Its String is a log line.
+type StopReport struct {
+	// PID is the postmaster this process started; 0 when Start reused one.
+	PID int
+	// Stopped is true when Shutdown stopped PID. It is false when PID had
+	// exited before (a crash, or pg_ctl stop or restart by hand), and when
+	// this process started none.
+	Stopped bool
+	// Running is a postmaster that serves the cluster after Shutdown, which
+	// this process did not start (one it reused, or one pg_ctl started); 0
+	// when none does.
+	Running int
+}
+
+func (r StopReport) String() string {
+	left := "it is no longer running"
+	if r.Running != 0 {
+		left = fmt.Sprintf("left running (pid %d)", r.Running)
 	}
-	select {
-	case err := <-c.done:
-		c.done <- err
-		return nil
+	switch {
+	case r.Stopped:
+		return fmt.Sprintf("embedded PostgreSQL stopped (pid %d)", r.PID)
+	case r.PID == 0:
+		return "embedded PostgreSQL was not started by this process; " + left
+	case r.Running != 0:
+		return fmt.Sprintf("embedded PostgreSQL that this process started (pid %d) had already exited; "+
+			"the one now running was not started by this process; %s", r.PID, left)
 	default:
+		return fmt.Sprintf("embedded PostgreSQL that this process started (pid %d) had already exited", r.PID)
 	}
-	_ = c.cmd.Process.Signal(syscall.SIGINT)
-	select {
-	case err := <-c.done:
-		c.done <- err
-	case <-time.After(30 * time.Second):
-		_ = c.cmd.Process.Signal(syscall.SIGQUIT)
-		err := <-c.done
-		c.done <- err
+}
+
+// Shutdown stops (fast shutdown) the postmaster this process started, if it
+// still runs, and reports what it did and which postmaster, if any, still
+// serves the cluster. It is safe to call more than once: later calls return
+// the first report. The error is one of reading postmaster.pid.
+func (c *Cluster) Shutdown() (StopReport, error) {
+	if c.report != nil {
+		return *c.report, nil
 	}
-	return nil
+	var r StopReport
+	if c.cmd != nil && c.cmd.Process != nil {
+		r.PID = c.cmd.Process.Pid
+		// c.done is filled once the child is reaped: until then its PID
+		// cannot name another process, so signalling it is safe.
+		select {
+		case err := <-c.done:
+			c.done <- err
+		default:
+			r.Stopped = true
+			_ = c.cmd.Process.Signal(syscall.SIGINT)
+			select {
+			case err := <-c.done:
+				c.done <- err
+			case <-time.After(30 * time.Second):
+				_ = c.cmd.Process.Signal(syscall.SIGQUIT)
+				err := <-c.done
+				c.done <- err
+			}
+		}
+	}
+	pm, err := readPostmaster(c.dir)
+	if err != nil {
+		return r, err
+	}
+	if pm != nil && !pm.stale && pm.pid != r.PID {
+		r.Running = pm.pid
+	}
+	c.report = &r
+	return r, nil
 }
 
 // FindBinaries returns the directory holding initdb and postgres: PATH first,
@@ -136,6 +206,14 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
+	c := &Cluster{dir: filepath.Join(dataDir, "postgres"), db: opts.Database}
+	if _, err := os.Stat(filepath.Join(c.dir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
+		if opts.MustExist {
+			return nil, fmt.Errorf("%w in %s", ErrNoCluster, c.dir)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("inspect cluster: %w", err)
+	}
 	bin, err := FindBinaries()
 	if err != nil {
 		return nil, err
@@ -157,7 +235,6 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, err
 		}
 	}
-	c := &Cluster{dir: filepath.Join(dataDir, "postgres"), db: opts.Database}
 	passFile := filepath.Join(dataDir, "postgres.pass")
 	sockDir, err := socketDir(dataDir, owner)
 	if err != nil {
@@ -179,17 +256,97 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	}
 	c.pass = strings.TrimSpace(string(pass))
 
-	if pid, port, sock, ok := runningCluster(c.dir); ok {
-		logf("reusing PostgreSQL already running (pid %d, port %d)", pid, port)
-		c.port, c.sockDir = port, sock
-	} else if err := c.start(ctx, bin, owner, opts.Fast, opts.Port, filepath.Join(dataDir, "postgres.log")); err != nil {
-		return nil, err
+	wait := opts.Wait
+	if wait <= 0 {
+		wait = DefaultWait
 	}
-	if err := c.ensureDatabase(ctx); err != nil {
-		_ = c.Stop()
+	if err := c.run(ctx, logf, wait, func() error {
+		return c.start(ctx, bin, owner, opts.Fast, opts.Port, filepath.Join(dataDir, "postgres.log"))
+	}); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// run brings the cluster up: it reuses a postmaster that serves it, waits
+// (up to wait) for one that is starting or stopping, and starts one with
+// start when there is none, or only a stale postmaster.pid. It loops because
+// the state moves under it: the postmaster it waits for goes away, another
+// process starts one first, the one it was about to reuse begins to stop.
+func (c *Cluster) run(ctx context.Context, logf func(string, ...any), wait time.Duration, start func() error) error {
+	deadline := time.Now().Add(wait)
+	waitingFor, waitStart := "", time.Time{}
+	startErrs := 0
+	for {
+		pm, err := readPostmaster(c.dir)
+		if err != nil {
+			return err
+		}
+		if waitingFor != "" && (pm == nil || pm.stale || pm.serving()) {
+			logf("waited %v for PostgreSQL (pid %s)", time.Since(waitStart).Round(time.Millisecond), waitingFor)
+			waitingFor = ""
+		}
+		switch {
+		case pm == nil:
+			err := start()
+			if err == nil {
+				if err = c.ensureDatabase(ctx); err != nil {
+					_ = c.Stop()
+					c.cmd, c.report = nil, nil
+				}
+				return err
+			}
+			c.cmd = nil
+			if ctx.Err() != nil {
+				return err
+			}
+			// Losing the lock to another process's postmaster is no
+			// failure: wait for it, then reuse it. Anything else (a port
+			// taken meanwhile) gets three tries, as before.
+			if other, _ := readPostmaster(c.dir); other == nil || other.stale {
+				if startErrs++; startErrs >= 3 {
+					return err
+				}
+			}
+			continue
+		case pm.stale:
+			logf("PostgreSQL's lock file %s names pid %d, which is %s: removing it", filepath.Join(c.dir, "postmaster.pid"), pm.pid, pm.why)
+			if err := removeStaleLock(c.dir, pm); err != nil {
+				return err
+			}
+			continue
+		case pm.serving():
+			c.port, c.sockDir = pm.port, pm.sockDir
+			err := c.ensureDatabase(ctx)
+			if err == nil {
+				logf("reusing PostgreSQL already running (pid %d, port %d)", pm.pid, pm.port)
+				return nil
+			}
+			// A postmaster that just began to stop refuses connections:
+			// see what it does now.
+			if now, _ := readPostmaster(c.dir); now != nil && now.serving() && bytes.Equal(now.raw, pm.raw) || ctx.Err() != nil {
+				return err
+			}
+			continue
+		}
+		// Starting or stopping, in another process.
+		if state := fmt.Sprintf("%d, %s", pm.pid, pm.status); state != waitingFor {
+			if waitingFor == "" {
+				waitStart = time.Now()
+			}
+			waitingFor = state
+			logf("PostgreSQL (pid %d) is %s in %s: waiting up to %v for it", pm.pid, pm.status, c.dir, time.Until(deadline).Round(time.Second))
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("PostgreSQL (pid %d) in %s is still %s after %v; if that server is stuck, stop it (pg_ctl stop -D %s) and try again",
+				pm.pid, c.dir, pm.status, wait, c.dir)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 type osUser struct{ uid, gid uint32 }
@@ -293,49 +450,51 @@ func initCluster(ctx context.Context, bin, dir, passFile string, owner *osUser) 
 	return nil
 }
 
+// start starts a postmaster (one attempt) and waits until it is ready. On
+// error nothing of it is left running.
 func (c *Cluster) start(ctx context.Context, bin string, owner *osUser, fast bool, fixedPort int, logPath string) error {
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		port, err := fixedPort, error(nil)
-		if port == 0 {
-			port, err = freePort()
-		}
-		if err != nil {
-			return err
-		}
-		args := []string{"-D", c.dir, "-p", strconv.Itoa(port), "-k", c.sockDir,
-			"-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300", "-c", "shared_buffers=128MB"}
-		if fast {
-			args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
-		}
-		logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			return fmt.Errorf("open postgres log: %w", err)
-		}
-		cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
-		cmd.Stdout, cmd.Stderr = logFile, logFile
-		cmd.Dir = "/"
-		cmd.SysProcAttr = procAttr(owner)
-		// If idledger dies without stopping it, the kernel asks the postmaster
-		// for a fast shutdown, so no server is left behind.
-		cmd.SysProcAttr.Pdeathsig = syscall.SIGINT
-		if err := cmd.Start(); err != nil {
-			logFile.Close()
-			return fmt.Errorf("start postgres: %w", err)
-		}
-		logFile.Close()
-		c.cmd, c.port = cmd, port
-		c.done = make(chan error, 1)
-		go func() { c.done <- cmd.Wait() }()
-		if lastErr = c.waitReady(ctx, logPath); lastErr == nil {
-			return nil
-		}
-		_ = c.Stop()
-		c.cmd = nil
+	port, err := fixedPort, error(nil)
+	if port == 0 {
+		port, err = freePort()
 	}
-	return lastErr
+	if err != nil {
+		return err
+	}
+	args := []string{"-D", c.dir, "-p", strconv.Itoa(port), "-k", c.sockDir,
+		"-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300", "-c", "shared_buffers=128MB"}
+	if fast {
+		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("open postgres log: %w", err)
+	}
+	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.Dir = "/"
+	cmd.SysProcAttr = procAttr(owner)
+	// If idledger dies without stopping it, the kernel asks the postmaster
+	// for a fast shutdown, so no server is left behind.
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGINT
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return fmt.Errorf("start postgres: %w", err)
+	}
+	logFile.Close()
+	c.cmd, c.port, c.report = cmd, port, nil
+	c.done = make(chan error, 1)
+	go func() { c.done <- cmd.Wait() }()
+	if err := c.waitReady(ctx, logPath); err != nil {
+		_ = c.Stop()
+		c.cmd, c.report = nil, nil
+		return err
+	}
+	return nil
 }
 
+// waitReady waits until the postmaster this process started says, in
+// postmaster.pid, that it is ready (another process's postmaster being ready
+// does not count).
 func (c *Cluster) waitReady(ctx context.Context, logPath string) error {
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
@@ -347,35 +506,11 @@ func (c *Cluster) waitReady(ctx context.Context, logPath string) error {
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
-		if _, _, _, ok := runningCluster(c.dir); ok {
+		if pm, _ := readPostmaster(c.dir); pm != nil && pm.pid == c.cmd.Process.Pid && pm.serving() {
 			return nil
 		}
 	}
 	return fmt.Errorf("postgres did not become ready within 60s; see %s", logPath)
-}
-
-// runningCluster reads postmaster.pid and reports a live, ready server.
-func runningCluster(dir string) (pid, port int, sockDir string, ok bool) {
-	f, err := os.Open(filepath.Join(dir, "postmaster.pid"))
-	if err != nil {
-		return 0, 0, "", false
-	}
-	defer f.Close()
-	var lines []string
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		lines = append(lines, strings.TrimSpace(s.Text()))
-	}
-	if len(lines) < 8 {
-		return 0, 0, "", false
-	}
-	pid, _ = strconv.Atoi(lines[0])
-	port, _ = strconv.Atoi(lines[3])
-	sockDir = lines[4]
-	if pid <= 0 || syscall.Kill(pid, 0) != nil && !errors.Is(syscall.Kill(pid, 0), syscall.EPERM) {
-		return 0, 0, "", false
-	}
-	return pid, port, sockDir, lines[7] == "ready"
 }
 
 func freePort() (int, error) {

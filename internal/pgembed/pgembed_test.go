@@ -51,8 +51,8 @@ func TestStartReuseStop(t *testing.T) {
 	if syscall.Kill(pid, 0) == nil {
 		t.Fatalf("postmaster %d still alive after Stop", pid)
 	}
-	if _, _, _, ok := runningCluster(c.Dir()); ok {
-		t.Fatal("cluster still reported running")
+	if pm, err := readPostmaster(c.Dir()); err != nil || pm != nil {
+		t.Fatalf("postmaster.pid still there after Stop: %+v %v", pm, err)
 	}
 
 	// Restart of an initialised cluster is fast and keeps the data.
