@@ -30,6 +30,10 @@ import (
 // when concurrent writes to one IdP keep winning. rotated counts the IdPs
 // resealed before the error.
 func (c *Commands) RotateKeys(ctx context.Context, instanceID string) (rotated int, err error) {
+	return c.rotateKeys(ctx, instanceID, nil)
+}
+
+func (c *Commands) rotateKeys(ctx context.Context, instanceID string, resealed func(idpID string)) (rotated int, err error) {
 	if c.keys == nil {
 		return 0, errs.Internal("COMMAND-Key00", errors.New("no keyring to reseal idp secrets with"))
 	}
@@ -44,6 +48,9 @@ func (c *Commands) RotateKeys(ctx context.Context, instanceID string) (rotated i
 		}
 		if done {
 			rotated++
+			if resealed != nil {
+				resealed(id)
+			}
 		}
 	}
 	return rotated, nil
@@ -51,11 +58,12 @@ func (c *Commands) RotateKeys(ctx context.Context, instanceID string) (rotated i
 
 // RotateAllKeys runs RotateKeys for each of instanceIDs, or for every
 // instance of the store when instanceIDs is empty. It stops at the first
-// error and returns the IdPs resealed per instance so far.
+// error and returns the IdPs resealed per instance so far. resealed, when
+// set, is told of each IdP once its idp.secrets.resealed is committed.
 //
 // Errors: as RotateKeys; Internal (COMMAND-Key05) when the instances cannot
 // be listed.
-func (c *Commands) RotateAllKeys(ctx context.Context, instanceIDs []string) (map[string]int, error) {
+func (c *Commands) RotateAllKeys(ctx context.Context, instanceIDs []string, resealed func(instanceID, idpID string)) (map[string]int, error) {
 	if len(instanceIDs) == 0 {
 		var err error
 		if instanceIDs, err = c.instanceIDs(ctx); err != nil {
@@ -64,7 +72,11 @@ func (c *Commands) RotateAllKeys(ctx context.Context, instanceIDs []string) (map
 	}
 	out := make(map[string]int, len(instanceIDs))
 	for _, id := range instanceIDs {
-		n, err := c.RotateKeys(ctx, id)
+		var hook func(string)
+		if resealed != nil {
+			hook = func(idpID string) { resealed(id, idpID) }
+		}
+		n, err := c.rotateKeys(ctx, id, hook)
 		out[id] = n
 		if err != nil {
 			return out, fmt.Errorf("instance %s: %w", id, err)
@@ -194,6 +206,54 @@ func (c *Commands) resealIDP(ctx context.Context, instanceID, id string) (bool, 
 		return false, err
 	}
 	return len(evs) > 0, nil
+}
+
+// KeyUsage counts, per key ID, the IdP secrets of every instance that are
+// sealed under that key now (the latest state of each live IdP). A key with
+// no count is used by no secret and may be retired.
+//
+// Errors: Internal as for RotateKeys.
+func (c *Commands) KeyUsage(ctx context.Context) (map[string]int, error) {
+	instances, err := c.instanceIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	use := map[string]int{}
+	for _, inst := range instances {
+		ids, err := c.liveIDPs(ctx, inst)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			m, err := c.loadIDP(ctx, inst, id)
+			if err != nil {
+				return nil, err
+			}
+			if !m.exists {
+				continue
+			}
+			kind, ok := idp.ByPath(m.kind)
+			if !ok {
+				return nil, errs.Internal("COMMAND-Key02", fmt.Errorf("idp %s: unknown kind %q", id, m.kind))
+			}
+			cfg, err := m.decodeConfig(kind)
+			if err != nil {
+				return nil, err
+			}
+			for _, sec := range idp.Secrets(cfg) {
+				if *sec.Value == "" {
+					continue
+				}
+				sealed, err := secretbox.ParseSealed(*sec.Value)
+				if err != nil {
+					return nil, errs.Internal("COMMAND-Key03",
+						fmt.Errorf("idp %s: secret %s is not a sealed value: %w", id, sec.Field, err))
+				}
+				use[sealed.KeyID]++
+			}
+		}
+	}
+	return use, nil
 }
 
 // readBarrier makes a following one-shot Read see everything committed

@@ -90,7 +90,7 @@ func TestRotateKeys(t *testing.T) {
 	if n, err := rot.RotateKeys(context.Background(), testInstance); err != nil || n != 0 {
 		t.Fatalf("second RotateKeys = %d, %v; want 0", n, err)
 	}
-	if got, err := rot.RotateAllKeys(context.Background(), nil); err != nil || got[testInstance] != 0 {
+	if got, err := rot.RotateAllKeys(context.Background(), nil, nil); err != nil || got[testInstance] != 0 {
 		t.Fatalf("RotateAllKeys = %v, %v", got, err)
 	}
 	if got := resealedCount(t, env); got != len(live) {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 )
 
 // KeySize is the size of an AES-256 key in bytes.
@@ -60,9 +61,16 @@ type key struct {
 }
 
 // Keyring seals with its current key and opens with the current key or any
-// older key it was given. It is safe for concurrent use: it is never mutated
-// after NewKeyring.
+// older key it holds. It is safe for concurrent use. Replace swaps the whole
+// set of keys atomically (a running server picks up a rotated keyring), and
+// an optional refresh hook (OnRefresh) is asked to look for a newer set
+// before every Seal and when Open meets a key it does not hold.
 type Keyring struct {
+	set     atomic.Pointer[keySet]
+	refresh atomic.Pointer[func()]
+}
+
+type keySet struct {
 	current key
 	old     []key
 }
@@ -72,27 +80,61 @@ type Keyring struct {
 // current key among old are ignored; two different keys with the same key ID
 // are rejected.
 func NewKeyring(current []byte, old ...[]byte) (*Keyring, error) {
+	k := &Keyring{}
+	if err := k.Replace(current, old...); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// Replace makes current the sealing key and old the further keys that
+// open, at once for every caller. Errors as NewKeyring's; on error the
+// keyring is unchanged.
+func (k *Keyring) Replace(current []byte, old ...[]byte) error {
 	cur, err := newKey(current)
 	if err != nil {
-		return nil, fmt.Errorf("current key: %w", err)
+		return fmt.Errorf("current key: %w", err)
 	}
-	k := &Keyring{current: cur}
+	set := &keySet{current: cur}
 	seen := map[string][]byte{cur.id: current}
 	for i, raw := range old {
 		o, err := newKey(raw)
 		if err != nil {
-			return nil, fmt.Errorf("old key %d: %w", i+1, err)
+			return fmt.Errorf("old key %d: %w", i+1, err)
 		}
 		if prev, ok := seen[o.id]; ok {
 			if string(prev) != string(raw) {
-				return nil, fmt.Errorf("old key %d: key ID %s collides with another key", i+1, o.id)
+				return fmt.Errorf("old key %d: key ID %s collides with another key", i+1, o.id)
 			}
 			continue
 		}
 		seen[o.id] = raw
-		k.old = append(k.old, o)
+		set.old = append(set.old, o)
 	}
-	return k, nil
+	k.set.Store(set)
+	return nil
+}
+
+// OnRefresh installs f, which may call Replace with a newer set of keys
+// (from the keyring file, say). It runs before every Seal and once when
+// Open meets an unknown key ID, so it must be cheap when nothing changed.
+func (k *Keyring) OnRefresh(f func()) { k.refresh.Store(&f) }
+
+func (k *Keyring) refreshed() *keySet {
+	if f := k.refresh.Load(); f != nil {
+		(*f)()
+	}
+	return k.set.Load()
+}
+
+// IDs returns the key IDs the keyring holds, the current one first.
+func (k *Keyring) IDs() []string {
+	set := k.set.Load()
+	ids := []string{set.current.id}
+	for _, o := range set.old {
+		ids = append(ids, o.id)
+	}
+	return ids
 }
 
 func newKey(raw []byte) (key, error) {
@@ -118,7 +160,7 @@ func KeyID(raw []byte) string {
 }
 
 // CurrentID is the key ID that Seal records.
-func (k *Keyring) CurrentID() string { return k.current.id }
+func (k *Keyring) CurrentID() string { return k.set.Load().current.id }
 
 // Seal encrypts plaintext with the current key and a fresh random nonce,
 // bound to aad. It fails only for an incomplete AAD (ErrAAD) or when the
@@ -132,8 +174,9 @@ func (k *Keyring) Seal(plaintext string, aad AAD) (Sealed, error) {
 	if _, err := rand.Read(nonce); err != nil {
 		return Sealed{}, fmt.Errorf("secretbox: read nonce: %w", err)
 	}
-	ct := k.current.aead.Seal(nil, nonce, []byte(plaintext), ad)
-	return Sealed{KeyID: k.current.id, Nonce: nonce, CT: ct}, nil
+	cur := k.refreshed().current
+	ct := cur.aead.Seal(nil, nonce, []byte(plaintext), ad)
+	return Sealed{KeyID: cur.id, Nonce: nonce, CT: ct}, nil
 }
 
 // Open decrypts s, which must have been sealed with the same aad by a key in
@@ -143,10 +186,16 @@ func (k *Keyring) Open(s Sealed, aad AAD) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if len(s.Nonce) != nonceSize || len(s.CT) < k.current.aead.Overhead() {
+	set := k.set.Load()
+	if len(s.Nonce) != nonceSize || len(s.CT) < set.current.aead.Overhead() {
 		return "", ErrMalformed
 	}
-	kk, ok := k.find(s.KeyID)
+	kk, ok := set.find(s.KeyID)
+	if !ok {
+		// A rotation elsewhere may have sealed it under a key this process
+		// has not loaded yet.
+		kk, ok = k.refreshed().find(s.KeyID)
+	}
 	if !ok {
 		return "", fmt.Errorf("%w (key ID %q)", ErrUnknownKey, s.KeyID)
 	}
@@ -165,13 +214,13 @@ func (k *Keyring) Reseal(s Sealed, aad AAD) (Sealed, error) {
 	if err != nil {
 		return Sealed{}, err
 	}
-	if s.KeyID == k.current.id {
+	if s.KeyID == k.set.Load().current.id {
 		return s, nil
 	}
 	return k.Seal(pt, aad)
 }
 
-func (k *Keyring) find(id string) (key, bool) {
+func (k *keySet) find(id string) (key, bool) {
 	if id == k.current.id {
 		return k.current, true
 	}

@@ -143,8 +143,8 @@ func TestNewKeyring(t *testing.T) {
 		t.Error("31-byte old key accepted")
 	}
 	k := mustKeyring(t, testKey(1), testKey(1), testKey(2), testKey(2))
-	if len(k.old) != 1 {
-		t.Errorf("duplicates kept: %d old keys", len(k.old))
+	if len(k.set.Load().old) != 1 {
+		t.Errorf("duplicates kept: %d old keys", len(k.set.Load().old))
 	}
 	if id := KeyID(testKey(1)); len(id) != 8 || strings.Trim(id, "0123456789abcdef") != "" {
 		t.Errorf("KeyID = %q, want 8 hex characters", id)

@@ -35,8 +35,8 @@ func TestCLIAgainstServe(t *testing.T) {
 	if st, _ := os.Stat(filepath.Join(dataDir, "admin.pat")); st.Mode().Perm() != 0o600 {
 		t.Errorf("admin.pat mode %v", st.Mode().Perm())
 	}
-	if st, err := os.Stat(filepath.Join(dataDir, masterKeyFile)); err != nil || st.Mode().Perm() != 0o600 {
-		t.Errorf("generated master key file: %v", err)
+	if st, err := os.Stat(filepath.Join(dataDir, keyringFile)); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("generated keyring file: %v", err)
 	}
 	token := strings.TrimSpace(string(pat))
 	const secret = "cli-e2e-client-secret-9f8e7d"
@@ -135,17 +135,41 @@ func TestCLIAgainstServe(t *testing.T) {
 		t.Fatalf("GET idp after rebuild: %d %s", st, b)
 	}
 
-	// Rotate the generated master key: the secret is re-sealed as an event,
-	// the key file holds the new key and the old one is kept beside it.
-	oldKey, _ := os.ReadFile(filepath.Join(dataDir, masterKeyFile))
+	// Rotate the generated master key while serve runs: the secret is
+	// re-sealed as an event, the keyring holds the new key as current and
+	// keeps the old one, and the running serve seals with the new key.
+	ringBefore, err := readKeyring(dataDir)
+	if err != nil || ringBefore == nil {
+		t.Fatalf("keyring: %v", err)
+	}
 	code, out, errOut = runIdledger(t, append([]string{"keys", "rotate"}, db...)...)
 	if code != 0 || !strings.Contains(out, "re-sealed 1 IdPs") {
 		t.Fatalf("keys rotate: exit %d\n%s\n%s", code, out, errOut)
 	}
-	newKey, _ := os.ReadFile(filepath.Join(dataDir, masterKeyFile))
-	kept, _ := os.ReadFile(filepath.Join(dataDir, masterKeyFile+".old"))
-	if bytes.Equal(oldKey, newKey) || !bytes.Equal(oldKey, kept) {
-		t.Fatal("keys rotate did not replace the key file and keep the old key")
+	ringAfter, err := readKeyring(dataDir)
+	if err != nil || ringAfter.Current == ringBefore.Current || ringAfter.Keys[ringBefore.Current] != ringBefore.Keys[ringBefore.Current] || ringAfter.Rotating {
+		t.Fatalf("keys rotate did not make a new current key and keep the old one: %v", err)
+	}
+	if status, body := call(t, "POST", base+"/admin/v1/idps/google", token, "", `{"clientId":"cid2","clientSecret":"after-rotation"}`); status != 200 {
+		t.Fatalf("create IdP after the rotation: %d %s", status, body)
+	}
+	code, out, errOut = runIdledger(t, append([]string{"keys", "status"}, db...)...)
+	if code != 0 || !strings.Contains(out, ringAfter.Current+"  current  2 secrets") || !strings.Contains(out, ringBefore.Current+"  old      0 secrets") {
+		t.Fatalf("keys status after the rotation (the running serve must seal with the new key): exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = runIdledger(t, append([]string{"keys", "retire", ringAfter.Current}, db...)...)
+	if code == 0 || !strings.Contains(errOut, "is the current key") {
+		t.Fatalf("keys retire of the current key: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = runIdledger(t, append([]string{"keys", "retire", ringBefore.Current}, db...)...)
+	if code != 0 || !strings.Contains(out, "retired key "+ringBefore.Current) {
+		t.Fatalf("keys retire: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if k, _ := readKeyring(dataDir); k == nil || len(k.Keys) != 1 {
+		t.Fatalf("keyring after retire: %+v", k)
+	}
+	if st, b := call(t, "GET", base+"/v2/idps/"+created.ID, token, "", ""); st != 200 {
+		t.Fatalf("GET idp after retire: %d %s", st, b)
 	}
 	code, out, _ = runIdledger(t, append([]string{"events", "list", "--format", "jsonl", "--type", "idp.secrets."}, db...)...)
 	if code != 0 || !strings.Contains(out, "idp.secrets.resealed") || strings.Contains(out, secret) {

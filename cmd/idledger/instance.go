@@ -31,11 +31,11 @@ func setupInstanceAdd(fs *flag.FlagSet) runFunc {
 			return errors.New("--domain must not be empty")
 		}
 		return withPool(ctx, e, cfg, func(pool *pgxpool.Pool) error {
-			key, err := masterKey(cfg, e.log)
+			key, old, err := masterKeys(cfg, e.log)
 			if err != nil {
 				return err
 			}
-			a, err := buildApp(ctx, deps{Config: cfg, Log: e.log, Pool: pool, MasterKey: key})
+			a, err := buildApp(ctx, deps{Config: cfg, Log: e.log, Pool: pool, MasterKey: key, OldMasterKeys: old})
 			if err != nil {
 				return err
 			}

@@ -60,7 +60,9 @@ var commands = []command{
 	{name: "events verify", args: "[--from-position P] [--checkpoint FILE]", summary: "check every aggregate's hash chain (and the log against a checkpoint)", setup: setupEventsVerify},
 	{name: "events checkpoint", summary: "print a checkpoint of the log, to keep where the database's writers cannot", run: runEventsCheckpoint},
 	{name: "instance add", args: "--domain D --admin-pat-file F", summary: "create a further instance with its own admin", setup: setupInstanceAdd},
-	{name: "keys rotate", args: "[--new-masterkey K]", summary: "re-encrypt stored secrets under a new master key", setup: setupKeysRotate},
+	{name: "keys rotate", args: "[--new-masterkey K]", summary: "re-encrypt stored secrets under a new master key (resumable)", setup: setupKeysRotate},
+	{name: "keys retire", args: "KEY_ID", summary: "remove an old master key once no stored secret uses it", setup: setupKeysRetire},
+	{name: "keys status", summary: "list the master keys and how many secrets each seals", run: runKeysStatus},
 	{name: "version", summary: "print version, commit and Go version"},
 }
 

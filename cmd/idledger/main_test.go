@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binPath = filepath.Join(dir, "idledger")
-	build := exec.Command("go", "build", "-ldflags", "-X main.commit="+testCommit, "-o", binPath, ".")
+	build := exec.Command("go", "build", "-tags", "crashpoints", "-ldflags", "-X main.commit="+testCommit, "-o", binPath, ".")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e build: %v\n%s", err, out)
 		os.RemoveAll(dir)
@@ -100,8 +100,14 @@ func childEnv(extra ...string) []string {
 
 func startIdledger(t *testing.T, args ...string) *proc {
 	t.Helper()
+	return startIdledgerEnv(t, nil, args...)
+}
+
+// startIdledgerEnv is startIdledger with extra environment variables.
+func startIdledgerEnv(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
 	p := &proc{cmd: exec.Command(binPath, args...), done: make(chan struct{})}
-	p.cmd.Env = childEnv()
+	p.cmd.Env = childEnv(env...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	p.started = time.Now()
 	if err := p.cmd.Start(); err != nil {

@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -73,14 +75,34 @@ func runServe(ctx context.Context, e *env, cfg config.Config, args []string) err
 		return err
 	}
 	e.log.Info().Ints("applied", applied).Msg("schema is up to date")
-	key, err := masterKey(cfg, e.log)
+	key, oldKeys, err := masterKeys(cfg, e.log)
 	if err != nil {
 		return err
 	}
-	a, err := buildApp(ctx, deps{Config: cfg, Log: e.log, Pool: pool, MasterKey: key})
+	a, err := buildApp(ctx, deps{Config: cfg, Log: e.log, Pool: pool, MasterKey: key, OldMasterKeys: oldKeys})
 	if err != nil {
 		return err
 	}
+	if cfg.MasterKey == "" {
+		// The keyring file is the truth: a `keys rotate` takes effect before
+		// the next seal, and SIGHUP reloads it at once.
+		w := newKeyringWatcher(cfg.DataDir, a.Keys(), e.log)
+		a.Keys().OnRefresh(w.check)
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-hup:
+					w.reload(true)
+				}
+			}
+		}()
+	}
+	e.log.Info().Str("current_key", a.Keys().CurrentID()).Int("keys", len(a.Keys().IDs())).Msg("master keys loaded")
 	e.log.Info().Uint16("machine_id", a.IDs().MachineID()).Str("source", a.IDs().MachineIDSource()).Msg("ID generator ready")
 	if _, err := a.Bootstrap(ctx, cfg.ExternalDomain, nil, cfg.AdminPATFile); err != nil {
 		return fmt.Errorf("first start: %w", err)

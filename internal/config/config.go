@@ -122,7 +122,7 @@ func parse(fs *flag.FlagSet, args []string, getenv func(string) string, terminal
 	fs.StringVar(&c.DataDir, "data-dir", DefaultDataDir, usage("data-dir", "directory for the embedded PostgreSQL cluster, the generated master key and the admin token"))
 	fs.StringVar(&c.Listen, "listen", DefaultListen, usage("listen", "HTTP listen address"))
 	fs.StringVar(&c.ExternalDomain, "external-domain", DefaultExternalDomain, usage("external-domain", "the first instance's domain"))
-	fs.StringVar(&c.MasterKey, "masterkey", "", usage("masterkey", "32-byte key encrypting IdP secrets, as base64 or 32 raw characters; generated into the data dir when empty"))
+	fs.StringVar(&c.MasterKey, "masterkey", "", usage("masterkey", "32-byte key encrypting IdP secrets, as base64 or 32 raw characters, or a comma-separated list whose first key seals and whose others still open older secrets; when empty, the data dir's keyring (generated on first start)"))
 	fs.StringVar(&c.AdminPATFile, "admin-pat-file", "", usage("admin-pat-file", "where the first start writes the admin's personal access token (default <data-dir>/admin.pat)"))
 	fs.StringVar(&c.LogFormat, "log-format", "", usage("log-format", "console or json (default console on a terminal, json otherwise)"))
 	fs.StringVar(&c.LogLevel, "log-level", DefaultLogLevel, usage("log-level", "trace, debug, info, warn or error"))
@@ -189,7 +189,7 @@ func (c Config) Validate() error {
 		bad("external-domain", "%q is not a domain name (want for example auth.example.com, without scheme or path)", d)
 	}
 	if c.MasterKey != "" {
-		if _, err := DecodeMasterKey(c.MasterKey); err != nil {
+		if _, _, err := DecodeMasterKeys(c.MasterKey); err != nil {
 			bad("masterkey", "%v", err)
 		}
 	}
@@ -232,13 +232,42 @@ func DecodeMasterKey(s string) ([]byte, error) {
 	return secretbox.ParseMasterKey(s)
 }
 
+// DecodeMasterKeys decodes a --masterkey value: one key, or a
+// comma-separated list of keys of which the first seals and the others still
+// open secrets sealed before a rotation. A value that is one key as a whole
+// (32 raw characters may hold a comma) is one key. The error never contains
+// a key.
+func DecodeMasterKeys(s string) (current []byte, old [][]byte, err error) {
+	if k, err := DecodeMasterKey(s); err == nil {
+		return k, nil, nil
+	}
+	parts := strings.Split(s, ",")
+	if len(parts) < 2 {
+		_, err := DecodeMasterKey(s)
+		return nil, nil, err
+	}
+	for i, p := range parts {
+		k, err := DecodeMasterKey(strings.TrimSpace(p))
+		if err != nil {
+			return nil, nil, fmt.Errorf("key %d of the list: %w", i+1, err)
+		}
+		if i == 0 {
+			current = k
+		} else {
+			old = append(old, k)
+		}
+	}
+	return current, old, nil
+}
+
 // MasterKeyBytes decodes MasterKey. It returns nil and no error when no key
 // is configured.
 func (c Config) MasterKeyBytes() ([]byte, error) {
 	if c.MasterKey == "" {
 		return nil, nil
 	}
-	return DecodeMasterKey(c.MasterKey)
+	k, _, err := DecodeMasterKeys(c.MasterKey)
+	return k, err
 }
 
 // Redacted renders the configuration on one line as flag=value pairs, for

@@ -249,7 +249,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := rot.Commands().RotateAllKeys(context.Background(), nil)
+	n, err := rot.Commands().RotateAllKeys(context.Background(), nil, nil)
 	if err != nil || n[inst.ID] != 20 {
 		t.Fatalf("rotation: %v, %v (want 20 IdPs of the instance: every kind but jwt and saml, twice)", n, err)
 	}
