@@ -278,7 +278,8 @@ func TestServeShutdownLogAfterHandRestart(t *testing.T) {
 // a message naming the data dir and what to run, and creates nothing. With
 // --database-url no embedded cluster is involved.
 func TestCommandsNeedACluster(t *testing.T) {
-	// Arguments each command needs to get as far as opening the database.
+	// Arguments each command needs to get as far as opening the database
+	// (after the flags: positional arguments end the flags for now).
 	needs := map[string][]string{
 		"projections rebuild": {"--all"},
 		"projections retry":   {"idps"},
@@ -297,8 +298,8 @@ func TestCommandsNeedACluster(t *testing.T) {
 			continue
 		}
 		for _, dir := range []string{missing, empty} {
-			args := append(strings.Fields(c.name), needs[c.name]...)
-			args = append(args, "--data-dir", dir, "--log-format", "json")
+			args := append(strings.Fields(c.name), "--data-dir", dir, "--log-format", "json")
+			args = append(args, needs[c.name]...)
 			code, out, errOut := runIdledger(t, args...)
 			msg := "no PostgreSQL cluster in the data dir " + dir
 			if code != 1 || !strings.Contains(errOut, msg) || !strings.Contains(errOut, "run `idledger serve` or `idledger migrate`") {

@@ -310,7 +310,7 @@ func (c *Cluster) run(ctx context.Context, logf func(string, ...any), wait time.
 			}
 			continue
 		case pm.stale:
-			logf("PostgreSQL's lock file %s names pid %d, which is %s: removing it", filepath.Join(c.dir, "postmaster.pid"), pm.pid, pm.why)
+			logf("PostgreSQL's lock file %s %s: removing it", filepath.Join(c.dir, "postmaster.pid"), pm.why)
 			if err := removeStaleLock(c.dir, pm); err != nil {
 				return err
 			}

@@ -9,7 +9,12 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
+
+// unwrittenLockAge is how long a postmaster.pid may be without a PID before
+// it counts as stale. A postmaster writes its PID right after creating it.
+const unwrittenLockAge = 5 * time.Second
 
 // postmaster is what the cluster's postmaster.pid says, checked against the
 // process table.
@@ -24,7 +29,8 @@ type postmaster struct {
 	// stale: the PID is not a live PostgreSQL process (it died without
 	// removing the file, or the PID now belongs to another program).
 	stale bool
-	// why says what made it stale, for the log.
+	// why says what made it stale, for the log ("names pid 12, which is
+	// not running").
 	why string
 	raw []byte
 }
@@ -38,7 +44,12 @@ func (p *postmaster) serving() bool {
 // The postmaster writes the file in steps (PID first, the status line last)
 // and removes it when it has shut down.
 func readPostmaster(dir string) (*postmaster, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, "postmaster.pid"))
+	path := filepath.Join(dir, "postmaster.pid")
+	st, err := os.Stat(path)
+	var raw []byte
+	if err == nil {
+		raw, err = os.ReadFile(path)
+	}
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -52,7 +63,12 @@ func readPostmaster(dir string) (*postmaster, error) {
 	p := &postmaster{raw: raw, status: "starting"}
 	p.pid, _ = strconv.Atoi(lines[0])
 	if p.pid <= 0 {
-		// Created but not written yet: the PID is the first thing written.
+		// Created but not written yet (the PID is the first thing
+		// written), or left empty by a crash during that moment, which
+		// PostgreSQL does not clean up by itself.
+		if time.Since(st.ModTime()) > unwrittenLockAge {
+			p.stale, p.why = true, "holds no PID, and was written "+time.Since(st.ModTime()).Round(time.Second).String()+" ago"
+		}
 		return p, nil
 	}
 	if len(lines) > 3 {
@@ -64,7 +80,9 @@ func readPostmaster(dir string) (*postmaster, error) {
 	if len(lines) > 7 && lines[7] != "" {
 		p.status = lines[7]
 	}
-	p.stale, p.why = staleLock(p.pid, dir)
+	if p.stale, p.why = staleLock(p.pid, dir); p.stale {
+		p.why = fmt.Sprintf("names pid %d, which is %s", p.pid, p.why)
+	}
 	return p, nil
 }
 

@@ -152,11 +152,19 @@ func TestStartStaleLock(t *testing.T) {
 			return cmd.Process.Pid
 		}},
 		{"pid of another program", func(t *testing.T) int { return otherProcess(t, "/").Process.Pid }},
+		{"no pid", func(*testing.T) int { return 0 }}, // a crash as the file was created
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := initialised(t)
 			pid := tc.pid(t)
 			fakeLock(t, dir, pid, "ready")
+			if pid == 0 {
+				lock := filepath.Join(dir, "postgres", "postmaster.pid")
+				old := time.Now().Add(-time.Minute)
+				if err := errors.Join(os.Truncate(lock, 0), os.Chtimes(lock, old, old)); err != nil {
+					t.Fatal(err)
+				}
+			}
 			var logs logLines
 			c, err := Start(context.Background(), Options{DataDir: dir, Fast: true, Log: logs.add, Wait: 5 * time.Second})
 			if err != nil {
@@ -167,7 +175,11 @@ func TestStartStaleLock(t *testing.T) {
 				t.Error("Start should have started the cluster")
 			}
 			ping(t, c.URL())
-			if !logs.contains(fmt.Sprintf("names pid %d", pid)) {
+			want := fmt.Sprintf("names pid %d, which is", pid)
+			if pid == 0 {
+				want = "holds no PID"
+			}
+			if !logs.contains(want) {
 				t.Errorf("the log should say the lock file was stale:\n%s", logs.String())
 			}
 		})
