@@ -189,30 +189,6 @@ func assertAckedSQL(t *testing.T, dbURL string, ack *acked) int {
 	return len(ack.idps) + len(ack.policy) + len(ack.users) + len(links)
 }
 
-// TestCommandsRefuseDataDirWithoutCluster: every command but serve and
-// migrate fails, naming the data dir, when it holds no cluster, and creates
-// nothing there (before, `events list --data-dir typo` quietly initialised
-// a new, empty store).
-func TestCommandsRefuseDataDirWithoutCluster(t *testing.T) {
-	if _, err := pgembed.FindBinaries(); err != nil {
-		t.Skip(err)
-	}
-	dataDir := traversableTempDir(t)
-	for _, args := range [][]string{
-		{"events", "list"}, {"events", "verify"}, {"projections", "status"},
-		{"instance", "add", "--domain", "x.example.com", "--admin-pat-file", dataDir + "/pat"},
-	} {
-		code, _, stderr := runIdledger(t, append(args, "--data-dir", dataDir)...)
-		if code == 0 || !strings.Contains(stderr, "no PostgreSQL cluster") || !strings.Contains(stderr, dataDir) ||
-			!strings.Contains(stderr, "idledger serve") {
-			t.Errorf("%v: exit %d, stderr %s", args, code, stderr)
-		}
-		if _, err := os.Stat(filepath.Join(dataDir, "postgres", "PG_VERSION")); err == nil {
-			t.Fatalf("%v created a cluster in %s", args, dataDir)
-		}
-	}
-}
-
 // TestServeShutdownLogAfterHandRestart: PostgreSQL restarted by hand with
 // pg_ctl while serve runs is not serve's any more. serve keeps working on
 // it, and on shutdown says it left that server running (and leaves it),
@@ -283,6 +259,7 @@ func TestCommandsNeedACluster(t *testing.T) {
 	needs := map[string][]string{
 		"projections rebuild": {"--all"},
 		"projections retry":   {"idps"},
+		"keys retire":         {"1a2b3c4d"},
 		"events replay":       {"--aggregate", "idp/1"},
 		"instance add":        {"--domain", "other.example.com", "--admin-pat-file", filepath.Join(t.TempDir(), "other.pat")},
 	}
