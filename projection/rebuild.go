@@ -423,11 +423,6 @@ type reduceError struct{ err error }
 func (e *reduceError) Error() string { return "rebuild: " + e.err.Error() }
 func (e *reduceError) Unwrap() error { return e.err }
 
-func isReduceError(err error) bool {
-	var r *reduceError
-	return errors.As(err, &r)
-}
-
 // statements queues what the selected projections do for events, on the
 // shadow tables, after the optional prefix statements, folded into set-based
 // statements per table (batch.go).

@@ -40,7 +40,7 @@ type sealedJSON struct {
 // MarshalJSON writes the object form. It is needed because Sealed also
 // implements encoding.TextMarshaler, which encoding/json would otherwise use.
 func (s Sealed) MarshalJSON() ([]byte, error) {
-	return json.Marshal(sealedJSON{KeyID: s.KeyID, Nonce: s.Nonce, CT: s.CT})
+	return json.Marshal(sealedJSON(s))
 }
 
 // UnmarshalJSON reads the object form, or a JSON string in the text form.
@@ -57,7 +57,7 @@ func (s *Sealed) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &v); err != nil {
 		return err
 	}
-	*s = Sealed{KeyID: v.KeyID, Nonce: v.Nonce, CT: v.CT}
+	*s = Sealed(v)
 	return nil
 }
 

@@ -240,3 +240,46 @@ func TestParseMasterKey(t *testing.T) {
 		}
 	}
 }
+
+// TestReplaceAndRefresh: a keyring swaps its keys at once for every caller,
+// asks its refresh hook before each seal and when a value names a key it
+// lacks, and a failed Replace leaves it as it was.
+func TestReplaceAndRefresh(t *testing.T) {
+	k := mustKeyring(t, testKey(1))
+	aad := AAD{InstanceID: "i", IDPID: "p", Field: "f"}
+	underOne, err := k.Seal("s1", aad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := mustKeyring(t, testKey(2), testKey(1))
+	underTwo, err := other.Seal("s2", aad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Open(underTwo, aad); !errors.Is(err, ErrUnknownKey) {
+		t.Fatalf("open under an unloaded key: %v", err)
+	}
+	calls := 0
+	k.OnRefresh(func() {
+		calls++
+		if err := k.Replace(testKey(2), testKey(1)); err != nil {
+			t.Error(err)
+		}
+	})
+	if got, err := k.Open(underTwo, aad); err != nil || got != "s2" {
+		t.Fatalf("open after refresh: %q %v", got, err)
+	}
+	if got, err := k.Open(underOne, aad); err != nil || got != "s1" {
+		t.Fatalf("old key after refresh: %q %v", got, err)
+	}
+	s, err := k.Seal("s3", aad)
+	if err != nil || s.KeyID != KeyID(testKey(2)) || calls < 2 {
+		t.Fatalf("seal after refresh: key %s, %d refreshes, %v", s.KeyID, calls, err)
+	}
+	if err := k.Replace(make([]byte, 5)); err == nil || k.CurrentID() != KeyID(testKey(2)) {
+		t.Fatalf("bad Replace changed the keyring: %v, current %s", err, k.CurrentID())
+	}
+	if ids := k.IDs(); len(ids) != 2 || ids[0] != KeyID(testKey(2)) {
+		t.Fatalf("IDs = %v", ids)
+	}
+}

@@ -185,10 +185,7 @@ func floodRequests(t *testing.T, w *world, f *floodFixtures, total int) []reques
 			}
 		}
 	}
-	var rs []route
-	for _, r := range routes(t, w.env.App.Handler()) {
-		rs = append(rs, r)
-	}
+	rs := append([]route(nil), routes(t, w.env.App.Handler())...)
 	generic, lists, junk := genericBodies(), listBodies(), junkParams()
 	ids := append(append([]string{}, junk...), f.foreign...)
 	for i := 0; len(reqs) < total; i++ {
