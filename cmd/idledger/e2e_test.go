@@ -140,14 +140,21 @@ func TestConcurrentMigrate(t *testing.T) {
 	assertVersionsOnce(t, dbURL, all)
 }
 
-func assertVersionsOnce(t *testing.T, dbURL string, all []migrations.Migration) {
+// dbConn connects to url for the rest of the test.
+func dbConn(t *testing.T, url string) *pgx.Conn {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dbURL)
+	conn, err := pgx.Connect(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+func assertVersionsOnce(t *testing.T, dbURL string, all []migrations.Migration) {
+	t.Helper()
+	ctx := context.Background()
+	conn := dbConn(t, dbURL)
 	rows, err := conn.Query(ctx, "SELECT version, count(*) FROM schema_migrations GROUP BY version ORDER BY version")
 	if err != nil {
 		t.Fatal(err)

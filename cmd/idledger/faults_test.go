@@ -169,6 +169,30 @@ func writeCycle(c *apiClient, ack *acked, tag string, acceptable ...int) bool {
 }
 
 // eventSet returns the values of column expr of the events of type typ.
+// startLoad runs workers goroutines that do write cycles (tagged with the
+// round) through c until perRound cycles in all were started or one fails
+// (the server went away). running tells how many still write; wait waits
+// for them all.
+func startLoad(c *apiClient, ack *acked, round, workers, perRound int) (running func() int32, wait func()) {
+	var started atomic.Int64
+	var live atomic.Int32
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		live.Add(1)
+		go func() {
+			defer wg.Done()
+			defer live.Add(-1)
+			for i := 0; started.Add(1) <= int64(perRound); i++ {
+				if !writeCycle(c, ack, fmt.Sprintf("r%dw%di%d", round, w, i)) {
+					return
+				}
+			}
+		}()
+	}
+	return live.Load, wg.Wait
+}
+
 func eventSet(t *testing.T, conn *pgx.Conn, expr, typ string) map[string]bool {
 	t.Helper()
 	rows, err := conn.Query(context.Background(), "SELECT "+expr+" FROM events WHERE event_type = $1", typ)
@@ -356,29 +380,14 @@ func TestCrashSafety(t *testing.T) {
 	base, _ := p.waitHealthy(t, 20*time.Second)
 	c := newAPIClient(t, base, dataDir)
 	for round, killAfter := range killPoints {
-		var started atomic.Int64
-		var wg sync.WaitGroup
-		var running atomic.Int32
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			running.Add(1)
-			go func() {
-				defer wg.Done()
-				defer running.Add(-1)
-				for i := 0; started.Add(1) <= perRound; i++ {
-					if !writeCycle(c, ack, fmt.Sprintf("r%dw%di%d", round, w, i)) {
-						return
-					}
-				}
-			}()
-		}
+		running, wait := startLoad(c, ack, round, workers, int(perRound))
 		time.Sleep(killAfter)
-		stillRunning := running.Load()
+		stillRunning := running()
 		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		<-p.done
-		wg.Wait()
+		wait()
 		ack.mu.Lock()
 		t.Logf("round %d: SIGKILL after %v with %d of %d writers running; acknowledged so far: %d IdPs, %d policy IdPs, %d users, %d links",
 			round, killAfter, stillRunning, workers, len(ack.idps), len(ack.policy), len(ack.users), len(ack.links))

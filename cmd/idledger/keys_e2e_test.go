@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/idledger/idledger/internal/pgtest"
 	"github.com/idledger/idledger/secretbox"
 )
@@ -89,11 +87,7 @@ func TestKeysRotateCrashAtEveryStep(t *testing.T) {
 func latestSecrets(t *testing.T, dbURL string) map[string]struct{ instance, sealed string } {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := dbConn(t, dbURL)
 	rows, err := conn.Query(ctx, `SELECT DISTINCT ON (aggregate_id) instance_id, aggregate_id, payload->'config'->>'clientSecret'
         FROM events WHERE aggregate_type = 'idp' AND payload ? 'config' ORDER BY aggregate_id, sequence DESC`)
 	if err != nil {

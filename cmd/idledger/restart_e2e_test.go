@@ -14,8 +14,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -56,25 +54,10 @@ func TestKillServeRestartAtOnce(t *testing.T) {
 	waited, underLoad := 0, iterations
 	var slowest time.Duration
 	for round := 0; round < iterations; round++ {
-		var started atomic.Int64
-		var running atomic.Int32
-		var wg sync.WaitGroup
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			running.Add(1)
-			go func() {
-				defer wg.Done()
-				defer running.Add(-1)
-				for i := 0; started.Add(1) <= perRound; i++ {
-					if !writeCycle(c, ack, fmt.Sprintf("r%dw%di%d", round, w, i)) {
-						return
-					}
-				}
-			}()
-		}
+		running, wait := startLoad(c, ack, round, workers, perRound)
 		// Kill at a different point of the load each round (100ms to 480ms).
 		time.Sleep(time.Duration(100+20*round) * time.Millisecond)
-		if running.Load() == 0 {
+		if running() == 0 {
 			underLoad--
 		}
 		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -82,7 +65,7 @@ func TestKillServeRestartAtOnce(t *testing.T) {
 		}
 		<-p.done
 		p = startIdledger(t, args...) // at once: the old postmaster is still stopping
-		wg.Wait()
+		wait()
 
 		base, took = p.waitHealthy(t, 45*time.Second)
 		slowest = max(slowest, took)
@@ -139,11 +122,7 @@ func embeddedURL(t *testing.T, dataDir string) string {
 func assertAckedSQL(t *testing.T, dbURL string, ack *acked) int {
 	t.Helper()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := dbConn(t, dbURL)
 	rows := func(q string) map[string]bool {
 		r, err := conn.Query(ctx, q)
 		if err != nil {
