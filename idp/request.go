@@ -189,7 +189,12 @@ func fieldError(path, key string, err error) error {
 		}[got]; ok {
 			got = a
 		}
-		return typeError(path+field, goTypeAsJSON(te.Type), got)
+		want := goTypeAsJSON(te.Type)
+		if r, ok := reflect.Zero(te.Type).Interface().(interface{ InvalidValueReason() string }); ok {
+			// A protobuf-JSON value type (pbjson.Duration) says what it expects.
+			return invalidJSON(fmt.Sprintf("invalid value for field %q: %s, got %s", path+field, r.InvalidValueReason(), got))
+		}
+		return typeError(path+field, want, got)
 	}
 	return invalidJSON(fmt.Sprintf("invalid value for field %q: %v", path+key, err))
 }

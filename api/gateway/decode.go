@@ -82,10 +82,10 @@ func bodyTooLarge(cause error) error {
 	return errs.ResourceExhausted("", msgTooLarge).WithCause(cause)
 }
 
-// reasoner is implemented by this package's value types: it says what a
-// field of that type expects.
+// reasoner is implemented by the protobuf-JSON value types (internal/pbjson):
+// it says what a field of that type expects.
 type reasoner interface {
-	invalidValueReason() string
+	InvalidValueReason() string
 }
 
 // unmarshalError turns an encoding/json error into InvalidArgument. The JSON
@@ -110,7 +110,7 @@ func fieldMessage(e *json.UnmarshalTypeError) string {
 	reason := "expected " + expected(e.Type)
 	if e.Type != nil {
 		if r, ok := reflect.Zero(e.Type).Interface().(reasoner); ok {
-			reason = r.invalidValueReason()
+			reason = r.InvalidValueReason()
 		}
 	}
 	if e.Field == "" {
