@@ -42,4 +42,3 @@ func TestDuration(t *testing.T) {
 		}
 	}
 }
-
