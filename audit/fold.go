@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"reflect"
 
-	"github.com/idledger/idledger/api/gateway"
 	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/eventstore"
 	"github.com/idledger/idledger/idp"
+	"github.com/idledger/idledger/internal/pbjson"
 )
 
 // folder rebuilds one aggregate's state from its events.
@@ -42,12 +42,12 @@ type idpFolder struct {
 
 // idpState is GetIDPByIDResponse.idp.
 type idpState struct {
-	ID      string            `json:"id"`
-	Details gateway.DetailsV2 `json:"details"`
-	State   string            `json:"state"`
-	Name    string            `json:"name"`
-	Type    string            `json:"type"`
-	Config  json.RawMessage   `json:"config"`
+	ID      string           `json:"id"`
+	Details pbjson.DetailsV2 `json:"details"`
+	State   string           `json:"state"`
+	Name    string           `json:"name"`
+	Type    string           `json:"type"`
+	Config  json.RawMessage  `json:"config"`
 }
 
 func (f *idpFolder) apply(e *eventstore.Event) error {
@@ -82,7 +82,7 @@ func (f *idpFolder) apply(e *eventstore.Event) error {
 func (f *idpFolder) state() any {
 	s := idpState{
 		ID: f.id,
-		Details: gateway.V2(gateway.ObjectDetails{
+		Details: pbjson.V2(pbjson.ObjectDetails{
 			Sequence: f.seq, Created: f.created.CreatedAt, Changed: f.changed.CreatedAt, ResourceOwner: f.resourceOwner,
 		}),
 		State:  "IDP_STATE_ACTIVE",
