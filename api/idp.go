@@ -2,9 +2,7 @@ package api
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"reflect"
 	"unicode/utf8"
@@ -78,19 +76,34 @@ func pathKind(w http.ResponseWriter, r *http.Request) (idp.Kind, bool) {
 	return k, ok
 }
 
-func readBody(r *http.Request) ([]byte, error) {
-	if r.Body == nil {
-		return nil, nil
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, gateway.MaxBodyBytes))
+// idpTemplate reads an add or update body of kind and maps its wire names
+// onto the domain's template: name, providerOptions, and the kind's config
+// fields at the top level under their JSON names. The permission check comes
+// between reading and decoding, where ZITADEL's interceptors run it.
+func (a *API) idpTemplate(r *http.Request, api idpAPI, kind idp.Kind) (idp.Template, error) {
+	body, err := gateway.ReadBody(r)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return nil, err // WriteError answers 413
-		}
-		return nil, errs.InvalidArgument("", "could not read the request body").WithCause(err)
+		return idp.Template{}, err
 	}
-	return body, nil
+	if err := a.cmds.CanWriteIDP(r.Context(), api.owner(r)); err != nil {
+		return idp.Template{}, err
+	}
+	obj, err := gateway.ParseObject(body, "IDP-json")
+	if err != nil {
+		return idp.Template{}, err
+	}
+	tpl := idp.Template{Kind: kind, Config: kind.New()}
+	if tpl.Name, err = obj.String("name"); err != nil {
+		return idp.Template{}, err
+	}
+	opts, err := obj.Object("providerOptions")
+	if err == nil {
+		err = opts.Into(&tpl.Options, "providerOptions.")
+	}
+	if err == nil {
+		err = obj.Into(tpl.Config, "")
+	}
+	return tpl, err
 }
 
 func objectDetails(d command.Details) gateway.ObjectDetails {
@@ -104,12 +117,12 @@ func (a *API) addIDP(api idpAPI) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		body, err := readBody(r)
+		tpl, err := a.idpTemplate(r, api, kind)
 		if err != nil {
 			gateway.WriteError(w, r, err)
 			return
 		}
-		d, err := a.cmds.AddIDP(r.Context(), api.owner(r), kind.Path, body)
+		d, err := a.cmds.AddIDP(r.Context(), api.owner(r), tpl)
 		if err != nil {
 			gateway.WriteError(w, r, err)
 			return
@@ -132,12 +145,12 @@ func (a *API) updateIDP(api idpAPI) http.HandlerFunc {
 			gateway.WriteError(w, r, err)
 			return
 		}
-		body, err := readBody(r)
+		tpl, err := a.idpTemplate(r, api, kind)
 		if err != nil {
 			gateway.WriteError(w, r, err)
 			return
 		}
-		d, err := a.cmds.UpdateIDP(r.Context(), api.owner(r), kind.Path, id, body)
+		d, err := a.cmds.UpdateIDP(r.Context(), api.owner(r), id, tpl)
 		if err != nil {
 			gateway.WriteError(w, r, err)
 			return

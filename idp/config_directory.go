@@ -1,6 +1,10 @@
 package idp
 
-import "github.com/idledger/idledger/internal/pbjson"
+import (
+	"strings"
+
+	"github.com/idledger/idledger/internal/pbjson"
+)
 
 // The directory and federation kinds: LDAP and SAML.
 
@@ -137,7 +141,11 @@ func (c *SAMLConfig) metadataOneof() string {
 }
 
 func (c *SAMLConfig) normalizeExtra() {
-	trimPtr(c.TransientMappingAttributeName)
+	if p := c.TransientMappingAttributeName; p != nil {
+		// A new string, not a write through p: a Clone shares the pointer.
+		v := strings.TrimSpace(*p)
+		c.TransientMappingAttributeName = &v
+	}
 }
 
 // SAMLView is the response's "saml" object. nameIdFormat defaults to

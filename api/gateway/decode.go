@@ -10,7 +10,6 @@ import (
 	"reflect"
 
 	"github.com/idledger/idledger/errs"
-	"github.com/idledger/idledger/internal/jsontext"
 )
 
 // MaxBodyBytes is the largest request body Decode reads, and the limit
@@ -37,7 +36,7 @@ func Decode(r *http.Request, dst any) error {
 	if err != nil {
 		return err
 	}
-	if jsontext.HasNULEscape(norm) {
+	if hasNULEscape(norm) {
 		return errs.InvalidArgument("", msgNUL)
 	}
 	if err := json.Unmarshal(norm, dst); err != nil {
