@@ -9,7 +9,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/idledger/idledger/api/gateway"
-	"github.com/idledger/idledger/audit"
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/errs"
@@ -34,7 +33,7 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 		// limited client is refused before any lookup.
 		lim, ip := authLimiterFrom(ctx), ""
 		if lim != nil {
-			ip = audit.ClientIP(r, a.origin.TrustedProxies)
+			ip = gateway.ClientIP(r, a.origin.TrustedProxies)
 			tok, _ := bearerToken(r)
 			if wait, limited := lim.Check(ip, tok); limited {
 				writeRateLimited(w, r, wait)
@@ -148,7 +147,7 @@ func (a *API) clientIP(r *http.Request) string {
 	if a.origin.Off {
 		return ""
 	}
-	return audit.ClientIP(r, a.origin.TrustedProxies)
+	return gateway.ClientIP(r, a.origin.TrustedProxies)
 }
 
 // userAgent is the user agent recorded on events, unless recording is off.

@@ -1,12 +1,8 @@
 package api
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"reflect"
 	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
@@ -17,6 +13,7 @@ import (
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/idp"
+	"github.com/idledger/idledger/internal/idpstate"
 	"github.com/idledger/idledger/query"
 )
 
@@ -78,19 +75,34 @@ func pathKind(w http.ResponseWriter, r *http.Request) (idp.Kind, bool) {
 	return k, ok
 }
 
-func readBody(r *http.Request) ([]byte, error) {
-	if r.Body == nil {
-		return nil, nil
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, gateway.MaxBodyBytes))
+// idpTemplate reads an add or update body of kind and maps its wire names
+// onto the domain's template: name, providerOptions, and the kind's config
+// fields at the top level under their JSON names. The permission check comes
+// between reading and decoding, where ZITADEL's interceptors run it.
+func (a *API) idpTemplate(r *http.Request, api idpAPI, kind idp.Kind) (idp.Template, error) {
+	body, err := gateway.ReadBody(r)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return nil, err // WriteError answers 413
-		}
-		return nil, errs.InvalidArgument("", "could not read the request body").WithCause(err)
+		return idp.Template{}, err
 	}
-	return body, nil
+	if err := a.cmds.CanWriteIDP(r.Context(), api.owner(r)); err != nil {
+		return idp.Template{}, err
+	}
+	obj, err := gateway.ParseObject(body, "IDP-json")
+	if err != nil {
+		return idp.Template{}, err
+	}
+	tpl := idp.Template{Kind: kind, Config: kind.New()}
+	if tpl.Name, err = obj.String("name"); err != nil {
+		return idp.Template{}, err
+	}
+	opts, err := obj.Object("providerOptions")
+	if err == nil {
+		err = opts.Into(&tpl.Options, "providerOptions.")
+	}
+	if err == nil {
+		err = obj.Into(tpl.Config, "")
+	}
+	return tpl, err
 }
 
 func objectDetails(d command.Details) gateway.ObjectDetails {
@@ -104,12 +116,12 @@ func (a *API) addIDP(api idpAPI) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		body, err := readBody(r)
+		tpl, err := a.idpTemplate(r, api, kind)
 		if err != nil {
 			gateway.WriteError(w, r, err)
 			return
 		}
-		d, err := a.cmds.AddIDP(r.Context(), api.owner(r), kind.Path, body)
+		d, err := a.cmds.AddIDP(r.Context(), api.owner(r), tpl)
 		if err != nil {
 			gateway.WriteError(w, r, err)
 			return
@@ -132,12 +144,12 @@ func (a *API) updateIDP(api idpAPI) http.HandlerFunc {
 			gateway.WriteError(w, r, err)
 			return
 		}
-		body, err := readBody(r)
+		tpl, err := a.idpTemplate(r, api, kind)
 		if err != nil {
 			gateway.WriteError(w, r, err)
 			return
 		}
-		d, err := a.cmds.UpdateIDP(r.Context(), api.owner(r), kind.Path, id, body)
+		d, err := a.cmds.UpdateIDP(r.Context(), api.owner(r), id, tpl)
 		if err != nil {
 			gateway.WriteError(w, r, err)
 			return
@@ -188,7 +200,6 @@ func (a *API) getIDP(api idpAPI) http.HandlerFunc {
 
 // Enums of the IdP responses and search queries.
 var (
-	idpStateNames  = []string{"IDP_STATE_UNSPECIFIED", "IDP_STATE_ACTIVE", "IDP_STATE_INACTIVE", "IDP_STATE_REMOVED", "IDP_STATE_MIGRATED"}
 	idpOwnerEnum   = gateway.NewEnum("IDP_OWNER_TYPE_UNSPECIFIED", "IDP_OWNER_TYPE_SYSTEM", "IDP_OWNER_TYPE_ORG")
 	textMethodEnum = gateway.NewEnum("TEXT_QUERY_METHOD_EQUALS", "TEXT_QUERY_METHOD_EQUALS_IGNORE_CASE",
 		"TEXT_QUERY_METHOD_STARTS_WITH", "TEXT_QUERY_METHOD_STARTS_WITH_IGNORE_CASE",
@@ -203,13 +214,6 @@ func (idpOwnerDef) Enum() *gateway.Enum { return idpOwnerEnum }
 type textMethodDef struct{}
 
 func (textMethodDef) Enum() *gateway.Enum { return textMethodEnum }
-
-func idpStateName(s int) string {
-	if s < 0 || s >= len(idpStateNames) {
-		return ""
-	}
-	return idpStateNames[s]
-}
 
 // idpOwnerType maps the stored owner type to the IDPOwnerType number.
 func idpOwnerType(ownerType string) gateway.EnumValue[idpOwnerDef] {
@@ -227,78 +231,19 @@ type providerV1 struct {
 	Name    string                         `json:"name,omitempty"`
 	Owner   gateway.EnumValue[idpOwnerDef] `json:"owner,omitzero"`
 	Type    string                         `json:"type,omitempty"`
-	Config  idpConfigJSON                  `json:"config"`
+	Config  idpstate.Config                `json:"config"`
 }
 
 func toProviderV1(i *query.IDP) providerV1 {
 	return providerV1{
 		ID:      i.ID,
 		Details: gateway.V1Read(gateway.ObjectDetails{Sequence: i.Sequence, Created: i.Created, Changed: i.Changed, ResourceOwner: i.ResourceOwner}),
-		State:   idpStateName(i.State),
+		State:   idpstate.StateName(i.State),
 		Name:    i.Name,
 		Owner:   idpOwnerType(i.OwnerType),
 		Type:    idp.ProviderTypeName(i.Type),
-		Config:  newIDPConfigJSON(i, true),
+		Config:  idpstate.RenderRow(i.Kind, i.Options, i.Config, true),
 	}
-}
-
-// idpConfigJSON is the config of a response: {"options": …, "<key>": view}.
-// options is always present, as ZITADEL always sets it.
-type idpConfigJSON struct {
-	options json.RawMessage
-	key     string
-	view    json.RawMessage
-}
-
-func (c idpConfigJSON) MarshalJSON() ([]byte, error) {
-	key, _ := json.Marshal(c.key)
-	return fmt.Appendf(nil, `{"options":%s,%s:%s}`, c.options, key, c.view), nil
-}
-
-// newIDPConfigJSON renders the stored public view in the order of the
-// proto fields (jsonb reorders keys) by decoding it into the kind's view
-// type. The v2 config messages have no usePkce, so v1 alone keeps it.
-func newIDPConfigJSON(i *query.IDP, v1 bool) idpConfigJSON {
-	c := idpConfigJSON{options: i.Options, view: i.Config}
-	if len(c.options) == 0 {
-		c.options = json.RawMessage("{}")
-	}
-	if len(c.view) == 0 {
-		c.view = json.RawMessage("{}")
-	}
-	kind, ok := idp.ByPath(i.Kind)
-	if !ok {
-		c.key = "unspecified"
-		return c
-	}
-	c.key = kind.ConfigKey
-	var opts idp.Options
-	if json.Unmarshal(c.options, &opts) == nil {
-		if b, err := json.Marshal(opts); err == nil {
-			c.options = b
-		}
-	}
-	v := reflect.New(reflect.TypeOf(idp.View(kind.New())))
-	if json.Unmarshal(c.view, v.Interface()) != nil {
-		return c
-	}
-	if f := v.Elem().FieldByName("UsePKCE"); !v1 && f.IsValid() && f.Kind() == reflect.Bool {
-		f.SetBool(false)
-	}
-	if b, err := json.Marshal(v.Interface()); err == nil {
-		c.view = b
-	}
-	return c
-}
-
-// idpV2 is zitadel.idp.v2.IDP.
-type idpV2 struct {
-	ID      string            `json:"id,omitempty"`
-	Details gateway.DetailsV2 `json:"details"`
-	State   string            `json:"state,omitempty"`
-	Name    string            `json:"name,omitempty"`
-	Type    string            `json:"type,omitempty"`
-	Config  idpConfigJSON     `json:"config"`
 }
 
 func (a *API) getIDPV2(w http.ResponseWriter, r *http.Request) {
@@ -313,15 +258,11 @@ func (a *API) getIDPV2(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	gateway.WriteJSON(w, http.StatusOK, struct {
-		IDP idpV2 `json:"idp"`
-	}{idpV2{
-		ID:      i.ID,
-		Details: gateway.V2(gateway.ObjectDetails{Sequence: i.Sequence, Created: i.Created, Changed: i.Changed, ResourceOwner: i.ResourceOwner}),
-		State:   idpStateName(i.State),
-		Name:    i.Name,
-		Type:    idp.IDPTypeName(i.Type),
-		Config:  newIDPConfigJSON(i, false),
-	}})
+		IDP idpstate.V2 `json:"idp"`
+	}{idpstate.RowV2(idpstate.Row{
+		ID: i.ID, KindPath: i.Kind, ResourceOwner: i.ResourceOwner, Name: i.Name, Type: i.Type, State: i.State,
+		Options: i.Options, View: i.Config, Sequence: i.Sequence, Created: i.Created, Changed: i.Changed,
+	})})
 }
 
 // providerSearchRequest is ListProvidersRequest.

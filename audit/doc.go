@@ -2,10 +2,11 @@
 // changed what, when and from where (List), what an aggregate looked like at
 // a moment (Replay), and whether the history is intact (Verify). It also
 // holds the pieces the HTTP event API shares with the CLI: secret redaction
-// (RedactPayload), the event's export shape (NewRecord), the client-IP rule
-// for request metadata (ClientIP) and the generator of docs/events.md.
+// (RedactPayload), the event's export shape (NewRecord) and the generator of
+// docs/events.md. It knows no HTTP: the client-IP rule is the transport's
+// (gateway.ClientIP).
 //
-// It may import eventstore, events, idp, secretbox, errs and api/gateway (for
-// the JSON encodings of the v2 IdP shape); api imports it, never the reverse.
+// Imports: errs, events, eventstore, idp, internal/pbjson, query, secretbox;
+// never api or net/http. api imports it, never the reverse.
 // Start with list.go.
 package audit

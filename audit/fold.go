@@ -1,14 +1,11 @@
 package audit
 
 import (
-	"encoding/json"
 	"fmt"
-	"reflect"
 
-	"github.com/idledger/idledger/api/gateway"
 	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/eventstore"
-	"github.com/idledger/idledger/idp"
+	"github.com/idledger/idledger/internal/idpstate"
 )
 
 // folder rebuilds one aggregate's state from its events.
@@ -19,105 +16,27 @@ type folder interface {
 
 func newFolder(ref eventstore.AggregateRef) folder {
 	if ref.Type == events.AggIDP {
-		return &idpFolder{id: ref.ID}
+		return &idpFolder{}
 	}
 	return &genericFolder{ref: ref, fields: map[string]any{}}
 }
 
-// idpFolder rebuilds an IdP as GET /v2/idps/{id} renders it: the same
-// fields, the same encodings (string sequence, protojson timestamps, enum
-// names) and the kind's public View of the config, which never holds a
-// secret.
-type idpFolder struct {
-	id                string
-	kind              idp.Kind
-	name              string
-	options, config   json.RawMessage
-	removed           bool
-	resourceOwner     string
-	seq               uint64
-	created, changed  eventstore.Event
-	haveKind, started bool
-}
-
-// idpState is GetIDPByIDResponse.idp.
-type idpState struct {
-	ID      string            `json:"id"`
-	Details gateway.DetailsV2 `json:"details"`
-	State   string            `json:"state"`
-	Name    string            `json:"name"`
-	Type    string            `json:"type"`
-	Config  json.RawMessage   `json:"config"`
-}
+// idpFolder rebuilds an IdP as GET /v2/idps/{id} renders it: the one fold
+// of an IdP (idpstate.State) rendered by the one v2 renderer, with the
+// kind's public View of the config, which never holds a secret.
+type idpFolder struct{ s idpstate.State }
 
 func (f *idpFolder) apply(e *eventstore.Event) error {
-	if !f.started {
-		f.created, f.started = *e, true
+	if err := f.s.Apply(e); err != nil {
+		return err
 	}
-	f.changed, f.seq, f.resourceOwner = *e, e.Sequence, e.ResourceOwner
-	switch e.Type {
-	case events.IDPAdded:
-		var p events.IDPAddedPayload
-		if err := e.Unmarshal(&p); err != nil {
-			return err
-		}
-		k, ok := idp.ByPath(p.Kind)
-		if !ok {
-			return fmt.Errorf("idp.added at position %d: unknown kind %q", e.Position, p.Kind)
-		}
-		f.kind, f.haveKind, f.removed = k, true, false
-		f.name, f.options, f.config = p.Name, p.Options, p.Config
-	case events.IDPChanged, events.IDPSecretsResealed:
-		var p events.IDPChangedPayload
-		if err := e.Unmarshal(&p); err != nil {
-			return err
-		}
-		f.name, f.options, f.config = p.Name, p.Options, p.Config
-	case events.IDPRemoved:
-		f.removed = true
+	if e.Type == events.IDPAdded && f.s.Kind.New == nil {
+		return fmt.Errorf("idp.added at position %d: unknown kind %q", e.Position, f.s.KindPath)
 	}
 	return nil
 }
 
-func (f *idpFolder) state() any {
-	s := idpState{
-		ID: f.id,
-		Details: gateway.V2(gateway.ObjectDetails{
-			Sequence: f.seq, Created: f.created.CreatedAt, Changed: f.changed.CreatedAt, ResourceOwner: f.resourceOwner,
-		}),
-		State:  "IDP_STATE_ACTIVE",
-		Name:   f.name,
-		Type:   idp.IDPTypeName(f.kind.Type),
-		Config: json.RawMessage(`{"options":{}}`),
-	}
-	if f.removed {
-		s.State = "IDP_STATE_REMOVED"
-	}
-	if f.haveKind {
-		s.Config = idpConfig(f.kind, f.options, f.config)
-	}
-	return s
-}
-
-// idpConfig renders {"options": …, "<configKey>": view}. A config that no
-// longer decodes is shown as an empty view rather than failing the replay.
-func idpConfig(kind idp.Kind, options, config json.RawMessage) json.RawMessage {
-	var o idp.Options
-	if len(options) > 0 {
-		_ = json.Unmarshal(options, &o)
-	}
-	cfg := kind.New()
-	if len(config) > 0 {
-		_ = json.Unmarshal(config, cfg)
-	}
-	ob, _ := json.Marshal(o)
-	vb, err := json.Marshal(v2View(idp.View(cfg)))
-	if err != nil {
-		vb = []byte("{}")
-	}
-	key, _ := json.Marshal(kind.ConfigKey)
-	return json.RawMessage(`{"options":` + string(ob) + `,` + string(key) + `:` + string(vb) + `}`)
-}
+func (f *idpFolder) state() any { return f.s.V2() }
 
 // genericFolder rebuilds instances, orgs, users and login policies: the
 // fields of the creating event, the collections that later events add to and
@@ -219,22 +138,4 @@ func (f *genericFolder) state() any {
 		"sequence": fmt.Sprint(f.seq), "creationDate": f.created, "changeDate": f.changed, "resourceOwner": f.resourceOwner,
 	}
 	return out
-}
-
-// v2View drops what only the v1 responses carry: the v2 config messages
-// have no usePkce, so GET /v2/idps/{id} never shows it.
-func v2View(view any) any {
-	v := reflect.ValueOf(view)
-	if v.Kind() == reflect.Pointer {
-		v = v.Elem()
-	}
-	if v.Kind() != reflect.Struct {
-		return view
-	}
-	cp := reflect.New(v.Type())
-	cp.Elem().Set(v)
-	if f := cp.Elem().FieldByName("UsePKCE"); f.IsValid() && f.Kind() == reflect.Bool {
-		f.SetBool(false)
-	}
-	return cp.Interface()
 }

@@ -9,8 +9,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/idledger/idledger/api/gateway"
 	"github.com/idledger/idledger/eventstore"
+	"github.com/idledger/idledger/internal/pbjson"
 )
 
 // Record is one event in its export form: a line of `events list --format
@@ -51,7 +51,7 @@ func NewRecord(e *eventstore.Event) Record {
 
 // FormatTime is the one time format of audit output, the API's: RFC 3339 in
 // UTC with 0, 3, 6 or 9 fractional digits.
-func FormatTime(t time.Time) string { return gateway.Timestamp(t).String() }
+func FormatTime(t time.Time) string { return pbjson.Timestamp(t).String() }
 
 const summaryMax = 100
 

@@ -63,26 +63,28 @@ func (s idpScope) notFound(id string) error {
 	return errs.NotFound(s.prefix+"-"+id, idpTemplateNotExisting)
 }
 
-// idpKind looks up the kinds table; an unknown path is NotFound, as the
-// router would answer for a route that does not exist.
-func idpKind(path string) (idp.Kind, error) {
-	k, ok := idp.ByPath(path)
-	if !ok {
-		return idp.Kind{}, errs.NotFound("", "Not Found")
-	}
-	return k, nil
+// CanWriteIDP checks that the caller may write owner's IdPs, as AddIDP,
+// UpdateIDP and RemoveIDP do first. A transport calls it before it decodes
+// a request body, so that a caller without the permission learns nothing
+// from the body's validation: ZITADEL's interceptors check first.
+//
+// Errors: as AddIDP's permission errors.
+func (c *Commands) CanWriteIDP(ctx context.Context, owner IDPOwnerRef) error {
+	_, err := c.idpScope(ctx, owner)
+	return err
 }
 
-// AddIDP creates an IdP template of kind (a kinds-table path, e.g. "google")
-// from a JSON add request body, owned by owner. Secrets are sealed before the
-// event is written.
+// AddIDP creates an IdP template from tpl, owned by owner. The template is
+// normalized and validated here (Template.Normalize, Template.Validate) on a
+// copy; its secrets are sealed before the event is written.
 //
 // Errors: Unauthenticated without a caller; NotFound (AUTHZ-cdgFk) or
 // PermissionDenied (AUTH-5mWD2) without iam.idp.write / org.idp.write;
-// NotFound for an unknown kind; InvalidArgument for a malformed body or a
-// field that fails validation; Internal on store or crypto failure.
-func (c *Commands) AddIDP(ctx context.Context, owner IDPOwnerRef, kindPath string, body []byte) (Details, error) {
-	s, kind, name, opts, cfg, err := c.parseIDP(ctx, owner, kindPath, body, false)
+// NotFound for a kind that is not in the table; InvalidArgument for a field
+// that fails validation; Internal for a config not of the template's kind,
+// or on store or crypto failure.
+func (c *Commands) AddIDP(ctx context.Context, owner IDPOwnerRef, tpl idp.Template) (Details, error) {
+	s, err := c.checkIDP(ctx, owner, &tpl, false)
 	if err != nil {
 		return Details{}, err
 	}
@@ -90,12 +92,12 @@ func (c *Commands) AddIDP(ctx context.Context, owner IDPOwnerRef, kindPath strin
 	if err != nil {
 		return Details{}, errs.Internal("COMMAND-IdpA1", fmt.Errorf("new idp id: %w", err))
 	}
-	for _, sec := range idp.Secrets(cfg) {
+	for _, sec := range idp.Secrets(tpl.Config) {
 		if err := c.sealSecret(sec, s.instanceID, id); err != nil {
 			return Details{}, err
 		}
 	}
-	optsJSON, cfgJSON, err := marshalIDP(opts, cfg)
+	optsJSON, cfgJSON, err := marshalIDP(tpl.Options, tpl.Config)
 	if err != nil {
 		return Details{}, err
 	}
@@ -104,7 +106,7 @@ func (c *Commands) AddIDP(ctx context.Context, owner IDPOwnerRef, kindPath strin
 			Aggregate:     eventstore.AggregateRef{InstanceID: s.instanceID, Type: events.AggIDP, ID: id},
 			ResourceOwner: s.resourceOwner,
 			Events: []eventstore.PendingEvent{{Type: events.IDPAdded, Payload: events.IDPAddedPayload{
-				Kind: kind.Path, OwnerType: s.ownerType, Name: name, Options: optsJSON, Config: cfgJSON,
+				Kind: tpl.Kind.Path, OwnerType: s.ownerType, Name: tpl.Name, Options: optsJSON, Config: cfgJSON,
 			}}},
 		}}, Constraints: []eventstore.UniqueConstraint{idpExists(s.instanceID, id)}}, nil
 	})
@@ -115,38 +117,39 @@ func (c *Commands) AddIDP(ctx context.Context, owner IDPOwnerRef, kindPath strin
 	return Details{ID: id, Sequence: e.Sequence, Created: e.CreatedAt, Changed: e.CreatedAt, ResourceOwner: s.resourceOwner}, nil
 }
 
-// parseIDP checks the caller's permission on owner (first, as ZITADEL's
-// interceptors do), then parses and validates an add (update false) or
-// update request body of kind kindPath.
-func (c *Commands) parseIDP(ctx context.Context, owner IDPOwnerRef, kindPath string, body []byte, update bool) (idpScope, idp.Kind, string, idp.Options, idp.Config, error) {
+// checkIDP checks the caller's permission on owner (first, as ZITADEL's
+// interceptors do), then normalizes and validates an add (update false) or
+// update template.
+func (c *Commands) checkIDP(ctx context.Context, owner IDPOwnerRef, tpl *idp.Template, update bool) (idpScope, error) {
 	s, err := c.idpScope(ctx, owner)
 	if err != nil {
-		return s, idp.Kind{}, "", idp.Options{}, nil, err
+		return s, err
 	}
-	kind, err := idpKind(kindPath)
-	if err != nil {
-		return s, kind, "", idp.Options{}, nil, err
+	if tpl.Kind.New == nil {
+		// Not a row of the table: NotFound, as the router answers a route
+		// that does not exist.
+		return s, errs.NotFound("", "Not Found")
 	}
-	name, opts, cfg, err := idp.ParseRequest(kind, body)
-	if err != nil {
-		return s, kind, "", opts, nil, err
+	if err := tpl.Normalize(); err != nil {
+		return s, err
 	}
-	return s, kind, name, opts, cfg, idp.Validate(cfg, s.prefix, update)
+	return s, tpl.Validate(s.prefix, update)
 }
 
-// UpdateIDP replaces the name, options and config of IdP id, which must be
-// of kind and owned by owner. A secret left empty keeps the stored one. An
+// UpdateIDP replaces the name, options and config of IdP id with tpl's; the
+// IdP must be of tpl's kind and owned by owner. A secret left empty keeps the stored one. An
 // update that changes nothing writes no event and returns the current
 // details. The decision is re-made on fresh state after a concurrent write.
 //
 // Errors: as AddIDP; NotFound (INST-Dg331 / ORG-Dg331) for an unknown or
 // removed IdP, one of another owner or another kind; Aborted when concurrent
 // writes keep winning.
-func (c *Commands) UpdateIDP(ctx context.Context, owner IDPOwnerRef, kindPath, id string, body []byte) (Details, error) {
-	s, kind, name, opts, cfg, err := c.parseIDP(ctx, owner, kindPath, body, true)
+func (c *Commands) UpdateIDP(ctx context.Context, owner IDPOwnerRef, id string, tpl idp.Template) (Details, error) {
+	s, err := c.checkIDP(ctx, owner, &tpl, true)
 	if err != nil {
 		return Details{}, err
 	}
+	kind, cfg := tpl.Kind, tpl.Config
 	// The plaintext of each secret, taken once: each attempt rebuilds the
 	// sealed config from these and the state it loads.
 	plain := map[string]string{}
@@ -177,11 +180,11 @@ func (c *Commands) UpdateIDP(ctx context.Context, owner IDPOwnerRef, kindPath, i
 				return eventstore.Append{}, err
 			}
 		}
-		optsJSON, cfgJSON, err := marshalIDP(opts, cfg)
+		optsJSON, cfgJSON, err := marshalIDP(tpl.Options, cfg)
 		if err != nil {
 			return eventstore.Append{}, err
 		}
-		if same, err := m.sameAs(kind, name, optsJSON, cfgJSON); err != nil || same {
+		if same, err := m.sameAs(kind, tpl.Name, optsJSON, cfgJSON); err != nil || same {
 			if err == nil {
 				err = eventstore.ErrNothingToDo
 			}
@@ -192,7 +195,7 @@ func (c *Commands) UpdateIDP(ctx context.Context, owner IDPOwnerRef, kindPath, i
 			ResourceOwner: m.resourceOwner,
 			Expected:      m.seq,
 			Events: []eventstore.PendingEvent{{Type: events.IDPChanged, Payload: events.IDPChangedPayload{
-				Kind: kind.Path, Name: name, Options: optsJSON, Config: cfgJSON,
+				Kind: kind.Path, Name: tpl.Name, Options: optsJSON, Config: cfgJSON,
 			}}},
 		}}}, nil
 	})

@@ -120,7 +120,7 @@ func TestIDPLifecycleEveryKind(t *testing.T) {
 					t.Fatalf("no test body for kind %s", kind.Path)
 				}
 				ctx := iamOwner()
-				d, err := env.cmds.AddIDP(ctx, owner, kind.Path, []byte(body))
+				d, err := env.cmds.AddIDP(ctx, owner, tplOf(t, kind.Path, body))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -145,7 +145,7 @@ func TestIDPLifecycleEveryKind(t *testing.T) {
 				checkSealed(t, env, kind, d.ID, p.Config)
 
 				// The same body again changes nothing: no event, same details.
-				d2, err := env.cmds.UpdateIDP(ctx, owner, kind.Path, d.ID, []byte(body))
+				d2, err := env.cmds.UpdateIDP(ctx, owner, d.ID, tplOf(t, kind.Path, body))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -157,7 +157,7 @@ func TestIDPLifecycleEveryKind(t *testing.T) {
 				for _, s := range idp.Secrets(kind.New()) {
 					renamed = setJSON(t, renamed, s.Field, "")
 				}
-				d3, err := env.cmds.UpdateIDP(ctx, owner, kind.Path, d.ID, []byte(renamed))
+				d3, err := env.cmds.UpdateIDP(ctx, owner, d.ID, tplOf(t, kind.Path, renamed))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -193,7 +193,7 @@ func TestIDPLifecycleEveryKind(t *testing.T) {
 				if kind.Path == other {
 					other = "github"
 				}
-				_, err = env.cmds.UpdateIDP(ctx, owner, other, d.ID, []byte(idpBodies[other]))
+				_, err = env.cmds.UpdateIDP(ctx, owner, d.ID, tplOf(t, other, idpBodies[other]))
 				wantErr(t, err, errs.KindNotFound, map[string]string{events.OwnerSystem: "INST-Dg331", events.OwnerOrg: "ORG-Dg331"}[owner.Type])
 
 				rd, err := env.cmds.RemoveIDP(ctx, owner, d.ID)
@@ -252,11 +252,11 @@ func setJSON(t *testing.T, body, key string, v any) string {
 func TestIDPSecretReplaced(t *testing.T) {
 	env := newIDPEnv(t)
 	ctx := iamOwner()
-	d, err := env.cmds.AddIDP(ctx, systemOwner, "google", []byte(idpBodies["google"]))
+	d, err := env.cmds.AddIDP(ctx, systemOwner, tplOf(t, "google", idpBodies["google"]))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.cmds.UpdateIDP(ctx, systemOwner, "google", d.ID, []byte(`{"clientId":"cid","clientSecret":"S-new"}`)); err != nil {
+	if _, err := env.cmds.UpdateIDP(ctx, systemOwner, d.ID, tplOf(t, "google", `{"clientId":"cid","clientSecret":"S-new"}`)); err != nil {
 		t.Fatal(err)
 	}
 	evs := idpEvents(t, env, d.ID)
@@ -279,43 +279,43 @@ func TestIDPSecretReplaced(t *testing.T) {
 
 func TestIDPValidationAndPermissions(t *testing.T) {
 	env := newIDPEnv(t)
-	_, err := env.cmds.AddIDP(iamOwner(), systemOwner, "google", []byte(`{"clientSecret":"x"}`))
+	_, err := env.cmds.AddIDP(iamOwner(), systemOwner, tplOf(t, "google", `{"clientSecret":"x"}`))
 	wantErr(t, err, errs.KindInvalidArgument, "INST-idp-google-clientId")
-	_, err = env.cmds.AddIDP(iamOwner(), orgOwnerRef, "generic_oidc", []byte(`{"name":"x","issuer":" ","clientId":"c"}`))
+	_, err = env.cmds.AddIDP(iamOwner(), orgOwnerRef, tplOf(t, "generic_oidc", `{"name":"x","issuer":" ","clientId":"c"}`))
 	wantErr(t, err, errs.KindInvalidArgument, "ORG-idp-oidc-issuer")
-	_, err = env.cmds.AddIDP(iamOwner(), systemOwner, "nope", []byte(`{}`))
+	_, err = env.cmds.AddIDP(iamOwner(), systemOwner, tplOf(t, "nope", `{}`))
 	wantErr(t, err, errs.KindNotFound, "")
 
-	_, err = env.cmds.AddIDP(context.Background(), systemOwner, "google", []byte(idpBodies["google"]))
+	_, err = env.cmds.AddIDP(context.Background(), systemOwner, tplOf(t, "google", idpBodies["google"]))
 	wantErr(t, err, errs.KindUnauthenticated, "")
-	_, err = env.cmds.AddIDP(asCaller(nil), systemOwner, "google", []byte(idpBodies["google"]))
+	_, err = env.cmds.AddIDP(asCaller(nil), systemOwner, tplOf(t, "google", idpBodies["google"]))
 	wantErr(t, err, errs.KindNotFound, "AUTHZ-cdgFk")
-	_, err = env.cmds.AddIDP(orgOwner(testOrg), systemOwner, "google", []byte(idpBodies["google"]))
+	_, err = env.cmds.AddIDP(orgOwner(testOrg), systemOwner, tplOf(t, "google", idpBodies["google"]))
 	wantErr(t, err, errs.KindPermissionDenied, "AUTH-5mWD2")
-	_, err = env.cmds.AddIDP(orgOwner("org2"), orgOwnerRef, "google", []byte(idpBodies["google"]))
+	_, err = env.cmds.AddIDP(orgOwner("org2"), orgOwnerRef, tplOf(t, "google", idpBodies["google"]))
 	wantErr(t, err, errs.KindPermissionDenied, "AUTH-5mWD2")
 
-	d, err := env.cmds.AddIDP(orgOwner(testOrg), orgOwnerRef, "google", []byte(idpBodies["google"]))
+	d, err := env.cmds.AddIDP(orgOwner(testOrg), orgOwnerRef, tplOf(t, "google", idpBodies["google"]))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Another org, or the instance, cannot see it as theirs.
-	_, err = env.cmds.UpdateIDP(iamOwner(), command.IDPOwnerRef{Type: events.OwnerOrg, OrgID: "org2"}, "google", d.ID, []byte(idpBodies["google"]))
+	_, err = env.cmds.UpdateIDP(iamOwner(), command.IDPOwnerRef{Type: events.OwnerOrg, OrgID: "org2"}, d.ID, tplOf(t, "google", idpBodies["google"]))
 	wantErr(t, err, errs.KindNotFound, "ORG-Dg331")
 	_, err = env.cmds.RemoveIDP(iamOwner(), systemOwner, d.ID)
 	wantErr(t, err, errs.KindNotFound, "INST-Se3tg")
-	_, err = env.cmds.UpdateIDP(iamOwner(), systemOwner, "google", "unknown", []byte(idpBodies["google"]))
+	_, err = env.cmds.UpdateIDP(iamOwner(), systemOwner, "unknown", tplOf(t, "google", idpBodies["google"]))
 	wantErr(t, err, errs.KindNotFound, "INST-Dg331")
 }
 
 func TestIDPRemoveCascades(t *testing.T) {
 	env := newIDPEnv(t)
 	ctx := iamOwner()
-	d, err := env.cmds.AddIDP(ctx, systemOwner, "google", []byte(idpBodies["google"]))
+	d, err := env.cmds.AddIDP(ctx, systemOwner, tplOf(t, "google", idpBodies["google"]))
 	if err != nil {
 		t.Fatal(err)
 	}
-	keep, err := env.cmds.AddIDP(ctx, systemOwner, "github", []byte(idpBodies["github"]))
+	keep, err := env.cmds.AddIDP(ctx, systemOwner, tplOf(t, "github", idpBodies["github"]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +402,7 @@ func TestIDPRemoveCascades(t *testing.T) {
 func TestIDPConcurrentUpdates(t *testing.T) {
 	env := newIDPEnv(t)
 	ctx := iamOwner()
-	d, err := env.cmds.AddIDP(ctx, systemOwner, "github", []byte(idpBodies["github"]))
+	d, err := env.cmds.AddIDP(ctx, systemOwner, tplOf(t, "github", idpBodies["github"]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -416,7 +416,7 @@ func TestIDPConcurrentUpdates(t *testing.T) {
 			defer wg.Done()
 			<-start
 			body := setJSON(t, idpBodies["github"], "name", "name-"+string(rune('a'+i)))
-			_, results[i] = env.cmds.UpdateIDP(ctx, systemOwner, "github", d.ID, []byte(body))
+			_, results[i] = env.cmds.UpdateIDP(ctx, systemOwner, d.ID, tplOf(t, "github", body))
 		}()
 	}
 	close(start)
@@ -441,4 +441,28 @@ func TestIDPConcurrentUpdates(t *testing.T) {
 	if name != last.Name {
 		t.Fatalf("read table name %q, last event %q", name, last.Name)
 	}
+}
+
+// tplOf is the typed template of an add or update body of kind path, as a
+// transport hands it to the command: encoding/json over the config's JSON
+// names, name and providerOptions at the top level. A path that is not in
+// the table gives a template whose Kind is not a table row.
+func tplOf(t testing.TB, path, body string) idp.Template {
+	k, ok := idp.ByPath(path)
+	if !ok {
+		return idp.Template{Kind: idp.Kind{Path: path}}
+	}
+	tpl := idp.Template{Kind: k, Config: k.New()}
+	var top struct {
+		Name    string      `json:"name"`
+		Options idp.Options `json:"providerOptions"`
+	}
+	if err := json.Unmarshal([]byte(body), &top); err != nil {
+		t.Errorf("template body %s: %v", body, err)
+	}
+	if err := json.Unmarshal([]byte(body), tpl.Config); err != nil {
+		t.Errorf("template body %s: %v", body, err)
+	}
+	tpl.Name, tpl.Options = top.Name, top.Options
+	return tpl
 }

@@ -42,7 +42,7 @@ func TestRotateKeys(t *testing.T) {
 	kinds := map[string]idp.Kind{}
 	for _, owner := range []command.IDPOwnerRef{systemOwner, orgOwnerRef} {
 		for _, kind := range idp.Kinds() {
-			d, err := env.cmds.AddIDP(ctx, owner, kind.Path, []byte(idpBodies[kind.Path]))
+			d, err := env.cmds.AddIDP(ctx, owner, tplOf(t, kind.Path, idpBodies[kind.Path]))
 			if err != nil {
 				t.Fatalf("add %s: %v", kind.Path, err)
 			}
@@ -52,7 +52,7 @@ func TestRotateKeys(t *testing.T) {
 			}
 		}
 	}
-	removed, err := env.cmds.AddIDP(ctx, systemOwner, "google", []byte(idpBodies["google"]))
+	removed, err := env.cmds.AddIDP(ctx, systemOwner, tplOf(t, "google", idpBodies["google"]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,14 +131,14 @@ func TestRotateKeys(t *testing.T) {
 		for _, s := range idp.Secrets(kind.New()) {
 			body = setJSON(t, body, s.Field, "")
 		}
-		if _, err := cmdsB.UpdateIDP(ctx, owner, kind.Path, id, []byte(body)); err != nil {
+		if _, err := cmdsB.UpdateIDP(ctx, owner, id, tplOf(t, kind.Path, body)); err != nil {
 			t.Fatalf("update %s (%s) under key B: %v", id, kind.Path, err)
 		}
 		// Sending the stored secret again is recognised as unchanged, which
 		// needs it to open under key B.
 		full := setJSON(t, idpBodies[kind.Path], "name", "After rotation")
 		seqBefore := len(idpEvents(t, env, id))
-		if _, err := cmdsB.UpdateIDP(ctx, owner, kind.Path, id, []byte(full)); err != nil {
+		if _, err := cmdsB.UpdateIDP(ctx, owner, id, tplOf(t, kind.Path, full)); err != nil {
 			t.Fatal(err)
 		}
 		if got := len(idpEvents(t, env, id)); got != seqBefore {

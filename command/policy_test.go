@@ -91,7 +91,7 @@ func (e *plEnv) addIDP(org string) string {
 	if org != "" {
 		owner = command.IDPOwnerRef{Type: events.OwnerOrg, OrgID: org}
 	}
-	d, err := e.cmds.AddIDP(e.iam(), owner, "google", []byte(`{"clientId":"cid","clientSecret":"secret"}`))
+	d, err := e.cmds.AddIDP(e.iam(), owner, tplOf(e.t, "google", `{"clientId":"cid","clientSecret":"secret"}`))
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func View(c Config) any {
 type extraNormalizer interface{ normalizeExtra() }
 
 // Normalize trims spaces from every string of c and applies its defaults.
-// ParseRequest calls it.
+// Template.Normalize calls it.
 func Normalize(c Config) {
 	c.form().normalize()
 	if x, ok := c.(extraNormalizer); ok {

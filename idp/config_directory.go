@@ -1,20 +1,26 @@
 package idp
 
+import (
+	"strings"
+
+	"github.com/idledger/idledger/internal/pbjson"
+)
+
 // The directory and federation kinds: LDAP and SAML.
 
 // LDAPConfig is an LDAP provider (path ldap).
 type LDAPConfig struct {
-	Servers           []string       `json:"servers,omitempty"`
-	StartTLS          bool           `json:"startTls,omitempty"`
-	BaseDN            string         `json:"baseDn,omitempty"`
-	BindDN            string         `json:"bindDn,omitempty"`
-	BindPassword      string         `json:"bindPassword,omitempty"`
-	UserBase          string         `json:"userBase,omitempty"`
-	UserObjectClasses []string       `json:"userObjectClasses,omitempty"`
-	UserFilters       []string       `json:"userFilters,omitempty"`
-	Timeout           Duration       `json:"timeout,omitempty"`
-	Attributes        LDAPAttributes `json:"attributes"`
-	RootCA            Bytes          `json:"rootCa,omitempty"`
+	Servers           []string        `json:"servers,omitempty"`
+	StartTLS          bool            `json:"startTls,omitempty"`
+	BaseDN            string          `json:"baseDn,omitempty"`
+	BindDN            string          `json:"bindDn,omitempty"`
+	BindPassword      string          `json:"bindPassword,omitempty"`
+	UserBase          string          `json:"userBase,omitempty"`
+	UserObjectClasses []string        `json:"userObjectClasses,omitempty"`
+	UserFilters       []string        `json:"userFilters,omitempty"`
+	Timeout           pbjson.Duration `json:"timeout,omitempty"`
+	Attributes        LDAPAttributes  `json:"attributes"`
+	RootCA            Bytes           `json:"rootCa,omitempty"`
 }
 
 // LDAPAttributes maps LDAP attributes to user fields.
@@ -72,16 +78,16 @@ func (c *LDAPConfig) form() form {
 // password. attributes is always emitted ({} when empty), timeout only when
 // non-zero.
 type LDAPView struct {
-	Servers           []string       `json:"servers,omitempty"`
-	StartTLS          bool           `json:"startTls,omitempty"`
-	BaseDN            string         `json:"baseDn,omitempty"`
-	BindDN            string         `json:"bindDn,omitempty"`
-	UserBase          string         `json:"userBase,omitempty"`
-	UserObjectClasses []string       `json:"userObjectClasses,omitempty"`
-	UserFilters       []string       `json:"userFilters,omitempty"`
-	Timeout           Duration       `json:"timeout,omitempty"`
-	Attributes        LDAPAttributes `json:"attributes"`
-	RootCA            Bytes          `json:"rootCa,omitempty"`
+	Servers           []string        `json:"servers,omitempty"`
+	StartTLS          bool            `json:"startTls,omitempty"`
+	BaseDN            string          `json:"baseDn,omitempty"`
+	BindDN            string          `json:"bindDn,omitempty"`
+	UserBase          string          `json:"userBase,omitempty"`
+	UserObjectClasses []string        `json:"userObjectClasses,omitempty"`
+	UserFilters       []string        `json:"userFilters,omitempty"`
+	Timeout           pbjson.Duration `json:"timeout,omitempty"`
+	Attributes        LDAPAttributes  `json:"attributes"`
+	RootCA            Bytes           `json:"rootCa,omitempty"`
 }
 
 func (c *LDAPConfig) view() any {
@@ -135,7 +141,11 @@ func (c *SAMLConfig) metadataOneof() string {
 }
 
 func (c *SAMLConfig) normalizeExtra() {
-	trimPtr(c.TransientMappingAttributeName)
+	if p := c.TransientMappingAttributeName; p != nil {
+		// A new string, not a write through p: a Clone shares the pointer.
+		v := strings.TrimSpace(*p)
+		c.TransientMappingAttributeName = &v
+	}
 }
 
 // SAMLView is the response's "saml" object. nameIdFormat defaults to

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/idledger/idledger/errs"
-	"github.com/idledger/idledger/internal/jsontext"
 )
 
 func mustKind(t testing.TB, path string) Kind {
@@ -153,17 +152,6 @@ func TestParseLenient(t *testing.T) {
 	}
 	if _, _, _, err := ParseRequest(Kind{}, []byte(`{}`)); errs.KindOf(err) != errs.KindInternal {
 		t.Errorf("zero Kind: %v, want Internal", err)
-	}
-}
-
-func TestLowerCamel(t *testing.T) {
-	for in, want := range map[string]string{
-		"client_id": "clientId", "clientId": "clientId", "is_id_token_mapping": "isIdTokenMapping",
-		"root_ca": "rootCa", "name": "name", "avatar_url_attribute": "avatarUrlAttribute", "a__b": "aB",
-	} {
-		if got := jsontext.CamelKey(in); got != want {
-			t.Errorf("CamelKey(%q) = %q, want %q", in, got, want)
-		}
 	}
 }
 

@@ -6,10 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
-	"strings"
-	"time"
 )
 
 // enum is a protobuf enum as JSON sees it: names by number.
@@ -125,77 +122,6 @@ func decodeBase64(s string) ([]byte, error) {
 		}
 	}
 	return nil, errors.New("invalid base64 data")
-}
-
-// Duration is a google.protobuf.Duration: JSON "10s", "1.500s", "-0.250s".
-type Duration time.Duration
-
-// MarshalJSON writes seconds with 0, 3, 6 or 9 fractional digits, as protojson does.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
-
-func (d Duration) String() string {
-	sign, v := "", int64(d)
-	if v < 0 {
-		sign = "-"
-		if v == math.MinInt64 {
-			return "-9223372036.854775808s"
-		}
-		v = -v
-	}
-	s := fmt.Sprintf("%s%d.%09d", sign, v/1e9, v%1e9)
-	s = strings.TrimSuffix(s, "000")
-	s = strings.TrimSuffix(s, "000")
-	s = strings.TrimSuffix(s, ".000")
-	return s + "s"
-}
-
-// UnmarshalJSON reads "<seconds>[.<up to 9 digits>]s", optionally negative.
-func (d *Duration) UnmarshalJSON(data []byte) error {
-	if string(bytes.TrimSpace(data)) == "null" {
-		*d = 0
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(data, &s); err != nil {
-		return errors.New(`expected a duration string such as "10s"`)
-	}
-	v, err := parseDuration(s)
-	if err != nil {
-		return err
-	}
-	*d = v
-	return nil
-}
-
-func parseDuration(s string) (Duration, error) {
-	bad := fmt.Errorf(`invalid duration %q: want seconds with up to 9 decimals and an "s", such as "10s"`, s)
-	num, ok := strings.CutSuffix(s, "s")
-	neg := strings.HasPrefix(num, "-")
-	num = strings.TrimPrefix(num, "-")
-	secs, frac, _ := strings.Cut(num, ".")
-	if !ok || secs == "" || len(frac) > 9 || !digits(secs) || !digits(frac) || (strings.Contains(num, ".") && frac == "") {
-		return 0, bad
-	}
-	// time.Duration holds about ±292 years, less than protobuf's ±10000.
-	sec, err := strconv.ParseInt(secs, 10, 64)
-	if err != nil || sec >= math.MaxInt64/int64(time.Second) {
-		return 0, fmt.Errorf("duration %q is out of range", s)
-	}
-	nanos, _ := strconv.ParseInt(frac+strings.Repeat("0", 9-len(frac)), 10, 64)
-	v := sec*1e9 + nanos
-	if neg {
-		v = -v
-	}
-	return Duration(v), nil
-}
-
-func digits(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // Azure AD tenants that have a tenant type; any other value is a tenant ID.

@@ -11,6 +11,7 @@ import (
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/eventstore"
+	"github.com/idledger/idledger/idp"
 	"github.com/idledger/idledger/internal/app"
 	"github.com/idledger/idledger/internal/pgtest"
 	"github.com/idledger/idledger/query"
@@ -53,8 +54,7 @@ var (
 
 func mustAdd(t *testing.T, f *idpFixture, owner command.IDPOwnerRef, name string) string {
 	t.Helper()
-	body := `{"name":"` + name + `","clientId":"c","clientSecret":"query-test-secret"}`
-	d, err := f.cmds.AddIDP(ctxWith("o1", iam), owner, "gitlab", []byte(body))
+	d, err := f.cmds.AddIDP(ctxWith("o1", iam), owner, clientTemplate("gitlab", name, "c", "query-test-secret"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,4 +191,13 @@ func TestSearchProviders(t *testing.T) {
 	}
 	_, err := f.q.SearchProviders(ctxWith("o1", ownerOf("o1")), admin, query.ProviderSearch{})
 	wantKind(t, err, errs.KindPermissionDenied, "AUTH-5mWD2")
+}
+
+// clientTemplate is the template of a kind whose config is idp.ClientConfig
+// (github, gitlab, google).
+func clientTemplate(path, name, clientID, secret string) idp.Template {
+	k, _ := idp.ByPath(path)
+	cfg := k.New().(*idp.ClientConfig)
+	cfg.ClientID, cfg.ClientSecret = clientID, secret
+	return idp.Template{Kind: k, Name: name, Config: cfg}
 }

@@ -14,8 +14,8 @@ func TestUsersLinkedToIDP(t *testing.T) {
 	d, err := f.cmds.AddOrg(f.iam(), command.AddOrg{Name: "B"})
 	f.must(err)
 	orgB := d.ID
-	idpD, err := f.cmds.AddIDP(f.iam(), command.IDPOwnerRef{Type: events.OwnerSystem}, "google",
-		[]byte(`{"clientId":"c","clientSecret":"s"}`))
+	idpD, err := f.cmds.AddIDP(f.iam(), command.IDPOwnerRef{Type: events.OwnerSystem},
+		clientTemplate("google", "", "c", "s"))
 	f.must(err)
 	var users []string
 	for i, org := range []string{f.org, orgB} {

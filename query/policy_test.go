@@ -9,6 +9,7 @@ import (
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/events"
+	"github.com/idledger/idledger/idp"
 	"github.com/idledger/idledger/internal/app"
 	"github.com/idledger/idledger/internal/pgtest"
 	"github.com/idledger/idledger/query"
@@ -63,8 +64,8 @@ func TestLoginPolicyReads(t *testing.T) {
 	d, err := f.cmds.AddOrg(f.iam(), command.AddOrg{Name: "B"})
 	f.must(err)
 	orgB := d.ID
-	idpD, err := f.cmds.AddIDP(f.iam(), command.IDPOwnerRef{Type: events.OwnerSystem}, "generic_jwt",
-		[]byte(`{"name":"JWT","issuer":"https://j","jwtEndpoint":"https://j/jwt","keysEndpoint":"https://j/keys","headerName":"x"}`))
+	idpD, err := f.cmds.AddIDP(f.iam(), command.IDPOwnerRef{Type: events.OwnerSystem}, idp.Template{Kind: idp.Kinds()[1], Name: "JWT",
+		Config: &idp.JWTConfig{Issuer: "https://j", JWTEndpoint: "https://j/jwt", KeysEndpoint: "https://j/keys", HeaderName: "x"}})
 	f.must(err)
 	_, err = f.cmds.AddIDPToDefaultLoginPolicy(f.iam(), idpD.ID)
 	f.must(err)

@@ -10,7 +10,6 @@ import (
 	"reflect"
 
 	"github.com/idledger/idledger/errs"
-	"github.com/idledger/idledger/internal/jsontext"
 )
 
 // MaxBodyBytes is the largest request body Decode reads, and the limit
@@ -37,7 +36,7 @@ func Decode(r *http.Request, dst any) error {
 	if err != nil {
 		return err
 	}
-	if jsontext.HasNULEscape(norm) {
+	if hasNULEscape(norm) {
 		return errs.InvalidArgument("", msgNUL)
 	}
 	if err := json.Unmarshal(norm, dst); err != nil {
@@ -82,10 +81,10 @@ func bodyTooLarge(cause error) error {
 	return errs.ResourceExhausted("", msgTooLarge).WithCause(cause)
 }
 
-// reasoner is implemented by this package's value types: it says what a
-// field of that type expects.
+// reasoner is implemented by the protobuf-JSON value types (internal/pbjson):
+// it says what a field of that type expects.
 type reasoner interface {
-	invalidValueReason() string
+	InvalidValueReason() string
 }
 
 // unmarshalError turns an encoding/json error into InvalidArgument. The JSON
@@ -110,7 +109,7 @@ func fieldMessage(e *json.UnmarshalTypeError) string {
 	reason := "expected " + expected(e.Type)
 	if e.Type != nil {
 		if r, ok := reflect.Zero(e.Type).Interface().(reasoner); ok {
-			reason = r.invalidValueReason()
+			reason = r.InvalidValueReason()
 		}
 	}
 	if e.Field == "" {

@@ -3,13 +3,12 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"syscall"
-
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/rs/zerolog"
 
@@ -155,27 +154,30 @@ func publicBody(code int, id, msg string) errorBody {
 // crash shutdown, cannot connect now), 53300 (too many connections) or
 // 57014 (statement cancelled by statement_timeout). WriteError answers these
 // with 503 instead of 500.
+//
+// The transport does not link the database driver: a server error is
+// recognised by its SQLState method (pgconn.PgError has one), and the
+// driver's connect and timeout errors, which carry no method to tell them
+// by, by their type names.
 func DatabaseUnavailable(err error) bool {
 	if err == nil {
 		return false
 	}
-	var connect *pgconn.ConnectError
-	if errors.As(err, &connect) {
-		return true
-	}
-	var pg *pgconn.PgError
+	var pg sqlStater
 	if errors.As(err, &pg) {
-		switch {
-		case strings.HasPrefix(pg.Code, "08"), pg.Code == "57P01", pg.Code == "57P02", pg.Code == "57P03",
-			pg.Code == "53300", pg.Code == "57014":
+		switch code := pg.SQLState(); {
+		case strings.HasPrefix(code, "08"), code == "57P01", code == "57P02", code == "57P03",
+			code == "53300", code == "57014":
 			return true
 		}
 		return false
 	}
+	if driverErrorNamed(err, "*pgconn.ConnectError", "*pgconn.errTimeout") {
+		return true
+	}
 	var netErr net.Error
 	if errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
-		pgconn.Timeout(err) {
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
 		return true
 	}
 	// pgx reports a connection that died under it, and pgxpool a closed
@@ -183,6 +185,35 @@ func DatabaseUnavailable(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "closed pool") ||
 		strings.Contains(msg, "failed to connect") || strings.Contains(msg, "unexpected EOF")
+}
+
+// sqlStater is a database server error: its SQLSTATE code.
+type sqlStater interface{ SQLState() string }
+
+// driverErrorNamed reports whether err's chain holds an error of one of the
+// named types (as %T prints them). It follows Unwrap() error and
+// Unwrap() []error.
+func driverErrorNamed(err error, names ...string) bool {
+	if err == nil {
+		return false
+	}
+	t := fmt.Sprintf("%T", err)
+	for _, n := range names {
+		if t == n {
+			return true
+		}
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return driverErrorNamed(u.Unwrap(), names...)
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			if driverErrorNamed(e, names...) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // NotFoundHandler answers 404 with grpc-gateway's routing error body

@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/idledger/idledger/errs"
-	"github.com/idledger/idledger/internal/jsontext"
 )
 
 // maxDepth is the deepest nesting of objects and arrays a body may have.
@@ -266,7 +265,7 @@ func (s *keyScanner) rewriteKey(start, end int) error {
 		s.out = make([]byte, 0, len(s.src))
 	}
 	s.out = append(s.out, s.src[s.copied:start]...)
-	camel := jsontext.CamelKey(key)
+	camel := camelKey(key)
 	if escaped {
 		// The decoded key may hold characters that need escaping again.
 		b, _ := json.Marshal(camel)

@@ -1,4 +1,4 @@
-package gateway
+package pbjson
 
 import (
 	"encoding/json"
@@ -32,11 +32,11 @@ func NewEnum(names ...string) *Enum {
 		}
 		for _, c := range []byte(n) {
 			if !(c == '_' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
-				panic(fmt.Sprintf("gateway: enum name %q is not an identifier", n))
+				panic(fmt.Sprintf("pbjson: enum name %q is not an identifier", n))
 			}
 		}
 		if _, dup := e.byName[n]; dup {
-			panic(fmt.Sprintf("gateway: enum name %q appears twice", n))
+			panic(fmt.Sprintf("pbjson: enum name %q appears twice", n))
 		}
 		e.byName[n] = i
 	}
@@ -91,13 +91,13 @@ func (e *Enum) parse(raw []byte) (int, bool) {
 // EnumDef names the table behind an EnumValue. Implement it on an empty
 // struct type:
 //
-//	var idpStateEnum = gateway.NewEnum("IDP_STATE_UNSPECIFIED", "IDP_STATE_ACTIVE")
+//	var idpStateEnum = pbjson.NewEnum("IDP_STATE_UNSPECIFIED", "IDP_STATE_ACTIVE")
 //
 //	type idpStateDef struct{}
 //
-//	func (idpStateDef) Enum() *gateway.Enum { return idpStateEnum }
+//	func (idpStateDef) Enum() *pbjson.Enum { return idpStateEnum }
 //
-//	type IDPState = gateway.EnumValue[idpStateDef]
+//	type IDPState = pbjson.EnumValue[idpStateDef]
 type EnumDef interface {
 	Enum() *Enum
 }
@@ -131,7 +131,7 @@ func (v EnumValue[D]) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON accepts a defined name or number; null leaves v unchanged.
-// Anything else is a *json.UnmarshalTypeError, which Decode reports as
+// Anything else is a *json.UnmarshalTypeError, which a decoder reports as
 // InvalidArgument "value must be one of the defined enum values" naming the
 // field.
 func (v *EnumValue[D]) UnmarshalJSON(b []byte) error {
@@ -146,4 +146,5 @@ func (v *EnumValue[D]) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func (EnumValue[D]) invalidValueReason() string { return msgUndefinedEnum }
+// InvalidValueReason says what an enum field expects.
+func (EnumValue[D]) InvalidValueReason() string { return msgUndefinedEnum }

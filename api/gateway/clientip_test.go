@@ -1,11 +1,11 @@
-package audit_test
+package gateway_test
 
 import (
 	"net/http/httptest"
 	"net/netip"
 	"testing"
 
-	"github.com/idledger/idledger/audit"
+	"github.com/idledger/idledger/api/gateway"
 )
 
 func TestClientIP(t *testing.T) {
@@ -37,11 +37,11 @@ func TestClientIP(t *testing.T) {
 			for _, v := range tc.xff {
 				r.Header.Add("X-Forwarded-For", v)
 			}
-			if got := audit.ClientIP(r, trusted); got != tc.want {
+			if got := gateway.ClientIP(r, trusted); got != tc.want {
 				t.Errorf("ClientIP = %q, want %q", got, tc.want)
 			}
 			if tc.remote == "203.0.113.5:4321" {
-				if got := audit.ClientIP(r, nil); got != "203.0.113.5" {
+				if got := gateway.ClientIP(r, nil); got != "203.0.113.5" {
 					t.Errorf("no trusted proxies: %q", got)
 				}
 			}

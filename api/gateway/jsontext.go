@@ -1,16 +1,16 @@
-// Package jsontext holds the two small rules about request JSON that both
-// the HTTP layer (api/gateway) and the IdP kinds table (idp) apply: the
-// protobuf derivation of a JSON name from a snake_case field name, and the
-// detection of \u0000, which PostgreSQL can store neither as text nor in
-// jsonb. It is a leaf: standard library only.
-package jsontext
+package gateway
+
+// Two small rules about request JSON that both decoders (Decode and
+// ParseObject) apply: the protobuf derivation of a JSON name from a
+// snake_case field name, and the detection of \u0000, which PostgreSQL can
+// store neither as text nor in jsonb.
 
 import "strings"
 
-// CamelKey derives a protobuf JSON name: each '_' is dropped and the ASCII
+// camelKey derives a protobuf JSON name: each '_' is dropped and the ASCII
 // letter after it upper-cased (id_attribute -> idAttribute). A key without
 // '_' is returned as is.
-func CamelKey(key string) string {
+func camelKey(key string) string {
 	if !strings.Contains(key, "_") {
 		return key
 	}
@@ -32,11 +32,11 @@ func CamelKey(key string) string {
 	return b.String()
 }
 
-// HasNULEscape reports whether the JSON text holds the escape \u0000 in a
+// hasNULEscape reports whether the JSON text holds the escape \u0000 in a
 // string. Backslashes occur only inside strings of valid JSON, and each
 // escape is skipped as a whole, so "\\u0000" (a backslash, then u0000) is
 // not one.
-func HasNULEscape(js []byte) bool {
+func hasNULEscape(js []byte) bool {
 	for i := 0; i < len(js); i++ {
 		if js[i] != '\\' {
 			continue

@@ -1,4 +1,4 @@
-package gateway
+package pbjson
 
 import (
 	"fmt"
@@ -60,14 +60,16 @@ func (t *Timestamp) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func (Timestamp) invalidValueReason() string {
+// InvalidValueReason says what a Timestamp field expects; decoders use it
+// in their error messages.
+func (Timestamp) InvalidValueReason() string {
 	return `expected an RFC 3339 timestamp such as "2024-11-05T10:32:11.412Z"`
 }
 
 func formatTimestamp(t time.Time) (string, error) {
 	t = t.UTC()
 	if y := t.Year(); y < 1 || y > 9999 {
-		return "", fmt.Errorf("gateway: timestamp year %d outside 0001 to 9999", y)
+		return "", fmt.Errorf("pbjson: timestamp year %d outside 0001 to 9999", y)
 	}
 	s := t.Format("2006-01-02T15:04:05.000000000")
 	return trimNanos(s) + "Z", nil
@@ -126,7 +128,8 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func (Duration) invalidValueReason() string {
+// InvalidValueReason says what a Duration field expects.
+func (Duration) InvalidValueReason() string {
 	return `expected a duration in seconds such as "10s" or "1.5s"`
 }
 
