@@ -2,7 +2,6 @@ package command
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/idledger/idledger/authz"
@@ -13,13 +12,11 @@ import (
 // userModel is the write model of a user: what the identity commands need
 // to decide (existence, org, kind, active tokens).
 type userModel struct {
-	ref      eventstore.AggregateRef
+	aggregate
 	exists   bool
 	orgID    string
 	kind     string // "human" | "machine"
 	username string
-	head     uint64
-	created  time.Time
 	pats     map[string]bool // active token IDs
 }
 
@@ -30,60 +27,54 @@ var userModelTypes = []string{events.UserHumanAdded, events.UserMachineAdded, ev
 
 func (c *Commands) loadUser(ctx context.Context, instanceID, userID string) (*userModel, error) {
 	m := &userModel{
-		ref:  eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggUser, ID: userID},
-		pats: map[string]bool{},
+		aggregate: aggregate{ref: eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggUser, ID: userID}},
+		pats:      map[string]bool{},
 	}
-	evs, head, err := c.store.AggregateTypes(ctx, m.ref, userModelTypes)
-	if err != nil {
-		return nil, fmt.Errorf("load user %s: %w", userID, err)
-	}
-	m.head = head
-	for i := range evs {
-		e := &evs[i]
-		if e.Sequence == 1 {
-			m.created = e.CreatedAt
-		}
-		switch e.Type {
-		case events.UserHumanAdded:
-			var p events.HumanAddedPayload
-			if err := e.Unmarshal(&p); err != nil {
-				return nil, err
-			}
-			m.exists, m.kind, m.username, m.orgID = true, "human", p.Username, e.ResourceOwner
-		case events.UserMachineAdded:
-			var p events.MachineAddedPayload
-			if err := e.Unmarshal(&p); err != nil {
-				return nil, err
-			}
-			m.exists, m.kind, m.username, m.orgID = true, "machine", p.Username, e.ResourceOwner
-		case events.UserRemoved:
-			m.exists = false
-			m.pats = map[string]bool{}
-		case events.UserPATAdded:
-			var p events.PATAddedPayload
-			if err := e.Unmarshal(&p); err != nil {
-				return nil, err
-			}
-			m.pats[p.TokenID] = true
-		case events.UserPATRemoved:
-			var p events.PATRemovedPayload
-			if err := e.Unmarshal(&p); err != nil {
-				return nil, err
-			}
-			delete(m.pats, p.TokenID)
-		}
+	if err := c.load(ctx, m, userModelTypes, loadErrs{}); err != nil {
+		return nil, err
 	}
 	return m, nil
+}
+
+func (m *userModel) reduce(e *eventstore.Event) error {
+	switch e.Type {
+	case events.UserHumanAdded:
+		var p events.HumanAddedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
+		}
+		m.exists, m.kind, m.username, m.orgID = true, "human", p.Username, e.ResourceOwner
+	case events.UserMachineAdded:
+		var p events.MachineAddedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
+		}
+		m.exists, m.kind, m.username, m.orgID = true, "machine", p.Username, e.ResourceOwner
+	case events.UserRemoved:
+		m.exists = false
+		m.pats = map[string]bool{}
+	case events.UserPATAdded:
+		var p events.PATAddedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
+		}
+		m.pats[p.TokenID] = true
+	case events.UserPATRemoved:
+		var p events.PATRemovedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
+		}
+		delete(m.pats, p.TokenID)
+	}
+	return nil
 }
 
 // membersModel is the member set of the instance or of one org, with the
 // aggregate's existence and head.
 type membersModel struct {
-	ref     eventstore.AggregateRef
+	aggregate
 	exists  bool
 	name    string
-	head    uint64
-	created time.Time
 	members map[string][]string
 }
 
@@ -97,42 +88,38 @@ func (c *Commands) loadMembers(ctx context.Context, instanceID, orgID string) (*
 		m.ref = eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggOrg, ID: orgID}
 		types = []string{events.OrgAdded, events.OrgRemoved, "org.member."}
 	}
-	evs, head, err := c.store.AggregateTypes(ctx, m.ref, types)
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", m.ref, err)
-	}
-	m.head = head
-	for i := range evs {
-		e := &evs[i]
-		if e.Sequence == 1 {
-			m.created = e.CreatedAt
-		}
-		switch e.Type {
-		case events.InstanceAdded:
-			m.exists = true
-		case events.OrgAdded:
-			var p events.OrgAddedPayload
-			if err := e.Unmarshal(&p); err != nil {
-				return nil, err
-			}
-			m.exists, m.name = true, p.Name
-		case events.OrgRemoved:
-			m.exists = false
-		case events.InstanceMemberAdded, events.OrgMemberAdded:
-			var p events.MemberPayload
-			if err := e.Unmarshal(&p); err != nil {
-				return nil, err
-			}
-			m.members[p.UserID] = p.Roles
-		case events.InstanceMemberRemoved, events.OrgMemberRemoved:
-			var p events.MemberPayload
-			if err := e.Unmarshal(&p); err != nil {
-				return nil, err
-			}
-			delete(m.members, p.UserID)
-		}
+	if err := c.load(ctx, m, types, loadErrs{}); err != nil {
+		return nil, err
 	}
 	return m, nil
+}
+
+func (m *membersModel) reduce(e *eventstore.Event) error {
+	switch e.Type {
+	case events.InstanceAdded:
+		m.exists = true
+	case events.OrgAdded:
+		var p events.OrgAddedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
+		}
+		m.exists, m.name = true, p.Name
+	case events.OrgRemoved:
+		m.exists = false
+	case events.InstanceMemberAdded, events.OrgMemberAdded:
+		var p events.MemberPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
+		}
+		m.members[p.UserID] = p.Roles
+	case events.InstanceMemberRemoved, events.OrgMemberRemoved:
+		var p events.MemberPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
+		}
+		delete(m.members, p.UserID)
+	}
+	return nil
 }
 
 // detailsFromEvents returns the details of aggregate ref after an append:
