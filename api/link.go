@@ -9,7 +9,6 @@ import (
 	"github.com/idledger/idledger/api/gateway"
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/errs"
-	"github.com/idledger/idledger/events"
 )
 
 // linkRoutes mounts users' IdP links in their three dialects: v2 links,
@@ -17,16 +16,42 @@ import (
 // share one command (reference §4.3); each keeps its own request and
 // response shapes.
 func (a *API) linkRoutes(r chi.Router) {
-	r.Post("/v2/users/{userId}/links", a.addLinkV2)
+	r.Post("/v2/users/{userId}/links", a.addLink(linkV2))
 	r.Post("/v2/users/{userId}/links/_search", a.listLinksV2)
 	r.Delete("/v2/users/{userId}/links/{idpId}/{linkedUserId}", a.removeLinkV2)
 
-	r.Post("/v3alpha/users/{userId}/idps", a.addLinkV3)
-	r.Delete("/v3alpha/users/{userId}/idps/{idpId}", a.removeLinkV3)
+	r.Post("/v3alpha/users/{userId}/idps", a.addLink(linkV3))
+	r.Delete("/v3alpha/users/{userId}/idps/{idpId}", a.removeLinks(linkV3))
 
-	r.Post("/resources/v3alpha/users/{id}/idps", a.addLinkResource)
-	r.Delete("/resources/v3alpha/users/{id}/idps/{idpId}", a.removeLinkResource)
+	r.Post("/resources/v3alpha/users/{id}/idps", a.addLink(linkResource))
+	r.Delete("/resources/v3alpha/users/{id}/idps/{idpId}", a.removeLinks(linkResource))
 }
+
+// linkDialect is what one dialect of the link endpoints does its own way:
+// where the link sits in the body, the path parameter of the user, the
+// names in validation messages, the org restriction and the details shape.
+type linkDialect struct {
+	userParam string
+	names     command.LinkNames
+	decode    func(r *http.Request) (*idpLinkJSON, error)
+	org       func(r *http.Request) (string, error) // nil: no restriction
+	details   func(command.Details) any
+}
+
+var (
+	linkV2 = linkDialect{userParam: "userId",
+		names:  command.LinkNames{UserID: "AddIDPLinkRequest.UserId", Link: "AddIDPLinkRequest.IdpLink", Message: "IDPLink"},
+		decode: decodeLink[v2LinkBody], details: detailsV2Response}
+	linkV3 = linkDialect{userParam: "userId",
+		names: command.LinkNames{UserID: "AddIDPAuthenticatorRequest.UserId",
+			Link: "AddIDPAuthenticatorRequest.IdpAuthenticator", Message: "IDPAuthenticator"},
+		decode: decodeLink[v3LinkBody], details: detailsV2Response}
+	// body: "authenticator": the body is the IDPAuthenticator itself.
+	linkResource = linkDialect{userParam: "id",
+		names: command.LinkNames{UserID: "AddIDPAuthenticatorRequest.Id",
+			Link: "AddIDPAuthenticatorRequest.Authenticator", Message: "IDPAuthenticator"},
+		decode: decodeLink[idpLinkJSON], org: resourceOrg, details: detailsResourceResponse}
+)
 
 // idpLinkJSON is v2 IDPLink and v3alpha IDPAuthenticator: the same three
 // fields, userId and userName being the account at the IdP.
@@ -36,11 +61,79 @@ type idpLinkJSON struct {
 	UserName string `json:"userName,omitempty"`
 }
 
-func (l *idpLinkJSON) payload() events.IDPLinkPayload {
+func (l *idpLinkJSON) link() *idpLinkJSON { return l }
+
+func (l *idpLinkJSON) domain() command.IDPLink {
 	if l == nil {
-		return events.IDPLinkPayload{}
+		return command.IDPLink{}
 	}
-	return events.IDPLinkPayload{IDPID: l.IDPID, ExternalUserID: l.UserID, DisplayName: l.UserName}
+	return command.IDPLink{IDPID: l.IDPID, ExternalUserID: l.UserID, DisplayName: l.UserName}
+}
+
+type v2LinkBody struct {
+	IDPLink *idpLinkJSON `json:"idpLink"`
+}
+
+func (b *v2LinkBody) link() *idpLinkJSON { return b.IDPLink }
+
+type v3LinkBody struct {
+	IDPAuthenticator *idpLinkJSON `json:"idpAuthenticator"`
+}
+
+func (b *v3LinkBody) link() *idpLinkJSON { return b.IDPAuthenticator }
+
+// decodeLink reads a request body of type B and returns the link it holds.
+func decodeLink[B any, P interface {
+	*B
+	link() *idpLinkJSON
+}](r *http.Request) (*idpLinkJSON, error) {
+	var body B
+	if err := gateway.Decode(r, &body); err != nil {
+		return nil, err
+	}
+	return P(&body).link(), nil
+}
+
+// addLink is AddIDPLink in dialect d: decode, the org restriction, then the
+// command, which validates under d's names.
+func (a *API) addLink(d linkDialect) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		link, err := d.decode(r)
+		org := ""
+		if err == nil && d.org != nil {
+			org, err = d.org(r)
+		}
+		var det command.Details
+		if err == nil {
+			det, err = a.cmds.AddIDPLink(r.Context(), chi.URLParam(r, d.userParam), org, link.domain(), d.names)
+		}
+		if err != nil {
+			gateway.WriteError(w, r, err)
+			return
+		}
+		gateway.WriteJSON(w, http.StatusOK, d.details(det))
+	}
+}
+
+// removeLinks is the v3alpha RemoveIDPAuthenticator in dialect d: every
+// link of the user to the IdP. The body is not read.
+func (a *API) removeLinks(d linkDialect) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		org := ""
+		var err error
+		if d.org != nil {
+			org, err = d.org(r)
+		}
+		var det command.Details
+		if err == nil {
+			det, err = a.cmds.RemoveIDPLinks(r.Context(), chi.URLParam(r, d.userParam), org, chi.URLParam(r, "idpId"))
+		}
+		if err != nil {
+			gateway.WriteError(w, r, err)
+			return
+		}
+		gateway.WriteJSON(w, http.StatusOK, d.details(det))
+	}
 }
 
 // linkPathParam validates a path parameter with PGV's 1–200 rule.
@@ -64,39 +157,19 @@ func linkDetailsResource(d command.Details) gateway.DetailsResource {
 		ResourceOwner: d.ResourceOwner}, gateway.OwnerTypeOrg)
 }
 
-type detailsV2Response struct {
+type detailsV2Body struct {
 	Details gateway.DetailsV2 `json:"details"`
 }
 
-type detailsResourceResponse struct {
-	Details gateway.DetailsResource `json:"details"`
+func detailsV2Response(d command.Details) any { return detailsV2Body{linkDetailsV2(d)} }
+
+func detailsResourceResponse(d command.Details) any {
+	return struct {
+		Details gateway.DetailsResource `json:"details"`
+	}{linkDetailsResource(d)}
 }
 
 // --- v2 ----------------------------------------------------------------------
-
-func (a *API) addLinkV2(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		IDPLink *idpLinkJSON `json:"idpLink"`
-	}
-	if err := gateway.Decode(r, &req); err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	userID, err := linkPathParam(r, "userId", "AddIDPLinkRequest.UserId")
-	if err == nil {
-		err = command.ValidateIDPLink("AddIDPLinkRequest.IdpLink", "IDPLink", req.IDPLink.payload())
-	}
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	d, err := a.cmds.AddIDPLink(r.Context(), userID, "", req.IDPLink.payload())
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, detailsV2Response{linkDetailsV2(d)})
-}
 
 func (a *API) listLinksV2(w http.ResponseWriter, r *http.Request) {
 	var req struct {
@@ -140,42 +213,7 @@ func (a *API) removeLinkV2(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	gateway.WriteJSON(w, http.StatusOK, detailsV2Response{linkDetailsV2(d)})
-}
-
-// --- v3alpha -----------------------------------------------------------------
-
-func (a *API) addLinkV3(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		IDPAuthenticator *idpLinkJSON `json:"idpAuthenticator"`
-	}
-	if err := gateway.Decode(r, &req); err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	userID, err := linkPathParam(r, "userId", "AddIDPAuthenticatorRequest.UserId")
-	if err == nil {
-		err = command.ValidateIDPLink("AddIDPAuthenticatorRequest.IdpAuthenticator", "IDPAuthenticator", req.IDPAuthenticator.payload())
-	}
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	d, err := a.cmds.AddIDPLink(r.Context(), userID, "", req.IDPAuthenticator.payload())
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, detailsV2Response{linkDetailsV2(d)})
-}
-
-func (a *API) removeLinkV3(w http.ResponseWriter, r *http.Request) {
-	d, err := a.cmds.RemoveIDPLinks(r.Context(), chi.URLParam(r, "userId"), "", chi.URLParam(r, "idpId"))
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, detailsV2Response{linkDetailsV2(d)})
+	gateway.WriteJSON(w, http.StatusOK, detailsV2Response(d))
 }
 
 // --- resources v3alpha -----------------------------------------------------
@@ -192,44 +230,4 @@ func resourceOrg(r *http.Request) (string, error) {
 		org = q.Get("organization.org_id")
 	}
 	return org, nil
-}
-
-func (a *API) addLinkResource(w http.ResponseWriter, r *http.Request) {
-	// body: "authenticator": the body is the IDPAuthenticator itself.
-	var req idpLinkJSON
-	if err := gateway.Decode(r, &req); err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	org, err := resourceOrg(r)
-	if err == nil {
-		_, err = linkPathParam(r, "id", "AddIDPAuthenticatorRequest.Id")
-	}
-	if err == nil {
-		err = command.ValidateIDPLink("AddIDPAuthenticatorRequest.Authenticator", "IDPAuthenticator", req.payload())
-	}
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	d, err := a.cmds.AddIDPLink(r.Context(), chi.URLParam(r, "id"), org, req.payload())
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, detailsResourceResponse{linkDetailsResource(d)})
-}
-
-func (a *API) removeLinkResource(w http.ResponseWriter, r *http.Request) {
-	org, err := resourceOrg(r)
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	d, err := a.cmds.RemoveIDPLinks(r.Context(), chi.URLParam(r, "id"), org, chi.URLParam(r, "idpId"))
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, detailsResourceResponse{linkDetailsResource(d)})
 }

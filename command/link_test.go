@@ -16,9 +16,12 @@ import (
 	"github.com/idledger/idledger/eventstore"
 )
 
-func extLink(idpID, ext string) events.IDPLinkPayload {
-	return events.IDPLinkPayload{IDPID: idpID, ExternalUserID: ext, DisplayName: ext + "@external.com"}
+func extLink(idpID, ext string) command.IDPLink {
+	return command.IDPLink{IDPID: idpID, ExternalUserID: ext, DisplayName: ext + "@external.com"}
 }
+
+// v2Link are the v2 AddIDPLinkRequest's names in validation messages.
+var v2Link = command.LinkNames{UserID: "AddIDPLinkRequest.UserId", Link: "AddIDPLinkRequest.IdpLink", Message: "IDPLink"}
 
 func TestAddIDPLinkRules(t *testing.T) {
 	env := newPLEnv(t)
@@ -28,27 +31,27 @@ func TestAddIDPLinkRules(t *testing.T) {
 	self := env.as(alice, env.org) // no memberships at all
 
 	// Field validation comes first and names the field.
-	_, err := env.cmds.AddIDPLink(self, alice, "", events.IDPLinkPayload{IDPID: instIDP, ExternalUserID: strings.Repeat("x", 201), DisplayName: "n"})
+	_, err := env.cmds.AddIDPLink(self, alice, "", command.IDPLink{IDPID: instIDP, ExternalUserID: strings.Repeat("x", 201), DisplayName: "n"}, v2Link)
 	if e, ok := errs.As(err); !ok || e.Kind != errs.KindInvalidArgument ||
 		e.Message != "invalid AddIDPLinkRequest.IdpLink: embedded message failed validation | caused by: invalid IDPLink.UserId: value length must be between 1 and 200 runes, inclusive" {
 		t.Fatalf("err = %v", err)
 	}
-	_, err = env.cmds.AddIDPLink(self, "unknown", "", extLink(instIDP, "e0"))
+	_, err = env.cmds.AddIDPLink(self, "unknown", "", extLink(instIDP, "e0"), v2Link)
 	plWant(t, err, errs.KindFailedPrecondition, "COMMAND-vzktar7b7f")
-	_, err = env.cmds.AddIDPLink(self, alice, orgB, extLink(instIDP, "e0"))
+	_, err = env.cmds.AddIDPLink(self, alice, orgB, extLink(instIDP, "e0"), v2Link)
 	plWant(t, err, errs.KindFailedPrecondition, "COMMAND-vzktar7b7f")
 	// Another user needs user.write on the user's org.
-	_, err = env.cmds.AddIDPLink(env.as(bob, env.org), alice, "", extLink(instIDP, "e0"))
+	_, err = env.cmds.AddIDPLink(env.as(bob, env.org), alice, "", extLink(instIDP, "e0"), v2Link)
 	plWant(t, err, errs.KindPermissionDenied, "AUTHZ-HKJD33")
-	_, err = env.cmds.AddIDPLink(env.owner(orgB), alice, "", extLink(instIDP, "e0"))
+	_, err = env.cmds.AddIDPLink(env.owner(orgB), alice, "", extLink(instIDP, "e0"), v2Link)
 	plWant(t, err, errs.KindPermissionDenied, "AUTHZ-HKJD33")
 	// The IdP must be the user's org's or the instance's.
 	for _, id := range []string{"0", otherIDP} {
-		_, err = env.cmds.AddIDPLink(self, alice, "", extLink(id, "e0"))
+		_, err = env.cmds.AddIDPLink(self, alice, "", extLink(id, "e0"), v2Link)
 		plWant(t, err, errs.KindFailedPrecondition, "COMMAND-39nf2")
 	}
 
-	d, err := env.cmds.AddIDPLink(self, alice, env.org, extLink(instIDP, "e1"))
+	d, err := env.cmds.AddIDPLink(self, alice, env.org, extLink(instIDP, "e1"), v2Link)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,15 +59,15 @@ func TestAddIDPLinkRules(t *testing.T) {
 		t.Fatalf("details = %+v", d)
 	}
 	manager := env.as("mgr", env.org, authz.Membership{OrgID: env.org, Roles: []string{authz.OrgUserManager}})
-	if _, err := env.cmds.AddIDPLink(manager, alice, "", extLink(orgIDP, "e1")); err != nil {
+	if _, err := env.cmds.AddIDPLink(manager, alice, "", extLink(orgIDP, "e1"), v2Link); err != nil {
 		t.Fatal(err)
 	}
 	// (IdP, external ID) is unique across users and for the same user.
 	for _, u := range []string{alice, bob} {
-		_, err = env.cmds.AddIDPLink(env.iam(), u, "", extLink(instIDP, "e1"))
+		_, err = env.cmds.AddIDPLink(env.iam(), u, "", extLink(instIDP, "e1"), v2Link)
 		plWant(t, err, errs.KindAlreadyExists, "COMMAND-Lnk409")
 	}
-	if _, err := env.cmds.AddIDPLink(env.iam(), alice, "", extLink(instIDP, "e2")); err != nil {
+	if _, err := env.cmds.AddIDPLink(env.iam(), alice, "", extLink(instIDP, "e2"), v2Link); err != nil {
 		t.Fatal(err)
 	}
 
@@ -87,7 +90,7 @@ func TestAddIDPLinkRules(t *testing.T) {
 	}
 	_, err = env.cmds.RemoveIDPLink(self, alice, instIDP, "e1")
 	plWant(t, err, errs.KindNotFound, "COMMAND-1M9xR")
-	if _, err := env.cmds.AddIDPLink(env.iam(), bob, "", extLink(instIDP, "e1")); err != nil {
+	if _, err := env.cmds.AddIDPLink(env.iam(), bob, "", extLink(instIDP, "e1"), v2Link); err != nil {
 		t.Fatalf("released account cannot be linked again: %v", err)
 	}
 	// v3alpha removal: every link of the user to that IdP.
@@ -111,7 +114,7 @@ func TestAddIDPLinkRules(t *testing.T) {
 	if n := env.count(`SELECT count(*) FROM user_idp_links WHERE user_id = $1`, alice); n != 0 {
 		t.Fatalf("removed user has %d links", n)
 	}
-	_, err = env.cmds.AddIDPLink(env.iam(), alice, "", extLink(instIDP, "e9"))
+	_, err = env.cmds.AddIDPLink(env.iam(), alice, "", extLink(instIDP, "e9"), v2Link)
 	plWant(t, err, errs.KindFailedPrecondition, "COMMAND-vzktar7b7f")
 }
 
@@ -120,10 +123,13 @@ func TestAddHumanWithIDPLinks(t *testing.T) {
 	orgB := env.addOrg("B")
 	instIDP, otherIDP := env.addIDP(""), env.addIDP(orgB)
 	n := 0
-	add := func(links ...events.IDPLinkPayload) (*command.Details, error) {
+	add := func(links ...command.IDPLink) (*command.Details, error) {
 		n++
-		return env.cmds.AddHuman(env.iam(), command.AddHuman{OrgID: env.org, GivenName: "N", FamilyName: "F",
-			Email: fmt.Sprintf("n%d@x.example", n), IDPLinks: links})
+		h := command.AddHuman{OrgID: env.org, GivenName: "N", FamilyName: "F", Email: fmt.Sprintf("n%d@x.example", n)}
+		for _, l := range links {
+			h.IDPLinks = append(h.IDPLinks, events.IDPLinkPayload(l))
+		}
+		return env.cmds.AddHuman(env.iam(), h)
 	}
 	_, err := add(extLink(otherIDP, "a"))
 	plWant(t, err, errs.KindFailedPrecondition, "COMMAND-39nf2")
@@ -151,7 +157,7 @@ func TestAddIDPLinkConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := env.cmds.AddIDPLink(env.iam(), user, "", extLink(idpID, "same"))
+			_, err := env.cmds.AddIDPLink(env.iam(), user, "", extLink(idpID, "same"), v2Link)
 			errc <- err
 		}()
 	}
@@ -241,7 +247,7 @@ func TestRemoveIDPRacesAddIDPLink(t *testing.T) {
 	for i := range 6 {
 		user := env.addHuman(env.org, fmt.Sprintf("racer%d", i))
 		adds = append(adds, func(idpID string, round int) error {
-			_, err := env.cmds.AddIDPLink(env.iam(), user, "", extLink(idpID, fmt.Sprintf("r%d-%d", round, i)))
+			_, err := env.cmds.AddIDPLink(env.iam(), user, "", extLink(idpID, fmt.Sprintf("r%d-%d", round, i)), v2Link)
 			return err
 		})
 	}

@@ -312,7 +312,7 @@ func TestRemovePolicyIDPCascades(t *testing.T) {
 	ua, ub := env.addHuman(env.org, "alice"), env.addHuman(orgB, "bob")
 	link := func(user, ext string) {
 		t.Helper()
-		if _, err := env.cmds.AddIDPLink(env.iam(), user, "", events.IDPLinkPayload{IDPID: idpID, ExternalUserID: ext, DisplayName: ext}); err != nil {
+		if _, err := env.cmds.AddIDPLink(env.iam(), user, "", command.IDPLink{IDPID: idpID, ExternalUserID: ext, DisplayName: ext}, v2Link); err != nil {
 			t.Fatal(err)
 		}
 	}

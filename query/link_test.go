@@ -23,7 +23,7 @@ func TestUsersLinkedToIDP(t *testing.T) {
 			Email: string(rune('a'+i)) + "@x.example"})
 		f.must(err)
 		users = append(users, u.ID)
-		_, err = f.cmds.AddIDPLink(f.iam(), u.ID, "", events.IDPLinkPayload{IDPID: idpD.ID, ExternalUserID: u.ID, DisplayName: "n"})
+		_, err = f.cmds.AddIDPLink(f.iam(), u.ID, "", command.IDPLink{IDPID: idpD.ID, ExternalUserID: u.ID, DisplayName: "n"}, command.LinkNames{})
 		f.must(err)
 	}
 	all, err := f.q.UsersLinkedToIDP(context.Background(), f.inst, idpD.ID, "")
