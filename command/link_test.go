@@ -266,11 +266,11 @@ func TestRemoveIDPRacesAddIDPToPolicy(t *testing.T) {
 	}}
 	for i := range 5 {
 		org := env.addOrg(fmt.Sprintf("policy-racer%d", i))
-		if _, err := env.cmds.AddCustomLoginPolicy(env.iam(), org, events.LoginPolicySettings{AllowExternalIDP: true}, nil); err != nil {
+		if _, err := env.cmds.AddCustomLoginPolicy(env.iam(), org, command.LoginPolicy{AllowExternalIDP: true}); err != nil {
 			t.Fatal(err)
 		}
 		adds = append(adds, func(idpID string, _ int) error {
-			_, err := env.cmds.AddIDPToLoginPolicy(env.iam(), org, idpID, events.OwnerSystem)
+			_, err := env.cmds.AddIDPToLoginPolicy(env.iam(), org, idpID, command.IDPOwnerSystem)
 			return err
 		})
 	}
@@ -297,20 +297,20 @@ func TestPolicyIDPClaimsFollowTheEntries(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(env.cmds.AddCustomLoginPolicy(env.iam(), org, events.LoginPolicySettings{}, []command.LoginPolicyIDP{{IDPID: idpID, OwnerType: events.OwnerSystem}}))
+	must(env.cmds.AddCustomLoginPolicy(env.iam(), org, command.LoginPolicy{IDPs: []command.LoginPolicyIDP{{IDPID: idpID, OwnerType: command.IDPOwnerSystem}}}))
 	must(env.cmds.AddIDPToDefaultLoginPolicy(env.iam(), idpID))
 	if n := claims(); n != 2 {
 		t.Fatalf("%d claims for 2 entries", n)
 	}
-	_, err := env.cmds.AddIDPToLoginPolicy(env.iam(), org, idpID, events.OwnerSystem)
+	_, err := env.cmds.AddIDPToLoginPolicy(env.iam(), org, idpID, command.IDPOwnerSystem)
 	plWant(t, err, errs.KindAlreadyExists, "Org-2B0ps")
 	must(env.cmds.RemoveIDPFromLoginPolicy(env.iam(), org, idpID))
-	must(env.cmds.AddIDPToLoginPolicy(env.iam(), org, idpID, events.OwnerSystem))
+	must(env.cmds.AddIDPToLoginPolicy(env.iam(), org, idpID, command.IDPOwnerSystem))
 	must(env.cmds.ResetLoginPolicyToDefault(env.iam(), org))
 	if n := claims(); n != 1 {
 		t.Fatalf("%d claims after the reset, want the default policy's only", n)
 	}
-	must(env.cmds.AddCustomLoginPolicy(env.iam(), org, events.LoginPolicySettings{}, []command.LoginPolicyIDP{{IDPID: idpID, OwnerType: events.OwnerSystem}}))
+	must(env.cmds.AddCustomLoginPolicy(env.iam(), org, command.LoginPolicy{IDPs: []command.LoginPolicyIDP{{IDPID: idpID, OwnerType: command.IDPOwnerSystem}}}))
 	must(env.cmds.RemoveIDP(env.iam(), command.IDPOwnerRef{Type: events.OwnerSystem}, idpID))
 	if n := claims(); n != 0 {
 		t.Fatalf("%d claims outlive the IdP", n)

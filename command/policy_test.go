@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/command"
@@ -182,44 +183,47 @@ func TestAddIDPToOrgLoginPolicy(t *testing.T) {
 	ctx := env.owner(env.org)
 
 	// Without a custom policy: 404 even for an unknown IdP.
-	_, err := env.cmds.AddIDPToLoginPolicy(ctx, env.org, "0", events.OwnerOrg)
+	_, err := env.cmds.AddIDPToLoginPolicy(ctx, env.org, "0", command.IDPOwnerOrg)
 	plWant(t, err, errs.KindNotFound, "Org-Ffgw2")
-	_, err = env.cmds.AddIDPToLoginPolicy(env.owner(orgB), env.org, orgIDP, events.OwnerOrg)
+	_, err = env.cmds.AddIDPToLoginPolicy(env.owner(orgB), env.org, orgIDP, command.IDPOwnerOrg)
 	plWant(t, err, errs.KindPermissionDenied, "AUTH-5mWD2")
-	for ot, msg := range map[string]string{
-		"":      "invalid AddIDPToLoginPolicyRequest.OwnerType: value must not be in list [0]",
-		"bogus": "invalid AddIDPToLoginPolicyRequest.OwnerType: value must be one of the defined enum values",
+	for ot, msg := range map[command.IDPOwnerType]string{
+		command.IDPOwnerUnspecified: "invalid AddIDPToLoginPolicyRequest.OwnerType: value must not be in list [0]",
+		7:                           "invalid AddIDPToLoginPolicyRequest.OwnerType: value must be one of the defined enum values",
 	} {
 		_, err = env.cmds.AddIDPToLoginPolicy(ctx, env.org, orgIDP, ot)
 		if e, ok := errs.As(err); !ok || e.Kind != errs.KindInvalidArgument || e.Message != msg {
-			t.Fatalf("ownerType %q: %v", ot, err)
+			t.Fatalf("ownerType %d: %v", ot, err)
 		}
 	}
 
-	if _, err := env.cmds.AddCustomLoginPolicy(ctx, env.org, events.LoginPolicySettings{AllowUsernamePassword: true}, nil); err != nil {
+	if _, err := env.cmds.AddCustomLoginPolicy(ctx, env.org, command.LoginPolicy{AllowUsernamePassword: true}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = env.cmds.AddCustomLoginPolicy(ctx, env.org, events.LoginPolicySettings{}, nil)
+	_, err = env.cmds.AddCustomLoginPolicy(ctx, env.org, command.LoginPolicy{})
 	plWant(t, err, errs.KindAlreadyExists, "Org-Dgfb2")
 
-	for _, c := range []struct{ id, ownerType string }{
-		{"0", events.OwnerOrg}, {"0", events.OwnerSystem}, {instIDP, events.OwnerOrg},
-		{orgIDP, events.OwnerSystem}, {otherIDP, events.OwnerOrg}, {otherIDP, events.OwnerSystem},
+	for _, c := range []struct {
+		id        string
+		ownerType command.IDPOwnerType
+	}{
+		{"0", command.IDPOwnerOrg}, {"0", command.IDPOwnerSystem}, {instIDP, command.IDPOwnerOrg},
+		{orgIDP, command.IDPOwnerSystem}, {otherIDP, command.IDPOwnerOrg}, {otherIDP, command.IDPOwnerSystem},
 	} {
 		_, err = env.cmds.AddIDPToLoginPolicy(ctx, env.org, c.id, c.ownerType)
 		plWant(t, err, errs.KindFailedPrecondition, "Org-3N9fs")
 	}
-	d, err := env.cmds.AddIDPToLoginPolicy(ctx, env.org, orgIDP, events.OwnerOrg)
+	d, err := env.cmds.AddIDPToLoginPolicy(ctx, env.org, orgIDP, command.IDPOwnerOrg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d.ResourceOwner != env.org || d.Sequence != 2 {
 		t.Fatalf("details = %+v", d)
 	}
-	if _, err := env.cmds.AddIDPToLoginPolicy(ctx, env.org, instIDP, events.OwnerSystem); err != nil {
+	if _, err := env.cmds.AddIDPToLoginPolicy(ctx, env.org, instIDP, command.IDPOwnerSystem); err != nil {
 		t.Fatal(err)
 	}
-	_, err = env.cmds.AddIDPToLoginPolicy(ctx, env.org, orgIDP, events.OwnerOrg)
+	_, err = env.cmds.AddIDPToLoginPolicy(ctx, env.org, orgIDP, command.IDPOwnerOrg)
 	plWant(t, err, errs.KindAlreadyExists, "Org-2B0ps")
 
 	list, err := env.q.OrgLoginPolicyIDPs(ctx, env.org, 0, 0)
@@ -240,7 +244,7 @@ func TestAddIDPToOrgLoginPolicy(t *testing.T) {
 	}
 	_, err = env.cmds.RemoveIDPFromLoginPolicy(ctx, env.org, orgIDP)
 	plWant(t, err, errs.KindNotFound, "Org-39fjs")
-	if _, err := env.cmds.AddIDPToLoginPolicy(ctx, env.org, orgIDP, events.OwnerOrg); err != nil {
+	if _, err := env.cmds.AddIDPToLoginPolicy(ctx, env.org, orgIDP, command.IDPOwnerOrg); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := env.cmds.ResetLoginPolicyToDefault(ctx, env.org); err != nil {
@@ -248,7 +252,7 @@ func TestAddIDPToOrgLoginPolicy(t *testing.T) {
 	}
 	_, err = env.cmds.ResetLoginPolicyToDefault(ctx, env.org)
 	plWant(t, err, errs.KindNotFound, "Org-GHB37")
-	_, err = env.cmds.AddIDPToLoginPolicy(ctx, env.org, orgIDP, events.OwnerOrg)
+	_, err = env.cmds.AddIDPToLoginPolicy(ctx, env.org, orgIDP, command.IDPOwnerOrg)
 	plWant(t, err, errs.KindNotFound, "Org-Ffgw2")
 	_, err = env.cmds.RemoveIDPFromLoginPolicy(ctx, env.org, orgIDP)
 	plWant(t, err, errs.KindNotFound, "Org-GVDfe")
@@ -267,20 +271,19 @@ func TestAddCustomLoginPolicy(t *testing.T) {
 	env := newPLEnv(t)
 	instIDP, orgIDP := env.addIDP(""), env.addIDP(env.org)
 	ctx := env.owner(env.org)
-	_, err := env.cmds.AddCustomLoginPolicy(ctx, env.org, events.LoginPolicySettings{DefaultRedirectURI: "http://"}, nil)
+	_, err := env.cmds.AddCustomLoginPolicy(ctx, env.org, command.LoginPolicy{DefaultRedirectURI: "http://"})
 	plWant(t, err, errs.KindInvalidArgument, "Org-WSfdq")
-	_, err = env.cmds.AddCustomLoginPolicy(ctx, env.org, events.LoginPolicySettings{},
-		[]command.LoginPolicyIDP{{IDPID: orgIDP, OwnerType: events.OwnerOrg}, {IDPID: "0", OwnerType: events.OwnerSystem}})
+	_, err = env.cmds.AddCustomLoginPolicy(ctx, env.org, command.LoginPolicy{
+		IDPs: []command.LoginPolicyIDP{{IDPID: orgIDP, OwnerType: command.IDPOwnerOrg}, {IDPID: "0", OwnerType: command.IDPOwnerSystem}}})
 	plWant(t, err, errs.KindFailedPrecondition, "Org-FEd32")
-	_, err = env.cmds.AddCustomLoginPolicy(ctx, env.org, events.LoginPolicySettings{},
-		[]command.LoginPolicyIDP{{IDPID: orgIDP}})
+	_, err = env.cmds.AddCustomLoginPolicy(ctx, env.org, command.LoginPolicy{IDPs: []command.LoginPolicyIDP{{IDPID: orgIDP}}})
 	if e, ok := errs.As(err); !ok || e.Message != "invalid AddCustomLoginPolicyRequest.Idps[0]: embedded message failed validation | caused by: invalid AddCustomLoginPolicyRequest_IDP.OwnerType: value must not be in list [0]" {
 		t.Fatalf("err = %v", err)
 	}
-	s := events.LoginPolicySettings{AllowRegister: true, PasswordlessType: "PASSWORDLESS_TYPE_ALLOWED",
-		PasswordCheckLifetime: "3600s", SecondFactors: []string{"SECOND_FACTOR_TYPE_OTP"}, DefaultRedirectURI: "https://x.example"}
-	d, err := env.cmds.AddCustomLoginPolicy(ctx, env.org, s, []command.LoginPolicyIDP{
-		{IDPID: orgIDP, OwnerType: events.OwnerOrg}, {IDPID: instIDP, OwnerType: events.OwnerSystem}})
+	hour := time.Hour
+	d, err := env.cmds.AddCustomLoginPolicy(ctx, env.org, command.LoginPolicy{AllowRegister: true, PasswordlessType: command.PasswordlessAllowed,
+		PasswordCheckLifetime: &hour, SecondFactors: []command.SecondFactorType{command.SecondFactorOTP}, DefaultRedirectURI: "https://x.example",
+		IDPs: []command.LoginPolicyIDP{{IDPID: orgIDP, OwnerType: command.IDPOwnerOrg}, {IDPID: instIDP, OwnerType: command.IDPOwnerSystem}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,8 +321,8 @@ func TestRemovePolicyIDPCascades(t *testing.T) {
 	}
 	link(ua, "ext-a")
 	link(ub, "ext-b")
-	if _, err := env.cmds.AddCustomLoginPolicy(env.owner(env.org), env.org, events.LoginPolicySettings{},
-		[]command.LoginPolicyIDP{{IDPID: idpID, OwnerType: events.OwnerSystem}}); err != nil {
+	if _, err := env.cmds.AddCustomLoginPolicy(env.owner(env.org), env.org,
+		command.LoginPolicy{IDPs: []command.LoginPolicyIDP{{IDPID: idpID, OwnerType: command.IDPOwnerSystem}}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := env.cmds.AddIDPToDefaultLoginPolicy(env.iam(), idpID); err != nil {
