@@ -40,7 +40,7 @@ func TestAddIDPLinkScenarios(t *testing.T) {
 		// Field validation comes first and names the field.
 		{name: "field validation", given: given, as: self,
 			when: add("alice", "", command.IDPLink{IDPID: instIDP, ExternalUserID: strings.Repeat("x", 201), DisplayName: "n"}),
-			err: wantMessage("invalid AddIDPLinkRequest.IdpLink: embedded message failed validation | caused by: invalid IDPLink.UserId: value length must be between 1 and 200 runes, inclusive")},
+			err:  wantMessage("invalid AddIDPLinkRequest.IdpLink: embedded message failed validation | caused by: invalid IDPLink.UserId: value length must be between 1 and 200 runes, inclusive")},
 		{name: "unknown user", given: given, as: self, when: add("unknown", "", extLink(instIDP, "e0")),
 			err: wantErrOf(errs.KindFailedPrecondition, "COMMAND-vzktar7b7f")},
 		{name: "user not in the org hint", given: given, as: self, when: add("alice", scOrgB, extLink(instIDP, "e0")),
