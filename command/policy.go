@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/eventstore"
@@ -378,6 +379,22 @@ func (s policyScope) policyID(instanceID, orgID string) string {
 	return instanceID
 }
 
+// authorize checks, in ZITADEL's order, the caller's permission on s's
+// policy (of orgID), then the request's idpId (field names it).
+func (s policyScope) authorize(ctx context.Context, orgID, field, idpID string) (*authz.Caller, error) {
+	cl, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := cl.CheckV1(s.perm, orgID); err != nil {
+		return nil, err
+	}
+	if err := pgvLength(field, idpID, 1, 200); err != nil {
+		return nil, err
+	}
+	return cl, nil
+}
+
 // AddIDPToDefaultLoginPolicy links instance IdP idpID to the instance's
 // default login policy (POST /admin/v1/policies/login/idps).
 //
@@ -409,14 +426,8 @@ func (c *Commands) AddIDPToLoginPolicy(ctx context.Context, orgID, idpID string,
 // addPolicyIDP checks the caller and the request (AddIDPToLoginPolicyRequest
 // of admin or management) of adding idpID to s's policy.
 func (c *Commands) addPolicyIDP(ctx context.Context, s policyScope, orgID, idpID string, ownerType IDPOwnerType) (Details, error) {
-	cl, err := caller(ctx)
+	cl, err := s.authorize(ctx, orgID, "AddIDPToLoginPolicyRequest.IdpId", idpID)
 	if err != nil {
-		return Details{}, err
-	}
-	if err := cl.CheckV1(s.perm, orgID); err != nil {
-		return Details{}, err
-	}
-	if err := pgvLength("AddIDPToLoginPolicyRequest.IdpId", idpID, 1, 200); err != nil {
 		return Details{}, err
 	}
 	if err := pgvOwnerType("AddIDPToLoginPolicyRequest.OwnerType", ownerType); err != nil {
@@ -495,14 +506,8 @@ func (c *Commands) RemoveIDPFromLoginPolicy(ctx context.Context, orgID, idpID st
 // removePolicyIDP unlinks idpID from s's policy and cascades to the user
 // links of orgID (an org's policy) or of every org (the default).
 func (c *Commands) removePolicyIDP(ctx context.Context, s policyScope, orgID, idpID string) (Details, error) {
-	cl, err := caller(ctx)
+	cl, err := s.authorize(ctx, orgID, "RemoveIDPFromLoginPolicyRequest.IdpId", idpID)
 	if err != nil {
-		return Details{}, err
-	}
-	if err := cl.CheckV1(s.perm, orgID); err != nil {
-		return Details{}, err
-	}
-	if err := pgvLength("RemoveIDPFromLoginPolicyRequest.IdpId", idpID, 1, 200); err != nil {
 		return Details{}, err
 	}
 	if s.org && orgID == "" {
