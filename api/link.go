@@ -27,6 +27,32 @@ func (a *API) linkRoutes(r chi.Router) {
 	r.Delete("/resources/v3alpha/users/{id}/idps/{idpId}", a.removeLinks(linkResource))
 }
 
+// linkDialect is what one dialect of the link endpoints does its own way:
+// where the link sits in the body, the path parameter of the user, the
+// names in validation messages, the org restriction and the details shape.
+type linkDialect struct {
+	userParam string
+	names     command.LinkNames
+	decode    func(r *http.Request) (*idpLinkJSON, error)
+	org       func(r *http.Request) (string, error) // nil: no restriction
+	details   func(command.Details) any
+}
+
+var (
+	linkV2 = linkDialect{userParam: "userId",
+		names:  command.LinkNames{UserID: "AddIDPLinkRequest.UserId", Link: "AddIDPLinkRequest.IdpLink", Message: "IDPLink"},
+		decode: decodeLink[v2LinkBody], details: detailsV2Response}
+	linkV3 = linkDialect{userParam: "userId",
+		names: command.LinkNames{UserID: "AddIDPAuthenticatorRequest.UserId",
+			Link: "AddIDPAuthenticatorRequest.IdpAuthenticator", Message: "IDPAuthenticator"},
+		decode: decodeLink[v3LinkBody], details: detailsV2Response}
+	// body: "authenticator": the body is the IDPAuthenticator itself.
+	linkResource = linkDialect{userParam: "id",
+		names: command.LinkNames{UserID: "AddIDPAuthenticatorRequest.Id",
+			Link: "AddIDPAuthenticatorRequest.Authenticator", Message: "IDPAuthenticator"},
+		decode: decodeLink[idpLinkJSON], org: resourceOrg, details: detailsResourceResponse}
+)
+
 // idpLinkJSON is v2 IDPLink and v3alpha IDPAuthenticator: the same three
 // fields, userId and userName being the account at the IdP.
 type idpLinkJSON struct {
@@ -35,96 +61,69 @@ type idpLinkJSON struct {
 	UserName string `json:"userName,omitempty"`
 }
 
-func (l *idpLinkJSON) link() command.IDPLink {
+func (l *idpLinkJSON) link() *idpLinkJSON { return l }
+
+func (l *idpLinkJSON) domain() command.IDPLink {
 	if l == nil {
 		return command.IDPLink{}
 	}
 	return command.IDPLink{IDPID: l.IDPID, ExternalUserID: l.UserID, DisplayName: l.UserName}
 }
 
-// linkDialect is what tells the three link dialects apart: the user's path
-// parameter, where the link sits in the body, the request names of the
-// validation errors, and the details shape of the answer.
-type linkDialect struct {
-	userParam string
-	body      func(r *http.Request) (*idpLinkJSON, error)
-	names     command.LinkNames
-	// resource: resources v3alpha, with ?organization.orgId= and resource
-	// details.
-	resource bool
+type v2LinkBody struct {
+	IDPLink *idpLinkJSON `json:"idpLink"`
 }
 
-var (
-	linkV2 = linkDialect{userParam: "userId", names: command.LinkNames{UserID: "AddIDPLinkRequest.UserId",
-		Field: "AddIDPLinkRequest.IdpLink", Message: "IDPLink"},
-		body: func(r *http.Request) (*idpLinkJSON, error) {
-			var req struct {
-				IDPLink *idpLinkJSON `json:"idpLink"`
-			}
-			err := gateway.Decode(r, &req)
-			return req.IDPLink, err
-		}}
-	linkV3 = linkDialect{userParam: "userId", names: command.LinkNames{UserID: "AddIDPAuthenticatorRequest.UserId",
-		Field: "AddIDPAuthenticatorRequest.IdpAuthenticator", Message: "IDPAuthenticator"},
-		body: func(r *http.Request) (*idpLinkJSON, error) {
-			var req struct {
-				IDPAuthenticator *idpLinkJSON `json:"idpAuthenticator"`
-			}
-			err := gateway.Decode(r, &req)
-			return req.IDPAuthenticator, err
-		}}
-	// body: "authenticator": the body is the IDPAuthenticator itself.
-	linkResource = linkDialect{userParam: "id", resource: true, names: command.LinkNames{UserID: "AddIDPAuthenticatorRequest.Id",
-		Field: "AddIDPAuthenticatorRequest.Authenticator", Message: "IDPAuthenticator"},
-		body: func(r *http.Request) (*idpLinkJSON, error) {
-			var req idpLinkJSON
-			err := gateway.Decode(r, &req)
-			return &req, err
-		}}
-)
+func (b *v2LinkBody) link() *idpLinkJSON { return b.IDPLink }
 
-// writeLinkDetails answers a link change in the dialect's details shape.
-func (d linkDialect) writeLinkDetails(w http.ResponseWriter, det command.Details) {
-	if d.resource {
-		gateway.WriteJSON(w, http.StatusOK, detailsResourceResponse{linkDetailsResource(det)})
-		return
+type v3LinkBody struct {
+	IDPAuthenticator *idpLinkJSON `json:"idpAuthenticator"`
+}
+
+func (b *v3LinkBody) link() *idpLinkJSON { return b.IDPAuthenticator }
+
+// decodeLink reads a request body of type B and returns the link it holds.
+func decodeLink[B any, P interface {
+	*B
+	link() *idpLinkJSON
+}](r *http.Request) (*idpLinkJSON, error) {
+	var body B
+	if err := gateway.Decode(r, &body); err != nil {
+		return nil, err
 	}
-	gateway.WriteJSON(w, http.StatusOK, detailsV2Response{linkDetailsV2(det)})
+	return P(&body).link(), nil
 }
 
-// orgHint is the resources dialect's optional org restriction.
-func (d linkDialect) orgHint(r *http.Request) (string, error) {
-	if !d.resource {
-		return "", nil
-	}
-	return resourceOrg(r)
-}
-
-// addLink serves AddIDPLink and both AddIDPAuthenticator routes.
+// addLink is AddIDPLink in dialect d: decode, the org restriction, then the
+// command, which validates under d's names.
 func (a *API) addLink(d linkDialect) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		link, err := d.body(r)
-		var org string
-		if err == nil {
-			org, err = d.orgHint(r)
+		link, err := d.decode(r)
+		org := ""
+		if err == nil && d.org != nil {
+			org, err = d.org(r)
 		}
 		var det command.Details
 		if err == nil {
-			det, err = a.cmds.AddIDPLink(r.Context(), chi.URLParam(r, d.userParam), org, link.link(), d.names)
+			det, err = a.cmds.AddIDPLink(r.Context(), chi.URLParam(r, d.userParam), org, link.domain(), d.names)
 		}
 		if err != nil {
 			gateway.WriteError(w, r, err)
 			return
 		}
-		d.writeLinkDetails(w, det)
+		gateway.WriteJSON(w, http.StatusOK, d.details(det))
 	}
 }
 
-// removeLinks serves both RemoveIDPAuthenticator routes: every link of the
-// user to the IdP.
+// removeLinks is the v3alpha RemoveIDPAuthenticator in dialect d: every
+// link of the user to the IdP. The body is not read.
 func (a *API) removeLinks(d linkDialect) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		org, err := d.orgHint(r)
+		org := ""
+		var err error
+		if d.org != nil {
+			org, err = d.org(r)
+		}
 		var det command.Details
 		if err == nil {
 			det, err = a.cmds.RemoveIDPLinks(r.Context(), chi.URLParam(r, d.userParam), org, chi.URLParam(r, "idpId"))
@@ -133,7 +132,7 @@ func (a *API) removeLinks(d linkDialect) http.HandlerFunc {
 			gateway.WriteError(w, r, err)
 			return
 		}
-		d.writeLinkDetails(w, det)
+		gateway.WriteJSON(w, http.StatusOK, d.details(det))
 	}
 }
 
@@ -158,12 +157,16 @@ func linkDetailsResource(d command.Details) gateway.DetailsResource {
 		ResourceOwner: d.ResourceOwner}, gateway.OwnerTypeOrg)
 }
 
-type detailsV2Response struct {
+type detailsV2Body struct {
 	Details gateway.DetailsV2 `json:"details"`
 }
 
-type detailsResourceResponse struct {
-	Details gateway.DetailsResource `json:"details"`
+func detailsV2Response(d command.Details) any { return detailsV2Body{linkDetailsV2(d)} }
+
+func detailsResourceResponse(d command.Details) any {
+	return struct {
+		Details gateway.DetailsResource `json:"details"`
+	}{linkDetailsResource(d)}
 }
 
 // --- v2 ----------------------------------------------------------------------
@@ -210,10 +213,8 @@ func (a *API) removeLinkV2(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	gateway.WriteJSON(w, http.StatusOK, detailsV2Response{linkDetailsV2(d)})
+	gateway.WriteJSON(w, http.StatusOK, detailsV2Response(d))
 }
-
-// --- v3alpha -----------------------------------------------------------------
 
 // --- resources v3alpha -----------------------------------------------------
 

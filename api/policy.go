@@ -3,13 +3,13 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/idledger/idledger/api/gateway"
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/command"
-	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/idp"
 	"github.com/idledger/idledger/query"
 )
@@ -21,14 +21,14 @@ var _ command.LinkIndex = (*query.Queries)(nil)
 // instance default; management: the context org's custom policy).
 func (a *API) policyRoutes(r chi.Router) {
 	r.Get("/admin/v1/policies/login", a.getDefaultLoginPolicy)
-	r.Post("/admin/v1/policies/login/idps", a.addDefaultPolicyIDP)
+	r.Post("/admin/v1/policies/login/idps", addPolicyIDP(a.addDefaultPolicyIDP))
 	r.Post("/admin/v1/policies/login/idps/_search", a.listDefaultPolicyIDPs)
 	r.Delete("/admin/v1/policies/login/idps/{idpId}", a.removeDefaultPolicyIDP)
 
 	r.Get("/management/v1/policies/login", a.getOrgLoginPolicy)
 	r.Post("/management/v1/policies/login", a.addCustomLoginPolicy)
 	r.Delete("/management/v1/policies/login", a.resetLoginPolicy)
-	r.Post("/management/v1/policies/login/idps", a.addOrgPolicyIDP)
+	r.Post("/management/v1/policies/login/idps", addPolicyIDP(a.addOrgPolicyIDP))
 	r.Post("/management/v1/policies/login/idps/_search", a.listOrgPolicyIDPs)
 	r.Delete("/management/v1/policies/login/idps/{idpId}", a.removeOrgPolicyIDP)
 }
@@ -67,24 +67,19 @@ func (secondFactorDef) Enum() *gateway.Enum     { return secondFactorEnum }
 func (multiFactorDef) Enum() *gateway.Enum      { return multiFactorEnum }
 
 // ownerTypeFromJSON maps an IDPOwnerType JSON value to the command's owner
-// type: "" for unset or IDP_OWNER_TYPE_UNSPECIFIED, and a value the command
-// rejects as undefined for anything else it does not know. The command
-// reports both with protoc-gen-validate's messages, after its permission
-// check, as ZITADEL's interceptors order them.
-func ownerTypeFromJSON(raw json.RawMessage) string {
+// type: unset is IDP_OWNER_TYPE_UNSPECIFIED, and a value the table does not
+// define is passed on as an undefined number. The command rejects both with
+// protoc-gen-validate's messages, after its permission check, as ZITADEL's
+// interceptors order them.
+func ownerTypeFromJSON(raw json.RawMessage) command.IDPOwnerType {
 	if len(raw) == 0 {
-		return ""
+		return command.IDPOwnerUnspecified
 	}
 	n, err := idpOwnerTypeEnum.Parse(raw)
-	switch {
-	case err != nil:
-		return "undefined"
-	case n == 1:
-		return events.OwnerSystem
-	case n == 2:
-		return events.OwnerOrg
+	if err != nil {
+		return -1
 	}
-	return ""
+	return command.IDPOwnerType(n)
 }
 
 // --- read ------------------------------------------------------------------
@@ -256,24 +251,26 @@ type addPolicyIDPRequest struct {
 	OwnerType json.RawMessage `json:"ownerType"`
 }
 
-func (a *API) addDefaultPolicyIDP(w http.ResponseWriter, r *http.Request) {
-	var req addPolicyIDPRequest
-	if err := gateway.Decode(r, &req); err != nil {
-		gateway.WriteError(w, r, err)
-		return
+// addPolicyIDP decodes an AddIDPToLoginPolicyRequest (admin or management)
+// and hands it to add.
+func addPolicyIDP(add func(r *http.Request, req addPolicyIDPRequest) (command.Details, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req addPolicyIDPRequest
+		if err := gateway.Decode(r, &req); err != nil {
+			gateway.WriteError(w, r, err)
+			return
+		}
+		d, err := add(r, req)
+		writeV1(w, r, d, err, true)
 	}
-	d, err := a.cmds.AddIDPToDefaultLoginPolicy(r.Context(), req.IDPID)
-	writeV1(w, r, d, err, true)
 }
 
-func (a *API) addOrgPolicyIDP(w http.ResponseWriter, r *http.Request) {
-	var req addPolicyIDPRequest
-	if err := gateway.Decode(r, &req); err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	d, err := a.cmds.AddIDPToLoginPolicy(r.Context(), policyOrg(r), req.IDPID, ownerTypeFromJSON(req.OwnerType))
-	writeV1(w, r, d, err, true)
+func (a *API) addDefaultPolicyIDP(r *http.Request, req addPolicyIDPRequest) (command.Details, error) {
+	return a.cmds.AddIDPToDefaultLoginPolicy(r.Context(), req.IDPID)
+}
+
+func (a *API) addOrgPolicyIDP(r *http.Request, req addPolicyIDPRequest) (command.Details, error) {
+	return a.cmds.AddIDPToLoginPolicy(r.Context(), policyOrg(r), req.IDPID, ownerTypeFromJSON(req.OwnerType))
 }
 
 func (a *API) removeDefaultPolicyIDP(w http.ResponseWriter, r *http.Request) {
@@ -310,37 +307,42 @@ type addCustomLoginPolicyRequest struct {
 	ForceMFALocalOnly          bool                                   `json:"forceMfaLocalOnly"`
 }
 
-// durationText is a set duration in protobuf JSON form; unset is "".
-func durationText(d *gateway.Duration) string {
+// lifetime is a set duration; unset is nil.
+func lifetime(d *gateway.Duration) *time.Duration {
 	if d == nil {
-		return ""
+		return nil
 	}
-	return d.String()
+	v := d.Std()
+	return &v
 }
 
-func (req *addCustomLoginPolicyRequest) settings() events.LoginPolicySettings {
-	s := events.LoginPolicySettings{
+// policy maps the request to the command's input. The enum tables above
+// number the values as the command's types do.
+func (req *addCustomLoginPolicyRequest) policy() command.LoginPolicy {
+	p := command.LoginPolicy{
 		AllowUsernamePassword: req.AllowUsernamePassword, AllowRegister: req.AllowRegister,
 		AllowExternalIDP: req.AllowExternalIDP, ForceMFA: req.ForceMFA, ForceMFALocalOnly: req.ForceMFALocalOnly,
+		PasswordlessType:  command.PasswordlessType(req.PasswordlessType),
 		HidePasswordReset: req.HidePasswordReset, IgnoreUnknownUsernames: req.IgnoreUnknownUsernames,
 		AllowDomainDiscovery: req.AllowDomainDiscovery, DisableLoginWithEmail: req.DisableLoginWithEmail,
 		DisableLoginWithPhone: req.DisableLoginWithPhone, DefaultRedirectURI: req.DefaultRedirectURI,
-		PasswordCheckLifetime:      durationText(req.PasswordCheckLifetime),
-		ExternalLoginCheckLifetime: durationText(req.ExternalLoginCheckLifetime),
-		MFAInitSkipLifetime:        durationText(req.MFAInitSkipLifetime),
-		SecondFactorCheckLifetime:  durationText(req.SecondFactorCheckLifetime),
-		MultiFactorCheckLifetime:   durationText(req.MultiFactorCheckLifetime),
-	}
-	if req.PasswordlessType != 0 {
-		s.PasswordlessType = req.PasswordlessType.String()
+		PasswordCheckLifetime:      lifetime(req.PasswordCheckLifetime),
+		ExternalLoginCheckLifetime: lifetime(req.ExternalLoginCheckLifetime),
+		MFAInitSkipLifetime:        lifetime(req.MFAInitSkipLifetime),
+		SecondFactorCheckLifetime:  lifetime(req.SecondFactorCheckLifetime),
+		MultiFactorCheckLifetime:   lifetime(req.MultiFactorCheckLifetime),
+		IDPs:                       make([]command.LoginPolicyIDP, 0, len(req.IDPs)),
 	}
 	for _, f := range req.SecondFactors {
-		s.SecondFactors = append(s.SecondFactors, f.String())
+		p.SecondFactors = append(p.SecondFactors, command.SecondFactorType(f))
 	}
 	for _, f := range req.MultiFactors {
-		s.MultiFactors = append(s.MultiFactors, f.String())
+		p.MultiFactors = append(p.MultiFactors, command.MultiFactorType(f))
 	}
-	return s
+	for _, l := range req.IDPs {
+		p.IDPs = append(p.IDPs, command.LoginPolicyIDP{IDPID: l.IDPID, OwnerType: ownerTypeFromJSON(l.OwnerType)})
+	}
+	return p
 }
 
 func (a *API) addCustomLoginPolicy(w http.ResponseWriter, r *http.Request) {
@@ -349,11 +351,7 @@ func (a *API) addCustomLoginPolicy(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	idps := make([]command.LoginPolicyIDP, 0, len(req.IDPs))
-	for _, p := range req.IDPs {
-		idps = append(idps, command.LoginPolicyIDP{IDPID: p.IDPID, OwnerType: ownerTypeFromJSON(p.OwnerType)})
-	}
-	d, err := a.cmds.AddCustomLoginPolicy(r.Context(), policyOrg(r), req.settings(), idps)
+	d, err := a.cmds.AddCustomLoginPolicy(r.Context(), policyOrg(r), req.policy())
 	writeV1(w, r, d, err, true)
 }
 

@@ -3,7 +3,6 @@ package command
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/events"
@@ -26,58 +25,50 @@ func jsonRaw(v any) (json.RawMessage, error) {
 	return b, nil
 }
 
-// IDPLink is a user's link to an account at an IdP, the typed input of every
-// link dialect (v2 IDPLink, v3alpha IDPAuthenticator): the IdP, the user's
-// ID there and its display name there.
+// IDPLink is a user's link to an account at an IdP, the input of AddIDPLink
+// in every dialect (v2 IDPLink, v3alpha and resources v3alpha
+// IDPAuthenticator).
 type IDPLink struct {
 	IDPID          string
-	ExternalUserID string
-	DisplayName    string
+	ExternalUserID string // the user's ID at the IdP
+	DisplayName    string // the user's name at the IdP
 }
 
-func (l IDPLink) payload() events.IDPLinkPayload {
-	return events.IDPLinkPayload{IDPID: l.IDPID, ExternalUserID: l.ExternalUserID, DisplayName: l.DisplayName}
-}
-
-// LinkNames are the request names a dialect's validation errors use: the
-// user ID field (e.g. "AddIDPLinkRequest.UserId"), the field holding the
-// link ("AddIDPLinkRequest.IdpLink") and the link's message type
-// ("IDPLink"). The transport decides them; the zero value means v2's.
+// LinkNames are the names under which one dialect's request reports a bad
+// field of AddIDPLink, as protoc-gen-validate writes them. The transport
+// chooses them; the rules are the command's.
 type LinkNames struct {
-	UserID  string
-	Field   string
-	Message string
+	UserID  string // the user ID's field: "AddIDPLinkRequest.UserId"
+	Link    string // the field holding the link: "AddIDPLinkRequest.IdpLink"; "" reports the inner error alone, as PGV does for a bare message
+	Message string // the link's message type: "IDPLink"
 }
 
-func (n LinkNames) orV2() LinkNames {
-	if n == (LinkNames{}) {
-		return LinkNames{UserID: "AddIDPLinkRequest.UserId", Field: "AddIDPLinkRequest.IdpLink", Message: "IDPLink"}
-	}
-	return n
-}
-
-// validateIDPLink applies the request rules of an IdP link message: idpId,
-// userId and userName each 1–200 characters. field is the request field
-// holding the message and message its type name; with field "" the inner
-// error is reported alone, as PGV does for a bare message.
+// validate applies the request rules of an AddIDPLink in ZITADEL's field
+// order: the user ID, then the link's idpId, userId and userName, each 1–200
+// characters.
 //
 // Errors: InvalidArgument with protoc-gen-validate's message, no error ID.
-func validateIDPLink(field, message string, l IDPLink) error {
+func (n LinkNames) validate(userID string, l IDPLink) error {
+	if err := pgvLength(n.UserID, userID, 1, 200); err != nil {
+		return err
+	}
 	for _, f := range []struct{ name, value string }{
 		{"IdpId", l.IDPID}, {"UserId", l.ExternalUserID}, {"UserName", l.DisplayName},
 	} {
-		err := pgvLength(message+"."+f.name, f.value, 1, 200)
+		err := pgvLength(n.Message+"."+f.name, f.value, 1, 200)
 		if err == nil {
 			continue
 		}
-		if field == "" {
+		if n.Link == "" {
 			return err
 		}
 		e, _ := errs.As(err)
-		return errs.InvalidArgument("", "invalid "+field+": embedded message failed validation | caused by: "+e.Message)
+		return errs.InvalidArgument("", "invalid "+n.Link+": embedded message failed validation | caused by: "+e.Message)
 	}
 	return nil
 }
+
+func (l IDPLink) payload() events.IDPLinkPayload { return events.IDPLinkPayload(l) }
 
 // linkIDPExists reports whether idpID is an IdP of org orgID or of the
 // instance; inactive IdPs count.
@@ -117,16 +108,14 @@ func linkClaim(instanceID string, l IDPLink) eventstore.UniqueConstraint {
 }
 
 // AddIDPLink links user userID to the account link.ExternalUserID at IdP
-// link.IDPID. orgHint, when not empty, requires the user to be in that org.
+// link.IDPID. orgHint, when not empty, requires the user to be in that org;
+// names are the dialect's names of the fields in validation messages.
 // The semantics are ZITADEL's v2 AddIDPLink for every dialect (v2 links,
 // v3alpha and resources v3alpha IdP authenticators); the details' resource
 // owner is the user's org, also for an instance IdP.
 //
-// names are the dialect's request names for the validation errors.
-//
 // Errors, in order: Unauthenticated; InvalidArgument (PGV message, under
-// names) for a user ID or a link field that is empty or over 200
-// characters; FailedPrecondition
+// names) for a user ID or link field that is empty or over 200 characters; FailedPrecondition
 // COMMAND-vzktar7b7f when the user does not exist (or not in orgHint);
 // PermissionDenied AUTHZ-HKJD33 when the caller is another user without
 // user.write on the user's org; FailedPrecondition COMMAND-39nf2 when the
@@ -138,11 +127,7 @@ func (c *Commands) AddIDPLink(ctx context.Context, userID, orgHint string, link 
 	if err != nil {
 		return Details{}, err
 	}
-	names = names.orV2()
-	if err := pgvLength(names.UserID, userID, 1, 200); err != nil {
-		return Details{}, err
-	}
-	if err := validateIDPLink(names.Field, names.Message, link); err != nil {
+	if err := names.validate(userID, link); err != nil {
 		return Details{}, err
 	}
 	var u *linkUserModel
@@ -244,25 +229,20 @@ func (c *Commands) removeLinks(ctx context.Context, userID, orgHint, idpID, exte
 	return aggregateDetails(evs, u.ref, u.created), nil
 }
 
-// LinkEventsForNewUser checks the idpLinks of a user about to be created in
-// org orgID of instanceID (POST /v2/users/human) and returns what to add to
-// the user-creation append: the events to put on the new user's aggregate
-// after user.human.added, and the unique values to claim with it. Put both
-// in the same Append so that the user and its links commit together; a
-// duplicate (IdP, external user ID), also within links, then fails the
-// append with AlreadyExists COMMAND-Lnk409 through Commands.execute. It
-// checks no permission: creating the user needs user.write already.
+// humanLinkEvents lets AddHuman (user.go) take idpLinks on user creation:
+// it checks the links of a user about to be created in org orgID of
+// instanceID and returns what to add to the user-creation append: the
+// events to put on the new user's aggregate after user.human.added, and the
+// unique values to claim with it. Both go in the same Append so that the
+// user and its links commit together; a duplicate (IdP, external user ID),
+// also within links, then fails the append with AlreadyExists
+// COMMAND-Lnk409 through Commands.execute. It checks no permission
+// (creating the user needs user.write already) and no field (AddHuman's
+// request validation has).
 //
-// Errors: InvalidArgument (PGV message naming AddHumanUserRequest.IdpLinks[i])
-// for a field that is empty or over 200 characters; FailedPrecondition
-// COMMAND-39nf2 when an IdP is neither orgID's nor the instance's;
-// Internal.
-func (c *Commands) LinkEventsForNewUser(ctx context.Context, instanceID, orgID string, links []IDPLink) ([]eventstore.PendingEvent, []eventstore.UniqueConstraint, error) {
-	for i, l := range links {
-		if err := validateIDPLink(fmt.Sprintf("AddHumanUserRequest.IdpLinks[%d]", i), "IDPLink", l); err != nil {
-			return nil, nil, err
-		}
-	}
+// Errors: FailedPrecondition COMMAND-39nf2 when an IdP is neither orgID's
+// nor the instance's; Internal.
+func (c *Commands) humanLinkEvents(ctx context.Context, instanceID, orgID, _ string, links []IDPLink) ([]eventstore.PendingEvent, []eventstore.UniqueConstraint, error) {
 	var pending []eventstore.PendingEvent
 	var claims []eventstore.UniqueConstraint
 	for _, l := range links {
@@ -274,6 +254,8 @@ func (c *Commands) LinkEventsForNewUser(ctx context.Context, instanceID, orgID s
 	}
 	return pending, claims, nil
 }
+
+var _ humanLinker = (*Commands)(nil)
 
 // IDPLinkReleases returns the unique values held by user userID's active
 // IdP links, as releases. Add them to the append that removes the user, so
@@ -288,10 +270,3 @@ func (c *Commands) IDPLinkReleases(ctx context.Context, instanceID, userID strin
 	_, cs := u.removeLinksAppend(events.UserIDPLinkRemoved, u.links)
 	return cs, nil
 }
-
-// humanLinkEvents lets AddHuman (user.go) take idpLinks on user creation.
-func (c *Commands) humanLinkEvents(ctx context.Context, instanceID, orgID, _ string, links []IDPLink) ([]eventstore.PendingEvent, []eventstore.UniqueConstraint, error) {
-	return c.LinkEventsForNewUser(ctx, instanceID, orgID, links)
-}
-
-var _ humanLinker = (*Commands)(nil)

@@ -3,7 +3,6 @@ package command
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/events"
@@ -20,16 +19,15 @@ func linkUniqueValue(idpID, externalUserID string) string { return idpID + ":" +
 // linkUserModel is the write model of a user for IdP links: existence, org,
 // and (when loaded with links) the active links in the order they were added.
 type linkUserModel struct {
-	ref     eventstore.AggregateRef
-	exists  bool
-	orgID   string
-	head    uint64
-	created time.Time
-	links   []events.IDPLinkPayload
+	aggregate
+	exists bool
+	orgID  string
+	links  []events.IDPLinkPayload
 }
 
-// userExistenceTypes are enough to decide whether a user exists and where.
-var userExistenceTypes = []string{events.UserHumanAdded, events.UserMachineAdded, events.UserRemoved}
+// linkUserTypes are the events of a user that decide its links: existence,
+// and every link event.
+var linkUserTypes = []string{events.UserHumanAdded, events.UserMachineAdded, events.UserRemoved, "user.human.externalidp."}
 
 // loadLinkUser folds user userID; withLinks also folds its link events.
 // Without links it reads only the aggregate's ends, so a user with a long
@@ -37,25 +35,23 @@ var userExistenceTypes = []string{events.UserHumanAdded, events.UserMachineAdded
 // its user.*.added (an ID is never reused, even after removal) and ends at
 // user.removed (nothing is appended to a removed user).
 func (c *Commands) loadLinkUser(ctx context.Context, instanceID, userID string, withLinks bool) (*linkUserModel, error) {
-	m := &linkUserModel{ref: eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggUser, ID: userID}}
-	if !withLinks {
-		first, last, ok, err := c.store.Ends(ctx, m.ref)
-		if err != nil {
-			return nil, errs.Internal("COMMAND-LnkL3", fmt.Errorf("load user %s: %w", userID, err))
-		}
-		if ok {
-			m.head, m.created = last.Sequence, first.CreatedAt
-			m.exists = (first.Type == events.UserHumanAdded || first.Type == events.UserMachineAdded) && last.Type != events.UserRemoved
-			if m.exists {
-				m.orgID = first.ResourceOwner
-			}
+	m := &linkUserModel{aggregate: aggregate{ref: eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggUser, ID: userID}}}
+	if withLinks {
+		if err := c.load(ctx, m, linkUserTypes, loadErrs{read: "COMMAND-LnkL1", reduce: "COMMAND-LnkL2"}); err != nil {
+			return nil, err
 		}
 		return m, nil
 	}
-	types := append(append([]string(nil), userExistenceTypes...), "user.human.externalidp.")
-	var err error
-	if m.head, m.created, err = c.loadModel(ctx, m.ref, types, m.reduce); err != nil {
-		return nil, errs.Internal("COMMAND-LnkL1", err)
+	first, last, ok, err := c.store.Ends(ctx, m.ref)
+	if err != nil {
+		return nil, errs.Internal("COMMAND-LnkL3", fmt.Errorf("load user %s: %w", userID, err))
+	}
+	if ok {
+		m.head, m.created = last.Sequence, first.CreatedAt
+		m.exists = (first.Type == events.UserHumanAdded || first.Type == events.UserMachineAdded) && last.Type != events.UserRemoved
+		if m.exists {
+			m.orgID = first.ResourceOwner
+		}
 	}
 	return m, nil
 }

@@ -20,35 +20,106 @@ func extLink(idpID, ext string) command.IDPLink {
 	return command.IDPLink{IDPID: idpID, ExternalUserID: ext, DisplayName: ext + "@external.com"}
 }
 
+// v2Link are the v2 AddIDPLinkRequest's names in validation messages.
+var v2Link = command.LinkNames{UserID: "AddIDPLinkRequest.UserId", Link: "AddIDPLinkRequest.IdpLink", Message: "IDPLink"}
+
+// TestAddIDPLinkScenarios: AddIDPLink's rules, in their order.
+func TestAddIDPLinkScenarios(t *testing.T) {
+	instIDP, orgIDP, otherIDP := "idp-inst", "idp-org", "idp-other"
+	given := []eventstore.Append{givenIDP(instIDP, ""), givenIDP(orgIDP, scOrg), givenIDP(otherIDP, scOrgB),
+		givenHuman("alice", scOrg), givenHuman("bob", scOrg)}
+	self := scCaller("alice", scOrg) // no memberships at all
+	add := func(userID, orgHint string, l command.IDPLink) func(context.Context, *command.Commands) error {
+		return func(ctx context.Context, c *command.Commands) error {
+			_, err := c.AddIDPLink(ctx, userID, orgHint, l, v2Link)
+			return err
+		}
+	}
+	payload := func(l command.IDPLink) events.IDPLinkPayload { return events.IDPLinkPayload(l) }
+	for _, sc := range []scenario{
+		// Field validation comes first and names the field.
+		{name: "field validation", given: given, as: self,
+			when: add("alice", "", command.IDPLink{IDPID: instIDP, ExternalUserID: strings.Repeat("x", 201), DisplayName: "n"}),
+			err:  wantMessage("invalid AddIDPLinkRequest.IdpLink: embedded message failed validation | caused by: invalid IDPLink.UserId: value length must be between 1 and 200 runes, inclusive")},
+		{name: "unknown user", given: given, as: self, when: add("unknown", "", extLink(instIDP, "e0")),
+			err: wantErrOf(errs.KindFailedPrecondition, "COMMAND-vzktar7b7f")},
+		{name: "user not in the org hint", given: given, as: self, when: add("alice", scOrgB, extLink(instIDP, "e0")),
+			err: wantErrOf(errs.KindFailedPrecondition, "COMMAND-vzktar7b7f")},
+		// Another user needs user.write on the user's org.
+		{name: "another user", given: given, as: scCaller("bob", scOrg), when: add("alice", "", extLink(instIDP, "e0")),
+			err: wantErrOf(errs.KindPermissionDenied, "AUTHZ-HKJD33")},
+		{name: "another org's owner", given: given, as: scOrgOwner(scOrgB), when: add("alice", "", extLink(instIDP, "e0")),
+			err: wantErrOf(errs.KindPermissionDenied, "AUTHZ-HKJD33")},
+		// The IdP must be the user's org's or the instance's.
+		{name: "unknown IdP", given: given, as: self, when: add("alice", "", extLink("0", "e0")),
+			err: wantErrOf(errs.KindFailedPrecondition, "COMMAND-39nf2")},
+		{name: "another org's IdP", given: given, as: self, when: add("alice", "", extLink(otherIDP, "e0")),
+			err: wantErrOf(errs.KindFailedPrecondition, "COMMAND-39nf2")},
+		{name: "self, instance IdP", given: given, as: self, when: add("alice", scOrg, extLink(instIDP, "e1")),
+			then: []thenEvent{{"alice", events.UserIDPLinkAdded, payload(extLink(instIDP, "e1"))}}},
+		{name: "user manager, org IdP", given: given, when: add("alice", "", extLink(orgIDP, "e1")),
+			as:   scCaller("mgr", scOrg, authz.Membership{OrgID: scOrg, Roles: []string{authz.OrgUserManager}}),
+			then: []thenEvent{{"alice", events.UserIDPLinkAdded, payload(extLink(orgIDP, "e1"))}}},
+		// (IdP, external ID) is unique across users and for the same user.
+		{name: "account linked to the same user", given: append(given, givenLink("alice", scOrg, payload(extLink(instIDP, "e1")))),
+			as: scIAMOwner(), when: add("alice", "", extLink(instIDP, "e1")), err: wantErrOf(errs.KindAlreadyExists, "COMMAND-Lnk409")},
+		{name: "account linked to another user", given: append(given, givenLink("alice", scOrg, payload(extLink(instIDP, "e1")))),
+			as: scIAMOwner(), when: add("bob", "", extLink(instIDP, "e1")), err: wantErrOf(errs.KindAlreadyExists, "COMMAND-Lnk409")},
+		{name: "unauthenticated", given: given, when: add("alice", "", extLink(instIDP, "e1")),
+			err: wantErrOf(errs.KindUnauthenticated, "AUTH-7fs1e")},
+	} {
+		sc.run(t)
+	}
+}
+
+// TestRemoveIDPLinkScenarios: RemoveIDPLink (one account) and
+// RemoveIDPLinks (every account at the IdP).
+func TestRemoveIDPLinkScenarios(t *testing.T) {
+	instIDP := "idp-inst"
+	e1, e2 := events.IDPLinkPayload(extLink(instIDP, "e1")), events.IDPLinkPayload(extLink(instIDP, "e2"))
+	given := []eventstore.Append{givenIDP(instIDP, ""), givenHuman("alice", scOrg), givenHuman("bob", scOrg),
+		givenLink("alice", scOrg, e1), givenLink("alice", scOrg, e2)}
+	self := scCaller("alice", scOrg)
+	removed := func(p events.IDPLinkPayload) thenEvent { return thenEvent{"alice", events.UserIDPLinkRemoved, p} }
+	for _, sc := range []scenario{
+		{name: "not linked", given: given, as: self, err: wantErrOf(errs.KindNotFound, "COMMAND-1M9xR"),
+			when: func(ctx context.Context, c *command.Commands) error {
+				_, err := c.RemoveIDPLink(ctx, "alice", instIDP, "nope")
+				return err
+			}},
+		{name: "another user", given: given, as: scCaller("bob", scOrg), err: wantErrOf(errs.KindPermissionDenied, "AUTHZ-HKJD33"),
+			when: func(ctx context.Context, c *command.Commands) error {
+				_, err := c.RemoveIDPLink(ctx, "alice", instIDP, "e1")
+				return err
+			}},
+		{name: "one account", given: given, as: self, then: []thenEvent{removed(e1)},
+			when: func(ctx context.Context, c *command.Commands) error {
+				_, err := c.RemoveIDPLink(ctx, "alice", instIDP, "e1")
+				return err
+			}},
+		{name: "every account, wrong org hint", given: given, as: self, err: wantErrOf(errs.KindNotFound, "COMMAND-1M9xR"),
+			when: func(ctx context.Context, c *command.Commands) error {
+				_, err := c.RemoveIDPLinks(ctx, "alice", scOrgB, instIDP)
+				return err
+			}},
+		{name: "every account", given: given, as: self, then: []thenEvent{removed(e1), removed(e2)},
+			when: func(ctx context.Context, c *command.Commands) error {
+				_, err := c.RemoveIDPLinks(ctx, "alice", scOrg, instIDP)
+				return err
+			}},
+	} {
+		sc.run(t)
+	}
+}
+
 func TestAddIDPLinkRules(t *testing.T) {
 	env := newPLEnv(t)
 	orgB := env.addOrg("B")
-	instIDP, orgIDP, otherIDP := env.addIDP(""), env.addIDP(env.org), env.addIDP(orgB)
+	instIDP, orgIDP := env.addIDP(""), env.addIDP(env.org)
 	alice, bob := env.addHuman(env.org, "alice"), env.addHuman(env.org, "bob")
 	self := env.as(alice, env.org) // no memberships at all
 
-	// Field validation comes first and names the field.
-	_, err := env.cmds.AddIDPLink(self, alice, "", command.IDPLink{IDPID: instIDP, ExternalUserID: strings.Repeat("x", 201), DisplayName: "n"}, command.LinkNames{})
-	if e, ok := errs.As(err); !ok || e.Kind != errs.KindInvalidArgument ||
-		e.Message != "invalid AddIDPLinkRequest.IdpLink: embedded message failed validation | caused by: invalid IDPLink.UserId: value length must be between 1 and 200 runes, inclusive" {
-		t.Fatalf("err = %v", err)
-	}
-	_, err = env.cmds.AddIDPLink(self, "unknown", "", extLink(instIDP, "e0"), command.LinkNames{})
-	plWant(t, err, errs.KindFailedPrecondition, "COMMAND-vzktar7b7f")
-	_, err = env.cmds.AddIDPLink(self, alice, orgB, extLink(instIDP, "e0"), command.LinkNames{})
-	plWant(t, err, errs.KindFailedPrecondition, "COMMAND-vzktar7b7f")
-	// Another user needs user.write on the user's org.
-	_, err = env.cmds.AddIDPLink(env.as(bob, env.org), alice, "", extLink(instIDP, "e0"), command.LinkNames{})
-	plWant(t, err, errs.KindPermissionDenied, "AUTHZ-HKJD33")
-	_, err = env.cmds.AddIDPLink(env.owner(orgB), alice, "", extLink(instIDP, "e0"), command.LinkNames{})
-	plWant(t, err, errs.KindPermissionDenied, "AUTHZ-HKJD33")
-	// The IdP must be the user's org's or the instance's.
-	for _, id := range []string{"0", otherIDP} {
-		_, err = env.cmds.AddIDPLink(self, alice, "", extLink(id, "e0"), command.LinkNames{})
-		plWant(t, err, errs.KindFailedPrecondition, "COMMAND-39nf2")
-	}
-
-	d, err := env.cmds.AddIDPLink(self, alice, env.org, extLink(instIDP, "e1"), command.LinkNames{})
+	d, err := env.cmds.AddIDPLink(self, alice, env.org, extLink(instIDP, "e1"), v2Link)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,15 +127,10 @@ func TestAddIDPLinkRules(t *testing.T) {
 		t.Fatalf("details = %+v", d)
 	}
 	manager := env.as("mgr", env.org, authz.Membership{OrgID: env.org, Roles: []string{authz.OrgUserManager}})
-	if _, err := env.cmds.AddIDPLink(manager, alice, "", extLink(orgIDP, "e1"), command.LinkNames{}); err != nil {
+	if _, err := env.cmds.AddIDPLink(manager, alice, "", extLink(orgIDP, "e1"), v2Link); err != nil {
 		t.Fatal(err)
 	}
-	// (IdP, external ID) is unique across users and for the same user.
-	for _, u := range []string{alice, bob} {
-		_, err = env.cmds.AddIDPLink(env.iam(), u, "", extLink(instIDP, "e1"), command.LinkNames{})
-		plWant(t, err, errs.KindAlreadyExists, "COMMAND-Lnk409")
-	}
-	if _, err := env.cmds.AddIDPLink(env.iam(), alice, "", extLink(instIDP, "e2"), command.LinkNames{}); err != nil {
+	if _, err := env.cmds.AddIDPLink(env.iam(), alice, "", extLink(instIDP, "e2"), v2Link); err != nil {
 		t.Fatal(err)
 	}
 
@@ -87,7 +153,7 @@ func TestAddIDPLinkRules(t *testing.T) {
 	}
 	_, err = env.cmds.RemoveIDPLink(self, alice, instIDP, "e1")
 	plWant(t, err, errs.KindNotFound, "COMMAND-1M9xR")
-	if _, err := env.cmds.AddIDPLink(env.iam(), bob, "", extLink(instIDP, "e1"), command.LinkNames{}); err != nil {
+	if _, err := env.cmds.AddIDPLink(env.iam(), bob, "", extLink(instIDP, "e1"), v2Link); err != nil {
 		t.Fatalf("released account cannot be linked again: %v", err)
 	}
 	// v3alpha removal: every link of the user to that IdP.
@@ -111,7 +177,7 @@ func TestAddIDPLinkRules(t *testing.T) {
 	if n := env.count(`SELECT count(*) FROM user_idp_links WHERE user_id = $1`, alice); n != 0 {
 		t.Fatalf("removed user has %d links", n)
 	}
-	_, err = env.cmds.AddIDPLink(env.iam(), alice, "", extLink(instIDP, "e9"), command.LinkNames{})
+	_, err = env.cmds.AddIDPLink(env.iam(), alice, "", extLink(instIDP, "e9"), v2Link)
 	plWant(t, err, errs.KindFailedPrecondition, "COMMAND-vzktar7b7f")
 }
 
@@ -122,8 +188,9 @@ func TestAddHumanWithIDPLinks(t *testing.T) {
 	n := 0
 	add := func(links ...command.IDPLink) (*command.Details, error) {
 		n++
-		return env.cmds.AddHuman(env.iam(), command.AddHuman{OrgID: env.org, GivenName: "N", FamilyName: "F",
-			Email: fmt.Sprintf("n%d@x.example", n), IDPLinks: links})
+		h := command.AddHuman{OrgID: env.org, GivenName: "N", FamilyName: "F", Email: fmt.Sprintf("n%d@x.example", n)}
+		h.IDPLinks = append(h.IDPLinks, links...)
+		return env.cmds.AddHuman(env.iam(), h)
 	}
 	_, err := add(extLink(otherIDP, "a"))
 	plWant(t, err, errs.KindFailedPrecondition, "COMMAND-39nf2")
@@ -151,7 +218,7 @@ func TestAddIDPLinkConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := env.cmds.AddIDPLink(env.iam(), user, "", extLink(idpID, "same"), command.LinkNames{})
+			_, err := env.cmds.AddIDPLink(env.iam(), user, "", extLink(idpID, "same"), v2Link)
 			errc <- err
 		}()
 	}
@@ -241,7 +308,7 @@ func TestRemoveIDPRacesAddIDPLink(t *testing.T) {
 	for i := range 6 {
 		user := env.addHuman(env.org, fmt.Sprintf("racer%d", i))
 		adds = append(adds, func(idpID string, round int) error {
-			_, err := env.cmds.AddIDPLink(env.iam(), user, "", extLink(idpID, fmt.Sprintf("r%d-%d", round, i)), command.LinkNames{})
+			_, err := env.cmds.AddIDPLink(env.iam(), user, "", extLink(idpID, fmt.Sprintf("r%d-%d", round, i)), v2Link)
 			return err
 		})
 	}
@@ -260,11 +327,11 @@ func TestRemoveIDPRacesAddIDPToPolicy(t *testing.T) {
 	}}
 	for i := range 5 {
 		org := env.addOrg(fmt.Sprintf("policy-racer%d", i))
-		if _, err := env.cmds.AddCustomLoginPolicy(env.iam(), org, events.LoginPolicySettings{AllowExternalIDP: true}, nil); err != nil {
+		if _, err := env.cmds.AddCustomLoginPolicy(env.iam(), org, command.LoginPolicy{AllowExternalIDP: true}); err != nil {
 			t.Fatal(err)
 		}
 		adds = append(adds, func(idpID string, _ int) error {
-			_, err := env.cmds.AddIDPToLoginPolicy(env.iam(), org, idpID, events.OwnerSystem)
+			_, err := env.cmds.AddIDPToLoginPolicy(env.iam(), org, idpID, command.IDPOwnerSystem)
 			return err
 		})
 	}
@@ -291,20 +358,20 @@ func TestPolicyIDPClaimsFollowTheEntries(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(env.cmds.AddCustomLoginPolicy(env.iam(), org, events.LoginPolicySettings{}, []command.LoginPolicyIDP{{IDPID: idpID, OwnerType: events.OwnerSystem}}))
+	must(env.cmds.AddCustomLoginPolicy(env.iam(), org, command.LoginPolicy{IDPs: []command.LoginPolicyIDP{{IDPID: idpID, OwnerType: command.IDPOwnerSystem}}}))
 	must(env.cmds.AddIDPToDefaultLoginPolicy(env.iam(), idpID))
 	if n := claims(); n != 2 {
 		t.Fatalf("%d claims for 2 entries", n)
 	}
-	_, err := env.cmds.AddIDPToLoginPolicy(env.iam(), org, idpID, events.OwnerSystem)
+	_, err := env.cmds.AddIDPToLoginPolicy(env.iam(), org, idpID, command.IDPOwnerSystem)
 	plWant(t, err, errs.KindAlreadyExists, "Org-2B0ps")
 	must(env.cmds.RemoveIDPFromLoginPolicy(env.iam(), org, idpID))
-	must(env.cmds.AddIDPToLoginPolicy(env.iam(), org, idpID, events.OwnerSystem))
+	must(env.cmds.AddIDPToLoginPolicy(env.iam(), org, idpID, command.IDPOwnerSystem))
 	must(env.cmds.ResetLoginPolicyToDefault(env.iam(), org))
 	if n := claims(); n != 1 {
 		t.Fatalf("%d claims after the reset, want the default policy's only", n)
 	}
-	must(env.cmds.AddCustomLoginPolicy(env.iam(), org, events.LoginPolicySettings{}, []command.LoginPolicyIDP{{IDPID: idpID, OwnerType: events.OwnerSystem}}))
+	must(env.cmds.AddCustomLoginPolicy(env.iam(), org, command.LoginPolicy{IDPs: []command.LoginPolicyIDP{{IDPID: idpID, OwnerType: command.IDPOwnerSystem}}}))
 	must(env.cmds.RemoveIDP(env.iam(), command.IDPOwnerRef{Type: events.OwnerSystem}, idpID))
 	if n := claims(); n != 0 {
 		t.Fatalf("%d claims outlive the IdP", n)

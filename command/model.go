@@ -5,40 +5,70 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/eventstore"
 )
 
-// loadModel is the one loader of every write model: it reads the events of
-// aggregate ref whose type is one of types (prefixes such as "org.member."
-// work; none means all) and hands them to reduce in sequence order. It
-// returns the aggregate's head, which counts the events of every type, and
-// the time of its first event when types include it (zero otherwise).
-//
-// Errors: the store's, or reduce's, wrapped with the aggregate.
-func (c *Commands) loadModel(ctx context.Context, ref eventstore.AggregateRef, types []string,
-	reduce func(e *eventstore.Event) error) (head uint64, created time.Time, err error) {
+// aggregate is what every write model knows of its aggregate: which one it
+// is, the head sequence an append decided on it states as expected, and
+// when it began. Write models embed it and are loaded by Commands.load.
+type aggregate struct {
+	ref     eventstore.AggregateRef
+	head    uint64    // the aggregate's last sequence, of any event type
+	created time.Time // time of its first event (sequence 1)
+}
+
+func (a *aggregate) agg() *aggregate { return a }
+
+// model is a write model: an embedded aggregate and a reducer of its events.
+type model interface {
+	agg() *aggregate
+	reduce(e *eventstore.Event) error
+}
+
+// loadErrs are the errs.Internal IDs a load answers with when the read or a
+// reduce fails. An empty ID returns the error without a kind (a command's
+// execute then answers it as COMMAND-Push1).
+type loadErrs struct{ read, reduce string }
+
+// load folds into m the events of its aggregate (m.agg().ref) whose type is
+// one of types (an entry ending in "." is a prefix), in sequence order; nil
+// types fold every event. It sets the head to the aggregate's last
+// sequence, whatever types skip, and created to the time of its first event
+// before reducing it, so a reducer may override created (e.g. per
+// incarnation).
+func (c *Commands) load(ctx context.Context, m model, types []string, ids loadErrs) error {
+	a := m.agg()
 	var evs []eventstore.Event
-	if len(types) == 0 {
-		evs, err = c.store.Aggregate(ctx, ref, 0)
-		if len(evs) > 0 {
-			head = evs[len(evs)-1].Sequence
+	var err error
+	if types == nil {
+		evs, err = c.store.Aggregate(ctx, a.ref, 0)
+		if err == nil && len(evs) > 0 {
+			a.head = evs[len(evs)-1].Sequence
 		}
 	} else {
-		evs, head, err = c.store.AggregateTypes(ctx, ref, types)
+		evs, a.head, err = c.store.AggregateTypes(ctx, a.ref, types)
 	}
 	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("load %s: %w", ref, err)
+		return internalErr(ids.read, fmt.Errorf("load %s: %w", a.ref, err))
 	}
 	for i := range evs {
 		e := &evs[i]
 		if e.Sequence == 1 {
-			created = e.CreatedAt
+			a.created = e.CreatedAt
 		}
-		if err := reduce(e); err != nil {
-			return 0, time.Time{}, fmt.Errorf("load %s: %s at sequence %d: %w", ref, e.Type, e.Sequence, err)
+		if err := m.reduce(e); err != nil {
+			return internalErr(ids.reduce, fmt.Errorf("reduce %s %s: %w", a.ref, e.Type, err))
 		}
 	}
-	return head, created, nil
+	return nil
+}
+
+func internalErr(id string, err error) error {
+	if id == "" {
+		return err
+	}
+	return errs.Internal(id, err)
 }
 
 // aggregateDetails returns the details of ref after an append of evs: the

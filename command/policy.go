@@ -5,20 +5,149 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
+	"time"
 	"unicode/utf8"
 
+	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/eventstore"
+	"github.com/idledger/idledger/internal/pbjson"
 )
 
-// LoginPolicyIDP names an IdP for a login policy: its ID and owner type,
-// events.OwnerSystem (an instance IdP) or events.OwnerOrg (the org's own).
-// An empty OwnerType is IDP_OWNER_TYPE_UNSPECIFIED; any other value is an
-// undefined enum value.
+// IDPOwnerType says who owns an IdP a login policy lists; the numbers are
+// ZITADEL's IDPOwnerType. Any value but IDPOwnerSystem and IDPOwnerOrg is
+// refused by the commands: IDPOwnerUnspecified as unset, others as
+// undefined.
+type IDPOwnerType int
+
+const (
+	IDPOwnerUnspecified IDPOwnerType = iota
+	IDPOwnerSystem                   // an instance IdP
+	IDPOwnerOrg                      // an IdP of the policy's org
+)
+
+// stored is the owner type as events record it.
+func (t IDPOwnerType) stored() string {
+	if t == IDPOwnerOrg {
+		return events.OwnerOrg
+	}
+	return events.OwnerSystem
+}
+
+// LoginPolicyIDP names an IdP for a login policy: its ID and owner type.
 type LoginPolicyIDP struct {
 	IDPID     string
-	OwnerType string
+	OwnerType IDPOwnerType
+}
+
+// PasswordlessType is ZITADEL's PasswordlessType, by number.
+type PasswordlessType int
+
+const (
+	PasswordlessNotAllowed PasswordlessType = iota
+	PasswordlessAllowed
+)
+
+// SecondFactorType is ZITADEL's SecondFactorType, by number.
+type SecondFactorType int
+
+const (
+	SecondFactorUnspecified SecondFactorType = iota
+	SecondFactorOTP
+	SecondFactorU2F
+	SecondFactorOTPEmail
+	SecondFactorOTPSMS
+)
+
+// MultiFactorType is ZITADEL's MultiFactorType, by number.
+type MultiFactorType int
+
+const (
+	MultiFactorUnspecified MultiFactorType = iota
+	MultiFactorU2FWithVerification
+)
+
+// The names events record the enums by (events.LoginPolicySettings).
+var (
+	passwordlessNames = []string{"PASSWORDLESS_TYPE_NOT_ALLOWED", "PASSWORDLESS_TYPE_ALLOWED"}
+	secondFactorNames = []string{"SECOND_FACTOR_TYPE_UNSPECIFIED", "SECOND_FACTOR_TYPE_OTP",
+		"SECOND_FACTOR_TYPE_U2F", "SECOND_FACTOR_TYPE_OTP_EMAIL", "SECOND_FACTOR_TYPE_OTP_SMS"}
+	multiFactorNames = []string{"MULTI_FACTOR_TYPE_UNSPECIFIED", "MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION"}
+)
+
+// enumName is value n's name in names, or its number when it has none, as
+// protobuf JSON writes an undefined value.
+func enumName(names []string, n int) string {
+	if n >= 0 && n < len(names) {
+		return names[n]
+	}
+	return strconv.Itoa(n)
+}
+
+// LoginPolicy is a custom login policy: management AddCustomLoginPolicy's
+// settings and IdPs. A nil lifetime is unset.
+type LoginPolicy struct {
+	AllowUsernamePassword  bool
+	AllowRegister          bool
+	AllowExternalIDP       bool
+	ForceMFA               bool
+	ForceMFALocalOnly      bool
+	PasswordlessType       PasswordlessType
+	HidePasswordReset      bool
+	IgnoreUnknownUsernames bool
+	AllowDomainDiscovery   bool
+	DisableLoginWithEmail  bool
+	DisableLoginWithPhone  bool
+	DefaultRedirectURI     string
+
+	PasswordCheckLifetime      *time.Duration
+	ExternalLoginCheckLifetime *time.Duration
+	MFAInitSkipLifetime        *time.Duration
+	SecondFactorCheckLifetime  *time.Duration
+	MultiFactorCheckLifetime   *time.Duration
+
+	SecondFactors []SecondFactorType
+	MultiFactors  []MultiFactorType
+	IDPs          []LoginPolicyIDP
+}
+
+// settings is p as the policy's event records it: enums by name (the
+// unspecified passwordless type left out), lifetimes in protobuf JSON form.
+func (p LoginPolicy) settings() events.LoginPolicySettings {
+	s := events.LoginPolicySettings{
+		AllowUsernamePassword: p.AllowUsernamePassword, AllowRegister: p.AllowRegister,
+		AllowExternalIDP: p.AllowExternalIDP, ForceMFA: p.ForceMFA, ForceMFALocalOnly: p.ForceMFALocalOnly,
+		HidePasswordReset: p.HidePasswordReset, IgnoreUnknownUsernames: p.IgnoreUnknownUsernames,
+		AllowDomainDiscovery: p.AllowDomainDiscovery, DisableLoginWithEmail: p.DisableLoginWithEmail,
+		DisableLoginWithPhone: p.DisableLoginWithPhone, DefaultRedirectURI: p.DefaultRedirectURI,
+		PasswordCheckLifetime:      durationText(p.PasswordCheckLifetime),
+		ExternalLoginCheckLifetime: durationText(p.ExternalLoginCheckLifetime),
+		MFAInitSkipLifetime:        durationText(p.MFAInitSkipLifetime),
+		SecondFactorCheckLifetime:  durationText(p.SecondFactorCheckLifetime),
+		MultiFactorCheckLifetime:   durationText(p.MultiFactorCheckLifetime),
+	}
+	if p.PasswordlessType != PasswordlessNotAllowed {
+		s.PasswordlessType = enumName(passwordlessNames, int(p.PasswordlessType))
+	}
+	for _, f := range p.SecondFactors {
+		s.SecondFactors = append(s.SecondFactors, enumName(secondFactorNames, int(f)))
+	}
+	for _, f := range p.MultiFactors {
+		s.MultiFactors = append(s.MultiFactors, enumName(multiFactorNames, int(f)))
+	}
+	return s
+}
+
+// durationText is a set lifetime in google.protobuf.Duration's JSON form,
+// as the policy's event records it: seconds with 0, 3, 6 or 9 fractional
+// digits ("10s", "1.500s", "-0.000000001s"); unset is "".
+func durationText(d *time.Duration) string {
+	if d == nil {
+		return ""
+	}
+	return pbjson.Duration(*d).String()
 }
 
 // LinkIndex finds, in the read tables, what links an IdP: the users of org
@@ -41,11 +170,11 @@ func pgvLength(field, value string, min, max int) error {
 
 // pgvOwnerType is protoc-gen-validate's check of an IDPOwnerType field
 // declared with defined_only and not_in [0].
-func pgvOwnerType(field, ownerType string) error {
+func pgvOwnerType(field string, ownerType IDPOwnerType) error {
 	switch ownerType {
-	case events.OwnerSystem, events.OwnerOrg:
+	case IDPOwnerSystem, IDPOwnerOrg:
 		return nil
-	case "":
+	case IDPOwnerUnspecified:
 		return errs.InvalidArgument("", "invalid "+field+": value must not be in list [0]")
 	}
 	return errs.InvalidArgument("", "invalid "+field+": value must be one of the defined enum values")
@@ -68,21 +197,21 @@ func validRedirectURI(raw string) bool {
 }
 
 // idpUsable reports whether IdP idpID exists with the given owner type:
-// an instance IdP for events.OwnerSystem, an IdP of orgID for
-// events.OwnerOrg. Inactive IdPs count; removed ones do not.
-func (c *Commands) idpUsable(ctx context.Context, instanceID, idpID, ownerType, orgID string) (bool, error) {
+// an instance IdP for IDPOwnerSystem, an IdP of orgID for IDPOwnerOrg.
+// Inactive IdPs count; removed ones do not.
+func (c *Commands) idpUsable(ctx context.Context, instanceID, idpID string, ownerType IDPOwnerType, orgID string) (bool, error) {
 	owner, ro, exists, err := c.IDPOwner(ctx, instanceID, idpID)
 	if err != nil || !exists {
 		return false, err
 	}
-	if ownerType == events.OwnerOrg {
+	if ownerType == IDPOwnerOrg {
 		return owner == events.OwnerOrg && ro == orgID, nil
 	}
 	return owner == events.OwnerSystem, nil
 }
 
-// AddCustomLoginPolicy gives org orgID its own login policy with settings s
-// and the IdPs idps. The policy does not copy the instance default's IdPs.
+// AddCustomLoginPolicy gives org orgID its own login policy p, with p's
+// IdPs. The policy does not copy the instance default's IdPs.
 //
 // Errors: Unauthenticated; NotFound AUTHZ-cdgFk / PermissionDenied
 // AUTH-5mWD2 without policy.write; InvalidArgument for an IdP entry that
@@ -90,7 +219,7 @@ func (c *Commands) idpUsable(ctx context.Context, instanceID, idpID, ownerType, 
 // default redirect URI; AlreadyExists Org-Dgfb2 when the org already has
 // one; FailedPrecondition Org-FEd32 when an IdP does not exist for its
 // owner type; Aborted, Internal.
-func (c *Commands) AddCustomLoginPolicy(ctx context.Context, orgID string, s events.LoginPolicySettings, idps []LoginPolicyIDP) (Details, error) {
+func (c *Commands) AddCustomLoginPolicy(ctx context.Context, orgID string, p LoginPolicy) (Details, error) {
 	cl, err := caller(ctx)
 	if err != nil {
 		return Details{}, err
@@ -98,10 +227,10 @@ func (c *Commands) AddCustomLoginPolicy(ctx context.Context, orgID string, s eve
 	if err := cl.CheckV1("policy.write", orgID); err != nil {
 		return Details{}, err
 	}
-	for i, p := range idps {
+	for i, l := range p.IDPs {
 		field := fmt.Sprintf("AddCustomLoginPolicyRequest.Idps[%d]", i)
-		for _, err := range []error{pgvLength("AddCustomLoginPolicyRequest_IDP.IdpId", p.IDPID, 1, 200),
-			pgvOwnerType("AddCustomLoginPolicyRequest_IDP.OwnerType", p.OwnerType)} {
+		for _, err := range []error{pgvLength("AddCustomLoginPolicyRequest_IDP.IdpId", l.IDPID, 1, 200),
+			pgvOwnerType("AddCustomLoginPolicyRequest_IDP.OwnerType", l.OwnerType)} {
 			if err != nil {
 				e, _ := errs.As(err)
 				return Details{}, errs.InvalidArgument("", "invalid "+field+": embedded message failed validation | caused by: "+e.Message)
@@ -111,7 +240,7 @@ func (c *Commands) AddCustomLoginPolicy(ctx context.Context, orgID string, s eve
 	if orgID == "" {
 		return Details{}, errs.InvalidArgument("Org-M0fs9", "Errors.ResourceOwnerMissing")
 	}
-	if !validRedirectURI(s.DefaultRedirectURI) {
+	if !validRedirectURI(p.DefaultRedirectURI) {
 		return Details{}, errs.InvalidArgument("Org-WSfdq", "Errors.Org.LoginPolicy.RedirectURIInvalid")
 	}
 	var m *loginPolicyModel
@@ -123,28 +252,28 @@ func (c *Commands) AddCustomLoginPolicy(ctx context.Context, orgID string, s eve
 		if m.exists && !m.isDefault {
 			return eventstore.Append{}, errs.AlreadyExists("Org-Dgfb2", "Errors.Org.LoginPolicy.AlreadyExists")
 		}
-		settings, err := jsonRaw(s)
+		settings, err := jsonRaw(p.settings())
 		if err != nil {
 			return eventstore.Append{}, err
 		}
 		pending := []eventstore.PendingEvent{{Type: events.LoginPolicyAdded, Payload: events.LoginPolicyAddedPayload{Settings: settings}}}
 		var claims []eventstore.UniqueConstraint
 		seen := map[string]bool{}
-		for _, p := range idps {
-			ok, err := c.idpUsable(ctx, cl.InstanceID, p.IDPID, p.OwnerType, orgID)
+		for _, l := range p.IDPs {
+			ok, err := c.idpUsable(ctx, cl.InstanceID, l.IDPID, l.OwnerType, orgID)
 			if err != nil {
 				return eventstore.Append{}, err
 			}
 			if !ok {
 				return eventstore.Append{}, errs.FailedPrecondition("Org-FEd32", msgIDPNotExisting)
 			}
-			if seen[p.IDPID] {
+			if seen[l.IDPID] {
 				continue
 			}
-			seen[p.IDPID] = true
+			seen[l.IDPID] = true
 			pending = append(pending, eventstore.PendingEvent{Type: events.LoginPolicyIDPAdded,
-				Payload: events.LoginPolicyIDPPayload{IDPID: p.IDPID, OwnerType: p.OwnerType}})
-			claims = append(claims, policyIDPClaim(cl.InstanceID, p.IDPID, orgID, orgPolicyIDPExists), holdIDP(cl.InstanceID, p.IDPID))
+				Payload: events.LoginPolicyIDPPayload{IDPID: l.IDPID, OwnerType: l.OwnerType.stored()}})
+			claims = append(claims, policyIDPClaim(cl.InstanceID, l.IDPID, orgID, orgPolicyIDPExists), holdIDP(cl.InstanceID, l.IDPID))
 		}
 		return eventstore.Append{Aggregates: []eventstore.AggregateAppend{{
 			Aggregate: m.ref, ResourceOwner: orgID, Expected: m.head, Events: pending,
@@ -198,6 +327,62 @@ func (c *Commands) ResetLoginPolicyToDefault(ctx context.Context, orgID string) 
 	return aggregateDetails(evs, m.ref, m.created), nil
 }
 
+// policyScope is what differs between the instance's default login policy
+// and an org's custom policy where their IdP commands share the logic: the
+// permission, and ZITADEL's error IDs for each.
+type policyScope struct {
+	perm string
+	org  bool // an org's custom policy; the instance default otherwise
+	// add
+	emptyIDP, addNoPolicy, notUsable, linked *errs.Error
+	// remove
+	removeNoPolicy, notLinked *errs.Error
+}
+
+var (
+	defaultPolicy = policyScope{perm: "iam.policy.write",
+		emptyIDP:       errs.InvalidArgument("INSTANCE-9nf88", "Errors.IAM.LoginPolicy.IDP.Invalid"),
+		addNoPolicy:    errs.NotFound("INSTANCE-GVDfe", "Errors.IAM.LoginPolicy.NotFound"),
+		notUsable:      errs.FailedPrecondition("INSTANCE-m8fsd", msgIDPNotExisting),
+		linked:         defaultPolicyIDPExists,
+		removeNoPolicy: errs.NotFound("INSTANCE-Dfg4t", "Errors.IAM.LoginPolicy.NotFound"),
+		notLinked:      errs.NotFound("INSTANCE-39fjs", "Errors.IAM.LoginPolicy.IDP.NotExisting"),
+	}
+	orgPolicy = policyScope{perm: "policy.write", org: true,
+		emptyIDP:       errs.InvalidArgument("Org-9nf88", "Errors.Org.LoginPolicy.IDP."),
+		addNoPolicy:    errs.NotFound("Org-Ffgw2", "Login Policy not found"),
+		notUsable:      errs.FailedPrecondition("Org-3N9fs", msgIDPNotExisting),
+		linked:         orgPolicyIDPExists,
+		removeNoPolicy: errs.NotFound("Org-GVDfe", "Login Policy not found"),
+		notLinked:      errs.NotFound("Org-39fjs", "Errors.Org.LoginPolicy.IDP.NotExisting"),
+	}
+)
+
+// policyID is the aggregate ID of the scope's policy: the instance's for
+// the default, the org's for a custom policy.
+func (s policyScope) policyID(instanceID, orgID string) string {
+	if s.org {
+		return orgID
+	}
+	return instanceID
+}
+
+// authorize checks, in ZITADEL's order, the caller's permission on s's
+// policy (of orgID), then the request's idpId (field names it).
+func (s policyScope) authorize(ctx context.Context, orgID, field, idpID string) (*authz.Caller, error) {
+	cl, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := cl.CheckV1(s.perm, orgID); err != nil {
+		return nil, err
+	}
+	if err := pgvLength(field, idpID, 1, 200); err != nil {
+		return nil, err
+	}
+	return cl, nil
+}
+
 // AddIDPToDefaultLoginPolicy links instance IdP idpID to the instance's
 // default login policy (POST /admin/v1/policies/login/idps).
 //
@@ -208,77 +393,7 @@ func (c *Commands) ResetLoginPolicyToDefault(ctx context.Context, orgID string) 
 // when idpID is not an existing instance IdP; AlreadyExists INSTANCE-2B0ps
 // when it is linked already; Aborted, Internal.
 func (c *Commands) AddIDPToDefaultLoginPolicy(ctx context.Context, idpID string) (Details, error) {
-	cl, err := caller(ctx)
-	if err != nil {
-		return Details{}, err
-	}
-	if err := cl.CheckV1("iam.policy.write", ""); err != nil {
-		return Details{}, err
-	}
-	if err := pgvLength("AddIDPToLoginPolicyRequest.IdpId", idpID, 1, 200); err != nil {
-		return Details{}, err
-	}
-	return c.addIDPToDefault(ctx, cl.InstanceID, idpID)
-}
-
-func (c *Commands) addIDPToDefault(ctx context.Context, instanceID, idpID string) (Details, error) {
-	return c.addPolicyIDP(ctx, instanceID, policyIDPScope{
-		policyID: instanceID, ownerType: events.OwnerSystem,
-		invalid:  errs.InvalidArgument("INSTANCE-9nf88", "Errors.IAM.LoginPolicy.IDP.Invalid"),
-		noPolicy: errs.NotFound("INSTANCE-GVDfe", "Errors.IAM.LoginPolicy.NotFound"),
-		unusable: errs.FailedPrecondition("INSTANCE-m8fsd", msgIDPNotExisting),
-		exists:   defaultPolicyIDPExists,
-	}, idpID)
-}
-
-// policyIDPScope is what tells an IdP entry of the instance's default
-// policy from one of an org's custom policy: the policy (its ID is also
-// its resource owner), the org whose IdPs it may list ("" for the
-// default), the owner type of the entry, and ZITADEL's error for each
-// check.
-type policyIDPScope struct {
-	policyID, orgID, ownerType  string
-	invalid, noPolicy, unusable error
-	exists                      *errs.Error
-}
-
-// addPolicyIDP adds IdP idpID to the policy of scope, in ZITADEL's order of
-// checks: an empty ID, the policy, the IdP, a duplicate.
-func (c *Commands) addPolicyIDP(ctx context.Context, instanceID string, sc policyIDPScope, idpID string) (Details, error) {
-	if idpID == "" {
-		return Details{}, sc.invalid
-	}
-	var m *loginPolicyModel
-	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
-		var err error
-		if m, err = c.loadLoginPolicy(ctx, instanceID, sc.policyID); err != nil {
-			return eventstore.Append{}, err
-		}
-		// An org "has" a custom policy only while its own one exists.
-		if !m.exists || (sc.orgID != "" && m.isDefault) {
-			return eventstore.Append{}, sc.noPolicy
-		}
-		ok, err := c.idpUsable(ctx, instanceID, idpID, sc.ownerType, sc.orgID)
-		if err != nil {
-			return eventstore.Append{}, err
-		}
-		if !ok {
-			return eventstore.Append{}, sc.unusable
-		}
-		if _, linked := m.idps[idpID]; linked {
-			return eventstore.Append{}, sc.exists
-		}
-		return eventstore.Append{Aggregates: []eventstore.AggregateAppend{{
-			Aggregate: m.ref, ResourceOwner: sc.policyID, Expected: m.head,
-			Events: []eventstore.PendingEvent{{Type: events.LoginPolicyIDPAdded,
-				Payload: events.LoginPolicyIDPPayload{IDPID: idpID, OwnerType: sc.ownerType}}},
-		}}, Constraints: []eventstore.UniqueConstraint{
-			policyIDPClaim(instanceID, idpID, sc.policyID, sc.exists), holdIDP(instanceID, idpID)}}, nil
-	})
-	if err != nil {
-		return Details{}, err
-	}
-	return aggregateDetails(evs, m.ref, m.created), nil
+	return c.addPolicyIDP(ctx, defaultPolicy, "", idpID, IDPOwnerSystem)
 }
 
 // AddIDPToLoginPolicy links IdP idpID, owned as ownerType says, to org
@@ -292,34 +407,63 @@ func (c *Commands) addPolicyIDP(ctx context.Context, instanceID string, sc polic
 // FailedPrecondition Org-3N9fs when the IdP does not exist for ownerType
 // (system: an instance IdP; org: an IdP of this org); AlreadyExists
 // Org-2B0ps when it is linked already; Aborted, Internal.
-func (c *Commands) AddIDPToLoginPolicy(ctx context.Context, orgID, idpID, ownerType string) (Details, error) {
-	cl, err := caller(ctx)
+func (c *Commands) AddIDPToLoginPolicy(ctx context.Context, orgID, idpID string, ownerType IDPOwnerType) (Details, error) {
+	return c.addPolicyIDP(ctx, orgPolicy, orgID, idpID, ownerType)
+}
+
+// addPolicyIDP checks the caller and the request (AddIDPToLoginPolicyRequest
+// of admin or management) of adding idpID to s's policy.
+func (c *Commands) addPolicyIDP(ctx context.Context, s policyScope, orgID, idpID string, ownerType IDPOwnerType) (Details, error) {
+	cl, err := s.authorize(ctx, orgID, "AddIDPToLoginPolicyRequest.IdpId", idpID)
 	if err != nil {
-		return Details{}, err
-	}
-	if err := cl.CheckV1("policy.write", orgID); err != nil {
-		return Details{}, err
-	}
-	if err := pgvLength("AddIDPToLoginPolicyRequest.IdpId", idpID, 1, 200); err != nil {
 		return Details{}, err
 	}
 	if err := pgvOwnerType("AddIDPToLoginPolicyRequest.OwnerType", ownerType); err != nil {
 		return Details{}, err
 	}
-	return c.addIDPToOrgPolicy(ctx, cl.InstanceID, orgID, idpID, ownerType)
+	return c.addIDPToPolicy(ctx, cl.InstanceID, s, orgID, idpID, ownerType)
 }
 
-func (c *Commands) addIDPToOrgPolicy(ctx context.Context, instanceID, orgID, idpID, ownerType string) (Details, error) {
-	if orgID == "" {
+// addIDPToPolicy decides and appends the addition of idpID to s's policy
+// (of orgID for an org's).
+func (c *Commands) addIDPToPolicy(ctx context.Context, instanceID string, s policyScope, orgID, idpID string, ownerType IDPOwnerType) (Details, error) {
+	if s.org && orgID == "" {
 		return Details{}, errs.InvalidArgument("Org-M0fs9", "Errors.ResourceOwnerMissing")
 	}
-	return c.addPolicyIDP(ctx, instanceID, policyIDPScope{
-		policyID: orgID, orgID: orgID, ownerType: ownerType,
-		invalid:  errs.InvalidArgument("Org-9nf88", "Errors.Org.LoginPolicy.IDP."),
-		noPolicy: errs.NotFound("Org-Ffgw2", "Login Policy not found"),
-		unusable: errs.FailedPrecondition("Org-3N9fs", msgIDPNotExisting),
-		exists:   orgPolicyIDPExists,
-	}, idpID)
+	if idpID == "" {
+		return Details{}, s.emptyIDP
+	}
+	policyID := s.policyID(instanceID, orgID)
+	var m *loginPolicyModel
+	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
+		var err error
+		if m, err = c.loadLoginPolicy(ctx, instanceID, policyID); err != nil {
+			return eventstore.Append{}, err
+		}
+		if !m.exists || m.isDefault == s.org {
+			return eventstore.Append{}, s.addNoPolicy
+		}
+		ok, err := c.idpUsable(ctx, instanceID, idpID, ownerType, orgID)
+		if err != nil {
+			return eventstore.Append{}, err
+		}
+		if !ok {
+			return eventstore.Append{}, s.notUsable
+		}
+		if _, linked := m.idps[idpID]; linked {
+			return eventstore.Append{}, s.linked
+		}
+		return eventstore.Append{Aggregates: []eventstore.AggregateAppend{{
+			Aggregate: m.ref, ResourceOwner: policyID, Expected: m.head,
+			Events: []eventstore.PendingEvent{{Type: events.LoginPolicyIDPAdded,
+				Payload: events.LoginPolicyIDPPayload{IDPID: idpID, OwnerType: ownerType.stored()}}},
+		}}, Constraints: []eventstore.UniqueConstraint{
+			policyIDPClaim(instanceID, idpID, policyID, s.linked), holdIDP(instanceID, idpID)}}, nil
+	})
+	if err != nil {
+		return Details{}, err
+	}
+	return aggregateDetails(evs, m.ref, m.created), nil
 }
 
 // RemoveIDPFromDefaultLoginPolicy unlinks idpID from the instance's default
@@ -331,19 +475,7 @@ func (c *Commands) addIDPToOrgPolicy(ctx context.Context, instanceID, orgID, idp
 // bad idpId length; NotFound INSTANCE-Dfg4t without a default policy,
 // INSTANCE-39fjs when the IdP is not linked; Aborted, Internal.
 func (c *Commands) RemoveIDPFromDefaultLoginPolicy(ctx context.Context, idpID string) (Details, error) {
-	cl, err := caller(ctx)
-	if err != nil {
-		return Details{}, err
-	}
-	if err := cl.CheckV1("iam.policy.write", ""); err != nil {
-		return Details{}, err
-	}
-	if err := pgvLength("RemoveIDPFromLoginPolicyRequest.IdpId", idpID, 1, 200); err != nil {
-		return Details{}, err
-	}
-	return c.removePolicyIDP(ctx, cl.InstanceID, cl.InstanceID, "", idpID,
-		errs.NotFound("INSTANCE-Dfg4t", "Errors.IAM.LoginPolicy.NotFound"),
-		errs.NotFound("INSTANCE-39fjs", "Errors.IAM.LoginPolicy.IDP.NotExisting"))
+	return c.removePolicyIDP(ctx, defaultPolicy, "", idpID)
 }
 
 // RemoveIDPFromLoginPolicy unlinks idpID from org orgID's custom login
@@ -356,46 +488,40 @@ func (c *Commands) RemoveIDPFromDefaultLoginPolicy(ctx context.Context, idpID st
 // has no custom policy, Org-39fjs when the IdP is not linked; Aborted,
 // Internal.
 func (c *Commands) RemoveIDPFromLoginPolicy(ctx context.Context, orgID, idpID string) (Details, error) {
-	cl, err := caller(ctx)
+	return c.removePolicyIDP(ctx, orgPolicy, orgID, idpID)
+}
+
+// removePolicyIDP unlinks idpID from s's policy and cascades to the user
+// links of orgID (an org's policy) or of every org (the default).
+func (c *Commands) removePolicyIDP(ctx context.Context, s policyScope, orgID, idpID string) (Details, error) {
+	cl, err := s.authorize(ctx, orgID, "RemoveIDPFromLoginPolicyRequest.IdpId", idpID)
 	if err != nil {
 		return Details{}, err
 	}
-	if err := cl.CheckV1("policy.write", orgID); err != nil {
-		return Details{}, err
-	}
-	if err := pgvLength("RemoveIDPFromLoginPolicyRequest.IdpId", idpID, 1, 200); err != nil {
-		return Details{}, err
-	}
-	if orgID == "" {
+	if s.org && orgID == "" {
 		return Details{}, errs.InvalidArgument("Org-M0fs9", "Errors.ResourceOwnerMissing")
 	}
-	return c.removePolicyIDP(ctx, cl.InstanceID, orgID, orgID, idpID,
-		errs.NotFound("Org-GVDfe", "Login Policy not found"),
-		errs.NotFound("Org-39fjs", "Errors.Org.LoginPolicy.IDP.NotExisting"))
-}
-
-// removePolicyIDP unlinks idpID from policy policyID (the default when
-// userOrg is "") and cascades to the user links of userOrg ("" = every org).
-func (c *Commands) removePolicyIDP(ctx context.Context, instanceID, policyID, userOrg, idpID string, noPolicy, notLinked error) (Details, error) {
+	instanceID := cl.InstanceID
+	policyID := s.policyID(instanceID, orgID)
 	var m *loginPolicyModel
 	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
 		var err error
 		if m, err = c.loadLoginPolicy(ctx, instanceID, policyID); err != nil {
 			return eventstore.Append{}, err
 		}
-		if !m.exists || m.isDefault != (userOrg == "") {
-			return eventstore.Append{}, noPolicy
+		if !m.exists || m.isDefault == s.org {
+			return eventstore.Append{}, s.removeNoPolicy
 		}
 		ownerType, ok := m.idps[idpID]
 		if !ok {
-			return eventstore.Append{}, notLinked
+			return eventstore.Append{}, s.notLinked
 		}
 		a := eventstore.Append{Aggregates: []eventstore.AggregateAppend{{
 			Aggregate: m.ref, ResourceOwner: policyID, Expected: m.head,
 			Events: []eventstore.PendingEvent{{Type: events.LoginPolicyIDPRemoved,
 				Payload: events.LoginPolicyIDPPayload{IDPID: idpID, OwnerType: ownerType}}},
 		}}, Constraints: []eventstore.UniqueConstraint{policyIDPRelease(instanceID, idpID, policyID)}}
-		if err := c.cascadeUserLinks(ctx, instanceID, idpID, userOrg, &a); err != nil {
+		if err := c.cascadeUserLinks(ctx, instanceID, idpID, orgID, &a); err != nil {
 			return eventstore.Append{}, err
 		}
 		return a, nil

@@ -2,7 +2,6 @@ package command
 
 import (
 	"context"
-	"time"
 
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/events"
@@ -11,30 +10,27 @@ import (
 
 // loginPolicyModel is the write model of one login_policy aggregate: the
 // instance default (ID = instance ID) or an org's custom policy (ID = org ID).
+// Its created is the first event of the current incarnation (the last
+// login_policy.added), not of the aggregate.
 type loginPolicyModel struct {
-	ref       eventstore.AggregateRef
+	aggregate
 	exists    bool // added and not removed (reset to the default)
 	isDefault bool
 	idps      map[string]string // active links: IdP ID → owner type
-	head      uint64
-	created   time.Time // first event of the current incarnation
 }
 
 func (c *Commands) loadLoginPolicy(ctx context.Context, instanceID, policyID string) (*loginPolicyModel, error) {
 	m := &loginPolicyModel{
-		ref:  eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggLoginPolicy, ID: policyID},
-		idps: map[string]string{},
+		aggregate: aggregate{ref: eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggLoginPolicy, ID: policyID}},
+		idps:      map[string]string{},
 	}
-	// The policy's created is that of its current incarnation: reduce keeps
-	// it, not the aggregate's first event.
-	if _, _, err := c.loadModel(ctx, m.ref, nil, m.reduce); err != nil {
-		return nil, errs.Internal("COMMAND-LpL01", err)
+	if err := c.load(ctx, m, nil, loadErrs{read: "COMMAND-LpL01", reduce: "COMMAND-LpL02"}); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
 
 func (m *loginPolicyModel) reduce(e *eventstore.Event) error {
-	m.head = e.Sequence
 	switch e.Type {
 	case events.LoginPolicyAdded:
 		var p events.LoginPolicyAddedPayload

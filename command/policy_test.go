@@ -3,8 +3,11 @@ package command_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/command"
@@ -115,28 +118,122 @@ func plWant(t *testing.T, err error, kind errs.Kind, id string) {
 	}
 }
 
-func TestAddIDPToDefaultLoginPolicy(t *testing.T) {
-	env := newPLEnv(t)
-	instIDP, orgIDP, gone := env.addIDP(""), env.addIDP(env.org), env.addIDP("")
-	if _, err := env.cmds.RemoveIDP(env.iam(), command.IDPOwnerRef{Type: events.OwnerSystem}, gone); err != nil {
-		t.Fatal(err)
-	}
-
-	_, err := env.cmds.AddIDPToDefaultLoginPolicy(env.as("nobody", env.org), instIDP)
-	plWant(t, err, errs.KindNotFound, "AUTHZ-cdgFk")
-	_, err = env.cmds.AddIDPToDefaultLoginPolicy(env.owner(env.org), instIDP)
-	plWant(t, err, errs.KindPermissionDenied, "AUTH-5mWD2")
-	for _, id := range []string{"", strings.Repeat("1", 201)} {
-		_, err = env.cmds.AddIDPToDefaultLoginPolicy(env.iam(), id)
-		plWant(t, err, errs.KindInvalidArgument, "")
-		if e, _ := errs.As(err); e.Message != "invalid AddIDPToLoginPolicyRequest.IdpId: value length must be between 1 and 200 runes, inclusive" {
-			t.Fatalf("message = %q", e.Message)
+// TestPolicyIDPScenarios: adding an IdP to the default or an org's login
+// policy, in ZITADEL's check order.
+func TestPolicyIDPScenarios(t *testing.T) {
+	instIDP, orgIDP, otherIDP, gone := "idp-inst", "idp-org", "idp-other", "idp-gone"
+	idps := []eventstore.Append{givenIDP(instIDP, ""), givenIDP(orgIDP, scOrg), givenIDP(otherIDP, scOrgB),
+		givenIDP(gone, ""), givenIDPRemoved(gone, "")}
+	withDefault := append(slices.Clone(idps), givenPolicy(""))
+	withCustom := append(slices.Clone(withDefault), givenPolicy(scOrg))
+	toDefault := func(idpID string) func(context.Context, *command.Commands) error {
+		return func(ctx context.Context, c *command.Commands) error {
+			_, err := c.AddIDPToDefaultLoginPolicy(ctx, idpID)
+			return err
 		}
 	}
-	for _, id := range []string{"0", orgIDP, gone} {
-		_, err = env.cmds.AddIDPToDefaultLoginPolicy(env.iam(), id)
-		plWant(t, err, errs.KindFailedPrecondition, "INSTANCE-m8fsd")
+	toOrg := func(idpID string, ot command.IDPOwnerType) func(context.Context, *command.Commands) error {
+		return func(ctx context.Context, c *command.Commands) error {
+			_, err := c.AddIDPToLoginPolicy(ctx, scOrg, idpID, ot)
+			return err
+		}
 	}
+	lengthMsg := "invalid AddIDPToLoginPolicyRequest.IdpId: value length must be between 1 and 200 runes, inclusive"
+	scenarios := []scenario{
+		{name: "default: no membership", given: withDefault, as: scCaller("nobody", scOrg), when: toDefault(instIDP),
+			err: wantErrOf(errs.KindNotFound, "AUTHZ-cdgFk")},
+		{name: "default: org owner", given: withDefault, as: scOrgOwner(scOrg), when: toDefault(instIDP),
+			err: wantErrOf(errs.KindPermissionDenied, "AUTH-5mWD2")},
+		{name: "default: empty idpId", given: withDefault, as: scIAMOwner(), when: toDefault(""), err: wantMessage(lengthMsg)},
+		{name: "default: long idpId", given: withDefault, as: scIAMOwner(), when: toDefault(strings.Repeat("1", 201)), err: wantMessage(lengthMsg)},
+		// An instance without a default policy: 404 before any IdP check.
+		{name: "default: no policy", given: idps, as: scIAMOwner(), when: toDefault("0"), err: wantErrOf(errs.KindNotFound, "INSTANCE-GVDfe")},
+		{name: "default: linked", given: append(slices.Clone(withDefault), givenPolicyIDP("", instIDP, events.OwnerSystem)),
+			as: scIAMOwner(), when: toDefault(instIDP), err: wantErrOf(errs.KindAlreadyExists, "INSTANCE-2B0ps")},
+		{name: "default: instance IdP", given: withDefault, as: scIAMOwner(), when: toDefault(instIDP),
+			then: []thenEvent{{scInst, events.LoginPolicyIDPAdded, events.LoginPolicyIDPPayload{IDPID: instIDP, OwnerType: events.OwnerSystem}}}},
+
+		// Without a custom policy: 404 even for an unknown IdP.
+		{name: "org: no custom policy", given: withDefault, as: scOrgOwner(scOrg), when: toOrg("0", command.IDPOwnerOrg),
+			err: wantErrOf(errs.KindNotFound, "Org-Ffgw2")},
+		{name: "org: another org's owner", given: withCustom, as: scOrgOwner(scOrgB), when: toOrg(orgIDP, command.IDPOwnerOrg),
+			err: wantErrOf(errs.KindPermissionDenied, "AUTH-5mWD2")},
+		{name: "org: unspecified owner type", given: withCustom, as: scOrgOwner(scOrg), when: toOrg(orgIDP, command.IDPOwnerUnspecified),
+			err: wantMessage("invalid AddIDPToLoginPolicyRequest.OwnerType: value must not be in list [0]")},
+		{name: "org: undefined owner type", given: withCustom, as: scOrgOwner(scOrg), when: toOrg(orgIDP, 7),
+			err: wantMessage("invalid AddIDPToLoginPolicyRequest.OwnerType: value must be one of the defined enum values")},
+		{name: "org: linked", given: append(slices.Clone(withCustom), givenPolicyIDP(scOrg, orgIDP, events.OwnerOrg)),
+			as: scOrgOwner(scOrg), when: toOrg(orgIDP, command.IDPOwnerOrg), err: wantErrOf(errs.KindAlreadyExists, "Org-2B0ps")},
+		{name: "org: its own IdP", given: withCustom, as: scOrgOwner(scOrg), when: toOrg(orgIDP, command.IDPOwnerOrg),
+			then: []thenEvent{{scOrg, events.LoginPolicyIDPAdded, events.LoginPolicyIDPPayload{IDPID: orgIDP, OwnerType: events.OwnerOrg}}}},
+		{name: "org: custom policy exists", given: withCustom, as: scOrgOwner(scOrg),
+			when: func(ctx context.Context, c *command.Commands) error {
+				_, err := c.AddCustomLoginPolicy(ctx, scOrg, command.LoginPolicy{})
+				return err
+			}, err: wantErrOf(errs.KindAlreadyExists, "Org-Dgfb2")},
+	}
+	for _, id := range []string{"0", orgIDP, gone} {
+		scenarios = append(scenarios, scenario{name: "default: not an instance IdP: " + id, given: withDefault, as: scIAMOwner(),
+			when: toDefault(id), err: wantErrOf(errs.KindFailedPrecondition, "INSTANCE-m8fsd")})
+	}
+	for _, c := range []struct {
+		id        string
+		ownerType command.IDPOwnerType
+	}{
+		{"0", command.IDPOwnerOrg}, {"0", command.IDPOwnerSystem}, {instIDP, command.IDPOwnerOrg},
+		{orgIDP, command.IDPOwnerSystem}, {otherIDP, command.IDPOwnerOrg}, {otherIDP, command.IDPOwnerSystem},
+	} {
+		scenarios = append(scenarios, scenario{name: fmt.Sprintf("org: not usable: %s as %d", c.id, c.ownerType), given: withCustom,
+			as: scOrgOwner(scOrg), when: toOrg(c.id, c.ownerType), err: wantErrOf(errs.KindFailedPrecondition, "Org-3N9fs")})
+	}
+	for _, sc := range scenarios {
+		sc.run(t)
+	}
+}
+
+// TestAddCustomLoginPolicyScenarios: the typed policy is recorded in the
+// event's stored form (enums by name, lifetimes as protobuf JSON).
+func TestAddCustomLoginPolicyScenarios(t *testing.T) {
+	instIDP, orgIDP := "idp-inst", "idp-org"
+	given := []eventstore.Append{givenIDP(instIDP, ""), givenIDP(orgIDP, scOrg), givenPolicy("")}
+	add := func(p command.LoginPolicy) func(context.Context, *command.Commands) error {
+		return func(ctx context.Context, c *command.Commands) error {
+			_, err := c.AddCustomLoginPolicy(ctx, scOrg, p)
+			return err
+		}
+	}
+	hour, half := time.Hour, 1500*time.Millisecond
+	for _, sc := range []scenario{
+		{name: "invalid redirect URI", given: given, as: scOrgOwner(scOrg), when: add(command.LoginPolicy{DefaultRedirectURI: "http://"}),
+			err: wantErrOf(errs.KindInvalidArgument, "Org-WSfdq")},
+		{name: "unknown IdP", given: given, as: scOrgOwner(scOrg), err: wantErrOf(errs.KindFailedPrecondition, "Org-FEd32"),
+			when: add(command.LoginPolicy{IDPs: []command.LoginPolicyIDP{{IDPID: orgIDP, OwnerType: command.IDPOwnerOrg}, {IDPID: "0", OwnerType: command.IDPOwnerSystem}}})},
+		{name: "unspecified owner type", given: given, as: scOrgOwner(scOrg), when: add(command.LoginPolicy{IDPs: []command.LoginPolicyIDP{{IDPID: orgIDP}}}),
+			err: &errs.Error{Kind: errs.KindInvalidArgument, Message: "invalid AddCustomLoginPolicyRequest.Idps[0]: embedded message failed validation | caused by: invalid AddCustomLoginPolicyRequest_IDP.OwnerType: value must not be in list [0]"}},
+		{name: "settings and IdPs", given: given, as: scOrgOwner(scOrg),
+			when: add(command.LoginPolicy{AllowRegister: true, PasswordlessType: command.PasswordlessAllowed,
+				PasswordCheckLifetime: &hour, MFAInitSkipLifetime: &half,
+				SecondFactors: []command.SecondFactorType{command.SecondFactorOTP, command.SecondFactorOTPSMS},
+				MultiFactors:  []command.MultiFactorType{command.MultiFactorU2FWithVerification}, DefaultRedirectURI: "https://x.example",
+				IDPs: []command.LoginPolicyIDP{{IDPID: orgIDP, OwnerType: command.IDPOwnerOrg}, {IDPID: instIDP, OwnerType: command.IDPOwnerSystem},
+					{IDPID: orgIDP, OwnerType: command.IDPOwnerOrg}}}),
+			then: []thenEvent{
+				{scOrg, events.LoginPolicyAdded, map[string]any{"settings": map[string]any{"allowRegister": true,
+					"passwordlessType": "PASSWORDLESS_TYPE_ALLOWED", "passwordCheckLifetime": "3600s", "mfaInitSkipLifetime": "1.500s",
+					"secondFactors": []string{"SECOND_FACTOR_TYPE_OTP", "SECOND_FACTOR_TYPE_OTP_SMS"},
+					"multiFactors":  []string{"MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION"}, "defaultRedirectUri": "https://x.example"}}},
+				{scOrg, events.LoginPolicyIDPAdded, events.LoginPolicyIDPPayload{IDPID: orgIDP, OwnerType: events.OwnerOrg}},
+				{scOrg, events.LoginPolicyIDPAdded, events.LoginPolicyIDPPayload{IDPID: instIDP, OwnerType: events.OwnerSystem}},
+			}},
+	} {
+		sc.run(t)
+	}
+}
+
+func TestAddIDPToDefaultLoginPolicy(t *testing.T) {
+	env := newPLEnv(t)
+	instIDP := env.addIDP("")
+
 	d, err := env.cmds.AddIDPToDefaultLoginPolicy(env.iam(), instIDP)
 	if err != nil {
 		t.Fatal(err)
@@ -177,49 +274,23 @@ func TestAddIDPToDefaultLoginPolicy(t *testing.T) {
 
 func TestAddIDPToOrgLoginPolicy(t *testing.T) {
 	env := newPLEnv(t)
-	orgB := env.addOrg("B")
-	instIDP, orgIDP, otherIDP := env.addIDP(""), env.addIDP(env.org), env.addIDP(orgB)
+	instIDP, orgIDP := env.addIDP(""), env.addIDP(env.org)
 	ctx := env.owner(env.org)
 
-	// Without a custom policy: 404 even for an unknown IdP.
-	_, err := env.cmds.AddIDPToLoginPolicy(ctx, env.org, "0", events.OwnerOrg)
-	plWant(t, err, errs.KindNotFound, "Org-Ffgw2")
-	_, err = env.cmds.AddIDPToLoginPolicy(env.owner(orgB), env.org, orgIDP, events.OwnerOrg)
-	plWant(t, err, errs.KindPermissionDenied, "AUTH-5mWD2")
-	for ot, msg := range map[string]string{
-		"":      "invalid AddIDPToLoginPolicyRequest.OwnerType: value must not be in list [0]",
-		"bogus": "invalid AddIDPToLoginPolicyRequest.OwnerType: value must be one of the defined enum values",
-	} {
-		_, err = env.cmds.AddIDPToLoginPolicy(ctx, env.org, orgIDP, ot)
-		if e, ok := errs.As(err); !ok || e.Kind != errs.KindInvalidArgument || e.Message != msg {
-			t.Fatalf("ownerType %q: %v", ot, err)
-		}
-	}
-
-	if _, err := env.cmds.AddCustomLoginPolicy(ctx, env.org, events.LoginPolicySettings{AllowUsernamePassword: true}, nil); err != nil {
+	if _, err := env.cmds.AddCustomLoginPolicy(ctx, env.org, command.LoginPolicy{AllowUsernamePassword: true}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = env.cmds.AddCustomLoginPolicy(ctx, env.org, events.LoginPolicySettings{}, nil)
-	plWant(t, err, errs.KindAlreadyExists, "Org-Dgfb2")
-
-	for _, c := range []struct{ id, ownerType string }{
-		{"0", events.OwnerOrg}, {"0", events.OwnerSystem}, {instIDP, events.OwnerOrg},
-		{orgIDP, events.OwnerSystem}, {otherIDP, events.OwnerOrg}, {otherIDP, events.OwnerSystem},
-	} {
-		_, err = env.cmds.AddIDPToLoginPolicy(ctx, env.org, c.id, c.ownerType)
-		plWant(t, err, errs.KindFailedPrecondition, "Org-3N9fs")
-	}
-	d, err := env.cmds.AddIDPToLoginPolicy(ctx, env.org, orgIDP, events.OwnerOrg)
+	d, err := env.cmds.AddIDPToLoginPolicy(ctx, env.org, orgIDP, command.IDPOwnerOrg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d.ResourceOwner != env.org || d.Sequence != 2 {
 		t.Fatalf("details = %+v", d)
 	}
-	if _, err := env.cmds.AddIDPToLoginPolicy(ctx, env.org, instIDP, events.OwnerSystem); err != nil {
+	if _, err := env.cmds.AddIDPToLoginPolicy(ctx, env.org, instIDP, command.IDPOwnerSystem); err != nil {
 		t.Fatal(err)
 	}
-	_, err = env.cmds.AddIDPToLoginPolicy(ctx, env.org, orgIDP, events.OwnerOrg)
+	_, err = env.cmds.AddIDPToLoginPolicy(ctx, env.org, orgIDP, command.IDPOwnerOrg)
 	plWant(t, err, errs.KindAlreadyExists, "Org-2B0ps")
 
 	list, err := env.q.OrgLoginPolicyIDPs(ctx, env.org, 0, 0)
@@ -240,7 +311,7 @@ func TestAddIDPToOrgLoginPolicy(t *testing.T) {
 	}
 	_, err = env.cmds.RemoveIDPFromLoginPolicy(ctx, env.org, orgIDP)
 	plWant(t, err, errs.KindNotFound, "Org-39fjs")
-	if _, err := env.cmds.AddIDPToLoginPolicy(ctx, env.org, orgIDP, events.OwnerOrg); err != nil {
+	if _, err := env.cmds.AddIDPToLoginPolicy(ctx, env.org, orgIDP, command.IDPOwnerOrg); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := env.cmds.ResetLoginPolicyToDefault(ctx, env.org); err != nil {
@@ -248,7 +319,7 @@ func TestAddIDPToOrgLoginPolicy(t *testing.T) {
 	}
 	_, err = env.cmds.ResetLoginPolicyToDefault(ctx, env.org)
 	plWant(t, err, errs.KindNotFound, "Org-GHB37")
-	_, err = env.cmds.AddIDPToLoginPolicy(ctx, env.org, orgIDP, events.OwnerOrg)
+	_, err = env.cmds.AddIDPToLoginPolicy(ctx, env.org, orgIDP, command.IDPOwnerOrg)
 	plWant(t, err, errs.KindNotFound, "Org-Ffgw2")
 	_, err = env.cmds.RemoveIDPFromLoginPolicy(ctx, env.org, orgIDP)
 	plWant(t, err, errs.KindNotFound, "Org-GVDfe")
@@ -267,20 +338,10 @@ func TestAddCustomLoginPolicy(t *testing.T) {
 	env := newPLEnv(t)
 	instIDP, orgIDP := env.addIDP(""), env.addIDP(env.org)
 	ctx := env.owner(env.org)
-	_, err := env.cmds.AddCustomLoginPolicy(ctx, env.org, events.LoginPolicySettings{DefaultRedirectURI: "http://"}, nil)
-	plWant(t, err, errs.KindInvalidArgument, "Org-WSfdq")
-	_, err = env.cmds.AddCustomLoginPolicy(ctx, env.org, events.LoginPolicySettings{},
-		[]command.LoginPolicyIDP{{IDPID: orgIDP, OwnerType: events.OwnerOrg}, {IDPID: "0", OwnerType: events.OwnerSystem}})
-	plWant(t, err, errs.KindFailedPrecondition, "Org-FEd32")
-	_, err = env.cmds.AddCustomLoginPolicy(ctx, env.org, events.LoginPolicySettings{},
-		[]command.LoginPolicyIDP{{IDPID: orgIDP}})
-	if e, ok := errs.As(err); !ok || e.Message != "invalid AddCustomLoginPolicyRequest.Idps[0]: embedded message failed validation | caused by: invalid AddCustomLoginPolicyRequest_IDP.OwnerType: value must not be in list [0]" {
-		t.Fatalf("err = %v", err)
-	}
-	s := events.LoginPolicySettings{AllowRegister: true, PasswordlessType: "PASSWORDLESS_TYPE_ALLOWED",
-		PasswordCheckLifetime: "3600s", SecondFactors: []string{"SECOND_FACTOR_TYPE_OTP"}, DefaultRedirectURI: "https://x.example"}
-	d, err := env.cmds.AddCustomLoginPolicy(ctx, env.org, s, []command.LoginPolicyIDP{
-		{IDPID: orgIDP, OwnerType: events.OwnerOrg}, {IDPID: instIDP, OwnerType: events.OwnerSystem}})
+	hour := time.Hour
+	d, err := env.cmds.AddCustomLoginPolicy(ctx, env.org, command.LoginPolicy{AllowRegister: true, PasswordlessType: command.PasswordlessAllowed,
+		PasswordCheckLifetime: &hour, SecondFactors: []command.SecondFactorType{command.SecondFactorOTP}, DefaultRedirectURI: "https://x.example",
+		IDPs: []command.LoginPolicyIDP{{IDPID: orgIDP, OwnerType: command.IDPOwnerOrg}, {IDPID: instIDP, OwnerType: command.IDPOwnerSystem}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,14 +373,14 @@ func TestRemovePolicyIDPCascades(t *testing.T) {
 	ua, ub := env.addHuman(env.org, "alice"), env.addHuman(orgB, "bob")
 	link := func(user, ext string) {
 		t.Helper()
-		if _, err := env.cmds.AddIDPLink(env.iam(), user, "", command.IDPLink{IDPID: idpID, ExternalUserID: ext, DisplayName: ext}, command.LinkNames{}); err != nil {
+		if _, err := env.cmds.AddIDPLink(env.iam(), user, "", command.IDPLink{IDPID: idpID, ExternalUserID: ext, DisplayName: ext}, v2Link); err != nil {
 			t.Fatal(err)
 		}
 	}
 	link(ua, "ext-a")
 	link(ub, "ext-b")
-	if _, err := env.cmds.AddCustomLoginPolicy(env.owner(env.org), env.org, events.LoginPolicySettings{},
-		[]command.LoginPolicyIDP{{IDPID: idpID, OwnerType: events.OwnerSystem}}); err != nil {
+	if _, err := env.cmds.AddCustomLoginPolicy(env.owner(env.org), env.org,
+		command.LoginPolicy{IDPs: []command.LoginPolicyIDP{{IDPID: idpID, OwnerType: command.IDPOwnerSystem}}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := env.cmds.AddIDPToDefaultLoginPolicy(env.iam(), idpID); err != nil {

@@ -12,13 +12,11 @@ import (
 // userModel is the write model of a user: what the identity commands need
 // to decide (existence, org, kind, active tokens).
 type userModel struct {
-	ref      eventstore.AggregateRef
+	aggregate
 	exists   bool
 	orgID    string
 	kind     string // "human" | "machine"
 	username string
-	head     uint64
-	created  time.Time
 	pats     map[string]bool // active token IDs
 }
 
@@ -29,12 +27,10 @@ var userModelTypes = []string{events.UserHumanAdded, events.UserMachineAdded, ev
 
 func (c *Commands) loadUser(ctx context.Context, instanceID, userID string) (*userModel, error) {
 	m := &userModel{
-		ref:  eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggUser, ID: userID},
-		pats: map[string]bool{},
+		aggregate: aggregate{ref: eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggUser, ID: userID}},
+		pats:      map[string]bool{},
 	}
-	var err error
-	m.head, m.created, err = c.loadModel(ctx, m.ref, userModelTypes, m.reduce)
-	if err != nil {
+	if err := c.load(ctx, m, userModelTypes, loadErrs{}); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -76,11 +72,9 @@ func (m *userModel) reduce(e *eventstore.Event) error {
 // membersModel is the member set of the instance or of one org, with the
 // aggregate's existence and head.
 type membersModel struct {
-	ref     eventstore.AggregateRef
+	aggregate
 	exists  bool
 	name    string
-	head    uint64
-	created time.Time
 	members map[string][]string
 }
 
@@ -94,9 +88,7 @@ func (c *Commands) loadMembers(ctx context.Context, instanceID, orgID string) (*
 		m.ref = eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggOrg, ID: orgID}
 		types = []string{events.OrgAdded, events.OrgRemoved, "org.member."}
 	}
-	var err error
-	m.head, m.created, err = c.loadModel(ctx, m.ref, types, m.reduce)
-	if err != nil {
+	if err := c.load(ctx, m, types, loadErrs{}); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -130,11 +122,23 @@ func (m *membersModel) reduce(e *eventstore.Event) error {
 	return nil
 }
 
-// detailsFromEvents is aggregateDetails for the identity commands, which
-// answer with a pointer.
+// detailsFromEvents returns the details of aggregate ref after an append:
+// sequence, change date and owner from its last appended event, the
+// creation date from created (the aggregate's first event) or, for a new
+// aggregate, from its first appended event.
 func detailsFromEvents(evs []eventstore.Event, ref eventstore.AggregateRef, created time.Time) *Details {
-	d := aggregateDetails(evs, ref, created)
-	return &d
+	d := &Details{ID: ref.ID, Created: created}
+	for i := range evs {
+		e := &evs[i]
+		if e.InstanceID != ref.InstanceID || e.AggregateType != ref.Type || e.AggregateID != ref.ID {
+			continue
+		}
+		if d.Created.IsZero() && e.Sequence == 1 {
+			d.Created = e.CreatedAt
+		}
+		d.Sequence, d.Changed, d.ResourceOwner = e.Sequence, e.CreatedAt, e.ResourceOwner
+	}
+	return d
 }
 
 // authorizeIdentity checks perm on orgID ("" = the instance) for the caller

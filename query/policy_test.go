@@ -88,7 +88,7 @@ func TestLoginPolicyReads(t *testing.T) {
 	if !p.IsDefault || p.ID != f.inst || len(p.IDPs) != 1 || p.IDPs[0].Type != 2 || p.IDPs[0].Name != "JWT" {
 		t.Fatalf("policy = %+v", p)
 	}
-	_, err = f.cmds.AddCustomLoginPolicy(owner, orgB, events.LoginPolicySettings{ForceMFA: true}, nil)
+	_, err = f.cmds.AddCustomLoginPolicy(owner, orgB, command.LoginPolicy{ForceMFA: true})
 	f.must(err)
 	p, err = f.q.OrgLoginPolicy(owner, orgB)
 	f.must(err)
