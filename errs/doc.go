@@ -5,4 +5,6 @@
 // It is a leaf package: it imports only the standard library. command/ and
 // query/ create errors with it; api/ maps Kind to HTTP status in one table.
 // Text gives the English text of an error key (text.go). Start with errs.go.
+//
+// Imports: no package of the module.
 package errs

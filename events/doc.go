@@ -4,4 +4,6 @@
 // docs/events.md is checked against Catalog() by a test.
 //
 // It is a leaf: it imports only the standard library. Start with catalog.go.
+//
+// Imports: no package of the module.
 package events

@@ -7,4 +7,6 @@
 // Start with event.go (the types and the Store interface), then postgres.go.
 // memory.go is an in-memory Store for fast command tests; conformance_test.go
 // runs the same suite against both.
+//
+// Imports: errs, and the standard library and third-party modules only.
 package eventstore

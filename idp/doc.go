@@ -8,7 +8,7 @@
 // events, projections, queries and the API read this table instead of
 // repeating code per kind: adding a kind is one row plus one config type.
 //
-// Imports: the standard library and errs only (no api, no command).
+// Imports: errs, internal/pbjson, and the standard library and third-party modules only.
 //
 // Start reading at kind.go (the table), then config.go (Config and the
 // declarative field rules), then request.go (ParseRequest).

@@ -4,5 +4,6 @@
 // Files are named NNNN_name.sql and applied in order, each in its own
 // transaction, under a session advisory lock so that several processes may
 // migrate one database at once. Applied versions are recorded in
-// schema_migrations. Imports: pgx and the standard library.
+// schema_migrations.
+// Imports: no package of the module.
 package migrations

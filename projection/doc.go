@@ -4,6 +4,7 @@
 // inside the append transaction (read-your-writes on every replica). The same
 // reducers, and only those, drive rebuilds into shadow tables.
 //
-// Imports: eventstore, pgx. Start with projection.go; identity.go, idp.go,
+// Imports: errs, events, eventstore, idp, and the standard library and third-party modules only.
+// Start with projection.go; identity.go, idp.go,
 // policy.go and link.go hold the reducers of each area.
 package projection

@@ -7,7 +7,7 @@
 // a Keyring holds the current key plus older keys that still open, which is
 // how the master key is rotated (see Keyring.Reseal).
 //
-// Imports: the standard library only.
+// Imports: no package of the module.
 //
 // Start reading at NewKeyring and ParseMasterKey in secretbox.go.
 package secretbox

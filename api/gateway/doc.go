@@ -10,4 +10,6 @@
 //
 // Start with router.go (NewRouter), then errors.go (WriteError) and
 // decode.go (Decode).
+//
+// Imports: errs, internal/pbjson, and the standard library and third-party modules only.
 package gateway

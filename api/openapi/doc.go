@@ -5,4 +5,6 @@
 //
 // It imports chi and kin-openapi only; nothing in idledger imports it except
 // the wiring (cmd, internal/app) and tests. Start with openapi.go.
+//
+// Imports: no package of the module.
 package openapi

@@ -5,8 +5,8 @@
 // each scenario closed-loop at several concurrencies with its raw-SQL
 // baseline right beside it, then the growth runs and a projection rebuild.
 //
-// Imports: internal/app, the store and projection packages (for the growth
-// filler and the rebuild), pgx. Start reading at run in run.go; the
+// Imports: any package (a command wires everything together).
+// Start reading at run in run.go; the
 // scenarios and their baselines are in scenarios.go, the load loop in
 // load.go. How to run it and the latest figures: docs/performance.md.
 package main

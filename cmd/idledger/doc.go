@@ -10,4 +10,6 @@
 // the database: an existing server by URL, or the embedded default.
 //
 // cmd may import every idledger package; nothing imports cmd.
+//
+// Imports: any package (a command wires everything together).
 package main

@@ -4,6 +4,8 @@
 // (internal/app/apptest) both build it with New.
 //
 // Imports everything below cmd. Start with New, then Bootstrap.
+//
+// Imports: api, api/gateway, api/openapi, command, errs, eventstore, internal/ids, internal/metrics, projection, query, secretbox, and the standard library and third-party modules only.
 package app
 
 import (

@@ -7,6 +7,6 @@
 // --database-url …` mean the same thing. Redacted is the only way a Config
 // should reach a log line: it hides the master key and the database password.
 //
-// Imports: pgx's pgconn (to validate connection strings), go-isatty and the
-// standard library. Start with Parse in config.go.
+// Imports: secretbox, and the standard library and third-party modules only.
+// Start with Parse in config.go.
 package config

@@ -6,5 +6,6 @@
 // one host or from hosts whose private IPv4 addresses share their lower 16
 // bits; otherwise New derives one, as described on New.
 //
-// Imports: sonyflake and the standard library. Start with New in ids.go.
+// Imports: no package of the module.
+// Start with New in ids.go.
 package ids

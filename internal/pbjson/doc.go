@@ -9,6 +9,6 @@
 // Each value type has InvalidValueReason, which decoders put in their
 // "invalid value for field" messages.
 //
-// Imports: the standard library and errs only (a leaf).
+// Imports: errs, and the standard library and third-party modules only.
 // Start with time.go, then details.go.
 package pbjson

@@ -5,6 +5,7 @@
 // cluster that is already running (waiting for one that is starting or
 // stopping), and stops the cluster it started.
 //
-// Imports: the standard library and pgx. Start with Start in pgembed.go.
+// Imports: no package of the module.
+// Start with Start in pgembed.go.
 // Both `idledger serve` and the test harness (internal/pgtest) use it.
 package pgembed

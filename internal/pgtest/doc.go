@@ -6,4 +6,6 @@
 // from a migrated template, which is fast. Call Main from TestMain so the
 // server and its directory are removed when the tests end; the server also
 // stops by itself if the test process dies (parent-death signal).
+//
+// Imports: internal/pgembed, migrations, and the standard library and third-party modules only.
 package pgtest

@@ -1,6 +1,8 @@
 // Package progress reports the progress of a long operation: a redrawn bar
 // with rate and ETA on a terminal, plain periodic lines otherwise (logs, CI).
 // It imports only the standard library and go-isatty; start at New.
+//
+// Imports: no package of the module.
 package progress
 
 import (

@@ -4,4 +4,6 @@
 // the search for leaked secrets in a database dump, the server log and API
 // output. It has no code of its own; docs/security.md says what each test
 // proves.
+//
+// Imports: no package of the module.
 package securitytest

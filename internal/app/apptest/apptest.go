@@ -8,6 +8,8 @@
 //	env := apptest.New(t)
 //	org := env.CreateOrg(t, "acme")
 //	status, body := env.Do(t, "GET", "/management/v1/orgs/me", nil, "x-zitadel-orgid", org)
+//
+// Imports: api/openapi, internal/app, internal/pgtest, and the standard library and third-party modules only.
 package apptest
 
 import (
