@@ -106,8 +106,17 @@ func startIdledger(t *testing.T, args ...string) *proc {
 // startIdledgerEnv is startIdledger with extra environment variables.
 func startIdledgerEnv(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(binPath, args...), done: make(chan struct{})}
-	p.cmd.Env = childEnv(env...)
+	cmd := exec.Command(binPath, args...)
+	cmd.Env = childEnv(env...)
+	return startProc(t, cmd, "idledger "+strings.Join(args, " "))
+}
+
+// startProc starts cmd with its output captured; t's cleanup kills it if it
+// still runs (an idledger's embedded PostgreSQL stops on parent death) and,
+// when t failed, logs its output under label.
+func startProc(t *testing.T, cmd *exec.Cmd, label string) *proc {
+	t.Helper()
+	p := &proc{cmd: cmd, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	p.started = time.Now()
 	if err := p.cmd.Start(); err != nil {
@@ -121,11 +130,11 @@ func startIdledgerEnv(t *testing.T, env []string, args ...string) *proc {
 		select {
 		case <-p.done:
 		default:
-			_ = p.cmd.Process.Kill() // its embedded PostgreSQL stops on parent death
+			_ = p.cmd.Process.Kill()
 			<-p.done
 		}
 		if t.Failed() {
-			t.Logf("idledger %s\n--- stdout:\n%s--- stderr:\n%s", strings.Join(args, " "), p.stdout.String(), p.stderr.String())
+			t.Logf("%s\n--- stdout:\n%s--- stderr:\n%s", label, p.stdout.String(), p.stderr.String())
 		}
 	})
 	return p

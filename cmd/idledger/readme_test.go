@@ -64,29 +64,9 @@ func withDataDir(t *testing.T, name, block, dir string) string {
 // idledger process then.
 func startShell(t *testing.T, dir string, env []string, script string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command("bash", "-euo", "pipefail", "-c", script), done: make(chan struct{})}
-	p.cmd.Dir, p.cmd.Env = dir, env
-	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
-	p.started = time.Now()
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		p.waitErr = p.cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
-		if t.Failed() {
-			t.Logf("script:\n%s\n--- stdout:\n%s--- stderr:\n%s", script, p.stdout.String(), p.stderr.String())
-		}
-	})
-	return p
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
+	cmd.Dir, cmd.Env = dir, env
+	return startProc(t, cmd, "script:\n"+script)
 }
 
 // TestREADMEQuickstart follows the README as a newcomer would, with a data
