@@ -6,7 +6,8 @@
 // docs/events.md. It knows no HTTP: the client-IP rule is the transport's
 // (gateway.ClientIP).
 //
-// Imports: errs, events, eventstore, idp, internal/pbjson, query, secretbox;
+// Imports: errs, events, eventstore, idp, internal/idpstate, internal/pbjson,
+// query, secretbox;
 // never api or net/http. api imports it, never the reverse.
 // Start with list.go.
 package audit

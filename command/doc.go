@@ -4,6 +4,7 @@
 // eventstore.Execute, which re-decides on fresh state after a conflict.
 // Business rules live here and nowhere else.
 //
-// Imports: eventstore, authz, errs, idp, secretbox. Never SQL.
+// Imports: eventstore, events, authz, errs, idp, internal/idpstate,
+// secretbox. Never SQL, never a request body.
 // Start with command.go, then events.go (every event type and payload).
 package command

@@ -4,6 +4,6 @@
 // once per wire shape (GET /v2/idps/{id}, the v1 Provider's config), from
 // a State or from the projection's public view.
 //
-// Imports: errs, events, eventstore, idp, internal/pbjson.
+// Imports: events, eventstore, idp, internal/pbjson.
 // Start with state.go, then render.go.
 package idpstate
