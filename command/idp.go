@@ -1,10 +1,10 @@
 package command
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/events"
@@ -163,7 +163,7 @@ func (c *Commands) UpdateIDP(ctx context.Context, owner IDPOwnerRef, id string, 
 			return eventstore.Append{}, err
 		}
 		cur = m
-		if !m.exists || m.resourceOwner != s.resourceOwner || m.ownerType != s.ownerType || m.kind != kind.Path {
+		if !m.Exists || m.ResourceOwner != s.resourceOwner || m.OwnerType != s.ownerType || m.KindPath != kind.Path {
 			return eventstore.Append{}, s.notFound("Dg331")
 		}
 		stored, err := m.decodeConfig(kind)
@@ -180,20 +180,17 @@ func (c *Commands) UpdateIDP(ctx context.Context, owner IDPOwnerRef, id string, 
 				return eventstore.Append{}, err
 			}
 		}
+		if m.sameAs(tpl.Name, tpl.Options, cfg) {
+			return eventstore.Append{}, eventstore.ErrNothingToDo
+		}
 		optsJSON, cfgJSON, err := marshalIDP(tpl.Options, cfg)
 		if err != nil {
 			return eventstore.Append{}, err
 		}
-		if same, err := m.sameAs(kind, tpl.Name, optsJSON, cfgJSON); err != nil || same {
-			if err == nil {
-				err = eventstore.ErrNothingToDo
-			}
-			return eventstore.Append{}, err
-		}
 		return eventstore.Append{Aggregates: []eventstore.AggregateAppend{{
 			Aggregate:     m.ref,
-			ResourceOwner: m.resourceOwner,
-			Expected:      m.seq,
+			ResourceOwner: m.ResourceOwner,
+			Expected:      m.Sequence,
 			Events: []eventstore.PendingEvent{{Type: events.IDPChanged, Payload: events.IDPChangedPayload{
 				Kind: kind.Path, Name: tpl.Name, Options: optsJSON, Config: cfgJSON,
 			}}},
@@ -230,13 +227,13 @@ func (c *Commands) RemoveIDP(ctx context.Context, owner IDPOwnerRef, id string) 
 			return eventstore.Append{}, err
 		}
 		cur = m
-		if !m.exists || m.resourceOwner != s.resourceOwner || m.ownerType != s.ownerType {
+		if !m.Exists || m.ResourceOwner != s.resourceOwner || m.OwnerType != s.ownerType {
 			return eventstore.Append{}, s.notFound("Se3tg")
 		}
 		a := eventstore.Append{Aggregates: []eventstore.AggregateAppend{{
 			Aggregate:     m.ref,
-			ResourceOwner: m.resourceOwner,
-			Expected:      m.seq,
+			ResourceOwner: m.ResourceOwner,
+			Expected:      m.Sequence,
 			Events:        []eventstore.PendingEvent{{Type: events.IDPRemoved}},
 		}}}
 		if err := c.cascadeIDPRemoval(ctx, m, &a); err != nil {
@@ -313,37 +310,21 @@ func marshalIDP(opts idp.Options, cfg idp.Config) (optsJSON, cfgJSON json.RawMes
 	return optsJSON, cfgJSON, nil
 }
 
-// decodeConfig returns the stored config (secrets sealed) as kind's type.
+// decodeConfig returns a copy of the stored config (secrets sealed), which
+// must be of kind's type.
 func (m *idpModel) decodeConfig(kind idp.Kind) (idp.Config, error) {
-	cfg := kind.New()
-	if len(m.config) > 0 {
-		if err := json.Unmarshal(m.config, cfg); err != nil {
-			return nil, errs.Internal("COMMAND-IdpD1", fmt.Errorf("decode stored idp %s config: %w", m.ref.ID, err))
-		}
+	if m.ConfigErr != nil {
+		return nil, errs.Internal("COMMAND-IdpD1", m.ConfigErr)
 	}
-	return cfg, nil
+	if m.Config == nil || m.KindPath != kind.Path {
+		return kind.New(), nil
+	}
+	return idp.Clone(m.Config), nil
 }
 
-// sameAs reports whether the stored state equals the new one. The stored
-// JSON went through jsonb, so both sides are compared in canonical form: the
-// stored JSON is decoded into the typed values and encoded again.
-func (m *idpModel) sameAs(kind idp.Kind, name string, optsJSON, cfgJSON json.RawMessage) (bool, error) {
-	if m.name != name {
-		return false, nil
-	}
-	var opts idp.Options
-	if len(m.options) > 0 {
-		if err := json.Unmarshal(m.options, &opts); err != nil {
-			return false, errs.Internal("COMMAND-IdpD2", err)
-		}
-	}
-	stored, err := m.decodeConfig(kind)
-	if err != nil {
-		return false, err
-	}
-	so, sc, err := marshalIDP(opts, stored)
-	if err != nil {
-		return false, err
-	}
-	return bytes.Equal(so, optsJSON) && bytes.Equal(sc, cfgJSON), nil
+// sameAs reports whether the stored state equals the new one, compared as
+// typed values: both configs are normalized (the stored one when it was
+// written), and an unchanged secret holds the stored sealed text.
+func (m *idpModel) sameAs(name string, opts idp.Options, cfg idp.Config) bool {
+	return m.Name == name && m.Options == opts && reflect.DeepEqual(m.Config, cfg)
 }

@@ -2,30 +2,20 @@ package command
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/eventstore"
+	"github.com/idledger/idledger/internal/idpstate"
 )
 
-// idpModel is the write model of one IdP aggregate, folded from its events.
-// Config holds the stored JSON, whose secret fields are sealed text.
+// idpModel is the write model of one IdP aggregate: the one typed IdP fold
+// (idpstate.State), whose Config holds the stored secrets as sealed text.
 type idpModel struct {
-	ref           eventstore.AggregateRef
-	exists        bool // added and not removed
-	kind          string
-	ownerType     string
-	resourceOwner string
-	name          string
-	options       json.RawMessage
-	config        json.RawMessage
-	seq           uint64
-	created       time.Time
-	changed       time.Time
+	idpstate.State
+	ref eventstore.AggregateRef
 }
 
 // loadIDP folds the IdP aggregate idpID of instanceID.
@@ -36,42 +26,15 @@ func (c *Commands) loadIDP(ctx context.Context, instanceID, idpID string) (*idpM
 		return nil, errs.Internal("COMMAND-IdpL1", fmt.Errorf("load idp %s: %w", idpID, err))
 	}
 	for i := range evs {
-		if err := m.reduce(&evs[i]); err != nil {
+		if err := m.Apply(&evs[i]); err != nil {
 			return nil, errs.Internal("COMMAND-IdpL2", err)
 		}
 	}
 	return m, nil
 }
 
-func (m *idpModel) reduce(e *eventstore.Event) error {
-	m.seq = e.Sequence
-	m.changed = e.CreatedAt
-	if e.Sequence == 1 {
-		m.created = e.CreatedAt
-	}
-	switch e.Type {
-	case events.IDPAdded:
-		var p events.IDPAddedPayload
-		if err := e.Unmarshal(&p); err != nil {
-			return err
-		}
-		m.exists = true
-		m.kind, m.ownerType, m.resourceOwner = p.Kind, p.OwnerType, e.ResourceOwner
-		m.name, m.options, m.config = p.Name, p.Options, p.Config
-	case events.IDPChanged, events.IDPSecretsResealed:
-		var p events.IDPChangedPayload
-		if err := e.Unmarshal(&p); err != nil {
-			return err
-		}
-		m.name, m.options, m.config = p.Name, p.Options, p.Config
-	case events.IDPRemoved:
-		m.exists = false
-	}
-	return nil
-}
-
 func (m *idpModel) details() Details {
-	return Details{ID: m.ref.ID, Sequence: m.seq, Created: m.created, Changed: m.changed, ResourceOwner: m.resourceOwner}
+	return Details{ID: m.ref.ID, Sequence: m.Sequence, Created: m.Created, Changed: m.Changed, ResourceOwner: m.ResourceOwner}
 }
 
 // IDPOwner reports who owns IdP idpID in instanceID: ownerType is
@@ -161,7 +124,7 @@ func (c *Commands) cascadePolicy(ctx context.Context, ref eventstore.AggregateRe
 		ResourceOwner: owner,
 		Expected:      head,
 		Events: []eventstore.PendingEvent{{Type: events.LoginPolicyIDPCascadeRemoved,
-			Payload: events.LoginPolicyIDPPayload{IDPID: m.ref.ID, OwnerType: m.ownerType}}},
+			Payload: events.LoginPolicyIDPPayload{IDPID: m.ref.ID, OwnerType: m.OwnerType}}},
 	})
 	a.Constraints = append(a.Constraints, policyIDPRelease(ref.InstanceID, m.ref.ID, ref.ID))
 	return nil

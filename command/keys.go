@@ -152,12 +152,12 @@ func (c *Commands) resealIDP(ctx context.Context, instanceID, id string) (bool, 
 		if err != nil {
 			return eventstore.Append{}, err
 		}
-		if !m.exists {
+		if !m.Exists {
 			return eventstore.Append{}, eventstore.ErrNothingToDo
 		}
-		kind, ok := idp.ByPath(m.kind)
+		kind, ok := idp.ByPath(m.KindPath)
 		if !ok {
-			return eventstore.Append{}, errs.Internal("COMMAND-Key02", fmt.Errorf("idp %s: unknown kind %q", id, m.kind))
+			return eventstore.Append{}, errs.Internal("COMMAND-Key02", fmt.Errorf("idp %s: unknown kind %q", id, m.KindPath))
 		}
 		cfg, err := m.decodeConfig(kind)
 		if err != nil {
@@ -189,16 +189,16 @@ func (c *Commands) resealIDP(ctx context.Context, instanceID, id string) (bool, 
 		if !changed {
 			return eventstore.Append{}, eventstore.ErrNothingToDo
 		}
-		_, cfgJSON, err := marshalIDP(idp.Options{}, cfg)
+		optsJSON, cfgJSON, err := marshalIDP(m.Options, cfg)
 		if err != nil {
 			return eventstore.Append{}, err
 		}
 		return eventstore.Append{Aggregates: []eventstore.AggregateAppend{{
 			Aggregate:     m.ref,
-			ResourceOwner: m.resourceOwner,
-			Expected:      m.seq,
+			ResourceOwner: m.ResourceOwner,
+			Expected:      m.Sequence,
 			Events: []eventstore.PendingEvent{{Type: events.IDPSecretsResealed, Payload: events.IDPChangedPayload{
-				Kind: kind.Path, Name: m.name, Options: m.options, Config: cfgJSON,
+				Kind: kind.Path, Name: m.Name, Options: optsJSON, Config: cfgJSON,
 			}}},
 		}}}, nil
 	})
@@ -229,12 +229,12 @@ func (c *Commands) KeyUsage(ctx context.Context) (map[string]int, error) {
 			if err != nil {
 				return nil, err
 			}
-			if !m.exists {
+			if !m.Exists {
 				continue
 			}
-			kind, ok := idp.ByPath(m.kind)
+			kind, ok := idp.ByPath(m.KindPath)
 			if !ok {
-				return nil, errs.Internal("COMMAND-Key02", fmt.Errorf("idp %s: unknown kind %q", id, m.kind))
+				return nil, errs.Internal("COMMAND-Key02", fmt.Errorf("idp %s: unknown kind %q", id, m.KindPath))
 			}
 			cfg, err := m.decodeConfig(kind)
 			if err != nil {

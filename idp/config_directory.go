@@ -74,37 +74,6 @@ func (c *LDAPConfig) form() form {
 	return form{key: "ldap", message: "LDAPProvider", fields: fs}
 }
 
-// LDAPView is the response's "ldap" object: the config without the bind
-// password. attributes is always emitted ({} when empty), timeout only when
-// non-zero.
-type LDAPView struct {
-	Servers           []string        `json:"servers,omitempty"`
-	StartTLS          bool            `json:"startTls,omitempty"`
-	BaseDN            string          `json:"baseDn,omitempty"`
-	BindDN            string          `json:"bindDn,omitempty"`
-	UserBase          string          `json:"userBase,omitempty"`
-	UserObjectClasses []string        `json:"userObjectClasses,omitempty"`
-	UserFilters       []string        `json:"userFilters,omitempty"`
-	Timeout           pbjson.Duration `json:"timeout,omitempty"`
-	Attributes        LDAPAttributes  `json:"attributes"`
-	RootCA            Bytes           `json:"rootCa,omitempty"`
-}
-
-func (c *LDAPConfig) view() any {
-	return LDAPView{
-		Servers:           c.Servers,
-		StartTLS:          c.StartTLS,
-		BaseDN:            c.BaseDN,
-		BindDN:            c.BindDN,
-		UserBase:          c.UserBase,
-		UserObjectClasses: c.UserObjectClasses,
-		UserFilters:       c.UserFilters,
-		Timeout:           c.Timeout,
-		Attributes:        c.Attributes,
-		RootCA:            c.RootCA,
-	}
-}
-
 // SAMLConfig is a SAML 2.0 provider (path saml). Exactly one of MetadataXML
 // and MetadataURL is set. Binding is stored as its URN.
 //

@@ -64,42 +64,19 @@ func (c *ClientConfig) form() form {
 	}}
 }
 
-// GitHubESConfig is a GitHub Enterprise Server provider (path github_es).
-type GitHubESConfig struct {
-	ClientID              string   `json:"clientId,omitempty"`
-	ClientSecret          string   `json:"clientSecret,omitempty"`
-	AuthorizationEndpoint string   `json:"authorizationEndpoint,omitempty"`
-	TokenEndpoint         string   `json:"tokenEndpoint,omitempty"`
-	UserEndpoint          string   `json:"userEndpoint,omitempty"`
-	Scopes                []string `json:"scopes,omitempty"`
-}
+// GitHubESConfig is a GitHub Enterprise Server provider (path github_es):
+// a client and its OAuth endpoints.
+type GitHubESConfig struct{ oauthClient }
 
 func (c *GitHubESConfig) form() form {
-	return form{key: "githubEs", message: "GitHubEnterpriseServerProvider", fields: []field{
-		text("clientId", &c.ClientID, 1, 200),
-		secretText("clientSecret", &c.ClientSecret, 1, 200),
-		text("authorizationEndpoint", &c.AuthorizationEndpoint, 1, 200),
-		text("tokenEndpoint", &c.TokenEndpoint, 1, 200),
-		text("userEndpoint", &c.UserEndpoint, 1, 200),
-		scopes(&c.Scopes),
-	}}
+	return form{key: "githubEs", message: "GitHubEnterpriseServerProvider", fields: c.oauthClient.fields(200)}
 }
 
 // GitLabSelfHostedConfig is a self-hosted GitLab provider (path gitlab_self_hosted).
-type GitLabSelfHostedConfig struct {
-	Issuer       string   `json:"issuer,omitempty"`
-	ClientID     string   `json:"clientId,omitempty"`
-	ClientSecret string   `json:"clientSecret,omitempty"`
-	Scopes       []string `json:"scopes,omitempty"`
-}
+type GitLabSelfHostedConfig struct{ issuerClient }
 
 func (c *GitLabSelfHostedConfig) form() form {
-	return form{key: "gitlabSelfHosted", message: "GitLabSelfHostedProvider", fields: []field{
-		text("issuer", &c.Issuer, 1, 200),
-		text("clientId", &c.ClientID, 1, 200),
-		secretText("clientSecret", &c.ClientSecret, 1, 200),
-		scopes(&c.Scopes),
-	}}
+	return form{key: "gitlabSelfHosted", message: "GitLabSelfHostedProvider", fields: c.issuerClient.fields(200)}
 }
 
 // AppleConfig is a Sign in with Apple provider (path apple). PrivateKey is

@@ -199,11 +199,16 @@ func fieldError(id, path, key string, err error) error {
 	return invalidJSON(id, fmt.Sprintf("invalid value for field %q: %v", path+key, err))
 }
 
-// jsonNames lists the JSON names of a struct type's fields.
+// jsonNames lists the JSON names of a struct type's fields, those of
+// embedded structs included, as encoding/json promotes them.
 func jsonNames(t reflect.Type) map[string]bool {
 	names := make(map[string]bool, t.NumField())
 	for f := range t.Fields() {
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			maps.Copy(names, jsonNames(f.Type))
+			continue
+		}
 		if f.IsExported() && name != "" && name != "-" {
 			names[name] = true
 		}
