@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/errs"
@@ -112,39 +111,4 @@ func (c *Commands) AddOrg(ctx context.Context, o AddOrg) (*Details, error) {
 		return nil, err
 	}
 	return detailsFromEvents(evs, ref, time.Time{}), nil
-}
-
-// validLen checks a string's length in runes like protoc-gen-validate,
-// with its message. max 0 means no upper bound.
-func validLen(field, v string, min, max int) error {
-	if strings.ContainsRune(v, 0) {
-		return errs.InvalidArgument("", "invalid "+field+": value must not contain NUL characters")
-	}
-	n := utf8.RuneCountInString(v)
-	if n >= min && (max == 0 || n <= max) {
-		return nil
-	}
-	var rule string
-	switch {
-	case max == 0:
-		rule = fmt.Sprintf("value length must be at least %d runes", min)
-	case min == 0:
-		rule = fmt.Sprintf("value length must be at most %d runes", max)
-	default:
-		rule = fmt.Sprintf("value length must be between %d and %d runes, inclusive", min, max)
-	}
-	return errs.InvalidArgument("", "invalid "+field+": "+rule)
-}
-
-// embedded wraps a nested message's validation error the way
-// protoc-gen-validate reports it.
-func embedded(field string, err error) error {
-	if err == nil {
-		return nil
-	}
-	e, ok := errs.As(err)
-	if !ok {
-		return err
-	}
-	return errs.InvalidArgument("", "invalid "+field+": embedded message failed validation | caused by: "+e.Message)
 }

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/errs"
@@ -158,14 +157,6 @@ func durationText(d *time.Duration) string {
 type LinkIndex interface {
 	UsersLinkedToIDP(ctx context.Context, instanceID, idpID, orgID string) ([]string, error)
 	PoliciesLinkingIDP(ctx context.Context, instanceID, idpID string) ([]string, error)
-}
-
-// pgvLength is protoc-gen-validate's message for a string length rule.
-func pgvLength(field, value string, min, max int) error {
-	if n := utf8.RuneCountInString(value); n < min || n > max {
-		return errs.InvalidArgument("", fmt.Sprintf("invalid %s: value length must be between %d and %d runes, inclusive", field, min, max))
-	}
-	return nil
 }
 
 // pgvOwnerType is protoc-gen-validate's check of an IDPOwnerType field
