@@ -155,34 +155,19 @@ func (c *Commands) resealIDP(ctx context.Context, instanceID, id string) (bool, 
 		if !m.Exists {
 			return eventstore.Append{}, eventstore.ErrNothingToDo
 		}
-		kind, ok := idp.ByPath(m.KindPath)
-		if !ok {
-			return eventstore.Append{}, errs.Internal("COMMAND-Key02", fmt.Errorf("idp %s: unknown kind %q", id, m.KindPath))
-		}
-		cfg, err := m.decodeConfig(kind)
+		cfg, secrets, err := sealedSecrets(m, instanceID, id)
 		if err != nil {
 			return eventstore.Append{}, err
 		}
 		changed := false
-		for _, sec := range idp.Secrets(cfg) {
-			if *sec.Value == "" {
-				continue
-			}
-			sealed, err := secretbox.ParseSealed(*sec.Value)
-			if err != nil {
-				// The field name only: the value may be a plaintext that
-				// predates sealing, and must not reach a log.
-				return eventstore.Append{}, errs.Internal("COMMAND-Key03",
-					fmt.Errorf("idp %s: secret %s is not a sealed value: %w", id, sec.Field, err))
-			}
-			aad := secretbox.AAD{InstanceID: instanceID, IDPID: id, Field: sec.Field}
-			resealed, err := c.keys.Reseal(sealed, aad)
+		for _, sec := range secrets {
+			resealed, err := c.keys.Reseal(sec.sealed, sec.aad)
 			if err != nil {
 				return eventstore.Append{}, errs.Internal("COMMAND-Key04",
-					fmt.Errorf("idp %s: reseal secret %s (sealed with key %s): %w", id, sec.Field, sealed.KeyID, err))
+					fmt.Errorf("idp %s: reseal secret %s (sealed with key %s): %w", id, sec.aad.Field, sec.sealed.KeyID, err))
 			}
-			if resealed.KeyID != sealed.KeyID {
-				*sec.Value = resealed.Text()
+			if resealed.KeyID != sec.sealed.KeyID {
+				*sec.value = resealed.Text()
 				changed = true
 			}
 		}
@@ -198,7 +183,7 @@ func (c *Commands) resealIDP(ctx context.Context, instanceID, id string) (bool, 
 			ResourceOwner: m.ResourceOwner,
 			Expected:      m.Sequence,
 			Events: []eventstore.PendingEvent{{Type: events.IDPSecretsResealed, Payload: events.IDPChangedPayload{
-				Kind: kind.Path, Name: m.Name, Options: optsJSON, Config: cfgJSON,
+				Kind: m.KindPath, Name: m.Name, Options: optsJSON, Config: cfgJSON,
 			}}},
 		}}}, nil
 	})
@@ -232,28 +217,55 @@ func (c *Commands) KeyUsage(ctx context.Context) (map[string]int, error) {
 			if !m.Exists {
 				continue
 			}
-			kind, ok := idp.ByPath(m.KindPath)
-			if !ok {
-				return nil, errs.Internal("COMMAND-Key02", fmt.Errorf("idp %s: unknown kind %q", id, m.KindPath))
-			}
-			cfg, err := m.decodeConfig(kind)
+			_, secrets, err := sealedSecrets(m, inst, id)
 			if err != nil {
 				return nil, err
 			}
-			for _, sec := range idp.Secrets(cfg) {
-				if *sec.Value == "" {
-					continue
-				}
-				sealed, err := secretbox.ParseSealed(*sec.Value)
-				if err != nil {
-					return nil, errs.Internal("COMMAND-Key03",
-						fmt.Errorf("idp %s: secret %s is not a sealed value: %w", id, sec.Field, err))
-				}
-				use[sealed.KeyID]++
+			for _, sec := range secrets {
+				use[sec.sealed.KeyID]++
 			}
 		}
 	}
 	return use, nil
+}
+
+// sealedSecret is one set secret of an IdP's config: where it is (value, so
+// that a re-seal can replace it), what it is bound to, and its ciphertext.
+type sealedSecret struct {
+	value  *string
+	aad    secretbox.AAD
+	sealed secretbox.Sealed
+}
+
+// sealedSecrets decodes the config of IdP model m and returns it with its
+// set secrets, each parsed as a sealed value.
+//
+// Errors: Internal COMMAND-Key02 (unknown kind), COMMAND-Key03 (a secret
+// that is not a sealed value; only its field is named, since it may be a
+// plaintext that predates sealing and must not reach a log); the decode's.
+func sealedSecrets(m *idpModel, instanceID, id string) (idp.Config, []sealedSecret, error) {
+	kind, ok := idp.ByPath(m.KindPath)
+	if !ok {
+		return nil, nil, errs.Internal("COMMAND-Key02", fmt.Errorf("idp %s: unknown kind %q", id, m.KindPath))
+	}
+	cfg, err := m.decodeConfig(kind)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []sealedSecret
+	for _, sec := range idp.Secrets(cfg) {
+		if *sec.Value == "" {
+			continue
+		}
+		sealed, err := secretbox.ParseSealed(*sec.Value)
+		if err != nil {
+			return nil, nil, errs.Internal("COMMAND-Key03",
+				fmt.Errorf("idp %s: secret %s is not a sealed value: %w", id, sec.Field, err))
+		}
+		out = append(out, sealedSecret{value: sec.Value, sealed: sealed,
+			aad: secretbox.AAD{InstanceID: instanceID, IDPID: id, Field: sec.Field}})
+	}
+	return cfg, out, nil
 }
 
 // readBarrier makes a following one-shot Read see everything committed

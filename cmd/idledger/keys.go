@@ -93,7 +93,7 @@ func rotateKeyring(ctx context.Context, e *env, cfg config.Config, pool *pgxpool
 	if err != nil {
 		return err
 	}
-	if err := resealAll(ctx, e, cfg, pool, cur, old); err != nil {
+	if _, err := resealAll(ctx, e, cfg, pool, cur, old); err != nil {
 		return fmt.Errorf("%w (every key is still in the keyring: run `idledger keys rotate` again to finish)", err)
 	}
 	d.Rotating = false
@@ -117,7 +117,7 @@ func rotateFlagKeys(ctx context.Context, e *env, cfg config.Config, pool *pgxpoo
 	if secretbox.KeyID(newKey) == secretbox.KeyID(cur) {
 		return errors.New("the new master key is the current one")
 	}
-	if err := resealAll(ctx, e, cfg, pool, newKey, append([][]byte{cur}, old...)); err != nil {
+	if _, err := resealAll(ctx, e, cfg, pool, newKey, append([][]byte{cur}, old...)); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "run every replica with --masterkey set to the new key (%s) first, then the old ones, until `idledger keys retire`\n", secretbox.KeyID(newKey))
@@ -125,15 +125,16 @@ func rotateFlagKeys(ctx context.Context, e *env, cfg config.Config, pool *pgxpoo
 }
 
 // resealAll seals every stored IdP secret under cur, opening with cur or
-// old, and prints what it did per instance.
-func resealAll(ctx context.Context, e *env, cfg config.Config, pool *pgxpool.Pool, cur []byte, old [][]byte) error {
+// old, and prints what it did per instance. It returns the application it
+// built with those keys.
+func resealAll(ctx context.Context, e *env, cfg config.Config, pool *pgxpool.Pool, cur []byte, old [][]byte) (*app.App, error) {
 	a, err := buildApp(ctx, deps{Config: cfg, Log: e.log, Pool: pool, MasterKey: cur, OldMasterKeys: old})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	counts, err := a.Commands().RotateAllKeys(ctx, nil, func(string, string) { crashPoint("resealed") })
 	printCounts(e.stdout, counts, secretbox.KeyID(cur))
-	return err
+	return a, err
 }
 
 func printCounts(w io.Writer, counts map[string]int, keyID string) {
@@ -191,10 +192,7 @@ func setupKeysRetire(fs *flag.FlagSet) runFunc {
 			if !known {
 				return fmt.Errorf("key %s is not among the keys (%s)", id, keyIDs(cur, old))
 			}
-			if err := resealAll(ctx, e, cfg, pool, cur, old); err != nil {
-				return err
-			}
-			a, err := buildApp(ctx, deps{Config: cfg, Log: e.log, Pool: pool, MasterKey: cur, OldMasterKeys: old})
+			a, err := resealAll(ctx, e, cfg, pool, cur, old)
 			if err != nil {
 				return err
 			}

@@ -238,13 +238,10 @@ func DecodeMasterKey(s string) ([]byte, error) {
 // (32 raw characters may hold a comma) is one key. The error never contains
 // a key.
 func DecodeMasterKeys(s string) (current []byte, old [][]byte, err error) {
-	if k, err := DecodeMasterKey(s); err == nil {
-		return k, nil, nil
-	}
+	k, err := DecodeMasterKey(s)
 	parts := strings.Split(s, ",")
-	if len(parts) < 2 {
-		_, err := DecodeMasterKey(s)
-		return nil, nil, err
+	if err == nil || len(parts) < 2 {
+		return k, nil, err
 	}
 	for i, p := range parts {
 		k, err := DecodeMasterKey(strings.TrimSpace(p))
