@@ -43,11 +43,13 @@ func New(d Deps) *API {
 }
 
 // Routes mounts every route on r. Each area registers its own routes in its
-// file; this list is the one place that says which areas exist.
-func (a *API) Routes(r chi.Router) {
+// file; this list is the one place that says which areas exist. also are
+// other transports' mounts (the RPC services) that share the
+// authentication, instance and org context of REST.
+func (a *API) Routes(r chi.Router, also ...func(chi.Router)) {
 	r.Group(func(r chi.Router) {
 		r.Use(a.authenticate)
-		for _, mount := range a.areas() {
+		for _, mount := range append(a.areas(), also...) {
 			mount(r)
 		}
 	})

@@ -58,11 +58,7 @@ func (api idpAPI) scope(r *http.Request) query.ProviderScope {
 // checks it (1 to 200 runes) in request message.
 func pathID(r *http.Request, message string) (string, error) {
 	id := chi.URLParam(r, "id")
-	if n := utf8.RuneCountInString(id); n < 1 || n > 200 {
-		return "", errs.InvalidArgument("", fmt.Sprintf(
-			"invalid %s.Id: value length must be between 1 and 200 runes, inclusive", message))
-	}
-	return id, nil
+	return id, gateway.CheckID(id, message+".Id")
 }
 
 // pathKind returns the kind of the {kind} path parameter; ok is false (and
@@ -259,10 +255,7 @@ func (a *API) getIDPV2(w http.ResponseWriter, r *http.Request) {
 	}
 	gateway.WriteJSON(w, http.StatusOK, struct {
 		IDP idpstate.V2 `json:"idp"`
-	}{idpstate.RowV2(idpstate.Row{
-		ID: i.ID, KindPath: i.Kind, ResourceOwner: i.ResourceOwner, Name: i.Name, Type: i.Type, State: i.State,
-		Options: i.Options, View: i.Config, Sequence: i.Sequence, Created: i.Created, Changed: i.Changed,
-	})})
+	}{idpstate.RowV2(i.Row())})
 }
 
 // providerSearchRequest is ListProvidersRequest.

@@ -13,6 +13,7 @@ import (
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/events"
+	"github.com/idledger/idledger/internal/idpstate"
 )
 
 // IDP is one IdP template as the read table holds it. Config is the kind's
@@ -275,4 +276,10 @@ func textCondition(column string, m TextMethod, value string, n int) (string, st
 		return "lower(" + column + ") LIKE lower(" + p + `) ESCAPE '\'`, "%" + like(value), nil
 	}
 	return "", "", errs.InvalidArgument("QUERY-IdpT1", "invalid TextQueryMethod")
+}
+
+// Row is the IdP as the renderers of internal/idpstate take it.
+func (i *IDP) Row() idpstate.Row {
+	return idpstate.Row{ID: i.ID, KindPath: i.Kind, ResourceOwner: i.ResourceOwner, Name: i.Name, Type: i.Type,
+		State: i.State, Options: i.Options, View: i.Config, Sequence: i.Sequence, Created: i.Created, Changed: i.Changed}
 }

@@ -79,15 +79,16 @@ type errorDetail struct {
 // error for which DatabaseUnavailable holds 503 "database is not reachable
 // (GATEWAY-Db503)".
 // ErrBodyTooLarge becomes 413. Client errors (4xx) are not logged.
+//
+// On an RPC request (IsRPC) the same error is written in the caller's
+// protocol, as RPCError builds it.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	status, body, level := classify(r.Context(), err)
-	if level != zerolog.NoLevel {
-		e := zerolog.Ctx(r.Context()).WithLevel(level).Int("status", status)
-		if err != nil {
-			e = e.Err(err)
-		}
-		e.Msg("request failed")
+	if IsRPC(r) {
+		writeRPCError(w, r, err)
+		return
 	}
+	status, body, level := classify(r.Context(), err)
+	logFailure(r.Context(), level, status, err)
 	writeJSONBody(w, status, body)
 }
 
@@ -218,7 +219,11 @@ func driverErrorNamed(err error, names ...string) bool {
 
 // NotFoundHandler answers 404 with grpc-gateway's routing error body
 // {"code":5,"message":"Not Found"}. It is chi's NotFound handler.
-func NotFoundHandler(w http.ResponseWriter, _ *http.Request) {
+func NotFoundHandler(w http.ResponseWriter, r *http.Request) {
+	if IsRPC(r) {
+		writeRPCError(w, r, errs.Unimplemented("", "method "+r.URL.Path+" is not served"))
+		return
+	}
 	writeJSONBody(w, http.StatusNotFound, errorBody{Code: int(errs.KindNotFound), Message: "Not Found"})
 }
 

@@ -1,6 +1,11 @@
 package gateway
 
-import "github.com/idledger/idledger/internal/pbjson"
+import (
+	"unicode/utf8"
+
+	"github.com/idledger/idledger/errs"
+	"github.com/idledger/idledger/internal/pbjson"
+)
 
 // The protobuf-JSON value types and details shapes live in internal/pbjson,
 // which audit and idp use too; these names keep the transport's handlers
@@ -40,3 +45,12 @@ var (
 	V2       = pbjson.V2
 	Resource = pbjson.Resource
 )
+
+// CheckID checks an ID field as protoc-gen-validate checks ZITADEL's (1 to
+// 200 runes); field is the message and field name, "GetIDPByIDRequest.Id".
+func CheckID(v, field string) error {
+	if n := utf8.RuneCountInString(v); n < 1 || n > 200 {
+		return errs.InvalidArgument("", "invalid "+field+": value length must be between 1 and 200 runes, inclusive")
+	}
+	return nil
+}

@@ -26,14 +26,20 @@ var ignoredMethods = []string{http.MethodHead, http.MethodOptions, http.MethodCo
 // chiRegexp strips a chi parameter's regular expression: {id:[0-9]+} → {id}.
 var chiRegexp = regexp.MustCompile(`\{([^{}:]+):[^{}]*\}`)
 
+// rpcMount reports whether route is the mount of an RPC service
+// (/<package>.<Service>/*): proto/ describes those, not this document.
+func rpcMount(route string) bool {
+	return strings.HasSuffix(route, "/*") && (strings.HasPrefix(route, "/zitadel.") || strings.HasPrefix(route, "/grpc."))
+}
+
 // RouterRoutes lists the routes registered on r (via chi.Walk), normalised
 // to the document's form: regular expressions dropped from parameters, a
-// trailing slash dropped (chi reports r.Route("/x").Get("/") as "/x/"), and
-// HEAD/OPTIONS/CONNECT/TRACE left out. Errors: chi.Walk's.
+// trailing slash dropped (chi reports r.Route("/x").Get("/") as "/x/"), HEAD/OPTIONS/CONNECT/TRACE
+// and the RPC mounts left out. Errors: chi.Walk's.
 func RouterRoutes(r chi.Routes) ([]Route, error) {
 	seen := map[Route]bool{}
 	err := chi.Walk(r, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
-		if slices.Contains(ignoredMethods, method) {
+		if slices.Contains(ignoredMethods, method) || rpcMount(route) {
 			return nil
 		}
 		route = chiRegexp.ReplaceAllString(route, "{$1}")

@@ -130,9 +130,15 @@ func runServe(ctx context.Context, e *env, cfg config.Config, args []string) err
 }
 
 // newHTTPServer returns the server with idledger's timeouts.
+// It speaks HTTP/1.1 and cleartext HTTP/2 (h2c) on the one listener, so
+// that gRPC clients reach the RPC services beside REST.
 func newHTTPServer(h http.Handler, log zerolog.Logger) *http.Server {
+	var protocols http.Protocols
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
 	return &http.Server{
 		Handler:           h,
+		Protocols:         &protocols,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,

@@ -5,7 +5,7 @@
 //
 // Imports everything below cmd. Start with New, then Bootstrap.
 //
-// Imports: api, api/gateway, api/openapi, command, errs, eventstore, internal/ids, internal/metrics, projection, query, secretbox, and the standard library and third-party modules only.
+// Imports: api, api/gateway, api/openapi, command, errs, eventstore, internal/ids, internal/metrics, projection, query, rpc, secretbox, and the standard library and third-party modules only.
 package app
 
 import (
@@ -28,6 +28,7 @@ import (
 	"github.com/idledger/idledger/internal/metrics"
 	"github.com/idledger/idledger/projection"
 	"github.com/idledger/idledger/query"
+	"github.com/idledger/idledger/rpc"
 	"github.com/idledger/idledger/secretbox"
 )
 
@@ -67,6 +68,7 @@ type App struct {
 	cmds     *command.Commands
 	q        *query.Queries
 	api      *api.API
+	rpc      *rpc.Server
 	metrics  *metrics.Metrics
 	// [faults] abuse limits (limits.go)
 	limits      Limits
@@ -109,6 +111,7 @@ func New(_ context.Context, o Options) (*App, error) {
 	a.cmds = command.New(command.Deps{Store: a.metrics.InstrumentStore(a.store), IDs: gen, Keys: keys, Now: o.Now,
 		Links: a.q, Members: a.q, Observe: a.metrics.ObserveCommand})
 	a.api = api.New(api.Deps{Commands: a.cmds, Queries: a.q, Log: o.Log, Origin: o.Origin}).WithEvents(query.NewEventLog(a.store))
+	a.rpc = rpc.New(rpc.Deps{Commands: a.cmds, Queries: a.q, Ready: a.ping})
 	a.initLimits(o.Limits) // [faults]
 	return a, nil
 }
@@ -126,20 +129,26 @@ func (a *App) Handler() http.Handler {
 		gateway.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	r.Get("/readyz", a.readyz)
-	a.api.Routes(r)
+	a.rpc.MountPublic(r)
+	a.api.Routes(r, a.rpc.Mount)
 	return r
+}
+
+// ping answers whether the database answers within readyPingTimeout.
+func (a *App) ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, readyPingTimeout)
+	defer cancel()
+	return a.pool.Ping(ctx)
 }
 
 // readyz answers 200 while the database answers a ping within a second,
 // and 503 with the standard error body otherwise.
 func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), readyPingTimeout)
-	defer cancel()
-	if err := a.pool.Ping(ctx); err != nil {
+	if err := a.ping(r.Context()); err != nil {
 		gateway.WriteError(w, r, errs.Unavailable("HEALTH-d8Rq2", "database is not reachable").WithCause(err))
 		return
 	}
-	gateway.WriteJSON(w, http.StatusOK, a.readiness(ctx))
+	gateway.WriteJSON(w, http.StatusOK, a.readiness(r.Context()))
 }
 
 // Pool returns the database pool.

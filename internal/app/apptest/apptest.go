@@ -18,7 +18,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/idledger/idledger/api/openapi"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -26,6 +25,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/idledger/idledger/api/openapi"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
@@ -104,7 +105,12 @@ func start(t testing.TB, log zerolog.Logger) *Env {
 		cancel()
 		t.Fatalf("apptest: start: %v", err)
 	}
-	srv := httptest.NewServer(a.Handler())
+	srv := httptest.NewUnstartedServer(a.Handler())
+	// HTTP/1.1 and h2c, as serve listens: gRPC clients need HTTP/2.
+	srv.Config.Protocols = new(http.Protocols)
+	srv.Config.Protocols.SetHTTP1(true)
+	srv.Config.Protocols.SetUnencryptedHTTP2(true)
+	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()
 		cancel()

@@ -1,0 +1,62 @@
+package rpc_test
+
+import (
+	"net/http"
+	"testing"
+
+	"connectrpc.com/connect"
+
+	idpv2 "github.com/idledger/idledger/gen/zitadel/idp/v2"
+	"github.com/idledger/idledger/internal/app/apptest"
+)
+
+const getIDPByID = "/zitadel.idp.v2.IdentityProviderService/GetIDPByID"
+
+func TestGetIDPByID(t *testing.T) {
+	env := apptest.New(t)
+	created := env.MustDo(t, http.StatusOK, "POST", "/admin/v1/idps/generic_oidc",
+		map[string]any{"name": "OIDC", "issuer": "https://issuer.example", "clientId": "c", "clientSecret": "s",
+			"scopes": []string{"openid"}, "providerOptions": map[string]any{"isLinkingAllowed": true}})
+	id := created["id"].(string)
+
+	for _, p := range protocols {
+		for _, tc := range []struct {
+			name, id string
+			headers  []string
+		}{
+			{"found", id, nil},
+			{"not found", "nope", nil},
+			{"empty id", "", nil},
+			{"unauthenticated", id, []string{"Authorization", ""}},
+			{"bad token", id, []string{"Authorization", "Bearer nope"}},
+		} {
+			t.Run(p.name+"/"+tc.name, func(t *testing.T) {
+				status, body := env.Do(t, "GET", "/v2/idps/"+tc.id, nil, tc.headers...)
+				if tc.id == "" {
+					// REST has no route for an empty ID; the request message
+					// check answers it, as ZITADEL's validation does.
+					status, body = http.StatusBadRequest, []byte(`{"code":3,"message":"invalid GetIDPByIDRequest.Id: value length must be between 1 and 200 runes, inclusive"}`)
+				}
+				got, err := call[idpv2.GetIDPByIDRequest, idpv2.GetIDPByIDResponse](t, env, p, getIDPByID, &idpv2.GetIDPByIDRequest{Id: tc.id}, tc.headers...)
+				var msg *idpv2.GetIDPByIDResponse = got
+				if msg == nil {
+					msg = &idpv2.GetIDPByIDResponse{}
+				}
+				sameAsREST(t, p, status, body, msg, err)
+				if tc.name == "found" && (msg.GetIdp().GetName() != "OIDC" || msg.GetIdp().GetConfig().GetOidc().GetIssuer() != "https://issuer.example") {
+					t.Fatalf("GetIDPByID answered %v", msg)
+				}
+			})
+		}
+	}
+}
+
+func TestUnservedMethodIsUnimplemented(t *testing.T) {
+	env := apptest.New(t)
+	for _, p := range protocols {
+		_, err := call[idpv2.GetIDPByIDRequest, idpv2.GetIDPByIDResponse](t, env, p, "/zitadel.idp.v2.IdentityProviderService/Nope", &idpv2.GetIDPByIDRequest{Id: "x"})
+		if connect.CodeOf(err) != connect.CodeUnimplemented {
+			t.Errorf("%s: %v, want unimplemented", p.name, err)
+		}
+	}
+}
