@@ -18,7 +18,15 @@ import (
 	"github.com/idledger/idledger/api/gateway"
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/errs"
+	"github.com/idledger/idledger/gen/zitadel/admin/v1/adminv1connect"
 	"github.com/idledger/idledger/gen/zitadel/idp/v2/idpv2connect"
+	"github.com/idledger/idledger/gen/zitadel/management/v1/managementv1connect"
+	"github.com/idledger/idledger/gen/zitadel/org/v2/orgv2connect"
+	"github.com/idledger/idledger/gen/zitadel/org/v2beta/orgv2betaconnect"
+	"github.com/idledger/idledger/gen/zitadel/resources/user/v3alpha/resourcesuserv3alphaconnect"
+	"github.com/idledger/idledger/gen/zitadel/user/v2/userv2connect"
+	"github.com/idledger/idledger/gen/zitadel/user/v2beta/userv2betaconnect"
+	"github.com/idledger/idledger/gen/zitadel/user/v3alpha/userv3alphaconnect"
 	"github.com/idledger/idledger/query"
 )
 
@@ -56,6 +64,14 @@ func (s *Server) services(opts ...connect.HandlerOption) []service {
 	}
 	return []service{
 		mount(idpv2connect.NewIdentityProviderServiceHandler(&idpService{s: s}, opts...)),
+		mount(adminv1connect.NewAdminServiceHandler(&adminService{s: s}, opts...)),
+		mount(managementv1connect.NewManagementServiceHandler(&managementService{s: s}, opts...)),
+		mount(userv2connect.NewUserServiceHandler(&userService{s: s}, opts...)),
+		mount(userv2betaconnect.NewUserServiceHandler(&userBetaService{s: s}, opts...)),
+		mount(orgv2connect.NewOrganizationServiceHandler(&orgService{s: s}, opts...)),
+		mount(orgv2betaconnect.NewOrganizationServiceHandler(&orgBetaService{s: s}, opts...)),
+		mount(userv3alphaconnect.NewUserServiceHandler(&userV3Service{s: s}, opts...)),
+		mount(resourcesuserv3alphaconnect.NewZITADELUsersHandler(&resourceUserService{s: s}, opts...)),
 	}
 }
 

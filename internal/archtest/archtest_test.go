@@ -187,13 +187,18 @@ func declaredImports(src string, known map[string]bool) (map[string]bool, bool) 
 	words := strings.FieldsFunc(text, func(r rune) bool { return strings.ContainsRune(" \t\n,;()", r) })
 	out := map[string]bool{}
 	for i, w := range words {
-		w = strings.TrimSuffix(w, ".")
-		if known[w] && (i == 0 || words[i-1] != "no") {
+		if w != genAll {
+			w = strings.TrimSuffix(w, ".")
+		}
+		if (known[w] || w == genAll) && (i == 0 || words[i-1] != "no") {
 			out[w] = true
 		}
 	}
 	return out, true
 }
+
+// genAll in an Imports line names any of the generated packages.
+const genAll = "gen/..."
 
 // generated reports whether the package at r is code that scripts/protogen
 // generates (gen/zitadel/...): gen/doc.go and one row of the table speak
@@ -251,6 +256,10 @@ func TestDocImportsLines(t *testing.T) {
 			}
 		}
 		for ri := range real {
+			if generated(ri) && said[genAll] {
+				real[genAll] = true
+				continue
+			}
 			if !said[ri] {
 				t.Errorf("%s imports %s, which its doc.go Imports line does not name", r, ri)
 			}

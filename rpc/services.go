@@ -1,0 +1,67 @@
+package rpc
+
+import (
+	"github.com/idledger/idledger/gen/zitadel/admin/v1/adminv1connect"
+	"github.com/idledger/idledger/gen/zitadel/management/v1/managementv1connect"
+	"github.com/idledger/idledger/gen/zitadel/org/v2/orgv2connect"
+	"github.com/idledger/idledger/gen/zitadel/org/v2beta/orgv2betaconnect"
+	"github.com/idledger/idledger/gen/zitadel/resources/user/v3alpha/resourcesuserv3alphaconnect"
+	"github.com/idledger/idledger/gen/zitadel/user/v2/userv2connect"
+	"github.com/idledger/idledger/gen/zitadel/user/v2beta/userv2betaconnect"
+	"github.com/idledger/idledger/gen/zitadel/user/v3alpha/userv3alphaconnect"
+)
+
+// The services. Each embeds its generated Unimplemented handler, so that a
+// method not written yet answers unimplemented; each method lives in the
+// file of its area (idp.go, policy.go, user.go, ...).
+
+// adminService is zitadel.admin.v1.AdminService: the instance.
+type adminService struct {
+	adminv1connect.UnimplementedAdminServiceHandler
+	s *Server
+}
+
+// managementService is zitadel.management.v1.ManagementService: the
+// caller's context org.
+type managementService struct {
+	managementv1connect.UnimplementedManagementServiceHandler
+	s *Server
+}
+
+// userService is zitadel.user.v2.UserService.
+type userService struct {
+	userv2connect.UnimplementedUserServiceHandler
+	s *Server
+}
+
+// userBetaService is zitadel.user.v2beta.UserService, which @zitadel/node
+// calls.
+type userBetaService struct {
+	userv2betaconnect.UnimplementedUserServiceHandler
+	s *Server
+}
+
+// orgService is zitadel.org.v2.OrganizationService.
+type orgService struct {
+	orgv2connect.UnimplementedOrganizationServiceHandler
+	s *Server
+}
+
+// orgBetaService is zitadel.org.v2beta.OrganizationService.
+type orgBetaService struct {
+	orgv2betaconnect.UnimplementedOrganizationServiceHandler
+	s *Server
+}
+
+// userV3Service is zitadel.user.v3alpha.UserService (in ZITADEL's
+// repository, in no npm package).
+type userV3Service struct {
+	userv3alphaconnect.UnimplementedUserServiceHandler
+	s *Server
+}
+
+// resourceUserService is zitadel.resources.user.v3alpha.ZITADELUsers.
+type resourceUserService struct {
+	resourcesuserv3alphaconnect.UnimplementedZITADELUsersHandler
+	s *Server
+}
