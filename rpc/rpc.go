@@ -51,10 +51,13 @@ func New(d Deps) *Server {
 	return &Server{cmds: d.Commands, q: d.Queries, ready: d.Ready}
 }
 
-// service is one mounted service: its full name and its connect handler.
+// service is one mounted service: its full name and its connect handler,
+// and its methods' names when the protobuf registry does not hold its
+// descriptor (connect's health and reflection handlers register none).
 type service struct {
 	name    string
 	handler http.Handler
+	methods []string
 }
 
 // services is the one list of the services idledger serves over RPC.
@@ -95,7 +98,7 @@ func (s *Server) Mount(r chi.Router) {
 		connect.WithReadMaxBytes(gateway.MaxBodyBytes),
 	}
 	for _, svc := range s.services(opts...) {
-		r.Handle("/"+svc.name+"/*", servedOnly(svc))
+		mountService(r, svc)
 	}
 }
 
@@ -112,17 +115,43 @@ func (s *Server) MountPublic(r chi.Router) {
 		func() (string, http.Handler) { return grpchealth.NewHandler(&health{s: s, names: names}) },
 	} {
 		path, handler := h()
-		r.Handle(path+"*", handler)
+		svc := service{name: strings.Trim(path, "/"), handler: handler, methods: []string{"Check", "Watch"}}
+		if strings.HasPrefix(path, "/grpc.reflection.") {
+			svc.handler, svc.methods = http2Only(handler), []string{"ServerReflectionInfo"}
+		}
+		mountService(r, svc)
 	}
+}
+
+// mountService mounts svc at /<name>/*: POST only (every protocol posts;
+// other methods get the router's 405), and its methods only.
+func mountService(r chi.Router, svc service) {
+	r.Method(http.MethodPost, "/"+svc.name+"/*", servedOnly(svc))
+}
+
+// http2Only refuses a request over HTTP/1: server reflection is a
+// bidirectional stream, which connect serves only over HTTP/2, and would
+// otherwise answer 505.
+func http2Only(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor < 2 {
+			gateway.WriteError(w, r, errs.FailedPrecondition("RPC-H2only",
+				"server reflection is a bidirectional stream: call it with gRPC over HTTP/2"))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // servedOnly answers a method of svc that has no handler with
 // unimplemented in the caller's protocol, where connect's generated router
 // would answer a bare 404.
 func servedOnly(svc service) http.Handler {
-	sd, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(svc.name))
 	methods := map[string]bool{}
-	if err == nil {
+	for _, m := range svc.methods {
+		methods["/"+svc.name+"/"+m] = true
+	}
+	if sd, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(svc.name)); err == nil {
 		ms := sd.(protoreflect.ServiceDescriptor).Methods()
 		for i := 0; i < ms.Len(); i++ {
 			methods["/"+svc.name+"/"+string(ms.Get(i).Name())] = true

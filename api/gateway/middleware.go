@@ -187,6 +187,15 @@ func (rec *responseRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (rec *responseRecorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
 
+// Flush sends what was written so far: gRPC and the event stream need it,
+// and connect asks for an http.Flusher itself.
+func (rec *responseRecorder) Flush() {
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	_ = http.NewResponseController(rec.ResponseWriter).Flush()
+}
+
 func (rec *responseRecorder) statusOr200() int {
 	if rec.status == 0 {
 		return http.StatusOK

@@ -26,9 +26,10 @@ var ignoredMethods = []string{http.MethodHead, http.MethodOptions, http.MethodCo
 // chiRegexp strips a chi parameter's regular expression: {id:[0-9]+} → {id}.
 var chiRegexp = regexp.MustCompile(`\{([^{}:]+):[^{}]*\}`)
 
-// rpcMount reports whether route is the mount of an RPC service
-// (/<package>.<Service>/*): proto/ describes those, not this document.
-func rpcMount(route string) bool {
+// RPCMount reports whether route is the mount of an RPC service
+// (/<package>.<Service>/*): proto/ describes those, not this document, and
+// package rpc's tests, not the REST route walks, cover them.
+func RPCMount(route string) bool {
 	return strings.HasSuffix(route, "/*") && (strings.HasPrefix(route, "/zitadel.") || strings.HasPrefix(route, "/grpc."))
 }
 
@@ -39,7 +40,7 @@ func rpcMount(route string) bool {
 func RouterRoutes(r chi.Routes) ([]Route, error) {
 	seen := map[Route]bool{}
 	err := chi.Walk(r, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
-		if slices.Contains(ignoredMethods, method) || rpcMount(route) {
+		if slices.Contains(ignoredMethods, method) || RPCMount(route) {
 			return nil
 		}
 		route = chiRegexp.ReplaceAllString(route, "{$1}")

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 )
 
 // unmatchedRoute labels requests no route matched (404, and 405 for a
@@ -22,10 +21,10 @@ func Middleware(m *Metrics) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			ww := &statusWriter{ResponseWriter: w}
 			panicked := true
 			defer func() {
-				status := ww.Status()
+				status := ww.status
 				if panicked && status == 0 {
 					status = http.StatusInternalServerError
 				}
@@ -39,6 +38,37 @@ func Middleware(m *Metrics) func(http.Handler) http.Handler {
 		})
 	}
 }
+
+// statusWriter notes the status a handler answers with. It keeps the
+// writer's Flush (gRPC and the event stream flush; connect asks for an
+// http.Flusher) and lets http.ResponseController reach the rest.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 && status >= 200 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (m *Metrics) observeHTTP(r *http.Request, status int, d time.Duration) {
 	route := unmatchedRoute
