@@ -80,6 +80,14 @@ func childEnv(extra ...string) []string {
 	return append(out, extra...)
 }
 
+// startServe starts `serve` on the database at dbURL with data dir dataDir,
+// a free local port and JSON logs, plus the flags in extra.
+func startServe(t *testing.T, dbURL, dataDir string, extra ...string) *proc {
+	t.Helper()
+	args := []string{"serve", "--database-url", dbURL, "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-format", "json"}
+	return startIdledger(t, append(args, extra...)...)
+}
+
 func startIdledger(t *testing.T, args ...string) *proc {
 	t.Helper()
 	return startIdledgerEnv(t, nil, args...)

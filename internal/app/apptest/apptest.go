@@ -9,6 +9,9 @@
 //	org := env.CreateOrg(t, "acme")
 //	status, body := env.Do(t, "GET", "/management/v1/orgs/me", nil, "x-zitadel-orgid", org)
 //
+// Tests that wire an application of their own (a master key, limits, a
+// second replica on one database) use Wire and Serve, the two halves of New.
+//
 // Imports: api/openapi, internal/app, internal/pgtest, and the standard library and third-party modules only.
 package apptest
 
