@@ -12,6 +12,7 @@ import (
 
 	"github.com/idledger/idledger/audit"
 	"github.com/idledger/idledger/eventstore"
+	"github.com/idledger/idledger/internal/app/apptest"
 	"github.com/idledger/idledger/internal/pgtest"
 	"github.com/jackc/pgx/v5"
 )
@@ -25,24 +26,6 @@ func (delayHook) ApplyInline(context.Context, pgx.Tx, []eventstore.Event) error 
 		time.Sleep(time.Duration(rand.Intn(20)) * time.Millisecond)
 	}
 	return nil
-}
-
-// syncBuffer is an output several goroutines look at.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // concurrentWriters appends writers×perWriter commands (some with two
@@ -93,7 +76,7 @@ func TestListFollowConcurrentWriters(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := &syncBuffer{}
+	out := &apptest.LogBuffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- audit.List(ctx, reader, listArgs(t, "--follow", "--format", "jsonl", "--instance", "i9"), out)

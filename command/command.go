@@ -98,6 +98,23 @@ func metadata(ctx context.Context) eventstore.Metadata {
 	return m
 }
 
+// executeOn is execute for a command decided on one write model: each
+// attempt loads the model id of instanceID afresh with load and decides on
+// it. It returns the model of the attempt that committed (or decided
+// nothing), which the command's details are taken from.
+func executeOn[M any](ctx context.Context, c *Commands, load func(ctx context.Context, instanceID, id string) (M, error),
+	instanceID, id string, decide func(context.Context, M) (eventstore.Append, error)) (M, []eventstore.Event, error) {
+	var m M
+	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
+		var err error
+		if m, err = load(ctx, instanceID, id); err != nil {
+			return eventstore.Append{}, err
+		}
+		return decide(ctx, m)
+	})
+	return m, evs, err
+}
+
 // execute runs decide through the command runner, stamps the request
 // metadata on the append, and maps store errors to domain errors.
 func (c *Commands) execute(ctx context.Context, decide eventstore.Decide) ([]eventstore.Event, error) {

@@ -156,13 +156,7 @@ func (c *Commands) UpdateIDP(ctx context.Context, owner IDPOwnerRef, id string, 
 	for _, sec := range idp.Secrets(cfg) {
 		plain[sec.Field] = *sec.Value
 	}
-	var cur *idpModel
-	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
-		m, err := c.loadIDP(ctx, s.instanceID, id)
-		if err != nil {
-			return eventstore.Append{}, err
-		}
-		cur = m
+	cur, evs, err := executeOn(ctx, c, c.loadIDP, s.instanceID, id, func(ctx context.Context, m *idpModel) (eventstore.Append, error) {
 		if !m.Exists || m.ResourceOwner != s.resourceOwner || m.OwnerType != s.ownerType || m.KindPath != kind.Path {
 			return eventstore.Append{}, s.notFound("Dg331")
 		}
@@ -183,18 +177,7 @@ func (c *Commands) UpdateIDP(ctx context.Context, owner IDPOwnerRef, id string, 
 		if m.sameAs(tpl.Name, tpl.Options, cfg) {
 			return eventstore.Append{}, eventstore.ErrNothingToDo
 		}
-		optsJSON, cfgJSON, err := marshalIDP(tpl.Options, cfg)
-		if err != nil {
-			return eventstore.Append{}, err
-		}
-		return eventstore.Append{Aggregates: []eventstore.AggregateAppend{{
-			Aggregate:     m.ref,
-			ResourceOwner: m.ResourceOwner,
-			Expected:      m.Sequence,
-			Events: []eventstore.PendingEvent{{Type: events.IDPChanged, Payload: events.IDPChangedPayload{
-				Kind: kind.Path, Name: tpl.Name, Options: optsJSON, Config: cfgJSON,
-			}}},
-		}}}, nil
+		return m.change(events.IDPChanged, kind.Path, tpl.Name, tpl.Options, cfg)
 	})
 	if err != nil {
 		return Details{}, err
@@ -220,13 +203,7 @@ func (c *Commands) RemoveIDP(ctx context.Context, owner IDPOwnerRef, id string) 
 	if err != nil {
 		return Details{}, err
 	}
-	var cur *idpModel
-	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
-		m, err := c.loadIDP(ctx, s.instanceID, id)
-		if err != nil {
-			return eventstore.Append{}, err
-		}
-		cur = m
+	cur, evs, err := executeOn(ctx, c, c.loadIDP, s.instanceID, id, func(ctx context.Context, m *idpModel) (eventstore.Append, error) {
 		if !m.Exists || m.ResourceOwner != s.resourceOwner || m.OwnerType != s.ownerType {
 			return eventstore.Append{}, s.notFound("Se3tg")
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/eventstore"
+	"github.com/idledger/idledger/idp"
 	"github.com/idledger/idledger/internal/idpstate"
 )
 
@@ -15,22 +16,35 @@ import (
 // (idpstate.State), whose Config holds the stored secrets as sealed text.
 type idpModel struct {
 	idpstate.State
-	ref eventstore.AggregateRef
+	aggregate
 }
+
+func (m *idpModel) reduce(e *eventstore.Event) error { return m.Apply(e) }
 
 // loadIDP folds the IdP aggregate idpID of instanceID.
 func (c *Commands) loadIDP(ctx context.Context, instanceID, idpID string) (*idpModel, error) {
-	m := &idpModel{ref: eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggIDP, ID: idpID}}
-	evs, err := c.store.Aggregate(ctx, m.ref, 0)
-	if err != nil {
-		return nil, errs.Internal("COMMAND-IdpL1", fmt.Errorf("load idp %s: %w", idpID, err))
-	}
-	for i := range evs {
-		if err := m.Apply(&evs[i]); err != nil {
-			return nil, errs.Internal("COMMAND-IdpL2", err)
-		}
+	m := &idpModel{aggregate: aggregate{ref: eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggIDP, ID: idpID}}}
+	if err := c.load(ctx, m, nil, loadErrs{read: "COMMAND-IdpL1", reduce: "COMMAND-IdpL2"}); err != nil {
+		return nil, err
 	}
 	return m, nil
+}
+
+// change is the append of one event of typ with an IDPChangedPayload
+// (idp.changed, idp.secrets.resealed) on m's aggregate, expecting its head.
+func (m *idpModel) change(typ, kindPath, name string, opts idp.Options, cfg idp.Config) (eventstore.Append, error) {
+	optsJSON, cfgJSON, err := marshalIDP(opts, cfg)
+	if err != nil {
+		return eventstore.Append{}, err
+	}
+	return eventstore.Append{Aggregates: []eventstore.AggregateAppend{{
+		Aggregate:     m.ref,
+		ResourceOwner: m.ResourceOwner,
+		Expected:      m.Sequence,
+		Events: []eventstore.PendingEvent{{Type: typ, Payload: events.IDPChangedPayload{
+			Kind: kindPath, Name: name, Options: optsJSON, Config: cfgJSON,
+		}}},
+	}}}, nil
 }
 
 func (m *idpModel) details() Details {

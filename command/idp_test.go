@@ -17,6 +17,7 @@ import (
 	"github.com/idledger/idledger/eventstore"
 	"github.com/idledger/idledger/idp"
 	"github.com/idledger/idledger/internal/app"
+	"github.com/idledger/idledger/internal/app/apptest"
 	"github.com/idledger/idledger/internal/pgtest"
 	"github.com/idledger/idledger/secretbox"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -64,13 +65,8 @@ type idpEnv struct {
 
 func newIDPEnv(t *testing.T) *idpEnv {
 	t.Helper()
-	pool := pgtest.Pool(t)
-	a, err := app.New(context.Background(), app.Options{Pool: pool, Log: zerolog.Nop(),
-		MasterKey: bytes.Repeat([]byte{7}, secretbox.KeySize)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &idpEnv{cmds: a.Commands(), store: a.Store(), pool: pool, keys: a.Keys()}
+	a := apptest.Wire(t, app.Options{Log: zerolog.Nop(), MasterKey: bytes.Repeat([]byte{7}, secretbox.KeySize)})
+	return &idpEnv{cmds: a.Commands(), store: a.Store(), pool: a.Pool(), keys: a.Keys()}
 }
 
 func asCaller(roles []authz.Membership) context.Context {

@@ -174,18 +174,7 @@ func (c *Commands) resealIDP(ctx context.Context, instanceID, id string) (bool, 
 		if !changed {
 			return eventstore.Append{}, eventstore.ErrNothingToDo
 		}
-		optsJSON, cfgJSON, err := marshalIDP(m.Options, cfg)
-		if err != nil {
-			return eventstore.Append{}, err
-		}
-		return eventstore.Append{Aggregates: []eventstore.AggregateAppend{{
-			Aggregate:     m.ref,
-			ResourceOwner: m.ResourceOwner,
-			Expected:      m.Sequence,
-			Events: []eventstore.PendingEvent{{Type: events.IDPSecretsResealed, Payload: events.IDPChangedPayload{
-				Kind: m.KindPath, Name: m.Name, Options: optsJSON, Config: cfgJSON,
-			}}},
-		}}}, nil
+		return m.change(events.IDPSecretsResealed, m.KindPath, m.Name, m.Options, cfg)
 	})
 	if err != nil {
 		return false, err

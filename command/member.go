@@ -59,13 +59,7 @@ func (c *Commands) addMember(ctx context.Context, orgID, userID string, roles []
 		return nil, err
 	}
 	roles = slices.Compact(slices.Sorted(slices.Values(roles)))
-	var mm *membersModel
-	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
-		m, err := c.loadMembers(ctx, cl.InstanceID, orgID)
-		if err != nil {
-			return eventstore.Append{}, err
-		}
-		mm = m
+	mm, evs, err := executeOn(ctx, c, c.loadMembers, cl.InstanceID, orgID, func(ctx context.Context, m *membersModel) (eventstore.Append, error) {
 		if !m.exists {
 			return eventstore.Append{}, errs.FailedPrecondition("COMMAND-QXPGs", "Organisation not found")
 		}

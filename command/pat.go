@@ -62,13 +62,7 @@ func (c *Commands) AddPAT(ctx context.Context, orgID, userID string, expiration 
 	if err != nil {
 		return nil, errs.Internal("COMMAND-Tok02", err)
 	}
-	var u *userModel
-	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
-		m, err := c.loadUser(ctx, cl.InstanceID, userID)
-		if err != nil {
-			return eventstore.Append{}, err
-		}
-		u = m
+	u, evs, err := executeOn(ctx, c, c.loadUser, cl.InstanceID, userID, func(ctx context.Context, u *userModel) (eventstore.Append, error) {
 		if !u.exists || u.orgID != orgID {
 			return eventstore.Append{}, errs.NotFound("COMMAND-Dggw2", "User could not be found")
 		}
@@ -101,13 +95,7 @@ func (c *Commands) RemovePAT(ctx context.Context, orgID, userID, tokenID string)
 	if err != nil {
 		return nil, err
 	}
-	var u *userModel
-	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
-		m, err := c.loadUser(ctx, cl.InstanceID, userID)
-		if err != nil {
-			return eventstore.Append{}, err
-		}
-		u = m
+	u, evs, err := executeOn(ctx, c, c.loadUser, cl.InstanceID, userID, func(ctx context.Context, u *userModel) (eventstore.Append, error) {
 		if !u.exists || u.orgID != orgID {
 			return eventstore.Append{}, errs.NotFound("COMMAND-Dggw2", "User could not be found")
 		}

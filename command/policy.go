@@ -234,12 +234,7 @@ func (c *Commands) AddCustomLoginPolicy(ctx context.Context, orgID string, p Log
 	if !validRedirectURI(p.DefaultRedirectURI) {
 		return Details{}, errs.InvalidArgument("Org-WSfdq", "Errors.Org.LoginPolicy.RedirectURIInvalid")
 	}
-	var m *loginPolicyModel
-	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
-		var err error
-		if m, err = c.loadLoginPolicy(ctx, cl.InstanceID, orgID); err != nil {
-			return eventstore.Append{}, err
-		}
+	m, evs, err := executeOn(ctx, c, c.loadLoginPolicy, cl.InstanceID, orgID, func(ctx context.Context, m *loginPolicyModel) (eventstore.Append, error) {
 		if m.exists && !m.isDefault {
 			return eventstore.Append{}, errs.AlreadyExists("Org-Dgfb2", "Errors.Org.LoginPolicy.AlreadyExists")
 		}
@@ -294,12 +289,7 @@ func (c *Commands) ResetLoginPolicyToDefault(ctx context.Context, orgID string) 
 	if orgID == "" {
 		return Details{}, errs.InvalidArgument("Org-M0fs9", "Errors.ResourceOwnerMissing")
 	}
-	var m *loginPolicyModel
-	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
-		var err error
-		if m, err = c.loadLoginPolicy(ctx, cl.InstanceID, orgID); err != nil {
-			return eventstore.Append{}, err
-		}
+	m, evs, err := executeOn(ctx, c, c.loadLoginPolicy, cl.InstanceID, orgID, func(ctx context.Context, m *loginPolicyModel) (eventstore.Append, error) {
 		if !m.exists || m.isDefault {
 			return eventstore.Append{}, errs.NotFound("Org-GHB37", "Login Policy not found")
 		}
@@ -425,12 +415,7 @@ func (c *Commands) addIDPToPolicy(ctx context.Context, instanceID string, s poli
 		return Details{}, s.emptyIDP
 	}
 	policyID := s.policyID(instanceID, orgID)
-	var m *loginPolicyModel
-	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
-		var err error
-		if m, err = c.loadLoginPolicy(ctx, instanceID, policyID); err != nil {
-			return eventstore.Append{}, err
-		}
+	m, evs, err := executeOn(ctx, c, c.loadLoginPolicy, instanceID, policyID, func(ctx context.Context, m *loginPolicyModel) (eventstore.Append, error) {
 		if !m.exists || m.isDefault == s.org {
 			return eventstore.Append{}, s.addNoPolicy
 		}
@@ -494,12 +479,7 @@ func (c *Commands) removePolicyIDP(ctx context.Context, s policyScope, orgID, id
 	}
 	instanceID := cl.InstanceID
 	policyID := s.policyID(instanceID, orgID)
-	var m *loginPolicyModel
-	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
-		var err error
-		if m, err = c.loadLoginPolicy(ctx, instanceID, policyID); err != nil {
-			return eventstore.Append{}, err
-		}
+	m, evs, err := executeOn(ctx, c, c.loadLoginPolicy, instanceID, policyID, func(ctx context.Context, m *loginPolicyModel) (eventstore.Append, error) {
 		if !m.exists || m.isDefault == s.org {
 			return eventstore.Append{}, s.removeNoPolicy
 		}

@@ -15,7 +15,7 @@ import (
 	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/eventstore"
 	"github.com/idledger/idledger/internal/app"
-	"github.com/idledger/idledger/internal/pgtest"
+	"github.com/idledger/idledger/internal/app/apptest"
 	"github.com/idledger/idledger/projection"
 	"github.com/idledger/idledger/query"
 	"github.com/idledger/idledger/secretbox"
@@ -38,18 +38,13 @@ type plEnv struct {
 
 func newPLEnv(t *testing.T) *plEnv {
 	t.Helper()
-	pool := pgtest.Pool(t)
-	a, err := app.New(context.Background(), app.Options{Pool: pool, Log: zerolog.Nop(),
-		MasterKey: bytes.Repeat([]byte{9}, secretbox.KeySize)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := apptest.Wire(t, app.Options{Log: zerolog.Nop(), MasterKey: bytes.Repeat([]byte{9}, secretbox.KeySize)})
 	cmds := a.Commands()
 	res, err := cmds.SetUpInstance(context.Background(), command.InstanceSetup{Domains: []string{"pl.test"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &plEnv{t: t, cmds: cmds, q: a.Queries(), store: a.Store(), pool: pool,
+	return &plEnv{t: t, cmds: cmds, q: a.Queries(), store: a.Store(), pool: a.Pool(),
 		inst: res.InstanceID, org: res.OrgID, admin: res.AdminUserID}
 }
 

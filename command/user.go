@@ -246,13 +246,7 @@ func (c *Commands) RemoveUser(ctx context.Context, userID string) (*Details, err
 	if err != nil {
 		return nil, err
 	}
-	var u *userModel
-	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
-		m, err := c.loadUser(ctx, cl.InstanceID, userID)
-		if err != nil {
-			return eventstore.Append{}, err
-		}
-		u = m
+	u, evs, err := executeOn(ctx, c, c.loadUser, cl.InstanceID, userID, func(ctx context.Context, u *userModel) (eventstore.Append, error) {
 		if !u.exists {
 			return eventstore.Append{}, errs.NotFound("COMMAND-uXHNj2", "User could not be found")
 		}

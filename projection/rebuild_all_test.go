@@ -3,7 +3,6 @@ package projection
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/idledger/idledger/events"
@@ -108,19 +107,27 @@ func allTables(ps []*Projection) []string {
 	return out
 }
 
-func TestRebuildAllProjectionsIsExact(t *testing.T) {
+// catalogEnv is a database with every registered projection, after rounds
+// rounds of the catalog workload.
+func catalogEnv(t *testing.T, rounds int) (*env, *Registry) {
+	t.Helper()
 	if len(All()) == 0 {
 		t.Skip("no projections registered yet")
 	}
-	ctx := context.Background()
 	reg := NewRegistry(All()...)
 	e := setup(t, reg, "")
 	catalogSetup(t, e.store)
-	for r := 0; r < 40; r++ {
-		if err := catalogRound(ctx, e.store, fmt.Sprintf("r%d", r), r%5 == 4); err != nil {
+	for r := 0; r < rounds; r++ {
+		if err := catalogRound(context.Background(), e.store, fmt.Sprintf("r%d", r), r%5 == 4); err != nil {
 			t.Fatalf("round %d: %v", r, err)
 		}
 	}
+	return e, reg
+}
+
+func TestRebuildAllProjectionsIsExact(t *testing.T) {
+	ctx := context.Background()
+	e, reg := catalogEnv(t, 40)
 	tables := allTables(All())
 	before := checksum(t, e.pool, tables...)
 	idx := map[string]string{}
@@ -148,41 +155,19 @@ func TestRebuildAllProjectionsIsExact(t *testing.T) {
 }
 
 func TestRebuildAllProjectionsOnline(t *testing.T) {
-	if len(All()) == 0 {
-		t.Skip("no projections registered yet")
-	}
 	ctx := context.Background()
-	reg := NewRegistry(All()...)
-	e := setup(t, reg, "")
-	catalogSetup(t, e.store)
-	for r := 0; r < 60; r++ {
-		if err := catalogRound(ctx, e.store, fmt.Sprintf("r%d", r), r%5 == 4); err != nil {
-			t.Fatal(err)
-		}
-	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
+	e, reg := catalogEnv(t, 60)
 	var acked []string
-	var werr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			p := fmt.Sprintf("w%d", i)
-			if werr = catalogRound(ctx, e.store, p, false); werr != nil {
-				return
-			}
-			acked = append(acked, p)
+	stopWriter := writeUntilStopped(0, func(i int) error {
+		p := fmt.Sprintf("w%d", i)
+		if err := catalogRound(ctx, e.store, p, false); err != nil {
+			return err
 		}
-	}()
+		acked = append(acked, p)
+		return nil
+	})
 	err := Rebuild(ctx, e.pool, e.store, reg, nil, nil)
-	close(stop)
-	wg.Wait()
+	werr := stopWriter()
 	if err != nil || werr != nil {
 		t.Fatalf("rebuild: %v, writer: %v", err, werr)
 	}

@@ -82,6 +82,39 @@ func itemsProjection(name string, tables ...string) *Projection {
 	}
 }
 
+// writeUntilStopped calls write(0), write(1), … in a goroutine, each after
+// a pause (none when pause is 0), until stop is called or write fails.
+// stop waits for the goroutine and returns write's error.
+func writeUntilStopped(pause time.Duration, write func(i int) error) (stop func() error) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	var err error
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-quit:
+				return
+			default:
+			}
+			if pause > 0 {
+				select {
+				case <-quit:
+					return
+				case <-time.After(pause):
+				}
+			}
+			if err = write(i); err != nil {
+				return
+			}
+		}
+	}()
+	return func() error {
+		close(quit)
+		<-done
+		return err
+	}
+}
+
 type env struct {
 	pool  *pgxpool.Pool
 	store *eventstore.Postgres
@@ -258,32 +291,20 @@ func TestRebuildOnline(t *testing.T) {
 	e := setup(t, reg, itemsSchema)
 	workload(t, e.store, "seed", 2000)
 
-	stop := make(chan struct{})
 	var acked []string
 	var ackedN atomic.Int64
-	var wg sync.WaitGroup
-	var writerErr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			id := fmt.Sprintf("live%d", i)
-			_, err := e.store.Append(ctx, eventstore.Append{Aggregates: []eventstore.AggregateAppend{
-				item(id, 0, ev("testitem.added", itemPayload{DisplayName: id}), ev("testitem.linked", itemPayload{Link: "z"})),
-			}})
-			if err != nil {
-				writerErr = err
-				return
-			}
-			acked = append(acked, id)
-			ackedN.Add(1)
+	stopWriter := writeUntilStopped(0, func(i int) error {
+		id := fmt.Sprintf("live%d", i)
+		_, err := e.store.Append(ctx, eventstore.Append{Aggregates: []eventstore.AggregateAppend{
+			item(id, 0, ev("testitem.added", itemPayload{DisplayName: id}), ev("testitem.linked", itemPayload{Link: "z"})),
+		}})
+		if err != nil {
+			return err
 		}
-	}()
+		acked = append(acked, id)
+		ackedN.Add(1)
+		return nil
+	})
 	var slowed atomic.Bool
 	err := Rebuild(ctx, e.pool, e.store, reg, nil, func(done, total int64) {
 		// Let the writer get ahead during the first pass, so the rebuild
@@ -294,8 +315,7 @@ func TestRebuildOnline(t *testing.T) {
 	})
 	duringRebuild := ackedN.Load()
 	time.Sleep(50 * time.Millisecond)
-	close(stop)
-	wg.Wait()
+	writerErr := stopWriter()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -490,35 +510,25 @@ func TestRebuildSwapRetriesPastLongReads(t *testing.T) {
 	if _, err := reader.Exec(ctx, "SELECT count(*) FROM test_links"); err != nil {
 		t.Fatal(err)
 	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
 	var acked []string
-	go func() {
-		defer wg.Done()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			case <-time.After(5 * time.Millisecond):
-			}
-			id := fmt.Sprintf("live%d", i)
-			if _, err := e.store.Append(ctx, eventstore.Append{Aggregates: []eventstore.AggregateAppend{
-				item(id, 0, ev("testitem.added", itemPayload{DisplayName: id})),
-			}}); err != nil {
-				t.Error(err)
-				return
-			}
-			acked = append(acked, id)
+	stopWriter := writeUntilStopped(5*time.Millisecond, func(i int) error {
+		id := fmt.Sprintf("live%d", i)
+		if _, err := e.store.Append(ctx, eventstore.Append{Aggregates: []eventstore.AggregateAppend{
+			item(id, 0, ev("testitem.added", itemPayload{DisplayName: id})),
+		}}); err != nil {
+			return err
 		}
-	}()
+		acked = append(acked, id)
+		return nil
+	})
 	go func() {
 		time.Sleep(2500 * time.Millisecond) // past the first attempt's lock timeout
 		_ = reader.Rollback(ctx)
 	}()
 	err = Rebuild(ctx, e.pool, e.store, reg, nil, nil)
-	close(stop)
-	wg.Wait()
+	if werr := stopWriter(); werr != nil {
+		t.Error(werr)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/idledger/idledger/eventstore"
 	"github.com/idledger/idledger/idp"
 	"github.com/idledger/idledger/internal/app"
+	"github.com/idledger/idledger/internal/app/apptest"
 	"github.com/idledger/idledger/internal/pgtest"
 	"github.com/idledger/idledger/query"
 	"github.com/idledger/idledger/secretbox"
@@ -29,12 +30,7 @@ type idpFixture struct {
 
 func newIDPFixture(t *testing.T) *idpFixture {
 	t.Helper()
-	pool := pgtest.Pool(t)
-	a, err := app.New(context.Background(), app.Options{Pool: pool, Log: zerolog.Nop(),
-		MasterKey: bytes.Repeat([]byte{3}, secretbox.KeySize)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := apptest.Wire(t, app.Options{Log: zerolog.Nop(), MasterKey: bytes.Repeat([]byte{3}, secretbox.KeySize)})
 	return &idpFixture{cmds: a.Commands(), q: a.Queries(), store: a.Store()}
 }
 

@@ -11,7 +11,7 @@ import (
 	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/idp"
 	"github.com/idledger/idledger/internal/app"
-	"github.com/idledger/idledger/internal/pgtest"
+	"github.com/idledger/idledger/internal/app/apptest"
 	"github.com/idledger/idledger/query"
 	"github.com/idledger/idledger/secretbox"
 	"github.com/rs/zerolog"
@@ -29,12 +29,7 @@ type plFixture struct {
 
 func newPLFixture(t *testing.T) *plFixture {
 	t.Helper()
-	pool := pgtest.Pool(t)
-	a, err := app.New(context.Background(), app.Options{Pool: pool, Log: zerolog.Nop(),
-		MasterKey: bytes.Repeat([]byte{5}, secretbox.KeySize)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := apptest.Wire(t, app.Options{Log: zerolog.Nop(), MasterKey: bytes.Repeat([]byte{5}, secretbox.KeySize)})
 	cmds := a.Commands()
 	res, err := cmds.SetUpInstance(context.Background(), command.InstanceSetup{Domains: []string{"q.test"}})
 	if err != nil {

@@ -72,17 +72,7 @@ func (s *keyScanner) value(depth int) error {
 }
 
 func (s *keyScanner) object(depth int) error {
-	if depth > maxDepth {
-		return tooDeep()
-	}
-	s.pos++ // '{'
-	s.skipSpace()
-	if s.peek() == '}' {
-		s.pos++
-		return nil
-	}
-	for {
-		s.skipSpace()
+	return s.container(depth, '}', func() error {
 		if s.peek() != '"' {
 			return s.unexpected()
 		}
@@ -102,42 +92,37 @@ func (s *keyScanner) object(depth int) error {
 		}
 		s.pos++
 		s.skipSpace()
-		if err := s.value(depth); err != nil {
-			return err
-		}
-		s.skipSpace()
-		switch s.peek() {
-		case ',':
-			s.pos++
-		case '}':
-			s.pos++
-			return nil
-		default:
-			return s.unexpected()
-		}
-	}
+		return s.value(depth)
+	})
 }
 
 func (s *keyScanner) array(depth int) error {
+	return s.container(depth, ']', func() error { return s.value(depth) })
+}
+
+// container scans an object or an array, whichever opens at s.pos and
+// closes with end: its entries (scanned by entry, from their first
+// character) separated by commas.
+func (s *keyScanner) container(depth, end int, entry func() error) error {
 	if depth > maxDepth {
 		return tooDeep()
 	}
-	s.pos++ // '['
+	s.pos++ // '{' or '['
 	s.skipSpace()
-	if s.peek() == ']' {
+	if s.peek() == end {
 		s.pos++
 		return nil
 	}
 	for {
 		s.skipSpace()
-		if err := s.value(depth); err != nil {
+		if err := entry(); err != nil {
 			return err
 		}
 		s.skipSpace()
 		switch s.peek() {
 		case ',':
 			s.pos++
-		case ']':
+		case end:
 			s.pos++
 			return nil
 		default:

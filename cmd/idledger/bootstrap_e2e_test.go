@@ -22,8 +22,7 @@ func TestTwoServesOneInstance(t *testing.T) {
 	dirs := []string{t.TempDir(), t.TempDir()}
 	var procs []*proc
 	for _, d := range dirs {
-		procs = append(procs, startIdledger(t, "serve", "--database-url", dbURL, "--listen", "127.0.0.1:0",
-			"--data-dir", d, "--log-format", "json", "--masterkey", "0123456789abcdef0123456789abcdef"))
+		procs = append(procs, startServe(t, dbURL, d, "--masterkey", "0123456789abcdef0123456789abcdef"))
 	}
 	for _, p := range procs {
 		p.waitHealthy(t, 20*time.Second)

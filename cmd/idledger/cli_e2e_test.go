@@ -25,8 +25,7 @@ func TestCLIAgainstServe(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.URL(t)
 	dataDir := t.TempDir()
-	p := startIdledger(t, "serve", "--database-url", dbURL, "--listen", "127.0.0.1:0",
-		"--data-dir", dataDir, "--log-format", "json")
+	p := startServe(t, dbURL, dataDir)
 	base, _ := p.waitHealthy(t, 15*time.Second)
 	pat, err := os.ReadFile(filepath.Join(dataDir, "admin.pat"))
 	if err != nil {

@@ -29,8 +29,7 @@ func TestServeExternalDatabase(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.URL(t)
 	dataDir := t.TempDir()
-	p := startIdledger(t, "serve", "--database-url", dbURL, "--listen", "127.0.0.1:0",
-		"--data-dir", dataDir, "--log-format", "json", "--masterkey", "0123456789abcdef0123456789abcdef")
+	p := startServe(t, dbURL, dataDir, "--masterkey", "0123456789abcdef0123456789abcdef")
 	base, took := p.waitHealthy(t, 15*time.Second)
 	t.Logf("healthz 200 after %v", took)
 

@@ -519,8 +519,7 @@ func TestDatabaseOutage(t *testing.T) {
 	dbURL := cluster.URL()
 	dataDir := t.TempDir()
 	const requestTimeout = 2 * time.Second
-	p := startIdledger(t, "serve", "--database-url", dbURL, "--listen", "127.0.0.1:0", "--data-dir", dataDir,
-		"--log-format", "json", "--masterkey", faultsMasterKey, "--request-timeout", requestTimeout.String())
+	p := startServe(t, dbURL, dataDir, "--masterkey", faultsMasterKey, "--request-timeout", requestTimeout.String())
 	base, _ := p.waitHealthy(t, 20*time.Second)
 	c := newAPIClient(t, base, dataDir)
 	c.http.Timeout = 10 * requestTimeout // a hang shows as a transport error

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -10,11 +9,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/idledger/idledger/internal/app/apptest"
 	"github.com/idledger/idledger/internal/pgtest"
 )
 
@@ -62,28 +61,11 @@ func sweepOldBuilds() {
 // the test ends, whatever the outcome.
 type proc struct {
 	cmd     *exec.Cmd
-	stdout  lockedBuffer
-	stderr  lockedBuffer
+	stdout  apptest.LogBuffer
+	stderr  apptest.LogBuffer
 	done    chan struct{}
 	waitErr error
 	started time.Time
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // childEnv is the test's environment without IDLEDGER_* variables, so that
@@ -96,6 +78,14 @@ func childEnv(extra ...string) []string {
 		}
 	}
 	return append(out, extra...)
+}
+
+// startServe starts `serve` on the database at dbURL with data dir dataDir,
+// a free local port and JSON logs, plus the flags in extra.
+func startServe(t *testing.T, dbURL, dataDir string, extra ...string) *proc {
+	t.Helper()
+	args := []string{"serve", "--database-url", dbURL, "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-format", "json"}
+	return startIdledger(t, append(args, extra...)...)
 }
 
 func startIdledger(t *testing.T, args ...string) *proc {

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 
 	"github.com/idledger/idledger/internal/app"
@@ -22,18 +21,9 @@ import (
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // newApp wires an app on its own pool, as a separate process would.
-func newApp(t *testing.T, url string, machine uint16) *app.App {
+func newApp(t *testing.T, url string) *app.App {
 	t.Helper()
-	pool, err := pgxpool.New(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	a, err := app.New(context.Background(), app.Options{Pool: pool, Log: zerolog.Nop(), MachineID: &machine})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
+	return apptest.Wire(t, app.Options{Pool: pgtest.Connect(t, url, 0), Log: zerolog.Nop()})
 }
 
 func count(t *testing.T, a *app.App, sql string) int {
@@ -55,7 +45,7 @@ func TestConcurrentBootstrap(t *testing.T) {
 		const n = 4
 		apps := make([]*app.App, n)
 		for i := range apps {
-			apps[i] = newApp(t, url, uint16(100*round+i+1))
+			apps[i] = newApp(t, url)
 		}
 		files := make([]string, n)
 		results := make([]*app.Instance, n)
@@ -122,7 +112,7 @@ func TestConcurrentBootstrap(t *testing.T) {
 // domain with the roles DESIGN.md §1 lists.
 func TestBootstrapOnce(t *testing.T) {
 	url := pgtest.URL(t)
-	a := newApp(t, url, 1)
+	a := newApp(t, url)
 	file := filepath.Join(t.TempDir(), "sub", "admin.pat")
 	inst, err := a.Bootstrap(context.Background(), "ID.Example.com", []string{"localhost"}, file)
 	if err != nil || inst == nil {
@@ -132,7 +122,7 @@ func TestBootstrapOnce(t *testing.T) {
 	if strings.Join(inst.Domains, ",") != strings.Join(want, ",") {
 		t.Errorf("domains = %v, want %v", inst.Domains, want)
 	}
-	again, err := newApp(t, url, 2).Bootstrap(context.Background(), "other.example.com", nil, file)
+	again, err := newApp(t, url).Bootstrap(context.Background(), "other.example.com", nil, file)
 	if err != nil || again != nil {
 		t.Fatalf("second bootstrap: %v %v", again, err)
 	}
@@ -178,20 +168,9 @@ func TestBootstrapOnce(t *testing.T) {
 // cache TTL, through B's event subscription.
 func TestInvalidationAcrossReplicas(t *testing.T) {
 	env := apptest.New(t)
-	b, err := app.New(context.Background(), app.Options{Pool: env.Pool, Log: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done, err := b.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); <-done })
-	srvB := httptest.NewServer(b.Handler())
-	t.Cleanup(srvB.Close)
+	b := apptest.Wire(t, app.Options{Pool: env.Pool, Log: zerolog.Nop()})
 	envB := *env
-	envB.URL = srvB.URL
+	envB.URL, _ = apptest.Serve(t, b)
 
 	org := env.CreateOrg(t, "replicas")
 	user, pat := env.CreateOrgOwner(t, org)

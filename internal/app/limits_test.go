@@ -17,6 +17,7 @@ import (
 
 	"github.com/idledger/idledger/api"
 	"github.com/idledger/idledger/internal/app"
+	"github.com/idledger/idledger/internal/app/apptest"
 	"github.com/idledger/idledger/internal/pgtest"
 )
 
@@ -24,21 +25,8 @@ import (
 // connections, bootstrapped and served over HTTP.
 func limitedServer(t *testing.T, maxConns int32, l app.Limits, origin api.Origin) (*app.App, *httptest.Server, string, *pgxpool.Pool) {
 	t.Helper()
-	cfg, err := pgxpool.ParseConfig(pgtest.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.MaxConns = maxConns
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	mid := uint16(900 + maxConns)
-	a, err := app.New(context.Background(), app.Options{Pool: pool, Log: zerolog.Nop(), MachineID: &mid, Limits: l, Origin: origin})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pool := pgtest.Connect(t, pgtest.URL(t), maxConns)
+	a := apptest.Wire(t, app.Options{Pool: pool, Log: zerolog.Nop(), Limits: l, Origin: origin})
 	inst, err := a.Bootstrap(context.Background(), "localhost", nil, "")
 	if err != nil || inst == nil {
 		t.Fatalf("bootstrap: %v", err)

@@ -149,8 +149,21 @@ func URL(t testing.TB) string {
 // Pool returns a pool on a fresh migrated database, closed when t ends.
 func Pool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	u := URL(t)
-	pool, err := pgxpool.New(context.Background(), u)
+	return Connect(t, URL(t), 0)
+}
+
+// Connect returns a pool on the database at url (from URL, say), closed
+// when t ends; maxConns > 0 caps its connections.
+func Connect(t testing.TB, url string, maxConns int32) *pgxpool.Pool {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatalf("pgtest: pool: %v", err)
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("pgtest: pool: %v", err)
 	}

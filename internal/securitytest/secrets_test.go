@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,31 +33,12 @@ type server struct {
 	stop func()
 }
 
-var machineIDs = uint16(900)
-
 func startServer(t *testing.T, pool *pgxpool.Pool, log *apptest.LogBuffer, key []byte, old ...[]byte) *server {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	machineIDs++
-	mid := machineIDs
-	a, err := app.New(ctx, app.Options{Pool: pool, Log: zerolog.New(log).Level(zerolog.DebugLevel),
-		MasterKey: key, OldMasterKeys: old, MachineID: &mid})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done, err := a.Start(ctx)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(a.Handler())
-	var once sync.Once
-	s := &server{app: a, c: newClient(srv.URL, "localhost"), stop: func() {
-		once.Do(func() { srv.Close(); cancel(); <-done })
-	}}
-	t.Cleanup(s.stop)
-	return s
+	a := apptest.Wire(t, app.Options{Pool: pool, Log: zerolog.New(log).Level(zerolog.DebugLevel),
+		MasterKey: key, OldMasterKeys: old})
+	url, stop := apptest.Serve(t, a)
+	return &server{app: a, c: newClient(url, "localhost"), stop: stop}
 }
 
 func randomKey(t *testing.T) []byte {
@@ -114,11 +94,7 @@ func secretBodies(t *testing.T, label string) (map[string]map[string]any, []stri
 // projection rebuild and reads work with the new key alone.
 func TestSecretsNeverLeak(t *testing.T) {
 	url := pgtest.URL(t)
-	pool, err := pgxpool.New(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := pgtest.Connect(t, url, 0)
 	log := &apptest.LogBuffer{}
 	keyA, keyB := randomKey(t), randomKey(t)
 
@@ -245,10 +221,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 
 	// Rotate to key B: the rotation process holds both keys.
 	s1.stop()
-	rot, err := app.New(context.Background(), app.Options{Pool: pool, Log: zerolog.New(log), MasterKey: keyB, OldMasterKeys: [][]byte{keyA}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rot := apptest.Wire(t, app.Options{Pool: pool, Log: zerolog.New(log), MasterKey: keyB, OldMasterKeys: [][]byte{keyA}})
 	n, err := rot.Commands().RotateAllKeys(context.Background(), nil, nil)
 	if err != nil || n[inst.ID] != 20 {
 		t.Fatalf("rotation: %v, %v (want 20 IdPs of the instance: every kind but jwt and saml, twice)", n, err)

@@ -9,6 +9,9 @@
 //	org := env.CreateOrg(t, "acme")
 //	status, body := env.Do(t, "GET", "/management/v1/orgs/me", nil, "x-zitadel-orgid", org)
 //
+// Tests that wire an application of their own (a master key, limits, a
+// second replica on one database) use Wire and Serve, the two halves of New.
+//
 // Imports: api/openapi, internal/app, internal/pgtest, and the standard library and third-party modules only.
 package apptest
 
@@ -67,7 +70,8 @@ func NewLogged(t testing.TB) (*Env, *LogBuffer) {
 	return start(t, zerolog.New(logs).Level(zerolog.DebugLevel)), logs
 }
 
-// LogBuffer is a log sink that the server's goroutines may share.
+// LogBuffer is a log or output sink that goroutines may share: the
+// server's, a follower's, a child process's pipes.
 type LogBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
@@ -87,19 +91,44 @@ func (b *LogBuffer) String() string {
 
 func start(t testing.TB, log zerolog.Logger) *Env {
 	t.Helper()
-	pool := pgtest.Pool(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	mid := uint16(seq.Add(1))
-	a, err := app.New(ctx, app.Options{Pool: pool, Log: log, MachineID: &mid})
-	if err != nil {
-		cancel()
-		t.Fatalf("apptest: app.New: %v", err)
-	}
-	inst, err := a.Bootstrap(ctx, "localhost", nil, "")
+	a := Wire(t, app.Options{Log: log})
+	inst, err := a.Bootstrap(context.Background(), "localhost", nil, "")
 	if err != nil || inst == nil {
-		cancel()
 		t.Fatalf("apptest: bootstrap: %v (instance %v)", err, inst)
 	}
+	url, _ := Serve(t, a)
+	return &Env{
+		URL: url, AdminPAT: inst.AdminPAT, InstanceID: inst.ID, DefaultOrgID: inst.OrgID,
+		AdminUserID: inst.AdminUserID, App: a, Pool: a.Pool(), Host: "localhost",
+	}
+}
+
+// Wire wires an application for t as a process would, with app.New: on a
+// fresh migrated database unless o.Pool is set, and with a machine ID of
+// its own in this test process unless o.MachineID is set. o.Log is used as
+// given: pass zerolog.Nop() for no log.
+func Wire(t testing.TB, o app.Options) *app.App {
+	t.Helper()
+	if o.Pool == nil {
+		o.Pool = pgtest.Pool(t)
+	}
+	if o.MachineID == nil {
+		mid := uint16(seq.Add(1))
+		o.MachineID = &mid
+	}
+	a, err := app.New(context.Background(), o)
+	if err != nil {
+		t.Fatalf("apptest: app.New: %v", err)
+	}
+	return a
+}
+
+// Serve runs a's background work (app.Start) and serves its handler with
+// httptest at url. stop ends both and waits for the background work; it
+// may be called more than once, and is called when t ends.
+func Serve(t testing.TB, a *app.App) (url string, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
 	done, err := a.Start(ctx)
 	if err != nil {
 		cancel()
@@ -111,15 +140,13 @@ func start(t testing.TB, log zerolog.Logger) *Env {
 	srv.Config.Protocols.SetHTTP1(true)
 	srv.Config.Protocols.SetUnencryptedHTTP2(true)
 	srv.Start()
-	t.Cleanup(func() {
+	stop = sync.OnceFunc(func() {
 		srv.Close()
 		cancel()
 		<-done
 	})
-	return &Env{
-		URL: srv.URL, AdminPAT: inst.AdminPAT, InstanceID: inst.ID, DefaultOrgID: inst.OrgID,
-		AdminUserID: inst.AdminUserID, App: a, Pool: pool, Host: "localhost",
-	}
+	t.Cleanup(stop)
+	return srv.URL, stop
 }
 
 // Do sends a request as the admin and returns the status and body. body is
