@@ -135,13 +135,14 @@ func (a *API) removeLinks(d linkDialect) http.HandlerFunc {
 	}
 }
 
-
 func linkDetailsResource(d command.Details) gateway.DetailsResource {
 	return gateway.Resource(gateway.ObjectDetails{ID: d.ID, Created: d.Created, Changed: d.Changed,
 		ResourceOwner: d.ResourceOwner}, gateway.OwnerTypeOrg)
 }
 
-func detailsV2Response(d command.Details) any { return gateway.DetailsV2Body{Details: gateway.LinkDetailsV2(d)} }
+func detailsV2Response(d command.Details) any {
+	return gateway.DetailsV2Body{Details: gateway.LinkDetailsV2(d)}
+}
 
 func detailsResourceResponse(d command.Details) any {
 	return struct {

@@ -68,7 +68,10 @@ func TestAddHumanUser(t *testing.T) {
 					b["organization"] = map[string]any{"orgId": "nope"}
 					r.Organization = &objectv2.Organization{Org: &objectv2.Organization_OrgId{OrgId: "nope"}}
 				}, nil, false},
-				{"user name taken", func(b map[string]any, r *userv2.AddHumanUserRequest) { b["username"] = "taken"; r.Username = proto.String("taken") }, nil, false},
+				{"user name taken", func(b map[string]any, r *userv2.AddHumanUserRequest) {
+					b["username"] = "taken"
+					r.Username = proto.String("taken")
+				}, nil, false},
 				{"no user.write", nil, s.noRoles, false},
 				{"owner of another org", nil, s.ownerB, false},
 				{"unauthenticated", nil, []string{"Authorization", ""}, false},
