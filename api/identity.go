@@ -6,6 +6,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/api/userwire"
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/errs"
@@ -29,7 +30,7 @@ func (a *API) identityRoutes(r chi.Router) {
 }
 
 // identityDetails is the neutral form of a command's details.
-func identityDetails(d *command.Details) gateway.ObjectDetails { return gateway.CommandDetails(d) }
+func identityDetails(d *command.Details) gateway.ObjectDetails { return userwire.CommandDetails(d) }
 
 // identityContextOrg is the org that management calls act on.
 func identityContextOrg(r *http.Request) string {
@@ -183,7 +184,7 @@ func (a *API) invalidateUser(r *http.Request, userID string) {
 
 // --- users ------------------------------------------------------------------
 
-type userGender = gateway.UserGender
+type userGender = userwire.UserGender
 
 type addHumanRequest struct {
 	UserID       string `json:"userId"`
@@ -238,11 +239,11 @@ func (a *API) addHuman(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	gateway.WriteJSON(w, http.StatusCreated, gateway.UserAddedV2Of(d))
+	gateway.WriteJSON(w, http.StatusCreated, userwire.UserAddedV2Of(d))
 }
 
 // userV2JSON is the v2 User message of u.
-func userV2JSON(u *query.User) gateway.UserV2 { return gateway.UserV2Of(u) }
+func userV2JSON(u *query.User) userwire.UserV2 { return userwire.UserV2Of(u) }
 
 func (a *API) getUser(w http.ResponseWriter, r *http.Request) {
 	userID := chi.URLParam(r, "userId")
@@ -255,7 +256,7 @@ func (a *API) getUser(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	gateway.WriteJSON(w, http.StatusOK, gateway.UserByIDV2Of(u))
+	gateway.WriteJSON(w, http.StatusOK, userwire.UserByIDV2Of(u))
 }
 
 // userV1 is zitadel.user.v1.User.
@@ -321,7 +322,7 @@ func (a *API) removeUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.invalidateUser(r, userID)
-	gateway.WriteJSON(w, http.StatusOK, gateway.DetailsV2Body{Details: gateway.V2(identityDetails(d))})
+	gateway.WriteJSON(w, http.StatusOK, userwire.DetailsV2Body{Details: gateway.V2(identityDetails(d))})
 }
 
 type addMachineRequest struct {

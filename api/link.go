@@ -6,6 +6,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/api/userwire"
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/errs"
 )
@@ -39,7 +40,7 @@ type linkDialect struct {
 
 var (
 	linkV2 = linkDialect{userParam: "userId",
-		names:  gateway.LinkNamesV2,
+		names:  userwire.LinkNamesV2,
 		decode: decodeLink[v2LinkBody], details: detailsV2Response}
 	linkV3 = linkDialect{userParam: "userId",
 		names: command.LinkNames{UserID: "AddIDPAuthenticatorRequest.UserId",
@@ -141,7 +142,7 @@ func linkDetailsResource(d command.Details) gateway.DetailsResource {
 }
 
 func detailsV2Response(d command.Details) any {
-	return gateway.DetailsV2Body{Details: gateway.LinkDetailsV2(d)}
+	return userwire.DetailsV2Body{Details: userwire.LinkDetailsV2(d)}
 }
 
 func detailsResourceResponse(d command.Details) any {
@@ -175,7 +176,7 @@ func (a *API) listLinksV2(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	gateway.WriteJSON(w, http.StatusOK, gateway.IDPLinksV2Of(list))
+	gateway.WriteJSON(w, http.StatusOK, userwire.IDPLinksV2Of(list))
 }
 
 func (a *API) removeLinkV2(w http.ResponseWriter, r *http.Request) {

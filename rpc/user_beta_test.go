@@ -29,11 +29,10 @@ func TestBetaMessagesAreV2s(t *testing.T) {
 	}
 	v2, beta := find("zitadel.user.v2.UserService"), find("zitadel.user.v2beta.UserService")
 	counterpart := func(n protoreflect.FullName) protoreflect.FullName {
-		return protoreflect.FullName(strings.Replace(strings.Replace(string(n), ".v2beta.", ".v2.", 1), "zitadel.object.v2beta", "zitadel.object.v2", 1))
+		return protoreflect.FullName(strings.Replace(string(n), ".v2beta.", ".v2.", 1))
 	}
 	seen := map[protoreflect.FullName]bool{}
-	var sameEnum func(b, v protoreflect.EnumDescriptor)
-	sameEnum = func(b, v protoreflect.EnumDescriptor) {
+	sameEnum := func(b, v protoreflect.EnumDescriptor) {
 		if counterpart(b.FullName()) != v.FullName() || b.Values().Len() != v.Values().Len() {
 			t.Errorf("enum %s ≠ %s", b.FullName(), v.FullName())
 			return

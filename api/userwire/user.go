@@ -1,6 +1,7 @@
-package gateway
+package userwire
 
 import (
+	"github.com/idledger/idledger/api/gateway"
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/query"
 )
@@ -10,49 +11,49 @@ import (
 // construction.
 
 // userGenderEnum is zitadel.user.v2.Gender.
-var userGenderEnum = NewEnum("GENDER_UNSPECIFIED", "GENDER_FEMALE", "GENDER_MALE", "GENDER_DIVERSE")
+var userGenderEnum = gateway.NewEnum("GENDER_UNSPECIFIED", "GENDER_FEMALE", "GENDER_MALE", "GENDER_DIVERSE")
 
 // UserGenderDef is the enum table of UserGender.
 type UserGenderDef struct{}
 
-func (UserGenderDef) Enum() *Enum { return userGenderEnum }
+func (UserGenderDef) Enum() *gateway.Enum { return userGenderEnum }
 
 // UserGender is zitadel.user.v2.Gender, read as a name or a number.
-type UserGender = EnumValue[UserGenderDef]
+type UserGender = gateway.EnumValue[UserGenderDef]
 
 // CommandDetails is the neutral form of a command's details.
-func CommandDetails(d *command.Details) ObjectDetails {
-	return ObjectDetails{Sequence: d.Sequence, Created: d.Created, Changed: d.Changed,
+func CommandDetails(d *command.Details) gateway.ObjectDetails {
+	return gateway.ObjectDetails{Sequence: d.Sequence, Created: d.Created, Changed: d.Changed,
 		ResourceOwner: d.ResourceOwner, ID: d.ID}
 }
 
 // UserAddedV2 is AddHumanUserResponse.
 type UserAddedV2 struct {
-	UserID  string    `json:"userId,omitempty"`
-	Details DetailsV2 `json:"details"`
+	UserID  string            `json:"userId,omitempty"`
+	Details gateway.DetailsV2 `json:"details"`
 }
 
 // UserAddedV2Of is the AddHumanUserResponse of a created user.
 func UserAddedV2Of(d *command.Details) UserAddedV2 {
-	return UserAddedV2{UserID: d.ID, Details: V2(CommandDetails(d))}
+	return UserAddedV2{UserID: d.ID, Details: gateway.V2(CommandDetails(d))}
 }
 
 // DetailsV2Body is a response that holds only v2 details
 // (DeleteUserResponse, AddIDPLinkResponse, RemoveIDPLinkResponse).
 type DetailsV2Body struct {
-	Details DetailsV2 `json:"details"`
+	Details gateway.DetailsV2 `json:"details"`
 }
 
 // UserV2 is zitadel.user.v2.User.
 type UserV2 struct {
-	UserID             string         `json:"userId,omitempty"`
-	Details            DetailsV2      `json:"details"`
-	State              string         `json:"state,omitempty"`
-	Username           string         `json:"username,omitempty"`
-	LoginNames         []string       `json:"loginNames,omitempty"`
-	PreferredLoginName string         `json:"preferredLoginName,omitempty"`
-	Human              *HumanV2       `json:"human,omitempty"`
-	Machine            *query.Machine `json:"machine,omitempty"`
+	UserID             string            `json:"userId,omitempty"`
+	Details            gateway.DetailsV2 `json:"details"`
+	State              string            `json:"state,omitempty"`
+	Username           string            `json:"username,omitempty"`
+	LoginNames         []string          `json:"loginNames,omitempty"`
+	PreferredLoginName string            `json:"preferredLoginName,omitempty"`
+	Human              *HumanV2          `json:"human,omitempty"`
+	Machine            *query.Machine    `json:"machine,omitempty"`
 }
 
 // HumanV2 is zitadel.user.v2.HumanUser's profile, email and phone.
@@ -81,7 +82,7 @@ type HumanEmailV2 struct {
 // UserV2Of is the v2 User message of u, for every response that embeds
 // one.
 func UserV2Of(u *query.User) UserV2 {
-	d := V2(ObjectDetails{Sequence: u.Sequence, Created: u.Created, Changed: u.Changed, ResourceOwner: u.OrgID})
+	d := gateway.V2(gateway.ObjectDetails{Sequence: u.Sequence, Created: u.Created, Changed: u.Changed, ResourceOwner: u.OrgID})
 	out := UserV2{UserID: u.ID, Details: d, State: "USER_STATE_ACTIVE", Username: u.Username,
 		LoginNames: []string{u.Username}, PreferredLoginName: u.Username, Machine: u.Machine}
 	if !u.Active {
@@ -99,8 +100,8 @@ func UserV2Of(u *query.User) UserV2 {
 
 // UserByIDV2 is GetUserByIDResponse.
 type UserByIDV2 struct {
-	Details DetailsV2 `json:"details"`
-	User    UserV2    `json:"user"`
+	Details gateway.DetailsV2 `json:"details"`
+	User    UserV2            `json:"user"`
 }
 
 // UserByIDV2Of is the GetUserByIDResponse of u.

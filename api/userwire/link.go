@@ -1,6 +1,7 @@
-package gateway
+package userwire
 
 import (
+	"github.com/idledger/idledger/api/gateway"
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/query"
 )
@@ -12,8 +13,8 @@ var LinkNamesV2 = command.LinkNames{UserID: "AddIDPLinkRequest.UserId", Link: "A
 // LinkDetailsV2 is the v2 details of a link change. As ZITADEL's link
 // commands do, it carries the event's sequence and date and the user's org,
 // without a creation date.
-func LinkDetailsV2(d command.Details) DetailsV2 {
-	return V2(ObjectDetails{Sequence: d.Sequence, Changed: d.Changed, ResourceOwner: d.ResourceOwner})
+func LinkDetailsV2(d command.Details) gateway.DetailsV2 {
+	return gateway.V2(gateway.ObjectDetails{Sequence: d.Sequence, Changed: d.Changed, ResourceOwner: d.ResourceOwner})
 }
 
 // IDPLinkV2 is zitadel.user.v2.IDPLink: userId and userName are the
@@ -26,8 +27,8 @@ type IDPLinkV2 struct {
 
 // IDPLinksV2 is ListIDPLinksResponse.
 type IDPLinksV2 struct {
-	Details ListDetailsV2 `json:"details"`
-	Result  []IDPLinkV2   `json:"result,omitempty"`
+	Details gateway.ListDetailsV2 `json:"details"`
+	Result  []IDPLinkV2           `json:"result,omitempty"`
 }
 
 // IDPLinksV2Of is the ListIDPLinksResponse of one page of links.
@@ -36,5 +37,5 @@ func IDPLinksV2Of(list *query.UserIDPLinkList) IDPLinksV2 {
 	for _, l := range list.Links {
 		result = append(result, IDPLinkV2{IDPID: l.IDPID, UserID: l.ExternalUserID, UserName: l.ExternalUserName})
 	}
-	return IDPLinksV2{Details: ListDetailsV2{TotalResult: Uint64(list.Total), Timestamp: Timestamp(list.Timestamp)}, Result: result}
+	return IDPLinksV2{Details: gateway.ListDetailsV2{TotalResult: gateway.Uint64(list.Total), Timestamp: gateway.Timestamp(list.Timestamp)}, Result: result}
 }
