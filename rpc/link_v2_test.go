@@ -18,6 +18,14 @@ func linkBody(idp, ext string) map[string]any {
 	return map[string]any{"idpLink": map[string]any{"idpId": idp, "userId": ext, "userName": ext + "@idp"}}
 }
 
+// linkedHuman creates a human in org A linked to account ext at the IdP.
+func (s *userSetup) linkedHuman(t *testing.T, username, ext string) string {
+	t.Helper()
+	id := s.env.CreateHuman(t, s.orgA, username)
+	s.env.MustDo(t, http.StatusOK, "POST", "/v2/users/"+id+"/links", linkBody(s.idp, ext))
+	return id
+}
+
 func listLinks(t *testing.T, env *apptest.Env, user string) []any {
 	t.Helper()
 	res, _ := env.MustDo(t, http.StatusOK, "POST", "/v2/users/"+user+"/links/_search", map[string]any{})["result"].([]any)
@@ -30,8 +38,7 @@ func listLinks(t *testing.T, env *apptest.Env, user string) []any {
 func TestAddIDPLink(t *testing.T) {
 	env := apptest.New(t)
 	s := newUserSetup(t, env)
-	alice := env.CreateHuman(t, s.orgA, "alice")
-	env.MustDo(t, http.StatusOK, "POST", "/v2/users/"+alice+"/links", linkBody(s.idp, "taken"))
+	alice := s.linkedHuman(t, "alice", "taken")
 	n := 0
 	for _, svc := range userServices {
 		for _, p := range protocols {
@@ -154,8 +161,7 @@ func TestListIDPLinks(t *testing.T) {
 func TestRemoveIDPLink(t *testing.T) {
 	env := apptest.New(t)
 	s := newUserSetup(t, env)
-	alice := env.CreateHuman(t, s.orgA, "alice")
-	env.MustDo(t, http.StatusOK, "POST", "/v2/users/"+alice+"/links", linkBody(s.idp, "kept"))
+	alice := s.linkedHuman(t, "alice", "kept")
 	n := 0
 	long := strings.Repeat("x", 201)
 	for _, p := range protocols {
