@@ -13,6 +13,10 @@ import (
 	userv2 "github.com/idledger/idledger/gen/zitadel/user/v2"
 )
 
+// ListUsers and SetPassword are not served yet: REST has neither route
+// (POST /v2/users, POST /v2/users/{userId}/password) and no command or query
+// backs them, so both answer unimplemented until they exist for REST.
+
 // AddHumanUser is POST /v2/users/human (201 there, OK here). As REST does,
 // it takes organization.orgId, the profile, the email and idpLinks; the
 // other fields (organization.orgDomain, phone, metadata, password,
