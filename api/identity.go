@@ -6,6 +6,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/api/userwire"
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/errs"
@@ -29,10 +30,7 @@ func (a *API) identityRoutes(r chi.Router) {
 }
 
 // identityDetails is the neutral form of a command's details.
-func identityDetails(d *command.Details) gateway.ObjectDetails {
-	return gateway.ObjectDetails{Sequence: d.Sequence, Created: d.Created, Changed: d.Changed,
-		ResourceOwner: d.ResourceOwner, ID: d.ID}
-}
+func identityDetails(d *command.Details) gateway.ObjectDetails { return userwire.CommandDetails(d) }
 
 // identityContextOrg is the org that management calls act on.
 func identityContextOrg(r *http.Request) string {
@@ -186,14 +184,7 @@ func (a *API) invalidateUser(r *http.Request, userID string) {
 
 // --- users ------------------------------------------------------------------
 
-// userGenderEnum is zitadel.user.v2.Gender.
-var userGenderEnum = gateway.NewEnum("GENDER_UNSPECIFIED", "GENDER_FEMALE", "GENDER_MALE", "GENDER_DIVERSE")
-
-type userGenderDef struct{}
-
-func (userGenderDef) Enum() *gateway.Enum { return userGenderEnum }
-
-type userGender = gateway.EnumValue[userGenderDef]
+type userGender = userwire.UserGender
 
 type addHumanRequest struct {
 	UserID       string `json:"userId"`
@@ -222,11 +213,6 @@ type addHumanRequest struct {
 	} `json:"idpLinks"`
 }
 
-type userAddedV2Response struct {
-	UserID  string            `json:"userId,omitempty"`
-	Details gateway.DetailsV2 `json:"details"`
-}
-
 func (a *API) addHuman(w http.ResponseWriter, r *http.Request) {
 	var req addHumanRequest
 	if err := gateway.Decode(r, &req); err != nil {
@@ -253,70 +239,24 @@ func (a *API) addHuman(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	gateway.WriteJSON(w, http.StatusCreated, userAddedV2Response{UserID: d.ID, Details: gateway.V2(identityDetails(d))})
+	gateway.WriteJSON(w, http.StatusCreated, userwire.UserAddedV2Of(d))
 }
 
-type userV2 struct {
-	UserID             string            `json:"userId,omitempty"`
-	Details            gateway.DetailsV2 `json:"details"`
-	State              string            `json:"state,omitempty"`
-	Username           string            `json:"username,omitempty"`
-	LoginNames         []string          `json:"loginNames,omitempty"`
-	PreferredLoginName string            `json:"preferredLoginName,omitempty"`
-	Human              *humanV2          `json:"human,omitempty"`
-	Machine            *query.Machine    `json:"machine,omitempty"`
-}
-
-type humanV2 struct {
-	Profile humanProfileV2 `json:"profile"`
-	Email   humanEmailV2   `json:"email"`
-	Phone   struct{}       `json:"phone"`
-}
-
-type humanProfileV2 struct {
-	GivenName         string     `json:"givenName,omitempty"`
-	FamilyName        string     `json:"familyName,omitempty"`
-	NickName          string     `json:"nickName,omitempty"`
-	DisplayName       string     `json:"displayName,omitempty"`
-	PreferredLanguage string     `json:"preferredLanguage,omitempty"`
-	Gender            userGender `json:"gender,omitzero"`
-}
-
-type humanEmailV2 struct {
-	Email      string `json:"email,omitempty"`
-	IsVerified bool   `json:"isVerified,omitempty"`
-}
-
-// userV2JSON is the v2 User message of u, for every response that embeds
-// one.
-func userV2JSON(u *query.User) userV2 {
-	d := gateway.V2(gateway.ObjectDetails{Sequence: u.Sequence, Created: u.Created, Changed: u.Changed, ResourceOwner: u.OrgID})
-	out := userV2{UserID: u.ID, Details: d, State: "USER_STATE_ACTIVE", Username: u.Username,
-		LoginNames: []string{u.Username}, PreferredLoginName: u.Username, Machine: u.Machine}
-	if !u.Active {
-		out.State = "USER_STATE_INACTIVE"
-	}
-	if h := u.Human; h != nil {
-		out.Human = &humanV2{
-			Profile: humanProfileV2{GivenName: h.GivenName, FamilyName: h.FamilyName, NickName: h.NickName,
-				DisplayName: h.DisplayName, PreferredLanguage: h.PreferredLanguage, Gender: userGender(h.Gender)},
-			Email: humanEmailV2{Email: h.Email, IsVerified: h.EmailVerified},
-		}
-	}
-	return out
-}
+// userV2JSON is the v2 User message of u.
+func userV2JSON(u *query.User) userwire.UserV2 { return userwire.UserV2Of(u) }
 
 func (a *API) getUser(w http.ResponseWriter, r *http.Request) {
-	u, err := a.q.UserByID(r.Context(), chi.URLParam(r, "userId"))
+	userID := chi.URLParam(r, "userId")
+	if err := gateway.CheckID(userID, "GetUserByIDRequest.UserId"); err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	u, err := a.q.UserByID(r.Context(), userID)
 	if err != nil {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	uj := userV2JSON(u)
-	gateway.WriteJSON(w, http.StatusOK, struct {
-		Details gateway.DetailsV2 `json:"details"`
-		User    userV2            `json:"user"`
-	}{uj.Details, uj})
+	gateway.WriteJSON(w, http.StatusOK, userwire.UserByIDV2Of(u))
 }
 
 // userV1 is zitadel.user.v1.User.
@@ -372,15 +312,17 @@ func (a *API) getMyUser(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) removeUser(w http.ResponseWriter, r *http.Request) {
 	userID := chi.URLParam(r, "userId")
+	if err := gateway.CheckID(userID, "DeleteUserRequest.UserId"); err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
 	d, err := a.cmds.RemoveUser(r.Context(), userID)
 	if err != nil {
 		gateway.WriteError(w, r, err)
 		return
 	}
 	a.invalidateUser(r, userID)
-	gateway.WriteJSON(w, http.StatusOK, struct {
-		Details gateway.DetailsV2 `json:"details"`
-	}{gateway.V2(identityDetails(d))})
+	gateway.WriteJSON(w, http.StatusOK, userwire.DetailsV2Body{Details: gateway.V2(identityDetails(d))})
 }
 
 type addMachineRequest struct {

@@ -2,11 +2,11 @@ package api
 
 import (
 	"net/http"
-	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/api/userwire"
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/errs"
 )
@@ -40,7 +40,7 @@ type linkDialect struct {
 
 var (
 	linkV2 = linkDialect{userParam: "userId",
-		names:  command.LinkNames{UserID: "AddIDPLinkRequest.UserId", Link: "AddIDPLinkRequest.IdpLink", Message: "IDPLink"},
+		names:  userwire.LinkNamesV2,
 		decode: decodeLink[v2LinkBody], details: detailsV2Response}
 	linkV3 = linkDialect{userParam: "userId",
 		names: command.LinkNames{UserID: "AddIDPAuthenticatorRequest.UserId",
@@ -136,32 +136,14 @@ func (a *API) removeLinks(d linkDialect) http.HandlerFunc {
 	}
 }
 
-// linkPathParam validates a path parameter with PGV's 1–200 rule.
-func linkPathParam(r *http.Request, name, field string) (string, error) {
-	v := chi.URLParam(r, name)
-	if n := utf8.RuneCountInString(v); n < 1 || n > 200 {
-		return "", errs.InvalidArgument("", "invalid "+field+": value length must be between 1 and 200 runes, inclusive")
-	}
-	return v, nil
-}
-
-// linkDetailsV2 is the v2 details of a link change. As ZITADEL's link
-// commands do, it carries the event's sequence and date and the user's org,
-// without a creation date.
-func linkDetailsV2(d command.Details) gateway.DetailsV2 {
-	return gateway.V2(gateway.ObjectDetails{Sequence: d.Sequence, Changed: d.Changed, ResourceOwner: d.ResourceOwner})
-}
-
 func linkDetailsResource(d command.Details) gateway.DetailsResource {
 	return gateway.Resource(gateway.ObjectDetails{ID: d.ID, Created: d.Created, Changed: d.Changed,
 		ResourceOwner: d.ResourceOwner}, gateway.OwnerTypeOrg)
 }
 
-type detailsV2Body struct {
-	Details gateway.DetailsV2 `json:"details"`
+func detailsV2Response(d command.Details) any {
+	return userwire.DetailsV2Body{Details: userwire.LinkDetailsV2(d)}
 }
-
-func detailsV2Response(d command.Details) any { return detailsV2Body{linkDetailsV2(d)} }
 
 func detailsResourceResponse(d command.Details) any {
 	return struct {
@@ -179,8 +161,8 @@ func (a *API) listLinksV2(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	userID, err := linkPathParam(r, "userId", "ListIDPLinksRequest.UserId")
-	if err != nil {
+	userID := chi.URLParam(r, "userId")
+	if err := gateway.CheckID(userID, "ListIDPLinksRequest.UserId"); err != nil {
 		gateway.WriteError(w, r, err)
 		return
 	}
@@ -194,14 +176,7 @@ func (a *API) listLinksV2(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	result := make([]idpLinkJSON, 0, len(list.Links))
-	for _, l := range list.Links {
-		result = append(result, idpLinkJSON{IDPID: l.IDPID, UserID: l.ExternalUserID, UserName: l.ExternalUserName})
-	}
-	gateway.WriteJSON(w, http.StatusOK, struct {
-		Details gateway.ListDetailsV2 `json:"details"`
-		Result  []idpLinkJSON         `json:"result,omitempty"`
-	}{gateway.ListDetailsV2{TotalResult: gateway.Uint64(list.Total), Timestamp: gateway.Timestamp(list.Timestamp)}, result})
+	gateway.WriteJSON(w, http.StatusOK, userwire.IDPLinksV2Of(list))
 }
 
 func (a *API) removeLinkV2(w http.ResponseWriter, r *http.Request) {

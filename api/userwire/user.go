@@ -1,0 +1,111 @@
+package userwire
+
+import (
+	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/command"
+	"github.com/idledger/idledger/query"
+)
+
+// The zitadel.user.v2 JSON shapes of users, rendered once for REST and
+// taken by the RPC transport as protojson: both answer the same by
+// construction.
+
+// userGenderEnum is zitadel.user.v2.Gender.
+var userGenderEnum = gateway.NewEnum("GENDER_UNSPECIFIED", "GENDER_FEMALE", "GENDER_MALE", "GENDER_DIVERSE")
+
+// UserGenderDef is the enum table of UserGender.
+type UserGenderDef struct{}
+
+func (UserGenderDef) Enum() *gateway.Enum { return userGenderEnum }
+
+// UserGender is zitadel.user.v2.Gender, read as a name or a number.
+type UserGender = gateway.EnumValue[UserGenderDef]
+
+// CommandDetails is the neutral form of a command's details.
+func CommandDetails(d *command.Details) gateway.ObjectDetails {
+	return gateway.ObjectDetails{Sequence: d.Sequence, Created: d.Created, Changed: d.Changed,
+		ResourceOwner: d.ResourceOwner, ID: d.ID}
+}
+
+// UserAddedV2 is AddHumanUserResponse.
+type UserAddedV2 struct {
+	UserID  string            `json:"userId,omitempty"`
+	Details gateway.DetailsV2 `json:"details"`
+}
+
+// UserAddedV2Of is the AddHumanUserResponse of a created user.
+func UserAddedV2Of(d *command.Details) UserAddedV2 {
+	return UserAddedV2{UserID: d.ID, Details: gateway.V2(CommandDetails(d))}
+}
+
+// DetailsV2Body is a response that holds only v2 details
+// (DeleteUserResponse, AddIDPLinkResponse, RemoveIDPLinkResponse).
+type DetailsV2Body struct {
+	Details gateway.DetailsV2 `json:"details"`
+}
+
+// UserV2 is zitadel.user.v2.User.
+type UserV2 struct {
+	UserID             string            `json:"userId,omitempty"`
+	Details            gateway.DetailsV2 `json:"details"`
+	State              string            `json:"state,omitempty"`
+	Username           string            `json:"username,omitempty"`
+	LoginNames         []string          `json:"loginNames,omitempty"`
+	PreferredLoginName string            `json:"preferredLoginName,omitempty"`
+	Human              *HumanV2          `json:"human,omitempty"`
+	Machine            *query.Machine    `json:"machine,omitempty"`
+}
+
+// HumanV2 is zitadel.user.v2.HumanUser's profile, email and phone.
+type HumanV2 struct {
+	Profile HumanProfileV2 `json:"profile"`
+	Email   HumanEmailV2   `json:"email"`
+	Phone   struct{}       `json:"phone"`
+}
+
+// HumanProfileV2 is zitadel.user.v2.HumanProfile.
+type HumanProfileV2 struct {
+	GivenName         string     `json:"givenName,omitempty"`
+	FamilyName        string     `json:"familyName,omitempty"`
+	NickName          string     `json:"nickName,omitempty"`
+	DisplayName       string     `json:"displayName,omitempty"`
+	PreferredLanguage string     `json:"preferredLanguage,omitempty"`
+	Gender            UserGender `json:"gender,omitzero"`
+}
+
+// HumanEmailV2 is zitadel.user.v2.HumanEmail.
+type HumanEmailV2 struct {
+	Email      string `json:"email,omitempty"`
+	IsVerified bool   `json:"isVerified,omitempty"`
+}
+
+// UserV2Of is the v2 User message of u, for every response that embeds
+// one.
+func UserV2Of(u *query.User) UserV2 {
+	d := gateway.V2(gateway.ObjectDetails{Sequence: u.Sequence, Created: u.Created, Changed: u.Changed, ResourceOwner: u.OrgID})
+	out := UserV2{UserID: u.ID, Details: d, State: "USER_STATE_ACTIVE", Username: u.Username,
+		LoginNames: []string{u.Username}, PreferredLoginName: u.Username, Machine: u.Machine}
+	if !u.Active {
+		out.State = "USER_STATE_INACTIVE"
+	}
+	if h := u.Human; h != nil {
+		out.Human = &HumanV2{
+			Profile: HumanProfileV2{GivenName: h.GivenName, FamilyName: h.FamilyName, NickName: h.NickName,
+				DisplayName: h.DisplayName, PreferredLanguage: h.PreferredLanguage, Gender: UserGender(h.Gender)},
+			Email: HumanEmailV2{Email: h.Email, IsVerified: h.EmailVerified},
+		}
+	}
+	return out
+}
+
+// UserByIDV2 is GetUserByIDResponse.
+type UserByIDV2 struct {
+	Details gateway.DetailsV2 `json:"details"`
+	User    UserV2            `json:"user"`
+}
+
+// UserByIDV2Of is the GetUserByIDResponse of u.
+func UserByIDV2Of(u *query.User) UserByIDV2 {
+	uj := UserV2Of(u)
+	return UserByIDV2{uj.Details, uj}
+}

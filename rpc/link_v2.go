@@ -1,0 +1,57 @@
+package rpc
+
+import (
+	"context"
+
+	"connectrpc.com/connect"
+
+	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/api/userwire"
+	"github.com/idledger/idledger/command"
+	userv2 "github.com/idledger/idledger/gen/zitadel/user/v2"
+)
+
+// The v2 dialect of users' IdP links: the command and the names REST uses
+// (userwire.LinkNamesV2), the same rendered shapes.
+
+func idpLink(l *userv2.IDPLink) command.IDPLink {
+	return command.IDPLink{IDPID: l.GetIdpId(), ExternalUserID: l.GetUserId(), DisplayName: l.GetUserName()}
+}
+
+// AddIDPLink is POST /v2/users/{userId}/links.
+func (v *userService) AddIDPLink(ctx context.Context, req *connect.Request[userv2.AddIDPLinkRequest]) (*connect.Response[userv2.AddIDPLinkResponse], error) {
+	d, err := v.s.cmds.AddIDPLink(ctx, req.Msg.GetUserId(), "", idpLink(req.Msg.GetIdpLink()), userwire.LinkNamesV2)
+	if err != nil {
+		return nil, err
+	}
+	return respond[userv2.AddIDPLinkResponse](userwire.DetailsV2Body{Details: userwire.LinkDetailsV2(d)})
+}
+
+// ListIDPLinks is POST /v2/users/{userId}/links/_search: the user ID's
+// check, then the paging's, as REST orders them.
+func (v *userService) ListIDPLinks(ctx context.Context, req *connect.Request[userv2.ListIDPLinksRequest]) (*connect.Response[userv2.ListIDPLinksResponse], error) {
+	userID := req.Msg.GetUserId()
+	if err := gateway.CheckID(userID, "ListIDPLinksRequest.UserId"); err != nil {
+		return nil, err
+	}
+	q := req.Msg.GetQuery()
+	offset, limit, err := gateway.ListQuery{Offset: gateway.Uint64(q.GetOffset()), Limit: q.GetLimit(), Asc: q.GetAsc()}.Page()
+	if err != nil {
+		return nil, err
+	}
+	list, err := v.s.q.UserIDPLinks(ctx, userID, offset, limit)
+	if err != nil {
+		return nil, err
+	}
+	return respond[userv2.ListIDPLinksResponse](userwire.IDPLinksV2Of(list))
+}
+
+// RemoveIDPLink is DELETE /v2/users/{userId}/links/{idpId}/{linkedUserId}.
+func (v *userService) RemoveIDPLink(ctx context.Context, req *connect.Request[userv2.RemoveIDPLinkRequest]) (*connect.Response[userv2.RemoveIDPLinkResponse], error) {
+	m := req.Msg
+	d, err := v.s.cmds.RemoveIDPLink(ctx, m.GetUserId(), m.GetIdpId(), m.GetLinkedUserId())
+	if err != nil {
+		return nil, err
+	}
+	return respond[userv2.RemoveIDPLinkResponse](userwire.DetailsV2Body{Details: userwire.LinkDetailsV2(d)})
+}
