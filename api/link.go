@@ -27,30 +27,25 @@ func (a *API) linkRoutes(r chi.Router) {
 	r.Delete("/resources/v3alpha/users/{id}/idps/{idpId}", a.removeLinks(linkResource))
 }
 
-// linkDialect is what one dialect of the link endpoints does its own way:
-// where the link sits in the body, the path parameter of the user, the
-// names in validation messages, the org restriction and the details shape.
+// linkDialect is one dialect of the link endpoints: its names and details
+// (gateway.LinkDialect, shared with RPC), and the REST parts: the path
+// parameter of the user, where the link sits in the body, and the org
+// restriction.
 type linkDialect struct {
+	gateway.LinkDialect
 	userParam string
-	names     command.LinkNames
 	decode    func(r *http.Request) (*idpLinkJSON, error)
 	org       func(r *http.Request) (string, error) // nil: no restriction
-	details   func(command.Details) any
 }
 
 var (
-	linkV2 = linkDialect{userParam: "userId",
-		names:  command.LinkNames{UserID: "AddIDPLinkRequest.UserId", Link: "AddIDPLinkRequest.IdpLink", Message: "IDPLink"},
-		decode: decodeLink[v2LinkBody], details: detailsV2Response}
-	linkV3 = linkDialect{userParam: "userId",
-		names: command.LinkNames{UserID: "AddIDPAuthenticatorRequest.UserId",
-			Link: "AddIDPAuthenticatorRequest.IdpAuthenticator", Message: "IDPAuthenticator"},
-		decode: decodeLink[v3LinkBody], details: detailsV2Response}
-	// body: "authenticator": the body is the IDPAuthenticator itself.
-	linkResource = linkDialect{userParam: "id",
-		names: command.LinkNames{UserID: "AddIDPAuthenticatorRequest.Id",
-			Link: "AddIDPAuthenticatorRequest.Authenticator", Message: "IDPAuthenticator"},
-		decode: decodeLink[idpLinkJSON], org: resourceOrg, details: detailsResourceResponse}
+	linkV2 = linkDialect{userParam: "userId", LinkDialect: gateway.LinkDialect{
+		Names:   command.LinkNames{UserID: "AddIDPLinkRequest.UserId", Link: "AddIDPLinkRequest.IdpLink", Message: "IDPLink"},
+		Details: detailsV2Response},
+		decode: decodeLink[v2LinkBody]}
+	linkV3       = linkDialect{userParam: "userId", LinkDialect: gateway.LinkV3, decode: decodeLink[v3LinkBody]}
+	linkResource = linkDialect{userParam: "id", LinkDialect: gateway.LinkResource,
+		decode: decodeLink[idpLinkJSON], org: resourceOrg}
 )
 
 // idpLinkJSON is v2 IDPLink and v3alpha IDPAuthenticator: the same three
@@ -105,13 +100,13 @@ func (a *API) addLink(d linkDialect) http.HandlerFunc {
 		}
 		var det command.Details
 		if err == nil {
-			det, err = a.cmds.AddIDPLink(r.Context(), chi.URLParam(r, d.userParam), org, link.domain(), d.names)
+			det, err = a.cmds.AddIDPLink(r.Context(), chi.URLParam(r, d.userParam), org, link.domain(), d.Names)
 		}
 		if err != nil {
 			gateway.WriteError(w, r, err)
 			return
 		}
-		gateway.WriteJSON(w, http.StatusOK, d.details(det))
+		gateway.WriteJSON(w, http.StatusOK, d.Details(det))
 	}
 }
 
@@ -132,7 +127,7 @@ func (a *API) removeLinks(d linkDialect) http.HandlerFunc {
 			gateway.WriteError(w, r, err)
 			return
 		}
-		gateway.WriteJSON(w, http.StatusOK, d.details(det))
+		gateway.WriteJSON(w, http.StatusOK, d.Details(det))
 	}
 }
 
@@ -145,29 +140,8 @@ func linkPathParam(r *http.Request, name, field string) (string, error) {
 	return v, nil
 }
 
-// linkDetailsV2 is the v2 details of a link change. As ZITADEL's link
-// commands do, it carries the event's sequence and date and the user's org,
-// without a creation date.
-func linkDetailsV2(d command.Details) gateway.DetailsV2 {
-	return gateway.V2(gateway.ObjectDetails{Sequence: d.Sequence, Changed: d.Changed, ResourceOwner: d.ResourceOwner})
-}
-
-func linkDetailsResource(d command.Details) gateway.DetailsResource {
-	return gateway.Resource(gateway.ObjectDetails{ID: d.ID, Created: d.Created, Changed: d.Changed,
-		ResourceOwner: d.ResourceOwner}, gateway.OwnerTypeOrg)
-}
-
-type detailsV2Body struct {
-	Details gateway.DetailsV2 `json:"details"`
-}
-
-func detailsV2Response(d command.Details) any { return detailsV2Body{linkDetailsV2(d)} }
-
-func detailsResourceResponse(d command.Details) any {
-	return struct {
-		Details gateway.DetailsResource `json:"details"`
-	}{linkDetailsResource(d)}
-}
+// detailsV2Response is {"details": v2 Details} of a link change.
+var detailsV2Response = gateway.LinkDetailsV2
 
 // --- v2 ----------------------------------------------------------------------
 
@@ -219,15 +193,16 @@ func (a *API) removeLinkV2(w http.ResponseWriter, r *http.Request) {
 // --- resources v3alpha -----------------------------------------------------
 
 // resourceOrg reads the optional ?organization.orgId= that restricts the
-// user's org. The orgDomain variant is not supported.
+// user's org (gateway.ResourceOrg).
 func resourceOrg(r *http.Request) (string, error) {
 	q := r.URL.Query()
-	if q.Get("organization.orgDomain") != "" || q.Get("organization.org_domain") != "" {
-		return "", errs.Unimplemented("USERv3-OrgDom", "organization.orgDomain is not supported; use organization.orgId")
+	domain := q.Get("organization.orgDomain")
+	if domain == "" {
+		domain = q.Get("organization.org_domain")
 	}
 	org := q.Get("organization.orgId")
 	if org == "" {
 		org = q.Get("organization.org_id")
 	}
-	return org, nil
+	return gateway.ResourceOrg(org, domain)
 }
