@@ -9,7 +9,6 @@ import (
 	"github.com/idledger/idledger/api/userwire"
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/command"
-	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/query"
 )
 
@@ -30,7 +29,7 @@ func (a *API) identityRoutes(r chi.Router) {
 }
 
 // identityDetails is the neutral form of a command's details.
-func identityDetails(d *command.Details) gateway.ObjectDetails { return userwire.CommandDetails(d) }
+func identityDetails(d *command.Details) gateway.ObjectDetails { return gateway.DetailsOf(*d) }
 
 // identityContextOrg is the org that management calls act on.
 func identityContextOrg(r *http.Request) string {
@@ -55,11 +54,6 @@ type addOrgV2Request struct {
 	} `json:"admins"`
 }
 
-type addOrgV2Response struct {
-	Details        gateway.DetailsV2 `json:"details"`
-	OrganizationID string            `json:"organizationId,omitempty"`
-}
-
 func (a *API) addOrgV2(w http.ResponseWriter, r *http.Request) {
 	var req addOrgV2Request
 	if err := gateway.Decode(r, &req); err != nil {
@@ -71,20 +65,19 @@ func (a *API) addOrgV2(w http.ResponseWriter, r *http.Request) {
 		o.ID = req.OrgID
 	}
 	for _, ad := range req.Admins {
-		if ad.Human != nil {
-			gateway.WriteError(w, r, errs.Unimplemented("ORG-Hum01", "creating a human admin with the org is not supported; create the user, then pass its userId"))
+		admin, err := gateway.OrgAdmin(ad.UserID, ad.Human != nil, ad.Roles)
+		if err != nil {
+			gateway.WriteError(w, r, err)
 			return
 		}
-		o.Admins = append(o.Admins, command.OrgAdmin{UserID: ad.UserID, Roles: ad.Roles})
+		o.Admins = append(o.Admins, admin)
 	}
 	d, err := a.cmds.AddOrg(r.Context(), o)
 	if err != nil {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	gateway.WriteJSON(w, http.StatusCreated, addOrgV2Response{
-		Details: gateway.V2(identityDetails(d)), OrganizationID: d.ID,
-	})
+	gateway.WriteJSON(w, http.StatusCreated, gateway.OrgAddedV2(*d))
 }
 
 type addOrgV1Response struct {

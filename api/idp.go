@@ -101,10 +101,7 @@ func (a *API) idpTemplate(r *http.Request, api idpAPI, kind idp.Kind) (idp.Templ
 	return tpl, err
 }
 
-func objectDetails(d command.Details) gateway.ObjectDetails {
-	return gateway.ObjectDetails{Sequence: d.Sequence, Created: d.Created, Changed: d.Changed,
-		ResourceOwner: d.ResourceOwner, ID: d.ID}
-}
+func objectDetails(d command.Details) gateway.ObjectDetails { return gateway.DetailsOf(d) }
 
 func (a *API) addIDP(api idpAPI) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -27,30 +28,22 @@ func (a *API) linkRoutes(r chi.Router) {
 	r.Delete("/resources/v3alpha/users/{id}/idps/{idpId}", a.removeLinks(linkResource))
 }
 
-// linkDialect is what one dialect of the link endpoints does its own way:
-// where the link sits in the body, the path parameter of the user, the
-// names in validation messages, the org restriction and the details shape.
+// linkDialect is one dialect of the link endpoints: its names and details
+// (userwire.LinkDialect, shared with RPC), and the REST parts: the path
+// parameter of the user, where the link sits in the body, and the org
+// restriction.
 type linkDialect struct {
+	userwire.LinkDialect
 	userParam string
-	names     command.LinkNames
 	decode    func(r *http.Request) (*idpLinkJSON, error)
 	org       func(r *http.Request) (string, error) // nil: no restriction
-	details   func(command.Details) any
 }
 
 var (
-	linkV2 = linkDialect{userParam: "userId",
-		names:  userwire.LinkNamesV2,
-		decode: decodeLink[v2LinkBody], details: detailsV2Response}
-	linkV3 = linkDialect{userParam: "userId",
-		names: command.LinkNames{UserID: "AddIDPAuthenticatorRequest.UserId",
-			Link: "AddIDPAuthenticatorRequest.IdpAuthenticator", Message: "IDPAuthenticator"},
-		decode: decodeLink[v3LinkBody], details: detailsV2Response}
-	// body: "authenticator": the body is the IDPAuthenticator itself.
-	linkResource = linkDialect{userParam: "id",
-		names: command.LinkNames{UserID: "AddIDPAuthenticatorRequest.Id",
-			Link: "AddIDPAuthenticatorRequest.Authenticator", Message: "IDPAuthenticator"},
-		decode: decodeLink[idpLinkJSON], org: resourceOrg, details: detailsResourceResponse}
+	linkV2       = linkDialect{userParam: "userId", LinkDialect: userwire.LinkV2, decode: decodeLink[v2LinkBody]}
+	linkV3       = linkDialect{userParam: "userId", LinkDialect: userwire.LinkV3, decode: decodeLink[v3LinkBody]}
+	linkResource = linkDialect{userParam: "id", LinkDialect: userwire.LinkResource,
+		decode: decodeLink[idpLinkJSON], org: resourceOrg}
 )
 
 // idpLinkJSON is v2 IDPLink and v3alpha IDPAuthenticator: the same three
@@ -105,13 +98,13 @@ func (a *API) addLink(d linkDialect) http.HandlerFunc {
 		}
 		var det command.Details
 		if err == nil {
-			det, err = a.cmds.AddIDPLink(r.Context(), chi.URLParam(r, d.userParam), org, link.domain(), d.names)
+			det, err = a.cmds.AddIDPLink(r.Context(), chi.URLParam(r, d.userParam), org, link.domain(), d.Names)
 		}
 		if err != nil {
 			gateway.WriteError(w, r, err)
 			return
 		}
-		gateway.WriteJSON(w, http.StatusOK, d.details(det))
+		gateway.WriteJSON(w, http.StatusOK, d.Details(det))
 	}
 }
 
@@ -132,23 +125,17 @@ func (a *API) removeLinks(d linkDialect) http.HandlerFunc {
 			gateway.WriteError(w, r, err)
 			return
 		}
-		gateway.WriteJSON(w, http.StatusOK, d.details(det))
+		gateway.WriteJSON(w, http.StatusOK, d.Details(det))
 	}
 }
 
-func linkDetailsResource(d command.Details) gateway.DetailsResource {
-	return gateway.Resource(gateway.ObjectDetails{ID: d.ID, Created: d.Created, Changed: d.Changed,
-		ResourceOwner: d.ResourceOwner}, gateway.OwnerTypeOrg)
-}
-
-func detailsV2Response(d command.Details) any {
-	return userwire.DetailsV2Body{Details: userwire.LinkDetailsV2(d)}
-}
-
-func detailsResourceResponse(d command.Details) any {
-	return struct {
-		Details gateway.DetailsResource `json:"details"`
-	}{linkDetailsResource(d)}
+// linkPathParam validates a path parameter with PGV's 1–200 rule.
+func linkPathParam(r *http.Request, name, field string) (string, error) {
+	v := chi.URLParam(r, name)
+	if n := utf8.RuneCountInString(v); n < 1 || n > 200 {
+		return "", errs.InvalidArgument("", "invalid "+field+": value length must be between 1 and 200 runes, inclusive")
+	}
+	return v, nil
 }
 
 // --- v2 ----------------------------------------------------------------------
@@ -161,8 +148,8 @@ func (a *API) listLinksV2(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	userID := chi.URLParam(r, "userId")
-	if err := gateway.CheckID(userID, "ListIDPLinksRequest.UserId"); err != nil {
+	userID, err := linkPathParam(r, "userId", "ListIDPLinksRequest.UserId")
+	if err != nil {
 		gateway.WriteError(w, r, err)
 		return
 	}
@@ -176,7 +163,14 @@ func (a *API) listLinksV2(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	gateway.WriteJSON(w, http.StatusOK, userwire.IDPLinksV2Of(list))
+	result := make([]idpLinkJSON, 0, len(list.Links))
+	for _, l := range list.Links {
+		result = append(result, idpLinkJSON{IDPID: l.IDPID, UserID: l.ExternalUserID, UserName: l.ExternalUserName})
+	}
+	gateway.WriteJSON(w, http.StatusOK, struct {
+		Details gateway.ListDetailsV2 `json:"details"`
+		Result  []idpLinkJSON         `json:"result,omitempty"`
+	}{gateway.ListDetailsV2{TotalResult: gateway.Uint64(list.Total), Timestamp: gateway.Timestamp(list.Timestamp)}, result})
 }
 
 func (a *API) removeLinkV2(w http.ResponseWriter, r *http.Request) {
@@ -188,21 +182,22 @@ func (a *API) removeLinkV2(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	gateway.WriteJSON(w, http.StatusOK, detailsV2Response(d))
+	gateway.WriteJSON(w, http.StatusOK, userwire.LinkDetailsV2Body(d))
 }
 
 // --- resources v3alpha -----------------------------------------------------
 
 // resourceOrg reads the optional ?organization.orgId= that restricts the
-// user's org. The orgDomain variant is not supported.
+// user's org (gateway.ResourceOrg).
 func resourceOrg(r *http.Request) (string, error) {
 	q := r.URL.Query()
-	if q.Get("organization.orgDomain") != "" || q.Get("organization.org_domain") != "" {
-		return "", errs.Unimplemented("USERv3-OrgDom", "organization.orgDomain is not supported; use organization.orgId")
+	domain := q.Get("organization.orgDomain")
+	if domain == "" {
+		domain = q.Get("organization.org_domain")
 	}
 	org := q.Get("organization.orgId")
 	if org == "" {
 		org = q.Get("organization.org_id")
 	}
-	return org, nil
+	return userwire.ResourceOrg(org, domain)
 }

@@ -22,6 +22,11 @@ type AddOrg struct {
 	// V1 selects the management API's permission semantics (and message
 	// names); otherwise org v2's.
 	V1 bool
+	// Request and IDField name the request message and its ID field in
+	// validation messages, as protoc-gen-validate writes them; "" is
+	// AddOrganizationRequest (AddOrgRequest with V1) and OrganizationId.
+	// Org v2beta's CreateOrganization is CreateOrganizationRequest and Id.
+	Request, IDField string
 }
 
 // OrgAdmin makes an existing user a member of the new org; Roles default
@@ -44,9 +49,16 @@ func (c *Commands) AddOrg(ctx context.Context, o AddOrg) (*Details, error) {
 	if err != nil {
 		return nil, err
 	}
-	msg := "AddOrganizationRequest"
-	if o.V1 {
+	msg, idField := o.Request, o.IDField
+	switch {
+	case msg != "":
+	case o.V1:
 		msg = "AddOrgRequest"
+	default:
+		msg = "AddOrganizationRequest"
+	}
+	if idField == "" {
+		idField = "OrganizationId"
 	}
 	o.Name = strings.TrimSpace(o.Name)
 	if err := validLen(msg+".Name", o.Name, 1, 200); err != nil {
@@ -55,7 +67,7 @@ func (c *Commands) AddOrg(ctx context.Context, o AddOrg) (*Details, error) {
 	for i := range o.Admins {
 		a := &o.Admins[i]
 		if a.UserID == "" {
-			return nil, errs.InvalidArgument("", fmt.Sprintf("invalid %s.Admins[%d]: embedded message failed validation | caused by: invalid AddOrganizationRequest_Admin.UserType: value is required", msg, i))
+			return nil, errs.InvalidArgument("", fmt.Sprintf("invalid %s.Admins[%d]: embedded message failed validation | caused by: invalid %s_Admin.UserType: value is required", msg, i, msg))
 		}
 		if len(a.Roles) == 0 {
 			a.Roles = []string{authz.OrgOwner}
@@ -66,7 +78,7 @@ func (c *Commands) AddOrg(ctx context.Context, o AddOrg) (*Details, error) {
 	}
 	var orgID string
 	if o.ID != nil {
-		if err := validLen(msg+".OrganizationId", *o.ID, 1, 200); err != nil {
+		if err := validLen(msg+"."+idField, *o.ID, 1, 200); err != nil {
 			return nil, err
 		}
 		orgID = *o.ID

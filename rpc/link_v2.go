@@ -20,11 +20,11 @@ func idpLink(l *userv2.IDPLink) command.IDPLink {
 
 // AddIDPLink is POST /v2/users/{userId}/links.
 func (v *userService) AddIDPLink(ctx context.Context, req *connect.Request[userv2.AddIDPLinkRequest]) (*connect.Response[userv2.AddIDPLinkResponse], error) {
-	d, err := v.s.cmds.AddIDPLink(ctx, req.Msg.GetUserId(), "", idpLink(req.Msg.GetIdpLink()), userwire.LinkNamesV2)
+	d, err := v.s.cmds.AddIDPLink(ctx, req.Msg.GetUserId(), "", idpLink(req.Msg.GetIdpLink()), userwire.LinkV2.Names)
 	if err != nil {
 		return nil, err
 	}
-	return respond[userv2.AddIDPLinkResponse](userwire.DetailsV2Body{Details: userwire.LinkDetailsV2(d)})
+	return respond[userv2.AddIDPLinkResponse](userwire.LinkV2.Details(d))
 }
 
 // ListIDPLinks is POST /v2/users/{userId}/links/_search: the user ID's
@@ -53,5 +53,5 @@ func (v *userService) RemoveIDPLink(ctx context.Context, req *connect.Request[us
 	if err != nil {
 		return nil, err
 	}
-	return respond[userv2.RemoveIDPLinkResponse](userwire.DetailsV2Body{Details: userwire.LinkDetailsV2(d)})
+	return respond[userv2.RemoveIDPLinkResponse](userwire.LinkV2.Details(d))
 }

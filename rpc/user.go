@@ -69,7 +69,7 @@ func (v *userService) DeleteUser(ctx context.Context, req *connect.Request[userv
 	if cl := authz.CallerFrom(ctx); cl != nil {
 		v.s.q.InvalidateUser(cl.InstanceID, userID)
 	}
-	return respond[userv2.DeleteUserResponse](userwire.DetailsV2Body{Details: gateway.V2(userwire.CommandDetails(d))})
+	return respond[userv2.DeleteUserResponse](userwire.DetailsV2Body{Details: gateway.V2(gateway.DetailsOf(*d))})
 }
 
 // respond is the response message Res filled from v, the REST renderer's

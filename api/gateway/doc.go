@@ -4,12 +4,14 @@
 // request decoding (Decode, and its field-by-field form ParseObject; snake_case
 // or lowerCamelCase keys, 1 MiB limit), the client-IP rule (ClientIP), and
 // the names of the protobuf-JSON value types (Int64, Uint64, Timestamp,
-// Duration, enums, details), which live in internal/pbjson.
+// Duration, enums, details), which live in internal/pbjson. link.go and
+// org.go hold what REST and rpc share of the IdP-link dialects and of org
+// creation (names, renderers, the checks REST makes before the command).
 //
-// Imports: errs, gen/zitadel/v1, internal/pbjson, and the standard library and third-party modules only.
+// Imports: command, errs, gen/zitadel/v1, internal/pbjson, and the standard library and third-party modules only.
 //
 // Start with router.go (NewRouter), then errors.go (WriteError) and
 // decode.go (Decode).
 //
-// Imports: errs, gen/zitadel/v1, internal/pbjson, and the standard library and third-party modules only.
+// Imports: command, errs, gen/zitadel/v1, internal/pbjson, and the standard library and third-party modules only.
 package gateway

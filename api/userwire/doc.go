@@ -6,7 +6,7 @@
 // command and query results, and gateway stays below the domain (idp's
 // tests import it).
 //
-// Imports: api/gateway, command, query, and the standard library and third-party modules only.
+// Imports: api/gateway, command, errs, query, and the standard library and third-party modules only.
 //
 // Start with user.go (UserV2Of), then link.go.
 package userwire

@@ -21,12 +21,6 @@ func (UserGenderDef) Enum() *gateway.Enum { return userGenderEnum }
 // UserGender is zitadel.user.v2.Gender, read as a name or a number.
 type UserGender = gateway.EnumValue[UserGenderDef]
 
-// CommandDetails is the neutral form of a command's details.
-func CommandDetails(d *command.Details) gateway.ObjectDetails {
-	return gateway.ObjectDetails{Sequence: d.Sequence, Created: d.Created, Changed: d.Changed,
-		ResourceOwner: d.ResourceOwner, ID: d.ID}
-}
-
 // UserAddedV2 is AddHumanUserResponse.
 type UserAddedV2 struct {
 	UserID  string            `json:"userId,omitempty"`
@@ -35,7 +29,7 @@ type UserAddedV2 struct {
 
 // UserAddedV2Of is the AddHumanUserResponse of a created user.
 func UserAddedV2Of(d *command.Details) UserAddedV2 {
-	return UserAddedV2{UserID: d.ID, Details: gateway.V2(CommandDetails(d))}
+	return UserAddedV2{UserID: d.ID, Details: gateway.V2(gateway.DetailsOf(*d))}
 }
 
 // DetailsV2Body is a response that holds only v2 details
