@@ -30,8 +30,7 @@ func (a *API) identityRoutes(r chi.Router) {
 
 // identityDetails is the neutral form of a command's details.
 func identityDetails(d *command.Details) gateway.ObjectDetails {
-	return gateway.ObjectDetails{Sequence: d.Sequence, Created: d.Created, Changed: d.Changed,
-		ResourceOwner: d.ResourceOwner, ID: d.ID}
+	return gateway.CommandDetails(*d)
 }
 
 // identityContextOrg is the org that management calls act on.
@@ -110,30 +109,15 @@ func (a *API) addOrgV1(w http.ResponseWriter, r *http.Request) {
 	gateway.WriteJSON(w, http.StatusOK, addOrgV1Response{ID: d.ID, Details: gateway.V1Add(identityDetails(d))})
 }
 
-type orgV1 struct {
-	ID            string            `json:"id,omitempty"`
-	Details       gateway.DetailsV1 `json:"details"`
-	State         string            `json:"state,omitempty"`
-	Name          string            `json:"name,omitempty"`
-	PrimaryDomain string            `json:"primaryDomain,omitempty"`
-}
-
 func (a *API) getMyOrg(w http.ResponseWriter, r *http.Request) {
 	o, err := a.q.MyOrg(r.Context())
 	if err != nil {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	state := "ORG_STATE_ACTIVE"
-	if !o.Active {
-		state = "ORG_STATE_INACTIVE"
-	}
 	gateway.WriteJSON(w, http.StatusOK, struct {
-		Org orgV1 `json:"org"`
-	}{orgV1{
-		ID: o.ID, State: state, Name: o.Name,
-		Details: gateway.V1Read(gateway.ObjectDetails{Sequence: o.Sequence, Created: o.Created, Changed: o.Changed, ResourceOwner: o.ID}),
-	}})
+		Org gateway.OrgV1JSON `json:"org"`
+	}{gateway.OrgV1(o)})
 }
 
 // --- members ----------------------------------------------------------------
@@ -384,9 +368,10 @@ func (a *API) removeUser(w http.ResponseWriter, r *http.Request) {
 }
 
 type addMachineRequest struct {
-	UserName    string `json:"userName"`
-	Name        string `json:"name"`
-	Description string `json:"description"`
+	UserID      *string `json:"userId"`
+	UserName    string  `json:"userName"`
+	Name        string  `json:"name"`
+	Description string  `json:"description"`
 }
 
 type userAddedV1Response struct {
@@ -400,7 +385,7 @@ func (a *API) addMachine(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	d, err := a.cmds.AddMachine(r.Context(), command.AddMachine{OrgID: identityContextOrg(r),
+	d, err := a.cmds.AddMachine(r.Context(), command.AddMachine{OrgID: identityContextOrg(r), UserID: req.UserID,
 		Username: req.UserName, Name: req.Name, Description: req.Description})
 	if err != nil {
 		gateway.WriteError(w, r, err)
