@@ -71,11 +71,12 @@ func scrub(m proto.Message, names []string) scrubbed {
 	out := scrubbed{m: m}
 	var walk func(protoreflect.Message)
 	walk = func(r protoreflect.Message) {
+		var clear []protoreflect.FieldDescriptor // not while ranging
 		r.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 			for _, n := range names {
 				if string(fd.Name()) == n {
 					out.set += string(fd.FullName()) + " "
-					r.Clear(fd)
+					clear = append(clear, fd)
 					return true
 				}
 			}
@@ -89,6 +90,9 @@ func scrub(m proto.Message, names []string) scrubbed {
 			}
 			return true
 		})
+		for _, fd := range clear {
+			r.Clear(fd)
+		}
 	}
 	walk(m.ProtoReflect())
 	return out
