@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/api/render"
 	"github.com/idledger/idledger/audit"
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/query"
@@ -47,7 +48,7 @@ func (a *API) eventRoutes(r chi.Router) {
 
 // eventsCaller returns the caller when it may read events.
 func (a *API) eventsCaller(r *http.Request) (*authz.Caller, error) {
-	return gateway.EventsCaller(r.Context(), a.events)
+	return render.EventsCaller(r.Context(), a.events)
 }
 
 func (a *API) searchEvents(w http.ResponseWriter, r *http.Request) {
@@ -56,22 +57,22 @@ func (a *API) searchEvents(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	var req gateway.ListEventsRequest
+	var req render.ListEventsRequest
 	if err := gateway.Decode(r, &req); err != nil {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	s, err := gateway.ParseListEvents(c.InstanceID, req)
+	s, err := render.ParseListEvents(c.InstanceID, req)
 	if err != nil {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	docs := gateway.EventDocs()
+	docs := render.EventDocs()
 	resp := struct {
-		Events []gateway.EventRESTJSON `json:"events,omitempty"`
+		Events []render.EventRESTJSON `json:"events,omitempty"`
 	}{}
 	err = a.events.Search(r.Context(), s, func(e *query.Event) error {
-		resp.Events = append(resp.Events, gateway.EventREST(e, docs))
+		resp.Events = append(resp.Events, render.EventREST(e, docs))
 		return nil
 	})
 	if err != nil {
@@ -86,7 +87,7 @@ func (a *API) eventTypes(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	gateway.WriteJSON(w, http.StatusOK, gateway.EventTypes())
+	gateway.WriteJSON(w, http.StatusOK, render.EventTypes())
 }
 
 func (a *API) aggregateTypes(w http.ResponseWriter, r *http.Request) {
@@ -94,7 +95,7 @@ func (a *API) aggregateTypes(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	gateway.WriteJSON(w, http.StatusOK, gateway.AggregateTypes())
+	gateway.WriteJSON(w, http.StatusOK, render.AggregateTypes())
 }
 
 // streamEvents serves GET /admin/v1/events/_stream?afterPosition=P: NDJSON,
@@ -149,9 +150,9 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}()
-	docs := gateway.EventDocs()
+	docs := render.EventDocs()
 	err = a.events.Follow(ctx, query.EventSearch{InstanceID: c.InstanceID, AfterPosition: pos}, streamPoll,
-		func(e *query.Event) error { return out.line(gateway.EventREST(e, docs)) })
+		func(e *query.Event) error { return out.line(render.EventREST(e, docs)) })
 	if err != nil && ctx.Err() == nil {
 		// The status is already sent: log the cause and end the stream; the
 		// client resumes from the last position it saw.

@@ -6,6 +6,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/api/render"
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/errs"
@@ -30,7 +31,7 @@ func (a *API) identityRoutes(r chi.Router) {
 
 // identityDetails is the neutral form of a command's details.
 func identityDetails(d *command.Details) gateway.ObjectDetails {
-	return gateway.CommandDetails(*d)
+	return render.CommandDetails(*d)
 }
 
 // identityContextOrg is the org that management calls act on.
@@ -116,8 +117,8 @@ func (a *API) getMyOrg(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	gateway.WriteJSON(w, http.StatusOK, struct {
-		Org gateway.OrgV1JSON `json:"org"`
-	}{gateway.OrgV1(o)})
+		Org render.OrgV1JSON `json:"org"`
+	}{render.OrgV1(o)})
 }
 
 // --- members ----------------------------------------------------------------

@@ -8,6 +8,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/api/render"
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/query"
@@ -55,7 +56,7 @@ type (
 	multiFactorDef      struct{}
 )
 
-func (passwordlessTypeDef) Enum() *gateway.Enum { return gateway.PasswordlessTypeEnum }
+func (passwordlessTypeDef) Enum() *gateway.Enum { return render.PasswordlessTypeEnum }
 func (secondFactorDef) Enum() *gateway.Enum     { return secondFactorEnum }
 func (multiFactorDef) Enum() *gateway.Enum      { return multiFactorEnum }
 
@@ -84,8 +85,8 @@ func (a *API) getDefaultLoginPolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	gateway.WriteJSON(w, http.StatusOK, struct {
-		Policy gateway.LoginPolicyJSON `json:"policy"`
-	}{gateway.LoginPolicy(p)})
+		Policy render.LoginPolicyJSON `json:"policy"`
+	}{render.LoginPolicy(p)})
 }
 
 func (a *API) getOrgLoginPolicy(w http.ResponseWriter, r *http.Request) {
@@ -95,9 +96,9 @@ func (a *API) getOrgLoginPolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	gateway.WriteJSON(w, http.StatusOK, struct {
-		Policy    gateway.LoginPolicyJSON `json:"policy"`
-		IsDefault bool                    `json:"isDefault,omitempty"`
-	}{gateway.LoginPolicy(p), p.IsDefault})
+		Policy    render.LoginPolicyJSON `json:"policy"`
+		IsDefault bool                   `json:"isDefault,omitempty"`
+	}{render.LoginPolicy(p), p.IsDefault})
 }
 
 type listPolicyIDPsRequest struct {
@@ -127,7 +128,7 @@ func (a *API) listPolicyIDPs(w http.ResponseWriter, r *http.Request, admin bool,
 		gateway.WriteError(w, r, err)
 		return
 	}
-	gateway.WriteJSON(w, http.StatusOK, gateway.PolicyIDPList(list))
+	gateway.WriteJSON(w, http.StatusOK, render.PolicyIDPList(list))
 }
 
 func (a *API) listDefaultPolicyIDPs(w http.ResponseWriter, r *http.Request) {
@@ -149,9 +150,9 @@ func writeV1(w http.ResponseWriter, r *http.Request, d command.Details, err erro
 		gateway.WriteError(w, r, err)
 		return
 	}
-	det := gateway.V1Change(gateway.CommandDetails(d))
+	det := gateway.V1Change(render.CommandDetails(d))
 	if add {
-		det = gateway.V1Add(gateway.CommandDetails(d))
+		det = gateway.V1Add(render.CommandDetails(d))
 	}
 	gateway.WriteJSON(w, http.StatusOK, detailsV1Response{det})
 }

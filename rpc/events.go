@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/api/render"
 	adminv1 "github.com/idledger/idledger/gen/zitadel/admin/v1"
 	"github.com/idledger/idledger/query"
 )
@@ -23,10 +24,10 @@ func timestamp(t *timestamppb.Timestamp) gateway.Timestamp {
 }
 
 // listEventsRequest maps the message onto the REST request, so that
-// gateway.ParseListEvents applies one set of rules to both. A set range,
+// render.ParseListEvents applies one set of rules to both. A set range,
 // even an empty one, is a range, as an empty JSON object is.
-func listEventsRequest(m *adminv1.ListEventsRequest) gateway.ListEventsRequest {
-	req := gateway.ListEventsRequest{
+func listEventsRequest(m *adminv1.ListEventsRequest) render.ListEventsRequest {
+	req := render.ListEventsRequest{
 		Sequence: gateway.Uint64(m.GetSequence()), Limit: m.GetLimit(), Asc: m.GetAsc(),
 		EditorUserID: m.GetEditorUserId(), EventTypes: m.GetEventTypes(), AggregateID: m.GetAggregateId(),
 		AggregateTypes: m.GetAggregateTypes(), ResourceOwner: m.GetResourceOwner(),
@@ -45,20 +46,20 @@ func listEventsRequest(m *adminv1.ListEventsRequest) gateway.ListEventsRequest {
 // google.protobuf.Struct; REST's extensions (position, clientIp,
 // userAgent, afterPosition) have no field in ZITADEL's messages.
 func (v *adminService) ListEvents(ctx context.Context, req *connect.Request[adminv1.ListEventsRequest]) (*connect.Response[adminv1.ListEventsResponse], error) {
-	c, err := gateway.EventsCaller(ctx, v.s.events)
+	c, err := render.EventsCaller(ctx, v.s.events)
 	if err != nil {
 		return nil, err
 	}
-	s, err := gateway.ParseListEvents(c.InstanceID, listEventsRequest(req.Msg))
+	s, err := render.ParseListEvents(c.InstanceID, listEventsRequest(req.Msg))
 	if err != nil {
 		return nil, err
 	}
-	docs := gateway.EventDocs()
+	docs := render.EventDocs()
 	var out struct {
-		Events []gateway.EventJSON `json:"events,omitempty"`
+		Events []render.EventJSON `json:"events,omitempty"`
 	}
 	err = v.s.events.Search(ctx, s, func(e *query.Event) error {
-		out.Events = append(out.Events, gateway.Event(e, docs))
+		out.Events = append(out.Events, render.Event(e, docs))
 		return nil
 	})
 	if err != nil {
@@ -70,18 +71,18 @@ func (v *adminService) ListEvents(ctx context.Context, req *connect.Request[admi
 
 // ListEventTypes is POST /admin/v1/events/types/_search.
 func (v *adminService) ListEventTypes(ctx context.Context, _ *connect.Request[adminv1.ListEventTypesRequest]) (*connect.Response[adminv1.ListEventTypesResponse], error) {
-	if _, err := gateway.EventsCaller(ctx, v.s.events); err != nil {
+	if _, err := render.EventsCaller(ctx, v.s.events); err != nil {
 		return nil, err
 	}
 	res := &adminv1.ListEventTypesResponse{}
-	return connect.NewResponse(res), fromJSON(gateway.EventTypes(), res)
+	return connect.NewResponse(res), fromJSON(render.EventTypes(), res)
 }
 
 // ListAggregateTypes is POST /admin/v1/aggregates/types/_search.
 func (v *adminService) ListAggregateTypes(ctx context.Context, _ *connect.Request[adminv1.ListAggregateTypesRequest]) (*connect.Response[adminv1.ListAggregateTypesResponse], error) {
-	if _, err := gateway.EventsCaller(ctx, v.s.events); err != nil {
+	if _, err := render.EventsCaller(ctx, v.s.events); err != nil {
 		return nil, err
 	}
 	res := &adminv1.ListAggregateTypesResponse{}
-	return connect.NewResponse(res), fromJSON(gateway.AggregateTypes(), res)
+	return connect.NewResponse(res), fromJSON(render.AggregateTypes(), res)
 }

@@ -6,7 +6,7 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/api/render"
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/command"
 	managementv1 "github.com/idledger/idledger/gen/zitadel/management/v1"
@@ -23,8 +23,8 @@ func (v *managementService) GetMyOrg(ctx context.Context, _ *connect.Request[man
 	}
 	res := &managementv1.GetMyOrgResponse{}
 	err = fromJSON(struct {
-		Org gateway.OrgV1JSON `json:"org"`
-	}{gateway.OrgV1(o)}, res)
+		Org render.OrgV1JSON `json:"org"`
+	}{render.OrgV1(o)}, res)
 	return connect.NewResponse(res), err
 }
 

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/api/render"
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/command"
 	adminv1 "github.com/idledger/idledger/gen/zitadel/admin/v1"
@@ -33,9 +34,9 @@ func contextOrg(ctx context.Context) string {
 // creation date, a change or removal the change date (gateway.V1Add,
 // V1Change).
 func v1Details(d command.Details, add bool) (*zitadelv1.ObjectDetails, error) {
-	det := gateway.V1Change(gateway.CommandDetails(d))
+	det := gateway.V1Change(render.CommandDetails(d))
 	if add {
-		det = gateway.V1Add(gateway.CommandDetails(d))
+		det = gateway.V1Add(render.CommandDetails(d))
 	}
 	out := &zitadelv1.ObjectDetails{}
 	return out, fromJSON(det, out)
@@ -56,7 +57,7 @@ func policyIDPs(q *zitadelv1.ListQuery, list func(offset uint64, limit uint32) (
 	if err != nil {
 		return err
 	}
-	return fromJSON(gateway.PolicyIDPList(l), res)
+	return fromJSON(render.PolicyIDPList(l), res)
 }
 
 // --- admin -----------------------------------------------------------------
@@ -69,8 +70,8 @@ func (v *adminService) GetLoginPolicy(ctx context.Context, _ *connect.Request[ad
 	}
 	res := &adminv1.GetLoginPolicyResponse{}
 	err = fromJSON(struct {
-		Policy gateway.LoginPolicyJSON `json:"policy"`
-	}{gateway.LoginPolicy(p)}, res)
+		Policy render.LoginPolicyJSON `json:"policy"`
+	}{render.LoginPolicy(p)}, res)
 	return connect.NewResponse(res), err
 }
 
@@ -117,9 +118,9 @@ func (v *managementService) GetLoginPolicy(ctx context.Context, _ *connect.Reque
 	}
 	res := &managementv1.GetLoginPolicyResponse{}
 	err = fromJSON(struct {
-		Policy    gateway.LoginPolicyJSON `json:"policy"`
-		IsDefault bool                    `json:"isDefault,omitempty"`
-	}{gateway.LoginPolicy(p), p.IsDefault}, res)
+		Policy    render.LoginPolicyJSON `json:"policy"`
+		IsDefault bool                   `json:"isDefault,omitempty"`
+	}{render.LoginPolicy(p), p.IsDefault}, res)
 	return connect.NewResponse(res), err
 }
 

@@ -1,39 +1,40 @@
-package gateway
+package render
 
 import (
+	"github.com/idledger/idledger/api/gateway"
 	"github.com/idledger/idledger/idp"
 	"github.com/idledger/idledger/query"
 )
 
 // PasswordlessTypeEnum is zitadel.policy.v1.PasswordlessType.
-var PasswordlessTypeEnum = NewEnum("PASSWORDLESS_TYPE_NOT_ALLOWED", "PASSWORDLESS_TYPE_ALLOWED")
+var PasswordlessTypeEnum = gateway.NewEnum("PASSWORDLESS_TYPE_NOT_ALLOWED", "PASSWORDLESS_TYPE_ALLOWED")
 
 // LoginPolicyJSON is zitadel.policy.v1.LoginPolicy, in field-number order:
 // the one rendering of a login policy, which REST writes and RPC reads into
 // its message.
 type LoginPolicyJSON struct {
-	Details                    DetailsV1       `json:"details"`
-	AllowUsernamePassword      bool            `json:"allowUsernamePassword,omitempty"`
-	AllowRegister              bool            `json:"allowRegister,omitempty"`
-	AllowExternalIDP           bool            `json:"allowExternalIdp,omitempty"`
-	ForceMFA                   bool            `json:"forceMfa,omitempty"`
-	PasswordlessType           string          `json:"passwordlessType,omitempty"`
-	IsDefault                  bool            `json:"isDefault,omitempty"`
-	HidePasswordReset          bool            `json:"hidePasswordReset,omitempty"`
-	IgnoreUnknownUsernames     bool            `json:"ignoreUnknownUsernames,omitempty"`
-	DefaultRedirectURI         string          `json:"defaultRedirectUri,omitempty"`
-	PasswordCheckLifetime      string          `json:"passwordCheckLifetime,omitempty"`
-	ExternalLoginCheckLifetime string          `json:"externalLoginCheckLifetime,omitempty"`
-	MFAInitSkipLifetime        string          `json:"mfaInitSkipLifetime,omitempty"`
-	SecondFactorCheckLifetime  string          `json:"secondFactorCheckLifetime,omitempty"`
-	MultiFactorCheckLifetime   string          `json:"multiFactorCheckLifetime,omitempty"`
-	SecondFactors              []string        `json:"secondFactors,omitempty"`
-	MultiFactors               []string        `json:"multiFactors,omitempty"`
-	IDPs                       []PolicyIDPJSON `json:"idps,omitempty"`
-	AllowDomainDiscovery       bool            `json:"allowDomainDiscovery,omitempty"`
-	DisableLoginWithEmail      bool            `json:"disableLoginWithEmail,omitempty"`
-	DisableLoginWithPhone      bool            `json:"disableLoginWithPhone,omitempty"`
-	ForceMFALocalOnly          bool            `json:"forceMfaLocalOnly,omitempty"`
+	Details                    gateway.DetailsV1 `json:"details"`
+	AllowUsernamePassword      bool              `json:"allowUsernamePassword,omitempty"`
+	AllowRegister              bool              `json:"allowRegister,omitempty"`
+	AllowExternalIDP           bool              `json:"allowExternalIdp,omitempty"`
+	ForceMFA                   bool              `json:"forceMfa,omitempty"`
+	PasswordlessType           string            `json:"passwordlessType,omitempty"`
+	IsDefault                  bool              `json:"isDefault,omitempty"`
+	HidePasswordReset          bool              `json:"hidePasswordReset,omitempty"`
+	IgnoreUnknownUsernames     bool              `json:"ignoreUnknownUsernames,omitempty"`
+	DefaultRedirectURI         string            `json:"defaultRedirectUri,omitempty"`
+	PasswordCheckLifetime      string            `json:"passwordCheckLifetime,omitempty"`
+	ExternalLoginCheckLifetime string            `json:"externalLoginCheckLifetime,omitempty"`
+	MFAInitSkipLifetime        string            `json:"mfaInitSkipLifetime,omitempty"`
+	SecondFactorCheckLifetime  string            `json:"secondFactorCheckLifetime,omitempty"`
+	MultiFactorCheckLifetime   string            `json:"multiFactorCheckLifetime,omitempty"`
+	SecondFactors              []string          `json:"secondFactors,omitempty"`
+	MultiFactors               []string          `json:"multiFactors,omitempty"`
+	IDPs                       []PolicyIDPJSON   `json:"idps,omitempty"`
+	AllowDomainDiscovery       bool              `json:"allowDomainDiscovery,omitempty"`
+	DisableLoginWithEmail      bool              `json:"disableLoginWithEmail,omitempty"`
+	DisableLoginWithPhone      bool              `json:"disableLoginWithPhone,omitempty"`
+	ForceMFALocalOnly          bool              `json:"forceMfaLocalOnly,omitempty"`
 }
 
 // PolicyIDPJSON is zitadel.idp.v1.IDPLoginPolicyLink.
@@ -71,7 +72,7 @@ func LoginPolicy(p *query.LoginPolicy) LoginPolicyJSON {
 		passwordless = "" // enum value 0 is left out
 	}
 	return LoginPolicyJSON{
-		Details: V1Read(ObjectDetails{Sequence: p.Sequence, Created: p.Created,
+		Details: gateway.V1Read(gateway.ObjectDetails{Sequence: p.Sequence, Created: p.Created,
 			Changed: p.Changed, ResourceOwner: p.ID}),
 		AllowUsernamePassword: s.AllowUsernamePassword, AllowRegister: s.AllowRegister,
 		AllowExternalIDP: s.AllowExternalIDP, ForceMFA: s.ForceMFA, PasswordlessType: passwordless,
@@ -87,15 +88,15 @@ func LoginPolicy(p *query.LoginPolicy) LoginPolicyJSON {
 
 // PolicyIDPListJSON is ListLoginPolicyIDPsResponse (admin and management).
 type PolicyIDPListJSON struct {
-	Details ListDetailsV1   `json:"details"`
-	Result  []PolicyIDPJSON `json:"result,omitempty"`
+	Details gateway.ListDetailsV1 `json:"details"`
+	Result  []PolicyIDPJSON       `json:"result,omitempty"`
 }
 
 // PolicyIDPList renders a page of a login policy's IdP links.
 func PolicyIDPList(list *query.PolicyIDPList) PolicyIDPListJSON {
 	return PolicyIDPListJSON{
-		Details: ListDetailsV1{TotalResult: Uint64(list.Total),
-			ProcessedSequence: Uint64(list.Sequence), ViewTimestamp: Timestamp(list.Timestamp)},
+		Details: gateway.ListDetailsV1{TotalResult: gateway.Uint64(list.Total),
+			ProcessedSequence: gateway.Uint64(list.Sequence), ViewTimestamp: gateway.Timestamp(list.Timestamp)},
 		Result: policyIDPsJSON(list.IDPs),
 	}
 }

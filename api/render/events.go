@@ -1,4 +1,4 @@
-package gateway
+package render
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"errors"
 	"slices"
 	"strings"
+
+	"github.com/idledger/idledger/api/gateway"
 
 	"github.com/idledger/idledger/audit"
 	"github.com/idledger/idledger/authz"
@@ -40,27 +42,27 @@ func EventsCaller(ctx context.Context, l *query.EventLog) (*authz.Caller, error)
 // ListEventsRequest is zitadel.admin.v1.ListEventsRequest, plus
 // afterPosition, a cursor in the gap-free global order (REST only).
 type ListEventsRequest struct {
-	Sequence       Uint64    `json:"sequence"`
-	Limit          uint32    `json:"limit"`
-	Asc            bool      `json:"asc"`
-	EditorUserID   string    `json:"editorUserId"`
-	EventTypes     []string  `json:"eventTypes"`
-	AggregateID    string    `json:"aggregateId"`
-	AggregateTypes []string  `json:"aggregateTypes"`
-	ResourceOwner  string    `json:"resourceOwner"`
-	CreationDate   Timestamp `json:"creationDate"` // deprecated: from
+	Sequence       gateway.Uint64    `json:"sequence"`
+	Limit          uint32            `json:"limit"`
+	Asc            bool              `json:"asc"`
+	EditorUserID   string            `json:"editorUserId"`
+	EventTypes     []string          `json:"eventTypes"`
+	AggregateID    string            `json:"aggregateId"`
+	AggregateTypes []string          `json:"aggregateTypes"`
+	ResourceOwner  string            `json:"resourceOwner"`
+	CreationDate   gateway.Timestamp `json:"creationDate"` // deprecated: from
 	Range          *struct {
-		Since Timestamp `json:"since"`
-		Until Timestamp `json:"until"`
+		Since gateway.Timestamp `json:"since"`
+		Until gateway.Timestamp `json:"until"`
 	} `json:"range"`
-	From          Timestamp `json:"from"`
-	AfterPosition Int64     `json:"afterPosition"`
+	From          gateway.Timestamp `json:"from"`
+	AfterPosition gateway.Int64     `json:"afterPosition"`
 }
 
 // ParseListEvents validates the request, as ZITADEL's handler does, into a
 // query on the caller's instance. Errors: InvalidArgument.
 func ParseListEvents(instanceID string, req ListEventsRequest) (query.EventSearch, error) {
-	if req.Limit > MaxListLimit {
+	if req.Limit > gateway.MaxListLimit {
 		return query.EventSearch{}, errs.InvalidArgument("EVENT-Lim01", "invalid ListEventsRequest.Limit: value must be less than or equal to 1000")
 	}
 	dates := 0
@@ -82,7 +84,7 @@ func ParseListEvents(instanceID string, req ListEventsRequest) (query.EventSearc
 		Limit:          int(req.Limit),
 	}
 	if s.Limit == 0 {
-		s.Limit = MaxListLimit
+		s.Limit = gateway.MaxListLimit
 	}
 	if id := strings.TrimSpace(req.AggregateID); id != "" {
 		s.AggregateIDs = []string{id}
@@ -142,19 +144,19 @@ type EventJSON struct {
 		Type          LocalizedType `json:"type"`
 		ResourceOwner string        `json:"resourceOwner,omitempty"`
 	} `json:"aggregate"`
-	Sequence     Uint64          `json:"sequence,omitempty"`
-	CreationDate Timestamp       `json:"creationDate,omitzero"`
-	Payload      json.RawMessage `json:"payload,omitempty"`
-	Type         LocalizedType   `json:"type"`
+	Sequence     gateway.Uint64    `json:"sequence,omitempty"`
+	CreationDate gateway.Timestamp `json:"creationDate,omitzero"`
+	Payload      json.RawMessage   `json:"payload,omitempty"`
+	Type         LocalizedType     `json:"type"`
 }
 
 // EventRESTJSON is the REST event: zitadel.event.v1.Event plus position,
 // clientIp and userAgent, which ZITADEL's message does not have.
 type EventRESTJSON struct {
 	EventJSON
-	Position  Int64  `json:"position,omitempty"`
-	ClientIP  string `json:"clientIp,omitempty"`
-	UserAgent string `json:"userAgent,omitempty"`
+	Position  gateway.Int64 `json:"position,omitempty"`
+	ClientIP  string        `json:"clientIp,omitempty"`
+	UserAgent string        `json:"userAgent,omitempty"`
 }
 
 // LocalizedType is zitadel.event.v1.EventType / AggregateType.
@@ -172,8 +174,8 @@ func Event(e *query.Event, docs map[string]string) EventJSON {
 	j.Editor.UserID = e.Creator
 	j.Aggregate.ID, j.Aggregate.ResourceOwner = e.AggregateID, e.ResourceOwner
 	j.Aggregate.Type = aggregateType(e.AggregateType)
-	j.Sequence = Uint64(e.Sequence)
-	j.CreationDate = Timestamp(e.CreatedAt)
+	j.Sequence = gateway.Uint64(e.Sequence)
+	j.CreationDate = gateway.Timestamp(e.CreatedAt)
 	j.Payload = audit.RedactPayload(e.Payload) // secrets never leave as text
 	j.Type = eventType(e.Type, docs[e.Type])
 	return j
@@ -181,7 +183,7 @@ func Event(e *query.Event, docs map[string]string) EventJSON {
 
 // EventREST renders e as the REST event (Event plus its extensions).
 func EventREST(e *query.Event, docs map[string]string) EventRESTJSON {
-	return EventRESTJSON{EventJSON: Event(e, docs), Position: Int64(e.Position), ClientIP: e.ClientIP, UserAgent: e.UserAgent}
+	return EventRESTJSON{EventJSON: Event(e, docs), Position: gateway.Int64(e.Position), ClientIP: e.ClientIP, UserAgent: e.UserAgent}
 }
 
 func eventType(typ, doc string) LocalizedType {
