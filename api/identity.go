@@ -6,7 +6,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/idledger/idledger/api/gateway"
-	"github.com/idledger/idledger/api/userwire"
+	"github.com/idledger/idledger/api/render"
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/query"
@@ -29,7 +29,7 @@ func (a *API) identityRoutes(r chi.Router) {
 }
 
 // identityDetails is the neutral form of a command's details.
-func identityDetails(d *command.Details) gateway.ObjectDetails { return gateway.DetailsOf(*d) }
+func identityDetails(d *command.Details) gateway.ObjectDetails { return render.DetailsOf(*d) }
 
 // identityContextOrg is the org that management calls act on.
 func identityContextOrg(r *http.Request) string {
@@ -65,7 +65,7 @@ func (a *API) addOrgV2(w http.ResponseWriter, r *http.Request) {
 		o.ID = req.OrgID
 	}
 	for _, ad := range req.Admins {
-		admin, err := gateway.OrgAdmin(ad.UserID, ad.Human != nil, ad.Roles)
+		admin, err := render.OrgAdmin(ad.UserID, ad.Human != nil, ad.Roles)
 		if err != nil {
 			gateway.WriteError(w, r, err)
 			return
@@ -77,7 +77,7 @@ func (a *API) addOrgV2(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	gateway.WriteJSON(w, http.StatusCreated, gateway.OrgAddedV2(*d))
+	gateway.WriteJSON(w, http.StatusCreated, render.OrgAddedV2(*d))
 }
 
 type addOrgV1Response struct {
@@ -101,30 +101,15 @@ func (a *API) addOrgV1(w http.ResponseWriter, r *http.Request) {
 	gateway.WriteJSON(w, http.StatusOK, addOrgV1Response{ID: d.ID, Details: gateway.V1Add(identityDetails(d))})
 }
 
-type orgV1 struct {
-	ID            string            `json:"id,omitempty"`
-	Details       gateway.DetailsV1 `json:"details"`
-	State         string            `json:"state,omitempty"`
-	Name          string            `json:"name,omitempty"`
-	PrimaryDomain string            `json:"primaryDomain,omitempty"`
-}
-
 func (a *API) getMyOrg(w http.ResponseWriter, r *http.Request) {
 	o, err := a.q.MyOrg(r.Context())
 	if err != nil {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	state := "ORG_STATE_ACTIVE"
-	if !o.Active {
-		state = "ORG_STATE_INACTIVE"
-	}
 	gateway.WriteJSON(w, http.StatusOK, struct {
-		Org orgV1 `json:"org"`
-	}{orgV1{
-		ID: o.ID, State: state, Name: o.Name,
-		Details: gateway.V1Read(gateway.ObjectDetails{Sequence: o.Sequence, Created: o.Created, Changed: o.Changed, ResourceOwner: o.ID}),
-	}})
+		Org render.OrgV1JSON `json:"org"`
+	}{render.OrgV1(o)})
 }
 
 // --- members ----------------------------------------------------------------
@@ -177,7 +162,7 @@ func (a *API) invalidateUser(r *http.Request, userID string) {
 
 // --- users ------------------------------------------------------------------
 
-type userGender = userwire.UserGender
+type userGender = render.UserGender
 
 type addHumanRequest struct {
 	UserID       string `json:"userId"`
@@ -232,11 +217,11 @@ func (a *API) addHuman(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	gateway.WriteJSON(w, http.StatusCreated, userwire.UserAddedV2Of(d))
+	gateway.WriteJSON(w, http.StatusCreated, render.UserAddedV2Of(d))
 }
 
 // userV2JSON is the v2 User message of u.
-func userV2JSON(u *query.User) userwire.UserV2 { return userwire.UserV2Of(u) }
+func userV2JSON(u *query.User) render.UserV2 { return render.UserV2Of(u) }
 
 func (a *API) getUser(w http.ResponseWriter, r *http.Request) {
 	userID := chi.URLParam(r, "userId")
@@ -249,7 +234,7 @@ func (a *API) getUser(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	gateway.WriteJSON(w, http.StatusOK, userwire.UserByIDV2Of(u))
+	gateway.WriteJSON(w, http.StatusOK, render.UserByIDV2Of(u))
 }
 
 // userV1 is zitadel.user.v1.User.
@@ -315,13 +300,14 @@ func (a *API) removeUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.invalidateUser(r, userID)
-	gateway.WriteJSON(w, http.StatusOK, userwire.DetailsV2Body{Details: gateway.V2(identityDetails(d))})
+	gateway.WriteJSON(w, http.StatusOK, render.DetailsV2Body{Details: gateway.V2(identityDetails(d))})
 }
 
 type addMachineRequest struct {
-	UserName    string `json:"userName"`
-	Name        string `json:"name"`
-	Description string `json:"description"`
+	UserID      *string `json:"userId"`
+	UserName    string  `json:"userName"`
+	Name        string  `json:"name"`
+	Description string  `json:"description"`
 }
 
 type userAddedV1Response struct {
@@ -335,7 +321,7 @@ func (a *API) addMachine(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	d, err := a.cmds.AddMachine(r.Context(), command.AddMachine{OrgID: identityContextOrg(r),
+	d, err := a.cmds.AddMachine(r.Context(), command.AddMachine{OrgID: identityContextOrg(r), UserID: req.UserID,
 		Username: req.UserName, Name: req.Name, Description: req.Description})
 	if err != nil {
 		gateway.WriteError(w, r, err)

@@ -8,6 +8,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/api/render"
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/errs"
@@ -101,7 +102,7 @@ func (a *API) idpTemplate(r *http.Request, api idpAPI, kind idp.Kind) (idp.Templ
 	return tpl, err
 }
 
-func objectDetails(d command.Details) gateway.ObjectDetails { return gateway.DetailsOf(d) }
+func objectDetails(d command.Details) gateway.ObjectDetails { return render.DetailsOf(d) }
 
 func (a *API) addIDP(api idpAPI) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {

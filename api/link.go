@@ -7,7 +7,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/idledger/idledger/api/gateway"
-	"github.com/idledger/idledger/api/userwire"
+	"github.com/idledger/idledger/api/render"
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/errs"
 )
@@ -29,20 +29,20 @@ func (a *API) linkRoutes(r chi.Router) {
 }
 
 // linkDialect is one dialect of the link endpoints: its names and details
-// (userwire.LinkDialect, shared with RPC), and the REST parts: the path
+// (render.LinkDialect, shared with RPC), and the REST parts: the path
 // parameter of the user, where the link sits in the body, and the org
 // restriction.
 type linkDialect struct {
-	userwire.LinkDialect
+	render.LinkDialect
 	userParam string
 	decode    func(r *http.Request) (*idpLinkJSON, error)
 	org       func(r *http.Request) (string, error) // nil: no restriction
 }
 
 var (
-	linkV2       = linkDialect{userParam: "userId", LinkDialect: userwire.LinkV2, decode: decodeLink[v2LinkBody]}
-	linkV3       = linkDialect{userParam: "userId", LinkDialect: userwire.LinkV3, decode: decodeLink[v3LinkBody]}
-	linkResource = linkDialect{userParam: "id", LinkDialect: userwire.LinkResource,
+	linkV2       = linkDialect{userParam: "userId", LinkDialect: render.LinkV2, decode: decodeLink[v2LinkBody]}
+	linkV3       = linkDialect{userParam: "userId", LinkDialect: render.LinkV3, decode: decodeLink[v3LinkBody]}
+	linkResource = linkDialect{userParam: "id", LinkDialect: render.LinkResource,
 		decode: decodeLink[idpLinkJSON], org: resourceOrg}
 )
 
@@ -182,7 +182,7 @@ func (a *API) removeLinkV2(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	gateway.WriteJSON(w, http.StatusOK, userwire.LinkDetailsV2Body(d))
+	gateway.WriteJSON(w, http.StatusOK, render.LinkDetailsV2Body(d))
 }
 
 // --- resources v3alpha -----------------------------------------------------
@@ -199,5 +199,5 @@ func resourceOrg(r *http.Request) (string, error) {
 	if org == "" {
 		org = q.Get("organization.org_id")
 	}
-	return userwire.ResourceOrg(org, domain)
+	return render.ResourceOrg(org, domain)
 }

@@ -8,9 +8,9 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/api/render"
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/command"
-	"github.com/idledger/idledger/idp"
 	"github.com/idledger/idledger/query"
 )
 
@@ -42,16 +42,10 @@ func policyOrg(r *http.Request) string {
 	return ""
 }
 
-func policyDetails(d command.Details) gateway.ObjectDetails {
-	return gateway.ObjectDetails{Sequence: d.Sequence, Created: d.Created, Changed: d.Changed,
-		ResourceOwner: d.ResourceOwner, ID: d.ID}
-}
-
 // Enum tables of the login policy messages.
 var (
-	idpOwnerTypeEnum     = gateway.NewEnum("IDP_OWNER_TYPE_UNSPECIFIED", "IDP_OWNER_TYPE_SYSTEM", "IDP_OWNER_TYPE_ORG")
-	passwordlessTypeEnum = gateway.NewEnum("PASSWORDLESS_TYPE_NOT_ALLOWED", "PASSWORDLESS_TYPE_ALLOWED")
-	secondFactorEnum     = gateway.NewEnum("SECOND_FACTOR_TYPE_UNSPECIFIED", "SECOND_FACTOR_TYPE_OTP",
+	idpOwnerTypeEnum = gateway.NewEnum("IDP_OWNER_TYPE_UNSPECIFIED", "IDP_OWNER_TYPE_SYSTEM", "IDP_OWNER_TYPE_ORG")
+	secondFactorEnum = gateway.NewEnum("SECOND_FACTOR_TYPE_UNSPECIFIED", "SECOND_FACTOR_TYPE_OTP",
 		"SECOND_FACTOR_TYPE_U2F", "SECOND_FACTOR_TYPE_OTP_EMAIL", "SECOND_FACTOR_TYPE_OTP_SMS")
 	multiFactorEnum = gateway.NewEnum("MULTI_FACTOR_TYPE_UNSPECIFIED", "MULTI_FACTOR_TYPE_U2F_WITH_VERIFICATION")
 )
@@ -62,7 +56,7 @@ type (
 	multiFactorDef      struct{}
 )
 
-func (passwordlessTypeDef) Enum() *gateway.Enum { return passwordlessTypeEnum }
+func (passwordlessTypeDef) Enum() *gateway.Enum { return render.PasswordlessTypeEnum }
 func (secondFactorDef) Enum() *gateway.Enum     { return secondFactorEnum }
 func (multiFactorDef) Enum() *gateway.Enum      { return multiFactorEnum }
 
@@ -84,80 +78,6 @@ func ownerTypeFromJSON(raw json.RawMessage) command.IDPOwnerType {
 
 // --- read ------------------------------------------------------------------
 
-// loginPolicyJSON is zitadel.policy.v1.LoginPolicy, in field-number order.
-type loginPolicyJSON struct {
-	Details                    gateway.DetailsV1 `json:"details"`
-	AllowUsernamePassword      bool              `json:"allowUsernamePassword,omitempty"`
-	AllowRegister              bool              `json:"allowRegister,omitempty"`
-	AllowExternalIDP           bool              `json:"allowExternalIdp,omitempty"`
-	ForceMFA                   bool              `json:"forceMfa,omitempty"`
-	PasswordlessType           string            `json:"passwordlessType,omitempty"`
-	IsDefault                  bool              `json:"isDefault,omitempty"`
-	HidePasswordReset          bool              `json:"hidePasswordReset,omitempty"`
-	IgnoreUnknownUsernames     bool              `json:"ignoreUnknownUsernames,omitempty"`
-	DefaultRedirectURI         string            `json:"defaultRedirectUri,omitempty"`
-	PasswordCheckLifetime      string            `json:"passwordCheckLifetime,omitempty"`
-	ExternalLoginCheckLifetime string            `json:"externalLoginCheckLifetime,omitempty"`
-	MFAInitSkipLifetime        string            `json:"mfaInitSkipLifetime,omitempty"`
-	SecondFactorCheckLifetime  string            `json:"secondFactorCheckLifetime,omitempty"`
-	MultiFactorCheckLifetime   string            `json:"multiFactorCheckLifetime,omitempty"`
-	SecondFactors              []string          `json:"secondFactors,omitempty"`
-	MultiFactors               []string          `json:"multiFactors,omitempty"`
-	IDPs                       []policyIDPJSON   `json:"idps,omitempty"`
-	AllowDomainDiscovery       bool              `json:"allowDomainDiscovery,omitempty"`
-	DisableLoginWithEmail      bool              `json:"disableLoginWithEmail,omitempty"`
-	DisableLoginWithPhone      bool              `json:"disableLoginWithPhone,omitempty"`
-	ForceMFALocalOnly          bool              `json:"forceMfaLocalOnly,omitempty"`
-}
-
-// policyIDPJSON is zitadel.idp.v1.IDPLoginPolicyLink.
-type policyIDPJSON struct {
-	IDPID   string `json:"idpId,omitempty"`
-	IDPName string `json:"idpName,omitempty"`
-	IDPType string `json:"idpType,omitempty"`
-}
-
-// v1IDPType is the v1 zitadel.idp.v1.IDPType of an IdP type number: it
-// knows OIDC and JWT only; every other kind is unspecified (left out).
-func v1IDPType(t int) string {
-	switch t {
-	case idp.TypeOIDC:
-		return "IDP_TYPE_OIDC"
-	case idp.TypeJWT:
-		return "IDP_TYPE_JWT"
-	}
-	return ""
-}
-
-func policyIDPsJSON(in []query.PolicyIDP) []policyIDPJSON {
-	out := make([]policyIDPJSON, 0, len(in))
-	for _, l := range in {
-		out = append(out, policyIDPJSON{IDPID: l.IDPID, IDPName: l.Name, IDPType: v1IDPType(l.Type)})
-	}
-	return out
-}
-
-func toLoginPolicyJSON(p *query.LoginPolicy) loginPolicyJSON {
-	s := p.Settings
-	passwordless := s.PasswordlessType
-	if passwordless == passwordlessTypeEnum.Name(0) {
-		passwordless = "" // enum value 0 is left out
-	}
-	return loginPolicyJSON{
-		Details: gateway.V1Read(gateway.ObjectDetails{Sequence: p.Sequence, Created: p.Created,
-			Changed: p.Changed, ResourceOwner: p.ID}),
-		AllowUsernamePassword: s.AllowUsernamePassword, AllowRegister: s.AllowRegister,
-		AllowExternalIDP: s.AllowExternalIDP, ForceMFA: s.ForceMFA, PasswordlessType: passwordless,
-		IsDefault: p.IsDefault, HidePasswordReset: s.HidePasswordReset, IgnoreUnknownUsernames: s.IgnoreUnknownUsernames,
-		DefaultRedirectURI: s.DefaultRedirectURI, PasswordCheckLifetime: s.PasswordCheckLifetime,
-		ExternalLoginCheckLifetime: s.ExternalLoginCheckLifetime, MFAInitSkipLifetime: s.MFAInitSkipLifetime,
-		SecondFactorCheckLifetime: s.SecondFactorCheckLifetime, MultiFactorCheckLifetime: s.MultiFactorCheckLifetime,
-		SecondFactors: s.SecondFactors, MultiFactors: s.MultiFactors, IDPs: policyIDPsJSON(p.IDPs),
-		AllowDomainDiscovery: s.AllowDomainDiscovery, DisableLoginWithEmail: s.DisableLoginWithEmail,
-		DisableLoginWithPhone: s.DisableLoginWithPhone, ForceMFALocalOnly: s.ForceMFALocalOnly,
-	}
-}
-
 func (a *API) getDefaultLoginPolicy(w http.ResponseWriter, r *http.Request) {
 	p, err := a.q.DefaultLoginPolicy(r.Context())
 	if err != nil {
@@ -165,8 +85,8 @@ func (a *API) getDefaultLoginPolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	gateway.WriteJSON(w, http.StatusOK, struct {
-		Policy loginPolicyJSON `json:"policy"`
-	}{toLoginPolicyJSON(p)})
+		Policy render.LoginPolicyJSON `json:"policy"`
+	}{render.LoginPolicy(p)})
 }
 
 func (a *API) getOrgLoginPolicy(w http.ResponseWriter, r *http.Request) {
@@ -176,18 +96,13 @@ func (a *API) getOrgLoginPolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	gateway.WriteJSON(w, http.StatusOK, struct {
-		Policy    loginPolicyJSON `json:"policy"`
-		IsDefault bool            `json:"isDefault,omitempty"`
-	}{toLoginPolicyJSON(p), p.IsDefault})
+		Policy    render.LoginPolicyJSON `json:"policy"`
+		IsDefault bool                   `json:"isDefault,omitempty"`
+	}{render.LoginPolicy(p), p.IsDefault})
 }
 
 type listPolicyIDPsRequest struct {
 	Query gateway.ListQuery `json:"query"`
-}
-
-type listPolicyIDPsResponse struct {
-	Details gateway.ListDetailsV1 `json:"details"`
-	Result  []policyIDPJSON       `json:"result,omitempty"`
 }
 
 // listPolicyIDPs lists the default policy's links (admin) or the org's
@@ -213,11 +128,7 @@ func (a *API) listPolicyIDPs(w http.ResponseWriter, r *http.Request, admin bool,
 		gateway.WriteError(w, r, err)
 		return
 	}
-	gateway.WriteJSON(w, http.StatusOK, listPolicyIDPsResponse{
-		Details: gateway.ListDetailsV1{TotalResult: gateway.Uint64(list.Total),
-			ProcessedSequence: gateway.Uint64(list.Sequence), ViewTimestamp: gateway.Timestamp(list.Timestamp)},
-		Result: policyIDPsJSON(list.IDPs),
-	})
+	gateway.WriteJSON(w, http.StatusOK, render.PolicyIDPList(list))
 }
 
 func (a *API) listDefaultPolicyIDPs(w http.ResponseWriter, r *http.Request) {
@@ -239,9 +150,9 @@ func writeV1(w http.ResponseWriter, r *http.Request, d command.Details, err erro
 		gateway.WriteError(w, r, err)
 		return
 	}
-	det := gateway.V1Change(policyDetails(d))
+	det := gateway.V1Change(render.DetailsOf(d))
 	if add {
-		det = gateway.V1Add(policyDetails(d))
+		det = gateway.V1Add(render.DetailsOf(d))
 	}
 	gateway.WriteJSON(w, http.StatusOK, detailsV1Response{det})
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/api/render"
 	"github.com/idledger/idledger/errs"
 )
 
@@ -56,9 +57,9 @@ func FuzzSearchParsers(f *testing.F) {
 				t.Fatalf("limit %d accepted", limit)
 			}
 		}
-		var le listEventsRequest
+		var le render.ListEventsRequest
 		if ok(t, "decode events", gateway.Decode(httptest.NewRequest("POST", "/", bytes.NewReader(body)), &le)) {
-			q, err := parseListEvents("inst", le)
+			q, err := render.ParseListEvents("inst", le)
 			if ok(t, "events", err) {
 				if q.InstanceID != "inst" || q.Limit <= 0 || q.Limit > gateway.MaxListLimit || q.AfterPosition < 0 {
 					t.Fatalf("event query out of bounds: %+v", q)

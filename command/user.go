@@ -180,7 +180,10 @@ func validateHuman(h *AddHuman) error {
 
 // AddMachine is management AddMachineUser, in the context org OrgID.
 type AddMachine struct {
-	OrgID       string
+	OrgID string
+	// UserID chooses the user's ID (AddMachineUserRequest.user_id); unset
+	// or empty, one is generated.
+	UserID      *string
 	Username    string
 	Name        string
 	Description string
@@ -191,7 +194,8 @@ type AddMachine struct {
 //
 // Errors: NotFound AUTHZ-cdgFk / PermissionDenied AUTH-5mWD2;
 // InvalidArgument naming the field; FailedPrecondition COMMAND-QXPGs when
-// the org does not exist; AlreadyExists COMMAND-UsrDup.
+// the org does not exist; AlreadyExists COMMAND-UsrDup (user name taken in
+// the org) or COMMAND-UsrID (chosen user ID taken).
 func (c *Commands) AddMachine(ctx context.Context, m AddMachine) (*Details, error) {
 	cl, err := authorizeIdentity(ctx, true, "user.write", m.OrgID)
 	if err != nil {
@@ -207,9 +211,18 @@ func (c *Commands) AddMachine(ctx context.Context, m AddMachine) (*Details, erro
 	if err := validLen(req+".Description", m.Description, 0, 500); err != nil {
 		return nil, err
 	}
-	userID, err := c.ids.Next()
-	if err != nil {
-		return nil, errs.Internal("COMMAND-Ids05", err)
+	var userID string
+	if m.UserID != nil {
+		if err := validLen(req+".UserId", *m.UserID, 0, 200); err != nil {
+			return nil, err
+		}
+		userID = *m.UserID
+	}
+	chosen := userID != ""
+	if !chosen {
+		if userID, err = c.ids.Next(); err != nil {
+			return nil, errs.Internal("COMMAND-Ids05", err)
+		}
 	}
 	ref := eventstore.AggregateRef{InstanceID: cl.InstanceID, Type: events.AggUser, ID: userID}
 	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
@@ -219,6 +232,15 @@ func (c *Commands) AddMachine(ctx context.Context, m AddMachine) (*Details, erro
 		}
 		if !org.exists {
 			return eventstore.Append{}, errs.FailedPrecondition("COMMAND-QXPGs", "Organisation not found")
+		}
+		if chosen {
+			u, err := c.loadUser(ctx, cl.InstanceID, userID)
+			if err != nil {
+				return eventstore.Append{}, err
+			}
+			if u.head > 0 {
+				return eventstore.Append{}, errs.AlreadyExists("COMMAND-UsrID", "User already exists")
+			}
 		}
 		return eventstore.Append{
 			Aggregates: []eventstore.AggregateAppend{{Aggregate: ref, ResourceOwner: m.OrgID,

@@ -6,7 +6,7 @@ import (
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/idledger/idledger/api/userwire"
+	"github.com/idledger/idledger/api/render"
 	"github.com/idledger/idledger/command"
 	objectv3alpha "github.com/idledger/idledger/gen/zitadel/object/v3alpha"
 	resourcesuserv3alpha "github.com/idledger/idledger/gen/zitadel/resources/user/v3alpha"
@@ -14,7 +14,7 @@ import (
 )
 
 // The IdP authenticators of users: the link command in the v3alpha
-// dialects (userwire.LinkV3, userwire.LinkResource), as REST's
+// dialects (render.LinkV3, render.LinkResource), as REST's
 // /v3alpha/users/{userId}/idps and /resources/v3alpha/users/{id}/idps.
 
 // idpAuthenticator is v3alpha's and resources v3alpha's IDPAuthenticator.
@@ -32,14 +32,14 @@ func linkOf(a idpAuthenticator) command.IDPLink {
 // organization, as REST's ?organization.orgId=. The instance is the
 // caller's, as on REST: its instance field is not read.
 func resourceOrg(o *objectv3alpha.Organization) (string, error) {
-	return userwire.ResourceOrg(o.GetOrgId(), o.GetOrgDomain())
+	return render.ResourceOrg(o.GetOrgId(), o.GetOrgDomain())
 }
 
 // linkResponse is the response T holding d's details in dialect l.
 func linkResponse[T any, M interface {
 	*T
 	proto.Message
-}](l userwire.LinkDialect, d command.Details) (*connect.Response[T], error) {
+}](l render.LinkDialect, d command.Details) (*connect.Response[T], error) {
 	res := M(new(T))
 	if err := fromJSON(l.Details(d), res); err != nil {
 		return nil, err
@@ -49,11 +49,11 @@ func linkResponse[T any, M interface {
 
 // AddIDPAuthenticator is POST /v3alpha/users/{userId}/idps.
 func (v *userV3Service) AddIDPAuthenticator(ctx context.Context, req *connect.Request[userv3alpha.AddIDPAuthenticatorRequest]) (*connect.Response[userv3alpha.AddIDPAuthenticatorResponse], error) {
-	d, err := v.s.cmds.AddIDPLink(ctx, req.Msg.GetUserId(), "", linkOf(req.Msg.GetIdpAuthenticator()), userwire.LinkV3.Names)
+	d, err := v.s.cmds.AddIDPLink(ctx, req.Msg.GetUserId(), "", linkOf(req.Msg.GetIdpAuthenticator()), render.LinkV3.Names)
 	if err != nil {
 		return nil, err
 	}
-	return linkResponse[userv3alpha.AddIDPAuthenticatorResponse](userwire.LinkV3, d)
+	return linkResponse[userv3alpha.AddIDPAuthenticatorResponse](render.LinkV3, d)
 }
 
 // RemoveIDPAuthenticator is DELETE /v3alpha/users/{userId}/idps/{idpId}:
@@ -63,7 +63,7 @@ func (v *userV3Service) RemoveIDPAuthenticator(ctx context.Context, req *connect
 	if err != nil {
 		return nil, err
 	}
-	return linkResponse[userv3alpha.RemoveIDPAuthenticatorResponse](userwire.LinkV3, d)
+	return linkResponse[userv3alpha.RemoveIDPAuthenticatorResponse](render.LinkV3, d)
 }
 
 // AddIDPAuthenticator is POST /resources/v3alpha/users/{id}/idps.
@@ -72,11 +72,11 @@ func (v *resourceUserService) AddIDPAuthenticator(ctx context.Context, req *conn
 	if err != nil {
 		return nil, err
 	}
-	d, err := v.s.cmds.AddIDPLink(ctx, req.Msg.GetId(), org, linkOf(req.Msg.GetAuthenticator()), userwire.LinkResource.Names)
+	d, err := v.s.cmds.AddIDPLink(ctx, req.Msg.GetId(), org, linkOf(req.Msg.GetAuthenticator()), render.LinkResource.Names)
 	if err != nil {
 		return nil, err
 	}
-	return linkResponse[resourcesuserv3alpha.AddIDPAuthenticatorResponse](userwire.LinkResource, d)
+	return linkResponse[resourcesuserv3alpha.AddIDPAuthenticatorResponse](render.LinkResource, d)
 }
 
 // RemoveIDPAuthenticator is DELETE /resources/v3alpha/users/{id}/idps/{idpId}.
@@ -89,5 +89,5 @@ func (v *resourceUserService) RemoveIDPAuthenticator(ctx context.Context, req *c
 	if err != nil {
 		return nil, err
 	}
-	return linkResponse[resourcesuserv3alpha.RemoveIDPAuthenticatorResponse](userwire.LinkResource, d)
+	return linkResponse[resourcesuserv3alpha.RemoveIDPAuthenticatorResponse](render.LinkResource, d)
 }

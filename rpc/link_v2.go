@@ -6,13 +6,13 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/idledger/idledger/api/gateway"
-	"github.com/idledger/idledger/api/userwire"
+	"github.com/idledger/idledger/api/render"
 	"github.com/idledger/idledger/command"
 	userv2 "github.com/idledger/idledger/gen/zitadel/user/v2"
 )
 
 // The v2 dialect of users' IdP links: the command and the names REST uses
-// (userwire.LinkNamesV2), the same rendered shapes.
+// (render.LinkNamesV2), the same rendered shapes.
 
 func idpLink(l *userv2.IDPLink) command.IDPLink {
 	return command.IDPLink{IDPID: l.GetIdpId(), ExternalUserID: l.GetUserId(), DisplayName: l.GetUserName()}
@@ -20,11 +20,11 @@ func idpLink(l *userv2.IDPLink) command.IDPLink {
 
 // AddIDPLink is POST /v2/users/{userId}/links.
 func (v *userService) AddIDPLink(ctx context.Context, req *connect.Request[userv2.AddIDPLinkRequest]) (*connect.Response[userv2.AddIDPLinkResponse], error) {
-	d, err := v.s.cmds.AddIDPLink(ctx, req.Msg.GetUserId(), "", idpLink(req.Msg.GetIdpLink()), userwire.LinkV2.Names)
+	d, err := v.s.cmds.AddIDPLink(ctx, req.Msg.GetUserId(), "", idpLink(req.Msg.GetIdpLink()), render.LinkV2.Names)
 	if err != nil {
 		return nil, err
 	}
-	return respond[userv2.AddIDPLinkResponse](userwire.LinkV2.Details(d))
+	return respond[userv2.AddIDPLinkResponse](render.LinkV2.Details(d))
 }
 
 // ListIDPLinks is POST /v2/users/{userId}/links/_search: the user ID's
@@ -43,7 +43,7 @@ func (v *userService) ListIDPLinks(ctx context.Context, req *connect.Request[use
 	if err != nil {
 		return nil, err
 	}
-	return respond[userv2.ListIDPLinksResponse](userwire.IDPLinksV2Of(list))
+	return respond[userv2.ListIDPLinksResponse](render.IDPLinksV2Of(list))
 }
 
 // RemoveIDPLink is DELETE /v2/users/{userId}/links/{idpId}/{linkedUserId}.
@@ -53,5 +53,5 @@ func (v *userService) RemoveIDPLink(ctx context.Context, req *connect.Request[us
 	if err != nil {
 		return nil, err
 	}
-	return respond[userv2.RemoveIDPLinkResponse](userwire.LinkV2.Details(d))
+	return respond[userv2.RemoveIDPLinkResponse](render.LinkV2.Details(d))
 }

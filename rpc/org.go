@@ -6,7 +6,7 @@ import (
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/api/render"
 	"github.com/idledger/idledger/command"
 	orgv2 "github.com/idledger/idledger/gen/zitadel/org/v2"
 	orgv2beta "github.com/idledger/idledger/gen/zitadel/org/v2beta"
@@ -23,7 +23,7 @@ type orgAdmin interface {
 func orgAdmins[A orgAdmin](admins []A, human func(A) bool) ([]command.OrgAdmin, error) {
 	var out []command.OrgAdmin
 	for _, ad := range admins {
-		a, err := gateway.OrgAdmin(ad.GetUserId(), human(ad), ad.GetRoles())
+		a, err := render.OrgAdmin(ad.GetUserId(), human(ad), ad.GetRoles())
 		if err != nil {
 			return nil, err
 		}
@@ -44,7 +44,7 @@ func (v *orgService) AddOrganization(ctx context.Context, req *connect.Request[o
 		return nil, err
 	}
 	res := &orgv2.AddOrganizationResponse{}
-	return connect.NewResponse(res), fromJSON(gateway.OrgAddedV2(*d), res)
+	return connect.NewResponse(res), fromJSON(render.OrgAddedV2(*d), res)
 }
 
 // CreateOrganization is org v2beta's AddOrganization (no REST route): the

@@ -34,6 +34,9 @@ import (
 type Deps struct {
 	Commands *command.Commands
 	Queries  *query.Queries
+	// Events is the event log of the event API (ListEvents); nil answers
+	// its methods with Internal, as REST without api.WithEvents.
+	Events *query.EventLog
 	// Ready answers whether the database answers (the health service's
 	// SERVING); nil is always ready.
 	Ready func(context.Context) error
@@ -41,14 +44,15 @@ type Deps struct {
 
 // Server holds the services.
 type Server struct {
-	cmds  *command.Commands
-	q     *query.Queries
-	ready func(context.Context) error
+	cmds   *command.Commands
+	q      *query.Queries
+	events *query.EventLog
+	ready  func(context.Context) error
 }
 
 // New returns the RPC transport.
 func New(d Deps) *Server {
-	return &Server{cmds: d.Commands, q: d.Queries, ready: d.Ready}
+	return &Server{cmds: d.Commands, q: d.Queries, events: d.Events, ready: d.Ready}
 }
 
 // service is one mounted service: its full name and its connect handler,

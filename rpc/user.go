@@ -7,7 +7,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/idledger/idledger/api/gateway"
-	"github.com/idledger/idledger/api/userwire"
+	"github.com/idledger/idledger/api/render"
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/command"
 	userv2 "github.com/idledger/idledger/gen/zitadel/user/v2"
@@ -39,7 +39,7 @@ func (v *userService) AddHumanUser(ctx context.Context, req *connect.Request[use
 	if err != nil {
 		return nil, err
 	}
-	return respond[userv2.AddHumanUserResponse](userwire.UserAddedV2Of(d))
+	return respond[userv2.AddHumanUserResponse](render.UserAddedV2Of(d))
 }
 
 // GetUserByID is GET /v2/users/{userId}.
@@ -51,7 +51,7 @@ func (v *userService) GetUserByID(ctx context.Context, req *connect.Request[user
 	if err != nil {
 		return nil, err
 	}
-	return respond[userv2.GetUserByIDResponse](userwire.UserByIDV2Of(u))
+	return respond[userv2.GetUserByIDResponse](render.UserByIDV2Of(u))
 }
 
 // DeleteUser is DELETE /v2/users/{userId}.
@@ -69,7 +69,7 @@ func (v *userService) DeleteUser(ctx context.Context, req *connect.Request[userv
 	if cl := authz.CallerFrom(ctx); cl != nil {
 		v.s.q.InvalidateUser(cl.InstanceID, userID)
 	}
-	return respond[userv2.DeleteUserResponse](userwire.DetailsV2Body{Details: gateway.V2(gateway.DetailsOf(*d))})
+	return respond[userv2.DeleteUserResponse](render.DetailsV2Body{Details: gateway.V2(render.DetailsOf(*d))})
 }
 
 // respond is the response message Res filled from v, the REST renderer's

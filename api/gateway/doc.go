@@ -4,14 +4,12 @@
 // request decoding (Decode, and its field-by-field form ParseObject; snake_case
 // or lowerCamelCase keys, 1 MiB limit), the client-IP rule (ClientIP), and
 // the names of the protobuf-JSON value types (Int64, Uint64, Timestamp,
-// Duration, enums, details), which live in internal/pbjson. link.go and
-// org.go hold what REST and rpc share of the IdP-link dialects and of org
-// creation (names, renderers, the checks REST makes before the command).
-//
-// Imports: command, errs, gen/zitadel/v1, internal/pbjson, and the standard library and third-party modules only.
+// Duration, enums, details), which live in internal/pbjson. It stays below the
+// domain (idp's tests import it): renderings of command and query results
+// are api/render's. rpc.go holds the RPC form of errors.
 //
 // Start with router.go (NewRouter), then errors.go (WriteError) and
 // decode.go (Decode).
 //
-// Imports: command, errs, gen/zitadel/v1, internal/pbjson, and the standard library and third-party modules only.
+// Imports: errs, gen/zitadel/v1, internal/pbjson, and the standard library and third-party modules only.
 package gateway

@@ -1,4 +1,4 @@
-package userwire
+package render
 
 import (
 	"github.com/idledger/idledger/api/gateway"

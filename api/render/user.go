@@ -1,4 +1,4 @@
-package userwire
+package render
 
 import (
 	"github.com/idledger/idledger/api/gateway"
@@ -29,7 +29,7 @@ type UserAddedV2 struct {
 
 // UserAddedV2Of is the AddHumanUserResponse of a created user.
 func UserAddedV2Of(d *command.Details) UserAddedV2 {
-	return UserAddedV2{UserID: d.ID, Details: gateway.V2(gateway.DetailsOf(*d))}
+	return UserAddedV2{UserID: d.ID, Details: gateway.V2(DetailsOf(*d))}
 }
 
 // DetailsV2Body is a response that holds only v2 details

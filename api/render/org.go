@@ -1,13 +1,14 @@
-package gateway
+package render
 
 import (
+	"github.com/idledger/idledger/api/gateway"
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/errs"
 )
 
 // DetailsOf is the neutral form of a command's details.
-func DetailsOf(d command.Details) ObjectDetails {
-	return ObjectDetails{Sequence: d.Sequence, Created: d.Created, Changed: d.Changed,
+func DetailsOf(d command.Details) gateway.ObjectDetails {
+	return gateway.ObjectDetails{Sequence: d.Sequence, Created: d.Created, Changed: d.Changed,
 		ResourceOwner: d.ResourceOwner, ID: d.ID}
 }
 
@@ -29,7 +30,7 @@ func OrgAdmin(userID string, human bool, roles []string) (command.OrgAdmin, erro
 // idledger only assigns existing users.
 func OrgAddedV2(d command.Details) any {
 	return struct {
-		Details        DetailsV2 `json:"details"`
-		OrganizationID string    `json:"organizationId,omitempty"`
-	}{V2(DetailsOf(d)), d.ID}
+		Details        gateway.DetailsV2 `json:"details"`
+		OrganizationID string            `json:"organizationId,omitempty"`
+	}{gateway.V2(DetailsOf(d)), d.ID}
 }
