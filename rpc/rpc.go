@@ -130,7 +130,7 @@ func (s *Server) MountPublic(r chi.Router) {
 // mountService mounts svc at /<name>/*: POST only (every protocol posts;
 // other methods get the router's 405), and its methods only.
 func mountService(r chi.Router, svc service) {
-	r.Method(http.MethodPost, "/"+svc.name+"/*", servedOnly(svc))
+	r.Method(http.MethodPost, "/"+svc.name+"/*", checkedTransport(servedOnly(svc)))
 }
 
 // http2Only refuses a request over HTTP/1: server reflection is a
