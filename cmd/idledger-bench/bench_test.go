@@ -38,7 +38,20 @@ func TestSmoke(t *testing.T) {
 		}
 		got[s.Name] = true
 	}
+	skipped := map[string]bool{}
+	for _, s := range rep.Skipped {
+		// AddIDPLink over RPC is being written; until it is served the
+		// scenario says so and is skipped. Nothing else may be.
+		if s.Name != "add_idp_link_grpc" || !strings.Contains(s.Reason, "unimplemented") {
+			t.Errorf("scenario %s skipped: %s", s.Name, s.Reason)
+		}
+		t.Logf("skipped %s: %s", s.Name, s.Reason)
+		skipped[s.Name] = true
+	}
 	for _, name := range scenarioNames {
+		if skipped[name] {
+			continue
+		}
 		if !got[name] {
 			t.Errorf("scenario %s did not run", name)
 		}
@@ -48,7 +61,7 @@ func TestSmoke(t *testing.T) {
 			}
 		}
 	}
-	for _, line := range []string{"BENCH name=rebuild events=", "BENCH name=history ", "BENCH name=scale scenario=get_idp", "BENCH name=server_rss "} {
+	for _, line := range []string{"BENCH name=grpc_vs_rest scenario=get_idp_grpc rest=get_idp conc=4 ", "BENCH name=rebuild events=", "BENCH name=history ", "BENCH name=scale scenario=get_idp", "BENCH name=server_rss "} {
 		if !strings.Contains(stdout.String(), line) {
 			t.Errorf("output lacks %q", line)
 		}

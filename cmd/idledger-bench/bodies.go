@@ -81,5 +81,8 @@ func humanBody(org, username string) map[string]any {
 
 // linkBody is an AddIDPLink request.
 func linkBody(idpID, externalID string) map[string]any {
-	return map[string]any{"idpLink": map[string]any{"idpId": idpID, "userId": externalID, "userName": externalID + "@idp"}}
+	return map[string]any{"idpLink": map[string]any{"idpId": idpID, "userId": externalID, "userName": linkUserName(externalID)}}
 }
+
+// linkUserName is the external user name of a link to externalID.
+func linkUserName(externalID string) string { return externalID + "@idp" }

@@ -23,12 +23,51 @@ type Report struct {
 		NoopNsPerIter  float64 `json:"noop_ns_per_iter"`
 		MaxOverheadPct float64 `json:"max_overhead_pct"`
 	} `json:"loadgen"`
-	Scenarios       []ScenarioResult `json:"scenarios"`
+	Scenarios []ScenarioResult `json:"scenarios"`
+	// Skipped are scenarios whose method the server does not serve.
+	Skipped []Skip `json:"skipped,omitempty"`
+	// Transports compare each gRPC scenario with its REST twin.
+	Transports      []TransportRatio `json:"grpc_vs_rest,omitempty"`
 	ServerRSSPeakMB float64          `json:"server_rss_peak_mb"`
 	History         *HistoryResult   `json:"history,omitempty"`
 	Scale           []ScaleResult    `json:"scale,omitempty"`
 	Rebuild         *RebuildResult   `json:"rebuild,omitempty"`
 	TotalErrors     int              `json:"total_errors"`
+}
+
+// Skip is a scenario that did not run, and why.
+type Skip struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+// TransportRatio is a gRPC scenario's rps over its REST twin's at the same
+// concurrency, in the same run.
+type TransportRatio struct {
+	Name    string  `json:"name"`
+	REST    string  `json:"rest"`
+	Conc    int     `json:"conc"`
+	RPS     float64 `json:"rps"`
+	RESTRPS float64 `json:"rest_rps"`
+	Ratio   float64 `json:"ratio"`
+}
+
+// transportRatios pairs every result of a scenario that has a REST twin
+// with the twin's result at the same concurrency, when both ran.
+func transportRatios(results []ScenarioResult, all map[string]scenario) []TransportRatio {
+	var out []TransportRatio
+	for _, r := range results {
+		rest := all[r.Name].rest
+		if rest == "" {
+			continue
+		}
+		for _, t := range results {
+			if t.Name == rest && t.Conc == r.Conc && t.RPS > 0 {
+				out = append(out, TransportRatio{Name: r.Name, REST: rest, Conc: r.Conc, RPS: r.RPS, RESTRPS: t.RPS, Ratio: r.RPS / t.RPS})
+			}
+		}
+	}
+	return out
 }
 
 // SeedInfo describes the seeded store.

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"time"
 
+	"connectrpc.com/connect"
+
 	"github.com/idledger/idledger/internal/pgembed"
 )
 
@@ -86,7 +88,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*Report,
 	}
 	defer dropBaselineTable(context.WithoutCancel(ctx), basePool)
 
-	b := &bench{c: c, app: appPool, base: basePool, tracer: tracer, fx: fx,
+	b := &bench{c: c, rpc: newRPCClient(srv.url, srv.host, srv.token), app: appPool, base: basePool, tracer: tracer, fx: fx,
 		tag: strconv.FormatInt(time.Now().UnixNano(), 36), cfg: cfg}
 	rep.LoadGen.NoopNsPerIter = noopRate(ctx)
 	fmt.Fprintf(stdout, "BENCH name=loadgen noop_ns_per_iter=%.0f\n", rep.LoadGen.NoopNsPerIter)
@@ -97,6 +99,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*Report,
 	}
 	all := scenarios()
 	for _, name := range cfg.Scenarios {
+		if sc := all[name]; sc.probe != nil {
+			if err := sc.probe(ctx, b); connect.CodeOf(err) == connect.CodeUnimplemented {
+				fmt.Fprintf(stdout, "SKIPPED name=%s: the server answers unimplemented: %v\n", name, err)
+				rep.Skipped = append(rep.Skipped, Skip{Name: name, Reason: err.Error()})
+				continue
+			}
+		}
 		results, err := runScenario(ctx, b, all[name], cfg.Concurrency, stdout, logf)
 		if err != nil {
 			stopProfile()
@@ -106,6 +115,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*Report,
 	}
 	stopProfile()
 	rep.finishLoad()
+	rep.Transports = transportRatios(rep.Scenarios, all)
+	for _, t := range rep.Transports {
+		fmt.Fprintf(stdout, "BENCH name=grpc_vs_rest scenario=%s rest=%s conc=%d rps=%.0f rest_rps=%.0f ratio=%.3f\n",
+			t.Name, t.REST, t.Conc, t.RPS, t.RESTRPS, t.Ratio)
+	}
 	fmt.Fprintf(stdout, "BENCH name=server_rss peak_rss_mb=%.1f loadgen_max_overhead_pct=%.2f\n",
 		rep.ServerRSSPeakMB, rep.LoadGen.MaxOverheadPct)
 

@@ -14,6 +14,7 @@ import (
 // bench is everything the scenarios share.
 type bench struct {
 	c      *client
+	rpc    *rpcClient    // the same caller over gRPC (h2c)
 	app    *pgxpool.Pool // the server's pool (traced)
 	base   *pgxpool.Pool // the baseline's pool: same size, not traced
 	tracer *sqlTracer
@@ -31,9 +32,16 @@ type scenario struct {
 	baseline func(ctx context.Context, b *bench) (op, []string, error)
 	// expectRPS sizes the latency buffers.
 	expectRPS int
+	// rest names the REST scenario that a gRPC scenario does the same work
+	// as; the report gives the ratio of their rps at each concurrency.
+	rest string
+	// probe, when set, runs once before the scenario; an Unimplemented
+	// answer skips the scenario (a method not served yet) and says so.
+	probe func(ctx context.Context, b *bench) error
 }
 
-var scenarioNames = []string{"get_idp", "search_idps", "add_idp_link", "add_idp_to_policy", "create_idp", "events_search"}
+var scenarioNames = []string{"get_idp", "get_idp_grpc", "search_idps", "add_idp_link", "add_idp_link_grpc",
+	"add_idp_to_policy", "create_idp", "events_search"}
 
 func scenarios() map[string]scenario {
 	insert := func(ctx context.Context, b *bench) (op, []string, error) {
@@ -41,8 +49,10 @@ func scenarios() map[string]scenario {
 	}
 	return map[string]scenario{
 		"get_idp":           {name: "get_idp", app: getIDP, baseline: getIDPBaseline, expectRPS: 5000},
+		"get_idp_grpc":      {name: "get_idp_grpc", app: getIDPGRPC, baseline: getIDPBaseline, expectRPS: 5000, rest: "get_idp"},
 		"search_idps":       {name: "search_idps", app: searchIDPs, baseline: searchIDPsBaseline, expectRPS: 3000},
 		"add_idp_link":      {name: "add_idp_link", app: addIDPLink, baseline: insert, expectRPS: 2000},
+		"add_idp_link_grpc": {name: "add_idp_link_grpc", app: addIDPLinkGRPC, baseline: insert, expectRPS: 2000, rest: "add_idp_link", probe: probeAddIDPLinkGRPC},
 		"add_idp_to_policy": {name: "add_idp_to_policy", app: addIDPToPolicy, baseline: insert, expectRPS: 2000},
 		"create_idp":        {name: "create_idp", app: createIDP, baseline: insert, expectRPS: 2000},
 		"events_search":     {name: "events_search", app: eventsSearch, baseline: eventsSearchBaseline, expectRPS: 3000},
@@ -50,12 +60,20 @@ func scenarios() map[string]scenario {
 }
 
 func getIDP(b *bench) op {
+	return getIDPVia(b, func(ctx context.Context, id string) error {
+		_, err := b.c.do(ctx, "GET", "/v2/idps/"+id, "", nil)
+		return err
+	})
+}
+
+// getIDPGRPC is get_idp as /zitadel.idp.v2.IdentityProviderService/GetIDPByID.
+func getIDPGRPC(b *bench) op { return getIDPVia(b, b.rpc.getIDP) }
+
+// getIDPVia reads a random seeded IdP with get.
+func getIDPVia(b *bench, get func(ctx context.Context, id string) error) op {
 	return func(ctx context.Context, w *worker) error {
 		id := b.fx.idps[w.intn(len(b.fx.idps))]
-		return w.timed(func() error {
-			_, err := b.c.do(ctx, "GET", "/v2/idps/"+id, "", nil)
-			return err
-		})
+		return w.timed(func() error { return get(ctx, id) })
 	}
 }
 
@@ -194,15 +212,38 @@ func addIDPToPolicy(b *bench) op {
 var uniq atomic.Int64
 
 func addIDPLink(b *bench) op {
+	return addIDPLinkVia(b, func(ctx context.Context, user, idpID, external string) func() error {
+		body, _ := json.Marshal(linkBody(idpID, external))
+		return func() error {
+			_, err := b.c.do(ctx, "POST", "/v2/users/"+user+"/links", "", body)
+			return err
+		}
+	})
+}
+
+// addIDPLinkGRPC is add_idp_link as /zitadel.user.v2.UserService/AddIDPLink.
+func addIDPLinkGRPC(b *bench) op {
+	return addIDPLinkVia(b, func(ctx context.Context, user, idpID, external string) func() error {
+		return func() error { return b.rpc.addIDPLink(ctx, user, idpID, external) }
+	})
+}
+
+// probeAddIDPLinkGRPC adds one link over gRPC, to learn whether the server
+// serves AddIDPLink.
+func probeAddIDPLinkGRPC(ctx context.Context, b *bench) error {
+	i := int(uniq.Add(1))
+	return b.rpc.addIDPLink(ctx, b.fx.users[i%len(b.fx.users)], b.fx.instIDPs[i%len(b.fx.instIDPs)], fmt.Sprintf("p-%s-%d", b.tag, i))
+}
+
+// addIDPLinkVia links a new external ID to a user with the request that
+// prepare builds (outside the timed section); consecutive requests go to
+// different users.
+func addIDPLinkVia(b *bench, prepare func(ctx context.Context, user, idpID, external string) func() error) op {
 	return func(ctx context.Context, w *worker) error {
 		i := int(uniq.Add(1))
 		// Consecutive i on concurrent workers are distinct users.
 		u := b.fx.users[i%len(b.fx.users)]
-		body, _ := json.Marshal(linkBody(b.fx.instIDPs[i%len(b.fx.instIDPs)], fmt.Sprintf("x-%s-%d", b.tag, i)))
-		return w.timed(func() error {
-			_, err := b.c.do(ctx, "POST", "/v2/users/"+u+"/links", "", body)
-			return err
-		})
+		return w.timed(prepare(ctx, u, b.fx.instIDPs[i%len(b.fx.instIDPs)], fmt.Sprintf("x-%s-%d", b.tag, i)))
 	}
 }
 
