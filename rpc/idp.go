@@ -2,12 +2,17 @@ package rpc
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/errs"
 	idpv2 "github.com/idledger/idledger/gen/zitadel/idp/v2"
 	"github.com/idledger/idledger/gen/zitadel/idp/v2/idpv2connect"
+	objectv2 "github.com/idledger/idledger/gen/zitadel/object/v2"
 	"github.com/idledger/idledger/internal/idpstate"
 )
 
@@ -26,9 +31,47 @@ func (v *idpService) GetIDPByID(ctx context.Context, req *connect.Request[idpv2.
 	if err != nil {
 		return nil, err
 	}
-	res := &idpv2.GetIDPByIDResponse{}
-	err = fromJSON(struct {
-		IDP idpstate.V2 `json:"idp"`
-	}{idpstate.RowV2(i.Row())}, res)
-	return connect.NewResponse(res), err
+	idp, err := idpV2(idpstate.RowV2(i.Row()))
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&idpv2.GetIDPByIDResponse{Idp: idp}), nil
+}
+
+// idpV2 is zitadel.idp.v2.IDP from the REST rendering v: the scalar fields
+// one to one (the enums by the names REST writes), the config, which holds
+// the kind's view, through fromJSON. Only the config takes the JSON round
+// trip: doing it for the whole message cost GetIDPByID a quarter of its CPU.
+func idpV2(v idpstate.V2) (*idpv2.IDP, error) {
+	state, ok := idpv2.IDPState_value[v.State]
+	if !ok && v.State != "" {
+		return nil, errs.Internal("RPC-IdpSt", fmt.Errorf("no IDPState %q", v.State))
+	}
+	typ, ok := idpv2.IDPType_value[v.Type]
+	if !ok && v.Type != "" {
+		return nil, errs.Internal("RPC-IdpTy", fmt.Errorf("no IDPType %q", v.Type))
+	}
+	out := &idpv2.IDP{
+		Id: v.ID, State: idpv2.IDPState(state), Name: v.Name, Type: idpv2.IDPType(typ),
+		Details: &objectv2.Details{
+			Sequence:      uint64(v.Details.Sequence),
+			ChangeDate:    timestamp(time.Time(v.Details.ChangeDate)),
+			ResourceOwner: v.Details.ResourceOwner,
+			CreationDate:  timestamp(time.Time(v.Details.CreationDate)),
+		},
+		Config: &idpv2.IDPConfig{},
+	}
+	if err := fromJSON(v.Config, out.Config); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// timestamp is t as a protobuf Timestamp; the zero time, which REST leaves
+// out, is none.
+func timestamp(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
 }

@@ -100,11 +100,18 @@ func (s *Server) Mount(r chi.Router) {
 	opts := []connect.HandlerOption{
 		connect.WithInterceptors(errorInterceptor()),
 		connect.WithReadMaxBytes(gateway.MaxBodyBytes),
+		connect.WithCompressMinBytes(compressMinBytes),
 	}
 	for _, svc := range s.services(opts...) {
 		mountService(r, svc)
 	}
 }
+
+// compressMinBytes is the smallest response connect gzips for a client
+// that accepts it (connect's default, 0, gzips every response: a GetIDPByID
+// answer of a few hundred bytes then costs more CPU in flate than it saves
+// on the wire, and REST sends it plain).
+const compressMinBytes = 8 << 10
 
 // MountPublic mounts what needs no credential: grpc.health.v1.Health, which
 // reports NOT_SERVING while the database does not answer, and server

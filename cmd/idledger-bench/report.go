@@ -42,7 +42,7 @@ type Skip struct {
 }
 
 // TransportRatio is a gRPC scenario's rps over its REST twin's at the same
-// concurrency, in the same run.
+// concurrency, measured in alternating rounds (compareTransports).
 type TransportRatio struct {
 	Name    string  `json:"name"`
 	REST    string  `json:"rest"`
@@ -50,24 +50,8 @@ type TransportRatio struct {
 	RPS     float64 `json:"rps"`
 	RESTRPS float64 `json:"rest_rps"`
 	Ratio   float64 `json:"ratio"`
-}
-
-// transportRatios pairs every result of a scenario that has a REST twin
-// with the twin's result at the same concurrency, when both ran.
-func transportRatios(results []ScenarioResult, all map[string]scenario) []TransportRatio {
-	var out []TransportRatio
-	for _, r := range results {
-		rest := all[r.Name].rest
-		if rest == "" {
-			continue
-		}
-		for _, t := range results {
-			if t.Name == rest && t.Conc == r.Conc && t.RPS > 0 {
-				out = append(out, TransportRatio{Name: r.Name, REST: rest, Conc: r.Conc, RPS: r.RPS, RESTRPS: t.RPS, Ratio: r.RPS / t.RPS})
-			}
-		}
-	}
-	return out
+	Rounds  int     `json:"rounds"`
+	Errors  int     `json:"errors"`
 }
 
 // SeedInfo describes the seeded store.
@@ -161,6 +145,9 @@ func (rep *Report) totalErrors() {
 	}
 	for _, s := range rep.Scale {
 		n += s.Big.Errors
+	}
+	for _, t := range rep.Transports {
+		n += t.Errors
 	}
 	if h := rep.History; h != nil {
 		n += h.Fresh.Errors + h.Heavy.Errors

@@ -113,13 +113,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*Report,
 		}
 		rep.Scenarios = append(rep.Scenarios, results...)
 	}
+	rep.Transports, err = compareTransports(ctx, b, rep, all, stdout)
 	stopProfile()
-	rep.finishLoad()
-	rep.Transports = transportRatios(rep.Scenarios, all)
-	for _, t := range rep.Transports {
-		fmt.Fprintf(stdout, "BENCH name=grpc_vs_rest scenario=%s rest=%s conc=%d rps=%.0f rest_rps=%.0f ratio=%.3f\n",
-			t.Name, t.REST, t.Conc, t.RPS, t.RESTRPS, t.Ratio)
+	if err != nil {
+		return nil, err
 	}
+	rep.finishLoad()
 	fmt.Fprintf(stdout, "BENCH name=server_rss peak_rss_mb=%.1f loadgen_max_overhead_pct=%.2f\n",
 		rep.ServerRSSPeakMB, rep.LoadGen.MaxOverheadPct)
 
@@ -224,6 +223,73 @@ func runScenario(ctx context.Context, b *bench, sc scenario, concs []int, stdout
 		r.fill()
 		r.print(stdout)
 		out = append(out, r)
+	}
+	return out, nil
+}
+
+// compareRounds is how many times compareTransports alternates the two
+// sides at each concurrency.
+const compareRounds = 4
+
+// compareTransports measures every gRPC scenario that ran against its REST
+// twin, when that ran too, at each concurrency: the two alternate in
+// compareRounds rounds of a quarter of --duration each, the order swapped
+// every round, so that both see the same machine. (On a shared machine
+// the load changes within seconds; two runs one after the other compare
+// the load more than the transports.) The ratio is the gRPC side's rps over
+// the REST side's.
+func compareTransports(ctx context.Context, b *bench, rep *Report, all map[string]scenario, stdout io.Writer) ([]TransportRatio, error) {
+	ran := map[string]bool{}
+	for _, r := range rep.Scenarios {
+		ran[r.Name] = true
+	}
+	var out []TransportRatio
+	done := map[string]bool{}
+	for _, name := range b.cfg.Scenarios {
+		sc := all[name]
+		if sc.rest == "" || !ran[name] || !ran[sc.rest] || done[name] {
+			continue
+		}
+		done[name] = true
+		rest := all[sc.rest]
+		slice := max(b.cfg.Duration/compareRounds, 50*time.Millisecond)
+		for _, conc := range b.cfg.Concurrency {
+			sides := [2]op{rest.app(b), sc.app(b)}
+			var sum [2]LoadResult
+			for round := range compareRounds {
+				for k := range 2 {
+					side := (round + k) % 2
+					l := runLoad(ctx, conc, slice, sc.expectRPS, sides[side])
+					sum[side].Requests += l.Requests
+					sum[side].Elapsed += l.Elapsed
+					sum[side].Errors += l.Errors
+					sum[side].ErrorSample = append(sum[side].ErrorSample, l.ErrorSample...)
+				}
+			}
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			t := TransportRatio{Name: name, REST: sc.rest, Conc: conc, Rounds: compareRounds}
+			for side, l := range sum {
+				if l.Elapsed > 0 {
+					rps := float64(l.Requests) / l.Elapsed.Seconds()
+					if side == 0 {
+						t.RESTRPS = rps
+					} else {
+						t.RPS = rps
+					}
+				}
+			}
+			if t.RESTRPS > 0 {
+				t.Ratio = t.RPS / t.RESTRPS
+			}
+			t.Errors = sum[0].Errors + sum[1].Errors
+			fmt.Fprintf(stdout, "BENCH name=grpc_vs_rest scenario=%s rest=%s conc=%d rps=%.0f rest_rps=%.0f ratio=%.3f rounds=%d\n",
+				t.Name, t.REST, t.Conc, t.RPS, t.RESTRPS, t.Ratio, t.Rounds)
+			printErrors(stdout, "grpc_vs_rest/"+sc.rest, conc, "server", sum[0])
+			printErrors(stdout, "grpc_vs_rest/"+name, conc, "server", sum[1])
+			out = append(out, t)
+		}
 	}
 	return out, nil
 }
