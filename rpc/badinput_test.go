@@ -42,9 +42,9 @@ var http1 = func() *http.Client {
 	return &http.Client{Transport: &http.Transport{Protocols: &p}}
 }()
 
-// reply is a raw answer: status, headers, trailers and body, and the HTTP
+// rawReply is a raw answer: status, headers, trailers and body, and the HTTP
 // version it came over.
-type reply struct {
+type rawReply struct {
 	status  int
 	header  http.Header
 	trailer http.Header
@@ -55,7 +55,7 @@ type reply struct {
 // raw posts body to path with content type ct, as the admin unless headers
 // set "Authorization" ("" sends none), over HTTP/2 (h2c) or, with http1,
 // HTTP/1.1.
-func raw(t *testing.T, env *apptest.Env, h1 bool, path, ct string, body []byte, headers ...string) reply {
+func raw(t *testing.T, env *apptest.Env, h1 bool, path, ct string, body []byte, headers ...string) rawReply {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -91,7 +91,7 @@ func raw(t *testing.T, env *apptest.Env, h1 bool, path, ct string, body []byte, 
 	if err != nil {
 		t.Fatalf("POST %s: read: %v", path, err)
 	}
-	return reply{status: resp.StatusCode, header: resp.Header, trailer: resp.Trailer, body: out, proto: resp.ProtoMajor}
+	return rawReply{status: resp.StatusCode, header: resp.Header, trailer: resp.Trailer, body: out, proto: resp.ProtoMajor}
 }
 
 // frame is one gRPC (or gRPC-Web) length-prefixed message: flags, a
@@ -117,7 +117,7 @@ func mustMarshal(t *testing.T, m proto.Message) []byte {
 // grpcStatus is the gRPC status of a gRPC answer (trailers, or headers for
 // a trailers-only answer) or of a gRPC-Web answer (the trailer frame in the
 // body, or headers).
-func grpcStatus(t *testing.T, r reply, web bool) (int, string) {
+func grpcStatus(t *testing.T, r rawReply, web bool) (int, string) {
 	t.Helper()
 	get := func(h http.Header) (string, string) { return h.Get("Grpc-Status"), h.Get("Grpc-Message") }
 	code, msg := get(r.trailer)
@@ -149,7 +149,7 @@ func grpcStatus(t *testing.T, r reply, web bool) (int, string) {
 }
 
 // connectError is a Connect error body.
-func connectError(t *testing.T, r reply) (string, string) {
+func connectError(t *testing.T, r rawReply) (string, string) {
 	t.Helper()
 	var e struct {
 		Code    string `json:"code"`
@@ -161,8 +161,8 @@ func connectError(t *testing.T, r reply) (string, string) {
 	return e.Code, e.Message
 }
 
-// restError is a REST (google.rpc.Status JSON) error body.
-func restError(t *testing.T, r reply) (int, string) {
+// restErrorBody is a REST (google.rpc.Status JSON) error body.
+func restErrorBody(t *testing.T, r rawReply) (int, string) {
 	t.Helper()
 	var e struct {
 		Code    *int   `json:"code"`
@@ -286,7 +286,7 @@ func TestBadInput(t *testing.T) {
 				}
 			case int:
 				if !rpcPath { // a REST route
-					code, msg := restError(t, r)
+					code, msg := restErrorBody(t, r)
 					if r.status != c.status || code != want || msg == "" {
 						t.Fatalf("%d %d %q, want %d %d", r.status, code, msg, c.status, want)
 					}

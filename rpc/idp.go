@@ -55,9 +55,9 @@ func idpV2(v idpstate.V2) (*idpv2.IDP, error) {
 		Id: v.ID, State: idpv2.IDPState(state), Name: v.Name, Type: idpv2.IDPType(typ),
 		Details: &objectv2.Details{
 			Sequence:      uint64(v.Details.Sequence),
-			ChangeDate:    timestamp(time.Time(v.Details.ChangeDate)),
+			ChangeDate:    protoTime(time.Time(v.Details.ChangeDate)),
 			ResourceOwner: v.Details.ResourceOwner,
-			CreationDate:  timestamp(time.Time(v.Details.CreationDate)),
+			CreationDate:  protoTime(time.Time(v.Details.CreationDate)),
 		},
 		Config: &idpv2.IDPConfig{},
 	}
@@ -67,9 +67,9 @@ func idpV2(v idpstate.V2) (*idpv2.IDP, error) {
 	return out, nil
 }
 
-// timestamp is t as a protobuf Timestamp; the zero time, which REST leaves
+// protoTime is t as a protobuf Timestamp; the zero time, which REST leaves
 // out, is none.
-func timestamp(t time.Time) *timestamppb.Timestamp {
+func protoTime(t time.Time) *timestamppb.Timestamp {
 	if t.IsZero() {
 		return nil
 	}

@@ -184,15 +184,6 @@ func (rec *responseRecorder) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// Flush sends what is buffered to the client. connect's streaming RPCs
-// (server reflection) need the writer they get to be an http.Flusher.
-func (rec *responseRecorder) Flush() {
-	if rec.status == 0 {
-		rec.status = http.StatusOK
-	}
-	_ = http.NewResponseController(rec.ResponseWriter).Flush()
-}
-
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (rec *responseRecorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
 
