@@ -2,6 +2,7 @@ package rpc_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -11,10 +12,8 @@ import (
 	"connectrpc.com/connect"
 	"connectrpc.com/grpcreflect"
 	"github.com/jackc/pgx/v5"
-	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
-	"google.golang.org/protobuf/types/dynamicpb"
 
+	healthv1 "github.com/idledger/idledger/gen/grpc/health/v1"
 	"github.com/idledger/idledger/internal/app/apptest"
 	"github.com/idledger/idledger/internal/pgtest"
 	"github.com/idledger/idledger/rpc"
@@ -24,33 +23,14 @@ import (
 // credentials (health needs none), and returns the status name.
 func check(t *testing.T, env *apptest.Env, p protocol, service string) (string, error) {
 	t.Helper()
-	desc := func(name string) protoreflect.MessageDescriptor {
-		mt, err := protoregistry.GlobalTypes.FindMessageByName(protoreflect.FullName(name))
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		return mt.Descriptor()
-	}
-	// grpchealth registers grpc.health.v1's messages under its own package
-	// name, connectext.grpc.health.v1; the wire is the same.
-	reqDesc, resDesc := desc("connectext.grpc.health.v1.HealthCheckRequest"), desc("connectext.grpc.health.v1.HealthCheckResponse")
-	opts := append(slices.Clone(p.opts), connect.WithResponseInitializer(func(_ connect.Spec, m any) error {
-		*m.(*dynamicpb.Message) = *dynamicpb.NewMessage(resDesc)
-		return nil
-	}))
-	c := connect.NewClient[dynamicpb.Message, dynamicpb.Message](h2c, env.URL+healthCheck, opts...)
-	msg := dynamicpb.NewMessage(reqDesc)
-	msg.Set(reqDesc.Fields().ByName("service"), protoreflect.ValueOfString(service))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	res, err := c.CallUnary(ctx, connect.NewRequest(msg))
+	c := connect.NewClient[healthv1.HealthCheckRequest, healthv1.HealthCheckResponse](h2c, env.URL+healthCheck, p.opts...)
+	res, err := c.CallUnary(ctx, connect.NewRequest(&healthv1.HealthCheckRequest{Service: service}))
 	if err != nil {
 		return "", err
 	}
-	fd := resDesc.Fields().ByName("status")
-	n := res.Msg.Get(fd).Enum()
-	// connectext names the values SERVING_STATUS_<name>.
-	return strings.TrimPrefix(string(fd.Enum().Values().ByNumber(n).Name()), "SERVING_STATUS_"), nil
+	return res.Msg.GetStatus().String(), nil
 }
 
 func TestHealth(t *testing.T) {
@@ -153,5 +133,34 @@ func TestReflection(t *testing.T) {
 		if _, err := s.Close(); err != nil {
 			t.Errorf("close: %v", err)
 		}
+	}
+}
+
+// TestHealthWatchAndJSON: Watch streams the status (gRPC), and Connect's
+// JSON names the status as grpc.health.v1 does ("SERVING").
+func TestHealthWatchAndJSON(t *testing.T) {
+	env := apptest.New(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c := connect.NewClient[healthv1.HealthCheckRequest, healthv1.HealthCheckResponse](h2c, env.URL+"/grpc.health.v1.Health/Watch", connect.WithGRPC())
+	stream, err := c.CallServerStream(ctx, connect.NewRequest(&healthv1.HealthCheckRequest{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !stream.Receive() || stream.Msg().GetStatus() != healthv1.HealthCheckResponse_SERVING {
+		t.Fatalf("Watch: %v %v", stream.Msg(), stream.Err())
+	}
+	_ = stream.Close()
+
+	req, _ := http.NewRequest(http.MethodPost, env.URL+healthCheck, strings.NewReader(`{}`))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := h2c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || strings.TrimSpace(string(b)) != `{"status":"SERVING"}` {
+		t.Fatalf("Connect JSON Check: %d %s", res.StatusCode, b)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"connectrpc.com/connect"
-	"connectrpc.com/grpchealth"
 	"connectrpc.com/grpcreflect"
 	"github.com/go-chi/chi/v5"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -18,6 +17,7 @@ import (
 	"github.com/idledger/idledger/api/gateway"
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/errs"
+	"github.com/idledger/idledger/gen/grpc/health/v1/healthv1connect"
 	"github.com/idledger/idledger/gen/zitadel/admin/v1/adminv1connect"
 	"github.com/idledger/idledger/gen/zitadel/idp/v2/idpv2connect"
 	"github.com/idledger/idledger/gen/zitadel/management/v1/managementv1connect"
@@ -119,19 +119,18 @@ const compressMinBytes = 8 << 10
 // buf curl work.
 func (s *Server) MountPublic(r chi.Router) {
 	names := s.Names()
-	reflector := grpcreflect.NewStaticReflector(names...)
+	reflector := grpcreflect.NewStaticReflector(append(names, healthv1connect.HealthName)...)
 	for _, h := range []func() (string, http.Handler){
 		func() (string, http.Handler) { return grpcreflect.NewHandlerV1(reflector) },
 		func() (string, http.Handler) { return grpcreflect.NewHandlerV1Alpha(reflector) },
-		func() (string, http.Handler) { return grpchealth.NewHandler(&health{s: s, names: names}) },
 	} {
 		path, handler := h()
-		svc := service{name: strings.Trim(path, "/"), handler: handler, methods: []string{"Check", "Watch"}}
-		if strings.HasPrefix(path, "/grpc.reflection.") {
-			svc.handler, svc.methods = http2Only(handler), []string{"ServerReflectionInfo"}
-		}
-		mountService(r, svc)
+		mountService(r, service{name: strings.Trim(path, "/"), handler: http2Only(handler),
+			methods: []string{"ServerReflectionInfo"}})
 	}
+	path, handler := healthv1connect.NewHealthHandler(&health{s: s, names: names},
+		connect.WithCompressMinBytes(compressMinBytes))
+	mountService(r, service{name: strings.Trim(path, "/"), handler: handler})
 }
 
 // mountService mounts svc at /<name>/*: POST only (every protocol posts;
@@ -189,32 +188,6 @@ func errorInterceptor() connect.Interceptor {
 			return res, nil
 		}
 	})
-}
-
-// health is the grpc.health.v1 checker: every served service, and the
-// server as a whole (""), is SERVING while the database answers.
-type health struct {
-	s     *Server
-	names []string
-}
-
-func (h *health) Check(ctx context.Context, req *grpchealth.CheckRequest) (*grpchealth.CheckResponse, error) {
-	if req.Service != "" && !contains(h.names, req.Service) {
-		return nil, connect.NewError(connect.CodeNotFound, errs.NotFound("", "unknown service "+req.Service))
-	}
-	if h.s.ready != nil && h.s.ready(ctx) != nil {
-		return &grpchealth.CheckResponse{Status: grpchealth.StatusNotServing}, nil
-	}
-	return &grpchealth.CheckResponse{Status: grpchealth.StatusServing}, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // fromJSON fills m from v's REST rendering. Read models are rendered once,
