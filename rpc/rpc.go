@@ -37,6 +37,9 @@ type Deps struct {
 	// Events is the event log of the event API (ListEvents); nil answers
 	// its methods with Internal, as REST without api.WithEvents.
 	Events *query.EventLog
+	// Observe, when set, counts every method run by procedure and answered
+	// code ("ok" or the gRPC code name).
+	Observe func(procedure, code string)
 	// Ready answers whether the database answers (the health service's
 	// SERVING); nil is always ready.
 	Ready func(context.Context) error
@@ -44,15 +47,16 @@ type Deps struct {
 
 // Server holds the services.
 type Server struct {
-	cmds   *command.Commands
-	q      *query.Queries
-	events *query.EventLog
-	ready  func(context.Context) error
+	cmds    *command.Commands
+	q       *query.Queries
+	events  *query.EventLog
+	ready   func(context.Context) error
+	observe func(procedure, code string)
 }
 
 // New returns the RPC transport.
 func New(d Deps) *Server {
-	return &Server{cmds: d.Commands, q: d.Queries, events: d.Events, ready: d.Ready}
+	return &Server{cmds: d.Commands, q: d.Queries, events: d.Events, ready: d.Ready, observe: d.Observe}
 }
 
 // service is one mounted service: its full name and its connect handler,
@@ -98,7 +102,7 @@ func (s *Server) Names() []string {
 // serve answers unimplemented in the caller's protocol.
 func (s *Server) Mount(r chi.Router) {
 	opts := []connect.HandlerOption{
-		connect.WithInterceptors(errorInterceptor()),
+		connect.WithInterceptors(errorInterceptor(s.observe)),
 		connect.WithReadMaxBytes(gateway.MaxBodyBytes),
 		connect.WithCompressMinBytes(compressMinBytes),
 	}
@@ -177,13 +181,21 @@ func servedOnly(svc service) http.Handler {
 }
 
 // errorInterceptor answers every error of a method as gateway.RPCError
-// does, so that RPC and REST give the same code, ID and text.
-func errorInterceptor() connect.Interceptor {
+// does, so that RPC and REST give the same code, ID and text; with
+// observe, when not nil, it counts each run by procedure and code.
+func errorInterceptor(observe func(procedure, code string)) connect.Interceptor {
 	return connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
 		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
 			res, err := next(ctx, req)
 			if err != nil {
-				return nil, gateway.RPCError(ctx, err)
+				ce := gateway.RPCError(ctx, err)
+				if observe != nil {
+					observe(req.Spec().Procedure, ce.Code().String())
+				}
+				return nil, ce
+			}
+			if observe != nil {
+				observe(req.Spec().Procedure, "ok")
 			}
 			return res, nil
 		}

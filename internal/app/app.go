@@ -112,7 +112,8 @@ func New(_ context.Context, o Options) (*App, error) {
 		Links: a.q, Members: a.q, Observe: a.metrics.ObserveCommand})
 	eventLog := query.NewEventLog(a.store)
 	a.api = api.New(api.Deps{Commands: a.cmds, Queries: a.q, Log: o.Log, Origin: o.Origin}).WithEvents(eventLog)
-	a.rpc = rpc.New(rpc.Deps{Commands: a.cmds, Queries: a.q, Events: eventLog, Ready: a.ping})
+	a.rpc = rpc.New(rpc.Deps{Commands: a.cmds, Queries: a.q, Events: eventLog, Ready: a.ping,
+		Observe: a.metrics.ObserveRPC})
 	a.initLimits(o.Limits) // [faults]
 	return a, nil
 }

@@ -45,6 +45,16 @@ func TestMetricsAfterScenario(t *testing.T) {
 	for i := 0; i < 8; i++ {
 		<-done
 	}
+	// One RPC over Connect JSON, which idledger_rpc_requests_total counts.
+	req, _ := http.NewRequest(http.MethodPost, env.URL+"/zitadel.idp.v2.IdentityProviderService/GetIDPByID",
+		strings.NewReader(`{"id":"`+idpID+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+env.AdminPAT)
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("GetIDPByID over Connect: %v %v", res, err)
+	} else {
+		res.Body.Close()
+	}
 	resp, err := http.Get(env.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -57,6 +67,7 @@ func TestMetricsAfterScenario(t *testing.T) {
 		"idledger_eventstore_append_duration_seconds_count", "idledger_eventstore_concurrency_retries_total",
 		"idledger_projection_position", "idledger_projection_lag_events", "idledger_projection_halted",
 		"idledger_db_pool", "idledger_build_info",
+		`idledger_rpc_requests_total{code="ok",procedure="/zitadel.idp.v2.IdentityProviderService/GetIDPByID"}`,
 	} {
 		if !hasNonZero(text, family) {
 			t.Errorf("/metrics has no non-zero series of %s", family)

@@ -28,6 +28,7 @@ type Metrics struct {
 
 	httpRequests *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
+	rpcRequests  *prometheus.CounterVec
 
 	appendDuration *prometheus.HistogramVec
 	retries        prometheus.Counter
@@ -52,6 +53,11 @@ func New(b BuildInfo) *Metrics {
 			Help:    "HTTP request latency by chi route pattern and method, until the handler returns.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"route", "method"}),
+		rpcRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "rpc", Name: "requests_total",
+			Help: "RPC methods run (gRPC, gRPC-Web, Connect) by procedure and the code they answered " +
+				"(ok, or the gRPC code name); the HTTP metrics count gRPC errors as 200.",
+		}, []string{"procedure", "code"}),
 		appendDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Subsystem: "eventstore", Name: "append_duration_seconds",
 			Help: "Event-store append latency (one transaction: events, unique constraints, inline projections) " +
@@ -74,7 +80,7 @@ func New(b BuildInfo) *Metrics {
 	}, []string{"version", "commit", "goversion"})
 	build.WithLabelValues(b.Version, b.Commit, b.GoVersion).Set(1)
 
-	m.reg.MustRegister(m.httpRequests, m.httpDuration, m.appendDuration, m.retries, m.aborted, build,
+	m.reg.MustRegister(m.httpRequests, m.httpDuration, m.rpcRequests, m.appendDuration, m.retries, m.aborted, build,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Pre-create the result series so dashboards see zeros, not gaps.
@@ -82,6 +88,14 @@ func New(b BuildInfo) *Metrics {
 		m.appendDuration.WithLabelValues(r)
 	}
 	return m
+}
+
+// ObserveRPC counts one RPC method run: its procedure
+// ("/zitadel.idp.v2.IdentityProviderService/GetIDPByID") and the code it
+// answered ("ok", "not_found", ...). Only served methods reach it, so the
+// procedure label is bounded.
+func (m *Metrics) ObserveRPC(procedure, code string) {
+	m.rpcRequests.WithLabelValues(procedure, code).Inc()
 }
 
 // Registry returns the registry, for tests and for registering further
