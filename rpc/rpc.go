@@ -97,6 +97,11 @@ func (s *Server) Mount(r chi.Router) {
 	for _, svc := range s.services(opts...) {
 		r.Handle("/"+svc.name+"/*", servedOnly(svc))
 	}
+	// Methods built from a table, not from a generated handler, on their
+	// exact paths (chi prefers them to the service's wildcard).
+	for _, p := range s.idpTemplateProcedures(opts...) {
+		r.Handle(p.path, p.handler)
+	}
 }
 
 // MountPublic mounts what needs no credential: grpc.health.v1.Health, which
