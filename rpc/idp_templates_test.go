@@ -344,3 +344,139 @@ func TestIDPTemplateAddUpdate(t *testing.T) {
 		}
 	}
 }
+
+// withoutViewTimestamp clears details.viewTimestamp of a list answer (the
+// time the database answered), in the RPC message and in the REST body.
+func withoutViewTimestamp(t *testing.T, body []byte, got proto.Message) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatalf("REST list %s: %v", body, err)
+	}
+	if d, ok := m["details"].(map[string]any); ok {
+		delete(d, "viewTimestamp")
+	}
+	body, _ = json.Marshal(m)
+	r := got.ProtoReflect()
+	if fd := r.Descriptor().Fields().ByName("details"); r.Has(fd) {
+		d := r.Mutable(fd).Message()
+		d.Clear(d.Descriptor().Fields().ByName("view_timestamp"))
+	}
+	return body
+}
+
+// TestIDPTemplateGetListDelete: GetProviderByID, ListProviders and
+// DeleteProvider on both services answer as REST's GET, _search and
+// DELETE on …/idps/templates.
+func TestIDPTemplateGetListDelete(t *testing.T) {
+	env := apptest.New(t)
+	orgA, orgB := env.CreateOrg(t, "a"), env.CreateOrg(t, "b")
+	_, patA := env.CreateOrgOwner(t, orgA)
+	_, patB := env.CreateOrgOwner(t, orgB)
+	google := `{"clientId":"c","clientSecret":"SECRET-list","providerOptions":{"isLinkingAllowed":true}}`
+	secrets := []string{"SECRET-list"}
+	inst := env.MustDo(t, http.StatusOK, "POST", "/admin/v1/idps/google", google)["id"].(string)
+	env.MustDo(t, http.StatusOK, "POST", "/admin/v1/idps/saml", templateCases[11].add)
+	env.MustDo(t, http.StatusOK, "POST", "/admin/v1/idps/ldap", templateCases[3].add)
+	orgIDP := env.MustDo(t, http.StatusOK, "POST", "/management/v1/idps/azure", templateCases[4].add, "x-zitadel-orgid", orgA)["id"].(string)
+
+	for _, api := range templateAPIs(orgA) {
+		wrongOrg := []string{"Authorization", "Bearer " + patB, "x-zitadel-orgid", orgA}
+		own := inst
+		if api.name == "admin" {
+			wrongOrg = []string{"Authorization", "Bearer " + patA}
+		} else {
+			own = orgIDP
+		}
+		get, list, del := api.service+"GetProviderByID", api.service+"ListProviders", api.service+"DeleteProvider"
+		for _, p := range protocols {
+			t.Run(api.name+"/"+p.name, func(t *testing.T) {
+				for _, tc := range []struct {
+					name, id string
+					headers  []string
+				}{
+					{"found", own, api.headers},
+					{"instance's", inst, api.headers},
+					{"not found", "nope", api.headers},
+					{"wrong org", own, wrongOrg},
+					{"unauthenticated", own, api.with("Authorization", "")},
+				} {
+					status, body := env.Do(t, "GET", api.prefix+"/idps/templates/"+tc.id, nil, tc.headers...)
+					res, err := callMsg(t, env, p, get, requestOf(t, get, `{"id":"`+tc.id+`"}`), tc.headers...)
+					sameAsREST(t, p, status, body, res, err)
+					noSecrets(t, res, secrets)
+				}
+				res, err := callMsg(t, env, p, get, requestOf(t, get, `{}`), api.headers...)
+				sameAsREST(t, p, http.StatusBadRequest, []byte(`{"code":3,"message":"invalid GetProviderByIDRequest.Id: value length must be between 1 and 200 runes, inclusive"}`), res, err)
+
+				searches := []struct {
+					name, body string
+					headers    []string
+				}{
+					{"all", `{}`, api.headers},
+					{"page", `{"query":{"offset":"1","limit":2,"asc":true}}`, api.headers},
+					{"by name", `{"queries":[{"idpNameQuery":{"name":"goo","method":"TEXT_QUERY_METHOD_STARTS_WITH_IGNORE_CASE"}}]}`, api.headers},
+					{"by id", `{"queries":[{"idpIdQuery":{"id":"` + own + `"}}]}`, api.headers},
+					{"limit too large", `{"query":{"limit":1001}}`, api.headers},
+					{"name too long", `{"queries":[{"idpNameQuery":{"name":"` + strings.Repeat("n", 201) + `"}}]}`, api.headers},
+					{"empty query", `{"queries":[{}]}`, api.headers},
+					{"wrong org", `{}`, wrongOrg},
+				}
+				if api.name == "management" {
+					searches = append(searches, struct {
+						name, body string
+						headers    []string
+					}{"by owner", `{"queries":[{"ownerTypeQuery":{"ownerType":"IDP_OWNER_TYPE_ORG"}}]}`, api.headers},
+						struct {
+							name, body string
+							headers    []string
+						}{"owner unspecified", `{"queries":[{"ownerTypeQuery":{}}]}`, api.headers})
+				}
+				for _, sc := range searches {
+					status, body := env.Do(t, "POST", api.prefix+"/idps/templates/_search", sc.body, sc.headers...)
+					res, err := callMsg(t, env, p, list, requestOf(t, list, sc.body), sc.headers...)
+					if err == nil {
+						body = withoutViewTimestamp(t, body, res)
+					}
+					sameAsREST(t, p, status, body, res, err)
+					noSecrets(t, res, secrets)
+				}
+
+				// Deletes: an error answers as REST's; a success removes the
+				// IdP as REST's delete of a twin does.
+				for _, tc := range []struct {
+					name, id string
+					headers  []string
+				}{
+					{"not found", "nope", api.headers},
+					{"wrong org", own, wrongOrg},
+					{"unauthenticated", own, api.with("Authorization", "")},
+				} {
+					status, body := env.Do(t, "DELETE", api.prefix+"/idps/templates/"+tc.id, nil, tc.headers...)
+					res, err := callMsg(t, env, p, del, requestOf(t, del, `{"id":"`+tc.id+`"}`), tc.headers...)
+					sameAsREST(t, p, status, body, res, err)
+				}
+				res, err = callMsg(t, env, p, del, requestOf(t, del, `{}`), api.headers...)
+				sameAsREST(t, p, http.StatusBadRequest, []byte(`{"code":3,"message":"invalid DeleteProviderRequest.Id: value length must be between 1 and 200 runes, inclusive"}`), res, err)
+				victim := env.MustDo(t, http.StatusOK, "POST", api.prefix+"/idps/google", google, api.headers...)["id"].(string)
+				twin := env.MustDo(t, http.StatusOK, "POST", api.prefix+"/idps/google", google, api.headers...)["id"].(string)
+				res, err = callMsg(t, env, p, del, requestOf(t, del, `{"id":"`+victim+`"}`), api.headers...)
+				if err != nil {
+					t.Fatalf("delete: %v", err)
+				}
+				_, twinBody := env.Do(t, "DELETE", api.prefix+"/idps/templates/"+twin, nil, api.headers...)
+				sameShape(t, twinBody, res)
+				for _, id := range []string{victim, twin} {
+					status, body := env.Do(t, "GET", api.prefix+"/idps/templates/"+id, nil, api.headers...)
+					if status != http.StatusNotFound {
+						t.Fatalf("deleted %s: %d %s", id, status, body)
+					}
+					// A second delete is not found, over both transports.
+					status, body = env.Do(t, "DELETE", api.prefix+"/idps/templates/"+id, nil, api.headers...)
+					res, err := callMsg(t, env, p, del, requestOf(t, del, `{"id":"`+id+`"}`), api.headers...)
+					sameAsREST(t, p, status, body, res, err)
+				}
+			})
+		}
+	}
+}
