@@ -2,6 +2,6 @@
 // decode requests, call command or query, and encode responses with the
 // conventions in api/gateway. api never touches SQL; rules live in command.
 //
-// Imports: api/gateway, audit, authz, command, errs, events, idp, internal/idpstate, query, and the standard library and third-party modules only.
+// Imports: api/gateway, api/gateway/idpwire, audit, authz, command, errs, events, idp, internal/idpstate, query, and the standard library and third-party modules only.
 // Start with api.go (construction and the route table), then auth.go.
 package api

@@ -6,6 +6,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/api/gateway/idpwire"
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/events"
@@ -69,7 +70,7 @@ func pathKind(w http.ResponseWriter, r *http.Request) (idp.Kind, bool) {
 }
 
 // idpTemplate reads an add or update body of kind and decodes it
-// (gateway.IDPTemplate). The permission check comes between reading and
+// (idpwire.IDPTemplate). The permission check comes between reading and
 // decoding, where ZITADEL's interceptors run it.
 func (a *API) idpTemplate(r *http.Request, api idpAPI, kind idp.Kind) (idp.Template, error) {
 	body, err := gateway.ReadBody(r)
@@ -79,7 +80,7 @@ func (a *API) idpTemplate(r *http.Request, api idpAPI, kind idp.Kind) (idp.Templ
 	if err := a.cmds.CanWriteIDP(r.Context(), api.owner(r)); err != nil {
 		return idp.Template{}, err
 	}
-	return gateway.IDPTemplate(body, kind)
+	return idpwire.IDPTemplate(body, kind)
 }
 
 func objectDetails(d command.Details) gateway.ObjectDetails {
@@ -170,8 +171,8 @@ func (a *API) getIDP(api idpAPI) http.HandlerFunc {
 			return
 		}
 		gateway.WriteJSON(w, http.StatusOK, struct {
-			IDP gateway.ProviderV1 `json:"idp"`
-		}{gateway.ToProviderV1(i)})
+			IDP idpwire.ProviderV1 `json:"idp"`
+		}{idpwire.ToProviderV1(i)})
 	}
 }
 
@@ -198,7 +199,7 @@ func (a *API) searchIDPs(api idpAPI) http.HandlerFunc {
 			gateway.WriteError(w, r, err)
 			return
 		}
-		s, err := gateway.ProviderSearch(body)
+		s, err := idpwire.ProviderSearch(body)
 		if err != nil {
 			gateway.WriteError(w, r, err)
 			return
@@ -208,6 +209,6 @@ func (a *API) searchIDPs(api idpAPI) http.HandlerFunc {
 			gateway.WriteError(w, r, err)
 			return
 		}
-		gateway.WriteJSON(w, http.StatusOK, gateway.ToProviderListV1(list))
+		gateway.WriteJSON(w, http.StatusOK, idpwire.ToProviderListV1(list))
 	}
 }

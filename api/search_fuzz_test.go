@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/api/gateway/idpwire"
 	"github.com/idledger/idledger/errs"
 )
 
@@ -40,7 +41,7 @@ func FuzzSearchParsers(f *testing.F) {
 		return false
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		if s, err := gateway.ProviderSearch(body); ok(t, "providers", err) {
+		if s, err := idpwire.ProviderSearch(body); ok(t, "providers", err) {
 			if s.Limit == 0 || s.Limit > gateway.MaxListLimit || s.Offset > 1<<63-1 {
 				t.Fatalf("provider search out of bounds: %+v", s)
 			}

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/api/gateway/idpwire"
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/errs"
@@ -33,7 +34,7 @@ import (
 // the kinds table, on both services: they are built from the table, one
 // handler per verb and kind, over the request and response messages found
 // in the registry (dynamicpb). The request, rendered as protojson, is the
-// REST body, and is decoded by the same gateway.IDPTemplate.
+// REST body, and is decoded by the same idpwire.IDPTemplate.
 
 // idpOwnerAPI is one of the two v1 services and the owner it acts for.
 type idpOwnerAPI struct {
@@ -126,7 +127,7 @@ func (s *Server) idpTemplateMethod(api idpOwnerAPI, kind idp.Kind, md protorefle
 		if err != nil {
 			return nil, errs.Internal("RPC-Tpl1", err)
 		}
-		tpl, err := gateway.IDPTemplate(body, kind)
+		tpl, err := idpwire.IDPTemplate(body, kind)
 		if err != nil {
 			return nil, err
 		}
@@ -173,8 +174,8 @@ func (s *Server) getProvider(ctx context.Context, api idpOwnerAPI, id string, re
 		return err
 	}
 	return fromJSON(struct {
-		IDP gateway.ProviderV1 `json:"idp"`
-	}{gateway.ToProviderV1(i)}, res)
+		IDP idpwire.ProviderV1 `json:"idp"`
+	}{idpwire.ToProviderV1(i)}, res)
 }
 
 // listProviders is ListProviders: POST …/idps/templates/_search, whose
@@ -184,7 +185,7 @@ func (s *Server) listProviders(ctx context.Context, api idpOwnerAPI, req proto.M
 	if err != nil {
 		return errs.Internal("RPC-Tpl2", err)
 	}
-	search, err := gateway.ProviderSearch(body)
+	search, err := idpwire.ProviderSearch(body)
 	if err != nil {
 		return err
 	}
@@ -192,7 +193,7 @@ func (s *Server) listProviders(ctx context.Context, api idpOwnerAPI, req proto.M
 	if err != nil {
 		return err
 	}
-	return fromJSON(gateway.ToProviderListV1(list), res)
+	return fromJSON(idpwire.ToProviderListV1(list), res)
 }
 
 // deleteProvider is DeleteProvider: DELETE …/idps/templates/{id}.

@@ -94,13 +94,14 @@ func (s *Server) Mount(r chi.Router) {
 		connect.WithInterceptors(errorInterceptor()),
 		connect.WithReadMaxBytes(gateway.MaxBodyBytes),
 	}
-	for _, svc := range s.services(opts...) {
-		r.Handle("/"+svc.name+"/*", servedOnly(svc))
-	}
-	// Methods built from a table, not from a generated handler, on their
-	// exact paths (chi prefers them to the service's wildcard).
+	// Methods built from a table, not by a generated handler, answer on
+	// their exact paths before the service's handler.
+	tabled := map[string]http.Handler{}
 	for _, p := range s.idpTemplateProcedures(opts...) {
-		r.Handle(p.path, p.handler)
+		tabled[p.path] = p.handler
+	}
+	for _, svc := range s.services(opts...) {
+		r.Handle("/"+svc.name+"/*", servedOnly(svc, tabled))
 	}
 }
 
@@ -123,8 +124,8 @@ func (s *Server) MountPublic(r chi.Router) {
 
 // servedOnly answers a method of svc that has no handler with
 // unimplemented in the caller's protocol, where connect's generated router
-// would answer a bare 404.
-func servedOnly(svc service) http.Handler {
+// would answer a bare 404. A path in tabled is served by its handler.
+func servedOnly(svc service, tabled map[string]http.Handler) http.Handler {
 	sd, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(svc.name))
 	methods := map[string]bool{}
 	if err == nil {
@@ -134,6 +135,10 @@ func servedOnly(svc service) http.Handler {
 		}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h, ok := tabled[r.URL.Path]; ok {
+			h.ServeHTTP(w, r)
+			return
+		}
 		if !methods[r.URL.Path] {
 			gateway.NotFoundHandler(w, r)
 			return

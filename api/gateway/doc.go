@@ -6,10 +6,10 @@
 // the names of the protobuf-JSON value types (Int64, Uint64, Timestamp,
 // Duration, enums, details), which live in internal/pbjson.
 //
-// Imports: errs, events, gen/zitadel/v1, idp, internal/idpstate, internal/pbjson, query, and the standard library and third-party modules only.
+// Imports: errs, gen/zitadel/v1, internal/pbjson, and the standard library and third-party modules only.
 //
 // Start with router.go (NewRouter), then errors.go (WriteError) and
 // decode.go (Decode).
 //
-// Imports: errs, events, gen/zitadel/v1, idp, internal/idpstate, internal/pbjson, query, and the standard library and third-party modules only.
+// Imports: errs, gen/zitadel/v1, internal/pbjson, and the standard library and third-party modules only.
 package gateway

@@ -1,19 +1,16 @@
-package gateway
+package idpwire
 
 import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/idledger/idledger/api/gateway"
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/idp"
 	"github.com/idledger/idledger/internal/idpstate"
 	"github.com/idledger/idledger/query"
 )
-
-// The v1 IdP template wire shapes that REST and RPC share: an RPC request
-// rendered as protojson is a REST body, so both transports decode it here
-// and render the answer here.
 
 // IDPTemplate decodes an add or update body of kind and maps its wire names
 // onto the domain's template: name, providerOptions, and the kind's config
@@ -24,7 +21,7 @@ import (
 // Errors: InvalidArgument (ID "IDP-json") for malformed JSON or a value of
 // the wrong type, naming the field.
 func IDPTemplate(body []byte, kind idp.Kind) (idp.Template, error) {
-	obj, err := ParseObject(body, "IDP-json")
+	obj, err := gateway.ParseObject(body, "IDP-json")
 	if err != nil {
 		return idp.Template{}, err
 	}
@@ -44,8 +41,8 @@ func IDPTemplate(body []byte, kind idp.Kind) (idp.Template, error) {
 
 // Enums of the IdP responses and search queries.
 var (
-	idpOwnerEnum   = NewEnum("IDP_OWNER_TYPE_UNSPECIFIED", "IDP_OWNER_TYPE_SYSTEM", "IDP_OWNER_TYPE_ORG")
-	textMethodEnum = NewEnum("TEXT_QUERY_METHOD_EQUALS", "TEXT_QUERY_METHOD_EQUALS_IGNORE_CASE",
+	idpOwnerEnum   = gateway.NewEnum("IDP_OWNER_TYPE_UNSPECIFIED", "IDP_OWNER_TYPE_SYSTEM", "IDP_OWNER_TYPE_ORG")
+	textMethodEnum = gateway.NewEnum("TEXT_QUERY_METHOD_EQUALS", "TEXT_QUERY_METHOD_EQUALS_IGNORE_CASE",
 		"TEXT_QUERY_METHOD_STARTS_WITH", "TEXT_QUERY_METHOD_STARTS_WITH_IGNORE_CASE",
 		"TEXT_QUERY_METHOD_CONTAINS", "TEXT_QUERY_METHOD_CONTAINS_IGNORE_CASE",
 		"TEXT_QUERY_METHOD_ENDS_WITH", "TEXT_QUERY_METHOD_ENDS_WITH_IGNORE_CASE")
@@ -53,14 +50,14 @@ var (
 
 type idpOwnerDef struct{}
 
-func (idpOwnerDef) Enum() *Enum { return idpOwnerEnum }
+func (idpOwnerDef) Enum() *gateway.Enum { return idpOwnerEnum }
 
 type textMethodDef struct{}
 
-func (textMethodDef) Enum() *Enum { return textMethodEnum }
+func (textMethodDef) Enum() *gateway.Enum { return textMethodEnum }
 
 // idpOwnerType maps the stored owner type to the IDPOwnerType number.
-func idpOwnerType(ownerType string) EnumValue[idpOwnerDef] {
+func idpOwnerType(ownerType string) gateway.EnumValue[idpOwnerDef] {
 	if ownerType == events.OwnerOrg {
 		return 2
 	}
@@ -69,20 +66,20 @@ func idpOwnerType(ownerType string) EnumValue[idpOwnerDef] {
 
 // ProviderV1 is zitadel.idp.v1.Provider, which never holds a secret.
 type ProviderV1 struct {
-	ID      string                 `json:"id,omitempty"`
-	Details DetailsV1              `json:"details"`
-	State   string                 `json:"state,omitempty"`
-	Name    string                 `json:"name,omitempty"`
-	Owner   EnumValue[idpOwnerDef] `json:"owner,omitzero"`
-	Type    string                 `json:"type,omitempty"`
-	Config  idpstate.Config        `json:"config"`
+	ID      string                         `json:"id,omitempty"`
+	Details gateway.DetailsV1              `json:"details"`
+	State   string                         `json:"state,omitempty"`
+	Name    string                         `json:"name,omitempty"`
+	Owner   gateway.EnumValue[idpOwnerDef] `json:"owner,omitzero"`
+	Type    string                         `json:"type,omitempty"`
+	Config  idpstate.Config                `json:"config"`
 }
 
 // ToProviderV1 renders a read-table IdP as zitadel.idp.v1.Provider.
 func ToProviderV1(i *query.IDP) ProviderV1 {
 	return ProviderV1{
 		ID:      i.ID,
-		Details: V1Read(ObjectDetails{Sequence: i.Sequence, Created: i.Created, Changed: i.Changed, ResourceOwner: i.ResourceOwner}),
+		Details: gateway.V1Read(gateway.ObjectDetails{Sequence: i.Sequence, Created: i.Created, Changed: i.Changed, ResourceOwner: i.ResourceOwner}),
 		State:   idpstate.StateName(i.State),
 		Name:    i.Name,
 		Owner:   idpOwnerType(i.OwnerType),
@@ -93,8 +90,8 @@ func ToProviderV1(i *query.IDP) ProviderV1 {
 
 // ProviderListV1 is ListProvidersResponse.
 type ProviderListV1 struct {
-	Details ListDetailsV1 `json:"details"`
-	Result  []ProviderV1  `json:"result,omitempty"`
+	Details gateway.ListDetailsV1 `json:"details"`
+	Result  []ProviderV1          `json:"result,omitempty"`
 }
 
 // ToProviderListV1 renders a page of IdPs as ListProvidersResponse.
@@ -103,33 +100,33 @@ func ToProviderListV1(list *query.ProviderList) ProviderListV1 {
 	for _, i := range list.IDPs {
 		result = append(result, ToProviderV1(i))
 	}
-	return ProviderListV1{ListDetailsV1{TotalResult: Uint64(list.Total), ViewTimestamp: Timestamp(list.Timestamp)}, result}
+	return ProviderListV1{gateway.ListDetailsV1{TotalResult: gateway.Uint64(list.Total), ViewTimestamp: gateway.Timestamp(list.Timestamp)}, result}
 }
 
 // providerSearchRequest is ListProvidersRequest.
 type providerSearchRequest struct {
-	Query   ListQuery `json:"query"`
+	Query   gateway.ListQuery `json:"query"`
 	Queries []struct {
 		IDPIDQuery *struct {
 			ID string `json:"id"`
 		} `json:"idpIdQuery"`
 		IDPNameQuery *struct {
-			Name   string                   `json:"name"`
-			Method EnumValue[textMethodDef] `json:"method"`
+			Name   string                           `json:"name"`
+			Method gateway.EnumValue[textMethodDef] `json:"method"`
 		} `json:"idpNameQuery"`
 		OwnerTypeQuery *struct {
-			OwnerType EnumValue[idpOwnerDef] `json:"ownerType"`
+			OwnerType gateway.EnumValue[idpOwnerDef] `json:"ownerType"`
 		} `json:"ownerTypeQuery"`
 	} `json:"queries"`
 }
 
-// ProviderSearch decodes a ListProvidersRequest body (as DecodeBody) and
+// ProviderSearch decodes a ListProvidersRequest body (as gateway.DecodeBody) and
 // checks it as ZITADEL's request validation does.
 //
 // Errors: InvalidArgument.
 func ProviderSearch(body []byte) (query.ProviderSearch, error) {
 	var req providerSearchRequest
-	if err := DecodeBody(body, &req); err != nil {
+	if err := gateway.DecodeBody(body, &req); err != nil {
 		return query.ProviderSearch{}, err
 	}
 	offset, limit, err := req.Query.Page()
