@@ -1,9 +1,7 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
-	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -11,7 +9,6 @@ import (
 	"github.com/idledger/idledger/api/render"
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/command"
-	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/idp"
 	"github.com/idledger/idledger/internal/idpstate"
@@ -72,10 +69,9 @@ func pathKind(w http.ResponseWriter, r *http.Request) (idp.Kind, bool) {
 	return k, ok
 }
 
-// idpTemplate reads an add or update body of kind and maps its wire names
-// onto the domain's template: name, providerOptions, and the kind's config
-// fields at the top level under their JSON names. The permission check comes
-// between reading and decoding, where ZITADEL's interceptors run it.
+// idpTemplate reads an add or update body of kind and decodes it
+// (render.IDPTemplate). The permission check comes between reading and
+// decoding, where ZITADEL's interceptors run it.
 func (a *API) idpTemplate(r *http.Request, api idpAPI, kind idp.Kind) (idp.Template, error) {
 	body, err := gateway.ReadBody(r)
 	if err != nil {
@@ -84,22 +80,7 @@ func (a *API) idpTemplate(r *http.Request, api idpAPI, kind idp.Kind) (idp.Templ
 	if err := a.cmds.CanWriteIDP(r.Context(), api.owner(r)); err != nil {
 		return idp.Template{}, err
 	}
-	obj, err := gateway.ParseObject(body, "IDP-json")
-	if err != nil {
-		return idp.Template{}, err
-	}
-	tpl := idp.Template{Kind: kind, Config: kind.New()}
-	if tpl.Name, err = obj.String("name"); err != nil {
-		return idp.Template{}, err
-	}
-	opts, err := obj.Object("providerOptions")
-	if err == nil {
-		err = opts.Into(&tpl.Options, "providerOptions.")
-	}
-	if err == nil {
-		err = obj.Into(tpl.Config, "")
-	}
-	return tpl, err
+	return render.IDPTemplate(body, kind)
 }
 
 func objectDetails(d command.Details) gateway.ObjectDetails { return render.DetailsOf(d) }
@@ -187,56 +168,8 @@ func (a *API) getIDP(api idpAPI) http.HandlerFunc {
 			return
 		}
 		gateway.WriteJSON(w, http.StatusOK, struct {
-			IDP providerV1 `json:"idp"`
-		}{toProviderV1(i)})
-	}
-}
-
-// Enums of the IdP responses and search queries.
-var (
-	idpOwnerEnum   = gateway.NewEnum("IDP_OWNER_TYPE_UNSPECIFIED", "IDP_OWNER_TYPE_SYSTEM", "IDP_OWNER_TYPE_ORG")
-	textMethodEnum = gateway.NewEnum("TEXT_QUERY_METHOD_EQUALS", "TEXT_QUERY_METHOD_EQUALS_IGNORE_CASE",
-		"TEXT_QUERY_METHOD_STARTS_WITH", "TEXT_QUERY_METHOD_STARTS_WITH_IGNORE_CASE",
-		"TEXT_QUERY_METHOD_CONTAINS", "TEXT_QUERY_METHOD_CONTAINS_IGNORE_CASE",
-		"TEXT_QUERY_METHOD_ENDS_WITH", "TEXT_QUERY_METHOD_ENDS_WITH_IGNORE_CASE")
-)
-
-type idpOwnerDef struct{}
-
-func (idpOwnerDef) Enum() *gateway.Enum { return idpOwnerEnum }
-
-type textMethodDef struct{}
-
-func (textMethodDef) Enum() *gateway.Enum { return textMethodEnum }
-
-// idpOwnerType maps the stored owner type to the IDPOwnerType number.
-func idpOwnerType(ownerType string) gateway.EnumValue[idpOwnerDef] {
-	if ownerType == events.OwnerOrg {
-		return 2
-	}
-	return 1
-}
-
-// providerV1 is zitadel.idp.v1.Provider.
-type providerV1 struct {
-	ID      string                         `json:"id,omitempty"`
-	Details gateway.DetailsV1              `json:"details"`
-	State   string                         `json:"state,omitempty"`
-	Name    string                         `json:"name,omitempty"`
-	Owner   gateway.EnumValue[idpOwnerDef] `json:"owner,omitzero"`
-	Type    string                         `json:"type,omitempty"`
-	Config  idpstate.Config                `json:"config"`
-}
-
-func toProviderV1(i *query.IDP) providerV1 {
-	return providerV1{
-		ID:      i.ID,
-		Details: gateway.V1Read(gateway.ObjectDetails{Sequence: i.Sequence, Created: i.Created, Changed: i.Changed, ResourceOwner: i.ResourceOwner}),
-		State:   idpstate.StateName(i.State),
-		Name:    i.Name,
-		Owner:   idpOwnerType(i.OwnerType),
-		Type:    idp.ProviderTypeName(i.Type),
-		Config:  idpstate.RenderRow(i.Kind, i.Options, i.Config, true),
+			IDP render.ProviderV1 `json:"idp"`
+		}{render.ToProviderV1(i)})
 	}
 }
 
@@ -256,67 +189,14 @@ func (a *API) getIDPV2(w http.ResponseWriter, r *http.Request) {
 	}{idpstate.RowV2(i.Row())})
 }
 
-// providerSearchRequest is ListProvidersRequest.
-type providerSearchRequest struct {
-	Query   gateway.ListQuery `json:"query"`
-	Queries []struct {
-		IDPIDQuery *struct {
-			ID string `json:"id"`
-		} `json:"idpIdQuery"`
-		IDPNameQuery *struct {
-			Name   string                           `json:"name"`
-			Method gateway.EnumValue[textMethodDef] `json:"method"`
-		} `json:"idpNameQuery"`
-		OwnerTypeQuery *struct {
-			OwnerType gateway.EnumValue[idpOwnerDef] `json:"ownerType"`
-		} `json:"ownerTypeQuery"`
-	} `json:"queries"`
-}
-
-func (req providerSearchRequest) toSearch() (query.ProviderSearch, error) {
-	offset, limit, err := req.Query.Page()
-	if err != nil {
-		return query.ProviderSearch{}, err
-	}
-	s := query.ProviderSearch{Offset: offset, Limit: limit, Asc: req.Query.Asc}
-	for n, q := range req.Queries {
-		var f query.ProviderFilter
-		switch {
-		case q.IDPIDQuery != nil:
-			if utf8.RuneCountInString(q.IDPIDQuery.ID) > 200 {
-				return s, errs.InvalidArgument("", fmt.Sprintf("invalid ListProvidersRequest.Queries[%d]: embedded message failed validation | caused by: invalid IDPIDQuery.Id: value length must be at most 200 runes", n))
-			}
-			f.ID = &q.IDPIDQuery.ID
-		case q.IDPNameQuery != nil:
-			if utf8.RuneCountInString(q.IDPNameQuery.Name) > 200 {
-				return s, errs.InvalidArgument("", fmt.Sprintf("invalid ListProvidersRequest.Queries[%d]: embedded message failed validation | caused by: invalid IDPNameQuery.Name: value length must be at most 200 runes", n))
-			}
-			f.Name = &query.NameFilter{Name: q.IDPNameQuery.Name, Method: query.TextMethod(q.IDPNameQuery.Method)}
-		case q.OwnerTypeQuery != nil:
-			ot := events.OwnerSystem
-			switch q.OwnerTypeQuery.OwnerType {
-			case 2:
-				ot = events.OwnerOrg
-			case 0:
-				return s, errs.InvalidArgument("", fmt.Sprintf("invalid ListProvidersRequest.Queries[%d]: embedded message failed validation | caused by: invalid IDPOwnerTypeQuery.OwnerType: value must be one of the defined enum values", n))
-			}
-			f.OwnerType = &ot
-		default:
-			return s, errs.InvalidArgument("ORG-Dr2aa", "List.Query.Invalid")
-		}
-		s.Filters = append(s.Filters, f)
-	}
-	return s, nil
-}
-
 func (a *API) searchIDPs(api idpAPI) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var req providerSearchRequest
-		if err := gateway.Decode(r, &req); err != nil {
+		body, err := gateway.ReadBody(r)
+		if err != nil {
 			gateway.WriteError(w, r, err)
 			return
 		}
-		s, err := req.toSearch()
+		s, err := render.ProviderSearch(body)
 		if err != nil {
 			gateway.WriteError(w, r, err)
 			return
@@ -326,13 +206,6 @@ func (a *API) searchIDPs(api idpAPI) http.HandlerFunc {
 			gateway.WriteError(w, r, err)
 			return
 		}
-		result := make([]providerV1, 0, len(list.IDPs))
-		for _, i := range list.IDPs {
-			result = append(result, toProviderV1(i))
-		}
-		gateway.WriteJSON(w, http.StatusOK, struct {
-			Details gateway.ListDetailsV1 `json:"details"`
-			Result  []providerV1          `json:"result,omitempty"`
-		}{gateway.ListDetailsV1{TotalResult: gateway.Uint64(list.Total), ViewTimestamp: gateway.Timestamp(list.Timestamp)}, result})
+		gateway.WriteJSON(w, http.StatusOK, render.ToProviderListV1(list))
 	}
 }

@@ -41,12 +41,9 @@ func FuzzSearchParsers(f *testing.F) {
 		return false
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var ps providerSearchRequest
-		if ok(t, "decode providers", gateway.Decode(httptest.NewRequest("POST", "/", bytes.NewReader(body)), &ps)) {
-			if s, err := ps.toSearch(); ok(t, "providers", err) {
-				if s.Limit == 0 || s.Limit > gateway.MaxListLimit || s.Offset > 1<<63-1 {
-					t.Fatalf("provider search out of bounds: %+v", s)
-				}
+		if s, err := render.ProviderSearch(body); ok(t, "providers", err) {
+			if s.Limit == 0 || s.Limit > gateway.MaxListLimit || s.Offset > 1<<63-1 {
+				t.Fatalf("provider search out of bounds: %+v", s)
 			}
 		}
 		var lq struct {

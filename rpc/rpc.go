@@ -66,6 +66,9 @@ type service struct {
 	name    string
 	handler http.Handler
 	methods []string
+	// exact are methods built from a table rather than by the generated
+	// handler (the IdP templates), served on their exact paths first.
+	exact map[string]http.Handler
 }
 
 // services is the one list of the services idledger serves over RPC.
@@ -106,7 +109,14 @@ func (s *Server) Mount(r chi.Router) {
 		connect.WithReadMaxBytes(gateway.MaxBodyBytes),
 		connect.WithCompressMinBytes(compressMinBytes),
 	}
+	// Methods built from a table, not by a generated handler, answer on
+	// their exact paths before the service's handler.
+	tabled := map[string]http.Handler{}
+	for _, p := range s.idpTemplateProcedures(opts...) {
+		tabled[p.path] = p.handler
+	}
 	for _, svc := range s.services(opts...) {
+		svc.exact = tabled
 		mountService(r, svc)
 	}
 }
@@ -159,7 +169,7 @@ func http2Only(h http.Handler) http.Handler {
 
 // servedOnly answers a method of svc that has no handler with
 // unimplemented in the caller's protocol, where connect's generated router
-// would answer a bare 404.
+// would answer a bare 404. A path in svc.exact is served by its handler.
 func servedOnly(svc service) http.Handler {
 	methods := map[string]bool{}
 	for _, m := range svc.methods {
@@ -172,6 +182,10 @@ func servedOnly(svc service) http.Handler {
 		}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h, ok := svc.exact[r.URL.Path]; ok {
+			h.ServeHTTP(w, r)
+			return
+		}
 		if !methods[r.URL.Path] {
 			gateway.NotFoundHandler(w, r)
 			return

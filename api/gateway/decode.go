@@ -32,6 +32,12 @@ func Decode(r *http.Request, dst any) error {
 	if err != nil {
 		return err
 	}
+	return DecodeBody(body, dst)
+}
+
+// DecodeBody is Decode of a body already read (an RPC request rendered as
+// protojson, for one): the same key rules and errors.
+func DecodeBody(body []byte, dst any) error {
 	norm, err := normalizeKeys(body)
 	if err != nil {
 		return err
