@@ -39,6 +39,9 @@ function norm(v) {
   return v;
 }
 
+// pick returns the named fields of o.
+const pick = (o, ...keys) => Object.fromEntries(keys.map((k) => [k, o?.[k]]));
+
 // rpcError calls and returns the RPCFailure; it fails when the call succeeds.
 async function rpcError(promise) {
   try {
@@ -100,14 +103,10 @@ flavours.forEach((flavour, i) => {
     it("IdentityProviderService.GetIDPByID returns the IdP, as REST does", async () => {
       const got = await c.call("idp", "getIDPByID", { id: s.google });
       const idp = got.idp;
-      assert.equal(idp.id, s.google);
-      assert.equal(idp.name, `Google ${tag}`);
-      assert.equal(idp.state, "IDP_STATE_ACTIVE");
-      assert.equal(idp.type, "IDP_TYPE_GOOGLE");
+      assert.deepEqual(pick(idp, "id", "name", "state", "type"), { id: s.google, name: `Google ${tag}`, state: "IDP_STATE_ACTIVE", type: "IDP_TYPE_GOOGLE" });
       assert.equal(idp.details.resourceOwner, instanceID);
       assert.deepEqual(idp.config.google, { clientId: `google-client-${tag}`, scopes: ["openid", "email"] });
-      assert.equal(idp.config.options.isLinkingAllowed, true);
-      assert.equal(idp.config.options.isCreationAllowed, true);
+      assert.deepEqual(pick(idp.config.options, "isLinkingAllowed", "isCreationAllowed"), { isLinkingAllowed: true, isCreationAllowed: true });
       assert.doesNotMatch(JSON.stringify(got), /secret-value/);
       assert.deepEqual(norm(got), norm(await rest("GET", `/v2/idps/${s.google}`)));
     });
@@ -167,14 +166,10 @@ flavours.forEach((flavour, i) => {
 
       const got = await c.call("admin", "getProviderByID", { id: added.id });
       const idp = got.idp;
-      assert.equal(idp.id, added.id);
-      assert.equal(idp.name, `OIDC ${tag}`);
-      assert.equal(idp.state, "IDP_STATE_ACTIVE");
-      assert.equal(idp.owner, "IDP_OWNER_TYPE_SYSTEM");
-      assert.equal(idp.type, "PROVIDER_TYPE_OIDC");
+      assert.deepEqual(pick(idp, "id", "name", "state", "owner", "type"),
+        { id: added.id, name: `OIDC ${tag}`, state: "IDP_STATE_ACTIVE", owner: "IDP_OWNER_TYPE_SYSTEM", type: "PROVIDER_TYPE_OIDC" });
       assert.deepEqual(idp.config.oidc, { issuer: `https://issuer-${tag}.example.com`, clientId: `oidc-${tag}`, scopes: ["openid", "profile"] });
-      assert.equal(idp.config.options.isLinkingAllowed, true);
-      assert.equal(idp.config.options.isAutoCreation, true);
+      assert.deepEqual(pick(idp.config.options, "isLinkingAllowed", "isAutoCreation"), { isLinkingAllowed: true, isAutoCreation: true });
       assert.doesNotMatch(JSON.stringify(got), /secret-value/);
       assert.deepEqual(norm(got), norm(await rest("GET", `/admin/v1/idps/templates/${added.id}`)));
     });
@@ -197,13 +192,13 @@ flavours.forEach((flavour, i) => {
       assert.ok(got.events?.length >= 1, JSON.stringify(got));
       const first = got.events[0];
       assert.equal(first.type.type, "idp.added");
-      assert.equal(first.aggregate.id, s.google);
-      assert.equal(first.aggregate.type.type, "idp");
-      assert.equal(first.aggregate.resourceOwner, instanceID);
+      assert.deepEqual(first.aggregate, {
+        id: s.google, resourceOwner: instanceID,
+        type: { type: "idp", localized: { key: "AggregateTypes.idp", localizedMessage: "Identity Provider" } },
+      });
       assert.equal(first.editor.userId, adminUserID);
       assert.equal(first.sequence, "1");
-      assert.equal(first.payload.name, `Google ${tag}`);
-      assert.equal(first.payload.kind, "google");
+      assert.deepEqual(pick(first.payload, "name", "kind", "ownerType"), { name: `Google ${tag}`, kind: "google", ownerType: "system" });
       assert.doesNotMatch(JSON.stringify(got), /secret-value/);
       // REST adds fields ZITADEL's Event has not (position, clientIp,
       // userAgent); the rest is the same.
@@ -211,53 +206,42 @@ flavours.forEach((flavour, i) => {
       assert.deepEqual(norm(got.events), norm(viaREST));
     });
 
+    // failsAsREST calls method as token and expects the error REST gives
+    // for the same request (restCall: method, path, body), with code.
+    async function failsAsREST(token, svc, method, req, restCall, code) {
+      const client = token === server.token ? c : flavour.connect(server.url, token);
+      try {
+        const err = await rpcError(client.call(svc, method, req));
+        sameErrorAsREST(err, await restError(restCall[0], restCall[1], token, restCall[2]), code);
+        return err;
+      } finally {
+        if (client !== c) client.close();
+      }
+    }
+
     it("NOT_FOUND for an unknown IdP ID, with REST's message and error ID", async () => {
-      const err = await rpcError(c.call("idp", "getIDPByID", { id: "404404404404" }));
-      sameErrorAsREST(err, await restError("GET", "/v2/idps/404404404404", server.token), Code.NOT_FOUND);
+      const err = await failsAsREST(server.token, "idp", "getIDPByID", { id: "404404404404" }, ["GET", "/v2/idps/404404404404"], Code.NOT_FOUND);
       assert.equal(err.id, "QUERY-SAFrt");
     });
 
     it("UNAUTHENTICATED for a bad token", async () => {
-      const bad = flavour.connect(server.url, "not-a-valid-token");
-      try {
-        const err = await rpcError(bad.call("idp", "getIDPByID", { id: s.google }));
-        sameErrorAsREST(err, await restError("GET", `/v2/idps/${s.google}`, "not-a-valid-token"), Code.UNAUTHENTICATED);
-      } finally {
-        bad.close();
-      }
+      await failsAsREST("not-a-valid-token", "idp", "getIDPByID", { id: s.google }, ["GET", `/v2/idps/${s.google}`], Code.UNAUTHENTICATED);
     });
 
     it("PERMISSION_DENIED for GetIDPByID by a machine user without any membership", async () => {
-      const weak = flavour.connect(server.url, weakPAT);
-      try {
-        const err = await rpcError(weak.call("idp", "getIDPByID", { id: s.google }));
-        sameErrorAsREST(err, await restError("GET", `/v2/idps/${s.google}`, weakPAT), Code.PERMISSION_DENIED);
-      } finally {
-        weak.close();
-      }
+      await failsAsREST(weakPAT, "idp", "getIDPByID", { id: s.google }, ["GET", `/v2/idps/${s.google}`], Code.PERMISSION_DENIED);
     });
 
     it("PERMISSION_DENIED for AdminService calls by an org owner without instance rights", async () => {
-      const owner = flavour.connect(server.url, orgOwnerPAT);
-      try {
-        const add = await rpcError(owner.call("admin", "addIDPToLoginPolicy", { idpId: s.google }));
-        sameErrorAsREST(add, await restError("POST", "/admin/v1/policies/login/idps", orgOwnerPAT, { idpId: s.google }), Code.PERMISSION_DENIED);
-        const events = await rpcError(owner.call("admin", "listEvents", { limit: 1 }));
-        sameErrorAsREST(events, await restError("POST", "/admin/v1/events/_search", orgOwnerPAT, { limit: 1 }), Code.PERMISSION_DENIED);
-      } finally {
-        owner.close();
-      }
+      await failsAsREST(orgOwnerPAT, "admin", "addIDPToLoginPolicy", { idpId: s.google },
+        ["POST", "/admin/v1/policies/login/idps", { idpId: s.google }], Code.PERMISSION_DENIED);
+      await failsAsREST(orgOwnerPAT, "admin", "listEvents", { limit: 1 }, ["POST", "/admin/v1/events/_search", { limit: 1 }], Code.PERMISSION_DENIED);
     });
 
     it("NOT_FOUND (membership not found) for an AdminService call by a user without any membership, as ZITADEL answers", async () => {
-      const weak = flavour.connect(server.url, weakPAT);
-      try {
-        const err = await rpcError(weak.call("admin", "addIDPToLoginPolicy", { idpId: s.google }));
-        sameErrorAsREST(err, await restError("POST", "/admin/v1/policies/login/idps", weakPAT, { idpId: s.google }), Code.NOT_FOUND);
-        assert.equal(err.id, "AUTHZ-cdgFk");
-      } finally {
-        weak.close();
-      }
+      const err = await failsAsREST(weakPAT, "admin", "addIDPToLoginPolicy", { idpId: s.google },
+        ["POST", "/admin/v1/policies/login/idps", { idpId: s.google }], Code.NOT_FOUND);
+      assert.equal(err.id, "AUTHZ-cdgFk");
     });
   });
 });
