@@ -83,7 +83,7 @@ export async function wireCheck(setPath) {
   }
   compareMessage("zitadel.v1.ErrorDetail");
   // Our services hold exactly the listed methods (and the repo-only ones).
-  const listed = new Set([...paths, ...served({ repoOnly: true })]);
+  const listed = new Set([...paths, ...served({ repoOnly: true }), ...served({ standard: true })]);
   for (const s of ours.getServices ? ours.getServices() : iterServices(ours))
     for (const m of s.methods) if (!listed.has(`/${s.typeName}/${m.name}`)) problems.push(`/${s.typeName}/${m.name}: served by ours but not listed in served.json`);
   for (const p of served({ repoOnly: true })) {
