@@ -15,6 +15,5 @@ func (v *adminService) AddIAMMember(ctx context.Context, req *connect.Request[ad
 		return nil, err
 	}
 	v.s.invalidateUser(ctx, req.Msg.GetUserId())
-	det, err := v1Details(*d, true)
-	return connect.NewResponse(&adminv1.AddIAMMemberResponse{Details: det}), err
+	return respond[adminv1.AddIAMMemberResponse](v1Write(*d, true))
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"connectrpc.com/connect"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/idledger/idledger/api/render"
 	"github.com/idledger/idledger/command"
@@ -17,7 +16,8 @@ import (
 // dialects (render.LinkV3, render.LinkResource), as REST's
 // /v3alpha/users/{userId}/idps and /resources/v3alpha/users/{id}/idps.
 
-// idpAuthenticator is v3alpha's and resources v3alpha's IDPAuthenticator.
+// idpAuthenticator is v2's IDPLink and v3alpha's and resources v3alpha's
+// IDPAuthenticator.
 type idpAuthenticator interface {
 	GetIdpId() string
 	GetUserId() string
@@ -35,35 +35,35 @@ func resourceOrg(o *objectv3alpha.Organization) (string, error) {
 	return render.ResourceOrg(o.GetOrgId(), o.GetOrgDomain())
 }
 
-// linkResponse is the response T holding d's details in dialect l.
-func linkResponse[T any, M interface {
-	*T
-	proto.Message
-}](l render.LinkDialect, d command.Details) (*connect.Response[T], error) {
-	res := M(new(T))
-	if err := fromJSON(l.Details(d), res); err != nil {
+// addLink links user (of org; "" is any org) to a's account and answers
+// Res in dialect l: every dialect's add.
+func addLink[Res any, P message[Res]](ctx context.Context, s *Server, user, org string, a idpAuthenticator, l render.LinkDialect) (*connect.Response[Res], error) {
+	d, err := s.cmds.AddIDPLink(ctx, user, org, linkOf(a), l.Names)
+	if err != nil {
 		return nil, err
 	}
-	return connect.NewResponse((*T)(res)), nil
+	return respond[Res, P](l.Details(d))
+}
+
+// removeLinks removes every link of user (of org; "" is any org) to the
+// IdP idpID and answers Res in dialect l.
+func removeLinks[Res any, P message[Res]](ctx context.Context, s *Server, user, org, idpID string, l render.LinkDialect) (*connect.Response[Res], error) {
+	d, err := s.cmds.RemoveIDPLinks(ctx, user, org, idpID)
+	if err != nil {
+		return nil, err
+	}
+	return respond[Res, P](l.Details(d))
 }
 
 // AddIDPAuthenticator is POST /v3alpha/users/{userId}/idps.
 func (v *userV3Service) AddIDPAuthenticator(ctx context.Context, req *connect.Request[userv3alpha.AddIDPAuthenticatorRequest]) (*connect.Response[userv3alpha.AddIDPAuthenticatorResponse], error) {
-	d, err := v.s.cmds.AddIDPLink(ctx, req.Msg.GetUserId(), "", linkOf(req.Msg.GetIdpAuthenticator()), render.LinkV3.Names)
-	if err != nil {
-		return nil, err
-	}
-	return linkResponse[userv3alpha.AddIDPAuthenticatorResponse](render.LinkV3, d)
+	return addLink[userv3alpha.AddIDPAuthenticatorResponse](ctx, v.s, req.Msg.GetUserId(), "", req.Msg.GetIdpAuthenticator(), render.LinkV3)
 }
 
 // RemoveIDPAuthenticator is DELETE /v3alpha/users/{userId}/idps/{idpId}:
 // every link of the user to the IdP.
 func (v *userV3Service) RemoveIDPAuthenticator(ctx context.Context, req *connect.Request[userv3alpha.RemoveIDPAuthenticatorRequest]) (*connect.Response[userv3alpha.RemoveIDPAuthenticatorResponse], error) {
-	d, err := v.s.cmds.RemoveIDPLinks(ctx, req.Msg.GetUserId(), "", req.Msg.GetIdpId())
-	if err != nil {
-		return nil, err
-	}
-	return linkResponse[userv3alpha.RemoveIDPAuthenticatorResponse](render.LinkV3, d)
+	return removeLinks[userv3alpha.RemoveIDPAuthenticatorResponse](ctx, v.s, req.Msg.GetUserId(), "", req.Msg.GetIdpId(), render.LinkV3)
 }
 
 // AddIDPAuthenticator is POST /resources/v3alpha/users/{id}/idps.
@@ -72,11 +72,7 @@ func (v *resourceUserService) AddIDPAuthenticator(ctx context.Context, req *conn
 	if err != nil {
 		return nil, err
 	}
-	d, err := v.s.cmds.AddIDPLink(ctx, req.Msg.GetId(), org, linkOf(req.Msg.GetAuthenticator()), render.LinkResource.Names)
-	if err != nil {
-		return nil, err
-	}
-	return linkResponse[resourcesuserv3alpha.AddIDPAuthenticatorResponse](render.LinkResource, d)
+	return addLink[resourcesuserv3alpha.AddIDPAuthenticatorResponse](ctx, v.s, req.Msg.GetId(), org, req.Msg.GetAuthenticator(), render.LinkResource)
 }
 
 // RemoveIDPAuthenticator is DELETE /resources/v3alpha/users/{id}/idps/{idpId}.
@@ -85,9 +81,5 @@ func (v *resourceUserService) RemoveIDPAuthenticator(ctx context.Context, req *c
 	if err != nil {
 		return nil, err
 	}
-	d, err := v.s.cmds.RemoveIDPLinks(ctx, req.Msg.GetId(), org, req.Msg.GetIdpId())
-	if err != nil {
-		return nil, err
-	}
-	return linkResponse[resourcesuserv3alpha.RemoveIDPAuthenticatorResponse](render.LinkResource, d)
+	return removeLinks[resourcesuserv3alpha.RemoveIDPAuthenticatorResponse](ctx, v.s, req.Msg.GetId(), org, req.Msg.GetIdpId(), render.LinkResource)
 }

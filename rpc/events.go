@@ -65,8 +65,7 @@ func (v *adminService) ListEvents(ctx context.Context, req *connect.Request[admi
 	if err != nil {
 		return nil, err
 	}
-	res := &adminv1.ListEventsResponse{}
-	return connect.NewResponse(res), fromJSON(out, res)
+	return respond[adminv1.ListEventsResponse](out)
 }
 
 // ListEventTypes is POST /admin/v1/events/types/_search.
@@ -74,8 +73,7 @@ func (v *adminService) ListEventTypes(ctx context.Context, _ *connect.Request[ad
 	if _, err := render.EventsCaller(ctx, v.s.events); err != nil {
 		return nil, err
 	}
-	res := &adminv1.ListEventTypesResponse{}
-	return connect.NewResponse(res), fromJSON(render.EventTypes(), res)
+	return respond[adminv1.ListEventTypesResponse](render.EventTypes())
 }
 
 // ListAggregateTypes is POST /admin/v1/aggregates/types/_search.
@@ -83,6 +81,5 @@ func (v *adminService) ListAggregateTypes(ctx context.Context, _ *connect.Reques
 	if _, err := render.EventsCaller(ctx, v.s.events); err != nil {
 		return nil, err
 	}
-	res := &adminv1.ListAggregateTypesResponse{}
-	return connect.NewResponse(res), fromJSON(render.AggregateTypes(), res)
+	return respond[adminv1.ListAggregateTypesResponse](render.AggregateTypes())
 }

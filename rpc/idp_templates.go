@@ -137,7 +137,7 @@ func (s *Server) idpTemplateMethod(api idpOwnerAPI, kind idp.Kind, md protorefle
 			if err != nil {
 				return nil, err
 			}
-			return connect.NewResponse(res), fromJSON(idpDetailsV1(d, false), res)
+			return connect.NewResponse(res), fromJSON(v1Write(d, false), res)
 		}
 		d, err := s.cmds.AddIDP(ctx, owner, tpl)
 		if err != nil {
@@ -146,110 +146,82 @@ func (s *Server) idpTemplateMethod(api idpOwnerAPI, kind idp.Kind, md protorefle
 		return connect.NewResponse(res), fromJSON(struct {
 			Details gateway.DetailsV1 `json:"details"`
 			ID      string            `json:"id"`
-		}{idpDetailsV1(d, true).Details, d.ID}, res)
+		}{v1Write(d, true).Details, d.ID}, res)
 	}
-}
-
-// idpDetails is {"details": …} of a v1 write answer: of an add, or of a
-// change.
-type idpDetails struct {
-	Details gateway.DetailsV1 `json:"details"`
-}
-
-func idpDetailsV1(d command.Details, added bool) idpDetails {
-	od := gateway.ObjectDetails{Sequence: d.Sequence, Created: d.Created, Changed: d.Changed, ResourceOwner: d.ResourceOwner, ID: d.ID}
-	if added {
-		return idpDetails{gateway.V1Add(od)}
-	}
-	return idpDetails{gateway.V1Change(od)}
 }
 
 // getProvider is GetProviderByID: GET …/idps/templates/{id}.
-func (s *Server) getProvider(ctx context.Context, api idpOwnerAPI, id string, res proto.Message) error {
+func getProvider[Res any, P message[Res]](ctx context.Context, s *Server, api idpOwnerAPI, id string) (*connect.Response[Res], error) {
 	if err := gateway.CheckID(id, "GetProviderByIDRequest.Id"); err != nil {
-		return err
+		return nil, err
 	}
 	i, err := s.q.ProviderByID(ctx, api.scope(ctx), id)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return fromJSON(struct {
+	return respond[Res, P](struct {
 		IDP render.ProviderV1 `json:"idp"`
-	}{render.ToProviderV1(i)}, res)
+	}{render.ToProviderV1(i)})
 }
 
 // listProviders is ListProviders: POST …/idps/templates/_search, whose
 // body is the request as protojson.
-func (s *Server) listProviders(ctx context.Context, api idpOwnerAPI, req proto.Message, res proto.Message) error {
+func listProviders[Res any, P message[Res]](ctx context.Context, s *Server, api idpOwnerAPI, req proto.Message) (*connect.Response[Res], error) {
 	body, err := protojson.Marshal(req)
 	if err != nil {
-		return errs.Internal("RPC-Tpl2", err)
+		return nil, errs.Internal("RPC-Tpl2", err)
 	}
 	search, err := render.ProviderSearch(body)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	list, err := s.q.SearchProviders(ctx, api.scope(ctx), search)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return fromJSON(render.ToProviderListV1(list), res)
+	return respond[Res, P](render.ToProviderListV1(list))
 }
 
 // deleteProvider is DeleteProvider: DELETE …/idps/templates/{id}.
-func (s *Server) deleteProvider(ctx context.Context, api idpOwnerAPI, id string, res proto.Message) error {
+func deleteProvider[Res any, P message[Res]](ctx context.Context, s *Server, api idpOwnerAPI, id string) (*connect.Response[Res], error) {
 	if err := gateway.CheckID(id, "DeleteProviderRequest.Id"); err != nil {
-		return err
+		return nil, err
 	}
 	d, err := s.cmds.RemoveIDP(ctx, api.owner(ctx), id)
 	if err != nil {
-		return err
-	}
-	return fromJSON(idpDetailsV1(d, false), res)
-}
-
-// idpRespond wraps res, or returns err.
-func idpRespond[T any](res *T, err error) (*connect.Response[T], error) {
-	if err != nil {
 		return nil, err
 	}
-	return connect.NewResponse(res), nil
+	return respond[Res, P](v1Write(d, false))
 }
 
 var adminIDPs, managementIDPs = idpOwnerAPIs[0], idpOwnerAPIs[1]
 
 // GetProviderByID is GET /admin/v1/idps/templates/{id}.
 func (v *adminService) GetProviderByID(ctx context.Context, req *connect.Request[adminv1.GetProviderByIDRequest]) (*connect.Response[adminv1.GetProviderByIDResponse], error) {
-	res := &adminv1.GetProviderByIDResponse{}
-	return idpRespond(res, v.s.getProvider(ctx, adminIDPs, req.Msg.GetId(), res))
+	return getProvider[adminv1.GetProviderByIDResponse](ctx, v.s, adminIDPs, req.Msg.GetId())
 }
 
 // ListProviders is POST /admin/v1/idps/templates/_search.
 func (v *adminService) ListProviders(ctx context.Context, req *connect.Request[adminv1.ListProvidersRequest]) (*connect.Response[adminv1.ListProvidersResponse], error) {
-	res := &adminv1.ListProvidersResponse{}
-	return idpRespond(res, v.s.listProviders(ctx, adminIDPs, req.Msg, res))
+	return listProviders[adminv1.ListProvidersResponse](ctx, v.s, adminIDPs, req.Msg)
 }
 
 // DeleteProvider is DELETE /admin/v1/idps/templates/{id}.
 func (v *adminService) DeleteProvider(ctx context.Context, req *connect.Request[adminv1.DeleteProviderRequest]) (*connect.Response[adminv1.DeleteProviderResponse], error) {
-	res := &adminv1.DeleteProviderResponse{}
-	return idpRespond(res, v.s.deleteProvider(ctx, adminIDPs, req.Msg.GetId(), res))
+	return deleteProvider[adminv1.DeleteProviderResponse](ctx, v.s, adminIDPs, req.Msg.GetId())
 }
 
 // GetProviderByID is GET /management/v1/idps/templates/{id}.
 func (v *managementService) GetProviderByID(ctx context.Context, req *connect.Request[managementv1.GetProviderByIDRequest]) (*connect.Response[managementv1.GetProviderByIDResponse], error) {
-	res := &managementv1.GetProviderByIDResponse{}
-	return idpRespond(res, v.s.getProvider(ctx, managementIDPs, req.Msg.GetId(), res))
+	return getProvider[managementv1.GetProviderByIDResponse](ctx, v.s, managementIDPs, req.Msg.GetId())
 }
 
 // ListProviders is POST /management/v1/idps/templates/_search.
 func (v *managementService) ListProviders(ctx context.Context, req *connect.Request[managementv1.ListProvidersRequest]) (*connect.Response[managementv1.ListProvidersResponse], error) {
-	res := &managementv1.ListProvidersResponse{}
-	return idpRespond(res, v.s.listProviders(ctx, managementIDPs, req.Msg, res))
+	return listProviders[managementv1.ListProvidersResponse](ctx, v.s, managementIDPs, req.Msg)
 }
 
 // DeleteProvider is DELETE /management/v1/idps/templates/{id}.
 func (v *managementService) DeleteProvider(ctx context.Context, req *connect.Request[managementv1.DeleteProviderRequest]) (*connect.Response[managementv1.DeleteProviderResponse], error) {
-	res := &managementv1.DeleteProviderResponse{}
-	return idpRespond(res, v.s.deleteProvider(ctx, managementIDPs, req.Msg.GetId(), res))
+	return deleteProvider[managementv1.DeleteProviderResponse](ctx, v.s, managementIDPs, req.Msg.GetId())
 }

@@ -7,24 +7,15 @@ import (
 
 	"github.com/idledger/idledger/api/gateway"
 	"github.com/idledger/idledger/api/render"
-	"github.com/idledger/idledger/command"
 	userv2 "github.com/idledger/idledger/gen/zitadel/user/v2"
 )
 
 // The v2 dialect of users' IdP links: the command and the names REST uses
 // (render.LinkNamesV2), the same rendered shapes.
 
-func idpLink(l *userv2.IDPLink) command.IDPLink {
-	return command.IDPLink{IDPID: l.GetIdpId(), ExternalUserID: l.GetUserId(), DisplayName: l.GetUserName()}
-}
-
 // AddIDPLink is POST /v2/users/{userId}/links.
 func (v *userService) AddIDPLink(ctx context.Context, req *connect.Request[userv2.AddIDPLinkRequest]) (*connect.Response[userv2.AddIDPLinkResponse], error) {
-	d, err := v.s.cmds.AddIDPLink(ctx, req.Msg.GetUserId(), "", idpLink(req.Msg.GetIdpLink()), render.LinkV2.Names)
-	if err != nil {
-		return nil, err
-	}
-	return respond[userv2.AddIDPLinkResponse](render.LinkV2.Details(d))
+	return addLink[userv2.AddIDPLinkResponse](ctx, v.s, req.Msg.GetUserId(), "", req.Msg.GetIdpLink(), render.LinkV2)
 }
 
 // ListIDPLinks is POST /v2/users/{userId}/links/_search: the user ID's
@@ -34,8 +25,7 @@ func (v *userService) ListIDPLinks(ctx context.Context, req *connect.Request[use
 	if err := gateway.CheckID(userID, "ListIDPLinksRequest.UserId"); err != nil {
 		return nil, err
 	}
-	q := req.Msg.GetQuery()
-	offset, limit, err := gateway.ListQuery{Offset: gateway.Uint64(q.GetOffset()), Limit: q.GetLimit(), Asc: q.GetAsc()}.Page()
+	offset, limit, err := listQuery(req.Msg.GetQuery()).Page()
 	if err != nil {
 		return nil, err
 	}

@@ -21,11 +21,9 @@ func (v *managementService) GetMyOrg(ctx context.Context, _ *connect.Request[man
 	if err != nil {
 		return nil, err
 	}
-	res := &managementv1.GetMyOrgResponse{}
-	err = fromJSON(struct {
+	return respond[managementv1.GetMyOrgResponse](struct {
 		Org render.OrgV1JSON `json:"org"`
-	}{render.OrgV1(o)}, res)
-	return connect.NewResponse(res), err
+	}{render.OrgV1(o)})
 }
 
 // AddOrg is POST /management/v1/orgs.
@@ -77,8 +75,7 @@ func (v *managementService) RemovePersonalAccessToken(ctx context.Context, req *
 		return nil, err
 	}
 	v.s.invalidateUser(ctx, userID)
-	det, err := v1Details(*d, false)
-	return connect.NewResponse(&managementv1.RemovePersonalAccessTokenResponse{Details: det}), err
+	return respond[managementv1.RemovePersonalAccessTokenResponse](v1Write(*d, false))
 }
 
 // AddOrgMember is POST /management/v1/orgs/me/members.
@@ -88,8 +85,7 @@ func (v *managementService) AddOrgMember(ctx context.Context, req *connect.Reque
 		return nil, err
 	}
 	v.s.invalidateUser(ctx, req.Msg.GetUserId())
-	det, err := v1Details(*d, true)
-	return connect.NewResponse(&managementv1.AddOrgMemberResponse{Details: det}), err
+	return respond[managementv1.AddOrgMemberResponse](v1Write(*d, true))
 }
 
 // invalidateUser drops this replica's cached token lookups of a user at

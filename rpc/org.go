@@ -43,8 +43,7 @@ func (v *orgService) AddOrganization(ctx context.Context, req *connect.Request[o
 	if err != nil {
 		return nil, err
 	}
-	res := &orgv2.AddOrganizationResponse{}
-	return connect.NewResponse(res), fromJSON(render.OrgAddedV2(*d), res)
+	return respond[orgv2.AddOrganizationResponse](render.OrgAddedV2(*d))
 }
 
 // CreateOrganization is org v2beta's AddOrganization (no REST route): the

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/idledger/idledger/api/gateway"
@@ -30,34 +29,34 @@ func contextOrg(ctx context.Context) string {
 	return ""
 }
 
-// v1Details is a write's zitadel.v1.ObjectDetails: an add fills the
-// creation date, a change or removal the change date (gateway.V1Add,
-// V1Change).
+// v1Details is a write's zitadel.v1.ObjectDetails (v1Write), for an
+// answer with more fields than the details.
 func v1Details(d command.Details, add bool) (*zitadelv1.ObjectDetails, error) {
-	det := gateway.V1Change(render.DetailsOf(d))
-	if add {
-		det = gateway.V1Add(render.DetailsOf(d))
-	}
 	out := &zitadelv1.ObjectDetails{}
-	return out, fromJSON(det, out)
+	return out, fromJSON(v1Write(d, add).Details, out)
 }
 
-// listQuery is the paging of a v1 list request.
-func listQuery(q *zitadelv1.ListQuery) gateway.ListQuery {
+// listQuery is the paging of a list request, v1's or v2's ListQuery.
+func listQuery(q interface {
+	GetOffset() uint64
+	GetLimit() uint32
+	GetAsc() bool
+}) gateway.ListQuery {
 	return gateway.ListQuery{Offset: gateway.Uint64(q.GetOffset()), Limit: q.GetLimit(), Asc: q.GetAsc()}
 }
 
-// policyIDPs is the page of a login policy's links that list reads.
-func policyIDPs(q *zitadelv1.ListQuery, list func(offset uint64, limit uint32) (*query.PolicyIDPList, error), res proto.Message) error {
+// policyIDPs answers Res with the page of a login policy's links that
+// list reads.
+func policyIDPs[Res any, P message[Res]](q *zitadelv1.ListQuery, list func(offset uint64, limit uint32) (*query.PolicyIDPList, error)) (*connect.Response[Res], error) {
 	offset, limit, err := listQuery(q).Page()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	l, err := list(offset, limit)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return fromJSON(render.PolicyIDPList(l), res)
+	return respond[Res, P](render.PolicyIDPList(l))
 }
 
 // --- admin -----------------------------------------------------------------
@@ -68,11 +67,9 @@ func (v *adminService) GetLoginPolicy(ctx context.Context, _ *connect.Request[ad
 	if err != nil {
 		return nil, err
 	}
-	res := &adminv1.GetLoginPolicyResponse{}
-	err = fromJSON(struct {
+	return respond[adminv1.GetLoginPolicyResponse](struct {
 		Policy render.LoginPolicyJSON `json:"policy"`
-	}{render.LoginPolicy(p)}, res)
-	return connect.NewResponse(res), err
+	}{render.LoginPolicy(p)})
 }
 
 // AddIDPToLoginPolicy is POST /admin/v1/policies/login/idps.
@@ -81,20 +78,14 @@ func (v *adminService) AddIDPToLoginPolicy(ctx context.Context, req *connect.Req
 	if err != nil {
 		return nil, err
 	}
-	det, err := v1Details(d, true)
-	return connect.NewResponse(&adminv1.AddIDPToLoginPolicyResponse{Details: det}), err
+	return respond[adminv1.AddIDPToLoginPolicyResponse](v1Write(d, true))
 }
 
 // ListLoginPolicyIDPs is POST /admin/v1/policies/login/idps/_search.
 func (v *adminService) ListLoginPolicyIDPs(ctx context.Context, req *connect.Request[adminv1.ListLoginPolicyIDPsRequest]) (*connect.Response[adminv1.ListLoginPolicyIDPsResponse], error) {
-	res := &adminv1.ListLoginPolicyIDPsResponse{}
-	err := policyIDPs(req.Msg.GetQuery(), func(offset uint64, limit uint32) (*query.PolicyIDPList, error) {
+	return policyIDPs[adminv1.ListLoginPolicyIDPsResponse](req.Msg.GetQuery(), func(offset uint64, limit uint32) (*query.PolicyIDPList, error) {
 		return v.s.q.DefaultLoginPolicyIDPs(ctx, offset, limit)
-	}, res)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(res), nil
+	})
 }
 
 // RemoveIDPFromLoginPolicy is DELETE /admin/v1/policies/login/idps/{idpId}.
@@ -103,8 +94,7 @@ func (v *adminService) RemoveIDPFromLoginPolicy(ctx context.Context, req *connec
 	if err != nil {
 		return nil, err
 	}
-	det, err := v1Details(d, false)
-	return connect.NewResponse(&adminv1.RemoveIDPFromLoginPolicyResponse{Details: det}), err
+	return respond[adminv1.RemoveIDPFromLoginPolicyResponse](v1Write(d, false))
 }
 
 // --- management ------------------------------------------------------------
@@ -116,12 +106,10 @@ func (v *managementService) GetLoginPolicy(ctx context.Context, _ *connect.Reque
 	if err != nil {
 		return nil, err
 	}
-	res := &managementv1.GetLoginPolicyResponse{}
-	err = fromJSON(struct {
+	return respond[managementv1.GetLoginPolicyResponse](struct {
 		Policy    render.LoginPolicyJSON `json:"policy"`
 		IsDefault bool                   `json:"isDefault,omitempty"`
-	}{render.LoginPolicy(p), p.IsDefault}, res)
-	return connect.NewResponse(res), err
+	}{render.LoginPolicy(p), p.IsDefault})
 }
 
 // lifetime is a set duration; unset is nil.
@@ -164,8 +152,7 @@ func (v *managementService) AddCustomLoginPolicy(ctx context.Context, req *conne
 	if err != nil {
 		return nil, err
 	}
-	det, err := v1Details(d, true)
-	return connect.NewResponse(&managementv1.AddCustomLoginPolicyResponse{Details: det}), err
+	return respond[managementv1.AddCustomLoginPolicyResponse](v1Write(d, true))
 }
 
 // ResetLoginPolicyToDefault is DELETE /management/v1/policies/login.
@@ -174,8 +161,7 @@ func (v *managementService) ResetLoginPolicyToDefault(ctx context.Context, _ *co
 	if err != nil {
 		return nil, err
 	}
-	det, err := v1Details(d, false)
-	return connect.NewResponse(&managementv1.ResetLoginPolicyToDefaultResponse{Details: det}), err
+	return respond[managementv1.ResetLoginPolicyToDefaultResponse](v1Write(d, false))
 }
 
 // AddIDPToLoginPolicy is POST /management/v1/policies/login/idps. An
@@ -186,21 +172,15 @@ func (v *managementService) AddIDPToLoginPolicy(ctx context.Context, req *connec
 	if err != nil {
 		return nil, err
 	}
-	det, err := v1Details(d, true)
-	return connect.NewResponse(&managementv1.AddIDPToLoginPolicyResponse{Details: det}), err
+	return respond[managementv1.AddIDPToLoginPolicyResponse](v1Write(d, true))
 }
 
 // ListLoginPolicyIDPs is POST /management/v1/policies/login/idps/_search:
 // the links of the org's effective policy.
 func (v *managementService) ListLoginPolicyIDPs(ctx context.Context, req *connect.Request[managementv1.ListLoginPolicyIDPsRequest]) (*connect.Response[managementv1.ListLoginPolicyIDPsResponse], error) {
-	res := &managementv1.ListLoginPolicyIDPsResponse{}
-	err := policyIDPs(req.Msg.GetQuery(), func(offset uint64, limit uint32) (*query.PolicyIDPList, error) {
+	return policyIDPs[managementv1.ListLoginPolicyIDPsResponse](req.Msg.GetQuery(), func(offset uint64, limit uint32) (*query.PolicyIDPList, error) {
 		return v.s.q.OrgLoginPolicyIDPs(ctx, contextOrg(ctx), offset, limit)
-	}, res)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(res), nil
+	})
 }
 
 // RemoveIDPFromLoginPolicy is DELETE /management/v1/policies/login/idps/{idpId}.
@@ -209,6 +189,5 @@ func (v *managementService) RemoveIDPFromLoginPolicy(ctx context.Context, req *c
 	if err != nil {
 		return nil, err
 	}
-	det, err := v1Details(d, false)
-	return connect.NewResponse(&managementv1.RemoveIDPFromLoginPolicyResponse{Details: det}), err
+	return respond[managementv1.RemoveIDPFromLoginPolicyResponse](v1Write(d, false))
 }

@@ -1,6 +1,12 @@
 package rpc
 
 import (
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/api/render"
+	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/gen/zitadel/admin/v1/adminv1connect"
 	"github.com/idledger/idledger/gen/zitadel/management/v1/managementv1connect"
 	"github.com/idledger/idledger/gen/zitadel/org/v2/orgv2connect"
@@ -64,4 +70,35 @@ type userV3Service struct {
 type resourceUserService struct {
 	resourcesuserv3alphaconnect.UnimplementedZITADELUsersHandler
 	s *Server
+}
+
+// message is a protobuf message type M, used through *M.
+type message[M any] interface {
+	*M
+	proto.Message
+}
+
+// respond is the response message Res filled from v, the REST renderer's
+// JSON value (see fromJSON): the one way a method answers.
+func respond[Res any, P message[Res]](v any) (*connect.Response[Res], error) {
+	res := P(new(Res))
+	if err := fromJSON(v, res); err != nil {
+		return nil, err
+	}
+	return connect.NewResponse((*Res)(res)), nil
+}
+
+// detailsV1 is {"details": …} of a v1 write's answer.
+type detailsV1 struct {
+	Details gateway.DetailsV1 `json:"details"`
+}
+
+// v1Write is the details of write d in v1's shape: an add fills the
+// creation date, a change or removal the change date (gateway.V1Add,
+// V1Change).
+func v1Write(d command.Details, add bool) detailsV1 {
+	if add {
+		return detailsV1{gateway.V1Add(render.DetailsOf(d))}
+	}
+	return detailsV1{gateway.V1Change(render.DetailsOf(d))}
 }

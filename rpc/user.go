@@ -4,11 +4,9 @@ import (
 	"context"
 
 	"connectrpc.com/connect"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/idledger/idledger/api/gateway"
 	"github.com/idledger/idledger/api/render"
-	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/command"
 	userv2 "github.com/idledger/idledger/gen/zitadel/user/v2"
 )
@@ -33,7 +31,7 @@ func (v *userService) AddHumanUser(ctx context.Context, req *connect.Request[use
 		h.Email, h.EmailVerified = e.GetEmail(), e.GetIsVerified()
 	}
 	for _, l := range m.GetIdpLinks() {
-		h.IDPLinks = append(h.IDPLinks, idpLink(l))
+		h.IDPLinks = append(h.IDPLinks, linkOf(l))
 	}
 	d, err := v.s.cmds.AddHuman(ctx, h)
 	if err != nil {
@@ -64,23 +62,6 @@ func (v *userService) DeleteUser(ctx context.Context, req *connect.Request[userv
 	if err != nil {
 		return nil, err
 	}
-	// As REST does: this replica's cached token lookups of the user go at
-	// once; other replicas follow from their event subscription.
-	if cl := authz.CallerFrom(ctx); cl != nil {
-		v.s.q.InvalidateUser(cl.InstanceID, userID)
-	}
+	v.s.invalidateUser(ctx, userID)
 	return respond[userv2.DeleteUserResponse](render.DetailsV2Body{Details: gateway.V2(render.DetailsOf(*d))})
-}
-
-// respond is the response message Res filled from v, the REST renderer's
-// JSON value (see fromJSON).
-func respond[Res any, P interface {
-	*Res
-	proto.Message
-}](v any) (*connect.Response[Res], error) {
-	res := P(new(Res))
-	if err := fromJSON(v, res); err != nil {
-		return nil, err
-	}
-	return connect.NewResponse((*Res)(res)), nil
 }

@@ -40,12 +40,6 @@ func (v *userBetaService) AddIDPLink(ctx context.Context, req *connect.Request[u
 	return viaV2[userv2beta.AddIDPLinkResponse](ctx, req, v.v2().AddIDPLink)
 }
 
-// message is a protobuf message type M, used through *M.
-type message[M any] interface {
-	*M
-	proto.Message
-}
-
 // viaV2 answers a v2beta call with the v2 adapter v2: the request re-read
 // as the v2 message, the v2 response re-read as the v2beta one (BRes).
 func viaV2[BRes, BReq, Req, Res any, PBRes message[BRes], PBReq message[BReq], PReq message[Req], PRes message[Res]](
