@@ -189,10 +189,7 @@ var badGRPC = map[int]bool{0: true, 2: true, 13: true}
 
 func TestBadInput(t *testing.T) {
 	env := apptest.New(t)
-	oidc := env.MustDo(t, http.StatusOK, "POST", "/admin/v1/idps/generic_oidc",
-		map[string]any{"name": "OIDC", "issuer": "https://issuer.example", "clientId": "c", "clientSecret": "s",
-			"scopes": []string{"openid"}, "providerOptions": map[string]any{"isLinkingAllowed": true}})
-	idpID := oidc["id"].(string)
+	idpID := addOIDC(t, env)
 	link := mustMarshal(t, &idpv2.GetIDPByIDRequest{Id: idpID}) // any well-formed message
 	before := eventCount(t, env)
 

@@ -110,14 +110,7 @@ func TestListEvents(t *testing.T) {
 func TestEventAndAggregateTypes(t *testing.T) {
 	e := newIdentityEnv(t)
 	for _, p := range protocols {
-		for _, tc := range []struct {
-			name    string
-			headers []string
-		}{
-			{"admin", nil},
-			{"no role", as(e.nobody)},
-			{"org owner", as(e.outsid)},
-		} {
+		for _, tc := range e.instanceCallers() {
 			t.Run(p.name+"/"+tc.name, func(t *testing.T) {
 				for _, method := range []string{"POST", "GET"} {
 					path := "/admin/v1/events/types"

@@ -14,10 +14,7 @@ const getIDPByID = "/zitadel.idp.v2.IdentityProviderService/GetIDPByID"
 
 func TestGetIDPByID(t *testing.T) {
 	env := apptest.New(t)
-	created := env.MustDo(t, http.StatusOK, "POST", "/admin/v1/idps/generic_oidc",
-		map[string]any{"name": "OIDC", "issuer": "https://issuer.example", "clientId": "c", "clientSecret": "s",
-			"scopes": []string{"openid"}, "providerOptions": map[string]any{"isLinkingAllowed": true}})
-	id := created["id"].(string)
+	id := addOIDC(t, env)
 
 	for _, p := range protocols {
 		for _, tc := range []struct {

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"google.golang.org/protobuf/proto"
-
 	objectv2 "github.com/idledger/idledger/gen/zitadel/object/v2"
 	userv2 "github.com/idledger/idledger/gen/zitadel/user/v2"
 	userv2beta "github.com/idledger/idledger/gen/zitadel/user/v2beta"
@@ -139,10 +137,7 @@ func TestListIDPLinks(t *testing.T) {
 				}
 				res, err := call[userv2.ListIDPLinksRequest, userv2.ListIDPLinksResponse](t, env, p, userV2+"ListIDPLinks",
 					&userv2.ListIDPLinksRequest{UserId: tc.user, Query: tc.query}, tc.headers...)
-				var got proto.Message = res
-				if res == nil {
-					got = &userv2.ListIDPLinksResponse{}
-				}
+				got := answer(res)
 				if err == nil {
 					rest = adopt(t, rest, got, "details.timestamp")
 				}
@@ -196,10 +191,7 @@ func TestRemoveIDPLink(t *testing.T) {
 				}
 				res, err := call[userv2.RemoveIDPLinkRequest, userv2.RemoveIDPLinkResponse](t, env, p, userV2+"RemoveIDPLink",
 					&userv2.RemoveIDPLinkRequest{UserId: rpcUser, IdpId: idp, LinkedUserId: rpcExt}, tc.headers...)
-				var got proto.Message = res
-				if res == nil {
-					got = &userv2.RemoveIDPLinkResponse{}
-				}
+				got := answer(res)
 				if tc.write {
 					rest = adopt(t, rest, got, "details.changeDate")
 				}

@@ -11,32 +11,12 @@ import (
 
 	adminv1 "github.com/idledger/idledger/gen/zitadel/admin/v1"
 	managementv1 "github.com/idledger/idledger/gen/zitadel/management/v1"
-	"github.com/idledger/idledger/internal/app/apptest"
 )
-
-// identityEnv is an instance with a second org and two callers short of
-// the roles: one with none, and the owner of the second org.
-type identityEnv struct {
-	*apptest.Env
-	other          string
-	nobody, outsid string
-}
-
-func newIdentityEnv(t *testing.T) identityEnv {
-	env := apptest.New(t)
-	e := identityEnv{Env: env, other: env.CreateOrg(t, "other")}
-	_, e.nobody = env.CreateMachineWithPAT(t, env.DefaultOrgID)
-	_, e.outsid = env.CreateOrgOwner(t, e.other)
-	return e
-}
 
 func TestGetMyOrgAndAddOrg(t *testing.T) {
 	e := newIdentityEnv(t)
 	for _, p := range protocols {
-		for _, tc := range []struct {
-			name    string
-			headers []string
-		}{
+		for _, tc := range []caller{
 			{"own org", nil},
 			{"x-zitadel-orgid", []string{"x-zitadel-orgid", e.other}},
 			{"x-zitadel-orgid missing org", []string{"x-zitadel-orgid", "nope"}},

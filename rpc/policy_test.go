@@ -13,7 +13,6 @@ import (
 	managementv1 "github.com/idledger/idledger/gen/zitadel/management/v1"
 	policyv1 "github.com/idledger/idledger/gen/zitadel/policy/v1"
 	zitadelv1 "github.com/idledger/idledger/gen/zitadel/v1"
-	"github.com/idledger/idledger/internal/app/apptest"
 )
 
 const (
@@ -21,50 +20,39 @@ const (
 	mgmtSvc  = "/zitadel.management.v1.ManagementService/"
 )
 
-// policyEnv is an instance with two instance IdPs on the default policy,
-// an org with a custom policy holding one of them and an org IdP, and two
-// callers short of the policy roles: one with no role at all (NotFound
-// AUTHZ-cdgFk) and an org owner of another org (PermissionDenied).
+// policyEnv is an identityEnv (its callers short of the policy roles: one
+// with no role at all, NotFound AUTHZ-cdgFk, and the owner of plain,
+// PermissionDenied) with two instance IdPs on the default policy, and an
+// org with a custom policy holding one of them and an org IdP.
 type policyEnv struct {
-	*apptest.Env
-	instIDPs       []string
-	custom, plain  string // orgs with and without a custom policy
-	orgIDP         string // an IdP of custom
-	nobody, outsid string // tokens
+	identityEnv
+	instIDPs      []string
+	custom, plain string // orgs with and without a custom policy
+	orgIDP        string // an IdP of custom
 }
 
 func newPolicyEnv(t *testing.T) policyEnv {
-	env := apptest.New(t)
-	e := policyEnv{Env: env}
+	e := policyEnv{identityEnv: newIdentityEnv(t)}
+	env := e.Env
 	for i := range 2 {
 		m := env.MustDo(t, http.StatusOK, "POST", "/admin/v1/idps/generic_oidc", map[string]any{"name": fmt.Sprintf("OIDC %d", i),
 			"issuer": "https://issuer.example", "clientId": "c", "clientSecret": "s"})
 		e.instIDPs = append(e.instIDPs, m["id"].(string))
 		env.MustDo(t, http.StatusOK, "POST", "/admin/v1/policies/login/idps", map[string]any{"idpId": e.instIDPs[i]})
 	}
-	e.custom, e.plain = env.CreateOrg(t, "custom"), env.CreateOrg(t, "plain")
+	e.custom, e.plain = env.CreateOrg(t, "custom"), e.other
 	h := []string{"x-zitadel-orgid", e.custom}
 	e.orgIDP = env.MustDo(t, http.StatusOK, "POST", "/management/v1/idps/google", map[string]any{"clientId": "c", "clientSecret": "s"}, h...)["id"].(string)
 	env.MustDo(t, http.StatusOK, "POST", "/management/v1/policies/login", map[string]any{"allowUsernamePassword": true,
 		"passwordCheckLifetime": "3600s", "secondFactors": []string{"SECOND_FACTOR_TYPE_OTP"},
 		"idps": []any{map[string]any{"idpId": e.instIDPs[0], "ownerType": "IDP_OWNER_TYPE_SYSTEM"}}}, h...)
-	_, e.nobody = env.CreateMachineWithPAT(t, env.DefaultOrgID)
-	_, e.outsid = env.CreateOrgOwner(t, e.plain)
 	return e
 }
 
 func TestLoginPolicyReads(t *testing.T) {
 	e := newPolicyEnv(t)
 	for _, p := range protocols {
-		for _, tc := range []struct {
-			name    string
-			headers []string
-		}{
-			{"admin", nil},
-			{"no role", as(e.nobody)},
-			{"other org's owner", as(e.outsid)},
-			{"unauthenticated", []string{"Authorization", ""}},
-		} {
+		for _, tc := range append(e.instanceCallers(), caller{"unauthenticated", []string{"Authorization", ""}}) {
 			t.Run(p.name+"/admin/"+tc.name, func(t *testing.T) {
 				both[adminv1.GetLoginPolicyRequest, adminv1.GetLoginPolicyResponse](t, e.Env, p, adminSvc+"GetLoginPolicy",
 					"GET", "/admin/v1/policies/login", nil, &adminv1.GetLoginPolicyRequest{}, nil, tc.headers...)
@@ -78,10 +66,7 @@ func TestLoginPolicyReads(t *testing.T) {
 				"POST", "/admin/v1/policies/login/idps/_search", map[string]any{"query": map[string]any{"limit": 1001}},
 				&adminv1.ListLoginPolicyIDPsRequest{Query: &zitadelv1.ListQuery{Limit: 1001}}, listVolatile)
 		})
-		for _, tc := range []struct {
-			name    string
-			headers []string
-		}{
+		for _, tc := range []caller{
 			{"own org (default policy)", nil},
 			{"x-zitadel-orgid custom", []string{"x-zitadel-orgid", e.custom}},
 			{"x-zitadel-orgid plain", []string{"x-zitadel-orgid", e.plain}},
@@ -315,10 +300,7 @@ func TestCustomLoginPolicy(t *testing.T) {
 			if m := e.MustDo(t, http.StatusOK, "GET", "/management/v1/policies/login", nil, rpcH...); m["isDefault"] != true {
 				t.Fatalf("after the RPC reset REST reads %v", m)
 			}
-			for _, tc := range []struct {
-				name    string
-				headers []string
-			}{
+			for _, tc := range []caller{
 				{"no custom policy", rpcH},
 				{"x-zitadel-orgid missing org", []string{"x-zitadel-orgid", "nope"}},
 				{"no role", as(e.nobody)},
