@@ -187,11 +187,7 @@ func deleteProvider[Res any, P message[Res]](ctx context.Context, s *Server, api
 	if err := gateway.CheckID(id, "DeleteProviderRequest.Id"); err != nil {
 		return nil, err
 	}
-	d, err := s.cmds.RemoveIDP(ctx, api.owner(ctx), id)
-	if err != nil {
-		return nil, err
-	}
-	return respond[Res, P](v1Write(d, false))
+	return v1Changed[Res, P](s.cmds.RemoveIDP(ctx, api.owner(ctx), id))
 }
 
 var adminIDPs, managementIDPs = idpOwnerAPIs[0], idpOwnerAPIs[1]

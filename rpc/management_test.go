@@ -171,61 +171,65 @@ func TestPersonalAccessTokens(t *testing.T) {
 	}
 }
 
+// memberRow is an AddOrgMember or AddIAMMember request that fails.
+type memberRow struct {
+	name, user string
+	roles      []string
+	headers    []string
+}
+
+// addMember is AddOrgMember or AddIAMMember (procedure, REST path) over p:
+// REST and RPC each make a new machine of org a member with role, the
+// RPC's member may call check (GET, with headers) at once (the token cache
+// is dropped as REST drops it), then rows, made with the two machines
+// (rest, rpc), fail alike over both.
+func addMember[Req, Res any](t *testing.T, e identityEnv, p protocol, procedure, path string, newReq func(user string, roles []string) *Req,
+	org, role, check string, headers []string, rows func(rest, rpc string) []memberRow) {
+	t.Helper()
+	restUser, _ := e.CreateMachineWithPAT(t, org)
+	rpcUser, rpcPAT := e.CreateMachineWithPAT(t, org)
+	both[Req, Res](t, e.Env, p, procedure, "POST", path, map[string]any{"userId": restUser, "roles": []string{role}},
+		newReq(rpcUser, []string{role}), writeVolatile, headers...)
+	e.MustDo(t, http.StatusOK, "GET", check, nil, as(rpcPAT, headers...)...)
+	for _, tc := range rows(restUser, rpcUser) {
+		t.Run(tc.name, func(t *testing.T) {
+			both[Req, Res](t, e.Env, p, procedure, "POST", path, map[string]any{"userId": tc.user, "roles": tc.roles},
+				newReq(tc.user, tc.roles), nil, tc.headers...)
+		})
+	}
+}
+
 func TestMembers(t *testing.T) {
 	e := newIdentityEnv(t)
 	other := []string{"x-zitadel-orgid", e.other}
 	for _, p := range protocols {
 		t.Run(p.name+"/AddOrgMember", func(t *testing.T) {
-			restUser, _ := e.CreateMachineWithPAT(t, e.other)
-			rpcUser, rpcPAT := e.CreateMachineWithPAT(t, e.other)
-			both[managementv1.AddOrgMemberRequest, managementv1.AddOrgMemberResponse](t, e.Env, p, mgmtSvc+"AddOrgMember",
-				"POST", "/management/v1/orgs/me/members", map[string]any{"userId": restUser, "roles": []string{"ORG_OWNER"}},
-				&managementv1.AddOrgMemberRequest{UserId: rpcUser, Roles: []string{"ORG_OWNER"}}, writeVolatile, other...)
-			// The membership takes effect at once (the token cache is
-			// dropped as REST drops it).
-			e.MustDo(t, http.StatusOK, "GET", "/management/v1/orgs/me", nil, as(rpcPAT, other...)...)
-			for _, tc := range []struct {
-				name, user string
-				roles      []string
-				headers    []string
-			}{
-				{"member already", rpcUser, []string{"ORG_OWNER"}, other},
-				{"no such user", "nope", []string{"ORG_OWNER"}, other},
-				{"unknown role", restUser, []string{"NOPE"}, other},
-				{"x-zitadel-orgid missing org", rpcUser, []string{"ORG_OWNER"}, []string{"x-zitadel-orgid", "nope"}},
-				{"no role", rpcUser, []string{"ORG_OWNER"}, as(e.nobody, other...)},
-			} {
-				t.Run(tc.name, func(t *testing.T) {
-					both[managementv1.AddOrgMemberRequest, managementv1.AddOrgMemberResponse](t, e.Env, p, mgmtSvc+"AddOrgMember",
-						"POST", "/management/v1/orgs/me/members", map[string]any{"userId": tc.user, "roles": tc.roles},
-						&managementv1.AddOrgMemberRequest{UserId: tc.user, Roles: tc.roles}, nil, tc.headers...)
+			addMember[managementv1.AddOrgMemberRequest, managementv1.AddOrgMemberResponse](t, e, p, mgmtSvc+"AddOrgMember", "/management/v1/orgs/me/members",
+				func(user string, roles []string) *managementv1.AddOrgMemberRequest {
+					return &managementv1.AddOrgMemberRequest{UserId: user, Roles: roles}
+				}, e.other, "ORG_OWNER", "/management/v1/orgs/me", other, func(restUser, rpcUser string) []memberRow {
+					return []memberRow{
+						{"member already", rpcUser, []string{"ORG_OWNER"}, other},
+						{"no such user", "nope", []string{"ORG_OWNER"}, other},
+						{"unknown role", restUser, []string{"NOPE"}, other},
+						{"x-zitadel-orgid missing org", rpcUser, []string{"ORG_OWNER"}, []string{"x-zitadel-orgid", "nope"}},
+						{"no role", rpcUser, []string{"ORG_OWNER"}, as(e.nobody, other...)},
+					}
 				})
-			}
 		})
 		t.Run(p.name+"/AddIAMMember", func(t *testing.T) {
-			restUser, _ := e.CreateMachineWithPAT(t, e.DefaultOrgID)
-			rpcUser, rpcPAT := e.CreateMachineWithPAT(t, e.DefaultOrgID)
-			both[adminv1.AddIAMMemberRequest, adminv1.AddIAMMemberResponse](t, e.Env, p, adminSvc+"AddIAMMember",
-				"POST", "/admin/v1/members", map[string]any{"userId": restUser, "roles": []string{"IAM_OWNER_VIEWER"}},
-				&adminv1.AddIAMMemberRequest{UserId: rpcUser, Roles: []string{"IAM_OWNER_VIEWER"}}, writeVolatile)
-			e.MustDo(t, http.StatusOK, "GET", "/admin/v1/policies/login", nil, as(rpcPAT)...)
-			for _, tc := range []struct {
-				name, user string
-				roles      []string
-				headers    []string
-			}{
-				{"member already", rpcUser, []string{"IAM_OWNER_VIEWER"}, nil},
-				{"no such user", "nope", []string{"IAM_OWNER"}, nil},
-				{"unknown role", restUser, []string{"NOPE"}, nil},
-				{"no role", rpcUser, []string{"IAM_OWNER"}, as(e.nobody)},
-				{"org owner", rpcUser, []string{"IAM_OWNER"}, as(e.outsid)},
-			} {
-				t.Run(tc.name, func(t *testing.T) {
-					both[adminv1.AddIAMMemberRequest, adminv1.AddIAMMemberResponse](t, e.Env, p, adminSvc+"AddIAMMember",
-						"POST", "/admin/v1/members", map[string]any{"userId": tc.user, "roles": tc.roles},
-						&adminv1.AddIAMMemberRequest{UserId: tc.user, Roles: tc.roles}, nil, tc.headers...)
+			addMember[adminv1.AddIAMMemberRequest, adminv1.AddIAMMemberResponse](t, e, p, adminSvc+"AddIAMMember", "/admin/v1/members",
+				func(user string, roles []string) *adminv1.AddIAMMemberRequest {
+					return &adminv1.AddIAMMemberRequest{UserId: user, Roles: roles}
+				}, e.DefaultOrgID, "IAM_OWNER_VIEWER", "/admin/v1/policies/login", nil, func(restUser, rpcUser string) []memberRow {
+					return []memberRow{
+						{"member already", rpcUser, []string{"IAM_OWNER_VIEWER"}, nil},
+						{"no such user", "nope", []string{"IAM_OWNER"}, nil},
+						{"unknown role", restUser, []string{"NOPE"}, nil},
+						{"no role", rpcUser, []string{"IAM_OWNER"}, as(e.nobody)},
+						{"org owner", rpcUser, []string{"IAM_OWNER"}, as(e.outsid)},
+					}
 				})
-			}
 		})
 	}
 }

@@ -74,11 +74,7 @@ func (v *adminService) GetLoginPolicy(ctx context.Context, _ *connect.Request[ad
 
 // AddIDPToLoginPolicy is POST /admin/v1/policies/login/idps.
 func (v *adminService) AddIDPToLoginPolicy(ctx context.Context, req *connect.Request[adminv1.AddIDPToLoginPolicyRequest]) (*connect.Response[adminv1.AddIDPToLoginPolicyResponse], error) {
-	d, err := v.s.cmds.AddIDPToDefaultLoginPolicy(ctx, req.Msg.GetIdpId())
-	if err != nil {
-		return nil, err
-	}
-	return respond[adminv1.AddIDPToLoginPolicyResponse](v1Write(d, true))
+	return v1Added[adminv1.AddIDPToLoginPolicyResponse](v.s.cmds.AddIDPToDefaultLoginPolicy(ctx, req.Msg.GetIdpId()))
 }
 
 // ListLoginPolicyIDPs is POST /admin/v1/policies/login/idps/_search.
@@ -90,11 +86,7 @@ func (v *adminService) ListLoginPolicyIDPs(ctx context.Context, req *connect.Req
 
 // RemoveIDPFromLoginPolicy is DELETE /admin/v1/policies/login/idps/{idpId}.
 func (v *adminService) RemoveIDPFromLoginPolicy(ctx context.Context, req *connect.Request[adminv1.RemoveIDPFromLoginPolicyRequest]) (*connect.Response[adminv1.RemoveIDPFromLoginPolicyResponse], error) {
-	d, err := v.s.cmds.RemoveIDPFromDefaultLoginPolicy(ctx, req.Msg.GetIdpId())
-	if err != nil {
-		return nil, err
-	}
-	return respond[adminv1.RemoveIDPFromLoginPolicyResponse](v1Write(d, false))
+	return v1Changed[adminv1.RemoveIDPFromLoginPolicyResponse](v.s.cmds.RemoveIDPFromDefaultLoginPolicy(ctx, req.Msg.GetIdpId()))
 }
 
 // --- management ------------------------------------------------------------
@@ -148,31 +140,19 @@ func (v *managementService) AddCustomLoginPolicy(ctx context.Context, req *conne
 	for _, l := range m.GetIdps() {
 		p.IDPs = append(p.IDPs, command.LoginPolicyIDP{IDPID: l.GetIdpId(), OwnerType: command.IDPOwnerType(l.GetOwnerType())})
 	}
-	d, err := v.s.cmds.AddCustomLoginPolicy(ctx, contextOrg(ctx), p)
-	if err != nil {
-		return nil, err
-	}
-	return respond[managementv1.AddCustomLoginPolicyResponse](v1Write(d, true))
+	return v1Added[managementv1.AddCustomLoginPolicyResponse](v.s.cmds.AddCustomLoginPolicy(ctx, contextOrg(ctx), p))
 }
 
 // ResetLoginPolicyToDefault is DELETE /management/v1/policies/login.
 func (v *managementService) ResetLoginPolicyToDefault(ctx context.Context, _ *connect.Request[managementv1.ResetLoginPolicyToDefaultRequest]) (*connect.Response[managementv1.ResetLoginPolicyToDefaultResponse], error) {
-	d, err := v.s.cmds.ResetLoginPolicyToDefault(ctx, contextOrg(ctx))
-	if err != nil {
-		return nil, err
-	}
-	return respond[managementv1.ResetLoginPolicyToDefaultResponse](v1Write(d, false))
+	return v1Changed[managementv1.ResetLoginPolicyToDefaultResponse](v.s.cmds.ResetLoginPolicyToDefault(ctx, contextOrg(ctx)))
 }
 
 // AddIDPToLoginPolicy is POST /management/v1/policies/login/idps. An
 // ownerType the enum does not define reaches the command as such, which
 // rejects it as REST's undefined value.
 func (v *managementService) AddIDPToLoginPolicy(ctx context.Context, req *connect.Request[managementv1.AddIDPToLoginPolicyRequest]) (*connect.Response[managementv1.AddIDPToLoginPolicyResponse], error) {
-	d, err := v.s.cmds.AddIDPToLoginPolicy(ctx, contextOrg(ctx), req.Msg.GetIdpId(), command.IDPOwnerType(req.Msg.GetOwnerType()))
-	if err != nil {
-		return nil, err
-	}
-	return respond[managementv1.AddIDPToLoginPolicyResponse](v1Write(d, true))
+	return v1Added[managementv1.AddIDPToLoginPolicyResponse](v.s.cmds.AddIDPToLoginPolicy(ctx, contextOrg(ctx), req.Msg.GetIdpId(), command.IDPOwnerType(req.Msg.GetOwnerType())))
 }
 
 // ListLoginPolicyIDPs is POST /management/v1/policies/login/idps/_search:
@@ -185,9 +165,5 @@ func (v *managementService) ListLoginPolicyIDPs(ctx context.Context, req *connec
 
 // RemoveIDPFromLoginPolicy is DELETE /management/v1/policies/login/idps/{idpId}.
 func (v *managementService) RemoveIDPFromLoginPolicy(ctx context.Context, req *connect.Request[managementv1.RemoveIDPFromLoginPolicyRequest]) (*connect.Response[managementv1.RemoveIDPFromLoginPolicyResponse], error) {
-	d, err := v.s.cmds.RemoveIDPFromLoginPolicy(ctx, contextOrg(ctx), req.Msg.GetIdpId())
-	if err != nil {
-		return nil, err
-	}
-	return respond[managementv1.RemoveIDPFromLoginPolicyResponse](v1Write(d, false))
+	return v1Changed[managementv1.RemoveIDPFromLoginPolicyResponse](v.s.cmds.RemoveIDPFromLoginPolicy(ctx, contextOrg(ctx), req.Msg.GetIdpId()))
 }

@@ -102,3 +102,20 @@ func v1Write(d command.Details, add bool) detailsV1 {
 	}
 	return detailsV1{gateway.V1Change(render.DetailsOf(d))}
 }
+
+// v1Added answers Res with the v1 details of the add d, or fails with err.
+func v1Added[Res any, P message[Res]](d command.Details, err error) (*connect.Response[Res], error) {
+	if err != nil {
+		return nil, err
+	}
+	return respond[Res, P](v1Write(d, true))
+}
+
+// v1Changed answers Res with the v1 details of the change or removal d,
+// or fails with err.
+func v1Changed[Res any, P message[Res]](d command.Details, err error) (*connect.Response[Res], error) {
+	if err != nil {
+		return nil, err
+	}
+	return respond[Res, P](v1Write(d, false))
+}
