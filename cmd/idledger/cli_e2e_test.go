@@ -26,7 +26,7 @@ func TestCLIAgainstServe(t *testing.T) {
 	dbURL := pgtest.URL(t)
 	dataDir := t.TempDir()
 	p := startServe(t, dbURL, dataDir)
-	base, _ := p.waitHealthy(t, 15*time.Second)
+	base, _ := p.waitHealthy(t, startTimeout)
 	pat, err := os.ReadFile(filepath.Join(dataDir, "admin.pat"))
 	if err != nil {
 		t.Fatalf("admin PAT file: %v", err)

@@ -30,7 +30,7 @@ func TestServeExternalDatabase(t *testing.T) {
 	dbURL := pgtest.URL(t)
 	dataDir := t.TempDir()
 	p := startServe(t, dbURL, dataDir, "--masterkey", "0123456789abcdef0123456789abcdef")
-	base, took := p.waitHealthy(t, 15*time.Second)
+	base, took := p.waitHealthy(t, startTimeout)
 	t.Logf("healthz 200 after %v", took)
 
 	status, body := get(t, base+"/healthz")
@@ -82,7 +82,7 @@ func TestServeEmbeddedDefault(t *testing.T) {
 	args := []string{"serve", "--data-dir", dataDir, "--listen", "127.0.0.1:0", "--log-format", "json"}
 
 	first := startIdledger(t, args...)
-	base, took := first.waitHealthy(t, 15*time.Second)
+	base, took := first.waitHealthy(t, startTimeout)
 	t.Logf("first run (initdb): healthz 200 after %v", took.Round(time.Millisecond))
 	if status, body := get(t, base+"/readyz"); status != http.StatusOK {
 		t.Fatalf("GET /readyz: %d %s", status, body)

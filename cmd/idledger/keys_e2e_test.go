@@ -26,7 +26,7 @@ func TestKeysRotateCrashAtEveryStep(t *testing.T) {
 	dataDir := t.TempDir()
 	db := []string{"--database-url", dbURL, "--data-dir", dataDir, "--log-format", "json"}
 	p := startIdledger(t, append([]string{"serve", "--listen", "127.0.0.1:0"}, db...)...)
-	base, _ := p.waitHealthy(t, 15*time.Second)
+	base, _ := p.waitHealthy(t, startTimeout)
 	pat, err := os.ReadFile(filepath.Join(dataDir, "admin.pat"))
 	if err != nil {
 		t.Fatal(err)

@@ -171,6 +171,11 @@ func (p *proc) signalAndWait(t *testing.T, sig syscall.Signal, timeout time.Dura
 	return p.exitCode(t)
 }
 
+// startTimeout bounds a serve's start in the end-to-end tests. A first
+// start runs initdb, which on a loaded 2-core machine (CI's race run beside
+// other test binaries) has taken 14 s.
+const startTimeout = 60 * time.Second
+
 // serverURL waits for the "serving on" line and returns its URL.
 func (p *proc) serverURL(t *testing.T, timeout time.Duration) string {
 	t.Helper()
