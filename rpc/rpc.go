@@ -24,6 +24,7 @@ import (
 	"github.com/idledger/idledger/gen/zitadel/org/v2/orgv2connect"
 	"github.com/idledger/idledger/gen/zitadel/org/v2beta/orgv2betaconnect"
 	"github.com/idledger/idledger/gen/zitadel/resources/user/v3alpha/resourcesuserv3alphaconnect"
+	"github.com/idledger/idledger/gen/zitadel/session/v2/sessionv2connect"
 	"github.com/idledger/idledger/gen/zitadel/user/v2/userv2connect"
 	"github.com/idledger/idledger/gen/zitadel/user/v2beta/userv2betaconnect"
 	"github.com/idledger/idledger/gen/zitadel/user/v3alpha/userv3alphaconnect"
@@ -86,6 +87,7 @@ func (s *Server) services(opts ...connect.HandlerOption) []service {
 		mount(orgv2betaconnect.NewOrganizationServiceHandler(&orgBetaService{s: s}, opts...)),
 		mount(userv3alphaconnect.NewUserServiceHandler(&userV3Service{s: s}, opts...)),
 		mount(resourcesuserv3alphaconnect.NewZITADELUsersHandler(&resourceUserService{s: s}, opts...)),
+		mount(sessionv2connect.NewSessionServiceHandler(&sessionService{s: s}, opts...)),
 	}
 }
 

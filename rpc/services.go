@@ -12,6 +12,7 @@ import (
 	"github.com/idledger/idledger/gen/zitadel/org/v2/orgv2connect"
 	"github.com/idledger/idledger/gen/zitadel/org/v2beta/orgv2betaconnect"
 	"github.com/idledger/idledger/gen/zitadel/resources/user/v3alpha/resourcesuserv3alphaconnect"
+	"github.com/idledger/idledger/gen/zitadel/session/v2/sessionv2connect"
 	"github.com/idledger/idledger/gen/zitadel/user/v2/userv2connect"
 	"github.com/idledger/idledger/gen/zitadel/user/v2beta/userv2betaconnect"
 	"github.com/idledger/idledger/gen/zitadel/user/v3alpha/userv3alphaconnect"
@@ -63,6 +64,12 @@ type orgBetaService struct {
 // repository, in no npm package).
 type userV3Service struct {
 	userv3alphaconnect.UnimplementedUserServiceHandler
+	s *Server
+}
+
+// sessionService is zitadel.session.v2.SessionService.
+type sessionService struct {
+	sessionv2connect.UnimplementedSessionServiceHandler
 	s *Server
 }
 

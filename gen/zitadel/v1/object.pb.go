@@ -89,6 +89,61 @@ func (TextQueryMethod) EnumDescriptor() ([]byte, []int) {
 	return file_zitadel_object_proto_rawDescGZIP(), []int{0}
 }
 
+type TimestampQueryMethod int32
+
+const (
+	TimestampQueryMethod_TIMESTAMP_QUERY_METHOD_EQUALS            TimestampQueryMethod = 0
+	TimestampQueryMethod_TIMESTAMP_QUERY_METHOD_GREATER           TimestampQueryMethod = 1
+	TimestampQueryMethod_TIMESTAMP_QUERY_METHOD_GREATER_OR_EQUALS TimestampQueryMethod = 2
+	TimestampQueryMethod_TIMESTAMP_QUERY_METHOD_LESS              TimestampQueryMethod = 3
+	TimestampQueryMethod_TIMESTAMP_QUERY_METHOD_LESS_OR_EQUALS    TimestampQueryMethod = 4
+)
+
+// Enum value maps for TimestampQueryMethod.
+var (
+	TimestampQueryMethod_name = map[int32]string{
+		0: "TIMESTAMP_QUERY_METHOD_EQUALS",
+		1: "TIMESTAMP_QUERY_METHOD_GREATER",
+		2: "TIMESTAMP_QUERY_METHOD_GREATER_OR_EQUALS",
+		3: "TIMESTAMP_QUERY_METHOD_LESS",
+		4: "TIMESTAMP_QUERY_METHOD_LESS_OR_EQUALS",
+	}
+	TimestampQueryMethod_value = map[string]int32{
+		"TIMESTAMP_QUERY_METHOD_EQUALS":            0,
+		"TIMESTAMP_QUERY_METHOD_GREATER":           1,
+		"TIMESTAMP_QUERY_METHOD_GREATER_OR_EQUALS": 2,
+		"TIMESTAMP_QUERY_METHOD_LESS":              3,
+		"TIMESTAMP_QUERY_METHOD_LESS_OR_EQUALS":    4,
+	}
+)
+
+func (x TimestampQueryMethod) Enum() *TimestampQueryMethod {
+	p := new(TimestampQueryMethod)
+	*p = x
+	return p
+}
+
+func (x TimestampQueryMethod) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TimestampQueryMethod) Descriptor() protoreflect.EnumDescriptor {
+	return file_zitadel_object_proto_enumTypes[1].Descriptor()
+}
+
+func (TimestampQueryMethod) Type() protoreflect.EnumType {
+	return &file_zitadel_object_proto_enumTypes[1]
+}
+
+func (x TimestampQueryMethod) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TimestampQueryMethod.Descriptor instead.
+func (TimestampQueryMethod) EnumDescriptor() ([]byte, []int) {
+	return file_zitadel_object_proto_rawDescGZIP(), []int{1}
+}
+
 type ObjectDetails struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Sequence      uint64                 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
@@ -305,7 +360,13 @@ const file_zitadel_object_proto_rawDesc = "" +
 	"\x1aTEXT_QUERY_METHOD_CONTAINS\x10\x04\x12*\n" +
 	"&TEXT_QUERY_METHOD_CONTAINS_IGNORE_CASE\x10\x05\x12\x1f\n" +
 	"\x1bTEXT_QUERY_METHOD_ENDS_WITH\x10\x06\x12+\n" +
-	"'TEXT_QUERY_METHOD_ENDS_WITH_IGNORE_CASE\x10\aB7Z5github.com/idledger/idledger/gen/zitadel/v1;zitadelv1b\x06proto3"
+	"'TEXT_QUERY_METHOD_ENDS_WITH_IGNORE_CASE\x10\a*\xd7\x01\n" +
+	"\x14TimestampQueryMethod\x12!\n" +
+	"\x1dTIMESTAMP_QUERY_METHOD_EQUALS\x10\x00\x12\"\n" +
+	"\x1eTIMESTAMP_QUERY_METHOD_GREATER\x10\x01\x12,\n" +
+	"(TIMESTAMP_QUERY_METHOD_GREATER_OR_EQUALS\x10\x02\x12\x1f\n" +
+	"\x1bTIMESTAMP_QUERY_METHOD_LESS\x10\x03\x12)\n" +
+	"%TIMESTAMP_QUERY_METHOD_LESS_OR_EQUALS\x10\x04B7Z5github.com/idledger/idledger/gen/zitadel/v1;zitadelv1b\x06proto3"
 
 var (
 	file_zitadel_object_proto_rawDescOnce sync.Once
@@ -319,19 +380,20 @@ func file_zitadel_object_proto_rawDescGZIP() []byte {
 	return file_zitadel_object_proto_rawDescData
 }
 
-var file_zitadel_object_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_zitadel_object_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_zitadel_object_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_zitadel_object_proto_goTypes = []any{
 	(TextQueryMethod)(0),          // 0: zitadel.v1.TextQueryMethod
-	(*ObjectDetails)(nil),         // 1: zitadel.v1.ObjectDetails
-	(*ListQuery)(nil),             // 2: zitadel.v1.ListQuery
-	(*ListDetails)(nil),           // 3: zitadel.v1.ListDetails
-	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
+	(TimestampQueryMethod)(0),     // 1: zitadel.v1.TimestampQueryMethod
+	(*ObjectDetails)(nil),         // 2: zitadel.v1.ObjectDetails
+	(*ListQuery)(nil),             // 3: zitadel.v1.ListQuery
+	(*ListDetails)(nil),           // 4: zitadel.v1.ListDetails
+	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
 }
 var file_zitadel_object_proto_depIdxs = []int32{
-	4, // 0: zitadel.v1.ObjectDetails.creation_date:type_name -> google.protobuf.Timestamp
-	4, // 1: zitadel.v1.ObjectDetails.change_date:type_name -> google.protobuf.Timestamp
-	4, // 2: zitadel.v1.ListDetails.view_timestamp:type_name -> google.protobuf.Timestamp
+	5, // 0: zitadel.v1.ObjectDetails.creation_date:type_name -> google.protobuf.Timestamp
+	5, // 1: zitadel.v1.ObjectDetails.change_date:type_name -> google.protobuf.Timestamp
+	5, // 2: zitadel.v1.ListDetails.view_timestamp:type_name -> google.protobuf.Timestamp
 	3, // [3:3] is the sub-list for method output_type
 	3, // [3:3] is the sub-list for method input_type
 	3, // [3:3] is the sub-list for extension type_name
@@ -349,7 +411,7 @@ func file_zitadel_object_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_zitadel_object_proto_rawDesc), len(file_zitadel_object_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      2,
 			NumMessages:   3,
 			NumExtensions: 0,
 			NumServices:   0,

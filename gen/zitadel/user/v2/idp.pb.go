@@ -12,6 +12,7 @@ package userv2
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	structpb "google.golang.org/protobuf/types/known/structpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -24,6 +25,440 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type LDAPCredentials struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Username      string                 `protobuf:"bytes,1,opt,name=username,proto3" json:"username,omitempty"`
+	Password      string                 `protobuf:"bytes,2,opt,name=password,proto3" json:"password,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LDAPCredentials) Reset() {
+	*x = LDAPCredentials{}
+	mi := &file_zitadel_user_v2_idp_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LDAPCredentials) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LDAPCredentials) ProtoMessage() {}
+
+func (x *LDAPCredentials) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_user_v2_idp_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LDAPCredentials.ProtoReflect.Descriptor instead.
+func (*LDAPCredentials) Descriptor() ([]byte, []int) {
+	return file_zitadel_user_v2_idp_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *LDAPCredentials) GetUsername() string {
+	if x != nil {
+		return x.Username
+	}
+	return ""
+}
+
+func (x *LDAPCredentials) GetPassword() string {
+	if x != nil {
+		return x.Password
+	}
+	return ""
+}
+
+type RedirectURLs struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SuccessUrl    string                 `protobuf:"bytes,1,opt,name=success_url,json=successUrl,proto3" json:"success_url,omitempty"`
+	FailureUrl    string                 `protobuf:"bytes,2,opt,name=failure_url,json=failureUrl,proto3" json:"failure_url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RedirectURLs) Reset() {
+	*x = RedirectURLs{}
+	mi := &file_zitadel_user_v2_idp_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RedirectURLs) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RedirectURLs) ProtoMessage() {}
+
+func (x *RedirectURLs) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_user_v2_idp_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RedirectURLs.ProtoReflect.Descriptor instead.
+func (*RedirectURLs) Descriptor() ([]byte, []int) {
+	return file_zitadel_user_v2_idp_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *RedirectURLs) GetSuccessUrl() string {
+	if x != nil {
+		return x.SuccessUrl
+	}
+	return ""
+}
+
+func (x *RedirectURLs) GetFailureUrl() string {
+	if x != nil {
+		return x.FailureUrl
+	}
+	return ""
+}
+
+type IDPIntent struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	IdpIntentId    string                 `protobuf:"bytes,1,opt,name=idp_intent_id,json=idpIntentId,proto3" json:"idp_intent_id,omitempty"`
+	IdpIntentToken string                 `protobuf:"bytes,2,opt,name=idp_intent_token,json=idpIntentToken,proto3" json:"idp_intent_token,omitempty"`
+	UserId         string                 `protobuf:"bytes,3,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *IDPIntent) Reset() {
+	*x = IDPIntent{}
+	mi := &file_zitadel_user_v2_idp_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IDPIntent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IDPIntent) ProtoMessage() {}
+
+func (x *IDPIntent) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_user_v2_idp_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IDPIntent.ProtoReflect.Descriptor instead.
+func (*IDPIntent) Descriptor() ([]byte, []int) {
+	return file_zitadel_user_v2_idp_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *IDPIntent) GetIdpIntentId() string {
+	if x != nil {
+		return x.IdpIntentId
+	}
+	return ""
+}
+
+func (x *IDPIntent) GetIdpIntentToken() string {
+	if x != nil {
+		return x.IdpIntentToken
+	}
+	return ""
+}
+
+func (x *IDPIntent) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+type IDPInformation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Access:
+	//
+	//	*IDPInformation_Oauth
+	//	*IDPInformation_Ldap
+	//	*IDPInformation_Saml
+	Access         isIDPInformation_Access `protobuf_oneof:"access"`
+	IdpId          string                  `protobuf:"bytes,2,opt,name=idp_id,json=idpId,proto3" json:"idp_id,omitempty"`
+	UserId         string                  `protobuf:"bytes,3,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	UserName       string                  `protobuf:"bytes,4,opt,name=user_name,json=userName,proto3" json:"user_name,omitempty"`
+	RawInformation *structpb.Struct        `protobuf:"bytes,5,opt,name=raw_information,json=rawInformation,proto3" json:"raw_information,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *IDPInformation) Reset() {
+	*x = IDPInformation{}
+	mi := &file_zitadel_user_v2_idp_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IDPInformation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IDPInformation) ProtoMessage() {}
+
+func (x *IDPInformation) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_user_v2_idp_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IDPInformation.ProtoReflect.Descriptor instead.
+func (*IDPInformation) Descriptor() ([]byte, []int) {
+	return file_zitadel_user_v2_idp_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *IDPInformation) GetAccess() isIDPInformation_Access {
+	if x != nil {
+		return x.Access
+	}
+	return nil
+}
+
+func (x *IDPInformation) GetOauth() *IDPOAuthAccessInformation {
+	if x != nil {
+		if x, ok := x.Access.(*IDPInformation_Oauth); ok {
+			return x.Oauth
+		}
+	}
+	return nil
+}
+
+func (x *IDPInformation) GetLdap() *IDPLDAPAccessInformation {
+	if x != nil {
+		if x, ok := x.Access.(*IDPInformation_Ldap); ok {
+			return x.Ldap
+		}
+	}
+	return nil
+}
+
+func (x *IDPInformation) GetSaml() *IDPSAMLAccessInformation {
+	if x != nil {
+		if x, ok := x.Access.(*IDPInformation_Saml); ok {
+			return x.Saml
+		}
+	}
+	return nil
+}
+
+func (x *IDPInformation) GetIdpId() string {
+	if x != nil {
+		return x.IdpId
+	}
+	return ""
+}
+
+func (x *IDPInformation) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *IDPInformation) GetUserName() string {
+	if x != nil {
+		return x.UserName
+	}
+	return ""
+}
+
+func (x *IDPInformation) GetRawInformation() *structpb.Struct {
+	if x != nil {
+		return x.RawInformation
+	}
+	return nil
+}
+
+type isIDPInformation_Access interface {
+	isIDPInformation_Access()
+}
+
+type IDPInformation_Oauth struct {
+	Oauth *IDPOAuthAccessInformation `protobuf:"bytes,1,opt,name=oauth,proto3,oneof"`
+}
+
+type IDPInformation_Ldap struct {
+	Ldap *IDPLDAPAccessInformation `protobuf:"bytes,6,opt,name=ldap,proto3,oneof"`
+}
+
+type IDPInformation_Saml struct {
+	Saml *IDPSAMLAccessInformation `protobuf:"bytes,7,opt,name=saml,proto3,oneof"`
+}
+
+func (*IDPInformation_Oauth) isIDPInformation_Access() {}
+
+func (*IDPInformation_Ldap) isIDPInformation_Access() {}
+
+func (*IDPInformation_Saml) isIDPInformation_Access() {}
+
+type IDPOAuthAccessInformation struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AccessToken   string                 `protobuf:"bytes,1,opt,name=access_token,json=accessToken,proto3" json:"access_token,omitempty"`
+	IdToken       *string                `protobuf:"bytes,2,opt,name=id_token,json=idToken,proto3,oneof" json:"id_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IDPOAuthAccessInformation) Reset() {
+	*x = IDPOAuthAccessInformation{}
+	mi := &file_zitadel_user_v2_idp_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IDPOAuthAccessInformation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IDPOAuthAccessInformation) ProtoMessage() {}
+
+func (x *IDPOAuthAccessInformation) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_user_v2_idp_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IDPOAuthAccessInformation.ProtoReflect.Descriptor instead.
+func (*IDPOAuthAccessInformation) Descriptor() ([]byte, []int) {
+	return file_zitadel_user_v2_idp_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *IDPOAuthAccessInformation) GetAccessToken() string {
+	if x != nil {
+		return x.AccessToken
+	}
+	return ""
+}
+
+func (x *IDPOAuthAccessInformation) GetIdToken() string {
+	if x != nil && x.IdToken != nil {
+		return *x.IdToken
+	}
+	return ""
+}
+
+type IDPLDAPAccessInformation struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Attributes    *structpb.Struct       `protobuf:"bytes,1,opt,name=attributes,proto3" json:"attributes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IDPLDAPAccessInformation) Reset() {
+	*x = IDPLDAPAccessInformation{}
+	mi := &file_zitadel_user_v2_idp_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IDPLDAPAccessInformation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IDPLDAPAccessInformation) ProtoMessage() {}
+
+func (x *IDPLDAPAccessInformation) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_user_v2_idp_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IDPLDAPAccessInformation.ProtoReflect.Descriptor instead.
+func (*IDPLDAPAccessInformation) Descriptor() ([]byte, []int) {
+	return file_zitadel_user_v2_idp_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *IDPLDAPAccessInformation) GetAttributes() *structpb.Struct {
+	if x != nil {
+		return x.Attributes
+	}
+	return nil
+}
+
+type IDPSAMLAccessInformation struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Assertion     []byte                 `protobuf:"bytes,1,opt,name=assertion,proto3" json:"assertion,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IDPSAMLAccessInformation) Reset() {
+	*x = IDPSAMLAccessInformation{}
+	mi := &file_zitadel_user_v2_idp_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IDPSAMLAccessInformation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IDPSAMLAccessInformation) ProtoMessage() {}
+
+func (x *IDPSAMLAccessInformation) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_user_v2_idp_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IDPSAMLAccessInformation.ProtoReflect.Descriptor instead.
+func (*IDPSAMLAccessInformation) Descriptor() ([]byte, []int) {
+	return file_zitadel_user_v2_idp_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *IDPSAMLAccessInformation) GetAssertion() []byte {
+	if x != nil {
+		return x.Assertion
+	}
+	return nil
+}
+
 type IDPLink struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	IdpId         string                 `protobuf:"bytes,1,opt,name=idp_id,json=idpId,proto3" json:"idp_id,omitempty"`
@@ -35,7 +470,7 @@ type IDPLink struct {
 
 func (x *IDPLink) Reset() {
 	*x = IDPLink{}
-	mi := &file_zitadel_user_v2_idp_proto_msgTypes[0]
+	mi := &file_zitadel_user_v2_idp_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -47,7 +482,7 @@ func (x *IDPLink) String() string {
 func (*IDPLink) ProtoMessage() {}
 
 func (x *IDPLink) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_user_v2_idp_proto_msgTypes[0]
+	mi := &file_zitadel_user_v2_idp_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -60,7 +495,7 @@ func (x *IDPLink) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IDPLink.ProtoReflect.Descriptor instead.
 func (*IDPLink) Descriptor() ([]byte, []int) {
-	return file_zitadel_user_v2_idp_proto_rawDescGZIP(), []int{0}
+	return file_zitadel_user_v2_idp_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *IDPLink) GetIdpId() string {
@@ -84,15 +519,104 @@ func (x *IDPLink) GetUserName() string {
 	return ""
 }
 
+type FormData struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Url           string                 `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	Fields        map[string]string      `protobuf:"bytes,2,rep,name=fields,proto3" json:"fields,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FormData) Reset() {
+	*x = FormData{}
+	mi := &file_zitadel_user_v2_idp_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FormData) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FormData) ProtoMessage() {}
+
+func (x *FormData) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_user_v2_idp_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FormData.ProtoReflect.Descriptor instead.
+func (*FormData) Descriptor() ([]byte, []int) {
+	return file_zitadel_user_v2_idp_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *FormData) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *FormData) GetFields() map[string]string {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
 var File_zitadel_user_v2_idp_proto protoreflect.FileDescriptor
 
 const file_zitadel_user_v2_idp_proto_rawDesc = "" +
 	"\n" +
-	"\x19zitadel/user/v2/idp.proto\x12\x0fzitadel.user.v2\"V\n" +
+	"\x19zitadel/user/v2/idp.proto\x12\x0fzitadel.user.v2\x1a\x1cgoogle/protobuf/struct.proto\"I\n" +
+	"\x0fLDAPCredentials\x12\x1a\n" +
+	"\busername\x18\x01 \x01(\tR\busername\x12\x1a\n" +
+	"\bpassword\x18\x02 \x01(\tR\bpassword\"P\n" +
+	"\fRedirectURLs\x12\x1f\n" +
+	"\vsuccess_url\x18\x01 \x01(\tR\n" +
+	"successUrl\x12\x1f\n" +
+	"\vfailure_url\x18\x02 \x01(\tR\n" +
+	"failureUrl\"r\n" +
+	"\tIDPIntent\x12\"\n" +
+	"\ridp_intent_id\x18\x01 \x01(\tR\vidpIntentId\x12(\n" +
+	"\x10idp_intent_token\x18\x02 \x01(\tR\x0eidpIntentToken\x12\x17\n" +
+	"\auser_id\x18\x03 \x01(\tR\x06userId\"\xef\x02\n" +
+	"\x0eIDPInformation\x12B\n" +
+	"\x05oauth\x18\x01 \x01(\v2*.zitadel.user.v2.IDPOAuthAccessInformationH\x00R\x05oauth\x12?\n" +
+	"\x04ldap\x18\x06 \x01(\v2).zitadel.user.v2.IDPLDAPAccessInformationH\x00R\x04ldap\x12?\n" +
+	"\x04saml\x18\a \x01(\v2).zitadel.user.v2.IDPSAMLAccessInformationH\x00R\x04saml\x12\x15\n" +
+	"\x06idp_id\x18\x02 \x01(\tR\x05idpId\x12\x17\n" +
+	"\auser_id\x18\x03 \x01(\tR\x06userId\x12\x1b\n" +
+	"\tuser_name\x18\x04 \x01(\tR\buserName\x12@\n" +
+	"\x0fraw_information\x18\x05 \x01(\v2\x17.google.protobuf.StructR\x0erawInformationB\b\n" +
+	"\x06access\"k\n" +
+	"\x19IDPOAuthAccessInformation\x12!\n" +
+	"\faccess_token\x18\x01 \x01(\tR\vaccessToken\x12\x1e\n" +
+	"\bid_token\x18\x02 \x01(\tH\x00R\aidToken\x88\x01\x01B\v\n" +
+	"\t_id_token\"S\n" +
+	"\x18IDPLDAPAccessInformation\x127\n" +
+	"\n" +
+	"attributes\x18\x01 \x01(\v2\x17.google.protobuf.StructR\n" +
+	"attributes\"8\n" +
+	"\x18IDPSAMLAccessInformation\x12\x1c\n" +
+	"\tassertion\x18\x01 \x01(\fR\tassertion\"V\n" +
 	"\aIDPLink\x12\x15\n" +
 	"\x06idp_id\x18\x01 \x01(\tR\x05idpId\x12\x17\n" +
 	"\auser_id\x18\x02 \x01(\tR\x06userId\x12\x1b\n" +
-	"\tuser_name\x18\x03 \x01(\tR\buserNameB9Z7github.com/idledger/idledger/gen/zitadel/user/v2;userv2b\x06proto3"
+	"\tuser_name\x18\x03 \x01(\tR\buserName\"\x96\x01\n" +
+	"\bFormData\x12\x10\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\x12=\n" +
+	"\x06fields\x18\x02 \x03(\v2%.zitadel.user.v2.FormData.FieldsEntryR\x06fields\x1a9\n" +
+	"\vFieldsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B9Z7github.com/idledger/idledger/gen/zitadel/user/v2;userv2b\x06proto3"
 
 var (
 	file_zitadel_user_v2_idp_proto_rawDescOnce sync.Once
@@ -106,16 +630,32 @@ func file_zitadel_user_v2_idp_proto_rawDescGZIP() []byte {
 	return file_zitadel_user_v2_idp_proto_rawDescData
 }
 
-var file_zitadel_user_v2_idp_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_zitadel_user_v2_idp_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_zitadel_user_v2_idp_proto_goTypes = []any{
-	(*IDPLink)(nil), // 0: zitadel.user.v2.IDPLink
+	(*LDAPCredentials)(nil),           // 0: zitadel.user.v2.LDAPCredentials
+	(*RedirectURLs)(nil),              // 1: zitadel.user.v2.RedirectURLs
+	(*IDPIntent)(nil),                 // 2: zitadel.user.v2.IDPIntent
+	(*IDPInformation)(nil),            // 3: zitadel.user.v2.IDPInformation
+	(*IDPOAuthAccessInformation)(nil), // 4: zitadel.user.v2.IDPOAuthAccessInformation
+	(*IDPLDAPAccessInformation)(nil),  // 5: zitadel.user.v2.IDPLDAPAccessInformation
+	(*IDPSAMLAccessInformation)(nil),  // 6: zitadel.user.v2.IDPSAMLAccessInformation
+	(*IDPLink)(nil),                   // 7: zitadel.user.v2.IDPLink
+	(*FormData)(nil),                  // 8: zitadel.user.v2.FormData
+	nil,                               // 9: zitadel.user.v2.FormData.FieldsEntry
+	(*structpb.Struct)(nil),           // 10: google.protobuf.Struct
 }
 var file_zitadel_user_v2_idp_proto_depIdxs = []int32{
-	0, // [0:0] is the sub-list for method output_type
-	0, // [0:0] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	4,  // 0: zitadel.user.v2.IDPInformation.oauth:type_name -> zitadel.user.v2.IDPOAuthAccessInformation
+	5,  // 1: zitadel.user.v2.IDPInformation.ldap:type_name -> zitadel.user.v2.IDPLDAPAccessInformation
+	6,  // 2: zitadel.user.v2.IDPInformation.saml:type_name -> zitadel.user.v2.IDPSAMLAccessInformation
+	10, // 3: zitadel.user.v2.IDPInformation.raw_information:type_name -> google.protobuf.Struct
+	10, // 4: zitadel.user.v2.IDPLDAPAccessInformation.attributes:type_name -> google.protobuf.Struct
+	9,  // 5: zitadel.user.v2.FormData.fields:type_name -> zitadel.user.v2.FormData.FieldsEntry
+	6,  // [6:6] is the sub-list for method output_type
+	6,  // [6:6] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_zitadel_user_v2_idp_proto_init() }
@@ -123,13 +663,19 @@ func file_zitadel_user_v2_idp_proto_init() {
 	if File_zitadel_user_v2_idp_proto != nil {
 		return
 	}
+	file_zitadel_user_v2_idp_proto_msgTypes[3].OneofWrappers = []any{
+		(*IDPInformation_Oauth)(nil),
+		(*IDPInformation_Ldap)(nil),
+		(*IDPInformation_Saml)(nil),
+	}
+	file_zitadel_user_v2_idp_proto_msgTypes[4].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_zitadel_user_v2_idp_proto_rawDesc), len(file_zitadel_user_v2_idp_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   1,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

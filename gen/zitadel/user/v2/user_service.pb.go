@@ -551,6 +551,342 @@ func (x *DeleteUserResponse) GetDetails() *v2.Details {
 	return nil
 }
 
+type StartIdentityProviderIntentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	IdpId string                 `protobuf:"bytes,1,opt,name=idp_id,json=idpId,proto3" json:"idp_id,omitempty"`
+	// Types that are valid to be assigned to Content:
+	//
+	//	*StartIdentityProviderIntentRequest_Urls
+	//	*StartIdentityProviderIntentRequest_Ldap
+	Content       isStartIdentityProviderIntentRequest_Content `protobuf_oneof:"content"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartIdentityProviderIntentRequest) Reset() {
+	*x = StartIdentityProviderIntentRequest{}
+	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartIdentityProviderIntentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartIdentityProviderIntentRequest) ProtoMessage() {}
+
+func (x *StartIdentityProviderIntentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartIdentityProviderIntentRequest.ProtoReflect.Descriptor instead.
+func (*StartIdentityProviderIntentRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_user_v2_user_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *StartIdentityProviderIntentRequest) GetIdpId() string {
+	if x != nil {
+		return x.IdpId
+	}
+	return ""
+}
+
+func (x *StartIdentityProviderIntentRequest) GetContent() isStartIdentityProviderIntentRequest_Content {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *StartIdentityProviderIntentRequest) GetUrls() *RedirectURLs {
+	if x != nil {
+		if x, ok := x.Content.(*StartIdentityProviderIntentRequest_Urls); ok {
+			return x.Urls
+		}
+	}
+	return nil
+}
+
+func (x *StartIdentityProviderIntentRequest) GetLdap() *LDAPCredentials {
+	if x != nil {
+		if x, ok := x.Content.(*StartIdentityProviderIntentRequest_Ldap); ok {
+			return x.Ldap
+		}
+	}
+	return nil
+}
+
+type isStartIdentityProviderIntentRequest_Content interface {
+	isStartIdentityProviderIntentRequest_Content()
+}
+
+type StartIdentityProviderIntentRequest_Urls struct {
+	Urls *RedirectURLs `protobuf:"bytes,2,opt,name=urls,proto3,oneof"`
+}
+
+type StartIdentityProviderIntentRequest_Ldap struct {
+	Ldap *LDAPCredentials `protobuf:"bytes,3,opt,name=ldap,proto3,oneof"`
+}
+
+func (*StartIdentityProviderIntentRequest_Urls) isStartIdentityProviderIntentRequest_Content() {}
+
+func (*StartIdentityProviderIntentRequest_Ldap) isStartIdentityProviderIntentRequest_Content() {}
+
+type StartIdentityProviderIntentResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Details *v2.Details            `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	// Types that are valid to be assigned to NextStep:
+	//
+	//	*StartIdentityProviderIntentResponse_AuthUrl
+	//	*StartIdentityProviderIntentResponse_IdpIntent
+	//	*StartIdentityProviderIntentResponse_PostForm
+	//	*StartIdentityProviderIntentResponse_FormData
+	NextStep      isStartIdentityProviderIntentResponse_NextStep `protobuf_oneof:"next_step"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartIdentityProviderIntentResponse) Reset() {
+	*x = StartIdentityProviderIntentResponse{}
+	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartIdentityProviderIntentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartIdentityProviderIntentResponse) ProtoMessage() {}
+
+func (x *StartIdentityProviderIntentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartIdentityProviderIntentResponse.ProtoReflect.Descriptor instead.
+func (*StartIdentityProviderIntentResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_user_v2_user_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *StartIdentityProviderIntentResponse) GetDetails() *v2.Details {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+func (x *StartIdentityProviderIntentResponse) GetNextStep() isStartIdentityProviderIntentResponse_NextStep {
+	if x != nil {
+		return x.NextStep
+	}
+	return nil
+}
+
+func (x *StartIdentityProviderIntentResponse) GetAuthUrl() string {
+	if x != nil {
+		if x, ok := x.NextStep.(*StartIdentityProviderIntentResponse_AuthUrl); ok {
+			return x.AuthUrl
+		}
+	}
+	return ""
+}
+
+func (x *StartIdentityProviderIntentResponse) GetIdpIntent() *IDPIntent {
+	if x != nil {
+		if x, ok := x.NextStep.(*StartIdentityProviderIntentResponse_IdpIntent); ok {
+			return x.IdpIntent
+		}
+	}
+	return nil
+}
+
+func (x *StartIdentityProviderIntentResponse) GetPostForm() []byte {
+	if x != nil {
+		if x, ok := x.NextStep.(*StartIdentityProviderIntentResponse_PostForm); ok {
+			return x.PostForm
+		}
+	}
+	return nil
+}
+
+func (x *StartIdentityProviderIntentResponse) GetFormData() *FormData {
+	if x != nil {
+		if x, ok := x.NextStep.(*StartIdentityProviderIntentResponse_FormData); ok {
+			return x.FormData
+		}
+	}
+	return nil
+}
+
+type isStartIdentityProviderIntentResponse_NextStep interface {
+	isStartIdentityProviderIntentResponse_NextStep()
+}
+
+type StartIdentityProviderIntentResponse_AuthUrl struct {
+	AuthUrl string `protobuf:"bytes,2,opt,name=auth_url,json=authUrl,proto3,oneof"`
+}
+
+type StartIdentityProviderIntentResponse_IdpIntent struct {
+	IdpIntent *IDPIntent `protobuf:"bytes,3,opt,name=idp_intent,json=idpIntent,proto3,oneof"`
+}
+
+type StartIdentityProviderIntentResponse_PostForm struct {
+	PostForm []byte `protobuf:"bytes,4,opt,name=post_form,json=postForm,proto3,oneof"`
+}
+
+type StartIdentityProviderIntentResponse_FormData struct {
+	FormData *FormData `protobuf:"bytes,5,opt,name=form_data,json=formData,proto3,oneof"`
+}
+
+func (*StartIdentityProviderIntentResponse_AuthUrl) isStartIdentityProviderIntentResponse_NextStep() {
+}
+
+func (*StartIdentityProviderIntentResponse_IdpIntent) isStartIdentityProviderIntentResponse_NextStep() {
+}
+
+func (*StartIdentityProviderIntentResponse_PostForm) isStartIdentityProviderIntentResponse_NextStep() {
+}
+
+func (*StartIdentityProviderIntentResponse_FormData) isStartIdentityProviderIntentResponse_NextStep() {
+}
+
+type RetrieveIdentityProviderIntentRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	IdpIntentId    string                 `protobuf:"bytes,1,opt,name=idp_intent_id,json=idpIntentId,proto3" json:"idp_intent_id,omitempty"`
+	IdpIntentToken string                 `protobuf:"bytes,2,opt,name=idp_intent_token,json=idpIntentToken,proto3" json:"idp_intent_token,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *RetrieveIdentityProviderIntentRequest) Reset() {
+	*x = RetrieveIdentityProviderIntentRequest{}
+	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetrieveIdentityProviderIntentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetrieveIdentityProviderIntentRequest) ProtoMessage() {}
+
+func (x *RetrieveIdentityProviderIntentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetrieveIdentityProviderIntentRequest.ProtoReflect.Descriptor instead.
+func (*RetrieveIdentityProviderIntentRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_user_v2_user_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RetrieveIdentityProviderIntentRequest) GetIdpIntentId() string {
+	if x != nil {
+		return x.IdpIntentId
+	}
+	return ""
+}
+
+func (x *RetrieveIdentityProviderIntentRequest) GetIdpIntentToken() string {
+	if x != nil {
+		return x.IdpIntentToken
+	}
+	return ""
+}
+
+type RetrieveIdentityProviderIntentResponse struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Details        *v2.Details            `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	IdpInformation *IDPInformation        `protobuf:"bytes,2,opt,name=idp_information,json=idpInformation,proto3" json:"idp_information,omitempty"`
+	UserId         string                 `protobuf:"bytes,3,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	AddHumanUser   *AddHumanUserRequest   `protobuf:"bytes,4,opt,name=add_human_user,json=addHumanUser,proto3" json:"add_human_user,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *RetrieveIdentityProviderIntentResponse) Reset() {
+	*x = RetrieveIdentityProviderIntentResponse{}
+	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetrieveIdentityProviderIntentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetrieveIdentityProviderIntentResponse) ProtoMessage() {}
+
+func (x *RetrieveIdentityProviderIntentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetrieveIdentityProviderIntentResponse.ProtoReflect.Descriptor instead.
+func (*RetrieveIdentityProviderIntentResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_user_v2_user_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *RetrieveIdentityProviderIntentResponse) GetDetails() *v2.Details {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+func (x *RetrieveIdentityProviderIntentResponse) GetIdpInformation() *IDPInformation {
+	if x != nil {
+		return x.IdpInformation
+	}
+	return nil
+}
+
+func (x *RetrieveIdentityProviderIntentResponse) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *RetrieveIdentityProviderIntentResponse) GetAddHumanUser() *AddHumanUserRequest {
+	if x != nil {
+		return x.AddHumanUser
+	}
+	return nil
+}
+
 type AddIDPLinkRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
@@ -561,7 +897,7 @@ type AddIDPLinkRequest struct {
 
 func (x *AddIDPLinkRequest) Reset() {
 	*x = AddIDPLinkRequest{}
-	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[8]
+	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -573,7 +909,7 @@ func (x *AddIDPLinkRequest) String() string {
 func (*AddIDPLinkRequest) ProtoMessage() {}
 
 func (x *AddIDPLinkRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[8]
+	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -586,7 +922,7 @@ func (x *AddIDPLinkRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddIDPLinkRequest.ProtoReflect.Descriptor instead.
 func (*AddIDPLinkRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_user_v2_user_service_proto_rawDescGZIP(), []int{8}
+	return file_zitadel_user_v2_user_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *AddIDPLinkRequest) GetUserId() string {
@@ -612,7 +948,7 @@ type AddIDPLinkResponse struct {
 
 func (x *AddIDPLinkResponse) Reset() {
 	*x = AddIDPLinkResponse{}
-	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[9]
+	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -624,7 +960,7 @@ func (x *AddIDPLinkResponse) String() string {
 func (*AddIDPLinkResponse) ProtoMessage() {}
 
 func (x *AddIDPLinkResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[9]
+	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -637,7 +973,7 @@ func (x *AddIDPLinkResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddIDPLinkResponse.ProtoReflect.Descriptor instead.
 func (*AddIDPLinkResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_user_v2_user_service_proto_rawDescGZIP(), []int{9}
+	return file_zitadel_user_v2_user_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *AddIDPLinkResponse) GetDetails() *v2.Details {
@@ -657,7 +993,7 @@ type ListIDPLinksRequest struct {
 
 func (x *ListIDPLinksRequest) Reset() {
 	*x = ListIDPLinksRequest{}
-	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[10]
+	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -669,7 +1005,7 @@ func (x *ListIDPLinksRequest) String() string {
 func (*ListIDPLinksRequest) ProtoMessage() {}
 
 func (x *ListIDPLinksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[10]
+	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -682,7 +1018,7 @@ func (x *ListIDPLinksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIDPLinksRequest.ProtoReflect.Descriptor instead.
 func (*ListIDPLinksRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_user_v2_user_service_proto_rawDescGZIP(), []int{10}
+	return file_zitadel_user_v2_user_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListIDPLinksRequest) GetUserId() string {
@@ -709,7 +1045,7 @@ type ListIDPLinksResponse struct {
 
 func (x *ListIDPLinksResponse) Reset() {
 	*x = ListIDPLinksResponse{}
-	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[11]
+	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -721,7 +1057,7 @@ func (x *ListIDPLinksResponse) String() string {
 func (*ListIDPLinksResponse) ProtoMessage() {}
 
 func (x *ListIDPLinksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[11]
+	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -734,7 +1070,7 @@ func (x *ListIDPLinksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIDPLinksResponse.ProtoReflect.Descriptor instead.
 func (*ListIDPLinksResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_user_v2_user_service_proto_rawDescGZIP(), []int{11}
+	return file_zitadel_user_v2_user_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListIDPLinksResponse) GetDetails() *v2.ListDetails {
@@ -762,7 +1098,7 @@ type RemoveIDPLinkRequest struct {
 
 func (x *RemoveIDPLinkRequest) Reset() {
 	*x = RemoveIDPLinkRequest{}
-	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[12]
+	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -774,7 +1110,7 @@ func (x *RemoveIDPLinkRequest) String() string {
 func (*RemoveIDPLinkRequest) ProtoMessage() {}
 
 func (x *RemoveIDPLinkRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[12]
+	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -787,7 +1123,7 @@ func (x *RemoveIDPLinkRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveIDPLinkRequest.ProtoReflect.Descriptor instead.
 func (*RemoveIDPLinkRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_user_v2_user_service_proto_rawDescGZIP(), []int{12}
+	return file_zitadel_user_v2_user_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RemoveIDPLinkRequest) GetUserId() string {
@@ -820,7 +1156,7 @@ type RemoveIDPLinkResponse struct {
 
 func (x *RemoveIDPLinkResponse) Reset() {
 	*x = RemoveIDPLinkResponse{}
-	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[13]
+	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -832,7 +1168,7 @@ func (x *RemoveIDPLinkResponse) String() string {
 func (*RemoveIDPLinkResponse) ProtoMessage() {}
 
 func (x *RemoveIDPLinkResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[13]
+	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -845,7 +1181,7 @@ func (x *RemoveIDPLinkResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveIDPLinkResponse.ProtoReflect.Descriptor instead.
 func (*RemoveIDPLinkResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_user_v2_user_service_proto_rawDescGZIP(), []int{13}
+	return file_zitadel_user_v2_user_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RemoveIDPLinkResponse) GetDetails() *v2.Details {
@@ -870,7 +1206,7 @@ type SetPasswordRequest struct {
 
 func (x *SetPasswordRequest) Reset() {
 	*x = SetPasswordRequest{}
-	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[14]
+	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -882,7 +1218,7 @@ func (x *SetPasswordRequest) String() string {
 func (*SetPasswordRequest) ProtoMessage() {}
 
 func (x *SetPasswordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[14]
+	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -895,7 +1231,7 @@ func (x *SetPasswordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetPasswordRequest.ProtoReflect.Descriptor instead.
 func (*SetPasswordRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_user_v2_user_service_proto_rawDescGZIP(), []int{14}
+	return file_zitadel_user_v2_user_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SetPasswordRequest) GetUserId() string {
@@ -962,7 +1298,7 @@ type SetPasswordResponse struct {
 
 func (x *SetPasswordResponse) Reset() {
 	*x = SetPasswordResponse{}
-	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[15]
+	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -974,7 +1310,7 @@ func (x *SetPasswordResponse) String() string {
 func (*SetPasswordResponse) ProtoMessage() {}
 
 func (x *SetPasswordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[15]
+	mi := &file_zitadel_user_v2_user_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -987,7 +1323,7 @@ func (x *SetPasswordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetPasswordResponse.ProtoReflect.Descriptor instead.
 func (*SetPasswordResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_user_v2_user_service_proto_rawDescGZIP(), []int{15}
+	return file_zitadel_user_v2_user_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SetPasswordResponse) GetDetails() *v2.Details {
@@ -1046,7 +1382,28 @@ const file_zitadel_user_v2_user_service_proto_rawDesc = "" +
 	"\x11DeleteUserRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\"J\n" +
 	"\x12DeleteUserResponse\x124\n" +
-	"\adetails\x18\x01 \x01(\v2\x1a.zitadel.object.v2.DetailsR\adetails\"a\n" +
+	"\adetails\x18\x01 \x01(\v2\x1a.zitadel.object.v2.DetailsR\adetails\"\xb3\x01\n" +
+	"\"StartIdentityProviderIntentRequest\x12\x15\n" +
+	"\x06idp_id\x18\x01 \x01(\tR\x05idpId\x123\n" +
+	"\x04urls\x18\x02 \x01(\v2\x1d.zitadel.user.v2.RedirectURLsH\x00R\x04urls\x126\n" +
+	"\x04ldap\x18\x03 \x01(\v2 .zitadel.user.v2.LDAPCredentialsH\x00R\x04ldapB\t\n" +
+	"\acontent\"\x9b\x02\n" +
+	"#StartIdentityProviderIntentResponse\x124\n" +
+	"\adetails\x18\x01 \x01(\v2\x1a.zitadel.object.v2.DetailsR\adetails\x12\x1b\n" +
+	"\bauth_url\x18\x02 \x01(\tH\x00R\aauthUrl\x12;\n" +
+	"\n" +
+	"idp_intent\x18\x03 \x01(\v2\x1a.zitadel.user.v2.IDPIntentH\x00R\tidpIntent\x12\x1d\n" +
+	"\tpost_form\x18\x04 \x01(\fH\x00R\bpostForm\x128\n" +
+	"\tform_data\x18\x05 \x01(\v2\x19.zitadel.user.v2.FormDataH\x00R\bformDataB\v\n" +
+	"\tnext_step\"u\n" +
+	"%RetrieveIdentityProviderIntentRequest\x12\"\n" +
+	"\ridp_intent_id\x18\x01 \x01(\tR\vidpIntentId\x12(\n" +
+	"\x10idp_intent_token\x18\x02 \x01(\tR\x0eidpIntentToken\"\x8d\x02\n" +
+	"&RetrieveIdentityProviderIntentResponse\x124\n" +
+	"\adetails\x18\x01 \x01(\v2\x1a.zitadel.object.v2.DetailsR\adetails\x12H\n" +
+	"\x0fidp_information\x18\x02 \x01(\v2\x1f.zitadel.user.v2.IDPInformationR\x0eidpInformation\x12\x17\n" +
+	"\auser_id\x18\x03 \x01(\tR\x06userId\x12J\n" +
+	"\x0eadd_human_user\x18\x04 \x01(\v2$.zitadel.user.v2.AddHumanUserRequestR\faddHumanUser\"a\n" +
 	"\x11AddIDPLinkRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x123\n" +
 	"\bidp_link\x18\x02 \x01(\v2\x18.zitadel.user.v2.IDPLinkR\aidpLink\"J\n" +
@@ -1071,7 +1428,7 @@ const file_zitadel_user_v2_user_service_proto_rawDesc = "" +
 	"\x11verification_code\x18\x04 \x01(\tH\x00R\x10verificationCodeB\x0e\n" +
 	"\fverification\"K\n" +
 	"\x13SetPasswordResponse\x124\n" +
-	"\adetails\x18\x01 \x01(\v2\x1a.zitadel.object.v2.DetailsR\adetails2\xdd\x05\n" +
+	"\adetails\x18\x01 \x01(\v2\x1a.zitadel.object.v2.DetailsR\adetails2\xfc\a\n" +
 	"\vUserService\x12[\n" +
 	"\fAddHumanUser\x12$.zitadel.user.v2.AddHumanUserRequest\x1a%.zitadel.user.v2.AddHumanUserResponse\x12X\n" +
 	"\vGetUserByID\x12#.zitadel.user.v2.GetUserByIDRequest\x1a$.zitadel.user.v2.GetUserByIDResponse\x12R\n" +
@@ -1082,7 +1439,9 @@ const file_zitadel_user_v2_user_service_proto_rawDesc = "" +
 	"\n" +
 	"AddIDPLink\x12\".zitadel.user.v2.AddIDPLinkRequest\x1a#.zitadel.user.v2.AddIDPLinkResponse\x12[\n" +
 	"\fListIDPLinks\x12$.zitadel.user.v2.ListIDPLinksRequest\x1a%.zitadel.user.v2.ListIDPLinksResponse\x12^\n" +
-	"\rRemoveIDPLink\x12%.zitadel.user.v2.RemoveIDPLinkRequest\x1a&.zitadel.user.v2.RemoveIDPLinkResponseB9Z7github.com/idledger/idledger/gen/zitadel/user/v2;userv2b\x06proto3"
+	"\rRemoveIDPLink\x12%.zitadel.user.v2.RemoveIDPLinkRequest\x1a&.zitadel.user.v2.RemoveIDPLinkResponse\x12\x88\x01\n" +
+	"\x1bStartIdentityProviderIntent\x123.zitadel.user.v2.StartIdentityProviderIntentRequest\x1a4.zitadel.user.v2.StartIdentityProviderIntentResponse\x12\x91\x01\n" +
+	"\x1eRetrieveIdentityProviderIntent\x126.zitadel.user.v2.RetrieveIdentityProviderIntentRequest\x1a7.zitadel.user.v2.RetrieveIdentityProviderIntentResponseB9Z7github.com/idledger/idledger/gen/zitadel/user/v2;userv2b\x06proto3"
 
 var (
 	file_zitadel_user_v2_user_service_proto_rawDescOnce sync.Once
@@ -1096,87 +1455,108 @@ func file_zitadel_user_v2_user_service_proto_rawDescGZIP() []byte {
 	return file_zitadel_user_v2_user_service_proto_rawDescData
 }
 
-var file_zitadel_user_v2_user_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_zitadel_user_v2_user_service_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_zitadel_user_v2_user_service_proto_goTypes = []any{
-	(*AddHumanUserRequest)(nil),   // 0: zitadel.user.v2.AddHumanUserRequest
-	(*AddHumanUserResponse)(nil),  // 1: zitadel.user.v2.AddHumanUserResponse
-	(*GetUserByIDRequest)(nil),    // 2: zitadel.user.v2.GetUserByIDRequest
-	(*GetUserByIDResponse)(nil),   // 3: zitadel.user.v2.GetUserByIDResponse
-	(*ListUsersRequest)(nil),      // 4: zitadel.user.v2.ListUsersRequest
-	(*ListUsersResponse)(nil),     // 5: zitadel.user.v2.ListUsersResponse
-	(*DeleteUserRequest)(nil),     // 6: zitadel.user.v2.DeleteUserRequest
-	(*DeleteUserResponse)(nil),    // 7: zitadel.user.v2.DeleteUserResponse
-	(*AddIDPLinkRequest)(nil),     // 8: zitadel.user.v2.AddIDPLinkRequest
-	(*AddIDPLinkResponse)(nil),    // 9: zitadel.user.v2.AddIDPLinkResponse
-	(*ListIDPLinksRequest)(nil),   // 10: zitadel.user.v2.ListIDPLinksRequest
-	(*ListIDPLinksResponse)(nil),  // 11: zitadel.user.v2.ListIDPLinksResponse
-	(*RemoveIDPLinkRequest)(nil),  // 12: zitadel.user.v2.RemoveIDPLinkRequest
-	(*RemoveIDPLinkResponse)(nil), // 13: zitadel.user.v2.RemoveIDPLinkResponse
-	(*SetPasswordRequest)(nil),    // 14: zitadel.user.v2.SetPasswordRequest
-	(*SetPasswordResponse)(nil),   // 15: zitadel.user.v2.SetPasswordResponse
-	(*v2.Organization)(nil),       // 16: zitadel.object.v2.Organization
-	(*SetHumanProfile)(nil),       // 17: zitadel.user.v2.SetHumanProfile
-	(*SetHumanEmail)(nil),         // 18: zitadel.user.v2.SetHumanEmail
-	(*SetHumanPhone)(nil),         // 19: zitadel.user.v2.SetHumanPhone
-	(*SetMetadataEntry)(nil),      // 20: zitadel.user.v2.SetMetadataEntry
-	(*Password)(nil),              // 21: zitadel.user.v2.Password
-	(*HashedPassword)(nil),        // 22: zitadel.user.v2.HashedPassword
-	(*IDPLink)(nil),               // 23: zitadel.user.v2.IDPLink
-	(*v2.Details)(nil),            // 24: zitadel.object.v2.Details
-	(*User)(nil),                  // 25: zitadel.user.v2.User
-	(*v2.ListQuery)(nil),          // 26: zitadel.object.v2.ListQuery
-	(UserFieldName)(0),            // 27: zitadel.user.v2.UserFieldName
-	(*SearchQuery)(nil),           // 28: zitadel.user.v2.SearchQuery
-	(*v2.ListDetails)(nil),        // 29: zitadel.object.v2.ListDetails
+	(*AddHumanUserRequest)(nil),                    // 0: zitadel.user.v2.AddHumanUserRequest
+	(*AddHumanUserResponse)(nil),                   // 1: zitadel.user.v2.AddHumanUserResponse
+	(*GetUserByIDRequest)(nil),                     // 2: zitadel.user.v2.GetUserByIDRequest
+	(*GetUserByIDResponse)(nil),                    // 3: zitadel.user.v2.GetUserByIDResponse
+	(*ListUsersRequest)(nil),                       // 4: zitadel.user.v2.ListUsersRequest
+	(*ListUsersResponse)(nil),                      // 5: zitadel.user.v2.ListUsersResponse
+	(*DeleteUserRequest)(nil),                      // 6: zitadel.user.v2.DeleteUserRequest
+	(*DeleteUserResponse)(nil),                     // 7: zitadel.user.v2.DeleteUserResponse
+	(*StartIdentityProviderIntentRequest)(nil),     // 8: zitadel.user.v2.StartIdentityProviderIntentRequest
+	(*StartIdentityProviderIntentResponse)(nil),    // 9: zitadel.user.v2.StartIdentityProviderIntentResponse
+	(*RetrieveIdentityProviderIntentRequest)(nil),  // 10: zitadel.user.v2.RetrieveIdentityProviderIntentRequest
+	(*RetrieveIdentityProviderIntentResponse)(nil), // 11: zitadel.user.v2.RetrieveIdentityProviderIntentResponse
+	(*AddIDPLinkRequest)(nil),                      // 12: zitadel.user.v2.AddIDPLinkRequest
+	(*AddIDPLinkResponse)(nil),                     // 13: zitadel.user.v2.AddIDPLinkResponse
+	(*ListIDPLinksRequest)(nil),                    // 14: zitadel.user.v2.ListIDPLinksRequest
+	(*ListIDPLinksResponse)(nil),                   // 15: zitadel.user.v2.ListIDPLinksResponse
+	(*RemoveIDPLinkRequest)(nil),                   // 16: zitadel.user.v2.RemoveIDPLinkRequest
+	(*RemoveIDPLinkResponse)(nil),                  // 17: zitadel.user.v2.RemoveIDPLinkResponse
+	(*SetPasswordRequest)(nil),                     // 18: zitadel.user.v2.SetPasswordRequest
+	(*SetPasswordResponse)(nil),                    // 19: zitadel.user.v2.SetPasswordResponse
+	(*v2.Organization)(nil),                        // 20: zitadel.object.v2.Organization
+	(*SetHumanProfile)(nil),                        // 21: zitadel.user.v2.SetHumanProfile
+	(*SetHumanEmail)(nil),                          // 22: zitadel.user.v2.SetHumanEmail
+	(*SetHumanPhone)(nil),                          // 23: zitadel.user.v2.SetHumanPhone
+	(*SetMetadataEntry)(nil),                       // 24: zitadel.user.v2.SetMetadataEntry
+	(*Password)(nil),                               // 25: zitadel.user.v2.Password
+	(*HashedPassword)(nil),                         // 26: zitadel.user.v2.HashedPassword
+	(*IDPLink)(nil),                                // 27: zitadel.user.v2.IDPLink
+	(*v2.Details)(nil),                             // 28: zitadel.object.v2.Details
+	(*User)(nil),                                   // 29: zitadel.user.v2.User
+	(*v2.ListQuery)(nil),                           // 30: zitadel.object.v2.ListQuery
+	(UserFieldName)(0),                             // 31: zitadel.user.v2.UserFieldName
+	(*SearchQuery)(nil),                            // 32: zitadel.user.v2.SearchQuery
+	(*v2.ListDetails)(nil),                         // 33: zitadel.object.v2.ListDetails
+	(*RedirectURLs)(nil),                           // 34: zitadel.user.v2.RedirectURLs
+	(*LDAPCredentials)(nil),                        // 35: zitadel.user.v2.LDAPCredentials
+	(*IDPIntent)(nil),                              // 36: zitadel.user.v2.IDPIntent
+	(*FormData)(nil),                               // 37: zitadel.user.v2.FormData
+	(*IDPInformation)(nil),                         // 38: zitadel.user.v2.IDPInformation
 }
 var file_zitadel_user_v2_user_service_proto_depIdxs = []int32{
-	16, // 0: zitadel.user.v2.AddHumanUserRequest.organization:type_name -> zitadel.object.v2.Organization
-	17, // 1: zitadel.user.v2.AddHumanUserRequest.profile:type_name -> zitadel.user.v2.SetHumanProfile
-	18, // 2: zitadel.user.v2.AddHumanUserRequest.email:type_name -> zitadel.user.v2.SetHumanEmail
-	19, // 3: zitadel.user.v2.AddHumanUserRequest.phone:type_name -> zitadel.user.v2.SetHumanPhone
-	20, // 4: zitadel.user.v2.AddHumanUserRequest.metadata:type_name -> zitadel.user.v2.SetMetadataEntry
-	21, // 5: zitadel.user.v2.AddHumanUserRequest.password:type_name -> zitadel.user.v2.Password
-	22, // 6: zitadel.user.v2.AddHumanUserRequest.hashed_password:type_name -> zitadel.user.v2.HashedPassword
-	23, // 7: zitadel.user.v2.AddHumanUserRequest.idp_links:type_name -> zitadel.user.v2.IDPLink
-	24, // 8: zitadel.user.v2.AddHumanUserResponse.details:type_name -> zitadel.object.v2.Details
-	24, // 9: zitadel.user.v2.GetUserByIDResponse.details:type_name -> zitadel.object.v2.Details
-	25, // 10: zitadel.user.v2.GetUserByIDResponse.user:type_name -> zitadel.user.v2.User
-	26, // 11: zitadel.user.v2.ListUsersRequest.query:type_name -> zitadel.object.v2.ListQuery
-	27, // 12: zitadel.user.v2.ListUsersRequest.sorting_column:type_name -> zitadel.user.v2.UserFieldName
-	28, // 13: zitadel.user.v2.ListUsersRequest.queries:type_name -> zitadel.user.v2.SearchQuery
-	29, // 14: zitadel.user.v2.ListUsersResponse.details:type_name -> zitadel.object.v2.ListDetails
-	27, // 15: zitadel.user.v2.ListUsersResponse.sorting_column:type_name -> zitadel.user.v2.UserFieldName
-	25, // 16: zitadel.user.v2.ListUsersResponse.result:type_name -> zitadel.user.v2.User
-	24, // 17: zitadel.user.v2.DeleteUserResponse.details:type_name -> zitadel.object.v2.Details
-	23, // 18: zitadel.user.v2.AddIDPLinkRequest.idp_link:type_name -> zitadel.user.v2.IDPLink
-	24, // 19: zitadel.user.v2.AddIDPLinkResponse.details:type_name -> zitadel.object.v2.Details
-	26, // 20: zitadel.user.v2.ListIDPLinksRequest.query:type_name -> zitadel.object.v2.ListQuery
-	29, // 21: zitadel.user.v2.ListIDPLinksResponse.details:type_name -> zitadel.object.v2.ListDetails
-	23, // 22: zitadel.user.v2.ListIDPLinksResponse.result:type_name -> zitadel.user.v2.IDPLink
-	24, // 23: zitadel.user.v2.RemoveIDPLinkResponse.details:type_name -> zitadel.object.v2.Details
-	21, // 24: zitadel.user.v2.SetPasswordRequest.new_password:type_name -> zitadel.user.v2.Password
-	24, // 25: zitadel.user.v2.SetPasswordResponse.details:type_name -> zitadel.object.v2.Details
-	0,  // 26: zitadel.user.v2.UserService.AddHumanUser:input_type -> zitadel.user.v2.AddHumanUserRequest
-	2,  // 27: zitadel.user.v2.UserService.GetUserByID:input_type -> zitadel.user.v2.GetUserByIDRequest
-	4,  // 28: zitadel.user.v2.UserService.ListUsers:input_type -> zitadel.user.v2.ListUsersRequest
-	6,  // 29: zitadel.user.v2.UserService.DeleteUser:input_type -> zitadel.user.v2.DeleteUserRequest
-	14, // 30: zitadel.user.v2.UserService.SetPassword:input_type -> zitadel.user.v2.SetPasswordRequest
-	8,  // 31: zitadel.user.v2.UserService.AddIDPLink:input_type -> zitadel.user.v2.AddIDPLinkRequest
-	10, // 32: zitadel.user.v2.UserService.ListIDPLinks:input_type -> zitadel.user.v2.ListIDPLinksRequest
-	12, // 33: zitadel.user.v2.UserService.RemoveIDPLink:input_type -> zitadel.user.v2.RemoveIDPLinkRequest
-	1,  // 34: zitadel.user.v2.UserService.AddHumanUser:output_type -> zitadel.user.v2.AddHumanUserResponse
-	3,  // 35: zitadel.user.v2.UserService.GetUserByID:output_type -> zitadel.user.v2.GetUserByIDResponse
-	5,  // 36: zitadel.user.v2.UserService.ListUsers:output_type -> zitadel.user.v2.ListUsersResponse
-	7,  // 37: zitadel.user.v2.UserService.DeleteUser:output_type -> zitadel.user.v2.DeleteUserResponse
-	15, // 38: zitadel.user.v2.UserService.SetPassword:output_type -> zitadel.user.v2.SetPasswordResponse
-	9,  // 39: zitadel.user.v2.UserService.AddIDPLink:output_type -> zitadel.user.v2.AddIDPLinkResponse
-	11, // 40: zitadel.user.v2.UserService.ListIDPLinks:output_type -> zitadel.user.v2.ListIDPLinksResponse
-	13, // 41: zitadel.user.v2.UserService.RemoveIDPLink:output_type -> zitadel.user.v2.RemoveIDPLinkResponse
-	34, // [34:42] is the sub-list for method output_type
-	26, // [26:34] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	20, // 0: zitadel.user.v2.AddHumanUserRequest.organization:type_name -> zitadel.object.v2.Organization
+	21, // 1: zitadel.user.v2.AddHumanUserRequest.profile:type_name -> zitadel.user.v2.SetHumanProfile
+	22, // 2: zitadel.user.v2.AddHumanUserRequest.email:type_name -> zitadel.user.v2.SetHumanEmail
+	23, // 3: zitadel.user.v2.AddHumanUserRequest.phone:type_name -> zitadel.user.v2.SetHumanPhone
+	24, // 4: zitadel.user.v2.AddHumanUserRequest.metadata:type_name -> zitadel.user.v2.SetMetadataEntry
+	25, // 5: zitadel.user.v2.AddHumanUserRequest.password:type_name -> zitadel.user.v2.Password
+	26, // 6: zitadel.user.v2.AddHumanUserRequest.hashed_password:type_name -> zitadel.user.v2.HashedPassword
+	27, // 7: zitadel.user.v2.AddHumanUserRequest.idp_links:type_name -> zitadel.user.v2.IDPLink
+	28, // 8: zitadel.user.v2.AddHumanUserResponse.details:type_name -> zitadel.object.v2.Details
+	28, // 9: zitadel.user.v2.GetUserByIDResponse.details:type_name -> zitadel.object.v2.Details
+	29, // 10: zitadel.user.v2.GetUserByIDResponse.user:type_name -> zitadel.user.v2.User
+	30, // 11: zitadel.user.v2.ListUsersRequest.query:type_name -> zitadel.object.v2.ListQuery
+	31, // 12: zitadel.user.v2.ListUsersRequest.sorting_column:type_name -> zitadel.user.v2.UserFieldName
+	32, // 13: zitadel.user.v2.ListUsersRequest.queries:type_name -> zitadel.user.v2.SearchQuery
+	33, // 14: zitadel.user.v2.ListUsersResponse.details:type_name -> zitadel.object.v2.ListDetails
+	31, // 15: zitadel.user.v2.ListUsersResponse.sorting_column:type_name -> zitadel.user.v2.UserFieldName
+	29, // 16: zitadel.user.v2.ListUsersResponse.result:type_name -> zitadel.user.v2.User
+	28, // 17: zitadel.user.v2.DeleteUserResponse.details:type_name -> zitadel.object.v2.Details
+	34, // 18: zitadel.user.v2.StartIdentityProviderIntentRequest.urls:type_name -> zitadel.user.v2.RedirectURLs
+	35, // 19: zitadel.user.v2.StartIdentityProviderIntentRequest.ldap:type_name -> zitadel.user.v2.LDAPCredentials
+	28, // 20: zitadel.user.v2.StartIdentityProviderIntentResponse.details:type_name -> zitadel.object.v2.Details
+	36, // 21: zitadel.user.v2.StartIdentityProviderIntentResponse.idp_intent:type_name -> zitadel.user.v2.IDPIntent
+	37, // 22: zitadel.user.v2.StartIdentityProviderIntentResponse.form_data:type_name -> zitadel.user.v2.FormData
+	28, // 23: zitadel.user.v2.RetrieveIdentityProviderIntentResponse.details:type_name -> zitadel.object.v2.Details
+	38, // 24: zitadel.user.v2.RetrieveIdentityProviderIntentResponse.idp_information:type_name -> zitadel.user.v2.IDPInformation
+	0,  // 25: zitadel.user.v2.RetrieveIdentityProviderIntentResponse.add_human_user:type_name -> zitadel.user.v2.AddHumanUserRequest
+	27, // 26: zitadel.user.v2.AddIDPLinkRequest.idp_link:type_name -> zitadel.user.v2.IDPLink
+	28, // 27: zitadel.user.v2.AddIDPLinkResponse.details:type_name -> zitadel.object.v2.Details
+	30, // 28: zitadel.user.v2.ListIDPLinksRequest.query:type_name -> zitadel.object.v2.ListQuery
+	33, // 29: zitadel.user.v2.ListIDPLinksResponse.details:type_name -> zitadel.object.v2.ListDetails
+	27, // 30: zitadel.user.v2.ListIDPLinksResponse.result:type_name -> zitadel.user.v2.IDPLink
+	28, // 31: zitadel.user.v2.RemoveIDPLinkResponse.details:type_name -> zitadel.object.v2.Details
+	25, // 32: zitadel.user.v2.SetPasswordRequest.new_password:type_name -> zitadel.user.v2.Password
+	28, // 33: zitadel.user.v2.SetPasswordResponse.details:type_name -> zitadel.object.v2.Details
+	0,  // 34: zitadel.user.v2.UserService.AddHumanUser:input_type -> zitadel.user.v2.AddHumanUserRequest
+	2,  // 35: zitadel.user.v2.UserService.GetUserByID:input_type -> zitadel.user.v2.GetUserByIDRequest
+	4,  // 36: zitadel.user.v2.UserService.ListUsers:input_type -> zitadel.user.v2.ListUsersRequest
+	6,  // 37: zitadel.user.v2.UserService.DeleteUser:input_type -> zitadel.user.v2.DeleteUserRequest
+	18, // 38: zitadel.user.v2.UserService.SetPassword:input_type -> zitadel.user.v2.SetPasswordRequest
+	12, // 39: zitadel.user.v2.UserService.AddIDPLink:input_type -> zitadel.user.v2.AddIDPLinkRequest
+	14, // 40: zitadel.user.v2.UserService.ListIDPLinks:input_type -> zitadel.user.v2.ListIDPLinksRequest
+	16, // 41: zitadel.user.v2.UserService.RemoveIDPLink:input_type -> zitadel.user.v2.RemoveIDPLinkRequest
+	8,  // 42: zitadel.user.v2.UserService.StartIdentityProviderIntent:input_type -> zitadel.user.v2.StartIdentityProviderIntentRequest
+	10, // 43: zitadel.user.v2.UserService.RetrieveIdentityProviderIntent:input_type -> zitadel.user.v2.RetrieveIdentityProviderIntentRequest
+	1,  // 44: zitadel.user.v2.UserService.AddHumanUser:output_type -> zitadel.user.v2.AddHumanUserResponse
+	3,  // 45: zitadel.user.v2.UserService.GetUserByID:output_type -> zitadel.user.v2.GetUserByIDResponse
+	5,  // 46: zitadel.user.v2.UserService.ListUsers:output_type -> zitadel.user.v2.ListUsersResponse
+	7,  // 47: zitadel.user.v2.UserService.DeleteUser:output_type -> zitadel.user.v2.DeleteUserResponse
+	19, // 48: zitadel.user.v2.UserService.SetPassword:output_type -> zitadel.user.v2.SetPasswordResponse
+	13, // 49: zitadel.user.v2.UserService.AddIDPLink:output_type -> zitadel.user.v2.AddIDPLinkResponse
+	15, // 50: zitadel.user.v2.UserService.ListIDPLinks:output_type -> zitadel.user.v2.ListIDPLinksResponse
+	17, // 51: zitadel.user.v2.UserService.RemoveIDPLink:output_type -> zitadel.user.v2.RemoveIDPLinkResponse
+	9,  // 52: zitadel.user.v2.UserService.StartIdentityProviderIntent:output_type -> zitadel.user.v2.StartIdentityProviderIntentResponse
+	11, // 53: zitadel.user.v2.UserService.RetrieveIdentityProviderIntent:output_type -> zitadel.user.v2.RetrieveIdentityProviderIntentResponse
+	44, // [44:54] is the sub-list for method output_type
+	34, // [34:44] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_zitadel_user_v2_user_service_proto_init() }
@@ -1195,7 +1575,17 @@ func file_zitadel_user_v2_user_service_proto_init() {
 		(*AddHumanUserRequest_HashedPassword)(nil),
 	}
 	file_zitadel_user_v2_user_service_proto_msgTypes[1].OneofWrappers = []any{}
-	file_zitadel_user_v2_user_service_proto_msgTypes[14].OneofWrappers = []any{
+	file_zitadel_user_v2_user_service_proto_msgTypes[8].OneofWrappers = []any{
+		(*StartIdentityProviderIntentRequest_Urls)(nil),
+		(*StartIdentityProviderIntentRequest_Ldap)(nil),
+	}
+	file_zitadel_user_v2_user_service_proto_msgTypes[9].OneofWrappers = []any{
+		(*StartIdentityProviderIntentResponse_AuthUrl)(nil),
+		(*StartIdentityProviderIntentResponse_IdpIntent)(nil),
+		(*StartIdentityProviderIntentResponse_PostForm)(nil),
+		(*StartIdentityProviderIntentResponse_FormData)(nil),
+	}
+	file_zitadel_user_v2_user_service_proto_msgTypes[18].OneofWrappers = []any{
 		(*SetPasswordRequest_CurrentPassword)(nil),
 		(*SetPasswordRequest_VerificationCode)(nil),
 	}
@@ -1205,7 +1595,7 @@ func file_zitadel_user_v2_user_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_zitadel_user_v2_user_service_proto_rawDesc), len(file_zitadel_user_v2_user_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

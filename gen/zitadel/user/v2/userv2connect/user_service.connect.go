@@ -55,6 +55,12 @@ const (
 	// UserServiceRemoveIDPLinkProcedure is the fully-qualified name of the UserService's RemoveIDPLink
 	// RPC.
 	UserServiceRemoveIDPLinkProcedure = "/zitadel.user.v2.UserService/RemoveIDPLink"
+	// UserServiceStartIdentityProviderIntentProcedure is the fully-qualified name of the UserService's
+	// StartIdentityProviderIntent RPC.
+	UserServiceStartIdentityProviderIntentProcedure = "/zitadel.user.v2.UserService/StartIdentityProviderIntent"
+	// UserServiceRetrieveIdentityProviderIntentProcedure is the fully-qualified name of the
+	// UserService's RetrieveIdentityProviderIntent RPC.
+	UserServiceRetrieveIdentityProviderIntentProcedure = "/zitadel.user.v2.UserService/RetrieveIdentityProviderIntent"
 )
 
 // UserServiceClient is a client for the zitadel.user.v2.UserService service.
@@ -67,6 +73,8 @@ type UserServiceClient interface {
 	AddIDPLink(context.Context, *connect.Request[v2.AddIDPLinkRequest]) (*connect.Response[v2.AddIDPLinkResponse], error)
 	ListIDPLinks(context.Context, *connect.Request[v2.ListIDPLinksRequest]) (*connect.Response[v2.ListIDPLinksResponse], error)
 	RemoveIDPLink(context.Context, *connect.Request[v2.RemoveIDPLinkRequest]) (*connect.Response[v2.RemoveIDPLinkResponse], error)
+	StartIdentityProviderIntent(context.Context, *connect.Request[v2.StartIdentityProviderIntentRequest]) (*connect.Response[v2.StartIdentityProviderIntentResponse], error)
+	RetrieveIdentityProviderIntent(context.Context, *connect.Request[v2.RetrieveIdentityProviderIntentRequest]) (*connect.Response[v2.RetrieveIdentityProviderIntentResponse], error)
 }
 
 // NewUserServiceClient constructs a client for the zitadel.user.v2.UserService service. By default,
@@ -128,19 +136,33 @@ func NewUserServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			connect.WithSchema(userServiceMethods.ByName("RemoveIDPLink")),
 			connect.WithClientOptions(opts...),
 		),
+		startIdentityProviderIntent: connect.NewClient[v2.StartIdentityProviderIntentRequest, v2.StartIdentityProviderIntentResponse](
+			httpClient,
+			baseURL+UserServiceStartIdentityProviderIntentProcedure,
+			connect.WithSchema(userServiceMethods.ByName("StartIdentityProviderIntent")),
+			connect.WithClientOptions(opts...),
+		),
+		retrieveIdentityProviderIntent: connect.NewClient[v2.RetrieveIdentityProviderIntentRequest, v2.RetrieveIdentityProviderIntentResponse](
+			httpClient,
+			baseURL+UserServiceRetrieveIdentityProviderIntentProcedure,
+			connect.WithSchema(userServiceMethods.ByName("RetrieveIdentityProviderIntent")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // userServiceClient implements UserServiceClient.
 type userServiceClient struct {
-	addHumanUser  *connect.Client[v2.AddHumanUserRequest, v2.AddHumanUserResponse]
-	getUserByID   *connect.Client[v2.GetUserByIDRequest, v2.GetUserByIDResponse]
-	listUsers     *connect.Client[v2.ListUsersRequest, v2.ListUsersResponse]
-	deleteUser    *connect.Client[v2.DeleteUserRequest, v2.DeleteUserResponse]
-	setPassword   *connect.Client[v2.SetPasswordRequest, v2.SetPasswordResponse]
-	addIDPLink    *connect.Client[v2.AddIDPLinkRequest, v2.AddIDPLinkResponse]
-	listIDPLinks  *connect.Client[v2.ListIDPLinksRequest, v2.ListIDPLinksResponse]
-	removeIDPLink *connect.Client[v2.RemoveIDPLinkRequest, v2.RemoveIDPLinkResponse]
+	addHumanUser                   *connect.Client[v2.AddHumanUserRequest, v2.AddHumanUserResponse]
+	getUserByID                    *connect.Client[v2.GetUserByIDRequest, v2.GetUserByIDResponse]
+	listUsers                      *connect.Client[v2.ListUsersRequest, v2.ListUsersResponse]
+	deleteUser                     *connect.Client[v2.DeleteUserRequest, v2.DeleteUserResponse]
+	setPassword                    *connect.Client[v2.SetPasswordRequest, v2.SetPasswordResponse]
+	addIDPLink                     *connect.Client[v2.AddIDPLinkRequest, v2.AddIDPLinkResponse]
+	listIDPLinks                   *connect.Client[v2.ListIDPLinksRequest, v2.ListIDPLinksResponse]
+	removeIDPLink                  *connect.Client[v2.RemoveIDPLinkRequest, v2.RemoveIDPLinkResponse]
+	startIdentityProviderIntent    *connect.Client[v2.StartIdentityProviderIntentRequest, v2.StartIdentityProviderIntentResponse]
+	retrieveIdentityProviderIntent *connect.Client[v2.RetrieveIdentityProviderIntentRequest, v2.RetrieveIdentityProviderIntentResponse]
 }
 
 // AddHumanUser calls zitadel.user.v2.UserService.AddHumanUser.
@@ -183,6 +205,16 @@ func (c *userServiceClient) RemoveIDPLink(ctx context.Context, req *connect.Requ
 	return c.removeIDPLink.CallUnary(ctx, req)
 }
 
+// StartIdentityProviderIntent calls zitadel.user.v2.UserService.StartIdentityProviderIntent.
+func (c *userServiceClient) StartIdentityProviderIntent(ctx context.Context, req *connect.Request[v2.StartIdentityProviderIntentRequest]) (*connect.Response[v2.StartIdentityProviderIntentResponse], error) {
+	return c.startIdentityProviderIntent.CallUnary(ctx, req)
+}
+
+// RetrieveIdentityProviderIntent calls zitadel.user.v2.UserService.RetrieveIdentityProviderIntent.
+func (c *userServiceClient) RetrieveIdentityProviderIntent(ctx context.Context, req *connect.Request[v2.RetrieveIdentityProviderIntentRequest]) (*connect.Response[v2.RetrieveIdentityProviderIntentResponse], error) {
+	return c.retrieveIdentityProviderIntent.CallUnary(ctx, req)
+}
+
 // UserServiceHandler is an implementation of the zitadel.user.v2.UserService service.
 type UserServiceHandler interface {
 	AddHumanUser(context.Context, *connect.Request[v2.AddHumanUserRequest]) (*connect.Response[v2.AddHumanUserResponse], error)
@@ -193,6 +225,8 @@ type UserServiceHandler interface {
 	AddIDPLink(context.Context, *connect.Request[v2.AddIDPLinkRequest]) (*connect.Response[v2.AddIDPLinkResponse], error)
 	ListIDPLinks(context.Context, *connect.Request[v2.ListIDPLinksRequest]) (*connect.Response[v2.ListIDPLinksResponse], error)
 	RemoveIDPLink(context.Context, *connect.Request[v2.RemoveIDPLinkRequest]) (*connect.Response[v2.RemoveIDPLinkResponse], error)
+	StartIdentityProviderIntent(context.Context, *connect.Request[v2.StartIdentityProviderIntentRequest]) (*connect.Response[v2.StartIdentityProviderIntentResponse], error)
+	RetrieveIdentityProviderIntent(context.Context, *connect.Request[v2.RetrieveIdentityProviderIntentRequest]) (*connect.Response[v2.RetrieveIdentityProviderIntentResponse], error)
 }
 
 // NewUserServiceHandler builds an HTTP handler from the service implementation. It returns the path
@@ -250,6 +284,18 @@ func NewUserServiceHandler(svc UserServiceHandler, opts ...connect.HandlerOption
 		connect.WithSchema(userServiceMethods.ByName("RemoveIDPLink")),
 		connect.WithHandlerOptions(opts...),
 	)
+	userServiceStartIdentityProviderIntentHandler := connect.NewUnaryHandler(
+		UserServiceStartIdentityProviderIntentProcedure,
+		svc.StartIdentityProviderIntent,
+		connect.WithSchema(userServiceMethods.ByName("StartIdentityProviderIntent")),
+		connect.WithHandlerOptions(opts...),
+	)
+	userServiceRetrieveIdentityProviderIntentHandler := connect.NewUnaryHandler(
+		UserServiceRetrieveIdentityProviderIntentProcedure,
+		svc.RetrieveIdentityProviderIntent,
+		connect.WithSchema(userServiceMethods.ByName("RetrieveIdentityProviderIntent")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/zitadel.user.v2.UserService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case UserServiceAddHumanUserProcedure:
@@ -268,6 +314,10 @@ func NewUserServiceHandler(svc UserServiceHandler, opts ...connect.HandlerOption
 			userServiceListIDPLinksHandler.ServeHTTP(w, r)
 		case UserServiceRemoveIDPLinkProcedure:
 			userServiceRemoveIDPLinkHandler.ServeHTTP(w, r)
+		case UserServiceStartIdentityProviderIntentProcedure:
+			userServiceStartIdentityProviderIntentHandler.ServeHTTP(w, r)
+		case UserServiceRetrieveIdentityProviderIntentProcedure:
+			userServiceRetrieveIdentityProviderIntentHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -307,4 +357,12 @@ func (UnimplementedUserServiceHandler) ListIDPLinks(context.Context, *connect.Re
 
 func (UnimplementedUserServiceHandler) RemoveIDPLink(context.Context, *connect.Request[v2.RemoveIDPLinkRequest]) (*connect.Response[v2.RemoveIDPLinkResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.user.v2.UserService.RemoveIDPLink is not implemented"))
+}
+
+func (UnimplementedUserServiceHandler) StartIdentityProviderIntent(context.Context, *connect.Request[v2.StartIdentityProviderIntentRequest]) (*connect.Response[v2.StartIdentityProviderIntentResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.user.v2.UserService.StartIdentityProviderIntent is not implemented"))
+}
+
+func (UnimplementedUserServiceHandler) RetrieveIdentityProviderIntent(context.Context, *connect.Request[v2.RetrieveIdentityProviderIntentRequest]) (*connect.Response[v2.RetrieveIdentityProviderIntentResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.user.v2.UserService.RetrieveIdentityProviderIntent is not implemented"))
 }
