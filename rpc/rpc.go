@@ -223,8 +223,18 @@ func errorInterceptor(observe func(procedure, code string)) connect.Interceptor 
 // JSON as protojson, which is the mapping grpc-gateway applies between the
 // two, so both transports answer the same by construction. A field the
 // message does not have is a bug, and fails.
+//
+// A v that marshals itself (idpstate.Config) is taken as it writes itself:
+// json.Marshal would check and compact that output again before protojson
+// parses it, which checks it anyway.
 func fromJSON(v any, m proto.Message) error {
-	b, err := json.Marshal(v)
+	var b []byte
+	var err error
+	if jm, ok := v.(json.Marshaler); ok {
+		b, err = jm.MarshalJSON()
+	} else {
+		b, err = json.Marshal(v)
+	}
 	if err != nil {
 		return errs.Internal("RPC-Json1", err)
 	}

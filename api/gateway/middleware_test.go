@@ -193,3 +193,22 @@ func TestLoggerLine(t *testing.T) {
 func TestSetCallerWithoutLogger(t *testing.T) {
 	gateway.SetCaller(httptest.NewRequest(http.MethodGet, "/", nil).Context(), "x") // must not panic
 }
+
+// StackForHTTP2 changes nothing of a request or its answer, over HTTP/1.1
+// and HTTP/2 alike.
+func TestStackForHTTP2PassesThrough(t *testing.T) {
+	h := gateway.StackForHTTP2(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Proto", r.Proto)
+		w.WriteHeader(http.StatusTeapot)
+		_, _ = w.Write([]byte("ok"))
+	}))
+	for _, major := range []int{1, 2} {
+		r := httptest.NewRequest(http.MethodGet, "/x", nil)
+		r.ProtoMajor = major
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusTeapot || w.Body.String() != "ok" || w.Header().Get("X-Proto") != r.Proto {
+			t.Fatalf("HTTP/%d: got %d %q %q", major, w.Code, w.Body.String(), w.Header())
+		}
+	}
+}
