@@ -243,34 +243,26 @@ func TestLDAPLogin(t *testing.T) {
 		}
 	})
 
-	t.Run("wrong password", func(t *testing.T) {
-		_, err := upstream.LDAPLogin(ctx, ldapConfig(s), "alice", "bob-pw")
-		loginFailed(t, err, "bind as the entry")
-	})
+	for _, c := range []struct{ name, username, password, reason string }{
+		{"wrong password", "alice", "bob-pw", "bind as the entry"},
+		{"empty password", "alice", "", "empty"},
+		{"empty username", "", "alice-pw", "empty"},
+		{"unknown user", "mallory", "alice-pw", "no entry matches"},
+		{"outside the object classes", "carol", "carol-pw", "no entry matches"},
+		{"two entries match", "twin@example.org", "twin-pw", "several entries match"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := upstream.LDAPLogin(ctx, ldapConfig(s), c.username, c.password)
+			loginFailed(t, err, c.reason)
+		})
+	}
 
-	t.Run("empty password", func(t *testing.T) {
-		_, err := upstream.LDAPLogin(ctx, ldapConfig(s), "alice", "")
-		loginFailed(t, err, "empty")
-	})
-
-	t.Run("unknown user", func(t *testing.T) {
-		_, err := upstream.LDAPLogin(ctx, ldapConfig(s), "mallory", "alice-pw")
-		loginFailed(t, err, "no entry matches")
-	})
-
-	t.Run("outside the object classes", func(t *testing.T) {
-		_, err := upstream.LDAPLogin(ctx, ldapConfig(s), "carol", "carol-pw")
-		loginFailed(t, err, "no entry matches")
+	t.Run("the object classes and each filter", func(t *testing.T) {
 		cfg := ldapConfig(s)
 		cfg.UserObjectClasses = []string{"account"}
 		if _, err := upstream.LDAPLogin(ctx, cfg, "carol", "carol-pw"); err != nil {
 			t.Fatal(err)
 		}
-	})
-
-	t.Run("two entries match", func(t *testing.T) {
-		_, err := upstream.LDAPLogin(ctx, ldapConfig(s), "twin@example.org", "twin-pw")
-		loginFailed(t, err, "several entries match")
 		// Each twin signs in by its own uid.
 		if _, err := upstream.LDAPLogin(ctx, ldapConfig(s), "twin1", "twin-pw"); err != nil {
 			t.Fatal(err)
@@ -409,46 +401,28 @@ func TestLDAPLogin(t *testing.T) {
 		}
 	})
 
-	t.Run("StartTLS with the root CA", func(t *testing.T) {
-		cfg := ldapConfig(s)
-		cfg.StartTLS = true
-		cfg.RootCA = s.CA
-		if _, err := upstream.LDAPLogin(ctx, cfg, "alice", "alice-pw"); err != nil {
-			t.Fatal(err)
-		}
-		cfg.RootCA = slapdtest.UnrelatedCA(t)
-		_, err := upstream.LDAPLogin(ctx, cfg, "alice", "alice-pw")
-		loginFailed(t, err, "certificate")
-		cfg.RootCA = nil // the system roots do not know the test CA
-		_, err = upstream.LDAPLogin(ctx, cfg, "alice", "alice-pw")
-		loginFailed(t, err, "certificate")
-	})
-
-	t.Run("ldaps with the root CA", func(t *testing.T) {
-		cfg := ldapConfig(s)
-		cfg.Servers = []string{s.TLSURL}
-		cfg.RootCA = s.CA
-		if _, err := upstream.LDAPLogin(ctx, cfg, "alice", "alice-pw"); err != nil {
-			t.Fatal(err)
-		}
-		cfg.RootCA = slapdtest.UnrelatedCA(t)
-		_, err := upstream.LDAPLogin(ctx, cfg, "alice", "alice-pw")
-		loginFailed(t, err, "certificate")
-		// The certificate is for 127.0.0.1 and localhost, not another name
-		// of the same host.
-		cfg.RootCA = s.CA
-		cfg.Servers = []string{strings.Replace(s.TLSURL, "127.0.0.1", "127.0.0.2", 1)}
-		if _, err := net.Dial("tcp", strings.TrimPrefix(cfg.Servers[0], "ldaps://")); err == nil {
+	for _, c := range []struct {
+		name     string
+		url      string
+		startTLS bool
+	}{{"StartTLS", s.URL, true}, {"ldaps", s.TLSURL, false}} {
+		t.Run(c.name+" with the root CA", func(t *testing.T) {
+			cfg := ldapConfig(s)
+			cfg.Servers, cfg.StartTLS = []string{c.url}, c.startTLS
+			for _, ca := range [][]byte{s.CA, derOf(t, s.CA)} { // PEM or DER
+				cfg.RootCA = ca
+				if _, err := upstream.LDAPLogin(ctx, cfg, "alice", "alice-pw"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cfg.RootCA = slapdtest.UnrelatedCA(t)
 			_, err := upstream.LDAPLogin(ctx, cfg, "alice", "alice-pw")
 			loginFailed(t, err, "certificate")
-		}
-		// A DER root CA works as well as PEM.
-		cfg.Servers = []string{s.TLSURL}
-		cfg.RootCA = derOf(t, s.CA)
-		if _, err := upstream.LDAPLogin(ctx, cfg, "alice", "alice-pw"); err != nil {
-			t.Fatal(err)
-		}
-	})
+			cfg.RootCA = nil // the system roots do not know the test CA
+			_, err = upstream.LDAPLogin(ctx, cfg, "alice", "alice-pw")
+			loginFailed(t, err, "certificate")
+		})
+	}
 
 	t.Run("a rootCa that is no certificate", func(t *testing.T) {
 		cfg := ldapConfig(s)
