@@ -21,6 +21,7 @@ var englishText = map[string]string{
 	"Errors.User.PAT.ExpirationDateInPast":      "The expiration date must be in the future", // ours
 	"Errors.User.ExternalIDP.NotFound":          "External IDP not found",
 	"Errors.User.ExternalIDP.AlreadyExists":     "External IDP already taken",
+	"Errors.User.ExternalIDP.LoginFailed":       "Login at External IDP failed",
 	"Errors.User.Password.Invalid":              "Password is invalid",
 	"Errors.User.Locked":                        "User is locked",
 	"Errors.IDPConfig.NotExisting":              "Identity Provider Configuration doesn't exist",

@@ -9,5 +9,5 @@
 // commands that start and finish IdP intents call it; it never sees an
 // idledger request, and a transport never calls it.
 //
-// Imports: the standard library and third-party modules only.
+// Imports: errs, idp, and the standard library and third-party modules only.
 package upstream
