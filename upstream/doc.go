@@ -9,5 +9,7 @@
 // commands that start and finish IdP intents call it; it never sees an
 // idledger request, and a transport never calls it.
 //
-// Imports: the standard library and third-party modules only.
+// Imports: idp, and the standard library and third-party modules only.
+//
+// Start with provider.go (Registry, Provider), then oidc.go, oauth.go, jwt.go.
 package upstream
