@@ -1,8 +1,6 @@
 package api_test
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -242,6 +240,3 @@ func TestIntentOIDC(t *testing.T) {
 		})
 	}
 }
-
-var _ = context.Background
-var _ = json.Marshal
