@@ -106,7 +106,7 @@ func (a *API) intentCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
-		http.Error(w, "invalid callback form", http.StatusBadRequest)
+		gateway.WriteError(w, r, errs.InvalidArgument("IDP-Form1", "invalid callback form"))
 		return
 	}
 	cb := upstream.Callback{Code: r.Form.Get("code"), Error: r.Form.Get("error"),
@@ -142,13 +142,12 @@ func (a *API) finishIntent(w http.ResponseWriter, r *http.Request, in command.In
 	http.Redirect(w, r, to, http.StatusFound)
 }
 
-// writeCallbackError answers a callback that cannot redirect: 400 with
-// "<ID> <message>" as ZITADEL's, or the standard error for Internal ones.
+// writeCallbackError answers a callback that cannot redirect: 400 as
+// ZITADEL's (an unknown intent too), in the standard error body rather
+// than ZITADEL's plain text; Internal and Unavailable keep their status.
 func writeCallbackError(w http.ResponseWriter, r *http.Request, err error) {
-	e, ok := errs.As(err)
-	if !ok || e.Kind == errs.KindInternal || e.Kind == errs.KindUnavailable {
-		gateway.WriteError(w, r, err)
-		return
+	if e, ok := errs.As(err); ok && e.Kind != errs.KindInternal && e.Kind != errs.KindUnavailable {
+		err = errs.InvalidArgument(e.ID, e.Message)
 	}
-	http.Error(w, e.ID+" "+e.Message, http.StatusBadRequest)
+	gateway.WriteError(w, r, err)
 }

@@ -228,6 +228,20 @@ func TestIntentOIDC(t *testing.T) {
 					t.Fatalf("addHumanUser: %v", got)
 				}
 			}
+			// No token, nonce, verifier or secret in any event (the admin's
+			// event API renders what `events list` prints).
+			at := jsonPath(t, got, "idpInformation", "oauth", "accessToken").(string)
+			idt, _ := jsonPath(t, got, "idpInformation", "oauth", "idToken").(string)
+			_, evs := env.Do(t, "POST", "/admin/v1/events/_search", map[string]any{"limit": 1000})
+			if !strings.Contains(string(evs), "idpintent.succeeded") {
+				t.Fatalf("no intent events: %s", evs)
+			}
+			for name, secret := range map[string]string{"intent token": token, "access token": at, "id token": idt,
+				"nonce": q.Get("nonce"), "client secret": tc.secret, "verifier": "codeVerifier", "email": "test-user@zitadel.ch"} {
+				if secret != "" && strings.Contains(string(evs), secret) {
+					t.Errorf("the %s is in the events", name)
+				}
+			}
 			// A wrong token, then a replayed callback.
 			st, body := env.Do(t, "POST", "/v2/idp_intents/"+id, map[string]string{"idpIntentToken": token + "x"})
 			if st != http.StatusForbidden || apptest.ErrorID(body) != "CRYPTO-CRYPTO" {
