@@ -16,6 +16,9 @@ type Deps struct {
 	Log      zerolog.Logger
 	// Origin says whether and how to record where a write came from.
 	Origin Origin
+	// ExternalSecure makes the instance's origin https:// (behind a TLS
+	// proxy): the IdP callback URL uses it.
+	ExternalSecure bool
 }
 
 // Origin configures the client IP and user agent recorded on events.
@@ -33,13 +36,15 @@ type API struct {
 	log  zerolog.Logger
 	// origin configures the client IP and user agent on events.
 	origin Origin
+	// externalSecure: the instance's origin is https:// (intent.go).
+	externalSecure bool
 	// events serves the event API (events.go); nil until WithEvents.
 	events *query.EventLog
 }
 
 // New returns the API.
 func New(d Deps) *API {
-	return &API{cmds: d.Commands, q: d.Queries, log: d.Log, origin: d.Origin}
+	return &API{cmds: d.Commands, q: d.Queries, log: d.Log, origin: d.Origin, externalSecure: d.ExternalSecure}
 }
 
 // Routes mounts every route on r. Each area registers its own routes in its
@@ -47,6 +52,7 @@ func New(d Deps) *API {
 // other transports' mounts (the RPC services) that share the
 // authentication, instance and org context of REST.
 func (a *API) Routes(r chi.Router, also ...func(chi.Router)) {
+	r.Group(a.callbackRoutes) // unauthenticated: the upstreams' callbacks
 	r.Group(func(r chi.Router) {
 		r.Use(a.authenticate)
 		for _, mount := range append(a.areas(), also...) {

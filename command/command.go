@@ -9,6 +9,7 @@ import (
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/eventstore"
 	"github.com/idledger/idledger/secretbox"
+	"github.com/idledger/idledger/upstream"
 )
 
 // IDGenerator hands out new object IDs (decimal snowflakes).
@@ -30,6 +31,12 @@ type Deps struct {
 	// "credentials follow power" checks confirm each one against its own
 	// events.
 	Members MemberIndex
+	// Upstream builds the IdP login adapters (package upstream); IdP
+	// intents need it.
+	Upstream *upstream.Registry
+	// ExternalUsers finds the users linked to an external account (the
+	// intent callback's "linked" answer).
+	ExternalUsers ExternalUserIndex
 	// Observe, when set, sees the outcome of every command that appended or
 	// gave up (metrics count the Aborted ones).
 	Observe func(error)
@@ -44,6 +51,9 @@ type Commands struct {
 	observe func(error)
 	links   LinkIndex
 	members MemberIndex
+	// upstream and externalUsers serve IdP intents (intent.go).
+	upstream      *upstream.Registry
+	externalUsers ExternalUserIndex
 }
 
 // New returns the write side.
@@ -52,7 +62,7 @@ func New(d Deps) *Commands {
 		d.Now = time.Now
 	}
 	return &Commands{store: d.Store, ids: d.IDs, keys: d.Keys, now: d.Now, observe: d.Observe, links: d.Links,
-		members: d.Members}
+		members: d.Members, upstream: d.Upstream, externalUsers: d.ExternalUsers}
 }
 
 // Details describe the state of an object after a command, from its events:

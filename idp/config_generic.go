@@ -73,6 +73,9 @@ type JWTConfig struct {
 	JWTEndpoint  string `json:"jwtEndpoint,omitempty"`
 	KeysEndpoint string `json:"keysEndpoint,omitempty"`
 	HeaderName   string `json:"headerName,omitempty"`
+	// Audience, when set, must be in the token's aud (GHSA-g5h5); when
+	// empty, the instance's origin must be (idledger's default).
+	Audience string `json:"audience,omitempty"`
 }
 
 func (c *JWTConfig) form() form {
@@ -81,5 +84,6 @@ func (c *JWTConfig) form() form {
 		text("jwtEndpoint", &c.JWTEndpoint, 1, 200),
 		text("keysEndpoint", &c.KeysEndpoint, 1, 200),
 		text("headerName", &c.HeaderName, 1, 200),
+		text("audience", &c.Audience, 0, 200),
 	}}
 }

@@ -61,6 +61,11 @@ type Kind struct {
 	ConfigKey   string        // JSON key of the config oneof in v1 and v2 responses, e.g. "azureAd"
 	DefaultName string        // used when the request's name is empty; "" means name is required
 	New         func() Config // a new, empty config of this kind
+	// Family, Endpoints and Mapping are the login half of the row
+	// (login.go): the adapter, the fixed endpoints, the claims mapping.
+	Family    Family
+	Endpoints Endpoints
+	Mapping   Mapping
 
 	message string // proto message stem, e.g. "GoogleProvider" in AddGoogleProviderRequest
 }
@@ -90,7 +95,11 @@ var kindTable = []Kind{
 // and message names are written once, in the config's form.
 func row(path string, typ int, defaultName string, newConfig func() Config) Kind {
 	f := newConfig().(former).form()
+	l := loginTable[path]
 	return Kind{
+		Family:      l.family,
+		Endpoints:   l.endpoints,
+		Mapping:     l.mapping,
 		Path:        path,
 		Type:        typ,
 		TypeName:    IDPTypeName(typ),

@@ -10,4 +10,6 @@
 // idledger request, and a transport never calls it.
 //
 // Imports: errs, idp, and the standard library and third-party modules only.
+//
+// Start with provider.go (Registry, Provider), then oidc.go, oauth.go, jwt.go, ldap.go.
 package upstream

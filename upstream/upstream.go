@@ -65,4 +65,5 @@ type Callback struct {
 	AppleUser        string // Apple's form_post "user": first-login name JSON
 	SAMLResponse     string // SAML ACS: the base64 SAMLResponse
 	JWT              string // JWT IdP: the token from the configured header
+	UserAgentID      string // JWT IdP: the userAgentID the proxy sent back
 }

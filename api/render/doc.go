@@ -9,7 +9,7 @@
 // the event API's caller check and request rules (ParseListEvents), which
 // both transports apply. It knows no HTTP.
 //
-// Imports: api/gateway, audit, authz, command, errs, events, idp, internal/idpstate, query, and the standard library and third-party modules only.
+// Imports: api/gateway, audit, authz, command, errs, events, idp, internal/idpstate, query, upstream (its User type), and the standard library and third-party modules only.
 //
 // Start with policy.go, then events.go.
 package render

@@ -5,7 +5,7 @@
 //
 // Imports everything below cmd. Start with New, then Bootstrap.
 //
-// Imports: api, api/gateway, api/openapi, command, errs, eventstore, internal/ids, internal/metrics, projection, query, rpc, secretbox, and the standard library and third-party modules only.
+// Imports: api, api/gateway, api/openapi, command, errs, eventstore, internal/ids, internal/metrics, projection, query, rpc, secretbox, upstream, and the standard library and third-party modules only.
 package app
 
 import (
@@ -30,6 +30,7 @@ import (
 	"github.com/idledger/idledger/query"
 	"github.com/idledger/idledger/rpc"
 	"github.com/idledger/idledger/secretbox"
+	"github.com/idledger/idledger/upstream"
 )
 
 // readyPingTimeout bounds /readyz's database ping.
@@ -55,6 +56,13 @@ type Options struct {
 	Version, Commit string
 	// Limits are the abuse limits (limits.go); the zero value is none.
 	Limits Limits
+	// UpstreamClient makes the requests to upstream IdPs (discovery, token,
+	// userinfo, keys); nil is a client with a 10 s timeout. Tests route the
+	// fixed hosts (github.com, …) to loopback through its transport.
+	UpstreamClient *http.Client
+	// ExternalSecure: the instance's origin, and so every IdP callback URL,
+	// is https:// (behind a TLS proxy).
+	ExternalSecure bool
 }
 
 // App is a wired idledger application.
@@ -109,9 +117,10 @@ func New(_ context.Context, o Options) (*App, error) {
 	}
 	a.q = query.New(o.Pool)
 	a.cmds = command.New(command.Deps{Store: a.metrics.InstrumentStore(a.store), IDs: gen, Keys: keys, Now: o.Now,
-		Links: a.q, Members: a.q, Observe: a.metrics.ObserveCommand})
+		Links: a.q, Members: a.q, Observe: a.metrics.ObserveCommand,
+		Upstream: upstream.New(upstream.Options{Client: o.UpstreamClient, Now: o.Now}), ExternalUsers: a.q})
 	eventLog := query.NewEventLog(a.store)
-	a.api = api.New(api.Deps{Commands: a.cmds, Queries: a.q, Log: o.Log, Origin: o.Origin}).WithEvents(eventLog)
+	a.api = api.New(api.Deps{Commands: a.cmds, Queries: a.q, Log: o.Log, Origin: o.Origin, ExternalSecure: o.ExternalSecure}).WithEvents(eventLog)
 	a.rpc = rpc.New(rpc.Deps{Commands: a.cmds, Queries: a.q, Events: eventLog, Ready: a.ping,
 		Observe: a.metrics.ObserveRPC})
 	a.initLimits(o.Limits) // [faults]

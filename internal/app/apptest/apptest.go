@@ -89,9 +89,21 @@ func (b *LogBuffer) String() string {
 	return b.buf.String()
 }
 
+// NewWith is New with options of the caller's (an upstream HTTP client,
+// say); set o.Log (zerolog.Nop() for none).
+func NewWith(t testing.TB, o app.Options) *Env {
+	t.Helper()
+	return startWith(t, o)
+}
+
 func start(t testing.TB, log zerolog.Logger) *Env {
 	t.Helper()
-	a := Wire(t, app.Options{Log: log})
+	return startWith(t, app.Options{Log: log})
+}
+
+func startWith(t testing.TB, o app.Options) *Env {
+	t.Helper()
+	a := Wire(t, o)
 	inst, err := a.Bootstrap(context.Background(), "localhost", nil, "")
 	if err != nil || inst == nil {
 		t.Fatalf("apptest: bootstrap: %v (instance %v)", err, inst)

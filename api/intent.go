@@ -1,0 +1,153 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/api/render"
+	"github.com/idledger/idledger/command"
+	"github.com/idledger/idledger/errs"
+	"github.com/idledger/idledger/upstream"
+)
+
+// intentRoutes mounts the IdP intents (authenticated): start and retrieve.
+func (a *API) intentRoutes(r chi.Router) {
+	r.Post("/v2/idp_intents", a.startIntent)
+	r.Post("/v2/idp_intents/{idpIntentId}", a.retrieveIntent)
+}
+
+// callbackRoutes mounts the upstreams' callbacks. They are not
+// authenticated: the browser brings back only what the upstream gave it,
+// and the intent (its state, its saved nonce and verifier) is the check.
+func (a *API) callbackRoutes(r chi.Router) {
+	r.Get("/idps/callback", a.intentCallback)
+	r.Post("/idps/callback", a.intentCallback) // Apple's form_post
+	r.Get("/idps/jwt", a.intentJWT)
+}
+
+type startIntentBody struct {
+	IDPID string `json:"idpId"`
+	URLs  *struct {
+		SuccessURL string `json:"successUrl"`
+		FailureURL string `json:"failureUrl"`
+	} `json:"urls"`
+	LDAP *struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	} `json:"ldap"`
+}
+
+func (a *API) startIntent(w http.ResponseWriter, r *http.Request) {
+	var body startIntentBody
+	if err := gateway.Decode(r, &body); err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	in := command.StartIntentInput{IDPID: body.IDPID, Origin: a.instanceOrigin(r)}
+	if body.URLs != nil {
+		in.URLs = &command.IntentURLs{Success: body.URLs.SuccessURL, Failure: body.URLs.FailureURL}
+	}
+	if body.LDAP != nil {
+		in.LDAP = &command.LDAPCredentials{Username: body.LDAP.Username, Password: body.LDAP.Password}
+	}
+	s, err := a.cmds.StartIntent(r.Context(), in)
+	if err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	gateway.WriteJSON(w, http.StatusOK, render.StartIntentV2Of(s))
+}
+
+func (a *API) retrieveIntent(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		IDPIntentToken string `json:"idpIntentToken"`
+	}
+	if err := gateway.Decode(r, &body); err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	info, err := a.cmds.RetrieveIntent(r.Context(), chi.URLParam(r, "idpIntentId"), body.IDPIntentToken)
+	if err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	gateway.WriteJSON(w, http.StatusOK, render.RetrieveIntentV2Of(info))
+}
+
+// instanceOrigin is the instance's origin as the client addressed it:
+// http://<host> or, behind TLS (--external-secure), https://<host>.
+func (a *API) instanceOrigin(r *http.Request) string {
+	scheme := "http"
+	if a.externalSecure || r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// callbackContext resolves the instance from the Host and records the
+// callback's IP and user agent on the events it causes.
+func (a *API) callbackContext(w http.ResponseWriter, r *http.Request) (string, *http.Request, bool) {
+	instanceID, err := a.q.InstanceByHost(r.Context(), RequestHost(r))
+	if err != nil {
+		gateway.WriteError(w, r, err)
+		return "", r, false
+	}
+	ctx := command.WithMetadata(r.Context(), command.Metadata{
+		RequestID: gateway.RequestIDFrom(r.Context()), ClientIP: a.clientIP(r), UserAgent: a.userAgent(r),
+	})
+	return instanceID, r.WithContext(ctx), true
+}
+
+func (a *API) intentCallback(w http.ResponseWriter, r *http.Request) {
+	instanceID, r, ok := a.callbackContext(w, r)
+	if !ok {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		gateway.WriteError(w, r, errs.InvalidArgument("IDP-Form1", "invalid callback form"))
+		return
+	}
+	cb := upstream.Callback{Code: r.Form.Get("code"), Error: r.Form.Get("error"),
+		ErrorDescription: r.Form.Get("error_description"), AppleUser: r.Form.Get("user")}
+	a.finishIntent(w, r, command.IntentCallback{InstanceID: instanceID, State: r.Form.Get("state"), Callback: cb,
+		Origin: a.instanceOrigin(r)})
+}
+
+// intentJWT is the JWT IdP's return: the proxy in front of the JWT
+// endpoint sends the browser here with the user's JWT in the IdP's header.
+func (a *API) intentJWT(w http.ResponseWriter, r *http.Request) {
+	instanceID, r, ok := a.callbackContext(w, r)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	id := q.Get("authRequestID")
+	header, err := a.cmds.IntentJWTHeader(r.Context(), instanceID, id)
+	if err != nil {
+		writeCallbackError(w, r, err)
+		return
+	}
+	cb := upstream.Callback{JWT: r.Header.Get(header), UserAgentID: q.Get("userAgentID")}
+	a.finishIntent(w, r, command.IntentCallback{InstanceID: instanceID, State: id, Callback: cb, Origin: a.instanceOrigin(r)})
+}
+
+func (a *API) finishIntent(w http.ResponseWriter, r *http.Request, in command.IntentCallback) {
+	to, err := a.cmds.FinishIntent(r.Context(), in)
+	if err != nil {
+		writeCallbackError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusFound)
+}
+
+// writeCallbackError answers a callback that cannot redirect: 400 as
+// ZITADEL's (an unknown intent too), in the standard error body rather
+// than ZITADEL's plain text; Internal and Unavailable keep their status.
+func writeCallbackError(w http.ResponseWriter, r *http.Request, err error) {
+	if e, ok := errs.As(err); ok && e.Kind != errs.KindInternal && e.Kind != errs.KindUnavailable {
+		err = errs.InvalidArgument(e.ID, e.Message)
+	}
+	gateway.WriteError(w, r, err)
+}
