@@ -30,6 +30,13 @@ type Deps struct {
 	// "credentials follow power" checks confirm each one against its own
 	// events.
 	Members MemberIndex
+	// Users finds users by login name in the read tables; the session's
+	// user check confirms the one found against its own events.
+	Users UserIndex
+	// MaxPasswordAttempts is the lockout policy: a user is locked when this
+	// many password checks in a row failed. 0, ZITADEL's default, never
+	// locks (the rate limit on checks still applies).
+	MaxPasswordAttempts uint64
 	// Observe, when set, sees the outcome of every command that appended or
 	// gave up (metrics count the Aborted ones).
 	Observe func(error)
@@ -44,6 +51,9 @@ type Commands struct {
 	observe func(error)
 	links   LinkIndex
 	members MemberIndex
+	users   UserIndex
+
+	maxPasswordAttempts uint64
 }
 
 // New returns the write side.
@@ -52,7 +62,7 @@ func New(d Deps) *Commands {
 		d.Now = time.Now
 	}
 	return &Commands{store: d.Store, ids: d.IDs, keys: d.Keys, now: d.Now, observe: d.Observe, links: d.Links,
-		members: d.Members}
+		members: d.Members, users: d.Users, maxPasswordAttempts: d.MaxPasswordAttempts}
 }
 
 // Details describe the state of an object after a command, from its events:

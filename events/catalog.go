@@ -196,7 +196,7 @@ type EventInfo struct {
 
 // Catalog lists every event type.
 func Catalog() []EventInfo {
-	return []EventInfo{
+	return append([]EventInfo{
 		{InstanceAdded, AggInstance, InstanceAddedPayload{}, "an instance was created"},
 		{InstanceDomainAdded, AggInstance, DomainPayload{}, "the instance answers to another domain"},
 		{InstanceMemberAdded, AggInstance, MemberPayload{}, "a user was granted instance roles"},
@@ -222,5 +222,5 @@ func Catalog() []EventInfo {
 		{LoginPolicyIDPAdded, AggLoginPolicy, LoginPolicyIDPPayload{}, "an IdP was added to a login policy"},
 		{LoginPolicyIDPRemoved, AggLoginPolicy, LoginPolicyIDPPayload{}, "an IdP was removed from a login policy"},
 		{LoginPolicyIDPCascadeRemoved, AggLoginPolicy, LoginPolicyIDPPayload{}, "an IdP was removed from a login policy because the IdP was removed"},
-	}
+	}, sessionCatalog()...)
 }
