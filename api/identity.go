@@ -183,6 +183,8 @@ type addHumanRequest struct {
 		Email      string `json:"email"`
 		IsVerified bool   `json:"isVerified"`
 	} `json:"email"`
+	Password       *passwordJSON       `json:"password"`
+	HashedPassword *hashedPasswordJSON `json:"hashedPassword"`
 	// IDPLinks are validated and linked by the user IdP-links area.
 	IDPLinks []struct {
 		IDPID    string `json:"idpId"`
@@ -212,6 +214,7 @@ func (a *API) addHuman(w http.ResponseWriter, r *http.Request) {
 	for _, l := range req.IDPLinks {
 		h.IDPLinks = append(h.IDPLinks, command.IDPLink{IDPID: l.IDPID, ExternalUserID: l.UserID, DisplayName: l.UserName})
 	}
+	h.Password = passwordOf(req.Password, req.HashedPassword)
 	d, err := a.cmds.AddHuman(r.Context(), h)
 	if err != nil {
 		gateway.WriteError(w, r, err)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -281,4 +282,46 @@ func TestIntentJWT(t *testing.T) {
 			t.Fatalf("expired: %s", resp.Header.Get("Location"))
 		}
 	})
+}
+
+// TestSessionWithIntent is the whole IdP login as a login UI runs it: a
+// generic-OIDC login at the real OP, the success redirect, Retrieve, then a
+// session created with the user and the intent (session.intent.checked and
+// idpintent.consumed in one append); a second session with the same intent
+// is refused, and so is one for another user.
+func TestSessionWithIntent(t *testing.T) {
+	env := newIntentEnv(t, nil)
+	op := newTestOP(t, storage.WebClient("sess", "s3cret-sess", env.URL+"/idps/callback"))
+	idpID := plIDP(t, env, "", "generic_oidc", fmt.Sprintf(
+		`{"name":"OP","issuer":%q,"clientId":"sess","clientSecret":"s3cret-sess"}`, op.URL))
+	org := env.CreateOrg(t, "acme")
+	alice, bob := env.CreateHuman(t, org, "alice"), env.CreateHuman(t, org, "bob")
+	env.MustDo(t, http.StatusOK, "POST", "/v2/users/"+alice+"/links",
+		map[string]any{"idpLink": map[string]string{"idpId": idpID, "userId": "id1", "userName": "test-user"}})
+
+	id, token := oidcLogin(t, env, idpID)
+	env.MustDo(t, http.StatusOK, "POST", "/v2/idp_intents/"+id, map[string]string{"idpIntentToken": token})
+	check := func(user string) map[string]any {
+		return map[string]any{"checks": map[string]any{"user": map[string]string{"userId": user},
+			"idpIntent": map[string]string{"idpIntentId": id, "idpIntentToken": token}}}
+	}
+	if st, body := env.Do(t, "POST", "/v2/sessions", check(bob)); st != http.StatusBadRequest || apptest.ErrorID(body) != "COMMAND-O8xk3w" {
+		t.Fatalf("a session for another user with alice's intent: %d %s", st, body)
+	}
+	created := env.MustDo(t, http.StatusCreated, "POST", "/v2/sessions", check(alice))
+	sid, stoken := created["sessionId"].(string), created["sessionToken"].(string)
+	if sid == "" || stoken == "" {
+		t.Fatalf("CreateSession answered %v", created)
+	}
+	got := env.MustDo(t, http.StatusOK, "GET", "/v2/sessions/"+sid+"?sessionToken="+url.QueryEscape(stoken), nil)
+	if jsonPath(t, got, "session", "factors", "intent", "verifiedAt") == nil ||
+		jsonPath(t, got, "session", "factors", "user", "id") != alice {
+		t.Fatalf("the session's factors: %v", got)
+	}
+	if st, body := env.Do(t, "POST", "/v2/sessions", check(alice)); st != http.StatusBadRequest || apptest.ErrorID(body) != "COMMAND-Df4bw" {
+		t.Fatalf("a second session with the consumed intent: %d %s", st, body)
+	}
+	if st, body := env.Do(t, "POST", "/v2/idp_intents/"+id, map[string]string{"idpIntentToken": token}); st != http.StatusBadRequest || apptest.ErrorID(body) != "IDP-nme4gszsvx" {
+		t.Fatalf("retrieve after the session consumed the intent: %d %s", st, body)
+	}
 }

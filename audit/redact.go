@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/idp"
 	"github.com/idledger/idledger/secretbox"
 )
@@ -14,13 +15,17 @@ const Redacted = "[encrypted]"
 
 // secretFields are the JSON names of every IdP kind's secret fields
 // (clientSecret, bindPassword, privateKey, ...), read from the kinds table
-// so that a new kind's secrets are redacted without touching this package.
+// so that a new kind's secrets are redacted without touching this package,
+// and the password-hash fields of events.SecretPayloadFields.
 var secretFields = func() map[string]bool {
 	m := map[string]bool{}
 	for _, k := range idp.Kinds() {
 		for _, s := range idp.Secrets(k.New()) {
 			m[s.Field] = true
 		}
+	}
+	for _, f := range events.SecretPayloadFields {
+		m[f] = true
 	}
 	return m
 }()

@@ -13,6 +13,10 @@ const (
 	IAMOwnerViewer = "IAM_OWNER_VIEWER"
 	OrgOwner       = "ORG_OWNER"
 	OrgUserManager = "ORG_USER_MANAGER"
+	// IAMLoginClient is what a login UI needs (DESIGN.md §2): sessions,
+	// finishing auth requests (session.link), IdP intents, and reading the
+	// login policy, orgs and users (their login names).
+	IAMLoginClient = "IAM_LOGIN_CLIENT"
 )
 
 // rolePermissions is the one role → permission table (DESIGN.md §2). A
@@ -23,11 +27,20 @@ var rolePermissions = map[string][]string{
 	IAMOwnerViewer: {"*.read"},
 	OrgOwner:       {"org.*", "org.idp.*", "policy.*", "user.*"},
 	OrgUserManager: {"user.read", "user.write"},
+	IAMLoginClient: {"session.read", "session.write", "session.delete", "session.link", "idpintent.*",
+		"policy.read", "iam.policy.read", "org.read", "user.read"},
+}
+
+// roleExclusions are permissions a role's patterns match but that it does
+// not hold: IAM_OWNER's "*" does not finish auth requests on a user's
+// behalf (session.link), as in ZITADEL.
+var roleExclusions = map[string][]string{
+	IAMOwner: {"session.link"},
 }
 
 // InstanceRoles are the roles grantable on the instance; OrgRoles on an org.
 var (
-	InstanceRoles = []string{IAMOwner, IAMOwnerViewer}
+	InstanceRoles = []string{IAMOwner, IAMOwnerViewer, IAMLoginClient}
 	OrgRoles      = []string{OrgOwner, OrgUserManager}
 )
 
@@ -57,11 +70,24 @@ func (c *Caller) Allowed(perm, orgID string) bool {
 			continue
 		}
 		for _, role := range m.Roles {
-			for _, pat := range rolePermissions[role] {
-				if match(pat, perm) {
-					return true
-				}
+			if roleHas(role, perm) {
+				return true
 			}
+		}
+	}
+	return false
+}
+
+// roleHas reports whether role grants perm.
+func roleHas(role, perm string) bool {
+	for _, ex := range roleExclusions[role] {
+		if ex == perm {
+			return false
+		}
+	}
+	for _, pat := range rolePermissions[role] {
+		if match(pat, perm) {
+			return true
 		}
 	}
 	return false

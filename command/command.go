@@ -37,6 +37,13 @@ type Deps struct {
 	// ExternalUsers finds the users linked to an external account (the
 	// intent callback's "linked" answer).
 	ExternalUsers ExternalUserIndex
+	// Users finds users by login name in the read tables; the session's
+	// user check confirms the one found against its own events.
+	Users UserIndex
+	// MaxPasswordAttempts is the lockout policy: a user is locked when this
+	// many password checks in a row failed. 0, ZITADEL's default, never
+	// locks (the rate limit on checks still applies).
+	MaxPasswordAttempts uint64
 	// Observe, when set, sees the outcome of every command that appended or
 	// gave up (metrics count the Aborted ones).
 	Observe func(error)
@@ -54,6 +61,9 @@ type Commands struct {
 	// upstream and externalUsers serve IdP intents (intent.go).
 	upstream      *upstream.Registry
 	externalUsers ExternalUserIndex
+	users         UserIndex
+
+	maxPasswordAttempts uint64
 }
 
 // New returns the write side.
@@ -62,7 +72,8 @@ func New(d Deps) *Commands {
 		d.Now = time.Now
 	}
 	return &Commands{store: d.Store, ids: d.IDs, keys: d.Keys, now: d.Now, observe: d.Observe, links: d.Links,
-		members: d.Members, upstream: d.Upstream, externalUsers: d.ExternalUsers}
+		members: d.Members, upstream: d.Upstream, externalUsers: d.ExternalUsers, users: d.Users,
+		maxPasswordAttempts: d.MaxPasswordAttempts}
 }
 
 // Details describe the state of an object after a command, from its events:

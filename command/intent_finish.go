@@ -288,13 +288,13 @@ func (c *Commands) RetrieveIntent(ctx context.Context, id, token string) (Intent
 	return info, nil
 }
 
-// IntentCheck is a passed session check of an intent: the append that
+// IntentConsumption is a passed session check of an intent: the append that
 // consumes it (idpintent.consumed, expecting the intent's head), for the
 // session command to add to its own append, so the session's
 // session.intent.checked and the consumption commit together or not at
 // all. Call CheckIntent inside the session command's decide: a concurrent
 // consumption makes the append conflict, and the re-decided check fails.
-type IntentCheck struct {
+type IntentConsumption struct {
 	Append    eventstore.AggregateAppend
 	IDPID     string
 	IDPUserID string
@@ -310,32 +310,32 @@ type IntentCheck struct {
 // FailedPrecondition COMMAND-Df4bw (not succeeded, also when consumed);
 // FailedPrecondition COMMAND-SAf42 (expired); FailedPrecondition
 // COMMAND-O8xk3w (another user's intent); Internal.
-func (c *Commands) CheckIntent(ctx context.Context, instanceID, sessionUserID, id, token string) (IntentCheck, error) {
+func (c *Commands) CheckIntent(ctx context.Context, instanceID, sessionUserID, id, token string) (IntentConsumption, error) {
 	m, err := c.checkIntentToken(ctx, instanceID, id, token)
 	if err != nil {
-		return IntentCheck{}, err
+		return IntentConsumption{}, err
 	}
 	if m.state != intentSucceeded {
-		return IntentCheck{}, errs.FailedPrecondition("COMMAND-Df4bw", "Errors.Intent.NotSucceeded")
+		return IntentConsumption{}, errs.FailedPrecondition("COMMAND-Df4bw", "Errors.Intent.NotSucceeded")
 	}
 	if !c.now().Before(m.expiresAt) {
-		return IntentCheck{}, errs.FailedPrecondition("COMMAND-SAf42", "Errors.Intent.Expired")
+		return IntentConsumption{}, errs.FailedPrecondition("COMMAND-SAf42", "Errors.Intent.Expired")
 	}
 	if m.userID != "" {
 		if m.userID != sessionUserID {
-			return IntentCheck{}, errs.FailedPrecondition("COMMAND-O8xk3w", "Errors.Intent.OtherUser")
+			return IntentConsumption{}, errs.FailedPrecondition("COMMAND-O8xk3w", "Errors.Intent.OtherUser")
 		}
 	} else {
 		u, err := c.loadLinkUser(ctx, instanceID, sessionUserID, true)
 		if err != nil {
-			return IntentCheck{}, err
+			return IntentConsumption{}, err
 		}
 		if !u.exists || len(u.linksTo(m.idpID, m.idpUserID)) == 0 {
-			return IntentCheck{}, errs.FailedPrecondition("COMMAND-O8xk3w", "Errors.Intent.OtherUser")
+			return IntentConsumption{}, errs.FailedPrecondition("COMMAND-O8xk3w", "Errors.Intent.OtherUser")
 		}
 	}
 	a := intentAppend(instanceID, id, m.head, eventstore.PendingEvent{Type: events.IDPIntentConsumed})
-	return IntentCheck{Append: a.Aggregates[0], IDPID: m.idpID, IDPUserID: m.idpUserID}, nil
+	return IntentConsumption{Append: a.Aggregates[0], IDPID: m.idpID, IDPUserID: m.idpUserID}, nil
 }
 
 // ConsumeIntent is CheckIntent on its own: it appends the consumption. A

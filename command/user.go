@@ -36,6 +36,9 @@ type AddHuman struct {
 	Email             string
 	EmailVerified     bool
 	IDPLinks          []IDPLink
+	// Password, when set, is the user's initial password (plaintext, checked
+	// against the complexity policy and hashed, or an imported hash).
+	Password *Password
 	// ProfileMissing and EmailMissing report an absent profile / email
 	// message (PGV "value is required").
 	ProfileMissing, EmailMissing bool
@@ -56,7 +59,9 @@ type humanLinker interface {
 // Errors: PermissionDenied AUTHZ-HKJD33; InvalidArgument naming the field;
 // FailedPrecondition COMMAND-QXPGs when the org does not exist;
 // AlreadyExists COMMAND-UsrDup (user name taken in the org) or COMMAND-UsrID
-// (user ID taken); Unimplemented when idpLinks are sent before the links
+// (user ID taken); InvalidArgument with the password complexity policy's
+// IDs (COMMA-HuJf6, …) or COMMAND-Hash1 for an unsupported hash;
+// Unimplemented when idpLinks are sent before the links
 // area provides them; the links area's errors.
 func (c *Commands) AddHuman(ctx context.Context, h AddHuman) (*Details, error) {
 	cl, err := authorizeIdentity(ctx, false, "user.write", h.OrgID)
@@ -65,6 +70,14 @@ func (c *Commands) AddHuman(ctx context.Context, h AddHuman) (*Details, error) {
 	}
 	if err := validateHuman(&h); err != nil {
 		return nil, err
+	}
+	var pw *events.PasswordChangedPayload
+	if h.Password != nil {
+		p, err := h.Password.encode("AddHumanUserRequest.Password")
+		if err != nil {
+			return nil, err
+		}
+		pw = &p
 	}
 	linker, hasLinker := any(c).(humanLinker)
 	if len(h.IDPLinks) > 0 && !hasLinker {
@@ -96,6 +109,9 @@ func (c *Commands) AddHuman(ctx context.Context, h AddHuman) (*Details, error) {
 			DisplayName: h.DisplayName, PreferredLanguage: h.PreferredLanguage, Gender: h.Gender,
 			Email: h.Email, EmailVerified: h.EmailVerified,
 		}}}
+		if pw != nil {
+			pend = append(pend, eventstore.PendingEvent{Type: events.UserPasswordChanged, Payload: *pw})
+		}
 		cons := []eventstore.UniqueConstraint{usernameConstraint(cl.InstanceID, h.OrgID, h.Username, false)}
 		if len(h.IDPLinks) > 0 {
 			le, lc, err := linker.humanLinkEvents(ctx, cl.InstanceID, h.OrgID, h.UserID, h.IDPLinks)

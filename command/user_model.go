@@ -18,12 +18,20 @@ type userModel struct {
 	kind     string // "human" | "machine"
 	username string
 	pats     map[string]bool // active token IDs
+
+	// Password and lockout (humans): the stored hash, never returned; the
+	// failed checks since the last success, password change or unlock.
+	passwordHash         string
+	changeRequired       bool
+	failedPasswordChecks uint64
+	locked               bool
 }
 
 // userModelTypes are the event types the user model reduces; link events
 // and the like are skipped at load time, the head still counts them.
 var userModelTypes = []string{events.UserHumanAdded, events.UserMachineAdded, events.UserRemoved,
-	events.UserPATAdded, events.UserPATRemoved}
+	events.UserPATAdded, events.UserPATRemoved, events.UserPasswordChanged, events.UserPasswordCheckSucceeded,
+	events.UserPasswordCheckFailed, events.UserLocked, events.UserUnlocked}
 
 func (c *Commands) loadUser(ctx context.Context, instanceID, userID string) (*userModel, error) {
 	m := &userModel{
@@ -53,6 +61,21 @@ func (m *userModel) reduce(e *eventstore.Event) error {
 	case events.UserRemoved:
 		m.exists = false
 		m.pats = map[string]bool{}
+		m.passwordHash, m.failedPasswordChecks, m.locked = "", 0, false
+	case events.UserPasswordChanged:
+		var p events.PasswordChangedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
+		}
+		m.passwordHash, m.changeRequired, m.failedPasswordChecks = p.EncodedHash, p.ChangeRequired, 0
+	case events.UserPasswordCheckSucceeded:
+		m.failedPasswordChecks = 0
+	case events.UserPasswordCheckFailed:
+		m.failedPasswordChecks++
+	case events.UserLocked:
+		m.locked = true
+	case events.UserUnlocked:
+		m.locked, m.failedPasswordChecks = false, 0
 	case events.UserPATAdded:
 		var p events.PATAddedPayload
 		if err := e.Unmarshal(&p); err != nil {

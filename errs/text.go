@@ -34,32 +34,45 @@ var englishText = map[string]string{
 	"Errors.Org.LoginPolicy.RedirectURIInvalid": "Default Redirect URI is invalid",
 	// ZITADEL raises the IDP.* keys below but translates them under other
 	// names (IdpProviderAlreadyExisting, …); these are those texts.
-	"Errors.Org.LoginPolicy.IDP.AlreadyExists":      "Identity Provider already existing",
-	"Errors.Org.LoginPolicy.IDP.NotExisting":        "Identity Provider not existing",
-	"Errors.Org.LoginPolicy.IDP.":                   "Identity Provider invalid",                  // ours: ZITADEL's key ends in a dot
-	"Errors.LoginPolicy.NotFound":                   "Login Policy not found",                     // ours
-	"Errors.Instance.Domain.AlreadyExists":          "The domain is already taken by an instance", // ours
-	"Errors.Instance.LoginPolicy.NotFound":          "Default Login Policy not found",
-	"Errors.Instance.LoginPolicy.IDP.AlreadyExists": "Identity provider already exists",
-	"Errors.Instance.LoginPolicy.IDP.NotExisting":   "Identity provider doesn't exist",
-	"Errors.Instance.LoginPolicy.IDP.Invalid":       "Identity Provider invalid",
-	"Errors.Intent.NotSucceeded":                    "Intent has not succeeded",
-	"Errors.Intent.InvalidToken":                    "Intent Token is invalid",
-	"Errors.Intent.NotStarted":                      "Intent is not started or was already terminated",
-	"Errors.Intent.IDPMissing":                      "IDP ID is missing in the request",
-	"Errors.Intent.IDPInvalid":                      "IDP invalid for the request",
-	"Errors.Intent.ResponseInvalid":                 "IDP response is invalid",
-	"Errors.Intent.SuccessURLMissing":               "Success URL is missing in the request",
-	"Errors.Intent.FailureURLMissing":               "Failure URL is missing in the request",
-	"Errors.Intent.Expired":                         "Intent has expired",
-	"Errors.Intent.StateMissing":                    "State parameter is missing in the request",
-	"Errors.Intent.TokenCreationFailed":             "Token creation failed",
-	"Errors.ExternalIDP.IDPTypeNotImplemented":      "IDP type is not implemented",
-	"Errors.Intent.OtherUser":                       "Intent meant for another user",
-	"Errors.Session.NotExisting":                    "Session does not exist",
-	"Errors.Session.Token.Invalid":                  "Session Token is invalid",
-	"Errors.Session.Terminated":                     "Session already terminated",
-	"Errors.Session.Expired":                        "Session has expired",
+	"Errors.Org.LoginPolicy.IDP.AlreadyExists":       "Identity Provider already existing",
+	"Errors.Org.LoginPolicy.IDP.NotExisting":         "Identity Provider not existing",
+	"Errors.Org.LoginPolicy.IDP.":                    "Identity Provider invalid",                  // ours: ZITADEL's key ends in a dot
+	"Errors.LoginPolicy.NotFound":                    "Login Policy not found",                     // ours
+	"Errors.Instance.Domain.AlreadyExists":           "The domain is already taken by an instance", // ours
+	"Errors.Instance.LoginPolicy.NotFound":           "Default Login Policy not found",
+	"Errors.Instance.LoginPolicy.IDP.AlreadyExists":  "Identity provider already exists",
+	"Errors.Instance.LoginPolicy.IDP.NotExisting":    "Identity provider doesn't exist",
+	"Errors.Instance.LoginPolicy.IDP.Invalid":        "Identity Provider invalid",
+	"Errors.Intent.NotSucceeded":                     "Intent has not succeeded",
+	"Errors.Intent.InvalidToken":                     "Intent Token is invalid",
+	"Errors.Intent.NotStarted":                       "Intent is not started or was already terminated",
+	"Errors.Intent.IDPMissing":                       "IDP ID is missing in the request",
+	"Errors.Intent.IDPInvalid":                       "IDP invalid for the request",
+	"Errors.Intent.ResponseInvalid":                  "IDP response is invalid",
+	"Errors.Intent.SuccessURLMissing":                "Success URL is missing in the request",
+	"Errors.Intent.FailureURLMissing":                "Failure URL is missing in the request",
+	"Errors.Intent.Expired":                          "Intent has expired",
+	"Errors.Intent.StateMissing":                     "State parameter is missing in the request",
+	"Errors.Intent.TokenCreationFailed":              "Token creation failed",
+	"Errors.ExternalIDP.IDPTypeNotImplemented":       "IDP type is not implemented",
+	"Errors.Intent.OtherUser":                        "Intent meant for another user",
+	"Errors.Session.NotExisting":                     "Session does not exist",
+	"Errors.Session.Token.Invalid":                   "Session Token is invalid",
+	"Errors.Session.Terminated":                      "Session already terminated",
+	"Errors.Session.Expired":                         "Session has expired",
+	"Errors.Session.PositiveLifetime":                "Session lifetime must not be less than 0",
+	"Errors.Session.UserChange":                      "The user of a session cannot change", // ours
+	"Errors.User.NotActive":                          "User is not active",
+	"Errors.User.UserIDMissing":                      "User ID missing",
+	"Errors.User.Password.NotSet":                    "User has not set a password",
+	"Errors.User.Password.NotFound":                  "Password not found",
+	"Errors.User.Password.HashUnsupported":           "The password hash is not an argon2id or bcrypt hash", // ours
+	"Errors.User.Code.NotFound":                      "Code not found",
+	"Errors.User.PasswordComplexityPolicy.MinLength": "Password is too short",
+	"Errors.User.PasswordComplexityPolicy.HasLower":  "Password must contain lower case",
+	"Errors.User.PasswordComplexityPolicy.HasUpper":  "Password must contain upper case",
+	"Errors.User.PasswordComplexityPolicy.HasNumber": "Password must contain number",
+	"Errors.User.PasswordComplexityPolicy.HasSymbol": "Password must contain symbol",
 }
 
 // Text returns the English text of a message that is an error key

@@ -84,6 +84,7 @@ var (
 	userInsert = Insert("users", "instance_id", "id", "org_id", "type", "username", "state", "profile",
 		"email", "email_verified", "sequence", "creation_date", "change_date")
 	userDelete = Delete("users", "instance_id", "id")
+	userState  = Update("users", []string{"state", "sequence", "change_date"}, "instance_id", "id")
 
 	patInsert       = Insert("pats", "token_hash", "instance_id", "token_id", "user_id", "expiration")
 	patDelete       = Delete("pats", "instance_id", "user_id", "token_id")
@@ -110,6 +111,12 @@ func reduceOrg(e *eventstore.Event, t Tables) ([]Statement, error) {
 	// always name the aggregate's last event.
 	return []Statement{orgTouch.Stmt(t, int64(e.Sequence), e.CreatedAt, e.InstanceID, e.AggregateID)}, nil
 }
+
+// The users.state values: ZITADEL's UserState numbers.
+const (
+	userStateActive = 1
+	userStateLocked = 4
+)
 
 // userProfile is the profile jsonb column.
 type userProfile struct {
@@ -147,6 +154,12 @@ func reduceUser(e *eventstore.Event, t Tables) ([]Statement, error) {
 			jsonText(prof), "", false, int64(e.Sequence), e.CreatedAt, e.CreatedAt)}, nil
 	case events.UserRemoved:
 		return []Statement{userDelete.Stmt(t, e.InstanceID, e.AggregateID)}, nil
+	case events.UserLocked, events.UserUnlocked:
+		state := int16(userStateLocked)
+		if e.Type == events.UserUnlocked {
+			state = userStateActive
+		}
+		return []Statement{userState.Stmt(t, state, int64(e.Sequence), e.CreatedAt, e.InstanceID, e.AggregateID)}, nil
 	}
 	// Every other user event (PATs, IdP links, …) moves the user's sequence
 	// and change date, as ZITADEL's user details do.

@@ -20,6 +20,7 @@ type User struct {
 	OrgID    string
 	Username string
 	Active   bool
+	State    int // ZITADEL's UserState number: 1 active, 4 locked
 	Sequence uint64
 	Created  time.Time
 	Changed  time.Time
@@ -58,17 +59,9 @@ func (q *Queries) UserByID(ctx context.Context, userID string) (*User, error) {
 	if cl == nil {
 		return nil, errs.Unauthenticated("AUTH-7fs1e", "auth header missing")
 	}
-	var u User
-	var typ string
-	var state int16
-	var seq int64
-	var profile []byte
-	var email string
-	var verified bool
-	err := q.pool.QueryRow(ctx, `SELECT id, org_id, type, username, state, profile, email, email_verified,
+	u, err := scanUser(q.pool.QueryRow(ctx, `SELECT id, org_id, type, username, state, profile, email, email_verified,
             sequence, creation_date, change_date
-        FROM users WHERE instance_id = $1 AND id = $2`, cl.InstanceID, userID).
-		Scan(&u.ID, &u.OrgID, &typ, &u.Username, &state, &profile, &email, &verified, &seq, &u.Created, &u.Changed)
+        FROM users WHERE instance_id = $1 AND id = $2`, cl.InstanceID, userID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errs.NotFound("QUERY-Dfbg2", "User could not be found")
 	}
@@ -80,7 +73,25 @@ func (q *Queries) UserByID(ctx context.Context, userID string) (*User, error) {
 			return nil, err
 		}
 	}
-	u.Active, u.Sequence = state == 1, uint64(seq)
+	return u, nil
+}
+
+// scanUser reads a users row (id, org_id, type, username, state, profile,
+// email, email_verified, sequence, creation_date, change_date, then extra).
+func scanUser(row pgx.Row, extra ...any) (*User, error) {
+	var u User
+	var typ string
+	var state int16
+	var seq int64
+	var profile []byte
+	var email string
+	var verified bool
+	if err := row.Scan(append([]any{&u.ID, &u.OrgID, &typ, &u.Username, &state, &profile, &email, &verified, &seq,
+		&u.Created, &u.Changed}, extra...)...); err != nil {
+		return nil, err
+	}
+	u.Active, u.State, u.Sequence = state == 1, int(state), uint64(seq)
+	var err error
 	if typ == "machine" {
 		u.Machine = &Machine{}
 		err = jsonUnmarshal(profile, u.Machine)
@@ -89,7 +100,7 @@ func (q *Queries) UserByID(ctx context.Context, userID string) (*User, error) {
 		err = jsonUnmarshal(profile, u.Human)
 	}
 	if err != nil {
-		return nil, errs.Internal("QUERY-Usr02", fmt.Errorf("user %s profile: %w", userID, err))
+		return nil, fmt.Errorf("user %s profile: %w", u.ID, err)
 	}
 	return &u, nil
 }

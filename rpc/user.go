@@ -11,14 +11,13 @@ import (
 	userv2 "github.com/idledger/idledger/gen/zitadel/user/v2"
 )
 
-// ListUsers and SetPassword are not served yet: REST has neither route
-// (POST /v2/users, POST /v2/users/{userId}/password) and no command or query
-// backs them, so both answer unimplemented until they exist for REST.
+// ListUsers and SetPassword are served over REST (api/userlist.go); their
+// RPC adapters are not written yet, so both answer unimplemented here.
 
 // AddHumanUser is POST /v2/users/human (201 there, OK here). As REST does,
-// it takes organization.orgId, the profile, the email and idpLinks; the
-// other fields (organization.orgDomain, phone, metadata, password,
-// hashedPassword, totpSecret, the email's code options) are not read.
+// it takes organization.orgId, the profile, the email, idpLinks, password
+// and hashedPassword; the other fields (organization.orgDomain, phone,
+// metadata, totpSecret, the email's code options) are not read.
 func (v *userService) AddHumanUser(ctx context.Context, req *connect.Request[userv2.AddHumanUserRequest]) (*connect.Response[userv2.AddHumanUserResponse], error) {
 	m := req.Msg
 	h := command.AddHuman{UserID: m.GetUserId(), Username: m.GetUsername(), OrgID: m.GetOrganization().GetOrgId(),
@@ -32,6 +31,12 @@ func (v *userService) AddHumanUser(ctx context.Context, req *connect.Request[use
 	}
 	for _, l := range m.GetIdpLinks() {
 		h.IDPLinks = append(h.IDPLinks, linkOf(l))
+	}
+	switch {
+	case m.GetPassword() != nil:
+		h.Password = &command.Password{Password: m.GetPassword().GetPassword(), ChangeRequired: m.GetPassword().GetChangeRequired()}
+	case m.GetHashedPassword() != nil:
+		h.Password = &command.Password{Hash: m.GetHashedPassword().GetHash(), ChangeRequired: m.GetHashedPassword().GetChangeRequired()}
 	}
 	d, err := v.s.cmds.AddHuman(ctx, h)
 	if err != nil {

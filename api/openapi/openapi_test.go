@@ -61,6 +61,8 @@ func TestDocumentedRoutes(t *testing.T) {
 		"DELETE /v2/users/{userId}/links/{idpId}/{linkedUserId}",
 		"POST /v2/organizations", "POST /management/v1/orgs", "GET /management/v1/orgs/me",
 		"POST /v2/users/human", "GET /v2/users/{userId}", "DELETE /v2/users/{userId}",
+		"POST /v2/users", "POST /v2/users/{userId}/password", "POST /v2/organizations/_search",
+		"POST /v2/sessions", "POST /v2/sessions/search", "GET /v2/sessions/{sessionId}", "PATCH /v2/sessions/{sessionId}", "DELETE /v2/sessions/{sessionId}",
 		"POST /management/v1/users/machine", "POST /management/v1/users/{userId}/pats",
 		"DELETE /management/v1/users/{userId}/pats/{tokenId}",
 		"POST /admin/v1/members", "POST /management/v1/orgs/me/members",

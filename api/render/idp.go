@@ -52,9 +52,11 @@ type idpOwnerDef struct{}
 
 func (idpOwnerDef) Enum() *gateway.Enum { return idpOwnerEnum }
 
-type textMethodDef struct{}
+// TextMethodDef is zitadel.v1.TextQueryMethod, for the list queries of both
+// transports.
+type TextMethodDef struct{}
 
-func (textMethodDef) Enum() *gateway.Enum { return textMethodEnum }
+func (TextMethodDef) Enum() *gateway.Enum { return textMethodEnum }
 
 // idpOwnerType maps the stored owner type to the IDPOwnerType number.
 func idpOwnerType(ownerType string) gateway.EnumValue[idpOwnerDef] {
@@ -112,7 +114,7 @@ type providerSearchRequest struct {
 		} `json:"idpIdQuery"`
 		IDPNameQuery *struct {
 			Name   string                           `json:"name"`
-			Method gateway.EnumValue[textMethodDef] `json:"method"`
+			Method gateway.EnumValue[TextMethodDef] `json:"method"`
 		} `json:"idpNameQuery"`
 		OwnerTypeQuery *struct {
 			OwnerType gateway.EnumValue[idpOwnerDef] `json:"ownerType"`

@@ -79,7 +79,10 @@ func UserV2Of(u *query.User) UserV2 {
 	d := gateway.V2(gateway.ObjectDetails{Sequence: u.Sequence, Created: u.Created, Changed: u.Changed, ResourceOwner: u.OrgID})
 	out := UserV2{UserID: u.ID, Details: d, State: "USER_STATE_ACTIVE", Username: u.Username,
 		LoginNames: []string{u.Username}, PreferredLoginName: u.Username, Machine: u.Machine}
-	if !u.Active {
+	switch {
+	case u.State == 4:
+		out.State = "USER_STATE_LOCKED"
+	case !u.Active:
 		out.State = "USER_STATE_INACTIVE"
 	}
 	if h := u.Human; h != nil {

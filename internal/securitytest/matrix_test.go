@@ -271,6 +271,7 @@ func matrix() map[string]row {
 		idp, _ := w.link(t, u)
 		return req("DELETE", "/resources/v3alpha/users/"+u+"/idps/"+idp, nil)
 	}, selfOrUserWrite, nil}
+	sessionRows(m)
 	return m
 }
 
