@@ -165,7 +165,9 @@ func (c *Commands) startLDAP(ctx context.Context, instanceID, id string, login u
 	var second eventstore.PendingEvent
 	token := ""
 	if loginErr != nil {
-		second = eventstore.PendingEvent{Type: events.IDPIntentFailed, Payload: events.IDPIntentFailedPayload{Reason: truncate(loginErr.Error(), 500)}}
+		// The reason names the error, never its cause: which step failed
+		// (no entry, two entries, a refused bind) is for the server log.
+		second = eventstore.PendingEvent{Type: events.IDPIntentFailed, Payload: events.IDPIntentFailedPayload{Reason: truncate(publicReason(loginErr), 500)}}
 	} else {
 		userID, err := c.linkedUser(ctx, instanceID, login.IDPID, res.User.ID)
 		if err != nil {
@@ -220,6 +222,15 @@ func (c *Commands) intentLogin(ctx context.Context, instanceID, idpID, origin st
 		IDPID: idpID, Sequence: m.Sequence, Origin: origin, RedirectURI: origin + CallbackPath,
 		Template: idp.Template{Kind: m.Kind, Name: m.Name, Options: m.Options, Config: cfg},
 	}, nil
+}
+
+// publicReason is err as a failed intent records it: its message and ID,
+// without a cause.
+func publicReason(err error) string {
+	if e, ok := errs.As(err); ok {
+		return e.Message + " (" + e.ID + ")"
+	}
+	return "upstream login failed"
 }
 
 func upstreamErr(err error) error {

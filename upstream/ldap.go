@@ -412,3 +412,20 @@ func ldapAttributes(e *ldap.Entry) map[string][]string {
 	}
 	return out
 }
+
+// ldapProvider is the LDAP family's PasswordProvider: LDAPLogin over one
+// IdP's configuration.
+type ldapProvider struct{ cfg idp.LDAPConfig }
+
+func (p ldapProvider) Login(ctx context.Context, username, password string) (Result, error) {
+	return LDAPLogin(ctx, p.cfg, username, password)
+}
+
+// buildLDAP is the LDAP family's Builder.
+func buildLDAP(_ context.Context, _ *Registry, l Login) (any, error) {
+	cfg, ok := l.Template.Config.(*idp.LDAPConfig)
+	if !ok || cfg == nil {
+		return nil, fmt.Errorf("upstream: kind %s has no LDAP configuration", l.Template.Kind.Path)
+	}
+	return ldapProvider{cfg: *cfg}, nil
+}

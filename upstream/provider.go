@@ -99,6 +99,7 @@ func New(o Options) *Registry {
 			idp.FamilyOIDC:  buildOIDC,
 			idp.FamilyOAuth: buildOAuth,
 			idp.FamilyJWT:   buildJWT,
+			idp.FamilyLDAP:  buildLDAP,
 		}, cache: map[string]cached{}}
 	if r.size <= 0 {
 		r.size = 256
