@@ -215,9 +215,17 @@ func TestIntentFixedKinds(t *testing.T) {
 		if q := authQuery(t, au, "https://accounts.google.com/auth?"); q.Get("prompt") != "select_account" {
 			t.Fatalf("no select_account: %s", au)
 		}
-		to := newBrowser(t, router).loginAtOP(au, "test-user@accounts.google.com", "verysecure", stop)
+		b := newBrowser(t, router)
+		cb := b.loginAtOP(au, "test-user@accounts.google.com", "verysecure", callback)
+		// A "user" field is Apple's alone: from the browser of a Google
+		// login it names nobody.
+		_, to := b.follow(http.MethodGet, cb+"&user="+url.QueryEscape(`{"name":{"firstName":"Mallory","lastName":"M"}}`), nil, stop)
+		got := retrieveFrom(t, env, to)
 		// Google's username is the email.
-		wantUser(t, retrieveFrom(t, env, to), "id1", "test-user@zitadel.ch", "test-user@zitadel.ch", true)
+		wantUser(t, got, "id1", "test-user@zitadel.ch", "test-user@zitadel.ch", true)
+		if jsonPath(t, got, "addHumanUser", "profile", "givenName") != "Test" {
+			t.Fatalf("the browser's user field was taken: %v", got)
+		}
 	})
 
 	t.Run("apple", func(t *testing.T) { testApple(t, env, router, callback) })

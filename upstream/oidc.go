@@ -136,7 +136,9 @@ func (p *oidcProvider) Finish(ctx context.Context, saved map[string]string, cb C
 		return Result{}, fmt.Errorf("upstream: user info: %w", err)
 	}
 	u := mapUser(p.kind.Mapping, raw, "")
-	if cb.AppleUser != "" {
+	// Only Apple sends the name this way; from any other upstream a "user"
+	// field is the browser's own and says nothing.
+	if cb.AppleUser != "" && p.kind.Endpoints.ResponseMode == "form_post" {
 		appleName(&u, cb.AppleUser)
 	}
 	if u.ID == "" {
