@@ -445,13 +445,23 @@ func (g *gitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		code := r.PostForm.Get("code")
 		redirect, known := g.codes[code]
 		delete(g.codes, code)
+		// GitHub answers 200 even to a bad code, form-encoded unless the
+		// client accepts JSON.
+		answer := url.Values{"access_token": {"gho_" + code}, "token_type": {"bearer"}, "scope": {"read:user,user:email"}}
 		if id != g.clientID || secret != g.secret || !known || redirect != r.PostForm.Get("redirect_uri") {
+			answer = url.Values{"error": {"bad_verification_code"}}
+		}
+		if strings.Contains(r.Header.Get("Accept"), "application/json") {
+			m := map[string]string{}
+			for k := range answer {
+				m[k] = answer.Get(k)
+			}
 			w.Header().Set("Content-Type", "application/json")
-			_, _ = io.WriteString(w, `{"error":"bad_verification_code"}`) // GitHub answers 200
+			_ = json.NewEncoder(w).Encode(m)
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = fmt.Fprintf(w, `{"access_token":"gho_%s","token_type":"bearer","scope":"read:user,user:email"}`, code)
+		w.Header().Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+		_, _ = io.WriteString(w, answer.Encode())
 	case "/user", "/user/emails":
 		if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer gho_gh-code-") {
 			http.Error(w, `{"message":"Bad credentials"}`, http.StatusUnauthorized)
