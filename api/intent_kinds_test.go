@@ -160,15 +160,6 @@ func retrieveFrom(t *testing.T, env *apptest.Env, to string) map[string]any {
 	return env.MustDo(t, http.StatusOK, "POST", "/v2/idp_intents/"+rq.Get("id"), map[string]string{"idpIntentToken": rq.Get("token")})
 }
 
-func authQuery(t *testing.T, authURL, prefix string) url.Values {
-	t.Helper()
-	if !strings.HasPrefix(authURL, prefix) {
-		t.Fatalf("authUrl %s, want %s…", authURL, prefix)
-	}
-	u, _ := url.Parse(authURL)
-	return u.Query()
-}
-
 func TestIntentFixedKinds(t *testing.T) {
 	router := newHostRouter()
 	env := newIntentEnv(t, router)
@@ -180,7 +171,7 @@ func TestIntentFixedKinds(t *testing.T) {
 			[]*storage.Client{storage.WebClient("gitlab-c", "s3cret-gitlab", callback)}), "gitlab.com")
 		idpID := plIDP(t, env, "", "gitlab", `{"name":"GitLab","clientId":"gitlab-c","clientSecret":"s3cret-gitlab"}`)
 		au := startIntent(t, env, idpID)["authUrl"].(string)
-		q := authQuery(t, au, "https://gitlab.com/auth?")
+		q := redirectQuery(t, au, "https://gitlab.com/auth?")
 		if q.Get("scope") != "openid profile email" || q.Get("nonce") == "" {
 			t.Fatalf("authUrl %s", au)
 		}
@@ -198,7 +189,7 @@ func TestIntentFixedKinds(t *testing.T) {
 		idpID := plIDP(t, env, "", "gitlab_self_hosted", fmt.Sprintf(
 			`{"name":"GitLab SH","issuer":%q,"clientId":"glsh-c","clientSecret":"s3cret-glsh"}`, issuer))
 		au := startIntent(t, env, idpID)["authUrl"].(string)
-		authQuery(t, au, issuer+"/auth?")
+		redirectQuery(t, au, issuer+"/auth?")
 		to := newBrowser(t, router).loginAtOP(au, "gl-user", "pw-gl", stop)
 		got := retrieveFrom(t, env, to)
 		wantUser(t, got, "gl-42", "gl-user", "gil@gitlab.example", false)
@@ -212,7 +203,7 @@ func TestIntentFixedKinds(t *testing.T) {
 			[]*storage.Client{storage.WebClient("google-c", "s3cret-google", callback)}), "accounts.google.com")
 		idpID := plIDP(t, env, "", "google", `{"name":"Google","clientId":"google-c","clientSecret":"s3cret-google"}`)
 		au := startIntent(t, env, idpID)["authUrl"].(string)
-		if q := authQuery(t, au, "https://accounts.google.com/auth?"); q.Get("prompt") != "select_account" {
+		if q := redirectQuery(t, au, "https://accounts.google.com/auth?"); q.Get("prompt") != "select_account" {
 			t.Fatalf("no select_account: %s", au)
 		}
 		b := newBrowser(t, router)
@@ -302,7 +293,7 @@ func testApple(t *testing.T, env *apptest.Env, router *hostRouter, callback stri
 		idpID := plIDP(t, env, "", "apple", fmt.Sprintf(`{"name":"Apple","clientId":%q,"teamId":%q,"keyId":%q,"privateKey":%q}`,
 			clientID, teamID, keyID, privateKey))
 		au := startIntent(t, env, idpID)["authUrl"].(string)
-		q := authQuery(t, au, issuer+"/auth?")
+		q := redirectQuery(t, au, issuer+"/auth?")
 		if q.Get("response_mode") != "form_post" || q.Get("scope") != "openid name email" {
 			t.Fatalf("authUrl %s", au)
 		}
@@ -392,7 +383,7 @@ func testAzure(t *testing.T, env *apptest.Env, router *hostRouter, callback stri
 			idpID := plIDP(t, env, "", "azure", fmt.Sprintf(
 				`{"name":"Azure","clientId":"azure-c","clientSecret":"s3cret-azure","tenant":{"tenantId":%q},"emailVerified":%v}`, tenant, verified))
 			au := startIntent(t, env, idpID)["authUrl"].(string)
-			q := authQuery(t, au, "https://login.microsoftonline.com/"+tenant+"/oauth2/v2.0/authorize?")
+			q := redirectQuery(t, au, "https://login.microsoftonline.com/"+tenant+"/oauth2/v2.0/authorize?")
 			if !strings.Contains(" "+q.Get("scope")+" ", " User.Read ") || !strings.Contains(" "+q.Get("scope")+" ", " openid ") ||
 				q.Get("prompt") != "select_account" {
 				t.Fatalf("authUrl %s", au)
@@ -513,7 +504,7 @@ func testGitHub(t *testing.T, env *apptest.Env, router *hostRouter) {
 			t.Run(kind.name+"/"+tc.name, func(t *testing.T) {
 				kind.srv.set(fmt.Sprintf(user, tc.email), tc.emails)
 				au := startIntent(t, env, kind.idpID)["authUrl"].(string)
-				if q := authQuery(t, au, kind.authPrefix); q.Get("scope") != "read:user user:email" {
+				if q := redirectQuery(t, au, kind.authPrefix); q.Get("scope") != "read:user user:email" {
 					t.Fatalf("authUrl %s", au)
 				}
 				_, to := newBrowser(t, router).follow(http.MethodGet, au, nil, "https://login.example/")
@@ -532,7 +523,7 @@ func testGitHub(t *testing.T, env *apptest.Env, router *hostRouter) {
 	t.Run("github/wrong code", func(t *testing.T) {
 		gh.set(fmt.Sprintf(user, `"octo@example.com"`), `[]`)
 		au := startIntent(t, env, githubID)["authUrl"].(string)
-		state := authQuery(t, au, "https://github.com/").Get("state")
+		state := redirectQuery(t, au, "https://github.com/").Get("state")
 		_, to := newBrowser(t, router).follow(http.MethodGet, env.URL+"/idps/callback?state="+state+"&code=forged", nil, "https://login.example/")
 		redirectQuery(t, to, "https://login.example/idp/failure")
 	})
