@@ -59,7 +59,7 @@ func (a *API) deleteSession(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	gateway.WriteJSON(w, http.StatusOK, render.SessionDeletedOf(d))
+	gateway.WriteJSON(w, http.StatusOK, render.ChangedV2Of(d))
 }
 
 func (a *API) getSession(w http.ResponseWriter, r *http.Request) {

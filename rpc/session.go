@@ -68,7 +68,7 @@ func (v *sessionService) DeleteSession(ctx context.Context, req *connect.Request
 	if err != nil {
 		return nil, err
 	}
-	return respond[sessionv2.DeleteSessionResponse](render.SessionDeletedOf(d))
+	return respond[sessionv2.DeleteSessionResponse](render.ChangedV2Of(d))
 }
 
 // ListSessions is POST /v2/sessions/search.

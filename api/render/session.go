@@ -142,8 +142,9 @@ type DeleteSessionRequest struct {
 	SessionToken string `json:"sessionToken"`
 }
 
-// SessionDeletedOf is the answer to a DeleteSession that wrote d.
-func SessionDeletedOf(d *command.Details) DetailsV2Body {
+// ChangedV2Of is the v2 answer to a change or removal that wrote d (its
+// sequence, change date and resource owner): DeleteSession, SetPassword.
+func ChangedV2Of(d *command.Details) DetailsV2Body {
 	return DetailsV2Body{Details: gateway.V2(gateway.ObjectDetails{Sequence: d.Sequence, Changed: d.Changed, ResourceOwner: d.ResourceOwner})}
 }
 
