@@ -27,32 +27,13 @@ func (a *API) callbackRoutes(r chi.Router) {
 	r.Get("/idps/jwt", a.intentJWT)
 }
 
-type startIntentBody struct {
-	IDPID string `json:"idpId"`
-	URLs  *struct {
-		SuccessURL string `json:"successUrl"`
-		FailureURL string `json:"failureUrl"`
-	} `json:"urls"`
-	LDAP *struct {
-		Username string `json:"username"`
-		Password string `json:"password"`
-	} `json:"ldap"`
-}
-
 func (a *API) startIntent(w http.ResponseWriter, r *http.Request) {
-	var body startIntentBody
+	var body render.StartIntentRequest
 	if err := gateway.Decode(r, &body); err != nil {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	in := command.StartIntentInput{IDPID: body.IDPID, Origin: a.instanceOrigin(r)}
-	if body.URLs != nil {
-		in.URLs = &command.IntentURLs{Success: body.URLs.SuccessURL, Failure: body.URLs.FailureURL}
-	}
-	if body.LDAP != nil {
-		in.LDAP = &command.LDAPCredentials{Username: body.LDAP.Username, Password: body.LDAP.Password}
-	}
-	s, err := a.cmds.StartIntent(r.Context(), in)
+	s, err := a.cmds.StartIntent(r.Context(), body.Input(a.instanceOrigin(r)))
 	if err != nil {
 		gateway.WriteError(w, r, err)
 		return
@@ -61,9 +42,7 @@ func (a *API) startIntent(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) retrieveIntent(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		IDPIntentToken string `json:"idpIntentToken"`
-	}
+	var body render.RetrieveIntentRequest
 	if err := gateway.Decode(r, &body); err != nil {
 		gateway.WriteError(w, r, err)
 		return
@@ -78,13 +57,7 @@ func (a *API) retrieveIntent(w http.ResponseWriter, r *http.Request) {
 
 // instanceOrigin is the instance's origin as the client addressed it:
 // http://<host> or, behind TLS (--external-secure), https://<host>.
-func (a *API) instanceOrigin(r *http.Request) string {
-	scheme := "http"
-	if a.externalSecure || r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
+func (a *API) instanceOrigin(r *http.Request) string { return gateway.Origin(r, a.externalSecure) }
 
 // callbackContext resolves the instance from the Host and records the
 // callback's IP and user agent on the events it causes.

@@ -8,7 +8,6 @@ import (
 	"github.com/idledger/idledger/api/gateway"
 	"github.com/idledger/idledger/api/render"
 	"github.com/idledger/idledger/command"
-	"github.com/idledger/idledger/query"
 )
 
 // listRoutes mounts SetPassword and the v2 user and org lists.
@@ -19,10 +18,7 @@ func (a *API) listRoutes(r chi.Router) {
 }
 
 // passwordJSON is zitadel.user.v2.Password.
-type passwordJSON struct {
-	Password       string `json:"password"`
-	ChangeRequired bool   `json:"changeRequired"`
-}
+type passwordJSON = render.PasswordV2
 
 // hashedPasswordJSON is zitadel.user.v2.HashedPassword.
 type hashedPasswordJSON struct {
@@ -42,313 +38,53 @@ func passwordOf(p *passwordJSON, h *hashedPasswordJSON) *command.Password {
 }
 
 func (a *API) setPassword(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		NewPassword      *passwordJSON `json:"newPassword"`
-		CurrentPassword  *string       `json:"currentPassword"`
-		VerificationCode *string       `json:"verificationCode"`
-	}
+	var req render.SetPasswordRequest
 	if err := gateway.Decode(r, &req); err != nil {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	in := command.SetPassword{UserID: chi.URLParam(r, "userId"), CurrentPassword: req.CurrentPassword, VerificationCode: req.VerificationCode}
-	if req.NewPassword != nil {
-		in.New = command.Password{Password: req.NewPassword.Password, ChangeRequired: req.NewPassword.ChangeRequired}
-	}
-	d, err := a.cmds.SetPassword(r.Context(), in)
+	d, err := a.cmds.SetPassword(r.Context(), req.Input(chi.URLParam(r, "userId")))
 	if err != nil {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	gateway.WriteJSON(w, http.StatusOK, render.DetailsV2Body{Details: gateway.V2(gateway.ObjectDetails{
-		Sequence: d.Sequence, Changed: d.Changed, ResourceOwner: d.ResourceOwner})})
-}
-
-type textQueryJSON struct {
-	Method gateway.EnumValue[render.TextMethodDef] `json:"method"`
-}
-
-// userSearchQueryJSON is zitadel.user.v2.SearchQuery, plus idledger's
-// idpLinkQuery (ZITADEL has no query by link).
-type userSearchQueryJSON struct {
-	UserNameQuery *struct {
-		UserName string `json:"userName"`
-		textQueryJSON
-	} `json:"userNameQuery"`
-	FirstNameQuery *struct {
-		FirstName string `json:"firstName"`
-		textQueryJSON
-	} `json:"firstNameQuery"`
-	LastNameQuery *struct {
-		LastName string `json:"lastName"`
-		textQueryJSON
-	} `json:"lastNameQuery"`
-	NickNameQuery *struct {
-		NickName string `json:"nickName"`
-		textQueryJSON
-	} `json:"nickNameQuery"`
-	DisplayNameQuery *struct {
-		DisplayName string `json:"displayName"`
-		textQueryJSON
-	} `json:"displayNameQuery"`
-	EmailQuery *struct {
-		EmailAddress string `json:"emailAddress"`
-		textQueryJSON
-	} `json:"emailQuery"`
-	PhoneQuery *struct {
-		Number string `json:"number"`
-		textQueryJSON
-	} `json:"phoneQuery"`
-	LoginNameQuery *struct {
-		LoginName string `json:"loginName"`
-		textQueryJSON
-	} `json:"loginNameQuery"`
-	StateQuery *struct {
-		State userStateEnum `json:"state"`
-	} `json:"stateQuery"`
-	TypeQuery *struct {
-		Type userTypeEnum `json:"type"`
-	} `json:"typeQuery"`
-	InUserIDsQuery *struct {
-		UserIDs []string `json:"userIds"`
-	} `json:"inUserIdsQuery"`
-	InUserEmailsQuery *struct {
-		UserEmails []string `json:"userEmails"`
-	} `json:"inUserEmailsQuery"`
-	OrganizationIDQuery *struct {
-		OrganizationID string `json:"organizationId"`
-	} `json:"organizationIdQuery"`
-	IDPLinkQuery *struct {
-		IDPID          string `json:"idpId"`
-		ExternalUserID string `json:"externalUserId"`
-	} `json:"idpLinkQuery"`
-	OrQuery *struct {
-		Queries []userSearchQueryJSON `json:"queries"`
-	} `json:"orQuery"`
-	AndQuery *struct {
-		Queries []userSearchQueryJSON `json:"queries"`
-	} `json:"andQuery"`
-	NotQuery *struct {
-		Query *userSearchQueryJSON `json:"query"`
-	} `json:"notQuery"`
-}
-
-type userStateDef struct{}
-
-var userStates = gateway.NewEnum("USER_STATE_UNSPECIFIED", "USER_STATE_ACTIVE", "USER_STATE_INACTIVE", "USER_STATE_DELETED",
-	"USER_STATE_LOCKED", "USER_STATE_INITIAL")
-
-func (userStateDef) Enum() *gateway.Enum { return userStates }
-
-type userStateEnum = gateway.EnumValue[userStateDef]
-
-type userTypeDef struct{}
-
-var userTypes = gateway.NewEnum("TYPE_UNSPECIFIED", "TYPE_HUMAN", "TYPE_MACHINE")
-
-func (userTypeDef) Enum() *gateway.Enum { return userTypes }
-
-type userTypeEnum = gateway.EnumValue[userTypeDef]
-
-func tf(v string, m gateway.EnumValue[render.TextMethodDef]) *query.TextFilter {
-	return &query.TextFilter{Value: v, Method: query.TextMethod(m)}
-}
-
-func (q *userSearchQueryJSON) filter() query.UserFilter {
-	var f query.UserFilter
-	switch {
-	case q.UserNameQuery != nil:
-		f.UserName = tf(q.UserNameQuery.UserName, q.UserNameQuery.Method)
-	case q.FirstNameQuery != nil:
-		f.FirstName = tf(q.FirstNameQuery.FirstName, q.FirstNameQuery.Method)
-	case q.LastNameQuery != nil:
-		f.LastName = tf(q.LastNameQuery.LastName, q.LastNameQuery.Method)
-	case q.NickNameQuery != nil:
-		f.NickName = tf(q.NickNameQuery.NickName, q.NickNameQuery.Method)
-	case q.DisplayNameQuery != nil:
-		f.DisplayName = tf(q.DisplayNameQuery.DisplayName, q.DisplayNameQuery.Method)
-	case q.EmailQuery != nil:
-		f.Email = tf(q.EmailQuery.EmailAddress, q.EmailQuery.Method)
-	case q.PhoneQuery != nil:
-		f.Phone = tf(q.PhoneQuery.Number, q.PhoneQuery.Method)
-	case q.LoginNameQuery != nil:
-		f.LoginName = tf(q.LoginNameQuery.LoginName, q.LoginNameQuery.Method)
-	case q.StateQuery != nil:
-		s := int(q.StateQuery.State)
-		f.State = &s
-	case q.TypeQuery != nil:
-		t := map[int]string{1: "human", 2: "machine"}[int(q.TypeQuery.Type)]
-		f.Type = &t
-	case q.InUserIDsQuery != nil:
-		f.InUserIDs = append([]string{}, q.InUserIDsQuery.UserIDs...)
-	case q.InUserEmailsQuery != nil:
-		f.InUserEmails = append([]string{}, q.InUserEmailsQuery.UserEmails...)
-	case q.OrganizationIDQuery != nil:
-		f.OrganizationID = &q.OrganizationIDQuery.OrganizationID
-	case q.IDPLinkQuery != nil:
-		f.IDPLink = &query.IDPLinkFilter{IDPID: q.IDPLinkQuery.IDPID, ExternalUserID: q.IDPLinkQuery.ExternalUserID}
-	case q.OrQuery != nil:
-		f.Or = []query.UserFilter{}
-		for i := range q.OrQuery.Queries {
-			f.Or = append(f.Or, q.OrQuery.Queries[i].filter())
-		}
-	case q.AndQuery != nil:
-		f.And = []query.UserFilter{}
-		for i := range q.AndQuery.Queries {
-			f.And = append(f.And, q.AndQuery.Queries[i].filter())
-		}
-	case q.NotQuery != nil && q.NotQuery.Query != nil:
-		n := q.NotQuery.Query.filter()
-		f.Not = &n
-	}
-	return f
+	gateway.WriteJSON(w, http.StatusOK, render.ChangedV2Of(d))
 }
 
 func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Query         gateway.ListQuery     `json:"query"`
-		SortingColumn userSortEnum          `json:"sortingColumn"`
-		Queries       []userSearchQueryJSON `json:"queries"`
-	}
+	var req render.ListUsersRequest
 	if err := gateway.Decode(r, &req); err != nil {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	offset, limit, err := req.Query.Page()
+	s, err := req.Search()
 	if err != nil {
 		gateway.WriteError(w, r, err)
 		return
-	}
-	s := query.UserSearch{Offset: offset, Limit: limit, Asc: req.Query.Asc, SortBy: query.UserSortColumns[int(req.SortingColumn)]}
-	for i := range req.Queries {
-		s.Filters = append(s.Filters, req.Queries[i].filter())
 	}
 	list, err := a.q.ListUsers(r.Context(), s)
 	if err != nil {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	out := make([]render.UserV2, 0, len(list.Users))
-	for _, u := range list.Users {
-		out = append(out, render.UserV2Of(u))
-	}
-	gateway.WriteJSON(w, http.StatusOK, struct {
-		Details       gateway.ListDetailsV2 `json:"details"`
-		SortingColumn string                `json:"sortingColumn,omitempty"`
-		Result        []render.UserV2       `json:"result,omitempty"`
-	}{gateway.ListDetailsV2{TotalResult: gateway.Uint64(list.Total), Timestamp: gateway.Timestamp(list.Timestamp)},
-		userSortNames[int(req.SortingColumn)], out})
+	gateway.WriteJSON(w, http.StatusOK, req.Result(list))
 }
 
-var userSortNames = map[int]string{1: "USER_FIELD_NAME_USER_NAME", 2: "USER_FIELD_NAME_FIRST_NAME", 3: "USER_FIELD_NAME_LAST_NAME",
-	4: "USER_FIELD_NAME_NICK_NAME", 5: "USER_FIELD_NAME_DISPLAY_NAME", 6: "USER_FIELD_NAME_EMAIL", 7: "USER_FIELD_NAME_STATE",
-	8: "USER_FIELD_NAME_TYPE", 9: "USER_FIELD_NAME_CREATION_DATE"}
-
-type userSortDef struct{}
-
-var userSorts = gateway.NewEnum("USER_FIELD_NAME_UNSPECIFIED", "USER_FIELD_NAME_USER_NAME", "USER_FIELD_NAME_FIRST_NAME",
-	"USER_FIELD_NAME_LAST_NAME", "USER_FIELD_NAME_NICK_NAME", "USER_FIELD_NAME_DISPLAY_NAME", "USER_FIELD_NAME_EMAIL",
-	"USER_FIELD_NAME_STATE", "USER_FIELD_NAME_TYPE", "USER_FIELD_NAME_CREATION_DATE")
-
-func (userSortDef) Enum() *gateway.Enum { return userSorts }
-
-type userSortEnum = gateway.EnumValue[userSortDef]
-
-type orgSortDef struct{}
-
-var orgSorts = gateway.NewEnum("ORGANIZATION_FIELD_NAME_UNSPECIFIED", "ORGANIZATION_FIELD_NAME_NAME")
-
-func (orgSortDef) Enum() *gateway.Enum { return orgSorts }
-
-type orgSortEnum = gateway.EnumValue[orgSortDef]
-
-type orgStateDef struct{}
-
-var orgStates = gateway.NewEnum("ORGANIZATION_STATE_UNSPECIFIED", "ORGANIZATION_STATE_ACTIVE", "ORGANIZATION_STATE_INACTIVE",
-	"ORGANIZATION_STATE_REMOVED")
-
-func (orgStateDef) Enum() *gateway.Enum { return orgStates }
-
-type orgStateEnum = gateway.EnumValue[orgStateDef]
-
 func (a *API) listOrgs(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Query         gateway.ListQuery `json:"query"`
-		SortingColumn orgSortEnum       `json:"sortingColumn"`
-		Queries       []struct {
-			NameQuery *struct {
-				Name string `json:"name"`
-				textQueryJSON
-			} `json:"nameQuery"`
-			DomainQuery *struct {
-				Domain string `json:"domain"`
-				textQueryJSON
-			} `json:"domainQuery"`
-			StateQuery *struct {
-				State orgStateEnum `json:"state"`
-			} `json:"stateQuery"`
-			IDQuery *struct {
-				ID string `json:"id"`
-			} `json:"idQuery"`
-			DefaultQuery *struct{} `json:"defaultQuery"`
-		} `json:"queries"`
-	}
+	var req render.ListOrgsRequest
 	if err := gateway.Decode(r, &req); err != nil {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	offset, limit, err := req.Query.Page()
+	s, err := req.Search()
 	if err != nil {
 		gateway.WriteError(w, r, err)
 		return
-	}
-	s := query.OrgSearch{Offset: offset, Limit: limit, Asc: req.Query.Asc, SortName: req.SortingColumn == 1}
-	for _, q := range req.Queries {
-		var f query.OrgFilter
-		switch {
-		case q.NameQuery != nil:
-			f.Name = tf(q.NameQuery.Name, q.NameQuery.Method)
-		case q.DomainQuery != nil:
-			f.Domain = tf(q.DomainQuery.Domain, q.DomainQuery.Method)
-		case q.StateQuery != nil:
-			st := int(q.StateQuery.State)
-			f.State = &st
-		case q.IDQuery != nil:
-			f.ID = &q.IDQuery.ID
-		case q.DefaultQuery != nil:
-			f.Default = true
-		default:
-			continue
-		}
-		s.Filters = append(s.Filters, f)
 	}
 	list, err := a.q.ListOrgs(r.Context(), s)
 	if err != nil {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	type orgJSON struct {
-		ID      string            `json:"id,omitempty"`
-		Details gateway.DetailsV2 `json:"details"`
-		State   string            `json:"state,omitempty"`
-		Name    string            `json:"name,omitempty"`
-	}
-	out := make([]orgJSON, 0, len(list.Orgs))
-	for _, o := range list.Orgs {
-		st := "ORGANIZATION_STATE_ACTIVE"
-		if !o.Active {
-			st = "ORGANIZATION_STATE_REMOVED"
-		}
-		out = append(out, orgJSON{ID: o.ID, State: st, Name: o.Name, Details: gateway.V2(gateway.ObjectDetails{
-			Sequence: o.Sequence, Created: o.Created, Changed: o.Changed, ResourceOwner: o.ID})})
-	}
-	sortName := ""
-	if req.SortingColumn == 1 {
-		sortName = "ORGANIZATION_FIELD_NAME_NAME"
-	}
-	gateway.WriteJSON(w, http.StatusOK, struct {
-		Details       gateway.ListDetailsV2 `json:"details"`
-		SortingColumn string                `json:"sortingColumn,omitempty"`
-		Result        []orgJSON             `json:"result,omitempty"`
-	}{gateway.ListDetailsV2{TotalResult: gateway.Uint64(list.Total), Timestamp: gateway.Timestamp(list.Timestamp)}, sortName, out})
+	gateway.WriteJSON(w, http.StatusOK, req.Result(list))
 }

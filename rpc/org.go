@@ -67,3 +67,20 @@ func (v *orgBetaService) CreateOrganization(ctx context.Context, req *connect.Re
 	}
 	return connect.NewResponse(res), nil
 }
+
+// ListOrganizations is POST /v2/organizations/_search.
+func (v *orgService) ListOrganizations(ctx context.Context, req *connect.Request[orgv2.ListOrganizationsRequest]) (*connect.Response[orgv2.ListOrganizationsResponse], error) {
+	var in render.ListOrgsRequest
+	if err := asREST(req.Msg, &in); err != nil {
+		return nil, err
+	}
+	s, err := in.Search()
+	if err != nil {
+		return nil, err
+	}
+	list, err := v.s.q.ListOrgs(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return respond[orgv2.ListOrganizationsResponse](in.Result(list))
+}

@@ -44,6 +44,9 @@ type Deps struct {
 	// Ready answers whether the database answers (the health service's
 	// SERVING); nil is always ready.
 	Ready func(context.Context) error
+	// ExternalSecure: the instance's origin is https:// (gateway.Origin),
+	// as REST's api.Deps.ExternalSecure.
+	ExternalSecure bool
 }
 
 // Server holds the services.
@@ -53,11 +56,12 @@ type Server struct {
 	events  *query.EventLog
 	ready   func(context.Context) error
 	observe func(procedure, code string)
+	secure  bool
 }
 
 // New returns the RPC transport.
 func New(d Deps) *Server {
-	return &Server{cmds: d.Commands, q: d.Queries, events: d.Events, ready: d.Ready, observe: d.Observe}
+	return &Server{cmds: d.Commands, q: d.Queries, events: d.Events, ready: d.Ready, observe: d.Observe, secure: d.ExternalSecure}
 }
 
 // service is one mounted service: its full name and its connect handler,
@@ -117,6 +121,13 @@ func (s *Server) Mount(r chi.Router) {
 	for _, p := range s.idpTemplateProcedures(opts...) {
 		tabled[p.path] = p.handler
 	}
+	// The methods see no *http.Request: the origin the client addressed
+	// (an intent's callback base) goes on the context.
+	r = r.With(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			next.ServeHTTP(w, req.WithContext(gateway.WithOrigin(req.Context(), gateway.Origin(req, s.secure))))
+		})
+	})
 	for _, svc := range s.services(opts...) {
 		svc.exact = tabled
 		mountService(r, svc)

@@ -11,9 +11,6 @@ import (
 	userv2 "github.com/idledger/idledger/gen/zitadel/user/v2"
 )
 
-// ListUsers and SetPassword are served over REST (api/userlist.go); their
-// RPC adapters are not written yet, so both answer unimplemented here.
-
 // AddHumanUser is POST /v2/users/human (201 there, OK here). As REST does,
 // it takes organization.orgId, the profile, the email, idpLinks, password
 // and hashedPassword; the other fields (organization.orgDomain, phone,
@@ -69,4 +66,34 @@ func (v *userService) DeleteUser(ctx context.Context, req *connect.Request[userv
 	}
 	v.s.invalidateUser(ctx, userID)
 	return respond[userv2.DeleteUserResponse](render.DetailsV2Body{Details: gateway.V2(render.DetailsOf(*d))})
+}
+
+// ListUsers is POST /v2/users.
+func (v *userService) ListUsers(ctx context.Context, req *connect.Request[userv2.ListUsersRequest]) (*connect.Response[userv2.ListUsersResponse], error) {
+	var in render.ListUsersRequest
+	if err := asREST(req.Msg, &in); err != nil {
+		return nil, err
+	}
+	s, err := in.Search()
+	if err != nil {
+		return nil, err
+	}
+	list, err := v.s.q.ListUsers(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return respond[userv2.ListUsersResponse](in.Result(list))
+}
+
+// SetPassword is POST /v2/users/{userId}/password.
+func (v *userService) SetPassword(ctx context.Context, req *connect.Request[userv2.SetPasswordRequest]) (*connect.Response[userv2.SetPasswordResponse], error) {
+	var in render.SetPasswordRequest
+	if err := asREST(req.Msg, &in); err != nil {
+		return nil, err
+	}
+	d, err := v.s.cmds.SetPassword(ctx, in.Input(req.Msg.GetUserId()))
+	if err != nil {
+		return nil, err
+	}
+	return respond[userv2.SetPasswordResponse](render.ChangedV2Of(d))
 }

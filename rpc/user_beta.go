@@ -40,6 +40,14 @@ func (v *userBetaService) AddIDPLink(ctx context.Context, req *connect.Request[u
 	return viaV2[userv2beta.AddIDPLinkResponse](ctx, req, v.v2().AddIDPLink)
 }
 
+func (v *userBetaService) ListUsers(ctx context.Context, req *connect.Request[userv2beta.ListUsersRequest]) (*connect.Response[userv2beta.ListUsersResponse], error) {
+	return viaV2[userv2beta.ListUsersResponse](ctx, req, v.v2().ListUsers)
+}
+
+func (v *userBetaService) SetPassword(ctx context.Context, req *connect.Request[userv2beta.SetPasswordRequest]) (*connect.Response[userv2beta.SetPasswordResponse], error) {
+	return viaV2[userv2beta.SetPasswordResponse](ctx, req, v.v2().SetPassword)
+}
+
 // viaV2 answers a v2beta call with the v2 adapter v2: the request re-read
 // as the v2 message, the v2 response re-read as the v2beta one (BRes).
 func viaV2[BRes, BReq, Req, Res any, PBRes message[BRes], PBReq message[BReq], PReq message[Req], PRes message[Res]](

@@ -235,22 +235,3 @@ func TestDeleteUser(t *testing.T) {
 	}
 	env.MustDo(t, http.StatusOK, "GET", "/v2/users/"+victim, nil)
 }
-
-// TestUserMethodsNotServed: ListUsers and SetPassword have no REST route
-// and no command yet; over RPC they answer unimplemented, on both services.
-func TestUserMethodsNotServed(t *testing.T) {
-	env := apptest.New(t)
-	for _, p := range protocols {
-		for _, svc := range userServices {
-			_, err := call[userv2.ListUsersRequest, userv2.ListUsersResponse](t, env, p, svc+"ListUsers", &userv2.ListUsersRequest{})
-			if !isUnimplemented(err) {
-				t.Errorf("%s %sListUsers: %v", p.name, svc, err)
-			}
-			_, err = call[userv2.SetPasswordRequest, userv2.SetPasswordResponse](t, env, p, svc+"SetPassword",
-				&userv2.SetPasswordRequest{UserId: env.AdminUserID, NewPassword: &userv2.Password{Password: "x"}})
-			if !isUnimplemented(err) {
-				t.Errorf("%s %sSetPassword: %v", p.name, svc, err)
-			}
-		}
-	}
-}

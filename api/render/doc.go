@@ -1,6 +1,6 @@
 // Package render is the one rendering of the read models and command
 // results that REST and RPC share: a login policy and its IdP list, the v1
-// org, events and their types, v2 users, IdP links and the three link
+// org, events and their types, v2 users, v2 sessions (their requests too), IdP links and the three link
 // dialects (their field names and details), org creation, the v1 IdP templates (the add/update body an RPC request
 // becomes as protojson, the search, the Provider rendering), in ZITADEL's JSON
 // (the REST wire shape). REST

@@ -14,6 +14,40 @@ func IntentDetailsV2(d command.Details) gateway.DetailsV2 {
 	return gateway.V2(gateway.ObjectDetails{Sequence: d.Sequence, Changed: d.Changed, ResourceOwner: d.ResourceOwner})
 }
 
+// StartIntentRequest is StartIdentityProviderIntentRequest (but for the
+// SAML and other contents, which are not read), as REST decodes its body
+// and RPC its message as protojson.
+type StartIntentRequest struct {
+	IDPID string `json:"idpId"`
+	URLs  *struct {
+		SuccessURL string `json:"successUrl"`
+		FailureURL string `json:"failureUrl"`
+	} `json:"urls"`
+	LDAP *struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	} `json:"ldap"`
+}
+
+// Input is req as the command's input, with origin the instance's origin
+// as the client addressed it (gateway.Origin).
+func (req *StartIntentRequest) Input(origin string) command.StartIntentInput {
+	in := command.StartIntentInput{IDPID: req.IDPID, Origin: origin}
+	if req.URLs != nil {
+		in.URLs = &command.IntentURLs{Success: req.URLs.SuccessURL, Failure: req.URLs.FailureURL}
+	}
+	if req.LDAP != nil {
+		in.LDAP = &command.LDAPCredentials{Username: req.LDAP.Username, Password: req.LDAP.Password}
+	}
+	return in
+}
+
+// RetrieveIntentRequest is RetrieveIdentityProviderIntentRequest but for
+// the intent's ID (REST's path parameter).
+type RetrieveIntentRequest struct {
+	IDPIntentToken string `json:"idpIntentToken"`
+}
+
 // StartIntentV2 is StartIdentityProviderIntentResponse: exactly one of
 // authUrl, formData and idpIntent.
 type StartIntentV2 struct {

@@ -121,7 +121,7 @@ func New(_ context.Context, o Options) (*App, error) {
 		Upstream: upstream.New(upstream.Options{Client: o.UpstreamClient, Now: o.Now}), ExternalUsers: a.q})
 	eventLog := query.NewEventLog(a.store)
 	a.api = api.New(api.Deps{Commands: a.cmds, Queries: a.q, Log: o.Log, Origin: o.Origin, ExternalSecure: o.ExternalSecure}).WithEvents(eventLog)
-	a.rpc = rpc.New(rpc.Deps{Commands: a.cmds, Queries: a.q, Events: eventLog, Ready: a.ping,
+	a.rpc = rpc.New(rpc.Deps{Commands: a.cmds, Queries: a.q, Events: eventLog, Ready: a.ping, ExternalSecure: o.ExternalSecure,
 		Observe: a.metrics.ObserveRPC})
 	a.initLimits(o.Limits) // [faults]
 	return a, nil
