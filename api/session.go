@@ -11,41 +11,24 @@ import (
 
 // sessionRoutes mounts the v2 session API.
 func (a *API) sessionRoutes(r chi.Router) {
-	r.Post("/v2/sessions", a.createSession)
-	r.Patch("/v2/sessions/{sessionId}", a.setSession)
+	r.Post("/v2/sessions", decodeCall(http.StatusCreated, func(r *http.Request, req *render.CreateSessionRequest) (any, error) {
+		return answer(render.SessionCreatedOf)(a.cmds.CreateSession(r.Context(), req.Input()))
+	}))
+	r.Patch("/v2/sessions/{sessionId}", decodeCall(http.StatusOK, func(r *http.Request, req *render.SetSessionRequest) (any, error) {
+		return answer(render.SessionSetOf)(a.cmds.SetSession(r.Context(), req.Input(chi.URLParam(r, "sessionId"))))
+	}))
 	r.Get("/v2/sessions/{sessionId}", a.getSession)
 	r.Delete("/v2/sessions/{sessionId}", a.deleteSession)
-	r.Post("/v2/sessions/search", a.listSessions)
+	r.Post("/v2/sessions/search", decodeCall(http.StatusOK, func(r *http.Request, req *render.ListSessionsRequest) (any, error) {
+		s, err := req.Search()
+		if err != nil {
+			return nil, err
+		}
+		return answer(render.SessionListOf)(a.q.ListSessions(r.Context(), s))
+	}))
 }
 
-func (a *API) createSession(w http.ResponseWriter, r *http.Request) {
-	var req render.CreateSessionRequest
-	if err := gateway.Decode(r, &req); err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	s, err := a.cmds.CreateSession(r.Context(), req.Input())
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusCreated, render.SessionCreatedOf(s))
-}
-
-func (a *API) setSession(w http.ResponseWriter, r *http.Request) {
-	var req render.SetSessionRequest
-	if err := gateway.Decode(r, &req); err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	s, err := a.cmds.SetSession(r.Context(), req.Input(chi.URLParam(r, "sessionId")))
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, render.SessionSetOf(s))
-}
-
+// deleteSession takes an empty body as none (ZITADEL's clients send none).
 func (a *API) deleteSession(w http.ResponseWriter, r *http.Request) {
 	var req render.DeleteSessionRequest
 	if r.ContentLength != 0 {
@@ -69,23 +52,4 @@ func (a *API) getSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	gateway.WriteJSON(w, http.StatusOK, render.SessionBody{Session: render.SessionOf(s)})
-}
-
-func (a *API) listSessions(w http.ResponseWriter, r *http.Request) {
-	var req render.ListSessionsRequest
-	if err := gateway.Decode(r, &req); err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	s, err := req.Search()
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	list, err := a.q.ListSessions(r.Context(), s)
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, render.SessionListOf(list))
 }

@@ -5,16 +5,29 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/idledger/idledger/api/gateway"
 	"github.com/idledger/idledger/api/render"
 	"github.com/idledger/idledger/command"
 )
 
 // listRoutes mounts SetPassword and the v2 user and org lists.
 func (a *API) listRoutes(r chi.Router) {
-	r.Post("/v2/users", a.listUsers)
-	r.Post("/v2/users/{userId}/password", a.setPassword)
-	r.Post("/v2/organizations/_search", a.listOrgs)
+	r.Post("/v2/users", decodeCall(http.StatusOK, func(r *http.Request, req *render.ListUsersRequest) (any, error) {
+		s, err := req.Search()
+		if err != nil {
+			return nil, err
+		}
+		return answer(req.Result)(a.q.ListUsers(r.Context(), s))
+	}))
+	r.Post("/v2/users/{userId}/password", decodeCall(http.StatusOK, func(r *http.Request, req *render.SetPasswordRequest) (any, error) {
+		return answer(render.ChangedV2Of)(a.cmds.SetPassword(r.Context(), req.Input(chi.URLParam(r, "userId"))))
+	}))
+	r.Post("/v2/organizations/_search", decodeCall(http.StatusOK, func(r *http.Request, req *render.ListOrgsRequest) (any, error) {
+		s, err := req.Search()
+		if err != nil {
+			return nil, err
+		}
+		return answer(req.Result)(a.q.ListOrgs(r.Context(), s))
+	}))
 }
 
 // passwordJSON is zitadel.user.v2.Password.
@@ -35,56 +48,4 @@ func passwordOf(p *passwordJSON, h *hashedPasswordJSON) *command.Password {
 		return &command.Password{Hash: h.Hash, ChangeRequired: h.ChangeRequired}
 	}
 	return nil
-}
-
-func (a *API) setPassword(w http.ResponseWriter, r *http.Request) {
-	var req render.SetPasswordRequest
-	if err := gateway.Decode(r, &req); err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	d, err := a.cmds.SetPassword(r.Context(), req.Input(chi.URLParam(r, "userId")))
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, render.ChangedV2Of(d))
-}
-
-func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
-	var req render.ListUsersRequest
-	if err := gateway.Decode(r, &req); err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	s, err := req.Search()
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	list, err := a.q.ListUsers(r.Context(), s)
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, req.Result(list))
-}
-
-func (a *API) listOrgs(w http.ResponseWriter, r *http.Request) {
-	var req render.ListOrgsRequest
-	if err := gateway.Decode(r, &req); err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	s, err := req.Search()
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	list, err := a.q.ListOrgs(r.Context(), s)
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, req.Result(list))
 }
