@@ -32,6 +32,7 @@ type Report struct {
 	History         *HistoryResult   `json:"history,omitempty"`
 	Scale           []ScaleResult    `json:"scale,omitempty"`
 	Rebuild         *RebuildResult   `json:"rebuild,omitempty"`
+	Login           *LoginInfo       `json:"login,omitempty"`
 	TotalErrors     int              `json:"total_errors"`
 }
 
@@ -180,4 +181,14 @@ type ScaleResult struct {
 	BaselineRPS float64           `json:"baseline_rps"`
 	RPS         float64           `json:"rps"`
 	SQLProfile  []sqlProfileEntry `json:"sql_profile,omitempty"`
+}
+
+// LoginInfo is what the login-path scenarios measured beside the load: the
+// password hash's own cost, and how often the server went to the bench's
+// OP (discovery and keys are cached with the provider).
+type LoginInfo struct {
+	Argon2VerifyMs float64 `json:"argon2id_verify_ms"`
+	Argon2Params   string  `json:"argon2id_params"`
+	OPDiscovery    int64   `json:"op_discovery_requests"`
+	OPKeys         int64   `json:"op_keys_requests"`
 }

@@ -23,6 +23,9 @@ type fixture struct {
 	users      []string
 	userOrgs   []string
 	names      int // IdP names are bench-idp-000000 … names-1
+	// login is the login-path scenarios' data (seedLogin), nil when none
+	// of them runs.
+	login *loginFixture
 	// warnings are seed steps that failed without stopping the run (the
 	// scenarios that need them then fail loudly too).
 	warnings []string
