@@ -224,6 +224,7 @@ func runScenario(ctx context.Context, b *bench, sc scenario, concs []int, stdout
 			r.SQLProfile = b.tracer.stopTiming()
 		}
 		r.RSSPeakMB = rss.end()
+		r.LoadAvg = loadAvg()
 		r.SQL = costSince(b.tracer, s0, r0, r.App.Requests)
 		switch {
 		case b.cfg.NoBaseline:
