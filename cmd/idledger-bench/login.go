@@ -132,15 +132,7 @@ func seedLogin(ctx context.Context, c *client, fx *fixture, n int, log io.Writer
 	}
 	lf := &loginFixture{names: make([]string, n), userIDs: make([]string, n), password: loginPassword, up: op}
 	fail := func(err error) (*loginFixture, error) { op.close(); return nil, err }
-	step := func(what string, n int, f func(ctx context.Context, i int) error) error {
-		start := time.Now()
-		if err := parallel(ctx, n, workers, f); err != nil {
-			return fmt.Errorf("seed %s: %w", what, err)
-		}
-		el := time.Since(start)
-		fmt.Fprintf(log, "seeded %d %s in %s (%.0f/s)\n", n, what, el.Round(time.Millisecond), float64(n)/el.Seconds())
-		return nil
-	}
+	step := seedStep(ctx, workers, log)
 	if err := step("users with a password", n, func(ctx context.Context, i int) error {
 		name := fmt.Sprintf("bench-login-%05d", i)
 		body := humanBody(fx.orgs[i%len(fx.orgs)], name)
@@ -159,13 +151,13 @@ func seedLogin(ctx context.Context, c *client, fx *fixture, n int, log io.Writer
 	}); err != nil {
 		return fail(err)
 	}
-	if lf.oidcIDP, err = addIDPBody(ctx, c, "generic_oidc", map[string]any{
+	if lf.oidcIDP, err = addIDPBody(ctx, c, "/admin/v1", "", "generic_oidc", map[string]any{
 		"name": "bench-login-oidc", "issuer": op.url, "clientId": "bench-client",
 		"clientSecret": "bench-secret-0123456789abcdef", "scopes": []string{"openid", "profile", "email"},
 	}); err != nil {
 		return fail(err)
 	}
-	if lf.jwtIDP, err = addIDPBody(ctx, c, "generic_jwt", map[string]any{
+	if lf.jwtIDP, err = addIDPBody(ctx, c, "/admin/v1", "", "generic_jwt", map[string]any{
 		"name": "bench-login-jwt", "issuer": jwtIssuer, "jwtEndpoint": "https://proxy.bench.example/jwt",
 		"keysEndpoint": op.url + "/keys", "headerName": jwtHeader,
 	}); err != nil {
@@ -184,20 +176,6 @@ func seedLogin(ctx context.Context, c *client, fx *fixture, n int, log io.Writer
 		return fail(err)
 	}
 	return lf, nil
-}
-
-// addIDPBody creates an instance IdP of kind from body.
-func addIDPBody(ctx context.Context, c *client, kind string, body map[string]any) (string, error) {
-	var out struct {
-		ID string `json:"id"`
-	}
-	if err := c.doJSON(ctx, "POST", "/admin/v1/idps/"+kind, "", body, &out); err != nil {
-		return "", err
-	}
-	if out.ID == "" {
-		return "", fmt.Errorf("POST /admin/v1/idps/%s: answer has no id", kind)
-	}
-	return out.ID, nil
 }
 
 func intentBody(idpID string) []byte {
