@@ -16,7 +16,7 @@ import (
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // TestSmoke runs the whole harness on tiny data so that it cannot rot: every
-// scenario, both growth runs and the rebuild must complete without a single
+// scenario (the login path's against the bench's own OP), both growth runs and the rebuild must complete without a single
 // failed request, and the output must carry every BENCH line. It asserts
 // nothing about speed.
 func TestSmoke(t *testing.T) {
@@ -52,10 +52,16 @@ func TestSmoke(t *testing.T) {
 			}
 		}
 	}
-	for _, line := range []string{"BENCH name=grpc_vs_rest scenario=get_idp_grpc rest=get_idp conc=4 ", "BENCH name=rebuild events=", "BENCH name=history ", "BENCH name=scale scenario=get_idp", "BENCH name=server_rss "} {
+	for _, line := range []string{"BENCH name=grpc_vs_rest scenario=get_idp_grpc rest=get_idp conc=4 ", "BENCH name=rebuild events=", "BENCH name=history ", "BENCH name=scale scenario=get_idp", "BENCH name=server_rss ",
+		"BENCH name=argon2id verify_ms=", "BENCH name=login_upstream discovery_requests="} {
 		if !strings.Contains(stdout.String(), line) {
 			t.Errorf("output lacks %q", line)
 		}
+	}
+	// The login path went to the bench's OP for real: discovery (start)
+	// and the JWKS (the seeded JWT logins).
+	if rep.Login == nil || rep.Login.Argon2VerifyMs <= 0 || rep.Login.OPDiscovery < 1 || rep.Login.OPKeys < 1 {
+		t.Errorf("login: %+v", rep.Login)
 	}
 	if rep.Rebuild == nil || rep.Rebuild.Events == 0 {
 		t.Errorf("rebuild applied no events: %+v", rep.Rebuild)

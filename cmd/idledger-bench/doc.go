@@ -7,6 +7,6 @@
 //
 // Imports: any package (a command wires everything together).
 // Start reading at run in run.go; the
-// scenarios and their baselines are in scenarios.go, the load loop in
-// load.go. How to run it and the latest figures: docs/performance.md.
+// scenarios and their baselines are in scenarios.go (the login path's, with
+// the bench's own OP on loopback, in login.go), the load loop in load.go. How to run it and the latest figures: docs/performance.md.
 package main

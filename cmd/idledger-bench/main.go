@@ -24,6 +24,7 @@ type config struct {
 	SeedIDPs       int
 	SeedUsers      int
 	SeedLinks      int
+	SeedLogins     int
 	Scenarios      []string
 	Out            string
 	Scale          bool
@@ -70,6 +71,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.SeedIDPs, "seed-idps", 10000, "IdPs to seed (all kinds, both owners)")
 	fs.IntVar(&c.SeedUsers, "seed-users", 10000, "users to seed")
 	fs.IntVar(&c.SeedLinks, "seed-links", 10000, "user IdP links to seed")
+	fs.IntVar(&c.SeedLogins, "seed-logins", 256,
+		"users with a password, and succeeded intents, to seed for the login-path scenarios (rounded up to a multiple of the highest concurrency)")
 	fs.StringVar(&scen, "scenarios", "all", "comma-separated scenarios: "+strings.Join(scenarioNames, ","))
 	fs.StringVar(&c.Out, "out", "", "write the results as JSON to this file")
 	fs.BoolVar(&c.Scale, "scale", false, "also repeat get_idp and add_idp_link with the store grown to --scale-events events")
@@ -99,6 +102,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			"seed-idps":      func() { c.SeedIDPs = 24 },
 			"seed-users":     func() { c.SeedUsers = 24 },
 			"seed-links":     func() { c.SeedLinks = 12 },
+			"seed-logins":    func() { c.SeedLogins = 8 },
 			"scale-events":   func() { c.ScaleEvents = 3000 },
 			"history-events": func() { c.HistoryEvents = 200 },
 		}
@@ -126,8 +130,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			c.Scenarios = append(c.Scenarios, s)
 		}
 	}
-	if c.Duration <= 0 || c.Pool < 1 || c.SeedIDPs < 1 || c.SeedUsers < 1 || c.SeedLinks < 0 {
-		return c, errors.New("--duration, --pool, --seed-idps and --seed-users must be positive")
+	if c.Duration <= 0 || c.Pool < 1 || c.SeedIDPs < 1 || c.SeedUsers < 1 || c.SeedLinks < 0 || c.SeedLogins < 1 {
+		return c, errors.New("--duration, --pool, --seed-idps, --seed-users and --seed-logins must be positive")
 	}
 	return c, nil
 }

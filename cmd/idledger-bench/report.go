@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -32,6 +34,7 @@ type Report struct {
 	History         *HistoryResult   `json:"history,omitempty"`
 	Scale           []ScaleResult    `json:"scale,omitempty"`
 	Rebuild         *RebuildResult   `json:"rebuild,omitempty"`
+	Login           *LoginInfo       `json:"login,omitempty"`
 	TotalErrors     int              `json:"total_errors"`
 }
 
@@ -78,6 +81,10 @@ type ScenarioResult struct {
 	SQL         sqlCost    `json:"server_sql"`
 	BaselineSQL []string   `json:"baseline_sql,omitempty"`
 	RSSPeakMB   float64    `json:"rss_peak_mb"`
+	// LoadAvg is the machine's 1-minute load average when the server side
+	// ended (/proc/loadavg; 0 where there is none): on a shared machine it
+	// belongs with each figure.
+	LoadAvg float64 `json:"loadavg_1m"`
 	// SQLProfile is where the server's database time went (--sql-profile).
 	SQLProfile []sqlProfileEntry `json:"sql_profile,omitempty"`
 }
@@ -97,9 +104,9 @@ func (r *ScenarioResult) print(w io.Writer) {
 	fmt.Fprintf(w, "BENCH name=%s conc=%d rps=%.0f p50_ms=%.3f p99_ms=%.3f baseline_rps=%.0f ratio=%.3f\n",
 		r.Name, r.Conc, r.RPS, r.P50ms, r.P99ms, r.BaselineRPS, r.Ratio)
 	fmt.Fprintf(w, "  detail name=%s conc=%d requests=%d p90_ms=%s max_ms=%s baseline_p50_ms=%s baseline_p99_ms=%s "+
-		"sql_per_req=%.2f round_trips_per_req=%.2f rss_mb=%.1f loadgen_overhead_pct=%.2f\n",
+		"sql_per_req=%.2f round_trips_per_req=%.2f rss_mb=%.1f loadgen_overhead_pct=%.2f loadavg=%.2f\n",
 		r.Name, r.Conc, r.App.Requests, ms(r.App.P90), ms(r.App.Max), ms(r.Baseline.P50), ms(r.Baseline.P99),
-		r.SQL.StatementsPerReq, r.SQL.RoundTripsPerReq, r.RSSPeakMB, r.App.OverheadPct)
+		r.SQL.StatementsPerReq, r.SQL.RoundTripsPerReq, r.RSSPeakMB, r.App.OverheadPct, r.LoadAvg)
 	printSQL(w, r.Name, r.Conc, r.App.Requests, r.SQLProfile)
 	printErrors(w, r.Name, r.Conc, "server", r.App)
 	printErrors(w, r.Name, r.Conc, "baseline", r.Baseline)
@@ -180,4 +187,28 @@ type ScaleResult struct {
 	BaselineRPS float64           `json:"baseline_rps"`
 	RPS         float64           `json:"rps"`
 	SQLProfile  []sqlProfileEntry `json:"sql_profile,omitempty"`
+}
+
+// LoginInfo is what the login-path scenarios measured beside the load: the
+// password hash's own cost, and how often the server went to the bench's
+// OP (discovery and keys are cached with the provider).
+type LoginInfo struct {
+	Argon2VerifyMs float64 `json:"argon2id_verify_ms"`
+	Argon2Params   string  `json:"argon2id_params"`
+	OPDiscovery    int64   `json:"op_discovery_requests"`
+	OPKeys         int64   `json:"op_keys_requests"`
+}
+
+// loadAvg is the 1-minute load average, 0 when /proc/loadavg is unreadable.
+func loadAvg() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
 }

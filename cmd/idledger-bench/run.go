@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"time"
 
@@ -76,6 +77,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*Report,
 	if err != nil {
 		return nil, err
 	}
+	if slices.ContainsFunc(cfg.Scenarios, isLoginScenario) {
+		m := cfg.maxConc()
+		if fx.login, err = seedLogin(ctx, c, fx, (cfg.SeedLogins+m-1)/m*m, stderr); err != nil {
+			return nil, err
+		}
+		defer fx.login.up.close()
+	}
 	rep.SeedWarnings = fx.warnings
 	rep.Seed = SeedInfo{IDPs: len(fx.idps), Users: len(fx.users), Links: cfg.SeedLinks, Orgs: len(fx.orgs), Seconds: time.Since(seedStart).Seconds()}
 	if rep.Seed.Events, err = countEvents(ctx, appPool); err != nil {
@@ -92,6 +100,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*Report,
 		tag: strconv.FormatInt(time.Now().UnixNano(), 36), cfg: cfg}
 	rep.LoadGen.NoopNsPerIter = noopRate(ctx)
 	fmt.Fprintf(stdout, "BENCH name=loadgen noop_ns_per_iter=%.0f\n", rep.LoadGen.NoopNsPerIter)
+	if fx.login != nil {
+		if rep.Login, err = measureLogin(ctx, b, stdout); err != nil {
+			return nil, err
+		}
+	}
 
 	stopProfile, err := startCPUProfile(cfg.CPUProfile)
 	if err != nil {
@@ -117,6 +130,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*Report,
 	stopProfile()
 	if err != nil {
 		return nil, err
+	}
+	if lf := fx.login; lf != nil {
+		rep.Login.OPDiscovery, rep.Login.OPKeys = lf.up.discovery.Load(), lf.up.keys.Load()
+		fmt.Fprintf(stdout, "BENCH name=login_upstream discovery_requests=%d keys_requests=%d\n", rep.Login.OPDiscovery, rep.Login.OPKeys)
 	}
 	rep.finishLoad()
 	fmt.Fprintf(stdout, "BENCH name=server_rss peak_rss_mb=%.1f loadgen_max_overhead_pct=%.2f\n",
@@ -207,6 +224,7 @@ func runScenario(ctx context.Context, b *bench, sc scenario, concs []int, stdout
 			r.SQLProfile = b.tracer.stopTiming()
 		}
 		r.RSSPeakMB = rss.end()
+		r.LoadAvg = loadAvg()
 		r.SQL = costSince(b.tracer, s0, r0, r.App.Requests)
 		switch {
 		case b.cfg.NoBaseline:

@@ -41,7 +41,7 @@ type scenario struct {
 }
 
 var scenarioNames = []string{"get_idp", "get_idp_grpc", "search_idps", "add_idp_link", "add_idp_link_grpc",
-	"add_idp_to_policy", "create_idp", "events_search"}
+	"add_idp_to_policy", "create_idp", "events_search", "create_session_password", "start_intent", "retrieve_intent"}
 
 func scenarios() map[string]scenario {
 	insert := func(ctx context.Context, b *bench) (op, []string, error) {
@@ -56,6 +56,10 @@ func scenarios() map[string]scenario {
 		"add_idp_to_policy": {name: "add_idp_to_policy", app: addIDPToPolicy, baseline: insert, expectRPS: 2000},
 		"create_idp":        {name: "create_idp", app: createIDP, baseline: insert, expectRPS: 2000},
 		"events_search":     {name: "events_search", app: eventsSearch, baseline: eventsSearchBaseline, expectRPS: 3000},
+		// The login path (login.go).
+		"create_session_password": {name: "create_session_password", app: createSessionPassword, baseline: createSessionPasswordBaseline, expectRPS: 200},
+		"start_intent":            {name: "start_intent", app: startIntent, baseline: startIntentBaseline, expectRPS: 2000},
+		"retrieve_intent":         {name: "retrieve_intent", app: retrieveIntent, baseline: retrieveIntentBaseline, expectRPS: 3000},
 	}
 }
 

@@ -23,6 +23,9 @@ type fixture struct {
 	users      []string
 	userOrgs   []string
 	names      int // IdP names are bench-idp-000000 … names-1
+	// login is the login-path scenarios' data (seedLogin), nil when none
+	// of them runs.
+	login *loginFixture
 	// warnings are seed steps that failed without stopping the run (the
 	// scenarios that need them then fail loudly too).
 	warnings []string
@@ -71,15 +74,7 @@ func seed(ctx context.Context, c *client, sz seedSizes, log io.Writer) (*fixture
 	const workers = 16
 	fx := &fixture{names: sz.IDPs}
 	kinds := idp.Kinds()
-	step := func(what string, n int, f func(ctx context.Context, i int) error) error {
-		start := time.Now()
-		if err := parallel(ctx, n, workers, f); err != nil {
-			return fmt.Errorf("seed %s: %w", what, err)
-		}
-		el := time.Since(start)
-		fmt.Fprintf(log, "seeded %d %s in %s (%.0f/s)\n", n, what, el.Round(time.Millisecond), float64(n)/el.Seconds())
-		return nil
-	}
+	step := seedStep(ctx, workers, log)
 
 	fx.orgs = make([]string, sz.Orgs)
 	if err := step("orgs", sz.Orgs, func(ctx context.Context, i int) error {
@@ -162,13 +157,32 @@ func seed(ctx context.Context, c *client, sz seedSizes, log io.Writer) (*fixture
 	return fx, nil
 }
 
+// seedStep returns a func that runs one seed step, f(0) … f(n-1) on
+// workers goroutines, and logs how long it took.
+func seedStep(ctx context.Context, workers int, log io.Writer) func(what string, n int, f func(ctx context.Context, i int) error) error {
+	return func(what string, n int, f func(ctx context.Context, i int) error) error {
+		start := time.Now()
+		if err := parallel(ctx, n, workers, f); err != nil {
+			return fmt.Errorf("seed %s: %w", what, err)
+		}
+		el := time.Since(start)
+		fmt.Fprintf(log, "seeded %d %s in %s (%.0f/s)\n", n, what, el.Round(time.Millisecond), float64(n)/el.Seconds())
+		return nil
+	}
+}
+
 // addIDP creates an IdP of kind at prefix (/admin/v1 or /management/v1) and
 // returns its ID.
 func addIDP(ctx context.Context, c *client, prefix, org, kind, name string) (string, error) {
+	return addIDPBody(ctx, c, prefix, org, kind, idpBody(kind, name))
+}
+
+// addIDPBody creates an IdP of kind from body at prefix and returns its ID.
+func addIDPBody(ctx context.Context, c *client, prefix, org, kind string, body map[string]any) (string, error) {
 	var out struct {
 		ID string `json:"id"`
 	}
-	if err := c.doJSON(ctx, "POST", prefix+"/idps/"+kind, org, idpBody(kind, name), &out); err != nil {
+	if err := c.doJSON(ctx, "POST", prefix+"/idps/"+kind, org, body, &out); err != nil {
 		return "", err
 	}
 	if out.ID == "" {
