@@ -7,8 +7,10 @@ import (
 	"encoding/base64"
 	"fmt"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
@@ -37,10 +39,33 @@ func hashPassword(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("password salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := withHashSlot(func() []byte {
+		return argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	})
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+// hashSlots bounds the password hashes computed at once to the CPUs Go
+// runs on. Each argon2id takes 19 MiB and a core for about 50 ms: more at
+// once finish no sooner, and their memory grew without bound under load
+// (1.4 GiB at 64 concurrent password checks, docs/performance.md).
+var hashSlots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+
+// hashesInFlight and hashesPeak count the hashes running, for the test of
+// the bound.
+var hashesInFlight, hashesPeak atomic.Int64
+
+// withHashSlot runs f, a password hash, when a slot is free.
+func withHashSlot[T any](f func() T) T {
+	hashSlots <- struct{}{}
+	defer func() { <-hashSlots }()
+	n := hashesInFlight.Add(1)
+	defer hashesInFlight.Add(-1)
+	for p := hashesPeak.Load(); n > p && !hashesPeak.CompareAndSwap(p, n); p = hashesPeak.Load() {
+	}
+	return f()
 }
 
 // argonParams is a parsed argon2id PHC string.
@@ -98,11 +123,13 @@ func validPasswordHash(encoded string) bool {
 // of the derived keys is constant-time.
 func verifyPassword(encoded, password string) bool {
 	if p, ok := parseArgon2id(encoded); ok {
-		key := argon2.IDKey([]byte(password), p.salt, p.time, p.memory, p.threads, uint32(len(p.key)))
+		key := withHashSlot(func() []byte {
+			return argon2.IDKey([]byte(password), p.salt, p.time, p.memory, p.threads, uint32(len(p.key)))
+		})
 		return subtle.ConstantTimeCompare(key, p.key) == 1
 	}
 	if strings.HasPrefix(encoded, "$2") {
-		return bcrypt.CompareHashAndPassword([]byte(encoded), []byte(password)) == nil
+		return withHashSlot(func() bool { return bcrypt.CompareHashAndPassword([]byte(encoded), []byte(password)) == nil })
 	}
 	return false
 }
