@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -358,13 +359,13 @@ func testApple(t *testing.T, env *apptest.Env, router *hostRouter, callback stri
 
 // testAzure: the OP serves the tenant's authorize and token endpoints; a
 // Graph /v1.0/me of our own serves the user; the email is verified only
-// by the template's flag.
+// by the template's flag. With a tenant ID the OP's issuer is the tenant's
+// (https://login.microsoftonline.com/{tenant}/v2.0, discovery and keys
+// there) and the id_token must verify against it: a token re-signed by a
+// key outside the tenant's keys, or naming another issuer, fails the
+// login. The common tenant checks no id_token (its tokens come from every
+// tenant's issuer).
 func testAzure(t *testing.T, env *apptest.Env, router *hostRouter, callback string) {
-	const tenant = "0b2f-tenant"
-	router.serve(t, kindOP("https://login.microsoftonline.com", storage.NewUserStore("https://login.microsoftonline.com"), false,
-		[]*storage.Client{storage.WebClient("azure-c", "s3cret-azure", callback)},
-		op.WithCustomAuthEndpoint(op.NewEndpoint(tenant+"/oauth2/v2.0/authorize")),
-		op.WithCustomTokenEndpoint(op.NewEndpoint(tenant+"/oauth2/v2.0/token"))), "login.microsoftonline.com")
 	var graphToken atomic.Value
 	router.serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -378,26 +379,144 @@ func testAzure(t *testing.T, env *apptest.Env, router *hostRouter, callback stri
 			"displayName":"Ann Azure","givenName":"Ann","surname":"Azure","mail":null,"mobilePhone":null,"preferredLanguage":"en-US"}`)
 	}), "graph.microsoft.com")
 
+	// login runs one Azure login for tenant against an OP with issuer
+	// (re-routing login.microsoftonline.com to it) and returns where the
+	// browser ended.
+	login := func(t *testing.T, tenant, issuer string, tamper *azureTamper, verified bool) string {
+		t.Helper()
+		base := "https://login.microsoftonline.com/" + tenant + "/oauth2/v2.0/"
+		opH := kindOP(issuer, storage.NewUserStore("https://login.microsoftonline.com"), false,
+			[]*storage.Client{storage.WebClient("azure-c", "s3cret-azure", callback)},
+			op.WithCustomAuthEndpoint(op.NewEndpointWithURL("/"+tenant+"/oauth2/v2.0/authorize", base+"authorize")),
+			op.WithCustomTokenEndpoint(op.NewEndpointWithURL("/"+tenant+"/oauth2/v2.0/token", base+"token")))
+		tamper.op, tamper.prefix, tamper.tokenPath = opH, "/"+tenant+"/v2.0", "/"+tenant+"/oauth2/v2.0/token"
+		router.serve(t, tamper, "login.microsoftonline.com")
+		tenantJSON := fmt.Sprintf(`{"tenantId":%q}`, tenant)
+		if tenant == "common" {
+			tenantJSON = `{"tenantType":"AZURE_AD_TENANT_TYPE_COMMON"}`
+		}
+		idpID := plIDP(t, env, "", "azure", fmt.Sprintf(
+			`{"name":"Azure","clientId":"azure-c","clientSecret":"s3cret-azure","tenant":%s,"emailVerified":%v}`, tenantJSON, verified))
+		au := startIntent(t, env, idpID)["authUrl"].(string)
+		q := redirectQuery(t, au, base+"authorize?")
+		if !strings.Contains(" "+q.Get("scope")+" ", " User.Read ") || !strings.Contains(" "+q.Get("scope")+" ", " openid ") ||
+			q.Get("prompt") != "select_account" {
+			t.Fatalf("authUrl %s", au)
+		}
+		return newBrowser(t, router).loginAtOP(au, "test-user@login.microsoftonline.com", "verysecure", "https://login.example/")
+	}
+	const tenant = "0b2f-tenant"
+	tenantIssuer := "https://login.microsoftonline.com/" + tenant + "/v2.0"
 	for _, verified := range []bool{true, false} {
 		t.Run(fmt.Sprintf("emailVerified=%v", verified), func(t *testing.T) {
-			idpID := plIDP(t, env, "", "azure", fmt.Sprintf(
-				`{"name":"Azure","clientId":"azure-c","clientSecret":"s3cret-azure","tenant":{"tenantId":%q},"emailVerified":%v}`, tenant, verified))
-			au := startIntent(t, env, idpID)["authUrl"].(string)
-			q := redirectQuery(t, au, "https://login.microsoftonline.com/"+tenant+"/oauth2/v2.0/authorize?")
-			if !strings.Contains(" "+q.Get("scope")+" ", " User.Read ") || !strings.Contains(" "+q.Get("scope")+" ", " openid ") ||
-				q.Get("prompt") != "select_account" {
-				t.Fatalf("authUrl %s", au)
-			}
-			to := newBrowser(t, router).loginAtOP(au, "test-user@login.microsoftonline.com", "verysecure", "https://login.example/")
+			to := login(t, tenant, tenantIssuer, newAzureTamper(t, ""), verified)
 			got := retrieveFrom(t, env, to)
 			// mail is null: the email is the userPrincipalName.
 			wantUser(t, got, "6f1e2d3c-0000-4000-8000-00000000a2ad", "ann@contoso.onmicrosoft.com", "ann@contoso.onmicrosoft.com", verified)
 			if jsonPath(t, got, "addHumanUser", "profile", "familyName") != "Azure" ||
-				jsonPath(t, got, "idpInformation", "oauth", "accessToken") != graphToken.Load() {
-				t.Fatalf("profile or token: %v (Graph saw %v)", got, graphToken.Load())
+				jsonPath(t, got, "idpInformation", "oauth", "accessToken") != graphToken.Load() ||
+				jsonPath(t, got, "idpInformation", "oauth", "idToken") == nil {
+				t.Fatalf("profile or tokens: %v (Graph saw %v)", got, graphToken.Load())
 			}
 		})
 	}
+	t.Run("tenant/re-signed by a tenant key", func(t *testing.T) {
+		retrieveFrom(t, env, login(t, tenant, tenantIssuer, newAzureTamper(t, "resign"), true))
+	})
+	t.Run("tenant/bad signature", func(t *testing.T) {
+		q := redirectQuery(t, login(t, tenant, tenantIssuer, newAzureTamper(t, "rogue"), true), "https://login.example/idp/failure")
+		if d := q.Get("error_description"); !strings.Contains(d, "signature") {
+			t.Errorf("failure %q, want it to name the signature", d)
+		}
+	})
+	t.Run("tenant/another issuer", func(t *testing.T) {
+		q := redirectQuery(t, login(t, tenant, tenantIssuer, newAzureTamper(t, "issuer"), true), "https://login.example/idp/failure")
+		if d := q.Get("error_description"); !strings.Contains(d, "issuer") {
+			t.Errorf("failure %q, want it to name the issuer", d)
+		}
+	})
+	t.Run("tenant/no id_token", func(t *testing.T) {
+		q := redirectQuery(t, login(t, tenant, tenantIssuer, newAzureTamper(t, "drop"), true), "https://login.example/idp/failure")
+		if d := q.Get("error_description"); !strings.Contains(d, "no id_token") {
+			t.Errorf("failure %q, want it to name the no id_token", d)
+		}
+	})
+	t.Run("common/not verified", func(t *testing.T) {
+		// The OP's issuer is no tenant's, and its tokens are re-signed by a
+		// stranger: the common tenant, as before, does not look.
+		to := login(t, "common", "https://login.microsoftonline.com", newAzureTamper(t, "rogue"), false)
+		wantUser(t, retrieveFrom(t, env, to), "6f1e2d3c-0000-4000-8000-00000000a2ad", "ann@contoso.onmicrosoft.com", "ann@contoso.onmicrosoft.com", false)
+	})
+}
+
+// azureTamper is login.microsoftonline.com for one tenant: the OP, with
+// the tenant issuer's path prefix stripped (discovery, keys), the keys
+// endpoint also publishing key, and the token endpoint's id_token
+// rewritten by mode: "" as issued, "resign" re-signed by key, "rogue"
+// re-signed by a key nobody publishes, "issuer" naming another issuer
+// (signed by key), "drop" left out.
+type azureTamper struct {
+	op                      http.Handler
+	prefix, tokenPath, mode string
+	key, rogue              *rsa.PrivateKey
+}
+
+func newAzureTamper(t *testing.T, mode string) *azureTamper {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rogue, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &azureTamper{mode: mode, key: key, rogue: rogue}
+}
+
+func (a *azureTamper) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p, ok := strings.CutPrefix(r.URL.Path, a.prefix); ok && a.prefix != "" && strings.HasPrefix(p, "/") {
+		r = r.Clone(r.Context())
+		r.URL.Path = p
+	}
+	if r.URL.Path != "/keys" && r.URL.Path != a.tokenPath {
+		a.op.ServeHTTP(w, r)
+		return
+	}
+	rec := httptest.NewRecorder()
+	a.op.ServeHTTP(rec, r)
+	var body map[string]any
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &body) != nil {
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+		return
+	}
+	if r.URL.Path == "/keys" {
+		keys, _ := body["keys"].([]any)
+		b, _ := json.Marshal(jose.JSONWebKey{Key: &a.key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"})
+		var k any
+		_ = json.Unmarshal(b, &k)
+		body["keys"] = append(keys, k)
+	} else if idt, _ := body["id_token"].(string); idt != "" && a.mode != "" {
+		var claims map[string]any
+		parts := strings.Split(idt, ".")
+		payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+		_ = json.Unmarshal(payload, &claims)
+		key := a.key
+		switch a.mode {
+		case "rogue":
+			key = a.rogue
+		case "issuer":
+			claims["iss"] = "https://login.microsoftonline.com/another-tenant/v2.0"
+		case "drop":
+			delete(body, "id_token")
+		}
+		if a.mode != "drop" {
+			s, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", "k1").WithType("JWT"))
+			body["id_token"], _ = jwt.Signed(s).Claims(claims).Serialize()
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(body)
 }
 
 // gitHub is GitHub's OAuth app endpoints and REST API, on loopback: the

@@ -83,7 +83,10 @@ const errIntentIDPNotExisting = "Errors.IDPConfig.NotExisting"
 // IdP ID that is empty or over 200 runes; Unimplemented USERv2-S2g21
 // without URLs or LDAP credentials; InvalidArgument COMMAND-x8j3bk /
 // COMMAND-x8j4bk for a success / failure URL that is not an absolute http
-// or https URL of at most 2048 characters; FailedPrecondition
+// or https URL of at most 2048 characters; InvalidArgument COMMAND-TrD03 /
+// COMMAND-TrD04 for a success / failure URL whose host is neither the
+// instance's (in.Origin's) nor one of its trusted domains, when it has
+// any (trusted_domain.go); FailedPrecondition
 // COMMAND-as02jin for an unknown IdP; InvalidArgument IDP-9a02j2n2bh for
 // LDAP credentials to a non-LDAP IdP (or URLs to an LDAP one);
 // Unimplemented IDP-7rPBbls4Zn for a kind without an adapter; InvalidArgument
@@ -106,6 +109,9 @@ func (c *Commands) StartIntent(ctx context.Context, in StartIntentInput) (Intent
 		}
 		if !redirectURL(in.URLs.Failure) {
 			return IntentStart{}, errs.InvalidArgument("COMMAND-x8j4bk", "Errors.Intent.FailureURLMissing")
+		}
+		if err := c.checkIntentURLs(ctx, cl.InstanceID, in.Origin, *in.URLs); err != nil {
+			return IntentStart{}, err
 		}
 	}
 	login, err := c.intentLogin(ctx, cl.InstanceID, in.IDPID, in.Origin)

@@ -39,6 +39,9 @@ var englishText = map[string]string{
 	"Errors.Org.LoginPolicy.IDP.":                    "Identity Provider invalid",                  // ours: ZITADEL's key ends in a dot
 	"Errors.LoginPolicy.NotFound":                    "Login Policy not found",                     // ours
 	"Errors.Instance.Domain.AlreadyExists":           "The domain is already taken by an instance", // ours
+	"Errors.Invalid.Argument":                        "Invalid argument",
+	"Errors.Instance.Domain.InvalidCharacter":        "Only alphanumeric characters, . and - are allowed for a domain",
+	"Errors.Instance.Domain.NotFound":                "Domain not found",
 	"Errors.Instance.LoginPolicy.NotFound":           "Default Login Policy not found",
 	"Errors.Instance.LoginPolicy.IDP.AlreadyExists":  "Identity provider already exists",
 	"Errors.Instance.LoginPolicy.IDP.NotExisting":    "Identity provider doesn't exist",
@@ -51,6 +54,8 @@ var englishText = map[string]string{
 	"Errors.Intent.ResponseInvalid":                  "IDP response is invalid",
 	"Errors.Intent.SuccessURLMissing":                "Success URL is missing in the request",
 	"Errors.Intent.FailureURLMissing":                "Failure URL is missing in the request",
+	"Errors.Intent.SuccessURLNotTrusted":             "The success URL's host is neither the instance's domain nor one of its trusted domains", // ours
+	"Errors.Intent.FailureURLNotTrusted":             "The failure URL's host is neither the instance's domain nor one of its trusted domains", // ours
 	"Errors.Intent.Expired":                          "Intent has expired",
 	"Errors.Intent.StateMissing":                     "State parameter is missing in the request",
 	"Errors.Intent.TokenCreationFailed":              "Token creation failed",

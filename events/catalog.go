@@ -23,6 +23,10 @@ const (
 	InstanceDomainAdded   = "instance.domain.added"
 	InstanceMemberAdded   = "instance.member.added"
 	InstanceMemberRemoved = "instance.member.removed"
+	// Trusted domains (ZITADEL's names): hosts besides the instance's own
+	// that StartIntent accepts in success and failure URLs.
+	InstanceTrustedDomainAdded   = "instance.trusted_domain.added"
+	InstanceTrustedDomainRemoved = "instance.trusted_domain.removed"
 
 	OrgAdded         = "org.added"
 	OrgRemoved       = "org.removed"
@@ -201,6 +205,8 @@ func Catalog() []EventInfo {
 		{InstanceDomainAdded, AggInstance, DomainPayload{}, "the instance answers to another domain"},
 		{InstanceMemberAdded, AggInstance, MemberPayload{}, "a user was granted instance roles"},
 		{InstanceMemberRemoved, AggInstance, MemberPayload{}, "a user's instance roles were revoked"},
+		{InstanceTrustedDomainAdded, AggInstance, DomainPayload{}, "a trusted domain was added: intents may redirect to it"},
+		{InstanceTrustedDomainRemoved, AggInstance, DomainPayload{}, "a trusted domain was removed"},
 		{OrgAdded, AggOrg, OrgAddedPayload{}, "an organisation was created"},
 		{OrgRemoved, AggOrg, nil, "an organisation was removed"},
 		{OrgMemberAdded, AggOrg, MemberPayload{}, "a user was granted org roles"},

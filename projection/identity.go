@@ -13,7 +13,7 @@ func Identity() []*Projection {
 	return []*Projection{
 		{
 			Name:       "instances",
-			Tables:     []string{"instances", "instance_domains"},
+			Tables:     []string{"instances", "instance_domains", "instance_trusted_domains"},
 			EventTypes: []string{events.AggInstance + "."},
 			Reduce:     reduceInstance,
 		},
@@ -63,6 +63,16 @@ func reduceInstance(e *eventstore.Event, t Tables) ([]Statement, error) {
 			domainInsert.Stmt(t, p.Domain, e.AggregateID),
 			instanceTouch.Stmt(t, int64(e.Sequence), e.CreatedAt, e.AggregateID),
 		}, nil
+	case events.InstanceTrustedDomainAdded, events.InstanceTrustedDomainRemoved:
+		var p events.DomainPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return nil, err
+		}
+		s := trustedDomainDelete.Stmt(t, e.AggregateID, p.Domain)
+		if e.Type == events.InstanceTrustedDomainAdded {
+			s = trustedDomainInsert.Stmt(t, e.AggregateID, p.Domain, int64(e.Sequence), e.CreatedAt)
+		}
+		return []Statement{s, instanceTouch.Stmt(t, int64(e.Sequence), e.CreatedAt, e.AggregateID)}, nil
 	}
 	// Every other instance event (members, …) moves the instance's
 	// sequence: details always name the aggregate's last event.
@@ -72,6 +82,9 @@ func reduceInstance(e *eventstore.Event, t Tables) ([]Statement, error) {
 var (
 	instanceInsert = Insert("instances", "id", "name", "sequence", "creation_date", "change_date")
 	domainInsert   = Insert("instance_domains", "domain", "instance_id")
+	// trusted domains: arguments instance, domain[, sequence, creation date]
+	trustedDomainInsert = Insert("instance_trusted_domains", "instance_id", "domain", "sequence", "creation_date")
+	trustedDomainDelete = Delete("instance_trusted_domains", "instance_id", "domain")
 	// touches move an object's sequence and change date to an event's:
 	// arguments sequence, change date, then the key
 	instanceTouch = Update("instances", []string{"sequence", "change_date"}, "id")

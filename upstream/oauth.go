@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/zitadel/oidc/v3/pkg/client"
 	"github.com/zitadel/oidc/v3/pkg/client/rp"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"golang.org/x/oauth2"
@@ -16,7 +17,9 @@ import (
 
 // The OAuth 2 family: generic OAuth, GitHub, GitHub Enterprise Server and
 // Azure AD. The code flow is zitadel/oidc's OAuth-only RP over
-// golang.org/x/oauth2; the user comes from the kind's user endpoint.
+// golang.org/x/oauth2; the user comes from the kind's user endpoint. Azure
+// AD with a tenant ID also has its id_token verified against the tenant's
+// issuer and keys (zitadel/oidc's verifier).
 
 type oauthProvider struct {
 	kind   idp.Kind
@@ -28,9 +31,13 @@ type oauthProvider struct {
 	idAttribute        string
 	// emailVerified is Azure AD's template flag: Graph says nothing.
 	emailVerified bool
+	// idToken verifies Azure AD's id_token when the template names a
+	// tenant ID: signature by the tenant's keys, its issuer, our client as
+	// audience, expiry. nil otherwise.
+	idToken *rp.IDTokenVerifier
 }
 
-func buildOAuth(_ context.Context, r *Registry, l Login) (any, error) {
+func buildOAuth(ctx context.Context, r *Registry, l Login) (any, error) {
 	k := l.Template.Kind
 	e := k.Endpoints
 	p := &oauthProvider{kind: k, client: r.client, userURL: e.UserURL, emailsURL: e.EmailsURL}
@@ -57,6 +64,13 @@ func buildOAuth(_ context.Context, r *Registry, l Login) (any, error) {
 		cfg.Endpoint.AuthURL = strings.ReplaceAll(e.AuthURL, "{tenant}", tenant)
 		cfg.Endpoint.TokenURL = strings.ReplaceAll(e.TokenURL, "{tenant}", tenant)
 		p.emailVerified = c.EmailVerified
+		if !azureTenantType(tenant) {
+			v, err := tenantVerifier(ctx, r, strings.ReplaceAll(e.Issuer, "{tenant}", tenant), c.ClientID)
+			if err != nil {
+				return nil, err
+			}
+			p.idToken = v
+		}
 	default:
 		return nil, fmt.Errorf("upstream: %T is not an OAuth config", c)
 	}
@@ -67,6 +81,30 @@ func buildOAuth(_ context.Context, r *Registry, l Login) (any, error) {
 	}
 	p.party = party
 	return p, nil
+}
+
+// azureTenantType reports whether tenant is one of Azure AD's tenant types,
+// whose tokens come from many issuers; any other value is a tenant ID.
+func azureTenantType(tenant string) bool {
+	switch tenant {
+	case idp.AzureTenantCommon, idp.AzureTenantOrganizations, idp.AzureTenantConsumers:
+		return true
+	}
+	return false
+}
+
+// tenantVerifier discovers Azure AD tenant issuer's keys (once per built
+// provider, over the bounded client) and returns zitadel/oidc's ID token
+// verifier for it. Discovery must name issuer itself.
+func tenantVerifier(ctx context.Context, r *Registry, issuer, clientID string) (*rp.IDTokenVerifier, error) {
+	d, err := client.Discover(ctx, issuer, r.client)
+	if err != nil {
+		return nil, fmt.Errorf("upstream: discovery of %s: %w", issuer, err)
+	}
+	if d.Issuer != issuer || d.JwksURI == "" {
+		return nil, fmt.Errorf("upstream: discovery of %s names issuer %q and keys %q", issuer, d.Issuer, d.JwksURI)
+	}
+	return rp.NewIDTokenVerifier(issuer, clientID, rp.NewRemoteKeySet(r.client, d.JwksURI)), nil
 }
 
 // Begin builds the authorization URL, with the S256 challenge when the
@@ -98,6 +136,18 @@ func (p *oauthProvider) Finish(ctx context.Context, saved map[string]string, cb 
 	tokens, err := rp.CodeExchange[*oidc.IDTokenClaims](ctx, cb.Code, p.party, opts...)
 	if err != nil {
 		return Result{}, fmt.Errorf("upstream: code exchange: %w", err)
+	}
+	if tokens.IDToken == "" {
+		// An OAuth-only RP leaves the id_token (Azure AD's) in the extras.
+		tokens.IDToken, _ = tokens.Extra("id_token").(string)
+	}
+	if p.idToken != nil {
+		if tokens.IDToken == "" {
+			return Result{}, errors.New("upstream: the tenant's token response has no id_token")
+		}
+		if _, err := rp.VerifyIDToken[*oidc.IDTokenClaims](ctx, tokens.IDToken, p.idToken); err != nil {
+			return Result{}, fmt.Errorf("upstream: id_token: %w", err)
+		}
 	}
 	var raw map[string]any
 	if err := p.get(ctx, p.userURL, tokens.Token, &raw); err != nil {

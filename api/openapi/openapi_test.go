@@ -55,6 +55,7 @@ func TestDocumentedRoutes(t *testing.T) {
 		"GET /management/v1/policies/login", "POST /management/v1/policies/login", "DELETE /management/v1/policies/login",
 		"POST /management/v1/policies/login/idps", "POST /management/v1/policies/login/idps/_search",
 		"DELETE /management/v1/policies/login/idps/{idpId}",
+		"POST /admin/v1/trusted_domains", "POST /admin/v1/trusted_domains/_search", "DELETE /admin/v1/trusted_domains/{domain}",
 		"POST /v3alpha/users/{userId}/idps", "DELETE /v3alpha/users/{userId}/idps/{idpId}",
 		"POST /resources/v3alpha/users/{id}/idps", "DELETE /resources/v3alpha/users/{id}/idps/{idpId}",
 		"POST /v2/users/{userId}/links", "POST /v2/users/{userId}/links/_search",

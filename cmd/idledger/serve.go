@@ -50,8 +50,9 @@ func buildApp(_ context.Context, d deps) (*app.App, error) {
 	return app.New(context.Background(), app.Options{
 		Pool: d.Pool, Log: d.Log, MasterKey: d.MasterKey, OldMasterKeys: d.OldMasterKeys, MachineID: d.Config.MachineID,
 		Version: ver, Commit: rev,
-		Origin: api.Origin{Off: !d.Config.RecordClientIP, TrustedProxies: d.Config.TrustedProxies},
-		Limits: serveLimits(d.Config, d.Pool), // [faults]
+		Origin:         api.Origin{Off: !d.Config.RecordClientIP, TrustedProxies: d.Config.TrustedProxies},
+		Limits:         serveLimits(d.Config, d.Pool), // [faults]
+		ExternalSecure: d.Config.ExternalSecure,
 	})
 }
 

@@ -33,6 +33,9 @@ type Config struct {
 	Listen string
 	// ExternalDomain is the first instance's domain.
 	ExternalDomain string
+	// ExternalSecure: the instance's public origin is https:// (behind a
+	// TLS proxy); every IdP callback URL uses it.
+	ExternalSecure bool
 	// MasterKey encrypts IdP secrets: 32 bytes as base64 or as 32 raw
 	// characters. Empty means "generate one into the data dir". Use
 	// MasterKeyBytes to decode it; never log it.
@@ -98,7 +101,7 @@ func EnvName(flagName string) string {
 
 // Names of the common flags, in the order they are documented.
 var flagNames = []string{
-	"database-url", "data-dir", "listen", "external-domain", "masterkey", "admin-pat-file",
+	"database-url", "data-dir", "listen", "external-domain", "external-secure", "masterkey", "admin-pat-file",
 	"log-format", "log-level", "machine-id", "audit-client-ip", "trusted-proxies",
 	"auth-rate-limit", "request-timeout", "db-max-conns",
 }
@@ -122,6 +125,7 @@ func parse(fs *flag.FlagSet, args []string, getenv func(string) string, terminal
 	fs.StringVar(&c.DataDir, "data-dir", DefaultDataDir, usage("data-dir", "directory for the embedded PostgreSQL cluster, the generated master key and the admin token"))
 	fs.StringVar(&c.Listen, "listen", DefaultListen, usage("listen", "HTTP listen address"))
 	fs.StringVar(&c.ExternalDomain, "external-domain", DefaultExternalDomain, usage("external-domain", "the first instance's domain"))
+	fs.BoolVar(&c.ExternalSecure, "external-secure", false, usage("external-secure", "the public origin is https:// (behind a TLS proxy); every IdP callback URL uses it"))
 	fs.StringVar(&c.MasterKey, "masterkey", "", usage("masterkey", "32-byte key encrypting IdP secrets, as base64 or 32 raw characters, or a comma-separated list whose first key seals and whose others still open older secrets; when empty, the data dir's keyring (generated on first start)"))
 	fs.StringVar(&c.AdminPATFile, "admin-pat-file", "", usage("admin-pat-file", "where the first start writes the admin's personal access token (default <data-dir>/admin.pat)"))
 	fs.StringVar(&c.LogFormat, "log-format", "", usage("log-format", "console or json (default console on a terminal, json otherwise)"))
@@ -284,6 +288,7 @@ func (c Config) Redacted() string {
 		{"data-dir", c.DataDir},
 		{"listen", c.Listen},
 		{"external-domain", c.ExternalDomain},
+		{"external-secure", strconv.FormatBool(c.ExternalSecure)},
 		{"masterkey", key},
 		{"admin-pat-file", c.AdminPATFile},
 		{"log-format", c.LogFormat},

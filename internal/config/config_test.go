@@ -78,6 +78,7 @@ func TestPrecedence(t *testing.T) {
 		{"data-dir", "/flag", "/env", func(c Config) string { return c.DataDir }, "./idledger-data"},
 		{"listen", "127.0.0.1:1", "127.0.0.1:2", func(c Config) string { return c.Listen }, "127.0.0.1:8080"},
 		{"external-domain", "f.example.com", "e.example.com", func(c Config) string { return c.ExternalDomain }, "localhost"},
+		{"external-secure", "true", "true", func(c Config) string { return strconv.FormatBool(c.ExternalSecure) }, "false"},
 		{"masterkey", goodKey, b64Key, func(c Config) string { return c.MasterKey }, ""},
 		{"admin-pat-file", "/f.pat", "/e.pat", func(c Config) string { return c.AdminPATFile }, filepath.Join("idledger-data", "admin.pat")},
 		{"log-format", "console", "json", func(c Config) string { return c.LogFormat }, "json"},
@@ -117,6 +118,13 @@ func TestPrecedence(t *testing.T) {
 				}
 				return
 			}
+			if tc.flag == "external-secure" {
+				c, err = parseWith(t, []string{"--external-secure=false"}, map[string]string{envName: "true"}, false)
+				if err != nil || c.ExternalSecure {
+					t.Errorf("flag false should win over env true (%v)", err)
+				}
+				return
+			}
 			c, err = parseWith(t, []string{"--" + tc.flag, tc.flagVal}, map[string]string{envName: tc.envVal}, false)
 			if err != nil || tc.get(c) != tc.flagVal {
 				t.Errorf("flag over env: got %q (%v), want %q", tc.get(c), err, tc.flagVal)
@@ -128,7 +136,7 @@ func TestPrecedence(t *testing.T) {
 func TestEnvNames(t *testing.T) {
 	want := map[string]string{
 		"database-url": "IDLEDGER_DATABASE_URL", "data-dir": "IDLEDGER_DATA_DIR", "listen": "IDLEDGER_LISTEN",
-		"external-domain": "IDLEDGER_EXTERNAL_DOMAIN", "masterkey": "IDLEDGER_MASTERKEY",
+		"external-domain": "IDLEDGER_EXTERNAL_DOMAIN", "external-secure": "IDLEDGER_EXTERNAL_SECURE", "masterkey": "IDLEDGER_MASTERKEY",
 		"admin-pat-file": "IDLEDGER_ADMIN_PAT_FILE", "log-format": "IDLEDGER_LOG_FORMAT",
 		"log-level": "IDLEDGER_LOG_LEVEL", "machine-id": "IDLEDGER_MACHINE_ID",
 		"audit-client-ip": "IDLEDGER_AUDIT_CLIENT_IP", "trusted-proxies": "IDLEDGER_TRUSTED_PROXIES",
@@ -255,6 +263,7 @@ func TestRedacted(t *testing.T) {
 		DataDir:        "/var/lib/idledger",
 		Listen:         "0.0.0.0:8080",
 		ExternalDomain: "auth.example.com",
+		ExternalSecure: true,
 		MasterKey:      goodKey,
 		AdminPATFile:   "/var/lib/idledger/admin.pat",
 		LogFormat:      "json",
@@ -268,7 +277,7 @@ func TestRedacted(t *testing.T) {
 	}
 	got := c.Redacted()
 	want := "database-url=postgres://app:xxxxx@db.example.com:5432/idledger?sslmode=require data-dir=/var/lib/idledger " +
-		"listen=0.0.0.0:8080 external-domain=auth.example.com masterkey=[redacted] admin-pat-file=/var/lib/idledger/admin.pat " +
+		"listen=0.0.0.0:8080 external-domain=auth.example.com external-secure=true masterkey=[redacted] admin-pat-file=/var/lib/idledger/admin.pat " +
 		"log-format=json log-level=info machine-id=42 audit-client-ip=true trusted-proxies=10.0.0.0/8 " +
 		"auth-rate-limit=20 request-timeout=10s db-max-conns=16"
 	if got != want {

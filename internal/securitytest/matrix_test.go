@@ -232,6 +232,21 @@ func matrix() map[string]row {
 	}, noState, nil}
 	m["GET /idps/jwt"] = row{get("/idps/jwt"), noState, nil}
 
+	// --- trusted domains (iam.write / iam.read). The first makes
+	// login.example, the intent row's URL host, trusted, so that the rows
+	// leave that one passing. ---
+	m["POST /admin/v1/trusted_domains"] = row{func(t *testing.T, w *world, c *caller) request {
+		w.trustIntentHost(t)
+		return req("POST", "/admin/v1/trusted_domains", js(map[string]any{"domain": w.uniq("td") + ".example"}))
+	}, adminWrite, nil}
+	m["POST /admin/v1/trusted_domains/_search"] = row{post("/admin/v1/trusted_domains/_search", map[string]any{}), adminRead, nil}
+	m["DELETE /admin/v1/trusted_domains/{domain}"] = row{func(t *testing.T, w *world, c *caller) request {
+		w.trustIntentHost(t)
+		d := w.uniq("td") + ".example"
+		w.admin(t, "POST", "/admin/v1/trusted_domains", map[string]any{"domain": d}, "")
+		return req("DELETE", "/admin/v1/trusted_domains/"+d, nil)
+	}, adminWrite, nil}
+
 	// --- user IdP links ---
 	link := func(t *testing.T, w *world) map[string]any {
 		return map[string]any{"idpId": w.linkIDP(t), "userId": w.uniq("ext"), "userName": "x"}
@@ -319,6 +334,13 @@ func matrixCallers(t *testing.T, w *world) []*caller {
 }
 
 // linkIDP is one instance IdP that every link of the matrix uses.
+// trustIntentHost makes login.example a trusted domain of the instance, once.
+func (w *world) trustIntentHost(t *testing.T) {
+	w.trustOnce.Do(func() {
+		w.admin(t, "POST", "/admin/v1/trusted_domains", map[string]any{"domain": "login.example"}, "")
+	})
+}
+
 func (w *world) linkIDP(t *testing.T) string {
 	if len(w.instanceIDPs) == 0 {
 		w.instanceIDPs = append(w.instanceIDPs, w.instanceIDP(t))

@@ -86,7 +86,8 @@ func secretBodies(t *testing.T, label string) (map[string]map[string]any, []stri
 
 // TestSecretsNeverLeak runs a full scenario (IdPs of every kind with
 // secrets at instance and org level, secret updates, PATs used, revoked and
-// misused, links, policies, event search and stream, failing requests that
+// misused, links, policies, a whole IdP login (idplogin_test.go), event
+// search and stream, failing requests that
 // carry secrets), rotates the master key, and then greps a pg_dump of the
 // database, the server's debug log and every API response body: no IdP
 // secret, no PAT (outside the one response that issues it) and no master
@@ -210,6 +211,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	do(c, admin, "GET", "/admin/v1/policies/login", nil, "", 200)
 	do(c, admin, "GET", "/management/v1/policies/login", nil, org, 200)
+	// a whole IdP login: its tokens, verifier and password join the needles
+	loginSecrets := idpLogin(t, s1.c.url, admin, org)
 	// the event API, the metrics and the OpenAPI document
 	do(c, admin, "POST", "/admin/v1/events/_search", map[string]any{"limit": 1000}, "", 200)
 	do(c, admin, "GET", "/metrics", nil, "", 200)
@@ -223,8 +226,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 	s1.stop()
 	rot := apptest.Wire(t, app.Options{Pool: pool, Log: zerolog.New(log), MasterKey: keyB, OldMasterKeys: [][]byte{keyA}})
 	n, err := rot.Commands().RotateAllKeys(context.Background(), nil, nil)
-	if err != nil || n[inst.ID] != 20 {
-		t.Fatalf("rotation: %v, %v (want 20 IdPs of the instance: every kind but jwt and saml, twice)", n, err)
+	if err != nil || n[inst.ID] != 21 {
+		t.Fatalf("rotation: %v, %v (want 21 IdPs of the instance: every kind but jwt and saml, twice, and the login's)", n, err)
 	}
 	// From now on the old key is gone.
 	s2 := startServer(t, pool, log, keyB)
@@ -265,6 +268,11 @@ func TestSecretsNeverLeak(t *testing.T) {
 	if !strings.Contains(dump, "idp.secrets.resealed") || !strings.Contains(dump, secretbox.KeyID(keyB)) {
 		t.Fatalf("the dump does not hold the rotated events: is it the test database?")
 	}
+	for _, typ := range []string{"idpintent.succeeded", "idpintent.consumed", "session.intent.checked", "session.password.checked"} {
+		if !strings.Contains(dump, typ) || !strings.Contains(streamed, typ) {
+			t.Fatalf("the dump or the event stream lacks %s: did the IdP login run?", typ)
+		}
+	}
 	logText := log.String()
 	if !strings.Contains(logText, "/v2/idps/") {
 		t.Fatalf("the server log holds no access lines: %.300s", logText)
@@ -281,6 +289,9 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	for _, p := range append(pats, inst.AdminPAT) {
 		needles[p] = "PAT"
+	}
+	for v, what := range loginSecrets {
+		needles[v] = what
 	}
 	// The grep can find a needle: each PAT is in the response that issued it.
 	for _, p := range pats {

@@ -3,6 +3,7 @@ package securitytest
 import (
 	"fmt"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ type world struct {
 	inst2        *app.Instance
 	n            atomic.Int64
 	instanceIDPs []string // a pool of instance IdPs for links
+	trustOnce    sync.Once
 }
 
 func newWorld(t *testing.T) *world {
