@@ -100,6 +100,7 @@ func New(o Options) *Registry {
 			idp.FamilyOAuth: buildOAuth,
 			idp.FamilyJWT:   buildJWT,
 			idp.FamilyLDAP:  buildLDAP,
+			idp.FamilySAML:  buildSAML,
 		}, cache: map[string]cached{}}
 	if r.size <= 0 {
 		r.size = 256
