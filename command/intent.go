@@ -400,6 +400,24 @@ func (c *Commands) oauthSucceeded(instanceID, id, userID string, res upstream.Re
 	return eventstore.PendingEvent{Type: events.IDPIntentSucceeded, Payload: p}, token, nil
 }
 
+// samlSucceeded is idpintent.saml.succeeded: the user and the assertion
+// sealed, the token hashed.
+func (c *Commands) samlSucceeded(instanceID, id, userID string, res upstream.Result) (eventstore.PendingEvent, string, error) {
+	token, hash, err := newIntentToken()
+	if err != nil {
+		return eventstore.PendingEvent{}, "", err
+	}
+	p := events.IDPIntentSAMLSucceededPayload{IDPUserID: res.User.ID, IDPUserName: res.User.PreferredUsername, UserID: userID,
+		ExpiresAt: c.succeededExpiry(res.ExpiresAt), TokenHash: hash}
+	if p.IDPUser, err = c.sealedUser(instanceID, id, res.User); err != nil {
+		return eventstore.PendingEvent{}, "", err
+	}
+	if p.Assertion, err = c.sealIntent(instanceID, id, "assertion", string(res.Assertion)); err != nil {
+		return eventstore.PendingEvent{}, "", err
+	}
+	return eventstore.PendingEvent{Type: events.IDPIntentSAMLSucceeded, Payload: p}, token, nil
+}
+
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
