@@ -70,7 +70,7 @@ func (c *Commands) keepSAMLKeyPair(cfg *idp.SAMLConfig, stored idp.Config, insta
 	if err := c.newSAMLKeyPair(cfg, idpID); err != nil {
 		return err
 	}
-	return c.sealSecret(idp.Secret{Field: "key", Value: &cfg.Key}, instanceID, idpID)
+	return c.sealSecret(idp.Secret{Field: "spKey", Value: &cfg.Key}, instanceID, idpID)
 }
 
 // SAMLServiceProvider is the SP of SAML IdP idpID of instanceID as the

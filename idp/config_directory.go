@@ -91,12 +91,12 @@ type SAMLConfig struct {
 	NameIDFormat                  *SAMLNameIDFormat `json:"nameIdFormat,omitempty"`
 	TransientMappingAttributeName *string           `json:"transientMappingAttributeName,omitempty"`
 	FederatedLogoutEnabled        *bool             `json:"federatedLogoutEnabled,omitempty"`
-	Key                           string            `json:"key,omitempty"`
-	Certificate                   Bytes             `json:"certificate,omitempty"`
+	Key                           string            `json:"spKey,omitempty"`
+	Certificate                   Bytes             `json:"spCertificate,omitempty"`
 }
 
 // generatedSecrets: the SP key, which the server generates.
-func (c *SAMLConfig) generatedSecrets() []Secret { return []Secret{{Field: "key", Value: &c.Key}} }
+func (c *SAMLConfig) generatedSecrets() []Secret { return []Secret{{Field: "spKey", Value: &c.Key}} }
 
 func (c *SAMLConfig) form() form {
 	return form{key: "saml", message: "SAMLProvider", fields: []field{
