@@ -3,28 +3,20 @@ package api_test
 import (
 	"bytes"
 	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"html"
 	"io"
-	"log"
-	"math/big"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/crewjam/saml"
-	"github.com/crewjam/saml/samlidp"
 
 	"github.com/idledger/idledger/internal/app/apptest"
+	"github.com/idledger/idledger/internal/samltest"
 )
 
 // The SAML family end to end against crewjam/saml's samlidp, a real SAML
@@ -33,67 +25,12 @@ import (
 // /users/{name}), the browser runs the IdP's login form and posts the
 // auto-submit form (SAMLResponse, RelayState) to our ACS.
 
-type samlIdP struct {
-	URL string
-	srv *samlidp.Server
-}
-
-// newSAMLIdP starts samlidp with its own key and certificate.
-func newSAMLIdP(t *testing.T) *samlIdP {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "samlidp"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	var h http.Handler
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	t.Cleanup(hs.Close)
-	u, _ := url.Parse(hs.URL)
-	srv, err := samlidp.New(samlidp.Options{URL: *u, Key: key, Certificate: cert, Store: &samlidp.MemoryStore{},
-		Logger: log.New(io.Discard, "", 0)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h = srv
-	return &samlIdP{URL: hs.URL, srv: srv}
-}
-
-func (s *samlIdP) do(t *testing.T, method, path string, body []byte) []byte {
-	t.Helper()
-	req, _ := http.NewRequest(method, s.URL+path, bytes.NewReader(body))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode/100 != 2 {
-		t.Fatalf("samlidp %s %s: %d %s", method, path, resp.StatusCode, b)
-	}
-	return b
-}
-
-func (s *samlIdP) addUser(t *testing.T, name, email, given, surname string) {
-	t.Helper()
-	b, _ := json.Marshal(map[string]string{"name": name, "password": "pw-" + name, "email": email, "given_name": given, "surname": surname})
-	s.do(t, "PUT", "/users/"+name, b)
-}
-
 // addSAMLIdP adds a SAML IdP with the IdP's metadata and extra template
-// fields, and registers our SP metadata at the IdP.
-//
-// With plain set, the encryption key is left out of the metadata the IdP
-// gets, so it sends the assertion unencrypted (the tests that edit it).
-func addSAMLIdP(t *testing.T, env *apptest.Env, s *samlIdP, extra map[string]any, plain bool) string {
+// fields, and registers our SP metadata at the IdP (plain: without our
+// encryption key, so that the tests can edit the assertion).
+func addSAMLIdP(t *testing.T, env *apptest.Env, s *samltest.IdP, extra map[string]any, plain bool) string {
 	t.Helper()
-	body := map[string]any{"name": "SAML", "metadataXml": base64.StdEncoding.EncodeToString(s.do(t, "GET", "/metadata", nil))}
+	body := map[string]any{"name": "SAML", "metadataXml": base64.StdEncoding.EncodeToString(s.Metadata(t))}
 	for k, v := range extra {
 		body[k] = v
 	}
@@ -108,94 +45,32 @@ func addSAMLIdP(t *testing.T, env *apptest.Env, s *samlIdP, extra map[string]any
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/samlmetadata+xml" {
 		t.Fatalf("SP metadata: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), md)
 	}
-	if plain {
-		md = encryptionKeyRe.ReplaceAll(md, nil)
-	}
-	s.do(t, "PUT", "/services/"+id, md)
+	s.AddService(t, id, md, plain)
 	return id
 }
 
-var (
-	encryptionKeyRe  = regexp.MustCompile(`(?s)<KeyDescriptor use="encryption">.*?</KeyDescriptor>`)
-	samlFormActionRe = regexp.MustCompile(`<form method="post" action="([^"]*)"`)
-	samlHiddenRe     = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)"`)
-)
-
-// htmlForm reads the first form of an HTML page: its action and hidden
-// fields.
-func htmlForm(t *testing.T, page []byte) (string, url.Values) {
+// samlStart is a StartIdentityProviderIntent answer as samltest takes it.
+func samlStart(t *testing.T, start map[string]any) samltest.Start {
 	t.Helper()
-	m := samlFormActionRe.FindSubmatch(page)
-	if m == nil {
-		t.Fatalf("no form in %s", page)
+	if au, ok := start["authUrl"].(string); ok {
+		return samltest.Start{AuthURL: au}
+	}
+	fd, _ := start["formData"].(map[string]any)
+	if fd == nil {
+		t.Fatalf("neither authUrl nor formData: %v", start)
 	}
 	fields := url.Values{}
-	for _, h := range samlHiddenRe.FindAllSubmatch(page, -1) {
-		fields.Set(string(h[1]), html.UnescapeString(string(h[2])))
+	for k, v := range fd["fields"].(map[string]any) {
+		fields.Set(k, v.(string))
 	}
-	return html.UnescapeString(string(m[1])), fields
+	return samltest.Start{FormURL: fd["url"].(string), FormData: fields}
 }
 
-// samlLoginForm runs a started intent's upstream part: to the IdP (the
-// redirect, or the POST binding's form), the IdP's login form, and returns
-// the auto-submit form the IdP answers (the ACS URL and its fields).
-//
-// With an IdP session first (POST /login, the cookie), the IdP answers at
-// once, without its login form: that is how a signed Redirect-binding
-// request is tested, since samlidp's login form re-posts the SAMLRequest
-// without the query's signature.
-func samlLoginForm(t *testing.T, s *samlIdP, start map[string]any, user string, session bool) (string, url.Values) {
+// samlLoginForm starts an intent's upstream part and returns the IdP's
+// auto-submit form.
+func samlLoginForm(t *testing.T, s *samltest.IdP, start map[string]any, user string, session bool) (string, url.Values) {
 	t.Helper()
-	b := newBrowser(t, nil)
-	var resp *http.Response
-	var err error
-	if session {
-		resp, err := b.c.PostForm(s.URL+"/login", url.Values{"user": {user}, "password": {"pw-" + user}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("IdP login: %d", resp.StatusCode)
-		}
-	}
-	if au, ok := start["authUrl"].(string); ok {
-		resp, err = b.c.Get(au)
-	} else {
-		fd, _ := start["formData"].(map[string]any)
-		if fd == nil {
-			t.Fatalf("neither authUrl nor formData: %v", start)
-		}
-		fields := url.Values{}
-		for k, v := range fd["fields"].(map[string]any) {
-			fields.Set(k, v.(string))
-		}
-		resp, err = b.c.PostForm(fd["url"].(string), fields)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if session && resp.StatusCode == http.StatusOK && bytes.Contains(page, []byte("SAMLResponse")) {
-		return htmlForm(t, page)
-	}
-	if resp.StatusCode != http.StatusOK || !bytes.Contains(page, []byte(`name="password"`)) {
-		t.Fatalf("no login form at the IdP: %d %s", resp.StatusCode, page)
-	}
-	action, fields := htmlForm(t, page)
-	fields.Set("user", user)
-	fields.Set("password", "pw-"+user)
-	resp, err = b.c.PostForm(action, fields)
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ = io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !bytes.Contains(page, []byte("SAMLResponse")) {
-		t.Fatalf("no SAMLResponse form after the login: %d %s", resp.StatusCode, page)
-	}
-	return htmlForm(t, page)
+	return s.Login(t, samlStart(t, start), user, session)
 }
 
 // postACS posts the form to our ACS like the browser and returns the 302's
@@ -222,7 +97,7 @@ func postACSRaw(t *testing.T, acs string, fields url.Values) (int, string, []byt
 }
 
 // samlLogin is a whole login to the success redirect: intent ID and token.
-func samlLogin(t *testing.T, env *apptest.Env, s *samlIdP, idpID, user string) (id, token string, acs string) {
+func samlLogin(t *testing.T, env *apptest.Env, s *samltest.IdP, idpID, user string) (id, token string, acs string) {
 	t.Helper()
 	acs, fields := samlLoginForm(t, s, startIntent(t, env, idpID), user, false)
 	rq := redirectQuery(t, postACS(t, acs, fields), "https://login.example/idp/success")
@@ -246,8 +121,8 @@ func editResponse(t *testing.T, fields url.Values, f func(string) string) url.Va
 
 func TestIntentSAML(t *testing.T) {
 	env := newIntentEnv(t, nil)
-	s := newSAMLIdP(t)
-	s.addUser(t, "alice", "alice@example.com", "Alice", "Smith")
+	s := samltest.New(t)
+	s.AddUser(t, "alice", "alice@example.com", "Alice", "Smith")
 
 	for _, tc := range []struct {
 		name   string
@@ -261,7 +136,7 @@ func TestIntentSAML(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// Signed requests: the IdP refuses unsigned ones and SHA-1.
-			s.srv.IDP.WantAuthnRequestsSigned, s.srv.IDP.RejectSHA1Signatures = tc.signed, tc.signed
+			s.Server.IDP.WantAuthnRequestsSigned, s.Server.IDP.RejectSHA1Signatures = tc.signed, tc.signed
 			idpID := addSAMLIdP(t, env, s, tc.extra, false)
 			start := startIntent(t, env, idpID)
 			if strings.Contains(tc.name, "post") {
@@ -297,7 +172,7 @@ func TestIntentSAML(t *testing.T) {
 			}
 		})
 	}
-	s.srv.IDP.WantAuthnRequestsSigned, s.srv.IDP.RejectSHA1Signatures = false, false
+	s.Server.IDP.WantAuthnRequestsSigned, s.Server.IDP.RejectSHA1Signatures = false, false
 
 	idpID := addSAMLIdP(t, env, s, nil, true)
 	other := addSAMLIdP(t, env, s, nil, false)
@@ -386,8 +261,8 @@ func TestIntentSAML(t *testing.T) {
 	})
 
 	t.Run("transient NameID", func(t *testing.T) {
-		s.srv.IDP.AssertionMaker = transientNameIDs{}
-		t.Cleanup(func() { s.srv.IDP.AssertionMaker = nil })
+		s.Server.IDP.AssertionMaker = transientNameIDs{}
+		t.Cleanup(func() { s.Server.IDP.AssertionMaker = nil })
 		mapped := addSAMLIdP(t, env, s, map[string]any{"transientMappingAttributeName": "urn:oid:0.9.2342.19200300.100.1.1"}, false)
 		_, fields := samlLoginForm(t, s, startIntent(t, env, mapped), "alice", false)
 		got := retrieveFrom(t, env, postACS(t, env.URL+"/idps/"+mapped+"/saml/acs", fields))
