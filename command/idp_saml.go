@@ -10,7 +10,9 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/idp"
@@ -82,6 +84,9 @@ func (c *Commands) keepSAMLKeyPair(cfg *idp.SAMLConfig, stored idp.Config, insta
 // pair; InvalidArgument SAML-qee09ffuq5 for unusable IdP metadata;
 // Internal IDP-Up1 when the metadata URL cannot be fetched.
 func (c *Commands) SAMLServiceProvider(ctx context.Context, instanceID, idpID, origin string) (upstream.ServiceProvider, error) {
+	if idpID == "" || len(idpID) > 200 || !utf8.ValidString(idpID) || strings.ContainsRune(idpID, 0) {
+		return nil, errs.NotFound("SAML-ui9wyux0hp", "Errors.Intent.IDPInvalid")
+	}
 	login, err := c.intentLogin(ctx, instanceID, idpID, origin)
 	if err != nil || login.Template.Kind.Family != idp.FamilySAML {
 		if e, ok := errs.As(err); ok && e.Kind == errs.KindInternal {
