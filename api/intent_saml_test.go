@@ -260,6 +260,27 @@ func TestIntentSAML(t *testing.T) {
 		}
 	})
 
+	t.Run("metadata URL", func(t *testing.T) {
+		body, _ := json.Marshal(map[string]any{"name": "SAML by URL", "metadataUrl": s.URL + "/metadata"})
+		byURL := plIDP(t, env, "", "saml", string(body))
+		resp, err := http.Get(env.URL + "/idps/" + byURL + "/saml/metadata")
+		if err != nil {
+			t.Fatal(err)
+		}
+		md, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		s.AddService(t, byURL, md, false)
+		start := startIntent(t, env, byURL)
+		if au, _ := start["authUrl"].(string); !strings.HasPrefix(au, s.URL+"/sso?") {
+			t.Fatalf("no binding given: Redirect, from the fetched metadata: %v", start)
+		}
+		acs, fields := samlLoginForm(t, s, start, "alice", false)
+		got := retrieveFrom(t, env, postACS(t, acs, fields))
+		if jsonPath(t, got, "idpInformation", "idpId") != byURL || jsonPath(t, got, "idpInformation", "userId") != "alice@example.com" {
+			t.Fatalf("retrieve: %v", got)
+		}
+	})
+
 	t.Run("transient NameID", func(t *testing.T) {
 		s.Server.IDP.AssertionMaker = transientNameIDs{}
 		t.Cleanup(func() { s.Server.IDP.AssertionMaker = nil })
