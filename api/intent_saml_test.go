@@ -36,16 +36,7 @@ func addSAMLIdP(t *testing.T, env *apptest.Env, s *samltest.IdP, extra map[strin
 	}
 	b, _ := json.Marshal(body)
 	id := plIDP(t, env, "", "saml", string(b))
-	resp, err := http.Get(env.URL + "/idps/" + id + "/saml/metadata")
-	if err != nil {
-		t.Fatal(err)
-	}
-	md, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/samlmetadata+xml" {
-		t.Fatalf("SP metadata: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), md)
-	}
-	s.AddService(t, id, md, plain)
+	s.RegisterSP(t, env.URL+"/idps/"+id+"/saml/metadata", id, plain)
 	return id
 }
 
@@ -244,32 +235,13 @@ func TestIntentSAML(t *testing.T) {
 		if got["userId"] != alice {
 			t.Fatalf("retrieve of a linked user: %v", got)
 		}
-		check := func(user string) map[string]any {
-			return map[string]any{"checks": map[string]any{"user": map[string]string{"userId": user},
-				"idpIntent": map[string]string{"idpIntentId": id, "idpIntentToken": token}}}
-		}
-		if st, body := env.Do(t, "POST", "/v2/sessions", check(bob)); st != http.StatusBadRequest || apptest.ErrorID(body) != "COMMAND-O8xk3w" {
-			t.Fatalf("a session for another user: %d %s", st, body)
-		}
-		created := env.MustDo(t, http.StatusCreated, "POST", "/v2/sessions", check(alice))
-		if created["sessionId"] == nil {
-			t.Fatalf("CreateSession: %v", created)
-		}
-		if st, body := env.Do(t, "POST", "/v2/sessions", check(alice)); st != http.StatusBadRequest || apptest.ErrorID(body) != "COMMAND-Df4bw" {
-			t.Fatalf("a second session with the consumed intent: %d %s", st, body)
-		}
+		sessionsWithIntent(t, env, id, token, alice, bob)
 	})
 
 	t.Run("metadata URL", func(t *testing.T) {
 		body, _ := json.Marshal(map[string]any{"name": "SAML by URL", "metadataUrl": s.URL + "/metadata"})
 		byURL := plIDP(t, env, "", "saml", string(body))
-		resp, err := http.Get(env.URL + "/idps/" + byURL + "/saml/metadata")
-		if err != nil {
-			t.Fatal(err)
-		}
-		md, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		s.AddService(t, byURL, md, false)
+		s.RegisterSP(t, env.URL+"/idps/"+byURL+"/saml/metadata", byURL, false)
 		start := startIntent(t, env, byURL)
 		if au, _ := start["authUrl"].(string); !strings.HasPrefix(au, s.URL+"/sso?") {
 			t.Fatalf("no binding given: Redirect, from the fetched metadata: %v", start)

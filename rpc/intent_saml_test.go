@@ -3,7 +3,6 @@ package rpc_test
 import (
 	"bytes"
 	"encoding/base64"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -25,13 +24,7 @@ func TestSAMLIntentRPC(t *testing.T) {
 	id := e.MustDo(t, http.StatusOK, "POST", "/admin/v1/idps/saml", map[string]any{"name": "SAML",
 		"metadataXml": base64.StdEncoding.EncodeToString(s.Metadata(t)), "binding": "SAML_BINDING_POST",
 		"withSignedRequest": true})["id"].(string)
-	resp, err := http.Get(e.URL + "/idps/" + id + "/saml/metadata")
-	if err != nil {
-		t.Fatal(err)
-	}
-	md, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	s.AddService(t, id, md, false)
+	s.RegisterSP(t, e.URL+"/idps/"+id+"/saml/metadata", id, false)
 
 	for _, p := range protocols {
 		t.Run(p.name, func(t *testing.T) {

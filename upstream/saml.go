@@ -331,13 +331,5 @@ func (p *samlProvider) Certificate() []byte { return p.certPEM }
 //
 // Errors: as Provider's; ErrNoSPKey for an IdP stored without a key pair.
 func (r *Registry) ServiceProvider(ctx context.Context, l Login) (ServiceProvider, error) {
-	p, err := r.get(ctx, l)
-	if err != nil {
-		return nil, err
-	}
-	sp, ok := p.(ServiceProvider)
-	if !ok {
-		return nil, fmt.Errorf("upstream: kind %s is not SAML", l.Template.Kind.Path)
-	}
-	return sp, nil
+	return providerAs[ServiceProvider](ctx, r, l, "SAML")
 }

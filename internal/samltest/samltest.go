@@ -102,6 +102,22 @@ func (s *IdP) AddService(t testing.TB, id string, metadata []byte, plain bool) {
 	s.Do(t, "PUT", "/services/"+id, metadata)
 }
 
+// RegisterSP fetches an SP's metadata from its URL (which must answer 200
+// with application/samlmetadata+xml) and registers it as service id.
+func (s *IdP) RegisterSP(t testing.TB, metadataURL, id string, plain bool) {
+	t.Helper()
+	resp, err := http.Get(metadataURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/samlmetadata+xml" {
+		t.Fatalf("SP metadata at %s: %d %s %s", metadataURL, resp.StatusCode, resp.Header.Get("Content-Type"), md)
+	}
+	s.AddService(t, id, md, plain)
+}
+
 var (
 	formActionRe = regexp.MustCompile(`<form method="post" action="([^"]*)"`)
 	hiddenRe     = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)"`)
