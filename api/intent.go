@@ -25,6 +25,69 @@ func (a *API) callbackRoutes(r chi.Router) {
 	r.Get("/idps/callback", a.intentCallback)
 	r.Post("/idps/callback", a.intentCallback) // Apple's form_post
 	r.Get("/idps/jwt", a.intentJWT)
+	r.Post("/idps/{idpId}/saml/acs", a.samlACS)
+	r.Get("/idps/{idpId}/saml/metadata", a.samlMetadata)
+	r.Get("/idps/{idpId}/saml/certificate", a.samlCertificate)
+}
+
+// maxSAMLForm bounds the ACS form (ParseForm's own limit is 10 MB).
+const maxSAMLForm = 1 << 20
+
+// samlACS is the SAML IdP's POST to the SP: SAMLResponse and RelayState
+// (the intent ID). The intent must be one of IdP {idpId}.
+func (a *API) samlACS(w http.ResponseWriter, r *http.Request) {
+	instanceID, r, ok := a.callbackContext(w, r)
+	if !ok {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxSAMLForm)
+	if err := r.ParseForm(); err != nil {
+		gateway.WriteError(w, r, errs.InvalidArgument("IDP-Form1", "invalid callback form"))
+		return
+	}
+	cb := upstream.Callback{SAMLResponse: r.PostForm.Get("SAMLResponse")}
+	a.finishIntent(w, r, command.IntentCallback{InstanceID: instanceID, State: r.PostForm.Get("RelayState"), Callback: cb,
+		Origin: a.instanceOrigin(r), IDPID: chi.URLParam(r, "idpId")})
+}
+
+// samlServiceProvider resolves the SP of the path's SAML IdP.
+func (a *API) samlServiceProvider(w http.ResponseWriter, r *http.Request) (upstream.ServiceProvider, bool) {
+	instanceID, r, ok := a.callbackContext(w, r)
+	if !ok {
+		return nil, false
+	}
+	sp, err := a.cmds.SAMLServiceProvider(r.Context(), instanceID, chi.URLParam(r, "idpId"), a.instanceOrigin(r))
+	if err != nil {
+		gateway.WriteError(w, r, err)
+		return nil, false
+	}
+	return sp, true
+}
+
+// samlMetadata is the SP metadata to register at the SAML IdP.
+func (a *API) samlMetadata(w http.ResponseWriter, r *http.Request) {
+	sp, ok := a.samlServiceProvider(w, r)
+	if !ok {
+		return
+	}
+	b, err := sp.Metadata()
+	if err != nil {
+		gateway.WriteError(w, r, errs.Internal("SAML-Meta1", err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/samlmetadata+xml")
+	_, _ = w.Write(b)
+}
+
+// samlCertificate is the SP certificate (PEM), as ZITADEL's idp.crt.
+func (a *API) samlCertificate(w http.ResponseWriter, r *http.Request) {
+	sp, ok := a.samlServiceProvider(w, r)
+	if !ok {
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-pem-file")
+	w.Header().Set("Content-Disposition", `attachment; filename="idp.crt"`)
+	_, _ = w.Write(sp.Certificate())
 }
 
 func (a *API) startIntent(w http.ResponseWriter, r *http.Request) {

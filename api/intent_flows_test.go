@@ -301,24 +301,33 @@ func TestSessionWithIntent(t *testing.T) {
 
 	id, token := oidcLogin(t, env, idpID)
 	env.MustDo(t, http.StatusOK, "POST", "/v2/idp_intents/"+id, map[string]string{"idpIntentToken": token})
-	check := func(user string) map[string]any {
-		return map[string]any{"checks": map[string]any{"user": map[string]string{"userId": user},
+	sessionsWithIntent(t, env, id, token, alice, bob)
+}
+
+// sessionsWithIntent creates sessions with a succeeded intent as a login UI
+// does: one for other (not the intent's user) is refused, one for user is
+// created (session.intent.checked and idpintent.consumed in one append),
+// and the consumed intent serves no second session and no retrieve.
+func sessionsWithIntent(t *testing.T, env *apptest.Env, id, token, user, other string) {
+	t.Helper()
+	check := func(u string) map[string]any {
+		return map[string]any{"checks": map[string]any{"user": map[string]string{"userId": u},
 			"idpIntent": map[string]string{"idpIntentId": id, "idpIntentToken": token}}}
 	}
-	if st, body := env.Do(t, "POST", "/v2/sessions", check(bob)); st != http.StatusBadRequest || apptest.ErrorID(body) != "COMMAND-O8xk3w" {
-		t.Fatalf("a session for another user with alice's intent: %d %s", st, body)
+	if st, body := env.Do(t, "POST", "/v2/sessions", check(other)); st != http.StatusBadRequest || apptest.ErrorID(body) != "COMMAND-O8xk3w" {
+		t.Fatalf("a session for another user with the intent: %d %s", st, body)
 	}
-	created := env.MustDo(t, http.StatusCreated, "POST", "/v2/sessions", check(alice))
+	created := env.MustDo(t, http.StatusCreated, "POST", "/v2/sessions", check(user))
 	sid, stoken := created["sessionId"].(string), created["sessionToken"].(string)
 	if sid == "" || stoken == "" {
 		t.Fatalf("CreateSession answered %v", created)
 	}
 	got := env.MustDo(t, http.StatusOK, "GET", "/v2/sessions/"+sid+"?sessionToken="+url.QueryEscape(stoken), nil)
 	if jsonPath(t, got, "session", "factors", "intent", "verifiedAt") == nil ||
-		jsonPath(t, got, "session", "factors", "user", "id") != alice {
+		jsonPath(t, got, "session", "factors", "user", "id") != user {
 		t.Fatalf("the session's factors: %v", got)
 	}
-	if st, body := env.Do(t, "POST", "/v2/sessions", check(alice)); st != http.StatusBadRequest || apptest.ErrorID(body) != "COMMAND-Df4bw" {
+	if st, body := env.Do(t, "POST", "/v2/sessions", check(user)); st != http.StatusBadRequest || apptest.ErrorID(body) != "COMMAND-Df4bw" {
 		t.Fatalf("a second session with the consumed intent: %d %s", st, body)
 	}
 	if st, body := env.Do(t, "POST", "/v2/idp_intents/"+id, map[string]string{"idpIntentToken": token}); st != http.StatusBadRequest || apptest.ErrorID(body) != "IDP-nme4gszsvx" {

@@ -92,6 +92,11 @@ func (c *Commands) AddIDP(ctx context.Context, owner IDPOwnerRef, tpl idp.Templa
 	if err != nil {
 		return Details{}, errs.Internal("COMMAND-IdpA1", fmt.Errorf("new idp id: %w", err))
 	}
+	if sc, ok := tpl.Config.(*idp.SAMLConfig); ok {
+		if err := c.newSAMLKeyPair(sc, id); err != nil {
+			return Details{}, err
+		}
+	}
 	for _, sec := range idp.Secrets(tpl.Config) {
 		if err := c.sealSecret(sec, s.instanceID, id); err != nil {
 			return Details{}, err
@@ -150,6 +155,10 @@ func (c *Commands) UpdateIDP(ctx context.Context, owner IDPOwnerRef, id string, 
 		return Details{}, err
 	}
 	kind, cfg := tpl.Kind, tpl.Config
+	sc, isSAML := cfg.(*idp.SAMLConfig)
+	if isSAML {
+		sc.Key, sc.Certificate = "", nil // the server's, never the body's
+	}
 	// The plaintext of each secret, taken once: each attempt rebuilds the
 	// sealed config from these and the state it loads.
 	plain := map[string]string{}
@@ -171,6 +180,11 @@ func (c *Commands) UpdateIDP(ctx context.Context, owner IDPOwnerRef, id string, 
 		for _, sec := range idp.Secrets(cfg) {
 			*sec.Value = plain[sec.Field]
 			if err := c.mergeSecret(sec, kept[sec.Field], s.instanceID, id); err != nil {
+				return eventstore.Append{}, err
+			}
+		}
+		if isSAML {
+			if err := c.keepSAMLKeyPair(sc, stored, s.instanceID, id); err != nil {
 				return eventstore.Append{}, err
 			}
 		}

@@ -363,12 +363,20 @@ func (c *Commands) sealedUser(instanceID, id string, u upstream.User) (string, e
 	return c.sealIntent(instanceID, id, "idpUser", string(b))
 }
 
-func (c *Commands) ldapSucceeded(instanceID, id, userID string, res upstream.Result) (eventstore.PendingEvent, string, error) {
-	token, hash, err := newIntentToken()
-	if err != nil {
-		return eventstore.PendingEvent{}, "", err
+// succeeded is what every succeeded event holds: a new intent token (and
+// its stored hash) and the sealed user.
+func (c *Commands) succeeded(instanceID, id string, res upstream.Result) (token, hash, user string, err error) {
+	if token, hash, err = newIntentToken(); err != nil {
+		return "", "", "", err
 	}
-	user, err := c.sealedUser(instanceID, id, res.User)
+	if user, err = c.sealedUser(instanceID, id, res.User); err != nil {
+		return "", "", "", err
+	}
+	return token, hash, user, nil
+}
+
+func (c *Commands) ldapSucceeded(instanceID, id, userID string, res upstream.Result) (eventstore.PendingEvent, string, error) {
+	token, hash, user, err := c.succeeded(instanceID, id, res)
 	if err != nil {
 		return eventstore.PendingEvent{}, "", err
 	}
@@ -384,15 +392,12 @@ func (c *Commands) ldapSucceeded(instanceID, id, userID string, res upstream.Res
 }
 
 func (c *Commands) oauthSucceeded(instanceID, id, userID string, res upstream.Result) (eventstore.PendingEvent, string, error) {
-	token, hash, err := newIntentToken()
+	token, hash, user, err := c.succeeded(instanceID, id, res)
 	if err != nil {
 		return eventstore.PendingEvent{}, "", err
 	}
-	p := events.IDPIntentSucceededPayload{IDPUserID: res.User.ID, IDPUserName: res.User.PreferredUsername, UserID: userID,
-		ExpiresAt: c.succeededExpiry(res.ExpiresAt), TokenHash: hash}
-	if p.IDPUser, err = c.sealedUser(instanceID, id, res.User); err != nil {
-		return eventstore.PendingEvent{}, "", err
-	}
+	p := events.IDPIntentSucceededPayload{IDPUser: user, IDPUserID: res.User.ID, IDPUserName: res.User.PreferredUsername,
+		UserID: userID, ExpiresAt: c.succeededExpiry(res.ExpiresAt), TokenHash: hash}
 	for _, f := range []struct {
 		dst   *string
 		name  string
@@ -404,6 +409,21 @@ func (c *Commands) oauthSucceeded(instanceID, id, userID string, res upstream.Re
 		}
 	}
 	return eventstore.PendingEvent{Type: events.IDPIntentSucceeded, Payload: p}, token, nil
+}
+
+// samlSucceeded is idpintent.saml.succeeded: the user and the assertion
+// sealed, the token hashed.
+func (c *Commands) samlSucceeded(instanceID, id, userID string, res upstream.Result) (eventstore.PendingEvent, string, error) {
+	token, hash, user, err := c.succeeded(instanceID, id, res)
+	if err != nil {
+		return eventstore.PendingEvent{}, "", err
+	}
+	p := events.IDPIntentSAMLSucceededPayload{IDPUser: user, IDPUserID: res.User.ID, IDPUserName: res.User.PreferredUsername,
+		UserID: userID, ExpiresAt: c.succeededExpiry(res.ExpiresAt), TokenHash: hash}
+	if p.Assertion, err = c.sealIntent(instanceID, id, "assertion", string(res.Assertion)); err != nil {
+		return eventstore.PendingEvent{}, "", err
+	}
+	return eventstore.PendingEvent{Type: events.IDPIntentSAMLSucceeded, Payload: p}, token, nil
 }
 
 func truncate(s string, n int) string {

@@ -22,6 +22,9 @@ type IntentCallback struct {
 	State      string
 	Callback   upstream.Callback
 	Origin     string
+	// IDPID, when set (the SAML ACS: /idps/{id}/saml/acs), must be the
+	// intent's IdP.
+	IDPID string
 }
 
 // errNotStartedAnymore is a callback's decision, on fresh state, that the
@@ -35,7 +38,8 @@ var errNotStartedAnymore = errors.New("intent is not started")
 //
 // Errors (the browser gets no redirect): InvalidArgument IDP-Hk38e without
 // a state; NotFound IDP-gy3ctgkqe7 for an intent that was never started in
-// this instance; Internal on store failure. Everything else (an intent
+// this instance; InvalidArgument SAML-ui9wyux0hp for an intent of another
+// IdP than in.IDPID; Internal on store failure. Everything else (an intent
 // already used, expired, the upstream's error) redirects to the failure URL.
 func (c *Commands) FinishIntent(ctx context.Context, in IntentCallback) (string, error) {
 	if in.State == "" {
@@ -47,6 +51,9 @@ func (c *Commands) FinishIntent(ctx context.Context, in IntentCallback) (string,
 	}
 	if m.state == intentNone {
 		return "", errs.NotFound("IDP-gy3ctgkqe7", "Errors.Intent.NotStarted")
+	}
+	if in.IDPID != "" && in.IDPID != m.idpID {
+		return "", errs.InvalidArgument("SAML-ui9wyux0hp", "Errors.Intent.IDPInvalid")
 	}
 	if m.state != intentStarted {
 		return failureURL(m, "IDP-Sfrgs", "Errors.Intent.NotStarted"), nil
@@ -65,7 +72,11 @@ func (c *Commands) FinishIntent(ctx context.Context, in IntentCallback) (string,
 	if err != nil {
 		return "", err
 	}
-	ev, token, err := c.oauthSucceeded(in.InstanceID, m.ref.ID, userID, res)
+	succeeded := c.oauthSucceeded
+	if res.Assertion != nil {
+		succeeded = c.samlSucceeded
+	}
+	ev, token, err := succeeded(in.InstanceID, m.ref.ID, userID, res)
 	if err != nil {
 		return failureURL(m, "IDP-JdD3g", "Errors.Intent.TokenCreationFailed"), nil
 	}

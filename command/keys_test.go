@@ -115,7 +115,8 @@ func TestRotateKeys(t *testing.T) {
 				t.Fatalf("idp %s %s: key %q, %v", id, sec.Field, s.KeyID, err)
 			}
 			pt, err := onlyB.Open(s, secretbox.AAD{InstanceID: testInstance, IDPID: id, Field: sec.Field})
-			if err != nil || !slices.Contains(idpSecrets, pt) {
+			generated := sec.Field == "spKey" && strings.HasPrefix(pt, "-----BEGIN RSA PRIVATE KEY-----")
+			if err != nil || !slices.Contains(idpSecrets, pt) && !generated {
 				t.Fatalf("idp %s %s does not open under key B: %v", id, sec.Field, err)
 			}
 		}

@@ -61,6 +61,7 @@ var englishText = map[string]string{
 	"Errors.Intent.TokenCreationFailed":              "Token creation failed",
 	"Errors.ExternalIDP.IDPTypeNotImplemented":       "IDP type is not implemented",
 	"Errors.Intent.OtherUser":                        "Intent meant for another user",
+	"Errors.IDP.SAML.NoKey":                          "The SAML identity provider has no SP key: update it to generate one", // ours
 	"Errors.Session.NotExisting":                     "Session does not exist",
 	"Errors.Session.Token.Invalid":                   "Session Token is invalid",
 	"Errors.Session.Terminated":                      "Session already terminated",

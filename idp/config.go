@@ -59,7 +59,17 @@ func Validate(c Config, prefix string, update bool) error { return c.form().vali
 
 // Secrets returns pointers to c's secret fields, so the caller can replace
 // plaintext with sealed text before the config becomes an event.
-func Secrets(c Config) []Secret { return c.form().secrets() }
+func Secrets(c Config) []Secret {
+	s := c.form().secrets()
+	if g, ok := c.(generator); ok {
+		s = append(s, g.generatedSecrets()...)
+	}
+	return s
+}
+
+// generator is a config with secrets the server generates (the SAML SP
+// key): not in the form, so neither normalized nor validated.
+type generator interface{ generatedSecrets() []Secret }
 
 // Secret is one secret field of a config: Field is its JSON name (also the
 // secretbox AAD field), Value points into the config.

@@ -100,6 +100,7 @@ func New(o Options) *Registry {
 			idp.FamilyOAuth: buildOAuth,
 			idp.FamilyJWT:   buildJWT,
 			idp.FamilyLDAP:  buildLDAP,
+			idp.FamilySAML:  buildSAML,
 		}, cache: map[string]cached{}}
 	if r.size <= 0 {
 		r.size = 256
@@ -124,28 +125,27 @@ func (r *Registry) Client() *http.Client { return r.client }
 // Errors: ErrNotImplemented for a family without an adapter; the build's
 // error (discovery failed, a bad key) otherwise.
 func (r *Registry) Provider(ctx context.Context, l Login) (Provider, error) {
-	p, err := r.get(ctx, l)
-	if err != nil {
-		return nil, err
-	}
-	bp, ok := p.(Provider)
-	if !ok {
-		return nil, fmt.Errorf("upstream: kind %s is not a browser login", l.Template.Kind.Path)
-	}
-	return bp, nil
+	return providerAs[Provider](ctx, r, l, "a browser login")
 }
 
 // PasswordProvider returns the LDAP provider of l.
 func (r *Registry) PasswordProvider(ctx context.Context, l Login) (PasswordProvider, error) {
+	return providerAs[PasswordProvider](ctx, r, l, "a password login")
+}
+
+// providerAs is l's provider as a T, the interface of what the caller
+// does with it (what names it in the error).
+func providerAs[T any](ctx context.Context, r *Registry, l Login, what string) (T, error) {
+	var zero T
 	p, err := r.get(ctx, l)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	pp, ok := p.(PasswordProvider)
+	t, ok := p.(T)
 	if !ok {
-		return nil, fmt.Errorf("upstream: kind %s is not a password login", l.Template.Kind.Path)
+		return zero, fmt.Errorf("upstream: kind %s is not %s", l.Template.Kind.Path, what)
 	}
-	return pp, nil
+	return t, nil
 }
 
 func (r *Registry) get(ctx context.Context, l Login) (any, error) {

@@ -71,6 +71,7 @@ func TestDocumentedRoutes(t *testing.T) {
 		"GET /admin/v1/aggregates/types", "POST /admin/v1/events/types/_search",
 		"POST /admin/v1/aggregates/types/_search", "GET /auth/v1/users/me",
 		"POST /v2/idp_intents", "POST /v2/idp_intents/{idpIntentId}", "GET /idps/callback", "POST /idps/callback", "GET /idps/jwt",
+		"POST /idps/{idpId}/saml/acs", "GET /idps/{idpId}/saml/metadata", "GET /idps/{idpId}/saml/certificate",
 	}
 	routes, err := Routes()
 	if err != nil {

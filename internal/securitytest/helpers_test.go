@@ -52,7 +52,8 @@ func routes(t testing.TB, h http.Handler) []route {
 
 // publicRoutes are served without authentication.
 var publicRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/openapi.yaml": true,
-	"/idps/callback": true, "/idps/jwt": true}
+	"/idps/callback": true, "/idps/jwt": true, "/idps/{idpId}/saml/acs": true, "/idps/{idpId}/saml/metadata": true,
+	"/idps/{idpId}/saml/certificate": true}
 
 // params lists the {name} or {name:regexp} parameters of a chi pattern.
 func params(pattern string) []string {

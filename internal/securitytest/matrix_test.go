@@ -1,6 +1,7 @@
 package securitytest
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -231,6 +232,21 @@ func matrix() map[string]row {
 		return request{Method: "POST", Path: "/idps/callback", Body: []byte("code=x"), ContentType: "application/x-www-form-urlencoded"}
 	}, noState, nil}
 	m["GET /idps/jwt"] = row{get("/idps/jwt"), noState, nil}
+	// The SAML SP's endpoints: public, as the IdP and the browser call them.
+	samlIDP := func(t *testing.T, w *world) string {
+		return field(t, w.admin(t, "POST", "/admin/v1/idps/saml", map[string]any{"name": w.uniq("saml"),
+			"metadataXml": base64.StdEncoding.EncodeToString([]byte(samlIdPMetadata))}, ""), "id")
+	}
+	m["POST /idps/{idpId}/saml/acs"] = row{func(t *testing.T, w *world, c *caller) request {
+		return request{Method: "POST", Path: "/idps/" + samlIDP(t, w) + "/saml/acs", Body: []byte("SAMLResponse=x"),
+			ContentType: "application/x-www-form-urlencoded"}
+	}, noState, nil}
+	m["GET /idps/{idpId}/saml/metadata"] = row{func(t *testing.T, w *world, c *caller) request {
+		return req("GET", "/idps/"+samlIDP(t, w)+"/saml/metadata", nil)
+	}, public, nil}
+	m["GET /idps/{idpId}/saml/certificate"] = row{func(t *testing.T, w *world, c *caller) request {
+		return req("GET", "/idps/"+samlIDP(t, w)+"/saml/certificate", nil)
+	}, public, nil}
 
 	// --- trusted domains (iam.write / iam.read). The first makes
 	// login.example, the intent row's URL host, trusted, so that the rows
@@ -418,3 +434,9 @@ func callerNames(cs []*caller) []string {
 	}
 	return out
 }
+
+// samlIdPMetadata is a SAML IdP's metadata with one SingleSignOnService.
+const samlIdPMetadata = `<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example/metadata">` +
+	`<IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">` +
+	`<SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example/sso"/>` +
+	`</IDPSSODescriptor></EntityDescriptor>`
