@@ -201,3 +201,15 @@ func newClientSecret() (plain, hash string, err error) {
 	}
 	return string(b), hash, nil
 }
+
+// CanManageProjects checks that the caller holds perm (project.write,
+// project.app.write, …) on the context org orgID, as every project command
+// does first. A transport calls it before it decodes a request body, so
+// that a caller without the permission learns nothing from the body's
+// validation: ZITADEL's interceptors check first.
+//
+// Errors: as AddProject's permission errors.
+func (c *Commands) CanManageProjects(ctx context.Context, orgID, perm string) error {
+	_, err := projectScope(ctx, orgID, perm)
+	return err
+}
