@@ -8,10 +8,13 @@ import (
 	"github.com/idledger/idledger/api/gateway"
 	"github.com/idledger/idledger/api/render"
 	"github.com/idledger/idledger/authz"
+	"github.com/idledger/idledger/command"
+	"github.com/idledger/idledger/query"
 )
 
 // projectRoutes mounts the projects and apps of the management API, in the
-// context org.
+// context org. Each handler is a chain of steps that stops at the first
+// error; reply writes the error or the answer.
 func (a *API) projectRoutes(r chi.Router) {
 	const p = "/management/v1/projects"
 	r.Post(p, a.addProject)
@@ -37,6 +40,23 @@ func contextOrg(r *http.Request) string {
 	return ""
 }
 
+// reply writes err, or else the answer answer builds.
+func reply(w http.ResponseWriter, r *http.Request, err error, answer func() any) {
+	if err != nil {
+		gateway.WriteError(w, r, err)
+		return
+	}
+	gateway.WriteJSON(w, http.StatusOK, answer())
+}
+
+func detailsV1(d command.Details) func() any {
+	return func() any {
+		return struct {
+			Details gateway.DetailsV1 `json:"details"`
+		}{gateway.V1Change(objectDetails(d))}
+	}
+}
+
 // permittedBody reads the body and checks perm on the context org before
 // the body is decoded, where ZITADEL's interceptors check.
 func (a *API) permittedBody(r *http.Request, perm string) ([]byte, error) {
@@ -47,233 +67,171 @@ func (a *API) permittedBody(r *http.Request, perm string) ([]byte, error) {
 	return body, a.cmds.CanManageProjects(r.Context(), contextOrg(r), perm)
 }
 
-// pathParam returns path parameter name, checked as protoc-gen-validate
-// checks IDs (1 to 200 runes); field names it in the error.
-func pathParam(r *http.Request, name, field string) (string, error) {
-	v := chi.URLParam(r, name)
-	return v, gateway.CheckID(v, field)
+// ids returns the path parameters names, each checked as protoc-gen-validate
+// checks IDs (1 to 200 runes) under msg's field of the same name.
+func ids(r *http.Request, msg string, names ...string) ([]string, error) {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = chi.URLParam(r, n)
+		field := map[string]string{"projectId": "ProjectId", "appId": "AppId", "id": "Id"}[n]
+		if err := gateway.CheckID(out[i], msg+"."+field); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func (a *API) addProject(w http.ResponseWriter, r *http.Request) {
 	body, err := a.permittedBody(r, "project.write")
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
+	var p command.Project
+	if err == nil {
+		p, err = render.ProjectInput(body)
 	}
-	p, err := render.ProjectInput(body)
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
+	var d command.Details
+	if err == nil {
+		d, err = a.cmds.AddProject(r.Context(), contextOrg(r), p)
 	}
-	d, err := a.cmds.AddProject(r.Context(), contextOrg(r), p)
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, struct {
-		ID      string            `json:"id"`
-		Details gateway.DetailsV1 `json:"details"`
-	}{d.ID, gateway.V1Add(objectDetails(d))})
+	reply(w, r, err, func() any {
+		return struct {
+			ID      string            `json:"id"`
+			Details gateway.DetailsV1 `json:"details"`
+		}{d.ID, gateway.V1Add(objectDetails(d))}
+	})
 }
 
 func (a *API) updateProject(w http.ResponseWriter, r *http.Request) {
 	body, err := a.permittedBody(r, "project.write")
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
+	var p command.Project
+	if err == nil {
+		p, err = render.ProjectInput(body)
 	}
-	p, err := render.ProjectInput(body)
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
+	var d command.Details
+	if err == nil {
+		d, err = a.cmds.UpdateProject(r.Context(), contextOrg(r), chi.URLParam(r, "projectId"), p)
 	}
-	d, err := a.cmds.UpdateProject(r.Context(), contextOrg(r), chi.URLParam(r, "projectId"), p)
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	writeDetailsV1(w, d)
+	reply(w, r, err, detailsV1(d))
 }
 
 func (a *API) removeProject(w http.ResponseWriter, r *http.Request) {
-	id, err := pathParam(r, "projectId", "RemoveProjectRequest.Id")
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
+	id, err := ids(r, "RemoveProjectRequest", "projectId")
+	var d command.Details
+	if err == nil {
+		d, err = a.cmds.RemoveProject(r.Context(), contextOrg(r), id[0])
 	}
-	d, err := a.cmds.RemoveProject(r.Context(), contextOrg(r), id)
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	writeDetailsV1(w, d)
+	reply(w, r, err, detailsV1(d))
 }
 
 func (a *API) getProject(w http.ResponseWriter, r *http.Request) {
-	id, err := pathParam(r, "projectId", "GetProjectByIDRequest.Id")
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
+	id, err := ids(r, "GetProjectByIDRequest", "projectId")
+	var p *query.Project
+	if err == nil {
+		p, err = a.q.ProjectByID(r.Context(), contextOrg(r), id[0])
 	}
-	p, err := a.q.ProjectByID(r.Context(), contextOrg(r), id)
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, struct {
-		Project render.ProjectV1 `json:"project"`
-	}{render.ProjectV1Of(p)})
+	reply(w, r, err, func() any {
+		return struct {
+			Project render.ProjectV1 `json:"project"`
+		}{render.ProjectV1Of(p)}
+	})
 }
 
 func (a *API) searchProjects(w http.ResponseWriter, r *http.Request) {
 	body, err := gateway.ReadBody(r)
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
+	var s query.ListSearch
+	if err == nil {
+		s, err = render.ListInput(body, "ListProjectsRequest", "Project")
 	}
-	s, err := render.ListInput(body, "ListProjectsRequest", "ProjectQuery")
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
+	var list *query.ProjectList
+	if err == nil {
+		list, err = a.q.SearchProjects(r.Context(), contextOrg(r), s)
 	}
-	l, err := a.q.SearchProjects(r.Context(), contextOrg(r), s)
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, render.ProjectListV1Of(l))
+	reply(w, r, err, func() any { return render.ProjectListV1Of(list) })
 }
 
 func (a *API) addOIDCApp(w http.ResponseWriter, r *http.Request) {
 	body, err := a.permittedBody(r, "project.app.write")
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
+	var app command.OIDCApp
+	if err == nil {
+		app, err = render.OIDCAppInput(body)
 	}
-	app, err := render.OIDCAppInput(body)
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
+	var added command.AddedApp
+	if err == nil {
+		added, err = a.cmds.AddOIDCApp(r.Context(), contextOrg(r), chi.URLParam(r, "projectId"), app)
 	}
-	added, err := a.cmds.AddOIDCApp(r.Context(), contextOrg(r), chi.URLParam(r, "projectId"), app)
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, render.AppAddedV1Of(added))
+	reply(w, r, err, func() any { return render.AppAddedV1Of(added) })
 }
 
 func (a *API) addAPIApp(w http.ResponseWriter, r *http.Request) {
 	body, err := a.permittedBody(r, "project.app.write")
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
+	var name string
+	var method int
+	if err == nil {
+		name, method, err = render.APIAppInput(body)
 	}
-	name, method, err := render.APIAppInput(body)
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
+	var added command.AddedApp
+	if err == nil {
+		added, err = a.cmds.AddAPIApp(r.Context(), contextOrg(r), chi.URLParam(r, "projectId"), name, method)
 	}
-	added, err := a.cmds.AddAPIApp(r.Context(), contextOrg(r), chi.URLParam(r, "projectId"), name, method)
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, render.AppAddedV1Of(added))
+	reply(w, r, err, func() any { return render.AppAddedV1Of(added) })
 }
 
 func (a *API) updateOIDCConfig(w http.ResponseWriter, r *http.Request) {
 	body, err := a.permittedBody(r, "project.app.write")
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
+	var app command.OIDCApp
+	if err == nil {
+		app, err = render.OIDCAppInput(body)
 	}
-	app, err := render.OIDCAppInput(body)
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
+	var res command.AddedApp
+	if err == nil {
+		res, err = a.cmds.UpdateOIDCAppConfig(r.Context(), contextOrg(r), chi.URLParam(r, "projectId"), chi.URLParam(r, "appId"), app.Config)
 	}
-	res, err := a.cmds.UpdateOIDCAppConfig(r.Context(), contextOrg(r), chi.URLParam(r, "projectId"), chi.URLParam(r, "appId"), app.Config)
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	writeDetailsV1(w, res.Details)
+	reply(w, r, err, detailsV1(res.Details))
 }
 
 func (a *API) regenerateSecret(w http.ResponseWriter, r *http.Request) {
-	projectID, err := pathParam(r, "projectId", "RegenerateOIDCClientSecretRequest.ProjectId")
+	id, err := ids(r, "RegenerateOIDCClientSecretRequest", "projectId", "appId")
+	var secret string
+	var d command.Details
 	if err == nil {
-		_, err = pathParam(r, "appId", "RegenerateOIDCClientSecretRequest.AppId")
+		secret, d, err = a.cmds.RegenerateOIDCClientSecret(r.Context(), contextOrg(r), id[0], id[1])
 	}
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	secret, d, err := a.cmds.RegenerateOIDCClientSecret(r.Context(), contextOrg(r), projectID, chi.URLParam(r, "appId"))
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, render.SecretV1{ClientSecret: secret, Details: gateway.V1Change(objectDetails(d))})
+	reply(w, r, err, func() any { return render.SecretV1{ClientSecret: secret, Details: gateway.V1Change(objectDetails(d))} })
 }
 
 func (a *API) removeApp(w http.ResponseWriter, r *http.Request) {
-	projectID, err := pathParam(r, "projectId", "RemoveAppRequest.ProjectId")
+	id, err := ids(r, "RemoveAppRequest", "projectId", "appId")
+	var d command.Details
 	if err == nil {
-		_, err = pathParam(r, "appId", "RemoveAppRequest.AppId")
+		d, err = a.cmds.RemoveApp(r.Context(), contextOrg(r), id[0], id[1])
 	}
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	d, err := a.cmds.RemoveApp(r.Context(), contextOrg(r), projectID, chi.URLParam(r, "appId"))
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	writeDetailsV1(w, d)
+	reply(w, r, err, detailsV1(d))
 }
 
 func (a *API) getApp(w http.ResponseWriter, r *http.Request) {
-	projectID, err := pathParam(r, "projectId", "GetAppByIDRequest.ProjectId")
+	id, err := ids(r, "GetAppByIDRequest", "projectId", "appId")
+	var app *query.App
 	if err == nil {
-		_, err = pathParam(r, "appId", "GetAppByIDRequest.AppId")
+		app, err = a.q.AppByID(r.Context(), contextOrg(r), id[0], id[1])
 	}
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	app, err := a.q.AppByID(r.Context(), contextOrg(r), projectID, chi.URLParam(r, "appId"))
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, struct {
-		App render.AppV1 `json:"app"`
-	}{render.AppV1Of(app)})
+	reply(w, r, err, func() any {
+		return struct {
+			App render.AppV1 `json:"app"`
+		}{render.AppV1Of(app)}
+	})
 }
 
 func (a *API) searchApps(w http.ResponseWriter, r *http.Request) {
-	projectID, err := pathParam(r, "projectId", "ListAppsRequest.ProjectId")
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
+	id, err := ids(r, "ListAppsRequest", "projectId")
+	var body []byte
+	if err == nil {
+		body, err = gateway.ReadBody(r)
 	}
-	body, err := gateway.ReadBody(r)
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
+	var s query.ListSearch
+	if err == nil {
+		s, err = render.ListInput(body, "ListAppsRequest", "App")
 	}
-	s, err := render.ListInput(body, "ListAppsRequest", "AppQuery")
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
+	var list *query.AppList
+	if err == nil {
+		list, err = a.q.SearchApps(r.Context(), contextOrg(r), id[0], s)
 	}
-	l, err := a.q.SearchApps(r.Context(), contextOrg(r), projectID, s)
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, render.AppListV1Of(l))
+	reply(w, r, err, func() any { return render.AppListV1Of(list) })
 }

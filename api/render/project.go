@@ -124,11 +124,11 @@ type listRequest struct {
 }
 
 // ListInput decodes a ListProjectsRequest or ListAppsRequest body (msg
-// names it in errors). Several name queries are ANDed; of the other
-// queries none is served.
+// names it in errors, kind is "Project" or "App"). Several name queries
+// must agree; of the other queries none is served.
 //
 // Errors: InvalidArgument.
-func ListInput(body []byte, msg, nameQuery string) (query.ListSearch, error) {
+func ListInput(body []byte, msg, kind string) (query.ListSearch, error) {
 	var req listRequest
 	if err := gateway.DecodeBody(body, &req); err != nil {
 		return query.ListSearch{}, err
@@ -143,7 +143,7 @@ func ListInput(body []byte, msg, nameQuery string) (query.ListSearch, error) {
 			return s, errs.InvalidArgument("PROJECT-Dr2aa", "List.Query.Invalid")
 		}
 		if utf8.RuneCountInString(q.NameQuery.Name) > 200 {
-			return s, errs.InvalidArgument("", fmt.Sprintf("invalid %s.Queries[%d]: embedded message failed validation | caused by: invalid %s.NameQuery: embedded message failed validation | caused by: invalid %s.Name: value length must be at most 200 runes", msg, n, nameQuery, nameQuery))
+			return s, errs.InvalidArgument("", fmt.Sprintf("invalid %s.Queries[%d]: embedded message failed validation | caused by: invalid %sQuery.NameQuery: embedded message failed validation | caused by: invalid %sNameQuery.Name: value length must be at most 200 runes", msg, n, kind, kind))
 		}
 		if s.Name != nil && (s.Name.Name != q.NameQuery.Name || s.Name.Method != query.TextMethod(q.NameQuery.Method)) {
 			return s, errs.InvalidArgument("PROJECT-Dr2ab", "List.Query.Invalid")
