@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/idledger/idledger/api/gateway"
@@ -96,19 +97,23 @@ func ProjectV1Of(p *query.Project) ProjectV1 {
 		PrivateLabelingSetting: gateway.EnumValue[privateLabelingDef](s.PrivateLabelingSetting)}
 }
 
-// ProjectListV1 is ListProjectsResponse.
-type ProjectListV1 struct {
+// ListV1 is a v1 list response (ListProjectsResponse, ListAppsResponse).
+type ListV1[R any] struct {
 	Details gateway.ListDetailsV1 `json:"details"`
-	Result  []ProjectV1           `json:"result,omitempty"`
+	Result  []R                   `json:"result,omitempty"`
 }
 
-// ProjectListV1Of renders a page of projects.
-func ProjectListV1Of(l *query.ProjectList) ProjectListV1 {
-	out := ProjectListV1{Details: gateway.ListDetailsV1{TotalResult: gateway.Uint64(l.Total), ViewTimestamp: gateway.Timestamp(l.Timestamp)}}
-	for _, p := range l.Projects {
-		out.Result = append(out.Result, ProjectV1Of(p))
+func listV1[T, R any](total uint64, ts time.Time, items []T, render func(T) R) ListV1[R] {
+	out := ListV1[R]{Details: gateway.ListDetailsV1{TotalResult: gateway.Uint64(total), ViewTimestamp: gateway.Timestamp(ts)}}
+	for _, it := range items {
+		out.Result = append(out.Result, render(it))
 	}
 	return out
+}
+
+// ProjectListV1Of renders a page of projects as ListProjectsResponse.
+func ProjectListV1Of(l *query.ProjectList) ListV1[ProjectV1] {
+	return listV1(l.Total, l.Timestamp, l.Projects, ProjectV1Of)
 }
 
 // listRequest is ListProjectsRequest and ListAppsRequest: paging and name
@@ -374,17 +379,7 @@ func allowedOrigins(redirects, additional []string) []string {
 	return out
 }
 
-// AppListV1 is ListAppsResponse.
-type AppListV1 struct {
-	Details gateway.ListDetailsV1 `json:"details"`
-	Result  []AppV1               `json:"result,omitempty"`
-}
-
-// AppListV1Of renders a page of apps.
-func AppListV1Of(l *query.AppList) AppListV1 {
-	out := AppListV1{Details: gateway.ListDetailsV1{TotalResult: gateway.Uint64(l.Total), ViewTimestamp: gateway.Timestamp(l.Timestamp)}}
-	for _, a := range l.Apps {
-		out.Result = append(out.Result, AppV1Of(a))
-	}
-	return out
+// AppListV1Of renders a page of apps as ListAppsResponse.
+func AppListV1Of(l *query.AppList) ListV1[AppV1] {
+	return listV1(l.Total, l.Timestamp, l.Apps, AppV1Of)
 }
