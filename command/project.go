@@ -100,19 +100,6 @@ func (c *Commands) AddProject(ctx context.Context, orgID string, p Project) (Det
 	return aggregateDetails(evs, ref, evs[0].CreatedAt), nil
 }
 
-// existingProject loads project id of orgID and answers NotFound with
-// notFoundID (and ZITADEL's message) when it does not exist there.
-func (c *Commands) existingProject(ctx context.Context, instanceID, orgID, id string, notFound func() error) (*projectModel, error) {
-	m, err := c.loadProject(ctx, instanceID, id)
-	if err != nil {
-		return nil, err
-	}
-	if !m.exists || m.resourceOwner != orgID {
-		return nil, notFound()
-	}
-	return m, nil
-}
-
 func projectNotFound(id string) func() error {
 	return func() error { return errs.NotFound(id, "Errors.Project.NotFound") }
 }
