@@ -268,6 +268,10 @@ func TestAppsAndClientSecrets(t *testing.T) {
 		!slices.Equal(cl.OIDC.ResponseTypes, []int{0}) {
 		t.Fatalf("client = %+v", cl)
 	}
+	aud, err := e.q.ProjectClientIDs(context.Background(), e.inst, p.ID)
+	if err != nil || !slices.Equal(aud, []string{added.ClientID, spa.ClientID, api.ClientID, jwtAPI.ClientID}) {
+		t.Fatalf("project client IDs = %v, %v", aud, err)
+	}
 	if _, err := e.q.ClientByID(context.Background(), "other-instance", added.ClientID); err == nil {
 		t.Fatal("client found in another instance")
 	}

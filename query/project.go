@@ -286,3 +286,22 @@ func (q *Queries) AppOfClient(ctx context.Context, instanceID, clientID string) 
 	}
 	return projectID, appID, true, nil
 }
+
+// ProjectClientIDs returns the client IDs of every app of project
+// projectID in instanceID, in creation order: with the project ID, the
+// audience of a token issued to one of them (ZITADEL's
+// audienceFromProjectID). It checks no caller.
+//
+// Errors: Internal on a database error.
+func (q *Queries) ProjectClientIDs(ctx context.Context, instanceID, projectID string) ([]string, error) {
+	rows, err := q.pool.Query(ctx, `SELECT client_id FROM apps WHERE instance_id = $1 AND project_id = $2 AND client_id <> ''
+        ORDER BY creation_date, id`, instanceID, projectID)
+	if err != nil {
+		return nil, errs.Internal("QUERY-CliA1", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, errs.Internal("QUERY-CliA2", err)
+	}
+	return ids, nil
+}
