@@ -16,6 +16,8 @@ func TestRedactPayload(t *testing.T) {
 		{"empty secret stays empty", `{"config":{"clientSecret":""}}`, `{"config":{"clientSecret":""}}`},
 		{"sealed text anywhere", `{"other":["v1:key1:bm9uY2U:Y3Q"]}`, `{"other":["[encrypted]"]}`},
 		{"sealed object anywhere", `{"x":{"keyId":"k","nonce":"bg==","ct":"Yw=="}}`, `{"x":"[encrypted]"}`},
+		{"client secret hash", `{"appId":"1","clientId":"2","hashedSecret":"$argon2id$v=19$x"}`, `{"appId":"1","clientId":"2","hashedSecret":"[encrypted]"}`},
+		{"password hash", `{"encodedHash":"$argon2id$v=19$x"}`, `{"encodedHash":"[encrypted]"}`},
 		{"not json", `{"clientSecret":`, `"[encrypted]"`},
 		{"html not escaped", `{"clientSecret":"a","u":"<b>&"}`, `{"clientSecret":"[encrypted]","u":"<b>&"}`},
 	} {

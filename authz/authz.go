@@ -25,7 +25,7 @@ const (
 var rolePermissions = map[string][]string{
 	IAMOwner:       {"*"},
 	IAMOwnerViewer: {"*.read"},
-	OrgOwner:       {"org.*", "org.idp.*", "policy.*", "user.*"},
+	OrgOwner:       {"org.*", "org.idp.*", "policy.*", "user.*", "project.*"},
 	OrgUserManager: {"user.read", "user.write"},
 	IAMLoginClient: {"session.read", "session.write", "session.delete", "session.link", "idpintent.*",
 		"policy.read", "iam.policy.read", "org.read", "user.read"},

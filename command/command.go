@@ -40,6 +40,9 @@ type Deps struct {
 	// Users finds users by login name in the read tables; the session's
 	// user check confirms the one found against its own events.
 	Users UserIndex
+	// Clients finds the app of an OIDC or API client ID in the read tables
+	// (CheckClientSecret).
+	Clients ClientIndex
 	// MaxPasswordAttempts is the lockout policy: a user is locked when this
 	// many password checks in a row failed. 0, ZITADEL's default, never
 	// locks (the rate limit on checks still applies).
@@ -62,6 +65,7 @@ type Commands struct {
 	upstream      *upstream.Registry
 	externalUsers ExternalUserIndex
 	users         UserIndex
+	clients       ClientIndex
 
 	maxPasswordAttempts uint64
 }
@@ -72,7 +76,7 @@ func New(d Deps) *Commands {
 		d.Now = time.Now
 	}
 	return &Commands{store: d.Store, ids: d.IDs, keys: d.Keys, now: d.Now, observe: d.Observe, links: d.Links,
-		members: d.Members, upstream: d.Upstream, externalUsers: d.ExternalUsers, users: d.Users,
+		members: d.Members, upstream: d.Upstream, externalUsers: d.ExternalUsers, users: d.Users, clients: d.Clients,
 		maxPasswordAttempts: d.MaxPasswordAttempts}
 }
 

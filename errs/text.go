@@ -79,6 +79,15 @@ var englishText = map[string]string{
 	"Errors.User.PasswordComplexityPolicy.HasUpper":  "Password must contain upper case",
 	"Errors.User.PasswordComplexityPolicy.HasNumber": "Password must contain number",
 	"Errors.User.PasswordComplexityPolicy.HasSymbol": "Password must contain symbol",
+	"Errors.NoChangesFound":                          "No changes",
+	"Errors.Project.Invalid":                         "Project is invalid",
+	"Errors.Project.NotFound":                        "Project not found",
+	"Errors.Project.AlreadyExists":                   "Project already exists on organization",
+	"Errors.Project.App.NotExisting":                 "Application doesn't exist",
+	"Errors.Project.App.Invalid":                     "Application invalid",
+	"Errors.Project.App.OIDCConfigInvalid":           "OIDC configuration is invalid",
+	"Errors.Project.App.IsNotOIDC":                   "Application is not type OIDC",
+	"Errors.Project.App.ClientSecretInvalid":         "Client Secret is invalid",
 }
 
 // Text returns the English text of a message that is an error key

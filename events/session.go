@@ -33,9 +33,10 @@ type PasswordChangedPayload struct {
 	ChangeRequired bool   `json:"changeRequired,omitempty"`
 }
 
-// SecretPayloadFields are the payload fields of these events that hold a
-// secret or a password hash: events list redacts them wherever they occur.
-var SecretPayloadFields = []string{"encodedHash"}
+// SecretPayloadFields are the payload fields of events that hold a
+// secret or a password hash (passwords here, client secrets in
+// project.go): events list redacts them wherever they occur.
+var SecretPayloadFields = []string{"encodedHash", "hashedSecret"}
 
 // PasswordCheckPayload records one password check of a user; SessionID
 // names the session whose check it was, when there was one.

@@ -95,6 +95,25 @@ func catalogRound(ctx context.Context, s eventstore.Store, p string, removeOrg b
 		pe(events.UserPATAdded, events.PATAddedPayload{TokenID: p + "t2", TokenHash: p + "h2"}),
 		pe(events.UserPATRemoved, events.PATRemovedPayload{TokenID: p + "t1"}),
 	))
+	cfg := events.OIDCConfig{RedirectURIs: []string{"https://" + p + ".example/cb"}, GrantTypes: []int{0, 2}}
+	changed := cfg
+	changed.DevMode, changed.ClockSkew = true, 2e9
+	project := []eventstore.PendingEvent{
+		pe(events.ProjectAdded, events.ProjectPayload{Name: "Project " + p, ProjectRoleCheck: true}),
+		pe(events.AppAdded, events.AppPayload{AppID: p + "app1", Name: "web"}),
+		pe(events.OIDCConfigAdded, events.OIDCConfigAddedPayload{AppID: p + "app1", ClientID: p + "c1", HashedSecret: "$argon2id$" + p, OIDCConfig: cfg}),
+		pe(events.OIDCConfigChanged, events.OIDCConfigChangedPayload{AppID: p + "app1", OIDCConfig: changed}),
+		pe(events.OIDCConfigSecretChanged, events.SecretChangedPayload{AppID: p + "app1", HashedSecret: "$argon2id$new" + p}),
+		pe(events.AppAdded, events.AppPayload{AppID: p + "app2", Name: "api"}),
+		pe(events.APIConfigAdded, events.APIConfigAddedPayload{AppID: p + "app2", ClientID: p + "c2", AuthMethodType: 1}),
+		pe(events.AppAdded, events.AppPayload{AppID: p + "app3", Name: "gone"}),
+		pe(events.APIConfigAdded, events.APIConfigAddedPayload{AppID: p + "app3", ClientID: p + "c3"}),
+		pe(events.AppRemoved, events.AppPayload{AppID: p + "app3"}),
+		pe(events.ProjectChanged, events.ProjectPayload{Name: "Renamed " + p, HasProjectCheck: true}),
+	}
+	a.Aggregates = append(a.Aggregates, agg(events.AggProject, p+"project", org, project...),
+		agg(events.AggProject, p+"removed", org, pe(events.ProjectAdded, events.ProjectPayload{Name: "x"}),
+			pe(events.AppAdded, events.AppPayload{AppID: p + "app4", Name: "web"}), pe(events.ProjectRemoved, nil)))
 	_, err := s.Append(ctx, a)
 	return err
 }

@@ -72,6 +72,12 @@ func TestDocumentedRoutes(t *testing.T) {
 		"POST /admin/v1/aggregates/types/_search", "GET /auth/v1/users/me",
 		"POST /v2/idp_intents", "POST /v2/idp_intents/{idpIntentId}", "GET /idps/callback", "POST /idps/callback", "GET /idps/jwt",
 		"POST /idps/{idpId}/saml/acs", "GET /idps/{idpId}/saml/metadata", "GET /idps/{idpId}/saml/certificate",
+		"POST /management/v1/projects", "POST /management/v1/projects/_search", "GET /management/v1/projects/{projectId}",
+		"PUT /management/v1/projects/{projectId}", "DELETE /management/v1/projects/{projectId}",
+		"POST /management/v1/projects/{projectId}/apps/oidc", "POST /management/v1/projects/{projectId}/apps/api",
+		"POST /management/v1/projects/{projectId}/apps/_search", "GET /management/v1/projects/{projectId}/apps/{appId}",
+		"DELETE /management/v1/projects/{projectId}/apps/{appId}", "PUT /management/v1/projects/{projectId}/apps/{appId}/oidc_config",
+		"POST /management/v1/projects/{projectId}/apps/{appId}/oidc_config/_generate_client_secret",
 	}
 	routes, err := Routes()
 	if err != nil {

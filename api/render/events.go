@@ -198,7 +198,7 @@ func eventType(typ, doc string) LocalizedType {
 
 var aggregateNames = map[string]string{
 	events.AggInstance: "Instance", events.AggOrg: "Organization", events.AggUser: "User",
-	events.AggIDP: "Identity Provider", events.AggLoginPolicy: "Login Policy",
+	events.AggIDP: "Identity Provider", events.AggLoginPolicy: "Login Policy", events.AggProject: "Project",
 }
 
 func aggregateType(typ string) LocalizedType {

@@ -303,6 +303,7 @@ func matrix() map[string]row {
 		return req("DELETE", "/resources/v3alpha/users/"+u+"/idps/"+idp, nil)
 	}, selfOrUserWrite, nil}
 	sessionRows(m)
+	projectRows(m)
 	return m
 }
 

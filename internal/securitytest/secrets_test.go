@@ -201,6 +201,32 @@ func TestSecretsNeverLeak(t *testing.T) {
 	c.must(t, request{Method: "GET", Path: "/management/v1/orgs/me", Auth: "Basic " + pats[1]})
 	c.must(t, request{Method: "GET", Path: "/management/v1/orgs/me?token=" + pats[1]})
 
+	// Projects and apps: each client secret is shown once, in the answer
+	// that issues it, and stored only as a hash.
+	var clientSecrets []string
+	issuedSecret := map[string]int{}
+	keep := func(body []byte) {
+		sec := field(t, body, "clientSecret")
+		mu.Lock()
+		issuedSecret[sec] = len(responses) - 1
+		mu.Unlock()
+		clientSecrets = append(clientSecrets, sec)
+	}
+	apps := "/management/v1/projects/" + field(t, do(c, admin, "POST", "/management/v1/projects", map[string]any{"name": "secrets"}, org, 200), "id") + "/apps"
+	for _, m := range []string{"OIDC_AUTH_METHOD_TYPE_BASIC", "OIDC_AUTH_METHOD_TYPE_POST"} {
+		body := do(c, admin, "POST", apps+"/oidc", map[string]any{"name": m, "redirectUris": []string{"https://a.example/cb"}, "authMethodType": m}, org, 200)
+		keep(body)
+		app := apps + "/" + field(t, body, "appId")
+		keep(do(c, admin, "POST", app+"/oidc_config/_generate_client_secret", map[string]any{}, org, 200))
+		do(c, admin, "PUT", app+"/oidc_config", map[string]any{"redirectUris": []string{"https://b.example/cb"}, "authMethodType": m}, org, 200)
+		do(c, admin, "GET", app, nil, org, 200)
+	}
+	keep(do(c, admin, "POST", apps+"/api", map[string]any{"name": "api"}, org, 200))
+	do(c, admin, "POST", apps+"/_search", map[string]any{}, org, 200)
+	for _, sec := range clientSecrets {
+		do(c, admin, "POST", apps+"/_search", map[string]any{"queries": []any{map[string]any{"nameQuery": map[string]any{"name": sec}}}}, org, 200)
+	}
+
 	// links and policies
 	human := field(t, do(c, admin, "POST", "/v2/users/human", map[string]any{"organization": map[string]any{"orgId": org},
 		"username": "h", "profile": map[string]any{"givenName": "G", "familyName": "F"},
@@ -342,6 +368,40 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	needles[string(sigValue[1])] = "SAML assertion's signature"
 	needles[base64.StdEncoding.EncodeToString(assertion)] = "SAML assertion"
+	for _, sec := range clientSecrets {
+		needles[sec] = "client secret"
+	}
+	// The hashes of client secrets are in the store (events and the apps
+	// table) but never in a response (the event API redacts them) or a log.
+	rows, err := pool.Query(context.Background(), `SELECT secret_hash FROM apps WHERE secret_hash <> ''`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hashes := 0
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			t.Fatal(err)
+		}
+		hashes++
+		for i, r := range responses {
+			if strings.Contains(r, h) {
+				t.Errorf("API response %d holds a client secret's hash: %.200s", i, r)
+			}
+		}
+		if strings.Contains(logText, h) {
+			t.Errorf("the server log holds a client secret's hash")
+		}
+	}
+	rows.Close()
+	if hashes != 3 {
+		t.Fatalf("%d client secret hashes in the apps table, want 3", hashes)
+	}
+	for sec, i := range issuedSecret {
+		if !strings.Contains(responses[i], sec) {
+			t.Fatalf("response %d does not hold the client secret it issued", i)
+		}
+	}
 	// The grep can find a needle: each PAT is in the response that issued it.
 	for _, p := range pats {
 		if !strings.Contains(responses[issued[p]], p) {
@@ -359,7 +419,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 			t.Errorf("the server log holds a %s in plaintext (%.12s…)", what, needle)
 		}
 		for i, r := range responses {
-			if strings.Contains(r, needle) && !(what == "PAT" && issued[needle] == i) && !(what == "SAML assertion" && i == assertionAt) {
+			if strings.Contains(r, needle) && !(what == "PAT" && issued[needle] == i) && !(what == "SAML assertion" && i == assertionAt) && !(what == "client secret" && issuedSecret[needle] == i) {
 				t.Errorf("API response %d holds a %s (%.12s…): %.200s", i, what, needle, r)
 			}
 		}
