@@ -37,6 +37,9 @@ type Deps struct {
 	// ExternalUsers finds the users linked to an external account (the
 	// intent callback's "linked" answer).
 	ExternalUsers ExternalUserIndex
+	// LoginUsers finds the IdP login's auto-linking candidates and the
+	// instance's default org (DecideIntentLogin).
+	LoginUsers LoginUserIndex
 	// Users finds users by login name in the read tables; the session's
 	// user check confirms the one found against its own events.
 	Users UserIndex
@@ -62,6 +65,7 @@ type Commands struct {
 	upstream      *upstream.Registry
 	externalUsers ExternalUserIndex
 	users         UserIndex
+	loginUsers    LoginUserIndex
 
 	maxPasswordAttempts uint64
 }
@@ -72,7 +76,7 @@ func New(d Deps) *Commands {
 		d.Now = time.Now
 	}
 	return &Commands{store: d.Store, ids: d.IDs, keys: d.Keys, now: d.Now, observe: d.Observe, links: d.Links,
-		members: d.Members, upstream: d.Upstream, externalUsers: d.ExternalUsers, users: d.Users,
+		members: d.Members, upstream: d.Upstream, externalUsers: d.ExternalUsers, users: d.Users, loginUsers: d.LoginUsers,
 		maxPasswordAttempts: d.MaxPasswordAttempts}
 }
 
