@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/zitadel/oidc/v3/example/server/storage"
@@ -60,8 +61,17 @@ func TestIntentLoginDecision(t *testing.T) {
 	}
 	decide := func(id, token, org string) map[string]any {
 		t.Helper()
-		return env.MustDo(t, http.StatusOK, "POST", "/v2/idp_intents/"+id+"/login",
+		d := env.MustDo(t, http.StatusOK, "POST", "/v2/idp_intents/"+id+"/login",
 			map[string]string{"idpIntentToken": token, "organizationId": org})
+		// The decision carries none of the upstream's tokens, the intent
+		// token or the IdP's secret (Retrieve is where tokens are read).
+		raw, _ := json.Marshal(d)
+		for _, secret := range []string{"accessToken", "idToken", "refreshToken", "idpInformation", token, "s3cret-login"} {
+			if strings.Contains(string(raw), secret) {
+				t.Fatalf("the decision holds %q: %s", secret, raw)
+			}
+		}
+		return d
 	}
 	want := func(d map[string]any, outcome, userID string) {
 		t.Helper()
