@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -253,6 +254,39 @@ func TestIntentLoginDecision(t *testing.T) {
 			jsonPath(t, u, "user", "human", "profile", "familyName") != "Bie" ||
 			jsonPath(t, u, "user", "human", "email", "isVerified") != true {
 			t.Fatalf("updated user = %v", u)
+		}
+		signIn(newbie, id, token)
+		// A new address: changed, then verified as the IdP says.
+		users["x-new"].Email = "newbie@corp.example"
+		id, token = login(idpID, "newbie")
+		want(decide(id, token, ""), "SIGNED_IN", newbie)
+		u = env.MustDo(t, http.StatusOK, "GET", "/v2/users/"+newbie, nil)
+		if jsonPath(t, u, "user", "human", "email", "email") != "newbie@corp.example" ||
+			jsonPath(t, u, "user", "human", "email", "isVerified") != true {
+			t.Fatalf("user after an email change = %v", u)
+		}
+		var types []string
+		rows, err := env.Pool.Query(context.Background(), `SELECT event_type FROM events WHERE aggregate_id = $1 ORDER BY sequence`, newbie)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var typ string
+			if err := rows.Scan(&typ); err != nil {
+				t.Fatal(err)
+			}
+			types = append(types, typ)
+		}
+		if got := strings.Join(types, " "); got != "user.human.added user.human.externalidp.added user.human.profile.changed "+
+			"user.human.email.verified user.human.email.changed user.human.email.verified" {
+			t.Fatalf("newbie's events: %s", got)
+		}
+		// Nothing changed: nothing is written.
+		id, token = login(idpID, "newbie")
+		want(decide(id, token, ""), "SIGNED_IN", newbie)
+		var n int
+		if err := env.Pool.QueryRow(context.Background(), `SELECT count(*) FROM events WHERE aggregate_id = $1`, newbie).Scan(&n); err != nil || n != 6 {
+			t.Fatalf("%d events after a login without changes (%v)", n, err)
 		}
 		signIn(newbie, id, token)
 	})
