@@ -16,6 +16,7 @@ import (
 func (a *API) intentRoutes(r chi.Router) {
 	r.Post("/v2/idp_intents", a.startIntent)
 	r.Post("/v2/idp_intents/{idpIntentId}", a.retrieveIntent)
+	r.Post("/v2/idp_intents/{idpIntentId}/login", decodeCall(http.StatusOK, a.decideIntentLogin))
 }
 
 // callbackRoutes mounts the upstreams' callbacks. They are not
@@ -116,6 +117,22 @@ func (a *API) retrieveIntent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	gateway.WriteJSON(w, http.StatusOK, render.RetrieveIntentV2Of(info))
+}
+
+// decideIntentLogin is idledger's POST /v2/idp_intents/{id}/login (ZITADEL
+// has no such route, and no RPC method: its login UIs decide themselves):
+// the server's decision of what a succeeded intent leads to in an org.
+func (a *API) decideIntentLogin(r *http.Request, req *render.IntentLoginRequest) (any, error) {
+	d, err := a.cmds.DecideIntentLogin(r.Context(), req.Input(chi.URLParam(r, "idpIntentId")))
+	if err != nil {
+		return nil, err
+	}
+	if d.UpdateErr != nil {
+		// The login goes on (as ZITADEL's login UI, typescript PR #482);
+		// the failed update is logged here, once.
+		a.log.Warn().Err(d.UpdateErr).Str("userId", d.UserID).Str("idpId", d.Intent.IDPID).Msg("idp login: auto-update failed")
+	}
+	return render.IntentLoginV2Of(d), nil
 }
 
 // instanceOrigin is the instance's origin as the client addressed it:

@@ -65,7 +65,7 @@ func TestSeedV3alphaAddIDPAuthenticator(t *testing.T) {
 		"invalid AddIDPAuthenticatorRequest.IdpAuthenticator: embedded message failed validation | caused by: invalid IDPAuthenticator.IdpId: value length must be between 1 and 200 runes, inclusive")
 	plDo(t, env, pat, "POST", "/v3alpha/users/"+s.user+"/idps",
 		map[string]any{"idpAuthenticator": map[string]any{"idpId": s.idp, "userId": "x", "userName": strings.Repeat("y", 201)}}).failsWith(t,
-		"invalid AddIDPAuthenticatorRequest.IdpAuthenticator: embedded message failed validation | caused by: invalid IDPAuthenticator.UserName: value length must be between 1 and 200 runes, inclusive")
+		"invalid AddIDPAuthenticatorRequest.IdpAuthenticator: embedded message failed validation | caused by: invalid IDPAuthenticator.UserName: value length must be at most 200 runes")
 
 	// Remove: every link of the user to that IdP.
 	rm := plDo(t, env, pat, "DELETE", "/v3alpha/users/"+s.user+"/idps/"+s.idp, nil).ok(t)
@@ -97,8 +97,10 @@ func TestSeedResourcesAddIDPAuthenticator(t *testing.T) {
 	plDo(t, env, pat, "POST", "/resources/v3alpha/users/"+s.user+"/idps?organization.orgId="+s.otherOrg, body2).
 		fails(t, 400, 9, "COMMAND-vzktar7b7f")
 	plDo(t, env, pat, "POST", "/resources/v3alpha/users/"+s.user+"/idps?organization.orgId="+s.org, body2).ok(t)
-	plDo(t, env, pat, "POST", "/resources/v3alpha/users/"+s.user+"/idps", `{"idpId":"`+s.idp+`","userId":"z"}`).failsWith(t,
-		"invalid AddIDPAuthenticatorRequest.Authenticator: embedded message failed validation | caused by: invalid IDPAuthenticator.UserName: value length must be between 1 and 200 runes, inclusive")
+	// An empty user name is allowed (zitadel#11421).
+	plDo(t, env, pat, "POST", "/resources/v3alpha/users/"+s.user+"/idps", `{"idpId":"`+s.idp+`","userId":"z"}`).ok(t)
+	plDo(t, env, pat, "POST", "/resources/v3alpha/users/"+s.user+"/idps", `{"idpId":"`+s.idp+`","userName":"z"}`).failsWith(t,
+		"invalid AddIDPAuthenticatorRequest.Authenticator: embedded message failed validation | caused by: invalid IDPAuthenticator.UserId: value length must be between 1 and 200 runes, inclusive")
 
 	rm := plDo(t, env, pat, "DELETE", "/resources/v3alpha/users/"+s.user+"/idps/"+s.idp+"?organization.orgId="+s.org, nil).ok(t)
 	if rm["details"].(map[string]any)["id"] != s.user {

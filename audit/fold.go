@@ -97,6 +97,11 @@ func (f *genericFolder) apply(e *eventstore.Event) error {
 		f.collection("idpLinks")[str("idpId")+"/"+str("userId")] = p
 	case events.UserIDPLinkRemoved, events.UserIDPLinkCascadeRemoved:
 		delete(f.collection("idpLinks"), str("idpId")+"/"+str("userId"))
+	case events.UserHumanEmailChanged:
+		f.merge(p)
+		f.fields["emailVerified"] = false
+	case events.UserHumanEmailVerified:
+		f.fields["emailVerified"] = true
 	case events.LoginPolicyIDPAdded:
 		f.collection("idps")[str("idpId")] = map[string]any{"ownerType": p["ownerType"]}
 	case events.LoginPolicyIDPRemoved, events.LoginPolicyIDPCascadeRemoved:

@@ -37,6 +37,9 @@ type Deps struct {
 	// ExternalUsers finds the users linked to an external account (the
 	// intent callback's "linked" answer).
 	ExternalUsers ExternalUserIndex
+	// LoginUsers finds the IdP login's auto-linking candidates and the
+	// instance's default org (DecideIntentLogin).
+	LoginUsers LoginUserIndex
 	// Users finds users by login name in the read tables; the session's
 	// user check confirms the one found against its own events.
 	Users UserIndex
@@ -66,6 +69,7 @@ type Commands struct {
 	externalUsers ExternalUserIndex
 	users         UserIndex
 	clients       ClientIndex
+	loginUsers    LoginUserIndex
 
 	maxPasswordAttempts uint64
 }
@@ -76,7 +80,7 @@ func New(d Deps) *Commands {
 		d.Now = time.Now
 	}
 	return &Commands{store: d.Store, ids: d.IDs, keys: d.Keys, now: d.Now, observe: d.Observe, links: d.Links,
-		members: d.Members, upstream: d.Upstream, externalUsers: d.ExternalUsers, users: d.Users, clients: d.Clients,
+		members: d.Members, upstream: d.Upstream, externalUsers: d.ExternalUsers, users: d.Users, clients: d.Clients, loginUsers: d.LoginUsers,
 		maxPasswordAttempts: d.MaxPasswordAttempts}
 }
 

@@ -230,6 +230,46 @@ func (c *Commands) checkIntentToken(ctx context.Context, instanceID, id, token s
 	return m, nil
 }
 
+// succeededIntent is what RetrieveIntent and DecideIntentLogin check
+// first: the ID and token fields (named as fields of request), the token,
+// the intent succeeded and not expired; it returns the intent and its
+// IdP user, opened. It does not consume the intent.
+//
+// Errors, in order: InvalidArgument (PGV) for an ID or token over 200
+// characters; PermissionDenied CRYPTO-Sfefs / CRYPTO-CRYPTO for an empty or
+// wrong token (or an unknown intent); FailedPrecondition IDP-nme4gszsvx
+// when the intent is not succeeded (started, failed or consumed);
+// FailedPrecondition IDP-SAf42 when it expired; Internal.
+func (c *Commands) succeededIntent(ctx context.Context, instanceID, request, id, token string) (*intentModel, upstream.User, error) {
+	var user upstream.User
+	if err := pgvLength(request+".IdpIntentId", id, 1, 200); err != nil {
+		return nil, user, err
+	}
+	if err := pgvLength(request+".IdpIntentToken", token, 0, 200); err != nil {
+		return nil, user, err
+	}
+	m, err := c.checkIntentToken(ctx, instanceID, id, token)
+	if err != nil {
+		return nil, user, err
+	}
+	if m.state != intentSucceeded {
+		return nil, user, errs.FailedPrecondition("IDP-nme4gszsvx", "Errors.Intent.NotSucceeded")
+	}
+	if !c.now().Before(m.expiresAt) {
+		return nil, user, errs.FailedPrecondition("IDP-SAf42", "Errors.Intent.Expired")
+	}
+	userJSON, err := c.openIntent(instanceID, id, "idpUser", m.idpUser)
+	if err != nil {
+		return nil, user, err
+	}
+	if userJSON != "" {
+		if err := json.Unmarshal([]byte(userJSON), &user); err != nil {
+			return nil, user, errs.Internal("COMMAND-IntR1", err)
+		}
+	}
+	return m, user, nil
+}
+
 // RetrieveIntent returns succeeded intent id of the caller's instance. It
 // does not consume the intent: the session check does (so a login UI may
 // read it before it creates the session).
@@ -244,33 +284,12 @@ func (c *Commands) RetrieveIntent(ctx context.Context, id, token string) (Intent
 	if err != nil {
 		return IntentInfo{}, err
 	}
-	if err := pgvLength("RetrieveIdentityProviderIntentRequest.IdpIntentId", id, 1, 200); err != nil {
-		return IntentInfo{}, err
-	}
-	if err := pgvLength("RetrieveIdentityProviderIntentRequest.IdpIntentToken", token, 0, 200); err != nil {
-		return IntentInfo{}, err
-	}
-	m, err := c.checkIntentToken(ctx, cl.InstanceID, id, token)
+	m, user, err := c.succeededIntent(ctx, cl.InstanceID, "RetrieveIdentityProviderIntentRequest", id, token)
 	if err != nil {
 		return IntentInfo{}, err
 	}
-	if m.state != intentSucceeded {
-		return IntentInfo{}, errs.FailedPrecondition("IDP-nme4gszsvx", "Errors.Intent.NotSucceeded")
-	}
-	if !c.now().Before(m.expiresAt) {
-		return IntentInfo{}, errs.FailedPrecondition("IDP-SAf42", "Errors.Intent.Expired")
-	}
-	info := IntentInfo{Details: m.details(), IDPID: m.idpID, Protocol: m.protocol, UserID: m.userID, UserName: m.idpUserName}
+	info := IntentInfo{Details: m.details(), IDPID: m.idpID, Protocol: m.protocol, UserID: m.userID, UserName: m.idpUserName, User: user}
 	inst := cl.InstanceID
-	userJSON, err := c.openIntent(inst, id, "idpUser", m.idpUser)
-	if err != nil {
-		return IntentInfo{}, err
-	}
-	if userJSON != "" {
-		if err := json.Unmarshal([]byte(userJSON), &info.User); err != nil {
-			return IntentInfo{}, errs.Internal("COMMAND-IntR1", err)
-		}
-	}
 	for _, f := range []struct {
 		dst         *string
 		name, value string

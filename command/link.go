@@ -44,26 +44,35 @@ type LinkNames struct {
 }
 
 // validate applies the request rules of an AddIDPLink in ZITADEL's field
-// order: the user ID, then the link's idpId, userId and userName, each 1–200
-// characters.
+// order: the user ID, then the link's fields (IDPLink.validate).
 //
 // Errors: InvalidArgument with protoc-gen-validate's message, no error ID.
 func (n LinkNames) validate(userID string, l IDPLink) error {
 	if err := pgvLength(n.UserID, userID, 1, 200); err != nil {
 		return err
 	}
-	for _, f := range []struct{ name, value string }{
-		{"IdpId", l.IDPID}, {"UserId", l.ExternalUserID}, {"UserName", l.DisplayName},
+	err := l.validate(n.Message)
+	if err == nil || n.Link == "" {
+		return err
+	}
+	return embedded(n.Link, err)
+}
+
+// validate applies a link's field rules, in ZITADEL's order, naming the
+// fields as fields of message: idpId and userId 1–200 characters, userName
+// at most 200. Better than ZITADEL (zitadel#11421): the user name may be
+// empty, as it is for OAuth and SAML accounts without one, and the IdP
+// login's automatic links.
+func (l IDPLink) validate(message string) error {
+	for _, f := range []struct {
+		name, value string
+		min         int
+	}{
+		{"IdpId", l.IDPID, 1}, {"UserId", l.ExternalUserID, 1}, {"UserName", l.DisplayName, 0},
 	} {
-		err := pgvLength(n.Message+"."+f.name, f.value, 1, 200)
-		if err == nil {
-			continue
-		}
-		if n.Link == "" {
+		if err := validLen(message+"."+f.name, f.value, f.min, 200); err != nil {
 			return err
 		}
-		e, _ := errs.As(err)
-		return errs.InvalidArgument("", "invalid "+n.Link+": embedded message failed validation | caused by: "+e.Message)
 	}
 	return nil
 }
@@ -115,7 +124,8 @@ func linkClaim(instanceID string, l IDPLink) eventstore.UniqueConstraint {
 // owner is the user's org, also for an instance IdP.
 //
 // Errors, in order: Unauthenticated; InvalidArgument (PGV message, under
-// names) for a user ID or link field that is empty or over 200 characters; FailedPrecondition
+// names) for a user ID or link field that is empty (but the link's user
+// name, see IDPLink.validate) or over 200 characters; FailedPrecondition
 // COMMAND-vzktar7b7f when the user does not exist (or not in orgHint);
 // PermissionDenied AUTHZ-HKJD33 when the caller is another user without
 // user.write on the user's org; FailedPrecondition COMMAND-39nf2 when the
@@ -144,19 +154,7 @@ func (c *Commands) AddIDPLink(ctx context.Context, userID, orgHint string, link 
 				return eventstore.Append{}, err
 			}
 		}
-		if err := c.linkIDPExists(ctx, cl.InstanceID, u.orgID, link.IDPID); err != nil {
-			return eventstore.Append{}, err
-		}
-		// The unique claim, not the user's head, is what rejects a
-		// duplicate: the same account may be linked to another user, whose
-		// aggregate this append does not touch.
-		return eventstore.Append{
-			Aggregates: []eventstore.AggregateAppend{{
-				Aggregate: u.ref, ResourceOwner: u.orgID, Expected: u.head,
-				Events: []eventstore.PendingEvent{{Type: events.UserIDPLinkAdded, Payload: link.payload()}},
-			}},
-			Constraints: []eventstore.UniqueConstraint{linkClaim(cl.InstanceID, link), holdIDP(cl.InstanceID, link.IDPID)},
-		}, nil
+		return c.linkAppend(ctx, u, link)
 	})
 	if err != nil {
 		return Details{}, err
@@ -229,33 +227,39 @@ func (c *Commands) removeLinks(ctx context.Context, userID, orgHint, idpID, exte
 	return aggregateDetails(evs, u.ref, u.created), nil
 }
 
-// humanLinkEvents lets AddHuman (user.go) take idpLinks on user creation:
-// it checks the links of a user about to be created in org orgID of
-// instanceID and returns what to add to the user-creation append: the
-// events to put on the new user's aggregate after user.human.added, and the
-// unique values to claim with it. Both go in the same Append so that the
-// user and its links commit together; a duplicate (IdP, external user ID),
-// also within links, then fails the append with AlreadyExists
-// COMMAND-Lnk409 through Commands.execute. It checks no permission
-// (creating the user needs user.write already) and no field (AddHuman's
-// request validation has).
+// linkEvents checks link for a user of org orgID of instanceID (its IdP
+// must be the org's or the instance's) and returns the event that adds it
+// and the unique values to claim with it. The unique claim, not the user's
+// head, is what rejects a duplicate: the same account may be linked to
+// another user, whose aggregate the append does not touch.
 //
-// Errors: FailedPrecondition COMMAND-39nf2 when an IdP is neither orgID's
-// nor the instance's; Internal.
-func (c *Commands) humanLinkEvents(ctx context.Context, instanceID, orgID, _ string, links []IDPLink) ([]eventstore.PendingEvent, []eventstore.UniqueConstraint, error) {
-	var pending []eventstore.PendingEvent
-	var claims []eventstore.UniqueConstraint
-	for _, l := range links {
-		if err := c.linkIDPExists(ctx, instanceID, orgID, l.IDPID); err != nil {
-			return nil, nil, err
-		}
-		pending = append(pending, eventstore.PendingEvent{Type: events.UserIDPLinkAdded, Payload: l.payload()})
-		claims = append(claims, linkClaim(instanceID, l), holdIDP(instanceID, l.IDPID))
+// Errors: FailedPrecondition COMMAND-39nf2; Internal.
+func (c *Commands) linkEvents(ctx context.Context, instanceID, orgID string, link IDPLink) (eventstore.PendingEvent, []eventstore.UniqueConstraint, error) {
+	if err := c.linkIDPExists(ctx, instanceID, orgID, link.IDPID); err != nil {
+		return eventstore.PendingEvent{}, nil, err
 	}
-	return pending, claims, nil
+	return eventstore.PendingEvent{Type: events.UserIDPLinkAdded, Payload: link.payload()},
+		[]eventstore.UniqueConstraint{linkClaim(instanceID, link), holdIDP(instanceID, link.IDPID)}, nil
 }
 
-var _ humanLinker = (*Commands)(nil)
+// linkAppend is the append that links existing user u (loaded by
+// loadLinkUser) to link, at u's head: AddIDPLink's, and the IdP login's
+// auto-linking. A link taken by any user fails the append with
+// AlreadyExists COMMAND-Lnk409 through Commands.execute.
+//
+// Errors: FailedPrecondition COMMAND-39nf2; Internal.
+func (c *Commands) linkAppend(ctx context.Context, u *linkUserModel, link IDPLink) (eventstore.Append, error) {
+	ev, cs, err := c.linkEvents(ctx, u.ref.InstanceID, u.orgID, link)
+	if err != nil {
+		return eventstore.Append{}, err
+	}
+	return eventstore.Append{
+		Aggregates: []eventstore.AggregateAppend{{
+			Aggregate: u.ref, ResourceOwner: u.orgID, Expected: u.head, Events: []eventstore.PendingEvent{ev},
+		}},
+		Constraints: cs,
+	}, nil
+}
 
 // IDPLinkReleases returns the unique values held by user userID's active
 // IdP links, as releases. Add them to the append that removes the user, so

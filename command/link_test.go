@@ -205,6 +205,25 @@ func TestAddHumanWithIDPLinks(t *testing.T) {
 	plWant(t, err, errs.KindAlreadyExists, "COMMAND-Lnk409")
 	_, err = add(extLink(instIDP, "b"), extLink(instIDP, "b"))
 	plWant(t, err, errs.KindAlreadyExists, "COMMAND-Lnk409")
+	_, err = add(command.IDPLink{IDPID: "0", ExternalUserID: "c"})
+	plWant(t, err, errs.KindFailedPrecondition, "COMMAND-39nf2")
+	_, err = add(command.IDPLink{IDPID: instIDP})
+	plWant(t, err, errs.KindInvalidArgument, "")
+	// A link without a user name (zitadel#11421), and two links: the user
+	// and its links are one append (one transaction ID), with one unique
+	// claim per link.
+	d, err = add(command.IDPLink{IDPID: instIDP, ExternalUserID: "c"}, extLink(instIDP, "d"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := env.count(`SELECT count(DISTINCT tx_id) FROM events WHERE aggregate_id = $1`, d.ID); n != 1 {
+		t.Fatalf("user and links in %d transactions", n)
+	}
+	if n := env.count(`SELECT count(*) FROM user_idp_links WHERE user_id = $1 AND external_user_name = ''`, d.ID); n != 1 {
+		t.Fatalf("%d links without a user name", n)
+	}
+	_, err = env.cmds.AddIDPLink(env.iam(), env.addHuman(env.org, "taker"), "", command.IDPLink{IDPID: instIDP, ExternalUserID: "c"}, v2Link)
+	plWant(t, err, errs.KindAlreadyExists, "COMMAND-Lnk409")
 }
 
 // TestAddIDPLinkConcurrent: of 100 identical requests exactly one wins;

@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/events"
@@ -17,6 +18,8 @@ type loginPolicyModel struct {
 	exists    bool // added and not removed (reset to the default)
 	isDefault bool
 	idps      map[string]string // active links: IdP ID → owner type
+	// allowExternalIDP is the policy's allowExternalIdp setting.
+	allowExternalIDP bool
 }
 
 func (c *Commands) loadLoginPolicy(ctx context.Context, instanceID, policyID string) (*loginPolicyModel, error) {
@@ -39,6 +42,13 @@ func (m *loginPolicyModel) reduce(e *eventstore.Event) error {
 		}
 		m.exists, m.isDefault, m.created = true, p.IsDefault, e.CreatedAt
 		clear(m.idps)
+		var set events.LoginPolicySettings
+		if len(p.Settings) > 0 {
+			if err := json.Unmarshal(p.Settings, &set); err != nil {
+				return err
+			}
+		}
+		m.allowExternalIDP = set.AllowExternalIDP
 	case events.LoginPolicyRemoved:
 		m.exists = false
 		clear(m.idps)

@@ -44,30 +44,30 @@ type AddHuman struct {
 	ProfileMissing, EmailMissing bool
 }
 
-// humanLinker is implemented by the user IdP-links area: it validates the
-// links of a user being created and returns the events to append to the
-// user aggregate (after user.human.added) and the unique constraints they
-// claim. Its errors are returned as they are. Declared here, implemented
-// there, so that this file does not depend on that area being present.
-type humanLinker interface {
-	humanLinkEvents(ctx context.Context, instanceID, orgID, userID string, links []IDPLink) ([]eventstore.PendingEvent, []eventstore.UniqueConstraint, error)
-}
-
-// AddHuman creates a human user in h.OrgID. The caller needs user.write on
-// that org (v2 semantics).
+// AddHuman creates a human user in h.OrgID, with its IdP links (h.IDPLinks)
+// in the same append. The caller needs user.write on that org (v2
+// semantics).
 //
 // Errors: PermissionDenied AUTHZ-HKJD33; InvalidArgument naming the field;
 // FailedPrecondition COMMAND-QXPGs when the org does not exist;
 // AlreadyExists COMMAND-UsrDup (user name taken in the org) or COMMAND-UsrID
 // (user ID taken); InvalidArgument with the password complexity policy's
-// IDs (COMMA-HuJf6, …) or COMMAND-Hash1 for an unsupported hash;
-// Unimplemented when idpLinks are sent before the links
-// area provides them; the links area's errors.
+// IDs (COMMA-HuJf6, …) or COMMAND-Hash1 for an unsupported hash; for a
+// link, AddIDPLink's: FailedPrecondition COMMAND-39nf2 when its IdP is
+// neither the org's nor the instance's, AlreadyExists COMMAND-Lnk409 when
+// its account is linked to any user (or twice in h.IDPLinks).
 func (c *Commands) AddHuman(ctx context.Context, h AddHuman) (*Details, error) {
 	cl, err := authorizeIdentity(ctx, false, "user.write", h.OrgID)
 	if err != nil {
 		return nil, err
 	}
+	return c.addHuman(ctx, cl.InstanceID, h)
+}
+
+// addHuman is AddHuman after its permission check; the IdP login's
+// auto-creation (login_decision.go), whose capability is the intent, calls
+// it directly.
+func (c *Commands) addHuman(ctx context.Context, instanceID string, h AddHuman) (*Details, error) {
 	if err := validateHuman(&h); err != nil {
 		return nil, err
 	}
@@ -79,25 +79,22 @@ func (c *Commands) AddHuman(ctx context.Context, h AddHuman) (*Details, error) {
 		}
 		pw = &p
 	}
-	linker, hasLinker := any(c).(humanLinker)
-	if len(h.IDPLinks) > 0 && !hasLinker {
-		return nil, errs.Unimplemented("COMMAND-Lnk01", "idpLinks are not supported yet")
-	}
 	if h.UserID == "" {
+		var err error
 		if h.UserID, err = c.ids.Next(); err != nil {
 			return nil, errs.Internal("COMMAND-Ids04", err)
 		}
 	}
-	ref := eventstore.AggregateRef{InstanceID: cl.InstanceID, Type: events.AggUser, ID: h.UserID}
+	ref := eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggUser, ID: h.UserID}
 	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
-		org, err := c.loadMembers(ctx, cl.InstanceID, h.OrgID)
+		org, err := c.loadMembers(ctx, instanceID, h.OrgID)
 		if err != nil {
 			return eventstore.Append{}, err
 		}
 		if !org.exists {
 			return eventstore.Append{}, errs.FailedPrecondition("COMMAND-QXPGs", "Organisation not found")
 		}
-		u, err := c.loadUser(ctx, cl.InstanceID, h.UserID)
+		u, err := c.loadUser(ctx, instanceID, h.UserID)
 		if err != nil {
 			return eventstore.Append{}, err
 		}
@@ -112,13 +109,17 @@ func (c *Commands) AddHuman(ctx context.Context, h AddHuman) (*Details, error) {
 		if pw != nil {
 			pend = append(pend, eventstore.PendingEvent{Type: events.UserPasswordChanged, Payload: *pw})
 		}
-		cons := []eventstore.UniqueConstraint{usernameConstraint(cl.InstanceID, h.OrgID, h.Username, false)}
-		if len(h.IDPLinks) > 0 {
-			le, lc, err := linker.humanLinkEvents(ctx, cl.InstanceID, h.OrgID, h.UserID, h.IDPLinks)
+		cons := []eventstore.UniqueConstraint{usernameConstraint(instanceID, h.OrgID, h.Username, false)}
+		// The links go on the new user's aggregate after user.human.added,
+		// with their unique claims: user and links commit together, and a
+		// duplicate (IdP, external user ID), also within h.IDPLinks, fails
+		// the whole append.
+		for _, l := range h.IDPLinks {
+			le, lc, err := c.linkEvents(ctx, instanceID, h.OrgID, l)
 			if err != nil {
 				return eventstore.Append{}, err
 			}
-			pend, cons = append(pend, le...), append(cons, lc...)
+			pend, cons = append(pend, le), append(cons, lc...)
 		}
 		return eventstore.Append{
 			Aggregates:  []eventstore.AggregateAppend{{Aggregate: ref, ResourceOwner: h.OrgID, Events: pend}},
@@ -179,10 +180,8 @@ func validateHuman(h *AddHuman) error {
 		return embedded(req+".Email", errs.InvalidArgument("", "invalid SetHumanEmail.Email: value must be a valid email address"))
 	}
 	for i, l := range h.IDPLinks {
-		for _, f := range []struct{ name, v string }{{"IdpId", l.IDPID}, {"UserId", l.ExternalUserID}, {"UserName", l.DisplayName}} {
-			if err := validLen("IDPLink."+f.name, f.v, 1, 200); err != nil {
-				return embedded(req+".IdpLinks["+strconv.Itoa(i)+"]", err)
-			}
+		if err := l.validate("IDPLink"); err != nil {
+			return embedded(req+".IdpLinks["+strconv.Itoa(i)+"]", err)
 		}
 	}
 	if h.Username == "" {

@@ -19,6 +19,12 @@ type userModel struct {
 	username string
 	pats     map[string]bool // active token IDs
 
+	// A human's profile and email (the IdP login's auto-update and
+	// auto-linking decide on them).
+	profile       events.HumanProfileChangedPayload
+	email         string
+	emailVerified bool
+
 	// Password and lockout (humans): the stored hash, never returned; the
 	// failed checks since the last success, password change or unlock.
 	passwordHash         string
@@ -31,7 +37,8 @@ type userModel struct {
 // and the like are skipped at load time, the head still counts them.
 var userModelTypes = []string{events.UserHumanAdded, events.UserMachineAdded, events.UserRemoved,
 	events.UserPATAdded, events.UserPATRemoved, events.UserPasswordChanged, events.UserPasswordCheckSucceeded,
-	events.UserPasswordCheckFailed, events.UserLocked, events.UserUnlocked}
+	events.UserPasswordCheckFailed, events.UserLocked, events.UserUnlocked,
+	events.UserHumanProfileChanged, events.UserHumanEmailChanged, events.UserHumanEmailVerified}
 
 func (c *Commands) loadUser(ctx context.Context, instanceID, userID string) (*userModel, error) {
 	m := &userModel{
@@ -52,6 +59,32 @@ func (m *userModel) reduce(e *eventstore.Event) error {
 			return err
 		}
 		m.exists, m.kind, m.username, m.orgID = true, "human", p.Username, e.ResourceOwner
+		m.profile = events.HumanProfileChangedPayload{GivenName: p.GivenName, FamilyName: p.FamilyName,
+			NickName: p.NickName, DisplayName: p.DisplayName, PreferredLanguage: p.PreferredLanguage}
+		m.email, m.emailVerified = p.Email, p.EmailVerified
+	case events.UserHumanProfileChanged:
+		var p events.HumanProfileChangedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
+		}
+		for _, f := range []struct {
+			dst *string
+			v   string
+		}{{&m.profile.GivenName, p.GivenName},
+			{&m.profile.FamilyName, p.FamilyName}, {&m.profile.NickName, p.NickName},
+			{&m.profile.DisplayName, p.DisplayName}, {&m.profile.PreferredLanguage, p.PreferredLanguage}} {
+			if f.v != "" {
+				*f.dst = f.v
+			}
+		}
+	case events.UserHumanEmailChanged:
+		var p events.HumanEmailChangedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
+		}
+		m.email, m.emailVerified = p.Email, false
+	case events.UserHumanEmailVerified:
+		m.emailVerified = true
 	case events.UserMachineAdded:
 		var p events.MachineAddedPayload
 		if err := e.Unmarshal(&p); err != nil {

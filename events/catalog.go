@@ -42,6 +42,10 @@ const (
 	UserIDPLinkAdded          = "user.human.externalidp.added"
 	UserIDPLinkRemoved        = "user.human.externalidp.removed"
 	UserIDPLinkCascadeRemoved = "user.human.externalidp.cascade.removed"
+	// A human's profile and email, changed (the IdP login's auto-update).
+	UserHumanProfileChanged = "user.human.profile.changed"
+	UserHumanEmailChanged   = "user.human.email.changed"
+	UserHumanEmailVerified  = "user.human.email.verified"
 
 	IDPAdded   = "idp.added"
 	IDPChanged = "idp.changed"
@@ -96,6 +100,22 @@ type HumanAddedPayload struct {
 	EmailVerified     bool   `json:"emailVerified,omitempty"`
 	Phone             string `json:"phone,omitempty"`
 	PhoneVerified     bool   `json:"phoneVerified,omitempty"`
+}
+
+// HumanProfileChangedPayload holds the changed profile fields only; a
+// field left out is unchanged.
+type HumanProfileChangedPayload struct {
+	GivenName         string `json:"givenName,omitempty"`
+	FamilyName        string `json:"familyName,omitempty"`
+	NickName          string `json:"nickName,omitempty"`
+	DisplayName       string `json:"displayName,omitempty"`
+	PreferredLanguage string `json:"preferredLanguage,omitempty"`
+}
+
+// HumanEmailChangedPayload is a human's new email address, not verified
+// (user.human.email.verified follows when it is).
+type HumanEmailChangedPayload struct {
+	Email string `json:"email"`
 }
 
 // MachineAddedPayload: aggregate ID = user ID, resource owner = org ID.
@@ -219,6 +239,9 @@ func Catalog() []EventInfo {
 		{UserIDPLinkAdded, AggUser, IDPLinkPayload{}, "a user was linked to an external IdP account"},
 		{UserIDPLinkRemoved, AggUser, IDPLinkPayload{}, "a user's IdP link was removed"},
 		{UserIDPLinkCascadeRemoved, AggUser, IDPLinkPayload{}, "a user's IdP link was removed because its IdP or policy link went away"},
+		{UserHumanProfileChanged, AggUser, HumanProfileChangedPayload{}, "a human's profile changed (the fields sent)"},
+		{UserHumanEmailChanged, AggUser, HumanEmailChangedPayload{}, "a human's email address changed; it is not verified"},
+		{UserHumanEmailVerified, AggUser, nil, "a human's email address was verified"},
 		{IDPAdded, AggIDP, IDPAddedPayload{}, "an IdP template was created (secrets sealed)"},
 		{IDPChanged, AggIDP, IDPChangedPayload{}, "an IdP template was replaced (secrets sealed)"},
 		{IDPRemoved, AggIDP, nil, "an IdP template was removed"},

@@ -98,6 +98,9 @@ var (
 		"email", "email_verified", "sequence", "creation_date", "change_date")
 	userDelete = Delete("users", "instance_id", "id")
 	userState  = Update("users", []string{"state", "sequence", "change_date"}, "instance_id", "id")
+	userEmail  = Update("users", []string{"email", "email_verified", "sequence", "change_date"}, "instance_id", "id")
+	// userEmailVerified sets email_verified.
+	userEmailVerified = Update("users", []string{"email_verified", "sequence", "change_date"}, "instance_id", "id")
 
 	patInsert       = Insert("pats", "token_hash", "instance_id", "token_id", "user_id", "expiration")
 	patDelete       = Delete("pats", "instance_id", "user_id", "token_id")
@@ -167,6 +170,25 @@ func reduceUser(e *eventstore.Event, t Tables) ([]Statement, error) {
 			jsonText(prof), "", false, int64(e.Sequence), e.CreatedAt, e.CreatedAt)}, nil
 	case events.UserRemoved:
 		return []Statement{userDelete.Stmt(t, e.InstanceID, e.AggregateID)}, nil
+	case events.UserHumanProfileChanged:
+		var p events.HumanProfileChangedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return nil, err
+		}
+		// The payload holds the changed fields only: merged into the
+		// profile column, which also holds fields it never names (phone).
+		changed := userProfile{GivenName: p.GivenName, FamilyName: p.FamilyName, NickName: p.NickName,
+			DisplayName: p.DisplayName, PreferredLanguage: p.PreferredLanguage}
+		return []Statement{{SQL: `UPDATE ` + ident(t.T("users")) + ` SET profile = profile || $1::jsonb, sequence = $2, change_date = $3
+            WHERE instance_id = $4 AND id = $5`, Args: []any{jsonText(changed), int64(e.Sequence), e.CreatedAt, e.InstanceID, e.AggregateID}}}, nil
+	case events.UserHumanEmailChanged:
+		var p events.HumanEmailChangedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return nil, err
+		}
+		return []Statement{userEmail.Stmt(t, p.Email, false, int64(e.Sequence), e.CreatedAt, e.InstanceID, e.AggregateID)}, nil
+	case events.UserHumanEmailVerified:
+		return []Statement{userEmailVerified.Stmt(t, true, int64(e.Sequence), e.CreatedAt, e.InstanceID, e.AggregateID)}, nil
 	case events.UserLocked, events.UserUnlocked:
 		state := int16(userStateLocked)
 		if e.Type == events.UserUnlocked {

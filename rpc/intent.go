@@ -10,6 +10,10 @@ import (
 	userv2 "github.com/idledger/idledger/gen/zitadel/user/v2"
 )
 
+// The IdP login's linking decision (command.DecideIntentLogin) has no RPC
+// method: ZITADEL's user service has none to be compatible with, so it is
+// served as idledger's REST extension POST /v2/idp_intents/{id}/login only.
+
 // StartIdentityProviderIntent is POST /v2/idp_intents. The callback's
 // origin is the one the client addressed (the request's Host or
 // :authority, gateway.Origin), put on the context by Mount.

@@ -70,7 +70,7 @@ func TestDocumentedRoutes(t *testing.T) {
 		"POST /admin/v1/events/_search", "GET /admin/v1/events/_stream", "GET /admin/v1/events/types",
 		"GET /admin/v1/aggregates/types", "POST /admin/v1/events/types/_search",
 		"POST /admin/v1/aggregates/types/_search", "GET /auth/v1/users/me",
-		"POST /v2/idp_intents", "POST /v2/idp_intents/{idpIntentId}", "GET /idps/callback", "POST /idps/callback", "GET /idps/jwt",
+		"POST /v2/idp_intents", "POST /v2/idp_intents/{idpIntentId}", "POST /v2/idp_intents/{idpIntentId}/login", "GET /idps/callback", "POST /idps/callback", "GET /idps/jwt",
 		"POST /idps/{idpId}/saml/acs", "GET /idps/{idpId}/saml/metadata", "GET /idps/{idpId}/saml/certificate",
 		"POST /management/v1/projects", "POST /management/v1/projects/_search", "GET /management/v1/projects/{projectId}",
 		"PUT /management/v1/projects/{projectId}", "DELETE /management/v1/projects/{projectId}",

@@ -120,12 +120,20 @@ type SAMLAccessV2 struct {
 
 // AddHumanUserV2 is the AddHumanUserRequest prefilled from the IdP's user.
 type AddHumanUserV2 struct {
-	Username string          `json:"username,omitempty"`
-	Profile  HumanProfileV2  `json:"profile"`
-	Email    SetHumanEmailV2 `json:"email"`
-	Phone    *HumanPhoneV2   `json:"phone,omitempty"`
-	Metadata []any           `json:"metadata"`
-	IDPLinks []IDPLinkV2     `json:"idpLinks"`
+	// Organization is set by the login decision (the login's org), not by
+	// Retrieve, which knows none.
+	Organization *OrganizationV2 `json:"organization,omitempty"`
+	Username     string          `json:"username,omitempty"`
+	Profile      HumanProfileV2  `json:"profile"`
+	Email        SetHumanEmailV2 `json:"email"`
+	Phone        *HumanPhoneV2   `json:"phone,omitempty"`
+	Metadata     []any           `json:"metadata"`
+	IDPLinks     []IDPLinkV2     `json:"idpLinks"`
+}
+
+// OrganizationV2 is user.v2.Organization by ID.
+type OrganizationV2 struct {
+	OrgID string `json:"orgId"`
 }
 
 // SetHumanEmailV2 is user.v2.SetHumanEmail: verified, or a code to send.
@@ -190,4 +198,62 @@ func addHumanUser(idpID, userName string, u upstream.User) *AddHumanUserV2 {
 		}
 	}
 	return h
+}
+
+// IntentLoginRequest is the body of idledger's POST
+// /v2/idp_intents/{idpIntentId}/login.
+type IntentLoginRequest struct {
+	IDPIntentToken string `json:"idpIntentToken"`
+	OrganizationID string `json:"organizationId"`
+}
+
+// Input is req as DecideIntentLogin's input, for intent id (the path's).
+func (req *IntentLoginRequest) Input(id string) command.DecideLoginInput {
+	return command.DecideLoginInput{IntentID: id, IntentToken: req.IDPIntentToken, OrgID: req.OrganizationID}
+}
+
+// IntentLoginV2 is the login decision: the outcome and what the login UI
+// needs for it.
+type IntentLoginV2 struct {
+	Details        gateway.DetailsV2  `json:"details"`
+	Outcome        string             `json:"outcome"`
+	OrganizationID string             `json:"organizationId"`
+	UserID         string             `json:"userId,omitempty"`
+	Linked         bool               `json:"linked,omitempty"`
+	Created        bool               `json:"created,omitempty"`
+	Candidates     *LoginCandidatesV2 `json:"candidates,omitempty"`
+	AddHumanUser   *AddHumanUserV2    `json:"addHumanUser,omitempty"`
+	Refusal        *RefusalV2         `json:"refusal,omitempty"`
+}
+
+// LoginCandidatesV2 are several auto-linking matches, masked.
+type LoginCandidatesV2 struct {
+	Count      int      `json:"count"`
+	LoginNames []string `json:"loginNames"`
+}
+
+// RefusalV2 is why a login is refused: a stable error ID and its message.
+type RefusalV2 struct {
+	ID      string `json:"id"`
+	Message string `json:"message"`
+}
+
+// IntentLoginV2Of renders a login decision: candidates for CHOOSE, the
+// prefilled addHumanUser (as Retrieve's) for OFFER_REGISTRATION, the
+// refusal for REFUSED.
+func IntentLoginV2Of(d command.LoginDecision) IntentLoginV2 {
+	out := IntentLoginV2{Details: IntentDetailsV2(d.Details), Outcome: d.Outcome.String(), OrganizationID: d.OrgID,
+		UserID: d.UserID, Linked: d.Linked, Created: d.Created}
+	switch d.Outcome {
+	case command.LoginChoose:
+		out.Candidates = &LoginCandidatesV2{Count: d.Candidates.Count, LoginNames: d.Candidates.LoginNames}
+	case command.LoginOfferRegistration:
+		out.AddHumanUser = addHumanUser(d.Intent.IDPID, d.Intent.UserName, d.Intent.User)
+		out.AddHumanUser.Organization = &OrganizationV2{OrgID: d.OrgID}
+	case command.LoginRefused:
+		if d.Refusal != nil {
+			out.Refusal = &RefusalV2{ID: d.Refusal.ID, Message: d.Refusal.Message}
+		}
+	}
+	return out
 }

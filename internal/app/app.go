@@ -118,7 +118,7 @@ func New(_ context.Context, o Options) (*App, error) {
 	a.q = query.New(o.Pool)
 	a.cmds = command.New(command.Deps{Store: a.metrics.InstrumentStore(a.store), IDs: gen, Keys: keys, Now: o.Now,
 		Links: a.q, Members: a.q, Users: a.q, Clients: a.q, Observe: a.metrics.ObserveCommand,
-		Upstream: upstream.New(upstream.Options{Client: o.UpstreamClient, Now: o.Now}), ExternalUsers: a.q})
+		Upstream: upstream.New(upstream.Options{Client: o.UpstreamClient, Now: o.Now}), ExternalUsers: a.q, LoginUsers: a.q})
 	eventLog := query.NewEventLog(a.store)
 	a.api = api.New(api.Deps{Commands: a.cmds, Queries: a.q, Log: o.Log, Origin: o.Origin, ExternalSecure: o.ExternalSecure}).WithEvents(eventLog)
 	a.rpc = rpc.New(rpc.Deps{Commands: a.cmds, Queries: a.q, Events: eventLog, Ready: a.ping, ExternalSecure: o.ExternalSecure,

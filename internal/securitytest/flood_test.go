@@ -78,7 +78,7 @@ func (f *floodFixtures) templates() []template {
 		if p != "" {
 			p += "."
 		}
-		out := []mutation{{key: p + "idpId", val: f.foreign[0]}, {key: p + "idpId", val: ""}, {key: p + "userName", val: ""},
+		out := []mutation{{key: p + "idpId", val: f.foreign[0]}, {key: p + "idpId", val: ""}, {key: p + "userName", val: strings.Repeat("n", 201)}, // an empty one is valid (zitadel#11421)
 			{key: p + "userId", val: strings.Repeat("u", 201)}}
 		out = append(out, universal(p+"idpId")...)
 		if prefix != "" {

@@ -226,6 +226,8 @@ func matrix() map[string]row {
 	}, public, nil}
 	m["POST /v2/idp_intents/{idpIntentId}"] = row{post("/v2/idp_intents/123", map[string]any{"idpIntentToken": "forged"}),
 		[7]string{"403 CRYPTO-CRYPTO", "403 CRYPTO-CRYPTO", "403 CRYPTO-CRYPTO", "403 CRYPTO-CRYPTO", "403 CRYPTO-CRYPTO", "403 CRYPTO-CRYPTO", "403 CRYPTO-CRYPTO"}, nil}
+	m["POST /v2/idp_intents/{idpIntentId}/login"] = row{post("/v2/idp_intents/123/login", map[string]any{"idpIntentToken": "forged"}),
+		[7]string{"403 CRYPTO-CRYPTO", "403 CRYPTO-CRYPTO", "403 CRYPTO-CRYPTO", "403 CRYPTO-CRYPTO", "403 CRYPTO-CRYPTO", "403 CRYPTO-CRYPTO", "403 CRYPTO-CRYPTO"}, nil}
 	noState := [7]string{"400 IDP-Hk38e", "400 IDP-Hk38e", "400 IDP-Hk38e", "400 IDP-Hk38e", "400 IDP-Hk38e", "400 IDP-Hk38e", "400 IDP-Hk38e"}
 	m["GET /idps/callback"] = row{get("/idps/callback?code=x"), noState, nil}
 	m["POST /idps/callback"] = row{func(t *testing.T, w *world, c *caller) request {
