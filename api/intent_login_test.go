@@ -140,6 +140,13 @@ func TestIntentLoginDecision(t *testing.T) {
 			t.Fatalf("second login linked again: %v", d)
 		}
 		signIn(alice, id, token)
+		// A login that asks for another org refuses the linked user, who is
+		// not in it; without an org asked for, the link signs in.
+		elsewhere := env.CreateOrg(t, "elsewhere")
+		id, token = login(idpID, "alice")
+		refused(decide(id, token, elsewhere), "EVENT-fJe2a")
+		want(decide(id, token, ""), "SIGNED_IN", alice)
+		signIn(alice, id, token)
 		// Another instance cannot decide on this instance's intent.
 		other := env.AddInstance(t, "other.example")
 		id, token = login(idpID, "alice")

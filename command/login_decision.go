@@ -59,6 +59,9 @@ var (
 	// refusedByPolicy: only automatic options, and the org's login policy
 	// does not allow this IdP (GHSA-j4g7-v4m4-77px).
 	refusedByPolicy = errs.FailedPrecondition("COMMAND-LgnRf2", "Errors.User.ExternalIDP.NotAllowedByLoginPolicy")
+	// refusedOtherOrg: the linked user is not in the org the login asked
+	// for (ZITADEL's login checks the requested org the same way).
+	refusedOtherOrg = errs.FailedPrecondition("EVENT-fJe2a", "Errors.User.NotAllowedOrg")
 )
 
 // LoginUserIndex finds, in the read tables, what the login decision needs:
@@ -165,9 +168,13 @@ func (c *Commands) DecideIntentLogin(ctx context.Context, in DecideLoginInput) (
 	}
 
 	// 1. A linked user signs in.
-	userID, err := c.intentUser(ctx, inst, m)
+	userID, userOrg, err := c.intentUser(ctx, inst, m)
 	if err != nil {
 		return LoginDecision{}, err
+	}
+	if userID != "" && in.OrgID != "" && userOrg != d.OrgID {
+		d.Outcome, d.Refusal = LoginRefused, refusedOtherOrg
+		return d, nil
 	}
 	if userID != "" {
 		d.Outcome, d.UserID = LoginSignedIn, userID
@@ -260,23 +267,26 @@ func (c *Commands) loginOrg(ctx context.Context, instanceID, orgID string) (stri
 
 // intentUser is the user linked to the intent's external account: the one
 // named at callback time (CheckIntent then accepts only that user), else
-// the one linked now, confirmed against its own events.
-func (c *Commands) intentUser(ctx context.Context, instanceID string, m *intentModel) (string, error) {
-	if m.userID != "" {
-		return m.userID, nil
-	}
-	id, err := c.linkedUser(ctx, instanceID, m.idpID, m.idpUserID)
-	if err != nil || id == "" {
-		return "", err
+// the one linked now, confirmed against its own events; and its org.
+func (c *Commands) intentUser(ctx context.Context, instanceID string, m *intentModel) (string, string, error) {
+	id := m.userID
+	if id == "" {
+		var err error
+		if id, err = c.linkedUser(ctx, instanceID, m.idpID, m.idpUserID); err != nil || id == "" {
+			return "", "", err
+		}
 	}
 	u, err := c.loadLinkUser(ctx, instanceID, id, true)
 	if err != nil {
-		return "", err
+		return "", "", err
+	}
+	if m.userID != "" && u.exists {
+		return id, u.orgID, nil // named at callback time: CheckIntent accepts only it
 	}
 	if !u.exists || len(u.linksTo(m.idpID, m.idpUserID)) == 0 {
-		return "", nil
+		return "", "", nil
 	}
-	return id, nil
+	return id, u.orgID, nil
 }
 
 // idpAllowedIn reports whether the login policy that applies to org orgID

@@ -8,30 +8,33 @@ import "strings"
 // with the raw key) and carry idledger's own wording. Another language is
 // one more table of the same keys.
 var englishText = map[string]string{
-	"Errors.Internal":                           "An internal error occurred",
-	"Errors.AlreadyExists":                      "The object already exists", // ours
-	"Errors.ResourceOwnerMissing":               "Resource Owner Organisation missing",
-	"Errors.Token.Invalid":                      "Token is invalid",
-	"Errors.Member.AlreadyExists":               "Member already exists",
-	"Errors.Member.InvalidRole":                 "The role is invalid", // ours
-	"Errors.User.NotFound":                      "User could not be found",
-	"Errors.User.AlreadyExists":                 "User already exists",
-	"Errors.User.NotMachine":                    "The User must be technical",
-	"Errors.User.PAT.NotFound":                  "Personal Access Token not found",
-	"Errors.User.PAT.ExpirationDateInPast":      "The expiration date must be in the future", // ours
-	"Errors.User.ExternalIDP.NotFound":          "External IDP not found",
-	"Errors.User.ExternalIDP.AlreadyExists":     "External IDP already taken",
-	"Errors.User.ExternalIDP.LoginFailed":       "Login at External IDP failed",
-	"Errors.User.Password.Invalid":              "Password is invalid",
-	"Errors.User.Locked":                        "User is locked",
-	"Errors.IDPConfig.NotExisting":              "Identity Provider Configuration doesn't exist",
-	"Errors.Org.NotFound":                       "Organisation not found",
-	"Errors.Org.AlreadyExists":                  "Organisation's name or id already taken",
-	"Errors.Org.Empty":                          "Organisation is empty",
-	"Errors.Org.IdpInvalid":                     "IDP configuration is invalid",
-	"Errors.Org.LoginPolicy.NotFound":           "Login Policy not found",
-	"Errors.Org.LoginPolicy.AlreadyExists":      "Login Policy already exists",
-	"Errors.Org.LoginPolicy.RedirectURIInvalid": "Default Redirect URI is invalid",
+	"Errors.Internal":                                 "An internal error occurred",
+	"Errors.AlreadyExists":                            "The object already exists", // ours
+	"Errors.ResourceOwnerMissing":                     "Resource Owner Organisation missing",
+	"Errors.Token.Invalid":                            "Token is invalid",
+	"Errors.Member.AlreadyExists":                     "Member already exists",
+	"Errors.Member.InvalidRole":                       "The role is invalid", // ours
+	"Errors.User.NotFound":                            "User could not be found",
+	"Errors.User.AlreadyExists":                       "User already exists",
+	"Errors.User.NotMachine":                          "The User must be technical",
+	"Errors.User.PAT.NotFound":                        "Personal Access Token not found",
+	"Errors.User.PAT.ExpirationDateInPast":            "The expiration date must be in the future", // ours
+	"Errors.User.ExternalIDP.NotFound":                "External IDP not found",
+	"Errors.User.ExternalIDP.AlreadyExists":           "External IDP already taken",
+	"Errors.User.ExternalIDP.LoginFailed":             "Login at External IDP failed",
+	"Errors.User.NotAllowedOrg":                       "User is not part of the required organisation",
+	"Errors.User.ExternalIDP.NoLoginOption":           "The identity provider allows neither linking nor creating a user",
+	"Errors.User.ExternalIDP.NotAllowedByLoginPolicy": "The login policy does not allow this identity provider",
+	"Errors.User.Password.Invalid":                    "Password is invalid",
+	"Errors.User.Locked":                              "User is locked",
+	"Errors.IDPConfig.NotExisting":                    "Identity Provider Configuration doesn't exist",
+	"Errors.Org.NotFound":                             "Organisation not found",
+	"Errors.Org.AlreadyExists":                        "Organisation's name or id already taken",
+	"Errors.Org.Empty":                                "Organisation is empty",
+	"Errors.Org.IdpInvalid":                           "IDP configuration is invalid",
+	"Errors.Org.LoginPolicy.NotFound":                 "Login Policy not found",
+	"Errors.Org.LoginPolicy.AlreadyExists":            "Login Policy already exists",
+	"Errors.Org.LoginPolicy.RedirectURIInvalid":       "Default Redirect URI is invalid",
 	// ZITADEL raises the IDP.* keys below but translates them under other
 	// names (IdpProviderAlreadyExisting, …); these are those texts.
 	"Errors.Org.LoginPolicy.IDP.AlreadyExists":       "Identity Provider already existing",
