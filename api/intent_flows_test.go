@@ -140,9 +140,10 @@ func errID(err error) string {
 func TestIntentOAuth(t *testing.T) {
 	env := newIntentEnv(t, nil)
 	op := newTestOP(t, storage.WebClient("oauth2", "s3cret-oauth", env.URL+"/idps/callback"))
-	idpID := plIDP(t, env, "", "oauth", fmt.Sprintf(`{"name":"OAuth","clientId":"oauth2","clientSecret":"s3cret-oauth",
+	body := fmt.Sprintf(`{"name":"OAuth","clientId":"oauth2","clientSecret":"s3cret-oauth",
 		"authorizationEndpoint":%q,"tokenEndpoint":%q,"userEndpoint":%q,"scopes":["openid","email","profile"],"idAttribute":"sub","usePkce":true}`,
-		op.URL+"/auth", op.URL+"/oauth/token", op.URL+"/userinfo"))
+		op.URL+"/auth", op.URL+"/oauth/token", op.URL+"/userinfo")
+	idpID := plIDP(t, env, "", "oauth", body)
 	start := startIntent(t, env, idpID)
 	if !strings.Contains(start["authUrl"].(string), "code_challenge=") {
 		t.Fatalf("no PKCE: %v", start["authUrl"])
@@ -158,6 +159,10 @@ func TestIntentOAuth(t *testing.T) {
 	if jsonPath(t, got, "addHumanUser", "email", "isVerified") != nil {
 		t.Fatalf("generic OAuth email verified: %v", got)
 	}
+	t.Run("registered", func(t *testing.T) {
+		idp := signInIDP(t, env, "oauth", body)
+		signInTwice(t, env, idp, false, atOP(env, nil, idp, "test-user@127.0.0.1", "verysecure"))
+	})
 }
 
 // jwks is a JWKS endpoint of our own.
@@ -302,6 +307,11 @@ func TestSessionWithIntent(t *testing.T) {
 	id, token := oidcLogin(t, env, idpID)
 	env.MustDo(t, http.StatusOK, "POST", "/v2/idp_intents/"+id, map[string]string{"idpIntentToken": token})
 	sessionsWithIntent(t, env, id, token, alice, bob)
+
+	t.Run("created", func(t *testing.T) {
+		idp := signInIDP(t, env, "generic_oidc", fmt.Sprintf(`{"name":"OP auto","issuer":%q,"clientId":"sess","clientSecret":"s3cret-sess"}`, op.URL))
+		signInTwice(t, env, idp, true, atOP(env, nil, idp, "test-user@127.0.0.1", "verysecure"))
+	})
 }
 
 // sessionsWithIntent creates sessions with a succeeded intent as a login UI
