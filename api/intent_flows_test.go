@@ -207,13 +207,26 @@ func TestIntentJWT(t *testing.T) {
 	env.Host = strings.TrimPrefix(env.URL, "http://")
 	keys := newJWKS(t)
 	const issuer = "https://jwt-issuer.example"
-	idpID := plIDP(t, env, "", "generic_jwt", fmt.Sprintf(
-		`{"name":"JWT","issuer":%q,"jwtEndpoint":"https://proxy.example/jwt","keysEndpoint":%q,"headerName":"x-auth-jwt"}`,
-		issuer, keys.URL))
+	body := fmt.Sprintf(`{"name":"JWT","issuer":%q,"jwtEndpoint":"https://proxy.example/jwt","keysEndpoint":%q,"headerName":"x-auth-jwt"}`,
+		issuer, keys.URL)
+	idpID := plIDP(t, env, "", "generic_jwt", body)
 	otherKey, _ := rsa.GenerateKey(rand.Reader, 2048)
 	good := func() jwt.Claims {
 		return jwt.Claims{Issuer: issuer, Subject: "jwt-user-1", Audience: jwt.Audience{env.URL},
 			IssuedAt: jwt.NewNumericDate(time.Now()), Expiry: jwt.NewNumericDate(time.Now().Add(time.Hour))}
+	}
+	// atJWTEndpoint is the browser at our JWT endpoint with the query of
+	// the authUrl and the proxy's header; it returns where it is sent.
+	atJWTEndpoint := func(t *testing.T, query, header string) string {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, env.URL+"/idps/jwt?"+query, nil)
+		req.Header.Set("x-auth-jwt", header)
+		resp, err := newBrowser(t, nil).c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.Header.Get("Location")
 	}
 	for _, tc := range []struct {
 		name  string
@@ -238,15 +251,7 @@ func TestIntentJWT(t *testing.T) {
 			c := good()
 			tc.edit(&c)
 			tok := signJWT(t, tc.key, c, map[string]any{"email": "jwt@example.com", "email_verified": true, "preferred_username": "jwtuser"})
-			q := strings.SplitN(au, "?", 2)[1]
-			req, _ := http.NewRequest(http.MethodGet, env.URL+"/idps/jwt?"+q, nil)
-			req.Header.Set("x-auth-jwt", "Bearer "+tok)
-			resp, err := newBrowser(t, nil).c.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			to := resp.Header.Get("Location")
+			to := atJWTEndpoint(t, strings.SplitN(au, "?", 2)[1], "Bearer "+tok)
 			if !tc.valid {
 				redirectQuery(t, to, "https://login.example/idp/failure")
 				return
@@ -262,30 +267,25 @@ func TestIntentJWT(t *testing.T) {
 		start := startIntent(t, env, idpID)
 		au := start["authUrl"].(string)
 		id := strings.SplitN(strings.SplitN(au, "authRequestID=", 2)[1], "&", 2)[0]
-		req, _ := http.NewRequest(http.MethodGet, env.URL+"/idps/jwt?authRequestID="+id+"&userAgentID=forged", nil)
-		req.Header.Set("x-auth-jwt", signJWT(t, keys.key, good(), nil))
-		resp, err := newBrowser(t, nil).c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		redirectQuery(t, resp.Header.Get("Location"), "https://login.example/idp/failure")
+		redirectQuery(t, atJWTEndpoint(t, "authRequestID="+id+"&userAgentID=forged", signJWT(t, keys.key, good(), nil)), "https://login.example/idp/failure")
 	})
 	t.Run("started intent expires", func(t *testing.T) {
 		start := startIntent(t, env, idpID)
 		q := strings.SplitN(start["authUrl"].(string), "?", 2)[1]
 		offset.Store(int64(11 * time.Minute))
 		defer offset.Store(0)
-		req, _ := http.NewRequest(http.MethodGet, env.URL+"/idps/jwt?"+q, nil)
-		req.Header.Set("x-auth-jwt", signJWT(t, keys.key, good(), nil))
-		resp, err := newBrowser(t, nil).c.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		to := atJWTEndpoint(t, q, signJWT(t, keys.key, good(), nil))
+		if rq := redirectQuery(t, to, "https://login.example/idp/failure"); rq.Get("error") != "IDP-SAf42" {
+			t.Fatalf("expired: %s", to)
 		}
-		resp.Body.Close()
-		if rq := redirectQuery(t, resp.Header.Get("Location"), "https://login.example/idp/failure"); rq.Get("error") != "IDP-SAf42" {
-			t.Fatalf("expired: %s", resp.Header.Get("Location"))
-		}
+	})
+	t.Run("created", func(t *testing.T) {
+		idp := signInIDP(t, env, "generic_jwt", body)
+		signInTwice(t, env, idp, true, viaRedirect(func(t *testing.T) string {
+			q := strings.SplitN(startIntent(t, env, idp)["authUrl"].(string), "?", 2)[1]
+			return atJWTEndpoint(t, q, signJWT(t, keys.key, good(), map[string]any{"email": "jwt@example.com", "email_verified": true,
+				"preferred_username": "jwtuser", "given_name": "Jay", "family_name": "Wt"}))
+		}))
 	})
 }
 
