@@ -51,11 +51,20 @@ func signInIDP(t *testing.T, env *apptest.Env, kind, body string) string {
 	if err := json.Unmarshal([]byte(body), &m); err != nil {
 		t.Fatal(err)
 	}
-	m["providerOptions"] = map[string]any{"isAutoCreation": true, "isCreationAllowed": true}
+	m["providerOptions"] = signInOptions
 	b, _ := json.Marshal(m)
-	id := plIDP(t, env, "", kind, string(b))
-	env.MustDo(t, http.StatusOK, "POST", "/admin/v1/policies/login/idps", map[string]any{"idpId": id})
-	return id
+	return inLoginPolicy(t, env, plIDP(t, env, "", kind, string(b)))
+}
+
+// signInOptions are the IdP options of signInIDP: auto-creation, and the
+// registration form where the claims make no user.
+var signInOptions = map[string]any{"isAutoCreation": true, "isCreationAllowed": true}
+
+// inLoginPolicy lists idpID in the instance's default login policy.
+func inLoginPolicy(t *testing.T, env *apptest.Env, idpID string) string {
+	t.Helper()
+	env.MustDo(t, http.StatusOK, "POST", "/admin/v1/policies/login/idps", map[string]any{"idpId": idpID})
+	return idpID
 }
 
 // decideLogin is POST /v2/idp_intents/{id}/login in org.
