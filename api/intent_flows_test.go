@@ -185,6 +185,34 @@ func newJWKS(t *testing.T) *jwks {
 	return &jwks{URL: srv.URL, key: key}
 }
 
+// atJWTEndpointOf is the browser at env's JWT endpoint (on host, when
+// not "") with the query of the authUrl and the proxy's header; it returns
+// the status and where it is sent.
+func atJWTEndpointOf(t *testing.T, env *apptest.Env, host, query, header string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, env.URL+"/idps/jwt?"+query, nil)
+	req.Header.Set("x-auth-jwt", header)
+	if host != "" {
+		req.Host = host
+	}
+	resp, err := newBrowser(t, nil).c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("Location")
+}
+
+// newClockedIntentEnv is an intent env whose clock runs offset ahead.
+func newClockedIntentEnv(t *testing.T) (*apptest.Env, *atomic.Int64) {
+	t.Helper()
+	offset := new(atomic.Int64)
+	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	env := apptest.NewWith(t, app.Options{Log: zerolog.Nop(), Now: now})
+	env.Host = strings.TrimPrefix(env.URL, "http://")
+	return env, offset
+}
+
 func signJWT(t *testing.T, key *rsa.PrivateKey, c jwt.Claims, extra map[string]any) string {
 	t.Helper()
 	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", "k1").WithType("JWT"))
@@ -201,10 +229,7 @@ func signJWT(t *testing.T, key *rsa.PrivateKey, c jwt.Claims, extra map[string]a
 // TestIntentJWT: the JWT IdP with a JWKS of our own; wrong key, wrong
 // issuer, wrong audience, expired; and a started intent that expires.
 func TestIntentJWT(t *testing.T) {
-	var offset atomic.Int64
-	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
-	env := apptest.NewWith(t, app.Options{Log: zerolog.Nop(), Now: now})
-	env.Host = strings.TrimPrefix(env.URL, "http://")
+	env, offset := newClockedIntentEnv(t)
 	keys := newJWKS(t)
 	const issuer = "https://jwt-issuer.example"
 	body := fmt.Sprintf(`{"name":"JWT","issuer":%q,"jwtEndpoint":"https://proxy.example/jwt","keysEndpoint":%q,"headerName":"x-auth-jwt"}`,
@@ -215,18 +240,10 @@ func TestIntentJWT(t *testing.T) {
 		return jwt.Claims{Issuer: issuer, Subject: "jwt-user-1", Audience: jwt.Audience{env.URL},
 			IssuedAt: jwt.NewNumericDate(time.Now()), Expiry: jwt.NewNumericDate(time.Now().Add(time.Hour))}
 	}
-	// atJWTEndpoint is the browser at our JWT endpoint with the query of
-	// the authUrl and the proxy's header; it returns where it is sent.
 	atJWTEndpoint := func(t *testing.T, query, header string) string {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodGet, env.URL+"/idps/jwt?"+query, nil)
-		req.Header.Set("x-auth-jwt", header)
-		resp, err := newBrowser(t, nil).c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.Header.Get("Location")
+		_, to := atJWTEndpointOf(t, env, "", query, header)
+		return to
 	}
 	for _, tc := range []struct {
 		name  string
