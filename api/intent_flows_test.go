@@ -107,14 +107,7 @@ func TestIntentSingleUse(t *testing.T) {
 		t.Fatalf("check of a linked intent: %v", err)
 	}
 
-	// The upstream's error goes to the failure URL, and fails the intent.
-	start = startIntent(t, env, idpID)
-	au := start["authUrl"].(string)
-	state := strings.SplitN(strings.SplitN(au, "state=", 2)[1], "&", 2)[0]
-	_, to = newBrowser(t, nil).follow(http.MethodGet, env.URL+"/idps/callback?state="+state+"&error=access_denied&error_description=no", nil, "https://login.example/")
-	if rq := redirectQuery(t, to, "https://login.example/idp/failure"); rq.Get("error") != "access_denied" || rq.Get("id") != state {
-		t.Fatalf("upstream error: %s", to)
-	}
+	// The upstream's error: TestIntentFailurePaths.
 	// No state, and an unknown one: 400, no redirect.
 	for q, want := range map[string]string{"": "IDP-Hk38e", "state=123": "IDP-gy3ctgkqe7"} {
 		resp, err := http.Get(env.URL + "/idps/callback?" + q)
