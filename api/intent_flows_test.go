@@ -107,14 +107,7 @@ func TestIntentSingleUse(t *testing.T) {
 		t.Fatalf("check of a linked intent: %v", err)
 	}
 
-	// The upstream's error goes to the failure URL, and fails the intent.
-	start = startIntent(t, env, idpID)
-	au := start["authUrl"].(string)
-	state := strings.SplitN(strings.SplitN(au, "state=", 2)[1], "&", 2)[0]
-	_, to = newBrowser(t, nil).follow(http.MethodGet, env.URL+"/idps/callback?state="+state+"&error=access_denied&error_description=no", nil, "https://login.example/")
-	if rq := redirectQuery(t, to, "https://login.example/idp/failure"); rq.Get("error") != "access_denied" || rq.Get("id") != state {
-		t.Fatalf("upstream error: %s", to)
-	}
+	// The upstream's error: TestIntentFailurePaths.
 	// No state, and an unknown one: 400, no redirect.
 	for q, want := range map[string]string{"": "IDP-Hk38e", "state=123": "IDP-gy3ctgkqe7"} {
 		resp, err := http.Get(env.URL + "/idps/callback?" + q)
@@ -140,9 +133,10 @@ func errID(err error) string {
 func TestIntentOAuth(t *testing.T) {
 	env := newIntentEnv(t, nil)
 	op := newTestOP(t, storage.WebClient("oauth2", "s3cret-oauth", env.URL+"/idps/callback"))
-	idpID := plIDP(t, env, "", "oauth", fmt.Sprintf(`{"name":"OAuth","clientId":"oauth2","clientSecret":"s3cret-oauth",
+	body := fmt.Sprintf(`{"name":"OAuth","clientId":"oauth2","clientSecret":"s3cret-oauth",
 		"authorizationEndpoint":%q,"tokenEndpoint":%q,"userEndpoint":%q,"scopes":["openid","email","profile"],"idAttribute":"sub","usePkce":true}`,
-		op.URL+"/auth", op.URL+"/oauth/token", op.URL+"/userinfo"))
+		op.URL+"/auth", op.URL+"/oauth/token", op.URL+"/userinfo")
+	idpID := plIDP(t, env, "", "oauth", body)
 	start := startIntent(t, env, idpID)
 	if !strings.Contains(start["authUrl"].(string), "code_challenge=") {
 		t.Fatalf("no PKCE: %v", start["authUrl"])
@@ -158,6 +152,10 @@ func TestIntentOAuth(t *testing.T) {
 	if jsonPath(t, got, "addHumanUser", "email", "isVerified") != nil {
 		t.Fatalf("generic OAuth email verified: %v", got)
 	}
+	t.Run("registered", func(t *testing.T) {
+		idp := signInIDP(t, env, "oauth", body)
+		signInTwice(t, env, idp, false, atOP(env, nil, idp, "test-user@127.0.0.1", "verysecure"))
+	})
 }
 
 // jwks is a JWKS endpoint of our own.
@@ -180,6 +178,34 @@ func newJWKS(t *testing.T) *jwks {
 	return &jwks{URL: srv.URL, key: key}
 }
 
+// atJWTEndpointOf is the browser at env's JWT endpoint (on host, when
+// not "") with the query of the authUrl and the proxy's header; it returns
+// the status and where it is sent.
+func atJWTEndpointOf(t *testing.T, env *apptest.Env, host, query, header string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, env.URL+"/idps/jwt?"+query, nil)
+	req.Header.Set("x-auth-jwt", header)
+	if host != "" {
+		req.Host = host
+	}
+	resp, err := newBrowser(t, nil).c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("Location")
+}
+
+// newClockedIntentEnv is an intent env whose clock runs offset ahead.
+func newClockedIntentEnv(t *testing.T) (*apptest.Env, *atomic.Int64) {
+	t.Helper()
+	offset := new(atomic.Int64)
+	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	env := apptest.NewWith(t, app.Options{Log: zerolog.Nop(), Now: now})
+	env.Host = strings.TrimPrefix(env.URL, "http://")
+	return env, offset
+}
+
 func signJWT(t *testing.T, key *rsa.PrivateKey, c jwt.Claims, extra map[string]any) string {
 	t.Helper()
 	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", "k1").WithType("JWT"))
@@ -196,19 +222,21 @@ func signJWT(t *testing.T, key *rsa.PrivateKey, c jwt.Claims, extra map[string]a
 // TestIntentJWT: the JWT IdP with a JWKS of our own; wrong key, wrong
 // issuer, wrong audience, expired; and a started intent that expires.
 func TestIntentJWT(t *testing.T) {
-	var offset atomic.Int64
-	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
-	env := apptest.NewWith(t, app.Options{Log: zerolog.Nop(), Now: now})
-	env.Host = strings.TrimPrefix(env.URL, "http://")
+	env, offset := newClockedIntentEnv(t)
 	keys := newJWKS(t)
 	const issuer = "https://jwt-issuer.example"
-	idpID := plIDP(t, env, "", "generic_jwt", fmt.Sprintf(
-		`{"name":"JWT","issuer":%q,"jwtEndpoint":"https://proxy.example/jwt","keysEndpoint":%q,"headerName":"x-auth-jwt"}`,
-		issuer, keys.URL))
+	body := fmt.Sprintf(`{"name":"JWT","issuer":%q,"jwtEndpoint":"https://proxy.example/jwt","keysEndpoint":%q,"headerName":"x-auth-jwt"}`,
+		issuer, keys.URL)
+	idpID := plIDP(t, env, "", "generic_jwt", body)
 	otherKey, _ := rsa.GenerateKey(rand.Reader, 2048)
 	good := func() jwt.Claims {
 		return jwt.Claims{Issuer: issuer, Subject: "jwt-user-1", Audience: jwt.Audience{env.URL},
 			IssuedAt: jwt.NewNumericDate(time.Now()), Expiry: jwt.NewNumericDate(time.Now().Add(time.Hour))}
+	}
+	atJWTEndpoint := func(t *testing.T, query, header string) string {
+		t.Helper()
+		_, to := atJWTEndpointOf(t, env, "", query, header)
+		return to
 	}
 	for _, tc := range []struct {
 		name  string
@@ -233,15 +261,7 @@ func TestIntentJWT(t *testing.T) {
 			c := good()
 			tc.edit(&c)
 			tok := signJWT(t, tc.key, c, map[string]any{"email": "jwt@example.com", "email_verified": true, "preferred_username": "jwtuser"})
-			q := strings.SplitN(au, "?", 2)[1]
-			req, _ := http.NewRequest(http.MethodGet, env.URL+"/idps/jwt?"+q, nil)
-			req.Header.Set("x-auth-jwt", "Bearer "+tok)
-			resp, err := newBrowser(t, nil).c.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			to := resp.Header.Get("Location")
+			to := atJWTEndpoint(t, strings.SplitN(au, "?", 2)[1], "Bearer "+tok)
 			if !tc.valid {
 				redirectQuery(t, to, "https://login.example/idp/failure")
 				return
@@ -257,30 +277,25 @@ func TestIntentJWT(t *testing.T) {
 		start := startIntent(t, env, idpID)
 		au := start["authUrl"].(string)
 		id := strings.SplitN(strings.SplitN(au, "authRequestID=", 2)[1], "&", 2)[0]
-		req, _ := http.NewRequest(http.MethodGet, env.URL+"/idps/jwt?authRequestID="+id+"&userAgentID=forged", nil)
-		req.Header.Set("x-auth-jwt", signJWT(t, keys.key, good(), nil))
-		resp, err := newBrowser(t, nil).c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		redirectQuery(t, resp.Header.Get("Location"), "https://login.example/idp/failure")
+		redirectQuery(t, atJWTEndpoint(t, "authRequestID="+id+"&userAgentID=forged", signJWT(t, keys.key, good(), nil)), "https://login.example/idp/failure")
 	})
 	t.Run("started intent expires", func(t *testing.T) {
 		start := startIntent(t, env, idpID)
 		q := strings.SplitN(start["authUrl"].(string), "?", 2)[1]
 		offset.Store(int64(11 * time.Minute))
 		defer offset.Store(0)
-		req, _ := http.NewRequest(http.MethodGet, env.URL+"/idps/jwt?"+q, nil)
-		req.Header.Set("x-auth-jwt", signJWT(t, keys.key, good(), nil))
-		resp, err := newBrowser(t, nil).c.Do(req)
-		if err != nil {
-			t.Fatal(err)
+		to := atJWTEndpoint(t, q, signJWT(t, keys.key, good(), nil))
+		if rq := redirectQuery(t, to, "https://login.example/idp/failure"); rq.Get("error") != "IDP-SAf42" {
+			t.Fatalf("expired: %s", to)
 		}
-		resp.Body.Close()
-		if rq := redirectQuery(t, resp.Header.Get("Location"), "https://login.example/idp/failure"); rq.Get("error") != "IDP-SAf42" {
-			t.Fatalf("expired: %s", resp.Header.Get("Location"))
-		}
+	})
+	t.Run("created", func(t *testing.T) {
+		idp := signInIDP(t, env, "generic_jwt", body)
+		signInTwice(t, env, idp, true, viaRedirect(func(t *testing.T) string {
+			q := strings.SplitN(startIntent(t, env, idp)["authUrl"].(string), "?", 2)[1]
+			return atJWTEndpoint(t, q, signJWT(t, keys.key, good(), map[string]any{"email": "jwt@example.com", "email_verified": true,
+				"preferred_username": "jwtuser", "given_name": "Jay", "family_name": "Wt"}))
+		}))
 	})
 }
 
@@ -302,6 +317,11 @@ func TestSessionWithIntent(t *testing.T) {
 	id, token := oidcLogin(t, env, idpID)
 	env.MustDo(t, http.StatusOK, "POST", "/v2/idp_intents/"+id, map[string]string{"idpIntentToken": token})
 	sessionsWithIntent(t, env, id, token, alice, bob)
+
+	t.Run("created", func(t *testing.T) {
+		idp := signInIDP(t, env, "generic_oidc", fmt.Sprintf(`{"name":"OP auto","issuer":%q,"clientId":"sess","clientSecret":"s3cret-sess"}`, op.URL))
+		signInTwice(t, env, idp, true, atOP(env, nil, idp, "test-user@127.0.0.1", "verysecure"))
+	})
 }
 
 // sessionsWithIntent creates sessions with a succeeded intent as a login UI

@@ -178,6 +178,8 @@ func TestIntentFixedKinds(t *testing.T) {
 		}
 		to := newBrowser(t, router).loginAtOP(au, "test-user@gitlab.com", "verysecure", stop)
 		wantUser(t, retrieveFrom(t, env, to), "id1", "test-user@gitlab.com", "test-user@zitadel.ch", true)
+		idp := signInIDP(t, env, "gitlab", `{"name":"GitLab auto","clientId":"gitlab-c","clientSecret":"s3cret-gitlab"}`)
+		signInTwice(t, env, idp, true, atOP(env, router, idp, "test-user@gitlab.com", "verysecure"))
 	})
 
 	t.Run("gitlab_self_hosted", func(t *testing.T) {
@@ -187,8 +189,8 @@ func TestIntentFixedKinds(t *testing.T) {
 		lh.h = kindOP(issuer, userStore{"gl-42": {ID: "gl-42", Username: "gl-user", Password: "pw-gl", FirstName: "Gil",
 			LastName: "Lab", Email: "gil@gitlab.example", EmailVerified: false, PreferredLanguage: language.English}}, false,
 			[]*storage.Client{storage.WebClient("glsh-c", "s3cret-glsh", callback)})
-		idpID := plIDP(t, env, "", "gitlab_self_hosted", fmt.Sprintf(
-			`{"name":"GitLab SH","issuer":%q,"clientId":"glsh-c","clientSecret":"s3cret-glsh"}`, issuer))
+		body := fmt.Sprintf(`{"name":"GitLab SH","issuer":%q,"clientId":"glsh-c","clientSecret":"s3cret-glsh"}`, issuer)
+		idpID := plIDP(t, env, "", "gitlab_self_hosted", body)
 		au := startIntent(t, env, idpID)["authUrl"].(string)
 		redirectQuery(t, au, issuer+"/auth?")
 		to := newBrowser(t, router).loginAtOP(au, "gl-user", "pw-gl", stop)
@@ -197,6 +199,8 @@ func TestIntentFixedKinds(t *testing.T) {
 		if jsonPath(t, got, "addHumanUser", "profile", "givenName") != "Gil" {
 			t.Fatalf("profile: %v", got)
 		}
+		idp := signInIDP(t, env, "gitlab_self_hosted", body)
+		signInTwice(t, env, idp, true, atOP(env, router, idp, "gl-user", "pw-gl"))
 	})
 
 	t.Run("google", func(t *testing.T) {
@@ -218,6 +222,8 @@ func TestIntentFixedKinds(t *testing.T) {
 		if jsonPath(t, got, "addHumanUser", "profile", "givenName") != "Test" {
 			t.Fatalf("the browser's user field was taken: %v", got)
 		}
+		idp := signInIDP(t, env, "google", `{"name":"Google auto","clientId":"google-c","clientSecret":"s3cret-google"}`)
+		signInTwice(t, env, idp, true, atOP(env, router, idp, "test-user@accounts.google.com", "verysecure"))
 	})
 
 	t.Run("apple", func(t *testing.T) { testApple(t, env, router, callback) })
@@ -290,9 +296,10 @@ func testApple(t *testing.T, env *apptest.Env, router *hostRouter, callback stri
 		opH.ServeHTTP(w, r)
 	}), "appleid.apple.com")
 
-	login := func(t *testing.T, privateKey, user string) (string, url.Values) {
-		idpID := plIDP(t, env, "", "apple", fmt.Sprintf(`{"name":"Apple","clientId":%q,"teamId":%q,"keyId":%q,"privateKey":%q}`,
-			clientID, teamID, keyID, privateKey))
+	body := func(privateKey string) string {
+		return fmt.Sprintf(`{"name":"Apple","clientId":%q,"teamId":%q,"keyId":%q,"privateKey":%q}`, clientID, teamID, keyID, privateKey)
+	}
+	login := func(t *testing.T, idpID, user string) (string, url.Values) {
 		au := startIntent(t, env, idpID)["authUrl"].(string)
 		q := redirectQuery(t, au, issuer+"/auth?")
 		if q.Get("response_mode") != "form_post" || q.Get("scope") != "openid name email" {
@@ -328,7 +335,7 @@ func testApple(t *testing.T, env *apptest.Env, router *hostRouter, callback stri
 	}
 
 	t.Run("first login", func(t *testing.T) {
-		to, _ := login(t, keyB64, `{"name":{"firstName":"Ann","lastName":"Apple"},"email":"test-user@zitadel.ch"}`)
+		to, _ := login(t, plIDP(t, env, "", "apple", body(keyB64)), `{"name":{"firstName":"Ann","lastName":"Apple"},"email":"test-user@zitadel.ch"}`)
 		got := retrieveFrom(t, env, to)
 		wantUser(t, got, "id1", "test-user@zitadel.ch", "test-user@zitadel.ch", true)
 		if jsonPath(t, got, "addHumanUser", "profile", "givenName") != "Ann" || jsonPath(t, got, "addHumanUser", "profile", "familyName") != "Apple" {
@@ -339,7 +346,7 @@ func testApple(t *testing.T, env *apptest.Env, router *hostRouter, callback stri
 		}
 	})
 	t.Run("later login", func(t *testing.T) {
-		to, _ := login(t, keyB64, "")
+		to, _ := login(t, plIDP(t, env, "", "apple", body(keyB64)), "")
 		got := retrieveFrom(t, env, to)
 		wantUser(t, got, "id1", "test-user@zitadel.ch", "test-user@zitadel.ch", true)
 		if gn := jsonPath(t, got, "addHumanUser", "profile", "givenName"); gn != nil && gn != "" {
@@ -348,12 +355,19 @@ func testApple(t *testing.T, env *apptest.Env, router *hostRouter, callback stri
 	})
 	t.Run("client secret signed with another key", func(t *testing.T) {
 		before := checked.Load()
-		to, _ := login(t, otherB64, "")
+		to, _ := login(t, plIDP(t, env, "", "apple", body(otherB64)), "")
 		redirectQuery(t, to, "https://login.example/idp/failure")
 		if checked.Load() != before {
 			t.Fatal("the token endpoint accepted a secret signed with another key")
 		}
 		t.Logf("failure: %s", to)
+	})
+	t.Run("created", func(t *testing.T) {
+		idp := signInIDP(t, env, "apple", body(keyB64))
+		signInTwice(t, env, idp, true, viaRedirect(func(t *testing.T) string {
+			to, _ := login(t, idp, `{"name":{"firstName":"Ann","lastName":"Apple"},"email":"test-user@zitadel.ch"}`)
+			return to
+		}))
 	})
 }
 
@@ -382,7 +396,15 @@ func testAzure(t *testing.T, env *apptest.Env, router *hostRouter, callback stri
 	// login runs one Azure login for tenant against an OP with issuer
 	// (re-routing login.microsoftonline.com to it) and returns where the
 	// browser ended.
-	login := func(t *testing.T, tenant, issuer string, tamper *azureTamper, verified bool) string {
+	body := func(tenant string, verified bool) string {
+		tenantJSON := fmt.Sprintf(`{"tenantId":%q}`, tenant)
+		if tenant == "common" {
+			tenantJSON = `{"tenantType":"AZURE_AD_TENANT_TYPE_COMMON"}`
+		}
+		return fmt.Sprintf(`{"name":"Azure","clientId":"azure-c","clientSecret":"s3cret-azure","tenant":%s,"emailVerified":%v}`, tenantJSON, verified)
+	}
+	// at runs the login at an IdP made by add with the body for tenant.
+	at := func(t *testing.T, tenant, issuer string, tamper *azureTamper, verified bool, add func(body string) string) string {
 		t.Helper()
 		base := "https://login.microsoftonline.com/" + tenant + "/oauth2/v2.0/"
 		opH := kindOP(issuer, storage.NewUserStore("https://login.microsoftonline.com"), false,
@@ -391,12 +413,7 @@ func testAzure(t *testing.T, env *apptest.Env, router *hostRouter, callback stri
 			op.WithCustomTokenEndpoint(op.NewEndpointWithURL("/"+tenant+"/oauth2/v2.0/token", base+"token")))
 		tamper.op, tamper.prefix, tamper.tokenPath = opH, "/"+tenant+"/v2.0", "/"+tenant+"/oauth2/v2.0/token"
 		router.serve(t, tamper, "login.microsoftonline.com")
-		tenantJSON := fmt.Sprintf(`{"tenantId":%q}`, tenant)
-		if tenant == "common" {
-			tenantJSON = `{"tenantType":"AZURE_AD_TENANT_TYPE_COMMON"}`
-		}
-		idpID := plIDP(t, env, "", "azure", fmt.Sprintf(
-			`{"name":"Azure","clientId":"azure-c","clientSecret":"s3cret-azure","tenant":%s,"emailVerified":%v}`, tenantJSON, verified))
+		idpID := add(body(tenant, verified))
 		au := startIntent(t, env, idpID)["authUrl"].(string)
 		q := redirectQuery(t, au, base+"authorize?")
 		if !strings.Contains(" "+q.Get("scope")+" ", " User.Read ") || !strings.Contains(" "+q.Get("scope")+" ", " openid ") ||
@@ -404,6 +421,10 @@ func testAzure(t *testing.T, env *apptest.Env, router *hostRouter, callback stri
 			t.Fatalf("authUrl %s", au)
 		}
 		return newBrowser(t, router).loginAtOP(au, "test-user@login.microsoftonline.com", "verysecure", "https://login.example/")
+	}
+	login := func(t *testing.T, tenant, issuer string, tamper *azureTamper, verified bool) string {
+		t.Helper()
+		return at(t, tenant, issuer, tamper, verified, func(body string) string { return plIDP(t, env, "", "azure", body) })
 	}
 	const tenant = "0b2f-tenant"
 	tenantIssuer := "https://login.microsoftonline.com/" + tenant + "/v2.0"
@@ -446,6 +467,12 @@ func testAzure(t *testing.T, env *apptest.Env, router *hostRouter, callback stri
 		// stranger: the common tenant, as before, does not look.
 		to := login(t, "common", "https://login.microsoftonline.com", newAzureTamper(t, "rogue"), false)
 		wantUser(t, retrieveFrom(t, env, to), "6f1e2d3c-0000-4000-8000-00000000a2ad", "ann@contoso.onmicrosoft.com", "ann@contoso.onmicrosoft.com", false)
+	})
+	t.Run("created", func(t *testing.T) {
+		idp := signInIDP(t, env, "azure", body(tenant, true))
+		signInTwice(t, env, idp, true, viaRedirect(func(t *testing.T) string {
+			return at(t, tenant, tenantIssuer, newAzureTamper(t, ""), true, func(string) string { return idp })
+		}))
 	})
 }
 
@@ -638,6 +665,25 @@ func testGitHub(t *testing.T, env *apptest.Env, router *hostRouter) {
 				}
 			})
 		}
+	}
+	for _, kind := range []struct {
+		kind, body string
+		srv        *gitHub
+	}{
+		{"github", `{"name":"GitHub auto","clientId":"gh-c","clientSecret":"s3cret-gh"}`, gh},
+		{"github_es", fmt.Sprintf(`{"name":"GHES auto","clientId":"ghes-c","clientSecret":"s3cret-ghes",
+		"authorizationEndpoint":%q,"tokenEndpoint":%q,"userEndpoint":%q}`, es+"/login/oauth/authorize", es+"/login/oauth/access_token", es+"/api/v3/user"), ghes},
+	} {
+		t.Run(kind.kind+"/registered", func(t *testing.T) {
+			kind.srv.set(fmt.Sprintf(user, `"octo@example.com"`), `[{"email":"octo@example.com","verified":true,"primary":true}]`)
+			// GitHub's user has a display name only: no user to create,
+			// the UI registers one.
+			idp := signInIDP(t, env, kind.kind, kind.body)
+			signInTwice(t, env, idp, false, viaRedirect(func(t *testing.T) string {
+				_, to := newBrowser(t, router).follow(http.MethodGet, startIntent(t, env, idp)["authUrl"].(string), nil, "https://login.example/")
+				return to
+			}))
+		})
 	}
 	t.Run("github/wrong code", func(t *testing.T) {
 		gh.set(fmt.Sprintf(user, `"octo@example.com"`), `[]`)

@@ -238,6 +238,15 @@ func TestIntentSAML(t *testing.T) {
 		sessionsWithIntent(t, env, id, token, alice, bob)
 	})
 
+	t.Run("created", func(t *testing.T) {
+		s.AddUser(t, "carol", "carol@example.com", "Carol", "Jones")
+		idp := inLoginPolicy(t, env, addSAMLIdP(t, env, s, map[string]any{"providerOptions": signInOptions}, false))
+		signInTwice(t, env, idp, true, viaRedirect(func(t *testing.T) string {
+			acs, fields := samlLoginForm(t, s, startIntent(t, env, idp), "carol", false)
+			return postACS(t, acs, fields)
+		}))
+	})
+
 	t.Run("metadata URL", func(t *testing.T) {
 		body, _ := json.Marshal(map[string]any{"name": "SAML by URL", "metadataUrl": s.URL + "/metadata"})
 		byURL := plIDP(t, env, "", "saml", string(body))
