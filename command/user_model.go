@@ -19,6 +19,10 @@ type userModel struct {
 	username string
 	pats     map[string]bool // active token IDs
 
+	// A machine's credentials: the hash of its client secret, its keys.
+	machineSecretHash string
+	machineKeys       map[string]machineKey
+
 	// A human's profile and email (the IdP login's auto-update and
 	// auto-linking decide on them).
 	profile       events.HumanProfileChangedPayload
@@ -38,12 +42,14 @@ type userModel struct {
 var userModelTypes = []string{events.UserHumanAdded, events.UserMachineAdded, events.UserRemoved,
 	events.UserPATAdded, events.UserPATRemoved, events.UserPasswordChanged, events.UserPasswordCheckSucceeded,
 	events.UserPasswordCheckFailed, events.UserLocked, events.UserUnlocked,
-	events.UserHumanProfileChanged, events.UserHumanEmailChanged, events.UserHumanEmailVerified}
+	events.UserHumanProfileChanged, events.UserHumanEmailChanged, events.UserHumanEmailVerified,
+	events.UserMachineSecretSet, events.UserMachineSecretRemoved, events.UserMachineKeyAdded, events.UserMachineKeyRemoved}
 
 func (c *Commands) loadUser(ctx context.Context, instanceID, userID string) (*userModel, error) {
 	m := &userModel{
-		aggregate: aggregate{ref: eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggUser, ID: userID}},
-		pats:      map[string]bool{},
+		aggregate:   aggregate{ref: eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggUser, ID: userID}},
+		pats:        map[string]bool{},
+		machineKeys: map[string]machineKey{},
 	}
 	if err := c.load(ctx, m, userModelTypes, loadErrs{}); err != nil {
 		return nil, err
@@ -94,6 +100,7 @@ func (m *userModel) reduce(e *eventstore.Event) error {
 	case events.UserRemoved:
 		m.exists = false
 		m.pats = map[string]bool{}
+		m.machineSecretHash, m.machineKeys = "", map[string]machineKey{}
 		m.passwordHash, m.failedPasswordChecks, m.locked = "", 0, false
 	case events.UserPasswordChanged:
 		var p events.PasswordChangedPayload
@@ -115,6 +122,27 @@ func (m *userModel) reduce(e *eventstore.Event) error {
 			return err
 		}
 		m.pats[p.TokenID] = true
+	case events.UserMachineSecretSet:
+		var p events.MachineSecretSetPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
+		}
+		m.machineSecretHash = p.HashedSecret
+	case events.UserMachineSecretRemoved:
+		m.machineSecretHash = ""
+	case events.UserMachineKeyAdded:
+		var p events.MachineKeyAddedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
+		}
+		m.machineKeys[p.KeyID] = machineKey{keyType: p.Type, expiration: p.Expiration, publicKey: p.PublicKey,
+			created: e.CreatedAt, sequence: e.Sequence}
+	case events.UserMachineKeyRemoved:
+		var p events.MachineKeyRemovedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
+		}
+		delete(m.machineKeys, p.KeyID)
 	case events.UserPATRemoved:
 		var p events.PATRemovedPayload
 		if err := e.Unmarshal(&p); err != nil {

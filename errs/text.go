@@ -17,6 +17,12 @@ var englishText = map[string]string{
 	"Errors.User.NotFound":                            "User could not be found",
 	"Errors.User.AlreadyExists":                       "User already exists",
 	"Errors.User.NotMachine":                          "The User must be technical",
+	"Errors.User.NotExisting":                         "User doesn't exist",
+	"Errors.User.Machine.Secret.NotExisting":          "Secret doesn't exist",
+	"Errors.User.Machine.Secret.Invalid":              "Secret is invalid",
+	"Errors.User.Machine.Key.NotFound":                "Machine key not found",
+	"Errors.User.Machine.Key.Invalid":                 "The public key is not a valid PEM public key", // ours
+	"Errors.AuthNKey.ExpireBeforeNow":                 "The expiration date is in the past",
 	"Errors.User.PAT.NotFound":                        "Personal Access Token not found",
 	"Errors.User.PAT.ExpirationDateInPast":            "The expiration date must be in the future", // ours
 	"Errors.User.ExternalIDP.NotFound":                "External IDP not found",

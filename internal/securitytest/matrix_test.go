@@ -215,6 +215,27 @@ func matrix() map[string]row {
 		return req("DELETE", "/management/v1/users/"+u+"/pats/"+tok, nil)
 	}, orgUserWrite, nil}
 
+	// Machine credentials: user.write (user.read to list), as PATs.
+	m["PUT /management/v1/users/{userId}/secret"] = row{func(t *testing.T, w *world, c *caller) request {
+		return req("PUT", "/management/v1/users/"+target(t, w, c)+"/secret", js(map[string]any{}))
+	}, orgUserWrite, nil}
+	m["DELETE /management/v1/users/{userId}/secret"] = row{func(t *testing.T, w *world, c *caller) request {
+		u := target(t, w, c)
+		w.admin(t, "PUT", "/management/v1/users/"+u+"/secret", map[string]any{}, c.org)
+		return req("DELETE", "/management/v1/users/"+u+"/secret", nil)
+	}, orgUserWrite, nil}
+	m["POST /management/v1/users/{userId}/keys"] = row{func(t *testing.T, w *world, c *caller) request {
+		return req("POST", "/management/v1/users/"+target(t, w, c)+"/keys", js(map[string]any{"type": "KEY_TYPE_JSON"}))
+	}, orgUserWrite, nil}
+	m["POST /management/v1/users/{userId}/keys/_search"] = row{func(t *testing.T, w *world, c *caller) request {
+		return req("POST", "/management/v1/users/"+target(t, w, c)+"/keys/_search", js(map[string]any{}))
+	}, [7]string{ok, ok, ok, v1Deny, ok, v1None, v1None}, nil}
+	m["DELETE /management/v1/users/{userId}/keys/{keyId}"] = row{func(t *testing.T, w *world, c *caller) request {
+		u := target(t, w, c)
+		key := field(t, w.admin(t, "POST", "/management/v1/users/"+u+"/keys", map[string]any{"type": "KEY_TYPE_JSON"}, c.org), "keyId")
+		return req("DELETE", "/management/v1/users/"+u+"/keys/"+key, nil)
+	}, orgUserWrite, nil}
+
 	// --- IdP intents: any authenticated caller (ZITADEL's "authenticated");
 	// the intent token is the capability. The callbacks are public. ---
 	m["POST /v2/idp_intents"] = row{func(t *testing.T, w *world, c *caller) request {

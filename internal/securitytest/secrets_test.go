@@ -227,6 +227,38 @@ func TestSecretsNeverLeak(t *testing.T) {
 		do(c, admin, "POST", apps+"/_search", map[string]any{"queries": []any{map[string]any{"nameQuery": map[string]any{"name": sec}}}}, org, 200)
 	}
 
+	// Machine credentials: each client secret and generated private key is
+	// shown once, in the answer that issues it; only the secret's hash and
+	// the public key are stored.
+	robot := "/management/v1/users/" + field(t, do(c, admin, "POST", "/management/v1/users/machine", map[string]any{"userName": "robot", "name": "R"}, org, 200), "userId")
+	keep(do(c, admin, "PUT", robot+"/secret", map[string]any{}, org, 200))
+	keep(do(c, admin, "PUT", robot+"/secret", map[string]any{}, org, 200))
+	issuedKey := map[string]int{}
+	var privateKeyLines []string
+	var robotKey string
+	for range 2 {
+		body := do(c, admin, "POST", robot+"/keys", map[string]any{"type": "KEY_TYPE_JSON"}, org, 200)
+		details := field(t, body, "keyDetails")
+		mu.Lock()
+		issuedKey[details] = len(responses) - 1
+		mu.Unlock()
+		raw, err := base64.StdEncoding.DecodeString(details)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var file struct{ Key string }
+		if err := json.Unmarshal(raw, &file); err != nil || !strings.Contains(file.Key, "RSA PRIVATE KEY") {
+			t.Fatalf("key file: %v %s", err, raw)
+		}
+		lines := strings.Split(strings.TrimSpace(file.Key), "\n")
+		privateKeyLines = append(privateKeyLines, lines[1:len(lines)-1]...)
+		robotKey = field(t, body, "keyId")
+	}
+	do(c, admin, "POST", robot+"/keys/_search", map[string]any{}, org, 200)
+	do(c, admin, "DELETE", robot+"/keys/"+robotKey, nil, org, 200)
+	do(c, admin, "DELETE", robot+"/secret", nil, org, 200)
+	keep(do(c, admin, "PUT", robot+"/secret", map[string]any{}, org, 200))
+
 	// links and policies
 	human := field(t, do(c, admin, "POST", "/v2/users/human", map[string]any{"organization": map[string]any{"orgId": org},
 		"username": "h", "profile": map[string]any{"givenName": "G", "familyName": "F"},
@@ -371,6 +403,31 @@ func TestSecretsNeverLeak(t *testing.T) {
 	for _, sec := range clientSecrets {
 		needles[sec] = "client secret"
 	}
+	for details := range issuedKey {
+		needles[details] = "machine key file"
+	}
+	for _, l := range privateKeyLines {
+		needles[l] = "machine private key"
+	}
+	// The hashes of machine secrets are in the events only, and events
+	// list redacts them.
+	var machineHashes []string
+	if err := pool.QueryRow(context.Background(), `SELECT coalesce(array_agg(payload->>'hashedSecret'), '{}') FROM events WHERE event_type = 'user.machine.secret.set'`).Scan(&machineHashes); err != nil {
+		t.Fatal(err)
+	}
+	if len(machineHashes) != 3 {
+		t.Fatalf("%d machine secret hashes, want 3", len(machineHashes))
+	}
+	for _, h := range machineHashes {
+		for i, r := range responses {
+			if strings.Contains(r, h) {
+				t.Errorf("API response %d holds a machine secret's hash: %.200s", i, r)
+			}
+		}
+		if strings.Contains(logText, h) {
+			t.Errorf("the server log holds a machine secret's hash")
+		}
+	}
 	// The hashes of client secrets are in the store (events and the apps
 	// table) but never in a response (the event API redacts them) or a log.
 	rows, err := pool.Query(context.Background(), `SELECT secret_hash FROM apps WHERE secret_hash <> ''`)
@@ -419,7 +476,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 			t.Errorf("the server log holds a %s in plaintext (%.12s…)", what, needle)
 		}
 		for i, r := range responses {
-			if strings.Contains(r, needle) && !(what == "PAT" && issued[needle] == i) && !(what == "SAML assertion" && i == assertionAt) && !(what == "client secret" && issuedSecret[needle] == i) {
+			if strings.Contains(r, needle) && !(what == "PAT" && issued[needle] == i) && !(what == "SAML assertion" && i == assertionAt) && !(what == "client secret" && issuedSecret[needle] == i) &&
+				!(what == "machine key file" && issuedKey[needle] == i) {
 				t.Errorf("API response %d holds a %s (%.12s…): %.200s", i, what, needle, r)
 			}
 		}

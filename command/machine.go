@@ -1,0 +1,374 @@
+package command
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"sort"
+	"time"
+
+	"github.com/idledger/idledger/errs"
+	"github.com/idledger/idledger/events"
+	"github.com/idledger/idledger/eventstore"
+)
+
+// machineKeySize is ZITADEL's MachineKeySize: generated keys are RSA 2048.
+const machineKeySize = 2048
+
+// KeyTypeJSON is KEY_TYPE_JSON, the only machine key type.
+const KeyTypeJSON = 1
+
+// DefaultKeyExpiration is ZITADEL's expiry of a key sent without one.
+var DefaultKeyExpiration = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+
+// ErrMachineSecret is the answer to a client_credentials check that fails
+// for any reason (unknown client, no secret, wrong secret, human user):
+// one answer for all.
+var ErrMachineSecret = errs.Unauthenticated("COMMAND-Msec1", "Errors.User.Machine.Secret.Invalid")
+
+// errMachineKeyNotFound is the answer of MachineKeyByID for an unknown,
+// removed or expired key, or a key of another user.
+var errMachineKeyNotFound = errs.NotFound("COMMAND-4m77G", "Errors.User.Machine.Key.NotFound")
+
+// machineKey is a key of the user write model.
+type machineKey struct {
+	keyType    int
+	expiration time.Time
+	publicKey  string // PEM
+	created    time.Time
+	sequence   uint64
+}
+
+// machineUser runs fn on machine user userID of org orgID for a caller
+// holding perm there whose roles cover the user's (credentials follow
+// power), and appends the events fn returns on the user.
+//
+// Errors: the permission check's; NotFound COMMAND-Dggw2 (no such user in
+// orgID); notMachine for a human user; PermissionDenied AUTHZ-Cov01; fn's.
+func (c *Commands) machineUser(ctx context.Context, orgID, userID string, notMachine error,
+	fn func(u *userModel) ([]eventstore.PendingEvent, error)) (*userModel, []eventstore.Event, error) {
+	cl, err := authorizeIdentity(ctx, true, "user.write", orgID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return executeOn(ctx, c, c.loadUser, cl.InstanceID, userID, func(ctx context.Context, u *userModel) (eventstore.Append, error) {
+		if !u.exists || u.orgID != orgID {
+			return eventstore.Append{}, errs.NotFound("COMMAND-Dggw2", "User could not be found")
+		}
+		if u.kind != "machine" {
+			return eventstore.Append{}, notMachine
+		}
+		if _, err := c.checkPower(ctx, cl, userID); err != nil {
+			return eventstore.Append{}, err
+		}
+		evs, err := fn(u)
+		if err != nil {
+			return eventstore.Append{}, err
+		}
+		return eventstore.Append{Aggregates: []eventstore.AggregateAppend{{
+			Aggregate: u.ref, ResourceOwner: u.orgID, Expected: u.head, Events: evs}}}, nil
+	})
+}
+
+// MachineSecret is a newly generated client secret of a machine user.
+// ClientSecret is shown once: only its hash is stored.
+type MachineSecret struct {
+	ClientID     string // the machine's user name
+	ClientSecret string
+	Details      *Details
+}
+
+// GenerateMachineSecret sets a new client secret on machine user userID of
+// the context org orgID (user.write there); a previous secret stops
+// working. Management GenerateMachineSecret.
+//
+// Errors: as AddPAT; FailedPrecondition COMMAND-x8910n for a human user
+// (ZITADEL's machine write model does not see humans).
+func (c *Commands) GenerateMachineSecret(ctx context.Context, orgID, userID string) (*MachineSecret, error) {
+	plain, hash, err := newClientSecret()
+	if err != nil {
+		return nil, err
+	}
+	u, evs, err := c.machineUser(ctx, orgID, userID,
+		errs.FailedPrecondition("COMMAND-x8910n", "Errors.User.NotExisting"),
+		func(*userModel) ([]eventstore.PendingEvent, error) {
+			return []eventstore.PendingEvent{{Type: events.UserMachineSecretSet,
+				Payload: events.MachineSecretSetPayload{HashedSecret: hash}}}, nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return &MachineSecret{ClientID: u.username, ClientSecret: plain, Details: detailsFromEvents(evs, u.ref, u.created)}, nil
+}
+
+// RemoveMachineSecret removes the client secret of machine user userID of
+// the context org orgID (user.write there).
+//
+// Errors: as GenerateMachineSecret, with FailedPrecondition COMMAND-x7s802
+// for a human user; FailedPrecondition COMMAND-coi82n when the user has
+// no secret.
+func (c *Commands) RemoveMachineSecret(ctx context.Context, orgID, userID string) (*Details, error) {
+	u, evs, err := c.machineUser(ctx, orgID, userID,
+		errs.FailedPrecondition("COMMAND-x7s802", "Errors.User.NotExisting"),
+		func(u *userModel) ([]eventstore.PendingEvent, error) {
+			if u.machineSecretHash == "" {
+				return nil, errs.FailedPrecondition("COMMAND-coi82n", "Errors.User.Machine.Secret.NotExisting")
+			}
+			return []eventstore.PendingEvent{{Type: events.UserMachineSecretRemoved}}, nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return detailsFromEvents(evs, u.ref, u.created), nil
+}
+
+// CheckMachineSecret checks secret against the client secret of the
+// machine user whose login name (user name) is clientID in instanceID, for
+// the OP's client_credentials grant, and returns the user's ID. The read
+// tables name the user; its events are the authority. It checks no caller:
+// the client is the caller.
+//
+// Errors: Unauthenticated ErrMachineSecret for an unknown or ambiguous
+// client, a removed or human user, a user without a secret or a wrong
+// secret; Internal on store failure.
+func (c *Commands) CheckMachineSecret(ctx context.Context, instanceID, clientID, secret string) (string, error) {
+	if c.users == nil {
+		return "", errs.Internal("COMMAND-Msec0", errNoUserIndex)
+	}
+	if clientID == "" || secret == "" {
+		return "", ErrMachineSecret
+	}
+	ids, err := c.users.UserIDsByLoginName(ctx, instanceID, clientID)
+	if err != nil {
+		return "", err
+	}
+	if len(ids) != 1 {
+		return "", ErrMachineSecret
+	}
+	u, err := c.loadUser(ctx, instanceID, ids[0])
+	if err != nil {
+		return "", err
+	}
+	if !u.exists || u.kind != "machine" || u.machineSecretHash == "" || !verifyPassword(u.machineSecretHash, secret) {
+		return "", ErrMachineSecret
+	}
+	return ids[0], nil
+}
+
+// AddMachineKey is management AddMachineKey.
+type AddMachineKey struct {
+	OrgID, UserID string
+	// Type is the key type's number: KeyTypeJSON, the only one accepted.
+	Type int
+	// Expiration is the key's expiry; zero means DefaultKeyExpiration.
+	Expiration time.Time
+	// PublicKey, when set, is the caller's public key (PEM, PKIX or
+	// PKCS#1): it is stored and no key pair is generated.
+	PublicKey []byte
+}
+
+// MachineKeyAdded is a new machine key. KeyFile is the `serviceaccount`
+// JSON key file holding the generated private key, shown once (nil when
+// the caller supplied the public key).
+type MachineKeyAdded struct {
+	KeyID   string
+	KeyFile []byte
+	Details *Details
+}
+
+// machineKeyFile is ZITADEL's machine JSON key file.
+type machineKeyFile struct {
+	Type           string    `json:"type"`
+	KeyID          string    `json:"keyId"`
+	Key            string    `json:"key"`
+	ExpirationDate time.Time `json:"expirationDate"`
+	UserID         string    `json:"userId"`
+}
+
+// AddMachineKey adds a key to machine user in.UserID of the context org
+// in.OrgID (user.write there). The private key of a generated key is
+// returned in the key file only, never stored.
+//
+// Errors: as AddPAT, with FailedPrecondition COMMAND-Dggw3 for a human
+// user; InvalidArgument DOMAIN-dv3t5 (expiry in the past), COMMAND-5F3h1
+// (a public key that does not parse); InvalidArgument for a type other
+// than KEY_TYPE_JSON.
+func (c *Commands) AddMachineKey(ctx context.Context, in AddMachineKey) (*MachineKeyAdded, error) {
+	if _, err := authorizeIdentity(ctx, true, "user.write", in.OrgID); err != nil {
+		return nil, err
+	}
+	if in.Type != KeyTypeJSON {
+		return nil, errs.InvalidArgument("", "invalid AddMachineKeyRequest.Type: value must not be in list [0]")
+	}
+	exp := in.Expiration.UTC()
+	if exp.IsZero() {
+		exp = DefaultKeyExpiration
+	}
+	if !exp.After(c.now()) {
+		return nil, errs.InvalidArgument("DOMAIN-dv3t5", "Errors.AuthNKey.ExpireBeforeNow")
+	}
+	var pubPEM string
+	var priv *rsa.PrivateKey
+	if len(in.PublicKey) > 0 {
+		pub, err := ParsePublicKeyPEM(in.PublicKey)
+		if err != nil {
+			return nil, errs.InvalidArgument("COMMAND-5F3h1", "Errors.User.Machine.Key.Invalid")
+		}
+		if pubPEM, err = publicKeyPEM(pub); err != nil {
+			return nil, errs.InvalidArgument("COMMAND-5F3h1", "Errors.User.Machine.Key.Invalid")
+		}
+	} else {
+		var err error
+		if priv, err = rsa.GenerateKey(rand.Reader, machineKeySize); err != nil {
+			return nil, errs.Internal("COMMAND-Key01", err)
+		}
+		if pubPEM, err = publicKeyPEM(&priv.PublicKey); err != nil {
+			return nil, errs.Internal("COMMAND-Key02", err)
+		}
+	}
+	keyID, err := c.ids.Next()
+	if err != nil {
+		return nil, errs.Internal("COMMAND-Ids03", err)
+	}
+	u, evs, err := c.machineUser(ctx, in.OrgID, in.UserID,
+		errs.FailedPrecondition("COMMAND-Dggw3", "Errors.User.NotMachine"),
+		func(*userModel) ([]eventstore.PendingEvent, error) {
+			return []eventstore.PendingEvent{{Type: events.UserMachineKeyAdded, Payload: events.MachineKeyAddedPayload{
+				KeyID: keyID, Type: KeyTypeJSON, Expiration: exp, PublicKey: pubPEM}}}, nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	out := &MachineKeyAdded{KeyID: keyID, Details: detailsFromEvents(evs, u.ref, u.created)}
+	if priv != nil {
+		key := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(priv)})
+		if out.KeyFile, err = json.Marshal(machineKeyFile{Type: "serviceaccount", KeyID: keyID, Key: string(key),
+			ExpirationDate: exp, UserID: in.UserID}); err != nil {
+			return nil, errs.Internal("COMMAND-Key03", err)
+		}
+	}
+	return out, nil
+}
+
+// RemoveMachineKey removes key keyID of machine user userID of the context
+// org orgID (user.write there); the key stops verifying at once.
+//
+// Errors: as AddMachineKey; NotFound COMMAND-4m77G (no such key).
+func (c *Commands) RemoveMachineKey(ctx context.Context, orgID, userID, keyID string) (*Details, error) {
+	u, evs, err := c.machineUser(ctx, orgID, userID,
+		errs.FailedPrecondition("COMMAND-Dggw3", "Errors.User.NotMachine"),
+		func(u *userModel) ([]eventstore.PendingEvent, error) {
+			if _, ok := u.machineKeys[keyID]; !ok {
+				return nil, errMachineKeyNotFound
+			}
+			return []eventstore.PendingEvent{{Type: events.UserMachineKeyRemoved,
+				Payload: events.MachineKeyRemovedPayload{KeyID: keyID}}}, nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return detailsFromEvents(evs, u.ref, u.created), nil
+}
+
+// MachineKey is a machine key as the JWT-profile verifier and the key
+// list see it: never a private key.
+type MachineKey struct {
+	KeyID      string
+	UserID     string
+	Type       int
+	Expiration time.Time
+	PublicKey  crypto.PublicKey
+	// PublicKeyPEM is the stored PEM ("RSA PUBLIC KEY", PKIX).
+	PublicKeyPEM string
+	Details      Details
+}
+
+// MachineKeyByID returns the active key keyID of machine user userID of
+// instanceID, for the OP's JWT-profile grant (the assertion's kid and
+// iss). It reads the user's events, so a removed key fails at once. It
+// checks no caller: the assertion is the caller.
+//
+// Errors: NotFound COMMAND-4m77G for an unknown, removed or expired key,
+// a key of another user or a removed user; Internal on store failure.
+func (c *Commands) MachineKeyByID(ctx context.Context, instanceID, keyID, userID string) (*MachineKey, error) {
+	u, err := c.loadUser(ctx, instanceID, userID)
+	if err != nil {
+		return nil, err
+	}
+	k, ok := u.machineKeys[keyID]
+	if !u.exists || u.kind != "machine" || !ok || !k.expiration.After(c.now()) {
+		return nil, errMachineKeyNotFound
+	}
+	return u.machineKeyOut(keyID, k)
+}
+
+func (u *userModel) machineKeyOut(keyID string, k machineKey) (*MachineKey, error) {
+	pub, err := ParsePublicKeyPEM([]byte(k.publicKey))
+	if err != nil {
+		return nil, errs.Internal("COMMAND-Key04", err)
+	}
+	return &MachineKey{KeyID: keyID, UserID: u.ref.ID, Type: k.keyType, Expiration: k.expiration,
+		PublicKey: pub, PublicKeyPEM: k.publicKey,
+		Details: Details{ID: keyID, Sequence: k.sequence, Created: k.created, Changed: k.created, ResourceOwner: u.orgID}}, nil
+}
+
+// ListMachineKeys returns the keys of machine user userID of the context
+// org orgID (user.read there), expired ones included, oldest first, as of
+// the user's events.
+//
+// Errors: the permission check's; NotFound COMMAND-Dggw2 (no such user in
+// orgID); FailedPrecondition COMMAND-Dggw3 for a human user.
+func (c *Commands) ListMachineKeys(ctx context.Context, orgID, userID string) ([]*MachineKey, error) {
+	cl, err := authorizeIdentity(ctx, true, "user.read", orgID)
+	if err != nil {
+		return nil, err
+	}
+	u, err := c.loadUser(ctx, cl.InstanceID, userID)
+	if err != nil {
+		return nil, err
+	}
+	if !u.exists || u.orgID != orgID {
+		return nil, errs.NotFound("COMMAND-Dggw2", "User could not be found")
+	}
+	if u.kind != "machine" {
+		return nil, errs.FailedPrecondition("COMMAND-Dggw3", "Errors.User.NotMachine")
+	}
+	out := make([]*MachineKey, 0, len(u.machineKeys))
+	for id, k := range u.machineKeys {
+		mk, err := u.machineKeyOut(id, k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, mk)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Details.Sequence < out[j].Details.Sequence })
+	return out, nil
+}
+
+// ParsePublicKeyPEM parses a PEM public key: PKIX (any label, as ZITADEL
+// stores "RSA PUBLIC KEY" with PKIX bytes) or PKCS#1.
+func ParsePublicKeyPEM(b []byte) (crypto.PublicKey, error) {
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return nil, errors.New("machine key: no PEM block")
+	}
+	if pub, err := x509.ParsePKIXPublicKey(block.Bytes); err == nil {
+		return pub, nil
+	}
+	return x509.ParsePKCS1PublicKey(block.Bytes)
+}
+
+// publicKeyPEM is the stored form of a public key: PKIX under ZITADEL's
+// "RSA PUBLIC KEY" label.
+func publicKeyPEM(pub crypto.PublicKey) (string, error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return "", err
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: der})), nil
+}
