@@ -41,9 +41,9 @@ func instanceProject(instanceID, orgID, origin string, secure bool, newIDs []str
 				GrantTypes: []int{GrantAuthorizationCode}, ApplicationType: AppTypeUserAgent, AuthMethodType: AuthMethodNone,
 				PostLogoutRedirectURIs: []string{origin + consoleSignedOut}, DevMode: !secure}}})
 	return eventstore.AggregateAppend{
-			Aggregate:     eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggProject, ID: projectID},
-			ResourceOwner: orgID, Events: evs,
-		}, eventstore.PendingEvent{Type: events.InstanceIAMProjectSet, Payload: events.IAMProjectSetPayload{IAMProjectID: projectID}}
+		Aggregate:     eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggProject, ID: projectID},
+		ResourceOwner: orgID, Events: evs,
+	}, eventstore.PendingEvent{Type: events.InstanceIAMProjectSet, Payload: events.IAMProjectSetPayload{IAMProjectID: projectID}}
 }
 
 func instanceOrigin(domain string, secure bool) string {
