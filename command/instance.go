@@ -45,6 +45,9 @@ type InstanceSetup struct {
 	// AdminPAT is the admin's token when the caller made it beforehand (to
 	// store it safely before the append); empty: SetUpInstance makes one.
 	AdminPAT string
+	// Secure says the instance is reached over https: the scheme of the
+	// Console app's redirect URIs (else http, and the app in dev mode).
+	Secure bool
 }
 
 // InstanceSetupResult names what SetUpInstance created. AdminPAT is the
@@ -148,7 +151,13 @@ func (c *Commands) SetUpInstance(ctx context.Context, s InstanceSetup) (*Instanc
 		cons = append(cons, eventstore.UniqueConstraint{Type: uniqueInstanceDomain, Value: d,
 			ErrorID: "COMMAND-DomDup", Message: "Errors.Instance.Domain.AlreadyExists"})
 	}
-	instEvents = append(instEvents, eventstore.PendingEvent{Type: events.InstanceMemberAdded,
+	projIDs, err := c.nextIDs(instanceProjectIDs, "COMMAND-Ids01")
+	if err != nil {
+		return nil, err
+	}
+	proj, projSet := instanceProject(instanceID, orgID, instanceOrigin(domains[0], s.Secure), s.Secure, projIDs)
+	cons = append(cons, projectName(instanceID, orgID, InstanceProjectName))
+	instEvents = append(instEvents, projSet, eventstore.PendingEvent{Type: events.InstanceMemberAdded,
 		Payload: events.MemberPayload{UserID: userID, Roles: []string{authz.IAMOwner}}})
 	cons = append(cons, usernameConstraint(instanceID, orgID, "admin", false))
 
@@ -181,8 +190,9 @@ func (c *Commands) SetUpInstance(ctx context.Context, s InstanceSetup) (*Instanc
 		},
 		Constraints: cons,
 	}
+	a.Aggregates = append(a.Aggregates, proj)
 	for i := range a.Constraints {
-		if a.Constraints[i].Type != uniqueUsername {
+		if a.Constraints[i].Type != uniqueUsername && a.Constraints[i].Type != projectNameType {
 			a.Constraints[i].InstanceID = "" // global, not per instance
 		}
 	}

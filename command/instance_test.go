@@ -94,8 +94,10 @@ func TestSetUpInstance(t *testing.T) {
 		}
 	}
 	want := []string{events.InstanceAdded, events.InstanceDomainAdded, events.InstanceDomainAdded, events.InstanceDomainAdded,
-		events.InstanceMemberAdded, events.LoginPolicyAdded, events.OrgAdded, events.OrgMemberAdded,
-		events.UserMachineAdded, events.UserPATAdded}
+		events.InstanceIAMProjectSet, events.InstanceMemberAdded, events.LoginPolicyAdded, events.OrgAdded, events.OrgMemberAdded,
+		events.UserMachineAdded, events.UserPATAdded, events.ProjectAdded,
+		events.AppAdded, events.APIConfigAdded, events.AppAdded, events.APIConfigAdded, events.AppAdded, events.APIConfigAdded,
+		events.AppAdded, events.OIDCConfigAdded}
 	if len(types) != len(want) {
 		t.Fatalf("events %v, want %v", types, want)
 	}
@@ -104,7 +106,7 @@ func TestSetUpInstance(t *testing.T) {
 			t.Fatalf("events %v, want %v", types, want)
 		}
 	}
-	if res.Details.Sequence != 5 || res.Details.ResourceOwner != res.InstanceID {
+	if res.Details.Sequence != 6 || res.Details.ResourceOwner != res.InstanceID {
 		t.Errorf("details = %+v", res.Details)
 	}
 

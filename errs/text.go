@@ -89,6 +89,8 @@ var englishText = map[string]string{
 	"Errors.User.PasswordComplexityPolicy.HasNumber": "Password must contain number",
 	"Errors.User.PasswordComplexityPolicy.HasSymbol": "Password must contain symbol",
 	"Errors.NoChangesFound":                          "No changes",
+	"Errors.OIDCSettings.AlreadyExists":              "OIDC Settings already exists",
+	"Errors.OIDCSettings.NotFound":                   "OIDC Settings not found",
 	"Errors.Project.Invalid":                         "Project is invalid",
 	"Errors.Project.NotFound":                        "Project not found",
 	"Errors.Project.AlreadyExists":                   "Project already exists on organization",

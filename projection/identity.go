@@ -2,6 +2,7 @@ package projection
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/eventstore"
@@ -13,7 +14,7 @@ func Identity() []*Projection {
 	return []*Projection{
 		{
 			Name:       "instances",
-			Tables:     []string{"instances", "instance_domains", "instance_trusted_domains"},
+			Tables:     []string{"instances", "instance_domains", "instance_trusted_domains", "instance_oidc_settings"},
 			EventTypes: []string{events.AggInstance + "."},
 			Reduce:     reduceInstance,
 		},
@@ -73,6 +74,14 @@ func reduceInstance(e *eventstore.Event, t Tables) ([]Statement, error) {
 			s = trustedDomainInsert.Stmt(t, e.AggregateID, p.Domain, int64(e.Sequence), e.CreatedAt)
 		}
 		return []Statement{s, instanceTouch.Stmt(t, int64(e.Sequence), e.CreatedAt, e.AggregateID)}, nil
+	case events.InstanceOIDCSettingsAdded, events.InstanceOIDCSettingsChanged:
+		return reduceOIDCSettings(e, t)
+	case events.InstanceIAMProjectSet:
+		var p events.IAMProjectSetPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return nil, err
+		}
+		return []Statement{instanceProject.Stmt(t, p.IAMProjectID, int64(e.Sequence), e.CreatedAt, e.AggregateID)}, nil
 	}
 	// Every other instance event (members, …) moves the instance's
 	// sequence: details always name the aggregate's last event.
@@ -88,8 +97,10 @@ var (
 	// touches move an object's sequence and change date to an event's:
 	// arguments sequence, change date, then the key
 	instanceTouch = Update("instances", []string{"sequence", "change_date"}, "id")
-	orgTouch      = Update("orgs", []string{"sequence", "change_date"}, "instance_id", "id")
-	userTouch     = Update("users", []string{"sequence", "change_date"}, "instance_id", "id")
+	// instanceProject: arguments project ID, sequence, change date, instance
+	instanceProject = Update("instances", []string{"iam_project_id", "sequence", "change_date"}, "id")
+	orgTouch        = Update("orgs", []string{"sequence", "change_date"}, "instance_id", "id")
+	userTouch       = Update("users", []string{"sequence", "change_date"}, "instance_id", "id")
 
 	orgInsert = Insert("orgs", "instance_id", "id", "name", "state", "sequence", "creation_date", "change_date")
 	orgDelete = Delete("orgs", "instance_id", "id")
@@ -253,4 +264,46 @@ func reduceMember(e *eventstore.Event, t Tables) ([]Statement, error) {
 		return []Statement{memberUpsert.Stmt(t, e.InstanceID, org, p.UserID, roles)}, nil
 	}
 	return []Statement{memberDelete.Stmt(t, e.InstanceID, org, p.UserID)}, nil
+}
+
+var (
+	oidcSettingsInsert = Insert("instance_oidc_settings", "instance_id", "access_token_lifetime", "id_token_lifetime",
+		"refresh_token_idle_expiration", "refresh_token_expiration", "sequence", "creation_date", "change_date")
+	// one shape per lifetime column: .changed carries only those that changed
+	oidcSettingsColumn []*Shape
+	oidcSettingsTouch  = Update("instance_oidc_settings", []string{"sequence", "change_date"}, "instance_id")
+)
+
+func init() {
+	for _, c := range []string{"access_token_lifetime", "id_token_lifetime", "refresh_token_idle_expiration", "refresh_token_expiration"} {
+		oidcSettingsColumn = append(oidcSettingsColumn, Update("instance_oidc_settings", []string{c}, "instance_id"))
+	}
+}
+
+// reduceOIDCSettings keeps instance_oidc_settings: the row of .added, the
+// lifetimes a .changed names.
+func reduceOIDCSettings(e *eventstore.Event, t Tables) ([]Statement, error) {
+	var p events.OIDCSettingsPayload
+	if err := e.Unmarshal(&p); err != nil {
+		return nil, err
+	}
+	seq, at, inst := int64(e.Sequence), e.CreatedAt, e.AggregateID
+	touch := instanceTouch.Stmt(t, seq, at, inst)
+	ns := func(d *time.Duration) int64 {
+		if d == nil {
+			return 0
+		}
+		return int64(*d)
+	}
+	if e.Type == events.InstanceOIDCSettingsAdded {
+		return []Statement{oidcSettingsInsert.Stmt(t, inst, ns(p.AccessTokenLifetime), ns(p.IDTokenLifetime),
+			ns(p.RefreshTokenIdleExpiration), ns(p.RefreshTokenExpiration), seq, at, at), touch}, nil
+	}
+	var out []Statement
+	for i, d := range []*time.Duration{p.AccessTokenLifetime, p.IDTokenLifetime, p.RefreshTokenIdleExpiration, p.RefreshTokenExpiration} {
+		if d != nil {
+			out = append(out, oidcSettingsColumn[i].Stmt(t, int64(*d), inst))
+		}
+	}
+	return append(out, oidcSettingsTouch.Stmt(t, seq, at, inst), touch), nil
 }

@@ -56,6 +56,7 @@ func TestDocumentedRoutes(t *testing.T) {
 		"POST /management/v1/policies/login/idps", "POST /management/v1/policies/login/idps/_search",
 		"DELETE /management/v1/policies/login/idps/{idpId}",
 		"POST /admin/v1/trusted_domains", "POST /admin/v1/trusted_domains/_search", "DELETE /admin/v1/trusted_domains/{domain}",
+		"GET /admin/v1/settings/oidc", "POST /admin/v1/settings/oidc", "PUT /admin/v1/settings/oidc",
 		"POST /v3alpha/users/{userId}/idps", "DELETE /v3alpha/users/{userId}/idps/{idpId}",
 		"POST /resources/v3alpha/users/{id}/idps", "DELETE /resources/v3alpha/users/{id}/idps/{idpId}",
 		"POST /v2/users/{userId}/links", "POST /v2/users/{userId}/links/_search",

@@ -108,6 +108,9 @@ func runServe(ctx context.Context, e *env, cfg config.Config, args []string) err
 	if _, err := a.Bootstrap(ctx, cfg.ExternalDomain, nil, cfg.AdminPATFile); err != nil {
 		return fmt.Errorf("first start: %w", err)
 	}
+	if err := a.EnsureInstanceProjects(ctx); err != nil {
+		return err
+	}
 	bg, cancelBG := context.WithCancel(ctx)
 	defer cancelBG()
 	if _, err := a.Start(bg); err != nil {

@@ -74,6 +74,7 @@ type App struct {
 	ids      *ids.Flake
 	keys     *secretbox.Keyring
 	cmds     *command.Commands
+	secure   bool // Options.ExternalSecure
 	q        *query.Queries
 	api      *api.API
 	rpc      *rpc.Server
@@ -120,6 +121,7 @@ func New(_ context.Context, o Options) (*App, error) {
 		Links: a.q, Members: a.q, Users: a.q, Clients: a.q, Observe: a.metrics.ObserveCommand,
 		Upstream: upstream.New(upstream.Options{Client: o.UpstreamClient, Now: o.Now}), ExternalUsers: a.q, LoginUsers: a.q})
 	eventLog := query.NewEventLog(a.store)
+	a.secure = o.ExternalSecure
 	a.api = api.New(api.Deps{Commands: a.cmds, Queries: a.q, Log: o.Log, Origin: o.Origin, ExternalSecure: o.ExternalSecure}).WithEvents(eventLog)
 	a.rpc = rpc.New(rpc.Deps{Commands: a.cmds, Queries: a.q, Events: eventLog, Ready: a.ping, ExternalSecure: o.ExternalSecure,
 		Observe: a.metrics.ObserveRPC})

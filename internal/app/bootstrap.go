@@ -81,7 +81,7 @@ func (a *App) setUp(ctx context.Context, s command.InstanceSetup, patFile string
 	if err != nil {
 		return nil, err
 	}
-	s.AdminPAT = token
+	s.AdminPAT, s.Secure = token, a.secure
 	var tmp string
 	if patFile != "" {
 		if tmp, err = writeTemp(patFile, token+"\n"); err != nil {
@@ -123,4 +123,18 @@ func writeTemp(path, content string) (string, error) {
 		return "", fmt.Errorf("admin token file: %w", err)
 	}
 	return name, nil
+}
+
+// EnsureInstanceProjects is serve's startup step for instances set up
+// before instances got their own API project (command.EnsureInstanceProjects):
+// each gets it once, even when several servers start together.
+func (a *App) EnsureInstanceProjects(ctx context.Context) error {
+	n, err := a.cmds.EnsureInstanceProjects(ctx, a.secure)
+	if err != nil {
+		return fmt.Errorf("instance projects: %w", err)
+	}
+	if n > 0 {
+		a.log.Info().Int("instances", n).Msg("startup: gave instances their own API project")
+	}
+	return nil
 }

@@ -286,6 +286,26 @@ func matrix() map[string]row {
 		return req("DELETE", "/admin/v1/trusted_domains/"+d, nil)
 	}, adminWrite, nil}
 
+	// --- OIDC settings (iam.read / iam.write). The add row's prep adds
+	// the settings first, so that every run sees the same answer: the
+	// owner's is AlreadyExists, after the permission check. ---
+	oidcSettings := func(w *world, n int64) map[string]any {
+		s := fmt.Sprintf("%ds", 3600+n)
+		return map[string]any{"accessTokenLifetime": s, "idTokenLifetime": s, "refreshTokenIdleExpiration": s, "refreshTokenExpiration": s}
+	}
+	ensureOIDCSettings := func(t *testing.T, w *world) {
+		w.c.must(t, request{Method: "POST", Path: "/admin/v1/settings/oidc", Token: w.env.AdminPAT, Body: jsonBody(t, oidcSettings(w, 0))})
+	}
+	m["GET /admin/v1/settings/oidc"] = row{get("/admin/v1/settings/oidc"), adminRead, nil}
+	m["POST /admin/v1/settings/oidc"] = row{func(t *testing.T, w *world, c *caller) request {
+		ensureOIDCSettings(t, w)
+		return req("POST", "/admin/v1/settings/oidc", js(oidcSettings(w, 0)))
+	}, [7]string{"409 INST-0aaj1o", v1Deny, v1Deny, v1Deny, v1Deny, v1None, v1None}, nil}
+	m["PUT /admin/v1/settings/oidc"] = row{func(t *testing.T, w *world, c *caller) request {
+		ensureOIDCSettings(t, w)
+		return req("PUT", "/admin/v1/settings/oidc", js(oidcSettings(w, w.n.Add(1))))
+	}, adminWrite, nil}
+
 	// --- user IdP links ---
 	link := func(t *testing.T, w *world) map[string]any {
 		return map[string]any{"idpId": w.linkIDP(t), "userId": w.uniq("ext"), "userName": "x"}
