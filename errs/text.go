@@ -81,6 +81,7 @@ var englishText = map[string]string{
 	"Errors.User.PasswordComplexityPolicy.HasSymbol": "Password must contain symbol",
 	"Errors.NoChangesFound":                          "No changes",
 	"Errors.Project.Invalid":                         "Project is invalid",
+	"Errors.SigningKey.NextTooYoung":                 "The next signing key was published too recently to sign; rotate again later", // ours
 	"Errors.Project.NotFound":                        "Project not found",
 	"Errors.Project.AlreadyExists":                   "Project already exists on organization",
 	"Errors.Project.App.NotExisting":                 "Application doesn't exist",
