@@ -50,6 +50,9 @@ type Deps struct {
 	// many password checks in a row failed. 0, ZITADEL's default, never
 	// locks (the rate limit on checks still applies).
 	MaxPasswordAttempts uint64
+	// SigningKeyRetention is how long a retired signing key stays in the
+	// JWKS: the longest token lifetime. 0 is DefaultSigningKeyRetention.
+	SigningKeyRetention time.Duration
 	// Observe, when set, sees the outcome of every command that appended or
 	// gave up (metrics count the Aborted ones).
 	Observe func(error)
@@ -72,16 +75,20 @@ type Commands struct {
 	loginUsers    LoginUserIndex
 
 	maxPasswordAttempts uint64
+	signingKeyRetention time.Duration
 }
 
 // New returns the write side.
 func New(d Deps) *Commands {
+	if d.SigningKeyRetention <= 0 {
+		d.SigningKeyRetention = DefaultSigningKeyRetention
+	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}
 	return &Commands{store: d.Store, ids: d.IDs, keys: d.Keys, now: d.Now, observe: d.Observe, links: d.Links,
 		members: d.Members, upstream: d.Upstream, externalUsers: d.ExternalUsers, users: d.Users, clients: d.Clients, loginUsers: d.LoginUsers,
-		maxPasswordAttempts: d.MaxPasswordAttempts}
+		maxPasswordAttempts: d.MaxPasswordAttempts, signingKeyRetention: d.SigningKeyRetention}
 }
 
 // Details describe the state of an object after a command, from its events:

@@ -15,7 +15,8 @@ import (
 
 // RotateKeys re-encrypts the sealed secrets of every live IdP of instanceID
 // under the keyring's current key and records each IdP's new ciphertexts as
-// one idp.secrets.resealed event. The keyring must also hold the keys the
+// one idp.secrets.resealed event, then the private keys of the instance's
+// OP signing keys as key_pair.resealed events (counted as one more). The keyring must also hold the keys the
 // secrets were sealed with (the old master key during a rotation). IdPs
 // whose secrets are all under the current key already, and removed IdPs,
 // are left alone, so running it twice writes nothing the second time.
@@ -53,6 +54,18 @@ func (c *Commands) rotateKeys(ctx context.Context, instanceID string, resealed f
 			}
 		}
 	}
+	// The OP's signing keys of the instance count as one more resealed
+	// aggregate, named by its type.
+	done, err := c.resealSigningKeys(ctx, instanceID)
+	if err != nil {
+		return rotated, err
+	}
+	if done {
+		rotated++
+		if resealed != nil {
+			resealed(events.AggKeyPair)
+		}
+	}
 	return rotated, nil
 }
 
@@ -85,12 +98,14 @@ func (c *Commands) RotateAllKeys(ctx context.Context, instanceIDs []string, rese
 	return out, nil
 }
 
-// instanceIDs lists every instance in the order they were created.
+// instanceIDs lists every instance in the order they were created, and
+// any other instance ID that holds signing keys (so that no sealed key is
+// missed by a rotation or KeyUsage).
 func (c *Commands) instanceIDs(ctx context.Context) ([]string, error) {
 	if err := c.readBarrier(ctx); err != nil {
 		return nil, err
 	}
-	evs, err := c.store.Read(ctx, eventstore.Filter{EventTypes: []string{events.InstanceAdded}})
+	evs, err := c.store.Read(ctx, eventstore.Filter{EventTypes: []string{events.InstanceAdded, events.KeyPairAdded}})
 	if err != nil {
 		return nil, errs.Internal("COMMAND-Key05", fmt.Errorf("list instances: %w", err))
 	}
@@ -98,7 +113,7 @@ func (c *Commands) instanceIDs(ctx context.Context) ([]string, error) {
 	seen := map[string]bool{}
 	for i := range evs {
 		// The prefix filter also matches longer names (instance.added.x).
-		if id := evs[i].InstanceID; evs[i].Type == events.InstanceAdded && !seen[id] {
+		if id := evs[i].InstanceID; (evs[i].Type == events.InstanceAdded || evs[i].Type == events.KeyPairAdded) && !seen[id] {
 			seen[id] = true
 			ids = append(ids, id)
 		}
@@ -182,8 +197,8 @@ func (c *Commands) resealIDP(ctx context.Context, instanceID, id string) (bool, 
 	return len(evs) > 0, nil
 }
 
-// KeyUsage counts, per key ID, the IdP secrets of every instance that are
-// sealed under that key now (the latest state of each live IdP). A key with
+// KeyUsage counts, per key ID, the IdP secrets and OP signing keys of every
+// instance that are sealed under that key now (the latest state of each live IdP). A key with
 // no count is used by no secret and may be retired.
 //
 // Errors: Internal as for RotateKeys.
@@ -194,6 +209,9 @@ func (c *Commands) KeyUsage(ctx context.Context) (map[string]int, error) {
 	}
 	use := map[string]int{}
 	for _, inst := range instances {
+		if err := c.signingKeyUsage(ctx, inst, use); err != nil {
+			return nil, err
+		}
 		ids, err := c.liveIDPs(ctx, inst)
 		if err != nil {
 			return nil, err

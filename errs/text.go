@@ -92,6 +92,7 @@ var englishText = map[string]string{
 	"Errors.OIDCSettings.AlreadyExists":              "OIDC Settings already exists",
 	"Errors.OIDCSettings.NotFound":                   "OIDC Settings not found",
 	"Errors.Project.Invalid":                         "Project is invalid",
+	"Errors.SigningKey.NextTooYoung":                 "The next signing key was published too recently to sign; rotate again later", // ours
 	"Errors.Project.NotFound":                        "Project not found",
 	"Errors.Project.AlreadyExists":                   "Project already exists on organization",
 	"Errors.Project.App.NotExisting":                 "Application doesn't exist",
