@@ -1,0 +1,203 @@
+package rpc_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	appv1 "github.com/idledger/idledger/gen/zitadel/app/v1"
+	managementv1 "github.com/idledger/idledger/gen/zitadel/management/v1"
+	projectv1 "github.com/idledger/idledger/gen/zitadel/project/v1"
+	zitadelv1 "github.com/idledger/idledger/gen/zitadel/v1"
+	"github.com/idledger/idledger/internal/app/apptest"
+)
+
+// same is one request sent over REST and RPC alike (both): a failure, or
+// a success whose volatile fields are not compared.
+type same[Req any] struct {
+	name         string
+	method, path string
+	body         any
+	req          *Req
+	volatile     []string
+	headers      []string
+}
+
+// sameRows runs each row as a subtest over p against procedure.
+func sameRows[Req, Res any](t *testing.T, env *apptest.Env, p protocol, procedure string, rows []same[Req]) {
+	t.Helper()
+	for _, r := range rows {
+		t.Run(r.name, func(t *testing.T) {
+			both[Req, Res](t, env, p, procedure, r.method, r.path, r.body, r.req, r.volatile, r.headers...)
+		})
+	}
+}
+
+// projectEnv is an identityEnv whose second org's owner (outsid) works
+// on its own org's projects: ORG_OWNER holds project.*.
+type projectEnv struct {
+	identityEnv
+	owner []string // the second org's owner, in its org
+}
+
+func newProjectEnv(t *testing.T) projectEnv {
+	e := newIdentityEnv(t)
+	return projectEnv{identityEnv: e, owner: as(e.outsid)}
+}
+
+var nameSeq int
+
+func uniq(prefix string) string {
+	nameSeq++
+	return fmt.Sprintf("%s-%d-%d", prefix, nameSeq, time.Now().UnixNano())
+}
+
+// project adds a project over REST as the second org's owner.
+func (e projectEnv) project(t *testing.T) string {
+	t.Helper()
+	return e.MustDo(t, http.StatusOK, "POST", "/management/v1/projects", map[string]any{"name": uniq("p")}, e.owner...)["id"].(string)
+}
+
+// oidcBody is an AddOIDCApp body (REST) of a web app with basic auth, and
+// the same request for RPC.
+func oidcBody(project, name string) (map[string]any, *managementv1.AddOIDCAppRequest) {
+	return map[string]any{"name": name, "redirectUris": []string{"https://app.example/cb"}, "responseTypes": []string{"OIDC_RESPONSE_TYPE_CODE"},
+			"grantTypes": []string{"OIDC_GRANT_TYPE_AUTHORIZATION_CODE", "OIDC_GRANT_TYPE_REFRESH_TOKEN"}, "appType": "OIDC_APP_TYPE_WEB",
+			"authMethodType": "OIDC_AUTH_METHOD_TYPE_BASIC", "postLogoutRedirectUris": []string{"https://app.example/out"},
+			"clockSkew": "1s", "additionalOrigins": []string{"https://other.example"}, "loginVersion": map[string]any{"loginV2": map[string]any{}}},
+		&managementv1.AddOIDCAppRequest{ProjectId: project, Name: name, RedirectUris: []string{"https://app.example/cb"},
+			ResponseTypes: []appv1.OIDCResponseType{appv1.OIDCResponseType_OIDC_RESPONSE_TYPE_CODE},
+			GrantTypes:    []appv1.OIDCGrantType{appv1.OIDCGrantType_OIDC_GRANT_TYPE_AUTHORIZATION_CODE, appv1.OIDCGrantType_OIDC_GRANT_TYPE_REFRESH_TOKEN},
+			AppType:       appv1.OIDCAppType_OIDC_APP_TYPE_WEB, AuthMethodType: appv1.OIDCAuthMethodType_OIDC_AUTH_METHOD_TYPE_BASIC,
+			PostLogoutRedirectUris: []string{"https://app.example/out"}, ClockSkew: durationpb.New(time.Second),
+			AdditionalOrigins: []string{"https://other.example"},
+			LoginVersion:      &appv1.LoginVersion{Version: &appv1.LoginVersion_LoginV2{LoginV2: &appv1.LoginV2{}}}}
+}
+
+// app adds an OIDC app (or, with api, an API app) to project over REST.
+func (e projectEnv) app(t *testing.T, project string, api bool) string {
+	t.Helper()
+	if api {
+		return e.MustDo(t, http.StatusOK, "POST", "/management/v1/projects/"+project+"/apps/api",
+			map[string]any{"name": uniq("api")}, e.owner...)["appId"].(string)
+	}
+	body, _ := oidcBody(project, uniq("oidc"))
+	return e.MustDo(t, http.StatusOK, "POST", "/management/v1/projects/"+project+"/apps/oidc", body, e.owner...)["appId"].(string)
+}
+
+var long = strings.Repeat("x", 201)
+
+func TestProjects(t *testing.T) {
+	e := newProjectEnv(t)
+	const path = "/management/v1/projects"
+	for _, p := range protocols {
+		t.Run(p.name+"/AddProject", func(t *testing.T) {
+			taken := uniq("taken")
+			e.MustDo(t, http.StatusOK, "POST", path, map[string]any{"name": taken}, e.owner...)
+			rest, rpc := uniq("rest"), uniq("rpc")
+			got, _ := both[managementv1.AddProjectRequest, managementv1.AddProjectResponse](t, e.Env, p, mgmtSvc+"AddProject", "POST", path,
+				map[string]any{"name": rest, "projectRoleAssertion": true, "privateLabelingSetting": "PRIVATE_LABELING_SETTING_ENFORCE_PROJECT_RESOURCE_OWNER_POLICY"},
+				&managementv1.AddProjectRequest{Name: rpc, ProjectRoleAssertion: true, PrivateLabelingSetting: projectv1.PrivateLabelingSetting_PRIVATE_LABELING_SETTING_ENFORCE_PROJECT_RESOURCE_OWNER_POLICY},
+				append([]string{"id"}, writeVolatile...), e.owner...)
+			m := e.MustDo(t, http.StatusOK, "GET", path+"/"+got.GetId(), nil, e.owner...)["project"].(map[string]any)
+			if m["name"] != rpc || m["projectRoleAssertion"] != true || got.GetDetails().GetResourceOwner() != e.other {
+				t.Fatalf("the project added over RPC (%v) reads %v", got, m)
+			}
+			add := func(name string) (map[string]any, *managementv1.AddProjectRequest) {
+				return map[string]any{"name": name}, &managementv1.AddProjectRequest{Name: name}
+			}
+			row := func(n, name string, headers []string) same[managementv1.AddProjectRequest] {
+				b, r := add(name)
+				return same[managementv1.AddProjectRequest]{name: n, method: "POST", path: path, body: b, req: r, headers: headers}
+			}
+			sameRows[managementv1.AddProjectRequest, managementv1.AddProjectResponse](t, e.Env, p, mgmtSvc+"AddProject", []same[managementv1.AddProjectRequest]{
+				row("empty name", "  ", e.owner),
+				row("name over 200", long, e.owner),
+				row("name taken", taken, e.owner),
+				row("no role", uniq("x"), as(e.nobody)),
+				row("other org's owner", uniq("x"), as(e.outsid, "x-zitadel-orgid", e.DefaultOrgID)),
+				row("unauthenticated", uniq("x"), []string{"Authorization", ""}),
+			})
+			// An enum number out of range reaches the command over RPC
+			// (REST's JSON decoder refuses it first), which ZITADEL's
+			// validation answers.
+			got, err := call[managementv1.AddProjectRequest, managementv1.AddProjectResponse](t, e.Env, p, mgmtSvc+"AddProject",
+				&managementv1.AddProjectRequest{Name: "x", PrivateLabelingSetting: 7}, e.owner...)
+			status, body := restError("invalid AddProjectRequest.PrivateLabelingSetting: value must be one of the defined enum values")
+			sameAsREST(t, p, status, body, answer(got), err)
+		})
+
+		t.Run(p.name+"/GetProjectByID", func(t *testing.T) {
+			id := e.project(t)
+			type R = managementv1.GetProjectByIDRequest
+			sameRows[R, managementv1.GetProjectByIDResponse](t, e.Env, p, mgmtSvc+"GetProjectByID", []same[R]{
+				{name: "found", method: "GET", path: path + "/" + id, req: &R{Id: id}, headers: e.owner},
+				{name: "not found", method: "GET", path: path + "/nope", req: &R{Id: "nope"}, headers: e.owner},
+				{name: "of another org", method: "GET", path: path + "/" + id, req: &R{Id: id}, headers: as(e.outsid, "x-zitadel-orgid", e.DefaultOrgID)},
+				{name: "no role", method: "GET", path: path + "/" + id, req: &R{Id: id}, headers: as(e.nobody)},
+				{name: "id over 200", method: "GET", path: path + "/" + long, req: &R{Id: long}, headers: e.owner},
+			})
+		})
+
+		t.Run(p.name+"/ListProjects", func(t *testing.T) {
+			e.project(t)
+			type R = managementv1.ListProjectsRequest
+			name := func(n string, m zitadelv1.TextQueryMethod) *projectv1.ProjectQuery {
+				return &projectv1.ProjectQuery{Query: &projectv1.ProjectQuery_NameQuery{NameQuery: &projectv1.ProjectNameQuery{Name: n, Method: m}}}
+			}
+			sameRows[R, managementv1.ListProjectsResponse](t, e.Env, p, mgmtSvc+"ListProjects", []same[R]{
+				{name: "all", method: "POST", path: path + "/_search", body: map[string]any{}, req: &R{}, volatile: listVolatile, headers: e.owner},
+				{name: "paged", method: "POST", path: path + "/_search", body: map[string]any{"query": map[string]any{"offset": "1", "limit": 1, "asc": true}},
+					req: &R{Query: &zitadelv1.ListQuery{Offset: 1, Limit: 1, Asc: true}}, volatile: listVolatile, headers: e.owner},
+				{name: "by name", method: "POST", path: path + "/_search",
+					body: map[string]any{"queries": []any{map[string]any{"nameQuery": map[string]any{"name": "p-", "method": "TEXT_QUERY_METHOD_STARTS_WITH"}}}},
+					req:  &R{Queries: []*projectv1.ProjectQuery{name("p-", zitadelv1.TextQueryMethod_TEXT_QUERY_METHOD_STARTS_WITH)}}, volatile: listVolatile, headers: e.owner},
+				{name: "name queries disagree", method: "POST", path: path + "/_search",
+					body: map[string]any{"queries": []any{map[string]any{"nameQuery": map[string]any{"name": "a"}}, map[string]any{"nameQuery": map[string]any{"name": "b"}}}},
+					req:  &R{Queries: []*projectv1.ProjectQuery{name("a", 0), name("b", 0)}}, headers: e.owner},
+				{name: "resource owner query", method: "POST", path: path + "/_search",
+					body: map[string]any{"queries": []any{map[string]any{"projectResourceOwnerQuery": map[string]any{"resourceOwner": "x"}}}},
+					req: &R{Queries: []*projectv1.ProjectQuery{{Query: &projectv1.ProjectQuery_ProjectResourceOwnerQuery{
+						ProjectResourceOwnerQuery: &projectv1.ProjectResourceOwnerQuery{ResourceOwner: "x"}}}}}, headers: e.owner},
+				{name: "limit over max", method: "POST", path: path + "/_search", body: map[string]any{"query": map[string]any{"limit": 100000}},
+					req: &R{Query: &zitadelv1.ListQuery{Limit: 100000}}, headers: e.owner},
+				{name: "no role", method: "POST", path: path + "/_search", body: map[string]any{}, req: &R{}, headers: as(e.nobody)},
+			})
+		})
+
+		t.Run(p.name+"/UpdateProject", func(t *testing.T) {
+			rest, rpc := e.project(t), e.project(t)
+			type R = managementv1.UpdateProjectRequest
+			both[R, managementv1.UpdateProjectResponse](t, e.Env, p, mgmtSvc+"UpdateProject", "PUT", path+"/"+rest,
+				map[string]any{"name": rest + "-new", "hasProjectCheck": true}, &R{Id: rpc, Name: rpc + "-new", HasProjectCheck: true}, writeVolatile, e.owner...)
+			m := e.MustDo(t, http.StatusOK, "GET", path+"/"+rpc, nil, e.owner...)["project"].(map[string]any)
+			if m["name"] != rpc+"-new" || m["hasProjectCheck"] != true {
+				t.Fatalf("the project updated over RPC reads %v", m)
+			}
+			sameRows[R, managementv1.UpdateProjectResponse](t, e.Env, p, mgmtSvc+"UpdateProject", []same[R]{
+				{name: "nothing changes", method: "PUT", path: path + "/" + rpc, body: map[string]any{"name": rpc + "-new", "hasProjectCheck": true},
+					req: &R{Id: rpc, Name: rpc + "-new", HasProjectCheck: true}, headers: e.owner},
+				{name: "not found", method: "PUT", path: path + "/nope", body: map[string]any{"name": "n"}, req: &R{Id: "nope", Name: "n"}, headers: e.owner},
+				{name: "empty name", method: "PUT", path: path + "/" + rpc, body: map[string]any{"name": ""}, req: &R{Id: rpc}, headers: e.owner},
+				{name: "no role", method: "PUT", path: path + "/" + rpc, body: map[string]any{"name": "n"}, req: &R{Id: rpc, Name: "n"}, headers: as(e.nobody)},
+			})
+		})
+
+		t.Run(p.name+"/RemoveProject", func(t *testing.T) {
+			rest, rpc := e.project(t), e.project(t)
+			type R = managementv1.RemoveProjectRequest
+			both[R, managementv1.RemoveProjectResponse](t, e.Env, p, mgmtSvc+"RemoveProject", "DELETE", path+"/"+rest, nil, &R{Id: rpc}, writeVolatile, e.owner...)
+			e.MustDo(t, http.StatusNotFound, "GET", path+"/"+rpc, nil, e.owner...)
+			sameRows[R, managementv1.RemoveProjectResponse](t, e.Env, p, mgmtSvc+"RemoveProject", []same[R]{
+				{name: "removed already", method: "DELETE", path: path + "/" + rpc, req: &R{Id: rpc}, headers: e.owner},
+				{name: "not found", method: "DELETE", path: path + "/nope", req: &R{Id: "nope"}, headers: e.owner},
+				{name: "id over 200", method: "DELETE", path: path + "/" + long, req: &R{Id: long}, headers: e.owner},
+				{name: "no role", method: "DELETE", path: path + "/nope", req: &R{Id: "nope"}, headers: as(e.nobody)},
+			})
+		})
+	}
+}
