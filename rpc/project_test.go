@@ -201,3 +201,166 @@ func TestProjects(t *testing.T) {
 		})
 	}
 }
+
+// appVolatile are the fields in which two equal app adds differ.
+var appVolatile = append([]string{"app_id", "client_id", "client_secret"}, writeVolatile...)
+
+func TestApps(t *testing.T) {
+	e := newProjectEnv(t)
+	for _, p := range protocols {
+		t.Run(p.name+"/AddOIDCApp", func(t *testing.T) {
+			project := e.project(t)
+			apps := "/management/v1/projects/" + project + "/apps"
+			body, req := oidcBody(project, uniq("rpc"))
+			got, _ := both[managementv1.AddOIDCAppRequest, managementv1.AddOIDCAppResponse](t, e.Env, p, mgmtSvc+"AddOIDCApp",
+				"POST", apps+"/oidc", body, req, appVolatile, e.owner...)
+			if len(got.GetClientSecret()) != 64 || got.GetClientId() == "" {
+				t.Fatalf("no client secret: %v", got)
+			}
+			m := e.MustDo(t, http.StatusOK, "GET", apps+"/"+got.GetAppId(), nil, e.owner...)["app"].(map[string]any)
+			if m["name"] != req.Name || strings.Contains(fmt.Sprint(m), got.GetClientSecret()) {
+				t.Fatalf("the app added over RPC reads %v", m)
+			}
+			// Defaults (no response or grant types: code), a public
+			// native app in dev mode with compliance problems.
+			native := func(name string) (map[string]any, *managementv1.AddOIDCAppRequest) {
+				return map[string]any{"name": name, "redirectUris": []string{"http://localhost:3000/cb", "com.example:/cb"}, "appType": "OIDC_APP_TYPE_NATIVE",
+						"authMethodType": "OIDC_AUTH_METHOD_TYPE_NONE", "devMode": true},
+					&managementv1.AddOIDCAppRequest{ProjectId: project, Name: name, RedirectUris: []string{"http://localhost:3000/cb", "com.example:/cb"},
+						AppType: appv1.OIDCAppType_OIDC_APP_TYPE_NATIVE, AuthMethodType: appv1.OIDCAuthMethodType_OIDC_AUTH_METHOD_TYPE_NONE, DevMode: true}
+			}
+			nb, nr := native(uniq("native"))
+			both[managementv1.AddOIDCAppRequest, managementv1.AddOIDCAppResponse](t, e.Env, p, mgmtSvc+"AddOIDCApp", "POST", apps+"/oidc", nb, nr, appVolatile, e.owner...)
+			type R = managementv1.AddOIDCAppRequest
+			bad := func(n string, edit func(map[string]any, *R), path string, headers []string) same[R] {
+				b, r := oidcBody(project, uniq("bad"))
+				edit(b, r)
+				return same[R]{name: n, method: "POST", path: path, body: b, req: r, headers: headers}
+			}
+			sameRows[R, managementv1.AddOIDCAppResponse](t, e.Env, p, mgmtSvc+"AddOIDCApp", []same[R]{
+				bad("no such project", func(_ map[string]any, r *R) { r.ProjectId = "nope" }, "/management/v1/projects/nope/apps/oidc", e.owner),
+				bad("empty name", func(b map[string]any, r *R) { b["name"], r.Name = "", "" }, apps+"/oidc", e.owner),
+				bad("not an origin", func(b map[string]any, r *R) {
+					b["additionalOrigins"], r.AdditionalOrigins = []string{"https://x.example/path"}, []string{"https://x.example/path"}
+				}, apps+"/oidc", e.owner),
+				bad("implicit without its grant", func(b map[string]any, r *R) {
+					b["responseTypes"], r.ResponseTypes = []string{"OIDC_RESPONSE_TYPE_ID_TOKEN"}, []appv1.OIDCResponseType{appv1.OIDCResponseType_OIDC_RESPONSE_TYPE_ID_TOKEN}
+				}, apps+"/oidc", e.owner),
+				bad("clock skew over 5s", func(b map[string]any, r *R) { b["clockSkew"], r.ClockSkew = "6s", durationpb.New(6*time.Second) }, apps+"/oidc", e.owner),
+				bad("no role", func(map[string]any, *R) {}, apps+"/oidc", as(e.nobody)),
+				bad("other org's owner", func(map[string]any, *R) {}, apps+"/oidc", as(e.outsid, "x-zitadel-orgid", e.DefaultOrgID)),
+			})
+		})
+
+		t.Run(p.name+"/AddAPIApp", func(t *testing.T) {
+			project := e.project(t)
+			apps := "/management/v1/projects/" + project + "/apps"
+			type R = managementv1.AddAPIAppRequest
+			got, _ := both[R, managementv1.AddAPIAppResponse](t, e.Env, p, mgmtSvc+"AddAPIApp", "POST", apps+"/api",
+				map[string]any{"name": uniq("rest")}, &R{ProjectId: project, Name: uniq("rpc")}, appVolatile, e.owner...)
+			if len(got.GetClientSecret()) != 64 {
+				t.Fatalf("no client secret: %v", got)
+			}
+			got, _ = both[R, managementv1.AddAPIAppResponse](t, e.Env, p, mgmtSvc+"AddAPIApp", "POST", apps+"/api",
+				map[string]any{"name": uniq("rest"), "authMethodType": "API_AUTH_METHOD_TYPE_PRIVATE_KEY_JWT"},
+				&R{ProjectId: project, Name: uniq("rpc"), AuthMethodType: appv1.APIAuthMethodType_API_AUTH_METHOD_TYPE_PRIVATE_KEY_JWT},
+				[]string{"app_id", "client_id", "sequence", "creation_date", "change_date"}, e.owner...)
+			if got.GetClientSecret() != "" {
+				t.Fatalf("a private_key_jwt API app got a secret: %v", got)
+			}
+			sameRows[R, managementv1.AddAPIAppResponse](t, e.Env, p, mgmtSvc+"AddAPIApp", []same[R]{
+				{name: "no such project", method: "POST", path: "/management/v1/projects/nope/apps/api", body: map[string]any{"name": "a"},
+					req: &R{ProjectId: "nope", Name: "a"}, headers: e.owner},
+				{name: "empty name", method: "POST", path: apps + "/api", body: map[string]any{}, req: &R{ProjectId: project}, headers: e.owner},
+				{name: "no role", method: "POST", path: apps + "/api", body: map[string]any{"name": "a"}, req: &R{ProjectId: project, Name: "a"}, headers: as(e.nobody)},
+			})
+		})
+
+		t.Run(p.name+"/GetAppByID+ListApps", func(t *testing.T) {
+			project := e.project(t)
+			apps := "/management/v1/projects/" + project + "/apps"
+			oidc, api := e.app(t, project, false), e.app(t, project, true)
+			type G = managementv1.GetAppByIDRequest
+			sameRows[G, managementv1.GetAppByIDResponse](t, e.Env, p, mgmtSvc+"GetAppByID", []same[G]{
+				{name: "oidc", method: "GET", path: apps + "/" + oidc, req: &G{ProjectId: project, AppId: oidc}, headers: e.owner},
+				{name: "api", method: "GET", path: apps + "/" + api, req: &G{ProjectId: project, AppId: api}, headers: e.owner},
+				{name: "not found", method: "GET", path: apps + "/nope", req: &G{ProjectId: project, AppId: "nope"}, headers: e.owner},
+				{name: "app id over 200", method: "GET", path: apps + "/" + long, req: &G{ProjectId: project, AppId: long}, headers: e.owner},
+				{name: "no role", method: "GET", path: apps + "/" + oidc, req: &G{ProjectId: project, AppId: oidc}, headers: as(e.nobody)},
+			})
+			type L = managementv1.ListAppsRequest
+			sameRows[L, managementv1.ListAppsResponse](t, e.Env, p, mgmtSvc+"ListApps", []same[L]{
+				{name: "all", method: "POST", path: apps + "/_search", body: map[string]any{}, req: &L{ProjectId: project}, volatile: listVolatile, headers: e.owner},
+				{name: "by name", method: "POST", path: apps + "/_search",
+					body: map[string]any{"queries": []any{map[string]any{"nameQuery": map[string]any{"name": "api", "method": "TEXT_QUERY_METHOD_STARTS_WITH"}}}},
+					req: &L{ProjectId: project, Queries: []*appv1.AppQuery{{Query: &appv1.AppQuery_NameQuery{NameQuery: &appv1.AppNameQuery{Name: "api",
+						Method: zitadelv1.TextQueryMethod_TEXT_QUERY_METHOD_STARTS_WITH}}}}}, volatile: listVolatile, headers: e.owner},
+				{name: "name over 200", method: "POST", path: apps + "/_search",
+					body: map[string]any{"queries": []any{map[string]any{"nameQuery": map[string]any{"name": long}}}},
+					req:  &L{ProjectId: project, Queries: []*appv1.AppQuery{{Query: &appv1.AppQuery_NameQuery{NameQuery: &appv1.AppNameQuery{Name: long}}}}}, headers: e.owner},
+				{name: "project id over 200", method: "POST", path: "/management/v1/projects/" + long + "/apps/_search", body: map[string]any{},
+					req: &L{ProjectId: long}, headers: e.owner},
+				{name: "no role", method: "POST", path: apps + "/_search", body: map[string]any{}, req: &L{ProjectId: project}, headers: as(e.nobody)},
+			})
+		})
+
+		t.Run(p.name+"/UpdateOIDCAppConfig", func(t *testing.T) {
+			project := e.project(t)
+			apps := "/management/v1/projects/" + project + "/apps"
+			rest, rpc, api := e.app(t, project, false), e.app(t, project, false), e.app(t, project, true)
+			type R = managementv1.UpdateOIDCAppConfigRequest
+			cfg := func(app string) (map[string]any, *R) {
+				return map[string]any{"redirectUris": []string{"https://new.example/cb"}, "accessTokenType": "OIDC_TOKEN_TYPE_JWT", "devMode": true},
+					&R{ProjectId: project, AppId: app, RedirectUris: []string{"https://new.example/cb"}, AccessTokenType: appv1.OIDCTokenType_OIDC_TOKEN_TYPE_JWT, DevMode: true}
+			}
+			b, _ := cfg(rest)
+			_, r := cfg(rpc)
+			both[R, managementv1.UpdateOIDCAppConfigResponse](t, e.Env, p, mgmtSvc+"UpdateOIDCAppConfig", "PUT", apps+"/"+rest+"/oidc_config", b, r, writeVolatile, e.owner...)
+			m := e.MustDo(t, http.StatusOK, "GET", apps+"/"+rpc, nil, e.owner...)["app"].(map[string]any)["oidcConfig"].(map[string]any)
+			if m["accessTokenType"] != "OIDC_TOKEN_TYPE_JWT" || fmt.Sprint(m["redirectUris"]) != "[https://new.example/cb]" {
+				t.Fatalf("the config updated over RPC reads %v", m)
+			}
+			row := func(n, app string, edit func(map[string]any, *R)) same[R] {
+				b, r := cfg(app)
+				edit(b, r)
+				return same[R]{name: n, method: "PUT", path: apps + "/" + app + "/oidc_config", body: b, req: r, headers: e.owner}
+			}
+			none := func(map[string]any, *R) {}
+			rows := []same[R]{
+				row("nothing changes", rpc, none),
+				row("not found", "nope", none),
+				row("an API app", api, none),
+				row("not an origin", rpc, func(b map[string]any, r *R) { b["additionalOrigins"], r.AdditionalOrigins = []string{"nope"}, []string{"nope"} }),
+				row("no role", rpc, none),
+			}
+			rows[len(rows)-1].headers = as(e.nobody)
+			sameRows[R, managementv1.UpdateOIDCAppConfigResponse](t, e.Env, p, mgmtSvc+"UpdateOIDCAppConfig", rows)
+		})
+
+		t.Run(p.name+"/RegenerateOIDCClientSecret+RemoveApp", func(t *testing.T) {
+			project := e.project(t)
+			apps := "/management/v1/projects/" + project + "/apps"
+			rest, rpc, api := e.app(t, project, false), e.app(t, project, false), e.app(t, project, true)
+			type S = managementv1.RegenerateOIDCClientSecretRequest
+			gen := "/oidc_config/_generate_client_secret"
+			got, _ := both[S, managementv1.RegenerateOIDCClientSecretResponse](t, e.Env, p, mgmtSvc+"RegenerateOIDCClientSecret", "POST", apps+"/"+rest+gen,
+				map[string]any{}, &S{ProjectId: project, AppId: rpc}, append([]string{"client_secret"}, writeVolatile...), e.owner...)
+			if len(got.GetClientSecret()) != 64 {
+				t.Fatalf("no new secret: %v", got)
+			}
+			sameRows[S, managementv1.RegenerateOIDCClientSecretResponse](t, e.Env, p, mgmtSvc+"RegenerateOIDCClientSecret", []same[S]{
+				{name: "not found", method: "POST", path: apps + "/nope" + gen, body: map[string]any{}, req: &S{ProjectId: project, AppId: "nope"}, headers: e.owner},
+				{name: "an API app", method: "POST", path: apps + "/" + api + gen, body: map[string]any{}, req: &S{ProjectId: project, AppId: api}, headers: e.owner},
+				{name: "no role", method: "POST", path: apps + "/" + rpc + gen, body: map[string]any{}, req: &S{ProjectId: project, AppId: rpc}, headers: as(e.nobody)},
+			})
+			type D = managementv1.RemoveAppRequest
+			both[D, managementv1.RemoveAppResponse](t, e.Env, p, mgmtSvc+"RemoveApp", "DELETE", apps+"/"+rest, nil, &D{ProjectId: project, AppId: rpc}, writeVolatile, e.owner...)
+			e.MustDo(t, http.StatusNotFound, "GET", apps+"/"+rpc, nil, e.owner...)
+			sameRows[D, managementv1.RemoveAppResponse](t, e.Env, p, mgmtSvc+"RemoveApp", []same[D]{
+				{name: "removed already", method: "DELETE", path: apps + "/" + rpc, req: &D{ProjectId: project, AppId: rpc}, headers: e.owner},
+				{name: "app id over 200", method: "DELETE", path: apps + "/" + long, req: &D{ProjectId: project, AppId: long}, headers: e.owner},
+				{name: "no role", method: "DELETE", path: apps + "/" + api, req: &D{ProjectId: project, AppId: api}, headers: as(e.nobody)},
+			})
+		})
+	}
+}
