@@ -330,7 +330,9 @@ func TestApps(t *testing.T) {
 				row("nothing changes", rpc, none),
 				row("not found", "nope", none),
 				row("an API app", api, none),
-				row("not an origin", rpc, func(b map[string]any, r *R) { b["additionalOrigins"], r.AdditionalOrigins = []string{"nope"}, []string{"nope"} }),
+				row("not an origin", rpc, func(b map[string]any, r *R) {
+					b["additionalOrigins"], r.AdditionalOrigins = []string{"nope"}, []string{"nope"}
+				}),
 				row("no role", rpc, none),
 			}
 			rows[len(rows)-1].headers = as(e.nobody)
