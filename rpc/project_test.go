@@ -1,6 +1,7 @@
 package rpc_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -90,6 +91,19 @@ func (e projectEnv) app(t *testing.T, project string, api bool) string {
 }
 
 var long = strings.Repeat("x", 201)
+
+// clientSecret runs the OP's client secret check, waiting briefly for the
+// read tables to list a new app.
+func (e projectEnv) clientSecret(clientID, secret string) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := e.App.Commands().CheckClientSecret(context.Background(), e.InstanceID, clientID, secret)
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
 
 func TestProjects(t *testing.T) {
 	e := newProjectEnv(t)
@@ -216,6 +230,9 @@ func TestApps(t *testing.T) {
 				"POST", apps+"/oidc", body, req, appVolatile, e.owner...)
 			if len(got.GetClientSecret()) != 64 || got.GetClientId() == "" {
 				t.Fatalf("no client secret: %v", got)
+			}
+			if err := e.clientSecret(got.GetClientId(), got.GetClientSecret()); err != nil {
+				t.Fatalf("the secret of the app added over RPC: %v", err)
 			}
 			m := e.MustDo(t, http.StatusOK, "GET", apps+"/"+got.GetAppId(), nil, e.owner...)["app"].(map[string]any)
 			if m["name"] != req.Name || strings.Contains(fmt.Sprint(m), got.GetClientSecret()) {
@@ -349,6 +366,10 @@ func TestApps(t *testing.T) {
 				map[string]any{}, &S{ProjectId: project, AppId: rpc}, append([]string{"client_secret"}, writeVolatile...), e.owner...)
 			if len(got.GetClientSecret()) != 64 {
 				t.Fatalf("no new secret: %v", got)
+			}
+			clientID := e.MustDo(t, http.StatusOK, "GET", apps+"/"+rpc, nil, e.owner...)["app"].(map[string]any)["oidcConfig"].(map[string]any)["clientId"].(string)
+			if err := e.clientSecret(clientID, got.GetClientSecret()); err != nil {
+				t.Fatalf("the secret regenerated over RPC: %v", err)
 			}
 			sameRows[S, managementv1.RegenerateOIDCClientSecretResponse](t, e.Env, p, mgmtSvc+"RegenerateOIDCClientSecret", []same[S]{
 				{name: "not found", method: "POST", path: apps + "/nope" + gen, body: map[string]any{}, req: &S{ProjectId: project, AppId: "nope"}, headers: e.owner},
