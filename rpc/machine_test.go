@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	authnv1 "github.com/idledger/idledger/gen/zitadel/authn/v1"
 	managementv1 "github.com/idledger/idledger/gen/zitadel/management/v1"
 	zitadelv1 "github.com/idledger/idledger/gen/zitadel/v1"
+	"github.com/idledger/idledger/internal/app/apptest"
 )
 
 // TestMachineCredentials: client secrets and keys of machine users over
@@ -132,5 +134,62 @@ func TestMachineCredentials(t *testing.T) {
 				{name: "no role", method: "DELETE", path: users + rpc + "/keys/" + own.GetKeyId(), req: &R{UserId: rpc, KeyId: own.GetKeyId()}, headers: as(e.nobody, other...)},
 			})
 		})
+	}
+}
+
+// TestIssuedSecretsNotLogged: the client secrets, machine secret and key
+// file that RPC answers issue appear in no line of the server's debug log,
+// nor does the request of a caller-supplied public key.
+func TestIssuedSecretsNotLogged(t *testing.T) {
+	env, logs := apptest.NewLogged(t)
+	org := []string{"x-zitadel-orgid", env.DefaultOrgID}
+	var needles []string
+	for _, p := range protocols {
+		pr, err := call[managementv1.AddProjectRequest, managementv1.AddProjectResponse](t, env, p, mgmtSvc+"AddProject",
+			&managementv1.AddProjectRequest{Name: "logged " + p.name}, org...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		app, err := call[managementv1.AddOIDCAppRequest, managementv1.AddOIDCAppResponse](t, env, p, mgmtSvc+"AddOIDCApp",
+			&managementv1.AddOIDCAppRequest{ProjectId: pr.GetId(), Name: "a", RedirectUris: []string{"https://a.example/cb"}}, org...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		api, err := call[managementv1.AddAPIAppRequest, managementv1.AddAPIAppResponse](t, env, p, mgmtSvc+"AddAPIApp",
+			&managementv1.AddAPIAppRequest{ProjectId: pr.GetId(), Name: "b"}, org...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		regen, err := call[managementv1.RegenerateOIDCClientSecretRequest, managementv1.RegenerateOIDCClientSecretResponse](t, env, p,
+			mgmtSvc+"RegenerateOIDCClientSecret", &managementv1.RegenerateOIDCClientSecretRequest{ProjectId: pr.GetId(), AppId: app.GetAppId()}, org...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		user, _ := env.CreateMachineWithPAT(t, env.DefaultOrgID)
+		sec, err := call[managementv1.GenerateMachineSecretRequest, managementv1.GenerateMachineSecretResponse](t, env, p, mgmtSvc+"GenerateMachineSecret",
+			&managementv1.GenerateMachineSecretRequest{UserId: user}, org...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, err := call[managementv1.AddMachineKeyRequest, managementv1.AddMachineKeyResponse](t, env, p, mgmtSvc+"AddMachineKey",
+			&managementv1.AddMachineKeyRequest{UserId: user, Type: authnv1.KeyType_KEY_TYPE_JSON}, org...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var file struct{ Key string }
+		if err := json.Unmarshal(key.GetKeyDetails(), &file); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(file.Key), "\n")
+		needles = append(needles, app.GetClientSecret(), api.GetClientSecret(), regen.GetClientSecret(), sec.GetClientSecret(),
+			base64.StdEncoding.EncodeToString(key.GetKeyDetails()), lines[1], lines[len(lines)-2])
+	}
+	if logs.String() == "" {
+		t.Fatal("the server logged nothing: the test would prove nothing")
+	}
+	for _, n := range needles {
+		if n == "" || strings.Contains(logs.String(), n) {
+			t.Fatalf("secret %q is empty or in the log", n)
+		}
 	}
 }
