@@ -115,8 +115,12 @@ func (v *managementService) ListProjects(ctx context.Context, req *connect.Reque
 }
 
 // oidcApp is the app of an AddOIDCAppRequest or the config of an
-// UpdateOIDCAppConfigRequest, as REST reads it.
-func oidcApp(req proto.Message) (command.OIDCApp, error) {
+// UpdateOIDCAppConfigRequest, as REST reads it: after the check of
+// project.app.write on org, as REST checks before it decodes.
+func (s *Server) oidcApp(ctx context.Context, org string, req proto.Message) (command.OIDCApp, error) {
+	if err := s.cmds.CanManageProjects(ctx, org, "project.app.write"); err != nil {
+		return command.OIDCApp{}, err
+	}
 	b, err := asJSON(req)
 	if err != nil {
 		return command.OIDCApp{}, err
@@ -127,10 +131,7 @@ func oidcApp(req proto.Message) (command.OIDCApp, error) {
 // AddOIDCApp is POST /management/v1/projects/{projectId}/apps/oidc.
 func (v *managementService) AddOIDCApp(ctx context.Context, req *connect.Request[managementv1.AddOIDCAppRequest]) (*connect.Response[managementv1.AddOIDCAppResponse], error) {
 	org := contextOrg(ctx)
-	if err := v.s.cmds.CanManageProjects(ctx, org, "project.app.write"); err != nil {
-		return nil, err
-	}
-	app, err := oidcApp(req.Msg)
+	app, err := v.s.oidcApp(ctx, org, req.Msg)
 	if err != nil {
 		return nil, err
 	}
@@ -155,10 +156,7 @@ func (v *managementService) AddAPIApp(ctx context.Context, req *connect.Request[
 // /management/v1/projects/{projectId}/apps/{appId}/oidc_config.
 func (v *managementService) UpdateOIDCAppConfig(ctx context.Context, req *connect.Request[managementv1.UpdateOIDCAppConfigRequest]) (*connect.Response[managementv1.UpdateOIDCAppConfigResponse], error) {
 	org := contextOrg(ctx)
-	if err := v.s.cmds.CanManageProjects(ctx, org, "project.app.write"); err != nil {
-		return nil, err
-	}
-	app, err := oidcApp(req.Msg)
+	app, err := v.s.oidcApp(ctx, org, req.Msg)
 	if err != nil {
 		return nil, err
 	}
