@@ -6,6 +6,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/api/render"
 	"github.com/idledger/idledger/command"
 )
 
@@ -17,12 +18,6 @@ func (a *API) machineRoutes(r chi.Router) {
 	r.Post("/management/v1/users/{userId}/keys/_search", a.listMachineKeys)
 	r.Delete("/management/v1/users/{userId}/keys/{keyId}", a.removeMachineKey)
 }
-
-type keyTypeDef struct{}
-
-var keyTypeEnum = gateway.NewEnum("KEY_TYPE_UNSPECIFIED", "KEY_TYPE_JSON")
-
-func (keyTypeDef) Enum() *gateway.Enum { return keyTypeEnum }
 
 type machineSecretResponse struct {
 	ClientID     string            `json:"clientId"`
@@ -62,9 +57,9 @@ type addMachineKeyResponse struct {
 
 func (a *API) addMachineKey(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Type           gateway.EnumValue[keyTypeDef] `json:"type"`
-		ExpirationDate gateway.Timestamp             `json:"expirationDate"`
-		PublicKey      []byte                        `json:"publicKey"` // base64 of a PEM
+		Type           gateway.EnumValue[render.KeyTypeDef] `json:"type"`
+		ExpirationDate gateway.Timestamp                    `json:"expirationDate"`
+		PublicKey      []byte                               `json:"publicKey"` // base64 of a PEM
 	}
 	if err := gateway.Decode(r, &req); err != nil {
 		gateway.WriteError(w, r, err)
@@ -80,13 +75,6 @@ func (a *API) addMachineKey(w http.ResponseWriter, r *http.Request) {
 		Details: gateway.V1Add(identityDetails(k.Details))})
 }
 
-type machineKeyJSON struct {
-	ID             string                        `json:"id"`
-	Details        gateway.DetailsV1             `json:"details"`
-	Type           gateway.EnumValue[keyTypeDef] `json:"type"`
-	ExpirationDate gateway.Timestamp             `json:"expirationDate"`
-}
-
 func (a *API) listMachineKeys(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Query gateway.ListQuery `json:"query"`
@@ -100,33 +88,12 @@ func (a *API) listMachineKeys(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	keys, err := a.cmds.ListMachineKeys(r.Context(), identityContextOrg(r), chi.URLParam(r, "userId"))
+	keys, err := a.cmds.ListMachineKeysPage(r.Context(), identityContextOrg(r), chi.URLParam(r, "userId"), offset, limit)
 	if err != nil {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	total := len(keys)
-	if offset >= uint64(len(keys)) {
-		keys = nil
-	} else {
-		keys = keys[offset:]
-	}
-	if limit > 0 && int(limit) < len(keys) {
-		keys = keys[:limit]
-	}
-	out := struct {
-		Details gateway.ListDetailsV1 `json:"details"`
-		Result  []machineKeyJSON      `json:"result,omitempty"`
-	}{Details: gateway.ListDetailsV1{TotalResult: gateway.Uint64(total)}}
-	for _, k := range keys {
-		d := k.Details
-		out.Result = append(out.Result, machineKeyJSON{ID: k.KeyID, Details: gateway.V1Read(identityDetails(&d)),
-			Type: gateway.EnumValue[keyTypeDef](k.Type), ExpirationDate: gateway.Timestamp(k.Expiration)})
-		if t := gateway.Timestamp(d.Changed); t.Time().After(out.Details.ViewTimestamp.Time()) {
-			out.Details.ViewTimestamp = t
-		}
-	}
-	gateway.WriteJSON(w, http.StatusOK, out)
+	gateway.WriteJSON(w, http.StatusOK, render.MachineKeyListV1Of(keys))
 }
 
 func (a *API) removeMachineKey(w http.ResponseWriter, r *http.Request) {

@@ -10,9 +10,12 @@
 package managementv1
 
 import (
-	v14 "github.com/idledger/idledger/gen/zitadel/idp/v1"
-	v12 "github.com/idledger/idledger/gen/zitadel/org/v1"
-	v13 "github.com/idledger/idledger/gen/zitadel/policy/v1"
+	v15 "github.com/idledger/idledger/gen/zitadel/app/v1"
+	v12 "github.com/idledger/idledger/gen/zitadel/authn/v1"
+	v17 "github.com/idledger/idledger/gen/zitadel/idp/v1"
+	v13 "github.com/idledger/idledger/gen/zitadel/org/v1"
+	v16 "github.com/idledger/idledger/gen/zitadel/policy/v1"
+	v14 "github.com/idledger/idledger/gen/zitadel/project/v1"
 	v1 "github.com/idledger/idledger/gen/zitadel/user/v1"
 	v11 "github.com/idledger/idledger/gen/zitadel/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -159,6 +162,526 @@ func (x *AddMachineUserResponse) GetDetails() *v11.ObjectDetails {
 	return nil
 }
 
+type GenerateMachineSecretRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GenerateMachineSecretRequest) Reset() {
+	*x = GenerateMachineSecretRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GenerateMachineSecretRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GenerateMachineSecretRequest) ProtoMessage() {}
+
+func (x *GenerateMachineSecretRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GenerateMachineSecretRequest.ProtoReflect.Descriptor instead.
+func (*GenerateMachineSecretRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *GenerateMachineSecretRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+type GenerateMachineSecretResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ClientId      string                 `protobuf:"bytes,1,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	ClientSecret  string                 `protobuf:"bytes,2,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
+	Details       *v11.ObjectDetails     `protobuf:"bytes,3,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GenerateMachineSecretResponse) Reset() {
+	*x = GenerateMachineSecretResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GenerateMachineSecretResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GenerateMachineSecretResponse) ProtoMessage() {}
+
+func (x *GenerateMachineSecretResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GenerateMachineSecretResponse.ProtoReflect.Descriptor instead.
+func (*GenerateMachineSecretResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *GenerateMachineSecretResponse) GetClientId() string {
+	if x != nil {
+		return x.ClientId
+	}
+	return ""
+}
+
+func (x *GenerateMachineSecretResponse) GetClientSecret() string {
+	if x != nil {
+		return x.ClientSecret
+	}
+	return ""
+}
+
+func (x *GenerateMachineSecretResponse) GetDetails() *v11.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+type RemoveMachineSecretRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveMachineSecretRequest) Reset() {
+	*x = RemoveMachineSecretRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveMachineSecretRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveMachineSecretRequest) ProtoMessage() {}
+
+func (x *RemoveMachineSecretRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveMachineSecretRequest.ProtoReflect.Descriptor instead.
+func (*RemoveMachineSecretRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RemoveMachineSecretRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+type RemoveMachineSecretResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *v11.ObjectDetails     `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveMachineSecretResponse) Reset() {
+	*x = RemoveMachineSecretResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveMachineSecretResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveMachineSecretResponse) ProtoMessage() {}
+
+func (x *RemoveMachineSecretResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveMachineSecretResponse.ProtoReflect.Descriptor instead.
+func (*RemoveMachineSecretResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RemoveMachineSecretResponse) GetDetails() *v11.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+type ListMachineKeysRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Query         *v11.ListQuery         `protobuf:"bytes,2,opt,name=query,proto3" json:"query,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMachineKeysRequest) Reset() {
+	*x = ListMachineKeysRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMachineKeysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMachineKeysRequest) ProtoMessage() {}
+
+func (x *ListMachineKeysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMachineKeysRequest.ProtoReflect.Descriptor instead.
+func (*ListMachineKeysRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ListMachineKeysRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *ListMachineKeysRequest) GetQuery() *v11.ListQuery {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+type ListMachineKeysResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *v11.ListDetails       `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	Result        []*v12.Key             `protobuf:"bytes,2,rep,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMachineKeysResponse) Reset() {
+	*x = ListMachineKeysResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMachineKeysResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMachineKeysResponse) ProtoMessage() {}
+
+func (x *ListMachineKeysResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMachineKeysResponse.ProtoReflect.Descriptor instead.
+func (*ListMachineKeysResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ListMachineKeysResponse) GetDetails() *v11.ListDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+func (x *ListMachineKeysResponse) GetResult() []*v12.Key {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+type AddMachineKeyRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	UserId         string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Type           v12.KeyType            `protobuf:"varint,2,opt,name=type,proto3,enum=zitadel.authn.v1.KeyType" json:"type,omitempty"`
+	ExpirationDate *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=expiration_date,json=expirationDate,proto3" json:"expiration_date,omitempty"`
+	PublicKey      []byte                 `protobuf:"bytes,4,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *AddMachineKeyRequest) Reset() {
+	*x = AddMachineKeyRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddMachineKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddMachineKeyRequest) ProtoMessage() {}
+
+func (x *AddMachineKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddMachineKeyRequest.ProtoReflect.Descriptor instead.
+func (*AddMachineKeyRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *AddMachineKeyRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *AddMachineKeyRequest) GetType() v12.KeyType {
+	if x != nil {
+		return x.Type
+	}
+	return v12.KeyType(0)
+}
+
+func (x *AddMachineKeyRequest) GetExpirationDate() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpirationDate
+	}
+	return nil
+}
+
+func (x *AddMachineKeyRequest) GetPublicKey() []byte {
+	if x != nil {
+		return x.PublicKey
+	}
+	return nil
+}
+
+type AddMachineKeyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	KeyId         string                 `protobuf:"bytes,1,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	KeyDetails    []byte                 `protobuf:"bytes,2,opt,name=key_details,json=keyDetails,proto3" json:"key_details,omitempty"`
+	Details       *v11.ObjectDetails     `protobuf:"bytes,3,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddMachineKeyResponse) Reset() {
+	*x = AddMachineKeyResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddMachineKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddMachineKeyResponse) ProtoMessage() {}
+
+func (x *AddMachineKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddMachineKeyResponse.ProtoReflect.Descriptor instead.
+func (*AddMachineKeyResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *AddMachineKeyResponse) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *AddMachineKeyResponse) GetKeyDetails() []byte {
+	if x != nil {
+		return x.KeyDetails
+	}
+	return nil
+}
+
+func (x *AddMachineKeyResponse) GetDetails() *v11.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+type RemoveMachineKeyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	KeyId         string                 `protobuf:"bytes,2,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveMachineKeyRequest) Reset() {
+	*x = RemoveMachineKeyRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveMachineKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveMachineKeyRequest) ProtoMessage() {}
+
+func (x *RemoveMachineKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveMachineKeyRequest.ProtoReflect.Descriptor instead.
+func (*RemoveMachineKeyRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RemoveMachineKeyRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *RemoveMachineKeyRequest) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+type RemoveMachineKeyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *v11.ObjectDetails     `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveMachineKeyResponse) Reset() {
+	*x = RemoveMachineKeyResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveMachineKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveMachineKeyResponse) ProtoMessage() {}
+
+func (x *RemoveMachineKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveMachineKeyResponse.ProtoReflect.Descriptor instead.
+func (*RemoveMachineKeyResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *RemoveMachineKeyResponse) GetDetails() *v11.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
 type AddPersonalAccessTokenRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	UserId         string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
@@ -169,7 +692,7 @@ type AddPersonalAccessTokenRequest struct {
 
 func (x *AddPersonalAccessTokenRequest) Reset() {
 	*x = AddPersonalAccessTokenRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[2]
+	mi := &file_zitadel_management_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -181,7 +704,7 @@ func (x *AddPersonalAccessTokenRequest) String() string {
 func (*AddPersonalAccessTokenRequest) ProtoMessage() {}
 
 func (x *AddPersonalAccessTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[2]
+	mi := &file_zitadel_management_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -194,7 +717,7 @@ func (x *AddPersonalAccessTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddPersonalAccessTokenRequest.ProtoReflect.Descriptor instead.
 func (*AddPersonalAccessTokenRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{2}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *AddPersonalAccessTokenRequest) GetUserId() string {
@@ -222,7 +745,7 @@ type AddPersonalAccessTokenResponse struct {
 
 func (x *AddPersonalAccessTokenResponse) Reset() {
 	*x = AddPersonalAccessTokenResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[3]
+	mi := &file_zitadel_management_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -234,7 +757,7 @@ func (x *AddPersonalAccessTokenResponse) String() string {
 func (*AddPersonalAccessTokenResponse) ProtoMessage() {}
 
 func (x *AddPersonalAccessTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[3]
+	mi := &file_zitadel_management_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -247,7 +770,7 @@ func (x *AddPersonalAccessTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddPersonalAccessTokenResponse.ProtoReflect.Descriptor instead.
 func (*AddPersonalAccessTokenResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{3}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *AddPersonalAccessTokenResponse) GetTokenId() string {
@@ -281,7 +804,7 @@ type RemovePersonalAccessTokenRequest struct {
 
 func (x *RemovePersonalAccessTokenRequest) Reset() {
 	*x = RemovePersonalAccessTokenRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[4]
+	mi := &file_zitadel_management_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -293,7 +816,7 @@ func (x *RemovePersonalAccessTokenRequest) String() string {
 func (*RemovePersonalAccessTokenRequest) ProtoMessage() {}
 
 func (x *RemovePersonalAccessTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[4]
+	mi := &file_zitadel_management_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -306,7 +829,7 @@ func (x *RemovePersonalAccessTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePersonalAccessTokenRequest.ProtoReflect.Descriptor instead.
 func (*RemovePersonalAccessTokenRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{4}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RemovePersonalAccessTokenRequest) GetUserId() string {
@@ -332,7 +855,7 @@ type RemovePersonalAccessTokenResponse struct {
 
 func (x *RemovePersonalAccessTokenResponse) Reset() {
 	*x = RemovePersonalAccessTokenResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[5]
+	mi := &file_zitadel_management_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -344,7 +867,7 @@ func (x *RemovePersonalAccessTokenResponse) String() string {
 func (*RemovePersonalAccessTokenResponse) ProtoMessage() {}
 
 func (x *RemovePersonalAccessTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[5]
+	mi := &file_zitadel_management_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -357,7 +880,7 @@ func (x *RemovePersonalAccessTokenResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use RemovePersonalAccessTokenResponse.ProtoReflect.Descriptor instead.
 func (*RemovePersonalAccessTokenResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{5}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RemovePersonalAccessTokenResponse) GetDetails() *v11.ObjectDetails {
@@ -375,7 +898,7 @@ type GetMyOrgRequest struct {
 
 func (x *GetMyOrgRequest) Reset() {
 	*x = GetMyOrgRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[6]
+	mi := &file_zitadel_management_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -387,7 +910,7 @@ func (x *GetMyOrgRequest) String() string {
 func (*GetMyOrgRequest) ProtoMessage() {}
 
 func (x *GetMyOrgRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[6]
+	mi := &file_zitadel_management_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -400,19 +923,19 @@ func (x *GetMyOrgRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMyOrgRequest.ProtoReflect.Descriptor instead.
 func (*GetMyOrgRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{6}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{16}
 }
 
 type GetMyOrgResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Org           *v12.Org               `protobuf:"bytes,1,opt,name=org,proto3" json:"org,omitempty"`
+	Org           *v13.Org               `protobuf:"bytes,1,opt,name=org,proto3" json:"org,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetMyOrgResponse) Reset() {
 	*x = GetMyOrgResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[7]
+	mi := &file_zitadel_management_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -424,7 +947,7 @@ func (x *GetMyOrgResponse) String() string {
 func (*GetMyOrgResponse) ProtoMessage() {}
 
 func (x *GetMyOrgResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[7]
+	mi := &file_zitadel_management_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -437,10 +960,10 @@ func (x *GetMyOrgResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMyOrgResponse.ProtoReflect.Descriptor instead.
 func (*GetMyOrgResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{7}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{17}
 }
 
-func (x *GetMyOrgResponse) GetOrg() *v12.Org {
+func (x *GetMyOrgResponse) GetOrg() *v13.Org {
 	if x != nil {
 		return x.Org
 	}
@@ -456,7 +979,7 @@ type AddOrgRequest struct {
 
 func (x *AddOrgRequest) Reset() {
 	*x = AddOrgRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[8]
+	mi := &file_zitadel_management_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -468,7 +991,7 @@ func (x *AddOrgRequest) String() string {
 func (*AddOrgRequest) ProtoMessage() {}
 
 func (x *AddOrgRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[8]
+	mi := &file_zitadel_management_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -481,7 +1004,7 @@ func (x *AddOrgRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddOrgRequest.ProtoReflect.Descriptor instead.
 func (*AddOrgRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{8}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *AddOrgRequest) GetName() string {
@@ -501,7 +1024,7 @@ type AddOrgResponse struct {
 
 func (x *AddOrgResponse) Reset() {
 	*x = AddOrgResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[9]
+	mi := &file_zitadel_management_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -513,7 +1036,7 @@ func (x *AddOrgResponse) String() string {
 func (*AddOrgResponse) ProtoMessage() {}
 
 func (x *AddOrgResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[9]
+	mi := &file_zitadel_management_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -526,7 +1049,7 @@ func (x *AddOrgResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddOrgResponse.ProtoReflect.Descriptor instead.
 func (*AddOrgResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{9}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *AddOrgResponse) GetId() string {
@@ -553,7 +1076,7 @@ type AddOrgMemberRequest struct {
 
 func (x *AddOrgMemberRequest) Reset() {
 	*x = AddOrgMemberRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[10]
+	mi := &file_zitadel_management_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -565,7 +1088,7 @@ func (x *AddOrgMemberRequest) String() string {
 func (*AddOrgMemberRequest) ProtoMessage() {}
 
 func (x *AddOrgMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[10]
+	mi := &file_zitadel_management_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -578,7 +1101,7 @@ func (x *AddOrgMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddOrgMemberRequest.ProtoReflect.Descriptor instead.
 func (*AddOrgMemberRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{10}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AddOrgMemberRequest) GetUserId() string {
@@ -604,7 +1127,7 @@ type AddOrgMemberResponse struct {
 
 func (x *AddOrgMemberResponse) Reset() {
 	*x = AddOrgMemberResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[11]
+	mi := &file_zitadel_management_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -616,7 +1139,7 @@ func (x *AddOrgMemberResponse) String() string {
 func (*AddOrgMemberResponse) ProtoMessage() {}
 
 func (x *AddOrgMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[11]
+	mi := &file_zitadel_management_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -629,10 +1152,1578 @@ func (x *AddOrgMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddOrgMemberResponse.ProtoReflect.Descriptor instead.
 func (*AddOrgMemberResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{11}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AddOrgMemberResponse) GetDetails() *v11.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+type GetProjectByIDRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProjectByIDRequest) Reset() {
+	*x = GetProjectByIDRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProjectByIDRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProjectByIDRequest) ProtoMessage() {}
+
+func (x *GetProjectByIDRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProjectByIDRequest.ProtoReflect.Descriptor instead.
+func (*GetProjectByIDRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *GetProjectByIDRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type GetProjectByIDResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Project       *v14.Project           `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProjectByIDResponse) Reset() {
+	*x = GetProjectByIDResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProjectByIDResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProjectByIDResponse) ProtoMessage() {}
+
+func (x *GetProjectByIDResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProjectByIDResponse.ProtoReflect.Descriptor instead.
+func (*GetProjectByIDResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *GetProjectByIDResponse) GetProject() *v14.Project {
+	if x != nil {
+		return x.Project
+	}
+	return nil
+}
+
+type ListProjectsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Query         *v11.ListQuery         `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
+	Queries       []*v14.ProjectQuery    `protobuf:"bytes,2,rep,name=queries,proto3" json:"queries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListProjectsRequest) Reset() {
+	*x = ListProjectsRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListProjectsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListProjectsRequest) ProtoMessage() {}
+
+func (x *ListProjectsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListProjectsRequest.ProtoReflect.Descriptor instead.
+func (*ListProjectsRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ListProjectsRequest) GetQuery() *v11.ListQuery {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+func (x *ListProjectsRequest) GetQueries() []*v14.ProjectQuery {
+	if x != nil {
+		return x.Queries
+	}
+	return nil
+}
+
+type ListProjectsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *v11.ListDetails       `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	Result        []*v14.Project         `protobuf:"bytes,2,rep,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListProjectsResponse) Reset() {
+	*x = ListProjectsResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListProjectsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListProjectsResponse) ProtoMessage() {}
+
+func (x *ListProjectsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListProjectsResponse.ProtoReflect.Descriptor instead.
+func (*ListProjectsResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ListProjectsResponse) GetDetails() *v11.ListDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+func (x *ListProjectsResponse) GetResult() []*v14.Project {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+type AddProjectRequest struct {
+	state                  protoimpl.MessageState     `protogen:"open.v1"`
+	Name                   string                     `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	ProjectRoleAssertion   bool                       `protobuf:"varint,2,opt,name=project_role_assertion,json=projectRoleAssertion,proto3" json:"project_role_assertion,omitempty"`
+	ProjectRoleCheck       bool                       `protobuf:"varint,3,opt,name=project_role_check,json=projectRoleCheck,proto3" json:"project_role_check,omitempty"`
+	HasProjectCheck        bool                       `protobuf:"varint,4,opt,name=has_project_check,json=hasProjectCheck,proto3" json:"has_project_check,omitempty"`
+	PrivateLabelingSetting v14.PrivateLabelingSetting `protobuf:"varint,5,opt,name=private_labeling_setting,json=privateLabelingSetting,proto3,enum=zitadel.project.v1.PrivateLabelingSetting" json:"private_labeling_setting,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
+}
+
+func (x *AddProjectRequest) Reset() {
+	*x = AddProjectRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddProjectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddProjectRequest) ProtoMessage() {}
+
+func (x *AddProjectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddProjectRequest.ProtoReflect.Descriptor instead.
+func (*AddProjectRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *AddProjectRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AddProjectRequest) GetProjectRoleAssertion() bool {
+	if x != nil {
+		return x.ProjectRoleAssertion
+	}
+	return false
+}
+
+func (x *AddProjectRequest) GetProjectRoleCheck() bool {
+	if x != nil {
+		return x.ProjectRoleCheck
+	}
+	return false
+}
+
+func (x *AddProjectRequest) GetHasProjectCheck() bool {
+	if x != nil {
+		return x.HasProjectCheck
+	}
+	return false
+}
+
+func (x *AddProjectRequest) GetPrivateLabelingSetting() v14.PrivateLabelingSetting {
+	if x != nil {
+		return x.PrivateLabelingSetting
+	}
+	return v14.PrivateLabelingSetting(0)
+}
+
+type AddProjectResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Details       *v11.ObjectDetails     `protobuf:"bytes,2,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddProjectResponse) Reset() {
+	*x = AddProjectResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddProjectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddProjectResponse) ProtoMessage() {}
+
+func (x *AddProjectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddProjectResponse.ProtoReflect.Descriptor instead.
+func (*AddProjectResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *AddProjectResponse) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *AddProjectResponse) GetDetails() *v11.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+type UpdateProjectRequest struct {
+	state                  protoimpl.MessageState     `protogen:"open.v1"`
+	Id                     string                     `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name                   string                     `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	ProjectRoleAssertion   bool                       `protobuf:"varint,3,opt,name=project_role_assertion,json=projectRoleAssertion,proto3" json:"project_role_assertion,omitempty"`
+	ProjectRoleCheck       bool                       `protobuf:"varint,4,opt,name=project_role_check,json=projectRoleCheck,proto3" json:"project_role_check,omitempty"`
+	HasProjectCheck        bool                       `protobuf:"varint,5,opt,name=has_project_check,json=hasProjectCheck,proto3" json:"has_project_check,omitempty"`
+	PrivateLabelingSetting v14.PrivateLabelingSetting `protobuf:"varint,6,opt,name=private_labeling_setting,json=privateLabelingSetting,proto3,enum=zitadel.project.v1.PrivateLabelingSetting" json:"private_labeling_setting,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
+}
+
+func (x *UpdateProjectRequest) Reset() {
+	*x = UpdateProjectRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateProjectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateProjectRequest) ProtoMessage() {}
+
+func (x *UpdateProjectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateProjectRequest.ProtoReflect.Descriptor instead.
+func (*UpdateProjectRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *UpdateProjectRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *UpdateProjectRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UpdateProjectRequest) GetProjectRoleAssertion() bool {
+	if x != nil {
+		return x.ProjectRoleAssertion
+	}
+	return false
+}
+
+func (x *UpdateProjectRequest) GetProjectRoleCheck() bool {
+	if x != nil {
+		return x.ProjectRoleCheck
+	}
+	return false
+}
+
+func (x *UpdateProjectRequest) GetHasProjectCheck() bool {
+	if x != nil {
+		return x.HasProjectCheck
+	}
+	return false
+}
+
+func (x *UpdateProjectRequest) GetPrivateLabelingSetting() v14.PrivateLabelingSetting {
+	if x != nil {
+		return x.PrivateLabelingSetting
+	}
+	return v14.PrivateLabelingSetting(0)
+}
+
+type UpdateProjectResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *v11.ObjectDetails     `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateProjectResponse) Reset() {
+	*x = UpdateProjectResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateProjectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateProjectResponse) ProtoMessage() {}
+
+func (x *UpdateProjectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateProjectResponse.ProtoReflect.Descriptor instead.
+func (*UpdateProjectResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *UpdateProjectResponse) GetDetails() *v11.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+type RemoveProjectRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveProjectRequest) Reset() {
+	*x = RemoveProjectRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveProjectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveProjectRequest) ProtoMessage() {}
+
+func (x *RemoveProjectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveProjectRequest.ProtoReflect.Descriptor instead.
+func (*RemoveProjectRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *RemoveProjectRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type RemoveProjectResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *v11.ObjectDetails     `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveProjectResponse) Reset() {
+	*x = RemoveProjectResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveProjectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveProjectResponse) ProtoMessage() {}
+
+func (x *RemoveProjectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveProjectResponse.ProtoReflect.Descriptor instead.
+func (*RemoveProjectResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *RemoveProjectResponse) GetDetails() *v11.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+type GetAppByIDRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ProjectId     string                 `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	AppId         string                 `protobuf:"bytes,2,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAppByIDRequest) Reset() {
+	*x = GetAppByIDRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAppByIDRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAppByIDRequest) ProtoMessage() {}
+
+func (x *GetAppByIDRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAppByIDRequest.ProtoReflect.Descriptor instead.
+func (*GetAppByIDRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *GetAppByIDRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *GetAppByIDRequest) GetAppId() string {
+	if x != nil {
+		return x.AppId
+	}
+	return ""
+}
+
+type GetAppByIDResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	App           *v15.App               `protobuf:"bytes,1,opt,name=app,proto3" json:"app,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAppByIDResponse) Reset() {
+	*x = GetAppByIDResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAppByIDResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAppByIDResponse) ProtoMessage() {}
+
+func (x *GetAppByIDResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAppByIDResponse.ProtoReflect.Descriptor instead.
+func (*GetAppByIDResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *GetAppByIDResponse) GetApp() *v15.App {
+	if x != nil {
+		return x.App
+	}
+	return nil
+}
+
+type ListAppsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ProjectId     string                 `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	Query         *v11.ListQuery         `protobuf:"bytes,2,opt,name=query,proto3" json:"query,omitempty"`
+	Queries       []*v15.AppQuery        `protobuf:"bytes,3,rep,name=queries,proto3" json:"queries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAppsRequest) Reset() {
+	*x = ListAppsRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAppsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAppsRequest) ProtoMessage() {}
+
+func (x *ListAppsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAppsRequest.ProtoReflect.Descriptor instead.
+func (*ListAppsRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *ListAppsRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *ListAppsRequest) GetQuery() *v11.ListQuery {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+func (x *ListAppsRequest) GetQueries() []*v15.AppQuery {
+	if x != nil {
+		return x.Queries
+	}
+	return nil
+}
+
+type ListAppsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *v11.ListDetails       `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	Result        []*v15.App             `protobuf:"bytes,2,rep,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAppsResponse) Reset() {
+	*x = ListAppsResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAppsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAppsResponse) ProtoMessage() {}
+
+func (x *ListAppsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAppsResponse.ProtoReflect.Descriptor instead.
+func (*ListAppsResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *ListAppsResponse) GetDetails() *v11.ListDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+func (x *ListAppsResponse) GetResult() []*v15.App {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+type AddOIDCAppRequest struct {
+	state                    protoimpl.MessageState `protogen:"open.v1"`
+	ProjectId                string                 `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	Name                     string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	RedirectUris             []string               `protobuf:"bytes,3,rep,name=redirect_uris,json=redirectUris,proto3" json:"redirect_uris,omitempty"`
+	ResponseTypes            []v15.OIDCResponseType `protobuf:"varint,4,rep,packed,name=response_types,json=responseTypes,proto3,enum=zitadel.app.v1.OIDCResponseType" json:"response_types,omitempty"`
+	GrantTypes               []v15.OIDCGrantType    `protobuf:"varint,5,rep,packed,name=grant_types,json=grantTypes,proto3,enum=zitadel.app.v1.OIDCGrantType" json:"grant_types,omitempty"`
+	AppType                  v15.OIDCAppType        `protobuf:"varint,6,opt,name=app_type,json=appType,proto3,enum=zitadel.app.v1.OIDCAppType" json:"app_type,omitempty"`
+	AuthMethodType           v15.OIDCAuthMethodType `protobuf:"varint,7,opt,name=auth_method_type,json=authMethodType,proto3,enum=zitadel.app.v1.OIDCAuthMethodType" json:"auth_method_type,omitempty"`
+	PostLogoutRedirectUris   []string               `protobuf:"bytes,8,rep,name=post_logout_redirect_uris,json=postLogoutRedirectUris,proto3" json:"post_logout_redirect_uris,omitempty"`
+	Version                  v15.OIDCVersion        `protobuf:"varint,9,opt,name=version,proto3,enum=zitadel.app.v1.OIDCVersion" json:"version,omitempty"`
+	DevMode                  bool                   `protobuf:"varint,10,opt,name=dev_mode,json=devMode,proto3" json:"dev_mode,omitempty"`
+	AccessTokenType          v15.OIDCTokenType      `protobuf:"varint,11,opt,name=access_token_type,json=accessTokenType,proto3,enum=zitadel.app.v1.OIDCTokenType" json:"access_token_type,omitempty"`
+	AccessTokenRoleAssertion bool                   `protobuf:"varint,12,opt,name=access_token_role_assertion,json=accessTokenRoleAssertion,proto3" json:"access_token_role_assertion,omitempty"`
+	IdTokenRoleAssertion     bool                   `protobuf:"varint,13,opt,name=id_token_role_assertion,json=idTokenRoleAssertion,proto3" json:"id_token_role_assertion,omitempty"`
+	IdTokenUserinfoAssertion bool                   `protobuf:"varint,14,opt,name=id_token_userinfo_assertion,json=idTokenUserinfoAssertion,proto3" json:"id_token_userinfo_assertion,omitempty"`
+	ClockSkew                *durationpb.Duration   `protobuf:"bytes,15,opt,name=clock_skew,json=clockSkew,proto3" json:"clock_skew,omitempty"`
+	AdditionalOrigins        []string               `protobuf:"bytes,16,rep,name=additional_origins,json=additionalOrigins,proto3" json:"additional_origins,omitempty"`
+	SkipNativeAppSuccessPage bool                   `protobuf:"varint,17,opt,name=skip_native_app_success_page,json=skipNativeAppSuccessPage,proto3" json:"skip_native_app_success_page,omitempty"`
+	BackChannelLogoutUri     string                 `protobuf:"bytes,18,opt,name=back_channel_logout_uri,json=backChannelLogoutUri,proto3" json:"back_channel_logout_uri,omitempty"`
+	LoginVersion             *v15.LoginVersion      `protobuf:"bytes,19,opt,name=login_version,json=loginVersion,proto3" json:"login_version,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
+}
+
+func (x *AddOIDCAppRequest) Reset() {
+	*x = AddOIDCAppRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddOIDCAppRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddOIDCAppRequest) ProtoMessage() {}
+
+func (x *AddOIDCAppRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddOIDCAppRequest.ProtoReflect.Descriptor instead.
+func (*AddOIDCAppRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *AddOIDCAppRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *AddOIDCAppRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AddOIDCAppRequest) GetRedirectUris() []string {
+	if x != nil {
+		return x.RedirectUris
+	}
+	return nil
+}
+
+func (x *AddOIDCAppRequest) GetResponseTypes() []v15.OIDCResponseType {
+	if x != nil {
+		return x.ResponseTypes
+	}
+	return nil
+}
+
+func (x *AddOIDCAppRequest) GetGrantTypes() []v15.OIDCGrantType {
+	if x != nil {
+		return x.GrantTypes
+	}
+	return nil
+}
+
+func (x *AddOIDCAppRequest) GetAppType() v15.OIDCAppType {
+	if x != nil {
+		return x.AppType
+	}
+	return v15.OIDCAppType(0)
+}
+
+func (x *AddOIDCAppRequest) GetAuthMethodType() v15.OIDCAuthMethodType {
+	if x != nil {
+		return x.AuthMethodType
+	}
+	return v15.OIDCAuthMethodType(0)
+}
+
+func (x *AddOIDCAppRequest) GetPostLogoutRedirectUris() []string {
+	if x != nil {
+		return x.PostLogoutRedirectUris
+	}
+	return nil
+}
+
+func (x *AddOIDCAppRequest) GetVersion() v15.OIDCVersion {
+	if x != nil {
+		return x.Version
+	}
+	return v15.OIDCVersion(0)
+}
+
+func (x *AddOIDCAppRequest) GetDevMode() bool {
+	if x != nil {
+		return x.DevMode
+	}
+	return false
+}
+
+func (x *AddOIDCAppRequest) GetAccessTokenType() v15.OIDCTokenType {
+	if x != nil {
+		return x.AccessTokenType
+	}
+	return v15.OIDCTokenType(0)
+}
+
+func (x *AddOIDCAppRequest) GetAccessTokenRoleAssertion() bool {
+	if x != nil {
+		return x.AccessTokenRoleAssertion
+	}
+	return false
+}
+
+func (x *AddOIDCAppRequest) GetIdTokenRoleAssertion() bool {
+	if x != nil {
+		return x.IdTokenRoleAssertion
+	}
+	return false
+}
+
+func (x *AddOIDCAppRequest) GetIdTokenUserinfoAssertion() bool {
+	if x != nil {
+		return x.IdTokenUserinfoAssertion
+	}
+	return false
+}
+
+func (x *AddOIDCAppRequest) GetClockSkew() *durationpb.Duration {
+	if x != nil {
+		return x.ClockSkew
+	}
+	return nil
+}
+
+func (x *AddOIDCAppRequest) GetAdditionalOrigins() []string {
+	if x != nil {
+		return x.AdditionalOrigins
+	}
+	return nil
+}
+
+func (x *AddOIDCAppRequest) GetSkipNativeAppSuccessPage() bool {
+	if x != nil {
+		return x.SkipNativeAppSuccessPage
+	}
+	return false
+}
+
+func (x *AddOIDCAppRequest) GetBackChannelLogoutUri() string {
+	if x != nil {
+		return x.BackChannelLogoutUri
+	}
+	return ""
+}
+
+func (x *AddOIDCAppRequest) GetLoginVersion() *v15.LoginVersion {
+	if x != nil {
+		return x.LoginVersion
+	}
+	return nil
+}
+
+type AddOIDCAppResponse struct {
+	state              protoimpl.MessageState  `protogen:"open.v1"`
+	AppId              string                  `protobuf:"bytes,1,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	Details            *v11.ObjectDetails      `protobuf:"bytes,2,opt,name=details,proto3" json:"details,omitempty"`
+	ClientId           string                  `protobuf:"bytes,3,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	ClientSecret       string                  `protobuf:"bytes,4,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
+	NoneCompliant      bool                    `protobuf:"varint,5,opt,name=none_compliant,json=noneCompliant,proto3" json:"none_compliant,omitempty"`
+	ComplianceProblems []*v11.LocalizedMessage `protobuf:"bytes,6,rep,name=compliance_problems,json=complianceProblems,proto3" json:"compliance_problems,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *AddOIDCAppResponse) Reset() {
+	*x = AddOIDCAppResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddOIDCAppResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddOIDCAppResponse) ProtoMessage() {}
+
+func (x *AddOIDCAppResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddOIDCAppResponse.ProtoReflect.Descriptor instead.
+func (*AddOIDCAppResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *AddOIDCAppResponse) GetAppId() string {
+	if x != nil {
+		return x.AppId
+	}
+	return ""
+}
+
+func (x *AddOIDCAppResponse) GetDetails() *v11.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+func (x *AddOIDCAppResponse) GetClientId() string {
+	if x != nil {
+		return x.ClientId
+	}
+	return ""
+}
+
+func (x *AddOIDCAppResponse) GetClientSecret() string {
+	if x != nil {
+		return x.ClientSecret
+	}
+	return ""
+}
+
+func (x *AddOIDCAppResponse) GetNoneCompliant() bool {
+	if x != nil {
+		return x.NoneCompliant
+	}
+	return false
+}
+
+func (x *AddOIDCAppResponse) GetComplianceProblems() []*v11.LocalizedMessage {
+	if x != nil {
+		return x.ComplianceProblems
+	}
+	return nil
+}
+
+type AddAPIAppRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ProjectId      string                 `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	Name           string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	AuthMethodType v15.APIAuthMethodType  `protobuf:"varint,3,opt,name=auth_method_type,json=authMethodType,proto3,enum=zitadel.app.v1.APIAuthMethodType" json:"auth_method_type,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *AddAPIAppRequest) Reset() {
+	*x = AddAPIAppRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddAPIAppRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddAPIAppRequest) ProtoMessage() {}
+
+func (x *AddAPIAppRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddAPIAppRequest.ProtoReflect.Descriptor instead.
+func (*AddAPIAppRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *AddAPIAppRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *AddAPIAppRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AddAPIAppRequest) GetAuthMethodType() v15.APIAuthMethodType {
+	if x != nil {
+		return x.AuthMethodType
+	}
+	return v15.APIAuthMethodType(0)
+}
+
+type AddAPIAppResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AppId         string                 `protobuf:"bytes,1,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	Details       *v11.ObjectDetails     `protobuf:"bytes,2,opt,name=details,proto3" json:"details,omitempty"`
+	ClientId      string                 `protobuf:"bytes,3,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	ClientSecret  string                 `protobuf:"bytes,4,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddAPIAppResponse) Reset() {
+	*x = AddAPIAppResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddAPIAppResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddAPIAppResponse) ProtoMessage() {}
+
+func (x *AddAPIAppResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddAPIAppResponse.ProtoReflect.Descriptor instead.
+func (*AddAPIAppResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *AddAPIAppResponse) GetAppId() string {
+	if x != nil {
+		return x.AppId
+	}
+	return ""
+}
+
+func (x *AddAPIAppResponse) GetDetails() *v11.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+func (x *AddAPIAppResponse) GetClientId() string {
+	if x != nil {
+		return x.ClientId
+	}
+	return ""
+}
+
+func (x *AddAPIAppResponse) GetClientSecret() string {
+	if x != nil {
+		return x.ClientSecret
+	}
+	return ""
+}
+
+type UpdateOIDCAppConfigRequest struct {
+	state                    protoimpl.MessageState `protogen:"open.v1"`
+	ProjectId                string                 `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	AppId                    string                 `protobuf:"bytes,2,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	RedirectUris             []string               `protobuf:"bytes,3,rep,name=redirect_uris,json=redirectUris,proto3" json:"redirect_uris,omitempty"`
+	ResponseTypes            []v15.OIDCResponseType `protobuf:"varint,4,rep,packed,name=response_types,json=responseTypes,proto3,enum=zitadel.app.v1.OIDCResponseType" json:"response_types,omitempty"`
+	GrantTypes               []v15.OIDCGrantType    `protobuf:"varint,5,rep,packed,name=grant_types,json=grantTypes,proto3,enum=zitadel.app.v1.OIDCGrantType" json:"grant_types,omitempty"`
+	AppType                  v15.OIDCAppType        `protobuf:"varint,6,opt,name=app_type,json=appType,proto3,enum=zitadel.app.v1.OIDCAppType" json:"app_type,omitempty"`
+	AuthMethodType           v15.OIDCAuthMethodType `protobuf:"varint,7,opt,name=auth_method_type,json=authMethodType,proto3,enum=zitadel.app.v1.OIDCAuthMethodType" json:"auth_method_type,omitempty"`
+	PostLogoutRedirectUris   []string               `protobuf:"bytes,8,rep,name=post_logout_redirect_uris,json=postLogoutRedirectUris,proto3" json:"post_logout_redirect_uris,omitempty"`
+	DevMode                  bool                   `protobuf:"varint,9,opt,name=dev_mode,json=devMode,proto3" json:"dev_mode,omitempty"`
+	AccessTokenType          v15.OIDCTokenType      `protobuf:"varint,10,opt,name=access_token_type,json=accessTokenType,proto3,enum=zitadel.app.v1.OIDCTokenType" json:"access_token_type,omitempty"`
+	AccessTokenRoleAssertion bool                   `protobuf:"varint,11,opt,name=access_token_role_assertion,json=accessTokenRoleAssertion,proto3" json:"access_token_role_assertion,omitempty"`
+	IdTokenRoleAssertion     bool                   `protobuf:"varint,12,opt,name=id_token_role_assertion,json=idTokenRoleAssertion,proto3" json:"id_token_role_assertion,omitempty"`
+	IdTokenUserinfoAssertion bool                   `protobuf:"varint,13,opt,name=id_token_userinfo_assertion,json=idTokenUserinfoAssertion,proto3" json:"id_token_userinfo_assertion,omitempty"`
+	ClockSkew                *durationpb.Duration   `protobuf:"bytes,14,opt,name=clock_skew,json=clockSkew,proto3" json:"clock_skew,omitempty"`
+	AdditionalOrigins        []string               `protobuf:"bytes,15,rep,name=additional_origins,json=additionalOrigins,proto3" json:"additional_origins,omitempty"`
+	SkipNativeAppSuccessPage bool                   `protobuf:"varint,16,opt,name=skip_native_app_success_page,json=skipNativeAppSuccessPage,proto3" json:"skip_native_app_success_page,omitempty"`
+	BackChannelLogoutUri     string                 `protobuf:"bytes,17,opt,name=back_channel_logout_uri,json=backChannelLogoutUri,proto3" json:"back_channel_logout_uri,omitempty"`
+	LoginVersion             *v15.LoginVersion      `protobuf:"bytes,18,opt,name=login_version,json=loginVersion,proto3" json:"login_version,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
+}
+
+func (x *UpdateOIDCAppConfigRequest) Reset() {
+	*x = UpdateOIDCAppConfigRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateOIDCAppConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateOIDCAppConfigRequest) ProtoMessage() {}
+
+func (x *UpdateOIDCAppConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateOIDCAppConfigRequest.ProtoReflect.Descriptor instead.
+func (*UpdateOIDCAppConfigRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetAppId() string {
+	if x != nil {
+		return x.AppId
+	}
+	return ""
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetRedirectUris() []string {
+	if x != nil {
+		return x.RedirectUris
+	}
+	return nil
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetResponseTypes() []v15.OIDCResponseType {
+	if x != nil {
+		return x.ResponseTypes
+	}
+	return nil
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetGrantTypes() []v15.OIDCGrantType {
+	if x != nil {
+		return x.GrantTypes
+	}
+	return nil
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetAppType() v15.OIDCAppType {
+	if x != nil {
+		return x.AppType
+	}
+	return v15.OIDCAppType(0)
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetAuthMethodType() v15.OIDCAuthMethodType {
+	if x != nil {
+		return x.AuthMethodType
+	}
+	return v15.OIDCAuthMethodType(0)
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetPostLogoutRedirectUris() []string {
+	if x != nil {
+		return x.PostLogoutRedirectUris
+	}
+	return nil
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetDevMode() bool {
+	if x != nil {
+		return x.DevMode
+	}
+	return false
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetAccessTokenType() v15.OIDCTokenType {
+	if x != nil {
+		return x.AccessTokenType
+	}
+	return v15.OIDCTokenType(0)
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetAccessTokenRoleAssertion() bool {
+	if x != nil {
+		return x.AccessTokenRoleAssertion
+	}
+	return false
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetIdTokenRoleAssertion() bool {
+	if x != nil {
+		return x.IdTokenRoleAssertion
+	}
+	return false
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetIdTokenUserinfoAssertion() bool {
+	if x != nil {
+		return x.IdTokenUserinfoAssertion
+	}
+	return false
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetClockSkew() *durationpb.Duration {
+	if x != nil {
+		return x.ClockSkew
+	}
+	return nil
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetAdditionalOrigins() []string {
+	if x != nil {
+		return x.AdditionalOrigins
+	}
+	return nil
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetSkipNativeAppSuccessPage() bool {
+	if x != nil {
+		return x.SkipNativeAppSuccessPage
+	}
+	return false
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetBackChannelLogoutUri() string {
+	if x != nil {
+		return x.BackChannelLogoutUri
+	}
+	return ""
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetLoginVersion() *v15.LoginVersion {
+	if x != nil {
+		return x.LoginVersion
+	}
+	return nil
+}
+
+type UpdateOIDCAppConfigResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *v11.ObjectDetails     `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateOIDCAppConfigResponse) Reset() {
+	*x = UpdateOIDCAppConfigResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateOIDCAppConfigResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateOIDCAppConfigResponse) ProtoMessage() {}
+
+func (x *UpdateOIDCAppConfigResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateOIDCAppConfigResponse.ProtoReflect.Descriptor instead.
+func (*UpdateOIDCAppConfigResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *UpdateOIDCAppConfigResponse) GetDetails() *v11.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+type RemoveAppRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ProjectId     string                 `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	AppId         string                 `protobuf:"bytes,2,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveAppRequest) Reset() {
+	*x = RemoveAppRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveAppRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveAppRequest) ProtoMessage() {}
+
+func (x *RemoveAppRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveAppRequest.ProtoReflect.Descriptor instead.
+func (*RemoveAppRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *RemoveAppRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *RemoveAppRequest) GetAppId() string {
+	if x != nil {
+		return x.AppId
+	}
+	return ""
+}
+
+type RemoveAppResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *v11.ObjectDetails     `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveAppResponse) Reset() {
+	*x = RemoveAppResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveAppResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveAppResponse) ProtoMessage() {}
+
+func (x *RemoveAppResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveAppResponse.ProtoReflect.Descriptor instead.
+func (*RemoveAppResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *RemoveAppResponse) GetDetails() *v11.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+type RegenerateOIDCClientSecretRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ProjectId     string                 `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	AppId         string                 `protobuf:"bytes,2,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegenerateOIDCClientSecretRequest) Reset() {
+	*x = RegenerateOIDCClientSecretRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegenerateOIDCClientSecretRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegenerateOIDCClientSecretRequest) ProtoMessage() {}
+
+func (x *RegenerateOIDCClientSecretRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegenerateOIDCClientSecretRequest.ProtoReflect.Descriptor instead.
+func (*RegenerateOIDCClientSecretRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *RegenerateOIDCClientSecretRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *RegenerateOIDCClientSecretRequest) GetAppId() string {
+	if x != nil {
+		return x.AppId
+	}
+	return ""
+}
+
+type RegenerateOIDCClientSecretResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ClientSecret  string                 `protobuf:"bytes,1,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
+	Details       *v11.ObjectDetails     `protobuf:"bytes,2,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegenerateOIDCClientSecretResponse) Reset() {
+	*x = RegenerateOIDCClientSecretResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegenerateOIDCClientSecretResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegenerateOIDCClientSecretResponse) ProtoMessage() {}
+
+func (x *RegenerateOIDCClientSecretResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegenerateOIDCClientSecretResponse.ProtoReflect.Descriptor instead.
+func (*RegenerateOIDCClientSecretResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *RegenerateOIDCClientSecretResponse) GetClientSecret() string {
+	if x != nil {
+		return x.ClientSecret
+	}
+	return ""
+}
+
+func (x *RegenerateOIDCClientSecretResponse) GetDetails() *v11.ObjectDetails {
 	if x != nil {
 		return x.Details
 	}
@@ -647,7 +2738,7 @@ type GetLoginPolicyRequest struct {
 
 func (x *GetLoginPolicyRequest) Reset() {
 	*x = GetLoginPolicyRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[12]
+	mi := &file_zitadel_management_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -659,7 +2750,7 @@ func (x *GetLoginPolicyRequest) String() string {
 func (*GetLoginPolicyRequest) ProtoMessage() {}
 
 func (x *GetLoginPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[12]
+	mi := &file_zitadel_management_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -672,12 +2763,12 @@ func (x *GetLoginPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLoginPolicyRequest.ProtoReflect.Descriptor instead.
 func (*GetLoginPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{12}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{46}
 }
 
 type GetLoginPolicyResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Policy        *v13.LoginPolicy       `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
+	Policy        *v16.LoginPolicy       `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
 	IsDefault     bool                   `protobuf:"varint,2,opt,name=is_default,json=isDefault,proto3" json:"is_default,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -685,7 +2776,7 @@ type GetLoginPolicyResponse struct {
 
 func (x *GetLoginPolicyResponse) Reset() {
 	*x = GetLoginPolicyResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[13]
+	mi := &file_zitadel_management_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -697,7 +2788,7 @@ func (x *GetLoginPolicyResponse) String() string {
 func (*GetLoginPolicyResponse) ProtoMessage() {}
 
 func (x *GetLoginPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[13]
+	mi := &file_zitadel_management_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -710,10 +2801,10 @@ func (x *GetLoginPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLoginPolicyResponse.ProtoReflect.Descriptor instead.
 func (*GetLoginPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{13}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{47}
 }
 
-func (x *GetLoginPolicyResponse) GetPolicy() *v13.LoginPolicy {
+func (x *GetLoginPolicyResponse) GetPolicy() *v16.LoginPolicy {
 	if x != nil {
 		return x.Policy
 	}
@@ -733,7 +2824,7 @@ type AddCustomLoginPolicyRequest struct {
 	AllowRegister              bool                               `protobuf:"varint,2,opt,name=allow_register,json=allowRegister,proto3" json:"allow_register,omitempty"`
 	AllowExternalIdp           bool                               `protobuf:"varint,3,opt,name=allow_external_idp,json=allowExternalIdp,proto3" json:"allow_external_idp,omitempty"`
 	ForceMfa                   bool                               `protobuf:"varint,4,opt,name=force_mfa,json=forceMfa,proto3" json:"force_mfa,omitempty"`
-	PasswordlessType           v13.PasswordlessType               `protobuf:"varint,5,opt,name=passwordless_type,json=passwordlessType,proto3,enum=zitadel.policy.v1.PasswordlessType" json:"passwordless_type,omitempty"`
+	PasswordlessType           v16.PasswordlessType               `protobuf:"varint,5,opt,name=passwordless_type,json=passwordlessType,proto3,enum=zitadel.policy.v1.PasswordlessType" json:"passwordless_type,omitempty"`
 	HidePasswordReset          bool                               `protobuf:"varint,6,opt,name=hide_password_reset,json=hidePasswordReset,proto3" json:"hide_password_reset,omitempty"`
 	IgnoreUnknownUsernames     bool                               `protobuf:"varint,7,opt,name=ignore_unknown_usernames,json=ignoreUnknownUsernames,proto3" json:"ignore_unknown_usernames,omitempty"`
 	DefaultRedirectUri         string                             `protobuf:"bytes,8,opt,name=default_redirect_uri,json=defaultRedirectUri,proto3" json:"default_redirect_uri,omitempty"`
@@ -742,8 +2833,8 @@ type AddCustomLoginPolicyRequest struct {
 	MfaInitSkipLifetime        *durationpb.Duration               `protobuf:"bytes,11,opt,name=mfa_init_skip_lifetime,json=mfaInitSkipLifetime,proto3" json:"mfa_init_skip_lifetime,omitempty"`
 	SecondFactorCheckLifetime  *durationpb.Duration               `protobuf:"bytes,12,opt,name=second_factor_check_lifetime,json=secondFactorCheckLifetime,proto3" json:"second_factor_check_lifetime,omitempty"`
 	MultiFactorCheckLifetime   *durationpb.Duration               `protobuf:"bytes,13,opt,name=multi_factor_check_lifetime,json=multiFactorCheckLifetime,proto3" json:"multi_factor_check_lifetime,omitempty"`
-	SecondFactors              []v13.SecondFactorType             `protobuf:"varint,14,rep,packed,name=second_factors,json=secondFactors,proto3,enum=zitadel.policy.v1.SecondFactorType" json:"second_factors,omitempty"`
-	MultiFactors               []v13.MultiFactorType              `protobuf:"varint,15,rep,packed,name=multi_factors,json=multiFactors,proto3,enum=zitadel.policy.v1.MultiFactorType" json:"multi_factors,omitempty"`
+	SecondFactors              []v16.SecondFactorType             `protobuf:"varint,14,rep,packed,name=second_factors,json=secondFactors,proto3,enum=zitadel.policy.v1.SecondFactorType" json:"second_factors,omitempty"`
+	MultiFactors               []v16.MultiFactorType              `protobuf:"varint,15,rep,packed,name=multi_factors,json=multiFactors,proto3,enum=zitadel.policy.v1.MultiFactorType" json:"multi_factors,omitempty"`
 	Idps                       []*AddCustomLoginPolicyRequest_IDP `protobuf:"bytes,16,rep,name=idps,proto3" json:"idps,omitempty"`
 	AllowDomainDiscovery       bool                               `protobuf:"varint,17,opt,name=allow_domain_discovery,json=allowDomainDiscovery,proto3" json:"allow_domain_discovery,omitempty"`
 	DisableLoginWithEmail      bool                               `protobuf:"varint,18,opt,name=disable_login_with_email,json=disableLoginWithEmail,proto3" json:"disable_login_with_email,omitempty"`
@@ -755,7 +2846,7 @@ type AddCustomLoginPolicyRequest struct {
 
 func (x *AddCustomLoginPolicyRequest) Reset() {
 	*x = AddCustomLoginPolicyRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[14]
+	mi := &file_zitadel_management_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -767,7 +2858,7 @@ func (x *AddCustomLoginPolicyRequest) String() string {
 func (*AddCustomLoginPolicyRequest) ProtoMessage() {}
 
 func (x *AddCustomLoginPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[14]
+	mi := &file_zitadel_management_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -780,7 +2871,7 @@ func (x *AddCustomLoginPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddCustomLoginPolicyRequest.ProtoReflect.Descriptor instead.
 func (*AddCustomLoginPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{14}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *AddCustomLoginPolicyRequest) GetAllowUsernamePassword() bool {
@@ -811,11 +2902,11 @@ func (x *AddCustomLoginPolicyRequest) GetForceMfa() bool {
 	return false
 }
 
-func (x *AddCustomLoginPolicyRequest) GetPasswordlessType() v13.PasswordlessType {
+func (x *AddCustomLoginPolicyRequest) GetPasswordlessType() v16.PasswordlessType {
 	if x != nil {
 		return x.PasswordlessType
 	}
-	return v13.PasswordlessType(0)
+	return v16.PasswordlessType(0)
 }
 
 func (x *AddCustomLoginPolicyRequest) GetHidePasswordReset() bool {
@@ -874,14 +2965,14 @@ func (x *AddCustomLoginPolicyRequest) GetMultiFactorCheckLifetime() *durationpb.
 	return nil
 }
 
-func (x *AddCustomLoginPolicyRequest) GetSecondFactors() []v13.SecondFactorType {
+func (x *AddCustomLoginPolicyRequest) GetSecondFactors() []v16.SecondFactorType {
 	if x != nil {
 		return x.SecondFactors
 	}
 	return nil
 }
 
-func (x *AddCustomLoginPolicyRequest) GetMultiFactors() []v13.MultiFactorType {
+func (x *AddCustomLoginPolicyRequest) GetMultiFactors() []v16.MultiFactorType {
 	if x != nil {
 		return x.MultiFactors
 	}
@@ -932,7 +3023,7 @@ type AddCustomLoginPolicyResponse struct {
 
 func (x *AddCustomLoginPolicyResponse) Reset() {
 	*x = AddCustomLoginPolicyResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[15]
+	mi := &file_zitadel_management_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -944,7 +3035,7 @@ func (x *AddCustomLoginPolicyResponse) String() string {
 func (*AddCustomLoginPolicyResponse) ProtoMessage() {}
 
 func (x *AddCustomLoginPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[15]
+	mi := &file_zitadel_management_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -957,7 +3048,7 @@ func (x *AddCustomLoginPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddCustomLoginPolicyResponse.ProtoReflect.Descriptor instead.
 func (*AddCustomLoginPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{15}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *AddCustomLoginPolicyResponse) GetDetails() *v11.ObjectDetails {
@@ -975,7 +3066,7 @@ type ResetLoginPolicyToDefaultRequest struct {
 
 func (x *ResetLoginPolicyToDefaultRequest) Reset() {
 	*x = ResetLoginPolicyToDefaultRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[16]
+	mi := &file_zitadel_management_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -987,7 +3078,7 @@ func (x *ResetLoginPolicyToDefaultRequest) String() string {
 func (*ResetLoginPolicyToDefaultRequest) ProtoMessage() {}
 
 func (x *ResetLoginPolicyToDefaultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[16]
+	mi := &file_zitadel_management_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1000,7 +3091,7 @@ func (x *ResetLoginPolicyToDefaultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetLoginPolicyToDefaultRequest.ProtoReflect.Descriptor instead.
 func (*ResetLoginPolicyToDefaultRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{16}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{50}
 }
 
 type ResetLoginPolicyToDefaultResponse struct {
@@ -1012,7 +3103,7 @@ type ResetLoginPolicyToDefaultResponse struct {
 
 func (x *ResetLoginPolicyToDefaultResponse) Reset() {
 	*x = ResetLoginPolicyToDefaultResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[17]
+	mi := &file_zitadel_management_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1024,7 +3115,7 @@ func (x *ResetLoginPolicyToDefaultResponse) String() string {
 func (*ResetLoginPolicyToDefaultResponse) ProtoMessage() {}
 
 func (x *ResetLoginPolicyToDefaultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[17]
+	mi := &file_zitadel_management_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1037,7 +3128,7 @@ func (x *ResetLoginPolicyToDefaultResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use ResetLoginPolicyToDefaultResponse.ProtoReflect.Descriptor instead.
 func (*ResetLoginPolicyToDefaultResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{17}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ResetLoginPolicyToDefaultResponse) GetDetails() *v11.ObjectDetails {
@@ -1056,7 +3147,7 @@ type ListLoginPolicyIDPsRequest struct {
 
 func (x *ListLoginPolicyIDPsRequest) Reset() {
 	*x = ListLoginPolicyIDPsRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[18]
+	mi := &file_zitadel_management_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1068,7 +3159,7 @@ func (x *ListLoginPolicyIDPsRequest) String() string {
 func (*ListLoginPolicyIDPsRequest) ProtoMessage() {}
 
 func (x *ListLoginPolicyIDPsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[18]
+	mi := &file_zitadel_management_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1081,7 +3172,7 @@ func (x *ListLoginPolicyIDPsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLoginPolicyIDPsRequest.ProtoReflect.Descriptor instead.
 func (*ListLoginPolicyIDPsRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{18}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ListLoginPolicyIDPsRequest) GetQuery() *v11.ListQuery {
@@ -1094,14 +3185,14 @@ func (x *ListLoginPolicyIDPsRequest) GetQuery() *v11.ListQuery {
 type ListLoginPolicyIDPsResponse struct {
 	state         protoimpl.MessageState    `protogen:"open.v1"`
 	Details       *v11.ListDetails          `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
-	Result        []*v14.IDPLoginPolicyLink `protobuf:"bytes,2,rep,name=result,proto3" json:"result,omitempty"`
+	Result        []*v17.IDPLoginPolicyLink `protobuf:"bytes,2,rep,name=result,proto3" json:"result,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListLoginPolicyIDPsResponse) Reset() {
 	*x = ListLoginPolicyIDPsResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[19]
+	mi := &file_zitadel_management_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1113,7 +3204,7 @@ func (x *ListLoginPolicyIDPsResponse) String() string {
 func (*ListLoginPolicyIDPsResponse) ProtoMessage() {}
 
 func (x *ListLoginPolicyIDPsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[19]
+	mi := &file_zitadel_management_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1126,7 +3217,7 @@ func (x *ListLoginPolicyIDPsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLoginPolicyIDPsResponse.ProtoReflect.Descriptor instead.
 func (*ListLoginPolicyIDPsResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{19}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ListLoginPolicyIDPsResponse) GetDetails() *v11.ListDetails {
@@ -1136,7 +3227,7 @@ func (x *ListLoginPolicyIDPsResponse) GetDetails() *v11.ListDetails {
 	return nil
 }
 
-func (x *ListLoginPolicyIDPsResponse) GetResult() []*v14.IDPLoginPolicyLink {
+func (x *ListLoginPolicyIDPsResponse) GetResult() []*v17.IDPLoginPolicyLink {
 	if x != nil {
 		return x.Result
 	}
@@ -1146,14 +3237,14 @@ func (x *ListLoginPolicyIDPsResponse) GetResult() []*v14.IDPLoginPolicyLink {
 type AddIDPToLoginPolicyRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	IdpId         string                 `protobuf:"bytes,1,opt,name=idp_id,json=idpId,proto3" json:"idp_id,omitempty"`
-	OwnerType     v14.IDPOwnerType       `protobuf:"varint,2,opt,name=ownerType,proto3,enum=zitadel.idp.v1.IDPOwnerType" json:"ownerType,omitempty"`
+	OwnerType     v17.IDPOwnerType       `protobuf:"varint,2,opt,name=ownerType,proto3,enum=zitadel.idp.v1.IDPOwnerType" json:"ownerType,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AddIDPToLoginPolicyRequest) Reset() {
 	*x = AddIDPToLoginPolicyRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[20]
+	mi := &file_zitadel_management_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1165,7 +3256,7 @@ func (x *AddIDPToLoginPolicyRequest) String() string {
 func (*AddIDPToLoginPolicyRequest) ProtoMessage() {}
 
 func (x *AddIDPToLoginPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[20]
+	mi := &file_zitadel_management_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1178,7 +3269,7 @@ func (x *AddIDPToLoginPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddIDPToLoginPolicyRequest.ProtoReflect.Descriptor instead.
 func (*AddIDPToLoginPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{20}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *AddIDPToLoginPolicyRequest) GetIdpId() string {
@@ -1188,11 +3279,11 @@ func (x *AddIDPToLoginPolicyRequest) GetIdpId() string {
 	return ""
 }
 
-func (x *AddIDPToLoginPolicyRequest) GetOwnerType() v14.IDPOwnerType {
+func (x *AddIDPToLoginPolicyRequest) GetOwnerType() v17.IDPOwnerType {
 	if x != nil {
 		return x.OwnerType
 	}
-	return v14.IDPOwnerType(0)
+	return v17.IDPOwnerType(0)
 }
 
 type AddIDPToLoginPolicyResponse struct {
@@ -1204,7 +3295,7 @@ type AddIDPToLoginPolicyResponse struct {
 
 func (x *AddIDPToLoginPolicyResponse) Reset() {
 	*x = AddIDPToLoginPolicyResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[21]
+	mi := &file_zitadel_management_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1216,7 +3307,7 @@ func (x *AddIDPToLoginPolicyResponse) String() string {
 func (*AddIDPToLoginPolicyResponse) ProtoMessage() {}
 
 func (x *AddIDPToLoginPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[21]
+	mi := &file_zitadel_management_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1229,7 +3320,7 @@ func (x *AddIDPToLoginPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddIDPToLoginPolicyResponse.ProtoReflect.Descriptor instead.
 func (*AddIDPToLoginPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{21}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *AddIDPToLoginPolicyResponse) GetDetails() *v11.ObjectDetails {
@@ -1248,7 +3339,7 @@ type RemoveIDPFromLoginPolicyRequest struct {
 
 func (x *RemoveIDPFromLoginPolicyRequest) Reset() {
 	*x = RemoveIDPFromLoginPolicyRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[22]
+	mi := &file_zitadel_management_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1260,7 +3351,7 @@ func (x *RemoveIDPFromLoginPolicyRequest) String() string {
 func (*RemoveIDPFromLoginPolicyRequest) ProtoMessage() {}
 
 func (x *RemoveIDPFromLoginPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[22]
+	mi := &file_zitadel_management_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1273,7 +3364,7 @@ func (x *RemoveIDPFromLoginPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveIDPFromLoginPolicyRequest.ProtoReflect.Descriptor instead.
 func (*RemoveIDPFromLoginPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{22}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *RemoveIDPFromLoginPolicyRequest) GetIdpId() string {
@@ -1292,7 +3383,7 @@ type RemoveIDPFromLoginPolicyResponse struct {
 
 func (x *RemoveIDPFromLoginPolicyResponse) Reset() {
 	*x = RemoveIDPFromLoginPolicyResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[23]
+	mi := &file_zitadel_management_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1304,7 +3395,7 @@ func (x *RemoveIDPFromLoginPolicyResponse) String() string {
 func (*RemoveIDPFromLoginPolicyResponse) ProtoMessage() {}
 
 func (x *RemoveIDPFromLoginPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[23]
+	mi := &file_zitadel_management_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1317,7 +3408,7 @@ func (x *RemoveIDPFromLoginPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveIDPFromLoginPolicyResponse.ProtoReflect.Descriptor instead.
 func (*RemoveIDPFromLoginPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{23}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *RemoveIDPFromLoginPolicyResponse) GetDetails() *v11.ObjectDetails {
@@ -1337,7 +3428,7 @@ type ListProvidersRequest struct {
 
 func (x *ListProvidersRequest) Reset() {
 	*x = ListProvidersRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[24]
+	mi := &file_zitadel_management_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1349,7 +3440,7 @@ func (x *ListProvidersRequest) String() string {
 func (*ListProvidersRequest) ProtoMessage() {}
 
 func (x *ListProvidersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[24]
+	mi := &file_zitadel_management_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1362,7 +3453,7 @@ func (x *ListProvidersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProvidersRequest.ProtoReflect.Descriptor instead.
 func (*ListProvidersRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{24}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *ListProvidersRequest) GetQuery() *v11.ListQuery {
@@ -1393,7 +3484,7 @@ type ProviderQuery struct {
 
 func (x *ProviderQuery) Reset() {
 	*x = ProviderQuery{}
-	mi := &file_zitadel_management_proto_msgTypes[25]
+	mi := &file_zitadel_management_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1405,7 +3496,7 @@ func (x *ProviderQuery) String() string {
 func (*ProviderQuery) ProtoMessage() {}
 
 func (x *ProviderQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[25]
+	mi := &file_zitadel_management_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1418,7 +3509,7 @@ func (x *ProviderQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProviderQuery.ProtoReflect.Descriptor instead.
 func (*ProviderQuery) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{25}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ProviderQuery) GetQuery() isProviderQuery_Query {
@@ -1428,7 +3519,7 @@ func (x *ProviderQuery) GetQuery() isProviderQuery_Query {
 	return nil
 }
 
-func (x *ProviderQuery) GetIdpIdQuery() *v14.IDPIDQuery {
+func (x *ProviderQuery) GetIdpIdQuery() *v17.IDPIDQuery {
 	if x != nil {
 		if x, ok := x.Query.(*ProviderQuery_IdpIdQuery); ok {
 			return x.IdpIdQuery
@@ -1437,7 +3528,7 @@ func (x *ProviderQuery) GetIdpIdQuery() *v14.IDPIDQuery {
 	return nil
 }
 
-func (x *ProviderQuery) GetIdpNameQuery() *v14.IDPNameQuery {
+func (x *ProviderQuery) GetIdpNameQuery() *v17.IDPNameQuery {
 	if x != nil {
 		if x, ok := x.Query.(*ProviderQuery_IdpNameQuery); ok {
 			return x.IdpNameQuery
@@ -1446,7 +3537,7 @@ func (x *ProviderQuery) GetIdpNameQuery() *v14.IDPNameQuery {
 	return nil
 }
 
-func (x *ProviderQuery) GetOwnerTypeQuery() *v14.IDPOwnerTypeQuery {
+func (x *ProviderQuery) GetOwnerTypeQuery() *v17.IDPOwnerTypeQuery {
 	if x != nil {
 		if x, ok := x.Query.(*ProviderQuery_OwnerTypeQuery); ok {
 			return x.OwnerTypeQuery
@@ -1460,15 +3551,15 @@ type isProviderQuery_Query interface {
 }
 
 type ProviderQuery_IdpIdQuery struct {
-	IdpIdQuery *v14.IDPIDQuery `protobuf:"bytes,1,opt,name=idp_id_query,json=idpIdQuery,proto3,oneof"`
+	IdpIdQuery *v17.IDPIDQuery `protobuf:"bytes,1,opt,name=idp_id_query,json=idpIdQuery,proto3,oneof"`
 }
 
 type ProviderQuery_IdpNameQuery struct {
-	IdpNameQuery *v14.IDPNameQuery `protobuf:"bytes,2,opt,name=idp_name_query,json=idpNameQuery,proto3,oneof"`
+	IdpNameQuery *v17.IDPNameQuery `protobuf:"bytes,2,opt,name=idp_name_query,json=idpNameQuery,proto3,oneof"`
 }
 
 type ProviderQuery_OwnerTypeQuery struct {
-	OwnerTypeQuery *v14.IDPOwnerTypeQuery `protobuf:"bytes,3,opt,name=owner_type_query,json=ownerTypeQuery,proto3,oneof"`
+	OwnerTypeQuery *v17.IDPOwnerTypeQuery `protobuf:"bytes,3,opt,name=owner_type_query,json=ownerTypeQuery,proto3,oneof"`
 }
 
 func (*ProviderQuery_IdpIdQuery) isProviderQuery_Query() {}
@@ -1480,14 +3571,14 @@ func (*ProviderQuery_OwnerTypeQuery) isProviderQuery_Query() {}
 type ListProvidersResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Details       *v11.ListDetails       `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
-	Result        []*v14.Provider        `protobuf:"bytes,2,rep,name=result,proto3" json:"result,omitempty"`
+	Result        []*v17.Provider        `protobuf:"bytes,2,rep,name=result,proto3" json:"result,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListProvidersResponse) Reset() {
 	*x = ListProvidersResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[26]
+	mi := &file_zitadel_management_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1499,7 +3590,7 @@ func (x *ListProvidersResponse) String() string {
 func (*ListProvidersResponse) ProtoMessage() {}
 
 func (x *ListProvidersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[26]
+	mi := &file_zitadel_management_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1512,7 +3603,7 @@ func (x *ListProvidersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProvidersResponse.ProtoReflect.Descriptor instead.
 func (*ListProvidersResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{26}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ListProvidersResponse) GetDetails() *v11.ListDetails {
@@ -1522,7 +3613,7 @@ func (x *ListProvidersResponse) GetDetails() *v11.ListDetails {
 	return nil
 }
 
-func (x *ListProvidersResponse) GetResult() []*v14.Provider {
+func (x *ListProvidersResponse) GetResult() []*v17.Provider {
 	if x != nil {
 		return x.Result
 	}
@@ -1538,7 +3629,7 @@ type GetProviderByIDRequest struct {
 
 func (x *GetProviderByIDRequest) Reset() {
 	*x = GetProviderByIDRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[27]
+	mi := &file_zitadel_management_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1550,7 +3641,7 @@ func (x *GetProviderByIDRequest) String() string {
 func (*GetProviderByIDRequest) ProtoMessage() {}
 
 func (x *GetProviderByIDRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[27]
+	mi := &file_zitadel_management_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1563,7 +3654,7 @@ func (x *GetProviderByIDRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProviderByIDRequest.ProtoReflect.Descriptor instead.
 func (*GetProviderByIDRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{27}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *GetProviderByIDRequest) GetId() string {
@@ -1575,14 +3666,14 @@ func (x *GetProviderByIDRequest) GetId() string {
 
 type GetProviderByIDResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Idp           *v14.Provider          `protobuf:"bytes,1,opt,name=idp,proto3" json:"idp,omitempty"`
+	Idp           *v17.Provider          `protobuf:"bytes,1,opt,name=idp,proto3" json:"idp,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetProviderByIDResponse) Reset() {
 	*x = GetProviderByIDResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[28]
+	mi := &file_zitadel_management_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1594,7 +3685,7 @@ func (x *GetProviderByIDResponse) String() string {
 func (*GetProviderByIDResponse) ProtoMessage() {}
 
 func (x *GetProviderByIDResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[28]
+	mi := &file_zitadel_management_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1607,10 +3698,10 @@ func (x *GetProviderByIDResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProviderByIDResponse.ProtoReflect.Descriptor instead.
 func (*GetProviderByIDResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{28}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{62}
 }
 
-func (x *GetProviderByIDResponse) GetIdp() *v14.Provider {
+func (x *GetProviderByIDResponse) GetIdp() *v17.Provider {
 	if x != nil {
 		return x.Idp
 	}
@@ -1627,7 +3718,7 @@ type AddGenericOAuthProviderRequest struct {
 	UserEndpoint          string                 `protobuf:"bytes,6,opt,name=user_endpoint,json=userEndpoint,proto3" json:"user_endpoint,omitempty"`
 	Scopes                []string               `protobuf:"bytes,7,rep,name=scopes,proto3" json:"scopes,omitempty"`
 	IdAttribute           string                 `protobuf:"bytes,8,opt,name=id_attribute,json=idAttribute,proto3" json:"id_attribute,omitempty"`
-	ProviderOptions       *v14.Options           `protobuf:"bytes,9,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions       *v17.Options           `protobuf:"bytes,9,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	UsePkce               bool                   `protobuf:"varint,10,opt,name=use_pkce,json=usePkce,proto3" json:"use_pkce,omitempty"`
 	unknownFields         protoimpl.UnknownFields
 	sizeCache             protoimpl.SizeCache
@@ -1635,7 +3726,7 @@ type AddGenericOAuthProviderRequest struct {
 
 func (x *AddGenericOAuthProviderRequest) Reset() {
 	*x = AddGenericOAuthProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[29]
+	mi := &file_zitadel_management_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1647,7 +3738,7 @@ func (x *AddGenericOAuthProviderRequest) String() string {
 func (*AddGenericOAuthProviderRequest) ProtoMessage() {}
 
 func (x *AddGenericOAuthProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[29]
+	mi := &file_zitadel_management_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1660,7 +3751,7 @@ func (x *AddGenericOAuthProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGenericOAuthProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGenericOAuthProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{29}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *AddGenericOAuthProviderRequest) GetName() string {
@@ -1719,7 +3810,7 @@ func (x *AddGenericOAuthProviderRequest) GetIdAttribute() string {
 	return ""
 }
 
-func (x *AddGenericOAuthProviderRequest) GetProviderOptions() *v14.Options {
+func (x *AddGenericOAuthProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -1743,7 +3834,7 @@ type AddGenericOAuthProviderResponse struct {
 
 func (x *AddGenericOAuthProviderResponse) Reset() {
 	*x = AddGenericOAuthProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[30]
+	mi := &file_zitadel_management_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1755,7 +3846,7 @@ func (x *AddGenericOAuthProviderResponse) String() string {
 func (*AddGenericOAuthProviderResponse) ProtoMessage() {}
 
 func (x *AddGenericOAuthProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[30]
+	mi := &file_zitadel_management_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1768,7 +3859,7 @@ func (x *AddGenericOAuthProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGenericOAuthProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGenericOAuthProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{30}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *AddGenericOAuthProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -1796,7 +3887,7 @@ type UpdateGenericOAuthProviderRequest struct {
 	UserEndpoint          string                 `protobuf:"bytes,7,opt,name=user_endpoint,json=userEndpoint,proto3" json:"user_endpoint,omitempty"`
 	Scopes                []string               `protobuf:"bytes,8,rep,name=scopes,proto3" json:"scopes,omitempty"`
 	IdAttribute           string                 `protobuf:"bytes,9,opt,name=id_attribute,json=idAttribute,proto3" json:"id_attribute,omitempty"`
-	ProviderOptions       *v14.Options           `protobuf:"bytes,10,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions       *v17.Options           `protobuf:"bytes,10,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	UsePkce               bool                   `protobuf:"varint,11,opt,name=use_pkce,json=usePkce,proto3" json:"use_pkce,omitempty"`
 	unknownFields         protoimpl.UnknownFields
 	sizeCache             protoimpl.SizeCache
@@ -1804,7 +3895,7 @@ type UpdateGenericOAuthProviderRequest struct {
 
 func (x *UpdateGenericOAuthProviderRequest) Reset() {
 	*x = UpdateGenericOAuthProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[31]
+	mi := &file_zitadel_management_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1816,7 +3907,7 @@ func (x *UpdateGenericOAuthProviderRequest) String() string {
 func (*UpdateGenericOAuthProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGenericOAuthProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[31]
+	mi := &file_zitadel_management_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1829,7 +3920,7 @@ func (x *UpdateGenericOAuthProviderRequest) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use UpdateGenericOAuthProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGenericOAuthProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{31}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *UpdateGenericOAuthProviderRequest) GetId() string {
@@ -1895,7 +3986,7 @@ func (x *UpdateGenericOAuthProviderRequest) GetIdAttribute() string {
 	return ""
 }
 
-func (x *UpdateGenericOAuthProviderRequest) GetProviderOptions() *v14.Options {
+func (x *UpdateGenericOAuthProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -1918,7 +4009,7 @@ type UpdateGenericOAuthProviderResponse struct {
 
 func (x *UpdateGenericOAuthProviderResponse) Reset() {
 	*x = UpdateGenericOAuthProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[32]
+	mi := &file_zitadel_management_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1930,7 +4021,7 @@ func (x *UpdateGenericOAuthProviderResponse) String() string {
 func (*UpdateGenericOAuthProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGenericOAuthProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[32]
+	mi := &file_zitadel_management_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1943,7 +4034,7 @@ func (x *UpdateGenericOAuthProviderResponse) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use UpdateGenericOAuthProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGenericOAuthProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{32}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *UpdateGenericOAuthProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -1960,7 +4051,7 @@ type AddGenericOIDCProviderRequest struct {
 	ClientId         string                 `protobuf:"bytes,3,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret     string                 `protobuf:"bytes,4,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes           []string               `protobuf:"bytes,5,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions  *v14.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions  *v17.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	IsIdTokenMapping bool                   `protobuf:"varint,7,opt,name=is_id_token_mapping,json=isIdTokenMapping,proto3" json:"is_id_token_mapping,omitempty"`
 	UsePkce          bool                   `protobuf:"varint,8,opt,name=use_pkce,json=usePkce,proto3" json:"use_pkce,omitempty"`
 	unknownFields    protoimpl.UnknownFields
@@ -1969,7 +4060,7 @@ type AddGenericOIDCProviderRequest struct {
 
 func (x *AddGenericOIDCProviderRequest) Reset() {
 	*x = AddGenericOIDCProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[33]
+	mi := &file_zitadel_management_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1981,7 +4072,7 @@ func (x *AddGenericOIDCProviderRequest) String() string {
 func (*AddGenericOIDCProviderRequest) ProtoMessage() {}
 
 func (x *AddGenericOIDCProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[33]
+	mi := &file_zitadel_management_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1994,7 +4085,7 @@ func (x *AddGenericOIDCProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGenericOIDCProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGenericOIDCProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{33}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *AddGenericOIDCProviderRequest) GetName() string {
@@ -2032,7 +4123,7 @@ func (x *AddGenericOIDCProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *AddGenericOIDCProviderRequest) GetProviderOptions() *v14.Options {
+func (x *AddGenericOIDCProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -2063,7 +4154,7 @@ type AddGenericOIDCProviderResponse struct {
 
 func (x *AddGenericOIDCProviderResponse) Reset() {
 	*x = AddGenericOIDCProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[34]
+	mi := &file_zitadel_management_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2075,7 +4166,7 @@ func (x *AddGenericOIDCProviderResponse) String() string {
 func (*AddGenericOIDCProviderResponse) ProtoMessage() {}
 
 func (x *AddGenericOIDCProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[34]
+	mi := &file_zitadel_management_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2088,7 +4179,7 @@ func (x *AddGenericOIDCProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGenericOIDCProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGenericOIDCProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{34}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *AddGenericOIDCProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -2113,7 +4204,7 @@ type UpdateGenericOIDCProviderRequest struct {
 	ClientId         string                 `protobuf:"bytes,4,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret     string                 `protobuf:"bytes,5,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes           []string               `protobuf:"bytes,6,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions  *v14.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions  *v17.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	IsIdTokenMapping bool                   `protobuf:"varint,8,opt,name=is_id_token_mapping,json=isIdTokenMapping,proto3" json:"is_id_token_mapping,omitempty"`
 	UsePkce          bool                   `protobuf:"varint,9,opt,name=use_pkce,json=usePkce,proto3" json:"use_pkce,omitempty"`
 	unknownFields    protoimpl.UnknownFields
@@ -2122,7 +4213,7 @@ type UpdateGenericOIDCProviderRequest struct {
 
 func (x *UpdateGenericOIDCProviderRequest) Reset() {
 	*x = UpdateGenericOIDCProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[35]
+	mi := &file_zitadel_management_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2134,7 +4225,7 @@ func (x *UpdateGenericOIDCProviderRequest) String() string {
 func (*UpdateGenericOIDCProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGenericOIDCProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[35]
+	mi := &file_zitadel_management_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2147,7 +4238,7 @@ func (x *UpdateGenericOIDCProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGenericOIDCProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGenericOIDCProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{35}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *UpdateGenericOIDCProviderRequest) GetId() string {
@@ -2192,7 +4283,7 @@ func (x *UpdateGenericOIDCProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *UpdateGenericOIDCProviderRequest) GetProviderOptions() *v14.Options {
+func (x *UpdateGenericOIDCProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -2222,7 +4313,7 @@ type UpdateGenericOIDCProviderResponse struct {
 
 func (x *UpdateGenericOIDCProviderResponse) Reset() {
 	*x = UpdateGenericOIDCProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[36]
+	mi := &file_zitadel_management_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2234,7 +4325,7 @@ func (x *UpdateGenericOIDCProviderResponse) String() string {
 func (*UpdateGenericOIDCProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGenericOIDCProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[36]
+	mi := &file_zitadel_management_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2247,7 +4338,7 @@ func (x *UpdateGenericOIDCProviderResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use UpdateGenericOIDCProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGenericOIDCProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{36}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *UpdateGenericOIDCProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -2264,14 +4355,14 @@ type AddJWTProviderRequest struct {
 	JwtEndpoint     string                 `protobuf:"bytes,3,opt,name=jwt_endpoint,json=jwtEndpoint,proto3" json:"jwt_endpoint,omitempty"`
 	KeysEndpoint    string                 `protobuf:"bytes,4,opt,name=keys_endpoint,json=keysEndpoint,proto3" json:"keys_endpoint,omitempty"`
 	HeaderName      string                 `protobuf:"bytes,5,opt,name=header_name,json=headerName,proto3" json:"header_name,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AddJWTProviderRequest) Reset() {
 	*x = AddJWTProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[37]
+	mi := &file_zitadel_management_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2283,7 +4374,7 @@ func (x *AddJWTProviderRequest) String() string {
 func (*AddJWTProviderRequest) ProtoMessage() {}
 
 func (x *AddJWTProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[37]
+	mi := &file_zitadel_management_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2296,7 +4387,7 @@ func (x *AddJWTProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddJWTProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddJWTProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{37}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *AddJWTProviderRequest) GetName() string {
@@ -2334,7 +4425,7 @@ func (x *AddJWTProviderRequest) GetHeaderName() string {
 	return ""
 }
 
-func (x *AddJWTProviderRequest) GetProviderOptions() *v14.Options {
+func (x *AddJWTProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -2351,7 +4442,7 @@ type AddJWTProviderResponse struct {
 
 func (x *AddJWTProviderResponse) Reset() {
 	*x = AddJWTProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[38]
+	mi := &file_zitadel_management_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2363,7 +4454,7 @@ func (x *AddJWTProviderResponse) String() string {
 func (*AddJWTProviderResponse) ProtoMessage() {}
 
 func (x *AddJWTProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[38]
+	mi := &file_zitadel_management_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2376,7 +4467,7 @@ func (x *AddJWTProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddJWTProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddJWTProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{38}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *AddJWTProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -2401,14 +4492,14 @@ type UpdateJWTProviderRequest struct {
 	JwtEndpoint     string                 `protobuf:"bytes,4,opt,name=jwt_endpoint,json=jwtEndpoint,proto3" json:"jwt_endpoint,omitempty"`
 	KeysEndpoint    string                 `protobuf:"bytes,5,opt,name=keys_endpoint,json=keysEndpoint,proto3" json:"keys_endpoint,omitempty"`
 	HeaderName      string                 `protobuf:"bytes,6,opt,name=header_name,json=headerName,proto3" json:"header_name,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UpdateJWTProviderRequest) Reset() {
 	*x = UpdateJWTProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[39]
+	mi := &file_zitadel_management_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2420,7 +4511,7 @@ func (x *UpdateJWTProviderRequest) String() string {
 func (*UpdateJWTProviderRequest) ProtoMessage() {}
 
 func (x *UpdateJWTProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[39]
+	mi := &file_zitadel_management_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2433,7 +4524,7 @@ func (x *UpdateJWTProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateJWTProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateJWTProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{39}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *UpdateJWTProviderRequest) GetId() string {
@@ -2478,7 +4569,7 @@ func (x *UpdateJWTProviderRequest) GetHeaderName() string {
 	return ""
 }
 
-func (x *UpdateJWTProviderRequest) GetProviderOptions() *v14.Options {
+func (x *UpdateJWTProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -2494,7 +4585,7 @@ type UpdateJWTProviderResponse struct {
 
 func (x *UpdateJWTProviderResponse) Reset() {
 	*x = UpdateJWTProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[40]
+	mi := &file_zitadel_management_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2506,7 +4597,7 @@ func (x *UpdateJWTProviderResponse) String() string {
 func (*UpdateJWTProviderResponse) ProtoMessage() {}
 
 func (x *UpdateJWTProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[40]
+	mi := &file_zitadel_management_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2519,7 +4610,7 @@ func (x *UpdateJWTProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateJWTProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateJWTProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{40}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *UpdateJWTProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -2534,17 +4625,17 @@ type AddAzureADProviderRequest struct {
 	Name            string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	ClientId        string                 `protobuf:"bytes,2,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,3,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
-	Tenant          *v14.AzureADTenant     `protobuf:"bytes,4,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	Tenant          *v17.AzureADTenant     `protobuf:"bytes,4,opt,name=tenant,proto3" json:"tenant,omitempty"`
 	EmailVerified   bool                   `protobuf:"varint,5,opt,name=email_verified,json=emailVerified,proto3" json:"email_verified,omitempty"`
 	Scopes          []string               `protobuf:"bytes,6,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AddAzureADProviderRequest) Reset() {
 	*x = AddAzureADProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[41]
+	mi := &file_zitadel_management_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2556,7 +4647,7 @@ func (x *AddAzureADProviderRequest) String() string {
 func (*AddAzureADProviderRequest) ProtoMessage() {}
 
 func (x *AddAzureADProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[41]
+	mi := &file_zitadel_management_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2569,7 +4660,7 @@ func (x *AddAzureADProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAzureADProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddAzureADProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{41}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *AddAzureADProviderRequest) GetName() string {
@@ -2593,7 +4684,7 @@ func (x *AddAzureADProviderRequest) GetClientSecret() string {
 	return ""
 }
 
-func (x *AddAzureADProviderRequest) GetTenant() *v14.AzureADTenant {
+func (x *AddAzureADProviderRequest) GetTenant() *v17.AzureADTenant {
 	if x != nil {
 		return x.Tenant
 	}
@@ -2614,7 +4705,7 @@ func (x *AddAzureADProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *AddAzureADProviderRequest) GetProviderOptions() *v14.Options {
+func (x *AddAzureADProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -2631,7 +4722,7 @@ type AddAzureADProviderResponse struct {
 
 func (x *AddAzureADProviderResponse) Reset() {
 	*x = AddAzureADProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[42]
+	mi := &file_zitadel_management_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2643,7 +4734,7 @@ func (x *AddAzureADProviderResponse) String() string {
 func (*AddAzureADProviderResponse) ProtoMessage() {}
 
 func (x *AddAzureADProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[42]
+	mi := &file_zitadel_management_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2656,7 +4747,7 @@ func (x *AddAzureADProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAzureADProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddAzureADProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{42}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *AddAzureADProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -2679,17 +4770,17 @@ type UpdateAzureADProviderRequest struct {
 	Name            string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	ClientId        string                 `protobuf:"bytes,3,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,4,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
-	Tenant          *v14.AzureADTenant     `protobuf:"bytes,5,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	Tenant          *v17.AzureADTenant     `protobuf:"bytes,5,opt,name=tenant,proto3" json:"tenant,omitempty"`
 	EmailVerified   bool                   `protobuf:"varint,6,opt,name=email_verified,json=emailVerified,proto3" json:"email_verified,omitempty"`
 	Scopes          []string               `protobuf:"bytes,7,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,8,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,8,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UpdateAzureADProviderRequest) Reset() {
 	*x = UpdateAzureADProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[43]
+	mi := &file_zitadel_management_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2701,7 +4792,7 @@ func (x *UpdateAzureADProviderRequest) String() string {
 func (*UpdateAzureADProviderRequest) ProtoMessage() {}
 
 func (x *UpdateAzureADProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[43]
+	mi := &file_zitadel_management_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2714,7 +4805,7 @@ func (x *UpdateAzureADProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAzureADProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateAzureADProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{43}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *UpdateAzureADProviderRequest) GetId() string {
@@ -2745,7 +4836,7 @@ func (x *UpdateAzureADProviderRequest) GetClientSecret() string {
 	return ""
 }
 
-func (x *UpdateAzureADProviderRequest) GetTenant() *v14.AzureADTenant {
+func (x *UpdateAzureADProviderRequest) GetTenant() *v17.AzureADTenant {
 	if x != nil {
 		return x.Tenant
 	}
@@ -2766,7 +4857,7 @@ func (x *UpdateAzureADProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *UpdateAzureADProviderRequest) GetProviderOptions() *v14.Options {
+func (x *UpdateAzureADProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -2782,7 +4873,7 @@ type UpdateAzureADProviderResponse struct {
 
 func (x *UpdateAzureADProviderResponse) Reset() {
 	*x = UpdateAzureADProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[44]
+	mi := &file_zitadel_management_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2794,7 +4885,7 @@ func (x *UpdateAzureADProviderResponse) String() string {
 func (*UpdateAzureADProviderResponse) ProtoMessage() {}
 
 func (x *UpdateAzureADProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[44]
+	mi := &file_zitadel_management_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2807,7 +4898,7 @@ func (x *UpdateAzureADProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAzureADProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateAzureADProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{44}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *UpdateAzureADProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -2823,14 +4914,14 @@ type AddGitHubProviderRequest struct {
 	ClientId        string                 `protobuf:"bytes,2,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,3,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes          []string               `protobuf:"bytes,4,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,5,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,5,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AddGitHubProviderRequest) Reset() {
 	*x = AddGitHubProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[45]
+	mi := &file_zitadel_management_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2842,7 +4933,7 @@ func (x *AddGitHubProviderRequest) String() string {
 func (*AddGitHubProviderRequest) ProtoMessage() {}
 
 func (x *AddGitHubProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[45]
+	mi := &file_zitadel_management_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2855,7 +4946,7 @@ func (x *AddGitHubProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGitHubProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGitHubProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{45}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *AddGitHubProviderRequest) GetName() string {
@@ -2886,7 +4977,7 @@ func (x *AddGitHubProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *AddGitHubProviderRequest) GetProviderOptions() *v14.Options {
+func (x *AddGitHubProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -2903,7 +4994,7 @@ type AddGitHubProviderResponse struct {
 
 func (x *AddGitHubProviderResponse) Reset() {
 	*x = AddGitHubProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[46]
+	mi := &file_zitadel_management_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2915,7 +5006,7 @@ func (x *AddGitHubProviderResponse) String() string {
 func (*AddGitHubProviderResponse) ProtoMessage() {}
 
 func (x *AddGitHubProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[46]
+	mi := &file_zitadel_management_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2928,7 +5019,7 @@ func (x *AddGitHubProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGitHubProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGitHubProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{46}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *AddGitHubProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -2952,14 +5043,14 @@ type UpdateGitHubProviderRequest struct {
 	ClientId        string                 `protobuf:"bytes,3,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,4,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes          []string               `protobuf:"bytes,5,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UpdateGitHubProviderRequest) Reset() {
 	*x = UpdateGitHubProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[47]
+	mi := &file_zitadel_management_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2971,7 +5062,7 @@ func (x *UpdateGitHubProviderRequest) String() string {
 func (*UpdateGitHubProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGitHubProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[47]
+	mi := &file_zitadel_management_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2984,7 +5075,7 @@ func (x *UpdateGitHubProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGitHubProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGitHubProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{47}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *UpdateGitHubProviderRequest) GetId() string {
@@ -3022,7 +5113,7 @@ func (x *UpdateGitHubProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *UpdateGitHubProviderRequest) GetProviderOptions() *v14.Options {
+func (x *UpdateGitHubProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -3038,7 +5129,7 @@ type UpdateGitHubProviderResponse struct {
 
 func (x *UpdateGitHubProviderResponse) Reset() {
 	*x = UpdateGitHubProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[48]
+	mi := &file_zitadel_management_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3050,7 +5141,7 @@ func (x *UpdateGitHubProviderResponse) String() string {
 func (*UpdateGitHubProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGitHubProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[48]
+	mi := &file_zitadel_management_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3063,7 +5154,7 @@ func (x *UpdateGitHubProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGitHubProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGitHubProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{48}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *UpdateGitHubProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -3082,14 +5173,14 @@ type AddGitHubEnterpriseServerProviderRequest struct {
 	TokenEndpoint         string                 `protobuf:"bytes,5,opt,name=token_endpoint,json=tokenEndpoint,proto3" json:"token_endpoint,omitempty"`
 	UserEndpoint          string                 `protobuf:"bytes,6,opt,name=user_endpoint,json=userEndpoint,proto3" json:"user_endpoint,omitempty"`
 	Scopes                []string               `protobuf:"bytes,7,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions       *v14.Options           `protobuf:"bytes,8,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions       *v17.Options           `protobuf:"bytes,8,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields         protoimpl.UnknownFields
 	sizeCache             protoimpl.SizeCache
 }
 
 func (x *AddGitHubEnterpriseServerProviderRequest) Reset() {
 	*x = AddGitHubEnterpriseServerProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[49]
+	mi := &file_zitadel_management_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3101,7 +5192,7 @@ func (x *AddGitHubEnterpriseServerProviderRequest) String() string {
 func (*AddGitHubEnterpriseServerProviderRequest) ProtoMessage() {}
 
 func (x *AddGitHubEnterpriseServerProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[49]
+	mi := &file_zitadel_management_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3114,7 +5205,7 @@ func (x *AddGitHubEnterpriseServerProviderRequest) ProtoReflect() protoreflect.M
 
 // Deprecated: Use AddGitHubEnterpriseServerProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGitHubEnterpriseServerProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{49}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *AddGitHubEnterpriseServerProviderRequest) GetClientId() string {
@@ -3166,7 +5257,7 @@ func (x *AddGitHubEnterpriseServerProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *AddGitHubEnterpriseServerProviderRequest) GetProviderOptions() *v14.Options {
+func (x *AddGitHubEnterpriseServerProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -3183,7 +5274,7 @@ type AddGitHubEnterpriseServerProviderResponse struct {
 
 func (x *AddGitHubEnterpriseServerProviderResponse) Reset() {
 	*x = AddGitHubEnterpriseServerProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[50]
+	mi := &file_zitadel_management_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3195,7 +5286,7 @@ func (x *AddGitHubEnterpriseServerProviderResponse) String() string {
 func (*AddGitHubEnterpriseServerProviderResponse) ProtoMessage() {}
 
 func (x *AddGitHubEnterpriseServerProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[50]
+	mi := &file_zitadel_management_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3208,7 +5299,7 @@ func (x *AddGitHubEnterpriseServerProviderResponse) ProtoReflect() protoreflect.
 
 // Deprecated: Use AddGitHubEnterpriseServerProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGitHubEnterpriseServerProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{50}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *AddGitHubEnterpriseServerProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -3235,14 +5326,14 @@ type UpdateGitHubEnterpriseServerProviderRequest struct {
 	TokenEndpoint         string                 `protobuf:"bytes,6,opt,name=token_endpoint,json=tokenEndpoint,proto3" json:"token_endpoint,omitempty"`
 	UserEndpoint          string                 `protobuf:"bytes,7,opt,name=user_endpoint,json=userEndpoint,proto3" json:"user_endpoint,omitempty"`
 	Scopes                []string               `protobuf:"bytes,8,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions       *v14.Options           `protobuf:"bytes,9,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions       *v17.Options           `protobuf:"bytes,9,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields         protoimpl.UnknownFields
 	sizeCache             protoimpl.SizeCache
 }
 
 func (x *UpdateGitHubEnterpriseServerProviderRequest) Reset() {
 	*x = UpdateGitHubEnterpriseServerProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[51]
+	mi := &file_zitadel_management_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3254,7 +5345,7 @@ func (x *UpdateGitHubEnterpriseServerProviderRequest) String() string {
 func (*UpdateGitHubEnterpriseServerProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGitHubEnterpriseServerProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[51]
+	mi := &file_zitadel_management_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3267,7 +5358,7 @@ func (x *UpdateGitHubEnterpriseServerProviderRequest) ProtoReflect() protoreflec
 
 // Deprecated: Use UpdateGitHubEnterpriseServerProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGitHubEnterpriseServerProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{51}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *UpdateGitHubEnterpriseServerProviderRequest) GetId() string {
@@ -3326,7 +5417,7 @@ func (x *UpdateGitHubEnterpriseServerProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *UpdateGitHubEnterpriseServerProviderRequest) GetProviderOptions() *v14.Options {
+func (x *UpdateGitHubEnterpriseServerProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -3342,7 +5433,7 @@ type UpdateGitHubEnterpriseServerProviderResponse struct {
 
 func (x *UpdateGitHubEnterpriseServerProviderResponse) Reset() {
 	*x = UpdateGitHubEnterpriseServerProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[52]
+	mi := &file_zitadel_management_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3354,7 +5445,7 @@ func (x *UpdateGitHubEnterpriseServerProviderResponse) String() string {
 func (*UpdateGitHubEnterpriseServerProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGitHubEnterpriseServerProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[52]
+	mi := &file_zitadel_management_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3367,7 +5458,7 @@ func (x *UpdateGitHubEnterpriseServerProviderResponse) ProtoReflect() protorefle
 
 // Deprecated: Use UpdateGitHubEnterpriseServerProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGitHubEnterpriseServerProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{52}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *UpdateGitHubEnterpriseServerProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -3383,14 +5474,14 @@ type AddGitLabProviderRequest struct {
 	ClientId        string                 `protobuf:"bytes,2,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,3,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes          []string               `protobuf:"bytes,4,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,5,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,5,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AddGitLabProviderRequest) Reset() {
 	*x = AddGitLabProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[53]
+	mi := &file_zitadel_management_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3402,7 +5493,7 @@ func (x *AddGitLabProviderRequest) String() string {
 func (*AddGitLabProviderRequest) ProtoMessage() {}
 
 func (x *AddGitLabProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[53]
+	mi := &file_zitadel_management_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3415,7 +5506,7 @@ func (x *AddGitLabProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGitLabProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGitLabProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{53}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *AddGitLabProviderRequest) GetName() string {
@@ -3446,7 +5537,7 @@ func (x *AddGitLabProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *AddGitLabProviderRequest) GetProviderOptions() *v14.Options {
+func (x *AddGitLabProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -3463,7 +5554,7 @@ type AddGitLabProviderResponse struct {
 
 func (x *AddGitLabProviderResponse) Reset() {
 	*x = AddGitLabProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[54]
+	mi := &file_zitadel_management_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3475,7 +5566,7 @@ func (x *AddGitLabProviderResponse) String() string {
 func (*AddGitLabProviderResponse) ProtoMessage() {}
 
 func (x *AddGitLabProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[54]
+	mi := &file_zitadel_management_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3488,7 +5579,7 @@ func (x *AddGitLabProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGitLabProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGitLabProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{54}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *AddGitLabProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -3512,14 +5603,14 @@ type UpdateGitLabProviderRequest struct {
 	ClientId        string                 `protobuf:"bytes,3,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,4,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes          []string               `protobuf:"bytes,5,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UpdateGitLabProviderRequest) Reset() {
 	*x = UpdateGitLabProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[55]
+	mi := &file_zitadel_management_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3531,7 +5622,7 @@ func (x *UpdateGitLabProviderRequest) String() string {
 func (*UpdateGitLabProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGitLabProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[55]
+	mi := &file_zitadel_management_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3544,7 +5635,7 @@ func (x *UpdateGitLabProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGitLabProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGitLabProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{55}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *UpdateGitLabProviderRequest) GetId() string {
@@ -3582,7 +5673,7 @@ func (x *UpdateGitLabProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *UpdateGitLabProviderRequest) GetProviderOptions() *v14.Options {
+func (x *UpdateGitLabProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -3598,7 +5689,7 @@ type UpdateGitLabProviderResponse struct {
 
 func (x *UpdateGitLabProviderResponse) Reset() {
 	*x = UpdateGitLabProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[56]
+	mi := &file_zitadel_management_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3610,7 +5701,7 @@ func (x *UpdateGitLabProviderResponse) String() string {
 func (*UpdateGitLabProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGitLabProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[56]
+	mi := &file_zitadel_management_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3623,7 +5714,7 @@ func (x *UpdateGitLabProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGitLabProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGitLabProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{56}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *UpdateGitLabProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -3640,14 +5731,14 @@ type AddGitLabSelfHostedProviderRequest struct {
 	ClientId        string                 `protobuf:"bytes,3,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,4,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes          []string               `protobuf:"bytes,5,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AddGitLabSelfHostedProviderRequest) Reset() {
 	*x = AddGitLabSelfHostedProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[57]
+	mi := &file_zitadel_management_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3659,7 +5750,7 @@ func (x *AddGitLabSelfHostedProviderRequest) String() string {
 func (*AddGitLabSelfHostedProviderRequest) ProtoMessage() {}
 
 func (x *AddGitLabSelfHostedProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[57]
+	mi := &file_zitadel_management_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3672,7 +5763,7 @@ func (x *AddGitLabSelfHostedProviderRequest) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use AddGitLabSelfHostedProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGitLabSelfHostedProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{57}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *AddGitLabSelfHostedProviderRequest) GetIssuer() string {
@@ -3710,7 +5801,7 @@ func (x *AddGitLabSelfHostedProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *AddGitLabSelfHostedProviderRequest) GetProviderOptions() *v14.Options {
+func (x *AddGitLabSelfHostedProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -3727,7 +5818,7 @@ type AddGitLabSelfHostedProviderResponse struct {
 
 func (x *AddGitLabSelfHostedProviderResponse) Reset() {
 	*x = AddGitLabSelfHostedProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[58]
+	mi := &file_zitadel_management_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3739,7 +5830,7 @@ func (x *AddGitLabSelfHostedProviderResponse) String() string {
 func (*AddGitLabSelfHostedProviderResponse) ProtoMessage() {}
 
 func (x *AddGitLabSelfHostedProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[58]
+	mi := &file_zitadel_management_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3752,7 +5843,7 @@ func (x *AddGitLabSelfHostedProviderResponse) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use AddGitLabSelfHostedProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGitLabSelfHostedProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{58}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *AddGitLabSelfHostedProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -3777,14 +5868,14 @@ type UpdateGitLabSelfHostedProviderRequest struct {
 	ClientId        string                 `protobuf:"bytes,4,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,5,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes          []string               `protobuf:"bytes,6,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UpdateGitLabSelfHostedProviderRequest) Reset() {
 	*x = UpdateGitLabSelfHostedProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[59]
+	mi := &file_zitadel_management_proto_msgTypes[93]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3796,7 +5887,7 @@ func (x *UpdateGitLabSelfHostedProviderRequest) String() string {
 func (*UpdateGitLabSelfHostedProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGitLabSelfHostedProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[59]
+	mi := &file_zitadel_management_proto_msgTypes[93]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3809,7 +5900,7 @@ func (x *UpdateGitLabSelfHostedProviderRequest) ProtoReflect() protoreflect.Mess
 
 // Deprecated: Use UpdateGitLabSelfHostedProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGitLabSelfHostedProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{59}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{93}
 }
 
 func (x *UpdateGitLabSelfHostedProviderRequest) GetId() string {
@@ -3854,7 +5945,7 @@ func (x *UpdateGitLabSelfHostedProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *UpdateGitLabSelfHostedProviderRequest) GetProviderOptions() *v14.Options {
+func (x *UpdateGitLabSelfHostedProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -3870,7 +5961,7 @@ type UpdateGitLabSelfHostedProviderResponse struct {
 
 func (x *UpdateGitLabSelfHostedProviderResponse) Reset() {
 	*x = UpdateGitLabSelfHostedProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[60]
+	mi := &file_zitadel_management_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3882,7 +5973,7 @@ func (x *UpdateGitLabSelfHostedProviderResponse) String() string {
 func (*UpdateGitLabSelfHostedProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGitLabSelfHostedProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[60]
+	mi := &file_zitadel_management_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3895,7 +5986,7 @@ func (x *UpdateGitLabSelfHostedProviderResponse) ProtoReflect() protoreflect.Mes
 
 // Deprecated: Use UpdateGitLabSelfHostedProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGitLabSelfHostedProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{60}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{94}
 }
 
 func (x *UpdateGitLabSelfHostedProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -3911,14 +6002,14 @@ type AddGoogleProviderRequest struct {
 	ClientId        string                 `protobuf:"bytes,2,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,3,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes          []string               `protobuf:"bytes,4,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,5,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,5,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AddGoogleProviderRequest) Reset() {
 	*x = AddGoogleProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[61]
+	mi := &file_zitadel_management_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3930,7 +6021,7 @@ func (x *AddGoogleProviderRequest) String() string {
 func (*AddGoogleProviderRequest) ProtoMessage() {}
 
 func (x *AddGoogleProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[61]
+	mi := &file_zitadel_management_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3943,7 +6034,7 @@ func (x *AddGoogleProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGoogleProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGoogleProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{61}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *AddGoogleProviderRequest) GetName() string {
@@ -3974,7 +6065,7 @@ func (x *AddGoogleProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *AddGoogleProviderRequest) GetProviderOptions() *v14.Options {
+func (x *AddGoogleProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -3991,7 +6082,7 @@ type AddGoogleProviderResponse struct {
 
 func (x *AddGoogleProviderResponse) Reset() {
 	*x = AddGoogleProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[62]
+	mi := &file_zitadel_management_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4003,7 +6094,7 @@ func (x *AddGoogleProviderResponse) String() string {
 func (*AddGoogleProviderResponse) ProtoMessage() {}
 
 func (x *AddGoogleProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[62]
+	mi := &file_zitadel_management_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4016,7 +6107,7 @@ func (x *AddGoogleProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGoogleProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGoogleProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{62}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *AddGoogleProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -4040,14 +6131,14 @@ type UpdateGoogleProviderRequest struct {
 	ClientId        string                 `protobuf:"bytes,3,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,4,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes          []string               `protobuf:"bytes,5,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UpdateGoogleProviderRequest) Reset() {
 	*x = UpdateGoogleProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[63]
+	mi := &file_zitadel_management_proto_msgTypes[97]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4059,7 +6150,7 @@ func (x *UpdateGoogleProviderRequest) String() string {
 func (*UpdateGoogleProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGoogleProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[63]
+	mi := &file_zitadel_management_proto_msgTypes[97]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4072,7 +6163,7 @@ func (x *UpdateGoogleProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGoogleProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGoogleProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{63}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{97}
 }
 
 func (x *UpdateGoogleProviderRequest) GetId() string {
@@ -4110,7 +6201,7 @@ func (x *UpdateGoogleProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *UpdateGoogleProviderRequest) GetProviderOptions() *v14.Options {
+func (x *UpdateGoogleProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -4126,7 +6217,7 @@ type UpdateGoogleProviderResponse struct {
 
 func (x *UpdateGoogleProviderResponse) Reset() {
 	*x = UpdateGoogleProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[64]
+	mi := &file_zitadel_management_proto_msgTypes[98]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4138,7 +6229,7 @@ func (x *UpdateGoogleProviderResponse) String() string {
 func (*UpdateGoogleProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGoogleProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[64]
+	mi := &file_zitadel_management_proto_msgTypes[98]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4151,7 +6242,7 @@ func (x *UpdateGoogleProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGoogleProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGoogleProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{64}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{98}
 }
 
 func (x *UpdateGoogleProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -4173,8 +6264,8 @@ type AddLDAPProviderRequest struct {
 	UserObjectClasses []string               `protobuf:"bytes,8,rep,name=user_object_classes,json=userObjectClasses,proto3" json:"user_object_classes,omitempty"`
 	UserFilters       []string               `protobuf:"bytes,9,rep,name=user_filters,json=userFilters,proto3" json:"user_filters,omitempty"`
 	Timeout           *durationpb.Duration   `protobuf:"bytes,10,opt,name=timeout,proto3" json:"timeout,omitempty"`
-	Attributes        *v14.LDAPAttributes    `protobuf:"bytes,11,opt,name=attributes,proto3" json:"attributes,omitempty"`
-	ProviderOptions   *v14.Options           `protobuf:"bytes,12,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	Attributes        *v17.LDAPAttributes    `protobuf:"bytes,11,opt,name=attributes,proto3" json:"attributes,omitempty"`
+	ProviderOptions   *v17.Options           `protobuf:"bytes,12,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	RootCa            []byte                 `protobuf:"bytes,13,opt,name=root_ca,json=rootCa,proto3" json:"root_ca,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
@@ -4182,7 +6273,7 @@ type AddLDAPProviderRequest struct {
 
 func (x *AddLDAPProviderRequest) Reset() {
 	*x = AddLDAPProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[65]
+	mi := &file_zitadel_management_proto_msgTypes[99]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4194,7 +6285,7 @@ func (x *AddLDAPProviderRequest) String() string {
 func (*AddLDAPProviderRequest) ProtoMessage() {}
 
 func (x *AddLDAPProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[65]
+	mi := &file_zitadel_management_proto_msgTypes[99]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4207,7 +6298,7 @@ func (x *AddLDAPProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddLDAPProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddLDAPProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{65}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{99}
 }
 
 func (x *AddLDAPProviderRequest) GetName() string {
@@ -4280,14 +6371,14 @@ func (x *AddLDAPProviderRequest) GetTimeout() *durationpb.Duration {
 	return nil
 }
 
-func (x *AddLDAPProviderRequest) GetAttributes() *v14.LDAPAttributes {
+func (x *AddLDAPProviderRequest) GetAttributes() *v17.LDAPAttributes {
 	if x != nil {
 		return x.Attributes
 	}
 	return nil
 }
 
-func (x *AddLDAPProviderRequest) GetProviderOptions() *v14.Options {
+func (x *AddLDAPProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -4311,7 +6402,7 @@ type AddLDAPProviderResponse struct {
 
 func (x *AddLDAPProviderResponse) Reset() {
 	*x = AddLDAPProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[66]
+	mi := &file_zitadel_management_proto_msgTypes[100]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4323,7 +6414,7 @@ func (x *AddLDAPProviderResponse) String() string {
 func (*AddLDAPProviderResponse) ProtoMessage() {}
 
 func (x *AddLDAPProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[66]
+	mi := &file_zitadel_management_proto_msgTypes[100]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4336,7 +6427,7 @@ func (x *AddLDAPProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddLDAPProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddLDAPProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{66}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{100}
 }
 
 func (x *AddLDAPProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -4366,8 +6457,8 @@ type UpdateLDAPProviderRequest struct {
 	UserObjectClasses []string               `protobuf:"bytes,9,rep,name=user_object_classes,json=userObjectClasses,proto3" json:"user_object_classes,omitempty"`
 	UserFilters       []string               `protobuf:"bytes,10,rep,name=user_filters,json=userFilters,proto3" json:"user_filters,omitempty"`
 	Timeout           *durationpb.Duration   `protobuf:"bytes,11,opt,name=timeout,proto3" json:"timeout,omitempty"`
-	Attributes        *v14.LDAPAttributes    `protobuf:"bytes,12,opt,name=attributes,proto3" json:"attributes,omitempty"`
-	ProviderOptions   *v14.Options           `protobuf:"bytes,13,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	Attributes        *v17.LDAPAttributes    `protobuf:"bytes,12,opt,name=attributes,proto3" json:"attributes,omitempty"`
+	ProviderOptions   *v17.Options           `protobuf:"bytes,13,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	RootCa            []byte                 `protobuf:"bytes,14,opt,name=root_ca,json=rootCa,proto3" json:"root_ca,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
@@ -4375,7 +6466,7 @@ type UpdateLDAPProviderRequest struct {
 
 func (x *UpdateLDAPProviderRequest) Reset() {
 	*x = UpdateLDAPProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[67]
+	mi := &file_zitadel_management_proto_msgTypes[101]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4387,7 +6478,7 @@ func (x *UpdateLDAPProviderRequest) String() string {
 func (*UpdateLDAPProviderRequest) ProtoMessage() {}
 
 func (x *UpdateLDAPProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[67]
+	mi := &file_zitadel_management_proto_msgTypes[101]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4400,7 +6491,7 @@ func (x *UpdateLDAPProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateLDAPProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateLDAPProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{67}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{101}
 }
 
 func (x *UpdateLDAPProviderRequest) GetId() string {
@@ -4480,14 +6571,14 @@ func (x *UpdateLDAPProviderRequest) GetTimeout() *durationpb.Duration {
 	return nil
 }
 
-func (x *UpdateLDAPProviderRequest) GetAttributes() *v14.LDAPAttributes {
+func (x *UpdateLDAPProviderRequest) GetAttributes() *v17.LDAPAttributes {
 	if x != nil {
 		return x.Attributes
 	}
 	return nil
 }
 
-func (x *UpdateLDAPProviderRequest) GetProviderOptions() *v14.Options {
+func (x *UpdateLDAPProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -4510,7 +6601,7 @@ type UpdateLDAPProviderResponse struct {
 
 func (x *UpdateLDAPProviderResponse) Reset() {
 	*x = UpdateLDAPProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[68]
+	mi := &file_zitadel_management_proto_msgTypes[102]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4522,7 +6613,7 @@ func (x *UpdateLDAPProviderResponse) String() string {
 func (*UpdateLDAPProviderResponse) ProtoMessage() {}
 
 func (x *UpdateLDAPProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[68]
+	mi := &file_zitadel_management_proto_msgTypes[102]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4535,7 +6626,7 @@ func (x *UpdateLDAPProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateLDAPProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateLDAPProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{68}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{102}
 }
 
 func (x *UpdateLDAPProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -4553,10 +6644,10 @@ type AddSAMLProviderRequest struct {
 	//	*AddSAMLProviderRequest_MetadataXml
 	//	*AddSAMLProviderRequest_MetadataUrl
 	Metadata                      isAddSAMLProviderRequest_Metadata `protobuf_oneof:"metadata"`
-	Binding                       v14.SAMLBinding                   `protobuf:"varint,4,opt,name=binding,proto3,enum=zitadel.idp.v1.SAMLBinding" json:"binding,omitempty"`
+	Binding                       v17.SAMLBinding                   `protobuf:"varint,4,opt,name=binding,proto3,enum=zitadel.idp.v1.SAMLBinding" json:"binding,omitempty"`
 	WithSignedRequest             bool                              `protobuf:"varint,5,opt,name=with_signed_request,json=withSignedRequest,proto3" json:"with_signed_request,omitempty"`
-	ProviderOptions               *v14.Options                      `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
-	NameIdFormat                  *v14.SAMLNameIDFormat             `protobuf:"varint,7,opt,name=name_id_format,json=nameIdFormat,proto3,enum=zitadel.idp.v1.SAMLNameIDFormat,oneof" json:"name_id_format,omitempty"`
+	ProviderOptions               *v17.Options                      `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	NameIdFormat                  *v17.SAMLNameIDFormat             `protobuf:"varint,7,opt,name=name_id_format,json=nameIdFormat,proto3,enum=zitadel.idp.v1.SAMLNameIDFormat,oneof" json:"name_id_format,omitempty"`
 	TransientMappingAttributeName *string                           `protobuf:"bytes,8,opt,name=transient_mapping_attribute_name,json=transientMappingAttributeName,proto3,oneof" json:"transient_mapping_attribute_name,omitempty"`
 	FederatedLogoutEnabled        *bool                             `protobuf:"varint,9,opt,name=federated_logout_enabled,json=federatedLogoutEnabled,proto3,oneof" json:"federated_logout_enabled,omitempty"`
 	unknownFields                 protoimpl.UnknownFields
@@ -4565,7 +6656,7 @@ type AddSAMLProviderRequest struct {
 
 func (x *AddSAMLProviderRequest) Reset() {
 	*x = AddSAMLProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[69]
+	mi := &file_zitadel_management_proto_msgTypes[103]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4577,7 +6668,7 @@ func (x *AddSAMLProviderRequest) String() string {
 func (*AddSAMLProviderRequest) ProtoMessage() {}
 
 func (x *AddSAMLProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[69]
+	mi := &file_zitadel_management_proto_msgTypes[103]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4590,7 +6681,7 @@ func (x *AddSAMLProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddSAMLProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddSAMLProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{69}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{103}
 }
 
 func (x *AddSAMLProviderRequest) GetName() string {
@@ -4625,11 +6716,11 @@ func (x *AddSAMLProviderRequest) GetMetadataUrl() string {
 	return ""
 }
 
-func (x *AddSAMLProviderRequest) GetBinding() v14.SAMLBinding {
+func (x *AddSAMLProviderRequest) GetBinding() v17.SAMLBinding {
 	if x != nil {
 		return x.Binding
 	}
-	return v14.SAMLBinding(0)
+	return v17.SAMLBinding(0)
 }
 
 func (x *AddSAMLProviderRequest) GetWithSignedRequest() bool {
@@ -4639,18 +6730,18 @@ func (x *AddSAMLProviderRequest) GetWithSignedRequest() bool {
 	return false
 }
 
-func (x *AddSAMLProviderRequest) GetProviderOptions() *v14.Options {
+func (x *AddSAMLProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
 	return nil
 }
 
-func (x *AddSAMLProviderRequest) GetNameIdFormat() v14.SAMLNameIDFormat {
+func (x *AddSAMLProviderRequest) GetNameIdFormat() v17.SAMLNameIDFormat {
 	if x != nil && x.NameIdFormat != nil {
 		return *x.NameIdFormat
 	}
-	return v14.SAMLNameIDFormat(0)
+	return v17.SAMLNameIDFormat(0)
 }
 
 func (x *AddSAMLProviderRequest) GetTransientMappingAttributeName() string {
@@ -4693,7 +6784,7 @@ type AddSAMLProviderResponse struct {
 
 func (x *AddSAMLProviderResponse) Reset() {
 	*x = AddSAMLProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[70]
+	mi := &file_zitadel_management_proto_msgTypes[104]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4705,7 +6796,7 @@ func (x *AddSAMLProviderResponse) String() string {
 func (*AddSAMLProviderResponse) ProtoMessage() {}
 
 func (x *AddSAMLProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[70]
+	mi := &file_zitadel_management_proto_msgTypes[104]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4718,7 +6809,7 @@ func (x *AddSAMLProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddSAMLProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddSAMLProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{70}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{104}
 }
 
 func (x *AddSAMLProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -4744,10 +6835,10 @@ type UpdateSAMLProviderRequest struct {
 	//	*UpdateSAMLProviderRequest_MetadataXml
 	//	*UpdateSAMLProviderRequest_MetadataUrl
 	Metadata                      isUpdateSAMLProviderRequest_Metadata `protobuf_oneof:"metadata"`
-	Binding                       v14.SAMLBinding                      `protobuf:"varint,5,opt,name=binding,proto3,enum=zitadel.idp.v1.SAMLBinding" json:"binding,omitempty"`
+	Binding                       v17.SAMLBinding                      `protobuf:"varint,5,opt,name=binding,proto3,enum=zitadel.idp.v1.SAMLBinding" json:"binding,omitempty"`
 	WithSignedRequest             bool                                 `protobuf:"varint,6,opt,name=with_signed_request,json=withSignedRequest,proto3" json:"with_signed_request,omitempty"`
-	ProviderOptions               *v14.Options                         `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
-	NameIdFormat                  *v14.SAMLNameIDFormat                `protobuf:"varint,8,opt,name=name_id_format,json=nameIdFormat,proto3,enum=zitadel.idp.v1.SAMLNameIDFormat,oneof" json:"name_id_format,omitempty"`
+	ProviderOptions               *v17.Options                         `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	NameIdFormat                  *v17.SAMLNameIDFormat                `protobuf:"varint,8,opt,name=name_id_format,json=nameIdFormat,proto3,enum=zitadel.idp.v1.SAMLNameIDFormat,oneof" json:"name_id_format,omitempty"`
 	TransientMappingAttributeName *string                              `protobuf:"bytes,9,opt,name=transient_mapping_attribute_name,json=transientMappingAttributeName,proto3,oneof" json:"transient_mapping_attribute_name,omitempty"`
 	FederatedLogoutEnabled        *bool                                `protobuf:"varint,10,opt,name=federated_logout_enabled,json=federatedLogoutEnabled,proto3,oneof" json:"federated_logout_enabled,omitempty"`
 	unknownFields                 protoimpl.UnknownFields
@@ -4756,7 +6847,7 @@ type UpdateSAMLProviderRequest struct {
 
 func (x *UpdateSAMLProviderRequest) Reset() {
 	*x = UpdateSAMLProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[71]
+	mi := &file_zitadel_management_proto_msgTypes[105]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4768,7 +6859,7 @@ func (x *UpdateSAMLProviderRequest) String() string {
 func (*UpdateSAMLProviderRequest) ProtoMessage() {}
 
 func (x *UpdateSAMLProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[71]
+	mi := &file_zitadel_management_proto_msgTypes[105]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4781,7 +6872,7 @@ func (x *UpdateSAMLProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateSAMLProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateSAMLProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{71}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{105}
 }
 
 func (x *UpdateSAMLProviderRequest) GetId() string {
@@ -4823,11 +6914,11 @@ func (x *UpdateSAMLProviderRequest) GetMetadataUrl() string {
 	return ""
 }
 
-func (x *UpdateSAMLProviderRequest) GetBinding() v14.SAMLBinding {
+func (x *UpdateSAMLProviderRequest) GetBinding() v17.SAMLBinding {
 	if x != nil {
 		return x.Binding
 	}
-	return v14.SAMLBinding(0)
+	return v17.SAMLBinding(0)
 }
 
 func (x *UpdateSAMLProviderRequest) GetWithSignedRequest() bool {
@@ -4837,18 +6928,18 @@ func (x *UpdateSAMLProviderRequest) GetWithSignedRequest() bool {
 	return false
 }
 
-func (x *UpdateSAMLProviderRequest) GetProviderOptions() *v14.Options {
+func (x *UpdateSAMLProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
 	return nil
 }
 
-func (x *UpdateSAMLProviderRequest) GetNameIdFormat() v14.SAMLNameIDFormat {
+func (x *UpdateSAMLProviderRequest) GetNameIdFormat() v17.SAMLNameIDFormat {
 	if x != nil && x.NameIdFormat != nil {
 		return *x.NameIdFormat
 	}
-	return v14.SAMLNameIDFormat(0)
+	return v17.SAMLNameIDFormat(0)
 }
 
 func (x *UpdateSAMLProviderRequest) GetTransientMappingAttributeName() string {
@@ -4890,7 +6981,7 @@ type UpdateSAMLProviderResponse struct {
 
 func (x *UpdateSAMLProviderResponse) Reset() {
 	*x = UpdateSAMLProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[72]
+	mi := &file_zitadel_management_proto_msgTypes[106]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4902,7 +6993,7 @@ func (x *UpdateSAMLProviderResponse) String() string {
 func (*UpdateSAMLProviderResponse) ProtoMessage() {}
 
 func (x *UpdateSAMLProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[72]
+	mi := &file_zitadel_management_proto_msgTypes[106]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4915,7 +7006,7 @@ func (x *UpdateSAMLProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateSAMLProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateSAMLProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{72}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{106}
 }
 
 func (x *UpdateSAMLProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -4933,14 +7024,14 @@ type AddAppleProviderRequest struct {
 	KeyId           string                 `protobuf:"bytes,4,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
 	PrivateKey      []byte                 `protobuf:"bytes,5,opt,name=private_key,json=privateKey,proto3" json:"private_key,omitempty"`
 	Scopes          []string               `protobuf:"bytes,6,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AddAppleProviderRequest) Reset() {
 	*x = AddAppleProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[73]
+	mi := &file_zitadel_management_proto_msgTypes[107]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4952,7 +7043,7 @@ func (x *AddAppleProviderRequest) String() string {
 func (*AddAppleProviderRequest) ProtoMessage() {}
 
 func (x *AddAppleProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[73]
+	mi := &file_zitadel_management_proto_msgTypes[107]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4965,7 +7056,7 @@ func (x *AddAppleProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAppleProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddAppleProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{73}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{107}
 }
 
 func (x *AddAppleProviderRequest) GetName() string {
@@ -5010,7 +7101,7 @@ func (x *AddAppleProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *AddAppleProviderRequest) GetProviderOptions() *v14.Options {
+func (x *AddAppleProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -5027,7 +7118,7 @@ type AddAppleProviderResponse struct {
 
 func (x *AddAppleProviderResponse) Reset() {
 	*x = AddAppleProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[74]
+	mi := &file_zitadel_management_proto_msgTypes[108]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5039,7 +7130,7 @@ func (x *AddAppleProviderResponse) String() string {
 func (*AddAppleProviderResponse) ProtoMessage() {}
 
 func (x *AddAppleProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[74]
+	mi := &file_zitadel_management_proto_msgTypes[108]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5052,7 +7143,7 @@ func (x *AddAppleProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAppleProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddAppleProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{74}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{108}
 }
 
 func (x *AddAppleProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -5078,14 +7169,14 @@ type UpdateAppleProviderRequest struct {
 	KeyId           string                 `protobuf:"bytes,5,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
 	PrivateKey      []byte                 `protobuf:"bytes,6,opt,name=private_key,json=privateKey,proto3" json:"private_key,omitempty"`
 	Scopes          []string               `protobuf:"bytes,7,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,8,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,8,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UpdateAppleProviderRequest) Reset() {
 	*x = UpdateAppleProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[75]
+	mi := &file_zitadel_management_proto_msgTypes[109]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5097,7 +7188,7 @@ func (x *UpdateAppleProviderRequest) String() string {
 func (*UpdateAppleProviderRequest) ProtoMessage() {}
 
 func (x *UpdateAppleProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[75]
+	mi := &file_zitadel_management_proto_msgTypes[109]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5110,7 +7201,7 @@ func (x *UpdateAppleProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAppleProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateAppleProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{75}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{109}
 }
 
 func (x *UpdateAppleProviderRequest) GetId() string {
@@ -5162,7 +7253,7 @@ func (x *UpdateAppleProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *UpdateAppleProviderRequest) GetProviderOptions() *v14.Options {
+func (x *UpdateAppleProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -5178,7 +7269,7 @@ type UpdateAppleProviderResponse struct {
 
 func (x *UpdateAppleProviderResponse) Reset() {
 	*x = UpdateAppleProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[76]
+	mi := &file_zitadel_management_proto_msgTypes[110]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5190,7 +7281,7 @@ func (x *UpdateAppleProviderResponse) String() string {
 func (*UpdateAppleProviderResponse) ProtoMessage() {}
 
 func (x *UpdateAppleProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[76]
+	mi := &file_zitadel_management_proto_msgTypes[110]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5203,7 +7294,7 @@ func (x *UpdateAppleProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAppleProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateAppleProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{76}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{110}
 }
 
 func (x *UpdateAppleProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -5222,7 +7313,7 @@ type DeleteProviderRequest struct {
 
 func (x *DeleteProviderRequest) Reset() {
 	*x = DeleteProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[77]
+	mi := &file_zitadel_management_proto_msgTypes[111]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5234,7 +7325,7 @@ func (x *DeleteProviderRequest) String() string {
 func (*DeleteProviderRequest) ProtoMessage() {}
 
 func (x *DeleteProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[77]
+	mi := &file_zitadel_management_proto_msgTypes[111]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5247,7 +7338,7 @@ func (x *DeleteProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProviderRequest.ProtoReflect.Descriptor instead.
 func (*DeleteProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{77}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{111}
 }
 
 func (x *DeleteProviderRequest) GetId() string {
@@ -5266,7 +7357,7 @@ type DeleteProviderResponse struct {
 
 func (x *DeleteProviderResponse) Reset() {
 	*x = DeleteProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[78]
+	mi := &file_zitadel_management_proto_msgTypes[112]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5278,7 +7369,7 @@ func (x *DeleteProviderResponse) String() string {
 func (*DeleteProviderResponse) ProtoMessage() {}
 
 func (x *DeleteProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[78]
+	mi := &file_zitadel_management_proto_msgTypes[112]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5291,7 +7382,7 @@ func (x *DeleteProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProviderResponse.ProtoReflect.Descriptor instead.
 func (*DeleteProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{78}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{112}
 }
 
 func (x *DeleteProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -5304,14 +7395,14 @@ func (x *DeleteProviderResponse) GetDetails() *v11.ObjectDetails {
 type AddCustomLoginPolicyRequest_IDP struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	IdpId         string                 `protobuf:"bytes,1,opt,name=idp_id,json=idpId,proto3" json:"idp_id,omitempty"`
-	OwnerType     v14.IDPOwnerType       `protobuf:"varint,2,opt,name=ownerType,proto3,enum=zitadel.idp.v1.IDPOwnerType" json:"ownerType,omitempty"`
+	OwnerType     v17.IDPOwnerType       `protobuf:"varint,2,opt,name=ownerType,proto3,enum=zitadel.idp.v1.IDPOwnerType" json:"ownerType,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AddCustomLoginPolicyRequest_IDP) Reset() {
 	*x = AddCustomLoginPolicyRequest_IDP{}
-	mi := &file_zitadel_management_proto_msgTypes[79]
+	mi := &file_zitadel_management_proto_msgTypes[113]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5323,7 +7414,7 @@ func (x *AddCustomLoginPolicyRequest_IDP) String() string {
 func (*AddCustomLoginPolicyRequest_IDP) ProtoMessage() {}
 
 func (x *AddCustomLoginPolicyRequest_IDP) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[79]
+	mi := &file_zitadel_management_proto_msgTypes[113]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5336,7 +7427,7 @@ func (x *AddCustomLoginPolicyRequest_IDP) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddCustomLoginPolicyRequest_IDP.ProtoReflect.Descriptor instead.
 func (*AddCustomLoginPolicyRequest_IDP) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{14, 0}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{48, 0}
 }
 
 func (x *AddCustomLoginPolicyRequest_IDP) GetIdpId() string {
@@ -5346,18 +7437,18 @@ func (x *AddCustomLoginPolicyRequest_IDP) GetIdpId() string {
 	return ""
 }
 
-func (x *AddCustomLoginPolicyRequest_IDP) GetOwnerType() v14.IDPOwnerType {
+func (x *AddCustomLoginPolicyRequest_IDP) GetOwnerType() v17.IDPOwnerType {
 	if x != nil {
 		return x.OwnerType
 	}
-	return v14.IDPOwnerType(0)
+	return v17.IDPOwnerType(0)
 }
 
 var File_zitadel_management_proto protoreflect.FileDescriptor
 
 const file_zitadel_management_proto_rawDesc = "" +
 	"\n" +
-	"\x18zitadel/management.proto\x12\x15zitadel.management.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x11zitadel/idp.proto\x1a\x14zitadel/object.proto\x1a\x11zitadel/org.proto\x1a\x14zitadel/policy.proto\x1a\x12zitadel/user.proto\"\xe2\x01\n" +
+	"\x18zitadel/management.proto\x12\x15zitadel.management.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x11zitadel/app.proto\x1a\x18zitadel/auth_n_key.proto\x1a\x11zitadel/idp.proto\x1a\x15zitadel/message.proto\x1a\x14zitadel/object.proto\x1a\x11zitadel/org.proto\x1a\x14zitadel/policy.proto\x1a\x15zitadel/project.proto\x1a\x12zitadel/user.proto\"\xe2\x01\n" +
 	"\x15AddMachineUserRequest\x12\x1b\n" +
 	"\tuser_name\x18\x01 \x01(\tR\buserName\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
@@ -5368,7 +7459,39 @@ const file_zitadel_management_proto_rawDesc = "" +
 	"\b_user_id\"f\n" +
 	"\x16AddMachineUserResponse\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x123\n" +
-	"\adetails\x18\x02 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"}\n" +
+	"\adetails\x18\x02 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"7\n" +
+	"\x1cGenerateMachineSecretRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\"\x96\x01\n" +
+	"\x1dGenerateMachineSecretResponse\x12\x1b\n" +
+	"\tclient_id\x18\x01 \x01(\tR\bclientId\x12#\n" +
+	"\rclient_secret\x18\x02 \x01(\tR\fclientSecret\x123\n" +
+	"\adetails\x18\x03 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"5\n" +
+	"\x1aRemoveMachineSecretRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\"R\n" +
+	"\x1bRemoveMachineSecretResponse\x123\n" +
+	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"^\n" +
+	"\x16ListMachineKeysRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12+\n" +
+	"\x05query\x18\x02 \x01(\v2\x15.zitadel.v1.ListQueryR\x05query\"{\n" +
+	"\x17ListMachineKeysResponse\x121\n" +
+	"\adetails\x18\x01 \x01(\v2\x17.zitadel.v1.ListDetailsR\adetails\x12-\n" +
+	"\x06result\x18\x02 \x03(\v2\x15.zitadel.authn.v1.KeyR\x06result\"\xc2\x01\n" +
+	"\x14AddMachineKeyRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12-\n" +
+	"\x04type\x18\x02 \x01(\x0e2\x19.zitadel.authn.v1.KeyTypeR\x04type\x12C\n" +
+	"\x0fexpiration_date\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x0eexpirationDate\x12\x1d\n" +
+	"\n" +
+	"public_key\x18\x04 \x01(\fR\tpublicKey\"\x84\x01\n" +
+	"\x15AddMachineKeyResponse\x12\x15\n" +
+	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x1f\n" +
+	"\vkey_details\x18\x02 \x01(\fR\n" +
+	"keyDetails\x123\n" +
+	"\adetails\x18\x03 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"I\n" +
+	"\x17RemoveMachineKeyRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x15\n" +
+	"\x06key_id\x18\x02 \x01(\tR\x05keyId\"O\n" +
+	"\x18RemoveMachineKeyResponse\x123\n" +
+	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"}\n" +
 	"\x1dAddPersonalAccessTokenRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12C\n" +
 	"\x0fexpiration_date\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0eexpirationDate\"\x86\x01\n" +
@@ -5393,7 +7516,132 @@ const file_zitadel_management_proto_rawDesc = "" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x14\n" +
 	"\x05roles\x18\x02 \x03(\tR\x05roles\"K\n" +
 	"\x14AddOrgMemberResponse\x123\n" +
-	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"\x17\n" +
+	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"'\n" +
+	"\x15GetProjectByIDRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"O\n" +
+	"\x16GetProjectByIDResponse\x125\n" +
+	"\aproject\x18\x01 \x01(\v2\x1b.zitadel.project.v1.ProjectR\aproject\"~\n" +
+	"\x13ListProjectsRequest\x12+\n" +
+	"\x05query\x18\x01 \x01(\v2\x15.zitadel.v1.ListQueryR\x05query\x12:\n" +
+	"\aqueries\x18\x02 \x03(\v2 .zitadel.project.v1.ProjectQueryR\aqueries\"~\n" +
+	"\x14ListProjectsResponse\x121\n" +
+	"\adetails\x18\x01 \x01(\v2\x17.zitadel.v1.ListDetailsR\adetails\x123\n" +
+	"\x06result\x18\x02 \x03(\v2\x1b.zitadel.project.v1.ProjectR\x06result\"\x9d\x02\n" +
+	"\x11AddProjectRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x124\n" +
+	"\x16project_role_assertion\x18\x02 \x01(\bR\x14projectRoleAssertion\x12,\n" +
+	"\x12project_role_check\x18\x03 \x01(\bR\x10projectRoleCheck\x12*\n" +
+	"\x11has_project_check\x18\x04 \x01(\bR\x0fhasProjectCheck\x12d\n" +
+	"\x18private_labeling_setting\x18\x05 \x01(\x0e2*.zitadel.project.v1.PrivateLabelingSettingR\x16privateLabelingSetting\"Y\n" +
+	"\x12AddProjectResponse\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x123\n" +
+	"\adetails\x18\x02 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"\xb0\x02\n" +
+	"\x14UpdateProjectRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x124\n" +
+	"\x16project_role_assertion\x18\x03 \x01(\bR\x14projectRoleAssertion\x12,\n" +
+	"\x12project_role_check\x18\x04 \x01(\bR\x10projectRoleCheck\x12*\n" +
+	"\x11has_project_check\x18\x05 \x01(\bR\x0fhasProjectCheck\x12d\n" +
+	"\x18private_labeling_setting\x18\x06 \x01(\x0e2*.zitadel.project.v1.PrivateLabelingSettingR\x16privateLabelingSetting\"L\n" +
+	"\x15UpdateProjectResponse\x123\n" +
+	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"&\n" +
+	"\x14RemoveProjectRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"L\n" +
+	"\x15RemoveProjectResponse\x123\n" +
+	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"I\n" +
+	"\x11GetAppByIDRequest\x12\x1d\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tR\tprojectId\x12\x15\n" +
+	"\x06app_id\x18\x02 \x01(\tR\x05appId\";\n" +
+	"\x12GetAppByIDResponse\x12%\n" +
+	"\x03app\x18\x01 \x01(\v2\x13.zitadel.app.v1.AppR\x03app\"\x91\x01\n" +
+	"\x0fListAppsRequest\x12\x1d\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tR\tprojectId\x12+\n" +
+	"\x05query\x18\x02 \x01(\v2\x15.zitadel.v1.ListQueryR\x05query\x122\n" +
+	"\aqueries\x18\x03 \x03(\v2\x18.zitadel.app.v1.AppQueryR\aqueries\"r\n" +
+	"\x10ListAppsResponse\x121\n" +
+	"\adetails\x18\x01 \x01(\v2\x17.zitadel.v1.ListDetailsR\adetails\x12+\n" +
+	"\x06result\x18\x02 \x03(\v2\x13.zitadel.app.v1.AppR\x06result\"\xaa\b\n" +
+	"\x11AddOIDCAppRequest\x12\x1d\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tR\tprojectId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12#\n" +
+	"\rredirect_uris\x18\x03 \x03(\tR\fredirectUris\x12G\n" +
+	"\x0eresponse_types\x18\x04 \x03(\x0e2 .zitadel.app.v1.OIDCResponseTypeR\rresponseTypes\x12>\n" +
+	"\vgrant_types\x18\x05 \x03(\x0e2\x1d.zitadel.app.v1.OIDCGrantTypeR\n" +
+	"grantTypes\x126\n" +
+	"\bapp_type\x18\x06 \x01(\x0e2\x1b.zitadel.app.v1.OIDCAppTypeR\aappType\x12L\n" +
+	"\x10auth_method_type\x18\a \x01(\x0e2\".zitadel.app.v1.OIDCAuthMethodTypeR\x0eauthMethodType\x129\n" +
+	"\x19post_logout_redirect_uris\x18\b \x03(\tR\x16postLogoutRedirectUris\x125\n" +
+	"\aversion\x18\t \x01(\x0e2\x1b.zitadel.app.v1.OIDCVersionR\aversion\x12\x19\n" +
+	"\bdev_mode\x18\n" +
+	" \x01(\bR\adevMode\x12I\n" +
+	"\x11access_token_type\x18\v \x01(\x0e2\x1d.zitadel.app.v1.OIDCTokenTypeR\x0faccessTokenType\x12=\n" +
+	"\x1baccess_token_role_assertion\x18\f \x01(\bR\x18accessTokenRoleAssertion\x125\n" +
+	"\x17id_token_role_assertion\x18\r \x01(\bR\x14idTokenRoleAssertion\x12=\n" +
+	"\x1bid_token_userinfo_assertion\x18\x0e \x01(\bR\x18idTokenUserinfoAssertion\x128\n" +
+	"\n" +
+	"clock_skew\x18\x0f \x01(\v2\x19.google.protobuf.DurationR\tclockSkew\x12-\n" +
+	"\x12additional_origins\x18\x10 \x03(\tR\x11additionalOrigins\x12>\n" +
+	"\x1cskip_native_app_success_page\x18\x11 \x01(\bR\x18skipNativeAppSuccessPage\x125\n" +
+	"\x17back_channel_logout_uri\x18\x12 \x01(\tR\x14backChannelLogoutUri\x12A\n" +
+	"\rlogin_version\x18\x13 \x01(\v2\x1c.zitadel.app.v1.LoginVersionR\floginVersion\"\x98\x02\n" +
+	"\x12AddOIDCAppResponse\x12\x15\n" +
+	"\x06app_id\x18\x01 \x01(\tR\x05appId\x123\n" +
+	"\adetails\x18\x02 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\x12\x1b\n" +
+	"\tclient_id\x18\x03 \x01(\tR\bclientId\x12#\n" +
+	"\rclient_secret\x18\x04 \x01(\tR\fclientSecret\x12%\n" +
+	"\x0enone_compliant\x18\x05 \x01(\bR\rnoneCompliant\x12M\n" +
+	"\x13compliance_problems\x18\x06 \x03(\v2\x1c.zitadel.v1.LocalizedMessageR\x12complianceProblems\"\x92\x01\n" +
+	"\x10AddAPIAppRequest\x12\x1d\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tR\tprojectId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12K\n" +
+	"\x10auth_method_type\x18\x03 \x01(\x0e2!.zitadel.app.v1.APIAuthMethodTypeR\x0eauthMethodType\"\xa1\x01\n" +
+	"\x11AddAPIAppResponse\x12\x15\n" +
+	"\x06app_id\x18\x01 \x01(\tR\x05appId\x123\n" +
+	"\adetails\x18\x02 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\x12\x1b\n" +
+	"\tclient_id\x18\x03 \x01(\tR\bclientId\x12#\n" +
+	"\rclient_secret\x18\x04 \x01(\tR\fclientSecret\"\xff\a\n" +
+	"\x1aUpdateOIDCAppConfigRequest\x12\x1d\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tR\tprojectId\x12\x15\n" +
+	"\x06app_id\x18\x02 \x01(\tR\x05appId\x12#\n" +
+	"\rredirect_uris\x18\x03 \x03(\tR\fredirectUris\x12G\n" +
+	"\x0eresponse_types\x18\x04 \x03(\x0e2 .zitadel.app.v1.OIDCResponseTypeR\rresponseTypes\x12>\n" +
+	"\vgrant_types\x18\x05 \x03(\x0e2\x1d.zitadel.app.v1.OIDCGrantTypeR\n" +
+	"grantTypes\x126\n" +
+	"\bapp_type\x18\x06 \x01(\x0e2\x1b.zitadel.app.v1.OIDCAppTypeR\aappType\x12L\n" +
+	"\x10auth_method_type\x18\a \x01(\x0e2\".zitadel.app.v1.OIDCAuthMethodTypeR\x0eauthMethodType\x129\n" +
+	"\x19post_logout_redirect_uris\x18\b \x03(\tR\x16postLogoutRedirectUris\x12\x19\n" +
+	"\bdev_mode\x18\t \x01(\bR\adevMode\x12I\n" +
+	"\x11access_token_type\x18\n" +
+	" \x01(\x0e2\x1d.zitadel.app.v1.OIDCTokenTypeR\x0faccessTokenType\x12=\n" +
+	"\x1baccess_token_role_assertion\x18\v \x01(\bR\x18accessTokenRoleAssertion\x125\n" +
+	"\x17id_token_role_assertion\x18\f \x01(\bR\x14idTokenRoleAssertion\x12=\n" +
+	"\x1bid_token_userinfo_assertion\x18\r \x01(\bR\x18idTokenUserinfoAssertion\x128\n" +
+	"\n" +
+	"clock_skew\x18\x0e \x01(\v2\x19.google.protobuf.DurationR\tclockSkew\x12-\n" +
+	"\x12additional_origins\x18\x0f \x03(\tR\x11additionalOrigins\x12>\n" +
+	"\x1cskip_native_app_success_page\x18\x10 \x01(\bR\x18skipNativeAppSuccessPage\x125\n" +
+	"\x17back_channel_logout_uri\x18\x11 \x01(\tR\x14backChannelLogoutUri\x12A\n" +
+	"\rlogin_version\x18\x12 \x01(\v2\x1c.zitadel.app.v1.LoginVersionR\floginVersion\"R\n" +
+	"\x1bUpdateOIDCAppConfigResponse\x123\n" +
+	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"H\n" +
+	"\x10RemoveAppRequest\x12\x1d\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tR\tprojectId\x12\x15\n" +
+	"\x06app_id\x18\x02 \x01(\tR\x05appId\"H\n" +
+	"\x11RemoveAppResponse\x123\n" +
+	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"Y\n" +
+	"!RegenerateOIDCClientSecretRequest\x12\x1d\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tR\tprojectId\x12\x15\n" +
+	"\x06app_id\x18\x02 \x01(\tR\x05appId\"~\n" +
+	"\"RegenerateOIDCClientSecretResponse\x12#\n" +
+	"\rclient_secret\x18\x01 \x01(\tR\fclientSecret\x123\n" +
+	"\adetails\x18\x02 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"\x17\n" +
 	"\x15GetLoginPolicyRequest\"o\n" +
 	"\x16GetLoginPolicyResponse\x126\n" +
 	"\x06policy\x18\x01 \x01(\v2\x1e.zitadel.policy.v1.LoginPolicyR\x06policy\x12\x1d\n" +
@@ -5759,7 +8007,7 @@ const file_zitadel_management_proto_rawDesc = "" +
 	"\x15DeleteProviderRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"M\n" +
 	"\x16DeleteProviderResponse\x123\n" +
-	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails2\xf9&\n" +
+	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails2\xd75\n" +
 	"\x11ManagementService\x12m\n" +
 	"\x0eGetLoginPolicy\x12,.zitadel.management.v1.GetLoginPolicyRequest\x1a-.zitadel.management.v1.GetLoginPolicyResponse\x12\x7f\n" +
 	"\x14AddCustomLoginPolicy\x122.zitadel.management.v1.AddCustomLoginPolicyRequest\x1a3.zitadel.management.v1.AddCustomLoginPolicyResponse\x12\x8e\x01\n" +
@@ -5775,7 +8023,27 @@ const file_zitadel_management_proto_rawDesc = "" +
 	"\fAddOrgMember\x12*.zitadel.management.v1.AddOrgMemberRequest\x1a+.zitadel.management.v1.AddOrgMemberResponse\x12p\n" +
 	"\x0fGetProviderByID\x12-.zitadel.management.v1.GetProviderByIDRequest\x1a..zitadel.management.v1.GetProviderByIDResponse\x12j\n" +
 	"\rListProviders\x12+.zitadel.management.v1.ListProvidersRequest\x1a,.zitadel.management.v1.ListProvidersResponse\x12m\n" +
-	"\x0eDeleteProvider\x12,.zitadel.management.v1.DeleteProviderRequest\x1a-.zitadel.management.v1.DeleteProviderResponse\x12\x88\x01\n" +
+	"\x0eDeleteProvider\x12,.zitadel.management.v1.DeleteProviderRequest\x1a-.zitadel.management.v1.DeleteProviderResponse\x12a\n" +
+	"\n" +
+	"AddProject\x12(.zitadel.management.v1.AddProjectRequest\x1a).zitadel.management.v1.AddProjectResponse\x12m\n" +
+	"\x0eGetProjectByID\x12,.zitadel.management.v1.GetProjectByIDRequest\x1a-.zitadel.management.v1.GetProjectByIDResponse\x12g\n" +
+	"\fListProjects\x12*.zitadel.management.v1.ListProjectsRequest\x1a+.zitadel.management.v1.ListProjectsResponse\x12j\n" +
+	"\rUpdateProject\x12+.zitadel.management.v1.UpdateProjectRequest\x1a,.zitadel.management.v1.UpdateProjectResponse\x12j\n" +
+	"\rRemoveProject\x12+.zitadel.management.v1.RemoveProjectRequest\x1a,.zitadel.management.v1.RemoveProjectResponse\x12a\n" +
+	"\n" +
+	"AddOIDCApp\x12(.zitadel.management.v1.AddOIDCAppRequest\x1a).zitadel.management.v1.AddOIDCAppResponse\x12^\n" +
+	"\tAddAPIApp\x12'.zitadel.management.v1.AddAPIAppRequest\x1a(.zitadel.management.v1.AddAPIAppResponse\x12a\n" +
+	"\n" +
+	"GetAppByID\x12(.zitadel.management.v1.GetAppByIDRequest\x1a).zitadel.management.v1.GetAppByIDResponse\x12[\n" +
+	"\bListApps\x12&.zitadel.management.v1.ListAppsRequest\x1a'.zitadel.management.v1.ListAppsResponse\x12^\n" +
+	"\tRemoveApp\x12'.zitadel.management.v1.RemoveAppRequest\x1a(.zitadel.management.v1.RemoveAppResponse\x12|\n" +
+	"\x13UpdateOIDCAppConfig\x121.zitadel.management.v1.UpdateOIDCAppConfigRequest\x1a2.zitadel.management.v1.UpdateOIDCAppConfigResponse\x12\x91\x01\n" +
+	"\x1aRegenerateOIDCClientSecret\x128.zitadel.management.v1.RegenerateOIDCClientSecretRequest\x1a9.zitadel.management.v1.RegenerateOIDCClientSecretResponse\x12\x82\x01\n" +
+	"\x15GenerateMachineSecret\x123.zitadel.management.v1.GenerateMachineSecretRequest\x1a4.zitadel.management.v1.GenerateMachineSecretResponse\x12|\n" +
+	"\x13RemoveMachineSecret\x121.zitadel.management.v1.RemoveMachineSecretRequest\x1a2.zitadel.management.v1.RemoveMachineSecretResponse\x12j\n" +
+	"\rAddMachineKey\x12+.zitadel.management.v1.AddMachineKeyRequest\x1a,.zitadel.management.v1.AddMachineKeyResponse\x12p\n" +
+	"\x0fListMachineKeys\x12-.zitadel.management.v1.ListMachineKeysRequest\x1a..zitadel.management.v1.ListMachineKeysResponse\x12s\n" +
+	"\x10RemoveMachineKey\x12..zitadel.management.v1.RemoveMachineKeyRequest\x1a/.zitadel.management.v1.RemoveMachineKeyResponse\x12\x88\x01\n" +
 	"\x17AddGenericOAuthProvider\x125.zitadel.management.v1.AddGenericOAuthProviderRequest\x1a6.zitadel.management.v1.AddGenericOAuthProviderResponse\x12\x91\x01\n" +
 	"\x1aUpdateGenericOAuthProvider\x128.zitadel.management.v1.UpdateGenericOAuthProviderRequest\x1a9.zitadel.management.v1.UpdateGenericOAuthProviderResponse\x12\x85\x01\n" +
 	"\x16AddGenericOIDCProvider\x124.zitadel.management.v1.AddGenericOIDCProviderRequest\x1a5.zitadel.management.v1.AddGenericOIDCProviderResponse\x12\x8e\x01\n" +
@@ -5813,289 +8081,419 @@ func file_zitadel_management_proto_rawDescGZIP() []byte {
 	return file_zitadel_management_proto_rawDescData
 }
 
-var file_zitadel_management_proto_msgTypes = make([]protoimpl.MessageInfo, 80)
+var file_zitadel_management_proto_msgTypes = make([]protoimpl.MessageInfo, 114)
 var file_zitadel_management_proto_goTypes = []any{
 	(*AddMachineUserRequest)(nil),                        // 0: zitadel.management.v1.AddMachineUserRequest
 	(*AddMachineUserResponse)(nil),                       // 1: zitadel.management.v1.AddMachineUserResponse
-	(*AddPersonalAccessTokenRequest)(nil),                // 2: zitadel.management.v1.AddPersonalAccessTokenRequest
-	(*AddPersonalAccessTokenResponse)(nil),               // 3: zitadel.management.v1.AddPersonalAccessTokenResponse
-	(*RemovePersonalAccessTokenRequest)(nil),             // 4: zitadel.management.v1.RemovePersonalAccessTokenRequest
-	(*RemovePersonalAccessTokenResponse)(nil),            // 5: zitadel.management.v1.RemovePersonalAccessTokenResponse
-	(*GetMyOrgRequest)(nil),                              // 6: zitadel.management.v1.GetMyOrgRequest
-	(*GetMyOrgResponse)(nil),                             // 7: zitadel.management.v1.GetMyOrgResponse
-	(*AddOrgRequest)(nil),                                // 8: zitadel.management.v1.AddOrgRequest
-	(*AddOrgResponse)(nil),                               // 9: zitadel.management.v1.AddOrgResponse
-	(*AddOrgMemberRequest)(nil),                          // 10: zitadel.management.v1.AddOrgMemberRequest
-	(*AddOrgMemberResponse)(nil),                         // 11: zitadel.management.v1.AddOrgMemberResponse
-	(*GetLoginPolicyRequest)(nil),                        // 12: zitadel.management.v1.GetLoginPolicyRequest
-	(*GetLoginPolicyResponse)(nil),                       // 13: zitadel.management.v1.GetLoginPolicyResponse
-	(*AddCustomLoginPolicyRequest)(nil),                  // 14: zitadel.management.v1.AddCustomLoginPolicyRequest
-	(*AddCustomLoginPolicyResponse)(nil),                 // 15: zitadel.management.v1.AddCustomLoginPolicyResponse
-	(*ResetLoginPolicyToDefaultRequest)(nil),             // 16: zitadel.management.v1.ResetLoginPolicyToDefaultRequest
-	(*ResetLoginPolicyToDefaultResponse)(nil),            // 17: zitadel.management.v1.ResetLoginPolicyToDefaultResponse
-	(*ListLoginPolicyIDPsRequest)(nil),                   // 18: zitadel.management.v1.ListLoginPolicyIDPsRequest
-	(*ListLoginPolicyIDPsResponse)(nil),                  // 19: zitadel.management.v1.ListLoginPolicyIDPsResponse
-	(*AddIDPToLoginPolicyRequest)(nil),                   // 20: zitadel.management.v1.AddIDPToLoginPolicyRequest
-	(*AddIDPToLoginPolicyResponse)(nil),                  // 21: zitadel.management.v1.AddIDPToLoginPolicyResponse
-	(*RemoveIDPFromLoginPolicyRequest)(nil),              // 22: zitadel.management.v1.RemoveIDPFromLoginPolicyRequest
-	(*RemoveIDPFromLoginPolicyResponse)(nil),             // 23: zitadel.management.v1.RemoveIDPFromLoginPolicyResponse
-	(*ListProvidersRequest)(nil),                         // 24: zitadel.management.v1.ListProvidersRequest
-	(*ProviderQuery)(nil),                                // 25: zitadel.management.v1.ProviderQuery
-	(*ListProvidersResponse)(nil),                        // 26: zitadel.management.v1.ListProvidersResponse
-	(*GetProviderByIDRequest)(nil),                       // 27: zitadel.management.v1.GetProviderByIDRequest
-	(*GetProviderByIDResponse)(nil),                      // 28: zitadel.management.v1.GetProviderByIDResponse
-	(*AddGenericOAuthProviderRequest)(nil),               // 29: zitadel.management.v1.AddGenericOAuthProviderRequest
-	(*AddGenericOAuthProviderResponse)(nil),              // 30: zitadel.management.v1.AddGenericOAuthProviderResponse
-	(*UpdateGenericOAuthProviderRequest)(nil),            // 31: zitadel.management.v1.UpdateGenericOAuthProviderRequest
-	(*UpdateGenericOAuthProviderResponse)(nil),           // 32: zitadel.management.v1.UpdateGenericOAuthProviderResponse
-	(*AddGenericOIDCProviderRequest)(nil),                // 33: zitadel.management.v1.AddGenericOIDCProviderRequest
-	(*AddGenericOIDCProviderResponse)(nil),               // 34: zitadel.management.v1.AddGenericOIDCProviderResponse
-	(*UpdateGenericOIDCProviderRequest)(nil),             // 35: zitadel.management.v1.UpdateGenericOIDCProviderRequest
-	(*UpdateGenericOIDCProviderResponse)(nil),            // 36: zitadel.management.v1.UpdateGenericOIDCProviderResponse
-	(*AddJWTProviderRequest)(nil),                        // 37: zitadel.management.v1.AddJWTProviderRequest
-	(*AddJWTProviderResponse)(nil),                       // 38: zitadel.management.v1.AddJWTProviderResponse
-	(*UpdateJWTProviderRequest)(nil),                     // 39: zitadel.management.v1.UpdateJWTProviderRequest
-	(*UpdateJWTProviderResponse)(nil),                    // 40: zitadel.management.v1.UpdateJWTProviderResponse
-	(*AddAzureADProviderRequest)(nil),                    // 41: zitadel.management.v1.AddAzureADProviderRequest
-	(*AddAzureADProviderResponse)(nil),                   // 42: zitadel.management.v1.AddAzureADProviderResponse
-	(*UpdateAzureADProviderRequest)(nil),                 // 43: zitadel.management.v1.UpdateAzureADProviderRequest
-	(*UpdateAzureADProviderResponse)(nil),                // 44: zitadel.management.v1.UpdateAzureADProviderResponse
-	(*AddGitHubProviderRequest)(nil),                     // 45: zitadel.management.v1.AddGitHubProviderRequest
-	(*AddGitHubProviderResponse)(nil),                    // 46: zitadel.management.v1.AddGitHubProviderResponse
-	(*UpdateGitHubProviderRequest)(nil),                  // 47: zitadel.management.v1.UpdateGitHubProviderRequest
-	(*UpdateGitHubProviderResponse)(nil),                 // 48: zitadel.management.v1.UpdateGitHubProviderResponse
-	(*AddGitHubEnterpriseServerProviderRequest)(nil),     // 49: zitadel.management.v1.AddGitHubEnterpriseServerProviderRequest
-	(*AddGitHubEnterpriseServerProviderResponse)(nil),    // 50: zitadel.management.v1.AddGitHubEnterpriseServerProviderResponse
-	(*UpdateGitHubEnterpriseServerProviderRequest)(nil),  // 51: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderRequest
-	(*UpdateGitHubEnterpriseServerProviderResponse)(nil), // 52: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderResponse
-	(*AddGitLabProviderRequest)(nil),                     // 53: zitadel.management.v1.AddGitLabProviderRequest
-	(*AddGitLabProviderResponse)(nil),                    // 54: zitadel.management.v1.AddGitLabProviderResponse
-	(*UpdateGitLabProviderRequest)(nil),                  // 55: zitadel.management.v1.UpdateGitLabProviderRequest
-	(*UpdateGitLabProviderResponse)(nil),                 // 56: zitadel.management.v1.UpdateGitLabProviderResponse
-	(*AddGitLabSelfHostedProviderRequest)(nil),           // 57: zitadel.management.v1.AddGitLabSelfHostedProviderRequest
-	(*AddGitLabSelfHostedProviderResponse)(nil),          // 58: zitadel.management.v1.AddGitLabSelfHostedProviderResponse
-	(*UpdateGitLabSelfHostedProviderRequest)(nil),        // 59: zitadel.management.v1.UpdateGitLabSelfHostedProviderRequest
-	(*UpdateGitLabSelfHostedProviderResponse)(nil),       // 60: zitadel.management.v1.UpdateGitLabSelfHostedProviderResponse
-	(*AddGoogleProviderRequest)(nil),                     // 61: zitadel.management.v1.AddGoogleProviderRequest
-	(*AddGoogleProviderResponse)(nil),                    // 62: zitadel.management.v1.AddGoogleProviderResponse
-	(*UpdateGoogleProviderRequest)(nil),                  // 63: zitadel.management.v1.UpdateGoogleProviderRequest
-	(*UpdateGoogleProviderResponse)(nil),                 // 64: zitadel.management.v1.UpdateGoogleProviderResponse
-	(*AddLDAPProviderRequest)(nil),                       // 65: zitadel.management.v1.AddLDAPProviderRequest
-	(*AddLDAPProviderResponse)(nil),                      // 66: zitadel.management.v1.AddLDAPProviderResponse
-	(*UpdateLDAPProviderRequest)(nil),                    // 67: zitadel.management.v1.UpdateLDAPProviderRequest
-	(*UpdateLDAPProviderResponse)(nil),                   // 68: zitadel.management.v1.UpdateLDAPProviderResponse
-	(*AddSAMLProviderRequest)(nil),                       // 69: zitadel.management.v1.AddSAMLProviderRequest
-	(*AddSAMLProviderResponse)(nil),                      // 70: zitadel.management.v1.AddSAMLProviderResponse
-	(*UpdateSAMLProviderRequest)(nil),                    // 71: zitadel.management.v1.UpdateSAMLProviderRequest
-	(*UpdateSAMLProviderResponse)(nil),                   // 72: zitadel.management.v1.UpdateSAMLProviderResponse
-	(*AddAppleProviderRequest)(nil),                      // 73: zitadel.management.v1.AddAppleProviderRequest
-	(*AddAppleProviderResponse)(nil),                     // 74: zitadel.management.v1.AddAppleProviderResponse
-	(*UpdateAppleProviderRequest)(nil),                   // 75: zitadel.management.v1.UpdateAppleProviderRequest
-	(*UpdateAppleProviderResponse)(nil),                  // 76: zitadel.management.v1.UpdateAppleProviderResponse
-	(*DeleteProviderRequest)(nil),                        // 77: zitadel.management.v1.DeleteProviderRequest
-	(*DeleteProviderResponse)(nil),                       // 78: zitadel.management.v1.DeleteProviderResponse
-	(*AddCustomLoginPolicyRequest_IDP)(nil),              // 79: zitadel.management.v1.AddCustomLoginPolicyRequest.IDP
-	(v1.AccessTokenType)(0),                              // 80: zitadel.user.v1.AccessTokenType
-	(*v11.ObjectDetails)(nil),                            // 81: zitadel.v1.ObjectDetails
-	(*timestamppb.Timestamp)(nil),                        // 82: google.protobuf.Timestamp
-	(*v12.Org)(nil),                                      // 83: zitadel.org.v1.Org
-	(*v13.LoginPolicy)(nil),                              // 84: zitadel.policy.v1.LoginPolicy
-	(v13.PasswordlessType)(0),                            // 85: zitadel.policy.v1.PasswordlessType
-	(*durationpb.Duration)(nil),                          // 86: google.protobuf.Duration
-	(v13.SecondFactorType)(0),                            // 87: zitadel.policy.v1.SecondFactorType
-	(v13.MultiFactorType)(0),                             // 88: zitadel.policy.v1.MultiFactorType
-	(*v11.ListQuery)(nil),                                // 89: zitadel.v1.ListQuery
-	(*v11.ListDetails)(nil),                              // 90: zitadel.v1.ListDetails
-	(*v14.IDPLoginPolicyLink)(nil),                       // 91: zitadel.idp.v1.IDPLoginPolicyLink
-	(v14.IDPOwnerType)(0),                                // 92: zitadel.idp.v1.IDPOwnerType
-	(*v14.IDPIDQuery)(nil),                               // 93: zitadel.idp.v1.IDPIDQuery
-	(*v14.IDPNameQuery)(nil),                             // 94: zitadel.idp.v1.IDPNameQuery
-	(*v14.IDPOwnerTypeQuery)(nil),                        // 95: zitadel.idp.v1.IDPOwnerTypeQuery
-	(*v14.Provider)(nil),                                 // 96: zitadel.idp.v1.Provider
-	(*v14.Options)(nil),                                  // 97: zitadel.idp.v1.Options
-	(*v14.AzureADTenant)(nil),                            // 98: zitadel.idp.v1.AzureADTenant
-	(*v14.LDAPAttributes)(nil),                           // 99: zitadel.idp.v1.LDAPAttributes
-	(v14.SAMLBinding)(0),                                 // 100: zitadel.idp.v1.SAMLBinding
-	(v14.SAMLNameIDFormat)(0),                            // 101: zitadel.idp.v1.SAMLNameIDFormat
+	(*GenerateMachineSecretRequest)(nil),                 // 2: zitadel.management.v1.GenerateMachineSecretRequest
+	(*GenerateMachineSecretResponse)(nil),                // 3: zitadel.management.v1.GenerateMachineSecretResponse
+	(*RemoveMachineSecretRequest)(nil),                   // 4: zitadel.management.v1.RemoveMachineSecretRequest
+	(*RemoveMachineSecretResponse)(nil),                  // 5: zitadel.management.v1.RemoveMachineSecretResponse
+	(*ListMachineKeysRequest)(nil),                       // 6: zitadel.management.v1.ListMachineKeysRequest
+	(*ListMachineKeysResponse)(nil),                      // 7: zitadel.management.v1.ListMachineKeysResponse
+	(*AddMachineKeyRequest)(nil),                         // 8: zitadel.management.v1.AddMachineKeyRequest
+	(*AddMachineKeyResponse)(nil),                        // 9: zitadel.management.v1.AddMachineKeyResponse
+	(*RemoveMachineKeyRequest)(nil),                      // 10: zitadel.management.v1.RemoveMachineKeyRequest
+	(*RemoveMachineKeyResponse)(nil),                     // 11: zitadel.management.v1.RemoveMachineKeyResponse
+	(*AddPersonalAccessTokenRequest)(nil),                // 12: zitadel.management.v1.AddPersonalAccessTokenRequest
+	(*AddPersonalAccessTokenResponse)(nil),               // 13: zitadel.management.v1.AddPersonalAccessTokenResponse
+	(*RemovePersonalAccessTokenRequest)(nil),             // 14: zitadel.management.v1.RemovePersonalAccessTokenRequest
+	(*RemovePersonalAccessTokenResponse)(nil),            // 15: zitadel.management.v1.RemovePersonalAccessTokenResponse
+	(*GetMyOrgRequest)(nil),                              // 16: zitadel.management.v1.GetMyOrgRequest
+	(*GetMyOrgResponse)(nil),                             // 17: zitadel.management.v1.GetMyOrgResponse
+	(*AddOrgRequest)(nil),                                // 18: zitadel.management.v1.AddOrgRequest
+	(*AddOrgResponse)(nil),                               // 19: zitadel.management.v1.AddOrgResponse
+	(*AddOrgMemberRequest)(nil),                          // 20: zitadel.management.v1.AddOrgMemberRequest
+	(*AddOrgMemberResponse)(nil),                         // 21: zitadel.management.v1.AddOrgMemberResponse
+	(*GetProjectByIDRequest)(nil),                        // 22: zitadel.management.v1.GetProjectByIDRequest
+	(*GetProjectByIDResponse)(nil),                       // 23: zitadel.management.v1.GetProjectByIDResponse
+	(*ListProjectsRequest)(nil),                          // 24: zitadel.management.v1.ListProjectsRequest
+	(*ListProjectsResponse)(nil),                         // 25: zitadel.management.v1.ListProjectsResponse
+	(*AddProjectRequest)(nil),                            // 26: zitadel.management.v1.AddProjectRequest
+	(*AddProjectResponse)(nil),                           // 27: zitadel.management.v1.AddProjectResponse
+	(*UpdateProjectRequest)(nil),                         // 28: zitadel.management.v1.UpdateProjectRequest
+	(*UpdateProjectResponse)(nil),                        // 29: zitadel.management.v1.UpdateProjectResponse
+	(*RemoveProjectRequest)(nil),                         // 30: zitadel.management.v1.RemoveProjectRequest
+	(*RemoveProjectResponse)(nil),                        // 31: zitadel.management.v1.RemoveProjectResponse
+	(*GetAppByIDRequest)(nil),                            // 32: zitadel.management.v1.GetAppByIDRequest
+	(*GetAppByIDResponse)(nil),                           // 33: zitadel.management.v1.GetAppByIDResponse
+	(*ListAppsRequest)(nil),                              // 34: zitadel.management.v1.ListAppsRequest
+	(*ListAppsResponse)(nil),                             // 35: zitadel.management.v1.ListAppsResponse
+	(*AddOIDCAppRequest)(nil),                            // 36: zitadel.management.v1.AddOIDCAppRequest
+	(*AddOIDCAppResponse)(nil),                           // 37: zitadel.management.v1.AddOIDCAppResponse
+	(*AddAPIAppRequest)(nil),                             // 38: zitadel.management.v1.AddAPIAppRequest
+	(*AddAPIAppResponse)(nil),                            // 39: zitadel.management.v1.AddAPIAppResponse
+	(*UpdateOIDCAppConfigRequest)(nil),                   // 40: zitadel.management.v1.UpdateOIDCAppConfigRequest
+	(*UpdateOIDCAppConfigResponse)(nil),                  // 41: zitadel.management.v1.UpdateOIDCAppConfigResponse
+	(*RemoveAppRequest)(nil),                             // 42: zitadel.management.v1.RemoveAppRequest
+	(*RemoveAppResponse)(nil),                            // 43: zitadel.management.v1.RemoveAppResponse
+	(*RegenerateOIDCClientSecretRequest)(nil),            // 44: zitadel.management.v1.RegenerateOIDCClientSecretRequest
+	(*RegenerateOIDCClientSecretResponse)(nil),           // 45: zitadel.management.v1.RegenerateOIDCClientSecretResponse
+	(*GetLoginPolicyRequest)(nil),                        // 46: zitadel.management.v1.GetLoginPolicyRequest
+	(*GetLoginPolicyResponse)(nil),                       // 47: zitadel.management.v1.GetLoginPolicyResponse
+	(*AddCustomLoginPolicyRequest)(nil),                  // 48: zitadel.management.v1.AddCustomLoginPolicyRequest
+	(*AddCustomLoginPolicyResponse)(nil),                 // 49: zitadel.management.v1.AddCustomLoginPolicyResponse
+	(*ResetLoginPolicyToDefaultRequest)(nil),             // 50: zitadel.management.v1.ResetLoginPolicyToDefaultRequest
+	(*ResetLoginPolicyToDefaultResponse)(nil),            // 51: zitadel.management.v1.ResetLoginPolicyToDefaultResponse
+	(*ListLoginPolicyIDPsRequest)(nil),                   // 52: zitadel.management.v1.ListLoginPolicyIDPsRequest
+	(*ListLoginPolicyIDPsResponse)(nil),                  // 53: zitadel.management.v1.ListLoginPolicyIDPsResponse
+	(*AddIDPToLoginPolicyRequest)(nil),                   // 54: zitadel.management.v1.AddIDPToLoginPolicyRequest
+	(*AddIDPToLoginPolicyResponse)(nil),                  // 55: zitadel.management.v1.AddIDPToLoginPolicyResponse
+	(*RemoveIDPFromLoginPolicyRequest)(nil),              // 56: zitadel.management.v1.RemoveIDPFromLoginPolicyRequest
+	(*RemoveIDPFromLoginPolicyResponse)(nil),             // 57: zitadel.management.v1.RemoveIDPFromLoginPolicyResponse
+	(*ListProvidersRequest)(nil),                         // 58: zitadel.management.v1.ListProvidersRequest
+	(*ProviderQuery)(nil),                                // 59: zitadel.management.v1.ProviderQuery
+	(*ListProvidersResponse)(nil),                        // 60: zitadel.management.v1.ListProvidersResponse
+	(*GetProviderByIDRequest)(nil),                       // 61: zitadel.management.v1.GetProviderByIDRequest
+	(*GetProviderByIDResponse)(nil),                      // 62: zitadel.management.v1.GetProviderByIDResponse
+	(*AddGenericOAuthProviderRequest)(nil),               // 63: zitadel.management.v1.AddGenericOAuthProviderRequest
+	(*AddGenericOAuthProviderResponse)(nil),              // 64: zitadel.management.v1.AddGenericOAuthProviderResponse
+	(*UpdateGenericOAuthProviderRequest)(nil),            // 65: zitadel.management.v1.UpdateGenericOAuthProviderRequest
+	(*UpdateGenericOAuthProviderResponse)(nil),           // 66: zitadel.management.v1.UpdateGenericOAuthProviderResponse
+	(*AddGenericOIDCProviderRequest)(nil),                // 67: zitadel.management.v1.AddGenericOIDCProviderRequest
+	(*AddGenericOIDCProviderResponse)(nil),               // 68: zitadel.management.v1.AddGenericOIDCProviderResponse
+	(*UpdateGenericOIDCProviderRequest)(nil),             // 69: zitadel.management.v1.UpdateGenericOIDCProviderRequest
+	(*UpdateGenericOIDCProviderResponse)(nil),            // 70: zitadel.management.v1.UpdateGenericOIDCProviderResponse
+	(*AddJWTProviderRequest)(nil),                        // 71: zitadel.management.v1.AddJWTProviderRequest
+	(*AddJWTProviderResponse)(nil),                       // 72: zitadel.management.v1.AddJWTProviderResponse
+	(*UpdateJWTProviderRequest)(nil),                     // 73: zitadel.management.v1.UpdateJWTProviderRequest
+	(*UpdateJWTProviderResponse)(nil),                    // 74: zitadel.management.v1.UpdateJWTProviderResponse
+	(*AddAzureADProviderRequest)(nil),                    // 75: zitadel.management.v1.AddAzureADProviderRequest
+	(*AddAzureADProviderResponse)(nil),                   // 76: zitadel.management.v1.AddAzureADProviderResponse
+	(*UpdateAzureADProviderRequest)(nil),                 // 77: zitadel.management.v1.UpdateAzureADProviderRequest
+	(*UpdateAzureADProviderResponse)(nil),                // 78: zitadel.management.v1.UpdateAzureADProviderResponse
+	(*AddGitHubProviderRequest)(nil),                     // 79: zitadel.management.v1.AddGitHubProviderRequest
+	(*AddGitHubProviderResponse)(nil),                    // 80: zitadel.management.v1.AddGitHubProviderResponse
+	(*UpdateGitHubProviderRequest)(nil),                  // 81: zitadel.management.v1.UpdateGitHubProviderRequest
+	(*UpdateGitHubProviderResponse)(nil),                 // 82: zitadel.management.v1.UpdateGitHubProviderResponse
+	(*AddGitHubEnterpriseServerProviderRequest)(nil),     // 83: zitadel.management.v1.AddGitHubEnterpriseServerProviderRequest
+	(*AddGitHubEnterpriseServerProviderResponse)(nil),    // 84: zitadel.management.v1.AddGitHubEnterpriseServerProviderResponse
+	(*UpdateGitHubEnterpriseServerProviderRequest)(nil),  // 85: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderRequest
+	(*UpdateGitHubEnterpriseServerProviderResponse)(nil), // 86: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderResponse
+	(*AddGitLabProviderRequest)(nil),                     // 87: zitadel.management.v1.AddGitLabProviderRequest
+	(*AddGitLabProviderResponse)(nil),                    // 88: zitadel.management.v1.AddGitLabProviderResponse
+	(*UpdateGitLabProviderRequest)(nil),                  // 89: zitadel.management.v1.UpdateGitLabProviderRequest
+	(*UpdateGitLabProviderResponse)(nil),                 // 90: zitadel.management.v1.UpdateGitLabProviderResponse
+	(*AddGitLabSelfHostedProviderRequest)(nil),           // 91: zitadel.management.v1.AddGitLabSelfHostedProviderRequest
+	(*AddGitLabSelfHostedProviderResponse)(nil),          // 92: zitadel.management.v1.AddGitLabSelfHostedProviderResponse
+	(*UpdateGitLabSelfHostedProviderRequest)(nil),        // 93: zitadel.management.v1.UpdateGitLabSelfHostedProviderRequest
+	(*UpdateGitLabSelfHostedProviderResponse)(nil),       // 94: zitadel.management.v1.UpdateGitLabSelfHostedProviderResponse
+	(*AddGoogleProviderRequest)(nil),                     // 95: zitadel.management.v1.AddGoogleProviderRequest
+	(*AddGoogleProviderResponse)(nil),                    // 96: zitadel.management.v1.AddGoogleProviderResponse
+	(*UpdateGoogleProviderRequest)(nil),                  // 97: zitadel.management.v1.UpdateGoogleProviderRequest
+	(*UpdateGoogleProviderResponse)(nil),                 // 98: zitadel.management.v1.UpdateGoogleProviderResponse
+	(*AddLDAPProviderRequest)(nil),                       // 99: zitadel.management.v1.AddLDAPProviderRequest
+	(*AddLDAPProviderResponse)(nil),                      // 100: zitadel.management.v1.AddLDAPProviderResponse
+	(*UpdateLDAPProviderRequest)(nil),                    // 101: zitadel.management.v1.UpdateLDAPProviderRequest
+	(*UpdateLDAPProviderResponse)(nil),                   // 102: zitadel.management.v1.UpdateLDAPProviderResponse
+	(*AddSAMLProviderRequest)(nil),                       // 103: zitadel.management.v1.AddSAMLProviderRequest
+	(*AddSAMLProviderResponse)(nil),                      // 104: zitadel.management.v1.AddSAMLProviderResponse
+	(*UpdateSAMLProviderRequest)(nil),                    // 105: zitadel.management.v1.UpdateSAMLProviderRequest
+	(*UpdateSAMLProviderResponse)(nil),                   // 106: zitadel.management.v1.UpdateSAMLProviderResponse
+	(*AddAppleProviderRequest)(nil),                      // 107: zitadel.management.v1.AddAppleProviderRequest
+	(*AddAppleProviderResponse)(nil),                     // 108: zitadel.management.v1.AddAppleProviderResponse
+	(*UpdateAppleProviderRequest)(nil),                   // 109: zitadel.management.v1.UpdateAppleProviderRequest
+	(*UpdateAppleProviderResponse)(nil),                  // 110: zitadel.management.v1.UpdateAppleProviderResponse
+	(*DeleteProviderRequest)(nil),                        // 111: zitadel.management.v1.DeleteProviderRequest
+	(*DeleteProviderResponse)(nil),                       // 112: zitadel.management.v1.DeleteProviderResponse
+	(*AddCustomLoginPolicyRequest_IDP)(nil),              // 113: zitadel.management.v1.AddCustomLoginPolicyRequest.IDP
+	(v1.AccessTokenType)(0),                              // 114: zitadel.user.v1.AccessTokenType
+	(*v11.ObjectDetails)(nil),                            // 115: zitadel.v1.ObjectDetails
+	(*v11.ListQuery)(nil),                                // 116: zitadel.v1.ListQuery
+	(*v11.ListDetails)(nil),                              // 117: zitadel.v1.ListDetails
+	(*v12.Key)(nil),                                      // 118: zitadel.authn.v1.Key
+	(v12.KeyType)(0),                                     // 119: zitadel.authn.v1.KeyType
+	(*timestamppb.Timestamp)(nil),                        // 120: google.protobuf.Timestamp
+	(*v13.Org)(nil),                                      // 121: zitadel.org.v1.Org
+	(*v14.Project)(nil),                                  // 122: zitadel.project.v1.Project
+	(*v14.ProjectQuery)(nil),                             // 123: zitadel.project.v1.ProjectQuery
+	(v14.PrivateLabelingSetting)(0),                      // 124: zitadel.project.v1.PrivateLabelingSetting
+	(*v15.App)(nil),                                      // 125: zitadel.app.v1.App
+	(*v15.AppQuery)(nil),                                 // 126: zitadel.app.v1.AppQuery
+	(v15.OIDCResponseType)(0),                            // 127: zitadel.app.v1.OIDCResponseType
+	(v15.OIDCGrantType)(0),                               // 128: zitadel.app.v1.OIDCGrantType
+	(v15.OIDCAppType)(0),                                 // 129: zitadel.app.v1.OIDCAppType
+	(v15.OIDCAuthMethodType)(0),                          // 130: zitadel.app.v1.OIDCAuthMethodType
+	(v15.OIDCVersion)(0),                                 // 131: zitadel.app.v1.OIDCVersion
+	(v15.OIDCTokenType)(0),                               // 132: zitadel.app.v1.OIDCTokenType
+	(*durationpb.Duration)(nil),                          // 133: google.protobuf.Duration
+	(*v15.LoginVersion)(nil),                             // 134: zitadel.app.v1.LoginVersion
+	(*v11.LocalizedMessage)(nil),                         // 135: zitadel.v1.LocalizedMessage
+	(v15.APIAuthMethodType)(0),                           // 136: zitadel.app.v1.APIAuthMethodType
+	(*v16.LoginPolicy)(nil),                              // 137: zitadel.policy.v1.LoginPolicy
+	(v16.PasswordlessType)(0),                            // 138: zitadel.policy.v1.PasswordlessType
+	(v16.SecondFactorType)(0),                            // 139: zitadel.policy.v1.SecondFactorType
+	(v16.MultiFactorType)(0),                             // 140: zitadel.policy.v1.MultiFactorType
+	(*v17.IDPLoginPolicyLink)(nil),                       // 141: zitadel.idp.v1.IDPLoginPolicyLink
+	(v17.IDPOwnerType)(0),                                // 142: zitadel.idp.v1.IDPOwnerType
+	(*v17.IDPIDQuery)(nil),                               // 143: zitadel.idp.v1.IDPIDQuery
+	(*v17.IDPNameQuery)(nil),                             // 144: zitadel.idp.v1.IDPNameQuery
+	(*v17.IDPOwnerTypeQuery)(nil),                        // 145: zitadel.idp.v1.IDPOwnerTypeQuery
+	(*v17.Provider)(nil),                                 // 146: zitadel.idp.v1.Provider
+	(*v17.Options)(nil),                                  // 147: zitadel.idp.v1.Options
+	(*v17.AzureADTenant)(nil),                            // 148: zitadel.idp.v1.AzureADTenant
+	(*v17.LDAPAttributes)(nil),                           // 149: zitadel.idp.v1.LDAPAttributes
+	(v17.SAMLBinding)(0),                                 // 150: zitadel.idp.v1.SAMLBinding
+	(v17.SAMLNameIDFormat)(0),                            // 151: zitadel.idp.v1.SAMLNameIDFormat
 }
 var file_zitadel_management_proto_depIdxs = []int32{
-	80,  // 0: zitadel.management.v1.AddMachineUserRequest.access_token_type:type_name -> zitadel.user.v1.AccessTokenType
-	81,  // 1: zitadel.management.v1.AddMachineUserResponse.details:type_name -> zitadel.v1.ObjectDetails
-	82,  // 2: zitadel.management.v1.AddPersonalAccessTokenRequest.expiration_date:type_name -> google.protobuf.Timestamp
-	81,  // 3: zitadel.management.v1.AddPersonalAccessTokenResponse.details:type_name -> zitadel.v1.ObjectDetails
-	81,  // 4: zitadel.management.v1.RemovePersonalAccessTokenResponse.details:type_name -> zitadel.v1.ObjectDetails
-	83,  // 5: zitadel.management.v1.GetMyOrgResponse.org:type_name -> zitadel.org.v1.Org
-	81,  // 6: zitadel.management.v1.AddOrgResponse.details:type_name -> zitadel.v1.ObjectDetails
-	81,  // 7: zitadel.management.v1.AddOrgMemberResponse.details:type_name -> zitadel.v1.ObjectDetails
-	84,  // 8: zitadel.management.v1.GetLoginPolicyResponse.policy:type_name -> zitadel.policy.v1.LoginPolicy
-	85,  // 9: zitadel.management.v1.AddCustomLoginPolicyRequest.passwordless_type:type_name -> zitadel.policy.v1.PasswordlessType
-	86,  // 10: zitadel.management.v1.AddCustomLoginPolicyRequest.password_check_lifetime:type_name -> google.protobuf.Duration
-	86,  // 11: zitadel.management.v1.AddCustomLoginPolicyRequest.external_login_check_lifetime:type_name -> google.protobuf.Duration
-	86,  // 12: zitadel.management.v1.AddCustomLoginPolicyRequest.mfa_init_skip_lifetime:type_name -> google.protobuf.Duration
-	86,  // 13: zitadel.management.v1.AddCustomLoginPolicyRequest.second_factor_check_lifetime:type_name -> google.protobuf.Duration
-	86,  // 14: zitadel.management.v1.AddCustomLoginPolicyRequest.multi_factor_check_lifetime:type_name -> google.protobuf.Duration
-	87,  // 15: zitadel.management.v1.AddCustomLoginPolicyRequest.second_factors:type_name -> zitadel.policy.v1.SecondFactorType
-	88,  // 16: zitadel.management.v1.AddCustomLoginPolicyRequest.multi_factors:type_name -> zitadel.policy.v1.MultiFactorType
-	79,  // 17: zitadel.management.v1.AddCustomLoginPolicyRequest.idps:type_name -> zitadel.management.v1.AddCustomLoginPolicyRequest.IDP
-	81,  // 18: zitadel.management.v1.AddCustomLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
-	81,  // 19: zitadel.management.v1.ResetLoginPolicyToDefaultResponse.details:type_name -> zitadel.v1.ObjectDetails
-	89,  // 20: zitadel.management.v1.ListLoginPolicyIDPsRequest.query:type_name -> zitadel.v1.ListQuery
-	90,  // 21: zitadel.management.v1.ListLoginPolicyIDPsResponse.details:type_name -> zitadel.v1.ListDetails
-	91,  // 22: zitadel.management.v1.ListLoginPolicyIDPsResponse.result:type_name -> zitadel.idp.v1.IDPLoginPolicyLink
-	92,  // 23: zitadel.management.v1.AddIDPToLoginPolicyRequest.ownerType:type_name -> zitadel.idp.v1.IDPOwnerType
-	81,  // 24: zitadel.management.v1.AddIDPToLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
-	81,  // 25: zitadel.management.v1.RemoveIDPFromLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
-	89,  // 26: zitadel.management.v1.ListProvidersRequest.query:type_name -> zitadel.v1.ListQuery
-	25,  // 27: zitadel.management.v1.ListProvidersRequest.queries:type_name -> zitadel.management.v1.ProviderQuery
-	93,  // 28: zitadel.management.v1.ProviderQuery.idp_id_query:type_name -> zitadel.idp.v1.IDPIDQuery
-	94,  // 29: zitadel.management.v1.ProviderQuery.idp_name_query:type_name -> zitadel.idp.v1.IDPNameQuery
-	95,  // 30: zitadel.management.v1.ProviderQuery.owner_type_query:type_name -> zitadel.idp.v1.IDPOwnerTypeQuery
-	90,  // 31: zitadel.management.v1.ListProvidersResponse.details:type_name -> zitadel.v1.ListDetails
-	96,  // 32: zitadel.management.v1.ListProvidersResponse.result:type_name -> zitadel.idp.v1.Provider
-	96,  // 33: zitadel.management.v1.GetProviderByIDResponse.idp:type_name -> zitadel.idp.v1.Provider
-	97,  // 34: zitadel.management.v1.AddGenericOAuthProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	81,  // 35: zitadel.management.v1.AddGenericOAuthProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	97,  // 36: zitadel.management.v1.UpdateGenericOAuthProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	81,  // 37: zitadel.management.v1.UpdateGenericOAuthProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	97,  // 38: zitadel.management.v1.AddGenericOIDCProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	81,  // 39: zitadel.management.v1.AddGenericOIDCProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	97,  // 40: zitadel.management.v1.UpdateGenericOIDCProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	81,  // 41: zitadel.management.v1.UpdateGenericOIDCProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	97,  // 42: zitadel.management.v1.AddJWTProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	81,  // 43: zitadel.management.v1.AddJWTProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	97,  // 44: zitadel.management.v1.UpdateJWTProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	81,  // 45: zitadel.management.v1.UpdateJWTProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	98,  // 46: zitadel.management.v1.AddAzureADProviderRequest.tenant:type_name -> zitadel.idp.v1.AzureADTenant
-	97,  // 47: zitadel.management.v1.AddAzureADProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	81,  // 48: zitadel.management.v1.AddAzureADProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	98,  // 49: zitadel.management.v1.UpdateAzureADProviderRequest.tenant:type_name -> zitadel.idp.v1.AzureADTenant
-	97,  // 50: zitadel.management.v1.UpdateAzureADProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	81,  // 51: zitadel.management.v1.UpdateAzureADProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	97,  // 52: zitadel.management.v1.AddGitHubProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	81,  // 53: zitadel.management.v1.AddGitHubProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	97,  // 54: zitadel.management.v1.UpdateGitHubProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	81,  // 55: zitadel.management.v1.UpdateGitHubProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	97,  // 56: zitadel.management.v1.AddGitHubEnterpriseServerProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	81,  // 57: zitadel.management.v1.AddGitHubEnterpriseServerProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	97,  // 58: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	81,  // 59: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	97,  // 60: zitadel.management.v1.AddGitLabProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	81,  // 61: zitadel.management.v1.AddGitLabProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	97,  // 62: zitadel.management.v1.UpdateGitLabProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	81,  // 63: zitadel.management.v1.UpdateGitLabProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	97,  // 64: zitadel.management.v1.AddGitLabSelfHostedProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	81,  // 65: zitadel.management.v1.AddGitLabSelfHostedProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	97,  // 66: zitadel.management.v1.UpdateGitLabSelfHostedProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	81,  // 67: zitadel.management.v1.UpdateGitLabSelfHostedProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	97,  // 68: zitadel.management.v1.AddGoogleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	81,  // 69: zitadel.management.v1.AddGoogleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	97,  // 70: zitadel.management.v1.UpdateGoogleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	81,  // 71: zitadel.management.v1.UpdateGoogleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	86,  // 72: zitadel.management.v1.AddLDAPProviderRequest.timeout:type_name -> google.protobuf.Duration
-	99,  // 73: zitadel.management.v1.AddLDAPProviderRequest.attributes:type_name -> zitadel.idp.v1.LDAPAttributes
-	97,  // 74: zitadel.management.v1.AddLDAPProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	81,  // 75: zitadel.management.v1.AddLDAPProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	86,  // 76: zitadel.management.v1.UpdateLDAPProviderRequest.timeout:type_name -> google.protobuf.Duration
-	99,  // 77: zitadel.management.v1.UpdateLDAPProviderRequest.attributes:type_name -> zitadel.idp.v1.LDAPAttributes
-	97,  // 78: zitadel.management.v1.UpdateLDAPProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	81,  // 79: zitadel.management.v1.UpdateLDAPProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	100, // 80: zitadel.management.v1.AddSAMLProviderRequest.binding:type_name -> zitadel.idp.v1.SAMLBinding
-	97,  // 81: zitadel.management.v1.AddSAMLProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	101, // 82: zitadel.management.v1.AddSAMLProviderRequest.name_id_format:type_name -> zitadel.idp.v1.SAMLNameIDFormat
-	81,  // 83: zitadel.management.v1.AddSAMLProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	100, // 84: zitadel.management.v1.UpdateSAMLProviderRequest.binding:type_name -> zitadel.idp.v1.SAMLBinding
-	97,  // 85: zitadel.management.v1.UpdateSAMLProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	101, // 86: zitadel.management.v1.UpdateSAMLProviderRequest.name_id_format:type_name -> zitadel.idp.v1.SAMLNameIDFormat
-	81,  // 87: zitadel.management.v1.UpdateSAMLProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	97,  // 88: zitadel.management.v1.AddAppleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	81,  // 89: zitadel.management.v1.AddAppleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	97,  // 90: zitadel.management.v1.UpdateAppleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	81,  // 91: zitadel.management.v1.UpdateAppleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	81,  // 92: zitadel.management.v1.DeleteProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	92,  // 93: zitadel.management.v1.AddCustomLoginPolicyRequest.IDP.ownerType:type_name -> zitadel.idp.v1.IDPOwnerType
-	12,  // 94: zitadel.management.v1.ManagementService.GetLoginPolicy:input_type -> zitadel.management.v1.GetLoginPolicyRequest
-	14,  // 95: zitadel.management.v1.ManagementService.AddCustomLoginPolicy:input_type -> zitadel.management.v1.AddCustomLoginPolicyRequest
-	16,  // 96: zitadel.management.v1.ManagementService.ResetLoginPolicyToDefault:input_type -> zitadel.management.v1.ResetLoginPolicyToDefaultRequest
-	20,  // 97: zitadel.management.v1.ManagementService.AddIDPToLoginPolicy:input_type -> zitadel.management.v1.AddIDPToLoginPolicyRequest
-	18,  // 98: zitadel.management.v1.ManagementService.ListLoginPolicyIDPs:input_type -> zitadel.management.v1.ListLoginPolicyIDPsRequest
-	22,  // 99: zitadel.management.v1.ManagementService.RemoveIDPFromLoginPolicy:input_type -> zitadel.management.v1.RemoveIDPFromLoginPolicyRequest
-	6,   // 100: zitadel.management.v1.ManagementService.GetMyOrg:input_type -> zitadel.management.v1.GetMyOrgRequest
-	8,   // 101: zitadel.management.v1.ManagementService.AddOrg:input_type -> zitadel.management.v1.AddOrgRequest
-	0,   // 102: zitadel.management.v1.ManagementService.AddMachineUser:input_type -> zitadel.management.v1.AddMachineUserRequest
-	2,   // 103: zitadel.management.v1.ManagementService.AddPersonalAccessToken:input_type -> zitadel.management.v1.AddPersonalAccessTokenRequest
-	4,   // 104: zitadel.management.v1.ManagementService.RemovePersonalAccessToken:input_type -> zitadel.management.v1.RemovePersonalAccessTokenRequest
-	10,  // 105: zitadel.management.v1.ManagementService.AddOrgMember:input_type -> zitadel.management.v1.AddOrgMemberRequest
-	27,  // 106: zitadel.management.v1.ManagementService.GetProviderByID:input_type -> zitadel.management.v1.GetProviderByIDRequest
-	24,  // 107: zitadel.management.v1.ManagementService.ListProviders:input_type -> zitadel.management.v1.ListProvidersRequest
-	77,  // 108: zitadel.management.v1.ManagementService.DeleteProvider:input_type -> zitadel.management.v1.DeleteProviderRequest
-	29,  // 109: zitadel.management.v1.ManagementService.AddGenericOAuthProvider:input_type -> zitadel.management.v1.AddGenericOAuthProviderRequest
-	31,  // 110: zitadel.management.v1.ManagementService.UpdateGenericOAuthProvider:input_type -> zitadel.management.v1.UpdateGenericOAuthProviderRequest
-	33,  // 111: zitadel.management.v1.ManagementService.AddGenericOIDCProvider:input_type -> zitadel.management.v1.AddGenericOIDCProviderRequest
-	35,  // 112: zitadel.management.v1.ManagementService.UpdateGenericOIDCProvider:input_type -> zitadel.management.v1.UpdateGenericOIDCProviderRequest
-	37,  // 113: zitadel.management.v1.ManagementService.AddJWTProvider:input_type -> zitadel.management.v1.AddJWTProviderRequest
-	39,  // 114: zitadel.management.v1.ManagementService.UpdateJWTProvider:input_type -> zitadel.management.v1.UpdateJWTProviderRequest
-	65,  // 115: zitadel.management.v1.ManagementService.AddLDAPProvider:input_type -> zitadel.management.v1.AddLDAPProviderRequest
-	67,  // 116: zitadel.management.v1.ManagementService.UpdateLDAPProvider:input_type -> zitadel.management.v1.UpdateLDAPProviderRequest
-	41,  // 117: zitadel.management.v1.ManagementService.AddAzureADProvider:input_type -> zitadel.management.v1.AddAzureADProviderRequest
-	43,  // 118: zitadel.management.v1.ManagementService.UpdateAzureADProvider:input_type -> zitadel.management.v1.UpdateAzureADProviderRequest
-	45,  // 119: zitadel.management.v1.ManagementService.AddGitHubProvider:input_type -> zitadel.management.v1.AddGitHubProviderRequest
-	47,  // 120: zitadel.management.v1.ManagementService.UpdateGitHubProvider:input_type -> zitadel.management.v1.UpdateGitHubProviderRequest
-	49,  // 121: zitadel.management.v1.ManagementService.AddGitHubEnterpriseServerProvider:input_type -> zitadel.management.v1.AddGitHubEnterpriseServerProviderRequest
-	51,  // 122: zitadel.management.v1.ManagementService.UpdateGitHubEnterpriseServerProvider:input_type -> zitadel.management.v1.UpdateGitHubEnterpriseServerProviderRequest
-	53,  // 123: zitadel.management.v1.ManagementService.AddGitLabProvider:input_type -> zitadel.management.v1.AddGitLabProviderRequest
-	55,  // 124: zitadel.management.v1.ManagementService.UpdateGitLabProvider:input_type -> zitadel.management.v1.UpdateGitLabProviderRequest
-	57,  // 125: zitadel.management.v1.ManagementService.AddGitLabSelfHostedProvider:input_type -> zitadel.management.v1.AddGitLabSelfHostedProviderRequest
-	59,  // 126: zitadel.management.v1.ManagementService.UpdateGitLabSelfHostedProvider:input_type -> zitadel.management.v1.UpdateGitLabSelfHostedProviderRequest
-	61,  // 127: zitadel.management.v1.ManagementService.AddGoogleProvider:input_type -> zitadel.management.v1.AddGoogleProviderRequest
-	63,  // 128: zitadel.management.v1.ManagementService.UpdateGoogleProvider:input_type -> zitadel.management.v1.UpdateGoogleProviderRequest
-	73,  // 129: zitadel.management.v1.ManagementService.AddAppleProvider:input_type -> zitadel.management.v1.AddAppleProviderRequest
-	75,  // 130: zitadel.management.v1.ManagementService.UpdateAppleProvider:input_type -> zitadel.management.v1.UpdateAppleProviderRequest
-	69,  // 131: zitadel.management.v1.ManagementService.AddSAMLProvider:input_type -> zitadel.management.v1.AddSAMLProviderRequest
-	71,  // 132: zitadel.management.v1.ManagementService.UpdateSAMLProvider:input_type -> zitadel.management.v1.UpdateSAMLProviderRequest
-	13,  // 133: zitadel.management.v1.ManagementService.GetLoginPolicy:output_type -> zitadel.management.v1.GetLoginPolicyResponse
-	15,  // 134: zitadel.management.v1.ManagementService.AddCustomLoginPolicy:output_type -> zitadel.management.v1.AddCustomLoginPolicyResponse
-	17,  // 135: zitadel.management.v1.ManagementService.ResetLoginPolicyToDefault:output_type -> zitadel.management.v1.ResetLoginPolicyToDefaultResponse
-	21,  // 136: zitadel.management.v1.ManagementService.AddIDPToLoginPolicy:output_type -> zitadel.management.v1.AddIDPToLoginPolicyResponse
-	19,  // 137: zitadel.management.v1.ManagementService.ListLoginPolicyIDPs:output_type -> zitadel.management.v1.ListLoginPolicyIDPsResponse
-	23,  // 138: zitadel.management.v1.ManagementService.RemoveIDPFromLoginPolicy:output_type -> zitadel.management.v1.RemoveIDPFromLoginPolicyResponse
-	7,   // 139: zitadel.management.v1.ManagementService.GetMyOrg:output_type -> zitadel.management.v1.GetMyOrgResponse
-	9,   // 140: zitadel.management.v1.ManagementService.AddOrg:output_type -> zitadel.management.v1.AddOrgResponse
-	1,   // 141: zitadel.management.v1.ManagementService.AddMachineUser:output_type -> zitadel.management.v1.AddMachineUserResponse
-	3,   // 142: zitadel.management.v1.ManagementService.AddPersonalAccessToken:output_type -> zitadel.management.v1.AddPersonalAccessTokenResponse
-	5,   // 143: zitadel.management.v1.ManagementService.RemovePersonalAccessToken:output_type -> zitadel.management.v1.RemovePersonalAccessTokenResponse
-	11,  // 144: zitadel.management.v1.ManagementService.AddOrgMember:output_type -> zitadel.management.v1.AddOrgMemberResponse
-	28,  // 145: zitadel.management.v1.ManagementService.GetProviderByID:output_type -> zitadel.management.v1.GetProviderByIDResponse
-	26,  // 146: zitadel.management.v1.ManagementService.ListProviders:output_type -> zitadel.management.v1.ListProvidersResponse
-	78,  // 147: zitadel.management.v1.ManagementService.DeleteProvider:output_type -> zitadel.management.v1.DeleteProviderResponse
-	30,  // 148: zitadel.management.v1.ManagementService.AddGenericOAuthProvider:output_type -> zitadel.management.v1.AddGenericOAuthProviderResponse
-	32,  // 149: zitadel.management.v1.ManagementService.UpdateGenericOAuthProvider:output_type -> zitadel.management.v1.UpdateGenericOAuthProviderResponse
-	34,  // 150: zitadel.management.v1.ManagementService.AddGenericOIDCProvider:output_type -> zitadel.management.v1.AddGenericOIDCProviderResponse
-	36,  // 151: zitadel.management.v1.ManagementService.UpdateGenericOIDCProvider:output_type -> zitadel.management.v1.UpdateGenericOIDCProviderResponse
-	38,  // 152: zitadel.management.v1.ManagementService.AddJWTProvider:output_type -> zitadel.management.v1.AddJWTProviderResponse
-	40,  // 153: zitadel.management.v1.ManagementService.UpdateJWTProvider:output_type -> zitadel.management.v1.UpdateJWTProviderResponse
-	66,  // 154: zitadel.management.v1.ManagementService.AddLDAPProvider:output_type -> zitadel.management.v1.AddLDAPProviderResponse
-	68,  // 155: zitadel.management.v1.ManagementService.UpdateLDAPProvider:output_type -> zitadel.management.v1.UpdateLDAPProviderResponse
-	42,  // 156: zitadel.management.v1.ManagementService.AddAzureADProvider:output_type -> zitadel.management.v1.AddAzureADProviderResponse
-	44,  // 157: zitadel.management.v1.ManagementService.UpdateAzureADProvider:output_type -> zitadel.management.v1.UpdateAzureADProviderResponse
-	46,  // 158: zitadel.management.v1.ManagementService.AddGitHubProvider:output_type -> zitadel.management.v1.AddGitHubProviderResponse
-	48,  // 159: zitadel.management.v1.ManagementService.UpdateGitHubProvider:output_type -> zitadel.management.v1.UpdateGitHubProviderResponse
-	50,  // 160: zitadel.management.v1.ManagementService.AddGitHubEnterpriseServerProvider:output_type -> zitadel.management.v1.AddGitHubEnterpriseServerProviderResponse
-	52,  // 161: zitadel.management.v1.ManagementService.UpdateGitHubEnterpriseServerProvider:output_type -> zitadel.management.v1.UpdateGitHubEnterpriseServerProviderResponse
-	54,  // 162: zitadel.management.v1.ManagementService.AddGitLabProvider:output_type -> zitadel.management.v1.AddGitLabProviderResponse
-	56,  // 163: zitadel.management.v1.ManagementService.UpdateGitLabProvider:output_type -> zitadel.management.v1.UpdateGitLabProviderResponse
-	58,  // 164: zitadel.management.v1.ManagementService.AddGitLabSelfHostedProvider:output_type -> zitadel.management.v1.AddGitLabSelfHostedProviderResponse
-	60,  // 165: zitadel.management.v1.ManagementService.UpdateGitLabSelfHostedProvider:output_type -> zitadel.management.v1.UpdateGitLabSelfHostedProviderResponse
-	62,  // 166: zitadel.management.v1.ManagementService.AddGoogleProvider:output_type -> zitadel.management.v1.AddGoogleProviderResponse
-	64,  // 167: zitadel.management.v1.ManagementService.UpdateGoogleProvider:output_type -> zitadel.management.v1.UpdateGoogleProviderResponse
-	74,  // 168: zitadel.management.v1.ManagementService.AddAppleProvider:output_type -> zitadel.management.v1.AddAppleProviderResponse
-	76,  // 169: zitadel.management.v1.ManagementService.UpdateAppleProvider:output_type -> zitadel.management.v1.UpdateAppleProviderResponse
-	70,  // 170: zitadel.management.v1.ManagementService.AddSAMLProvider:output_type -> zitadel.management.v1.AddSAMLProviderResponse
-	72,  // 171: zitadel.management.v1.ManagementService.UpdateSAMLProvider:output_type -> zitadel.management.v1.UpdateSAMLProviderResponse
-	133, // [133:172] is the sub-list for method output_type
-	94,  // [94:133] is the sub-list for method input_type
-	94,  // [94:94] is the sub-list for extension type_name
-	94,  // [94:94] is the sub-list for extension extendee
-	0,   // [0:94] is the sub-list for field type_name
+	114, // 0: zitadel.management.v1.AddMachineUserRequest.access_token_type:type_name -> zitadel.user.v1.AccessTokenType
+	115, // 1: zitadel.management.v1.AddMachineUserResponse.details:type_name -> zitadel.v1.ObjectDetails
+	115, // 2: zitadel.management.v1.GenerateMachineSecretResponse.details:type_name -> zitadel.v1.ObjectDetails
+	115, // 3: zitadel.management.v1.RemoveMachineSecretResponse.details:type_name -> zitadel.v1.ObjectDetails
+	116, // 4: zitadel.management.v1.ListMachineKeysRequest.query:type_name -> zitadel.v1.ListQuery
+	117, // 5: zitadel.management.v1.ListMachineKeysResponse.details:type_name -> zitadel.v1.ListDetails
+	118, // 6: zitadel.management.v1.ListMachineKeysResponse.result:type_name -> zitadel.authn.v1.Key
+	119, // 7: zitadel.management.v1.AddMachineKeyRequest.type:type_name -> zitadel.authn.v1.KeyType
+	120, // 8: zitadel.management.v1.AddMachineKeyRequest.expiration_date:type_name -> google.protobuf.Timestamp
+	115, // 9: zitadel.management.v1.AddMachineKeyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	115, // 10: zitadel.management.v1.RemoveMachineKeyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	120, // 11: zitadel.management.v1.AddPersonalAccessTokenRequest.expiration_date:type_name -> google.protobuf.Timestamp
+	115, // 12: zitadel.management.v1.AddPersonalAccessTokenResponse.details:type_name -> zitadel.v1.ObjectDetails
+	115, // 13: zitadel.management.v1.RemovePersonalAccessTokenResponse.details:type_name -> zitadel.v1.ObjectDetails
+	121, // 14: zitadel.management.v1.GetMyOrgResponse.org:type_name -> zitadel.org.v1.Org
+	115, // 15: zitadel.management.v1.AddOrgResponse.details:type_name -> zitadel.v1.ObjectDetails
+	115, // 16: zitadel.management.v1.AddOrgMemberResponse.details:type_name -> zitadel.v1.ObjectDetails
+	122, // 17: zitadel.management.v1.GetProjectByIDResponse.project:type_name -> zitadel.project.v1.Project
+	116, // 18: zitadel.management.v1.ListProjectsRequest.query:type_name -> zitadel.v1.ListQuery
+	123, // 19: zitadel.management.v1.ListProjectsRequest.queries:type_name -> zitadel.project.v1.ProjectQuery
+	117, // 20: zitadel.management.v1.ListProjectsResponse.details:type_name -> zitadel.v1.ListDetails
+	122, // 21: zitadel.management.v1.ListProjectsResponse.result:type_name -> zitadel.project.v1.Project
+	124, // 22: zitadel.management.v1.AddProjectRequest.private_labeling_setting:type_name -> zitadel.project.v1.PrivateLabelingSetting
+	115, // 23: zitadel.management.v1.AddProjectResponse.details:type_name -> zitadel.v1.ObjectDetails
+	124, // 24: zitadel.management.v1.UpdateProjectRequest.private_labeling_setting:type_name -> zitadel.project.v1.PrivateLabelingSetting
+	115, // 25: zitadel.management.v1.UpdateProjectResponse.details:type_name -> zitadel.v1.ObjectDetails
+	115, // 26: zitadel.management.v1.RemoveProjectResponse.details:type_name -> zitadel.v1.ObjectDetails
+	125, // 27: zitadel.management.v1.GetAppByIDResponse.app:type_name -> zitadel.app.v1.App
+	116, // 28: zitadel.management.v1.ListAppsRequest.query:type_name -> zitadel.v1.ListQuery
+	126, // 29: zitadel.management.v1.ListAppsRequest.queries:type_name -> zitadel.app.v1.AppQuery
+	117, // 30: zitadel.management.v1.ListAppsResponse.details:type_name -> zitadel.v1.ListDetails
+	125, // 31: zitadel.management.v1.ListAppsResponse.result:type_name -> zitadel.app.v1.App
+	127, // 32: zitadel.management.v1.AddOIDCAppRequest.response_types:type_name -> zitadel.app.v1.OIDCResponseType
+	128, // 33: zitadel.management.v1.AddOIDCAppRequest.grant_types:type_name -> zitadel.app.v1.OIDCGrantType
+	129, // 34: zitadel.management.v1.AddOIDCAppRequest.app_type:type_name -> zitadel.app.v1.OIDCAppType
+	130, // 35: zitadel.management.v1.AddOIDCAppRequest.auth_method_type:type_name -> zitadel.app.v1.OIDCAuthMethodType
+	131, // 36: zitadel.management.v1.AddOIDCAppRequest.version:type_name -> zitadel.app.v1.OIDCVersion
+	132, // 37: zitadel.management.v1.AddOIDCAppRequest.access_token_type:type_name -> zitadel.app.v1.OIDCTokenType
+	133, // 38: zitadel.management.v1.AddOIDCAppRequest.clock_skew:type_name -> google.protobuf.Duration
+	134, // 39: zitadel.management.v1.AddOIDCAppRequest.login_version:type_name -> zitadel.app.v1.LoginVersion
+	115, // 40: zitadel.management.v1.AddOIDCAppResponse.details:type_name -> zitadel.v1.ObjectDetails
+	135, // 41: zitadel.management.v1.AddOIDCAppResponse.compliance_problems:type_name -> zitadel.v1.LocalizedMessage
+	136, // 42: zitadel.management.v1.AddAPIAppRequest.auth_method_type:type_name -> zitadel.app.v1.APIAuthMethodType
+	115, // 43: zitadel.management.v1.AddAPIAppResponse.details:type_name -> zitadel.v1.ObjectDetails
+	127, // 44: zitadel.management.v1.UpdateOIDCAppConfigRequest.response_types:type_name -> zitadel.app.v1.OIDCResponseType
+	128, // 45: zitadel.management.v1.UpdateOIDCAppConfigRequest.grant_types:type_name -> zitadel.app.v1.OIDCGrantType
+	129, // 46: zitadel.management.v1.UpdateOIDCAppConfigRequest.app_type:type_name -> zitadel.app.v1.OIDCAppType
+	130, // 47: zitadel.management.v1.UpdateOIDCAppConfigRequest.auth_method_type:type_name -> zitadel.app.v1.OIDCAuthMethodType
+	132, // 48: zitadel.management.v1.UpdateOIDCAppConfigRequest.access_token_type:type_name -> zitadel.app.v1.OIDCTokenType
+	133, // 49: zitadel.management.v1.UpdateOIDCAppConfigRequest.clock_skew:type_name -> google.protobuf.Duration
+	134, // 50: zitadel.management.v1.UpdateOIDCAppConfigRequest.login_version:type_name -> zitadel.app.v1.LoginVersion
+	115, // 51: zitadel.management.v1.UpdateOIDCAppConfigResponse.details:type_name -> zitadel.v1.ObjectDetails
+	115, // 52: zitadel.management.v1.RemoveAppResponse.details:type_name -> zitadel.v1.ObjectDetails
+	115, // 53: zitadel.management.v1.RegenerateOIDCClientSecretResponse.details:type_name -> zitadel.v1.ObjectDetails
+	137, // 54: zitadel.management.v1.GetLoginPolicyResponse.policy:type_name -> zitadel.policy.v1.LoginPolicy
+	138, // 55: zitadel.management.v1.AddCustomLoginPolicyRequest.passwordless_type:type_name -> zitadel.policy.v1.PasswordlessType
+	133, // 56: zitadel.management.v1.AddCustomLoginPolicyRequest.password_check_lifetime:type_name -> google.protobuf.Duration
+	133, // 57: zitadel.management.v1.AddCustomLoginPolicyRequest.external_login_check_lifetime:type_name -> google.protobuf.Duration
+	133, // 58: zitadel.management.v1.AddCustomLoginPolicyRequest.mfa_init_skip_lifetime:type_name -> google.protobuf.Duration
+	133, // 59: zitadel.management.v1.AddCustomLoginPolicyRequest.second_factor_check_lifetime:type_name -> google.protobuf.Duration
+	133, // 60: zitadel.management.v1.AddCustomLoginPolicyRequest.multi_factor_check_lifetime:type_name -> google.protobuf.Duration
+	139, // 61: zitadel.management.v1.AddCustomLoginPolicyRequest.second_factors:type_name -> zitadel.policy.v1.SecondFactorType
+	140, // 62: zitadel.management.v1.AddCustomLoginPolicyRequest.multi_factors:type_name -> zitadel.policy.v1.MultiFactorType
+	113, // 63: zitadel.management.v1.AddCustomLoginPolicyRequest.idps:type_name -> zitadel.management.v1.AddCustomLoginPolicyRequest.IDP
+	115, // 64: zitadel.management.v1.AddCustomLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	115, // 65: zitadel.management.v1.ResetLoginPolicyToDefaultResponse.details:type_name -> zitadel.v1.ObjectDetails
+	116, // 66: zitadel.management.v1.ListLoginPolicyIDPsRequest.query:type_name -> zitadel.v1.ListQuery
+	117, // 67: zitadel.management.v1.ListLoginPolicyIDPsResponse.details:type_name -> zitadel.v1.ListDetails
+	141, // 68: zitadel.management.v1.ListLoginPolicyIDPsResponse.result:type_name -> zitadel.idp.v1.IDPLoginPolicyLink
+	142, // 69: zitadel.management.v1.AddIDPToLoginPolicyRequest.ownerType:type_name -> zitadel.idp.v1.IDPOwnerType
+	115, // 70: zitadel.management.v1.AddIDPToLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	115, // 71: zitadel.management.v1.RemoveIDPFromLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	116, // 72: zitadel.management.v1.ListProvidersRequest.query:type_name -> zitadel.v1.ListQuery
+	59,  // 73: zitadel.management.v1.ListProvidersRequest.queries:type_name -> zitadel.management.v1.ProviderQuery
+	143, // 74: zitadel.management.v1.ProviderQuery.idp_id_query:type_name -> zitadel.idp.v1.IDPIDQuery
+	144, // 75: zitadel.management.v1.ProviderQuery.idp_name_query:type_name -> zitadel.idp.v1.IDPNameQuery
+	145, // 76: zitadel.management.v1.ProviderQuery.owner_type_query:type_name -> zitadel.idp.v1.IDPOwnerTypeQuery
+	117, // 77: zitadel.management.v1.ListProvidersResponse.details:type_name -> zitadel.v1.ListDetails
+	146, // 78: zitadel.management.v1.ListProvidersResponse.result:type_name -> zitadel.idp.v1.Provider
+	146, // 79: zitadel.management.v1.GetProviderByIDResponse.idp:type_name -> zitadel.idp.v1.Provider
+	147, // 80: zitadel.management.v1.AddGenericOAuthProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	115, // 81: zitadel.management.v1.AddGenericOAuthProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	147, // 82: zitadel.management.v1.UpdateGenericOAuthProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	115, // 83: zitadel.management.v1.UpdateGenericOAuthProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	147, // 84: zitadel.management.v1.AddGenericOIDCProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	115, // 85: zitadel.management.v1.AddGenericOIDCProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	147, // 86: zitadel.management.v1.UpdateGenericOIDCProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	115, // 87: zitadel.management.v1.UpdateGenericOIDCProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	147, // 88: zitadel.management.v1.AddJWTProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	115, // 89: zitadel.management.v1.AddJWTProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	147, // 90: zitadel.management.v1.UpdateJWTProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	115, // 91: zitadel.management.v1.UpdateJWTProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	148, // 92: zitadel.management.v1.AddAzureADProviderRequest.tenant:type_name -> zitadel.idp.v1.AzureADTenant
+	147, // 93: zitadel.management.v1.AddAzureADProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	115, // 94: zitadel.management.v1.AddAzureADProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	148, // 95: zitadel.management.v1.UpdateAzureADProviderRequest.tenant:type_name -> zitadel.idp.v1.AzureADTenant
+	147, // 96: zitadel.management.v1.UpdateAzureADProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	115, // 97: zitadel.management.v1.UpdateAzureADProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	147, // 98: zitadel.management.v1.AddGitHubProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	115, // 99: zitadel.management.v1.AddGitHubProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	147, // 100: zitadel.management.v1.UpdateGitHubProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	115, // 101: zitadel.management.v1.UpdateGitHubProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	147, // 102: zitadel.management.v1.AddGitHubEnterpriseServerProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	115, // 103: zitadel.management.v1.AddGitHubEnterpriseServerProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	147, // 104: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	115, // 105: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	147, // 106: zitadel.management.v1.AddGitLabProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	115, // 107: zitadel.management.v1.AddGitLabProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	147, // 108: zitadel.management.v1.UpdateGitLabProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	115, // 109: zitadel.management.v1.UpdateGitLabProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	147, // 110: zitadel.management.v1.AddGitLabSelfHostedProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	115, // 111: zitadel.management.v1.AddGitLabSelfHostedProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	147, // 112: zitadel.management.v1.UpdateGitLabSelfHostedProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	115, // 113: zitadel.management.v1.UpdateGitLabSelfHostedProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	147, // 114: zitadel.management.v1.AddGoogleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	115, // 115: zitadel.management.v1.AddGoogleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	147, // 116: zitadel.management.v1.UpdateGoogleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	115, // 117: zitadel.management.v1.UpdateGoogleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	133, // 118: zitadel.management.v1.AddLDAPProviderRequest.timeout:type_name -> google.protobuf.Duration
+	149, // 119: zitadel.management.v1.AddLDAPProviderRequest.attributes:type_name -> zitadel.idp.v1.LDAPAttributes
+	147, // 120: zitadel.management.v1.AddLDAPProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	115, // 121: zitadel.management.v1.AddLDAPProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	133, // 122: zitadel.management.v1.UpdateLDAPProviderRequest.timeout:type_name -> google.protobuf.Duration
+	149, // 123: zitadel.management.v1.UpdateLDAPProviderRequest.attributes:type_name -> zitadel.idp.v1.LDAPAttributes
+	147, // 124: zitadel.management.v1.UpdateLDAPProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	115, // 125: zitadel.management.v1.UpdateLDAPProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	150, // 126: zitadel.management.v1.AddSAMLProviderRequest.binding:type_name -> zitadel.idp.v1.SAMLBinding
+	147, // 127: zitadel.management.v1.AddSAMLProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	151, // 128: zitadel.management.v1.AddSAMLProviderRequest.name_id_format:type_name -> zitadel.idp.v1.SAMLNameIDFormat
+	115, // 129: zitadel.management.v1.AddSAMLProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	150, // 130: zitadel.management.v1.UpdateSAMLProviderRequest.binding:type_name -> zitadel.idp.v1.SAMLBinding
+	147, // 131: zitadel.management.v1.UpdateSAMLProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	151, // 132: zitadel.management.v1.UpdateSAMLProviderRequest.name_id_format:type_name -> zitadel.idp.v1.SAMLNameIDFormat
+	115, // 133: zitadel.management.v1.UpdateSAMLProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	147, // 134: zitadel.management.v1.AddAppleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	115, // 135: zitadel.management.v1.AddAppleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	147, // 136: zitadel.management.v1.UpdateAppleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	115, // 137: zitadel.management.v1.UpdateAppleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	115, // 138: zitadel.management.v1.DeleteProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	142, // 139: zitadel.management.v1.AddCustomLoginPolicyRequest.IDP.ownerType:type_name -> zitadel.idp.v1.IDPOwnerType
+	46,  // 140: zitadel.management.v1.ManagementService.GetLoginPolicy:input_type -> zitadel.management.v1.GetLoginPolicyRequest
+	48,  // 141: zitadel.management.v1.ManagementService.AddCustomLoginPolicy:input_type -> zitadel.management.v1.AddCustomLoginPolicyRequest
+	50,  // 142: zitadel.management.v1.ManagementService.ResetLoginPolicyToDefault:input_type -> zitadel.management.v1.ResetLoginPolicyToDefaultRequest
+	54,  // 143: zitadel.management.v1.ManagementService.AddIDPToLoginPolicy:input_type -> zitadel.management.v1.AddIDPToLoginPolicyRequest
+	52,  // 144: zitadel.management.v1.ManagementService.ListLoginPolicyIDPs:input_type -> zitadel.management.v1.ListLoginPolicyIDPsRequest
+	56,  // 145: zitadel.management.v1.ManagementService.RemoveIDPFromLoginPolicy:input_type -> zitadel.management.v1.RemoveIDPFromLoginPolicyRequest
+	16,  // 146: zitadel.management.v1.ManagementService.GetMyOrg:input_type -> zitadel.management.v1.GetMyOrgRequest
+	18,  // 147: zitadel.management.v1.ManagementService.AddOrg:input_type -> zitadel.management.v1.AddOrgRequest
+	0,   // 148: zitadel.management.v1.ManagementService.AddMachineUser:input_type -> zitadel.management.v1.AddMachineUserRequest
+	12,  // 149: zitadel.management.v1.ManagementService.AddPersonalAccessToken:input_type -> zitadel.management.v1.AddPersonalAccessTokenRequest
+	14,  // 150: zitadel.management.v1.ManagementService.RemovePersonalAccessToken:input_type -> zitadel.management.v1.RemovePersonalAccessTokenRequest
+	20,  // 151: zitadel.management.v1.ManagementService.AddOrgMember:input_type -> zitadel.management.v1.AddOrgMemberRequest
+	61,  // 152: zitadel.management.v1.ManagementService.GetProviderByID:input_type -> zitadel.management.v1.GetProviderByIDRequest
+	58,  // 153: zitadel.management.v1.ManagementService.ListProviders:input_type -> zitadel.management.v1.ListProvidersRequest
+	111, // 154: zitadel.management.v1.ManagementService.DeleteProvider:input_type -> zitadel.management.v1.DeleteProviderRequest
+	26,  // 155: zitadel.management.v1.ManagementService.AddProject:input_type -> zitadel.management.v1.AddProjectRequest
+	22,  // 156: zitadel.management.v1.ManagementService.GetProjectByID:input_type -> zitadel.management.v1.GetProjectByIDRequest
+	24,  // 157: zitadel.management.v1.ManagementService.ListProjects:input_type -> zitadel.management.v1.ListProjectsRequest
+	28,  // 158: zitadel.management.v1.ManagementService.UpdateProject:input_type -> zitadel.management.v1.UpdateProjectRequest
+	30,  // 159: zitadel.management.v1.ManagementService.RemoveProject:input_type -> zitadel.management.v1.RemoveProjectRequest
+	36,  // 160: zitadel.management.v1.ManagementService.AddOIDCApp:input_type -> zitadel.management.v1.AddOIDCAppRequest
+	38,  // 161: zitadel.management.v1.ManagementService.AddAPIApp:input_type -> zitadel.management.v1.AddAPIAppRequest
+	32,  // 162: zitadel.management.v1.ManagementService.GetAppByID:input_type -> zitadel.management.v1.GetAppByIDRequest
+	34,  // 163: zitadel.management.v1.ManagementService.ListApps:input_type -> zitadel.management.v1.ListAppsRequest
+	42,  // 164: zitadel.management.v1.ManagementService.RemoveApp:input_type -> zitadel.management.v1.RemoveAppRequest
+	40,  // 165: zitadel.management.v1.ManagementService.UpdateOIDCAppConfig:input_type -> zitadel.management.v1.UpdateOIDCAppConfigRequest
+	44,  // 166: zitadel.management.v1.ManagementService.RegenerateOIDCClientSecret:input_type -> zitadel.management.v1.RegenerateOIDCClientSecretRequest
+	2,   // 167: zitadel.management.v1.ManagementService.GenerateMachineSecret:input_type -> zitadel.management.v1.GenerateMachineSecretRequest
+	4,   // 168: zitadel.management.v1.ManagementService.RemoveMachineSecret:input_type -> zitadel.management.v1.RemoveMachineSecretRequest
+	8,   // 169: zitadel.management.v1.ManagementService.AddMachineKey:input_type -> zitadel.management.v1.AddMachineKeyRequest
+	6,   // 170: zitadel.management.v1.ManagementService.ListMachineKeys:input_type -> zitadel.management.v1.ListMachineKeysRequest
+	10,  // 171: zitadel.management.v1.ManagementService.RemoveMachineKey:input_type -> zitadel.management.v1.RemoveMachineKeyRequest
+	63,  // 172: zitadel.management.v1.ManagementService.AddGenericOAuthProvider:input_type -> zitadel.management.v1.AddGenericOAuthProviderRequest
+	65,  // 173: zitadel.management.v1.ManagementService.UpdateGenericOAuthProvider:input_type -> zitadel.management.v1.UpdateGenericOAuthProviderRequest
+	67,  // 174: zitadel.management.v1.ManagementService.AddGenericOIDCProvider:input_type -> zitadel.management.v1.AddGenericOIDCProviderRequest
+	69,  // 175: zitadel.management.v1.ManagementService.UpdateGenericOIDCProvider:input_type -> zitadel.management.v1.UpdateGenericOIDCProviderRequest
+	71,  // 176: zitadel.management.v1.ManagementService.AddJWTProvider:input_type -> zitadel.management.v1.AddJWTProviderRequest
+	73,  // 177: zitadel.management.v1.ManagementService.UpdateJWTProvider:input_type -> zitadel.management.v1.UpdateJWTProviderRequest
+	99,  // 178: zitadel.management.v1.ManagementService.AddLDAPProvider:input_type -> zitadel.management.v1.AddLDAPProviderRequest
+	101, // 179: zitadel.management.v1.ManagementService.UpdateLDAPProvider:input_type -> zitadel.management.v1.UpdateLDAPProviderRequest
+	75,  // 180: zitadel.management.v1.ManagementService.AddAzureADProvider:input_type -> zitadel.management.v1.AddAzureADProviderRequest
+	77,  // 181: zitadel.management.v1.ManagementService.UpdateAzureADProvider:input_type -> zitadel.management.v1.UpdateAzureADProviderRequest
+	79,  // 182: zitadel.management.v1.ManagementService.AddGitHubProvider:input_type -> zitadel.management.v1.AddGitHubProviderRequest
+	81,  // 183: zitadel.management.v1.ManagementService.UpdateGitHubProvider:input_type -> zitadel.management.v1.UpdateGitHubProviderRequest
+	83,  // 184: zitadel.management.v1.ManagementService.AddGitHubEnterpriseServerProvider:input_type -> zitadel.management.v1.AddGitHubEnterpriseServerProviderRequest
+	85,  // 185: zitadel.management.v1.ManagementService.UpdateGitHubEnterpriseServerProvider:input_type -> zitadel.management.v1.UpdateGitHubEnterpriseServerProviderRequest
+	87,  // 186: zitadel.management.v1.ManagementService.AddGitLabProvider:input_type -> zitadel.management.v1.AddGitLabProviderRequest
+	89,  // 187: zitadel.management.v1.ManagementService.UpdateGitLabProvider:input_type -> zitadel.management.v1.UpdateGitLabProviderRequest
+	91,  // 188: zitadel.management.v1.ManagementService.AddGitLabSelfHostedProvider:input_type -> zitadel.management.v1.AddGitLabSelfHostedProviderRequest
+	93,  // 189: zitadel.management.v1.ManagementService.UpdateGitLabSelfHostedProvider:input_type -> zitadel.management.v1.UpdateGitLabSelfHostedProviderRequest
+	95,  // 190: zitadel.management.v1.ManagementService.AddGoogleProvider:input_type -> zitadel.management.v1.AddGoogleProviderRequest
+	97,  // 191: zitadel.management.v1.ManagementService.UpdateGoogleProvider:input_type -> zitadel.management.v1.UpdateGoogleProviderRequest
+	107, // 192: zitadel.management.v1.ManagementService.AddAppleProvider:input_type -> zitadel.management.v1.AddAppleProviderRequest
+	109, // 193: zitadel.management.v1.ManagementService.UpdateAppleProvider:input_type -> zitadel.management.v1.UpdateAppleProviderRequest
+	103, // 194: zitadel.management.v1.ManagementService.AddSAMLProvider:input_type -> zitadel.management.v1.AddSAMLProviderRequest
+	105, // 195: zitadel.management.v1.ManagementService.UpdateSAMLProvider:input_type -> zitadel.management.v1.UpdateSAMLProviderRequest
+	47,  // 196: zitadel.management.v1.ManagementService.GetLoginPolicy:output_type -> zitadel.management.v1.GetLoginPolicyResponse
+	49,  // 197: zitadel.management.v1.ManagementService.AddCustomLoginPolicy:output_type -> zitadel.management.v1.AddCustomLoginPolicyResponse
+	51,  // 198: zitadel.management.v1.ManagementService.ResetLoginPolicyToDefault:output_type -> zitadel.management.v1.ResetLoginPolicyToDefaultResponse
+	55,  // 199: zitadel.management.v1.ManagementService.AddIDPToLoginPolicy:output_type -> zitadel.management.v1.AddIDPToLoginPolicyResponse
+	53,  // 200: zitadel.management.v1.ManagementService.ListLoginPolicyIDPs:output_type -> zitadel.management.v1.ListLoginPolicyIDPsResponse
+	57,  // 201: zitadel.management.v1.ManagementService.RemoveIDPFromLoginPolicy:output_type -> zitadel.management.v1.RemoveIDPFromLoginPolicyResponse
+	17,  // 202: zitadel.management.v1.ManagementService.GetMyOrg:output_type -> zitadel.management.v1.GetMyOrgResponse
+	19,  // 203: zitadel.management.v1.ManagementService.AddOrg:output_type -> zitadel.management.v1.AddOrgResponse
+	1,   // 204: zitadel.management.v1.ManagementService.AddMachineUser:output_type -> zitadel.management.v1.AddMachineUserResponse
+	13,  // 205: zitadel.management.v1.ManagementService.AddPersonalAccessToken:output_type -> zitadel.management.v1.AddPersonalAccessTokenResponse
+	15,  // 206: zitadel.management.v1.ManagementService.RemovePersonalAccessToken:output_type -> zitadel.management.v1.RemovePersonalAccessTokenResponse
+	21,  // 207: zitadel.management.v1.ManagementService.AddOrgMember:output_type -> zitadel.management.v1.AddOrgMemberResponse
+	62,  // 208: zitadel.management.v1.ManagementService.GetProviderByID:output_type -> zitadel.management.v1.GetProviderByIDResponse
+	60,  // 209: zitadel.management.v1.ManagementService.ListProviders:output_type -> zitadel.management.v1.ListProvidersResponse
+	112, // 210: zitadel.management.v1.ManagementService.DeleteProvider:output_type -> zitadel.management.v1.DeleteProviderResponse
+	27,  // 211: zitadel.management.v1.ManagementService.AddProject:output_type -> zitadel.management.v1.AddProjectResponse
+	23,  // 212: zitadel.management.v1.ManagementService.GetProjectByID:output_type -> zitadel.management.v1.GetProjectByIDResponse
+	25,  // 213: zitadel.management.v1.ManagementService.ListProjects:output_type -> zitadel.management.v1.ListProjectsResponse
+	29,  // 214: zitadel.management.v1.ManagementService.UpdateProject:output_type -> zitadel.management.v1.UpdateProjectResponse
+	31,  // 215: zitadel.management.v1.ManagementService.RemoveProject:output_type -> zitadel.management.v1.RemoveProjectResponse
+	37,  // 216: zitadel.management.v1.ManagementService.AddOIDCApp:output_type -> zitadel.management.v1.AddOIDCAppResponse
+	39,  // 217: zitadel.management.v1.ManagementService.AddAPIApp:output_type -> zitadel.management.v1.AddAPIAppResponse
+	33,  // 218: zitadel.management.v1.ManagementService.GetAppByID:output_type -> zitadel.management.v1.GetAppByIDResponse
+	35,  // 219: zitadel.management.v1.ManagementService.ListApps:output_type -> zitadel.management.v1.ListAppsResponse
+	43,  // 220: zitadel.management.v1.ManagementService.RemoveApp:output_type -> zitadel.management.v1.RemoveAppResponse
+	41,  // 221: zitadel.management.v1.ManagementService.UpdateOIDCAppConfig:output_type -> zitadel.management.v1.UpdateOIDCAppConfigResponse
+	45,  // 222: zitadel.management.v1.ManagementService.RegenerateOIDCClientSecret:output_type -> zitadel.management.v1.RegenerateOIDCClientSecretResponse
+	3,   // 223: zitadel.management.v1.ManagementService.GenerateMachineSecret:output_type -> zitadel.management.v1.GenerateMachineSecretResponse
+	5,   // 224: zitadel.management.v1.ManagementService.RemoveMachineSecret:output_type -> zitadel.management.v1.RemoveMachineSecretResponse
+	9,   // 225: zitadel.management.v1.ManagementService.AddMachineKey:output_type -> zitadel.management.v1.AddMachineKeyResponse
+	7,   // 226: zitadel.management.v1.ManagementService.ListMachineKeys:output_type -> zitadel.management.v1.ListMachineKeysResponse
+	11,  // 227: zitadel.management.v1.ManagementService.RemoveMachineKey:output_type -> zitadel.management.v1.RemoveMachineKeyResponse
+	64,  // 228: zitadel.management.v1.ManagementService.AddGenericOAuthProvider:output_type -> zitadel.management.v1.AddGenericOAuthProviderResponse
+	66,  // 229: zitadel.management.v1.ManagementService.UpdateGenericOAuthProvider:output_type -> zitadel.management.v1.UpdateGenericOAuthProviderResponse
+	68,  // 230: zitadel.management.v1.ManagementService.AddGenericOIDCProvider:output_type -> zitadel.management.v1.AddGenericOIDCProviderResponse
+	70,  // 231: zitadel.management.v1.ManagementService.UpdateGenericOIDCProvider:output_type -> zitadel.management.v1.UpdateGenericOIDCProviderResponse
+	72,  // 232: zitadel.management.v1.ManagementService.AddJWTProvider:output_type -> zitadel.management.v1.AddJWTProviderResponse
+	74,  // 233: zitadel.management.v1.ManagementService.UpdateJWTProvider:output_type -> zitadel.management.v1.UpdateJWTProviderResponse
+	100, // 234: zitadel.management.v1.ManagementService.AddLDAPProvider:output_type -> zitadel.management.v1.AddLDAPProviderResponse
+	102, // 235: zitadel.management.v1.ManagementService.UpdateLDAPProvider:output_type -> zitadel.management.v1.UpdateLDAPProviderResponse
+	76,  // 236: zitadel.management.v1.ManagementService.AddAzureADProvider:output_type -> zitadel.management.v1.AddAzureADProviderResponse
+	78,  // 237: zitadel.management.v1.ManagementService.UpdateAzureADProvider:output_type -> zitadel.management.v1.UpdateAzureADProviderResponse
+	80,  // 238: zitadel.management.v1.ManagementService.AddGitHubProvider:output_type -> zitadel.management.v1.AddGitHubProviderResponse
+	82,  // 239: zitadel.management.v1.ManagementService.UpdateGitHubProvider:output_type -> zitadel.management.v1.UpdateGitHubProviderResponse
+	84,  // 240: zitadel.management.v1.ManagementService.AddGitHubEnterpriseServerProvider:output_type -> zitadel.management.v1.AddGitHubEnterpriseServerProviderResponse
+	86,  // 241: zitadel.management.v1.ManagementService.UpdateGitHubEnterpriseServerProvider:output_type -> zitadel.management.v1.UpdateGitHubEnterpriseServerProviderResponse
+	88,  // 242: zitadel.management.v1.ManagementService.AddGitLabProvider:output_type -> zitadel.management.v1.AddGitLabProviderResponse
+	90,  // 243: zitadel.management.v1.ManagementService.UpdateGitLabProvider:output_type -> zitadel.management.v1.UpdateGitLabProviderResponse
+	92,  // 244: zitadel.management.v1.ManagementService.AddGitLabSelfHostedProvider:output_type -> zitadel.management.v1.AddGitLabSelfHostedProviderResponse
+	94,  // 245: zitadel.management.v1.ManagementService.UpdateGitLabSelfHostedProvider:output_type -> zitadel.management.v1.UpdateGitLabSelfHostedProviderResponse
+	96,  // 246: zitadel.management.v1.ManagementService.AddGoogleProvider:output_type -> zitadel.management.v1.AddGoogleProviderResponse
+	98,  // 247: zitadel.management.v1.ManagementService.UpdateGoogleProvider:output_type -> zitadel.management.v1.UpdateGoogleProviderResponse
+	108, // 248: zitadel.management.v1.ManagementService.AddAppleProvider:output_type -> zitadel.management.v1.AddAppleProviderResponse
+	110, // 249: zitadel.management.v1.ManagementService.UpdateAppleProvider:output_type -> zitadel.management.v1.UpdateAppleProviderResponse
+	104, // 250: zitadel.management.v1.ManagementService.AddSAMLProvider:output_type -> zitadel.management.v1.AddSAMLProviderResponse
+	106, // 251: zitadel.management.v1.ManagementService.UpdateSAMLProvider:output_type -> zitadel.management.v1.UpdateSAMLProviderResponse
+	196, // [196:252] is the sub-list for method output_type
+	140, // [140:196] is the sub-list for method input_type
+	140, // [140:140] is the sub-list for extension type_name
+	140, // [140:140] is the sub-list for extension extendee
+	0,   // [0:140] is the sub-list for field type_name
 }
 
 func init() { file_zitadel_management_proto_init() }
@@ -6104,16 +8502,16 @@ func file_zitadel_management_proto_init() {
 		return
 	}
 	file_zitadel_management_proto_msgTypes[0].OneofWrappers = []any{}
-	file_zitadel_management_proto_msgTypes[25].OneofWrappers = []any{
+	file_zitadel_management_proto_msgTypes[59].OneofWrappers = []any{
 		(*ProviderQuery_IdpIdQuery)(nil),
 		(*ProviderQuery_IdpNameQuery)(nil),
 		(*ProviderQuery_OwnerTypeQuery)(nil),
 	}
-	file_zitadel_management_proto_msgTypes[69].OneofWrappers = []any{
+	file_zitadel_management_proto_msgTypes[103].OneofWrappers = []any{
 		(*AddSAMLProviderRequest_MetadataXml)(nil),
 		(*AddSAMLProviderRequest_MetadataUrl)(nil),
 	}
-	file_zitadel_management_proto_msgTypes[71].OneofWrappers = []any{
+	file_zitadel_management_proto_msgTypes[105].OneofWrappers = []any{
 		(*UpdateSAMLProviderRequest_MetadataXml)(nil),
 		(*UpdateSAMLProviderRequest_MetadataUrl)(nil),
 	}
@@ -6123,7 +8521,7 @@ func file_zitadel_management_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_zitadel_management_proto_rawDesc), len(file_zitadel_management_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   80,
+			NumMessages:   114,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
