@@ -159,6 +159,10 @@ func TestPasswordLogin(t *testing.T) {
 	wantText(t, login, http.StatusOK, `<label for="loginName">Login name</label>`, `>Continue</button>`)
 	pwPage := b.do("POST", "/ui/v2/login/login", url.Values{"csrf": {csrf(t, login)}, "loginName": {"jane"}})
 	wantText(t, pwPage, http.StatusOK, `<label for="password">Password</label>`, "jane")
+	// The flow cookie is sealed: the login name is not readable in it.
+	if ck := pwPage.header.Get("Set-Cookie"); ck == "" || strings.Contains(ck, "jane") {
+		t.Fatalf("flow cookie %q", ck)
+	}
 
 	wrong := b.do("POST", "/ui/v2/login/password", url.Values{"csrf": {csrf(t, pwPage)}, "password": {"nope"}})
 	wantText(t, wrong, http.StatusOK, "The login name or password is not correct.", `role="alert"`)
