@@ -151,10 +151,7 @@ func (u *UI) password(w http.ResponseWriter, r *http.Request, ctx context.Contex
 		u.fail(w, r, http.StatusBadRequest, "error.flow", again(f))
 		return
 	}
-	s, err := u.d.Commands.CreateSession(ctx, command.CreateSession{Checks: command.SessionChecks{
-		User:     &command.UserCheck{LoginName: f.LoginName},
-		Password: &command.PasswordCheck{Password: r.PostForm.Get("password")},
-	}})
+	s, err := u.passwordSession(ctx, f.LoginName, r.PostForm.Get("password"))
 	if err != nil {
 		if serverSide(err) {
 			u.failInternal(w, r, err, f)
@@ -167,6 +164,19 @@ func (u *UI) password(w http.ResponseWriter, r *http.Request, ctx context.Contex
 	u.signedIn(w, r, ctx, f, s.ID, s.Token)
 }
 
+// passwordSession is a new session with the user and password checks.
+func (u *UI) passwordSession(ctx context.Context, loginName, password string) (*command.SessionChanged, error) {
+	return u.d.Commands.CreateSession(ctx, command.CreateSession{Checks: command.SessionChecks{
+		User: &command.UserCheck{LoginName: loginName}, Password: &command.PasswordCheck{Password: password}}})
+}
+
+// intentSession is a new session with the user and IdP intent checks (the
+// intent is used up).
+func (u *UI) intentSession(ctx context.Context, userID, intentID, intentToken string) (*command.SessionChanged, error) {
+	return u.d.Commands.CreateSession(ctx, command.CreateSession{Checks: command.SessionChecks{
+		User: &command.UserCheck{UserID: userID}, Intent: &command.IntentCheck{ID: intentID, Token: intentToken}}})
+}
+
 // serverSide reports an error that is not the user's input.
 func serverSide(err error) bool {
 	switch errs.KindOf(err) {
@@ -174,6 +184,16 @@ func serverSide(err error) bool {
 		return true
 	}
 	return false
+}
+
+// failErr answers the error page for err: the internal one when it is not
+// the user's doing, else message with status.
+func (u *UI) failErr(w http.ResponseWriter, r *http.Request, f *flow, err error, status int, message string) {
+	if serverSide(err) {
+		u.failInternal(w, r, err, f)
+		return
+	}
+	u.fail(w, r, status, message, again(f))
 }
 
 func (u *UI) failInternal(w http.ResponseWriter, r *http.Request, err error, f *flow) {
@@ -276,11 +296,7 @@ func (u *UI) idpSuccess(w http.ResponseWriter, r *http.Request, ctx context.Cont
 	}
 	d, err := u.d.Commands.DecideIntentLogin(ctx, command.DecideLoginInput{IntentID: id, IntentToken: token, OrgID: f.Org})
 	if err != nil {
-		if serverSide(err) {
-			u.failInternal(w, r, err, f)
-			return
-		}
-		u.fail(w, r, http.StatusBadRequest, "error.idpFailed", again(f))
+		u.failErr(w, r, f, err, http.StatusBadRequest, "error.idpFailed")
 		return
 	}
 	if d.UpdateErr != nil {
@@ -288,15 +304,9 @@ func (u *UI) idpSuccess(w http.ResponseWriter, r *http.Request, ctx context.Cont
 	}
 	switch d.Outcome {
 	case command.LoginSignedIn:
-		s, err := u.d.Commands.CreateSession(ctx, command.CreateSession{Checks: command.SessionChecks{
-			User: &command.UserCheck{UserID: d.UserID}, Intent: &command.IntentCheck{ID: id, Token: token},
-		}})
+		s, err := u.intentSession(ctx, d.UserID, id, token)
 		if err != nil {
-			if serverSide(err) {
-				u.failInternal(w, r, err, f)
-				return
-			}
-			u.fail(w, r, http.StatusBadRequest, "error.idpFailed", again(f))
+			u.failErr(w, r, f, err, http.StatusBadRequest, "error.idpFailed")
 			return
 		}
 		u.signedIn(w, r, ctx, f, s.ID, s.Token)
@@ -355,10 +365,7 @@ func (u *UI) idpLink(w http.ResponseWriter, r *http.Request, ctx context.Context
 		retry()
 		return
 	}
-	s, err := u.d.Commands.CreateSession(ctx, command.CreateSession{Checks: command.SessionChecks{
-		User:     &command.UserCheck{LoginName: name},
-		Password: &command.PasswordCheck{Password: r.PostForm.Get("password")},
-	}})
+	s, err := u.passwordSession(ctx, name, r.PostForm.Get("password"))
 	if err != nil {
 		if serverSide(err) {
 			u.failInternal(w, r, err, f)
@@ -381,11 +388,7 @@ func (u *UI) idpLink(w http.ResponseWriter, r *http.Request, ctx context.Context
 	_, err = u.d.Commands.AddIDPLink(self, sess.UserID, f.Org, command.IDPLink{IDPID: in.IDPID,
 		ExternalUserID: in.User.ID, DisplayName: in.UserName}, command.LinkNames{UserID: "userId", Message: "IDPLink"})
 	if err != nil {
-		if serverSide(err) {
-			u.failInternal(w, r, err, f)
-			return
-		}
-		u.fail(w, r, http.StatusBadRequest, "error.idpOtherOrg", again(f))
+		u.failErr(w, r, f, err, http.StatusBadRequest, "error.idpOtherOrg")
 		return
 	}
 	set, err := u.d.Commands.SetSession(ctx, command.SetSession{SessionID: s.ID, SessionToken: s.Token,
@@ -432,9 +435,7 @@ func (u *UI) idpRegister(w http.ResponseWriter, r *http.Request, ctx context.Con
 		u.render(w, r, http.StatusOK, "register", page{Title: "register.title", CSRF: f.CSRF, Prefill: form, Error: "register.failed"})
 		return
 	}
-	s, err := u.d.Commands.CreateSession(ctx, command.CreateSession{Checks: command.SessionChecks{
-		User: &command.UserCheck{UserID: created.ID}, Intent: &command.IntentCheck{ID: f.IntentID, Token: f.IntentToken},
-	}})
+	s, err := u.intentSession(ctx, created.ID, f.IntentID, f.IntentToken)
 	if err != nil {
 		u.fail(w, r, http.StatusBadRequest, "error.idpFailed", again(f))
 		return
