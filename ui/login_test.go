@@ -45,7 +45,6 @@ func (b *browser) do(method, path string, form url.Values) answer {
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	req.Host = b.env.Host
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
