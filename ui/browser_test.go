@@ -123,3 +123,55 @@ func TestBrowserLogin(t *testing.T) {
 	}
 	t.Logf("screenshots: %s", strings.Join(shots, " "))
 }
+
+// TestBrowserIDPLogin: the IdP buttons in Chromium, through zitadel/oidc's
+// example OP on loopback: manual linking (sign in to jane, then the link)
+// and the registration form prefilled from the claims. Screenshots: link,
+// idp-signed-in, register.
+func TestBrowserIDPLogin(t *testing.T) {
+	b := browsertest.New(t)
+	env := apptest.New(t)
+	idpSetup(t, env)
+	text := func(js string) string { return browsertest.Run(b, chromedp.Evaluate[string](js)) }
+	login := env.URL + "/ui/v2/login/login?organization=" + env.DefaultOrgID
+	atOP := func(idp, username string) {
+		b.Do(chromedp.Navigate(login), chromedp.WaitVisible(chromedp.CSS("ul.idps")),
+			chromedp.Click(chromedp.Search(`//button[text()="`+idp+`"]`)),
+			chromedp.WaitVisible(chromedp.ID("username")),
+			chromedp.SendKeys(chromedp.ID("username"), username), chromedp.SendKeys(chromedp.ID("password"), "pw"),
+			chromedp.Click(chromedp.CSS(`button[type=submit]`)))
+	}
+	atOP("Partner", "jd")
+	b.Do(chromedp.WaitVisible(chromedp.ID("loginName")))
+	if h := text(`document.querySelector("h1").textContent`); h != "Link your account" {
+		t.Fatalf("after the OP: %q", h)
+	}
+	shots := []string{b.Screenshot("link")}
+	b.Do(chromedp.SendKeys(chromedp.ID("loginName"), "jane"), chromedp.SendKeys(chromedp.ID("password"), pw),
+		chromedp.Click(chromedp.CSS(`button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(".who")))
+	if who := text(`document.querySelector(".who").textContent`); who != "jane" {
+		t.Fatalf("linked and signed in as %q", who)
+	}
+	shots = append(shots, b.Screenshot("idp-signed-in"))
+	// The link now signs jane in at once.
+	atOP("Partner", "jd")
+	b.Do(chromedp.WaitVisible(chromedp.CSS(".who")))
+	if who := text(`document.querySelector(".who").textContent`); who != "jane" {
+		t.Fatalf("second IdP login as %q", who)
+	}
+
+	atOP("Guest", "newbie")
+	b.Do(chromedp.WaitVisible(chromedp.ID("givenName")))
+	if got := text(`["username","givenName","familyName","email"].map(id => document.getElementById(id).value).join("|")`); got != "newbie|New|Bie|newbie@example.com" {
+		t.Fatalf("registration prefill %q", got)
+	}
+	shots = append(shots, b.Screenshot("register"))
+	// The upstream OP's own favicon is not ours.
+	for _, e := range b.Errors() {
+		if !strings.HasPrefix(strings.TrimSpace(e[strings.LastIndex(e, " "):]), env.URL) && strings.HasSuffix(e, "/favicon.ico") {
+			continue
+		}
+		t.Errorf("browser: %s", e)
+	}
+	t.Logf("screenshots: %s", strings.Join(shots, " "))
+}

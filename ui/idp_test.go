@@ -105,26 +105,7 @@ func (b *browser) idpLogin(orgID, idpID, username string) answer {
 // password and links it, and the link then signs in alone.
 func TestIDPLogin(t *testing.T) {
 	env := apptest.New(t)
-	addUser(t, env, env.DefaultOrgID, "jane")
-	op := upstreamOP(t, env, upstreamUsers{
-		"x-new":  {ID: "x-new", Username: "newbie", Password: "pw", FirstName: "New", LastName: "Bie", Email: "newbie@example.com", EmailVerified: true},
-		"x-jane": {ID: "x-jane", Username: "jd", Password: "pw", FirstName: "Jane", LastName: "Doe", Email: "jd@corp.example"},
-	})
-	newIDP := func(name string, opts map[string]any) string {
-		return env.MustDo(t, http.StatusOK, "POST", "/admin/v1/idps/generic_oidc", map[string]any{"name": name, "issuer": op,
-			"clientId": "login", "clientSecret": "s3cret-login", "providerOptions": opts})["id"].(string)
-	}
-	create := newIDP("Corp", map[string]any{"isAutoCreation": true, "isCreationAllowed": true})
-	link := newIDP("Partner", map[string]any{"isLinkingAllowed": true})
-	register := newIDP("Guest", map[string]any{"isCreationAllowed": true})
-	refuse := newIDP("Closed", map[string]any{})
-	var inPolicy []map[string]any
-	for _, id := range []string{create, link, register, refuse} {
-		inPolicy = append(inPolicy, map[string]any{"idpId": id, "ownerType": "IDP_OWNER_TYPE_SYSTEM"})
-	}
-	env.MustDo(t, http.StatusOK, "POST", "/management/v1/policies/login", map[string]any{"allowUsernamePassword": true,
-		"allowExternalIdp": true, "idps": inPolicy}, "x-zitadel-orgid", env.DefaultOrgID)
-
+	create, link, register, refuse := idpSetup(t, env)
 	b := newBrowser(t, env)
 	page := b.do("GET", "/ui/v2/login/login?organization="+env.DefaultOrgID, nil)
 	wantText(t, page, http.StatusOK, ">Corp</button>", ">Partner</button>")
@@ -155,4 +136,32 @@ func TestIDPLogin(t *testing.T) {
 	if strings.Contains(linked.body, "s3cret") {
 		t.Fatal("a secret on the page")
 	}
+}
+
+// idpSetup is jane (a password user of the default org), an upstream OP
+// with two users, and four generic-OIDC IdPs at it in the default org's
+// policy: auto-creation, linking, registration, and none of them.
+func idpSetup(t *testing.T, env *apptest.Env) (create, link, register, refuse string) {
+	t.Helper()
+	addUser(t, env, env.DefaultOrgID, "jane")
+	op := upstreamOP(t, env, upstreamUsers{
+		"x-new":  {ID: "x-new", Username: "newbie", Password: "pw", FirstName: "New", LastName: "Bie", Email: "newbie@example.com", EmailVerified: true},
+		"x-jane": {ID: "x-jane", Username: "jd", Password: "pw", FirstName: "Jane", LastName: "Doe", Email: "jd@corp.example"},
+	})
+	newIDP := func(name string, opts map[string]any) string {
+		return env.MustDo(t, http.StatusOK, "POST", "/admin/v1/idps/generic_oidc", map[string]any{"name": name, "issuer": op,
+			"clientId": "login", "clientSecret": "s3cret-login", "providerOptions": opts})["id"].(string)
+	}
+	create = newIDP("Corp", map[string]any{"isAutoCreation": true, "isCreationAllowed": true})
+	link = newIDP("Partner", map[string]any{"isLinkingAllowed": true})
+	register = newIDP("Guest", map[string]any{"isCreationAllowed": true})
+	refuse = newIDP("Closed", map[string]any{})
+	var inPolicy []map[string]any
+	for _, id := range []string{create, link, register, refuse} {
+		inPolicy = append(inPolicy, map[string]any{"idpId": id, "ownerType": "IDP_OWNER_TYPE_SYSTEM"})
+	}
+	env.MustDo(t, http.StatusOK, "POST", "/management/v1/policies/login", map[string]any{"allowUsernamePassword": true,
+		"allowExternalIdp": true, "idps": inPolicy}, "x-zitadel-orgid", env.DefaultOrgID)
+
+	return create, link, register, refuse
 }

@@ -26,7 +26,7 @@ const BasePath = "/ui/v2/login"
 // (as ZITADEL's login records "LOGIN").
 const Creator = "LOGIN"
 
-//go:embed templates/*.html static/*.css locales/*.json
+//go:embed templates/*.html static/*.css static/*.svg locales/*.json
 var assets embed.FS
 
 // Deps are what the hosted login needs.
