@@ -67,7 +67,7 @@ func (u *UI) Handler() http.Handler {
 	r := chi.NewRouter()
 	r.Use(securityHeaders)
 	static, _ := fs.Sub(assets, "static")
-	r.Handle("/static/*", http.StripPrefix(BasePath+"/static/", staticFiles(http.FileServerFS(static))))
+	r.Method(http.MethodGet, "/static/*", http.StripPrefix(BasePath+"/static/", staticFiles(http.FileServerFS(static))))
 	r.Get("/login", u.loginPage)
 	r.Post("/login", u.withFlow(u.loginName))
 	r.Post("/password", u.withFlow(u.password))
