@@ -33,14 +33,19 @@ func RPCMount(route string) bool {
 	return strings.HasSuffix(route, "/*") && (strings.HasPrefix(route, "/zitadel.") || strings.HasPrefix(route, "/grpc."))
 }
 
+// PageRoute reports whether route is one of the hosted login's HTML pages
+// (/ui/...): they are not the REST API, answer HTML error pages rather than
+// ZITADEL's error body, and package ui's tests cover them.
+func PageRoute(route string) bool { return strings.HasPrefix(route, "/ui/") }
+
 // RouterRoutes lists the routes registered on r (via chi.Walk), normalised
 // to the document's form: regular expressions dropped from parameters, a
 // trailing slash dropped (chi reports r.Route("/x").Get("/") as "/x/"), HEAD/OPTIONS/CONNECT/TRACE
-// and the RPC mounts left out. Errors: chi.Walk's.
+// the RPC mounts and the hosted login's pages left out. Errors: chi.Walk's.
 func RouterRoutes(r chi.Routes) ([]Route, error) {
 	seen := map[Route]bool{}
 	err := chi.Walk(r, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
-		if slices.Contains(ignoredMethods, method) || RPCMount(route) {
+		if slices.Contains(ignoredMethods, method) || RPCMount(route) || PageRoute(route) {
 			return nil
 		}
 		route = chiRegexp.ReplaceAllString(route, "{$1}")

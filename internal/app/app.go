@@ -5,7 +5,7 @@
 //
 // Imports everything below cmd. Start with New, then Bootstrap.
 //
-// Imports: api, api/gateway, api/openapi, command, errs, eventstore, internal/ids, internal/metrics, projection, query, rpc, secretbox, upstream, and the standard library and third-party modules only.
+// Imports: api, api/gateway, api/openapi, command, errs, eventstore, internal/ids, internal/metrics, projection, query, rpc, secretbox, ui, upstream, and the standard library and third-party modules only.
 package app
 
 import (
@@ -30,6 +30,7 @@ import (
 	"github.com/idledger/idledger/query"
 	"github.com/idledger/idledger/rpc"
 	"github.com/idledger/idledger/secretbox"
+	"github.com/idledger/idledger/ui"
 	"github.com/idledger/idledger/upstream"
 )
 
@@ -63,6 +64,9 @@ type Options struct {
 	// ExternalSecure: the instance's origin, and so every IdP callback URL,
 	// is https:// (behind a TLS proxy).
 	ExternalSecure bool
+	// AuthRequests is the OpenID Provider's side of the hosted login; nil
+	// until it is wired (the login then refuses ?authRequest= links).
+	AuthRequests ui.AuthRequests
 }
 
 // App is a wired idledger application.
@@ -78,6 +82,7 @@ type App struct {
 	q        *query.Queries
 	api      *api.API
 	rpc      *rpc.Server
+	ui       *ui.UI
 	metrics  *metrics.Metrics
 	// [faults] abuse limits (limits.go)
 	limits      Limits
@@ -125,13 +130,18 @@ func New(_ context.Context, o Options) (*App, error) {
 	a.api = api.New(api.Deps{Commands: a.cmds, Queries: a.q, Log: o.Log, Origin: o.Origin, ExternalSecure: o.ExternalSecure}).WithEvents(eventLog)
 	a.rpc = rpc.New(rpc.Deps{Commands: a.cmds, Queries: a.q, Events: eventLog, Ready: a.ping, ExternalSecure: o.ExternalSecure,
 		Observe: a.metrics.ObserveRPC})
+	if a.ui, err = ui.New(ui.Deps{Commands: a.cmds, Queries: a.q, Keys: keys, AuthRequests: o.AuthRequests,
+		ExternalSecure: o.ExternalSecure, TrustedProxies: o.Origin.TrustedProxies, RecordOriginOff: o.Origin.Off,
+		Log: o.Log}); err != nil {
+		return nil, fmt.Errorf("app: hosted login: %w", err)
+	}
 	a.initLimits(o.Limits) // [faults]
 	return a, nil
 }
 
 // Handler returns the HTTP handler: the gateway router (request IDs, access
 // log, recovery, body limit, ZITADEL's 404/405 bodies), the abuse limits of
-// Options.Limits, /healthz, /readyz and every API route.
+// Options.Limits, /healthz, /readyz, every API route and the hosted login.
 func (a *App) Handler() http.Handler {
 	r := gateway.NewRouter(a.log)
 	r.Use(metrics.Middleware(a.metrics))
@@ -143,6 +153,7 @@ func (a *App) Handler() http.Handler {
 	})
 	r.Get("/readyz", a.readyz)
 	a.rpc.MountPublic(r)
+	r.Mount(ui.BasePath, a.ui.Handler())
 	a.api.Routes(r, a.rpc.Mount)
 	return r
 }
