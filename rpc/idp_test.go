@@ -1,7 +1,9 @@
 package rpc_test
 
 import (
+	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 
 	"connectrpc.com/connect"
@@ -54,6 +56,40 @@ func TestUnservedMethodIsUnimplemented(t *testing.T) {
 		_, err := call[idpv2.GetIDPByIDRequest, idpv2.GetIDPByIDResponse](t, env, p, "/zitadel.idp.v2.IdentityProviderService/Nope", &idpv2.GetIDPByIDRequest{Id: "x"})
 		if connect.CodeOf(err) != connect.CodeUnimplemented {
 			t.Errorf("%s: %v, want unimplemented", p.name, err)
+		}
+	}
+}
+
+// TestGetIDPByIDReadsItsWrites: GetIDPByID's cached messages are served only
+// for the row version just read, so each acknowledged write shows in the
+// next call of every protocol (the first call of a version fills the cache,
+// the others are answered from it, concurrently), the same as REST.
+func TestGetIDPByIDReadsItsWrites(t *testing.T) {
+	env := apptest.New(t)
+	id := addOIDC(t, env)
+	for i := range 4 {
+		issuer := fmt.Sprintf("https://issuer%d.example", i)
+		env.MustDo(t, http.StatusOK, "PUT", "/admin/v1/idps/generic_oidc/"+id,
+			map[string]any{"name": fmt.Sprintf("OIDC %d", i), "issuer": issuer, "clientId": "c", "scopes": []string{"openid"}})
+		status, body := env.Do(t, "GET", "/v2/idps/"+id, nil)
+		for range 2 {
+			got := make([]*idpv2.GetIDPByIDResponse, len(protocols))
+			errs := make([]error, len(protocols))
+			var wg sync.WaitGroup
+			for n, p := range protocols {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					got[n], errs[n] = call[idpv2.GetIDPByIDRequest, idpv2.GetIDPByIDResponse](t, env, p, getIDPByID, &idpv2.GetIDPByIDRequest{Id: id})
+				}()
+			}
+			wg.Wait()
+			for n, p := range protocols {
+				if errs[n] != nil || got[n].GetIdp().GetConfig().GetOidc().GetIssuer() != issuer {
+					t.Fatalf("after write %d, %s: %v %v", i, p.name, got[n], errs[n])
+				}
+				sameAsREST(t, p, status, body, got[n], errs[n])
+			}
 		}
 	}
 }
