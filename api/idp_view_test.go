@@ -91,3 +91,18 @@ func TestGetIDPV2ReadsItsWrites(t *testing.T) {
 		t.Fatalf("GET after remove: %d %s", status, body)
 	}
 }
+
+// BenchmarkGetIDPV2 is one GET /v2/idps/{id} over loopback HTTP, client
+// and server in this process (allocations per request are the stable
+// figure on a shared machine; docs/performance.md).
+func BenchmarkGetIDPV2(b *testing.B) {
+	env := apptest.New(b)
+	id := env.MustDo(b, http.StatusOK, "POST", "/admin/v1/idps/generic_oidc",
+		map[string]any{"name": "OIDC", "issuer": "https://issuer.example", "clientId": "c", "clientSecret": "s", "scopes": []string{"openid"}})["id"].(string)
+	b.ReportAllocs()
+	for b.Loop() {
+		if status, body := env.Do(b, "GET", "/v2/idps/"+id, nil); status != http.StatusOK {
+			b.Fatalf("%d %s", status, body)
+		}
+	}
+}

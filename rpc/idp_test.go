@@ -1,6 +1,7 @@
 package rpc_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sync"
@@ -90,6 +91,23 @@ func TestGetIDPByIDReadsItsWrites(t *testing.T) {
 				}
 				sameAsREST(t, p, status, body, got[n], errs[n])
 			}
+		}
+	}
+}
+
+// BenchmarkGetIDPByID is one GetIDPByID over gRPC (h2c), client and server
+// in this process.
+func BenchmarkGetIDPByID(b *testing.B) {
+	env := apptest.New(b)
+	id := env.MustDo(b, http.StatusOK, "POST", "/admin/v1/idps/generic_oidc",
+		map[string]any{"name": "OIDC", "issuer": "https://issuer.example", "clientId": "c", "clientSecret": "s", "scopes": []string{"openid"}})["id"].(string)
+	c := connect.NewClient[idpv2.GetIDPByIDRequest, idpv2.GetIDPByIDResponse](h2c, env.URL+getIDPByID, connect.WithGRPC())
+	b.ReportAllocs()
+	for b.Loop() {
+		r := connect.NewRequest(&idpv2.GetIDPByIDRequest{Id: id})
+		r.Header().Set("Authorization", "Bearer "+env.AdminPAT)
+		if _, err := c.CallUnary(context.Background(), r); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
