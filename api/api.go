@@ -40,11 +40,14 @@ type API struct {
 	externalSecure bool
 	// events serves the event API (events.go); nil until WithEvents.
 	events *query.EventLog
+	// idpViews holds rendered GET /v2/idps/{id} bodies by row version (idp.go).
+	idpViews *query.ViewCache[[]byte]
 }
 
 // New returns the API.
 func New(d Deps) *API {
-	return &API{cmds: d.Commands, q: d.Queries, log: d.Log, origin: d.Origin, externalSecure: d.ExternalSecure}
+	return &API{cmds: d.Commands, q: d.Queries, log: d.Log, origin: d.Origin, externalSecure: d.ExternalSecure,
+		idpViews: query.NewViewCache[[]byte](idpViewBudget)}
 }
 
 // Routes mounts every route on r. Each area registers its own routes in its

@@ -19,6 +19,7 @@ import (
 // IDP is one IdP template as the read table holds it. Config is the kind's
 // public view (idp.Config.View as JSON): it never holds a secret.
 type IDP struct {
+	InstanceID    string // the instance the read was scoped to
 	ID            string
 	OwnerType     string // events.OwnerSystem or events.OwnerOrg
 	ResourceOwner string // instance ID or org ID
@@ -40,7 +41,7 @@ func scanIDP(row pgx.Row) (*IDP, error) {
 	var i IDP
 	var seq int64
 	err := row.Scan(&i.ID, &i.OwnerType, &i.ResourceOwner, &i.Kind, &i.Type, &i.Name, &i.State,
-		&i.Options, &i.Config, &seq, &i.Created, &i.Changed)
+		(*[]byte)(&i.Options), (*[]byte)(&i.Config), &seq, &i.Created, &i.Changed)
 	i.Sequence = uint64(seq)
 	return &i, err
 }
@@ -74,6 +75,7 @@ func (q *Queries) IDPByID(ctx context.Context, id string) (*IDP, error) {
 	if err != nil {
 		return nil, err
 	}
+	i.InstanceID = c.InstanceID
 	perm, org := "iam.idp.read", ""
 	if i.OwnerType == events.OwnerOrg {
 		perm, org = "org.idp.read", i.ResourceOwner
@@ -117,7 +119,12 @@ func (q *Queries) ProviderByID(ctx context.Context, scope ProviderScope, id stri
 	if err := c.CheckV1(perm, scope.OrgID); err != nil {
 		return nil, err
 	}
-	return q.idpWhere(ctx, `instance_id = $1 AND id = $2 AND `+cond, append([]any{c.InstanceID, id}, args...)...)
+	i, err := q.idpWhere(ctx, `instance_id = $1 AND id = $2 AND `+cond, append([]any{c.InstanceID, id}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	i.InstanceID = c.InstanceID
+	return i, nil
 }
 
 func (q *Queries) idpWhere(ctx context.Context, cond string, args ...any) (*IDP, error) {
@@ -240,6 +247,7 @@ func (q *Queries) SearchProviders(ctx context.Context, scope ProviderScope, s Pr
 		if err != nil {
 			return nil, errs.Internal("QUERY-IdpS3", err)
 		}
+		i.InstanceID = c.InstanceID
 		list.IDPs = append(list.IDPs, i)
 	}
 	if err := rows.Err(); err != nil {
@@ -282,4 +290,10 @@ func textCondition(column string, m TextMethod, value string, n int) (string, st
 func (i *IDP) Row() idpstate.Row {
 	return idpstate.Row{ID: i.ID, KindPath: i.Kind, ResourceOwner: i.ResourceOwner, Name: i.Name, Type: i.Type,
 		State: i.State, Options: i.Options, View: i.Config, Sequence: i.Sequence, Created: i.Created, Changed: i.Changed}
+}
+
+// Version is the version of the row this IdP was read from, the key of its
+// cached renderings.
+func (i *IDP) Version() Version {
+	return Version{Instance: i.InstanceID, ID: i.ID, Sequence: i.Sequence, Changed: i.Changed}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/idledger/idledger/api/gateway"
@@ -31,12 +32,24 @@ func (v *idpService) GetIDPByID(ctx context.Context, req *connect.Request[idpv2.
 	if err != nil {
 		return nil, err
 	}
-	idp, err := idpV2(idpstate.RowV2(i.Row()))
-	if err != nil {
-		return nil, err
+	ver := i.Version()
+	idp, ok := v.s.idpViews.Get(ver)
+	if !ok {
+		if idp, err = idpV2(idpstate.RowV2(i.Row())); err != nil {
+			return nil, err
+		}
+		v.s.idpViews.Put(ver, idp, 2*proto.Size(idp))
 	}
 	return connect.NewResponse(&idpv2.GetIDPByIDResponse{Idp: idp}), nil
 }
+
+// idpViewBudget bounds the GetIDPByID messages cached: an IdP whose row has
+// not changed is answered with the message built before (shared by
+// concurrent responses and never changed once cached), without decoding its
+// stored view and converting it again. The row is still read on every
+// request, for its version and the permission check. 2 x the wire size
+// approximates a message's memory.
+const idpViewBudget = 16 << 20
 
 // idpV2 is zitadel.idp.v2.IDP from the REST rendering v: the scalar fields
 // one to one (the enums by the names REST writes), the config, which holds

@@ -19,6 +19,7 @@ import (
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/gen/grpc/health/v1/healthv1connect"
 	"github.com/idledger/idledger/gen/zitadel/admin/v1/adminv1connect"
+	idpv2 "github.com/idledger/idledger/gen/zitadel/idp/v2"
 	"github.com/idledger/idledger/gen/zitadel/idp/v2/idpv2connect"
 	"github.com/idledger/idledger/gen/zitadel/management/v1/managementv1connect"
 	"github.com/idledger/idledger/gen/zitadel/org/v2/orgv2connect"
@@ -57,11 +58,14 @@ type Server struct {
 	ready   func(context.Context) error
 	observe func(procedure, code string)
 	secure  bool
+	// idpViews holds GetIDPByID's messages by row version (idp.go).
+	idpViews *query.ViewCache[*idpv2.IDP]
 }
 
 // New returns the RPC transport.
 func New(d Deps) *Server {
-	return &Server{cmds: d.Commands, q: d.Queries, events: d.Events, ready: d.Ready, observe: d.Observe, secure: d.ExternalSecure}
+	return &Server{cmds: d.Commands, q: d.Queries, events: d.Events, ready: d.Ready, observe: d.Observe, secure: d.ExternalSecure,
+		idpViews: query.NewViewCache[*idpv2.IDP](idpViewBudget)}
 }
 
 // service is one mounted service: its full name and its connect handler,

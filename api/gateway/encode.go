@@ -26,6 +26,14 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	writeRaw(w, status, b)
 }
 
+// EncodeJSON is v as WriteJSON writes it, for a handler that caches a
+// rendered body and writes it with WriteEncoded.
+func EncodeJSON(v any) ([]byte, error) { return marshal(v) }
+
+// WriteEncoded writes b, a body from EncodeJSON, with the given status and
+// the headers WriteJSON sets.
+func WriteEncoded(w http.ResponseWriter, status int, b []byte) { writeRaw(w, status, b) }
+
 // writeJSONBody writes an error body, which always encodes.
 func writeJSONBody(w http.ResponseWriter, status int, body errorBody) {
 	writeRaw(w, status, mustMarshal(body))
