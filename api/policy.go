@@ -22,7 +22,7 @@ var _ command.LinkIndex = (*query.Queries)(nil)
 func (a *API) policyRoutes(r chi.Router) {
 	r.Get("/admin/v1/policies/login", a.getDefaultLoginPolicy)
 	r.Put("/admin/v1/policies/login", decodeCall(http.StatusOK, func(r *http.Request, req *loginPolicySwitches) (any, error) {
-		return answer(changedV1)(a.cmds.UpdateDefaultLoginPolicy(r.Context(), req.policy()))
+		return answer(changedV1[command.Details])(a.cmds.UpdateDefaultLoginPolicy(r.Context(), req.policy()))
 	}))
 	r.Post("/admin/v1/policies/login/idps", addPolicyIDP(a.addDefaultPolicyIDP))
 	r.Post("/admin/v1/policies/login/idps/_search", a.listDefaultPolicyIDPs)
@@ -31,7 +31,7 @@ func (a *API) policyRoutes(r chi.Router) {
 	r.Get("/management/v1/policies/login", a.getOrgLoginPolicy)
 	r.Post("/management/v1/policies/login", a.addCustomLoginPolicy)
 	r.Put("/management/v1/policies/login", decodeCall(http.StatusOK, func(r *http.Request, req *loginPolicySwitches) (any, error) {
-		return answer(changedV1)(a.cmds.UpdateCustomLoginPolicy(r.Context(), policyOrg(r), req.policy()))
+		return answer(changedV1[command.Details])(a.cmds.UpdateCustomLoginPolicy(r.Context(), policyOrg(r), req.policy()))
 	}))
 	r.Delete("/management/v1/policies/login", a.resetLoginPolicy)
 	r.Post("/management/v1/policies/login/idps", addPolicyIDP(a.addOrgPolicyIDP))
@@ -151,9 +151,22 @@ type detailsV1Response struct {
 	Details gateway.DetailsV1 `json:"details"`
 }
 
-// changedV1 is a change's details response.
-func changedV1(d command.Details) detailsV1Response {
-	return detailsV1Response{gateway.V1Change(render.DetailsOf(d))}
+// changedV1 is a change's (or removal's) details response; addedV1 an
+// addition's. They take the commands that answer a *Details too.
+func changedV1[D command.Details | *command.Details](d D) detailsV1Response {
+	return detailsV1Response{gateway.V1Change(render.DetailsOf(deref(d)))}
+}
+
+func addedV1[D command.Details | *command.Details](d D) detailsV1Response {
+	return detailsV1Response{gateway.V1Add(render.DetailsOf(deref(d)))}
+}
+
+// deref is d's value.
+func deref[D command.Details | *command.Details](d D) command.Details {
+	if p, ok := any(d).(*command.Details); ok {
+		return *p
+	}
+	return any(d).(command.Details)
 }
 
 func writeV1(w http.ResponseWriter, r *http.Request, d command.Details, err error, add bool) {
