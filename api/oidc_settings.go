@@ -5,7 +5,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/idledger/idledger/api/gateway"
 	"github.com/idledger/idledger/api/render"
 	"github.com/idledger/idledger/command"
 )
@@ -13,14 +12,13 @@ import (
 // oidcSettingsRoutes mounts the instance's token lifetimes (admin API
 // GetOIDCSettings, AddOIDCSettings, UpdateOIDCSettings).
 func (a *API) oidcSettingsRoutes(r chi.Router) {
-	r.Get("/admin/v1/settings/oidc", func(w http.ResponseWriter, r *http.Request) {
+	r.Get("/admin/v1/settings/oidc", decodeCall(http.StatusOK, func(r *http.Request, _ *noBody) (any, error) {
 		s, instanceID, err := a.q.CallerOIDCSettings(r.Context())
 		if err != nil {
-			gateway.WriteError(w, r, err)
-			return
+			return nil, err
 		}
-		gateway.WriteJSON(w, http.StatusOK, render.OIDCSettingsOf(s, instanceID))
-	})
+		return render.OIDCSettingsOf(s, instanceID), nil
+	}))
 	r.Post("/admin/v1/settings/oidc", decodeCall(http.StatusOK, func(r *http.Request, req *render.OIDCSettingsJSON) (any, error) {
 		return answer(addedV1[*command.Details])(a.cmds.AddOIDCSettings(r.Context(), req.Input()))
 	}))

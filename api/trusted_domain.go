@@ -32,8 +32,7 @@ func (a *API) trustedDomainRoutes(r chi.Router) {
 		}
 		return req.Result(list, owner), nil
 	}))
-	r.Delete("/admin/v1/trusted_domains/{domain}", func(w http.ResponseWriter, r *http.Request) {
-		d, err := a.cmds.RemoveTrustedDomain(r.Context(), chi.URLParam(r, "domain"))
-		reply(w, r, err, func() any { return changedV1(*d) })
-	})
+	r.Delete("/admin/v1/trusted_domains/{domain}", decodeCall(http.StatusOK, func(r *http.Request, _ *noBody) (any, error) {
+		return answer(changedV1[*command.Details])(a.cmds.RemoveTrustedDomain(r.Context(), chi.URLParam(r, "domain")))
+	}))
 }
