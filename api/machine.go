@@ -6,6 +6,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/api/render"
 	"github.com/idledger/idledger/command"
 )
 
@@ -17,12 +18,6 @@ func (a *API) machineRoutes(r chi.Router) {
 	r.Post("/management/v1/users/{userId}/keys/_search", decodeCall(http.StatusOK, a.listMachineKeys))
 	r.Delete("/management/v1/users/{userId}/keys/{keyId}", decodeCall(http.StatusOK, a.removeMachineKey))
 }
-
-type keyTypeDef struct{}
-
-var keyTypeEnum = gateway.NewEnum("KEY_TYPE_UNSPECIFIED", "KEY_TYPE_JSON")
-
-func (keyTypeDef) Enum() *gateway.Enum { return keyTypeEnum }
 
 type machineSecretResponse struct {
 	ClientID     string            `json:"clientId"`
@@ -55,9 +50,9 @@ type addMachineKeyResponse struct {
 
 // addMachineKeyRequest is AddMachineKeyRequest.
 type addMachineKeyRequest struct {
-	Type           gateway.EnumValue[keyTypeDef] `json:"type"`
-	ExpirationDate gateway.Timestamp             `json:"expirationDate"`
-	PublicKey      []byte                        `json:"publicKey"` // base64 of a PEM
+	Type           gateway.EnumValue[render.KeyTypeDef] `json:"type"`
+	ExpirationDate gateway.Timestamp                    `json:"expirationDate"`
+	PublicKey      []byte                               `json:"publicKey"` // base64 of a PEM
 }
 
 func (a *API) addMachineKey(r *http.Request, req *addMachineKeyRequest) (any, error) {
@@ -70,13 +65,6 @@ func (a *API) addMachineKey(r *http.Request, req *addMachineKeyRequest) (any, er
 		Details: gateway.V1Add(identityDetails(k.Details))}, nil
 }
 
-type machineKeyJSON struct {
-	ID             string                        `json:"id"`
-	Details        gateway.DetailsV1             `json:"details"`
-	Type           gateway.EnumValue[keyTypeDef] `json:"type"`
-	ExpirationDate gateway.Timestamp             `json:"expirationDate"`
-}
-
 // listMachineKeysRequest is ListMachineKeysRequest.
 type listMachineKeysRequest struct {
 	Query gateway.ListQuery `json:"query"`
@@ -87,32 +75,7 @@ func (a *API) listMachineKeys(r *http.Request, req *listMachineKeysRequest) (any
 	if err != nil {
 		return nil, err
 	}
-	keys, err := a.cmds.ListMachineKeys(r.Context(), identityContextOrg(r), chi.URLParam(r, "userId"))
-	if err != nil {
-		return nil, err
-	}
-	total := len(keys)
-	if offset >= uint64(len(keys)) {
-		keys = nil
-	} else {
-		keys = keys[offset:]
-	}
-	if limit > 0 && int(limit) < len(keys) {
-		keys = keys[:limit]
-	}
-	out := struct {
-		Details gateway.ListDetailsV1 `json:"details"`
-		Result  []machineKeyJSON      `json:"result,omitempty"`
-	}{Details: gateway.ListDetailsV1{TotalResult: gateway.Uint64(total)}}
-	for _, k := range keys {
-		d := k.Details
-		out.Result = append(out.Result, machineKeyJSON{ID: k.KeyID, Details: gateway.V1Read(identityDetails(&d)),
-			Type: gateway.EnumValue[keyTypeDef](k.Type), ExpirationDate: gateway.Timestamp(k.Expiration)})
-		if t := gateway.Timestamp(d.Changed); t.Time().After(out.Details.ViewTimestamp.Time()) {
-			out.Details.ViewTimestamp = t
-		}
-	}
-	return out, nil
+	return answer(render.MachineKeyListV1Of)(a.cmds.ListMachineKeysPage(r.Context(), identityContextOrg(r), chi.URLParam(r, "userId"), offset, limit))
 }
 
 func (a *API) removeMachineKey(r *http.Request, _ *noBody) (any, error) {

@@ -350,6 +350,34 @@ func (c *Commands) ListMachineKeys(ctx context.Context, orgID, userID string) ([
 	return out, nil
 }
 
+// MachineKeyList is a page of a machine user's keys and the number of all.
+type MachineKeyList struct {
+	Total uint64
+	Keys  []*MachineKey
+}
+
+// ListMachineKeysPage is ListMachineKeys' page at offset of at most limit
+// keys (0: all), as management ListMachineKeys pages.
+//
+// Errors: as ListMachineKeys.
+func (c *Commands) ListMachineKeysPage(ctx context.Context, orgID, userID string, offset uint64, limit uint32) (*MachineKeyList, error) {
+	keys, err := c.ListMachineKeys(ctx, orgID, userID)
+	if err != nil {
+		return nil, err
+	}
+	out := &MachineKeyList{Total: uint64(len(keys))}
+	if offset < uint64(len(keys)) {
+		keys = keys[offset:]
+	} else {
+		keys = nil
+	}
+	if limit > 0 && int(limit) < len(keys) {
+		keys = keys[:limit]
+	}
+	out.Keys = keys
+	return out, nil
+}
+
 // ParsePublicKeyPEM parses a PEM public key: PKIX (any label, as ZITADEL
 // stores "RSA PUBLIC KEY" with PKIX bytes) or PKCS#1.
 func ParsePublicKeyPEM(b []byte) (crypto.PublicKey, error) {

@@ -186,6 +186,30 @@ flavours.forEach((flavour, i) => {
       assert.deepEqual(norm(got), norm(await rest("GET", `/management/v1/idps/templates/${added.id}`, undefined, { "x-zitadel-orgid": s.org })));
     });
 
+    it("ManagementService.AddProject and AddOIDCApp with x-zitadel-orgid, read back as REST does", async () => {
+      const project = await c.call("mgmt", "addProject", { name: `Project ${tag}`, projectRoleAssertion: true }, { orgId: s.org });
+      assert.match(project.id, /^\d+$/);
+      assert.equal(project.details.resourceOwner, s.org);
+      const app = await c.call("mgmt", "addOIDCApp", {
+        projectId: project.id, name: `App ${tag}`, redirectUris: ["https://app.example/cb"],
+        responseTypes: ["OIDC_RESPONSE_TYPE_CODE"], grantTypes: ["OIDC_GRANT_TYPE_AUTHORIZATION_CODE"],
+        appType: "OIDC_APP_TYPE_WEB", authMethodType: "OIDC_AUTH_METHOD_TYPE_BASIC",
+      }, { orgId: s.org });
+      assert.match(app.appId, /^\d+$/);
+      assert.ok(app.clientId, JSON.stringify(app));
+      assert.equal(app.clientSecret.length, 64);
+      const h = { "x-zitadel-orgid": s.org };
+      const got = await c.call("mgmt", "getAppByID", { projectId: project.id, appId: app.appId }, { orgId: s.org });
+      assert.equal(got.app.oidcConfig.clientId, app.clientId);
+      assert.doesNotMatch(JSON.stringify(got), new RegExp(app.clientSecret));
+      const viaREST = await rest("GET", `/management/v1/projects/${project.id}/apps/${app.appId}`, undefined, h);
+      // ts-proto (@zitadel/node) renders a zero Duration as {}, not "0s".
+      for (const a of [got, viaREST]) delete a.app.oidcConfig.clockSkew;
+      assert.deepEqual(norm(got), norm(viaREST));
+      const err = await rpcError(c.call("mgmt", "getProjectByID", { id: "nope" }, { orgId: s.org }));
+      sameErrorAsREST(err, await restError("GET", "/management/v1/projects/nope", server.token), Code.NOT_FOUND);
+    });
+
     it("AdminService.ListEvents returns the IdP's events, as REST does", async () => {
       const filter = { aggregateTypes: ["idp"], aggregateId: s.google, asc: true, limit: 10 };
       const got = await c.call("admin", "listEvents", filter);

@@ -10,9 +10,12 @@
 package managementv1
 
 import (
-	v14 "github.com/idledger/idledger/gen/zitadel/idp/v1"
-	v12 "github.com/idledger/idledger/gen/zitadel/org/v1"
-	v13 "github.com/idledger/idledger/gen/zitadel/policy/v1"
+	v15 "github.com/idledger/idledger/gen/zitadel/app/v1"
+	v12 "github.com/idledger/idledger/gen/zitadel/authn/v1"
+	v17 "github.com/idledger/idledger/gen/zitadel/idp/v1"
+	v13 "github.com/idledger/idledger/gen/zitadel/org/v1"
+	v16 "github.com/idledger/idledger/gen/zitadel/policy/v1"
+	v14 "github.com/idledger/idledger/gen/zitadel/project/v1"
 	v1 "github.com/idledger/idledger/gen/zitadel/user/v1"
 	v11 "github.com/idledger/idledger/gen/zitadel/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -159,6 +162,526 @@ func (x *AddMachineUserResponse) GetDetails() *v11.ObjectDetails {
 	return nil
 }
 
+type GenerateMachineSecretRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GenerateMachineSecretRequest) Reset() {
+	*x = GenerateMachineSecretRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GenerateMachineSecretRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GenerateMachineSecretRequest) ProtoMessage() {}
+
+func (x *GenerateMachineSecretRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GenerateMachineSecretRequest.ProtoReflect.Descriptor instead.
+func (*GenerateMachineSecretRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *GenerateMachineSecretRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+type GenerateMachineSecretResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ClientId      string                 `protobuf:"bytes,1,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	ClientSecret  string                 `protobuf:"bytes,2,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
+	Details       *v11.ObjectDetails     `protobuf:"bytes,3,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GenerateMachineSecretResponse) Reset() {
+	*x = GenerateMachineSecretResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GenerateMachineSecretResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GenerateMachineSecretResponse) ProtoMessage() {}
+
+func (x *GenerateMachineSecretResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GenerateMachineSecretResponse.ProtoReflect.Descriptor instead.
+func (*GenerateMachineSecretResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *GenerateMachineSecretResponse) GetClientId() string {
+	if x != nil {
+		return x.ClientId
+	}
+	return ""
+}
+
+func (x *GenerateMachineSecretResponse) GetClientSecret() string {
+	if x != nil {
+		return x.ClientSecret
+	}
+	return ""
+}
+
+func (x *GenerateMachineSecretResponse) GetDetails() *v11.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+type RemoveMachineSecretRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveMachineSecretRequest) Reset() {
+	*x = RemoveMachineSecretRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveMachineSecretRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveMachineSecretRequest) ProtoMessage() {}
+
+func (x *RemoveMachineSecretRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveMachineSecretRequest.ProtoReflect.Descriptor instead.
+func (*RemoveMachineSecretRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RemoveMachineSecretRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+type RemoveMachineSecretResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *v11.ObjectDetails     `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveMachineSecretResponse) Reset() {
+	*x = RemoveMachineSecretResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveMachineSecretResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveMachineSecretResponse) ProtoMessage() {}
+
+func (x *RemoveMachineSecretResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveMachineSecretResponse.ProtoReflect.Descriptor instead.
+func (*RemoveMachineSecretResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RemoveMachineSecretResponse) GetDetails() *v11.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+type ListMachineKeysRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Query         *v11.ListQuery         `protobuf:"bytes,2,opt,name=query,proto3" json:"query,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMachineKeysRequest) Reset() {
+	*x = ListMachineKeysRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMachineKeysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMachineKeysRequest) ProtoMessage() {}
+
+func (x *ListMachineKeysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMachineKeysRequest.ProtoReflect.Descriptor instead.
+func (*ListMachineKeysRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ListMachineKeysRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *ListMachineKeysRequest) GetQuery() *v11.ListQuery {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+type ListMachineKeysResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *v11.ListDetails       `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	Result        []*v12.Key             `protobuf:"bytes,2,rep,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMachineKeysResponse) Reset() {
+	*x = ListMachineKeysResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMachineKeysResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMachineKeysResponse) ProtoMessage() {}
+
+func (x *ListMachineKeysResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMachineKeysResponse.ProtoReflect.Descriptor instead.
+func (*ListMachineKeysResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ListMachineKeysResponse) GetDetails() *v11.ListDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+func (x *ListMachineKeysResponse) GetResult() []*v12.Key {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+type AddMachineKeyRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	UserId         string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Type           v12.KeyType            `protobuf:"varint,2,opt,name=type,proto3,enum=zitadel.authn.v1.KeyType" json:"type,omitempty"`
+	ExpirationDate *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=expiration_date,json=expirationDate,proto3" json:"expiration_date,omitempty"`
+	PublicKey      []byte                 `protobuf:"bytes,4,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *AddMachineKeyRequest) Reset() {
+	*x = AddMachineKeyRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddMachineKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddMachineKeyRequest) ProtoMessage() {}
+
+func (x *AddMachineKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddMachineKeyRequest.ProtoReflect.Descriptor instead.
+func (*AddMachineKeyRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *AddMachineKeyRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *AddMachineKeyRequest) GetType() v12.KeyType {
+	if x != nil {
+		return x.Type
+	}
+	return v12.KeyType(0)
+}
+
+func (x *AddMachineKeyRequest) GetExpirationDate() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpirationDate
+	}
+	return nil
+}
+
+func (x *AddMachineKeyRequest) GetPublicKey() []byte {
+	if x != nil {
+		return x.PublicKey
+	}
+	return nil
+}
+
+type AddMachineKeyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	KeyId         string                 `protobuf:"bytes,1,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	KeyDetails    []byte                 `protobuf:"bytes,2,opt,name=key_details,json=keyDetails,proto3" json:"key_details,omitempty"`
+	Details       *v11.ObjectDetails     `protobuf:"bytes,3,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddMachineKeyResponse) Reset() {
+	*x = AddMachineKeyResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddMachineKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddMachineKeyResponse) ProtoMessage() {}
+
+func (x *AddMachineKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddMachineKeyResponse.ProtoReflect.Descriptor instead.
+func (*AddMachineKeyResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *AddMachineKeyResponse) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *AddMachineKeyResponse) GetKeyDetails() []byte {
+	if x != nil {
+		return x.KeyDetails
+	}
+	return nil
+}
+
+func (x *AddMachineKeyResponse) GetDetails() *v11.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+type RemoveMachineKeyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	KeyId         string                 `protobuf:"bytes,2,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveMachineKeyRequest) Reset() {
+	*x = RemoveMachineKeyRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveMachineKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveMachineKeyRequest) ProtoMessage() {}
+
+func (x *RemoveMachineKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveMachineKeyRequest.ProtoReflect.Descriptor instead.
+func (*RemoveMachineKeyRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RemoveMachineKeyRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *RemoveMachineKeyRequest) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+type RemoveMachineKeyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *v11.ObjectDetails     `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveMachineKeyResponse) Reset() {
+	*x = RemoveMachineKeyResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveMachineKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveMachineKeyResponse) ProtoMessage() {}
+
+func (x *RemoveMachineKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveMachineKeyResponse.ProtoReflect.Descriptor instead.
+func (*RemoveMachineKeyResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *RemoveMachineKeyResponse) GetDetails() *v11.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
 type AddPersonalAccessTokenRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	UserId         string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
@@ -169,7 +692,7 @@ type AddPersonalAccessTokenRequest struct {
 
 func (x *AddPersonalAccessTokenRequest) Reset() {
 	*x = AddPersonalAccessTokenRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[2]
+	mi := &file_zitadel_management_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -181,7 +704,7 @@ func (x *AddPersonalAccessTokenRequest) String() string {
 func (*AddPersonalAccessTokenRequest) ProtoMessage() {}
 
 func (x *AddPersonalAccessTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[2]
+	mi := &file_zitadel_management_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -194,7 +717,7 @@ func (x *AddPersonalAccessTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddPersonalAccessTokenRequest.ProtoReflect.Descriptor instead.
 func (*AddPersonalAccessTokenRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{2}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *AddPersonalAccessTokenRequest) GetUserId() string {
@@ -222,7 +745,7 @@ type AddPersonalAccessTokenResponse struct {
 
 func (x *AddPersonalAccessTokenResponse) Reset() {
 	*x = AddPersonalAccessTokenResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[3]
+	mi := &file_zitadel_management_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -234,7 +757,7 @@ func (x *AddPersonalAccessTokenResponse) String() string {
 func (*AddPersonalAccessTokenResponse) ProtoMessage() {}
 
 func (x *AddPersonalAccessTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[3]
+	mi := &file_zitadel_management_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -247,7 +770,7 @@ func (x *AddPersonalAccessTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddPersonalAccessTokenResponse.ProtoReflect.Descriptor instead.
 func (*AddPersonalAccessTokenResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{3}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *AddPersonalAccessTokenResponse) GetTokenId() string {
@@ -281,7 +804,7 @@ type RemovePersonalAccessTokenRequest struct {
 
 func (x *RemovePersonalAccessTokenRequest) Reset() {
 	*x = RemovePersonalAccessTokenRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[4]
+	mi := &file_zitadel_management_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -293,7 +816,7 @@ func (x *RemovePersonalAccessTokenRequest) String() string {
 func (*RemovePersonalAccessTokenRequest) ProtoMessage() {}
 
 func (x *RemovePersonalAccessTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[4]
+	mi := &file_zitadel_management_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -306,7 +829,7 @@ func (x *RemovePersonalAccessTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePersonalAccessTokenRequest.ProtoReflect.Descriptor instead.
 func (*RemovePersonalAccessTokenRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{4}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RemovePersonalAccessTokenRequest) GetUserId() string {
@@ -332,7 +855,7 @@ type RemovePersonalAccessTokenResponse struct {
 
 func (x *RemovePersonalAccessTokenResponse) Reset() {
 	*x = RemovePersonalAccessTokenResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[5]
+	mi := &file_zitadel_management_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -344,7 +867,7 @@ func (x *RemovePersonalAccessTokenResponse) String() string {
 func (*RemovePersonalAccessTokenResponse) ProtoMessage() {}
 
 func (x *RemovePersonalAccessTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[5]
+	mi := &file_zitadel_management_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -357,7 +880,7 @@ func (x *RemovePersonalAccessTokenResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use RemovePersonalAccessTokenResponse.ProtoReflect.Descriptor instead.
 func (*RemovePersonalAccessTokenResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{5}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RemovePersonalAccessTokenResponse) GetDetails() *v11.ObjectDetails {
@@ -375,7 +898,7 @@ type GetMyOrgRequest struct {
 
 func (x *GetMyOrgRequest) Reset() {
 	*x = GetMyOrgRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[6]
+	mi := &file_zitadel_management_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -387,7 +910,7 @@ func (x *GetMyOrgRequest) String() string {
 func (*GetMyOrgRequest) ProtoMessage() {}
 
 func (x *GetMyOrgRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[6]
+	mi := &file_zitadel_management_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -400,19 +923,19 @@ func (x *GetMyOrgRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMyOrgRequest.ProtoReflect.Descriptor instead.
 func (*GetMyOrgRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{6}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{16}
 }
 
 type GetMyOrgResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Org           *v12.Org               `protobuf:"bytes,1,opt,name=org,proto3" json:"org,omitempty"`
+	Org           *v13.Org               `protobuf:"bytes,1,opt,name=org,proto3" json:"org,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetMyOrgResponse) Reset() {
 	*x = GetMyOrgResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[7]
+	mi := &file_zitadel_management_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -424,7 +947,7 @@ func (x *GetMyOrgResponse) String() string {
 func (*GetMyOrgResponse) ProtoMessage() {}
 
 func (x *GetMyOrgResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[7]
+	mi := &file_zitadel_management_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -437,10 +960,10 @@ func (x *GetMyOrgResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMyOrgResponse.ProtoReflect.Descriptor instead.
 func (*GetMyOrgResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{7}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{17}
 }
 
-func (x *GetMyOrgResponse) GetOrg() *v12.Org {
+func (x *GetMyOrgResponse) GetOrg() *v13.Org {
 	if x != nil {
 		return x.Org
 	}
@@ -456,7 +979,7 @@ type AddOrgRequest struct {
 
 func (x *AddOrgRequest) Reset() {
 	*x = AddOrgRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[8]
+	mi := &file_zitadel_management_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -468,7 +991,7 @@ func (x *AddOrgRequest) String() string {
 func (*AddOrgRequest) ProtoMessage() {}
 
 func (x *AddOrgRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[8]
+	mi := &file_zitadel_management_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -481,7 +1004,7 @@ func (x *AddOrgRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddOrgRequest.ProtoReflect.Descriptor instead.
 func (*AddOrgRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{8}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *AddOrgRequest) GetName() string {
@@ -501,7 +1024,7 @@ type AddOrgResponse struct {
 
 func (x *AddOrgResponse) Reset() {
 	*x = AddOrgResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[9]
+	mi := &file_zitadel_management_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -513,7 +1036,7 @@ func (x *AddOrgResponse) String() string {
 func (*AddOrgResponse) ProtoMessage() {}
 
 func (x *AddOrgResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[9]
+	mi := &file_zitadel_management_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -526,7 +1049,7 @@ func (x *AddOrgResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddOrgResponse.ProtoReflect.Descriptor instead.
 func (*AddOrgResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{9}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *AddOrgResponse) GetId() string {
@@ -553,7 +1076,7 @@ type AddOrgMemberRequest struct {
 
 func (x *AddOrgMemberRequest) Reset() {
 	*x = AddOrgMemberRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[10]
+	mi := &file_zitadel_management_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -565,7 +1088,7 @@ func (x *AddOrgMemberRequest) String() string {
 func (*AddOrgMemberRequest) ProtoMessage() {}
 
 func (x *AddOrgMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[10]
+	mi := &file_zitadel_management_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -578,7 +1101,7 @@ func (x *AddOrgMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddOrgMemberRequest.ProtoReflect.Descriptor instead.
 func (*AddOrgMemberRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{10}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AddOrgMemberRequest) GetUserId() string {
@@ -604,7 +1127,7 @@ type AddOrgMemberResponse struct {
 
 func (x *AddOrgMemberResponse) Reset() {
 	*x = AddOrgMemberResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[11]
+	mi := &file_zitadel_management_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -616,7 +1139,7 @@ func (x *AddOrgMemberResponse) String() string {
 func (*AddOrgMemberResponse) ProtoMessage() {}
 
 func (x *AddOrgMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[11]
+	mi := &file_zitadel_management_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -629,10 +1152,1578 @@ func (x *AddOrgMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddOrgMemberResponse.ProtoReflect.Descriptor instead.
 func (*AddOrgMemberResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{11}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AddOrgMemberResponse) GetDetails() *v11.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+type GetProjectByIDRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProjectByIDRequest) Reset() {
+	*x = GetProjectByIDRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProjectByIDRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProjectByIDRequest) ProtoMessage() {}
+
+func (x *GetProjectByIDRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProjectByIDRequest.ProtoReflect.Descriptor instead.
+func (*GetProjectByIDRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *GetProjectByIDRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type GetProjectByIDResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Project       *v14.Project           `protobuf:"bytes,1,opt,name=project,proto3" json:"project,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProjectByIDResponse) Reset() {
+	*x = GetProjectByIDResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProjectByIDResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProjectByIDResponse) ProtoMessage() {}
+
+func (x *GetProjectByIDResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProjectByIDResponse.ProtoReflect.Descriptor instead.
+func (*GetProjectByIDResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *GetProjectByIDResponse) GetProject() *v14.Project {
+	if x != nil {
+		return x.Project
+	}
+	return nil
+}
+
+type ListProjectsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Query         *v11.ListQuery         `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
+	Queries       []*v14.ProjectQuery    `protobuf:"bytes,2,rep,name=queries,proto3" json:"queries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListProjectsRequest) Reset() {
+	*x = ListProjectsRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListProjectsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListProjectsRequest) ProtoMessage() {}
+
+func (x *ListProjectsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListProjectsRequest.ProtoReflect.Descriptor instead.
+func (*ListProjectsRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ListProjectsRequest) GetQuery() *v11.ListQuery {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+func (x *ListProjectsRequest) GetQueries() []*v14.ProjectQuery {
+	if x != nil {
+		return x.Queries
+	}
+	return nil
+}
+
+type ListProjectsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *v11.ListDetails       `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	Result        []*v14.Project         `protobuf:"bytes,2,rep,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListProjectsResponse) Reset() {
+	*x = ListProjectsResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListProjectsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListProjectsResponse) ProtoMessage() {}
+
+func (x *ListProjectsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListProjectsResponse.ProtoReflect.Descriptor instead.
+func (*ListProjectsResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ListProjectsResponse) GetDetails() *v11.ListDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+func (x *ListProjectsResponse) GetResult() []*v14.Project {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+type AddProjectRequest struct {
+	state                  protoimpl.MessageState     `protogen:"open.v1"`
+	Name                   string                     `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	ProjectRoleAssertion   bool                       `protobuf:"varint,2,opt,name=project_role_assertion,json=projectRoleAssertion,proto3" json:"project_role_assertion,omitempty"`
+	ProjectRoleCheck       bool                       `protobuf:"varint,3,opt,name=project_role_check,json=projectRoleCheck,proto3" json:"project_role_check,omitempty"`
+	HasProjectCheck        bool                       `protobuf:"varint,4,opt,name=has_project_check,json=hasProjectCheck,proto3" json:"has_project_check,omitempty"`
+	PrivateLabelingSetting v14.PrivateLabelingSetting `protobuf:"varint,5,opt,name=private_labeling_setting,json=privateLabelingSetting,proto3,enum=zitadel.project.v1.PrivateLabelingSetting" json:"private_labeling_setting,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
+}
+
+func (x *AddProjectRequest) Reset() {
+	*x = AddProjectRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddProjectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddProjectRequest) ProtoMessage() {}
+
+func (x *AddProjectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddProjectRequest.ProtoReflect.Descriptor instead.
+func (*AddProjectRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *AddProjectRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AddProjectRequest) GetProjectRoleAssertion() bool {
+	if x != nil {
+		return x.ProjectRoleAssertion
+	}
+	return false
+}
+
+func (x *AddProjectRequest) GetProjectRoleCheck() bool {
+	if x != nil {
+		return x.ProjectRoleCheck
+	}
+	return false
+}
+
+func (x *AddProjectRequest) GetHasProjectCheck() bool {
+	if x != nil {
+		return x.HasProjectCheck
+	}
+	return false
+}
+
+func (x *AddProjectRequest) GetPrivateLabelingSetting() v14.PrivateLabelingSetting {
+	if x != nil {
+		return x.PrivateLabelingSetting
+	}
+	return v14.PrivateLabelingSetting(0)
+}
+
+type AddProjectResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Details       *v11.ObjectDetails     `protobuf:"bytes,2,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddProjectResponse) Reset() {
+	*x = AddProjectResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddProjectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddProjectResponse) ProtoMessage() {}
+
+func (x *AddProjectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddProjectResponse.ProtoReflect.Descriptor instead.
+func (*AddProjectResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *AddProjectResponse) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *AddProjectResponse) GetDetails() *v11.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+type UpdateProjectRequest struct {
+	state                  protoimpl.MessageState     `protogen:"open.v1"`
+	Id                     string                     `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name                   string                     `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	ProjectRoleAssertion   bool                       `protobuf:"varint,3,opt,name=project_role_assertion,json=projectRoleAssertion,proto3" json:"project_role_assertion,omitempty"`
+	ProjectRoleCheck       bool                       `protobuf:"varint,4,opt,name=project_role_check,json=projectRoleCheck,proto3" json:"project_role_check,omitempty"`
+	HasProjectCheck        bool                       `protobuf:"varint,5,opt,name=has_project_check,json=hasProjectCheck,proto3" json:"has_project_check,omitempty"`
+	PrivateLabelingSetting v14.PrivateLabelingSetting `protobuf:"varint,6,opt,name=private_labeling_setting,json=privateLabelingSetting,proto3,enum=zitadel.project.v1.PrivateLabelingSetting" json:"private_labeling_setting,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
+}
+
+func (x *UpdateProjectRequest) Reset() {
+	*x = UpdateProjectRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateProjectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateProjectRequest) ProtoMessage() {}
+
+func (x *UpdateProjectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateProjectRequest.ProtoReflect.Descriptor instead.
+func (*UpdateProjectRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *UpdateProjectRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *UpdateProjectRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UpdateProjectRequest) GetProjectRoleAssertion() bool {
+	if x != nil {
+		return x.ProjectRoleAssertion
+	}
+	return false
+}
+
+func (x *UpdateProjectRequest) GetProjectRoleCheck() bool {
+	if x != nil {
+		return x.ProjectRoleCheck
+	}
+	return false
+}
+
+func (x *UpdateProjectRequest) GetHasProjectCheck() bool {
+	if x != nil {
+		return x.HasProjectCheck
+	}
+	return false
+}
+
+func (x *UpdateProjectRequest) GetPrivateLabelingSetting() v14.PrivateLabelingSetting {
+	if x != nil {
+		return x.PrivateLabelingSetting
+	}
+	return v14.PrivateLabelingSetting(0)
+}
+
+type UpdateProjectResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *v11.ObjectDetails     `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateProjectResponse) Reset() {
+	*x = UpdateProjectResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateProjectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateProjectResponse) ProtoMessage() {}
+
+func (x *UpdateProjectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateProjectResponse.ProtoReflect.Descriptor instead.
+func (*UpdateProjectResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *UpdateProjectResponse) GetDetails() *v11.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+type RemoveProjectRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveProjectRequest) Reset() {
+	*x = RemoveProjectRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveProjectRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveProjectRequest) ProtoMessage() {}
+
+func (x *RemoveProjectRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveProjectRequest.ProtoReflect.Descriptor instead.
+func (*RemoveProjectRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *RemoveProjectRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type RemoveProjectResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *v11.ObjectDetails     `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveProjectResponse) Reset() {
+	*x = RemoveProjectResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveProjectResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveProjectResponse) ProtoMessage() {}
+
+func (x *RemoveProjectResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveProjectResponse.ProtoReflect.Descriptor instead.
+func (*RemoveProjectResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *RemoveProjectResponse) GetDetails() *v11.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+type GetAppByIDRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ProjectId     string                 `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	AppId         string                 `protobuf:"bytes,2,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAppByIDRequest) Reset() {
+	*x = GetAppByIDRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAppByIDRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAppByIDRequest) ProtoMessage() {}
+
+func (x *GetAppByIDRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAppByIDRequest.ProtoReflect.Descriptor instead.
+func (*GetAppByIDRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *GetAppByIDRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *GetAppByIDRequest) GetAppId() string {
+	if x != nil {
+		return x.AppId
+	}
+	return ""
+}
+
+type GetAppByIDResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	App           *v15.App               `protobuf:"bytes,1,opt,name=app,proto3" json:"app,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAppByIDResponse) Reset() {
+	*x = GetAppByIDResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAppByIDResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAppByIDResponse) ProtoMessage() {}
+
+func (x *GetAppByIDResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAppByIDResponse.ProtoReflect.Descriptor instead.
+func (*GetAppByIDResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *GetAppByIDResponse) GetApp() *v15.App {
+	if x != nil {
+		return x.App
+	}
+	return nil
+}
+
+type ListAppsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ProjectId     string                 `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	Query         *v11.ListQuery         `protobuf:"bytes,2,opt,name=query,proto3" json:"query,omitempty"`
+	Queries       []*v15.AppQuery        `protobuf:"bytes,3,rep,name=queries,proto3" json:"queries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAppsRequest) Reset() {
+	*x = ListAppsRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAppsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAppsRequest) ProtoMessage() {}
+
+func (x *ListAppsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAppsRequest.ProtoReflect.Descriptor instead.
+func (*ListAppsRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *ListAppsRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *ListAppsRequest) GetQuery() *v11.ListQuery {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+func (x *ListAppsRequest) GetQueries() []*v15.AppQuery {
+	if x != nil {
+		return x.Queries
+	}
+	return nil
+}
+
+type ListAppsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *v11.ListDetails       `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	Result        []*v15.App             `protobuf:"bytes,2,rep,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAppsResponse) Reset() {
+	*x = ListAppsResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAppsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAppsResponse) ProtoMessage() {}
+
+func (x *ListAppsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAppsResponse.ProtoReflect.Descriptor instead.
+func (*ListAppsResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *ListAppsResponse) GetDetails() *v11.ListDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+func (x *ListAppsResponse) GetResult() []*v15.App {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+type AddOIDCAppRequest struct {
+	state                    protoimpl.MessageState `protogen:"open.v1"`
+	ProjectId                string                 `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	Name                     string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	RedirectUris             []string               `protobuf:"bytes,3,rep,name=redirect_uris,json=redirectUris,proto3" json:"redirect_uris,omitempty"`
+	ResponseTypes            []v15.OIDCResponseType `protobuf:"varint,4,rep,packed,name=response_types,json=responseTypes,proto3,enum=zitadel.app.v1.OIDCResponseType" json:"response_types,omitempty"`
+	GrantTypes               []v15.OIDCGrantType    `protobuf:"varint,5,rep,packed,name=grant_types,json=grantTypes,proto3,enum=zitadel.app.v1.OIDCGrantType" json:"grant_types,omitempty"`
+	AppType                  v15.OIDCAppType        `protobuf:"varint,6,opt,name=app_type,json=appType,proto3,enum=zitadel.app.v1.OIDCAppType" json:"app_type,omitempty"`
+	AuthMethodType           v15.OIDCAuthMethodType `protobuf:"varint,7,opt,name=auth_method_type,json=authMethodType,proto3,enum=zitadel.app.v1.OIDCAuthMethodType" json:"auth_method_type,omitempty"`
+	PostLogoutRedirectUris   []string               `protobuf:"bytes,8,rep,name=post_logout_redirect_uris,json=postLogoutRedirectUris,proto3" json:"post_logout_redirect_uris,omitempty"`
+	Version                  v15.OIDCVersion        `protobuf:"varint,9,opt,name=version,proto3,enum=zitadel.app.v1.OIDCVersion" json:"version,omitempty"`
+	DevMode                  bool                   `protobuf:"varint,10,opt,name=dev_mode,json=devMode,proto3" json:"dev_mode,omitempty"`
+	AccessTokenType          v15.OIDCTokenType      `protobuf:"varint,11,opt,name=access_token_type,json=accessTokenType,proto3,enum=zitadel.app.v1.OIDCTokenType" json:"access_token_type,omitempty"`
+	AccessTokenRoleAssertion bool                   `protobuf:"varint,12,opt,name=access_token_role_assertion,json=accessTokenRoleAssertion,proto3" json:"access_token_role_assertion,omitempty"`
+	IdTokenRoleAssertion     bool                   `protobuf:"varint,13,opt,name=id_token_role_assertion,json=idTokenRoleAssertion,proto3" json:"id_token_role_assertion,omitempty"`
+	IdTokenUserinfoAssertion bool                   `protobuf:"varint,14,opt,name=id_token_userinfo_assertion,json=idTokenUserinfoAssertion,proto3" json:"id_token_userinfo_assertion,omitempty"`
+	ClockSkew                *durationpb.Duration   `protobuf:"bytes,15,opt,name=clock_skew,json=clockSkew,proto3" json:"clock_skew,omitempty"`
+	AdditionalOrigins        []string               `protobuf:"bytes,16,rep,name=additional_origins,json=additionalOrigins,proto3" json:"additional_origins,omitempty"`
+	SkipNativeAppSuccessPage bool                   `protobuf:"varint,17,opt,name=skip_native_app_success_page,json=skipNativeAppSuccessPage,proto3" json:"skip_native_app_success_page,omitempty"`
+	BackChannelLogoutUri     string                 `protobuf:"bytes,18,opt,name=back_channel_logout_uri,json=backChannelLogoutUri,proto3" json:"back_channel_logout_uri,omitempty"`
+	LoginVersion             *v15.LoginVersion      `protobuf:"bytes,19,opt,name=login_version,json=loginVersion,proto3" json:"login_version,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
+}
+
+func (x *AddOIDCAppRequest) Reset() {
+	*x = AddOIDCAppRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddOIDCAppRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddOIDCAppRequest) ProtoMessage() {}
+
+func (x *AddOIDCAppRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddOIDCAppRequest.ProtoReflect.Descriptor instead.
+func (*AddOIDCAppRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *AddOIDCAppRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *AddOIDCAppRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AddOIDCAppRequest) GetRedirectUris() []string {
+	if x != nil {
+		return x.RedirectUris
+	}
+	return nil
+}
+
+func (x *AddOIDCAppRequest) GetResponseTypes() []v15.OIDCResponseType {
+	if x != nil {
+		return x.ResponseTypes
+	}
+	return nil
+}
+
+func (x *AddOIDCAppRequest) GetGrantTypes() []v15.OIDCGrantType {
+	if x != nil {
+		return x.GrantTypes
+	}
+	return nil
+}
+
+func (x *AddOIDCAppRequest) GetAppType() v15.OIDCAppType {
+	if x != nil {
+		return x.AppType
+	}
+	return v15.OIDCAppType(0)
+}
+
+func (x *AddOIDCAppRequest) GetAuthMethodType() v15.OIDCAuthMethodType {
+	if x != nil {
+		return x.AuthMethodType
+	}
+	return v15.OIDCAuthMethodType(0)
+}
+
+func (x *AddOIDCAppRequest) GetPostLogoutRedirectUris() []string {
+	if x != nil {
+		return x.PostLogoutRedirectUris
+	}
+	return nil
+}
+
+func (x *AddOIDCAppRequest) GetVersion() v15.OIDCVersion {
+	if x != nil {
+		return x.Version
+	}
+	return v15.OIDCVersion(0)
+}
+
+func (x *AddOIDCAppRequest) GetDevMode() bool {
+	if x != nil {
+		return x.DevMode
+	}
+	return false
+}
+
+func (x *AddOIDCAppRequest) GetAccessTokenType() v15.OIDCTokenType {
+	if x != nil {
+		return x.AccessTokenType
+	}
+	return v15.OIDCTokenType(0)
+}
+
+func (x *AddOIDCAppRequest) GetAccessTokenRoleAssertion() bool {
+	if x != nil {
+		return x.AccessTokenRoleAssertion
+	}
+	return false
+}
+
+func (x *AddOIDCAppRequest) GetIdTokenRoleAssertion() bool {
+	if x != nil {
+		return x.IdTokenRoleAssertion
+	}
+	return false
+}
+
+func (x *AddOIDCAppRequest) GetIdTokenUserinfoAssertion() bool {
+	if x != nil {
+		return x.IdTokenUserinfoAssertion
+	}
+	return false
+}
+
+func (x *AddOIDCAppRequest) GetClockSkew() *durationpb.Duration {
+	if x != nil {
+		return x.ClockSkew
+	}
+	return nil
+}
+
+func (x *AddOIDCAppRequest) GetAdditionalOrigins() []string {
+	if x != nil {
+		return x.AdditionalOrigins
+	}
+	return nil
+}
+
+func (x *AddOIDCAppRequest) GetSkipNativeAppSuccessPage() bool {
+	if x != nil {
+		return x.SkipNativeAppSuccessPage
+	}
+	return false
+}
+
+func (x *AddOIDCAppRequest) GetBackChannelLogoutUri() string {
+	if x != nil {
+		return x.BackChannelLogoutUri
+	}
+	return ""
+}
+
+func (x *AddOIDCAppRequest) GetLoginVersion() *v15.LoginVersion {
+	if x != nil {
+		return x.LoginVersion
+	}
+	return nil
+}
+
+type AddOIDCAppResponse struct {
+	state              protoimpl.MessageState  `protogen:"open.v1"`
+	AppId              string                  `protobuf:"bytes,1,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	Details            *v11.ObjectDetails      `protobuf:"bytes,2,opt,name=details,proto3" json:"details,omitempty"`
+	ClientId           string                  `protobuf:"bytes,3,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	ClientSecret       string                  `protobuf:"bytes,4,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
+	NoneCompliant      bool                    `protobuf:"varint,5,opt,name=none_compliant,json=noneCompliant,proto3" json:"none_compliant,omitempty"`
+	ComplianceProblems []*v11.LocalizedMessage `protobuf:"bytes,6,rep,name=compliance_problems,json=complianceProblems,proto3" json:"compliance_problems,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *AddOIDCAppResponse) Reset() {
+	*x = AddOIDCAppResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddOIDCAppResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddOIDCAppResponse) ProtoMessage() {}
+
+func (x *AddOIDCAppResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddOIDCAppResponse.ProtoReflect.Descriptor instead.
+func (*AddOIDCAppResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *AddOIDCAppResponse) GetAppId() string {
+	if x != nil {
+		return x.AppId
+	}
+	return ""
+}
+
+func (x *AddOIDCAppResponse) GetDetails() *v11.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+func (x *AddOIDCAppResponse) GetClientId() string {
+	if x != nil {
+		return x.ClientId
+	}
+	return ""
+}
+
+func (x *AddOIDCAppResponse) GetClientSecret() string {
+	if x != nil {
+		return x.ClientSecret
+	}
+	return ""
+}
+
+func (x *AddOIDCAppResponse) GetNoneCompliant() bool {
+	if x != nil {
+		return x.NoneCompliant
+	}
+	return false
+}
+
+func (x *AddOIDCAppResponse) GetComplianceProblems() []*v11.LocalizedMessage {
+	if x != nil {
+		return x.ComplianceProblems
+	}
+	return nil
+}
+
+type AddAPIAppRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ProjectId      string                 `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	Name           string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	AuthMethodType v15.APIAuthMethodType  `protobuf:"varint,3,opt,name=auth_method_type,json=authMethodType,proto3,enum=zitadel.app.v1.APIAuthMethodType" json:"auth_method_type,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *AddAPIAppRequest) Reset() {
+	*x = AddAPIAppRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddAPIAppRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddAPIAppRequest) ProtoMessage() {}
+
+func (x *AddAPIAppRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddAPIAppRequest.ProtoReflect.Descriptor instead.
+func (*AddAPIAppRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *AddAPIAppRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *AddAPIAppRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AddAPIAppRequest) GetAuthMethodType() v15.APIAuthMethodType {
+	if x != nil {
+		return x.AuthMethodType
+	}
+	return v15.APIAuthMethodType(0)
+}
+
+type AddAPIAppResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AppId         string                 `protobuf:"bytes,1,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	Details       *v11.ObjectDetails     `protobuf:"bytes,2,opt,name=details,proto3" json:"details,omitempty"`
+	ClientId      string                 `protobuf:"bytes,3,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	ClientSecret  string                 `protobuf:"bytes,4,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddAPIAppResponse) Reset() {
+	*x = AddAPIAppResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddAPIAppResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddAPIAppResponse) ProtoMessage() {}
+
+func (x *AddAPIAppResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddAPIAppResponse.ProtoReflect.Descriptor instead.
+func (*AddAPIAppResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *AddAPIAppResponse) GetAppId() string {
+	if x != nil {
+		return x.AppId
+	}
+	return ""
+}
+
+func (x *AddAPIAppResponse) GetDetails() *v11.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+func (x *AddAPIAppResponse) GetClientId() string {
+	if x != nil {
+		return x.ClientId
+	}
+	return ""
+}
+
+func (x *AddAPIAppResponse) GetClientSecret() string {
+	if x != nil {
+		return x.ClientSecret
+	}
+	return ""
+}
+
+type UpdateOIDCAppConfigRequest struct {
+	state                    protoimpl.MessageState `protogen:"open.v1"`
+	ProjectId                string                 `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	AppId                    string                 `protobuf:"bytes,2,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	RedirectUris             []string               `protobuf:"bytes,3,rep,name=redirect_uris,json=redirectUris,proto3" json:"redirect_uris,omitempty"`
+	ResponseTypes            []v15.OIDCResponseType `protobuf:"varint,4,rep,packed,name=response_types,json=responseTypes,proto3,enum=zitadel.app.v1.OIDCResponseType" json:"response_types,omitempty"`
+	GrantTypes               []v15.OIDCGrantType    `protobuf:"varint,5,rep,packed,name=grant_types,json=grantTypes,proto3,enum=zitadel.app.v1.OIDCGrantType" json:"grant_types,omitempty"`
+	AppType                  v15.OIDCAppType        `protobuf:"varint,6,opt,name=app_type,json=appType,proto3,enum=zitadel.app.v1.OIDCAppType" json:"app_type,omitempty"`
+	AuthMethodType           v15.OIDCAuthMethodType `protobuf:"varint,7,opt,name=auth_method_type,json=authMethodType,proto3,enum=zitadel.app.v1.OIDCAuthMethodType" json:"auth_method_type,omitempty"`
+	PostLogoutRedirectUris   []string               `protobuf:"bytes,8,rep,name=post_logout_redirect_uris,json=postLogoutRedirectUris,proto3" json:"post_logout_redirect_uris,omitempty"`
+	DevMode                  bool                   `protobuf:"varint,9,opt,name=dev_mode,json=devMode,proto3" json:"dev_mode,omitempty"`
+	AccessTokenType          v15.OIDCTokenType      `protobuf:"varint,10,opt,name=access_token_type,json=accessTokenType,proto3,enum=zitadel.app.v1.OIDCTokenType" json:"access_token_type,omitempty"`
+	AccessTokenRoleAssertion bool                   `protobuf:"varint,11,opt,name=access_token_role_assertion,json=accessTokenRoleAssertion,proto3" json:"access_token_role_assertion,omitempty"`
+	IdTokenRoleAssertion     bool                   `protobuf:"varint,12,opt,name=id_token_role_assertion,json=idTokenRoleAssertion,proto3" json:"id_token_role_assertion,omitempty"`
+	IdTokenUserinfoAssertion bool                   `protobuf:"varint,13,opt,name=id_token_userinfo_assertion,json=idTokenUserinfoAssertion,proto3" json:"id_token_userinfo_assertion,omitempty"`
+	ClockSkew                *durationpb.Duration   `protobuf:"bytes,14,opt,name=clock_skew,json=clockSkew,proto3" json:"clock_skew,omitempty"`
+	AdditionalOrigins        []string               `protobuf:"bytes,15,rep,name=additional_origins,json=additionalOrigins,proto3" json:"additional_origins,omitempty"`
+	SkipNativeAppSuccessPage bool                   `protobuf:"varint,16,opt,name=skip_native_app_success_page,json=skipNativeAppSuccessPage,proto3" json:"skip_native_app_success_page,omitempty"`
+	BackChannelLogoutUri     string                 `protobuf:"bytes,17,opt,name=back_channel_logout_uri,json=backChannelLogoutUri,proto3" json:"back_channel_logout_uri,omitempty"`
+	LoginVersion             *v15.LoginVersion      `protobuf:"bytes,18,opt,name=login_version,json=loginVersion,proto3" json:"login_version,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
+}
+
+func (x *UpdateOIDCAppConfigRequest) Reset() {
+	*x = UpdateOIDCAppConfigRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateOIDCAppConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateOIDCAppConfigRequest) ProtoMessage() {}
+
+func (x *UpdateOIDCAppConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateOIDCAppConfigRequest.ProtoReflect.Descriptor instead.
+func (*UpdateOIDCAppConfigRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetAppId() string {
+	if x != nil {
+		return x.AppId
+	}
+	return ""
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetRedirectUris() []string {
+	if x != nil {
+		return x.RedirectUris
+	}
+	return nil
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetResponseTypes() []v15.OIDCResponseType {
+	if x != nil {
+		return x.ResponseTypes
+	}
+	return nil
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetGrantTypes() []v15.OIDCGrantType {
+	if x != nil {
+		return x.GrantTypes
+	}
+	return nil
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetAppType() v15.OIDCAppType {
+	if x != nil {
+		return x.AppType
+	}
+	return v15.OIDCAppType(0)
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetAuthMethodType() v15.OIDCAuthMethodType {
+	if x != nil {
+		return x.AuthMethodType
+	}
+	return v15.OIDCAuthMethodType(0)
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetPostLogoutRedirectUris() []string {
+	if x != nil {
+		return x.PostLogoutRedirectUris
+	}
+	return nil
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetDevMode() bool {
+	if x != nil {
+		return x.DevMode
+	}
+	return false
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetAccessTokenType() v15.OIDCTokenType {
+	if x != nil {
+		return x.AccessTokenType
+	}
+	return v15.OIDCTokenType(0)
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetAccessTokenRoleAssertion() bool {
+	if x != nil {
+		return x.AccessTokenRoleAssertion
+	}
+	return false
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetIdTokenRoleAssertion() bool {
+	if x != nil {
+		return x.IdTokenRoleAssertion
+	}
+	return false
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetIdTokenUserinfoAssertion() bool {
+	if x != nil {
+		return x.IdTokenUserinfoAssertion
+	}
+	return false
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetClockSkew() *durationpb.Duration {
+	if x != nil {
+		return x.ClockSkew
+	}
+	return nil
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetAdditionalOrigins() []string {
+	if x != nil {
+		return x.AdditionalOrigins
+	}
+	return nil
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetSkipNativeAppSuccessPage() bool {
+	if x != nil {
+		return x.SkipNativeAppSuccessPage
+	}
+	return false
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetBackChannelLogoutUri() string {
+	if x != nil {
+		return x.BackChannelLogoutUri
+	}
+	return ""
+}
+
+func (x *UpdateOIDCAppConfigRequest) GetLoginVersion() *v15.LoginVersion {
+	if x != nil {
+		return x.LoginVersion
+	}
+	return nil
+}
+
+type UpdateOIDCAppConfigResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *v11.ObjectDetails     `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateOIDCAppConfigResponse) Reset() {
+	*x = UpdateOIDCAppConfigResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateOIDCAppConfigResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateOIDCAppConfigResponse) ProtoMessage() {}
+
+func (x *UpdateOIDCAppConfigResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateOIDCAppConfigResponse.ProtoReflect.Descriptor instead.
+func (*UpdateOIDCAppConfigResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *UpdateOIDCAppConfigResponse) GetDetails() *v11.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+type RemoveAppRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ProjectId     string                 `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	AppId         string                 `protobuf:"bytes,2,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveAppRequest) Reset() {
+	*x = RemoveAppRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveAppRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveAppRequest) ProtoMessage() {}
+
+func (x *RemoveAppRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveAppRequest.ProtoReflect.Descriptor instead.
+func (*RemoveAppRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *RemoveAppRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *RemoveAppRequest) GetAppId() string {
+	if x != nil {
+		return x.AppId
+	}
+	return ""
+}
+
+type RemoveAppResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *v11.ObjectDetails     `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveAppResponse) Reset() {
+	*x = RemoveAppResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveAppResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveAppResponse) ProtoMessage() {}
+
+func (x *RemoveAppResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveAppResponse.ProtoReflect.Descriptor instead.
+func (*RemoveAppResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *RemoveAppResponse) GetDetails() *v11.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+type RegenerateOIDCClientSecretRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ProjectId     string                 `protobuf:"bytes,1,opt,name=project_id,json=projectId,proto3" json:"project_id,omitempty"`
+	AppId         string                 `protobuf:"bytes,2,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegenerateOIDCClientSecretRequest) Reset() {
+	*x = RegenerateOIDCClientSecretRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegenerateOIDCClientSecretRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegenerateOIDCClientSecretRequest) ProtoMessage() {}
+
+func (x *RegenerateOIDCClientSecretRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegenerateOIDCClientSecretRequest.ProtoReflect.Descriptor instead.
+func (*RegenerateOIDCClientSecretRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *RegenerateOIDCClientSecretRequest) GetProjectId() string {
+	if x != nil {
+		return x.ProjectId
+	}
+	return ""
+}
+
+func (x *RegenerateOIDCClientSecretRequest) GetAppId() string {
+	if x != nil {
+		return x.AppId
+	}
+	return ""
+}
+
+type RegenerateOIDCClientSecretResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ClientSecret  string                 `protobuf:"bytes,1,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
+	Details       *v11.ObjectDetails     `protobuf:"bytes,2,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegenerateOIDCClientSecretResponse) Reset() {
+	*x = RegenerateOIDCClientSecretResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegenerateOIDCClientSecretResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegenerateOIDCClientSecretResponse) ProtoMessage() {}
+
+func (x *RegenerateOIDCClientSecretResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegenerateOIDCClientSecretResponse.ProtoReflect.Descriptor instead.
+func (*RegenerateOIDCClientSecretResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *RegenerateOIDCClientSecretResponse) GetClientSecret() string {
+	if x != nil {
+		return x.ClientSecret
+	}
+	return ""
+}
+
+func (x *RegenerateOIDCClientSecretResponse) GetDetails() *v11.ObjectDetails {
 	if x != nil {
 		return x.Details
 	}
@@ -647,7 +2738,7 @@ type GetLoginPolicyRequest struct {
 
 func (x *GetLoginPolicyRequest) Reset() {
 	*x = GetLoginPolicyRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[12]
+	mi := &file_zitadel_management_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -659,7 +2750,7 @@ func (x *GetLoginPolicyRequest) String() string {
 func (*GetLoginPolicyRequest) ProtoMessage() {}
 
 func (x *GetLoginPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[12]
+	mi := &file_zitadel_management_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -672,12 +2763,12 @@ func (x *GetLoginPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLoginPolicyRequest.ProtoReflect.Descriptor instead.
 func (*GetLoginPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{12}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{46}
 }
 
 type GetLoginPolicyResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Policy        *v13.LoginPolicy       `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
+	Policy        *v16.LoginPolicy       `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
 	IsDefault     bool                   `protobuf:"varint,2,opt,name=is_default,json=isDefault,proto3" json:"is_default,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -685,7 +2776,7 @@ type GetLoginPolicyResponse struct {
 
 func (x *GetLoginPolicyResponse) Reset() {
 	*x = GetLoginPolicyResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[13]
+	mi := &file_zitadel_management_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -697,7 +2788,7 @@ func (x *GetLoginPolicyResponse) String() string {
 func (*GetLoginPolicyResponse) ProtoMessage() {}
 
 func (x *GetLoginPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[13]
+	mi := &file_zitadel_management_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -710,10 +2801,10 @@ func (x *GetLoginPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLoginPolicyResponse.ProtoReflect.Descriptor instead.
 func (*GetLoginPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{13}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{47}
 }
 
-func (x *GetLoginPolicyResponse) GetPolicy() *v13.LoginPolicy {
+func (x *GetLoginPolicyResponse) GetPolicy() *v16.LoginPolicy {
 	if x != nil {
 		return x.Policy
 	}
@@ -733,7 +2824,7 @@ type AddCustomLoginPolicyRequest struct {
 	AllowRegister              bool                               `protobuf:"varint,2,opt,name=allow_register,json=allowRegister,proto3" json:"allow_register,omitempty"`
 	AllowExternalIdp           bool                               `protobuf:"varint,3,opt,name=allow_external_idp,json=allowExternalIdp,proto3" json:"allow_external_idp,omitempty"`
 	ForceMfa                   bool                               `protobuf:"varint,4,opt,name=force_mfa,json=forceMfa,proto3" json:"force_mfa,omitempty"`
-	PasswordlessType           v13.PasswordlessType               `protobuf:"varint,5,opt,name=passwordless_type,json=passwordlessType,proto3,enum=zitadel.policy.v1.PasswordlessType" json:"passwordless_type,omitempty"`
+	PasswordlessType           v16.PasswordlessType               `protobuf:"varint,5,opt,name=passwordless_type,json=passwordlessType,proto3,enum=zitadel.policy.v1.PasswordlessType" json:"passwordless_type,omitempty"`
 	HidePasswordReset          bool                               `protobuf:"varint,6,opt,name=hide_password_reset,json=hidePasswordReset,proto3" json:"hide_password_reset,omitempty"`
 	IgnoreUnknownUsernames     bool                               `protobuf:"varint,7,opt,name=ignore_unknown_usernames,json=ignoreUnknownUsernames,proto3" json:"ignore_unknown_usernames,omitempty"`
 	DefaultRedirectUri         string                             `protobuf:"bytes,8,opt,name=default_redirect_uri,json=defaultRedirectUri,proto3" json:"default_redirect_uri,omitempty"`
@@ -742,8 +2833,8 @@ type AddCustomLoginPolicyRequest struct {
 	MfaInitSkipLifetime        *durationpb.Duration               `protobuf:"bytes,11,opt,name=mfa_init_skip_lifetime,json=mfaInitSkipLifetime,proto3" json:"mfa_init_skip_lifetime,omitempty"`
 	SecondFactorCheckLifetime  *durationpb.Duration               `protobuf:"bytes,12,opt,name=second_factor_check_lifetime,json=secondFactorCheckLifetime,proto3" json:"second_factor_check_lifetime,omitempty"`
 	MultiFactorCheckLifetime   *durationpb.Duration               `protobuf:"bytes,13,opt,name=multi_factor_check_lifetime,json=multiFactorCheckLifetime,proto3" json:"multi_factor_check_lifetime,omitempty"`
-	SecondFactors              []v13.SecondFactorType             `protobuf:"varint,14,rep,packed,name=second_factors,json=secondFactors,proto3,enum=zitadel.policy.v1.SecondFactorType" json:"second_factors,omitempty"`
-	MultiFactors               []v13.MultiFactorType              `protobuf:"varint,15,rep,packed,name=multi_factors,json=multiFactors,proto3,enum=zitadel.policy.v1.MultiFactorType" json:"multi_factors,omitempty"`
+	SecondFactors              []v16.SecondFactorType             `protobuf:"varint,14,rep,packed,name=second_factors,json=secondFactors,proto3,enum=zitadel.policy.v1.SecondFactorType" json:"second_factors,omitempty"`
+	MultiFactors               []v16.MultiFactorType              `protobuf:"varint,15,rep,packed,name=multi_factors,json=multiFactors,proto3,enum=zitadel.policy.v1.MultiFactorType" json:"multi_factors,omitempty"`
 	Idps                       []*AddCustomLoginPolicyRequest_IDP `protobuf:"bytes,16,rep,name=idps,proto3" json:"idps,omitempty"`
 	AllowDomainDiscovery       bool                               `protobuf:"varint,17,opt,name=allow_domain_discovery,json=allowDomainDiscovery,proto3" json:"allow_domain_discovery,omitempty"`
 	DisableLoginWithEmail      bool                               `protobuf:"varint,18,opt,name=disable_login_with_email,json=disableLoginWithEmail,proto3" json:"disable_login_with_email,omitempty"`
@@ -755,7 +2846,7 @@ type AddCustomLoginPolicyRequest struct {
 
 func (x *AddCustomLoginPolicyRequest) Reset() {
 	*x = AddCustomLoginPolicyRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[14]
+	mi := &file_zitadel_management_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -767,7 +2858,7 @@ func (x *AddCustomLoginPolicyRequest) String() string {
 func (*AddCustomLoginPolicyRequest) ProtoMessage() {}
 
 func (x *AddCustomLoginPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[14]
+	mi := &file_zitadel_management_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -780,7 +2871,7 @@ func (x *AddCustomLoginPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddCustomLoginPolicyRequest.ProtoReflect.Descriptor instead.
 func (*AddCustomLoginPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{14}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *AddCustomLoginPolicyRequest) GetAllowUsernamePassword() bool {
@@ -811,11 +2902,11 @@ func (x *AddCustomLoginPolicyRequest) GetForceMfa() bool {
 	return false
 }
 
-func (x *AddCustomLoginPolicyRequest) GetPasswordlessType() v13.PasswordlessType {
+func (x *AddCustomLoginPolicyRequest) GetPasswordlessType() v16.PasswordlessType {
 	if x != nil {
 		return x.PasswordlessType
 	}
-	return v13.PasswordlessType(0)
+	return v16.PasswordlessType(0)
 }
 
 func (x *AddCustomLoginPolicyRequest) GetHidePasswordReset() bool {
@@ -874,14 +2965,14 @@ func (x *AddCustomLoginPolicyRequest) GetMultiFactorCheckLifetime() *durationpb.
 	return nil
 }
 
-func (x *AddCustomLoginPolicyRequest) GetSecondFactors() []v13.SecondFactorType {
+func (x *AddCustomLoginPolicyRequest) GetSecondFactors() []v16.SecondFactorType {
 	if x != nil {
 		return x.SecondFactors
 	}
 	return nil
 }
 
-func (x *AddCustomLoginPolicyRequest) GetMultiFactors() []v13.MultiFactorType {
+func (x *AddCustomLoginPolicyRequest) GetMultiFactors() []v16.MultiFactorType {
 	if x != nil {
 		return x.MultiFactors
 	}
@@ -932,7 +3023,7 @@ type AddCustomLoginPolicyResponse struct {
 
 func (x *AddCustomLoginPolicyResponse) Reset() {
 	*x = AddCustomLoginPolicyResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[15]
+	mi := &file_zitadel_management_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -944,7 +3035,7 @@ func (x *AddCustomLoginPolicyResponse) String() string {
 func (*AddCustomLoginPolicyResponse) ProtoMessage() {}
 
 func (x *AddCustomLoginPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[15]
+	mi := &file_zitadel_management_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -957,7 +3048,7 @@ func (x *AddCustomLoginPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddCustomLoginPolicyResponse.ProtoReflect.Descriptor instead.
 func (*AddCustomLoginPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{15}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *AddCustomLoginPolicyResponse) GetDetails() *v11.ObjectDetails {
@@ -973,7 +3064,7 @@ type UpdateCustomLoginPolicyRequest struct {
 	AllowRegister              bool                   `protobuf:"varint,2,opt,name=allow_register,json=allowRegister,proto3" json:"allow_register,omitempty"`
 	AllowExternalIdp           bool                   `protobuf:"varint,3,opt,name=allow_external_idp,json=allowExternalIdp,proto3" json:"allow_external_idp,omitempty"`
 	ForceMfa                   bool                   `protobuf:"varint,4,opt,name=force_mfa,json=forceMfa,proto3" json:"force_mfa,omitempty"`
-	PasswordlessType           v13.PasswordlessType   `protobuf:"varint,5,opt,name=passwordless_type,json=passwordlessType,proto3,enum=zitadel.policy.v1.PasswordlessType" json:"passwordless_type,omitempty"`
+	PasswordlessType           v16.PasswordlessType   `protobuf:"varint,5,opt,name=passwordless_type,json=passwordlessType,proto3,enum=zitadel.policy.v1.PasswordlessType" json:"passwordless_type,omitempty"`
 	HidePasswordReset          bool                   `protobuf:"varint,6,opt,name=hide_password_reset,json=hidePasswordReset,proto3" json:"hide_password_reset,omitempty"`
 	IgnoreUnknownUsernames     bool                   `protobuf:"varint,7,opt,name=ignore_unknown_usernames,json=ignoreUnknownUsernames,proto3" json:"ignore_unknown_usernames,omitempty"`
 	DefaultRedirectUri         string                 `protobuf:"bytes,8,opt,name=default_redirect_uri,json=defaultRedirectUri,proto3" json:"default_redirect_uri,omitempty"`
@@ -992,7 +3083,7 @@ type UpdateCustomLoginPolicyRequest struct {
 
 func (x *UpdateCustomLoginPolicyRequest) Reset() {
 	*x = UpdateCustomLoginPolicyRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[16]
+	mi := &file_zitadel_management_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1004,7 +3095,7 @@ func (x *UpdateCustomLoginPolicyRequest) String() string {
 func (*UpdateCustomLoginPolicyRequest) ProtoMessage() {}
 
 func (x *UpdateCustomLoginPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[16]
+	mi := &file_zitadel_management_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1017,7 +3108,7 @@ func (x *UpdateCustomLoginPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateCustomLoginPolicyRequest.ProtoReflect.Descriptor instead.
 func (*UpdateCustomLoginPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{16}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *UpdateCustomLoginPolicyRequest) GetAllowUsernamePassword() bool {
@@ -1048,11 +3139,11 @@ func (x *UpdateCustomLoginPolicyRequest) GetForceMfa() bool {
 	return false
 }
 
-func (x *UpdateCustomLoginPolicyRequest) GetPasswordlessType() v13.PasswordlessType {
+func (x *UpdateCustomLoginPolicyRequest) GetPasswordlessType() v16.PasswordlessType {
 	if x != nil {
 		return x.PasswordlessType
 	}
-	return v13.PasswordlessType(0)
+	return v16.PasswordlessType(0)
 }
 
 func (x *UpdateCustomLoginPolicyRequest) GetHidePasswordReset() bool {
@@ -1148,7 +3239,7 @@ type UpdateCustomLoginPolicyResponse struct {
 
 func (x *UpdateCustomLoginPolicyResponse) Reset() {
 	*x = UpdateCustomLoginPolicyResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[17]
+	mi := &file_zitadel_management_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1160,7 +3251,7 @@ func (x *UpdateCustomLoginPolicyResponse) String() string {
 func (*UpdateCustomLoginPolicyResponse) ProtoMessage() {}
 
 func (x *UpdateCustomLoginPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[17]
+	mi := &file_zitadel_management_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1173,7 +3264,7 @@ func (x *UpdateCustomLoginPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateCustomLoginPolicyResponse.ProtoReflect.Descriptor instead.
 func (*UpdateCustomLoginPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{17}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *UpdateCustomLoginPolicyResponse) GetDetails() *v11.ObjectDetails {
@@ -1191,7 +3282,7 @@ type ResetLoginPolicyToDefaultRequest struct {
 
 func (x *ResetLoginPolicyToDefaultRequest) Reset() {
 	*x = ResetLoginPolicyToDefaultRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[18]
+	mi := &file_zitadel_management_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1203,7 +3294,7 @@ func (x *ResetLoginPolicyToDefaultRequest) String() string {
 func (*ResetLoginPolicyToDefaultRequest) ProtoMessage() {}
 
 func (x *ResetLoginPolicyToDefaultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[18]
+	mi := &file_zitadel_management_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1216,7 +3307,7 @@ func (x *ResetLoginPolicyToDefaultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetLoginPolicyToDefaultRequest.ProtoReflect.Descriptor instead.
 func (*ResetLoginPolicyToDefaultRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{18}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{52}
 }
 
 type ResetLoginPolicyToDefaultResponse struct {
@@ -1228,7 +3319,7 @@ type ResetLoginPolicyToDefaultResponse struct {
 
 func (x *ResetLoginPolicyToDefaultResponse) Reset() {
 	*x = ResetLoginPolicyToDefaultResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[19]
+	mi := &file_zitadel_management_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1240,7 +3331,7 @@ func (x *ResetLoginPolicyToDefaultResponse) String() string {
 func (*ResetLoginPolicyToDefaultResponse) ProtoMessage() {}
 
 func (x *ResetLoginPolicyToDefaultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[19]
+	mi := &file_zitadel_management_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1253,7 +3344,7 @@ func (x *ResetLoginPolicyToDefaultResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use ResetLoginPolicyToDefaultResponse.ProtoReflect.Descriptor instead.
 func (*ResetLoginPolicyToDefaultResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{19}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ResetLoginPolicyToDefaultResponse) GetDetails() *v11.ObjectDetails {
@@ -1272,7 +3363,7 @@ type ListLoginPolicyIDPsRequest struct {
 
 func (x *ListLoginPolicyIDPsRequest) Reset() {
 	*x = ListLoginPolicyIDPsRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[20]
+	mi := &file_zitadel_management_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1284,7 +3375,7 @@ func (x *ListLoginPolicyIDPsRequest) String() string {
 func (*ListLoginPolicyIDPsRequest) ProtoMessage() {}
 
 func (x *ListLoginPolicyIDPsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[20]
+	mi := &file_zitadel_management_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1297,7 +3388,7 @@ func (x *ListLoginPolicyIDPsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLoginPolicyIDPsRequest.ProtoReflect.Descriptor instead.
 func (*ListLoginPolicyIDPsRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{20}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ListLoginPolicyIDPsRequest) GetQuery() *v11.ListQuery {
@@ -1310,14 +3401,14 @@ func (x *ListLoginPolicyIDPsRequest) GetQuery() *v11.ListQuery {
 type ListLoginPolicyIDPsResponse struct {
 	state         protoimpl.MessageState    `protogen:"open.v1"`
 	Details       *v11.ListDetails          `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
-	Result        []*v14.IDPLoginPolicyLink `protobuf:"bytes,2,rep,name=result,proto3" json:"result,omitempty"`
+	Result        []*v17.IDPLoginPolicyLink `protobuf:"bytes,2,rep,name=result,proto3" json:"result,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListLoginPolicyIDPsResponse) Reset() {
 	*x = ListLoginPolicyIDPsResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[21]
+	mi := &file_zitadel_management_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1329,7 +3420,7 @@ func (x *ListLoginPolicyIDPsResponse) String() string {
 func (*ListLoginPolicyIDPsResponse) ProtoMessage() {}
 
 func (x *ListLoginPolicyIDPsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[21]
+	mi := &file_zitadel_management_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1342,7 +3433,7 @@ func (x *ListLoginPolicyIDPsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLoginPolicyIDPsResponse.ProtoReflect.Descriptor instead.
 func (*ListLoginPolicyIDPsResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{21}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ListLoginPolicyIDPsResponse) GetDetails() *v11.ListDetails {
@@ -1352,7 +3443,7 @@ func (x *ListLoginPolicyIDPsResponse) GetDetails() *v11.ListDetails {
 	return nil
 }
 
-func (x *ListLoginPolicyIDPsResponse) GetResult() []*v14.IDPLoginPolicyLink {
+func (x *ListLoginPolicyIDPsResponse) GetResult() []*v17.IDPLoginPolicyLink {
 	if x != nil {
 		return x.Result
 	}
@@ -1362,14 +3453,14 @@ func (x *ListLoginPolicyIDPsResponse) GetResult() []*v14.IDPLoginPolicyLink {
 type AddIDPToLoginPolicyRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	IdpId         string                 `protobuf:"bytes,1,opt,name=idp_id,json=idpId,proto3" json:"idp_id,omitempty"`
-	OwnerType     v14.IDPOwnerType       `protobuf:"varint,2,opt,name=ownerType,proto3,enum=zitadel.idp.v1.IDPOwnerType" json:"ownerType,omitempty"`
+	OwnerType     v17.IDPOwnerType       `protobuf:"varint,2,opt,name=ownerType,proto3,enum=zitadel.idp.v1.IDPOwnerType" json:"ownerType,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AddIDPToLoginPolicyRequest) Reset() {
 	*x = AddIDPToLoginPolicyRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[22]
+	mi := &file_zitadel_management_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1381,7 +3472,7 @@ func (x *AddIDPToLoginPolicyRequest) String() string {
 func (*AddIDPToLoginPolicyRequest) ProtoMessage() {}
 
 func (x *AddIDPToLoginPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[22]
+	mi := &file_zitadel_management_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1394,7 +3485,7 @@ func (x *AddIDPToLoginPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddIDPToLoginPolicyRequest.ProtoReflect.Descriptor instead.
 func (*AddIDPToLoginPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{22}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *AddIDPToLoginPolicyRequest) GetIdpId() string {
@@ -1404,11 +3495,11 @@ func (x *AddIDPToLoginPolicyRequest) GetIdpId() string {
 	return ""
 }
 
-func (x *AddIDPToLoginPolicyRequest) GetOwnerType() v14.IDPOwnerType {
+func (x *AddIDPToLoginPolicyRequest) GetOwnerType() v17.IDPOwnerType {
 	if x != nil {
 		return x.OwnerType
 	}
-	return v14.IDPOwnerType(0)
+	return v17.IDPOwnerType(0)
 }
 
 type AddIDPToLoginPolicyResponse struct {
@@ -1420,7 +3511,7 @@ type AddIDPToLoginPolicyResponse struct {
 
 func (x *AddIDPToLoginPolicyResponse) Reset() {
 	*x = AddIDPToLoginPolicyResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[23]
+	mi := &file_zitadel_management_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1432,7 +3523,7 @@ func (x *AddIDPToLoginPolicyResponse) String() string {
 func (*AddIDPToLoginPolicyResponse) ProtoMessage() {}
 
 func (x *AddIDPToLoginPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[23]
+	mi := &file_zitadel_management_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1445,7 +3536,7 @@ func (x *AddIDPToLoginPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddIDPToLoginPolicyResponse.ProtoReflect.Descriptor instead.
 func (*AddIDPToLoginPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{23}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *AddIDPToLoginPolicyResponse) GetDetails() *v11.ObjectDetails {
@@ -1464,7 +3555,7 @@ type RemoveIDPFromLoginPolicyRequest struct {
 
 func (x *RemoveIDPFromLoginPolicyRequest) Reset() {
 	*x = RemoveIDPFromLoginPolicyRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[24]
+	mi := &file_zitadel_management_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1476,7 +3567,7 @@ func (x *RemoveIDPFromLoginPolicyRequest) String() string {
 func (*RemoveIDPFromLoginPolicyRequest) ProtoMessage() {}
 
 func (x *RemoveIDPFromLoginPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[24]
+	mi := &file_zitadel_management_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1489,7 +3580,7 @@ func (x *RemoveIDPFromLoginPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveIDPFromLoginPolicyRequest.ProtoReflect.Descriptor instead.
 func (*RemoveIDPFromLoginPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{24}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *RemoveIDPFromLoginPolicyRequest) GetIdpId() string {
@@ -1508,7 +3599,7 @@ type RemoveIDPFromLoginPolicyResponse struct {
 
 func (x *RemoveIDPFromLoginPolicyResponse) Reset() {
 	*x = RemoveIDPFromLoginPolicyResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[25]
+	mi := &file_zitadel_management_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1520,7 +3611,7 @@ func (x *RemoveIDPFromLoginPolicyResponse) String() string {
 func (*RemoveIDPFromLoginPolicyResponse) ProtoMessage() {}
 
 func (x *RemoveIDPFromLoginPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[25]
+	mi := &file_zitadel_management_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1533,7 +3624,7 @@ func (x *RemoveIDPFromLoginPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveIDPFromLoginPolicyResponse.ProtoReflect.Descriptor instead.
 func (*RemoveIDPFromLoginPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{25}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *RemoveIDPFromLoginPolicyResponse) GetDetails() *v11.ObjectDetails {
@@ -1553,7 +3644,7 @@ type ListProvidersRequest struct {
 
 func (x *ListProvidersRequest) Reset() {
 	*x = ListProvidersRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[26]
+	mi := &file_zitadel_management_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1565,7 +3656,7 @@ func (x *ListProvidersRequest) String() string {
 func (*ListProvidersRequest) ProtoMessage() {}
 
 func (x *ListProvidersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[26]
+	mi := &file_zitadel_management_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1578,7 +3669,7 @@ func (x *ListProvidersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProvidersRequest.ProtoReflect.Descriptor instead.
 func (*ListProvidersRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{26}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ListProvidersRequest) GetQuery() *v11.ListQuery {
@@ -1609,7 +3700,7 @@ type ProviderQuery struct {
 
 func (x *ProviderQuery) Reset() {
 	*x = ProviderQuery{}
-	mi := &file_zitadel_management_proto_msgTypes[27]
+	mi := &file_zitadel_management_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1621,7 +3712,7 @@ func (x *ProviderQuery) String() string {
 func (*ProviderQuery) ProtoMessage() {}
 
 func (x *ProviderQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[27]
+	mi := &file_zitadel_management_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1634,7 +3725,7 @@ func (x *ProviderQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProviderQuery.ProtoReflect.Descriptor instead.
 func (*ProviderQuery) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{27}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *ProviderQuery) GetQuery() isProviderQuery_Query {
@@ -1644,7 +3735,7 @@ func (x *ProviderQuery) GetQuery() isProviderQuery_Query {
 	return nil
 }
 
-func (x *ProviderQuery) GetIdpIdQuery() *v14.IDPIDQuery {
+func (x *ProviderQuery) GetIdpIdQuery() *v17.IDPIDQuery {
 	if x != nil {
 		if x, ok := x.Query.(*ProviderQuery_IdpIdQuery); ok {
 			return x.IdpIdQuery
@@ -1653,7 +3744,7 @@ func (x *ProviderQuery) GetIdpIdQuery() *v14.IDPIDQuery {
 	return nil
 }
 
-func (x *ProviderQuery) GetIdpNameQuery() *v14.IDPNameQuery {
+func (x *ProviderQuery) GetIdpNameQuery() *v17.IDPNameQuery {
 	if x != nil {
 		if x, ok := x.Query.(*ProviderQuery_IdpNameQuery); ok {
 			return x.IdpNameQuery
@@ -1662,7 +3753,7 @@ func (x *ProviderQuery) GetIdpNameQuery() *v14.IDPNameQuery {
 	return nil
 }
 
-func (x *ProviderQuery) GetOwnerTypeQuery() *v14.IDPOwnerTypeQuery {
+func (x *ProviderQuery) GetOwnerTypeQuery() *v17.IDPOwnerTypeQuery {
 	if x != nil {
 		if x, ok := x.Query.(*ProviderQuery_OwnerTypeQuery); ok {
 			return x.OwnerTypeQuery
@@ -1676,15 +3767,15 @@ type isProviderQuery_Query interface {
 }
 
 type ProviderQuery_IdpIdQuery struct {
-	IdpIdQuery *v14.IDPIDQuery `protobuf:"bytes,1,opt,name=idp_id_query,json=idpIdQuery,proto3,oneof"`
+	IdpIdQuery *v17.IDPIDQuery `protobuf:"bytes,1,opt,name=idp_id_query,json=idpIdQuery,proto3,oneof"`
 }
 
 type ProviderQuery_IdpNameQuery struct {
-	IdpNameQuery *v14.IDPNameQuery `protobuf:"bytes,2,opt,name=idp_name_query,json=idpNameQuery,proto3,oneof"`
+	IdpNameQuery *v17.IDPNameQuery `protobuf:"bytes,2,opt,name=idp_name_query,json=idpNameQuery,proto3,oneof"`
 }
 
 type ProviderQuery_OwnerTypeQuery struct {
-	OwnerTypeQuery *v14.IDPOwnerTypeQuery `protobuf:"bytes,3,opt,name=owner_type_query,json=ownerTypeQuery,proto3,oneof"`
+	OwnerTypeQuery *v17.IDPOwnerTypeQuery `protobuf:"bytes,3,opt,name=owner_type_query,json=ownerTypeQuery,proto3,oneof"`
 }
 
 func (*ProviderQuery_IdpIdQuery) isProviderQuery_Query() {}
@@ -1696,14 +3787,14 @@ func (*ProviderQuery_OwnerTypeQuery) isProviderQuery_Query() {}
 type ListProvidersResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Details       *v11.ListDetails       `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
-	Result        []*v14.Provider        `protobuf:"bytes,2,rep,name=result,proto3" json:"result,omitempty"`
+	Result        []*v17.Provider        `protobuf:"bytes,2,rep,name=result,proto3" json:"result,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListProvidersResponse) Reset() {
 	*x = ListProvidersResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[28]
+	mi := &file_zitadel_management_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1715,7 +3806,7 @@ func (x *ListProvidersResponse) String() string {
 func (*ListProvidersResponse) ProtoMessage() {}
 
 func (x *ListProvidersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[28]
+	mi := &file_zitadel_management_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1728,7 +3819,7 @@ func (x *ListProvidersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProvidersResponse.ProtoReflect.Descriptor instead.
 func (*ListProvidersResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{28}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ListProvidersResponse) GetDetails() *v11.ListDetails {
@@ -1738,7 +3829,7 @@ func (x *ListProvidersResponse) GetDetails() *v11.ListDetails {
 	return nil
 }
 
-func (x *ListProvidersResponse) GetResult() []*v14.Provider {
+func (x *ListProvidersResponse) GetResult() []*v17.Provider {
 	if x != nil {
 		return x.Result
 	}
@@ -1754,7 +3845,7 @@ type GetProviderByIDRequest struct {
 
 func (x *GetProviderByIDRequest) Reset() {
 	*x = GetProviderByIDRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[29]
+	mi := &file_zitadel_management_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1766,7 +3857,7 @@ func (x *GetProviderByIDRequest) String() string {
 func (*GetProviderByIDRequest) ProtoMessage() {}
 
 func (x *GetProviderByIDRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[29]
+	mi := &file_zitadel_management_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1779,7 +3870,7 @@ func (x *GetProviderByIDRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProviderByIDRequest.ProtoReflect.Descriptor instead.
 func (*GetProviderByIDRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{29}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *GetProviderByIDRequest) GetId() string {
@@ -1791,14 +3882,14 @@ func (x *GetProviderByIDRequest) GetId() string {
 
 type GetProviderByIDResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Idp           *v14.Provider          `protobuf:"bytes,1,opt,name=idp,proto3" json:"idp,omitempty"`
+	Idp           *v17.Provider          `protobuf:"bytes,1,opt,name=idp,proto3" json:"idp,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetProviderByIDResponse) Reset() {
 	*x = GetProviderByIDResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[30]
+	mi := &file_zitadel_management_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1810,7 +3901,7 @@ func (x *GetProviderByIDResponse) String() string {
 func (*GetProviderByIDResponse) ProtoMessage() {}
 
 func (x *GetProviderByIDResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[30]
+	mi := &file_zitadel_management_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1823,10 +3914,10 @@ func (x *GetProviderByIDResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProviderByIDResponse.ProtoReflect.Descriptor instead.
 func (*GetProviderByIDResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{30}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{64}
 }
 
-func (x *GetProviderByIDResponse) GetIdp() *v14.Provider {
+func (x *GetProviderByIDResponse) GetIdp() *v17.Provider {
 	if x != nil {
 		return x.Idp
 	}
@@ -1843,7 +3934,7 @@ type AddGenericOAuthProviderRequest struct {
 	UserEndpoint          string                 `protobuf:"bytes,6,opt,name=user_endpoint,json=userEndpoint,proto3" json:"user_endpoint,omitempty"`
 	Scopes                []string               `protobuf:"bytes,7,rep,name=scopes,proto3" json:"scopes,omitempty"`
 	IdAttribute           string                 `protobuf:"bytes,8,opt,name=id_attribute,json=idAttribute,proto3" json:"id_attribute,omitempty"`
-	ProviderOptions       *v14.Options           `protobuf:"bytes,9,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions       *v17.Options           `protobuf:"bytes,9,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	UsePkce               bool                   `protobuf:"varint,10,opt,name=use_pkce,json=usePkce,proto3" json:"use_pkce,omitempty"`
 	unknownFields         protoimpl.UnknownFields
 	sizeCache             protoimpl.SizeCache
@@ -1851,7 +3942,7 @@ type AddGenericOAuthProviderRequest struct {
 
 func (x *AddGenericOAuthProviderRequest) Reset() {
 	*x = AddGenericOAuthProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[31]
+	mi := &file_zitadel_management_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1863,7 +3954,7 @@ func (x *AddGenericOAuthProviderRequest) String() string {
 func (*AddGenericOAuthProviderRequest) ProtoMessage() {}
 
 func (x *AddGenericOAuthProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[31]
+	mi := &file_zitadel_management_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1876,7 +3967,7 @@ func (x *AddGenericOAuthProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGenericOAuthProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGenericOAuthProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{31}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *AddGenericOAuthProviderRequest) GetName() string {
@@ -1935,7 +4026,7 @@ func (x *AddGenericOAuthProviderRequest) GetIdAttribute() string {
 	return ""
 }
 
-func (x *AddGenericOAuthProviderRequest) GetProviderOptions() *v14.Options {
+func (x *AddGenericOAuthProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -1959,7 +4050,7 @@ type AddGenericOAuthProviderResponse struct {
 
 func (x *AddGenericOAuthProviderResponse) Reset() {
 	*x = AddGenericOAuthProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[32]
+	mi := &file_zitadel_management_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1971,7 +4062,7 @@ func (x *AddGenericOAuthProviderResponse) String() string {
 func (*AddGenericOAuthProviderResponse) ProtoMessage() {}
 
 func (x *AddGenericOAuthProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[32]
+	mi := &file_zitadel_management_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1984,7 +4075,7 @@ func (x *AddGenericOAuthProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGenericOAuthProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGenericOAuthProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{32}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *AddGenericOAuthProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -2012,7 +4103,7 @@ type UpdateGenericOAuthProviderRequest struct {
 	UserEndpoint          string                 `protobuf:"bytes,7,opt,name=user_endpoint,json=userEndpoint,proto3" json:"user_endpoint,omitempty"`
 	Scopes                []string               `protobuf:"bytes,8,rep,name=scopes,proto3" json:"scopes,omitempty"`
 	IdAttribute           string                 `protobuf:"bytes,9,opt,name=id_attribute,json=idAttribute,proto3" json:"id_attribute,omitempty"`
-	ProviderOptions       *v14.Options           `protobuf:"bytes,10,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions       *v17.Options           `protobuf:"bytes,10,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	UsePkce               bool                   `protobuf:"varint,11,opt,name=use_pkce,json=usePkce,proto3" json:"use_pkce,omitempty"`
 	unknownFields         protoimpl.UnknownFields
 	sizeCache             protoimpl.SizeCache
@@ -2020,7 +4111,7 @@ type UpdateGenericOAuthProviderRequest struct {
 
 func (x *UpdateGenericOAuthProviderRequest) Reset() {
 	*x = UpdateGenericOAuthProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[33]
+	mi := &file_zitadel_management_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2032,7 +4123,7 @@ func (x *UpdateGenericOAuthProviderRequest) String() string {
 func (*UpdateGenericOAuthProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGenericOAuthProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[33]
+	mi := &file_zitadel_management_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2045,7 +4136,7 @@ func (x *UpdateGenericOAuthProviderRequest) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use UpdateGenericOAuthProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGenericOAuthProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{33}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *UpdateGenericOAuthProviderRequest) GetId() string {
@@ -2111,7 +4202,7 @@ func (x *UpdateGenericOAuthProviderRequest) GetIdAttribute() string {
 	return ""
 }
 
-func (x *UpdateGenericOAuthProviderRequest) GetProviderOptions() *v14.Options {
+func (x *UpdateGenericOAuthProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -2134,7 +4225,7 @@ type UpdateGenericOAuthProviderResponse struct {
 
 func (x *UpdateGenericOAuthProviderResponse) Reset() {
 	*x = UpdateGenericOAuthProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[34]
+	mi := &file_zitadel_management_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2146,7 +4237,7 @@ func (x *UpdateGenericOAuthProviderResponse) String() string {
 func (*UpdateGenericOAuthProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGenericOAuthProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[34]
+	mi := &file_zitadel_management_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2159,7 +4250,7 @@ func (x *UpdateGenericOAuthProviderResponse) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use UpdateGenericOAuthProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGenericOAuthProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{34}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *UpdateGenericOAuthProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -2176,7 +4267,7 @@ type AddGenericOIDCProviderRequest struct {
 	ClientId         string                 `protobuf:"bytes,3,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret     string                 `protobuf:"bytes,4,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes           []string               `protobuf:"bytes,5,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions  *v14.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions  *v17.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	IsIdTokenMapping bool                   `protobuf:"varint,7,opt,name=is_id_token_mapping,json=isIdTokenMapping,proto3" json:"is_id_token_mapping,omitempty"`
 	UsePkce          bool                   `protobuf:"varint,8,opt,name=use_pkce,json=usePkce,proto3" json:"use_pkce,omitempty"`
 	unknownFields    protoimpl.UnknownFields
@@ -2185,7 +4276,7 @@ type AddGenericOIDCProviderRequest struct {
 
 func (x *AddGenericOIDCProviderRequest) Reset() {
 	*x = AddGenericOIDCProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[35]
+	mi := &file_zitadel_management_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2197,7 +4288,7 @@ func (x *AddGenericOIDCProviderRequest) String() string {
 func (*AddGenericOIDCProviderRequest) ProtoMessage() {}
 
 func (x *AddGenericOIDCProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[35]
+	mi := &file_zitadel_management_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2210,7 +4301,7 @@ func (x *AddGenericOIDCProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGenericOIDCProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGenericOIDCProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{35}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *AddGenericOIDCProviderRequest) GetName() string {
@@ -2248,7 +4339,7 @@ func (x *AddGenericOIDCProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *AddGenericOIDCProviderRequest) GetProviderOptions() *v14.Options {
+func (x *AddGenericOIDCProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -2279,7 +4370,7 @@ type AddGenericOIDCProviderResponse struct {
 
 func (x *AddGenericOIDCProviderResponse) Reset() {
 	*x = AddGenericOIDCProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[36]
+	mi := &file_zitadel_management_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2291,7 +4382,7 @@ func (x *AddGenericOIDCProviderResponse) String() string {
 func (*AddGenericOIDCProviderResponse) ProtoMessage() {}
 
 func (x *AddGenericOIDCProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[36]
+	mi := &file_zitadel_management_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2304,7 +4395,7 @@ func (x *AddGenericOIDCProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGenericOIDCProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGenericOIDCProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{36}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *AddGenericOIDCProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -2329,7 +4420,7 @@ type UpdateGenericOIDCProviderRequest struct {
 	ClientId         string                 `protobuf:"bytes,4,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret     string                 `protobuf:"bytes,5,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes           []string               `protobuf:"bytes,6,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions  *v14.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions  *v17.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	IsIdTokenMapping bool                   `protobuf:"varint,8,opt,name=is_id_token_mapping,json=isIdTokenMapping,proto3" json:"is_id_token_mapping,omitempty"`
 	UsePkce          bool                   `protobuf:"varint,9,opt,name=use_pkce,json=usePkce,proto3" json:"use_pkce,omitempty"`
 	unknownFields    protoimpl.UnknownFields
@@ -2338,7 +4429,7 @@ type UpdateGenericOIDCProviderRequest struct {
 
 func (x *UpdateGenericOIDCProviderRequest) Reset() {
 	*x = UpdateGenericOIDCProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[37]
+	mi := &file_zitadel_management_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2350,7 +4441,7 @@ func (x *UpdateGenericOIDCProviderRequest) String() string {
 func (*UpdateGenericOIDCProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGenericOIDCProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[37]
+	mi := &file_zitadel_management_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2363,7 +4454,7 @@ func (x *UpdateGenericOIDCProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGenericOIDCProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGenericOIDCProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{37}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *UpdateGenericOIDCProviderRequest) GetId() string {
@@ -2408,7 +4499,7 @@ func (x *UpdateGenericOIDCProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *UpdateGenericOIDCProviderRequest) GetProviderOptions() *v14.Options {
+func (x *UpdateGenericOIDCProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -2438,7 +4529,7 @@ type UpdateGenericOIDCProviderResponse struct {
 
 func (x *UpdateGenericOIDCProviderResponse) Reset() {
 	*x = UpdateGenericOIDCProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[38]
+	mi := &file_zitadel_management_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2450,7 +4541,7 @@ func (x *UpdateGenericOIDCProviderResponse) String() string {
 func (*UpdateGenericOIDCProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGenericOIDCProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[38]
+	mi := &file_zitadel_management_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2463,7 +4554,7 @@ func (x *UpdateGenericOIDCProviderResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use UpdateGenericOIDCProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGenericOIDCProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{38}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *UpdateGenericOIDCProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -2480,14 +4571,14 @@ type AddJWTProviderRequest struct {
 	JwtEndpoint     string                 `protobuf:"bytes,3,opt,name=jwt_endpoint,json=jwtEndpoint,proto3" json:"jwt_endpoint,omitempty"`
 	KeysEndpoint    string                 `protobuf:"bytes,4,opt,name=keys_endpoint,json=keysEndpoint,proto3" json:"keys_endpoint,omitempty"`
 	HeaderName      string                 `protobuf:"bytes,5,opt,name=header_name,json=headerName,proto3" json:"header_name,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AddJWTProviderRequest) Reset() {
 	*x = AddJWTProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[39]
+	mi := &file_zitadel_management_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2499,7 +4590,7 @@ func (x *AddJWTProviderRequest) String() string {
 func (*AddJWTProviderRequest) ProtoMessage() {}
 
 func (x *AddJWTProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[39]
+	mi := &file_zitadel_management_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2512,7 +4603,7 @@ func (x *AddJWTProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddJWTProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddJWTProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{39}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *AddJWTProviderRequest) GetName() string {
@@ -2550,7 +4641,7 @@ func (x *AddJWTProviderRequest) GetHeaderName() string {
 	return ""
 }
 
-func (x *AddJWTProviderRequest) GetProviderOptions() *v14.Options {
+func (x *AddJWTProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -2567,7 +4658,7 @@ type AddJWTProviderResponse struct {
 
 func (x *AddJWTProviderResponse) Reset() {
 	*x = AddJWTProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[40]
+	mi := &file_zitadel_management_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2579,7 +4670,7 @@ func (x *AddJWTProviderResponse) String() string {
 func (*AddJWTProviderResponse) ProtoMessage() {}
 
 func (x *AddJWTProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[40]
+	mi := &file_zitadel_management_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2592,7 +4683,7 @@ func (x *AddJWTProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddJWTProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddJWTProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{40}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *AddJWTProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -2617,14 +4708,14 @@ type UpdateJWTProviderRequest struct {
 	JwtEndpoint     string                 `protobuf:"bytes,4,opt,name=jwt_endpoint,json=jwtEndpoint,proto3" json:"jwt_endpoint,omitempty"`
 	KeysEndpoint    string                 `protobuf:"bytes,5,opt,name=keys_endpoint,json=keysEndpoint,proto3" json:"keys_endpoint,omitempty"`
 	HeaderName      string                 `protobuf:"bytes,6,opt,name=header_name,json=headerName,proto3" json:"header_name,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UpdateJWTProviderRequest) Reset() {
 	*x = UpdateJWTProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[41]
+	mi := &file_zitadel_management_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2636,7 +4727,7 @@ func (x *UpdateJWTProviderRequest) String() string {
 func (*UpdateJWTProviderRequest) ProtoMessage() {}
 
 func (x *UpdateJWTProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[41]
+	mi := &file_zitadel_management_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2649,7 +4740,7 @@ func (x *UpdateJWTProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateJWTProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateJWTProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{41}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *UpdateJWTProviderRequest) GetId() string {
@@ -2694,7 +4785,7 @@ func (x *UpdateJWTProviderRequest) GetHeaderName() string {
 	return ""
 }
 
-func (x *UpdateJWTProviderRequest) GetProviderOptions() *v14.Options {
+func (x *UpdateJWTProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -2710,7 +4801,7 @@ type UpdateJWTProviderResponse struct {
 
 func (x *UpdateJWTProviderResponse) Reset() {
 	*x = UpdateJWTProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[42]
+	mi := &file_zitadel_management_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2722,7 +4813,7 @@ func (x *UpdateJWTProviderResponse) String() string {
 func (*UpdateJWTProviderResponse) ProtoMessage() {}
 
 func (x *UpdateJWTProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[42]
+	mi := &file_zitadel_management_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2735,7 +4826,7 @@ func (x *UpdateJWTProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateJWTProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateJWTProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{42}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *UpdateJWTProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -2750,17 +4841,17 @@ type AddAzureADProviderRequest struct {
 	Name            string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	ClientId        string                 `protobuf:"bytes,2,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,3,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
-	Tenant          *v14.AzureADTenant     `protobuf:"bytes,4,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	Tenant          *v17.AzureADTenant     `protobuf:"bytes,4,opt,name=tenant,proto3" json:"tenant,omitempty"`
 	EmailVerified   bool                   `protobuf:"varint,5,opt,name=email_verified,json=emailVerified,proto3" json:"email_verified,omitempty"`
 	Scopes          []string               `protobuf:"bytes,6,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AddAzureADProviderRequest) Reset() {
 	*x = AddAzureADProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[43]
+	mi := &file_zitadel_management_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2772,7 +4863,7 @@ func (x *AddAzureADProviderRequest) String() string {
 func (*AddAzureADProviderRequest) ProtoMessage() {}
 
 func (x *AddAzureADProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[43]
+	mi := &file_zitadel_management_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2785,7 +4876,7 @@ func (x *AddAzureADProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAzureADProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddAzureADProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{43}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *AddAzureADProviderRequest) GetName() string {
@@ -2809,7 +4900,7 @@ func (x *AddAzureADProviderRequest) GetClientSecret() string {
 	return ""
 }
 
-func (x *AddAzureADProviderRequest) GetTenant() *v14.AzureADTenant {
+func (x *AddAzureADProviderRequest) GetTenant() *v17.AzureADTenant {
 	if x != nil {
 		return x.Tenant
 	}
@@ -2830,7 +4921,7 @@ func (x *AddAzureADProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *AddAzureADProviderRequest) GetProviderOptions() *v14.Options {
+func (x *AddAzureADProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -2847,7 +4938,7 @@ type AddAzureADProviderResponse struct {
 
 func (x *AddAzureADProviderResponse) Reset() {
 	*x = AddAzureADProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[44]
+	mi := &file_zitadel_management_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2859,7 +4950,7 @@ func (x *AddAzureADProviderResponse) String() string {
 func (*AddAzureADProviderResponse) ProtoMessage() {}
 
 func (x *AddAzureADProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[44]
+	mi := &file_zitadel_management_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2872,7 +4963,7 @@ func (x *AddAzureADProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAzureADProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddAzureADProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{44}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *AddAzureADProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -2895,17 +4986,17 @@ type UpdateAzureADProviderRequest struct {
 	Name            string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	ClientId        string                 `protobuf:"bytes,3,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,4,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
-	Tenant          *v14.AzureADTenant     `protobuf:"bytes,5,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	Tenant          *v17.AzureADTenant     `protobuf:"bytes,5,opt,name=tenant,proto3" json:"tenant,omitempty"`
 	EmailVerified   bool                   `protobuf:"varint,6,opt,name=email_verified,json=emailVerified,proto3" json:"email_verified,omitempty"`
 	Scopes          []string               `protobuf:"bytes,7,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,8,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,8,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UpdateAzureADProviderRequest) Reset() {
 	*x = UpdateAzureADProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[45]
+	mi := &file_zitadel_management_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2917,7 +5008,7 @@ func (x *UpdateAzureADProviderRequest) String() string {
 func (*UpdateAzureADProviderRequest) ProtoMessage() {}
 
 func (x *UpdateAzureADProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[45]
+	mi := &file_zitadel_management_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2930,7 +5021,7 @@ func (x *UpdateAzureADProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAzureADProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateAzureADProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{45}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *UpdateAzureADProviderRequest) GetId() string {
@@ -2961,7 +5052,7 @@ func (x *UpdateAzureADProviderRequest) GetClientSecret() string {
 	return ""
 }
 
-func (x *UpdateAzureADProviderRequest) GetTenant() *v14.AzureADTenant {
+func (x *UpdateAzureADProviderRequest) GetTenant() *v17.AzureADTenant {
 	if x != nil {
 		return x.Tenant
 	}
@@ -2982,7 +5073,7 @@ func (x *UpdateAzureADProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *UpdateAzureADProviderRequest) GetProviderOptions() *v14.Options {
+func (x *UpdateAzureADProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -2998,7 +5089,7 @@ type UpdateAzureADProviderResponse struct {
 
 func (x *UpdateAzureADProviderResponse) Reset() {
 	*x = UpdateAzureADProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[46]
+	mi := &file_zitadel_management_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3010,7 +5101,7 @@ func (x *UpdateAzureADProviderResponse) String() string {
 func (*UpdateAzureADProviderResponse) ProtoMessage() {}
 
 func (x *UpdateAzureADProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[46]
+	mi := &file_zitadel_management_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3023,7 +5114,7 @@ func (x *UpdateAzureADProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAzureADProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateAzureADProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{46}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *UpdateAzureADProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -3039,14 +5130,14 @@ type AddGitHubProviderRequest struct {
 	ClientId        string                 `protobuf:"bytes,2,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,3,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes          []string               `protobuf:"bytes,4,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,5,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,5,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AddGitHubProviderRequest) Reset() {
 	*x = AddGitHubProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[47]
+	mi := &file_zitadel_management_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3058,7 +5149,7 @@ func (x *AddGitHubProviderRequest) String() string {
 func (*AddGitHubProviderRequest) ProtoMessage() {}
 
 func (x *AddGitHubProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[47]
+	mi := &file_zitadel_management_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3071,7 +5162,7 @@ func (x *AddGitHubProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGitHubProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGitHubProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{47}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *AddGitHubProviderRequest) GetName() string {
@@ -3102,7 +5193,7 @@ func (x *AddGitHubProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *AddGitHubProviderRequest) GetProviderOptions() *v14.Options {
+func (x *AddGitHubProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -3119,7 +5210,7 @@ type AddGitHubProviderResponse struct {
 
 func (x *AddGitHubProviderResponse) Reset() {
 	*x = AddGitHubProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[48]
+	mi := &file_zitadel_management_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3131,7 +5222,7 @@ func (x *AddGitHubProviderResponse) String() string {
 func (*AddGitHubProviderResponse) ProtoMessage() {}
 
 func (x *AddGitHubProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[48]
+	mi := &file_zitadel_management_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3144,7 +5235,7 @@ func (x *AddGitHubProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGitHubProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGitHubProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{48}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *AddGitHubProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -3168,14 +5259,14 @@ type UpdateGitHubProviderRequest struct {
 	ClientId        string                 `protobuf:"bytes,3,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,4,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes          []string               `protobuf:"bytes,5,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UpdateGitHubProviderRequest) Reset() {
 	*x = UpdateGitHubProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[49]
+	mi := &file_zitadel_management_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3187,7 +5278,7 @@ func (x *UpdateGitHubProviderRequest) String() string {
 func (*UpdateGitHubProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGitHubProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[49]
+	mi := &file_zitadel_management_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3200,7 +5291,7 @@ func (x *UpdateGitHubProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGitHubProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGitHubProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{49}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *UpdateGitHubProviderRequest) GetId() string {
@@ -3238,7 +5329,7 @@ func (x *UpdateGitHubProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *UpdateGitHubProviderRequest) GetProviderOptions() *v14.Options {
+func (x *UpdateGitHubProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -3254,7 +5345,7 @@ type UpdateGitHubProviderResponse struct {
 
 func (x *UpdateGitHubProviderResponse) Reset() {
 	*x = UpdateGitHubProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[50]
+	mi := &file_zitadel_management_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3266,7 +5357,7 @@ func (x *UpdateGitHubProviderResponse) String() string {
 func (*UpdateGitHubProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGitHubProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[50]
+	mi := &file_zitadel_management_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3279,7 +5370,7 @@ func (x *UpdateGitHubProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGitHubProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGitHubProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{50}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *UpdateGitHubProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -3298,14 +5389,14 @@ type AddGitHubEnterpriseServerProviderRequest struct {
 	TokenEndpoint         string                 `protobuf:"bytes,5,opt,name=token_endpoint,json=tokenEndpoint,proto3" json:"token_endpoint,omitempty"`
 	UserEndpoint          string                 `protobuf:"bytes,6,opt,name=user_endpoint,json=userEndpoint,proto3" json:"user_endpoint,omitempty"`
 	Scopes                []string               `protobuf:"bytes,7,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions       *v14.Options           `protobuf:"bytes,8,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions       *v17.Options           `protobuf:"bytes,8,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields         protoimpl.UnknownFields
 	sizeCache             protoimpl.SizeCache
 }
 
 func (x *AddGitHubEnterpriseServerProviderRequest) Reset() {
 	*x = AddGitHubEnterpriseServerProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[51]
+	mi := &file_zitadel_management_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3317,7 +5408,7 @@ func (x *AddGitHubEnterpriseServerProviderRequest) String() string {
 func (*AddGitHubEnterpriseServerProviderRequest) ProtoMessage() {}
 
 func (x *AddGitHubEnterpriseServerProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[51]
+	mi := &file_zitadel_management_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3330,7 +5421,7 @@ func (x *AddGitHubEnterpriseServerProviderRequest) ProtoReflect() protoreflect.M
 
 // Deprecated: Use AddGitHubEnterpriseServerProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGitHubEnterpriseServerProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{51}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *AddGitHubEnterpriseServerProviderRequest) GetClientId() string {
@@ -3382,7 +5473,7 @@ func (x *AddGitHubEnterpriseServerProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *AddGitHubEnterpriseServerProviderRequest) GetProviderOptions() *v14.Options {
+func (x *AddGitHubEnterpriseServerProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -3399,7 +5490,7 @@ type AddGitHubEnterpriseServerProviderResponse struct {
 
 func (x *AddGitHubEnterpriseServerProviderResponse) Reset() {
 	*x = AddGitHubEnterpriseServerProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[52]
+	mi := &file_zitadel_management_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3411,7 +5502,7 @@ func (x *AddGitHubEnterpriseServerProviderResponse) String() string {
 func (*AddGitHubEnterpriseServerProviderResponse) ProtoMessage() {}
 
 func (x *AddGitHubEnterpriseServerProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[52]
+	mi := &file_zitadel_management_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3424,7 +5515,7 @@ func (x *AddGitHubEnterpriseServerProviderResponse) ProtoReflect() protoreflect.
 
 // Deprecated: Use AddGitHubEnterpriseServerProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGitHubEnterpriseServerProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{52}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *AddGitHubEnterpriseServerProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -3451,14 +5542,14 @@ type UpdateGitHubEnterpriseServerProviderRequest struct {
 	TokenEndpoint         string                 `protobuf:"bytes,6,opt,name=token_endpoint,json=tokenEndpoint,proto3" json:"token_endpoint,omitempty"`
 	UserEndpoint          string                 `protobuf:"bytes,7,opt,name=user_endpoint,json=userEndpoint,proto3" json:"user_endpoint,omitempty"`
 	Scopes                []string               `protobuf:"bytes,8,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions       *v14.Options           `protobuf:"bytes,9,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions       *v17.Options           `protobuf:"bytes,9,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields         protoimpl.UnknownFields
 	sizeCache             protoimpl.SizeCache
 }
 
 func (x *UpdateGitHubEnterpriseServerProviderRequest) Reset() {
 	*x = UpdateGitHubEnterpriseServerProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[53]
+	mi := &file_zitadel_management_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3470,7 +5561,7 @@ func (x *UpdateGitHubEnterpriseServerProviderRequest) String() string {
 func (*UpdateGitHubEnterpriseServerProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGitHubEnterpriseServerProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[53]
+	mi := &file_zitadel_management_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3483,7 +5574,7 @@ func (x *UpdateGitHubEnterpriseServerProviderRequest) ProtoReflect() protoreflec
 
 // Deprecated: Use UpdateGitHubEnterpriseServerProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGitHubEnterpriseServerProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{53}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *UpdateGitHubEnterpriseServerProviderRequest) GetId() string {
@@ -3542,7 +5633,7 @@ func (x *UpdateGitHubEnterpriseServerProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *UpdateGitHubEnterpriseServerProviderRequest) GetProviderOptions() *v14.Options {
+func (x *UpdateGitHubEnterpriseServerProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -3558,7 +5649,7 @@ type UpdateGitHubEnterpriseServerProviderResponse struct {
 
 func (x *UpdateGitHubEnterpriseServerProviderResponse) Reset() {
 	*x = UpdateGitHubEnterpriseServerProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[54]
+	mi := &file_zitadel_management_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3570,7 +5661,7 @@ func (x *UpdateGitHubEnterpriseServerProviderResponse) String() string {
 func (*UpdateGitHubEnterpriseServerProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGitHubEnterpriseServerProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[54]
+	mi := &file_zitadel_management_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3583,7 +5674,7 @@ func (x *UpdateGitHubEnterpriseServerProviderResponse) ProtoReflect() protorefle
 
 // Deprecated: Use UpdateGitHubEnterpriseServerProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGitHubEnterpriseServerProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{54}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *UpdateGitHubEnterpriseServerProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -3599,14 +5690,14 @@ type AddGitLabProviderRequest struct {
 	ClientId        string                 `protobuf:"bytes,2,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,3,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes          []string               `protobuf:"bytes,4,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,5,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,5,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AddGitLabProviderRequest) Reset() {
 	*x = AddGitLabProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[55]
+	mi := &file_zitadel_management_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3618,7 +5709,7 @@ func (x *AddGitLabProviderRequest) String() string {
 func (*AddGitLabProviderRequest) ProtoMessage() {}
 
 func (x *AddGitLabProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[55]
+	mi := &file_zitadel_management_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3631,7 +5722,7 @@ func (x *AddGitLabProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGitLabProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGitLabProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{55}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *AddGitLabProviderRequest) GetName() string {
@@ -3662,7 +5753,7 @@ func (x *AddGitLabProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *AddGitLabProviderRequest) GetProviderOptions() *v14.Options {
+func (x *AddGitLabProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -3679,7 +5770,7 @@ type AddGitLabProviderResponse struct {
 
 func (x *AddGitLabProviderResponse) Reset() {
 	*x = AddGitLabProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[56]
+	mi := &file_zitadel_management_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3691,7 +5782,7 @@ func (x *AddGitLabProviderResponse) String() string {
 func (*AddGitLabProviderResponse) ProtoMessage() {}
 
 func (x *AddGitLabProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[56]
+	mi := &file_zitadel_management_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3704,7 +5795,7 @@ func (x *AddGitLabProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGitLabProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGitLabProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{56}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *AddGitLabProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -3728,14 +5819,14 @@ type UpdateGitLabProviderRequest struct {
 	ClientId        string                 `protobuf:"bytes,3,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,4,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes          []string               `protobuf:"bytes,5,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UpdateGitLabProviderRequest) Reset() {
 	*x = UpdateGitLabProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[57]
+	mi := &file_zitadel_management_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3747,7 +5838,7 @@ func (x *UpdateGitLabProviderRequest) String() string {
 func (*UpdateGitLabProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGitLabProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[57]
+	mi := &file_zitadel_management_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3760,7 +5851,7 @@ func (x *UpdateGitLabProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGitLabProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGitLabProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{57}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *UpdateGitLabProviderRequest) GetId() string {
@@ -3798,7 +5889,7 @@ func (x *UpdateGitLabProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *UpdateGitLabProviderRequest) GetProviderOptions() *v14.Options {
+func (x *UpdateGitLabProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -3814,7 +5905,7 @@ type UpdateGitLabProviderResponse struct {
 
 func (x *UpdateGitLabProviderResponse) Reset() {
 	*x = UpdateGitLabProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[58]
+	mi := &file_zitadel_management_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3826,7 +5917,7 @@ func (x *UpdateGitLabProviderResponse) String() string {
 func (*UpdateGitLabProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGitLabProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[58]
+	mi := &file_zitadel_management_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3839,7 +5930,7 @@ func (x *UpdateGitLabProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGitLabProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGitLabProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{58}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *UpdateGitLabProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -3856,14 +5947,14 @@ type AddGitLabSelfHostedProviderRequest struct {
 	ClientId        string                 `protobuf:"bytes,3,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,4,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes          []string               `protobuf:"bytes,5,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AddGitLabSelfHostedProviderRequest) Reset() {
 	*x = AddGitLabSelfHostedProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[59]
+	mi := &file_zitadel_management_proto_msgTypes[93]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3875,7 +5966,7 @@ func (x *AddGitLabSelfHostedProviderRequest) String() string {
 func (*AddGitLabSelfHostedProviderRequest) ProtoMessage() {}
 
 func (x *AddGitLabSelfHostedProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[59]
+	mi := &file_zitadel_management_proto_msgTypes[93]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3888,7 +5979,7 @@ func (x *AddGitLabSelfHostedProviderRequest) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use AddGitLabSelfHostedProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGitLabSelfHostedProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{59}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{93}
 }
 
 func (x *AddGitLabSelfHostedProviderRequest) GetIssuer() string {
@@ -3926,7 +6017,7 @@ func (x *AddGitLabSelfHostedProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *AddGitLabSelfHostedProviderRequest) GetProviderOptions() *v14.Options {
+func (x *AddGitLabSelfHostedProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -3943,7 +6034,7 @@ type AddGitLabSelfHostedProviderResponse struct {
 
 func (x *AddGitLabSelfHostedProviderResponse) Reset() {
 	*x = AddGitLabSelfHostedProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[60]
+	mi := &file_zitadel_management_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3955,7 +6046,7 @@ func (x *AddGitLabSelfHostedProviderResponse) String() string {
 func (*AddGitLabSelfHostedProviderResponse) ProtoMessage() {}
 
 func (x *AddGitLabSelfHostedProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[60]
+	mi := &file_zitadel_management_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3968,7 +6059,7 @@ func (x *AddGitLabSelfHostedProviderResponse) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use AddGitLabSelfHostedProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGitLabSelfHostedProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{60}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{94}
 }
 
 func (x *AddGitLabSelfHostedProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -3993,14 +6084,14 @@ type UpdateGitLabSelfHostedProviderRequest struct {
 	ClientId        string                 `protobuf:"bytes,4,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,5,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes          []string               `protobuf:"bytes,6,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UpdateGitLabSelfHostedProviderRequest) Reset() {
 	*x = UpdateGitLabSelfHostedProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[61]
+	mi := &file_zitadel_management_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4012,7 +6103,7 @@ func (x *UpdateGitLabSelfHostedProviderRequest) String() string {
 func (*UpdateGitLabSelfHostedProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGitLabSelfHostedProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[61]
+	mi := &file_zitadel_management_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4025,7 +6116,7 @@ func (x *UpdateGitLabSelfHostedProviderRequest) ProtoReflect() protoreflect.Mess
 
 // Deprecated: Use UpdateGitLabSelfHostedProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGitLabSelfHostedProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{61}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *UpdateGitLabSelfHostedProviderRequest) GetId() string {
@@ -4070,7 +6161,7 @@ func (x *UpdateGitLabSelfHostedProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *UpdateGitLabSelfHostedProviderRequest) GetProviderOptions() *v14.Options {
+func (x *UpdateGitLabSelfHostedProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -4086,7 +6177,7 @@ type UpdateGitLabSelfHostedProviderResponse struct {
 
 func (x *UpdateGitLabSelfHostedProviderResponse) Reset() {
 	*x = UpdateGitLabSelfHostedProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[62]
+	mi := &file_zitadel_management_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4098,7 +6189,7 @@ func (x *UpdateGitLabSelfHostedProviderResponse) String() string {
 func (*UpdateGitLabSelfHostedProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGitLabSelfHostedProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[62]
+	mi := &file_zitadel_management_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4111,7 +6202,7 @@ func (x *UpdateGitLabSelfHostedProviderResponse) ProtoReflect() protoreflect.Mes
 
 // Deprecated: Use UpdateGitLabSelfHostedProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGitLabSelfHostedProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{62}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *UpdateGitLabSelfHostedProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -4127,14 +6218,14 @@ type AddGoogleProviderRequest struct {
 	ClientId        string                 `protobuf:"bytes,2,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,3,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes          []string               `protobuf:"bytes,4,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,5,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,5,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AddGoogleProviderRequest) Reset() {
 	*x = AddGoogleProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[63]
+	mi := &file_zitadel_management_proto_msgTypes[97]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4146,7 +6237,7 @@ func (x *AddGoogleProviderRequest) String() string {
 func (*AddGoogleProviderRequest) ProtoMessage() {}
 
 func (x *AddGoogleProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[63]
+	mi := &file_zitadel_management_proto_msgTypes[97]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4159,7 +6250,7 @@ func (x *AddGoogleProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGoogleProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGoogleProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{63}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{97}
 }
 
 func (x *AddGoogleProviderRequest) GetName() string {
@@ -4190,7 +6281,7 @@ func (x *AddGoogleProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *AddGoogleProviderRequest) GetProviderOptions() *v14.Options {
+func (x *AddGoogleProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -4207,7 +6298,7 @@ type AddGoogleProviderResponse struct {
 
 func (x *AddGoogleProviderResponse) Reset() {
 	*x = AddGoogleProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[64]
+	mi := &file_zitadel_management_proto_msgTypes[98]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4219,7 +6310,7 @@ func (x *AddGoogleProviderResponse) String() string {
 func (*AddGoogleProviderResponse) ProtoMessage() {}
 
 func (x *AddGoogleProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[64]
+	mi := &file_zitadel_management_proto_msgTypes[98]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4232,7 +6323,7 @@ func (x *AddGoogleProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGoogleProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGoogleProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{64}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{98}
 }
 
 func (x *AddGoogleProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -4256,14 +6347,14 @@ type UpdateGoogleProviderRequest struct {
 	ClientId        string                 `protobuf:"bytes,3,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,4,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes          []string               `protobuf:"bytes,5,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UpdateGoogleProviderRequest) Reset() {
 	*x = UpdateGoogleProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[65]
+	mi := &file_zitadel_management_proto_msgTypes[99]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4275,7 +6366,7 @@ func (x *UpdateGoogleProviderRequest) String() string {
 func (*UpdateGoogleProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGoogleProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[65]
+	mi := &file_zitadel_management_proto_msgTypes[99]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4288,7 +6379,7 @@ func (x *UpdateGoogleProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGoogleProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGoogleProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{65}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{99}
 }
 
 func (x *UpdateGoogleProviderRequest) GetId() string {
@@ -4326,7 +6417,7 @@ func (x *UpdateGoogleProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *UpdateGoogleProviderRequest) GetProviderOptions() *v14.Options {
+func (x *UpdateGoogleProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -4342,7 +6433,7 @@ type UpdateGoogleProviderResponse struct {
 
 func (x *UpdateGoogleProviderResponse) Reset() {
 	*x = UpdateGoogleProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[66]
+	mi := &file_zitadel_management_proto_msgTypes[100]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4354,7 +6445,7 @@ func (x *UpdateGoogleProviderResponse) String() string {
 func (*UpdateGoogleProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGoogleProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[66]
+	mi := &file_zitadel_management_proto_msgTypes[100]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4367,7 +6458,7 @@ func (x *UpdateGoogleProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGoogleProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGoogleProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{66}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{100}
 }
 
 func (x *UpdateGoogleProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -4389,8 +6480,8 @@ type AddLDAPProviderRequest struct {
 	UserObjectClasses []string               `protobuf:"bytes,8,rep,name=user_object_classes,json=userObjectClasses,proto3" json:"user_object_classes,omitempty"`
 	UserFilters       []string               `protobuf:"bytes,9,rep,name=user_filters,json=userFilters,proto3" json:"user_filters,omitempty"`
 	Timeout           *durationpb.Duration   `protobuf:"bytes,10,opt,name=timeout,proto3" json:"timeout,omitempty"`
-	Attributes        *v14.LDAPAttributes    `protobuf:"bytes,11,opt,name=attributes,proto3" json:"attributes,omitempty"`
-	ProviderOptions   *v14.Options           `protobuf:"bytes,12,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	Attributes        *v17.LDAPAttributes    `protobuf:"bytes,11,opt,name=attributes,proto3" json:"attributes,omitempty"`
+	ProviderOptions   *v17.Options           `protobuf:"bytes,12,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	RootCa            []byte                 `protobuf:"bytes,13,opt,name=root_ca,json=rootCa,proto3" json:"root_ca,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
@@ -4398,7 +6489,7 @@ type AddLDAPProviderRequest struct {
 
 func (x *AddLDAPProviderRequest) Reset() {
 	*x = AddLDAPProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[67]
+	mi := &file_zitadel_management_proto_msgTypes[101]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4410,7 +6501,7 @@ func (x *AddLDAPProviderRequest) String() string {
 func (*AddLDAPProviderRequest) ProtoMessage() {}
 
 func (x *AddLDAPProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[67]
+	mi := &file_zitadel_management_proto_msgTypes[101]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4423,7 +6514,7 @@ func (x *AddLDAPProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddLDAPProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddLDAPProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{67}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{101}
 }
 
 func (x *AddLDAPProviderRequest) GetName() string {
@@ -4496,14 +6587,14 @@ func (x *AddLDAPProviderRequest) GetTimeout() *durationpb.Duration {
 	return nil
 }
 
-func (x *AddLDAPProviderRequest) GetAttributes() *v14.LDAPAttributes {
+func (x *AddLDAPProviderRequest) GetAttributes() *v17.LDAPAttributes {
 	if x != nil {
 		return x.Attributes
 	}
 	return nil
 }
 
-func (x *AddLDAPProviderRequest) GetProviderOptions() *v14.Options {
+func (x *AddLDAPProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -4527,7 +6618,7 @@ type AddLDAPProviderResponse struct {
 
 func (x *AddLDAPProviderResponse) Reset() {
 	*x = AddLDAPProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[68]
+	mi := &file_zitadel_management_proto_msgTypes[102]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4539,7 +6630,7 @@ func (x *AddLDAPProviderResponse) String() string {
 func (*AddLDAPProviderResponse) ProtoMessage() {}
 
 func (x *AddLDAPProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[68]
+	mi := &file_zitadel_management_proto_msgTypes[102]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4552,7 +6643,7 @@ func (x *AddLDAPProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddLDAPProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddLDAPProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{68}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{102}
 }
 
 func (x *AddLDAPProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -4582,8 +6673,8 @@ type UpdateLDAPProviderRequest struct {
 	UserObjectClasses []string               `protobuf:"bytes,9,rep,name=user_object_classes,json=userObjectClasses,proto3" json:"user_object_classes,omitempty"`
 	UserFilters       []string               `protobuf:"bytes,10,rep,name=user_filters,json=userFilters,proto3" json:"user_filters,omitempty"`
 	Timeout           *durationpb.Duration   `protobuf:"bytes,11,opt,name=timeout,proto3" json:"timeout,omitempty"`
-	Attributes        *v14.LDAPAttributes    `protobuf:"bytes,12,opt,name=attributes,proto3" json:"attributes,omitempty"`
-	ProviderOptions   *v14.Options           `protobuf:"bytes,13,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	Attributes        *v17.LDAPAttributes    `protobuf:"bytes,12,opt,name=attributes,proto3" json:"attributes,omitempty"`
+	ProviderOptions   *v17.Options           `protobuf:"bytes,13,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	RootCa            []byte                 `protobuf:"bytes,14,opt,name=root_ca,json=rootCa,proto3" json:"root_ca,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
@@ -4591,7 +6682,7 @@ type UpdateLDAPProviderRequest struct {
 
 func (x *UpdateLDAPProviderRequest) Reset() {
 	*x = UpdateLDAPProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[69]
+	mi := &file_zitadel_management_proto_msgTypes[103]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4603,7 +6694,7 @@ func (x *UpdateLDAPProviderRequest) String() string {
 func (*UpdateLDAPProviderRequest) ProtoMessage() {}
 
 func (x *UpdateLDAPProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[69]
+	mi := &file_zitadel_management_proto_msgTypes[103]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4616,7 +6707,7 @@ func (x *UpdateLDAPProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateLDAPProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateLDAPProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{69}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{103}
 }
 
 func (x *UpdateLDAPProviderRequest) GetId() string {
@@ -4696,14 +6787,14 @@ func (x *UpdateLDAPProviderRequest) GetTimeout() *durationpb.Duration {
 	return nil
 }
 
-func (x *UpdateLDAPProviderRequest) GetAttributes() *v14.LDAPAttributes {
+func (x *UpdateLDAPProviderRequest) GetAttributes() *v17.LDAPAttributes {
 	if x != nil {
 		return x.Attributes
 	}
 	return nil
 }
 
-func (x *UpdateLDAPProviderRequest) GetProviderOptions() *v14.Options {
+func (x *UpdateLDAPProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -4726,7 +6817,7 @@ type UpdateLDAPProviderResponse struct {
 
 func (x *UpdateLDAPProviderResponse) Reset() {
 	*x = UpdateLDAPProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[70]
+	mi := &file_zitadel_management_proto_msgTypes[104]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4738,7 +6829,7 @@ func (x *UpdateLDAPProviderResponse) String() string {
 func (*UpdateLDAPProviderResponse) ProtoMessage() {}
 
 func (x *UpdateLDAPProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[70]
+	mi := &file_zitadel_management_proto_msgTypes[104]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4751,7 +6842,7 @@ func (x *UpdateLDAPProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateLDAPProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateLDAPProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{70}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{104}
 }
 
 func (x *UpdateLDAPProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -4769,10 +6860,10 @@ type AddSAMLProviderRequest struct {
 	//	*AddSAMLProviderRequest_MetadataXml
 	//	*AddSAMLProviderRequest_MetadataUrl
 	Metadata                      isAddSAMLProviderRequest_Metadata `protobuf_oneof:"metadata"`
-	Binding                       v14.SAMLBinding                   `protobuf:"varint,4,opt,name=binding,proto3,enum=zitadel.idp.v1.SAMLBinding" json:"binding,omitempty"`
+	Binding                       v17.SAMLBinding                   `protobuf:"varint,4,opt,name=binding,proto3,enum=zitadel.idp.v1.SAMLBinding" json:"binding,omitempty"`
 	WithSignedRequest             bool                              `protobuf:"varint,5,opt,name=with_signed_request,json=withSignedRequest,proto3" json:"with_signed_request,omitempty"`
-	ProviderOptions               *v14.Options                      `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
-	NameIdFormat                  *v14.SAMLNameIDFormat             `protobuf:"varint,7,opt,name=name_id_format,json=nameIdFormat,proto3,enum=zitadel.idp.v1.SAMLNameIDFormat,oneof" json:"name_id_format,omitempty"`
+	ProviderOptions               *v17.Options                      `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	NameIdFormat                  *v17.SAMLNameIDFormat             `protobuf:"varint,7,opt,name=name_id_format,json=nameIdFormat,proto3,enum=zitadel.idp.v1.SAMLNameIDFormat,oneof" json:"name_id_format,omitempty"`
 	TransientMappingAttributeName *string                           `protobuf:"bytes,8,opt,name=transient_mapping_attribute_name,json=transientMappingAttributeName,proto3,oneof" json:"transient_mapping_attribute_name,omitempty"`
 	FederatedLogoutEnabled        *bool                             `protobuf:"varint,9,opt,name=federated_logout_enabled,json=federatedLogoutEnabled,proto3,oneof" json:"federated_logout_enabled,omitempty"`
 	unknownFields                 protoimpl.UnknownFields
@@ -4781,7 +6872,7 @@ type AddSAMLProviderRequest struct {
 
 func (x *AddSAMLProviderRequest) Reset() {
 	*x = AddSAMLProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[71]
+	mi := &file_zitadel_management_proto_msgTypes[105]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4793,7 +6884,7 @@ func (x *AddSAMLProviderRequest) String() string {
 func (*AddSAMLProviderRequest) ProtoMessage() {}
 
 func (x *AddSAMLProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[71]
+	mi := &file_zitadel_management_proto_msgTypes[105]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4806,7 +6897,7 @@ func (x *AddSAMLProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddSAMLProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddSAMLProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{71}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{105}
 }
 
 func (x *AddSAMLProviderRequest) GetName() string {
@@ -4841,11 +6932,11 @@ func (x *AddSAMLProviderRequest) GetMetadataUrl() string {
 	return ""
 }
 
-func (x *AddSAMLProviderRequest) GetBinding() v14.SAMLBinding {
+func (x *AddSAMLProviderRequest) GetBinding() v17.SAMLBinding {
 	if x != nil {
 		return x.Binding
 	}
-	return v14.SAMLBinding(0)
+	return v17.SAMLBinding(0)
 }
 
 func (x *AddSAMLProviderRequest) GetWithSignedRequest() bool {
@@ -4855,18 +6946,18 @@ func (x *AddSAMLProviderRequest) GetWithSignedRequest() bool {
 	return false
 }
 
-func (x *AddSAMLProviderRequest) GetProviderOptions() *v14.Options {
+func (x *AddSAMLProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
 	return nil
 }
 
-func (x *AddSAMLProviderRequest) GetNameIdFormat() v14.SAMLNameIDFormat {
+func (x *AddSAMLProviderRequest) GetNameIdFormat() v17.SAMLNameIDFormat {
 	if x != nil && x.NameIdFormat != nil {
 		return *x.NameIdFormat
 	}
-	return v14.SAMLNameIDFormat(0)
+	return v17.SAMLNameIDFormat(0)
 }
 
 func (x *AddSAMLProviderRequest) GetTransientMappingAttributeName() string {
@@ -4909,7 +7000,7 @@ type AddSAMLProviderResponse struct {
 
 func (x *AddSAMLProviderResponse) Reset() {
 	*x = AddSAMLProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[72]
+	mi := &file_zitadel_management_proto_msgTypes[106]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4921,7 +7012,7 @@ func (x *AddSAMLProviderResponse) String() string {
 func (*AddSAMLProviderResponse) ProtoMessage() {}
 
 func (x *AddSAMLProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[72]
+	mi := &file_zitadel_management_proto_msgTypes[106]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4934,7 +7025,7 @@ func (x *AddSAMLProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddSAMLProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddSAMLProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{72}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{106}
 }
 
 func (x *AddSAMLProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -4960,10 +7051,10 @@ type UpdateSAMLProviderRequest struct {
 	//	*UpdateSAMLProviderRequest_MetadataXml
 	//	*UpdateSAMLProviderRequest_MetadataUrl
 	Metadata                      isUpdateSAMLProviderRequest_Metadata `protobuf_oneof:"metadata"`
-	Binding                       v14.SAMLBinding                      `protobuf:"varint,5,opt,name=binding,proto3,enum=zitadel.idp.v1.SAMLBinding" json:"binding,omitempty"`
+	Binding                       v17.SAMLBinding                      `protobuf:"varint,5,opt,name=binding,proto3,enum=zitadel.idp.v1.SAMLBinding" json:"binding,omitempty"`
 	WithSignedRequest             bool                                 `protobuf:"varint,6,opt,name=with_signed_request,json=withSignedRequest,proto3" json:"with_signed_request,omitempty"`
-	ProviderOptions               *v14.Options                         `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
-	NameIdFormat                  *v14.SAMLNameIDFormat                `protobuf:"varint,8,opt,name=name_id_format,json=nameIdFormat,proto3,enum=zitadel.idp.v1.SAMLNameIDFormat,oneof" json:"name_id_format,omitempty"`
+	ProviderOptions               *v17.Options                         `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	NameIdFormat                  *v17.SAMLNameIDFormat                `protobuf:"varint,8,opt,name=name_id_format,json=nameIdFormat,proto3,enum=zitadel.idp.v1.SAMLNameIDFormat,oneof" json:"name_id_format,omitempty"`
 	TransientMappingAttributeName *string                              `protobuf:"bytes,9,opt,name=transient_mapping_attribute_name,json=transientMappingAttributeName,proto3,oneof" json:"transient_mapping_attribute_name,omitempty"`
 	FederatedLogoutEnabled        *bool                                `protobuf:"varint,10,opt,name=federated_logout_enabled,json=federatedLogoutEnabled,proto3,oneof" json:"federated_logout_enabled,omitempty"`
 	unknownFields                 protoimpl.UnknownFields
@@ -4972,7 +7063,7 @@ type UpdateSAMLProviderRequest struct {
 
 func (x *UpdateSAMLProviderRequest) Reset() {
 	*x = UpdateSAMLProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[73]
+	mi := &file_zitadel_management_proto_msgTypes[107]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4984,7 +7075,7 @@ func (x *UpdateSAMLProviderRequest) String() string {
 func (*UpdateSAMLProviderRequest) ProtoMessage() {}
 
 func (x *UpdateSAMLProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[73]
+	mi := &file_zitadel_management_proto_msgTypes[107]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4997,7 +7088,7 @@ func (x *UpdateSAMLProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateSAMLProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateSAMLProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{73}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{107}
 }
 
 func (x *UpdateSAMLProviderRequest) GetId() string {
@@ -5039,11 +7130,11 @@ func (x *UpdateSAMLProviderRequest) GetMetadataUrl() string {
 	return ""
 }
 
-func (x *UpdateSAMLProviderRequest) GetBinding() v14.SAMLBinding {
+func (x *UpdateSAMLProviderRequest) GetBinding() v17.SAMLBinding {
 	if x != nil {
 		return x.Binding
 	}
-	return v14.SAMLBinding(0)
+	return v17.SAMLBinding(0)
 }
 
 func (x *UpdateSAMLProviderRequest) GetWithSignedRequest() bool {
@@ -5053,18 +7144,18 @@ func (x *UpdateSAMLProviderRequest) GetWithSignedRequest() bool {
 	return false
 }
 
-func (x *UpdateSAMLProviderRequest) GetProviderOptions() *v14.Options {
+func (x *UpdateSAMLProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
 	return nil
 }
 
-func (x *UpdateSAMLProviderRequest) GetNameIdFormat() v14.SAMLNameIDFormat {
+func (x *UpdateSAMLProviderRequest) GetNameIdFormat() v17.SAMLNameIDFormat {
 	if x != nil && x.NameIdFormat != nil {
 		return *x.NameIdFormat
 	}
-	return v14.SAMLNameIDFormat(0)
+	return v17.SAMLNameIDFormat(0)
 }
 
 func (x *UpdateSAMLProviderRequest) GetTransientMappingAttributeName() string {
@@ -5106,7 +7197,7 @@ type UpdateSAMLProviderResponse struct {
 
 func (x *UpdateSAMLProviderResponse) Reset() {
 	*x = UpdateSAMLProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[74]
+	mi := &file_zitadel_management_proto_msgTypes[108]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5118,7 +7209,7 @@ func (x *UpdateSAMLProviderResponse) String() string {
 func (*UpdateSAMLProviderResponse) ProtoMessage() {}
 
 func (x *UpdateSAMLProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[74]
+	mi := &file_zitadel_management_proto_msgTypes[108]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5131,7 +7222,7 @@ func (x *UpdateSAMLProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateSAMLProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateSAMLProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{74}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{108}
 }
 
 func (x *UpdateSAMLProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -5149,14 +7240,14 @@ type AddAppleProviderRequest struct {
 	KeyId           string                 `protobuf:"bytes,4,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
 	PrivateKey      []byte                 `protobuf:"bytes,5,opt,name=private_key,json=privateKey,proto3" json:"private_key,omitempty"`
 	Scopes          []string               `protobuf:"bytes,6,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AddAppleProviderRequest) Reset() {
 	*x = AddAppleProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[75]
+	mi := &file_zitadel_management_proto_msgTypes[109]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5168,7 +7259,7 @@ func (x *AddAppleProviderRequest) String() string {
 func (*AddAppleProviderRequest) ProtoMessage() {}
 
 func (x *AddAppleProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[75]
+	mi := &file_zitadel_management_proto_msgTypes[109]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5181,7 +7272,7 @@ func (x *AddAppleProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAppleProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddAppleProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{75}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{109}
 }
 
 func (x *AddAppleProviderRequest) GetName() string {
@@ -5226,7 +7317,7 @@ func (x *AddAppleProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *AddAppleProviderRequest) GetProviderOptions() *v14.Options {
+func (x *AddAppleProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -5243,7 +7334,7 @@ type AddAppleProviderResponse struct {
 
 func (x *AddAppleProviderResponse) Reset() {
 	*x = AddAppleProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[76]
+	mi := &file_zitadel_management_proto_msgTypes[110]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5255,7 +7346,7 @@ func (x *AddAppleProviderResponse) String() string {
 func (*AddAppleProviderResponse) ProtoMessage() {}
 
 func (x *AddAppleProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[76]
+	mi := &file_zitadel_management_proto_msgTypes[110]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5268,7 +7359,7 @@ func (x *AddAppleProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAppleProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddAppleProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{76}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{110}
 }
 
 func (x *AddAppleProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -5294,14 +7385,14 @@ type UpdateAppleProviderRequest struct {
 	KeyId           string                 `protobuf:"bytes,5,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
 	PrivateKey      []byte                 `protobuf:"bytes,6,opt,name=private_key,json=privateKey,proto3" json:"private_key,omitempty"`
 	Scopes          []string               `protobuf:"bytes,7,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v14.Options           `protobuf:"bytes,8,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v17.Options           `protobuf:"bytes,8,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UpdateAppleProviderRequest) Reset() {
 	*x = UpdateAppleProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[77]
+	mi := &file_zitadel_management_proto_msgTypes[111]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5313,7 +7404,7 @@ func (x *UpdateAppleProviderRequest) String() string {
 func (*UpdateAppleProviderRequest) ProtoMessage() {}
 
 func (x *UpdateAppleProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[77]
+	mi := &file_zitadel_management_proto_msgTypes[111]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5326,7 +7417,7 @@ func (x *UpdateAppleProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAppleProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateAppleProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{77}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{111}
 }
 
 func (x *UpdateAppleProviderRequest) GetId() string {
@@ -5378,7 +7469,7 @@ func (x *UpdateAppleProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *UpdateAppleProviderRequest) GetProviderOptions() *v14.Options {
+func (x *UpdateAppleProviderRequest) GetProviderOptions() *v17.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -5394,7 +7485,7 @@ type UpdateAppleProviderResponse struct {
 
 func (x *UpdateAppleProviderResponse) Reset() {
 	*x = UpdateAppleProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[78]
+	mi := &file_zitadel_management_proto_msgTypes[112]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5406,7 +7497,7 @@ func (x *UpdateAppleProviderResponse) String() string {
 func (*UpdateAppleProviderResponse) ProtoMessage() {}
 
 func (x *UpdateAppleProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[78]
+	mi := &file_zitadel_management_proto_msgTypes[112]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5419,7 +7510,7 @@ func (x *UpdateAppleProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAppleProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateAppleProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{78}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{112}
 }
 
 func (x *UpdateAppleProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -5438,7 +7529,7 @@ type DeleteProviderRequest struct {
 
 func (x *DeleteProviderRequest) Reset() {
 	*x = DeleteProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[79]
+	mi := &file_zitadel_management_proto_msgTypes[113]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5450,7 +7541,7 @@ func (x *DeleteProviderRequest) String() string {
 func (*DeleteProviderRequest) ProtoMessage() {}
 
 func (x *DeleteProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[79]
+	mi := &file_zitadel_management_proto_msgTypes[113]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5463,7 +7554,7 @@ func (x *DeleteProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProviderRequest.ProtoReflect.Descriptor instead.
 func (*DeleteProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{79}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{113}
 }
 
 func (x *DeleteProviderRequest) GetId() string {
@@ -5482,7 +7573,7 @@ type DeleteProviderResponse struct {
 
 func (x *DeleteProviderResponse) Reset() {
 	*x = DeleteProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[80]
+	mi := &file_zitadel_management_proto_msgTypes[114]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5494,7 +7585,7 @@ func (x *DeleteProviderResponse) String() string {
 func (*DeleteProviderResponse) ProtoMessage() {}
 
 func (x *DeleteProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[80]
+	mi := &file_zitadel_management_proto_msgTypes[114]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5507,7 +7598,7 @@ func (x *DeleteProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProviderResponse.ProtoReflect.Descriptor instead.
 func (*DeleteProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{80}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{114}
 }
 
 func (x *DeleteProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -5520,14 +7611,14 @@ func (x *DeleteProviderResponse) GetDetails() *v11.ObjectDetails {
 type AddCustomLoginPolicyRequest_IDP struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	IdpId         string                 `protobuf:"bytes,1,opt,name=idp_id,json=idpId,proto3" json:"idp_id,omitempty"`
-	OwnerType     v14.IDPOwnerType       `protobuf:"varint,2,opt,name=ownerType,proto3,enum=zitadel.idp.v1.IDPOwnerType" json:"ownerType,omitempty"`
+	OwnerType     v17.IDPOwnerType       `protobuf:"varint,2,opt,name=ownerType,proto3,enum=zitadel.idp.v1.IDPOwnerType" json:"ownerType,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AddCustomLoginPolicyRequest_IDP) Reset() {
 	*x = AddCustomLoginPolicyRequest_IDP{}
-	mi := &file_zitadel_management_proto_msgTypes[81]
+	mi := &file_zitadel_management_proto_msgTypes[115]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5539,7 +7630,7 @@ func (x *AddCustomLoginPolicyRequest_IDP) String() string {
 func (*AddCustomLoginPolicyRequest_IDP) ProtoMessage() {}
 
 func (x *AddCustomLoginPolicyRequest_IDP) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[81]
+	mi := &file_zitadel_management_proto_msgTypes[115]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5552,7 +7643,7 @@ func (x *AddCustomLoginPolicyRequest_IDP) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddCustomLoginPolicyRequest_IDP.ProtoReflect.Descriptor instead.
 func (*AddCustomLoginPolicyRequest_IDP) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{14, 0}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{48, 0}
 }
 
 func (x *AddCustomLoginPolicyRequest_IDP) GetIdpId() string {
@@ -5562,18 +7653,18 @@ func (x *AddCustomLoginPolicyRequest_IDP) GetIdpId() string {
 	return ""
 }
 
-func (x *AddCustomLoginPolicyRequest_IDP) GetOwnerType() v14.IDPOwnerType {
+func (x *AddCustomLoginPolicyRequest_IDP) GetOwnerType() v17.IDPOwnerType {
 	if x != nil {
 		return x.OwnerType
 	}
-	return v14.IDPOwnerType(0)
+	return v17.IDPOwnerType(0)
 }
 
 var File_zitadel_management_proto protoreflect.FileDescriptor
 
 const file_zitadel_management_proto_rawDesc = "" +
 	"\n" +
-	"\x18zitadel/management.proto\x12\x15zitadel.management.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x11zitadel/idp.proto\x1a\x14zitadel/object.proto\x1a\x11zitadel/org.proto\x1a\x14zitadel/policy.proto\x1a\x12zitadel/user.proto\"\xe2\x01\n" +
+	"\x18zitadel/management.proto\x12\x15zitadel.management.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x11zitadel/app.proto\x1a\x18zitadel/auth_n_key.proto\x1a\x11zitadel/idp.proto\x1a\x15zitadel/message.proto\x1a\x14zitadel/object.proto\x1a\x11zitadel/org.proto\x1a\x14zitadel/policy.proto\x1a\x15zitadel/project.proto\x1a\x12zitadel/user.proto\"\xe2\x01\n" +
 	"\x15AddMachineUserRequest\x12\x1b\n" +
 	"\tuser_name\x18\x01 \x01(\tR\buserName\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
@@ -5584,7 +7675,39 @@ const file_zitadel_management_proto_rawDesc = "" +
 	"\b_user_id\"f\n" +
 	"\x16AddMachineUserResponse\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x123\n" +
-	"\adetails\x18\x02 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"}\n" +
+	"\adetails\x18\x02 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"7\n" +
+	"\x1cGenerateMachineSecretRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\"\x96\x01\n" +
+	"\x1dGenerateMachineSecretResponse\x12\x1b\n" +
+	"\tclient_id\x18\x01 \x01(\tR\bclientId\x12#\n" +
+	"\rclient_secret\x18\x02 \x01(\tR\fclientSecret\x123\n" +
+	"\adetails\x18\x03 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"5\n" +
+	"\x1aRemoveMachineSecretRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\"R\n" +
+	"\x1bRemoveMachineSecretResponse\x123\n" +
+	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"^\n" +
+	"\x16ListMachineKeysRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12+\n" +
+	"\x05query\x18\x02 \x01(\v2\x15.zitadel.v1.ListQueryR\x05query\"{\n" +
+	"\x17ListMachineKeysResponse\x121\n" +
+	"\adetails\x18\x01 \x01(\v2\x17.zitadel.v1.ListDetailsR\adetails\x12-\n" +
+	"\x06result\x18\x02 \x03(\v2\x15.zitadel.authn.v1.KeyR\x06result\"\xc2\x01\n" +
+	"\x14AddMachineKeyRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12-\n" +
+	"\x04type\x18\x02 \x01(\x0e2\x19.zitadel.authn.v1.KeyTypeR\x04type\x12C\n" +
+	"\x0fexpiration_date\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x0eexpirationDate\x12\x1d\n" +
+	"\n" +
+	"public_key\x18\x04 \x01(\fR\tpublicKey\"\x84\x01\n" +
+	"\x15AddMachineKeyResponse\x12\x15\n" +
+	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x1f\n" +
+	"\vkey_details\x18\x02 \x01(\fR\n" +
+	"keyDetails\x123\n" +
+	"\adetails\x18\x03 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"I\n" +
+	"\x17RemoveMachineKeyRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x15\n" +
+	"\x06key_id\x18\x02 \x01(\tR\x05keyId\"O\n" +
+	"\x18RemoveMachineKeyResponse\x123\n" +
+	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"}\n" +
 	"\x1dAddPersonalAccessTokenRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12C\n" +
 	"\x0fexpiration_date\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0eexpirationDate\"\x86\x01\n" +
@@ -5609,7 +7732,132 @@ const file_zitadel_management_proto_rawDesc = "" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x14\n" +
 	"\x05roles\x18\x02 \x03(\tR\x05roles\"K\n" +
 	"\x14AddOrgMemberResponse\x123\n" +
-	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"\x17\n" +
+	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"'\n" +
+	"\x15GetProjectByIDRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"O\n" +
+	"\x16GetProjectByIDResponse\x125\n" +
+	"\aproject\x18\x01 \x01(\v2\x1b.zitadel.project.v1.ProjectR\aproject\"~\n" +
+	"\x13ListProjectsRequest\x12+\n" +
+	"\x05query\x18\x01 \x01(\v2\x15.zitadel.v1.ListQueryR\x05query\x12:\n" +
+	"\aqueries\x18\x02 \x03(\v2 .zitadel.project.v1.ProjectQueryR\aqueries\"~\n" +
+	"\x14ListProjectsResponse\x121\n" +
+	"\adetails\x18\x01 \x01(\v2\x17.zitadel.v1.ListDetailsR\adetails\x123\n" +
+	"\x06result\x18\x02 \x03(\v2\x1b.zitadel.project.v1.ProjectR\x06result\"\x9d\x02\n" +
+	"\x11AddProjectRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x124\n" +
+	"\x16project_role_assertion\x18\x02 \x01(\bR\x14projectRoleAssertion\x12,\n" +
+	"\x12project_role_check\x18\x03 \x01(\bR\x10projectRoleCheck\x12*\n" +
+	"\x11has_project_check\x18\x04 \x01(\bR\x0fhasProjectCheck\x12d\n" +
+	"\x18private_labeling_setting\x18\x05 \x01(\x0e2*.zitadel.project.v1.PrivateLabelingSettingR\x16privateLabelingSetting\"Y\n" +
+	"\x12AddProjectResponse\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x123\n" +
+	"\adetails\x18\x02 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"\xb0\x02\n" +
+	"\x14UpdateProjectRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x124\n" +
+	"\x16project_role_assertion\x18\x03 \x01(\bR\x14projectRoleAssertion\x12,\n" +
+	"\x12project_role_check\x18\x04 \x01(\bR\x10projectRoleCheck\x12*\n" +
+	"\x11has_project_check\x18\x05 \x01(\bR\x0fhasProjectCheck\x12d\n" +
+	"\x18private_labeling_setting\x18\x06 \x01(\x0e2*.zitadel.project.v1.PrivateLabelingSettingR\x16privateLabelingSetting\"L\n" +
+	"\x15UpdateProjectResponse\x123\n" +
+	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"&\n" +
+	"\x14RemoveProjectRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"L\n" +
+	"\x15RemoveProjectResponse\x123\n" +
+	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"I\n" +
+	"\x11GetAppByIDRequest\x12\x1d\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tR\tprojectId\x12\x15\n" +
+	"\x06app_id\x18\x02 \x01(\tR\x05appId\";\n" +
+	"\x12GetAppByIDResponse\x12%\n" +
+	"\x03app\x18\x01 \x01(\v2\x13.zitadel.app.v1.AppR\x03app\"\x91\x01\n" +
+	"\x0fListAppsRequest\x12\x1d\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tR\tprojectId\x12+\n" +
+	"\x05query\x18\x02 \x01(\v2\x15.zitadel.v1.ListQueryR\x05query\x122\n" +
+	"\aqueries\x18\x03 \x03(\v2\x18.zitadel.app.v1.AppQueryR\aqueries\"r\n" +
+	"\x10ListAppsResponse\x121\n" +
+	"\adetails\x18\x01 \x01(\v2\x17.zitadel.v1.ListDetailsR\adetails\x12+\n" +
+	"\x06result\x18\x02 \x03(\v2\x13.zitadel.app.v1.AppR\x06result\"\xaa\b\n" +
+	"\x11AddOIDCAppRequest\x12\x1d\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tR\tprojectId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12#\n" +
+	"\rredirect_uris\x18\x03 \x03(\tR\fredirectUris\x12G\n" +
+	"\x0eresponse_types\x18\x04 \x03(\x0e2 .zitadel.app.v1.OIDCResponseTypeR\rresponseTypes\x12>\n" +
+	"\vgrant_types\x18\x05 \x03(\x0e2\x1d.zitadel.app.v1.OIDCGrantTypeR\n" +
+	"grantTypes\x126\n" +
+	"\bapp_type\x18\x06 \x01(\x0e2\x1b.zitadel.app.v1.OIDCAppTypeR\aappType\x12L\n" +
+	"\x10auth_method_type\x18\a \x01(\x0e2\".zitadel.app.v1.OIDCAuthMethodTypeR\x0eauthMethodType\x129\n" +
+	"\x19post_logout_redirect_uris\x18\b \x03(\tR\x16postLogoutRedirectUris\x125\n" +
+	"\aversion\x18\t \x01(\x0e2\x1b.zitadel.app.v1.OIDCVersionR\aversion\x12\x19\n" +
+	"\bdev_mode\x18\n" +
+	" \x01(\bR\adevMode\x12I\n" +
+	"\x11access_token_type\x18\v \x01(\x0e2\x1d.zitadel.app.v1.OIDCTokenTypeR\x0faccessTokenType\x12=\n" +
+	"\x1baccess_token_role_assertion\x18\f \x01(\bR\x18accessTokenRoleAssertion\x125\n" +
+	"\x17id_token_role_assertion\x18\r \x01(\bR\x14idTokenRoleAssertion\x12=\n" +
+	"\x1bid_token_userinfo_assertion\x18\x0e \x01(\bR\x18idTokenUserinfoAssertion\x128\n" +
+	"\n" +
+	"clock_skew\x18\x0f \x01(\v2\x19.google.protobuf.DurationR\tclockSkew\x12-\n" +
+	"\x12additional_origins\x18\x10 \x03(\tR\x11additionalOrigins\x12>\n" +
+	"\x1cskip_native_app_success_page\x18\x11 \x01(\bR\x18skipNativeAppSuccessPage\x125\n" +
+	"\x17back_channel_logout_uri\x18\x12 \x01(\tR\x14backChannelLogoutUri\x12A\n" +
+	"\rlogin_version\x18\x13 \x01(\v2\x1c.zitadel.app.v1.LoginVersionR\floginVersion\"\x98\x02\n" +
+	"\x12AddOIDCAppResponse\x12\x15\n" +
+	"\x06app_id\x18\x01 \x01(\tR\x05appId\x123\n" +
+	"\adetails\x18\x02 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\x12\x1b\n" +
+	"\tclient_id\x18\x03 \x01(\tR\bclientId\x12#\n" +
+	"\rclient_secret\x18\x04 \x01(\tR\fclientSecret\x12%\n" +
+	"\x0enone_compliant\x18\x05 \x01(\bR\rnoneCompliant\x12M\n" +
+	"\x13compliance_problems\x18\x06 \x03(\v2\x1c.zitadel.v1.LocalizedMessageR\x12complianceProblems\"\x92\x01\n" +
+	"\x10AddAPIAppRequest\x12\x1d\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tR\tprojectId\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12K\n" +
+	"\x10auth_method_type\x18\x03 \x01(\x0e2!.zitadel.app.v1.APIAuthMethodTypeR\x0eauthMethodType\"\xa1\x01\n" +
+	"\x11AddAPIAppResponse\x12\x15\n" +
+	"\x06app_id\x18\x01 \x01(\tR\x05appId\x123\n" +
+	"\adetails\x18\x02 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\x12\x1b\n" +
+	"\tclient_id\x18\x03 \x01(\tR\bclientId\x12#\n" +
+	"\rclient_secret\x18\x04 \x01(\tR\fclientSecret\"\xff\a\n" +
+	"\x1aUpdateOIDCAppConfigRequest\x12\x1d\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tR\tprojectId\x12\x15\n" +
+	"\x06app_id\x18\x02 \x01(\tR\x05appId\x12#\n" +
+	"\rredirect_uris\x18\x03 \x03(\tR\fredirectUris\x12G\n" +
+	"\x0eresponse_types\x18\x04 \x03(\x0e2 .zitadel.app.v1.OIDCResponseTypeR\rresponseTypes\x12>\n" +
+	"\vgrant_types\x18\x05 \x03(\x0e2\x1d.zitadel.app.v1.OIDCGrantTypeR\n" +
+	"grantTypes\x126\n" +
+	"\bapp_type\x18\x06 \x01(\x0e2\x1b.zitadel.app.v1.OIDCAppTypeR\aappType\x12L\n" +
+	"\x10auth_method_type\x18\a \x01(\x0e2\".zitadel.app.v1.OIDCAuthMethodTypeR\x0eauthMethodType\x129\n" +
+	"\x19post_logout_redirect_uris\x18\b \x03(\tR\x16postLogoutRedirectUris\x12\x19\n" +
+	"\bdev_mode\x18\t \x01(\bR\adevMode\x12I\n" +
+	"\x11access_token_type\x18\n" +
+	" \x01(\x0e2\x1d.zitadel.app.v1.OIDCTokenTypeR\x0faccessTokenType\x12=\n" +
+	"\x1baccess_token_role_assertion\x18\v \x01(\bR\x18accessTokenRoleAssertion\x125\n" +
+	"\x17id_token_role_assertion\x18\f \x01(\bR\x14idTokenRoleAssertion\x12=\n" +
+	"\x1bid_token_userinfo_assertion\x18\r \x01(\bR\x18idTokenUserinfoAssertion\x128\n" +
+	"\n" +
+	"clock_skew\x18\x0e \x01(\v2\x19.google.protobuf.DurationR\tclockSkew\x12-\n" +
+	"\x12additional_origins\x18\x0f \x03(\tR\x11additionalOrigins\x12>\n" +
+	"\x1cskip_native_app_success_page\x18\x10 \x01(\bR\x18skipNativeAppSuccessPage\x125\n" +
+	"\x17back_channel_logout_uri\x18\x11 \x01(\tR\x14backChannelLogoutUri\x12A\n" +
+	"\rlogin_version\x18\x12 \x01(\v2\x1c.zitadel.app.v1.LoginVersionR\floginVersion\"R\n" +
+	"\x1bUpdateOIDCAppConfigResponse\x123\n" +
+	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"H\n" +
+	"\x10RemoveAppRequest\x12\x1d\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tR\tprojectId\x12\x15\n" +
+	"\x06app_id\x18\x02 \x01(\tR\x05appId\"H\n" +
+	"\x11RemoveAppResponse\x123\n" +
+	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"Y\n" +
+	"!RegenerateOIDCClientSecretRequest\x12\x1d\n" +
+	"\n" +
+	"project_id\x18\x01 \x01(\tR\tprojectId\x12\x15\n" +
+	"\x06app_id\x18\x02 \x01(\tR\x05appId\"~\n" +
+	"\"RegenerateOIDCClientSecretResponse\x12#\n" +
+	"\rclient_secret\x18\x01 \x01(\tR\fclientSecret\x123\n" +
+	"\adetails\x18\x02 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"\x17\n" +
 	"\x15GetLoginPolicyRequest\"o\n" +
 	"\x16GetLoginPolicyResponse\x126\n" +
 	"\x06policy\x18\x01 \x01(\v2\x1e.zitadel.policy.v1.LoginPolicyR\x06policy\x12\x1d\n" +
@@ -5996,7 +8244,7 @@ const file_zitadel_management_proto_rawDesc = "" +
 	"\x15DeleteProviderRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"M\n" +
 	"\x16DeleteProviderResponse\x123\n" +
-	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails2\x84(\n" +
+	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails2\xe26\n" +
 	"\x11ManagementService\x12m\n" +
 	"\x0eGetLoginPolicy\x12,.zitadel.management.v1.GetLoginPolicyRequest\x1a-.zitadel.management.v1.GetLoginPolicyResponse\x12\x7f\n" +
 	"\x14AddCustomLoginPolicy\x122.zitadel.management.v1.AddCustomLoginPolicyRequest\x1a3.zitadel.management.v1.AddCustomLoginPolicyResponse\x12\x88\x01\n" +
@@ -6013,7 +8261,27 @@ const file_zitadel_management_proto_rawDesc = "" +
 	"\fAddOrgMember\x12*.zitadel.management.v1.AddOrgMemberRequest\x1a+.zitadel.management.v1.AddOrgMemberResponse\x12p\n" +
 	"\x0fGetProviderByID\x12-.zitadel.management.v1.GetProviderByIDRequest\x1a..zitadel.management.v1.GetProviderByIDResponse\x12j\n" +
 	"\rListProviders\x12+.zitadel.management.v1.ListProvidersRequest\x1a,.zitadel.management.v1.ListProvidersResponse\x12m\n" +
-	"\x0eDeleteProvider\x12,.zitadel.management.v1.DeleteProviderRequest\x1a-.zitadel.management.v1.DeleteProviderResponse\x12\x88\x01\n" +
+	"\x0eDeleteProvider\x12,.zitadel.management.v1.DeleteProviderRequest\x1a-.zitadel.management.v1.DeleteProviderResponse\x12a\n" +
+	"\n" +
+	"AddProject\x12(.zitadel.management.v1.AddProjectRequest\x1a).zitadel.management.v1.AddProjectResponse\x12m\n" +
+	"\x0eGetProjectByID\x12,.zitadel.management.v1.GetProjectByIDRequest\x1a-.zitadel.management.v1.GetProjectByIDResponse\x12g\n" +
+	"\fListProjects\x12*.zitadel.management.v1.ListProjectsRequest\x1a+.zitadel.management.v1.ListProjectsResponse\x12j\n" +
+	"\rUpdateProject\x12+.zitadel.management.v1.UpdateProjectRequest\x1a,.zitadel.management.v1.UpdateProjectResponse\x12j\n" +
+	"\rRemoveProject\x12+.zitadel.management.v1.RemoveProjectRequest\x1a,.zitadel.management.v1.RemoveProjectResponse\x12a\n" +
+	"\n" +
+	"AddOIDCApp\x12(.zitadel.management.v1.AddOIDCAppRequest\x1a).zitadel.management.v1.AddOIDCAppResponse\x12^\n" +
+	"\tAddAPIApp\x12'.zitadel.management.v1.AddAPIAppRequest\x1a(.zitadel.management.v1.AddAPIAppResponse\x12a\n" +
+	"\n" +
+	"GetAppByID\x12(.zitadel.management.v1.GetAppByIDRequest\x1a).zitadel.management.v1.GetAppByIDResponse\x12[\n" +
+	"\bListApps\x12&.zitadel.management.v1.ListAppsRequest\x1a'.zitadel.management.v1.ListAppsResponse\x12^\n" +
+	"\tRemoveApp\x12'.zitadel.management.v1.RemoveAppRequest\x1a(.zitadel.management.v1.RemoveAppResponse\x12|\n" +
+	"\x13UpdateOIDCAppConfig\x121.zitadel.management.v1.UpdateOIDCAppConfigRequest\x1a2.zitadel.management.v1.UpdateOIDCAppConfigResponse\x12\x91\x01\n" +
+	"\x1aRegenerateOIDCClientSecret\x128.zitadel.management.v1.RegenerateOIDCClientSecretRequest\x1a9.zitadel.management.v1.RegenerateOIDCClientSecretResponse\x12\x82\x01\n" +
+	"\x15GenerateMachineSecret\x123.zitadel.management.v1.GenerateMachineSecretRequest\x1a4.zitadel.management.v1.GenerateMachineSecretResponse\x12|\n" +
+	"\x13RemoveMachineSecret\x121.zitadel.management.v1.RemoveMachineSecretRequest\x1a2.zitadel.management.v1.RemoveMachineSecretResponse\x12j\n" +
+	"\rAddMachineKey\x12+.zitadel.management.v1.AddMachineKeyRequest\x1a,.zitadel.management.v1.AddMachineKeyResponse\x12p\n" +
+	"\x0fListMachineKeys\x12-.zitadel.management.v1.ListMachineKeysRequest\x1a..zitadel.management.v1.ListMachineKeysResponse\x12s\n" +
+	"\x10RemoveMachineKey\x12..zitadel.management.v1.RemoveMachineKeyRequest\x1a/.zitadel.management.v1.RemoveMachineKeyResponse\x12\x88\x01\n" +
 	"\x17AddGenericOAuthProvider\x125.zitadel.management.v1.AddGenericOAuthProviderRequest\x1a6.zitadel.management.v1.AddGenericOAuthProviderResponse\x12\x91\x01\n" +
 	"\x1aUpdateGenericOAuthProvider\x128.zitadel.management.v1.UpdateGenericOAuthProviderRequest\x1a9.zitadel.management.v1.UpdateGenericOAuthProviderResponse\x12\x85\x01\n" +
 	"\x16AddGenericOIDCProvider\x124.zitadel.management.v1.AddGenericOIDCProviderRequest\x1a5.zitadel.management.v1.AddGenericOIDCProviderResponse\x12\x8e\x01\n" +
@@ -6051,300 +8319,430 @@ func file_zitadel_management_proto_rawDescGZIP() []byte {
 	return file_zitadel_management_proto_rawDescData
 }
 
-var file_zitadel_management_proto_msgTypes = make([]protoimpl.MessageInfo, 82)
+var file_zitadel_management_proto_msgTypes = make([]protoimpl.MessageInfo, 116)
 var file_zitadel_management_proto_goTypes = []any{
 	(*AddMachineUserRequest)(nil),                        // 0: zitadel.management.v1.AddMachineUserRequest
 	(*AddMachineUserResponse)(nil),                       // 1: zitadel.management.v1.AddMachineUserResponse
-	(*AddPersonalAccessTokenRequest)(nil),                // 2: zitadel.management.v1.AddPersonalAccessTokenRequest
-	(*AddPersonalAccessTokenResponse)(nil),               // 3: zitadel.management.v1.AddPersonalAccessTokenResponse
-	(*RemovePersonalAccessTokenRequest)(nil),             // 4: zitadel.management.v1.RemovePersonalAccessTokenRequest
-	(*RemovePersonalAccessTokenResponse)(nil),            // 5: zitadel.management.v1.RemovePersonalAccessTokenResponse
-	(*GetMyOrgRequest)(nil),                              // 6: zitadel.management.v1.GetMyOrgRequest
-	(*GetMyOrgResponse)(nil),                             // 7: zitadel.management.v1.GetMyOrgResponse
-	(*AddOrgRequest)(nil),                                // 8: zitadel.management.v1.AddOrgRequest
-	(*AddOrgResponse)(nil),                               // 9: zitadel.management.v1.AddOrgResponse
-	(*AddOrgMemberRequest)(nil),                          // 10: zitadel.management.v1.AddOrgMemberRequest
-	(*AddOrgMemberResponse)(nil),                         // 11: zitadel.management.v1.AddOrgMemberResponse
-	(*GetLoginPolicyRequest)(nil),                        // 12: zitadel.management.v1.GetLoginPolicyRequest
-	(*GetLoginPolicyResponse)(nil),                       // 13: zitadel.management.v1.GetLoginPolicyResponse
-	(*AddCustomLoginPolicyRequest)(nil),                  // 14: zitadel.management.v1.AddCustomLoginPolicyRequest
-	(*AddCustomLoginPolicyResponse)(nil),                 // 15: zitadel.management.v1.AddCustomLoginPolicyResponse
-	(*UpdateCustomLoginPolicyRequest)(nil),               // 16: zitadel.management.v1.UpdateCustomLoginPolicyRequest
-	(*UpdateCustomLoginPolicyResponse)(nil),              // 17: zitadel.management.v1.UpdateCustomLoginPolicyResponse
-	(*ResetLoginPolicyToDefaultRequest)(nil),             // 18: zitadel.management.v1.ResetLoginPolicyToDefaultRequest
-	(*ResetLoginPolicyToDefaultResponse)(nil),            // 19: zitadel.management.v1.ResetLoginPolicyToDefaultResponse
-	(*ListLoginPolicyIDPsRequest)(nil),                   // 20: zitadel.management.v1.ListLoginPolicyIDPsRequest
-	(*ListLoginPolicyIDPsResponse)(nil),                  // 21: zitadel.management.v1.ListLoginPolicyIDPsResponse
-	(*AddIDPToLoginPolicyRequest)(nil),                   // 22: zitadel.management.v1.AddIDPToLoginPolicyRequest
-	(*AddIDPToLoginPolicyResponse)(nil),                  // 23: zitadel.management.v1.AddIDPToLoginPolicyResponse
-	(*RemoveIDPFromLoginPolicyRequest)(nil),              // 24: zitadel.management.v1.RemoveIDPFromLoginPolicyRequest
-	(*RemoveIDPFromLoginPolicyResponse)(nil),             // 25: zitadel.management.v1.RemoveIDPFromLoginPolicyResponse
-	(*ListProvidersRequest)(nil),                         // 26: zitadel.management.v1.ListProvidersRequest
-	(*ProviderQuery)(nil),                                // 27: zitadel.management.v1.ProviderQuery
-	(*ListProvidersResponse)(nil),                        // 28: zitadel.management.v1.ListProvidersResponse
-	(*GetProviderByIDRequest)(nil),                       // 29: zitadel.management.v1.GetProviderByIDRequest
-	(*GetProviderByIDResponse)(nil),                      // 30: zitadel.management.v1.GetProviderByIDResponse
-	(*AddGenericOAuthProviderRequest)(nil),               // 31: zitadel.management.v1.AddGenericOAuthProviderRequest
-	(*AddGenericOAuthProviderResponse)(nil),              // 32: zitadel.management.v1.AddGenericOAuthProviderResponse
-	(*UpdateGenericOAuthProviderRequest)(nil),            // 33: zitadel.management.v1.UpdateGenericOAuthProviderRequest
-	(*UpdateGenericOAuthProviderResponse)(nil),           // 34: zitadel.management.v1.UpdateGenericOAuthProviderResponse
-	(*AddGenericOIDCProviderRequest)(nil),                // 35: zitadel.management.v1.AddGenericOIDCProviderRequest
-	(*AddGenericOIDCProviderResponse)(nil),               // 36: zitadel.management.v1.AddGenericOIDCProviderResponse
-	(*UpdateGenericOIDCProviderRequest)(nil),             // 37: zitadel.management.v1.UpdateGenericOIDCProviderRequest
-	(*UpdateGenericOIDCProviderResponse)(nil),            // 38: zitadel.management.v1.UpdateGenericOIDCProviderResponse
-	(*AddJWTProviderRequest)(nil),                        // 39: zitadel.management.v1.AddJWTProviderRequest
-	(*AddJWTProviderResponse)(nil),                       // 40: zitadel.management.v1.AddJWTProviderResponse
-	(*UpdateJWTProviderRequest)(nil),                     // 41: zitadel.management.v1.UpdateJWTProviderRequest
-	(*UpdateJWTProviderResponse)(nil),                    // 42: zitadel.management.v1.UpdateJWTProviderResponse
-	(*AddAzureADProviderRequest)(nil),                    // 43: zitadel.management.v1.AddAzureADProviderRequest
-	(*AddAzureADProviderResponse)(nil),                   // 44: zitadel.management.v1.AddAzureADProviderResponse
-	(*UpdateAzureADProviderRequest)(nil),                 // 45: zitadel.management.v1.UpdateAzureADProviderRequest
-	(*UpdateAzureADProviderResponse)(nil),                // 46: zitadel.management.v1.UpdateAzureADProviderResponse
-	(*AddGitHubProviderRequest)(nil),                     // 47: zitadel.management.v1.AddGitHubProviderRequest
-	(*AddGitHubProviderResponse)(nil),                    // 48: zitadel.management.v1.AddGitHubProviderResponse
-	(*UpdateGitHubProviderRequest)(nil),                  // 49: zitadel.management.v1.UpdateGitHubProviderRequest
-	(*UpdateGitHubProviderResponse)(nil),                 // 50: zitadel.management.v1.UpdateGitHubProviderResponse
-	(*AddGitHubEnterpriseServerProviderRequest)(nil),     // 51: zitadel.management.v1.AddGitHubEnterpriseServerProviderRequest
-	(*AddGitHubEnterpriseServerProviderResponse)(nil),    // 52: zitadel.management.v1.AddGitHubEnterpriseServerProviderResponse
-	(*UpdateGitHubEnterpriseServerProviderRequest)(nil),  // 53: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderRequest
-	(*UpdateGitHubEnterpriseServerProviderResponse)(nil), // 54: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderResponse
-	(*AddGitLabProviderRequest)(nil),                     // 55: zitadel.management.v1.AddGitLabProviderRequest
-	(*AddGitLabProviderResponse)(nil),                    // 56: zitadel.management.v1.AddGitLabProviderResponse
-	(*UpdateGitLabProviderRequest)(nil),                  // 57: zitadel.management.v1.UpdateGitLabProviderRequest
-	(*UpdateGitLabProviderResponse)(nil),                 // 58: zitadel.management.v1.UpdateGitLabProviderResponse
-	(*AddGitLabSelfHostedProviderRequest)(nil),           // 59: zitadel.management.v1.AddGitLabSelfHostedProviderRequest
-	(*AddGitLabSelfHostedProviderResponse)(nil),          // 60: zitadel.management.v1.AddGitLabSelfHostedProviderResponse
-	(*UpdateGitLabSelfHostedProviderRequest)(nil),        // 61: zitadel.management.v1.UpdateGitLabSelfHostedProviderRequest
-	(*UpdateGitLabSelfHostedProviderResponse)(nil),       // 62: zitadel.management.v1.UpdateGitLabSelfHostedProviderResponse
-	(*AddGoogleProviderRequest)(nil),                     // 63: zitadel.management.v1.AddGoogleProviderRequest
-	(*AddGoogleProviderResponse)(nil),                    // 64: zitadel.management.v1.AddGoogleProviderResponse
-	(*UpdateGoogleProviderRequest)(nil),                  // 65: zitadel.management.v1.UpdateGoogleProviderRequest
-	(*UpdateGoogleProviderResponse)(nil),                 // 66: zitadel.management.v1.UpdateGoogleProviderResponse
-	(*AddLDAPProviderRequest)(nil),                       // 67: zitadel.management.v1.AddLDAPProviderRequest
-	(*AddLDAPProviderResponse)(nil),                      // 68: zitadel.management.v1.AddLDAPProviderResponse
-	(*UpdateLDAPProviderRequest)(nil),                    // 69: zitadel.management.v1.UpdateLDAPProviderRequest
-	(*UpdateLDAPProviderResponse)(nil),                   // 70: zitadel.management.v1.UpdateLDAPProviderResponse
-	(*AddSAMLProviderRequest)(nil),                       // 71: zitadel.management.v1.AddSAMLProviderRequest
-	(*AddSAMLProviderResponse)(nil),                      // 72: zitadel.management.v1.AddSAMLProviderResponse
-	(*UpdateSAMLProviderRequest)(nil),                    // 73: zitadel.management.v1.UpdateSAMLProviderRequest
-	(*UpdateSAMLProviderResponse)(nil),                   // 74: zitadel.management.v1.UpdateSAMLProviderResponse
-	(*AddAppleProviderRequest)(nil),                      // 75: zitadel.management.v1.AddAppleProviderRequest
-	(*AddAppleProviderResponse)(nil),                     // 76: zitadel.management.v1.AddAppleProviderResponse
-	(*UpdateAppleProviderRequest)(nil),                   // 77: zitadel.management.v1.UpdateAppleProviderRequest
-	(*UpdateAppleProviderResponse)(nil),                  // 78: zitadel.management.v1.UpdateAppleProviderResponse
-	(*DeleteProviderRequest)(nil),                        // 79: zitadel.management.v1.DeleteProviderRequest
-	(*DeleteProviderResponse)(nil),                       // 80: zitadel.management.v1.DeleteProviderResponse
-	(*AddCustomLoginPolicyRequest_IDP)(nil),              // 81: zitadel.management.v1.AddCustomLoginPolicyRequest.IDP
-	(v1.AccessTokenType)(0),                              // 82: zitadel.user.v1.AccessTokenType
-	(*v11.ObjectDetails)(nil),                            // 83: zitadel.v1.ObjectDetails
-	(*timestamppb.Timestamp)(nil),                        // 84: google.protobuf.Timestamp
-	(*v12.Org)(nil),                                      // 85: zitadel.org.v1.Org
-	(*v13.LoginPolicy)(nil),                              // 86: zitadel.policy.v1.LoginPolicy
-	(v13.PasswordlessType)(0),                            // 87: zitadel.policy.v1.PasswordlessType
-	(*durationpb.Duration)(nil),                          // 88: google.protobuf.Duration
-	(v13.SecondFactorType)(0),                            // 89: zitadel.policy.v1.SecondFactorType
-	(v13.MultiFactorType)(0),                             // 90: zitadel.policy.v1.MultiFactorType
-	(*v11.ListQuery)(nil),                                // 91: zitadel.v1.ListQuery
-	(*v11.ListDetails)(nil),                              // 92: zitadel.v1.ListDetails
-	(*v14.IDPLoginPolicyLink)(nil),                       // 93: zitadel.idp.v1.IDPLoginPolicyLink
-	(v14.IDPOwnerType)(0),                                // 94: zitadel.idp.v1.IDPOwnerType
-	(*v14.IDPIDQuery)(nil),                               // 95: zitadel.idp.v1.IDPIDQuery
-	(*v14.IDPNameQuery)(nil),                             // 96: zitadel.idp.v1.IDPNameQuery
-	(*v14.IDPOwnerTypeQuery)(nil),                        // 97: zitadel.idp.v1.IDPOwnerTypeQuery
-	(*v14.Provider)(nil),                                 // 98: zitadel.idp.v1.Provider
-	(*v14.Options)(nil),                                  // 99: zitadel.idp.v1.Options
-	(*v14.AzureADTenant)(nil),                            // 100: zitadel.idp.v1.AzureADTenant
-	(*v14.LDAPAttributes)(nil),                           // 101: zitadel.idp.v1.LDAPAttributes
-	(v14.SAMLBinding)(0),                                 // 102: zitadel.idp.v1.SAMLBinding
-	(v14.SAMLNameIDFormat)(0),                            // 103: zitadel.idp.v1.SAMLNameIDFormat
+	(*GenerateMachineSecretRequest)(nil),                 // 2: zitadel.management.v1.GenerateMachineSecretRequest
+	(*GenerateMachineSecretResponse)(nil),                // 3: zitadel.management.v1.GenerateMachineSecretResponse
+	(*RemoveMachineSecretRequest)(nil),                   // 4: zitadel.management.v1.RemoveMachineSecretRequest
+	(*RemoveMachineSecretResponse)(nil),                  // 5: zitadel.management.v1.RemoveMachineSecretResponse
+	(*ListMachineKeysRequest)(nil),                       // 6: zitadel.management.v1.ListMachineKeysRequest
+	(*ListMachineKeysResponse)(nil),                      // 7: zitadel.management.v1.ListMachineKeysResponse
+	(*AddMachineKeyRequest)(nil),                         // 8: zitadel.management.v1.AddMachineKeyRequest
+	(*AddMachineKeyResponse)(nil),                        // 9: zitadel.management.v1.AddMachineKeyResponse
+	(*RemoveMachineKeyRequest)(nil),                      // 10: zitadel.management.v1.RemoveMachineKeyRequest
+	(*RemoveMachineKeyResponse)(nil),                     // 11: zitadel.management.v1.RemoveMachineKeyResponse
+	(*AddPersonalAccessTokenRequest)(nil),                // 12: zitadel.management.v1.AddPersonalAccessTokenRequest
+	(*AddPersonalAccessTokenResponse)(nil),               // 13: zitadel.management.v1.AddPersonalAccessTokenResponse
+	(*RemovePersonalAccessTokenRequest)(nil),             // 14: zitadel.management.v1.RemovePersonalAccessTokenRequest
+	(*RemovePersonalAccessTokenResponse)(nil),            // 15: zitadel.management.v1.RemovePersonalAccessTokenResponse
+	(*GetMyOrgRequest)(nil),                              // 16: zitadel.management.v1.GetMyOrgRequest
+	(*GetMyOrgResponse)(nil),                             // 17: zitadel.management.v1.GetMyOrgResponse
+	(*AddOrgRequest)(nil),                                // 18: zitadel.management.v1.AddOrgRequest
+	(*AddOrgResponse)(nil),                               // 19: zitadel.management.v1.AddOrgResponse
+	(*AddOrgMemberRequest)(nil),                          // 20: zitadel.management.v1.AddOrgMemberRequest
+	(*AddOrgMemberResponse)(nil),                         // 21: zitadel.management.v1.AddOrgMemberResponse
+	(*GetProjectByIDRequest)(nil),                        // 22: zitadel.management.v1.GetProjectByIDRequest
+	(*GetProjectByIDResponse)(nil),                       // 23: zitadel.management.v1.GetProjectByIDResponse
+	(*ListProjectsRequest)(nil),                          // 24: zitadel.management.v1.ListProjectsRequest
+	(*ListProjectsResponse)(nil),                         // 25: zitadel.management.v1.ListProjectsResponse
+	(*AddProjectRequest)(nil),                            // 26: zitadel.management.v1.AddProjectRequest
+	(*AddProjectResponse)(nil),                           // 27: zitadel.management.v1.AddProjectResponse
+	(*UpdateProjectRequest)(nil),                         // 28: zitadel.management.v1.UpdateProjectRequest
+	(*UpdateProjectResponse)(nil),                        // 29: zitadel.management.v1.UpdateProjectResponse
+	(*RemoveProjectRequest)(nil),                         // 30: zitadel.management.v1.RemoveProjectRequest
+	(*RemoveProjectResponse)(nil),                        // 31: zitadel.management.v1.RemoveProjectResponse
+	(*GetAppByIDRequest)(nil),                            // 32: zitadel.management.v1.GetAppByIDRequest
+	(*GetAppByIDResponse)(nil),                           // 33: zitadel.management.v1.GetAppByIDResponse
+	(*ListAppsRequest)(nil),                              // 34: zitadel.management.v1.ListAppsRequest
+	(*ListAppsResponse)(nil),                             // 35: zitadel.management.v1.ListAppsResponse
+	(*AddOIDCAppRequest)(nil),                            // 36: zitadel.management.v1.AddOIDCAppRequest
+	(*AddOIDCAppResponse)(nil),                           // 37: zitadel.management.v1.AddOIDCAppResponse
+	(*AddAPIAppRequest)(nil),                             // 38: zitadel.management.v1.AddAPIAppRequest
+	(*AddAPIAppResponse)(nil),                            // 39: zitadel.management.v1.AddAPIAppResponse
+	(*UpdateOIDCAppConfigRequest)(nil),                   // 40: zitadel.management.v1.UpdateOIDCAppConfigRequest
+	(*UpdateOIDCAppConfigResponse)(nil),                  // 41: zitadel.management.v1.UpdateOIDCAppConfigResponse
+	(*RemoveAppRequest)(nil),                             // 42: zitadel.management.v1.RemoveAppRequest
+	(*RemoveAppResponse)(nil),                            // 43: zitadel.management.v1.RemoveAppResponse
+	(*RegenerateOIDCClientSecretRequest)(nil),            // 44: zitadel.management.v1.RegenerateOIDCClientSecretRequest
+	(*RegenerateOIDCClientSecretResponse)(nil),           // 45: zitadel.management.v1.RegenerateOIDCClientSecretResponse
+	(*GetLoginPolicyRequest)(nil),                        // 46: zitadel.management.v1.GetLoginPolicyRequest
+	(*GetLoginPolicyResponse)(nil),                       // 47: zitadel.management.v1.GetLoginPolicyResponse
+	(*AddCustomLoginPolicyRequest)(nil),                  // 48: zitadel.management.v1.AddCustomLoginPolicyRequest
+	(*AddCustomLoginPolicyResponse)(nil),                 // 49: zitadel.management.v1.AddCustomLoginPolicyResponse
+	(*UpdateCustomLoginPolicyRequest)(nil),               // 50: zitadel.management.v1.UpdateCustomLoginPolicyRequest
+	(*UpdateCustomLoginPolicyResponse)(nil),              // 51: zitadel.management.v1.UpdateCustomLoginPolicyResponse
+	(*ResetLoginPolicyToDefaultRequest)(nil),             // 52: zitadel.management.v1.ResetLoginPolicyToDefaultRequest
+	(*ResetLoginPolicyToDefaultResponse)(nil),            // 53: zitadel.management.v1.ResetLoginPolicyToDefaultResponse
+	(*ListLoginPolicyIDPsRequest)(nil),                   // 54: zitadel.management.v1.ListLoginPolicyIDPsRequest
+	(*ListLoginPolicyIDPsResponse)(nil),                  // 55: zitadel.management.v1.ListLoginPolicyIDPsResponse
+	(*AddIDPToLoginPolicyRequest)(nil),                   // 56: zitadel.management.v1.AddIDPToLoginPolicyRequest
+	(*AddIDPToLoginPolicyResponse)(nil),                  // 57: zitadel.management.v1.AddIDPToLoginPolicyResponse
+	(*RemoveIDPFromLoginPolicyRequest)(nil),              // 58: zitadel.management.v1.RemoveIDPFromLoginPolicyRequest
+	(*RemoveIDPFromLoginPolicyResponse)(nil),             // 59: zitadel.management.v1.RemoveIDPFromLoginPolicyResponse
+	(*ListProvidersRequest)(nil),                         // 60: zitadel.management.v1.ListProvidersRequest
+	(*ProviderQuery)(nil),                                // 61: zitadel.management.v1.ProviderQuery
+	(*ListProvidersResponse)(nil),                        // 62: zitadel.management.v1.ListProvidersResponse
+	(*GetProviderByIDRequest)(nil),                       // 63: zitadel.management.v1.GetProviderByIDRequest
+	(*GetProviderByIDResponse)(nil),                      // 64: zitadel.management.v1.GetProviderByIDResponse
+	(*AddGenericOAuthProviderRequest)(nil),               // 65: zitadel.management.v1.AddGenericOAuthProviderRequest
+	(*AddGenericOAuthProviderResponse)(nil),              // 66: zitadel.management.v1.AddGenericOAuthProviderResponse
+	(*UpdateGenericOAuthProviderRequest)(nil),            // 67: zitadel.management.v1.UpdateGenericOAuthProviderRequest
+	(*UpdateGenericOAuthProviderResponse)(nil),           // 68: zitadel.management.v1.UpdateGenericOAuthProviderResponse
+	(*AddGenericOIDCProviderRequest)(nil),                // 69: zitadel.management.v1.AddGenericOIDCProviderRequest
+	(*AddGenericOIDCProviderResponse)(nil),               // 70: zitadel.management.v1.AddGenericOIDCProviderResponse
+	(*UpdateGenericOIDCProviderRequest)(nil),             // 71: zitadel.management.v1.UpdateGenericOIDCProviderRequest
+	(*UpdateGenericOIDCProviderResponse)(nil),            // 72: zitadel.management.v1.UpdateGenericOIDCProviderResponse
+	(*AddJWTProviderRequest)(nil),                        // 73: zitadel.management.v1.AddJWTProviderRequest
+	(*AddJWTProviderResponse)(nil),                       // 74: zitadel.management.v1.AddJWTProviderResponse
+	(*UpdateJWTProviderRequest)(nil),                     // 75: zitadel.management.v1.UpdateJWTProviderRequest
+	(*UpdateJWTProviderResponse)(nil),                    // 76: zitadel.management.v1.UpdateJWTProviderResponse
+	(*AddAzureADProviderRequest)(nil),                    // 77: zitadel.management.v1.AddAzureADProviderRequest
+	(*AddAzureADProviderResponse)(nil),                   // 78: zitadel.management.v1.AddAzureADProviderResponse
+	(*UpdateAzureADProviderRequest)(nil),                 // 79: zitadel.management.v1.UpdateAzureADProviderRequest
+	(*UpdateAzureADProviderResponse)(nil),                // 80: zitadel.management.v1.UpdateAzureADProviderResponse
+	(*AddGitHubProviderRequest)(nil),                     // 81: zitadel.management.v1.AddGitHubProviderRequest
+	(*AddGitHubProviderResponse)(nil),                    // 82: zitadel.management.v1.AddGitHubProviderResponse
+	(*UpdateGitHubProviderRequest)(nil),                  // 83: zitadel.management.v1.UpdateGitHubProviderRequest
+	(*UpdateGitHubProviderResponse)(nil),                 // 84: zitadel.management.v1.UpdateGitHubProviderResponse
+	(*AddGitHubEnterpriseServerProviderRequest)(nil),     // 85: zitadel.management.v1.AddGitHubEnterpriseServerProviderRequest
+	(*AddGitHubEnterpriseServerProviderResponse)(nil),    // 86: zitadel.management.v1.AddGitHubEnterpriseServerProviderResponse
+	(*UpdateGitHubEnterpriseServerProviderRequest)(nil),  // 87: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderRequest
+	(*UpdateGitHubEnterpriseServerProviderResponse)(nil), // 88: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderResponse
+	(*AddGitLabProviderRequest)(nil),                     // 89: zitadel.management.v1.AddGitLabProviderRequest
+	(*AddGitLabProviderResponse)(nil),                    // 90: zitadel.management.v1.AddGitLabProviderResponse
+	(*UpdateGitLabProviderRequest)(nil),                  // 91: zitadel.management.v1.UpdateGitLabProviderRequest
+	(*UpdateGitLabProviderResponse)(nil),                 // 92: zitadel.management.v1.UpdateGitLabProviderResponse
+	(*AddGitLabSelfHostedProviderRequest)(nil),           // 93: zitadel.management.v1.AddGitLabSelfHostedProviderRequest
+	(*AddGitLabSelfHostedProviderResponse)(nil),          // 94: zitadel.management.v1.AddGitLabSelfHostedProviderResponse
+	(*UpdateGitLabSelfHostedProviderRequest)(nil),        // 95: zitadel.management.v1.UpdateGitLabSelfHostedProviderRequest
+	(*UpdateGitLabSelfHostedProviderResponse)(nil),       // 96: zitadel.management.v1.UpdateGitLabSelfHostedProviderResponse
+	(*AddGoogleProviderRequest)(nil),                     // 97: zitadel.management.v1.AddGoogleProviderRequest
+	(*AddGoogleProviderResponse)(nil),                    // 98: zitadel.management.v1.AddGoogleProviderResponse
+	(*UpdateGoogleProviderRequest)(nil),                  // 99: zitadel.management.v1.UpdateGoogleProviderRequest
+	(*UpdateGoogleProviderResponse)(nil),                 // 100: zitadel.management.v1.UpdateGoogleProviderResponse
+	(*AddLDAPProviderRequest)(nil),                       // 101: zitadel.management.v1.AddLDAPProviderRequest
+	(*AddLDAPProviderResponse)(nil),                      // 102: zitadel.management.v1.AddLDAPProviderResponse
+	(*UpdateLDAPProviderRequest)(nil),                    // 103: zitadel.management.v1.UpdateLDAPProviderRequest
+	(*UpdateLDAPProviderResponse)(nil),                   // 104: zitadel.management.v1.UpdateLDAPProviderResponse
+	(*AddSAMLProviderRequest)(nil),                       // 105: zitadel.management.v1.AddSAMLProviderRequest
+	(*AddSAMLProviderResponse)(nil),                      // 106: zitadel.management.v1.AddSAMLProviderResponse
+	(*UpdateSAMLProviderRequest)(nil),                    // 107: zitadel.management.v1.UpdateSAMLProviderRequest
+	(*UpdateSAMLProviderResponse)(nil),                   // 108: zitadel.management.v1.UpdateSAMLProviderResponse
+	(*AddAppleProviderRequest)(nil),                      // 109: zitadel.management.v1.AddAppleProviderRequest
+	(*AddAppleProviderResponse)(nil),                     // 110: zitadel.management.v1.AddAppleProviderResponse
+	(*UpdateAppleProviderRequest)(nil),                   // 111: zitadel.management.v1.UpdateAppleProviderRequest
+	(*UpdateAppleProviderResponse)(nil),                  // 112: zitadel.management.v1.UpdateAppleProviderResponse
+	(*DeleteProviderRequest)(nil),                        // 113: zitadel.management.v1.DeleteProviderRequest
+	(*DeleteProviderResponse)(nil),                       // 114: zitadel.management.v1.DeleteProviderResponse
+	(*AddCustomLoginPolicyRequest_IDP)(nil),              // 115: zitadel.management.v1.AddCustomLoginPolicyRequest.IDP
+	(v1.AccessTokenType)(0),                              // 116: zitadel.user.v1.AccessTokenType
+	(*v11.ObjectDetails)(nil),                            // 117: zitadel.v1.ObjectDetails
+	(*v11.ListQuery)(nil),                                // 118: zitadel.v1.ListQuery
+	(*v11.ListDetails)(nil),                              // 119: zitadel.v1.ListDetails
+	(*v12.Key)(nil),                                      // 120: zitadel.authn.v1.Key
+	(v12.KeyType)(0),                                     // 121: zitadel.authn.v1.KeyType
+	(*timestamppb.Timestamp)(nil),                        // 122: google.protobuf.Timestamp
+	(*v13.Org)(nil),                                      // 123: zitadel.org.v1.Org
+	(*v14.Project)(nil),                                  // 124: zitadel.project.v1.Project
+	(*v14.ProjectQuery)(nil),                             // 125: zitadel.project.v1.ProjectQuery
+	(v14.PrivateLabelingSetting)(0),                      // 126: zitadel.project.v1.PrivateLabelingSetting
+	(*v15.App)(nil),                                      // 127: zitadel.app.v1.App
+	(*v15.AppQuery)(nil),                                 // 128: zitadel.app.v1.AppQuery
+	(v15.OIDCResponseType)(0),                            // 129: zitadel.app.v1.OIDCResponseType
+	(v15.OIDCGrantType)(0),                               // 130: zitadel.app.v1.OIDCGrantType
+	(v15.OIDCAppType)(0),                                 // 131: zitadel.app.v1.OIDCAppType
+	(v15.OIDCAuthMethodType)(0),                          // 132: zitadel.app.v1.OIDCAuthMethodType
+	(v15.OIDCVersion)(0),                                 // 133: zitadel.app.v1.OIDCVersion
+	(v15.OIDCTokenType)(0),                               // 134: zitadel.app.v1.OIDCTokenType
+	(*durationpb.Duration)(nil),                          // 135: google.protobuf.Duration
+	(*v15.LoginVersion)(nil),                             // 136: zitadel.app.v1.LoginVersion
+	(*v11.LocalizedMessage)(nil),                         // 137: zitadel.v1.LocalizedMessage
+	(v15.APIAuthMethodType)(0),                           // 138: zitadel.app.v1.APIAuthMethodType
+	(*v16.LoginPolicy)(nil),                              // 139: zitadel.policy.v1.LoginPolicy
+	(v16.PasswordlessType)(0),                            // 140: zitadel.policy.v1.PasswordlessType
+	(v16.SecondFactorType)(0),                            // 141: zitadel.policy.v1.SecondFactorType
+	(v16.MultiFactorType)(0),                             // 142: zitadel.policy.v1.MultiFactorType
+	(*v17.IDPLoginPolicyLink)(nil),                       // 143: zitadel.idp.v1.IDPLoginPolicyLink
+	(v17.IDPOwnerType)(0),                                // 144: zitadel.idp.v1.IDPOwnerType
+	(*v17.IDPIDQuery)(nil),                               // 145: zitadel.idp.v1.IDPIDQuery
+	(*v17.IDPNameQuery)(nil),                             // 146: zitadel.idp.v1.IDPNameQuery
+	(*v17.IDPOwnerTypeQuery)(nil),                        // 147: zitadel.idp.v1.IDPOwnerTypeQuery
+	(*v17.Provider)(nil),                                 // 148: zitadel.idp.v1.Provider
+	(*v17.Options)(nil),                                  // 149: zitadel.idp.v1.Options
+	(*v17.AzureADTenant)(nil),                            // 150: zitadel.idp.v1.AzureADTenant
+	(*v17.LDAPAttributes)(nil),                           // 151: zitadel.idp.v1.LDAPAttributes
+	(v17.SAMLBinding)(0),                                 // 152: zitadel.idp.v1.SAMLBinding
+	(v17.SAMLNameIDFormat)(0),                            // 153: zitadel.idp.v1.SAMLNameIDFormat
 }
 var file_zitadel_management_proto_depIdxs = []int32{
-	82,  // 0: zitadel.management.v1.AddMachineUserRequest.access_token_type:type_name -> zitadel.user.v1.AccessTokenType
-	83,  // 1: zitadel.management.v1.AddMachineUserResponse.details:type_name -> zitadel.v1.ObjectDetails
-	84,  // 2: zitadel.management.v1.AddPersonalAccessTokenRequest.expiration_date:type_name -> google.protobuf.Timestamp
-	83,  // 3: zitadel.management.v1.AddPersonalAccessTokenResponse.details:type_name -> zitadel.v1.ObjectDetails
-	83,  // 4: zitadel.management.v1.RemovePersonalAccessTokenResponse.details:type_name -> zitadel.v1.ObjectDetails
-	85,  // 5: zitadel.management.v1.GetMyOrgResponse.org:type_name -> zitadel.org.v1.Org
-	83,  // 6: zitadel.management.v1.AddOrgResponse.details:type_name -> zitadel.v1.ObjectDetails
-	83,  // 7: zitadel.management.v1.AddOrgMemberResponse.details:type_name -> zitadel.v1.ObjectDetails
-	86,  // 8: zitadel.management.v1.GetLoginPolicyResponse.policy:type_name -> zitadel.policy.v1.LoginPolicy
-	87,  // 9: zitadel.management.v1.AddCustomLoginPolicyRequest.passwordless_type:type_name -> zitadel.policy.v1.PasswordlessType
-	88,  // 10: zitadel.management.v1.AddCustomLoginPolicyRequest.password_check_lifetime:type_name -> google.protobuf.Duration
-	88,  // 11: zitadel.management.v1.AddCustomLoginPolicyRequest.external_login_check_lifetime:type_name -> google.protobuf.Duration
-	88,  // 12: zitadel.management.v1.AddCustomLoginPolicyRequest.mfa_init_skip_lifetime:type_name -> google.protobuf.Duration
-	88,  // 13: zitadel.management.v1.AddCustomLoginPolicyRequest.second_factor_check_lifetime:type_name -> google.protobuf.Duration
-	88,  // 14: zitadel.management.v1.AddCustomLoginPolicyRequest.multi_factor_check_lifetime:type_name -> google.protobuf.Duration
-	89,  // 15: zitadel.management.v1.AddCustomLoginPolicyRequest.second_factors:type_name -> zitadel.policy.v1.SecondFactorType
-	90,  // 16: zitadel.management.v1.AddCustomLoginPolicyRequest.multi_factors:type_name -> zitadel.policy.v1.MultiFactorType
-	81,  // 17: zitadel.management.v1.AddCustomLoginPolicyRequest.idps:type_name -> zitadel.management.v1.AddCustomLoginPolicyRequest.IDP
-	83,  // 18: zitadel.management.v1.AddCustomLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
-	87,  // 19: zitadel.management.v1.UpdateCustomLoginPolicyRequest.passwordless_type:type_name -> zitadel.policy.v1.PasswordlessType
-	88,  // 20: zitadel.management.v1.UpdateCustomLoginPolicyRequest.password_check_lifetime:type_name -> google.protobuf.Duration
-	88,  // 21: zitadel.management.v1.UpdateCustomLoginPolicyRequest.external_login_check_lifetime:type_name -> google.protobuf.Duration
-	88,  // 22: zitadel.management.v1.UpdateCustomLoginPolicyRequest.mfa_init_skip_lifetime:type_name -> google.protobuf.Duration
-	88,  // 23: zitadel.management.v1.UpdateCustomLoginPolicyRequest.second_factor_check_lifetime:type_name -> google.protobuf.Duration
-	88,  // 24: zitadel.management.v1.UpdateCustomLoginPolicyRequest.multi_factor_check_lifetime:type_name -> google.protobuf.Duration
-	83,  // 25: zitadel.management.v1.UpdateCustomLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
-	83,  // 26: zitadel.management.v1.ResetLoginPolicyToDefaultResponse.details:type_name -> zitadel.v1.ObjectDetails
-	91,  // 27: zitadel.management.v1.ListLoginPolicyIDPsRequest.query:type_name -> zitadel.v1.ListQuery
-	92,  // 28: zitadel.management.v1.ListLoginPolicyIDPsResponse.details:type_name -> zitadel.v1.ListDetails
-	93,  // 29: zitadel.management.v1.ListLoginPolicyIDPsResponse.result:type_name -> zitadel.idp.v1.IDPLoginPolicyLink
-	94,  // 30: zitadel.management.v1.AddIDPToLoginPolicyRequest.ownerType:type_name -> zitadel.idp.v1.IDPOwnerType
-	83,  // 31: zitadel.management.v1.AddIDPToLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
-	83,  // 32: zitadel.management.v1.RemoveIDPFromLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
-	91,  // 33: zitadel.management.v1.ListProvidersRequest.query:type_name -> zitadel.v1.ListQuery
-	27,  // 34: zitadel.management.v1.ListProvidersRequest.queries:type_name -> zitadel.management.v1.ProviderQuery
-	95,  // 35: zitadel.management.v1.ProviderQuery.idp_id_query:type_name -> zitadel.idp.v1.IDPIDQuery
-	96,  // 36: zitadel.management.v1.ProviderQuery.idp_name_query:type_name -> zitadel.idp.v1.IDPNameQuery
-	97,  // 37: zitadel.management.v1.ProviderQuery.owner_type_query:type_name -> zitadel.idp.v1.IDPOwnerTypeQuery
-	92,  // 38: zitadel.management.v1.ListProvidersResponse.details:type_name -> zitadel.v1.ListDetails
-	98,  // 39: zitadel.management.v1.ListProvidersResponse.result:type_name -> zitadel.idp.v1.Provider
-	98,  // 40: zitadel.management.v1.GetProviderByIDResponse.idp:type_name -> zitadel.idp.v1.Provider
-	99,  // 41: zitadel.management.v1.AddGenericOAuthProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	83,  // 42: zitadel.management.v1.AddGenericOAuthProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	99,  // 43: zitadel.management.v1.UpdateGenericOAuthProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	83,  // 44: zitadel.management.v1.UpdateGenericOAuthProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	99,  // 45: zitadel.management.v1.AddGenericOIDCProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	83,  // 46: zitadel.management.v1.AddGenericOIDCProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	99,  // 47: zitadel.management.v1.UpdateGenericOIDCProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	83,  // 48: zitadel.management.v1.UpdateGenericOIDCProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	99,  // 49: zitadel.management.v1.AddJWTProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	83,  // 50: zitadel.management.v1.AddJWTProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	99,  // 51: zitadel.management.v1.UpdateJWTProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	83,  // 52: zitadel.management.v1.UpdateJWTProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	100, // 53: zitadel.management.v1.AddAzureADProviderRequest.tenant:type_name -> zitadel.idp.v1.AzureADTenant
-	99,  // 54: zitadel.management.v1.AddAzureADProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	83,  // 55: zitadel.management.v1.AddAzureADProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	100, // 56: zitadel.management.v1.UpdateAzureADProviderRequest.tenant:type_name -> zitadel.idp.v1.AzureADTenant
-	99,  // 57: zitadel.management.v1.UpdateAzureADProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	83,  // 58: zitadel.management.v1.UpdateAzureADProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	99,  // 59: zitadel.management.v1.AddGitHubProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	83,  // 60: zitadel.management.v1.AddGitHubProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	99,  // 61: zitadel.management.v1.UpdateGitHubProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	83,  // 62: zitadel.management.v1.UpdateGitHubProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	99,  // 63: zitadel.management.v1.AddGitHubEnterpriseServerProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	83,  // 64: zitadel.management.v1.AddGitHubEnterpriseServerProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	99,  // 65: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	83,  // 66: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	99,  // 67: zitadel.management.v1.AddGitLabProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	83,  // 68: zitadel.management.v1.AddGitLabProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	99,  // 69: zitadel.management.v1.UpdateGitLabProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	83,  // 70: zitadel.management.v1.UpdateGitLabProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	99,  // 71: zitadel.management.v1.AddGitLabSelfHostedProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	83,  // 72: zitadel.management.v1.AddGitLabSelfHostedProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	99,  // 73: zitadel.management.v1.UpdateGitLabSelfHostedProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	83,  // 74: zitadel.management.v1.UpdateGitLabSelfHostedProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	99,  // 75: zitadel.management.v1.AddGoogleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	83,  // 76: zitadel.management.v1.AddGoogleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	99,  // 77: zitadel.management.v1.UpdateGoogleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	83,  // 78: zitadel.management.v1.UpdateGoogleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	88,  // 79: zitadel.management.v1.AddLDAPProviderRequest.timeout:type_name -> google.protobuf.Duration
-	101, // 80: zitadel.management.v1.AddLDAPProviderRequest.attributes:type_name -> zitadel.idp.v1.LDAPAttributes
-	99,  // 81: zitadel.management.v1.AddLDAPProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	83,  // 82: zitadel.management.v1.AddLDAPProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	88,  // 83: zitadel.management.v1.UpdateLDAPProviderRequest.timeout:type_name -> google.protobuf.Duration
-	101, // 84: zitadel.management.v1.UpdateLDAPProviderRequest.attributes:type_name -> zitadel.idp.v1.LDAPAttributes
-	99,  // 85: zitadel.management.v1.UpdateLDAPProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	83,  // 86: zitadel.management.v1.UpdateLDAPProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	102, // 87: zitadel.management.v1.AddSAMLProviderRequest.binding:type_name -> zitadel.idp.v1.SAMLBinding
-	99,  // 88: zitadel.management.v1.AddSAMLProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	103, // 89: zitadel.management.v1.AddSAMLProviderRequest.name_id_format:type_name -> zitadel.idp.v1.SAMLNameIDFormat
-	83,  // 90: zitadel.management.v1.AddSAMLProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	102, // 91: zitadel.management.v1.UpdateSAMLProviderRequest.binding:type_name -> zitadel.idp.v1.SAMLBinding
-	99,  // 92: zitadel.management.v1.UpdateSAMLProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	103, // 93: zitadel.management.v1.UpdateSAMLProviderRequest.name_id_format:type_name -> zitadel.idp.v1.SAMLNameIDFormat
-	83,  // 94: zitadel.management.v1.UpdateSAMLProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	99,  // 95: zitadel.management.v1.AddAppleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	83,  // 96: zitadel.management.v1.AddAppleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	99,  // 97: zitadel.management.v1.UpdateAppleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	83,  // 98: zitadel.management.v1.UpdateAppleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	83,  // 99: zitadel.management.v1.DeleteProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	94,  // 100: zitadel.management.v1.AddCustomLoginPolicyRequest.IDP.ownerType:type_name -> zitadel.idp.v1.IDPOwnerType
-	12,  // 101: zitadel.management.v1.ManagementService.GetLoginPolicy:input_type -> zitadel.management.v1.GetLoginPolicyRequest
-	14,  // 102: zitadel.management.v1.ManagementService.AddCustomLoginPolicy:input_type -> zitadel.management.v1.AddCustomLoginPolicyRequest
-	16,  // 103: zitadel.management.v1.ManagementService.UpdateCustomLoginPolicy:input_type -> zitadel.management.v1.UpdateCustomLoginPolicyRequest
-	18,  // 104: zitadel.management.v1.ManagementService.ResetLoginPolicyToDefault:input_type -> zitadel.management.v1.ResetLoginPolicyToDefaultRequest
-	22,  // 105: zitadel.management.v1.ManagementService.AddIDPToLoginPolicy:input_type -> zitadel.management.v1.AddIDPToLoginPolicyRequest
-	20,  // 106: zitadel.management.v1.ManagementService.ListLoginPolicyIDPs:input_type -> zitadel.management.v1.ListLoginPolicyIDPsRequest
-	24,  // 107: zitadel.management.v1.ManagementService.RemoveIDPFromLoginPolicy:input_type -> zitadel.management.v1.RemoveIDPFromLoginPolicyRequest
-	6,   // 108: zitadel.management.v1.ManagementService.GetMyOrg:input_type -> zitadel.management.v1.GetMyOrgRequest
-	8,   // 109: zitadel.management.v1.ManagementService.AddOrg:input_type -> zitadel.management.v1.AddOrgRequest
-	0,   // 110: zitadel.management.v1.ManagementService.AddMachineUser:input_type -> zitadel.management.v1.AddMachineUserRequest
-	2,   // 111: zitadel.management.v1.ManagementService.AddPersonalAccessToken:input_type -> zitadel.management.v1.AddPersonalAccessTokenRequest
-	4,   // 112: zitadel.management.v1.ManagementService.RemovePersonalAccessToken:input_type -> zitadel.management.v1.RemovePersonalAccessTokenRequest
-	10,  // 113: zitadel.management.v1.ManagementService.AddOrgMember:input_type -> zitadel.management.v1.AddOrgMemberRequest
-	29,  // 114: zitadel.management.v1.ManagementService.GetProviderByID:input_type -> zitadel.management.v1.GetProviderByIDRequest
-	26,  // 115: zitadel.management.v1.ManagementService.ListProviders:input_type -> zitadel.management.v1.ListProvidersRequest
-	79,  // 116: zitadel.management.v1.ManagementService.DeleteProvider:input_type -> zitadel.management.v1.DeleteProviderRequest
-	31,  // 117: zitadel.management.v1.ManagementService.AddGenericOAuthProvider:input_type -> zitadel.management.v1.AddGenericOAuthProviderRequest
-	33,  // 118: zitadel.management.v1.ManagementService.UpdateGenericOAuthProvider:input_type -> zitadel.management.v1.UpdateGenericOAuthProviderRequest
-	35,  // 119: zitadel.management.v1.ManagementService.AddGenericOIDCProvider:input_type -> zitadel.management.v1.AddGenericOIDCProviderRequest
-	37,  // 120: zitadel.management.v1.ManagementService.UpdateGenericOIDCProvider:input_type -> zitadel.management.v1.UpdateGenericOIDCProviderRequest
-	39,  // 121: zitadel.management.v1.ManagementService.AddJWTProvider:input_type -> zitadel.management.v1.AddJWTProviderRequest
-	41,  // 122: zitadel.management.v1.ManagementService.UpdateJWTProvider:input_type -> zitadel.management.v1.UpdateJWTProviderRequest
-	67,  // 123: zitadel.management.v1.ManagementService.AddLDAPProvider:input_type -> zitadel.management.v1.AddLDAPProviderRequest
-	69,  // 124: zitadel.management.v1.ManagementService.UpdateLDAPProvider:input_type -> zitadel.management.v1.UpdateLDAPProviderRequest
-	43,  // 125: zitadel.management.v1.ManagementService.AddAzureADProvider:input_type -> zitadel.management.v1.AddAzureADProviderRequest
-	45,  // 126: zitadel.management.v1.ManagementService.UpdateAzureADProvider:input_type -> zitadel.management.v1.UpdateAzureADProviderRequest
-	47,  // 127: zitadel.management.v1.ManagementService.AddGitHubProvider:input_type -> zitadel.management.v1.AddGitHubProviderRequest
-	49,  // 128: zitadel.management.v1.ManagementService.UpdateGitHubProvider:input_type -> zitadel.management.v1.UpdateGitHubProviderRequest
-	51,  // 129: zitadel.management.v1.ManagementService.AddGitHubEnterpriseServerProvider:input_type -> zitadel.management.v1.AddGitHubEnterpriseServerProviderRequest
-	53,  // 130: zitadel.management.v1.ManagementService.UpdateGitHubEnterpriseServerProvider:input_type -> zitadel.management.v1.UpdateGitHubEnterpriseServerProviderRequest
-	55,  // 131: zitadel.management.v1.ManagementService.AddGitLabProvider:input_type -> zitadel.management.v1.AddGitLabProviderRequest
-	57,  // 132: zitadel.management.v1.ManagementService.UpdateGitLabProvider:input_type -> zitadel.management.v1.UpdateGitLabProviderRequest
-	59,  // 133: zitadel.management.v1.ManagementService.AddGitLabSelfHostedProvider:input_type -> zitadel.management.v1.AddGitLabSelfHostedProviderRequest
-	61,  // 134: zitadel.management.v1.ManagementService.UpdateGitLabSelfHostedProvider:input_type -> zitadel.management.v1.UpdateGitLabSelfHostedProviderRequest
-	63,  // 135: zitadel.management.v1.ManagementService.AddGoogleProvider:input_type -> zitadel.management.v1.AddGoogleProviderRequest
-	65,  // 136: zitadel.management.v1.ManagementService.UpdateGoogleProvider:input_type -> zitadel.management.v1.UpdateGoogleProviderRequest
-	75,  // 137: zitadel.management.v1.ManagementService.AddAppleProvider:input_type -> zitadel.management.v1.AddAppleProviderRequest
-	77,  // 138: zitadel.management.v1.ManagementService.UpdateAppleProvider:input_type -> zitadel.management.v1.UpdateAppleProviderRequest
-	71,  // 139: zitadel.management.v1.ManagementService.AddSAMLProvider:input_type -> zitadel.management.v1.AddSAMLProviderRequest
-	73,  // 140: zitadel.management.v1.ManagementService.UpdateSAMLProvider:input_type -> zitadel.management.v1.UpdateSAMLProviderRequest
-	13,  // 141: zitadel.management.v1.ManagementService.GetLoginPolicy:output_type -> zitadel.management.v1.GetLoginPolicyResponse
-	15,  // 142: zitadel.management.v1.ManagementService.AddCustomLoginPolicy:output_type -> zitadel.management.v1.AddCustomLoginPolicyResponse
-	17,  // 143: zitadel.management.v1.ManagementService.UpdateCustomLoginPolicy:output_type -> zitadel.management.v1.UpdateCustomLoginPolicyResponse
-	19,  // 144: zitadel.management.v1.ManagementService.ResetLoginPolicyToDefault:output_type -> zitadel.management.v1.ResetLoginPolicyToDefaultResponse
-	23,  // 145: zitadel.management.v1.ManagementService.AddIDPToLoginPolicy:output_type -> zitadel.management.v1.AddIDPToLoginPolicyResponse
-	21,  // 146: zitadel.management.v1.ManagementService.ListLoginPolicyIDPs:output_type -> zitadel.management.v1.ListLoginPolicyIDPsResponse
-	25,  // 147: zitadel.management.v1.ManagementService.RemoveIDPFromLoginPolicy:output_type -> zitadel.management.v1.RemoveIDPFromLoginPolicyResponse
-	7,   // 148: zitadel.management.v1.ManagementService.GetMyOrg:output_type -> zitadel.management.v1.GetMyOrgResponse
-	9,   // 149: zitadel.management.v1.ManagementService.AddOrg:output_type -> zitadel.management.v1.AddOrgResponse
-	1,   // 150: zitadel.management.v1.ManagementService.AddMachineUser:output_type -> zitadel.management.v1.AddMachineUserResponse
-	3,   // 151: zitadel.management.v1.ManagementService.AddPersonalAccessToken:output_type -> zitadel.management.v1.AddPersonalAccessTokenResponse
-	5,   // 152: zitadel.management.v1.ManagementService.RemovePersonalAccessToken:output_type -> zitadel.management.v1.RemovePersonalAccessTokenResponse
-	11,  // 153: zitadel.management.v1.ManagementService.AddOrgMember:output_type -> zitadel.management.v1.AddOrgMemberResponse
-	30,  // 154: zitadel.management.v1.ManagementService.GetProviderByID:output_type -> zitadel.management.v1.GetProviderByIDResponse
-	28,  // 155: zitadel.management.v1.ManagementService.ListProviders:output_type -> zitadel.management.v1.ListProvidersResponse
-	80,  // 156: zitadel.management.v1.ManagementService.DeleteProvider:output_type -> zitadel.management.v1.DeleteProviderResponse
-	32,  // 157: zitadel.management.v1.ManagementService.AddGenericOAuthProvider:output_type -> zitadel.management.v1.AddGenericOAuthProviderResponse
-	34,  // 158: zitadel.management.v1.ManagementService.UpdateGenericOAuthProvider:output_type -> zitadel.management.v1.UpdateGenericOAuthProviderResponse
-	36,  // 159: zitadel.management.v1.ManagementService.AddGenericOIDCProvider:output_type -> zitadel.management.v1.AddGenericOIDCProviderResponse
-	38,  // 160: zitadel.management.v1.ManagementService.UpdateGenericOIDCProvider:output_type -> zitadel.management.v1.UpdateGenericOIDCProviderResponse
-	40,  // 161: zitadel.management.v1.ManagementService.AddJWTProvider:output_type -> zitadel.management.v1.AddJWTProviderResponse
-	42,  // 162: zitadel.management.v1.ManagementService.UpdateJWTProvider:output_type -> zitadel.management.v1.UpdateJWTProviderResponse
-	68,  // 163: zitadel.management.v1.ManagementService.AddLDAPProvider:output_type -> zitadel.management.v1.AddLDAPProviderResponse
-	70,  // 164: zitadel.management.v1.ManagementService.UpdateLDAPProvider:output_type -> zitadel.management.v1.UpdateLDAPProviderResponse
-	44,  // 165: zitadel.management.v1.ManagementService.AddAzureADProvider:output_type -> zitadel.management.v1.AddAzureADProviderResponse
-	46,  // 166: zitadel.management.v1.ManagementService.UpdateAzureADProvider:output_type -> zitadel.management.v1.UpdateAzureADProviderResponse
-	48,  // 167: zitadel.management.v1.ManagementService.AddGitHubProvider:output_type -> zitadel.management.v1.AddGitHubProviderResponse
-	50,  // 168: zitadel.management.v1.ManagementService.UpdateGitHubProvider:output_type -> zitadel.management.v1.UpdateGitHubProviderResponse
-	52,  // 169: zitadel.management.v1.ManagementService.AddGitHubEnterpriseServerProvider:output_type -> zitadel.management.v1.AddGitHubEnterpriseServerProviderResponse
-	54,  // 170: zitadel.management.v1.ManagementService.UpdateGitHubEnterpriseServerProvider:output_type -> zitadel.management.v1.UpdateGitHubEnterpriseServerProviderResponse
-	56,  // 171: zitadel.management.v1.ManagementService.AddGitLabProvider:output_type -> zitadel.management.v1.AddGitLabProviderResponse
-	58,  // 172: zitadel.management.v1.ManagementService.UpdateGitLabProvider:output_type -> zitadel.management.v1.UpdateGitLabProviderResponse
-	60,  // 173: zitadel.management.v1.ManagementService.AddGitLabSelfHostedProvider:output_type -> zitadel.management.v1.AddGitLabSelfHostedProviderResponse
-	62,  // 174: zitadel.management.v1.ManagementService.UpdateGitLabSelfHostedProvider:output_type -> zitadel.management.v1.UpdateGitLabSelfHostedProviderResponse
-	64,  // 175: zitadel.management.v1.ManagementService.AddGoogleProvider:output_type -> zitadel.management.v1.AddGoogleProviderResponse
-	66,  // 176: zitadel.management.v1.ManagementService.UpdateGoogleProvider:output_type -> zitadel.management.v1.UpdateGoogleProviderResponse
-	76,  // 177: zitadel.management.v1.ManagementService.AddAppleProvider:output_type -> zitadel.management.v1.AddAppleProviderResponse
-	78,  // 178: zitadel.management.v1.ManagementService.UpdateAppleProvider:output_type -> zitadel.management.v1.UpdateAppleProviderResponse
-	72,  // 179: zitadel.management.v1.ManagementService.AddSAMLProvider:output_type -> zitadel.management.v1.AddSAMLProviderResponse
-	74,  // 180: zitadel.management.v1.ManagementService.UpdateSAMLProvider:output_type -> zitadel.management.v1.UpdateSAMLProviderResponse
-	141, // [141:181] is the sub-list for method output_type
-	101, // [101:141] is the sub-list for method input_type
-	101, // [101:101] is the sub-list for extension type_name
-	101, // [101:101] is the sub-list for extension extendee
-	0,   // [0:101] is the sub-list for field type_name
+	116, // 0: zitadel.management.v1.AddMachineUserRequest.access_token_type:type_name -> zitadel.user.v1.AccessTokenType
+	117, // 1: zitadel.management.v1.AddMachineUserResponse.details:type_name -> zitadel.v1.ObjectDetails
+	117, // 2: zitadel.management.v1.GenerateMachineSecretResponse.details:type_name -> zitadel.v1.ObjectDetails
+	117, // 3: zitadel.management.v1.RemoveMachineSecretResponse.details:type_name -> zitadel.v1.ObjectDetails
+	118, // 4: zitadel.management.v1.ListMachineKeysRequest.query:type_name -> zitadel.v1.ListQuery
+	119, // 5: zitadel.management.v1.ListMachineKeysResponse.details:type_name -> zitadel.v1.ListDetails
+	120, // 6: zitadel.management.v1.ListMachineKeysResponse.result:type_name -> zitadel.authn.v1.Key
+	121, // 7: zitadel.management.v1.AddMachineKeyRequest.type:type_name -> zitadel.authn.v1.KeyType
+	122, // 8: zitadel.management.v1.AddMachineKeyRequest.expiration_date:type_name -> google.protobuf.Timestamp
+	117, // 9: zitadel.management.v1.AddMachineKeyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	117, // 10: zitadel.management.v1.RemoveMachineKeyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	122, // 11: zitadel.management.v1.AddPersonalAccessTokenRequest.expiration_date:type_name -> google.protobuf.Timestamp
+	117, // 12: zitadel.management.v1.AddPersonalAccessTokenResponse.details:type_name -> zitadel.v1.ObjectDetails
+	117, // 13: zitadel.management.v1.RemovePersonalAccessTokenResponse.details:type_name -> zitadel.v1.ObjectDetails
+	123, // 14: zitadel.management.v1.GetMyOrgResponse.org:type_name -> zitadel.org.v1.Org
+	117, // 15: zitadel.management.v1.AddOrgResponse.details:type_name -> zitadel.v1.ObjectDetails
+	117, // 16: zitadel.management.v1.AddOrgMemberResponse.details:type_name -> zitadel.v1.ObjectDetails
+	124, // 17: zitadel.management.v1.GetProjectByIDResponse.project:type_name -> zitadel.project.v1.Project
+	118, // 18: zitadel.management.v1.ListProjectsRequest.query:type_name -> zitadel.v1.ListQuery
+	125, // 19: zitadel.management.v1.ListProjectsRequest.queries:type_name -> zitadel.project.v1.ProjectQuery
+	119, // 20: zitadel.management.v1.ListProjectsResponse.details:type_name -> zitadel.v1.ListDetails
+	124, // 21: zitadel.management.v1.ListProjectsResponse.result:type_name -> zitadel.project.v1.Project
+	126, // 22: zitadel.management.v1.AddProjectRequest.private_labeling_setting:type_name -> zitadel.project.v1.PrivateLabelingSetting
+	117, // 23: zitadel.management.v1.AddProjectResponse.details:type_name -> zitadel.v1.ObjectDetails
+	126, // 24: zitadel.management.v1.UpdateProjectRequest.private_labeling_setting:type_name -> zitadel.project.v1.PrivateLabelingSetting
+	117, // 25: zitadel.management.v1.UpdateProjectResponse.details:type_name -> zitadel.v1.ObjectDetails
+	117, // 26: zitadel.management.v1.RemoveProjectResponse.details:type_name -> zitadel.v1.ObjectDetails
+	127, // 27: zitadel.management.v1.GetAppByIDResponse.app:type_name -> zitadel.app.v1.App
+	118, // 28: zitadel.management.v1.ListAppsRequest.query:type_name -> zitadel.v1.ListQuery
+	128, // 29: zitadel.management.v1.ListAppsRequest.queries:type_name -> zitadel.app.v1.AppQuery
+	119, // 30: zitadel.management.v1.ListAppsResponse.details:type_name -> zitadel.v1.ListDetails
+	127, // 31: zitadel.management.v1.ListAppsResponse.result:type_name -> zitadel.app.v1.App
+	129, // 32: zitadel.management.v1.AddOIDCAppRequest.response_types:type_name -> zitadel.app.v1.OIDCResponseType
+	130, // 33: zitadel.management.v1.AddOIDCAppRequest.grant_types:type_name -> zitadel.app.v1.OIDCGrantType
+	131, // 34: zitadel.management.v1.AddOIDCAppRequest.app_type:type_name -> zitadel.app.v1.OIDCAppType
+	132, // 35: zitadel.management.v1.AddOIDCAppRequest.auth_method_type:type_name -> zitadel.app.v1.OIDCAuthMethodType
+	133, // 36: zitadel.management.v1.AddOIDCAppRequest.version:type_name -> zitadel.app.v1.OIDCVersion
+	134, // 37: zitadel.management.v1.AddOIDCAppRequest.access_token_type:type_name -> zitadel.app.v1.OIDCTokenType
+	135, // 38: zitadel.management.v1.AddOIDCAppRequest.clock_skew:type_name -> google.protobuf.Duration
+	136, // 39: zitadel.management.v1.AddOIDCAppRequest.login_version:type_name -> zitadel.app.v1.LoginVersion
+	117, // 40: zitadel.management.v1.AddOIDCAppResponse.details:type_name -> zitadel.v1.ObjectDetails
+	137, // 41: zitadel.management.v1.AddOIDCAppResponse.compliance_problems:type_name -> zitadel.v1.LocalizedMessage
+	138, // 42: zitadel.management.v1.AddAPIAppRequest.auth_method_type:type_name -> zitadel.app.v1.APIAuthMethodType
+	117, // 43: zitadel.management.v1.AddAPIAppResponse.details:type_name -> zitadel.v1.ObjectDetails
+	129, // 44: zitadel.management.v1.UpdateOIDCAppConfigRequest.response_types:type_name -> zitadel.app.v1.OIDCResponseType
+	130, // 45: zitadel.management.v1.UpdateOIDCAppConfigRequest.grant_types:type_name -> zitadel.app.v1.OIDCGrantType
+	131, // 46: zitadel.management.v1.UpdateOIDCAppConfigRequest.app_type:type_name -> zitadel.app.v1.OIDCAppType
+	132, // 47: zitadel.management.v1.UpdateOIDCAppConfigRequest.auth_method_type:type_name -> zitadel.app.v1.OIDCAuthMethodType
+	134, // 48: zitadel.management.v1.UpdateOIDCAppConfigRequest.access_token_type:type_name -> zitadel.app.v1.OIDCTokenType
+	135, // 49: zitadel.management.v1.UpdateOIDCAppConfigRequest.clock_skew:type_name -> google.protobuf.Duration
+	136, // 50: zitadel.management.v1.UpdateOIDCAppConfigRequest.login_version:type_name -> zitadel.app.v1.LoginVersion
+	117, // 51: zitadel.management.v1.UpdateOIDCAppConfigResponse.details:type_name -> zitadel.v1.ObjectDetails
+	117, // 52: zitadel.management.v1.RemoveAppResponse.details:type_name -> zitadel.v1.ObjectDetails
+	117, // 53: zitadel.management.v1.RegenerateOIDCClientSecretResponse.details:type_name -> zitadel.v1.ObjectDetails
+	139, // 54: zitadel.management.v1.GetLoginPolicyResponse.policy:type_name -> zitadel.policy.v1.LoginPolicy
+	140, // 55: zitadel.management.v1.AddCustomLoginPolicyRequest.passwordless_type:type_name -> zitadel.policy.v1.PasswordlessType
+	135, // 56: zitadel.management.v1.AddCustomLoginPolicyRequest.password_check_lifetime:type_name -> google.protobuf.Duration
+	135, // 57: zitadel.management.v1.AddCustomLoginPolicyRequest.external_login_check_lifetime:type_name -> google.protobuf.Duration
+	135, // 58: zitadel.management.v1.AddCustomLoginPolicyRequest.mfa_init_skip_lifetime:type_name -> google.protobuf.Duration
+	135, // 59: zitadel.management.v1.AddCustomLoginPolicyRequest.second_factor_check_lifetime:type_name -> google.protobuf.Duration
+	135, // 60: zitadel.management.v1.AddCustomLoginPolicyRequest.multi_factor_check_lifetime:type_name -> google.protobuf.Duration
+	141, // 61: zitadel.management.v1.AddCustomLoginPolicyRequest.second_factors:type_name -> zitadel.policy.v1.SecondFactorType
+	142, // 62: zitadel.management.v1.AddCustomLoginPolicyRequest.multi_factors:type_name -> zitadel.policy.v1.MultiFactorType
+	115, // 63: zitadel.management.v1.AddCustomLoginPolicyRequest.idps:type_name -> zitadel.management.v1.AddCustomLoginPolicyRequest.IDP
+	117, // 64: zitadel.management.v1.AddCustomLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	140, // 65: zitadel.management.v1.UpdateCustomLoginPolicyRequest.passwordless_type:type_name -> zitadel.policy.v1.PasswordlessType
+	135, // 66: zitadel.management.v1.UpdateCustomLoginPolicyRequest.password_check_lifetime:type_name -> google.protobuf.Duration
+	135, // 67: zitadel.management.v1.UpdateCustomLoginPolicyRequest.external_login_check_lifetime:type_name -> google.protobuf.Duration
+	135, // 68: zitadel.management.v1.UpdateCustomLoginPolicyRequest.mfa_init_skip_lifetime:type_name -> google.protobuf.Duration
+	135, // 69: zitadel.management.v1.UpdateCustomLoginPolicyRequest.second_factor_check_lifetime:type_name -> google.protobuf.Duration
+	135, // 70: zitadel.management.v1.UpdateCustomLoginPolicyRequest.multi_factor_check_lifetime:type_name -> google.protobuf.Duration
+	117, // 71: zitadel.management.v1.UpdateCustomLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	117, // 72: zitadel.management.v1.ResetLoginPolicyToDefaultResponse.details:type_name -> zitadel.v1.ObjectDetails
+	118, // 73: zitadel.management.v1.ListLoginPolicyIDPsRequest.query:type_name -> zitadel.v1.ListQuery
+	119, // 74: zitadel.management.v1.ListLoginPolicyIDPsResponse.details:type_name -> zitadel.v1.ListDetails
+	143, // 75: zitadel.management.v1.ListLoginPolicyIDPsResponse.result:type_name -> zitadel.idp.v1.IDPLoginPolicyLink
+	144, // 76: zitadel.management.v1.AddIDPToLoginPolicyRequest.ownerType:type_name -> zitadel.idp.v1.IDPOwnerType
+	117, // 77: zitadel.management.v1.AddIDPToLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	117, // 78: zitadel.management.v1.RemoveIDPFromLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	118, // 79: zitadel.management.v1.ListProvidersRequest.query:type_name -> zitadel.v1.ListQuery
+	61,  // 80: zitadel.management.v1.ListProvidersRequest.queries:type_name -> zitadel.management.v1.ProviderQuery
+	145, // 81: zitadel.management.v1.ProviderQuery.idp_id_query:type_name -> zitadel.idp.v1.IDPIDQuery
+	146, // 82: zitadel.management.v1.ProviderQuery.idp_name_query:type_name -> zitadel.idp.v1.IDPNameQuery
+	147, // 83: zitadel.management.v1.ProviderQuery.owner_type_query:type_name -> zitadel.idp.v1.IDPOwnerTypeQuery
+	119, // 84: zitadel.management.v1.ListProvidersResponse.details:type_name -> zitadel.v1.ListDetails
+	148, // 85: zitadel.management.v1.ListProvidersResponse.result:type_name -> zitadel.idp.v1.Provider
+	148, // 86: zitadel.management.v1.GetProviderByIDResponse.idp:type_name -> zitadel.idp.v1.Provider
+	149, // 87: zitadel.management.v1.AddGenericOAuthProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 88: zitadel.management.v1.AddGenericOAuthProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 89: zitadel.management.v1.UpdateGenericOAuthProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 90: zitadel.management.v1.UpdateGenericOAuthProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 91: zitadel.management.v1.AddGenericOIDCProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 92: zitadel.management.v1.AddGenericOIDCProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 93: zitadel.management.v1.UpdateGenericOIDCProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 94: zitadel.management.v1.UpdateGenericOIDCProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 95: zitadel.management.v1.AddJWTProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 96: zitadel.management.v1.AddJWTProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 97: zitadel.management.v1.UpdateJWTProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 98: zitadel.management.v1.UpdateJWTProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	150, // 99: zitadel.management.v1.AddAzureADProviderRequest.tenant:type_name -> zitadel.idp.v1.AzureADTenant
+	149, // 100: zitadel.management.v1.AddAzureADProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 101: zitadel.management.v1.AddAzureADProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	150, // 102: zitadel.management.v1.UpdateAzureADProviderRequest.tenant:type_name -> zitadel.idp.v1.AzureADTenant
+	149, // 103: zitadel.management.v1.UpdateAzureADProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 104: zitadel.management.v1.UpdateAzureADProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 105: zitadel.management.v1.AddGitHubProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 106: zitadel.management.v1.AddGitHubProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 107: zitadel.management.v1.UpdateGitHubProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 108: zitadel.management.v1.UpdateGitHubProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 109: zitadel.management.v1.AddGitHubEnterpriseServerProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 110: zitadel.management.v1.AddGitHubEnterpriseServerProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 111: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 112: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 113: zitadel.management.v1.AddGitLabProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 114: zitadel.management.v1.AddGitLabProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 115: zitadel.management.v1.UpdateGitLabProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 116: zitadel.management.v1.UpdateGitLabProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 117: zitadel.management.v1.AddGitLabSelfHostedProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 118: zitadel.management.v1.AddGitLabSelfHostedProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 119: zitadel.management.v1.UpdateGitLabSelfHostedProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 120: zitadel.management.v1.UpdateGitLabSelfHostedProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 121: zitadel.management.v1.AddGoogleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 122: zitadel.management.v1.AddGoogleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 123: zitadel.management.v1.UpdateGoogleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 124: zitadel.management.v1.UpdateGoogleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	135, // 125: zitadel.management.v1.AddLDAPProviderRequest.timeout:type_name -> google.protobuf.Duration
+	151, // 126: zitadel.management.v1.AddLDAPProviderRequest.attributes:type_name -> zitadel.idp.v1.LDAPAttributes
+	149, // 127: zitadel.management.v1.AddLDAPProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 128: zitadel.management.v1.AddLDAPProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	135, // 129: zitadel.management.v1.UpdateLDAPProviderRequest.timeout:type_name -> google.protobuf.Duration
+	151, // 130: zitadel.management.v1.UpdateLDAPProviderRequest.attributes:type_name -> zitadel.idp.v1.LDAPAttributes
+	149, // 131: zitadel.management.v1.UpdateLDAPProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 132: zitadel.management.v1.UpdateLDAPProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	152, // 133: zitadel.management.v1.AddSAMLProviderRequest.binding:type_name -> zitadel.idp.v1.SAMLBinding
+	149, // 134: zitadel.management.v1.AddSAMLProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	153, // 135: zitadel.management.v1.AddSAMLProviderRequest.name_id_format:type_name -> zitadel.idp.v1.SAMLNameIDFormat
+	117, // 136: zitadel.management.v1.AddSAMLProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	152, // 137: zitadel.management.v1.UpdateSAMLProviderRequest.binding:type_name -> zitadel.idp.v1.SAMLBinding
+	149, // 138: zitadel.management.v1.UpdateSAMLProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	153, // 139: zitadel.management.v1.UpdateSAMLProviderRequest.name_id_format:type_name -> zitadel.idp.v1.SAMLNameIDFormat
+	117, // 140: zitadel.management.v1.UpdateSAMLProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 141: zitadel.management.v1.AddAppleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 142: zitadel.management.v1.AddAppleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 143: zitadel.management.v1.UpdateAppleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 144: zitadel.management.v1.UpdateAppleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	117, // 145: zitadel.management.v1.DeleteProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	144, // 146: zitadel.management.v1.AddCustomLoginPolicyRequest.IDP.ownerType:type_name -> zitadel.idp.v1.IDPOwnerType
+	46,  // 147: zitadel.management.v1.ManagementService.GetLoginPolicy:input_type -> zitadel.management.v1.GetLoginPolicyRequest
+	48,  // 148: zitadel.management.v1.ManagementService.AddCustomLoginPolicy:input_type -> zitadel.management.v1.AddCustomLoginPolicyRequest
+	50,  // 149: zitadel.management.v1.ManagementService.UpdateCustomLoginPolicy:input_type -> zitadel.management.v1.UpdateCustomLoginPolicyRequest
+	52,  // 150: zitadel.management.v1.ManagementService.ResetLoginPolicyToDefault:input_type -> zitadel.management.v1.ResetLoginPolicyToDefaultRequest
+	56,  // 151: zitadel.management.v1.ManagementService.AddIDPToLoginPolicy:input_type -> zitadel.management.v1.AddIDPToLoginPolicyRequest
+	54,  // 152: zitadel.management.v1.ManagementService.ListLoginPolicyIDPs:input_type -> zitadel.management.v1.ListLoginPolicyIDPsRequest
+	58,  // 153: zitadel.management.v1.ManagementService.RemoveIDPFromLoginPolicy:input_type -> zitadel.management.v1.RemoveIDPFromLoginPolicyRequest
+	16,  // 154: zitadel.management.v1.ManagementService.GetMyOrg:input_type -> zitadel.management.v1.GetMyOrgRequest
+	18,  // 155: zitadel.management.v1.ManagementService.AddOrg:input_type -> zitadel.management.v1.AddOrgRequest
+	0,   // 156: zitadel.management.v1.ManagementService.AddMachineUser:input_type -> zitadel.management.v1.AddMachineUserRequest
+	12,  // 157: zitadel.management.v1.ManagementService.AddPersonalAccessToken:input_type -> zitadel.management.v1.AddPersonalAccessTokenRequest
+	14,  // 158: zitadel.management.v1.ManagementService.RemovePersonalAccessToken:input_type -> zitadel.management.v1.RemovePersonalAccessTokenRequest
+	20,  // 159: zitadel.management.v1.ManagementService.AddOrgMember:input_type -> zitadel.management.v1.AddOrgMemberRequest
+	63,  // 160: zitadel.management.v1.ManagementService.GetProviderByID:input_type -> zitadel.management.v1.GetProviderByIDRequest
+	60,  // 161: zitadel.management.v1.ManagementService.ListProviders:input_type -> zitadel.management.v1.ListProvidersRequest
+	113, // 162: zitadel.management.v1.ManagementService.DeleteProvider:input_type -> zitadel.management.v1.DeleteProviderRequest
+	26,  // 163: zitadel.management.v1.ManagementService.AddProject:input_type -> zitadel.management.v1.AddProjectRequest
+	22,  // 164: zitadel.management.v1.ManagementService.GetProjectByID:input_type -> zitadel.management.v1.GetProjectByIDRequest
+	24,  // 165: zitadel.management.v1.ManagementService.ListProjects:input_type -> zitadel.management.v1.ListProjectsRequest
+	28,  // 166: zitadel.management.v1.ManagementService.UpdateProject:input_type -> zitadel.management.v1.UpdateProjectRequest
+	30,  // 167: zitadel.management.v1.ManagementService.RemoveProject:input_type -> zitadel.management.v1.RemoveProjectRequest
+	36,  // 168: zitadel.management.v1.ManagementService.AddOIDCApp:input_type -> zitadel.management.v1.AddOIDCAppRequest
+	38,  // 169: zitadel.management.v1.ManagementService.AddAPIApp:input_type -> zitadel.management.v1.AddAPIAppRequest
+	32,  // 170: zitadel.management.v1.ManagementService.GetAppByID:input_type -> zitadel.management.v1.GetAppByIDRequest
+	34,  // 171: zitadel.management.v1.ManagementService.ListApps:input_type -> zitadel.management.v1.ListAppsRequest
+	42,  // 172: zitadel.management.v1.ManagementService.RemoveApp:input_type -> zitadel.management.v1.RemoveAppRequest
+	40,  // 173: zitadel.management.v1.ManagementService.UpdateOIDCAppConfig:input_type -> zitadel.management.v1.UpdateOIDCAppConfigRequest
+	44,  // 174: zitadel.management.v1.ManagementService.RegenerateOIDCClientSecret:input_type -> zitadel.management.v1.RegenerateOIDCClientSecretRequest
+	2,   // 175: zitadel.management.v1.ManagementService.GenerateMachineSecret:input_type -> zitadel.management.v1.GenerateMachineSecretRequest
+	4,   // 176: zitadel.management.v1.ManagementService.RemoveMachineSecret:input_type -> zitadel.management.v1.RemoveMachineSecretRequest
+	8,   // 177: zitadel.management.v1.ManagementService.AddMachineKey:input_type -> zitadel.management.v1.AddMachineKeyRequest
+	6,   // 178: zitadel.management.v1.ManagementService.ListMachineKeys:input_type -> zitadel.management.v1.ListMachineKeysRequest
+	10,  // 179: zitadel.management.v1.ManagementService.RemoveMachineKey:input_type -> zitadel.management.v1.RemoveMachineKeyRequest
+	65,  // 180: zitadel.management.v1.ManagementService.AddGenericOAuthProvider:input_type -> zitadel.management.v1.AddGenericOAuthProviderRequest
+	67,  // 181: zitadel.management.v1.ManagementService.UpdateGenericOAuthProvider:input_type -> zitadel.management.v1.UpdateGenericOAuthProviderRequest
+	69,  // 182: zitadel.management.v1.ManagementService.AddGenericOIDCProvider:input_type -> zitadel.management.v1.AddGenericOIDCProviderRequest
+	71,  // 183: zitadel.management.v1.ManagementService.UpdateGenericOIDCProvider:input_type -> zitadel.management.v1.UpdateGenericOIDCProviderRequest
+	73,  // 184: zitadel.management.v1.ManagementService.AddJWTProvider:input_type -> zitadel.management.v1.AddJWTProviderRequest
+	75,  // 185: zitadel.management.v1.ManagementService.UpdateJWTProvider:input_type -> zitadel.management.v1.UpdateJWTProviderRequest
+	101, // 186: zitadel.management.v1.ManagementService.AddLDAPProvider:input_type -> zitadel.management.v1.AddLDAPProviderRequest
+	103, // 187: zitadel.management.v1.ManagementService.UpdateLDAPProvider:input_type -> zitadel.management.v1.UpdateLDAPProviderRequest
+	77,  // 188: zitadel.management.v1.ManagementService.AddAzureADProvider:input_type -> zitadel.management.v1.AddAzureADProviderRequest
+	79,  // 189: zitadel.management.v1.ManagementService.UpdateAzureADProvider:input_type -> zitadel.management.v1.UpdateAzureADProviderRequest
+	81,  // 190: zitadel.management.v1.ManagementService.AddGitHubProvider:input_type -> zitadel.management.v1.AddGitHubProviderRequest
+	83,  // 191: zitadel.management.v1.ManagementService.UpdateGitHubProvider:input_type -> zitadel.management.v1.UpdateGitHubProviderRequest
+	85,  // 192: zitadel.management.v1.ManagementService.AddGitHubEnterpriseServerProvider:input_type -> zitadel.management.v1.AddGitHubEnterpriseServerProviderRequest
+	87,  // 193: zitadel.management.v1.ManagementService.UpdateGitHubEnterpriseServerProvider:input_type -> zitadel.management.v1.UpdateGitHubEnterpriseServerProviderRequest
+	89,  // 194: zitadel.management.v1.ManagementService.AddGitLabProvider:input_type -> zitadel.management.v1.AddGitLabProviderRequest
+	91,  // 195: zitadel.management.v1.ManagementService.UpdateGitLabProvider:input_type -> zitadel.management.v1.UpdateGitLabProviderRequest
+	93,  // 196: zitadel.management.v1.ManagementService.AddGitLabSelfHostedProvider:input_type -> zitadel.management.v1.AddGitLabSelfHostedProviderRequest
+	95,  // 197: zitadel.management.v1.ManagementService.UpdateGitLabSelfHostedProvider:input_type -> zitadel.management.v1.UpdateGitLabSelfHostedProviderRequest
+	97,  // 198: zitadel.management.v1.ManagementService.AddGoogleProvider:input_type -> zitadel.management.v1.AddGoogleProviderRequest
+	99,  // 199: zitadel.management.v1.ManagementService.UpdateGoogleProvider:input_type -> zitadel.management.v1.UpdateGoogleProviderRequest
+	109, // 200: zitadel.management.v1.ManagementService.AddAppleProvider:input_type -> zitadel.management.v1.AddAppleProviderRequest
+	111, // 201: zitadel.management.v1.ManagementService.UpdateAppleProvider:input_type -> zitadel.management.v1.UpdateAppleProviderRequest
+	105, // 202: zitadel.management.v1.ManagementService.AddSAMLProvider:input_type -> zitadel.management.v1.AddSAMLProviderRequest
+	107, // 203: zitadel.management.v1.ManagementService.UpdateSAMLProvider:input_type -> zitadel.management.v1.UpdateSAMLProviderRequest
+	47,  // 204: zitadel.management.v1.ManagementService.GetLoginPolicy:output_type -> zitadel.management.v1.GetLoginPolicyResponse
+	49,  // 205: zitadel.management.v1.ManagementService.AddCustomLoginPolicy:output_type -> zitadel.management.v1.AddCustomLoginPolicyResponse
+	51,  // 206: zitadel.management.v1.ManagementService.UpdateCustomLoginPolicy:output_type -> zitadel.management.v1.UpdateCustomLoginPolicyResponse
+	53,  // 207: zitadel.management.v1.ManagementService.ResetLoginPolicyToDefault:output_type -> zitadel.management.v1.ResetLoginPolicyToDefaultResponse
+	57,  // 208: zitadel.management.v1.ManagementService.AddIDPToLoginPolicy:output_type -> zitadel.management.v1.AddIDPToLoginPolicyResponse
+	55,  // 209: zitadel.management.v1.ManagementService.ListLoginPolicyIDPs:output_type -> zitadel.management.v1.ListLoginPolicyIDPsResponse
+	59,  // 210: zitadel.management.v1.ManagementService.RemoveIDPFromLoginPolicy:output_type -> zitadel.management.v1.RemoveIDPFromLoginPolicyResponse
+	17,  // 211: zitadel.management.v1.ManagementService.GetMyOrg:output_type -> zitadel.management.v1.GetMyOrgResponse
+	19,  // 212: zitadel.management.v1.ManagementService.AddOrg:output_type -> zitadel.management.v1.AddOrgResponse
+	1,   // 213: zitadel.management.v1.ManagementService.AddMachineUser:output_type -> zitadel.management.v1.AddMachineUserResponse
+	13,  // 214: zitadel.management.v1.ManagementService.AddPersonalAccessToken:output_type -> zitadel.management.v1.AddPersonalAccessTokenResponse
+	15,  // 215: zitadel.management.v1.ManagementService.RemovePersonalAccessToken:output_type -> zitadel.management.v1.RemovePersonalAccessTokenResponse
+	21,  // 216: zitadel.management.v1.ManagementService.AddOrgMember:output_type -> zitadel.management.v1.AddOrgMemberResponse
+	64,  // 217: zitadel.management.v1.ManagementService.GetProviderByID:output_type -> zitadel.management.v1.GetProviderByIDResponse
+	62,  // 218: zitadel.management.v1.ManagementService.ListProviders:output_type -> zitadel.management.v1.ListProvidersResponse
+	114, // 219: zitadel.management.v1.ManagementService.DeleteProvider:output_type -> zitadel.management.v1.DeleteProviderResponse
+	27,  // 220: zitadel.management.v1.ManagementService.AddProject:output_type -> zitadel.management.v1.AddProjectResponse
+	23,  // 221: zitadel.management.v1.ManagementService.GetProjectByID:output_type -> zitadel.management.v1.GetProjectByIDResponse
+	25,  // 222: zitadel.management.v1.ManagementService.ListProjects:output_type -> zitadel.management.v1.ListProjectsResponse
+	29,  // 223: zitadel.management.v1.ManagementService.UpdateProject:output_type -> zitadel.management.v1.UpdateProjectResponse
+	31,  // 224: zitadel.management.v1.ManagementService.RemoveProject:output_type -> zitadel.management.v1.RemoveProjectResponse
+	37,  // 225: zitadel.management.v1.ManagementService.AddOIDCApp:output_type -> zitadel.management.v1.AddOIDCAppResponse
+	39,  // 226: zitadel.management.v1.ManagementService.AddAPIApp:output_type -> zitadel.management.v1.AddAPIAppResponse
+	33,  // 227: zitadel.management.v1.ManagementService.GetAppByID:output_type -> zitadel.management.v1.GetAppByIDResponse
+	35,  // 228: zitadel.management.v1.ManagementService.ListApps:output_type -> zitadel.management.v1.ListAppsResponse
+	43,  // 229: zitadel.management.v1.ManagementService.RemoveApp:output_type -> zitadel.management.v1.RemoveAppResponse
+	41,  // 230: zitadel.management.v1.ManagementService.UpdateOIDCAppConfig:output_type -> zitadel.management.v1.UpdateOIDCAppConfigResponse
+	45,  // 231: zitadel.management.v1.ManagementService.RegenerateOIDCClientSecret:output_type -> zitadel.management.v1.RegenerateOIDCClientSecretResponse
+	3,   // 232: zitadel.management.v1.ManagementService.GenerateMachineSecret:output_type -> zitadel.management.v1.GenerateMachineSecretResponse
+	5,   // 233: zitadel.management.v1.ManagementService.RemoveMachineSecret:output_type -> zitadel.management.v1.RemoveMachineSecretResponse
+	9,   // 234: zitadel.management.v1.ManagementService.AddMachineKey:output_type -> zitadel.management.v1.AddMachineKeyResponse
+	7,   // 235: zitadel.management.v1.ManagementService.ListMachineKeys:output_type -> zitadel.management.v1.ListMachineKeysResponse
+	11,  // 236: zitadel.management.v1.ManagementService.RemoveMachineKey:output_type -> zitadel.management.v1.RemoveMachineKeyResponse
+	66,  // 237: zitadel.management.v1.ManagementService.AddGenericOAuthProvider:output_type -> zitadel.management.v1.AddGenericOAuthProviderResponse
+	68,  // 238: zitadel.management.v1.ManagementService.UpdateGenericOAuthProvider:output_type -> zitadel.management.v1.UpdateGenericOAuthProviderResponse
+	70,  // 239: zitadel.management.v1.ManagementService.AddGenericOIDCProvider:output_type -> zitadel.management.v1.AddGenericOIDCProviderResponse
+	72,  // 240: zitadel.management.v1.ManagementService.UpdateGenericOIDCProvider:output_type -> zitadel.management.v1.UpdateGenericOIDCProviderResponse
+	74,  // 241: zitadel.management.v1.ManagementService.AddJWTProvider:output_type -> zitadel.management.v1.AddJWTProviderResponse
+	76,  // 242: zitadel.management.v1.ManagementService.UpdateJWTProvider:output_type -> zitadel.management.v1.UpdateJWTProviderResponse
+	102, // 243: zitadel.management.v1.ManagementService.AddLDAPProvider:output_type -> zitadel.management.v1.AddLDAPProviderResponse
+	104, // 244: zitadel.management.v1.ManagementService.UpdateLDAPProvider:output_type -> zitadel.management.v1.UpdateLDAPProviderResponse
+	78,  // 245: zitadel.management.v1.ManagementService.AddAzureADProvider:output_type -> zitadel.management.v1.AddAzureADProviderResponse
+	80,  // 246: zitadel.management.v1.ManagementService.UpdateAzureADProvider:output_type -> zitadel.management.v1.UpdateAzureADProviderResponse
+	82,  // 247: zitadel.management.v1.ManagementService.AddGitHubProvider:output_type -> zitadel.management.v1.AddGitHubProviderResponse
+	84,  // 248: zitadel.management.v1.ManagementService.UpdateGitHubProvider:output_type -> zitadel.management.v1.UpdateGitHubProviderResponse
+	86,  // 249: zitadel.management.v1.ManagementService.AddGitHubEnterpriseServerProvider:output_type -> zitadel.management.v1.AddGitHubEnterpriseServerProviderResponse
+	88,  // 250: zitadel.management.v1.ManagementService.UpdateGitHubEnterpriseServerProvider:output_type -> zitadel.management.v1.UpdateGitHubEnterpriseServerProviderResponse
+	90,  // 251: zitadel.management.v1.ManagementService.AddGitLabProvider:output_type -> zitadel.management.v1.AddGitLabProviderResponse
+	92,  // 252: zitadel.management.v1.ManagementService.UpdateGitLabProvider:output_type -> zitadel.management.v1.UpdateGitLabProviderResponse
+	94,  // 253: zitadel.management.v1.ManagementService.AddGitLabSelfHostedProvider:output_type -> zitadel.management.v1.AddGitLabSelfHostedProviderResponse
+	96,  // 254: zitadel.management.v1.ManagementService.UpdateGitLabSelfHostedProvider:output_type -> zitadel.management.v1.UpdateGitLabSelfHostedProviderResponse
+	98,  // 255: zitadel.management.v1.ManagementService.AddGoogleProvider:output_type -> zitadel.management.v1.AddGoogleProviderResponse
+	100, // 256: zitadel.management.v1.ManagementService.UpdateGoogleProvider:output_type -> zitadel.management.v1.UpdateGoogleProviderResponse
+	110, // 257: zitadel.management.v1.ManagementService.AddAppleProvider:output_type -> zitadel.management.v1.AddAppleProviderResponse
+	112, // 258: zitadel.management.v1.ManagementService.UpdateAppleProvider:output_type -> zitadel.management.v1.UpdateAppleProviderResponse
+	106, // 259: zitadel.management.v1.ManagementService.AddSAMLProvider:output_type -> zitadel.management.v1.AddSAMLProviderResponse
+	108, // 260: zitadel.management.v1.ManagementService.UpdateSAMLProvider:output_type -> zitadel.management.v1.UpdateSAMLProviderResponse
+	204, // [204:261] is the sub-list for method output_type
+	147, // [147:204] is the sub-list for method input_type
+	147, // [147:147] is the sub-list for extension type_name
+	147, // [147:147] is the sub-list for extension extendee
+	0,   // [0:147] is the sub-list for field type_name
 }
 
 func init() { file_zitadel_management_proto_init() }
@@ -6353,16 +8751,16 @@ func file_zitadel_management_proto_init() {
 		return
 	}
 	file_zitadel_management_proto_msgTypes[0].OneofWrappers = []any{}
-	file_zitadel_management_proto_msgTypes[27].OneofWrappers = []any{
+	file_zitadel_management_proto_msgTypes[61].OneofWrappers = []any{
 		(*ProviderQuery_IdpIdQuery)(nil),
 		(*ProviderQuery_IdpNameQuery)(nil),
 		(*ProviderQuery_OwnerTypeQuery)(nil),
 	}
-	file_zitadel_management_proto_msgTypes[71].OneofWrappers = []any{
+	file_zitadel_management_proto_msgTypes[105].OneofWrappers = []any{
 		(*AddSAMLProviderRequest_MetadataXml)(nil),
 		(*AddSAMLProviderRequest_MetadataUrl)(nil),
 	}
-	file_zitadel_management_proto_msgTypes[73].OneofWrappers = []any{
+	file_zitadel_management_proto_msgTypes[107].OneofWrappers = []any{
 		(*UpdateSAMLProviderRequest_MetadataXml)(nil),
 		(*UpdateSAMLProviderRequest_MetadataUrl)(nil),
 	}
@@ -6372,7 +8770,7 @@ func file_zitadel_management_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_zitadel_management_proto_rawDesc), len(file_zitadel_management_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   82,
+			NumMessages:   116,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

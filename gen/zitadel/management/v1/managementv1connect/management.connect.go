@@ -84,6 +84,57 @@ const (
 	// ManagementServiceDeleteProviderProcedure is the fully-qualified name of the ManagementService's
 	// DeleteProvider RPC.
 	ManagementServiceDeleteProviderProcedure = "/zitadel.management.v1.ManagementService/DeleteProvider"
+	// ManagementServiceAddProjectProcedure is the fully-qualified name of the ManagementService's
+	// AddProject RPC.
+	ManagementServiceAddProjectProcedure = "/zitadel.management.v1.ManagementService/AddProject"
+	// ManagementServiceGetProjectByIDProcedure is the fully-qualified name of the ManagementService's
+	// GetProjectByID RPC.
+	ManagementServiceGetProjectByIDProcedure = "/zitadel.management.v1.ManagementService/GetProjectByID"
+	// ManagementServiceListProjectsProcedure is the fully-qualified name of the ManagementService's
+	// ListProjects RPC.
+	ManagementServiceListProjectsProcedure = "/zitadel.management.v1.ManagementService/ListProjects"
+	// ManagementServiceUpdateProjectProcedure is the fully-qualified name of the ManagementService's
+	// UpdateProject RPC.
+	ManagementServiceUpdateProjectProcedure = "/zitadel.management.v1.ManagementService/UpdateProject"
+	// ManagementServiceRemoveProjectProcedure is the fully-qualified name of the ManagementService's
+	// RemoveProject RPC.
+	ManagementServiceRemoveProjectProcedure = "/zitadel.management.v1.ManagementService/RemoveProject"
+	// ManagementServiceAddOIDCAppProcedure is the fully-qualified name of the ManagementService's
+	// AddOIDCApp RPC.
+	ManagementServiceAddOIDCAppProcedure = "/zitadel.management.v1.ManagementService/AddOIDCApp"
+	// ManagementServiceAddAPIAppProcedure is the fully-qualified name of the ManagementService's
+	// AddAPIApp RPC.
+	ManagementServiceAddAPIAppProcedure = "/zitadel.management.v1.ManagementService/AddAPIApp"
+	// ManagementServiceGetAppByIDProcedure is the fully-qualified name of the ManagementService's
+	// GetAppByID RPC.
+	ManagementServiceGetAppByIDProcedure = "/zitadel.management.v1.ManagementService/GetAppByID"
+	// ManagementServiceListAppsProcedure is the fully-qualified name of the ManagementService's
+	// ListApps RPC.
+	ManagementServiceListAppsProcedure = "/zitadel.management.v1.ManagementService/ListApps"
+	// ManagementServiceRemoveAppProcedure is the fully-qualified name of the ManagementService's
+	// RemoveApp RPC.
+	ManagementServiceRemoveAppProcedure = "/zitadel.management.v1.ManagementService/RemoveApp"
+	// ManagementServiceUpdateOIDCAppConfigProcedure is the fully-qualified name of the
+	// ManagementService's UpdateOIDCAppConfig RPC.
+	ManagementServiceUpdateOIDCAppConfigProcedure = "/zitadel.management.v1.ManagementService/UpdateOIDCAppConfig"
+	// ManagementServiceRegenerateOIDCClientSecretProcedure is the fully-qualified name of the
+	// ManagementService's RegenerateOIDCClientSecret RPC.
+	ManagementServiceRegenerateOIDCClientSecretProcedure = "/zitadel.management.v1.ManagementService/RegenerateOIDCClientSecret"
+	// ManagementServiceGenerateMachineSecretProcedure is the fully-qualified name of the
+	// ManagementService's GenerateMachineSecret RPC.
+	ManagementServiceGenerateMachineSecretProcedure = "/zitadel.management.v1.ManagementService/GenerateMachineSecret"
+	// ManagementServiceRemoveMachineSecretProcedure is the fully-qualified name of the
+	// ManagementService's RemoveMachineSecret RPC.
+	ManagementServiceRemoveMachineSecretProcedure = "/zitadel.management.v1.ManagementService/RemoveMachineSecret"
+	// ManagementServiceAddMachineKeyProcedure is the fully-qualified name of the ManagementService's
+	// AddMachineKey RPC.
+	ManagementServiceAddMachineKeyProcedure = "/zitadel.management.v1.ManagementService/AddMachineKey"
+	// ManagementServiceListMachineKeysProcedure is the fully-qualified name of the ManagementService's
+	// ListMachineKeys RPC.
+	ManagementServiceListMachineKeysProcedure = "/zitadel.management.v1.ManagementService/ListMachineKeys"
+	// ManagementServiceRemoveMachineKeyProcedure is the fully-qualified name of the ManagementService's
+	// RemoveMachineKey RPC.
+	ManagementServiceRemoveMachineKeyProcedure = "/zitadel.management.v1.ManagementService/RemoveMachineKey"
 	// ManagementServiceAddGenericOAuthProviderProcedure is the fully-qualified name of the
 	// ManagementService's AddGenericOAuthProvider RPC.
 	ManagementServiceAddGenericOAuthProviderProcedure = "/zitadel.management.v1.ManagementService/AddGenericOAuthProvider"
@@ -176,6 +227,23 @@ type ManagementServiceClient interface {
 	GetProviderByID(context.Context, *connect.Request[v1.GetProviderByIDRequest]) (*connect.Response[v1.GetProviderByIDResponse], error)
 	ListProviders(context.Context, *connect.Request[v1.ListProvidersRequest]) (*connect.Response[v1.ListProvidersResponse], error)
 	DeleteProvider(context.Context, *connect.Request[v1.DeleteProviderRequest]) (*connect.Response[v1.DeleteProviderResponse], error)
+	AddProject(context.Context, *connect.Request[v1.AddProjectRequest]) (*connect.Response[v1.AddProjectResponse], error)
+	GetProjectByID(context.Context, *connect.Request[v1.GetProjectByIDRequest]) (*connect.Response[v1.GetProjectByIDResponse], error)
+	ListProjects(context.Context, *connect.Request[v1.ListProjectsRequest]) (*connect.Response[v1.ListProjectsResponse], error)
+	UpdateProject(context.Context, *connect.Request[v1.UpdateProjectRequest]) (*connect.Response[v1.UpdateProjectResponse], error)
+	RemoveProject(context.Context, *connect.Request[v1.RemoveProjectRequest]) (*connect.Response[v1.RemoveProjectResponse], error)
+	AddOIDCApp(context.Context, *connect.Request[v1.AddOIDCAppRequest]) (*connect.Response[v1.AddOIDCAppResponse], error)
+	AddAPIApp(context.Context, *connect.Request[v1.AddAPIAppRequest]) (*connect.Response[v1.AddAPIAppResponse], error)
+	GetAppByID(context.Context, *connect.Request[v1.GetAppByIDRequest]) (*connect.Response[v1.GetAppByIDResponse], error)
+	ListApps(context.Context, *connect.Request[v1.ListAppsRequest]) (*connect.Response[v1.ListAppsResponse], error)
+	RemoveApp(context.Context, *connect.Request[v1.RemoveAppRequest]) (*connect.Response[v1.RemoveAppResponse], error)
+	UpdateOIDCAppConfig(context.Context, *connect.Request[v1.UpdateOIDCAppConfigRequest]) (*connect.Response[v1.UpdateOIDCAppConfigResponse], error)
+	RegenerateOIDCClientSecret(context.Context, *connect.Request[v1.RegenerateOIDCClientSecretRequest]) (*connect.Response[v1.RegenerateOIDCClientSecretResponse], error)
+	GenerateMachineSecret(context.Context, *connect.Request[v1.GenerateMachineSecretRequest]) (*connect.Response[v1.GenerateMachineSecretResponse], error)
+	RemoveMachineSecret(context.Context, *connect.Request[v1.RemoveMachineSecretRequest]) (*connect.Response[v1.RemoveMachineSecretResponse], error)
+	AddMachineKey(context.Context, *connect.Request[v1.AddMachineKeyRequest]) (*connect.Response[v1.AddMachineKeyResponse], error)
+	ListMachineKeys(context.Context, *connect.Request[v1.ListMachineKeysRequest]) (*connect.Response[v1.ListMachineKeysResponse], error)
+	RemoveMachineKey(context.Context, *connect.Request[v1.RemoveMachineKeyRequest]) (*connect.Response[v1.RemoveMachineKeyResponse], error)
 	AddGenericOAuthProvider(context.Context, *connect.Request[v1.AddGenericOAuthProviderRequest]) (*connect.Response[v1.AddGenericOAuthProviderResponse], error)
 	UpdateGenericOAuthProvider(context.Context, *connect.Request[v1.UpdateGenericOAuthProviderRequest]) (*connect.Response[v1.UpdateGenericOAuthProviderResponse], error)
 	AddGenericOIDCProvider(context.Context, *connect.Request[v1.AddGenericOIDCProviderRequest]) (*connect.Response[v1.AddGenericOIDCProviderResponse], error)
@@ -307,6 +375,108 @@ func NewManagementServiceClient(httpClient connect.HTTPClient, baseURL string, o
 			httpClient,
 			baseURL+ManagementServiceDeleteProviderProcedure,
 			connect.WithSchema(managementServiceMethods.ByName("DeleteProvider")),
+			connect.WithClientOptions(opts...),
+		),
+		addProject: connect.NewClient[v1.AddProjectRequest, v1.AddProjectResponse](
+			httpClient,
+			baseURL+ManagementServiceAddProjectProcedure,
+			connect.WithSchema(managementServiceMethods.ByName("AddProject")),
+			connect.WithClientOptions(opts...),
+		),
+		getProjectByID: connect.NewClient[v1.GetProjectByIDRequest, v1.GetProjectByIDResponse](
+			httpClient,
+			baseURL+ManagementServiceGetProjectByIDProcedure,
+			connect.WithSchema(managementServiceMethods.ByName("GetProjectByID")),
+			connect.WithClientOptions(opts...),
+		),
+		listProjects: connect.NewClient[v1.ListProjectsRequest, v1.ListProjectsResponse](
+			httpClient,
+			baseURL+ManagementServiceListProjectsProcedure,
+			connect.WithSchema(managementServiceMethods.ByName("ListProjects")),
+			connect.WithClientOptions(opts...),
+		),
+		updateProject: connect.NewClient[v1.UpdateProjectRequest, v1.UpdateProjectResponse](
+			httpClient,
+			baseURL+ManagementServiceUpdateProjectProcedure,
+			connect.WithSchema(managementServiceMethods.ByName("UpdateProject")),
+			connect.WithClientOptions(opts...),
+		),
+		removeProject: connect.NewClient[v1.RemoveProjectRequest, v1.RemoveProjectResponse](
+			httpClient,
+			baseURL+ManagementServiceRemoveProjectProcedure,
+			connect.WithSchema(managementServiceMethods.ByName("RemoveProject")),
+			connect.WithClientOptions(opts...),
+		),
+		addOIDCApp: connect.NewClient[v1.AddOIDCAppRequest, v1.AddOIDCAppResponse](
+			httpClient,
+			baseURL+ManagementServiceAddOIDCAppProcedure,
+			connect.WithSchema(managementServiceMethods.ByName("AddOIDCApp")),
+			connect.WithClientOptions(opts...),
+		),
+		addAPIApp: connect.NewClient[v1.AddAPIAppRequest, v1.AddAPIAppResponse](
+			httpClient,
+			baseURL+ManagementServiceAddAPIAppProcedure,
+			connect.WithSchema(managementServiceMethods.ByName("AddAPIApp")),
+			connect.WithClientOptions(opts...),
+		),
+		getAppByID: connect.NewClient[v1.GetAppByIDRequest, v1.GetAppByIDResponse](
+			httpClient,
+			baseURL+ManagementServiceGetAppByIDProcedure,
+			connect.WithSchema(managementServiceMethods.ByName("GetAppByID")),
+			connect.WithClientOptions(opts...),
+		),
+		listApps: connect.NewClient[v1.ListAppsRequest, v1.ListAppsResponse](
+			httpClient,
+			baseURL+ManagementServiceListAppsProcedure,
+			connect.WithSchema(managementServiceMethods.ByName("ListApps")),
+			connect.WithClientOptions(opts...),
+		),
+		removeApp: connect.NewClient[v1.RemoveAppRequest, v1.RemoveAppResponse](
+			httpClient,
+			baseURL+ManagementServiceRemoveAppProcedure,
+			connect.WithSchema(managementServiceMethods.ByName("RemoveApp")),
+			connect.WithClientOptions(opts...),
+		),
+		updateOIDCAppConfig: connect.NewClient[v1.UpdateOIDCAppConfigRequest, v1.UpdateOIDCAppConfigResponse](
+			httpClient,
+			baseURL+ManagementServiceUpdateOIDCAppConfigProcedure,
+			connect.WithSchema(managementServiceMethods.ByName("UpdateOIDCAppConfig")),
+			connect.WithClientOptions(opts...),
+		),
+		regenerateOIDCClientSecret: connect.NewClient[v1.RegenerateOIDCClientSecretRequest, v1.RegenerateOIDCClientSecretResponse](
+			httpClient,
+			baseURL+ManagementServiceRegenerateOIDCClientSecretProcedure,
+			connect.WithSchema(managementServiceMethods.ByName("RegenerateOIDCClientSecret")),
+			connect.WithClientOptions(opts...),
+		),
+		generateMachineSecret: connect.NewClient[v1.GenerateMachineSecretRequest, v1.GenerateMachineSecretResponse](
+			httpClient,
+			baseURL+ManagementServiceGenerateMachineSecretProcedure,
+			connect.WithSchema(managementServiceMethods.ByName("GenerateMachineSecret")),
+			connect.WithClientOptions(opts...),
+		),
+		removeMachineSecret: connect.NewClient[v1.RemoveMachineSecretRequest, v1.RemoveMachineSecretResponse](
+			httpClient,
+			baseURL+ManagementServiceRemoveMachineSecretProcedure,
+			connect.WithSchema(managementServiceMethods.ByName("RemoveMachineSecret")),
+			connect.WithClientOptions(opts...),
+		),
+		addMachineKey: connect.NewClient[v1.AddMachineKeyRequest, v1.AddMachineKeyResponse](
+			httpClient,
+			baseURL+ManagementServiceAddMachineKeyProcedure,
+			connect.WithSchema(managementServiceMethods.ByName("AddMachineKey")),
+			connect.WithClientOptions(opts...),
+		),
+		listMachineKeys: connect.NewClient[v1.ListMachineKeysRequest, v1.ListMachineKeysResponse](
+			httpClient,
+			baseURL+ManagementServiceListMachineKeysProcedure,
+			connect.WithSchema(managementServiceMethods.ByName("ListMachineKeys")),
+			connect.WithClientOptions(opts...),
+		),
+		removeMachineKey: connect.NewClient[v1.RemoveMachineKeyRequest, v1.RemoveMachineKeyResponse](
+			httpClient,
+			baseURL+ManagementServiceRemoveMachineKeyProcedure,
+			connect.WithSchema(managementServiceMethods.ByName("RemoveMachineKey")),
 			connect.WithClientOptions(opts...),
 		),
 		addGenericOAuthProvider: connect.NewClient[v1.AddGenericOAuthProviderRequest, v1.AddGenericOAuthProviderResponse](
@@ -474,6 +644,23 @@ type managementServiceClient struct {
 	getProviderByID                      *connect.Client[v1.GetProviderByIDRequest, v1.GetProviderByIDResponse]
 	listProviders                        *connect.Client[v1.ListProvidersRequest, v1.ListProvidersResponse]
 	deleteProvider                       *connect.Client[v1.DeleteProviderRequest, v1.DeleteProviderResponse]
+	addProject                           *connect.Client[v1.AddProjectRequest, v1.AddProjectResponse]
+	getProjectByID                       *connect.Client[v1.GetProjectByIDRequest, v1.GetProjectByIDResponse]
+	listProjects                         *connect.Client[v1.ListProjectsRequest, v1.ListProjectsResponse]
+	updateProject                        *connect.Client[v1.UpdateProjectRequest, v1.UpdateProjectResponse]
+	removeProject                        *connect.Client[v1.RemoveProjectRequest, v1.RemoveProjectResponse]
+	addOIDCApp                           *connect.Client[v1.AddOIDCAppRequest, v1.AddOIDCAppResponse]
+	addAPIApp                            *connect.Client[v1.AddAPIAppRequest, v1.AddAPIAppResponse]
+	getAppByID                           *connect.Client[v1.GetAppByIDRequest, v1.GetAppByIDResponse]
+	listApps                             *connect.Client[v1.ListAppsRequest, v1.ListAppsResponse]
+	removeApp                            *connect.Client[v1.RemoveAppRequest, v1.RemoveAppResponse]
+	updateOIDCAppConfig                  *connect.Client[v1.UpdateOIDCAppConfigRequest, v1.UpdateOIDCAppConfigResponse]
+	regenerateOIDCClientSecret           *connect.Client[v1.RegenerateOIDCClientSecretRequest, v1.RegenerateOIDCClientSecretResponse]
+	generateMachineSecret                *connect.Client[v1.GenerateMachineSecretRequest, v1.GenerateMachineSecretResponse]
+	removeMachineSecret                  *connect.Client[v1.RemoveMachineSecretRequest, v1.RemoveMachineSecretResponse]
+	addMachineKey                        *connect.Client[v1.AddMachineKeyRequest, v1.AddMachineKeyResponse]
+	listMachineKeys                      *connect.Client[v1.ListMachineKeysRequest, v1.ListMachineKeysResponse]
+	removeMachineKey                     *connect.Client[v1.RemoveMachineKeyRequest, v1.RemoveMachineKeyResponse]
 	addGenericOAuthProvider              *connect.Client[v1.AddGenericOAuthProviderRequest, v1.AddGenericOAuthProviderResponse]
 	updateGenericOAuthProvider           *connect.Client[v1.UpdateGenericOAuthProviderRequest, v1.UpdateGenericOAuthProviderResponse]
 	addGenericOIDCProvider               *connect.Client[v1.AddGenericOIDCProviderRequest, v1.AddGenericOIDCProviderResponse]
@@ -580,6 +767,92 @@ func (c *managementServiceClient) ListProviders(ctx context.Context, req *connec
 // DeleteProvider calls zitadel.management.v1.ManagementService.DeleteProvider.
 func (c *managementServiceClient) DeleteProvider(ctx context.Context, req *connect.Request[v1.DeleteProviderRequest]) (*connect.Response[v1.DeleteProviderResponse], error) {
 	return c.deleteProvider.CallUnary(ctx, req)
+}
+
+// AddProject calls zitadel.management.v1.ManagementService.AddProject.
+func (c *managementServiceClient) AddProject(ctx context.Context, req *connect.Request[v1.AddProjectRequest]) (*connect.Response[v1.AddProjectResponse], error) {
+	return c.addProject.CallUnary(ctx, req)
+}
+
+// GetProjectByID calls zitadel.management.v1.ManagementService.GetProjectByID.
+func (c *managementServiceClient) GetProjectByID(ctx context.Context, req *connect.Request[v1.GetProjectByIDRequest]) (*connect.Response[v1.GetProjectByIDResponse], error) {
+	return c.getProjectByID.CallUnary(ctx, req)
+}
+
+// ListProjects calls zitadel.management.v1.ManagementService.ListProjects.
+func (c *managementServiceClient) ListProjects(ctx context.Context, req *connect.Request[v1.ListProjectsRequest]) (*connect.Response[v1.ListProjectsResponse], error) {
+	return c.listProjects.CallUnary(ctx, req)
+}
+
+// UpdateProject calls zitadel.management.v1.ManagementService.UpdateProject.
+func (c *managementServiceClient) UpdateProject(ctx context.Context, req *connect.Request[v1.UpdateProjectRequest]) (*connect.Response[v1.UpdateProjectResponse], error) {
+	return c.updateProject.CallUnary(ctx, req)
+}
+
+// RemoveProject calls zitadel.management.v1.ManagementService.RemoveProject.
+func (c *managementServiceClient) RemoveProject(ctx context.Context, req *connect.Request[v1.RemoveProjectRequest]) (*connect.Response[v1.RemoveProjectResponse], error) {
+	return c.removeProject.CallUnary(ctx, req)
+}
+
+// AddOIDCApp calls zitadel.management.v1.ManagementService.AddOIDCApp.
+func (c *managementServiceClient) AddOIDCApp(ctx context.Context, req *connect.Request[v1.AddOIDCAppRequest]) (*connect.Response[v1.AddOIDCAppResponse], error) {
+	return c.addOIDCApp.CallUnary(ctx, req)
+}
+
+// AddAPIApp calls zitadel.management.v1.ManagementService.AddAPIApp.
+func (c *managementServiceClient) AddAPIApp(ctx context.Context, req *connect.Request[v1.AddAPIAppRequest]) (*connect.Response[v1.AddAPIAppResponse], error) {
+	return c.addAPIApp.CallUnary(ctx, req)
+}
+
+// GetAppByID calls zitadel.management.v1.ManagementService.GetAppByID.
+func (c *managementServiceClient) GetAppByID(ctx context.Context, req *connect.Request[v1.GetAppByIDRequest]) (*connect.Response[v1.GetAppByIDResponse], error) {
+	return c.getAppByID.CallUnary(ctx, req)
+}
+
+// ListApps calls zitadel.management.v1.ManagementService.ListApps.
+func (c *managementServiceClient) ListApps(ctx context.Context, req *connect.Request[v1.ListAppsRequest]) (*connect.Response[v1.ListAppsResponse], error) {
+	return c.listApps.CallUnary(ctx, req)
+}
+
+// RemoveApp calls zitadel.management.v1.ManagementService.RemoveApp.
+func (c *managementServiceClient) RemoveApp(ctx context.Context, req *connect.Request[v1.RemoveAppRequest]) (*connect.Response[v1.RemoveAppResponse], error) {
+	return c.removeApp.CallUnary(ctx, req)
+}
+
+// UpdateOIDCAppConfig calls zitadel.management.v1.ManagementService.UpdateOIDCAppConfig.
+func (c *managementServiceClient) UpdateOIDCAppConfig(ctx context.Context, req *connect.Request[v1.UpdateOIDCAppConfigRequest]) (*connect.Response[v1.UpdateOIDCAppConfigResponse], error) {
+	return c.updateOIDCAppConfig.CallUnary(ctx, req)
+}
+
+// RegenerateOIDCClientSecret calls
+// zitadel.management.v1.ManagementService.RegenerateOIDCClientSecret.
+func (c *managementServiceClient) RegenerateOIDCClientSecret(ctx context.Context, req *connect.Request[v1.RegenerateOIDCClientSecretRequest]) (*connect.Response[v1.RegenerateOIDCClientSecretResponse], error) {
+	return c.regenerateOIDCClientSecret.CallUnary(ctx, req)
+}
+
+// GenerateMachineSecret calls zitadel.management.v1.ManagementService.GenerateMachineSecret.
+func (c *managementServiceClient) GenerateMachineSecret(ctx context.Context, req *connect.Request[v1.GenerateMachineSecretRequest]) (*connect.Response[v1.GenerateMachineSecretResponse], error) {
+	return c.generateMachineSecret.CallUnary(ctx, req)
+}
+
+// RemoveMachineSecret calls zitadel.management.v1.ManagementService.RemoveMachineSecret.
+func (c *managementServiceClient) RemoveMachineSecret(ctx context.Context, req *connect.Request[v1.RemoveMachineSecretRequest]) (*connect.Response[v1.RemoveMachineSecretResponse], error) {
+	return c.removeMachineSecret.CallUnary(ctx, req)
+}
+
+// AddMachineKey calls zitadel.management.v1.ManagementService.AddMachineKey.
+func (c *managementServiceClient) AddMachineKey(ctx context.Context, req *connect.Request[v1.AddMachineKeyRequest]) (*connect.Response[v1.AddMachineKeyResponse], error) {
+	return c.addMachineKey.CallUnary(ctx, req)
+}
+
+// ListMachineKeys calls zitadel.management.v1.ManagementService.ListMachineKeys.
+func (c *managementServiceClient) ListMachineKeys(ctx context.Context, req *connect.Request[v1.ListMachineKeysRequest]) (*connect.Response[v1.ListMachineKeysResponse], error) {
+	return c.listMachineKeys.CallUnary(ctx, req)
+}
+
+// RemoveMachineKey calls zitadel.management.v1.ManagementService.RemoveMachineKey.
+func (c *managementServiceClient) RemoveMachineKey(ctx context.Context, req *connect.Request[v1.RemoveMachineKeyRequest]) (*connect.Response[v1.RemoveMachineKeyResponse], error) {
+	return c.removeMachineKey.CallUnary(ctx, req)
 }
 
 // AddGenericOAuthProvider calls zitadel.management.v1.ManagementService.AddGenericOAuthProvider.
@@ -727,6 +1000,23 @@ type ManagementServiceHandler interface {
 	GetProviderByID(context.Context, *connect.Request[v1.GetProviderByIDRequest]) (*connect.Response[v1.GetProviderByIDResponse], error)
 	ListProviders(context.Context, *connect.Request[v1.ListProvidersRequest]) (*connect.Response[v1.ListProvidersResponse], error)
 	DeleteProvider(context.Context, *connect.Request[v1.DeleteProviderRequest]) (*connect.Response[v1.DeleteProviderResponse], error)
+	AddProject(context.Context, *connect.Request[v1.AddProjectRequest]) (*connect.Response[v1.AddProjectResponse], error)
+	GetProjectByID(context.Context, *connect.Request[v1.GetProjectByIDRequest]) (*connect.Response[v1.GetProjectByIDResponse], error)
+	ListProjects(context.Context, *connect.Request[v1.ListProjectsRequest]) (*connect.Response[v1.ListProjectsResponse], error)
+	UpdateProject(context.Context, *connect.Request[v1.UpdateProjectRequest]) (*connect.Response[v1.UpdateProjectResponse], error)
+	RemoveProject(context.Context, *connect.Request[v1.RemoveProjectRequest]) (*connect.Response[v1.RemoveProjectResponse], error)
+	AddOIDCApp(context.Context, *connect.Request[v1.AddOIDCAppRequest]) (*connect.Response[v1.AddOIDCAppResponse], error)
+	AddAPIApp(context.Context, *connect.Request[v1.AddAPIAppRequest]) (*connect.Response[v1.AddAPIAppResponse], error)
+	GetAppByID(context.Context, *connect.Request[v1.GetAppByIDRequest]) (*connect.Response[v1.GetAppByIDResponse], error)
+	ListApps(context.Context, *connect.Request[v1.ListAppsRequest]) (*connect.Response[v1.ListAppsResponse], error)
+	RemoveApp(context.Context, *connect.Request[v1.RemoveAppRequest]) (*connect.Response[v1.RemoveAppResponse], error)
+	UpdateOIDCAppConfig(context.Context, *connect.Request[v1.UpdateOIDCAppConfigRequest]) (*connect.Response[v1.UpdateOIDCAppConfigResponse], error)
+	RegenerateOIDCClientSecret(context.Context, *connect.Request[v1.RegenerateOIDCClientSecretRequest]) (*connect.Response[v1.RegenerateOIDCClientSecretResponse], error)
+	GenerateMachineSecret(context.Context, *connect.Request[v1.GenerateMachineSecretRequest]) (*connect.Response[v1.GenerateMachineSecretResponse], error)
+	RemoveMachineSecret(context.Context, *connect.Request[v1.RemoveMachineSecretRequest]) (*connect.Response[v1.RemoveMachineSecretResponse], error)
+	AddMachineKey(context.Context, *connect.Request[v1.AddMachineKeyRequest]) (*connect.Response[v1.AddMachineKeyResponse], error)
+	ListMachineKeys(context.Context, *connect.Request[v1.ListMachineKeysRequest]) (*connect.Response[v1.ListMachineKeysResponse], error)
+	RemoveMachineKey(context.Context, *connect.Request[v1.RemoveMachineKeyRequest]) (*connect.Response[v1.RemoveMachineKeyResponse], error)
 	AddGenericOAuthProvider(context.Context, *connect.Request[v1.AddGenericOAuthProviderRequest]) (*connect.Response[v1.AddGenericOAuthProviderResponse], error)
 	UpdateGenericOAuthProvider(context.Context, *connect.Request[v1.UpdateGenericOAuthProviderRequest]) (*connect.Response[v1.UpdateGenericOAuthProviderResponse], error)
 	AddGenericOIDCProvider(context.Context, *connect.Request[v1.AddGenericOIDCProviderRequest]) (*connect.Response[v1.AddGenericOIDCProviderResponse], error)
@@ -854,6 +1144,108 @@ func NewManagementServiceHandler(svc ManagementServiceHandler, opts ...connect.H
 		ManagementServiceDeleteProviderProcedure,
 		svc.DeleteProvider,
 		connect.WithSchema(managementServiceMethods.ByName("DeleteProvider")),
+		connect.WithHandlerOptions(opts...),
+	)
+	managementServiceAddProjectHandler := connect.NewUnaryHandler(
+		ManagementServiceAddProjectProcedure,
+		svc.AddProject,
+		connect.WithSchema(managementServiceMethods.ByName("AddProject")),
+		connect.WithHandlerOptions(opts...),
+	)
+	managementServiceGetProjectByIDHandler := connect.NewUnaryHandler(
+		ManagementServiceGetProjectByIDProcedure,
+		svc.GetProjectByID,
+		connect.WithSchema(managementServiceMethods.ByName("GetProjectByID")),
+		connect.WithHandlerOptions(opts...),
+	)
+	managementServiceListProjectsHandler := connect.NewUnaryHandler(
+		ManagementServiceListProjectsProcedure,
+		svc.ListProjects,
+		connect.WithSchema(managementServiceMethods.ByName("ListProjects")),
+		connect.WithHandlerOptions(opts...),
+	)
+	managementServiceUpdateProjectHandler := connect.NewUnaryHandler(
+		ManagementServiceUpdateProjectProcedure,
+		svc.UpdateProject,
+		connect.WithSchema(managementServiceMethods.ByName("UpdateProject")),
+		connect.WithHandlerOptions(opts...),
+	)
+	managementServiceRemoveProjectHandler := connect.NewUnaryHandler(
+		ManagementServiceRemoveProjectProcedure,
+		svc.RemoveProject,
+		connect.WithSchema(managementServiceMethods.ByName("RemoveProject")),
+		connect.WithHandlerOptions(opts...),
+	)
+	managementServiceAddOIDCAppHandler := connect.NewUnaryHandler(
+		ManagementServiceAddOIDCAppProcedure,
+		svc.AddOIDCApp,
+		connect.WithSchema(managementServiceMethods.ByName("AddOIDCApp")),
+		connect.WithHandlerOptions(opts...),
+	)
+	managementServiceAddAPIAppHandler := connect.NewUnaryHandler(
+		ManagementServiceAddAPIAppProcedure,
+		svc.AddAPIApp,
+		connect.WithSchema(managementServiceMethods.ByName("AddAPIApp")),
+		connect.WithHandlerOptions(opts...),
+	)
+	managementServiceGetAppByIDHandler := connect.NewUnaryHandler(
+		ManagementServiceGetAppByIDProcedure,
+		svc.GetAppByID,
+		connect.WithSchema(managementServiceMethods.ByName("GetAppByID")),
+		connect.WithHandlerOptions(opts...),
+	)
+	managementServiceListAppsHandler := connect.NewUnaryHandler(
+		ManagementServiceListAppsProcedure,
+		svc.ListApps,
+		connect.WithSchema(managementServiceMethods.ByName("ListApps")),
+		connect.WithHandlerOptions(opts...),
+	)
+	managementServiceRemoveAppHandler := connect.NewUnaryHandler(
+		ManagementServiceRemoveAppProcedure,
+		svc.RemoveApp,
+		connect.WithSchema(managementServiceMethods.ByName("RemoveApp")),
+		connect.WithHandlerOptions(opts...),
+	)
+	managementServiceUpdateOIDCAppConfigHandler := connect.NewUnaryHandler(
+		ManagementServiceUpdateOIDCAppConfigProcedure,
+		svc.UpdateOIDCAppConfig,
+		connect.WithSchema(managementServiceMethods.ByName("UpdateOIDCAppConfig")),
+		connect.WithHandlerOptions(opts...),
+	)
+	managementServiceRegenerateOIDCClientSecretHandler := connect.NewUnaryHandler(
+		ManagementServiceRegenerateOIDCClientSecretProcedure,
+		svc.RegenerateOIDCClientSecret,
+		connect.WithSchema(managementServiceMethods.ByName("RegenerateOIDCClientSecret")),
+		connect.WithHandlerOptions(opts...),
+	)
+	managementServiceGenerateMachineSecretHandler := connect.NewUnaryHandler(
+		ManagementServiceGenerateMachineSecretProcedure,
+		svc.GenerateMachineSecret,
+		connect.WithSchema(managementServiceMethods.ByName("GenerateMachineSecret")),
+		connect.WithHandlerOptions(opts...),
+	)
+	managementServiceRemoveMachineSecretHandler := connect.NewUnaryHandler(
+		ManagementServiceRemoveMachineSecretProcedure,
+		svc.RemoveMachineSecret,
+		connect.WithSchema(managementServiceMethods.ByName("RemoveMachineSecret")),
+		connect.WithHandlerOptions(opts...),
+	)
+	managementServiceAddMachineKeyHandler := connect.NewUnaryHandler(
+		ManagementServiceAddMachineKeyProcedure,
+		svc.AddMachineKey,
+		connect.WithSchema(managementServiceMethods.ByName("AddMachineKey")),
+		connect.WithHandlerOptions(opts...),
+	)
+	managementServiceListMachineKeysHandler := connect.NewUnaryHandler(
+		ManagementServiceListMachineKeysProcedure,
+		svc.ListMachineKeys,
+		connect.WithSchema(managementServiceMethods.ByName("ListMachineKeys")),
+		connect.WithHandlerOptions(opts...),
+	)
+	managementServiceRemoveMachineKeyHandler := connect.NewUnaryHandler(
+		ManagementServiceRemoveMachineKeyProcedure,
+		svc.RemoveMachineKey,
+		connect.WithSchema(managementServiceMethods.ByName("RemoveMachineKey")),
 		connect.WithHandlerOptions(opts...),
 	)
 	managementServiceAddGenericOAuthProviderHandler := connect.NewUnaryHandler(
@@ -1034,6 +1426,40 @@ func NewManagementServiceHandler(svc ManagementServiceHandler, opts ...connect.H
 			managementServiceListProvidersHandler.ServeHTTP(w, r)
 		case ManagementServiceDeleteProviderProcedure:
 			managementServiceDeleteProviderHandler.ServeHTTP(w, r)
+		case ManagementServiceAddProjectProcedure:
+			managementServiceAddProjectHandler.ServeHTTP(w, r)
+		case ManagementServiceGetProjectByIDProcedure:
+			managementServiceGetProjectByIDHandler.ServeHTTP(w, r)
+		case ManagementServiceListProjectsProcedure:
+			managementServiceListProjectsHandler.ServeHTTP(w, r)
+		case ManagementServiceUpdateProjectProcedure:
+			managementServiceUpdateProjectHandler.ServeHTTP(w, r)
+		case ManagementServiceRemoveProjectProcedure:
+			managementServiceRemoveProjectHandler.ServeHTTP(w, r)
+		case ManagementServiceAddOIDCAppProcedure:
+			managementServiceAddOIDCAppHandler.ServeHTTP(w, r)
+		case ManagementServiceAddAPIAppProcedure:
+			managementServiceAddAPIAppHandler.ServeHTTP(w, r)
+		case ManagementServiceGetAppByIDProcedure:
+			managementServiceGetAppByIDHandler.ServeHTTP(w, r)
+		case ManagementServiceListAppsProcedure:
+			managementServiceListAppsHandler.ServeHTTP(w, r)
+		case ManagementServiceRemoveAppProcedure:
+			managementServiceRemoveAppHandler.ServeHTTP(w, r)
+		case ManagementServiceUpdateOIDCAppConfigProcedure:
+			managementServiceUpdateOIDCAppConfigHandler.ServeHTTP(w, r)
+		case ManagementServiceRegenerateOIDCClientSecretProcedure:
+			managementServiceRegenerateOIDCClientSecretHandler.ServeHTTP(w, r)
+		case ManagementServiceGenerateMachineSecretProcedure:
+			managementServiceGenerateMachineSecretHandler.ServeHTTP(w, r)
+		case ManagementServiceRemoveMachineSecretProcedure:
+			managementServiceRemoveMachineSecretHandler.ServeHTTP(w, r)
+		case ManagementServiceAddMachineKeyProcedure:
+			managementServiceAddMachineKeyHandler.ServeHTTP(w, r)
+		case ManagementServiceListMachineKeysProcedure:
+			managementServiceListMachineKeysHandler.ServeHTTP(w, r)
+		case ManagementServiceRemoveMachineKeyProcedure:
+			managementServiceRemoveMachineKeyHandler.ServeHTTP(w, r)
 		case ManagementServiceAddGenericOAuthProviderProcedure:
 			managementServiceAddGenericOAuthProviderHandler.ServeHTTP(w, r)
 		case ManagementServiceUpdateGenericOAuthProviderProcedure:
@@ -1153,6 +1579,74 @@ func (UnimplementedManagementServiceHandler) ListProviders(context.Context, *con
 
 func (UnimplementedManagementServiceHandler) DeleteProvider(context.Context, *connect.Request[v1.DeleteProviderRequest]) (*connect.Response[v1.DeleteProviderResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.DeleteProvider is not implemented"))
+}
+
+func (UnimplementedManagementServiceHandler) AddProject(context.Context, *connect.Request[v1.AddProjectRequest]) (*connect.Response[v1.AddProjectResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.AddProject is not implemented"))
+}
+
+func (UnimplementedManagementServiceHandler) GetProjectByID(context.Context, *connect.Request[v1.GetProjectByIDRequest]) (*connect.Response[v1.GetProjectByIDResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.GetProjectByID is not implemented"))
+}
+
+func (UnimplementedManagementServiceHandler) ListProjects(context.Context, *connect.Request[v1.ListProjectsRequest]) (*connect.Response[v1.ListProjectsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.ListProjects is not implemented"))
+}
+
+func (UnimplementedManagementServiceHandler) UpdateProject(context.Context, *connect.Request[v1.UpdateProjectRequest]) (*connect.Response[v1.UpdateProjectResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.UpdateProject is not implemented"))
+}
+
+func (UnimplementedManagementServiceHandler) RemoveProject(context.Context, *connect.Request[v1.RemoveProjectRequest]) (*connect.Response[v1.RemoveProjectResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.RemoveProject is not implemented"))
+}
+
+func (UnimplementedManagementServiceHandler) AddOIDCApp(context.Context, *connect.Request[v1.AddOIDCAppRequest]) (*connect.Response[v1.AddOIDCAppResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.AddOIDCApp is not implemented"))
+}
+
+func (UnimplementedManagementServiceHandler) AddAPIApp(context.Context, *connect.Request[v1.AddAPIAppRequest]) (*connect.Response[v1.AddAPIAppResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.AddAPIApp is not implemented"))
+}
+
+func (UnimplementedManagementServiceHandler) GetAppByID(context.Context, *connect.Request[v1.GetAppByIDRequest]) (*connect.Response[v1.GetAppByIDResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.GetAppByID is not implemented"))
+}
+
+func (UnimplementedManagementServiceHandler) ListApps(context.Context, *connect.Request[v1.ListAppsRequest]) (*connect.Response[v1.ListAppsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.ListApps is not implemented"))
+}
+
+func (UnimplementedManagementServiceHandler) RemoveApp(context.Context, *connect.Request[v1.RemoveAppRequest]) (*connect.Response[v1.RemoveAppResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.RemoveApp is not implemented"))
+}
+
+func (UnimplementedManagementServiceHandler) UpdateOIDCAppConfig(context.Context, *connect.Request[v1.UpdateOIDCAppConfigRequest]) (*connect.Response[v1.UpdateOIDCAppConfigResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.UpdateOIDCAppConfig is not implemented"))
+}
+
+func (UnimplementedManagementServiceHandler) RegenerateOIDCClientSecret(context.Context, *connect.Request[v1.RegenerateOIDCClientSecretRequest]) (*connect.Response[v1.RegenerateOIDCClientSecretResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.RegenerateOIDCClientSecret is not implemented"))
+}
+
+func (UnimplementedManagementServiceHandler) GenerateMachineSecret(context.Context, *connect.Request[v1.GenerateMachineSecretRequest]) (*connect.Response[v1.GenerateMachineSecretResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.GenerateMachineSecret is not implemented"))
+}
+
+func (UnimplementedManagementServiceHandler) RemoveMachineSecret(context.Context, *connect.Request[v1.RemoveMachineSecretRequest]) (*connect.Response[v1.RemoveMachineSecretResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.RemoveMachineSecret is not implemented"))
+}
+
+func (UnimplementedManagementServiceHandler) AddMachineKey(context.Context, *connect.Request[v1.AddMachineKeyRequest]) (*connect.Response[v1.AddMachineKeyResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.AddMachineKey is not implemented"))
+}
+
+func (UnimplementedManagementServiceHandler) ListMachineKeys(context.Context, *connect.Request[v1.ListMachineKeysRequest]) (*connect.Response[v1.ListMachineKeysResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.ListMachineKeys is not implemented"))
+}
+
+func (UnimplementedManagementServiceHandler) RemoveMachineKey(context.Context, *connect.Request[v1.RemoveMachineKeyRequest]) (*connect.Response[v1.RemoveMachineKeyResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.RemoveMachineKey is not implemented"))
 }
 
 func (UnimplementedManagementServiceHandler) AddGenericOAuthProvider(context.Context, *connect.Request[v1.AddGenericOAuthProviderRequest]) (*connect.Response[v1.AddGenericOAuthProviderResponse], error) {
