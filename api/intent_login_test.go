@@ -230,6 +230,12 @@ func TestIntentLoginDecision(t *testing.T) {
 		}
 		// The same intent in org acme (default policy): linked.
 		want(decide(id, token, org), "SIGNED_IN", alice)
+		// Once the org's policy allows external IdPs (PUT), it links.
+		env.MustDo(t, http.StatusOK, "PUT", "/management/v1/policies/login", map[string]any{"allowUsernamePassword": true, "allowExternalIdp": true},
+			"x-zitadel-orgid", orgB)
+		carolB := env.CreateHuman(t, orgB, "carol-corp")
+		id, token = login(listed, "carol-corp")
+		want(decide(id, token, orgB), "SIGNED_IN", carolB)
 	})
 
 	t.Run("auto-creation and auto-update", func(t *testing.T) {

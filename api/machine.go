@@ -12,11 +12,11 @@ import (
 
 // machineRoutes mounts machine users' credentials: client secrets and keys.
 func (a *API) machineRoutes(r chi.Router) {
-	r.Put("/management/v1/users/{userId}/secret", a.generateMachineSecret)
-	r.Delete("/management/v1/users/{userId}/secret", a.removeMachineSecret)
-	r.Post("/management/v1/users/{userId}/keys", a.addMachineKey)
-	r.Post("/management/v1/users/{userId}/keys/_search", a.listMachineKeys)
-	r.Delete("/management/v1/users/{userId}/keys/{keyId}", a.removeMachineKey)
+	r.Put("/management/v1/users/{userId}/secret", decodeCall(http.StatusOK, a.generateMachineSecret))
+	r.Delete("/management/v1/users/{userId}/secret", decodeCall(http.StatusOK, a.removeMachineSecret))
+	r.Post("/management/v1/users/{userId}/keys", decodeCall(http.StatusOK, a.addMachineKey))
+	r.Post("/management/v1/users/{userId}/keys/_search", decodeCall(http.StatusOK, a.listMachineKeys))
+	r.Delete("/management/v1/users/{userId}/keys/{keyId}", decodeCall(http.StatusOK, a.removeMachineKey))
 }
 
 type machineSecretResponse struct {
@@ -25,28 +25,21 @@ type machineSecretResponse struct {
 	Details      gateway.DetailsV1 `json:"details"`
 }
 
-func (a *API) generateMachineSecret(w http.ResponseWriter, r *http.Request) {
-	var req struct{}
-	if err := gateway.Decode(r, &req); err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
+// generateMachineSecretRequest is GenerateMachineSecretRequest: no field
+// but the path's.
+type generateMachineSecretRequest struct{}
+
+func (a *API) generateMachineSecret(r *http.Request, _ *generateMachineSecretRequest) (any, error) {
 	s, err := a.cmds.GenerateMachineSecret(r.Context(), identityContextOrg(r), chi.URLParam(r, "userId"))
 	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
+		return nil, err
 	}
-	gateway.WriteJSON(w, http.StatusOK, machineSecretResponse{ClientID: s.ClientID, ClientSecret: s.ClientSecret,
-		Details: gateway.V1Change(identityDetails(s.Details))})
+	return machineSecretResponse{ClientID: s.ClientID, ClientSecret: s.ClientSecret,
+		Details: gateway.V1Change(identityDetails(s.Details))}, nil
 }
 
-func (a *API) removeMachineSecret(w http.ResponseWriter, r *http.Request) {
-	d, err := a.cmds.RemoveMachineSecret(r.Context(), identityContextOrg(r), chi.URLParam(r, "userId"))
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, identityDetailsV1Response{Details: gateway.V1Change(identityDetails(d))})
+func (a *API) removeMachineSecret(r *http.Request, _ *noBody) (any, error) {
+	return answer(changedV1[*command.Details])(a.cmds.RemoveMachineSecret(r.Context(), identityContextOrg(r), chi.URLParam(r, "userId")))
 }
 
 type addMachineKeyResponse struct {
@@ -55,52 +48,36 @@ type addMachineKeyResponse struct {
 	Details    gateway.DetailsV1 `json:"details"`
 }
 
-func (a *API) addMachineKey(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Type           gateway.EnumValue[render.KeyTypeDef] `json:"type"`
-		ExpirationDate gateway.Timestamp                    `json:"expirationDate"`
-		PublicKey      []byte                               `json:"publicKey"` // base64 of a PEM
-	}
-	if err := gateway.Decode(r, &req); err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
+// addMachineKeyRequest is AddMachineKeyRequest.
+type addMachineKeyRequest struct {
+	Type           gateway.EnumValue[render.KeyTypeDef] `json:"type"`
+	ExpirationDate gateway.Timestamp                    `json:"expirationDate"`
+	PublicKey      []byte                               `json:"publicKey"` // base64 of a PEM
+}
+
+func (a *API) addMachineKey(r *http.Request, req *addMachineKeyRequest) (any, error) {
 	k, err := a.cmds.AddMachineKey(r.Context(), command.AddMachineKey{OrgID: identityContextOrg(r),
 		UserID: chi.URLParam(r, "userId"), Type: int(req.Type), Expiration: req.ExpirationDate.Time(), PublicKey: req.PublicKey})
 	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
+		return nil, err
 	}
-	gateway.WriteJSON(w, http.StatusOK, addMachineKeyResponse{KeyID: k.KeyID, KeyDetails: k.KeyFile,
-		Details: gateway.V1Add(identityDetails(k.Details))})
+	return addMachineKeyResponse{KeyID: k.KeyID, KeyDetails: k.KeyFile,
+		Details: gateway.V1Add(identityDetails(k.Details))}, nil
 }
 
-func (a *API) listMachineKeys(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Query gateway.ListQuery `json:"query"`
-	}
-	if err := gateway.Decode(r, &req); err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
+// listMachineKeysRequest is ListMachineKeysRequest.
+type listMachineKeysRequest struct {
+	Query gateway.ListQuery `json:"query"`
+}
+
+func (a *API) listMachineKeys(r *http.Request, req *listMachineKeysRequest) (any, error) {
 	offset, limit, err := req.Query.Page()
 	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
+		return nil, err
 	}
-	keys, err := a.cmds.ListMachineKeysPage(r.Context(), identityContextOrg(r), chi.URLParam(r, "userId"), offset, limit)
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, render.MachineKeyListV1Of(keys))
+	return answer(render.MachineKeyListV1Of)(a.cmds.ListMachineKeysPage(r.Context(), identityContextOrg(r), chi.URLParam(r, "userId"), offset, limit))
 }
 
-func (a *API) removeMachineKey(w http.ResponseWriter, r *http.Request) {
-	d, err := a.cmds.RemoveMachineKey(r.Context(), identityContextOrg(r), chi.URLParam(r, "userId"), chi.URLParam(r, "keyId"))
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, identityDetailsV1Response{Details: gateway.V1Change(identityDetails(d))})
+func (a *API) removeMachineKey(r *http.Request, _ *noBody) (any, error) {
+	return answer(changedV1[*command.Details])(a.cmds.RemoveMachineKey(r.Context(), identityContextOrg(r), chi.URLParam(r, "userId"), chi.URLParam(r, "keyId")))
 }

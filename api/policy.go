@@ -21,12 +21,18 @@ var _ command.LinkIndex = (*query.Queries)(nil)
 // instance default; management: the context org's custom policy).
 func (a *API) policyRoutes(r chi.Router) {
 	r.Get("/admin/v1/policies/login", a.getDefaultLoginPolicy)
+	r.Put("/admin/v1/policies/login", decodeCall(http.StatusOK, func(r *http.Request, req *loginPolicySwitches) (any, error) {
+		return answer(changedV1[command.Details])(a.cmds.UpdateDefaultLoginPolicy(r.Context(), req.policy()))
+	}))
 	r.Post("/admin/v1/policies/login/idps", addPolicyIDP(a.addDefaultPolicyIDP))
 	r.Post("/admin/v1/policies/login/idps/_search", a.listDefaultPolicyIDPs)
 	r.Delete("/admin/v1/policies/login/idps/{idpId}", a.removeDefaultPolicyIDP)
 
 	r.Get("/management/v1/policies/login", a.getOrgLoginPolicy)
 	r.Post("/management/v1/policies/login", a.addCustomLoginPolicy)
+	r.Put("/management/v1/policies/login", decodeCall(http.StatusOK, func(r *http.Request, req *loginPolicySwitches) (any, error) {
+		return answer(changedV1[command.Details])(a.cmds.UpdateCustomLoginPolicy(r.Context(), policyOrg(r), req.policy()))
+	}))
 	r.Delete("/management/v1/policies/login", a.resetLoginPolicy)
 	r.Post("/management/v1/policies/login/idps", addPolicyIDP(a.addOrgPolicyIDP))
 	r.Post("/management/v1/policies/login/idps/_search", a.listOrgPolicyIDPs)
@@ -145,6 +151,24 @@ type detailsV1Response struct {
 	Details gateway.DetailsV1 `json:"details"`
 }
 
+// changedV1 is a change's (or removal's) details response; addedV1 an
+// addition's. They take the commands that answer a *Details too.
+func changedV1[D command.Details | *command.Details](d D) detailsV1Response {
+	return detailsV1Response{gateway.V1Change(render.DetailsOf(deref(d)))}
+}
+
+func addedV1[D command.Details | *command.Details](d D) detailsV1Response {
+	return detailsV1Response{gateway.V1Add(render.DetailsOf(deref(d)))}
+}
+
+// deref is d's value.
+func deref[D command.Details | *command.Details](d D) command.Details {
+	if p, ok := any(d).(*command.Details); ok {
+		return *p
+	}
+	return any(d).(command.Details)
+}
+
 func writeV1(w http.ResponseWriter, r *http.Request, d command.Details, err error, add bool) {
 	if err != nil {
 		gateway.WriteError(w, r, err)
@@ -194,8 +218,10 @@ func (a *API) removeOrgPolicyIDP(w http.ResponseWriter, r *http.Request) {
 	writeV1(w, r, d, err, false)
 }
 
-// addCustomLoginPolicyRequest is management AddCustomLoginPolicyRequest.
-type addCustomLoginPolicyRequest struct {
+// loginPolicySwitches are the fields of admin UpdateLoginPolicyRequest and
+// management UpdateCustomLoginPolicyRequest, which
+// AddCustomLoginPolicyRequest has too.
+type loginPolicySwitches struct {
 	AllowUsernamePassword      bool                                   `json:"allowUsernamePassword"`
 	AllowRegister              bool                                   `json:"allowRegister"`
 	AllowExternalIDP           bool                                   `json:"allowExternalIdp"`
@@ -209,13 +235,18 @@ type addCustomLoginPolicyRequest struct {
 	MFAInitSkipLifetime        *gateway.Duration                      `json:"mfaInitSkipLifetime"`
 	SecondFactorCheckLifetime  *gateway.Duration                      `json:"secondFactorCheckLifetime"`
 	MultiFactorCheckLifetime   *gateway.Duration                      `json:"multiFactorCheckLifetime"`
-	SecondFactors              []gateway.EnumValue[secondFactorDef]   `json:"secondFactors"`
-	MultiFactors               []gateway.EnumValue[multiFactorDef]    `json:"multiFactors"`
-	IDPs                       []addPolicyIDPRequest                  `json:"idps"`
 	AllowDomainDiscovery       bool                                   `json:"allowDomainDiscovery"`
 	DisableLoginWithEmail      bool                                   `json:"disableLoginWithEmail"`
 	DisableLoginWithPhone      bool                                   `json:"disableLoginWithPhone"`
 	ForceMFALocalOnly          bool                                   `json:"forceMfaLocalOnly"`
+}
+
+// addCustomLoginPolicyRequest is management AddCustomLoginPolicyRequest.
+type addCustomLoginPolicyRequest struct {
+	loginPolicySwitches
+	SecondFactors []gateway.EnumValue[secondFactorDef] `json:"secondFactors"`
+	MultiFactors  []gateway.EnumValue[multiFactorDef]  `json:"multiFactors"`
+	IDPs          []addPolicyIDPRequest                `json:"idps"`
 }
 
 // lifetime is a set duration; unset is nil.
@@ -227,10 +258,10 @@ func lifetime(d *gateway.Duration) *time.Duration {
 	return &v
 }
 
-// policy maps the request to the command's input. The enum tables above
-// number the values as the command's types do.
-func (req *addCustomLoginPolicyRequest) policy() command.LoginPolicy {
-	p := command.LoginPolicy{
+// policy maps the switches to the command's input. The enum table numbers
+// the values as the command's type does.
+func (req *loginPolicySwitches) policy() command.LoginPolicy {
+	return command.LoginPolicy{
 		AllowUsernamePassword: req.AllowUsernamePassword, AllowRegister: req.AllowRegister,
 		AllowExternalIDP: req.AllowExternalIDP, ForceMFA: req.ForceMFA, ForceMFALocalOnly: req.ForceMFALocalOnly,
 		PasswordlessType:  command.PasswordlessType(req.PasswordlessType),
@@ -242,8 +273,14 @@ func (req *addCustomLoginPolicyRequest) policy() command.LoginPolicy {
 		MFAInitSkipLifetime:        lifetime(req.MFAInitSkipLifetime),
 		SecondFactorCheckLifetime:  lifetime(req.SecondFactorCheckLifetime),
 		MultiFactorCheckLifetime:   lifetime(req.MultiFactorCheckLifetime),
-		IDPs:                       make([]command.LoginPolicyIDP, 0, len(req.IDPs)),
 	}
+}
+
+// policy maps the request to the command's input: the switches, the
+// factors and the IdPs.
+func (req *addCustomLoginPolicyRequest) policy() command.LoginPolicy {
+	p := req.loginPolicySwitches.policy()
+	p.IDPs = make([]command.LoginPolicyIDP, 0, len(req.IDPs))
 	for _, f := range req.SecondFactors {
 		p.SecondFactors = append(p.SecondFactors, command.SecondFactorType(f))
 	}

@@ -13,22 +13,23 @@ import (
 )
 
 // projectRoutes mounts the projects and apps of the management API, in the
-// context org. Each handler is a chain of steps that stops at the first
-// error; reply writes the error or the answer.
+// context org. The writes check their permission before the body is
+// decoded (withPermission), where ZITADEL's interceptors check.
 func (a *API) projectRoutes(r chi.Router) {
 	const p = "/management/v1/projects"
-	r.Post(p, a.addProject)
-	r.Post(p+"/_search", a.searchProjects)
-	r.Get(p+"/{projectId}", a.getProject)
-	r.Put(p+"/{projectId}", a.updateProject)
-	r.Delete(p+"/{projectId}", a.removeProject)
-	r.Post(p+"/{projectId}/apps/oidc", a.addOIDCApp)
-	r.Post(p+"/{projectId}/apps/api", a.addAPIApp)
-	r.Post(p+"/{projectId}/apps/_search", a.searchApps)
-	r.Get(p+"/{projectId}/apps/{appId}", a.getApp)
-	r.Delete(p+"/{projectId}/apps/{appId}", a.removeApp)
-	r.Put(p+"/{projectId}/apps/{appId}/oidc_config", a.updateOIDCConfig)
-	r.Post(p+"/{projectId}/apps/{appId}/oidc_config/_generate_client_secret", a.regenerateSecret)
+	project, app := a.projectPermission("project.write"), a.projectPermission("project.app.write")
+	r.Post(p, decodeCall(http.StatusOK, a.addProject, project))
+	r.Post(p+"/_search", decodeCall(http.StatusOK, a.searchProjects))
+	r.Get(p+"/{projectId}", decodeCall(http.StatusOK, a.getProject))
+	r.Put(p+"/{projectId}", decodeCall(http.StatusOK, a.updateProject, project))
+	r.Delete(p+"/{projectId}", decodeCall(http.StatusOK, a.removeProject))
+	r.Post(p+"/{projectId}/apps/oidc", decodeCall(http.StatusOK, a.addOIDCApp, app))
+	r.Post(p+"/{projectId}/apps/api", decodeCall(http.StatusOK, a.addAPIApp, app))
+	r.Post(p+"/{projectId}/apps/_search", decodeCall(http.StatusOK, a.searchApps))
+	r.Get(p+"/{projectId}/apps/{appId}", decodeCall(http.StatusOK, a.getApp))
+	r.Delete(p+"/{projectId}/apps/{appId}", decodeCall(http.StatusOK, a.removeApp))
+	r.Put(p+"/{projectId}/apps/{appId}/oidc_config", decodeCall(http.StatusOK, a.updateOIDCConfig, app))
+	r.Post(p+"/{projectId}/apps/{appId}/oidc_config/_generate_client_secret", decodeCall(http.StatusOK, a.regenerateSecret))
 }
 
 // contextOrg is the org of a management request (x-zitadel-orgid, or the
@@ -40,31 +41,11 @@ func contextOrg(r *http.Request) string {
 	return ""
 }
 
-// reply writes err, or else the answer answer builds.
-func reply(w http.ResponseWriter, r *http.Request, err error, answer func() any) {
-	if err != nil {
-		gateway.WriteError(w, r, err)
-		return
-	}
-	gateway.WriteJSON(w, http.StatusOK, answer())
-}
-
-func detailsV1(d command.Details) func() any {
-	return func() any {
-		return struct {
-			Details gateway.DetailsV1 `json:"details"`
-		}{gateway.V1Change(objectDetails(d))}
-	}
-}
-
-// permittedBody reads the body and checks perm on the context org before
-// the body is decoded, where ZITADEL's interceptors check.
-func (a *API) permittedBody(r *http.Request, perm string) ([]byte, error) {
-	body, err := gateway.ReadBody(r)
-	if err != nil {
-		return nil, err
-	}
-	return body, a.cmds.CanManageProjects(r.Context(), contextOrg(r), perm)
+// projectPermission checks perm on the context org.
+func (a *API) projectPermission(perm string) callOption {
+	return withPermission(func(r *http.Request) error {
+		return a.cmds.CanManageProjects(r.Context(), contextOrg(r), perm)
+	})
 }
 
 // ids returns the path parameters names, each checked as protoc-gen-validate
@@ -81,157 +62,127 @@ func ids(r *http.Request, msg string, names ...string) ([]string, error) {
 	return out, nil
 }
 
-func (a *API) addProject(w http.ResponseWriter, r *http.Request) {
-	body, err := a.permittedBody(r, "project.write")
-	var p command.Project
-	if err == nil {
-		p, err = render.ProjectInput(body)
+func (a *API) addProject(r *http.Request, body *rawBody) (any, error) {
+	p, err := render.ProjectInput(*body)
+	if err != nil {
+		return nil, err
 	}
-	var d command.Details
-	if err == nil {
-		d, err = a.cmds.AddProject(r.Context(), contextOrg(r), p)
+	d, err := a.cmds.AddProject(r.Context(), contextOrg(r), p)
+	if err != nil {
+		return nil, err
 	}
-	reply(w, r, err, func() any {
-		return struct {
-			ID      string            `json:"id"`
-			Details gateway.DetailsV1 `json:"details"`
-		}{d.ID, gateway.V1Add(objectDetails(d))}
-	})
+	return struct {
+		ID      string            `json:"id"`
+		Details gateway.DetailsV1 `json:"details"`
+	}{d.ID, gateway.V1Add(objectDetails(d))}, nil
 }
 
-func (a *API) updateProject(w http.ResponseWriter, r *http.Request) {
-	body, err := a.permittedBody(r, "project.write")
-	var p command.Project
-	if err == nil {
-		p, err = render.ProjectInput(body)
+func (a *API) updateProject(r *http.Request, body *rawBody) (any, error) {
+	p, err := render.ProjectInput(*body)
+	if err != nil {
+		return nil, err
 	}
-	var d command.Details
-	if err == nil {
-		d, err = a.cmds.UpdateProject(r.Context(), contextOrg(r), chi.URLParam(r, "projectId"), p)
-	}
-	reply(w, r, err, detailsV1(d))
+	return answer(changedV1[command.Details])(a.cmds.UpdateProject(r.Context(), contextOrg(r), chi.URLParam(r, "projectId"), p))
 }
 
-func (a *API) removeProject(w http.ResponseWriter, r *http.Request) {
+func (a *API) removeProject(r *http.Request, _ *noBody) (any, error) {
 	id, err := ids(r, "RemoveProjectRequest", "projectId")
-	var d command.Details
-	if err == nil {
-		d, err = a.cmds.RemoveProject(r.Context(), contextOrg(r), id[0])
+	if err != nil {
+		return nil, err
 	}
-	reply(w, r, err, detailsV1(d))
+	return answer(changedV1[command.Details])(a.cmds.RemoveProject(r.Context(), contextOrg(r), id[0]))
 }
 
-func (a *API) getProject(w http.ResponseWriter, r *http.Request) {
+func (a *API) getProject(r *http.Request, _ *noBody) (any, error) {
 	id, err := ids(r, "GetProjectByIDRequest", "projectId")
-	var p *query.Project
-	if err == nil {
-		p, err = a.q.ProjectByID(r.Context(), contextOrg(r), id[0])
+	if err != nil {
+		return nil, err
 	}
-	reply(w, r, err, func() any {
+	return answer(func(p *query.Project) any {
 		return struct {
 			Project render.ProjectV1 `json:"project"`
 		}{render.ProjectV1Of(p)}
-	})
+	})(a.q.ProjectByID(r.Context(), contextOrg(r), id[0]))
 }
 
-func (a *API) searchProjects(w http.ResponseWriter, r *http.Request) {
-	body, err := gateway.ReadBody(r)
-	var s query.ListSearch
-	if err == nil {
-		s, err = render.ListInput(body, "ListProjectsRequest", "Project")
+func (a *API) searchProjects(r *http.Request, body *rawBody) (any, error) {
+	s, err := render.ListInput(*body, "ListProjectsRequest", "Project")
+	if err != nil {
+		return nil, err
 	}
-	var list *query.ProjectList
-	if err == nil {
-		list, err = a.q.SearchProjects(r.Context(), contextOrg(r), s)
-	}
-	reply(w, r, err, func() any { return render.ProjectListV1Of(list) })
+	return answer(render.ProjectListV1Of)(a.q.SearchProjects(r.Context(), contextOrg(r), s))
 }
 
-func (a *API) addOIDCApp(w http.ResponseWriter, r *http.Request) {
-	body, err := a.permittedBody(r, "project.app.write")
-	var app command.OIDCApp
-	if err == nil {
-		app, err = render.OIDCAppInput(body)
+func (a *API) addOIDCApp(r *http.Request, body *rawBody) (any, error) {
+	app, err := render.OIDCAppInput(*body)
+	if err != nil {
+		return nil, err
 	}
-	var added command.AddedApp
-	if err == nil {
-		added, err = a.cmds.AddOIDCApp(r.Context(), contextOrg(r), chi.URLParam(r, "projectId"), app)
-	}
-	reply(w, r, err, func() any { return render.AppAddedV1Of(added) })
+	return answer(render.AppAddedV1Of)(a.cmds.AddOIDCApp(r.Context(), contextOrg(r), chi.URLParam(r, "projectId"), app))
 }
 
-func (a *API) addAPIApp(w http.ResponseWriter, r *http.Request) {
-	body, err := a.permittedBody(r, "project.app.write")
-	var name string
-	var method int
-	if err == nil {
-		name, method, err = render.APIAppInput(body)
+func (a *API) addAPIApp(r *http.Request, body *rawBody) (any, error) {
+	name, method, err := render.APIAppInput(*body)
+	if err != nil {
+		return nil, err
 	}
-	var added command.AddedApp
-	if err == nil {
-		added, err = a.cmds.AddAPIApp(r.Context(), contextOrg(r), chi.URLParam(r, "projectId"), name, method)
-	}
-	reply(w, r, err, func() any { return render.AppAddedV1Of(added) })
+	return answer(render.AppAddedV1Of)(a.cmds.AddAPIApp(r.Context(), contextOrg(r), chi.URLParam(r, "projectId"), name, method))
 }
 
-func (a *API) updateOIDCConfig(w http.ResponseWriter, r *http.Request) {
-	body, err := a.permittedBody(r, "project.app.write")
-	var app command.OIDCApp
-	if err == nil {
-		app, err = render.OIDCAppInput(body)
+func (a *API) updateOIDCConfig(r *http.Request, body *rawBody) (any, error) {
+	app, err := render.OIDCAppInput(*body)
+	if err != nil {
+		return nil, err
 	}
-	var res command.AddedApp
-	if err == nil {
-		res, err = a.cmds.UpdateOIDCAppConfig(r.Context(), contextOrg(r), chi.URLParam(r, "projectId"), chi.URLParam(r, "appId"), app.Config)
-	}
-	reply(w, r, err, detailsV1(res.Details))
+	return answer(func(res command.AddedApp) any { return changedV1(res.Details) })(
+		a.cmds.UpdateOIDCAppConfig(r.Context(), contextOrg(r), chi.URLParam(r, "projectId"), chi.URLParam(r, "appId"), app.Config))
 }
 
-func (a *API) regenerateSecret(w http.ResponseWriter, r *http.Request) {
+func (a *API) regenerateSecret(r *http.Request, _ *noBody) (any, error) {
 	id, err := ids(r, "RegenerateOIDCClientSecretRequest", "projectId", "appId")
-	var secret string
-	var d command.Details
-	if err == nil {
-		secret, d, err = a.cmds.RegenerateOIDCClientSecret(r.Context(), contextOrg(r), id[0], id[1])
+	if err != nil {
+		return nil, err
 	}
-	reply(w, r, err, func() any { return render.SecretV1{ClientSecret: secret, Details: gateway.V1Change(objectDetails(d))} })
+	secret, d, err := a.cmds.RegenerateOIDCClientSecret(r.Context(), contextOrg(r), id[0], id[1])
+	if err != nil {
+		return nil, err
+	}
+	return render.SecretV1{ClientSecret: secret, Details: gateway.V1Change(objectDetails(d))}, nil
 }
 
-func (a *API) removeApp(w http.ResponseWriter, r *http.Request) {
+func (a *API) removeApp(r *http.Request, _ *noBody) (any, error) {
 	id, err := ids(r, "RemoveAppRequest", "projectId", "appId")
-	var d command.Details
-	if err == nil {
-		d, err = a.cmds.RemoveApp(r.Context(), contextOrg(r), id[0], id[1])
+	if err != nil {
+		return nil, err
 	}
-	reply(w, r, err, detailsV1(d))
+	return answer(changedV1[command.Details])(a.cmds.RemoveApp(r.Context(), contextOrg(r), id[0], id[1]))
 }
 
-func (a *API) getApp(w http.ResponseWriter, r *http.Request) {
+func (a *API) getApp(r *http.Request, _ *noBody) (any, error) {
 	id, err := ids(r, "GetAppByIDRequest", "projectId", "appId")
-	var app *query.App
-	if err == nil {
-		app, err = a.q.AppByID(r.Context(), contextOrg(r), id[0], id[1])
+	if err != nil {
+		return nil, err
 	}
-	reply(w, r, err, func() any {
+	return answer(func(app *query.App) any {
 		return struct {
 			App render.AppV1 `json:"app"`
 		}{render.AppV1Of(app)}
-	})
+	})(a.q.AppByID(r.Context(), contextOrg(r), id[0], id[1]))
 }
 
-func (a *API) searchApps(w http.ResponseWriter, r *http.Request) {
+// searchApps checks the path before it reads the body.
+func (a *API) searchApps(r *http.Request, _ *noBody) (any, error) {
 	id, err := ids(r, "ListAppsRequest", "projectId")
-	var body []byte
-	if err == nil {
-		body, err = gateway.ReadBody(r)
+	if err != nil {
+		return nil, err
 	}
-	var s query.ListSearch
-	if err == nil {
-		s, err = render.ListInput(body, "ListAppsRequest", "App")
+	body, err := gateway.ReadBody(r)
+	if err != nil {
+		return nil, err
 	}
-	var list *query.AppList
-	if err == nil {
-		list, err = a.q.SearchApps(r.Context(), contextOrg(r), id[0], s)
+	s, err := render.ListInput(body, "ListAppsRequest", "App")
+	if err != nil {
+		return nil, err
 	}
-	reply(w, r, err, func() any { return render.AppListV1Of(list) })
+	return answer(render.AppListV1Of)(a.q.SearchApps(r.Context(), contextOrg(r), id[0], s))
 }

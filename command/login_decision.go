@@ -304,7 +304,7 @@ func (c *Commands) idpAllowedIn(ctx context.Context, instanceID, orgID, idpID st
 		}
 	}
 	_, listed := p.idps[idpID]
-	return p.exists && p.allowExternalIDP && listed, nil
+	return p.exists && p.settings.AllowExternalIDP && listed, nil
 }
 
 // autoLinkMatches are the org's users that auto-linking by mode finds for

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -171,6 +172,15 @@ func pgvOwnerType(field string, ownerType IDPOwnerType) error {
 	return errs.InvalidArgument("", "invalid "+field+": value must be one of the defined enum values")
 }
 
+// pgvPasswordless is protoc-gen-validate's check of a PasswordlessType
+// field declared with defined_only.
+func pgvPasswordless(field string, t PasswordlessType) error {
+	if t != PasswordlessNotAllowed && t != PasswordlessAllowed {
+		return errs.InvalidArgument("", "invalid "+field+": value must be one of the defined enum values")
+	}
+	return nil
+}
+
 // validRedirectURI mirrors ZITADEL's default redirect URI rule: empty, or a
 // URL with a scheme, and with a host when the scheme is http(s).
 func validRedirectURI(raw string) bool {
@@ -205,8 +215,8 @@ func (c *Commands) idpUsable(ctx context.Context, instanceID, idpID string, owne
 // IdPs. The policy does not copy the instance default's IdPs.
 //
 // Errors: Unauthenticated; NotFound AUTHZ-cdgFk / PermissionDenied
-// AUTH-5mWD2 without policy.write; InvalidArgument for an IdP entry that
-// fails validation, Org-M0fs9 without an org, Org-WSfdq for an invalid
+// AUTH-5mWD2 without policy.write; InvalidArgument for an undefined
+// passwordlessType or an IdP entry that fails validation, Org-M0fs9 without an org, Org-WSfdq for an invalid
 // default redirect URI; AlreadyExists Org-Dgfb2 when the org already has
 // one; FailedPrecondition Org-FEd32 when an IdP does not exist for its
 // owner type; Aborted, Internal.
@@ -216,6 +226,9 @@ func (c *Commands) AddCustomLoginPolicy(ctx context.Context, orgID string, p Log
 		return Details{}, err
 	}
 	if err := cl.CheckV1("policy.write", orgID); err != nil {
+		return Details{}, err
+	}
+	if err := pgvPasswordless("AddCustomLoginPolicyRequest.PasswordlessType", p.PasswordlessType); err != nil {
 		return Details{}, err
 	}
 	for i, l := range p.IDPs {
@@ -318,6 +331,9 @@ type policyScope struct {
 	emptyIDP, addNoPolicy, notUsable, linked *errs.Error
 	// remove
 	removeNoPolicy, notLinked *errs.Error
+	// update: the request message's name (for PGV messages) and its errors
+	updateRequest                           string
+	badRedirect, updateNoPolicy, notChanged *errs.Error
 }
 
 var (
@@ -328,6 +344,10 @@ var (
 		linked:         defaultPolicyIDPExists,
 		removeNoPolicy: errs.NotFound("INSTANCE-Dfg4t", "Errors.IAM.LoginPolicy.NotFound"),
 		notLinked:      errs.NotFound("INSTANCE-39fjs", "Errors.IAM.LoginPolicy.IDP.NotExisting"),
+		updateRequest:  "UpdateLoginPolicyRequest",
+		badRedirect:    errs.InvalidArgument("IAM-SFdqd", "Errors.IAM.LoginPolicy.RedirectURIInvalid"),
+		updateNoPolicy: errs.NotFound("INSTANCE-M0sif", "Errors.IAM.LoginPolicy.NotFound"),
+		notChanged:     errs.FailedPrecondition("INSTANCE-5M9vdd", "Errors.IAM.LoginPolicy.NotChanged"),
 	}
 	orgPolicy = policyScope{perm: "policy.write", org: true,
 		emptyIDP:       errs.InvalidArgument("Org-9nf88", "Errors.Org.LoginPolicy.IDP."),
@@ -336,6 +356,10 @@ var (
 		linked:         orgPolicyIDPExists,
 		removeNoPolicy: errs.NotFound("Org-GVDfe", "Login Policy not found"),
 		notLinked:      errs.NotFound("Org-39fjs", "Errors.Org.LoginPolicy.IDP.NotExisting"),
+		updateRequest:  "UpdateCustomLoginPolicyRequest",
+		badRedirect:    errs.InvalidArgument("Org-Sfd21", "Errors.Org.LoginPolicy.RedirectURIInvalid"),
+		updateNoPolicy: errs.NotFound("Org-M0sif", "Errors.Org.LoginPolicy.NotFound"),
+		notChanged:     errs.FailedPrecondition("Org-5M9vdd", "Errors.Org.LoginPolicy.NotChanged"),
 	}
 )
 
@@ -529,4 +553,76 @@ func (c *Commands) cascadeUserLinks(ctx context.Context, instanceID, idpID, orgI
 		a.Constraints = append(a.Constraints, cs...)
 	}
 	return nil
+}
+
+// UpdateDefaultLoginPolicy sets the switches and lifetimes of the
+// instance's default login policy to p's (admin UpdateLoginPolicy, PUT
+// /admin/v1/policies/login): every field is replaced, an unset one included.
+// p's SecondFactors, MultiFactors and IDPs are no part of the request and
+// are ignored; the policy keeps its own.
+//
+// Errors, in ZITADEL's order: Unauthenticated; NotFound AUTHZ-cdgFk /
+// PermissionDenied AUTH-5mWD2 without iam.policy.write; InvalidArgument
+// (PGV message) for an undefined passwordlessType, IAM-SFdqd for an invalid
+// default redirect URI; NotFound INSTANCE-M0sif without a default policy;
+// FailedPrecondition INSTANCE-5M9vdd when nothing changes; Aborted,
+// Internal.
+func (c *Commands) UpdateDefaultLoginPolicy(ctx context.Context, p LoginPolicy) (Details, error) {
+	return c.updateLoginPolicy(ctx, defaultPolicy, "", p)
+}
+
+// UpdateCustomLoginPolicy sets the switches and lifetimes of org orgID's
+// custom login policy to p's (management UpdateCustomLoginPolicy, PUT
+// /management/v1/policies/login), as UpdateDefaultLoginPolicy does.
+//
+// Errors, in ZITADEL's order: Unauthenticated; NotFound AUTHZ-cdgFk /
+// PermissionDenied AUTH-5mWD2 without policy.write; InvalidArgument (PGV
+// message) for an undefined passwordlessType, Org-Sfd21 for an invalid
+// default redirect URI; NotFound Org-M0sif when the org has no custom policy
+// (it inherits the default: AddCustomLoginPolicy first); FailedPrecondition
+// Org-5M9vdd when nothing changes; Aborted, Internal.
+func (c *Commands) UpdateCustomLoginPolicy(ctx context.Context, orgID string, p LoginPolicy) (Details, error) {
+	return c.updateLoginPolicy(ctx, orgPolicy, orgID, p)
+}
+
+// updateLoginPolicy replaces the settings of s's policy (of orgID for an
+// org's) but for its factors.
+func (c *Commands) updateLoginPolicy(ctx context.Context, s policyScope, orgID string, p LoginPolicy) (Details, error) {
+	cl, err := caller(ctx)
+	if err != nil {
+		return Details{}, err
+	}
+	if err := cl.CheckV1(s.perm, orgID); err != nil {
+		return Details{}, err
+	}
+	if err := pgvPasswordless(s.updateRequest+".PasswordlessType", p.PasswordlessType); err != nil {
+		return Details{}, err
+	}
+	if !validRedirectURI(p.DefaultRedirectURI) {
+		return Details{}, s.badRedirect
+	}
+	policyID := s.policyID(cl.InstanceID, orgID)
+	m, evs, err := executeOn(ctx, c, c.loadLoginPolicy, cl.InstanceID, policyID, func(ctx context.Context, m *loginPolicyModel) (eventstore.Append, error) {
+		if !m.exists || m.isDefault == s.org {
+			return eventstore.Append{}, s.updateNoPolicy
+		}
+		next := p.settings()
+		next.SecondFactors, next.MultiFactors = m.settings.SecondFactors, m.settings.MultiFactors
+		if reflect.DeepEqual(next, m.settings) {
+			return eventstore.Append{}, s.notChanged
+		}
+		settings, err := jsonRaw(next)
+		if err != nil {
+			return eventstore.Append{}, err
+		}
+		return eventstore.Append{Aggregates: []eventstore.AggregateAppend{{
+			Aggregate: m.ref, ResourceOwner: policyID, Expected: m.head,
+			Events: []eventstore.PendingEvent{{Type: events.LoginPolicyChanged,
+				Payload: events.LoginPolicyChangedPayload{Settings: settings}}},
+		}}}, nil
+	})
+	if err != nil {
+		return Details{}, err
+	}
+	return aggregateDetails(evs, m.ref, m.created), nil
 }

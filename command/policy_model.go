@@ -18,8 +18,8 @@ type loginPolicyModel struct {
 	exists    bool // added and not removed (reset to the default)
 	isDefault bool
 	idps      map[string]string // active links: IdP ID → owner type
-	// allowExternalIDP is the policy's allowExternalIdp setting.
-	allowExternalIDP bool
+	// settings are the policy's current settings (added, then changed).
+	settings events.LoginPolicySettings
 }
 
 func (c *Commands) loadLoginPolicy(ctx context.Context, instanceID, policyID string) (*loginPolicyModel, error) {
@@ -42,13 +42,21 @@ func (m *loginPolicyModel) reduce(e *eventstore.Event) error {
 		}
 		m.exists, m.isDefault, m.created = true, p.IsDefault, e.CreatedAt
 		clear(m.idps)
-		var set events.LoginPolicySettings
+		m.settings = events.LoginPolicySettings{}
 		if len(p.Settings) > 0 {
-			if err := json.Unmarshal(p.Settings, &set); err != nil {
+			if err := json.Unmarshal(p.Settings, &m.settings); err != nil {
 				return err
 			}
 		}
-		m.allowExternalIDP = set.AllowExternalIDP
+	case events.LoginPolicyChanged:
+		var p events.LoginPolicyChangedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
+		}
+		m.settings = events.LoginPolicySettings{}
+		if err := json.Unmarshal(p.Settings, &m.settings); err != nil {
+			return err
+		}
 	case events.LoginPolicyRemoved:
 		m.exists = false
 		clear(m.idps)

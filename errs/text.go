@@ -41,6 +41,7 @@ var englishText = map[string]string{
 	"Errors.Org.LoginPolicy.NotFound":                 "Login Policy not found",
 	"Errors.Org.LoginPolicy.AlreadyExists":            "Login Policy already exists",
 	"Errors.Org.LoginPolicy.RedirectURIInvalid":       "Default Redirect URI is invalid",
+	"Errors.Org.LoginPolicy.NotChanged":               "Login Policy has not been changed",
 	// ZITADEL raises the IDP.* keys below but translates them under other
 	// names (IdpProviderAlreadyExisting, …); these are those texts.
 	"Errors.Org.LoginPolicy.IDP.AlreadyExists":       "Identity Provider already existing",
@@ -52,6 +53,8 @@ var englishText = map[string]string{
 	"Errors.Instance.Domain.InvalidCharacter":        "Only alphanumeric characters, . and - are allowed for a domain",
 	"Errors.Instance.Domain.NotFound":                "Domain not found",
 	"Errors.Instance.LoginPolicy.NotFound":           "Default Login Policy not found",
+	"Errors.Instance.LoginPolicy.NotChanged":         "Default Login Policy has not been changed",
+	"Errors.Instance.LoginPolicy.RedirectURIInvalid": "Default Redirect URI is invalid",
 	"Errors.Instance.LoginPolicy.IDP.AlreadyExists":  "Identity provider already exists",
 	"Errors.Instance.LoginPolicy.IDP.NotExisting":    "Identity provider doesn't exist",
 	"Errors.Instance.LoginPolicy.IDP.Invalid":        "Identity Provider invalid",

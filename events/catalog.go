@@ -54,6 +54,7 @@ const (
 	IDPSecretsResealed = "idp.secrets.resealed"
 
 	LoginPolicyAdded             = "login_policy.added"
+	LoginPolicyChanged           = "login_policy.changed"
 	LoginPolicyRemoved           = "login_policy.removed"
 	LoginPolicyIDPAdded          = "login_policy.idp.added"
 	LoginPolicyIDPRemoved        = "login_policy.idp.removed"
@@ -179,6 +180,13 @@ type LoginPolicyAddedPayload struct {
 	Settings  json.RawMessage `json:"settings,omitempty"`
 }
 
+// LoginPolicyChangedPayload replaces a policy's settings: Settings holds
+// every setting after the change (the switches UpdateLoginPolicy or
+// UpdateCustomLoginPolicy sent, the factors kept), as LoginPolicySettings.
+type LoginPolicyChangedPayload struct {
+	Settings json.RawMessage `json:"settings"`
+}
+
 // LoginPolicySettings is the Settings of LoginPolicyAddedPayload: the
 // AddCustomLoginPolicyRequest fields other than idps, in protobuf JSON form
 // (enums by name, durations as "864000s"); unset fields are left out.
@@ -250,6 +258,7 @@ func Catalog() []EventInfo {
 		{IDPRemoved, AggIDP, nil, "an IdP template was removed"},
 		{IDPSecretsResealed, AggIDP, IDPChangedPayload{}, "an IdP's secrets were re-encrypted under a new master key"},
 		{LoginPolicyAdded, AggLoginPolicy, LoginPolicyAddedPayload{}, "a login policy was created (instance default or org custom)"},
+		{LoginPolicyChanged, AggLoginPolicy, LoginPolicyChangedPayload{}, "a login policy's switches and lifetimes were changed (instance default or org custom)"},
 		{LoginPolicyRemoved, AggLoginPolicy, nil, "an org's custom login policy was removed (reset to the default)"},
 		{LoginPolicyIDPAdded, AggLoginPolicy, LoginPolicyIDPPayload{}, "an IdP was added to a login policy"},
 		{LoginPolicyIDPRemoved, AggLoginPolicy, LoginPolicyIDPPayload{}, "an IdP was removed from a login policy"},

@@ -26,6 +26,8 @@ var (
 	policyUpsert = Upsert("login_policies", []string{"instance_id", "id"},
 		"instance_id", "id", "is_default", "settings", "sequence", "creation_date", "change_date")
 	policyDelete = Delete("login_policies", "instance_id", "id")
+	// policySettings replaces a policy's settings (login_policy.changed)
+	policySettings = Update("login_policies", []string{"settings", "sequence", "change_date"}, "instance_id", "id")
 	// touchPolicy moves a policy's sequence and change date to an event's,
 	// so that read details follow the aggregate's last event
 	policyTouch     = Update("login_policies", []string{"sequence", "change_date"}, "instance_id", "id")
@@ -52,6 +54,12 @@ func reduceLoginPolicy(e *eventstore.Event, t Tables) ([]Statement, error) {
 			policyUpsert.Stmt(t, e.InstanceID, e.AggregateID, p.IsDefault, string(settings), int64(e.Sequence), e.CreatedAt, e.CreatedAt),
 			policyIDPDeleteOfPol.Stmt(t, e.InstanceID, e.AggregateID),
 		}, nil
+	case events.LoginPolicyChanged:
+		var p events.LoginPolicyChangedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return nil, err
+		}
+		return []Statement{policySettings.Stmt(t, string(p.Settings), int64(e.Sequence), e.CreatedAt, e.InstanceID, e.AggregateID)}, nil
 	case events.LoginPolicyRemoved:
 		return []Statement{
 			policyIDPDeleteOfPol.Stmt(t, e.InstanceID, e.AggregateID),

@@ -13,6 +13,7 @@ import (
 	"github.com/idledger/idledger/command"
 	adminv1 "github.com/idledger/idledger/gen/zitadel/admin/v1"
 	managementv1 "github.com/idledger/idledger/gen/zitadel/management/v1"
+	policyv1 "github.com/idledger/idledger/gen/zitadel/policy/v1"
 	zitadelv1 "github.com/idledger/idledger/gen/zitadel/v1"
 	"github.com/idledger/idledger/query"
 )
@@ -72,6 +73,11 @@ func (v *adminService) GetLoginPolicy(ctx context.Context, _ *connect.Request[ad
 	}{render.LoginPolicy(p)})
 }
 
+// UpdateLoginPolicy is PUT /admin/v1/policies/login.
+func (v *adminService) UpdateLoginPolicy(ctx context.Context, req *connect.Request[adminv1.UpdateLoginPolicyRequest]) (*connect.Response[adminv1.UpdateLoginPolicyResponse], error) {
+	return v1Changed[adminv1.UpdateLoginPolicyResponse](v.s.cmds.UpdateDefaultLoginPolicy(ctx, switchesOf(req.Msg)))
+}
+
 // AddIDPToLoginPolicy is POST /admin/v1/policies/login/idps.
 func (v *adminService) AddIDPToLoginPolicy(ctx context.Context, req *connect.Request[adminv1.AddIDPToLoginPolicyRequest]) (*connect.Response[adminv1.AddIDPToLoginPolicyResponse], error) {
 	return v1Added[adminv1.AddIDPToLoginPolicyResponse](v.s.cmds.AddIDPToDefaultLoginPolicy(ctx, req.Msg.GetIdpId()))
@@ -113,11 +119,33 @@ func lifetime(d *durationpb.Duration) *time.Duration {
 	return &v
 }
 
-// AddCustomLoginPolicy is POST /management/v1/policies/login. The proto
-// enums number their values as the command's types do.
-func (v *managementService) AddCustomLoginPolicy(ctx context.Context, req *connect.Request[managementv1.AddCustomLoginPolicyRequest]) (*connect.Response[managementv1.AddCustomLoginPolicyResponse], error) {
-	m := req.Msg
-	p := command.LoginPolicy{
+// loginPolicySwitches are the fields admin UpdateLoginPolicyRequest,
+// management UpdateCustomLoginPolicyRequest and AddCustomLoginPolicyRequest
+// share.
+type loginPolicySwitches interface {
+	GetAllowUsernamePassword() bool
+	GetAllowRegister() bool
+	GetAllowExternalIdp() bool
+	GetForceMfa() bool
+	GetForceMfaLocalOnly() bool
+	GetPasswordlessType() policyv1.PasswordlessType
+	GetHidePasswordReset() bool
+	GetIgnoreUnknownUsernames() bool
+	GetAllowDomainDiscovery() bool
+	GetDisableLoginWithEmail() bool
+	GetDisableLoginWithPhone() bool
+	GetDefaultRedirectUri() string
+	GetPasswordCheckLifetime() *durationpb.Duration
+	GetExternalLoginCheckLifetime() *durationpb.Duration
+	GetMfaInitSkipLifetime() *durationpb.Duration
+	GetSecondFactorCheckLifetime() *durationpb.Duration
+	GetMultiFactorCheckLifetime() *durationpb.Duration
+}
+
+// switchesOf maps m's switches to the command's input. The proto enum
+// numbers its values as the command's type does.
+func switchesOf(m loginPolicySwitches) command.LoginPolicy {
+	return command.LoginPolicy{
 		AllowUsernamePassword: m.GetAllowUsernamePassword(), AllowRegister: m.GetAllowRegister(),
 		AllowExternalIDP: m.GetAllowExternalIdp(), ForceMFA: m.GetForceMfa(), ForceMFALocalOnly: m.GetForceMfaLocalOnly(),
 		PasswordlessType:  command.PasswordlessType(m.GetPasswordlessType()),
@@ -129,8 +157,14 @@ func (v *managementService) AddCustomLoginPolicy(ctx context.Context, req *conne
 		MFAInitSkipLifetime:        lifetime(m.GetMfaInitSkipLifetime()),
 		SecondFactorCheckLifetime:  lifetime(m.GetSecondFactorCheckLifetime()),
 		MultiFactorCheckLifetime:   lifetime(m.GetMultiFactorCheckLifetime()),
-		IDPs:                       make([]command.LoginPolicyIDP, 0, len(m.GetIdps())),
 	}
+}
+
+// AddCustomLoginPolicy is POST /management/v1/policies/login.
+func (v *managementService) AddCustomLoginPolicy(ctx context.Context, req *connect.Request[managementv1.AddCustomLoginPolicyRequest]) (*connect.Response[managementv1.AddCustomLoginPolicyResponse], error) {
+	m := req.Msg
+	p := switchesOf(m)
+	p.IDPs = make([]command.LoginPolicyIDP, 0, len(m.GetIdps()))
 	for _, f := range m.GetSecondFactors() {
 		p.SecondFactors = append(p.SecondFactors, command.SecondFactorType(f))
 	}
@@ -141,6 +175,11 @@ func (v *managementService) AddCustomLoginPolicy(ctx context.Context, req *conne
 		p.IDPs = append(p.IDPs, command.LoginPolicyIDP{IDPID: l.GetIdpId(), OwnerType: command.IDPOwnerType(l.GetOwnerType())})
 	}
 	return v1Added[managementv1.AddCustomLoginPolicyResponse](v.s.cmds.AddCustomLoginPolicy(ctx, contextOrg(ctx), p))
+}
+
+// UpdateCustomLoginPolicy is PUT /management/v1/policies/login.
+func (v *managementService) UpdateCustomLoginPolicy(ctx context.Context, req *connect.Request[managementv1.UpdateCustomLoginPolicyRequest]) (*connect.Response[managementv1.UpdateCustomLoginPolicyResponse], error) {
+	return v1Changed[managementv1.UpdateCustomLoginPolicyResponse](v.s.cmds.UpdateCustomLoginPolicy(ctx, contextOrg(ctx), switchesOf(req.Msg)))
 }
 
 // ResetLoginPolicyToDefault is DELETE /management/v1/policies/login.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -139,6 +140,22 @@ func matrix() map[string]row {
 
 	// --- login policies ---
 	m["GET /admin/v1/policies/login"] = row{get("/admin/v1/policies/login"), adminRead, nil}
+	// Each update sends another redirect URI, so that it changes something
+	// (an unchanged policy is 400 INSTANCE-5M9vdd); the default keeps its
+	// switches for the rows that log in.
+	var policyN atomic.Int64
+	m["PUT /admin/v1/policies/login"] = row{func(t *testing.T, w *world, c *caller) request {
+		return req("PUT", "/admin/v1/policies/login", js(map[string]any{"allowUsernamePassword": true, "allowRegister": true,
+			"allowExternalIdp": true, "passwordlessType": "PASSWORDLESS_TYPE_ALLOWED",
+			"passwordCheckLifetime": "864000s", "externalLoginCheckLifetime": "864000s", "mfaInitSkipLifetime": "2592000s",
+			"secondFactorCheckLifetime": "64800s", "multiFactorCheckLifetime": "43200s",
+			"defaultRedirectUri": fmt.Sprintf("https://app.example/%d", policyN.Add(1))}))
+	}, adminWrite, nil}
+	m["PUT /management/v1/policies/login"] = row{func(t *testing.T, w *world, c *caller) request {
+		w.customPolicy(t, c.org, true)
+		return req("PUT", "/management/v1/policies/login", js(map[string]any{"allowExternalIdp": true,
+			"defaultRedirectUri": fmt.Sprintf("https://app.example/%d", policyN.Add(1))}))
+	}, orgWrite, nil}
 	m["POST /admin/v1/policies/login/idps"] = row{func(t *testing.T, w *world, c *caller) request {
 		return req("POST", "/admin/v1/policies/login/idps", js(map[string]any{"idpId": w.instanceIDP(t)}))
 	}, adminWrite, nil}

@@ -10,9 +10,11 @@
 package adminv1
 
 import (
-	v13 "github.com/idledger/idledger/gen/zitadel/event/v1"
-	v11 "github.com/idledger/idledger/gen/zitadel/idp/v1"
-	v12 "github.com/idledger/idledger/gen/zitadel/policy/v1"
+	v15 "github.com/idledger/idledger/gen/zitadel/event/v1"
+	v13 "github.com/idledger/idledger/gen/zitadel/idp/v1"
+	v11 "github.com/idledger/idledger/gen/zitadel/instance/v1"
+	v14 "github.com/idledger/idledger/gen/zitadel/policy/v1"
+	v12 "github.com/idledger/idledger/gen/zitadel/settings/v1"
 	v1 "github.com/idledger/idledger/gen/zitadel/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -30,6 +32,606 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type ListInstanceTrustedDomainsRequest struct {
+	state         protoimpl.MessageState          `protogen:"open.v1"`
+	Query         *v1.ListQuery                   `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
+	SortingColumn v11.DomainFieldName             `protobuf:"varint,2,opt,name=sorting_column,json=sortingColumn,proto3,enum=zitadel.instance.v1.DomainFieldName" json:"sorting_column,omitempty"`
+	Queries       []*v11.TrustedDomainSearchQuery `protobuf:"bytes,3,rep,name=queries,proto3" json:"queries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListInstanceTrustedDomainsRequest) Reset() {
+	*x = ListInstanceTrustedDomainsRequest{}
+	mi := &file_zitadel_admin_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListInstanceTrustedDomainsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListInstanceTrustedDomainsRequest) ProtoMessage() {}
+
+func (x *ListInstanceTrustedDomainsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_admin_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListInstanceTrustedDomainsRequest.ProtoReflect.Descriptor instead.
+func (*ListInstanceTrustedDomainsRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ListInstanceTrustedDomainsRequest) GetQuery() *v1.ListQuery {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+func (x *ListInstanceTrustedDomainsRequest) GetSortingColumn() v11.DomainFieldName {
+	if x != nil {
+		return x.SortingColumn
+	}
+	return v11.DomainFieldName(0)
+}
+
+func (x *ListInstanceTrustedDomainsRequest) GetQueries() []*v11.TrustedDomainSearchQuery {
+	if x != nil {
+		return x.Queries
+	}
+	return nil
+}
+
+type ListInstanceTrustedDomainsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *v1.ListDetails        `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	SortingColumn v11.DomainFieldName    `protobuf:"varint,2,opt,name=sorting_column,json=sortingColumn,proto3,enum=zitadel.instance.v1.DomainFieldName" json:"sorting_column,omitempty"`
+	Result        []*v11.TrustedDomain   `protobuf:"bytes,3,rep,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListInstanceTrustedDomainsResponse) Reset() {
+	*x = ListInstanceTrustedDomainsResponse{}
+	mi := &file_zitadel_admin_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListInstanceTrustedDomainsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListInstanceTrustedDomainsResponse) ProtoMessage() {}
+
+func (x *ListInstanceTrustedDomainsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_admin_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListInstanceTrustedDomainsResponse.ProtoReflect.Descriptor instead.
+func (*ListInstanceTrustedDomainsResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ListInstanceTrustedDomainsResponse) GetDetails() *v1.ListDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+func (x *ListInstanceTrustedDomainsResponse) GetSortingColumn() v11.DomainFieldName {
+	if x != nil {
+		return x.SortingColumn
+	}
+	return v11.DomainFieldName(0)
+}
+
+func (x *ListInstanceTrustedDomainsResponse) GetResult() []*v11.TrustedDomain {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+type AddInstanceTrustedDomainRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddInstanceTrustedDomainRequest) Reset() {
+	*x = AddInstanceTrustedDomainRequest{}
+	mi := &file_zitadel_admin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddInstanceTrustedDomainRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddInstanceTrustedDomainRequest) ProtoMessage() {}
+
+func (x *AddInstanceTrustedDomainRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_admin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddInstanceTrustedDomainRequest.ProtoReflect.Descriptor instead.
+func (*AddInstanceTrustedDomainRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *AddInstanceTrustedDomainRequest) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+type AddInstanceTrustedDomainResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *v1.ObjectDetails      `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddInstanceTrustedDomainResponse) Reset() {
+	*x = AddInstanceTrustedDomainResponse{}
+	mi := &file_zitadel_admin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddInstanceTrustedDomainResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddInstanceTrustedDomainResponse) ProtoMessage() {}
+
+func (x *AddInstanceTrustedDomainResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_admin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddInstanceTrustedDomainResponse.ProtoReflect.Descriptor instead.
+func (*AddInstanceTrustedDomainResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *AddInstanceTrustedDomainResponse) GetDetails() *v1.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+type RemoveInstanceTrustedDomainRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Domain        string                 `protobuf:"bytes,1,opt,name=domain,proto3" json:"domain,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveInstanceTrustedDomainRequest) Reset() {
+	*x = RemoveInstanceTrustedDomainRequest{}
+	mi := &file_zitadel_admin_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveInstanceTrustedDomainRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveInstanceTrustedDomainRequest) ProtoMessage() {}
+
+func (x *RemoveInstanceTrustedDomainRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_admin_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveInstanceTrustedDomainRequest.ProtoReflect.Descriptor instead.
+func (*RemoveInstanceTrustedDomainRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RemoveInstanceTrustedDomainRequest) GetDomain() string {
+	if x != nil {
+		return x.Domain
+	}
+	return ""
+}
+
+type RemoveInstanceTrustedDomainResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *v1.ObjectDetails      `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveInstanceTrustedDomainResponse) Reset() {
+	*x = RemoveInstanceTrustedDomainResponse{}
+	mi := &file_zitadel_admin_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveInstanceTrustedDomainResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveInstanceTrustedDomainResponse) ProtoMessage() {}
+
+func (x *RemoveInstanceTrustedDomainResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_admin_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveInstanceTrustedDomainResponse.ProtoReflect.Descriptor instead.
+func (*RemoveInstanceTrustedDomainResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RemoveInstanceTrustedDomainResponse) GetDetails() *v1.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+type GetOIDCSettingsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetOIDCSettingsRequest) Reset() {
+	*x = GetOIDCSettingsRequest{}
+	mi := &file_zitadel_admin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetOIDCSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetOIDCSettingsRequest) ProtoMessage() {}
+
+func (x *GetOIDCSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_admin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetOIDCSettingsRequest.ProtoReflect.Descriptor instead.
+func (*GetOIDCSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{6}
+}
+
+type GetOIDCSettingsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Settings      *v12.OIDCSettings      `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetOIDCSettingsResponse) Reset() {
+	*x = GetOIDCSettingsResponse{}
+	mi := &file_zitadel_admin_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetOIDCSettingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetOIDCSettingsResponse) ProtoMessage() {}
+
+func (x *GetOIDCSettingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_admin_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetOIDCSettingsResponse.ProtoReflect.Descriptor instead.
+func (*GetOIDCSettingsResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *GetOIDCSettingsResponse) GetSettings() *v12.OIDCSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+type AddOIDCSettingsRequest struct {
+	state                      protoimpl.MessageState `protogen:"open.v1"`
+	AccessTokenLifetime        *durationpb.Duration   `protobuf:"bytes,1,opt,name=access_token_lifetime,json=accessTokenLifetime,proto3" json:"access_token_lifetime,omitempty"`
+	IdTokenLifetime            *durationpb.Duration   `protobuf:"bytes,2,opt,name=id_token_lifetime,json=idTokenLifetime,proto3" json:"id_token_lifetime,omitempty"`
+	RefreshTokenIdleExpiration *durationpb.Duration   `protobuf:"bytes,3,opt,name=refresh_token_idle_expiration,json=refreshTokenIdleExpiration,proto3" json:"refresh_token_idle_expiration,omitempty"`
+	RefreshTokenExpiration     *durationpb.Duration   `protobuf:"bytes,4,opt,name=refresh_token_expiration,json=refreshTokenExpiration,proto3" json:"refresh_token_expiration,omitempty"`
+	unknownFields              protoimpl.UnknownFields
+	sizeCache                  protoimpl.SizeCache
+}
+
+func (x *AddOIDCSettingsRequest) Reset() {
+	*x = AddOIDCSettingsRequest{}
+	mi := &file_zitadel_admin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddOIDCSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddOIDCSettingsRequest) ProtoMessage() {}
+
+func (x *AddOIDCSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_admin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddOIDCSettingsRequest.ProtoReflect.Descriptor instead.
+func (*AddOIDCSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *AddOIDCSettingsRequest) GetAccessTokenLifetime() *durationpb.Duration {
+	if x != nil {
+		return x.AccessTokenLifetime
+	}
+	return nil
+}
+
+func (x *AddOIDCSettingsRequest) GetIdTokenLifetime() *durationpb.Duration {
+	if x != nil {
+		return x.IdTokenLifetime
+	}
+	return nil
+}
+
+func (x *AddOIDCSettingsRequest) GetRefreshTokenIdleExpiration() *durationpb.Duration {
+	if x != nil {
+		return x.RefreshTokenIdleExpiration
+	}
+	return nil
+}
+
+func (x *AddOIDCSettingsRequest) GetRefreshTokenExpiration() *durationpb.Duration {
+	if x != nil {
+		return x.RefreshTokenExpiration
+	}
+	return nil
+}
+
+type AddOIDCSettingsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *v1.ObjectDetails      `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddOIDCSettingsResponse) Reset() {
+	*x = AddOIDCSettingsResponse{}
+	mi := &file_zitadel_admin_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddOIDCSettingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddOIDCSettingsResponse) ProtoMessage() {}
+
+func (x *AddOIDCSettingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_admin_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddOIDCSettingsResponse.ProtoReflect.Descriptor instead.
+func (*AddOIDCSettingsResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *AddOIDCSettingsResponse) GetDetails() *v1.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+type UpdateOIDCSettingsRequest struct {
+	state                      protoimpl.MessageState `protogen:"open.v1"`
+	AccessTokenLifetime        *durationpb.Duration   `protobuf:"bytes,1,opt,name=access_token_lifetime,json=accessTokenLifetime,proto3" json:"access_token_lifetime,omitempty"`
+	IdTokenLifetime            *durationpb.Duration   `protobuf:"bytes,2,opt,name=id_token_lifetime,json=idTokenLifetime,proto3" json:"id_token_lifetime,omitempty"`
+	RefreshTokenIdleExpiration *durationpb.Duration   `protobuf:"bytes,3,opt,name=refresh_token_idle_expiration,json=refreshTokenIdleExpiration,proto3" json:"refresh_token_idle_expiration,omitempty"`
+	RefreshTokenExpiration     *durationpb.Duration   `protobuf:"bytes,4,opt,name=refresh_token_expiration,json=refreshTokenExpiration,proto3" json:"refresh_token_expiration,omitempty"`
+	unknownFields              protoimpl.UnknownFields
+	sizeCache                  protoimpl.SizeCache
+}
+
+func (x *UpdateOIDCSettingsRequest) Reset() {
+	*x = UpdateOIDCSettingsRequest{}
+	mi := &file_zitadel_admin_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateOIDCSettingsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateOIDCSettingsRequest) ProtoMessage() {}
+
+func (x *UpdateOIDCSettingsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_admin_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateOIDCSettingsRequest.ProtoReflect.Descriptor instead.
+func (*UpdateOIDCSettingsRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *UpdateOIDCSettingsRequest) GetAccessTokenLifetime() *durationpb.Duration {
+	if x != nil {
+		return x.AccessTokenLifetime
+	}
+	return nil
+}
+
+func (x *UpdateOIDCSettingsRequest) GetIdTokenLifetime() *durationpb.Duration {
+	if x != nil {
+		return x.IdTokenLifetime
+	}
+	return nil
+}
+
+func (x *UpdateOIDCSettingsRequest) GetRefreshTokenIdleExpiration() *durationpb.Duration {
+	if x != nil {
+		return x.RefreshTokenIdleExpiration
+	}
+	return nil
+}
+
+func (x *UpdateOIDCSettingsRequest) GetRefreshTokenExpiration() *durationpb.Duration {
+	if x != nil {
+		return x.RefreshTokenExpiration
+	}
+	return nil
+}
+
+type UpdateOIDCSettingsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *v1.ObjectDetails      `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateOIDCSettingsResponse) Reset() {
+	*x = UpdateOIDCSettingsResponse{}
+	mi := &file_zitadel_admin_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateOIDCSettingsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateOIDCSettingsResponse) ProtoMessage() {}
+
+func (x *UpdateOIDCSettingsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_admin_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateOIDCSettingsResponse.ProtoReflect.Descriptor instead.
+func (*UpdateOIDCSettingsResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *UpdateOIDCSettingsResponse) GetDetails() *v1.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
 type ListProvidersRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Query         *v1.ListQuery          `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
@@ -40,7 +642,7 @@ type ListProvidersRequest struct {
 
 func (x *ListProvidersRequest) Reset() {
 	*x = ListProvidersRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[0]
+	mi := &file_zitadel_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -52,7 +654,7 @@ func (x *ListProvidersRequest) String() string {
 func (*ListProvidersRequest) ProtoMessage() {}
 
 func (x *ListProvidersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[0]
+	mi := &file_zitadel_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -65,7 +667,7 @@ func (x *ListProvidersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProvidersRequest.ProtoReflect.Descriptor instead.
 func (*ListProvidersRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{0}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListProvidersRequest) GetQuery() *v1.ListQuery {
@@ -95,7 +697,7 @@ type ProviderQuery struct {
 
 func (x *ProviderQuery) Reset() {
 	*x = ProviderQuery{}
-	mi := &file_zitadel_admin_proto_msgTypes[1]
+	mi := &file_zitadel_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -107,7 +709,7 @@ func (x *ProviderQuery) String() string {
 func (*ProviderQuery) ProtoMessage() {}
 
 func (x *ProviderQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[1]
+	mi := &file_zitadel_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -120,7 +722,7 @@ func (x *ProviderQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProviderQuery.ProtoReflect.Descriptor instead.
 func (*ProviderQuery) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{1}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ProviderQuery) GetQuery() isProviderQuery_Query {
@@ -130,7 +732,7 @@ func (x *ProviderQuery) GetQuery() isProviderQuery_Query {
 	return nil
 }
 
-func (x *ProviderQuery) GetIdpIdQuery() *v11.IDPIDQuery {
+func (x *ProviderQuery) GetIdpIdQuery() *v13.IDPIDQuery {
 	if x != nil {
 		if x, ok := x.Query.(*ProviderQuery_IdpIdQuery); ok {
 			return x.IdpIdQuery
@@ -139,7 +741,7 @@ func (x *ProviderQuery) GetIdpIdQuery() *v11.IDPIDQuery {
 	return nil
 }
 
-func (x *ProviderQuery) GetIdpNameQuery() *v11.IDPNameQuery {
+func (x *ProviderQuery) GetIdpNameQuery() *v13.IDPNameQuery {
 	if x != nil {
 		if x, ok := x.Query.(*ProviderQuery_IdpNameQuery); ok {
 			return x.IdpNameQuery
@@ -153,11 +755,11 @@ type isProviderQuery_Query interface {
 }
 
 type ProviderQuery_IdpIdQuery struct {
-	IdpIdQuery *v11.IDPIDQuery `protobuf:"bytes,1,opt,name=idp_id_query,json=idpIdQuery,proto3,oneof"`
+	IdpIdQuery *v13.IDPIDQuery `protobuf:"bytes,1,opt,name=idp_id_query,json=idpIdQuery,proto3,oneof"`
 }
 
 type ProviderQuery_IdpNameQuery struct {
-	IdpNameQuery *v11.IDPNameQuery `protobuf:"bytes,2,opt,name=idp_name_query,json=idpNameQuery,proto3,oneof"`
+	IdpNameQuery *v13.IDPNameQuery `protobuf:"bytes,2,opt,name=idp_name_query,json=idpNameQuery,proto3,oneof"`
 }
 
 func (*ProviderQuery_IdpIdQuery) isProviderQuery_Query() {}
@@ -167,14 +769,14 @@ func (*ProviderQuery_IdpNameQuery) isProviderQuery_Query() {}
 type ListProvidersResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Details       *v1.ListDetails        `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
-	Result        []*v11.Provider        `protobuf:"bytes,2,rep,name=result,proto3" json:"result,omitempty"`
+	Result        []*v13.Provider        `protobuf:"bytes,2,rep,name=result,proto3" json:"result,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListProvidersResponse) Reset() {
 	*x = ListProvidersResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[2]
+	mi := &file_zitadel_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -186,7 +788,7 @@ func (x *ListProvidersResponse) String() string {
 func (*ListProvidersResponse) ProtoMessage() {}
 
 func (x *ListProvidersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[2]
+	mi := &file_zitadel_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -199,7 +801,7 @@ func (x *ListProvidersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProvidersResponse.ProtoReflect.Descriptor instead.
 func (*ListProvidersResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{2}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListProvidersResponse) GetDetails() *v1.ListDetails {
@@ -209,7 +811,7 @@ func (x *ListProvidersResponse) GetDetails() *v1.ListDetails {
 	return nil
 }
 
-func (x *ListProvidersResponse) GetResult() []*v11.Provider {
+func (x *ListProvidersResponse) GetResult() []*v13.Provider {
 	if x != nil {
 		return x.Result
 	}
@@ -225,7 +827,7 @@ type GetProviderByIDRequest struct {
 
 func (x *GetProviderByIDRequest) Reset() {
 	*x = GetProviderByIDRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[3]
+	mi := &file_zitadel_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -237,7 +839,7 @@ func (x *GetProviderByIDRequest) String() string {
 func (*GetProviderByIDRequest) ProtoMessage() {}
 
 func (x *GetProviderByIDRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[3]
+	mi := &file_zitadel_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -250,7 +852,7 @@ func (x *GetProviderByIDRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProviderByIDRequest.ProtoReflect.Descriptor instead.
 func (*GetProviderByIDRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{3}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetProviderByIDRequest) GetId() string {
@@ -262,14 +864,14 @@ func (x *GetProviderByIDRequest) GetId() string {
 
 type GetProviderByIDResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Idp           *v11.Provider          `protobuf:"bytes,1,opt,name=idp,proto3" json:"idp,omitempty"`
+	Idp           *v13.Provider          `protobuf:"bytes,1,opt,name=idp,proto3" json:"idp,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetProviderByIDResponse) Reset() {
 	*x = GetProviderByIDResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[4]
+	mi := &file_zitadel_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -281,7 +883,7 @@ func (x *GetProviderByIDResponse) String() string {
 func (*GetProviderByIDResponse) ProtoMessage() {}
 
 func (x *GetProviderByIDResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[4]
+	mi := &file_zitadel_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -294,10 +896,10 @@ func (x *GetProviderByIDResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProviderByIDResponse.ProtoReflect.Descriptor instead.
 func (*GetProviderByIDResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{4}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{16}
 }
 
-func (x *GetProviderByIDResponse) GetIdp() *v11.Provider {
+func (x *GetProviderByIDResponse) GetIdp() *v13.Provider {
 	if x != nil {
 		return x.Idp
 	}
@@ -314,7 +916,7 @@ type AddGenericOAuthProviderRequest struct {
 	UserEndpoint          string                 `protobuf:"bytes,6,opt,name=user_endpoint,json=userEndpoint,proto3" json:"user_endpoint,omitempty"`
 	Scopes                []string               `protobuf:"bytes,7,rep,name=scopes,proto3" json:"scopes,omitempty"`
 	IdAttribute           string                 `protobuf:"bytes,8,opt,name=id_attribute,json=idAttribute,proto3" json:"id_attribute,omitempty"`
-	ProviderOptions       *v11.Options           `protobuf:"bytes,9,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions       *v13.Options           `protobuf:"bytes,9,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	UsePkce               bool                   `protobuf:"varint,10,opt,name=use_pkce,json=usePkce,proto3" json:"use_pkce,omitempty"`
 	unknownFields         protoimpl.UnknownFields
 	sizeCache             protoimpl.SizeCache
@@ -322,7 +924,7 @@ type AddGenericOAuthProviderRequest struct {
 
 func (x *AddGenericOAuthProviderRequest) Reset() {
 	*x = AddGenericOAuthProviderRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[5]
+	mi := &file_zitadel_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -334,7 +936,7 @@ func (x *AddGenericOAuthProviderRequest) String() string {
 func (*AddGenericOAuthProviderRequest) ProtoMessage() {}
 
 func (x *AddGenericOAuthProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[5]
+	mi := &file_zitadel_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -347,7 +949,7 @@ func (x *AddGenericOAuthProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGenericOAuthProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGenericOAuthProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{5}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *AddGenericOAuthProviderRequest) GetName() string {
@@ -406,7 +1008,7 @@ func (x *AddGenericOAuthProviderRequest) GetIdAttribute() string {
 	return ""
 }
 
-func (x *AddGenericOAuthProviderRequest) GetProviderOptions() *v11.Options {
+func (x *AddGenericOAuthProviderRequest) GetProviderOptions() *v13.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -430,7 +1032,7 @@ type AddGenericOAuthProviderResponse struct {
 
 func (x *AddGenericOAuthProviderResponse) Reset() {
 	*x = AddGenericOAuthProviderResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[6]
+	mi := &file_zitadel_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -442,7 +1044,7 @@ func (x *AddGenericOAuthProviderResponse) String() string {
 func (*AddGenericOAuthProviderResponse) ProtoMessage() {}
 
 func (x *AddGenericOAuthProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[6]
+	mi := &file_zitadel_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -455,7 +1057,7 @@ func (x *AddGenericOAuthProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGenericOAuthProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGenericOAuthProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{6}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *AddGenericOAuthProviderResponse) GetDetails() *v1.ObjectDetails {
@@ -483,7 +1085,7 @@ type UpdateGenericOAuthProviderRequest struct {
 	UserEndpoint          string                 `protobuf:"bytes,7,opt,name=user_endpoint,json=userEndpoint,proto3" json:"user_endpoint,omitempty"`
 	Scopes                []string               `protobuf:"bytes,8,rep,name=scopes,proto3" json:"scopes,omitempty"`
 	IdAttribute           string                 `protobuf:"bytes,9,opt,name=id_attribute,json=idAttribute,proto3" json:"id_attribute,omitempty"`
-	ProviderOptions       *v11.Options           `protobuf:"bytes,10,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions       *v13.Options           `protobuf:"bytes,10,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	UsePkce               bool                   `protobuf:"varint,11,opt,name=use_pkce,json=usePkce,proto3" json:"use_pkce,omitempty"`
 	unknownFields         protoimpl.UnknownFields
 	sizeCache             protoimpl.SizeCache
@@ -491,7 +1093,7 @@ type UpdateGenericOAuthProviderRequest struct {
 
 func (x *UpdateGenericOAuthProviderRequest) Reset() {
 	*x = UpdateGenericOAuthProviderRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[7]
+	mi := &file_zitadel_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -503,7 +1105,7 @@ func (x *UpdateGenericOAuthProviderRequest) String() string {
 func (*UpdateGenericOAuthProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGenericOAuthProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[7]
+	mi := &file_zitadel_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -516,7 +1118,7 @@ func (x *UpdateGenericOAuthProviderRequest) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use UpdateGenericOAuthProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGenericOAuthProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{7}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *UpdateGenericOAuthProviderRequest) GetId() string {
@@ -582,7 +1184,7 @@ func (x *UpdateGenericOAuthProviderRequest) GetIdAttribute() string {
 	return ""
 }
 
-func (x *UpdateGenericOAuthProviderRequest) GetProviderOptions() *v11.Options {
+func (x *UpdateGenericOAuthProviderRequest) GetProviderOptions() *v13.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -605,7 +1207,7 @@ type UpdateGenericOAuthProviderResponse struct {
 
 func (x *UpdateGenericOAuthProviderResponse) Reset() {
 	*x = UpdateGenericOAuthProviderResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[8]
+	mi := &file_zitadel_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -617,7 +1219,7 @@ func (x *UpdateGenericOAuthProviderResponse) String() string {
 func (*UpdateGenericOAuthProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGenericOAuthProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[8]
+	mi := &file_zitadel_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -630,7 +1232,7 @@ func (x *UpdateGenericOAuthProviderResponse) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use UpdateGenericOAuthProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGenericOAuthProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{8}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *UpdateGenericOAuthProviderResponse) GetDetails() *v1.ObjectDetails {
@@ -647,7 +1249,7 @@ type AddGenericOIDCProviderRequest struct {
 	ClientId         string                 `protobuf:"bytes,3,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret     string                 `protobuf:"bytes,4,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes           []string               `protobuf:"bytes,5,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions  *v11.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions  *v13.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	IsIdTokenMapping bool                   `protobuf:"varint,7,opt,name=is_id_token_mapping,json=isIdTokenMapping,proto3" json:"is_id_token_mapping,omitempty"`
 	UsePkce          bool                   `protobuf:"varint,8,opt,name=use_pkce,json=usePkce,proto3" json:"use_pkce,omitempty"`
 	unknownFields    protoimpl.UnknownFields
@@ -656,7 +1258,7 @@ type AddGenericOIDCProviderRequest struct {
 
 func (x *AddGenericOIDCProviderRequest) Reset() {
 	*x = AddGenericOIDCProviderRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[9]
+	mi := &file_zitadel_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -668,7 +1270,7 @@ func (x *AddGenericOIDCProviderRequest) String() string {
 func (*AddGenericOIDCProviderRequest) ProtoMessage() {}
 
 func (x *AddGenericOIDCProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[9]
+	mi := &file_zitadel_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -681,7 +1283,7 @@ func (x *AddGenericOIDCProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGenericOIDCProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGenericOIDCProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{9}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AddGenericOIDCProviderRequest) GetName() string {
@@ -719,7 +1321,7 @@ func (x *AddGenericOIDCProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *AddGenericOIDCProviderRequest) GetProviderOptions() *v11.Options {
+func (x *AddGenericOIDCProviderRequest) GetProviderOptions() *v13.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -750,7 +1352,7 @@ type AddGenericOIDCProviderResponse struct {
 
 func (x *AddGenericOIDCProviderResponse) Reset() {
 	*x = AddGenericOIDCProviderResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[10]
+	mi := &file_zitadel_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -762,7 +1364,7 @@ func (x *AddGenericOIDCProviderResponse) String() string {
 func (*AddGenericOIDCProviderResponse) ProtoMessage() {}
 
 func (x *AddGenericOIDCProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[10]
+	mi := &file_zitadel_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -775,7 +1377,7 @@ func (x *AddGenericOIDCProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGenericOIDCProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGenericOIDCProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{10}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *AddGenericOIDCProviderResponse) GetDetails() *v1.ObjectDetails {
@@ -800,7 +1402,7 @@ type UpdateGenericOIDCProviderRequest struct {
 	ClientId         string                 `protobuf:"bytes,4,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret     string                 `protobuf:"bytes,5,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes           []string               `protobuf:"bytes,6,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions  *v11.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions  *v13.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	IsIdTokenMapping bool                   `protobuf:"varint,8,opt,name=is_id_token_mapping,json=isIdTokenMapping,proto3" json:"is_id_token_mapping,omitempty"`
 	UsePkce          bool                   `protobuf:"varint,9,opt,name=use_pkce,json=usePkce,proto3" json:"use_pkce,omitempty"`
 	unknownFields    protoimpl.UnknownFields
@@ -809,7 +1411,7 @@ type UpdateGenericOIDCProviderRequest struct {
 
 func (x *UpdateGenericOIDCProviderRequest) Reset() {
 	*x = UpdateGenericOIDCProviderRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[11]
+	mi := &file_zitadel_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -821,7 +1423,7 @@ func (x *UpdateGenericOIDCProviderRequest) String() string {
 func (*UpdateGenericOIDCProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGenericOIDCProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[11]
+	mi := &file_zitadel_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -834,7 +1436,7 @@ func (x *UpdateGenericOIDCProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGenericOIDCProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGenericOIDCProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{11}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *UpdateGenericOIDCProviderRequest) GetId() string {
@@ -879,7 +1481,7 @@ func (x *UpdateGenericOIDCProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *UpdateGenericOIDCProviderRequest) GetProviderOptions() *v11.Options {
+func (x *UpdateGenericOIDCProviderRequest) GetProviderOptions() *v13.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -909,7 +1511,7 @@ type UpdateGenericOIDCProviderResponse struct {
 
 func (x *UpdateGenericOIDCProviderResponse) Reset() {
 	*x = UpdateGenericOIDCProviderResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[12]
+	mi := &file_zitadel_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -921,7 +1523,7 @@ func (x *UpdateGenericOIDCProviderResponse) String() string {
 func (*UpdateGenericOIDCProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGenericOIDCProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[12]
+	mi := &file_zitadel_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -934,7 +1536,7 @@ func (x *UpdateGenericOIDCProviderResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use UpdateGenericOIDCProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGenericOIDCProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{12}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *UpdateGenericOIDCProviderResponse) GetDetails() *v1.ObjectDetails {
@@ -951,14 +1553,14 @@ type AddJWTProviderRequest struct {
 	JwtEndpoint     string                 `protobuf:"bytes,3,opt,name=jwt_endpoint,json=jwtEndpoint,proto3" json:"jwt_endpoint,omitempty"`
 	KeysEndpoint    string                 `protobuf:"bytes,4,opt,name=keys_endpoint,json=keysEndpoint,proto3" json:"keys_endpoint,omitempty"`
 	HeaderName      string                 `protobuf:"bytes,5,opt,name=header_name,json=headerName,proto3" json:"header_name,omitempty"`
-	ProviderOptions *v11.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v13.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AddJWTProviderRequest) Reset() {
 	*x = AddJWTProviderRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[13]
+	mi := &file_zitadel_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -970,7 +1572,7 @@ func (x *AddJWTProviderRequest) String() string {
 func (*AddJWTProviderRequest) ProtoMessage() {}
 
 func (x *AddJWTProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[13]
+	mi := &file_zitadel_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -983,7 +1585,7 @@ func (x *AddJWTProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddJWTProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddJWTProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{13}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *AddJWTProviderRequest) GetName() string {
@@ -1021,7 +1623,7 @@ func (x *AddJWTProviderRequest) GetHeaderName() string {
 	return ""
 }
 
-func (x *AddJWTProviderRequest) GetProviderOptions() *v11.Options {
+func (x *AddJWTProviderRequest) GetProviderOptions() *v13.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -1038,7 +1640,7 @@ type AddJWTProviderResponse struct {
 
 func (x *AddJWTProviderResponse) Reset() {
 	*x = AddJWTProviderResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[14]
+	mi := &file_zitadel_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1050,7 +1652,7 @@ func (x *AddJWTProviderResponse) String() string {
 func (*AddJWTProviderResponse) ProtoMessage() {}
 
 func (x *AddJWTProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[14]
+	mi := &file_zitadel_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1063,7 +1665,7 @@ func (x *AddJWTProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddJWTProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddJWTProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{14}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *AddJWTProviderResponse) GetDetails() *v1.ObjectDetails {
@@ -1088,14 +1690,14 @@ type UpdateJWTProviderRequest struct {
 	JwtEndpoint     string                 `protobuf:"bytes,4,opt,name=jwt_endpoint,json=jwtEndpoint,proto3" json:"jwt_endpoint,omitempty"`
 	KeysEndpoint    string                 `protobuf:"bytes,5,opt,name=keys_endpoint,json=keysEndpoint,proto3" json:"keys_endpoint,omitempty"`
 	HeaderName      string                 `protobuf:"bytes,6,opt,name=header_name,json=headerName,proto3" json:"header_name,omitempty"`
-	ProviderOptions *v11.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v13.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UpdateJWTProviderRequest) Reset() {
 	*x = UpdateJWTProviderRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[15]
+	mi := &file_zitadel_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1107,7 +1709,7 @@ func (x *UpdateJWTProviderRequest) String() string {
 func (*UpdateJWTProviderRequest) ProtoMessage() {}
 
 func (x *UpdateJWTProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[15]
+	mi := &file_zitadel_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1120,7 +1722,7 @@ func (x *UpdateJWTProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateJWTProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateJWTProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{15}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *UpdateJWTProviderRequest) GetId() string {
@@ -1165,7 +1767,7 @@ func (x *UpdateJWTProviderRequest) GetHeaderName() string {
 	return ""
 }
 
-func (x *UpdateJWTProviderRequest) GetProviderOptions() *v11.Options {
+func (x *UpdateJWTProviderRequest) GetProviderOptions() *v13.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -1181,7 +1783,7 @@ type UpdateJWTProviderResponse struct {
 
 func (x *UpdateJWTProviderResponse) Reset() {
 	*x = UpdateJWTProviderResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[16]
+	mi := &file_zitadel_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1193,7 +1795,7 @@ func (x *UpdateJWTProviderResponse) String() string {
 func (*UpdateJWTProviderResponse) ProtoMessage() {}
 
 func (x *UpdateJWTProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[16]
+	mi := &file_zitadel_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1206,7 +1808,7 @@ func (x *UpdateJWTProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateJWTProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateJWTProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{16}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *UpdateJWTProviderResponse) GetDetails() *v1.ObjectDetails {
@@ -1221,17 +1823,17 @@ type AddAzureADProviderRequest struct {
 	Name            string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	ClientId        string                 `protobuf:"bytes,2,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,3,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
-	Tenant          *v11.AzureADTenant     `protobuf:"bytes,4,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	Tenant          *v13.AzureADTenant     `protobuf:"bytes,4,opt,name=tenant,proto3" json:"tenant,omitempty"`
 	EmailVerified   bool                   `protobuf:"varint,5,opt,name=email_verified,json=emailVerified,proto3" json:"email_verified,omitempty"`
 	Scopes          []string               `protobuf:"bytes,6,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v11.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v13.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AddAzureADProviderRequest) Reset() {
 	*x = AddAzureADProviderRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[17]
+	mi := &file_zitadel_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1243,7 +1845,7 @@ func (x *AddAzureADProviderRequest) String() string {
 func (*AddAzureADProviderRequest) ProtoMessage() {}
 
 func (x *AddAzureADProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[17]
+	mi := &file_zitadel_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1256,7 +1858,7 @@ func (x *AddAzureADProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAzureADProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddAzureADProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{17}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *AddAzureADProviderRequest) GetName() string {
@@ -1280,7 +1882,7 @@ func (x *AddAzureADProviderRequest) GetClientSecret() string {
 	return ""
 }
 
-func (x *AddAzureADProviderRequest) GetTenant() *v11.AzureADTenant {
+func (x *AddAzureADProviderRequest) GetTenant() *v13.AzureADTenant {
 	if x != nil {
 		return x.Tenant
 	}
@@ -1301,7 +1903,7 @@ func (x *AddAzureADProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *AddAzureADProviderRequest) GetProviderOptions() *v11.Options {
+func (x *AddAzureADProviderRequest) GetProviderOptions() *v13.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -1318,7 +1920,7 @@ type AddAzureADProviderResponse struct {
 
 func (x *AddAzureADProviderResponse) Reset() {
 	*x = AddAzureADProviderResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[18]
+	mi := &file_zitadel_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1330,7 +1932,7 @@ func (x *AddAzureADProviderResponse) String() string {
 func (*AddAzureADProviderResponse) ProtoMessage() {}
 
 func (x *AddAzureADProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[18]
+	mi := &file_zitadel_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1343,7 +1945,7 @@ func (x *AddAzureADProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAzureADProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddAzureADProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{18}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *AddAzureADProviderResponse) GetDetails() *v1.ObjectDetails {
@@ -1366,17 +1968,17 @@ type UpdateAzureADProviderRequest struct {
 	Name            string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	ClientId        string                 `protobuf:"bytes,3,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,4,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
-	Tenant          *v11.AzureADTenant     `protobuf:"bytes,5,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	Tenant          *v13.AzureADTenant     `protobuf:"bytes,5,opt,name=tenant,proto3" json:"tenant,omitempty"`
 	EmailVerified   bool                   `protobuf:"varint,6,opt,name=email_verified,json=emailVerified,proto3" json:"email_verified,omitempty"`
 	Scopes          []string               `protobuf:"bytes,7,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v11.Options           `protobuf:"bytes,8,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v13.Options           `protobuf:"bytes,8,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UpdateAzureADProviderRequest) Reset() {
 	*x = UpdateAzureADProviderRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[19]
+	mi := &file_zitadel_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1388,7 +1990,7 @@ func (x *UpdateAzureADProviderRequest) String() string {
 func (*UpdateAzureADProviderRequest) ProtoMessage() {}
 
 func (x *UpdateAzureADProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[19]
+	mi := &file_zitadel_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1401,7 +2003,7 @@ func (x *UpdateAzureADProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAzureADProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateAzureADProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{19}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *UpdateAzureADProviderRequest) GetId() string {
@@ -1432,7 +2034,7 @@ func (x *UpdateAzureADProviderRequest) GetClientSecret() string {
 	return ""
 }
 
-func (x *UpdateAzureADProviderRequest) GetTenant() *v11.AzureADTenant {
+func (x *UpdateAzureADProviderRequest) GetTenant() *v13.AzureADTenant {
 	if x != nil {
 		return x.Tenant
 	}
@@ -1453,7 +2055,7 @@ func (x *UpdateAzureADProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *UpdateAzureADProviderRequest) GetProviderOptions() *v11.Options {
+func (x *UpdateAzureADProviderRequest) GetProviderOptions() *v13.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -1469,7 +2071,7 @@ type UpdateAzureADProviderResponse struct {
 
 func (x *UpdateAzureADProviderResponse) Reset() {
 	*x = UpdateAzureADProviderResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[20]
+	mi := &file_zitadel_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1481,7 +2083,7 @@ func (x *UpdateAzureADProviderResponse) String() string {
 func (*UpdateAzureADProviderResponse) ProtoMessage() {}
 
 func (x *UpdateAzureADProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[20]
+	mi := &file_zitadel_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1494,7 +2096,7 @@ func (x *UpdateAzureADProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAzureADProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateAzureADProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{20}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *UpdateAzureADProviderResponse) GetDetails() *v1.ObjectDetails {
@@ -1510,14 +2112,14 @@ type AddGitHubProviderRequest struct {
 	ClientId        string                 `protobuf:"bytes,2,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,3,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes          []string               `protobuf:"bytes,4,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v11.Options           `protobuf:"bytes,5,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v13.Options           `protobuf:"bytes,5,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AddGitHubProviderRequest) Reset() {
 	*x = AddGitHubProviderRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[21]
+	mi := &file_zitadel_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1529,7 +2131,7 @@ func (x *AddGitHubProviderRequest) String() string {
 func (*AddGitHubProviderRequest) ProtoMessage() {}
 
 func (x *AddGitHubProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[21]
+	mi := &file_zitadel_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1542,7 +2144,7 @@ func (x *AddGitHubProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGitHubProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGitHubProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{21}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *AddGitHubProviderRequest) GetName() string {
@@ -1573,7 +2175,7 @@ func (x *AddGitHubProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *AddGitHubProviderRequest) GetProviderOptions() *v11.Options {
+func (x *AddGitHubProviderRequest) GetProviderOptions() *v13.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -1590,7 +2192,7 @@ type AddGitHubProviderResponse struct {
 
 func (x *AddGitHubProviderResponse) Reset() {
 	*x = AddGitHubProviderResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[22]
+	mi := &file_zitadel_admin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1602,7 +2204,7 @@ func (x *AddGitHubProviderResponse) String() string {
 func (*AddGitHubProviderResponse) ProtoMessage() {}
 
 func (x *AddGitHubProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[22]
+	mi := &file_zitadel_admin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1615,7 +2217,7 @@ func (x *AddGitHubProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGitHubProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGitHubProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{22}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *AddGitHubProviderResponse) GetDetails() *v1.ObjectDetails {
@@ -1639,14 +2241,14 @@ type UpdateGitHubProviderRequest struct {
 	ClientId        string                 `protobuf:"bytes,3,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,4,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes          []string               `protobuf:"bytes,5,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v11.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v13.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UpdateGitHubProviderRequest) Reset() {
 	*x = UpdateGitHubProviderRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[23]
+	mi := &file_zitadel_admin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1658,7 +2260,7 @@ func (x *UpdateGitHubProviderRequest) String() string {
 func (*UpdateGitHubProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGitHubProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[23]
+	mi := &file_zitadel_admin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1671,7 +2273,7 @@ func (x *UpdateGitHubProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGitHubProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGitHubProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{23}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *UpdateGitHubProviderRequest) GetId() string {
@@ -1709,7 +2311,7 @@ func (x *UpdateGitHubProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *UpdateGitHubProviderRequest) GetProviderOptions() *v11.Options {
+func (x *UpdateGitHubProviderRequest) GetProviderOptions() *v13.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -1725,7 +2327,7 @@ type UpdateGitHubProviderResponse struct {
 
 func (x *UpdateGitHubProviderResponse) Reset() {
 	*x = UpdateGitHubProviderResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[24]
+	mi := &file_zitadel_admin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1737,7 +2339,7 @@ func (x *UpdateGitHubProviderResponse) String() string {
 func (*UpdateGitHubProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGitHubProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[24]
+	mi := &file_zitadel_admin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1750,7 +2352,7 @@ func (x *UpdateGitHubProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGitHubProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGitHubProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{24}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *UpdateGitHubProviderResponse) GetDetails() *v1.ObjectDetails {
@@ -1769,14 +2371,14 @@ type AddGitHubEnterpriseServerProviderRequest struct {
 	TokenEndpoint         string                 `protobuf:"bytes,5,opt,name=token_endpoint,json=tokenEndpoint,proto3" json:"token_endpoint,omitempty"`
 	UserEndpoint          string                 `protobuf:"bytes,6,opt,name=user_endpoint,json=userEndpoint,proto3" json:"user_endpoint,omitempty"`
 	Scopes                []string               `protobuf:"bytes,7,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions       *v11.Options           `protobuf:"bytes,8,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions       *v13.Options           `protobuf:"bytes,8,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields         protoimpl.UnknownFields
 	sizeCache             protoimpl.SizeCache
 }
 
 func (x *AddGitHubEnterpriseServerProviderRequest) Reset() {
 	*x = AddGitHubEnterpriseServerProviderRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[25]
+	mi := &file_zitadel_admin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1788,7 +2390,7 @@ func (x *AddGitHubEnterpriseServerProviderRequest) String() string {
 func (*AddGitHubEnterpriseServerProviderRequest) ProtoMessage() {}
 
 func (x *AddGitHubEnterpriseServerProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[25]
+	mi := &file_zitadel_admin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1801,7 +2403,7 @@ func (x *AddGitHubEnterpriseServerProviderRequest) ProtoReflect() protoreflect.M
 
 // Deprecated: Use AddGitHubEnterpriseServerProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGitHubEnterpriseServerProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{25}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *AddGitHubEnterpriseServerProviderRequest) GetClientId() string {
@@ -1853,7 +2455,7 @@ func (x *AddGitHubEnterpriseServerProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *AddGitHubEnterpriseServerProviderRequest) GetProviderOptions() *v11.Options {
+func (x *AddGitHubEnterpriseServerProviderRequest) GetProviderOptions() *v13.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -1870,7 +2472,7 @@ type AddGitHubEnterpriseServerProviderResponse struct {
 
 func (x *AddGitHubEnterpriseServerProviderResponse) Reset() {
 	*x = AddGitHubEnterpriseServerProviderResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[26]
+	mi := &file_zitadel_admin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1882,7 +2484,7 @@ func (x *AddGitHubEnterpriseServerProviderResponse) String() string {
 func (*AddGitHubEnterpriseServerProviderResponse) ProtoMessage() {}
 
 func (x *AddGitHubEnterpriseServerProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[26]
+	mi := &file_zitadel_admin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1895,7 +2497,7 @@ func (x *AddGitHubEnterpriseServerProviderResponse) ProtoReflect() protoreflect.
 
 // Deprecated: Use AddGitHubEnterpriseServerProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGitHubEnterpriseServerProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{26}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *AddGitHubEnterpriseServerProviderResponse) GetDetails() *v1.ObjectDetails {
@@ -1922,14 +2524,14 @@ type UpdateGitHubEnterpriseServerProviderRequest struct {
 	TokenEndpoint         string                 `protobuf:"bytes,6,opt,name=token_endpoint,json=tokenEndpoint,proto3" json:"token_endpoint,omitempty"`
 	UserEndpoint          string                 `protobuf:"bytes,7,opt,name=user_endpoint,json=userEndpoint,proto3" json:"user_endpoint,omitempty"`
 	Scopes                []string               `protobuf:"bytes,8,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions       *v11.Options           `protobuf:"bytes,9,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions       *v13.Options           `protobuf:"bytes,9,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields         protoimpl.UnknownFields
 	sizeCache             protoimpl.SizeCache
 }
 
 func (x *UpdateGitHubEnterpriseServerProviderRequest) Reset() {
 	*x = UpdateGitHubEnterpriseServerProviderRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[27]
+	mi := &file_zitadel_admin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1941,7 +2543,7 @@ func (x *UpdateGitHubEnterpriseServerProviderRequest) String() string {
 func (*UpdateGitHubEnterpriseServerProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGitHubEnterpriseServerProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[27]
+	mi := &file_zitadel_admin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1954,7 +2556,7 @@ func (x *UpdateGitHubEnterpriseServerProviderRequest) ProtoReflect() protoreflec
 
 // Deprecated: Use UpdateGitHubEnterpriseServerProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGitHubEnterpriseServerProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{27}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *UpdateGitHubEnterpriseServerProviderRequest) GetId() string {
@@ -2013,7 +2615,7 @@ func (x *UpdateGitHubEnterpriseServerProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *UpdateGitHubEnterpriseServerProviderRequest) GetProviderOptions() *v11.Options {
+func (x *UpdateGitHubEnterpriseServerProviderRequest) GetProviderOptions() *v13.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -2029,7 +2631,7 @@ type UpdateGitHubEnterpriseServerProviderResponse struct {
 
 func (x *UpdateGitHubEnterpriseServerProviderResponse) Reset() {
 	*x = UpdateGitHubEnterpriseServerProviderResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[28]
+	mi := &file_zitadel_admin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2041,7 +2643,7 @@ func (x *UpdateGitHubEnterpriseServerProviderResponse) String() string {
 func (*UpdateGitHubEnterpriseServerProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGitHubEnterpriseServerProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[28]
+	mi := &file_zitadel_admin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2054,7 +2656,7 @@ func (x *UpdateGitHubEnterpriseServerProviderResponse) ProtoReflect() protorefle
 
 // Deprecated: Use UpdateGitHubEnterpriseServerProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGitHubEnterpriseServerProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{28}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *UpdateGitHubEnterpriseServerProviderResponse) GetDetails() *v1.ObjectDetails {
@@ -2070,14 +2672,14 @@ type AddGitLabProviderRequest struct {
 	ClientId        string                 `protobuf:"bytes,2,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,3,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes          []string               `protobuf:"bytes,4,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v11.Options           `protobuf:"bytes,5,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v13.Options           `protobuf:"bytes,5,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AddGitLabProviderRequest) Reset() {
 	*x = AddGitLabProviderRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[29]
+	mi := &file_zitadel_admin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2089,7 +2691,7 @@ func (x *AddGitLabProviderRequest) String() string {
 func (*AddGitLabProviderRequest) ProtoMessage() {}
 
 func (x *AddGitLabProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[29]
+	mi := &file_zitadel_admin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2102,7 +2704,7 @@ func (x *AddGitLabProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGitLabProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGitLabProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{29}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *AddGitLabProviderRequest) GetName() string {
@@ -2133,7 +2735,7 @@ func (x *AddGitLabProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *AddGitLabProviderRequest) GetProviderOptions() *v11.Options {
+func (x *AddGitLabProviderRequest) GetProviderOptions() *v13.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -2150,7 +2752,7 @@ type AddGitLabProviderResponse struct {
 
 func (x *AddGitLabProviderResponse) Reset() {
 	*x = AddGitLabProviderResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[30]
+	mi := &file_zitadel_admin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2162,7 +2764,7 @@ func (x *AddGitLabProviderResponse) String() string {
 func (*AddGitLabProviderResponse) ProtoMessage() {}
 
 func (x *AddGitLabProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[30]
+	mi := &file_zitadel_admin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2175,7 +2777,7 @@ func (x *AddGitLabProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGitLabProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGitLabProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{30}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *AddGitLabProviderResponse) GetDetails() *v1.ObjectDetails {
@@ -2199,14 +2801,14 @@ type UpdateGitLabProviderRequest struct {
 	ClientId        string                 `protobuf:"bytes,3,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,4,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes          []string               `protobuf:"bytes,5,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v11.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v13.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UpdateGitLabProviderRequest) Reset() {
 	*x = UpdateGitLabProviderRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[31]
+	mi := &file_zitadel_admin_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2218,7 +2820,7 @@ func (x *UpdateGitLabProviderRequest) String() string {
 func (*UpdateGitLabProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGitLabProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[31]
+	mi := &file_zitadel_admin_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2231,7 +2833,7 @@ func (x *UpdateGitLabProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGitLabProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGitLabProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{31}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *UpdateGitLabProviderRequest) GetId() string {
@@ -2269,7 +2871,7 @@ func (x *UpdateGitLabProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *UpdateGitLabProviderRequest) GetProviderOptions() *v11.Options {
+func (x *UpdateGitLabProviderRequest) GetProviderOptions() *v13.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -2285,7 +2887,7 @@ type UpdateGitLabProviderResponse struct {
 
 func (x *UpdateGitLabProviderResponse) Reset() {
 	*x = UpdateGitLabProviderResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[32]
+	mi := &file_zitadel_admin_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2297,7 +2899,7 @@ func (x *UpdateGitLabProviderResponse) String() string {
 func (*UpdateGitLabProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGitLabProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[32]
+	mi := &file_zitadel_admin_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2310,7 +2912,7 @@ func (x *UpdateGitLabProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGitLabProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGitLabProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{32}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *UpdateGitLabProviderResponse) GetDetails() *v1.ObjectDetails {
@@ -2327,14 +2929,14 @@ type AddGitLabSelfHostedProviderRequest struct {
 	ClientId        string                 `protobuf:"bytes,3,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,4,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes          []string               `protobuf:"bytes,5,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v11.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v13.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AddGitLabSelfHostedProviderRequest) Reset() {
 	*x = AddGitLabSelfHostedProviderRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[33]
+	mi := &file_zitadel_admin_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2346,7 +2948,7 @@ func (x *AddGitLabSelfHostedProviderRequest) String() string {
 func (*AddGitLabSelfHostedProviderRequest) ProtoMessage() {}
 
 func (x *AddGitLabSelfHostedProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[33]
+	mi := &file_zitadel_admin_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2359,7 +2961,7 @@ func (x *AddGitLabSelfHostedProviderRequest) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use AddGitLabSelfHostedProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGitLabSelfHostedProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{33}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *AddGitLabSelfHostedProviderRequest) GetIssuer() string {
@@ -2397,7 +2999,7 @@ func (x *AddGitLabSelfHostedProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *AddGitLabSelfHostedProviderRequest) GetProviderOptions() *v11.Options {
+func (x *AddGitLabSelfHostedProviderRequest) GetProviderOptions() *v13.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -2414,7 +3016,7 @@ type AddGitLabSelfHostedProviderResponse struct {
 
 func (x *AddGitLabSelfHostedProviderResponse) Reset() {
 	*x = AddGitLabSelfHostedProviderResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[34]
+	mi := &file_zitadel_admin_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2426,7 +3028,7 @@ func (x *AddGitLabSelfHostedProviderResponse) String() string {
 func (*AddGitLabSelfHostedProviderResponse) ProtoMessage() {}
 
 func (x *AddGitLabSelfHostedProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[34]
+	mi := &file_zitadel_admin_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2439,7 +3041,7 @@ func (x *AddGitLabSelfHostedProviderResponse) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use AddGitLabSelfHostedProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGitLabSelfHostedProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{34}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *AddGitLabSelfHostedProviderResponse) GetDetails() *v1.ObjectDetails {
@@ -2464,14 +3066,14 @@ type UpdateGitLabSelfHostedProviderRequest struct {
 	ClientId        string                 `protobuf:"bytes,4,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,5,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes          []string               `protobuf:"bytes,6,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v11.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v13.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UpdateGitLabSelfHostedProviderRequest) Reset() {
 	*x = UpdateGitLabSelfHostedProviderRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[35]
+	mi := &file_zitadel_admin_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2483,7 +3085,7 @@ func (x *UpdateGitLabSelfHostedProviderRequest) String() string {
 func (*UpdateGitLabSelfHostedProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGitLabSelfHostedProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[35]
+	mi := &file_zitadel_admin_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2496,7 +3098,7 @@ func (x *UpdateGitLabSelfHostedProviderRequest) ProtoReflect() protoreflect.Mess
 
 // Deprecated: Use UpdateGitLabSelfHostedProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGitLabSelfHostedProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{35}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *UpdateGitLabSelfHostedProviderRequest) GetId() string {
@@ -2541,7 +3143,7 @@ func (x *UpdateGitLabSelfHostedProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *UpdateGitLabSelfHostedProviderRequest) GetProviderOptions() *v11.Options {
+func (x *UpdateGitLabSelfHostedProviderRequest) GetProviderOptions() *v13.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -2557,7 +3159,7 @@ type UpdateGitLabSelfHostedProviderResponse struct {
 
 func (x *UpdateGitLabSelfHostedProviderResponse) Reset() {
 	*x = UpdateGitLabSelfHostedProviderResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[36]
+	mi := &file_zitadel_admin_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2569,7 +3171,7 @@ func (x *UpdateGitLabSelfHostedProviderResponse) String() string {
 func (*UpdateGitLabSelfHostedProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGitLabSelfHostedProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[36]
+	mi := &file_zitadel_admin_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2582,7 +3184,7 @@ func (x *UpdateGitLabSelfHostedProviderResponse) ProtoReflect() protoreflect.Mes
 
 // Deprecated: Use UpdateGitLabSelfHostedProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGitLabSelfHostedProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{36}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *UpdateGitLabSelfHostedProviderResponse) GetDetails() *v1.ObjectDetails {
@@ -2598,14 +3200,14 @@ type AddGoogleProviderRequest struct {
 	ClientId        string                 `protobuf:"bytes,2,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,3,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes          []string               `protobuf:"bytes,4,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v11.Options           `protobuf:"bytes,5,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v13.Options           `protobuf:"bytes,5,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AddGoogleProviderRequest) Reset() {
 	*x = AddGoogleProviderRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[37]
+	mi := &file_zitadel_admin_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2617,7 +3219,7 @@ func (x *AddGoogleProviderRequest) String() string {
 func (*AddGoogleProviderRequest) ProtoMessage() {}
 
 func (x *AddGoogleProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[37]
+	mi := &file_zitadel_admin_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2630,7 +3232,7 @@ func (x *AddGoogleProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGoogleProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGoogleProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{37}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *AddGoogleProviderRequest) GetName() string {
@@ -2661,7 +3263,7 @@ func (x *AddGoogleProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *AddGoogleProviderRequest) GetProviderOptions() *v11.Options {
+func (x *AddGoogleProviderRequest) GetProviderOptions() *v13.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -2678,7 +3280,7 @@ type AddGoogleProviderResponse struct {
 
 func (x *AddGoogleProviderResponse) Reset() {
 	*x = AddGoogleProviderResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[38]
+	mi := &file_zitadel_admin_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2690,7 +3292,7 @@ func (x *AddGoogleProviderResponse) String() string {
 func (*AddGoogleProviderResponse) ProtoMessage() {}
 
 func (x *AddGoogleProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[38]
+	mi := &file_zitadel_admin_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2703,7 +3305,7 @@ func (x *AddGoogleProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGoogleProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGoogleProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{38}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *AddGoogleProviderResponse) GetDetails() *v1.ObjectDetails {
@@ -2727,14 +3329,14 @@ type UpdateGoogleProviderRequest struct {
 	ClientId        string                 `protobuf:"bytes,3,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	ClientSecret    string                 `protobuf:"bytes,4,opt,name=client_secret,json=clientSecret,proto3" json:"client_secret,omitempty"`
 	Scopes          []string               `protobuf:"bytes,5,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v11.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v13.Options           `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UpdateGoogleProviderRequest) Reset() {
 	*x = UpdateGoogleProviderRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[39]
+	mi := &file_zitadel_admin_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2746,7 +3348,7 @@ func (x *UpdateGoogleProviderRequest) String() string {
 func (*UpdateGoogleProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGoogleProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[39]
+	mi := &file_zitadel_admin_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2759,7 +3361,7 @@ func (x *UpdateGoogleProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGoogleProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGoogleProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{39}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *UpdateGoogleProviderRequest) GetId() string {
@@ -2797,7 +3399,7 @@ func (x *UpdateGoogleProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *UpdateGoogleProviderRequest) GetProviderOptions() *v11.Options {
+func (x *UpdateGoogleProviderRequest) GetProviderOptions() *v13.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -2813,7 +3415,7 @@ type UpdateGoogleProviderResponse struct {
 
 func (x *UpdateGoogleProviderResponse) Reset() {
 	*x = UpdateGoogleProviderResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[40]
+	mi := &file_zitadel_admin_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2825,7 +3427,7 @@ func (x *UpdateGoogleProviderResponse) String() string {
 func (*UpdateGoogleProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGoogleProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[40]
+	mi := &file_zitadel_admin_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2838,7 +3440,7 @@ func (x *UpdateGoogleProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGoogleProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGoogleProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{40}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *UpdateGoogleProviderResponse) GetDetails() *v1.ObjectDetails {
@@ -2860,8 +3462,8 @@ type AddLDAPProviderRequest struct {
 	UserObjectClasses []string               `protobuf:"bytes,8,rep,name=user_object_classes,json=userObjectClasses,proto3" json:"user_object_classes,omitempty"`
 	UserFilters       []string               `protobuf:"bytes,9,rep,name=user_filters,json=userFilters,proto3" json:"user_filters,omitempty"`
 	Timeout           *durationpb.Duration   `protobuf:"bytes,10,opt,name=timeout,proto3" json:"timeout,omitempty"`
-	Attributes        *v11.LDAPAttributes    `protobuf:"bytes,11,opt,name=attributes,proto3" json:"attributes,omitempty"`
-	ProviderOptions   *v11.Options           `protobuf:"bytes,12,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	Attributes        *v13.LDAPAttributes    `protobuf:"bytes,11,opt,name=attributes,proto3" json:"attributes,omitempty"`
+	ProviderOptions   *v13.Options           `protobuf:"bytes,12,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	RootCa            []byte                 `protobuf:"bytes,13,opt,name=root_ca,json=rootCa,proto3" json:"root_ca,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
@@ -2869,7 +3471,7 @@ type AddLDAPProviderRequest struct {
 
 func (x *AddLDAPProviderRequest) Reset() {
 	*x = AddLDAPProviderRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[41]
+	mi := &file_zitadel_admin_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2881,7 +3483,7 @@ func (x *AddLDAPProviderRequest) String() string {
 func (*AddLDAPProviderRequest) ProtoMessage() {}
 
 func (x *AddLDAPProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[41]
+	mi := &file_zitadel_admin_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2894,7 +3496,7 @@ func (x *AddLDAPProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddLDAPProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddLDAPProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{41}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *AddLDAPProviderRequest) GetName() string {
@@ -2967,14 +3569,14 @@ func (x *AddLDAPProviderRequest) GetTimeout() *durationpb.Duration {
 	return nil
 }
 
-func (x *AddLDAPProviderRequest) GetAttributes() *v11.LDAPAttributes {
+func (x *AddLDAPProviderRequest) GetAttributes() *v13.LDAPAttributes {
 	if x != nil {
 		return x.Attributes
 	}
 	return nil
 }
 
-func (x *AddLDAPProviderRequest) GetProviderOptions() *v11.Options {
+func (x *AddLDAPProviderRequest) GetProviderOptions() *v13.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -2998,7 +3600,7 @@ type AddLDAPProviderResponse struct {
 
 func (x *AddLDAPProviderResponse) Reset() {
 	*x = AddLDAPProviderResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[42]
+	mi := &file_zitadel_admin_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3010,7 +3612,7 @@ func (x *AddLDAPProviderResponse) String() string {
 func (*AddLDAPProviderResponse) ProtoMessage() {}
 
 func (x *AddLDAPProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[42]
+	mi := &file_zitadel_admin_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3023,7 +3625,7 @@ func (x *AddLDAPProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddLDAPProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddLDAPProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{42}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *AddLDAPProviderResponse) GetDetails() *v1.ObjectDetails {
@@ -3053,8 +3655,8 @@ type UpdateLDAPProviderRequest struct {
 	UserObjectClasses []string               `protobuf:"bytes,9,rep,name=user_object_classes,json=userObjectClasses,proto3" json:"user_object_classes,omitempty"`
 	UserFilters       []string               `protobuf:"bytes,10,rep,name=user_filters,json=userFilters,proto3" json:"user_filters,omitempty"`
 	Timeout           *durationpb.Duration   `protobuf:"bytes,11,opt,name=timeout,proto3" json:"timeout,omitempty"`
-	Attributes        *v11.LDAPAttributes    `protobuf:"bytes,12,opt,name=attributes,proto3" json:"attributes,omitempty"`
-	ProviderOptions   *v11.Options           `protobuf:"bytes,13,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	Attributes        *v13.LDAPAttributes    `protobuf:"bytes,12,opt,name=attributes,proto3" json:"attributes,omitempty"`
+	ProviderOptions   *v13.Options           `protobuf:"bytes,13,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	RootCa            []byte                 `protobuf:"bytes,14,opt,name=root_ca,json=rootCa,proto3" json:"root_ca,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
@@ -3062,7 +3664,7 @@ type UpdateLDAPProviderRequest struct {
 
 func (x *UpdateLDAPProviderRequest) Reset() {
 	*x = UpdateLDAPProviderRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[43]
+	mi := &file_zitadel_admin_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3074,7 +3676,7 @@ func (x *UpdateLDAPProviderRequest) String() string {
 func (*UpdateLDAPProviderRequest) ProtoMessage() {}
 
 func (x *UpdateLDAPProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[43]
+	mi := &file_zitadel_admin_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3087,7 +3689,7 @@ func (x *UpdateLDAPProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateLDAPProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateLDAPProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{43}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *UpdateLDAPProviderRequest) GetId() string {
@@ -3167,14 +3769,14 @@ func (x *UpdateLDAPProviderRequest) GetTimeout() *durationpb.Duration {
 	return nil
 }
 
-func (x *UpdateLDAPProviderRequest) GetAttributes() *v11.LDAPAttributes {
+func (x *UpdateLDAPProviderRequest) GetAttributes() *v13.LDAPAttributes {
 	if x != nil {
 		return x.Attributes
 	}
 	return nil
 }
 
-func (x *UpdateLDAPProviderRequest) GetProviderOptions() *v11.Options {
+func (x *UpdateLDAPProviderRequest) GetProviderOptions() *v13.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -3197,7 +3799,7 @@ type UpdateLDAPProviderResponse struct {
 
 func (x *UpdateLDAPProviderResponse) Reset() {
 	*x = UpdateLDAPProviderResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[44]
+	mi := &file_zitadel_admin_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3209,7 +3811,7 @@ func (x *UpdateLDAPProviderResponse) String() string {
 func (*UpdateLDAPProviderResponse) ProtoMessage() {}
 
 func (x *UpdateLDAPProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[44]
+	mi := &file_zitadel_admin_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3222,7 +3824,7 @@ func (x *UpdateLDAPProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateLDAPProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateLDAPProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{44}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *UpdateLDAPProviderResponse) GetDetails() *v1.ObjectDetails {
@@ -3240,14 +3842,14 @@ type AddAppleProviderRequest struct {
 	KeyId           string                 `protobuf:"bytes,4,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
 	PrivateKey      []byte                 `protobuf:"bytes,5,opt,name=private_key,json=privateKey,proto3" json:"private_key,omitempty"`
 	Scopes          []string               `protobuf:"bytes,6,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v11.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v13.Options           `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AddAppleProviderRequest) Reset() {
 	*x = AddAppleProviderRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[45]
+	mi := &file_zitadel_admin_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3259,7 +3861,7 @@ func (x *AddAppleProviderRequest) String() string {
 func (*AddAppleProviderRequest) ProtoMessage() {}
 
 func (x *AddAppleProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[45]
+	mi := &file_zitadel_admin_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3272,7 +3874,7 @@ func (x *AddAppleProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAppleProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddAppleProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{45}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *AddAppleProviderRequest) GetName() string {
@@ -3317,7 +3919,7 @@ func (x *AddAppleProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *AddAppleProviderRequest) GetProviderOptions() *v11.Options {
+func (x *AddAppleProviderRequest) GetProviderOptions() *v13.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -3334,7 +3936,7 @@ type AddAppleProviderResponse struct {
 
 func (x *AddAppleProviderResponse) Reset() {
 	*x = AddAppleProviderResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[46]
+	mi := &file_zitadel_admin_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3346,7 +3948,7 @@ func (x *AddAppleProviderResponse) String() string {
 func (*AddAppleProviderResponse) ProtoMessage() {}
 
 func (x *AddAppleProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[46]
+	mi := &file_zitadel_admin_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3359,7 +3961,7 @@ func (x *AddAppleProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAppleProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddAppleProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{46}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *AddAppleProviderResponse) GetDetails() *v1.ObjectDetails {
@@ -3385,14 +3987,14 @@ type UpdateAppleProviderRequest struct {
 	KeyId           string                 `protobuf:"bytes,5,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
 	PrivateKey      []byte                 `protobuf:"bytes,6,opt,name=private_key,json=privateKey,proto3" json:"private_key,omitempty"`
 	Scopes          []string               `protobuf:"bytes,7,rep,name=scopes,proto3" json:"scopes,omitempty"`
-	ProviderOptions *v11.Options           `protobuf:"bytes,8,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	ProviderOptions *v13.Options           `protobuf:"bytes,8,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
 
 func (x *UpdateAppleProviderRequest) Reset() {
 	*x = UpdateAppleProviderRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[47]
+	mi := &file_zitadel_admin_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3404,7 +4006,7 @@ func (x *UpdateAppleProviderRequest) String() string {
 func (*UpdateAppleProviderRequest) ProtoMessage() {}
 
 func (x *UpdateAppleProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[47]
+	mi := &file_zitadel_admin_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3417,7 +4019,7 @@ func (x *UpdateAppleProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAppleProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateAppleProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{47}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *UpdateAppleProviderRequest) GetId() string {
@@ -3469,7 +4071,7 @@ func (x *UpdateAppleProviderRequest) GetScopes() []string {
 	return nil
 }
 
-func (x *UpdateAppleProviderRequest) GetProviderOptions() *v11.Options {
+func (x *UpdateAppleProviderRequest) GetProviderOptions() *v13.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
@@ -3485,7 +4087,7 @@ type UpdateAppleProviderResponse struct {
 
 func (x *UpdateAppleProviderResponse) Reset() {
 	*x = UpdateAppleProviderResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[48]
+	mi := &file_zitadel_admin_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3497,7 +4099,7 @@ func (x *UpdateAppleProviderResponse) String() string {
 func (*UpdateAppleProviderResponse) ProtoMessage() {}
 
 func (x *UpdateAppleProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[48]
+	mi := &file_zitadel_admin_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3510,7 +4112,7 @@ func (x *UpdateAppleProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAppleProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateAppleProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{48}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *UpdateAppleProviderResponse) GetDetails() *v1.ObjectDetails {
@@ -3528,10 +4130,10 @@ type AddSAMLProviderRequest struct {
 	//	*AddSAMLProviderRequest_MetadataXml
 	//	*AddSAMLProviderRequest_MetadataUrl
 	Metadata                      isAddSAMLProviderRequest_Metadata `protobuf_oneof:"metadata"`
-	Binding                       v11.SAMLBinding                   `protobuf:"varint,4,opt,name=binding,proto3,enum=zitadel.idp.v1.SAMLBinding" json:"binding,omitempty"`
+	Binding                       v13.SAMLBinding                   `protobuf:"varint,4,opt,name=binding,proto3,enum=zitadel.idp.v1.SAMLBinding" json:"binding,omitempty"`
 	WithSignedRequest             bool                              `protobuf:"varint,5,opt,name=with_signed_request,json=withSignedRequest,proto3" json:"with_signed_request,omitempty"`
-	ProviderOptions               *v11.Options                      `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
-	NameIdFormat                  *v11.SAMLNameIDFormat             `protobuf:"varint,7,opt,name=name_id_format,json=nameIdFormat,proto3,enum=zitadel.idp.v1.SAMLNameIDFormat,oneof" json:"name_id_format,omitempty"`
+	ProviderOptions               *v13.Options                      `protobuf:"bytes,6,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	NameIdFormat                  *v13.SAMLNameIDFormat             `protobuf:"varint,7,opt,name=name_id_format,json=nameIdFormat,proto3,enum=zitadel.idp.v1.SAMLNameIDFormat,oneof" json:"name_id_format,omitempty"`
 	TransientMappingAttributeName *string                           `protobuf:"bytes,8,opt,name=transient_mapping_attribute_name,json=transientMappingAttributeName,proto3,oneof" json:"transient_mapping_attribute_name,omitempty"`
 	FederatedLogoutEnabled        *bool                             `protobuf:"varint,9,opt,name=federated_logout_enabled,json=federatedLogoutEnabled,proto3,oneof" json:"federated_logout_enabled,omitempty"`
 	unknownFields                 protoimpl.UnknownFields
@@ -3540,7 +4142,7 @@ type AddSAMLProviderRequest struct {
 
 func (x *AddSAMLProviderRequest) Reset() {
 	*x = AddSAMLProviderRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[49]
+	mi := &file_zitadel_admin_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3552,7 +4154,7 @@ func (x *AddSAMLProviderRequest) String() string {
 func (*AddSAMLProviderRequest) ProtoMessage() {}
 
 func (x *AddSAMLProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[49]
+	mi := &file_zitadel_admin_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3565,7 +4167,7 @@ func (x *AddSAMLProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddSAMLProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddSAMLProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{49}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *AddSAMLProviderRequest) GetName() string {
@@ -3600,11 +4202,11 @@ func (x *AddSAMLProviderRequest) GetMetadataUrl() string {
 	return ""
 }
 
-func (x *AddSAMLProviderRequest) GetBinding() v11.SAMLBinding {
+func (x *AddSAMLProviderRequest) GetBinding() v13.SAMLBinding {
 	if x != nil {
 		return x.Binding
 	}
-	return v11.SAMLBinding(0)
+	return v13.SAMLBinding(0)
 }
 
 func (x *AddSAMLProviderRequest) GetWithSignedRequest() bool {
@@ -3614,18 +4216,18 @@ func (x *AddSAMLProviderRequest) GetWithSignedRequest() bool {
 	return false
 }
 
-func (x *AddSAMLProviderRequest) GetProviderOptions() *v11.Options {
+func (x *AddSAMLProviderRequest) GetProviderOptions() *v13.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
 	return nil
 }
 
-func (x *AddSAMLProviderRequest) GetNameIdFormat() v11.SAMLNameIDFormat {
+func (x *AddSAMLProviderRequest) GetNameIdFormat() v13.SAMLNameIDFormat {
 	if x != nil && x.NameIdFormat != nil {
 		return *x.NameIdFormat
 	}
-	return v11.SAMLNameIDFormat(0)
+	return v13.SAMLNameIDFormat(0)
 }
 
 func (x *AddSAMLProviderRequest) GetTransientMappingAttributeName() string {
@@ -3668,7 +4270,7 @@ type AddSAMLProviderResponse struct {
 
 func (x *AddSAMLProviderResponse) Reset() {
 	*x = AddSAMLProviderResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[50]
+	mi := &file_zitadel_admin_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3680,7 +4282,7 @@ func (x *AddSAMLProviderResponse) String() string {
 func (*AddSAMLProviderResponse) ProtoMessage() {}
 
 func (x *AddSAMLProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[50]
+	mi := &file_zitadel_admin_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3693,7 +4295,7 @@ func (x *AddSAMLProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddSAMLProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddSAMLProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{50}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *AddSAMLProviderResponse) GetDetails() *v1.ObjectDetails {
@@ -3719,10 +4321,10 @@ type UpdateSAMLProviderRequest struct {
 	//	*UpdateSAMLProviderRequest_MetadataXml
 	//	*UpdateSAMLProviderRequest_MetadataUrl
 	Metadata                      isUpdateSAMLProviderRequest_Metadata `protobuf_oneof:"metadata"`
-	Binding                       v11.SAMLBinding                      `protobuf:"varint,5,opt,name=binding,proto3,enum=zitadel.idp.v1.SAMLBinding" json:"binding,omitempty"`
+	Binding                       v13.SAMLBinding                      `protobuf:"varint,5,opt,name=binding,proto3,enum=zitadel.idp.v1.SAMLBinding" json:"binding,omitempty"`
 	WithSignedRequest             bool                                 `protobuf:"varint,6,opt,name=with_signed_request,json=withSignedRequest,proto3" json:"with_signed_request,omitempty"`
-	ProviderOptions               *v11.Options                         `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
-	NameIdFormat                  *v11.SAMLNameIDFormat                `protobuf:"varint,8,opt,name=name_id_format,json=nameIdFormat,proto3,enum=zitadel.idp.v1.SAMLNameIDFormat,oneof" json:"name_id_format,omitempty"`
+	ProviderOptions               *v13.Options                         `protobuf:"bytes,7,opt,name=provider_options,json=providerOptions,proto3" json:"provider_options,omitempty"`
+	NameIdFormat                  *v13.SAMLNameIDFormat                `protobuf:"varint,8,opt,name=name_id_format,json=nameIdFormat,proto3,enum=zitadel.idp.v1.SAMLNameIDFormat,oneof" json:"name_id_format,omitempty"`
 	TransientMappingAttributeName *string                              `protobuf:"bytes,9,opt,name=transient_mapping_attribute_name,json=transientMappingAttributeName,proto3,oneof" json:"transient_mapping_attribute_name,omitempty"`
 	FederatedLogoutEnabled        *bool                                `protobuf:"varint,10,opt,name=federated_logout_enabled,json=federatedLogoutEnabled,proto3,oneof" json:"federated_logout_enabled,omitempty"`
 	unknownFields                 protoimpl.UnknownFields
@@ -3731,7 +4333,7 @@ type UpdateSAMLProviderRequest struct {
 
 func (x *UpdateSAMLProviderRequest) Reset() {
 	*x = UpdateSAMLProviderRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[51]
+	mi := &file_zitadel_admin_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3743,7 +4345,7 @@ func (x *UpdateSAMLProviderRequest) String() string {
 func (*UpdateSAMLProviderRequest) ProtoMessage() {}
 
 func (x *UpdateSAMLProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[51]
+	mi := &file_zitadel_admin_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3756,7 +4358,7 @@ func (x *UpdateSAMLProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateSAMLProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateSAMLProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{51}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *UpdateSAMLProviderRequest) GetId() string {
@@ -3798,11 +4400,11 @@ func (x *UpdateSAMLProviderRequest) GetMetadataUrl() string {
 	return ""
 }
 
-func (x *UpdateSAMLProviderRequest) GetBinding() v11.SAMLBinding {
+func (x *UpdateSAMLProviderRequest) GetBinding() v13.SAMLBinding {
 	if x != nil {
 		return x.Binding
 	}
-	return v11.SAMLBinding(0)
+	return v13.SAMLBinding(0)
 }
 
 func (x *UpdateSAMLProviderRequest) GetWithSignedRequest() bool {
@@ -3812,18 +4414,18 @@ func (x *UpdateSAMLProviderRequest) GetWithSignedRequest() bool {
 	return false
 }
 
-func (x *UpdateSAMLProviderRequest) GetProviderOptions() *v11.Options {
+func (x *UpdateSAMLProviderRequest) GetProviderOptions() *v13.Options {
 	if x != nil {
 		return x.ProviderOptions
 	}
 	return nil
 }
 
-func (x *UpdateSAMLProviderRequest) GetNameIdFormat() v11.SAMLNameIDFormat {
+func (x *UpdateSAMLProviderRequest) GetNameIdFormat() v13.SAMLNameIDFormat {
 	if x != nil && x.NameIdFormat != nil {
 		return *x.NameIdFormat
 	}
-	return v11.SAMLNameIDFormat(0)
+	return v13.SAMLNameIDFormat(0)
 }
 
 func (x *UpdateSAMLProviderRequest) GetTransientMappingAttributeName() string {
@@ -3865,7 +4467,7 @@ type UpdateSAMLProviderResponse struct {
 
 func (x *UpdateSAMLProviderResponse) Reset() {
 	*x = UpdateSAMLProviderResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[52]
+	mi := &file_zitadel_admin_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3877,7 +4479,7 @@ func (x *UpdateSAMLProviderResponse) String() string {
 func (*UpdateSAMLProviderResponse) ProtoMessage() {}
 
 func (x *UpdateSAMLProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[52]
+	mi := &file_zitadel_admin_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3890,7 +4492,7 @@ func (x *UpdateSAMLProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateSAMLProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateSAMLProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{52}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *UpdateSAMLProviderResponse) GetDetails() *v1.ObjectDetails {
@@ -3909,7 +4511,7 @@ type DeleteProviderRequest struct {
 
 func (x *DeleteProviderRequest) Reset() {
 	*x = DeleteProviderRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[53]
+	mi := &file_zitadel_admin_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3921,7 +4523,7 @@ func (x *DeleteProviderRequest) String() string {
 func (*DeleteProviderRequest) ProtoMessage() {}
 
 func (x *DeleteProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[53]
+	mi := &file_zitadel_admin_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3934,7 +4536,7 @@ func (x *DeleteProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProviderRequest.ProtoReflect.Descriptor instead.
 func (*DeleteProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{53}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *DeleteProviderRequest) GetId() string {
@@ -3953,7 +4555,7 @@ type DeleteProviderResponse struct {
 
 func (x *DeleteProviderResponse) Reset() {
 	*x = DeleteProviderResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[54]
+	mi := &file_zitadel_admin_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3965,7 +4567,7 @@ func (x *DeleteProviderResponse) String() string {
 func (*DeleteProviderResponse) ProtoMessage() {}
 
 func (x *DeleteProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[54]
+	mi := &file_zitadel_admin_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3978,7 +4580,7 @@ func (x *DeleteProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProviderResponse.ProtoReflect.Descriptor instead.
 func (*DeleteProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{54}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *DeleteProviderResponse) GetDetails() *v1.ObjectDetails {
@@ -3996,7 +4598,7 @@ type GetLoginPolicyRequest struct {
 
 func (x *GetLoginPolicyRequest) Reset() {
 	*x = GetLoginPolicyRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[55]
+	mi := &file_zitadel_admin_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4008,7 +4610,7 @@ func (x *GetLoginPolicyRequest) String() string {
 func (*GetLoginPolicyRequest) ProtoMessage() {}
 
 func (x *GetLoginPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[55]
+	mi := &file_zitadel_admin_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4021,19 +4623,19 @@ func (x *GetLoginPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLoginPolicyRequest.ProtoReflect.Descriptor instead.
 func (*GetLoginPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{55}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{67}
 }
 
 type GetLoginPolicyResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Policy        *v12.LoginPolicy       `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
+	Policy        *v14.LoginPolicy       `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetLoginPolicyResponse) Reset() {
 	*x = GetLoginPolicyResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[56]
+	mi := &file_zitadel_admin_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4045,7 +4647,7 @@ func (x *GetLoginPolicyResponse) String() string {
 func (*GetLoginPolicyResponse) ProtoMessage() {}
 
 func (x *GetLoginPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[56]
+	mi := &file_zitadel_admin_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4058,12 +4660,228 @@ func (x *GetLoginPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLoginPolicyResponse.ProtoReflect.Descriptor instead.
 func (*GetLoginPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{56}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{68}
 }
 
-func (x *GetLoginPolicyResponse) GetPolicy() *v12.LoginPolicy {
+func (x *GetLoginPolicyResponse) GetPolicy() *v14.LoginPolicy {
 	if x != nil {
 		return x.Policy
+	}
+	return nil
+}
+
+type UpdateLoginPolicyRequest struct {
+	state                      protoimpl.MessageState `protogen:"open.v1"`
+	AllowUsernamePassword      bool                   `protobuf:"varint,1,opt,name=allow_username_password,json=allowUsernamePassword,proto3" json:"allow_username_password,omitempty"`
+	AllowRegister              bool                   `protobuf:"varint,2,opt,name=allow_register,json=allowRegister,proto3" json:"allow_register,omitempty"`
+	AllowExternalIdp           bool                   `protobuf:"varint,3,opt,name=allow_external_idp,json=allowExternalIdp,proto3" json:"allow_external_idp,omitempty"`
+	ForceMfa                   bool                   `protobuf:"varint,4,opt,name=force_mfa,json=forceMfa,proto3" json:"force_mfa,omitempty"`
+	PasswordlessType           v14.PasswordlessType   `protobuf:"varint,5,opt,name=passwordless_type,json=passwordlessType,proto3,enum=zitadel.policy.v1.PasswordlessType" json:"passwordless_type,omitempty"`
+	HidePasswordReset          bool                   `protobuf:"varint,6,opt,name=hide_password_reset,json=hidePasswordReset,proto3" json:"hide_password_reset,omitempty"`
+	IgnoreUnknownUsernames     bool                   `protobuf:"varint,7,opt,name=ignore_unknown_usernames,json=ignoreUnknownUsernames,proto3" json:"ignore_unknown_usernames,omitempty"`
+	DefaultRedirectUri         string                 `protobuf:"bytes,8,opt,name=default_redirect_uri,json=defaultRedirectUri,proto3" json:"default_redirect_uri,omitempty"`
+	PasswordCheckLifetime      *durationpb.Duration   `protobuf:"bytes,9,opt,name=password_check_lifetime,json=passwordCheckLifetime,proto3" json:"password_check_lifetime,omitempty"`
+	ExternalLoginCheckLifetime *durationpb.Duration   `protobuf:"bytes,10,opt,name=external_login_check_lifetime,json=externalLoginCheckLifetime,proto3" json:"external_login_check_lifetime,omitempty"`
+	MfaInitSkipLifetime        *durationpb.Duration   `protobuf:"bytes,11,opt,name=mfa_init_skip_lifetime,json=mfaInitSkipLifetime,proto3" json:"mfa_init_skip_lifetime,omitempty"`
+	SecondFactorCheckLifetime  *durationpb.Duration   `protobuf:"bytes,12,opt,name=second_factor_check_lifetime,json=secondFactorCheckLifetime,proto3" json:"second_factor_check_lifetime,omitempty"`
+	MultiFactorCheckLifetime   *durationpb.Duration   `protobuf:"bytes,13,opt,name=multi_factor_check_lifetime,json=multiFactorCheckLifetime,proto3" json:"multi_factor_check_lifetime,omitempty"`
+	AllowDomainDiscovery       bool                   `protobuf:"varint,14,opt,name=allow_domain_discovery,json=allowDomainDiscovery,proto3" json:"allow_domain_discovery,omitempty"`
+	DisableLoginWithEmail      bool                   `protobuf:"varint,15,opt,name=disable_login_with_email,json=disableLoginWithEmail,proto3" json:"disable_login_with_email,omitempty"`
+	DisableLoginWithPhone      bool                   `protobuf:"varint,16,opt,name=disable_login_with_phone,json=disableLoginWithPhone,proto3" json:"disable_login_with_phone,omitempty"`
+	ForceMfaLocalOnly          bool                   `protobuf:"varint,17,opt,name=force_mfa_local_only,json=forceMfaLocalOnly,proto3" json:"force_mfa_local_only,omitempty"`
+	unknownFields              protoimpl.UnknownFields
+	sizeCache                  protoimpl.SizeCache
+}
+
+func (x *UpdateLoginPolicyRequest) Reset() {
+	*x = UpdateLoginPolicyRequest{}
+	mi := &file_zitadel_admin_proto_msgTypes[69]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateLoginPolicyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateLoginPolicyRequest) ProtoMessage() {}
+
+func (x *UpdateLoginPolicyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_admin_proto_msgTypes[69]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateLoginPolicyRequest.ProtoReflect.Descriptor instead.
+func (*UpdateLoginPolicyRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{69}
+}
+
+func (x *UpdateLoginPolicyRequest) GetAllowUsernamePassword() bool {
+	if x != nil {
+		return x.AllowUsernamePassword
+	}
+	return false
+}
+
+func (x *UpdateLoginPolicyRequest) GetAllowRegister() bool {
+	if x != nil {
+		return x.AllowRegister
+	}
+	return false
+}
+
+func (x *UpdateLoginPolicyRequest) GetAllowExternalIdp() bool {
+	if x != nil {
+		return x.AllowExternalIdp
+	}
+	return false
+}
+
+func (x *UpdateLoginPolicyRequest) GetForceMfa() bool {
+	if x != nil {
+		return x.ForceMfa
+	}
+	return false
+}
+
+func (x *UpdateLoginPolicyRequest) GetPasswordlessType() v14.PasswordlessType {
+	if x != nil {
+		return x.PasswordlessType
+	}
+	return v14.PasswordlessType(0)
+}
+
+func (x *UpdateLoginPolicyRequest) GetHidePasswordReset() bool {
+	if x != nil {
+		return x.HidePasswordReset
+	}
+	return false
+}
+
+func (x *UpdateLoginPolicyRequest) GetIgnoreUnknownUsernames() bool {
+	if x != nil {
+		return x.IgnoreUnknownUsernames
+	}
+	return false
+}
+
+func (x *UpdateLoginPolicyRequest) GetDefaultRedirectUri() string {
+	if x != nil {
+		return x.DefaultRedirectUri
+	}
+	return ""
+}
+
+func (x *UpdateLoginPolicyRequest) GetPasswordCheckLifetime() *durationpb.Duration {
+	if x != nil {
+		return x.PasswordCheckLifetime
+	}
+	return nil
+}
+
+func (x *UpdateLoginPolicyRequest) GetExternalLoginCheckLifetime() *durationpb.Duration {
+	if x != nil {
+		return x.ExternalLoginCheckLifetime
+	}
+	return nil
+}
+
+func (x *UpdateLoginPolicyRequest) GetMfaInitSkipLifetime() *durationpb.Duration {
+	if x != nil {
+		return x.MfaInitSkipLifetime
+	}
+	return nil
+}
+
+func (x *UpdateLoginPolicyRequest) GetSecondFactorCheckLifetime() *durationpb.Duration {
+	if x != nil {
+		return x.SecondFactorCheckLifetime
+	}
+	return nil
+}
+
+func (x *UpdateLoginPolicyRequest) GetMultiFactorCheckLifetime() *durationpb.Duration {
+	if x != nil {
+		return x.MultiFactorCheckLifetime
+	}
+	return nil
+}
+
+func (x *UpdateLoginPolicyRequest) GetAllowDomainDiscovery() bool {
+	if x != nil {
+		return x.AllowDomainDiscovery
+	}
+	return false
+}
+
+func (x *UpdateLoginPolicyRequest) GetDisableLoginWithEmail() bool {
+	if x != nil {
+		return x.DisableLoginWithEmail
+	}
+	return false
+}
+
+func (x *UpdateLoginPolicyRequest) GetDisableLoginWithPhone() bool {
+	if x != nil {
+		return x.DisableLoginWithPhone
+	}
+	return false
+}
+
+func (x *UpdateLoginPolicyRequest) GetForceMfaLocalOnly() bool {
+	if x != nil {
+		return x.ForceMfaLocalOnly
+	}
+	return false
+}
+
+type UpdateLoginPolicyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *v1.ObjectDetails      `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateLoginPolicyResponse) Reset() {
+	*x = UpdateLoginPolicyResponse{}
+	mi := &file_zitadel_admin_proto_msgTypes[70]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateLoginPolicyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateLoginPolicyResponse) ProtoMessage() {}
+
+func (x *UpdateLoginPolicyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_admin_proto_msgTypes[70]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateLoginPolicyResponse.ProtoReflect.Descriptor instead.
+func (*UpdateLoginPolicyResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{70}
+}
+
+func (x *UpdateLoginPolicyResponse) GetDetails() *v1.ObjectDetails {
+	if x != nil {
+		return x.Details
 	}
 	return nil
 }
@@ -4077,7 +4895,7 @@ type ListLoginPolicyIDPsRequest struct {
 
 func (x *ListLoginPolicyIDPsRequest) Reset() {
 	*x = ListLoginPolicyIDPsRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[57]
+	mi := &file_zitadel_admin_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4089,7 +4907,7 @@ func (x *ListLoginPolicyIDPsRequest) String() string {
 func (*ListLoginPolicyIDPsRequest) ProtoMessage() {}
 
 func (x *ListLoginPolicyIDPsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[57]
+	mi := &file_zitadel_admin_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4102,7 +4920,7 @@ func (x *ListLoginPolicyIDPsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLoginPolicyIDPsRequest.ProtoReflect.Descriptor instead.
 func (*ListLoginPolicyIDPsRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{57}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *ListLoginPolicyIDPsRequest) GetQuery() *v1.ListQuery {
@@ -4115,14 +4933,14 @@ func (x *ListLoginPolicyIDPsRequest) GetQuery() *v1.ListQuery {
 type ListLoginPolicyIDPsResponse struct {
 	state         protoimpl.MessageState    `protogen:"open.v1"`
 	Details       *v1.ListDetails           `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
-	Result        []*v11.IDPLoginPolicyLink `protobuf:"bytes,2,rep,name=result,proto3" json:"result,omitempty"`
+	Result        []*v13.IDPLoginPolicyLink `protobuf:"bytes,2,rep,name=result,proto3" json:"result,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListLoginPolicyIDPsResponse) Reset() {
 	*x = ListLoginPolicyIDPsResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[58]
+	mi := &file_zitadel_admin_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4134,7 +4952,7 @@ func (x *ListLoginPolicyIDPsResponse) String() string {
 func (*ListLoginPolicyIDPsResponse) ProtoMessage() {}
 
 func (x *ListLoginPolicyIDPsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[58]
+	mi := &file_zitadel_admin_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4147,7 +4965,7 @@ func (x *ListLoginPolicyIDPsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLoginPolicyIDPsResponse.ProtoReflect.Descriptor instead.
 func (*ListLoginPolicyIDPsResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{58}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *ListLoginPolicyIDPsResponse) GetDetails() *v1.ListDetails {
@@ -4157,7 +4975,7 @@ func (x *ListLoginPolicyIDPsResponse) GetDetails() *v1.ListDetails {
 	return nil
 }
 
-func (x *ListLoginPolicyIDPsResponse) GetResult() []*v11.IDPLoginPolicyLink {
+func (x *ListLoginPolicyIDPsResponse) GetResult() []*v13.IDPLoginPolicyLink {
 	if x != nil {
 		return x.Result
 	}
@@ -4173,7 +4991,7 @@ type AddIDPToLoginPolicyRequest struct {
 
 func (x *AddIDPToLoginPolicyRequest) Reset() {
 	*x = AddIDPToLoginPolicyRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[59]
+	mi := &file_zitadel_admin_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4185,7 +5003,7 @@ func (x *AddIDPToLoginPolicyRequest) String() string {
 func (*AddIDPToLoginPolicyRequest) ProtoMessage() {}
 
 func (x *AddIDPToLoginPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[59]
+	mi := &file_zitadel_admin_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4198,7 +5016,7 @@ func (x *AddIDPToLoginPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddIDPToLoginPolicyRequest.ProtoReflect.Descriptor instead.
 func (*AddIDPToLoginPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{59}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *AddIDPToLoginPolicyRequest) GetIdpId() string {
@@ -4217,7 +5035,7 @@ type AddIDPToLoginPolicyResponse struct {
 
 func (x *AddIDPToLoginPolicyResponse) Reset() {
 	*x = AddIDPToLoginPolicyResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[60]
+	mi := &file_zitadel_admin_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4229,7 +5047,7 @@ func (x *AddIDPToLoginPolicyResponse) String() string {
 func (*AddIDPToLoginPolicyResponse) ProtoMessage() {}
 
 func (x *AddIDPToLoginPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[60]
+	mi := &file_zitadel_admin_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4242,7 +5060,7 @@ func (x *AddIDPToLoginPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddIDPToLoginPolicyResponse.ProtoReflect.Descriptor instead.
 func (*AddIDPToLoginPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{60}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *AddIDPToLoginPolicyResponse) GetDetails() *v1.ObjectDetails {
@@ -4261,7 +5079,7 @@ type RemoveIDPFromLoginPolicyRequest struct {
 
 func (x *RemoveIDPFromLoginPolicyRequest) Reset() {
 	*x = RemoveIDPFromLoginPolicyRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[61]
+	mi := &file_zitadel_admin_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4273,7 +5091,7 @@ func (x *RemoveIDPFromLoginPolicyRequest) String() string {
 func (*RemoveIDPFromLoginPolicyRequest) ProtoMessage() {}
 
 func (x *RemoveIDPFromLoginPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[61]
+	mi := &file_zitadel_admin_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4286,7 +5104,7 @@ func (x *RemoveIDPFromLoginPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveIDPFromLoginPolicyRequest.ProtoReflect.Descriptor instead.
 func (*RemoveIDPFromLoginPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{61}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *RemoveIDPFromLoginPolicyRequest) GetIdpId() string {
@@ -4305,7 +5123,7 @@ type RemoveIDPFromLoginPolicyResponse struct {
 
 func (x *RemoveIDPFromLoginPolicyResponse) Reset() {
 	*x = RemoveIDPFromLoginPolicyResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[62]
+	mi := &file_zitadel_admin_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4317,7 +5135,7 @@ func (x *RemoveIDPFromLoginPolicyResponse) String() string {
 func (*RemoveIDPFromLoginPolicyResponse) ProtoMessage() {}
 
 func (x *RemoveIDPFromLoginPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[62]
+	mi := &file_zitadel_admin_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4330,7 +5148,7 @@ func (x *RemoveIDPFromLoginPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveIDPFromLoginPolicyResponse.ProtoReflect.Descriptor instead.
 func (*RemoveIDPFromLoginPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{62}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *RemoveIDPFromLoginPolicyResponse) GetDetails() *v1.ObjectDetails {
@@ -4350,7 +5168,7 @@ type AddIAMMemberRequest struct {
 
 func (x *AddIAMMemberRequest) Reset() {
 	*x = AddIAMMemberRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[63]
+	mi := &file_zitadel_admin_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4362,7 +5180,7 @@ func (x *AddIAMMemberRequest) String() string {
 func (*AddIAMMemberRequest) ProtoMessage() {}
 
 func (x *AddIAMMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[63]
+	mi := &file_zitadel_admin_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4375,7 +5193,7 @@ func (x *AddIAMMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddIAMMemberRequest.ProtoReflect.Descriptor instead.
 func (*AddIAMMemberRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{63}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *AddIAMMemberRequest) GetUserId() string {
@@ -4401,7 +5219,7 @@ type AddIAMMemberResponse struct {
 
 func (x *AddIAMMemberResponse) Reset() {
 	*x = AddIAMMemberResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[64]
+	mi := &file_zitadel_admin_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4413,7 +5231,7 @@ func (x *AddIAMMemberResponse) String() string {
 func (*AddIAMMemberResponse) ProtoMessage() {}
 
 func (x *AddIAMMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[64]
+	mi := &file_zitadel_admin_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4426,7 +5244,7 @@ func (x *AddIAMMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddIAMMemberResponse.ProtoReflect.Descriptor instead.
 func (*AddIAMMemberResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{64}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *AddIAMMemberResponse) GetDetails() *v1.ObjectDetails {
@@ -4458,7 +5276,7 @@ type ListEventsRequest struct {
 
 func (x *ListEventsRequest) Reset() {
 	*x = ListEventsRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[65]
+	mi := &file_zitadel_admin_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4470,7 +5288,7 @@ func (x *ListEventsRequest) String() string {
 func (*ListEventsRequest) ProtoMessage() {}
 
 func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[65]
+	mi := &file_zitadel_admin_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4483,7 +5301,7 @@ func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListEventsRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{65}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *ListEventsRequest) GetSequence() uint64 {
@@ -4592,14 +5410,14 @@ func (*ListEventsRequest_From) isListEventsRequest_CreationDateFilter() {}
 
 type ListEventsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Events        []*v13.Event           `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	Events        []*v15.Event           `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListEventsResponse) Reset() {
 	*x = ListEventsResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[66]
+	mi := &file_zitadel_admin_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4611,7 +5429,7 @@ func (x *ListEventsResponse) String() string {
 func (*ListEventsResponse) ProtoMessage() {}
 
 func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[66]
+	mi := &file_zitadel_admin_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4624,10 +5442,10 @@ func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListEventsResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{66}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{80}
 }
 
-func (x *ListEventsResponse) GetEvents() []*v13.Event {
+func (x *ListEventsResponse) GetEvents() []*v15.Event {
 	if x != nil {
 		return x.Events
 	}
@@ -4642,7 +5460,7 @@ type ListEventTypesRequest struct {
 
 func (x *ListEventTypesRequest) Reset() {
 	*x = ListEventTypesRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[67]
+	mi := &file_zitadel_admin_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4654,7 +5472,7 @@ func (x *ListEventTypesRequest) String() string {
 func (*ListEventTypesRequest) ProtoMessage() {}
 
 func (x *ListEventTypesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[67]
+	mi := &file_zitadel_admin_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4667,19 +5485,19 @@ func (x *ListEventTypesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventTypesRequest.ProtoReflect.Descriptor instead.
 func (*ListEventTypesRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{67}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{81}
 }
 
 type ListEventTypesResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	EventTypes    []*v13.EventType       `protobuf:"bytes,1,rep,name=event_types,json=eventTypes,proto3" json:"event_types,omitempty"`
+	EventTypes    []*v15.EventType       `protobuf:"bytes,1,rep,name=event_types,json=eventTypes,proto3" json:"event_types,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListEventTypesResponse) Reset() {
 	*x = ListEventTypesResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[68]
+	mi := &file_zitadel_admin_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4691,7 +5509,7 @@ func (x *ListEventTypesResponse) String() string {
 func (*ListEventTypesResponse) ProtoMessage() {}
 
 func (x *ListEventTypesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[68]
+	mi := &file_zitadel_admin_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4704,10 +5522,10 @@ func (x *ListEventTypesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventTypesResponse.ProtoReflect.Descriptor instead.
 func (*ListEventTypesResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{68}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{82}
 }
 
-func (x *ListEventTypesResponse) GetEventTypes() []*v13.EventType {
+func (x *ListEventTypesResponse) GetEventTypes() []*v15.EventType {
 	if x != nil {
 		return x.EventTypes
 	}
@@ -4722,7 +5540,7 @@ type ListAggregateTypesRequest struct {
 
 func (x *ListAggregateTypesRequest) Reset() {
 	*x = ListAggregateTypesRequest{}
-	mi := &file_zitadel_admin_proto_msgTypes[69]
+	mi := &file_zitadel_admin_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4734,7 +5552,7 @@ func (x *ListAggregateTypesRequest) String() string {
 func (*ListAggregateTypesRequest) ProtoMessage() {}
 
 func (x *ListAggregateTypesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[69]
+	mi := &file_zitadel_admin_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4747,19 +5565,19 @@ func (x *ListAggregateTypesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAggregateTypesRequest.ProtoReflect.Descriptor instead.
 func (*ListAggregateTypesRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{69}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{83}
 }
 
 type ListAggregateTypesResponse struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
-	AggregateTypes []*v13.AggregateType   `protobuf:"bytes,1,rep,name=aggregate_types,json=aggregateTypes,proto3" json:"aggregate_types,omitempty"`
+	AggregateTypes []*v15.AggregateType   `protobuf:"bytes,1,rep,name=aggregate_types,json=aggregateTypes,proto3" json:"aggregate_types,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ListAggregateTypesResponse) Reset() {
 	*x = ListAggregateTypesResponse{}
-	mi := &file_zitadel_admin_proto_msgTypes[70]
+	mi := &file_zitadel_admin_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4771,7 +5589,7 @@ func (x *ListAggregateTypesResponse) String() string {
 func (*ListAggregateTypesResponse) ProtoMessage() {}
 
 func (x *ListAggregateTypesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[70]
+	mi := &file_zitadel_admin_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4784,10 +5602,10 @@ func (x *ListAggregateTypesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAggregateTypesResponse.ProtoReflect.Descriptor instead.
 func (*ListAggregateTypesResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{70}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{84}
 }
 
-func (x *ListAggregateTypesResponse) GetAggregateTypes() []*v13.AggregateType {
+func (x *ListAggregateTypesResponse) GetAggregateTypes() []*v15.AggregateType {
 	if x != nil {
 		return x.AggregateTypes
 	}
@@ -4804,7 +5622,7 @@ type ListEventsRequestCreationDateRange struct {
 
 func (x *ListEventsRequestCreationDateRange) Reset() {
 	*x = ListEventsRequestCreationDateRange{}
-	mi := &file_zitadel_admin_proto_msgTypes[71]
+	mi := &file_zitadel_admin_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4816,7 +5634,7 @@ func (x *ListEventsRequestCreationDateRange) String() string {
 func (*ListEventsRequestCreationDateRange) ProtoMessage() {}
 
 func (x *ListEventsRequestCreationDateRange) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_admin_proto_msgTypes[71]
+	mi := &file_zitadel_admin_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4829,7 +5647,7 @@ func (x *ListEventsRequestCreationDateRange) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use ListEventsRequestCreationDateRange.ProtoReflect.Descriptor instead.
 func (*ListEventsRequestCreationDateRange) Descriptor() ([]byte, []int) {
-	return file_zitadel_admin_proto_rawDescGZIP(), []int{65, 0}
+	return file_zitadel_admin_proto_rawDescGZIP(), []int{79, 0}
 }
 
 func (x *ListEventsRequestCreationDateRange) GetSince() *timestamppb.Timestamp {
@@ -4850,7 +5668,40 @@ var File_zitadel_admin_proto protoreflect.FileDescriptor
 
 const file_zitadel_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x13zitadel/admin.proto\x12\x10zitadel.admin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13zitadel/event.proto\x1a\x11zitadel/idp.proto\x1a\x14zitadel/object.proto\x1a\x14zitadel/policy.proto\"~\n" +
+	"\x13zitadel/admin.proto\x12\x10zitadel.admin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13zitadel/event.proto\x1a\x11zitadel/idp.proto\x1a\x16zitadel/instance.proto\x1a\x14zitadel/object.proto\x1a\x14zitadel/policy.proto\x1a\x16zitadel/settings.proto\"\xe6\x01\n" +
+	"!ListInstanceTrustedDomainsRequest\x12+\n" +
+	"\x05query\x18\x01 \x01(\v2\x15.zitadel.v1.ListQueryR\x05query\x12K\n" +
+	"\x0esorting_column\x18\x02 \x01(\x0e2$.zitadel.instance.v1.DomainFieldNameR\rsortingColumn\x12G\n" +
+	"\aqueries\x18\x03 \x03(\v2-.zitadel.instance.v1.TrustedDomainSearchQueryR\aqueries\"\xe0\x01\n" +
+	"\"ListInstanceTrustedDomainsResponse\x121\n" +
+	"\adetails\x18\x01 \x01(\v2\x17.zitadel.v1.ListDetailsR\adetails\x12K\n" +
+	"\x0esorting_column\x18\x02 \x01(\x0e2$.zitadel.instance.v1.DomainFieldNameR\rsortingColumn\x12:\n" +
+	"\x06result\x18\x03 \x03(\v2\".zitadel.instance.v1.TrustedDomainR\x06result\"9\n" +
+	"\x1fAddInstanceTrustedDomainRequest\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\"W\n" +
+	" AddInstanceTrustedDomainResponse\x123\n" +
+	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"<\n" +
+	"\"RemoveInstanceTrustedDomainRequest\x12\x16\n" +
+	"\x06domain\x18\x01 \x01(\tR\x06domain\"Z\n" +
+	"#RemoveInstanceTrustedDomainResponse\x123\n" +
+	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"\x18\n" +
+	"\x16GetOIDCSettingsRequest\"X\n" +
+	"\x17GetOIDCSettingsResponse\x12=\n" +
+	"\bsettings\x18\x01 \x01(\v2!.zitadel.settings.v1.OIDCSettingsR\bsettings\"\xe1\x02\n" +
+	"\x16AddOIDCSettingsRequest\x12M\n" +
+	"\x15access_token_lifetime\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x13accessTokenLifetime\x12E\n" +
+	"\x11id_token_lifetime\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x0fidTokenLifetime\x12\\\n" +
+	"\x1drefresh_token_idle_expiration\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x1arefreshTokenIdleExpiration\x12S\n" +
+	"\x18refresh_token_expiration\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x16refreshTokenExpiration\"N\n" +
+	"\x17AddOIDCSettingsResponse\x123\n" +
+	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"\xe4\x02\n" +
+	"\x19UpdateOIDCSettingsRequest\x12M\n" +
+	"\x15access_token_lifetime\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x13accessTokenLifetime\x12E\n" +
+	"\x11id_token_lifetime\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x0fidTokenLifetime\x12\\\n" +
+	"\x1drefresh_token_idle_expiration\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x1arefreshTokenIdleExpiration\x12S\n" +
+	"\x18refresh_token_expiration\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x16refreshTokenExpiration\"Q\n" +
+	"\x1aUpdateOIDCSettingsResponse\x123\n" +
+	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"~\n" +
 	"\x14ListProvidersRequest\x12+\n" +
 	"\x05query\x18\x01 \x01(\v2\x15.zitadel.v1.ListQueryR\x05query\x129\n" +
 	"\aqueries\x18\x02 \x03(\v2\x1f.zitadel.admin.v1.ProviderQueryR\aqueries\"\x9e\x01\n" +
@@ -5169,7 +6020,28 @@ const file_zitadel_admin_proto_rawDesc = "" +
 	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"\x17\n" +
 	"\x15GetLoginPolicyRequest\"P\n" +
 	"\x16GetLoginPolicyResponse\x126\n" +
-	"\x06policy\x18\x01 \x01(\v2\x1e.zitadel.policy.v1.LoginPolicyR\x06policy\"I\n" +
+	"\x06policy\x18\x01 \x01(\v2\x1e.zitadel.policy.v1.LoginPolicyR\x06policy\"\xc2\b\n" +
+	"\x18UpdateLoginPolicyRequest\x126\n" +
+	"\x17allow_username_password\x18\x01 \x01(\bR\x15allowUsernamePassword\x12%\n" +
+	"\x0eallow_register\x18\x02 \x01(\bR\rallowRegister\x12,\n" +
+	"\x12allow_external_idp\x18\x03 \x01(\bR\x10allowExternalIdp\x12\x1b\n" +
+	"\tforce_mfa\x18\x04 \x01(\bR\bforceMfa\x12P\n" +
+	"\x11passwordless_type\x18\x05 \x01(\x0e2#.zitadel.policy.v1.PasswordlessTypeR\x10passwordlessType\x12.\n" +
+	"\x13hide_password_reset\x18\x06 \x01(\bR\x11hidePasswordReset\x128\n" +
+	"\x18ignore_unknown_usernames\x18\a \x01(\bR\x16ignoreUnknownUsernames\x120\n" +
+	"\x14default_redirect_uri\x18\b \x01(\tR\x12defaultRedirectUri\x12Q\n" +
+	"\x17password_check_lifetime\x18\t \x01(\v2\x19.google.protobuf.DurationR\x15passwordCheckLifetime\x12\\\n" +
+	"\x1dexternal_login_check_lifetime\x18\n" +
+	" \x01(\v2\x19.google.protobuf.DurationR\x1aexternalLoginCheckLifetime\x12N\n" +
+	"\x16mfa_init_skip_lifetime\x18\v \x01(\v2\x19.google.protobuf.DurationR\x13mfaInitSkipLifetime\x12Z\n" +
+	"\x1csecond_factor_check_lifetime\x18\f \x01(\v2\x19.google.protobuf.DurationR\x19secondFactorCheckLifetime\x12X\n" +
+	"\x1bmulti_factor_check_lifetime\x18\r \x01(\v2\x19.google.protobuf.DurationR\x18multiFactorCheckLifetime\x124\n" +
+	"\x16allow_domain_discovery\x18\x0e \x01(\bR\x14allowDomainDiscovery\x127\n" +
+	"\x18disable_login_with_email\x18\x0f \x01(\bR\x15disableLoginWithEmail\x127\n" +
+	"\x18disable_login_with_phone\x18\x10 \x01(\bR\x15disableLoginWithPhone\x12/\n" +
+	"\x14force_mfa_local_only\x18\x11 \x01(\bR\x11forceMfaLocalOnly\"P\n" +
+	"\x19UpdateLoginPolicyResponse\x123\n" +
+	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"I\n" +
 	"\x1aListLoginPolicyIDPsRequest\x12+\n" +
 	"\x05query\x18\x01 \x01(\v2\x15.zitadel.v1.ListQueryR\x05query\"\x8c\x01\n" +
 	"\x1bListLoginPolicyIDPsResponse\x121\n" +
@@ -5214,9 +6086,10 @@ const file_zitadel_admin_proto_rawDesc = "" +
 	"eventTypes\"\x1b\n" +
 	"\x19ListAggregateTypesRequest\"f\n" +
 	"\x1aListAggregateTypesResponse\x12H\n" +
-	"\x0faggregate_types\x18\x01 \x03(\v2\x1f.zitadel.event.v1.AggregateTypeR\x0eaggregateTypes2\x92 \n" +
+	"\x0faggregate_types\x18\x01 \x03(\v2\x1f.zitadel.event.v1.AggregateTypeR\x0eaggregateTypes2\xdc&\n" +
 	"\fAdminService\x12c\n" +
-	"\x0eGetLoginPolicy\x12'.zitadel.admin.v1.GetLoginPolicyRequest\x1a(.zitadel.admin.v1.GetLoginPolicyResponse\x12r\n" +
+	"\x0eGetLoginPolicy\x12'.zitadel.admin.v1.GetLoginPolicyRequest\x1a(.zitadel.admin.v1.GetLoginPolicyResponse\x12l\n" +
+	"\x11UpdateLoginPolicy\x12*.zitadel.admin.v1.UpdateLoginPolicyRequest\x1a+.zitadel.admin.v1.UpdateLoginPolicyResponse\x12r\n" +
 	"\x13AddIDPToLoginPolicy\x12,.zitadel.admin.v1.AddIDPToLoginPolicyRequest\x1a-.zitadel.admin.v1.AddIDPToLoginPolicyResponse\x12r\n" +
 	"\x13ListLoginPolicyIDPs\x12,.zitadel.admin.v1.ListLoginPolicyIDPsRequest\x1a-.zitadel.admin.v1.ListLoginPolicyIDPsResponse\x12\x81\x01\n" +
 	"\x18RemoveIDPFromLoginPolicy\x121.zitadel.admin.v1.RemoveIDPFromLoginPolicyRequest\x1a2.zitadel.admin.v1.RemoveIDPFromLoginPolicyResponse\x12]\n" +
@@ -5227,7 +6100,13 @@ const file_zitadel_admin_proto_rawDesc = "" +
 	"\x12ListAggregateTypes\x12+.zitadel.admin.v1.ListAggregateTypesRequest\x1a,.zitadel.admin.v1.ListAggregateTypesResponse\x12f\n" +
 	"\x0fGetProviderByID\x12(.zitadel.admin.v1.GetProviderByIDRequest\x1a).zitadel.admin.v1.GetProviderByIDResponse\x12`\n" +
 	"\rListProviders\x12&.zitadel.admin.v1.ListProvidersRequest\x1a'.zitadel.admin.v1.ListProvidersResponse\x12c\n" +
-	"\x0eDeleteProvider\x12'.zitadel.admin.v1.DeleteProviderRequest\x1a(.zitadel.admin.v1.DeleteProviderResponse\x12~\n" +
+	"\x0eDeleteProvider\x12'.zitadel.admin.v1.DeleteProviderRequest\x1a(.zitadel.admin.v1.DeleteProviderResponse\x12f\n" +
+	"\x0fGetOIDCSettings\x12(.zitadel.admin.v1.GetOIDCSettingsRequest\x1a).zitadel.admin.v1.GetOIDCSettingsResponse\x12f\n" +
+	"\x0fAddOIDCSettings\x12(.zitadel.admin.v1.AddOIDCSettingsRequest\x1a).zitadel.admin.v1.AddOIDCSettingsResponse\x12o\n" +
+	"\x12UpdateOIDCSettings\x12+.zitadel.admin.v1.UpdateOIDCSettingsRequest\x1a,.zitadel.admin.v1.UpdateOIDCSettingsResponse\x12\x81\x01\n" +
+	"\x18AddInstanceTrustedDomain\x121.zitadel.admin.v1.AddInstanceTrustedDomainRequest\x1a2.zitadel.admin.v1.AddInstanceTrustedDomainResponse\x12\x87\x01\n" +
+	"\x1aListInstanceTrustedDomains\x123.zitadel.admin.v1.ListInstanceTrustedDomainsRequest\x1a4.zitadel.admin.v1.ListInstanceTrustedDomainsResponse\x12\x8a\x01\n" +
+	"\x1bRemoveInstanceTrustedDomain\x124.zitadel.admin.v1.RemoveInstanceTrustedDomainRequest\x1a5.zitadel.admin.v1.RemoveInstanceTrustedDomainResponse\x12~\n" +
 	"\x17AddGenericOAuthProvider\x120.zitadel.admin.v1.AddGenericOAuthProviderRequest\x1a1.zitadel.admin.v1.AddGenericOAuthProviderResponse\x12\x87\x01\n" +
 	"\x1aUpdateGenericOAuthProvider\x123.zitadel.admin.v1.UpdateGenericOAuthProviderRequest\x1a4.zitadel.admin.v1.UpdateGenericOAuthProviderResponse\x12{\n" +
 	"\x16AddGenericOIDCProvider\x12/.zitadel.admin.v1.AddGenericOIDCProviderRequest\x1a0.zitadel.admin.v1.AddGenericOIDCProviderResponse\x12\x84\x01\n" +
@@ -5265,256 +6144,315 @@ func file_zitadel_admin_proto_rawDescGZIP() []byte {
 	return file_zitadel_admin_proto_rawDescData
 }
 
-var file_zitadel_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 72)
+var file_zitadel_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 86)
 var file_zitadel_admin_proto_goTypes = []any{
-	(*ListProvidersRequest)(nil),                         // 0: zitadel.admin.v1.ListProvidersRequest
-	(*ProviderQuery)(nil),                                // 1: zitadel.admin.v1.ProviderQuery
-	(*ListProvidersResponse)(nil),                        // 2: zitadel.admin.v1.ListProvidersResponse
-	(*GetProviderByIDRequest)(nil),                       // 3: zitadel.admin.v1.GetProviderByIDRequest
-	(*GetProviderByIDResponse)(nil),                      // 4: zitadel.admin.v1.GetProviderByIDResponse
-	(*AddGenericOAuthProviderRequest)(nil),               // 5: zitadel.admin.v1.AddGenericOAuthProviderRequest
-	(*AddGenericOAuthProviderResponse)(nil),              // 6: zitadel.admin.v1.AddGenericOAuthProviderResponse
-	(*UpdateGenericOAuthProviderRequest)(nil),            // 7: zitadel.admin.v1.UpdateGenericOAuthProviderRequest
-	(*UpdateGenericOAuthProviderResponse)(nil),           // 8: zitadel.admin.v1.UpdateGenericOAuthProviderResponse
-	(*AddGenericOIDCProviderRequest)(nil),                // 9: zitadel.admin.v1.AddGenericOIDCProviderRequest
-	(*AddGenericOIDCProviderResponse)(nil),               // 10: zitadel.admin.v1.AddGenericOIDCProviderResponse
-	(*UpdateGenericOIDCProviderRequest)(nil),             // 11: zitadel.admin.v1.UpdateGenericOIDCProviderRequest
-	(*UpdateGenericOIDCProviderResponse)(nil),            // 12: zitadel.admin.v1.UpdateGenericOIDCProviderResponse
-	(*AddJWTProviderRequest)(nil),                        // 13: zitadel.admin.v1.AddJWTProviderRequest
-	(*AddJWTProviderResponse)(nil),                       // 14: zitadel.admin.v1.AddJWTProviderResponse
-	(*UpdateJWTProviderRequest)(nil),                     // 15: zitadel.admin.v1.UpdateJWTProviderRequest
-	(*UpdateJWTProviderResponse)(nil),                    // 16: zitadel.admin.v1.UpdateJWTProviderResponse
-	(*AddAzureADProviderRequest)(nil),                    // 17: zitadel.admin.v1.AddAzureADProviderRequest
-	(*AddAzureADProviderResponse)(nil),                   // 18: zitadel.admin.v1.AddAzureADProviderResponse
-	(*UpdateAzureADProviderRequest)(nil),                 // 19: zitadel.admin.v1.UpdateAzureADProviderRequest
-	(*UpdateAzureADProviderResponse)(nil),                // 20: zitadel.admin.v1.UpdateAzureADProviderResponse
-	(*AddGitHubProviderRequest)(nil),                     // 21: zitadel.admin.v1.AddGitHubProviderRequest
-	(*AddGitHubProviderResponse)(nil),                    // 22: zitadel.admin.v1.AddGitHubProviderResponse
-	(*UpdateGitHubProviderRequest)(nil),                  // 23: zitadel.admin.v1.UpdateGitHubProviderRequest
-	(*UpdateGitHubProviderResponse)(nil),                 // 24: zitadel.admin.v1.UpdateGitHubProviderResponse
-	(*AddGitHubEnterpriseServerProviderRequest)(nil),     // 25: zitadel.admin.v1.AddGitHubEnterpriseServerProviderRequest
-	(*AddGitHubEnterpriseServerProviderResponse)(nil),    // 26: zitadel.admin.v1.AddGitHubEnterpriseServerProviderResponse
-	(*UpdateGitHubEnterpriseServerProviderRequest)(nil),  // 27: zitadel.admin.v1.UpdateGitHubEnterpriseServerProviderRequest
-	(*UpdateGitHubEnterpriseServerProviderResponse)(nil), // 28: zitadel.admin.v1.UpdateGitHubEnterpriseServerProviderResponse
-	(*AddGitLabProviderRequest)(nil),                     // 29: zitadel.admin.v1.AddGitLabProviderRequest
-	(*AddGitLabProviderResponse)(nil),                    // 30: zitadel.admin.v1.AddGitLabProviderResponse
-	(*UpdateGitLabProviderRequest)(nil),                  // 31: zitadel.admin.v1.UpdateGitLabProviderRequest
-	(*UpdateGitLabProviderResponse)(nil),                 // 32: zitadel.admin.v1.UpdateGitLabProviderResponse
-	(*AddGitLabSelfHostedProviderRequest)(nil),           // 33: zitadel.admin.v1.AddGitLabSelfHostedProviderRequest
-	(*AddGitLabSelfHostedProviderResponse)(nil),          // 34: zitadel.admin.v1.AddGitLabSelfHostedProviderResponse
-	(*UpdateGitLabSelfHostedProviderRequest)(nil),        // 35: zitadel.admin.v1.UpdateGitLabSelfHostedProviderRequest
-	(*UpdateGitLabSelfHostedProviderResponse)(nil),       // 36: zitadel.admin.v1.UpdateGitLabSelfHostedProviderResponse
-	(*AddGoogleProviderRequest)(nil),                     // 37: zitadel.admin.v1.AddGoogleProviderRequest
-	(*AddGoogleProviderResponse)(nil),                    // 38: zitadel.admin.v1.AddGoogleProviderResponse
-	(*UpdateGoogleProviderRequest)(nil),                  // 39: zitadel.admin.v1.UpdateGoogleProviderRequest
-	(*UpdateGoogleProviderResponse)(nil),                 // 40: zitadel.admin.v1.UpdateGoogleProviderResponse
-	(*AddLDAPProviderRequest)(nil),                       // 41: zitadel.admin.v1.AddLDAPProviderRequest
-	(*AddLDAPProviderResponse)(nil),                      // 42: zitadel.admin.v1.AddLDAPProviderResponse
-	(*UpdateLDAPProviderRequest)(nil),                    // 43: zitadel.admin.v1.UpdateLDAPProviderRequest
-	(*UpdateLDAPProviderResponse)(nil),                   // 44: zitadel.admin.v1.UpdateLDAPProviderResponse
-	(*AddAppleProviderRequest)(nil),                      // 45: zitadel.admin.v1.AddAppleProviderRequest
-	(*AddAppleProviderResponse)(nil),                     // 46: zitadel.admin.v1.AddAppleProviderResponse
-	(*UpdateAppleProviderRequest)(nil),                   // 47: zitadel.admin.v1.UpdateAppleProviderRequest
-	(*UpdateAppleProviderResponse)(nil),                  // 48: zitadel.admin.v1.UpdateAppleProviderResponse
-	(*AddSAMLProviderRequest)(nil),                       // 49: zitadel.admin.v1.AddSAMLProviderRequest
-	(*AddSAMLProviderResponse)(nil),                      // 50: zitadel.admin.v1.AddSAMLProviderResponse
-	(*UpdateSAMLProviderRequest)(nil),                    // 51: zitadel.admin.v1.UpdateSAMLProviderRequest
-	(*UpdateSAMLProviderResponse)(nil),                   // 52: zitadel.admin.v1.UpdateSAMLProviderResponse
-	(*DeleteProviderRequest)(nil),                        // 53: zitadel.admin.v1.DeleteProviderRequest
-	(*DeleteProviderResponse)(nil),                       // 54: zitadel.admin.v1.DeleteProviderResponse
-	(*GetLoginPolicyRequest)(nil),                        // 55: zitadel.admin.v1.GetLoginPolicyRequest
-	(*GetLoginPolicyResponse)(nil),                       // 56: zitadel.admin.v1.GetLoginPolicyResponse
-	(*ListLoginPolicyIDPsRequest)(nil),                   // 57: zitadel.admin.v1.ListLoginPolicyIDPsRequest
-	(*ListLoginPolicyIDPsResponse)(nil),                  // 58: zitadel.admin.v1.ListLoginPolicyIDPsResponse
-	(*AddIDPToLoginPolicyRequest)(nil),                   // 59: zitadel.admin.v1.AddIDPToLoginPolicyRequest
-	(*AddIDPToLoginPolicyResponse)(nil),                  // 60: zitadel.admin.v1.AddIDPToLoginPolicyResponse
-	(*RemoveIDPFromLoginPolicyRequest)(nil),              // 61: zitadel.admin.v1.RemoveIDPFromLoginPolicyRequest
-	(*RemoveIDPFromLoginPolicyResponse)(nil),             // 62: zitadel.admin.v1.RemoveIDPFromLoginPolicyResponse
-	(*AddIAMMemberRequest)(nil),                          // 63: zitadel.admin.v1.AddIAMMemberRequest
-	(*AddIAMMemberResponse)(nil),                         // 64: zitadel.admin.v1.AddIAMMemberResponse
-	(*ListEventsRequest)(nil),                            // 65: zitadel.admin.v1.ListEventsRequest
-	(*ListEventsResponse)(nil),                           // 66: zitadel.admin.v1.ListEventsResponse
-	(*ListEventTypesRequest)(nil),                        // 67: zitadel.admin.v1.ListEventTypesRequest
-	(*ListEventTypesResponse)(nil),                       // 68: zitadel.admin.v1.ListEventTypesResponse
-	(*ListAggregateTypesRequest)(nil),                    // 69: zitadel.admin.v1.ListAggregateTypesRequest
-	(*ListAggregateTypesResponse)(nil),                   // 70: zitadel.admin.v1.ListAggregateTypesResponse
-	(*ListEventsRequestCreationDateRange)(nil),           // 71: zitadel.admin.v1.ListEventsRequest.creation_date_range
-	(*v1.ListQuery)(nil),                                 // 72: zitadel.v1.ListQuery
-	(*v11.IDPIDQuery)(nil),                               // 73: zitadel.idp.v1.IDPIDQuery
-	(*v11.IDPNameQuery)(nil),                             // 74: zitadel.idp.v1.IDPNameQuery
-	(*v1.ListDetails)(nil),                               // 75: zitadel.v1.ListDetails
-	(*v11.Provider)(nil),                                 // 76: zitadel.idp.v1.Provider
-	(*v11.Options)(nil),                                  // 77: zitadel.idp.v1.Options
-	(*v1.ObjectDetails)(nil),                             // 78: zitadel.v1.ObjectDetails
-	(*v11.AzureADTenant)(nil),                            // 79: zitadel.idp.v1.AzureADTenant
-	(*durationpb.Duration)(nil),                          // 80: google.protobuf.Duration
-	(*v11.LDAPAttributes)(nil),                           // 81: zitadel.idp.v1.LDAPAttributes
-	(v11.SAMLBinding)(0),                                 // 82: zitadel.idp.v1.SAMLBinding
-	(v11.SAMLNameIDFormat)(0),                            // 83: zitadel.idp.v1.SAMLNameIDFormat
-	(*v12.LoginPolicy)(nil),                              // 84: zitadel.policy.v1.LoginPolicy
-	(*v11.IDPLoginPolicyLink)(nil),                       // 85: zitadel.idp.v1.IDPLoginPolicyLink
-	(*timestamppb.Timestamp)(nil),                        // 86: google.protobuf.Timestamp
-	(*v13.Event)(nil),                                    // 87: zitadel.event.v1.Event
-	(*v13.EventType)(nil),                                // 88: zitadel.event.v1.EventType
-	(*v13.AggregateType)(nil),                            // 89: zitadel.event.v1.AggregateType
+	(*ListInstanceTrustedDomainsRequest)(nil),            // 0: zitadel.admin.v1.ListInstanceTrustedDomainsRequest
+	(*ListInstanceTrustedDomainsResponse)(nil),           // 1: zitadel.admin.v1.ListInstanceTrustedDomainsResponse
+	(*AddInstanceTrustedDomainRequest)(nil),              // 2: zitadel.admin.v1.AddInstanceTrustedDomainRequest
+	(*AddInstanceTrustedDomainResponse)(nil),             // 3: zitadel.admin.v1.AddInstanceTrustedDomainResponse
+	(*RemoveInstanceTrustedDomainRequest)(nil),           // 4: zitadel.admin.v1.RemoveInstanceTrustedDomainRequest
+	(*RemoveInstanceTrustedDomainResponse)(nil),          // 5: zitadel.admin.v1.RemoveInstanceTrustedDomainResponse
+	(*GetOIDCSettingsRequest)(nil),                       // 6: zitadel.admin.v1.GetOIDCSettingsRequest
+	(*GetOIDCSettingsResponse)(nil),                      // 7: zitadel.admin.v1.GetOIDCSettingsResponse
+	(*AddOIDCSettingsRequest)(nil),                       // 8: zitadel.admin.v1.AddOIDCSettingsRequest
+	(*AddOIDCSettingsResponse)(nil),                      // 9: zitadel.admin.v1.AddOIDCSettingsResponse
+	(*UpdateOIDCSettingsRequest)(nil),                    // 10: zitadel.admin.v1.UpdateOIDCSettingsRequest
+	(*UpdateOIDCSettingsResponse)(nil),                   // 11: zitadel.admin.v1.UpdateOIDCSettingsResponse
+	(*ListProvidersRequest)(nil),                         // 12: zitadel.admin.v1.ListProvidersRequest
+	(*ProviderQuery)(nil),                                // 13: zitadel.admin.v1.ProviderQuery
+	(*ListProvidersResponse)(nil),                        // 14: zitadel.admin.v1.ListProvidersResponse
+	(*GetProviderByIDRequest)(nil),                       // 15: zitadel.admin.v1.GetProviderByIDRequest
+	(*GetProviderByIDResponse)(nil),                      // 16: zitadel.admin.v1.GetProviderByIDResponse
+	(*AddGenericOAuthProviderRequest)(nil),               // 17: zitadel.admin.v1.AddGenericOAuthProviderRequest
+	(*AddGenericOAuthProviderResponse)(nil),              // 18: zitadel.admin.v1.AddGenericOAuthProviderResponse
+	(*UpdateGenericOAuthProviderRequest)(nil),            // 19: zitadel.admin.v1.UpdateGenericOAuthProviderRequest
+	(*UpdateGenericOAuthProviderResponse)(nil),           // 20: zitadel.admin.v1.UpdateGenericOAuthProviderResponse
+	(*AddGenericOIDCProviderRequest)(nil),                // 21: zitadel.admin.v1.AddGenericOIDCProviderRequest
+	(*AddGenericOIDCProviderResponse)(nil),               // 22: zitadel.admin.v1.AddGenericOIDCProviderResponse
+	(*UpdateGenericOIDCProviderRequest)(nil),             // 23: zitadel.admin.v1.UpdateGenericOIDCProviderRequest
+	(*UpdateGenericOIDCProviderResponse)(nil),            // 24: zitadel.admin.v1.UpdateGenericOIDCProviderResponse
+	(*AddJWTProviderRequest)(nil),                        // 25: zitadel.admin.v1.AddJWTProviderRequest
+	(*AddJWTProviderResponse)(nil),                       // 26: zitadel.admin.v1.AddJWTProviderResponse
+	(*UpdateJWTProviderRequest)(nil),                     // 27: zitadel.admin.v1.UpdateJWTProviderRequest
+	(*UpdateJWTProviderResponse)(nil),                    // 28: zitadel.admin.v1.UpdateJWTProviderResponse
+	(*AddAzureADProviderRequest)(nil),                    // 29: zitadel.admin.v1.AddAzureADProviderRequest
+	(*AddAzureADProviderResponse)(nil),                   // 30: zitadel.admin.v1.AddAzureADProviderResponse
+	(*UpdateAzureADProviderRequest)(nil),                 // 31: zitadel.admin.v1.UpdateAzureADProviderRequest
+	(*UpdateAzureADProviderResponse)(nil),                // 32: zitadel.admin.v1.UpdateAzureADProviderResponse
+	(*AddGitHubProviderRequest)(nil),                     // 33: zitadel.admin.v1.AddGitHubProviderRequest
+	(*AddGitHubProviderResponse)(nil),                    // 34: zitadel.admin.v1.AddGitHubProviderResponse
+	(*UpdateGitHubProviderRequest)(nil),                  // 35: zitadel.admin.v1.UpdateGitHubProviderRequest
+	(*UpdateGitHubProviderResponse)(nil),                 // 36: zitadel.admin.v1.UpdateGitHubProviderResponse
+	(*AddGitHubEnterpriseServerProviderRequest)(nil),     // 37: zitadel.admin.v1.AddGitHubEnterpriseServerProviderRequest
+	(*AddGitHubEnterpriseServerProviderResponse)(nil),    // 38: zitadel.admin.v1.AddGitHubEnterpriseServerProviderResponse
+	(*UpdateGitHubEnterpriseServerProviderRequest)(nil),  // 39: zitadel.admin.v1.UpdateGitHubEnterpriseServerProviderRequest
+	(*UpdateGitHubEnterpriseServerProviderResponse)(nil), // 40: zitadel.admin.v1.UpdateGitHubEnterpriseServerProviderResponse
+	(*AddGitLabProviderRequest)(nil),                     // 41: zitadel.admin.v1.AddGitLabProviderRequest
+	(*AddGitLabProviderResponse)(nil),                    // 42: zitadel.admin.v1.AddGitLabProviderResponse
+	(*UpdateGitLabProviderRequest)(nil),                  // 43: zitadel.admin.v1.UpdateGitLabProviderRequest
+	(*UpdateGitLabProviderResponse)(nil),                 // 44: zitadel.admin.v1.UpdateGitLabProviderResponse
+	(*AddGitLabSelfHostedProviderRequest)(nil),           // 45: zitadel.admin.v1.AddGitLabSelfHostedProviderRequest
+	(*AddGitLabSelfHostedProviderResponse)(nil),          // 46: zitadel.admin.v1.AddGitLabSelfHostedProviderResponse
+	(*UpdateGitLabSelfHostedProviderRequest)(nil),        // 47: zitadel.admin.v1.UpdateGitLabSelfHostedProviderRequest
+	(*UpdateGitLabSelfHostedProviderResponse)(nil),       // 48: zitadel.admin.v1.UpdateGitLabSelfHostedProviderResponse
+	(*AddGoogleProviderRequest)(nil),                     // 49: zitadel.admin.v1.AddGoogleProviderRequest
+	(*AddGoogleProviderResponse)(nil),                    // 50: zitadel.admin.v1.AddGoogleProviderResponse
+	(*UpdateGoogleProviderRequest)(nil),                  // 51: zitadel.admin.v1.UpdateGoogleProviderRequest
+	(*UpdateGoogleProviderResponse)(nil),                 // 52: zitadel.admin.v1.UpdateGoogleProviderResponse
+	(*AddLDAPProviderRequest)(nil),                       // 53: zitadel.admin.v1.AddLDAPProviderRequest
+	(*AddLDAPProviderResponse)(nil),                      // 54: zitadel.admin.v1.AddLDAPProviderResponse
+	(*UpdateLDAPProviderRequest)(nil),                    // 55: zitadel.admin.v1.UpdateLDAPProviderRequest
+	(*UpdateLDAPProviderResponse)(nil),                   // 56: zitadel.admin.v1.UpdateLDAPProviderResponse
+	(*AddAppleProviderRequest)(nil),                      // 57: zitadel.admin.v1.AddAppleProviderRequest
+	(*AddAppleProviderResponse)(nil),                     // 58: zitadel.admin.v1.AddAppleProviderResponse
+	(*UpdateAppleProviderRequest)(nil),                   // 59: zitadel.admin.v1.UpdateAppleProviderRequest
+	(*UpdateAppleProviderResponse)(nil),                  // 60: zitadel.admin.v1.UpdateAppleProviderResponse
+	(*AddSAMLProviderRequest)(nil),                       // 61: zitadel.admin.v1.AddSAMLProviderRequest
+	(*AddSAMLProviderResponse)(nil),                      // 62: zitadel.admin.v1.AddSAMLProviderResponse
+	(*UpdateSAMLProviderRequest)(nil),                    // 63: zitadel.admin.v1.UpdateSAMLProviderRequest
+	(*UpdateSAMLProviderResponse)(nil),                   // 64: zitadel.admin.v1.UpdateSAMLProviderResponse
+	(*DeleteProviderRequest)(nil),                        // 65: zitadel.admin.v1.DeleteProviderRequest
+	(*DeleteProviderResponse)(nil),                       // 66: zitadel.admin.v1.DeleteProviderResponse
+	(*GetLoginPolicyRequest)(nil),                        // 67: zitadel.admin.v1.GetLoginPolicyRequest
+	(*GetLoginPolicyResponse)(nil),                       // 68: zitadel.admin.v1.GetLoginPolicyResponse
+	(*UpdateLoginPolicyRequest)(nil),                     // 69: zitadel.admin.v1.UpdateLoginPolicyRequest
+	(*UpdateLoginPolicyResponse)(nil),                    // 70: zitadel.admin.v1.UpdateLoginPolicyResponse
+	(*ListLoginPolicyIDPsRequest)(nil),                   // 71: zitadel.admin.v1.ListLoginPolicyIDPsRequest
+	(*ListLoginPolicyIDPsResponse)(nil),                  // 72: zitadel.admin.v1.ListLoginPolicyIDPsResponse
+	(*AddIDPToLoginPolicyRequest)(nil),                   // 73: zitadel.admin.v1.AddIDPToLoginPolicyRequest
+	(*AddIDPToLoginPolicyResponse)(nil),                  // 74: zitadel.admin.v1.AddIDPToLoginPolicyResponse
+	(*RemoveIDPFromLoginPolicyRequest)(nil),              // 75: zitadel.admin.v1.RemoveIDPFromLoginPolicyRequest
+	(*RemoveIDPFromLoginPolicyResponse)(nil),             // 76: zitadel.admin.v1.RemoveIDPFromLoginPolicyResponse
+	(*AddIAMMemberRequest)(nil),                          // 77: zitadel.admin.v1.AddIAMMemberRequest
+	(*AddIAMMemberResponse)(nil),                         // 78: zitadel.admin.v1.AddIAMMemberResponse
+	(*ListEventsRequest)(nil),                            // 79: zitadel.admin.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),                           // 80: zitadel.admin.v1.ListEventsResponse
+	(*ListEventTypesRequest)(nil),                        // 81: zitadel.admin.v1.ListEventTypesRequest
+	(*ListEventTypesResponse)(nil),                       // 82: zitadel.admin.v1.ListEventTypesResponse
+	(*ListAggregateTypesRequest)(nil),                    // 83: zitadel.admin.v1.ListAggregateTypesRequest
+	(*ListAggregateTypesResponse)(nil),                   // 84: zitadel.admin.v1.ListAggregateTypesResponse
+	(*ListEventsRequestCreationDateRange)(nil),           // 85: zitadel.admin.v1.ListEventsRequest.creation_date_range
+	(*v1.ListQuery)(nil),                                 // 86: zitadel.v1.ListQuery
+	(v11.DomainFieldName)(0),                             // 87: zitadel.instance.v1.DomainFieldName
+	(*v11.TrustedDomainSearchQuery)(nil),                 // 88: zitadel.instance.v1.TrustedDomainSearchQuery
+	(*v1.ListDetails)(nil),                               // 89: zitadel.v1.ListDetails
+	(*v11.TrustedDomain)(nil),                            // 90: zitadel.instance.v1.TrustedDomain
+	(*v1.ObjectDetails)(nil),                             // 91: zitadel.v1.ObjectDetails
+	(*v12.OIDCSettings)(nil),                             // 92: zitadel.settings.v1.OIDCSettings
+	(*durationpb.Duration)(nil),                          // 93: google.protobuf.Duration
+	(*v13.IDPIDQuery)(nil),                               // 94: zitadel.idp.v1.IDPIDQuery
+	(*v13.IDPNameQuery)(nil),                             // 95: zitadel.idp.v1.IDPNameQuery
+	(*v13.Provider)(nil),                                 // 96: zitadel.idp.v1.Provider
+	(*v13.Options)(nil),                                  // 97: zitadel.idp.v1.Options
+	(*v13.AzureADTenant)(nil),                            // 98: zitadel.idp.v1.AzureADTenant
+	(*v13.LDAPAttributes)(nil),                           // 99: zitadel.idp.v1.LDAPAttributes
+	(v13.SAMLBinding)(0),                                 // 100: zitadel.idp.v1.SAMLBinding
+	(v13.SAMLNameIDFormat)(0),                            // 101: zitadel.idp.v1.SAMLNameIDFormat
+	(*v14.LoginPolicy)(nil),                              // 102: zitadel.policy.v1.LoginPolicy
+	(v14.PasswordlessType)(0),                            // 103: zitadel.policy.v1.PasswordlessType
+	(*v13.IDPLoginPolicyLink)(nil),                       // 104: zitadel.idp.v1.IDPLoginPolicyLink
+	(*timestamppb.Timestamp)(nil),                        // 105: google.protobuf.Timestamp
+	(*v15.Event)(nil),                                    // 106: zitadel.event.v1.Event
+	(*v15.EventType)(nil),                                // 107: zitadel.event.v1.EventType
+	(*v15.AggregateType)(nil),                            // 108: zitadel.event.v1.AggregateType
 }
 var file_zitadel_admin_proto_depIdxs = []int32{
-	72,  // 0: zitadel.admin.v1.ListProvidersRequest.query:type_name -> zitadel.v1.ListQuery
-	1,   // 1: zitadel.admin.v1.ListProvidersRequest.queries:type_name -> zitadel.admin.v1.ProviderQuery
-	73,  // 2: zitadel.admin.v1.ProviderQuery.idp_id_query:type_name -> zitadel.idp.v1.IDPIDQuery
-	74,  // 3: zitadel.admin.v1.ProviderQuery.idp_name_query:type_name -> zitadel.idp.v1.IDPNameQuery
-	75,  // 4: zitadel.admin.v1.ListProvidersResponse.details:type_name -> zitadel.v1.ListDetails
-	76,  // 5: zitadel.admin.v1.ListProvidersResponse.result:type_name -> zitadel.idp.v1.Provider
-	76,  // 6: zitadel.admin.v1.GetProviderByIDResponse.idp:type_name -> zitadel.idp.v1.Provider
-	77,  // 7: zitadel.admin.v1.AddGenericOAuthProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	78,  // 8: zitadel.admin.v1.AddGenericOAuthProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	77,  // 9: zitadel.admin.v1.UpdateGenericOAuthProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	78,  // 10: zitadel.admin.v1.UpdateGenericOAuthProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	77,  // 11: zitadel.admin.v1.AddGenericOIDCProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	78,  // 12: zitadel.admin.v1.AddGenericOIDCProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	77,  // 13: zitadel.admin.v1.UpdateGenericOIDCProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	78,  // 14: zitadel.admin.v1.UpdateGenericOIDCProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	77,  // 15: zitadel.admin.v1.AddJWTProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	78,  // 16: zitadel.admin.v1.AddJWTProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	77,  // 17: zitadel.admin.v1.UpdateJWTProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	78,  // 18: zitadel.admin.v1.UpdateJWTProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	79,  // 19: zitadel.admin.v1.AddAzureADProviderRequest.tenant:type_name -> zitadel.idp.v1.AzureADTenant
-	77,  // 20: zitadel.admin.v1.AddAzureADProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	78,  // 21: zitadel.admin.v1.AddAzureADProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	79,  // 22: zitadel.admin.v1.UpdateAzureADProviderRequest.tenant:type_name -> zitadel.idp.v1.AzureADTenant
-	77,  // 23: zitadel.admin.v1.UpdateAzureADProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	78,  // 24: zitadel.admin.v1.UpdateAzureADProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	77,  // 25: zitadel.admin.v1.AddGitHubProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	78,  // 26: zitadel.admin.v1.AddGitHubProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	77,  // 27: zitadel.admin.v1.UpdateGitHubProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	78,  // 28: zitadel.admin.v1.UpdateGitHubProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	77,  // 29: zitadel.admin.v1.AddGitHubEnterpriseServerProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	78,  // 30: zitadel.admin.v1.AddGitHubEnterpriseServerProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	77,  // 31: zitadel.admin.v1.UpdateGitHubEnterpriseServerProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	78,  // 32: zitadel.admin.v1.UpdateGitHubEnterpriseServerProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	77,  // 33: zitadel.admin.v1.AddGitLabProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	78,  // 34: zitadel.admin.v1.AddGitLabProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	77,  // 35: zitadel.admin.v1.UpdateGitLabProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	78,  // 36: zitadel.admin.v1.UpdateGitLabProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	77,  // 37: zitadel.admin.v1.AddGitLabSelfHostedProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	78,  // 38: zitadel.admin.v1.AddGitLabSelfHostedProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	77,  // 39: zitadel.admin.v1.UpdateGitLabSelfHostedProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	78,  // 40: zitadel.admin.v1.UpdateGitLabSelfHostedProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	77,  // 41: zitadel.admin.v1.AddGoogleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	78,  // 42: zitadel.admin.v1.AddGoogleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	77,  // 43: zitadel.admin.v1.UpdateGoogleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	78,  // 44: zitadel.admin.v1.UpdateGoogleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	80,  // 45: zitadel.admin.v1.AddLDAPProviderRequest.timeout:type_name -> google.protobuf.Duration
-	81,  // 46: zitadel.admin.v1.AddLDAPProviderRequest.attributes:type_name -> zitadel.idp.v1.LDAPAttributes
-	77,  // 47: zitadel.admin.v1.AddLDAPProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	78,  // 48: zitadel.admin.v1.AddLDAPProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	80,  // 49: zitadel.admin.v1.UpdateLDAPProviderRequest.timeout:type_name -> google.protobuf.Duration
-	81,  // 50: zitadel.admin.v1.UpdateLDAPProviderRequest.attributes:type_name -> zitadel.idp.v1.LDAPAttributes
-	77,  // 51: zitadel.admin.v1.UpdateLDAPProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	78,  // 52: zitadel.admin.v1.UpdateLDAPProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	77,  // 53: zitadel.admin.v1.AddAppleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	78,  // 54: zitadel.admin.v1.AddAppleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	77,  // 55: zitadel.admin.v1.UpdateAppleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	78,  // 56: zitadel.admin.v1.UpdateAppleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	82,  // 57: zitadel.admin.v1.AddSAMLProviderRequest.binding:type_name -> zitadel.idp.v1.SAMLBinding
-	77,  // 58: zitadel.admin.v1.AddSAMLProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	83,  // 59: zitadel.admin.v1.AddSAMLProviderRequest.name_id_format:type_name -> zitadel.idp.v1.SAMLNameIDFormat
-	78,  // 60: zitadel.admin.v1.AddSAMLProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	82,  // 61: zitadel.admin.v1.UpdateSAMLProviderRequest.binding:type_name -> zitadel.idp.v1.SAMLBinding
-	77,  // 62: zitadel.admin.v1.UpdateSAMLProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	83,  // 63: zitadel.admin.v1.UpdateSAMLProviderRequest.name_id_format:type_name -> zitadel.idp.v1.SAMLNameIDFormat
-	78,  // 64: zitadel.admin.v1.UpdateSAMLProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	78,  // 65: zitadel.admin.v1.DeleteProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	84,  // 66: zitadel.admin.v1.GetLoginPolicyResponse.policy:type_name -> zitadel.policy.v1.LoginPolicy
-	72,  // 67: zitadel.admin.v1.ListLoginPolicyIDPsRequest.query:type_name -> zitadel.v1.ListQuery
-	75,  // 68: zitadel.admin.v1.ListLoginPolicyIDPsResponse.details:type_name -> zitadel.v1.ListDetails
-	85,  // 69: zitadel.admin.v1.ListLoginPolicyIDPsResponse.result:type_name -> zitadel.idp.v1.IDPLoginPolicyLink
-	78,  // 70: zitadel.admin.v1.AddIDPToLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
-	78,  // 71: zitadel.admin.v1.RemoveIDPFromLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
-	78,  // 72: zitadel.admin.v1.AddIAMMemberResponse.details:type_name -> zitadel.v1.ObjectDetails
-	86,  // 73: zitadel.admin.v1.ListEventsRequest.creation_date:type_name -> google.protobuf.Timestamp
-	71,  // 74: zitadel.admin.v1.ListEventsRequest.range:type_name -> zitadel.admin.v1.ListEventsRequest.creation_date_range
-	86,  // 75: zitadel.admin.v1.ListEventsRequest.from:type_name -> google.protobuf.Timestamp
-	87,  // 76: zitadel.admin.v1.ListEventsResponse.events:type_name -> zitadel.event.v1.Event
-	88,  // 77: zitadel.admin.v1.ListEventTypesResponse.event_types:type_name -> zitadel.event.v1.EventType
-	89,  // 78: zitadel.admin.v1.ListAggregateTypesResponse.aggregate_types:type_name -> zitadel.event.v1.AggregateType
-	86,  // 79: zitadel.admin.v1.ListEventsRequest.creation_date_range.since:type_name -> google.protobuf.Timestamp
-	86,  // 80: zitadel.admin.v1.ListEventsRequest.creation_date_range.until:type_name -> google.protobuf.Timestamp
-	55,  // 81: zitadel.admin.v1.AdminService.GetLoginPolicy:input_type -> zitadel.admin.v1.GetLoginPolicyRequest
-	59,  // 82: zitadel.admin.v1.AdminService.AddIDPToLoginPolicy:input_type -> zitadel.admin.v1.AddIDPToLoginPolicyRequest
-	57,  // 83: zitadel.admin.v1.AdminService.ListLoginPolicyIDPs:input_type -> zitadel.admin.v1.ListLoginPolicyIDPsRequest
-	61,  // 84: zitadel.admin.v1.AdminService.RemoveIDPFromLoginPolicy:input_type -> zitadel.admin.v1.RemoveIDPFromLoginPolicyRequest
-	63,  // 85: zitadel.admin.v1.AdminService.AddIAMMember:input_type -> zitadel.admin.v1.AddIAMMemberRequest
-	65,  // 86: zitadel.admin.v1.AdminService.ListEvents:input_type -> zitadel.admin.v1.ListEventsRequest
-	67,  // 87: zitadel.admin.v1.AdminService.ListEventTypes:input_type -> zitadel.admin.v1.ListEventTypesRequest
-	69,  // 88: zitadel.admin.v1.AdminService.ListAggregateTypes:input_type -> zitadel.admin.v1.ListAggregateTypesRequest
-	3,   // 89: zitadel.admin.v1.AdminService.GetProviderByID:input_type -> zitadel.admin.v1.GetProviderByIDRequest
-	0,   // 90: zitadel.admin.v1.AdminService.ListProviders:input_type -> zitadel.admin.v1.ListProvidersRequest
-	53,  // 91: zitadel.admin.v1.AdminService.DeleteProvider:input_type -> zitadel.admin.v1.DeleteProviderRequest
-	5,   // 92: zitadel.admin.v1.AdminService.AddGenericOAuthProvider:input_type -> zitadel.admin.v1.AddGenericOAuthProviderRequest
-	7,   // 93: zitadel.admin.v1.AdminService.UpdateGenericOAuthProvider:input_type -> zitadel.admin.v1.UpdateGenericOAuthProviderRequest
-	9,   // 94: zitadel.admin.v1.AdminService.AddGenericOIDCProvider:input_type -> zitadel.admin.v1.AddGenericOIDCProviderRequest
-	11,  // 95: zitadel.admin.v1.AdminService.UpdateGenericOIDCProvider:input_type -> zitadel.admin.v1.UpdateGenericOIDCProviderRequest
-	13,  // 96: zitadel.admin.v1.AdminService.AddJWTProvider:input_type -> zitadel.admin.v1.AddJWTProviderRequest
-	15,  // 97: zitadel.admin.v1.AdminService.UpdateJWTProvider:input_type -> zitadel.admin.v1.UpdateJWTProviderRequest
-	41,  // 98: zitadel.admin.v1.AdminService.AddLDAPProvider:input_type -> zitadel.admin.v1.AddLDAPProviderRequest
-	43,  // 99: zitadel.admin.v1.AdminService.UpdateLDAPProvider:input_type -> zitadel.admin.v1.UpdateLDAPProviderRequest
-	17,  // 100: zitadel.admin.v1.AdminService.AddAzureADProvider:input_type -> zitadel.admin.v1.AddAzureADProviderRequest
-	19,  // 101: zitadel.admin.v1.AdminService.UpdateAzureADProvider:input_type -> zitadel.admin.v1.UpdateAzureADProviderRequest
-	21,  // 102: zitadel.admin.v1.AdminService.AddGitHubProvider:input_type -> zitadel.admin.v1.AddGitHubProviderRequest
-	23,  // 103: zitadel.admin.v1.AdminService.UpdateGitHubProvider:input_type -> zitadel.admin.v1.UpdateGitHubProviderRequest
-	25,  // 104: zitadel.admin.v1.AdminService.AddGitHubEnterpriseServerProvider:input_type -> zitadel.admin.v1.AddGitHubEnterpriseServerProviderRequest
-	27,  // 105: zitadel.admin.v1.AdminService.UpdateGitHubEnterpriseServerProvider:input_type -> zitadel.admin.v1.UpdateGitHubEnterpriseServerProviderRequest
-	29,  // 106: zitadel.admin.v1.AdminService.AddGitLabProvider:input_type -> zitadel.admin.v1.AddGitLabProviderRequest
-	31,  // 107: zitadel.admin.v1.AdminService.UpdateGitLabProvider:input_type -> zitadel.admin.v1.UpdateGitLabProviderRequest
-	33,  // 108: zitadel.admin.v1.AdminService.AddGitLabSelfHostedProvider:input_type -> zitadel.admin.v1.AddGitLabSelfHostedProviderRequest
-	35,  // 109: zitadel.admin.v1.AdminService.UpdateGitLabSelfHostedProvider:input_type -> zitadel.admin.v1.UpdateGitLabSelfHostedProviderRequest
-	37,  // 110: zitadel.admin.v1.AdminService.AddGoogleProvider:input_type -> zitadel.admin.v1.AddGoogleProviderRequest
-	39,  // 111: zitadel.admin.v1.AdminService.UpdateGoogleProvider:input_type -> zitadel.admin.v1.UpdateGoogleProviderRequest
-	45,  // 112: zitadel.admin.v1.AdminService.AddAppleProvider:input_type -> zitadel.admin.v1.AddAppleProviderRequest
-	47,  // 113: zitadel.admin.v1.AdminService.UpdateAppleProvider:input_type -> zitadel.admin.v1.UpdateAppleProviderRequest
-	49,  // 114: zitadel.admin.v1.AdminService.AddSAMLProvider:input_type -> zitadel.admin.v1.AddSAMLProviderRequest
-	51,  // 115: zitadel.admin.v1.AdminService.UpdateSAMLProvider:input_type -> zitadel.admin.v1.UpdateSAMLProviderRequest
-	56,  // 116: zitadel.admin.v1.AdminService.GetLoginPolicy:output_type -> zitadel.admin.v1.GetLoginPolicyResponse
-	60,  // 117: zitadel.admin.v1.AdminService.AddIDPToLoginPolicy:output_type -> zitadel.admin.v1.AddIDPToLoginPolicyResponse
-	58,  // 118: zitadel.admin.v1.AdminService.ListLoginPolicyIDPs:output_type -> zitadel.admin.v1.ListLoginPolicyIDPsResponse
-	62,  // 119: zitadel.admin.v1.AdminService.RemoveIDPFromLoginPolicy:output_type -> zitadel.admin.v1.RemoveIDPFromLoginPolicyResponse
-	64,  // 120: zitadel.admin.v1.AdminService.AddIAMMember:output_type -> zitadel.admin.v1.AddIAMMemberResponse
-	66,  // 121: zitadel.admin.v1.AdminService.ListEvents:output_type -> zitadel.admin.v1.ListEventsResponse
-	68,  // 122: zitadel.admin.v1.AdminService.ListEventTypes:output_type -> zitadel.admin.v1.ListEventTypesResponse
-	70,  // 123: zitadel.admin.v1.AdminService.ListAggregateTypes:output_type -> zitadel.admin.v1.ListAggregateTypesResponse
-	4,   // 124: zitadel.admin.v1.AdminService.GetProviderByID:output_type -> zitadel.admin.v1.GetProviderByIDResponse
-	2,   // 125: zitadel.admin.v1.AdminService.ListProviders:output_type -> zitadel.admin.v1.ListProvidersResponse
-	54,  // 126: zitadel.admin.v1.AdminService.DeleteProvider:output_type -> zitadel.admin.v1.DeleteProviderResponse
-	6,   // 127: zitadel.admin.v1.AdminService.AddGenericOAuthProvider:output_type -> zitadel.admin.v1.AddGenericOAuthProviderResponse
-	8,   // 128: zitadel.admin.v1.AdminService.UpdateGenericOAuthProvider:output_type -> zitadel.admin.v1.UpdateGenericOAuthProviderResponse
-	10,  // 129: zitadel.admin.v1.AdminService.AddGenericOIDCProvider:output_type -> zitadel.admin.v1.AddGenericOIDCProviderResponse
-	12,  // 130: zitadel.admin.v1.AdminService.UpdateGenericOIDCProvider:output_type -> zitadel.admin.v1.UpdateGenericOIDCProviderResponse
-	14,  // 131: zitadel.admin.v1.AdminService.AddJWTProvider:output_type -> zitadel.admin.v1.AddJWTProviderResponse
-	16,  // 132: zitadel.admin.v1.AdminService.UpdateJWTProvider:output_type -> zitadel.admin.v1.UpdateJWTProviderResponse
-	42,  // 133: zitadel.admin.v1.AdminService.AddLDAPProvider:output_type -> zitadel.admin.v1.AddLDAPProviderResponse
-	44,  // 134: zitadel.admin.v1.AdminService.UpdateLDAPProvider:output_type -> zitadel.admin.v1.UpdateLDAPProviderResponse
-	18,  // 135: zitadel.admin.v1.AdminService.AddAzureADProvider:output_type -> zitadel.admin.v1.AddAzureADProviderResponse
-	20,  // 136: zitadel.admin.v1.AdminService.UpdateAzureADProvider:output_type -> zitadel.admin.v1.UpdateAzureADProviderResponse
-	22,  // 137: zitadel.admin.v1.AdminService.AddGitHubProvider:output_type -> zitadel.admin.v1.AddGitHubProviderResponse
-	24,  // 138: zitadel.admin.v1.AdminService.UpdateGitHubProvider:output_type -> zitadel.admin.v1.UpdateGitHubProviderResponse
-	26,  // 139: zitadel.admin.v1.AdminService.AddGitHubEnterpriseServerProvider:output_type -> zitadel.admin.v1.AddGitHubEnterpriseServerProviderResponse
-	28,  // 140: zitadel.admin.v1.AdminService.UpdateGitHubEnterpriseServerProvider:output_type -> zitadel.admin.v1.UpdateGitHubEnterpriseServerProviderResponse
-	30,  // 141: zitadel.admin.v1.AdminService.AddGitLabProvider:output_type -> zitadel.admin.v1.AddGitLabProviderResponse
-	32,  // 142: zitadel.admin.v1.AdminService.UpdateGitLabProvider:output_type -> zitadel.admin.v1.UpdateGitLabProviderResponse
-	34,  // 143: zitadel.admin.v1.AdminService.AddGitLabSelfHostedProvider:output_type -> zitadel.admin.v1.AddGitLabSelfHostedProviderResponse
-	36,  // 144: zitadel.admin.v1.AdminService.UpdateGitLabSelfHostedProvider:output_type -> zitadel.admin.v1.UpdateGitLabSelfHostedProviderResponse
-	38,  // 145: zitadel.admin.v1.AdminService.AddGoogleProvider:output_type -> zitadel.admin.v1.AddGoogleProviderResponse
-	40,  // 146: zitadel.admin.v1.AdminService.UpdateGoogleProvider:output_type -> zitadel.admin.v1.UpdateGoogleProviderResponse
-	46,  // 147: zitadel.admin.v1.AdminService.AddAppleProvider:output_type -> zitadel.admin.v1.AddAppleProviderResponse
-	48,  // 148: zitadel.admin.v1.AdminService.UpdateAppleProvider:output_type -> zitadel.admin.v1.UpdateAppleProviderResponse
-	50,  // 149: zitadel.admin.v1.AdminService.AddSAMLProvider:output_type -> zitadel.admin.v1.AddSAMLProviderResponse
-	52,  // 150: zitadel.admin.v1.AdminService.UpdateSAMLProvider:output_type -> zitadel.admin.v1.UpdateSAMLProviderResponse
-	116, // [116:151] is the sub-list for method output_type
-	81,  // [81:116] is the sub-list for method input_type
-	81,  // [81:81] is the sub-list for extension type_name
-	81,  // [81:81] is the sub-list for extension extendee
-	0,   // [0:81] is the sub-list for field type_name
+	86,  // 0: zitadel.admin.v1.ListInstanceTrustedDomainsRequest.query:type_name -> zitadel.v1.ListQuery
+	87,  // 1: zitadel.admin.v1.ListInstanceTrustedDomainsRequest.sorting_column:type_name -> zitadel.instance.v1.DomainFieldName
+	88,  // 2: zitadel.admin.v1.ListInstanceTrustedDomainsRequest.queries:type_name -> zitadel.instance.v1.TrustedDomainSearchQuery
+	89,  // 3: zitadel.admin.v1.ListInstanceTrustedDomainsResponse.details:type_name -> zitadel.v1.ListDetails
+	87,  // 4: zitadel.admin.v1.ListInstanceTrustedDomainsResponse.sorting_column:type_name -> zitadel.instance.v1.DomainFieldName
+	90,  // 5: zitadel.admin.v1.ListInstanceTrustedDomainsResponse.result:type_name -> zitadel.instance.v1.TrustedDomain
+	91,  // 6: zitadel.admin.v1.AddInstanceTrustedDomainResponse.details:type_name -> zitadel.v1.ObjectDetails
+	91,  // 7: zitadel.admin.v1.RemoveInstanceTrustedDomainResponse.details:type_name -> zitadel.v1.ObjectDetails
+	92,  // 8: zitadel.admin.v1.GetOIDCSettingsResponse.settings:type_name -> zitadel.settings.v1.OIDCSettings
+	93,  // 9: zitadel.admin.v1.AddOIDCSettingsRequest.access_token_lifetime:type_name -> google.protobuf.Duration
+	93,  // 10: zitadel.admin.v1.AddOIDCSettingsRequest.id_token_lifetime:type_name -> google.protobuf.Duration
+	93,  // 11: zitadel.admin.v1.AddOIDCSettingsRequest.refresh_token_idle_expiration:type_name -> google.protobuf.Duration
+	93,  // 12: zitadel.admin.v1.AddOIDCSettingsRequest.refresh_token_expiration:type_name -> google.protobuf.Duration
+	91,  // 13: zitadel.admin.v1.AddOIDCSettingsResponse.details:type_name -> zitadel.v1.ObjectDetails
+	93,  // 14: zitadel.admin.v1.UpdateOIDCSettingsRequest.access_token_lifetime:type_name -> google.protobuf.Duration
+	93,  // 15: zitadel.admin.v1.UpdateOIDCSettingsRequest.id_token_lifetime:type_name -> google.protobuf.Duration
+	93,  // 16: zitadel.admin.v1.UpdateOIDCSettingsRequest.refresh_token_idle_expiration:type_name -> google.protobuf.Duration
+	93,  // 17: zitadel.admin.v1.UpdateOIDCSettingsRequest.refresh_token_expiration:type_name -> google.protobuf.Duration
+	91,  // 18: zitadel.admin.v1.UpdateOIDCSettingsResponse.details:type_name -> zitadel.v1.ObjectDetails
+	86,  // 19: zitadel.admin.v1.ListProvidersRequest.query:type_name -> zitadel.v1.ListQuery
+	13,  // 20: zitadel.admin.v1.ListProvidersRequest.queries:type_name -> zitadel.admin.v1.ProviderQuery
+	94,  // 21: zitadel.admin.v1.ProviderQuery.idp_id_query:type_name -> zitadel.idp.v1.IDPIDQuery
+	95,  // 22: zitadel.admin.v1.ProviderQuery.idp_name_query:type_name -> zitadel.idp.v1.IDPNameQuery
+	89,  // 23: zitadel.admin.v1.ListProvidersResponse.details:type_name -> zitadel.v1.ListDetails
+	96,  // 24: zitadel.admin.v1.ListProvidersResponse.result:type_name -> zitadel.idp.v1.Provider
+	96,  // 25: zitadel.admin.v1.GetProviderByIDResponse.idp:type_name -> zitadel.idp.v1.Provider
+	97,  // 26: zitadel.admin.v1.AddGenericOAuthProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	91,  // 27: zitadel.admin.v1.AddGenericOAuthProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	97,  // 28: zitadel.admin.v1.UpdateGenericOAuthProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	91,  // 29: zitadel.admin.v1.UpdateGenericOAuthProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	97,  // 30: zitadel.admin.v1.AddGenericOIDCProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	91,  // 31: zitadel.admin.v1.AddGenericOIDCProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	97,  // 32: zitadel.admin.v1.UpdateGenericOIDCProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	91,  // 33: zitadel.admin.v1.UpdateGenericOIDCProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	97,  // 34: zitadel.admin.v1.AddJWTProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	91,  // 35: zitadel.admin.v1.AddJWTProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	97,  // 36: zitadel.admin.v1.UpdateJWTProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	91,  // 37: zitadel.admin.v1.UpdateJWTProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	98,  // 38: zitadel.admin.v1.AddAzureADProviderRequest.tenant:type_name -> zitadel.idp.v1.AzureADTenant
+	97,  // 39: zitadel.admin.v1.AddAzureADProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	91,  // 40: zitadel.admin.v1.AddAzureADProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	98,  // 41: zitadel.admin.v1.UpdateAzureADProviderRequest.tenant:type_name -> zitadel.idp.v1.AzureADTenant
+	97,  // 42: zitadel.admin.v1.UpdateAzureADProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	91,  // 43: zitadel.admin.v1.UpdateAzureADProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	97,  // 44: zitadel.admin.v1.AddGitHubProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	91,  // 45: zitadel.admin.v1.AddGitHubProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	97,  // 46: zitadel.admin.v1.UpdateGitHubProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	91,  // 47: zitadel.admin.v1.UpdateGitHubProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	97,  // 48: zitadel.admin.v1.AddGitHubEnterpriseServerProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	91,  // 49: zitadel.admin.v1.AddGitHubEnterpriseServerProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	97,  // 50: zitadel.admin.v1.UpdateGitHubEnterpriseServerProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	91,  // 51: zitadel.admin.v1.UpdateGitHubEnterpriseServerProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	97,  // 52: zitadel.admin.v1.AddGitLabProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	91,  // 53: zitadel.admin.v1.AddGitLabProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	97,  // 54: zitadel.admin.v1.UpdateGitLabProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	91,  // 55: zitadel.admin.v1.UpdateGitLabProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	97,  // 56: zitadel.admin.v1.AddGitLabSelfHostedProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	91,  // 57: zitadel.admin.v1.AddGitLabSelfHostedProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	97,  // 58: zitadel.admin.v1.UpdateGitLabSelfHostedProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	91,  // 59: zitadel.admin.v1.UpdateGitLabSelfHostedProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	97,  // 60: zitadel.admin.v1.AddGoogleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	91,  // 61: zitadel.admin.v1.AddGoogleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	97,  // 62: zitadel.admin.v1.UpdateGoogleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	91,  // 63: zitadel.admin.v1.UpdateGoogleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	93,  // 64: zitadel.admin.v1.AddLDAPProviderRequest.timeout:type_name -> google.protobuf.Duration
+	99,  // 65: zitadel.admin.v1.AddLDAPProviderRequest.attributes:type_name -> zitadel.idp.v1.LDAPAttributes
+	97,  // 66: zitadel.admin.v1.AddLDAPProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	91,  // 67: zitadel.admin.v1.AddLDAPProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	93,  // 68: zitadel.admin.v1.UpdateLDAPProviderRequest.timeout:type_name -> google.protobuf.Duration
+	99,  // 69: zitadel.admin.v1.UpdateLDAPProviderRequest.attributes:type_name -> zitadel.idp.v1.LDAPAttributes
+	97,  // 70: zitadel.admin.v1.UpdateLDAPProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	91,  // 71: zitadel.admin.v1.UpdateLDAPProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	97,  // 72: zitadel.admin.v1.AddAppleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	91,  // 73: zitadel.admin.v1.AddAppleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	97,  // 74: zitadel.admin.v1.UpdateAppleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	91,  // 75: zitadel.admin.v1.UpdateAppleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	100, // 76: zitadel.admin.v1.AddSAMLProviderRequest.binding:type_name -> zitadel.idp.v1.SAMLBinding
+	97,  // 77: zitadel.admin.v1.AddSAMLProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	101, // 78: zitadel.admin.v1.AddSAMLProviderRequest.name_id_format:type_name -> zitadel.idp.v1.SAMLNameIDFormat
+	91,  // 79: zitadel.admin.v1.AddSAMLProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	100, // 80: zitadel.admin.v1.UpdateSAMLProviderRequest.binding:type_name -> zitadel.idp.v1.SAMLBinding
+	97,  // 81: zitadel.admin.v1.UpdateSAMLProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	101, // 82: zitadel.admin.v1.UpdateSAMLProviderRequest.name_id_format:type_name -> zitadel.idp.v1.SAMLNameIDFormat
+	91,  // 83: zitadel.admin.v1.UpdateSAMLProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	91,  // 84: zitadel.admin.v1.DeleteProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	102, // 85: zitadel.admin.v1.GetLoginPolicyResponse.policy:type_name -> zitadel.policy.v1.LoginPolicy
+	103, // 86: zitadel.admin.v1.UpdateLoginPolicyRequest.passwordless_type:type_name -> zitadel.policy.v1.PasswordlessType
+	93,  // 87: zitadel.admin.v1.UpdateLoginPolicyRequest.password_check_lifetime:type_name -> google.protobuf.Duration
+	93,  // 88: zitadel.admin.v1.UpdateLoginPolicyRequest.external_login_check_lifetime:type_name -> google.protobuf.Duration
+	93,  // 89: zitadel.admin.v1.UpdateLoginPolicyRequest.mfa_init_skip_lifetime:type_name -> google.protobuf.Duration
+	93,  // 90: zitadel.admin.v1.UpdateLoginPolicyRequest.second_factor_check_lifetime:type_name -> google.protobuf.Duration
+	93,  // 91: zitadel.admin.v1.UpdateLoginPolicyRequest.multi_factor_check_lifetime:type_name -> google.protobuf.Duration
+	91,  // 92: zitadel.admin.v1.UpdateLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	86,  // 93: zitadel.admin.v1.ListLoginPolicyIDPsRequest.query:type_name -> zitadel.v1.ListQuery
+	89,  // 94: zitadel.admin.v1.ListLoginPolicyIDPsResponse.details:type_name -> zitadel.v1.ListDetails
+	104, // 95: zitadel.admin.v1.ListLoginPolicyIDPsResponse.result:type_name -> zitadel.idp.v1.IDPLoginPolicyLink
+	91,  // 96: zitadel.admin.v1.AddIDPToLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	91,  // 97: zitadel.admin.v1.RemoveIDPFromLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	91,  // 98: zitadel.admin.v1.AddIAMMemberResponse.details:type_name -> zitadel.v1.ObjectDetails
+	105, // 99: zitadel.admin.v1.ListEventsRequest.creation_date:type_name -> google.protobuf.Timestamp
+	85,  // 100: zitadel.admin.v1.ListEventsRequest.range:type_name -> zitadel.admin.v1.ListEventsRequest.creation_date_range
+	105, // 101: zitadel.admin.v1.ListEventsRequest.from:type_name -> google.protobuf.Timestamp
+	106, // 102: zitadel.admin.v1.ListEventsResponse.events:type_name -> zitadel.event.v1.Event
+	107, // 103: zitadel.admin.v1.ListEventTypesResponse.event_types:type_name -> zitadel.event.v1.EventType
+	108, // 104: zitadel.admin.v1.ListAggregateTypesResponse.aggregate_types:type_name -> zitadel.event.v1.AggregateType
+	105, // 105: zitadel.admin.v1.ListEventsRequest.creation_date_range.since:type_name -> google.protobuf.Timestamp
+	105, // 106: zitadel.admin.v1.ListEventsRequest.creation_date_range.until:type_name -> google.protobuf.Timestamp
+	67,  // 107: zitadel.admin.v1.AdminService.GetLoginPolicy:input_type -> zitadel.admin.v1.GetLoginPolicyRequest
+	69,  // 108: zitadel.admin.v1.AdminService.UpdateLoginPolicy:input_type -> zitadel.admin.v1.UpdateLoginPolicyRequest
+	73,  // 109: zitadel.admin.v1.AdminService.AddIDPToLoginPolicy:input_type -> zitadel.admin.v1.AddIDPToLoginPolicyRequest
+	71,  // 110: zitadel.admin.v1.AdminService.ListLoginPolicyIDPs:input_type -> zitadel.admin.v1.ListLoginPolicyIDPsRequest
+	75,  // 111: zitadel.admin.v1.AdminService.RemoveIDPFromLoginPolicy:input_type -> zitadel.admin.v1.RemoveIDPFromLoginPolicyRequest
+	77,  // 112: zitadel.admin.v1.AdminService.AddIAMMember:input_type -> zitadel.admin.v1.AddIAMMemberRequest
+	79,  // 113: zitadel.admin.v1.AdminService.ListEvents:input_type -> zitadel.admin.v1.ListEventsRequest
+	81,  // 114: zitadel.admin.v1.AdminService.ListEventTypes:input_type -> zitadel.admin.v1.ListEventTypesRequest
+	83,  // 115: zitadel.admin.v1.AdminService.ListAggregateTypes:input_type -> zitadel.admin.v1.ListAggregateTypesRequest
+	15,  // 116: zitadel.admin.v1.AdminService.GetProviderByID:input_type -> zitadel.admin.v1.GetProviderByIDRequest
+	12,  // 117: zitadel.admin.v1.AdminService.ListProviders:input_type -> zitadel.admin.v1.ListProvidersRequest
+	65,  // 118: zitadel.admin.v1.AdminService.DeleteProvider:input_type -> zitadel.admin.v1.DeleteProviderRequest
+	6,   // 119: zitadel.admin.v1.AdminService.GetOIDCSettings:input_type -> zitadel.admin.v1.GetOIDCSettingsRequest
+	8,   // 120: zitadel.admin.v1.AdminService.AddOIDCSettings:input_type -> zitadel.admin.v1.AddOIDCSettingsRequest
+	10,  // 121: zitadel.admin.v1.AdminService.UpdateOIDCSettings:input_type -> zitadel.admin.v1.UpdateOIDCSettingsRequest
+	2,   // 122: zitadel.admin.v1.AdminService.AddInstanceTrustedDomain:input_type -> zitadel.admin.v1.AddInstanceTrustedDomainRequest
+	0,   // 123: zitadel.admin.v1.AdminService.ListInstanceTrustedDomains:input_type -> zitadel.admin.v1.ListInstanceTrustedDomainsRequest
+	4,   // 124: zitadel.admin.v1.AdminService.RemoveInstanceTrustedDomain:input_type -> zitadel.admin.v1.RemoveInstanceTrustedDomainRequest
+	17,  // 125: zitadel.admin.v1.AdminService.AddGenericOAuthProvider:input_type -> zitadel.admin.v1.AddGenericOAuthProviderRequest
+	19,  // 126: zitadel.admin.v1.AdminService.UpdateGenericOAuthProvider:input_type -> zitadel.admin.v1.UpdateGenericOAuthProviderRequest
+	21,  // 127: zitadel.admin.v1.AdminService.AddGenericOIDCProvider:input_type -> zitadel.admin.v1.AddGenericOIDCProviderRequest
+	23,  // 128: zitadel.admin.v1.AdminService.UpdateGenericOIDCProvider:input_type -> zitadel.admin.v1.UpdateGenericOIDCProviderRequest
+	25,  // 129: zitadel.admin.v1.AdminService.AddJWTProvider:input_type -> zitadel.admin.v1.AddJWTProviderRequest
+	27,  // 130: zitadel.admin.v1.AdminService.UpdateJWTProvider:input_type -> zitadel.admin.v1.UpdateJWTProviderRequest
+	53,  // 131: zitadel.admin.v1.AdminService.AddLDAPProvider:input_type -> zitadel.admin.v1.AddLDAPProviderRequest
+	55,  // 132: zitadel.admin.v1.AdminService.UpdateLDAPProvider:input_type -> zitadel.admin.v1.UpdateLDAPProviderRequest
+	29,  // 133: zitadel.admin.v1.AdminService.AddAzureADProvider:input_type -> zitadel.admin.v1.AddAzureADProviderRequest
+	31,  // 134: zitadel.admin.v1.AdminService.UpdateAzureADProvider:input_type -> zitadel.admin.v1.UpdateAzureADProviderRequest
+	33,  // 135: zitadel.admin.v1.AdminService.AddGitHubProvider:input_type -> zitadel.admin.v1.AddGitHubProviderRequest
+	35,  // 136: zitadel.admin.v1.AdminService.UpdateGitHubProvider:input_type -> zitadel.admin.v1.UpdateGitHubProviderRequest
+	37,  // 137: zitadel.admin.v1.AdminService.AddGitHubEnterpriseServerProvider:input_type -> zitadel.admin.v1.AddGitHubEnterpriseServerProviderRequest
+	39,  // 138: zitadel.admin.v1.AdminService.UpdateGitHubEnterpriseServerProvider:input_type -> zitadel.admin.v1.UpdateGitHubEnterpriseServerProviderRequest
+	41,  // 139: zitadel.admin.v1.AdminService.AddGitLabProvider:input_type -> zitadel.admin.v1.AddGitLabProviderRequest
+	43,  // 140: zitadel.admin.v1.AdminService.UpdateGitLabProvider:input_type -> zitadel.admin.v1.UpdateGitLabProviderRequest
+	45,  // 141: zitadel.admin.v1.AdminService.AddGitLabSelfHostedProvider:input_type -> zitadel.admin.v1.AddGitLabSelfHostedProviderRequest
+	47,  // 142: zitadel.admin.v1.AdminService.UpdateGitLabSelfHostedProvider:input_type -> zitadel.admin.v1.UpdateGitLabSelfHostedProviderRequest
+	49,  // 143: zitadel.admin.v1.AdminService.AddGoogleProvider:input_type -> zitadel.admin.v1.AddGoogleProviderRequest
+	51,  // 144: zitadel.admin.v1.AdminService.UpdateGoogleProvider:input_type -> zitadel.admin.v1.UpdateGoogleProviderRequest
+	57,  // 145: zitadel.admin.v1.AdminService.AddAppleProvider:input_type -> zitadel.admin.v1.AddAppleProviderRequest
+	59,  // 146: zitadel.admin.v1.AdminService.UpdateAppleProvider:input_type -> zitadel.admin.v1.UpdateAppleProviderRequest
+	61,  // 147: zitadel.admin.v1.AdminService.AddSAMLProvider:input_type -> zitadel.admin.v1.AddSAMLProviderRequest
+	63,  // 148: zitadel.admin.v1.AdminService.UpdateSAMLProvider:input_type -> zitadel.admin.v1.UpdateSAMLProviderRequest
+	68,  // 149: zitadel.admin.v1.AdminService.GetLoginPolicy:output_type -> zitadel.admin.v1.GetLoginPolicyResponse
+	70,  // 150: zitadel.admin.v1.AdminService.UpdateLoginPolicy:output_type -> zitadel.admin.v1.UpdateLoginPolicyResponse
+	74,  // 151: zitadel.admin.v1.AdminService.AddIDPToLoginPolicy:output_type -> zitadel.admin.v1.AddIDPToLoginPolicyResponse
+	72,  // 152: zitadel.admin.v1.AdminService.ListLoginPolicyIDPs:output_type -> zitadel.admin.v1.ListLoginPolicyIDPsResponse
+	76,  // 153: zitadel.admin.v1.AdminService.RemoveIDPFromLoginPolicy:output_type -> zitadel.admin.v1.RemoveIDPFromLoginPolicyResponse
+	78,  // 154: zitadel.admin.v1.AdminService.AddIAMMember:output_type -> zitadel.admin.v1.AddIAMMemberResponse
+	80,  // 155: zitadel.admin.v1.AdminService.ListEvents:output_type -> zitadel.admin.v1.ListEventsResponse
+	82,  // 156: zitadel.admin.v1.AdminService.ListEventTypes:output_type -> zitadel.admin.v1.ListEventTypesResponse
+	84,  // 157: zitadel.admin.v1.AdminService.ListAggregateTypes:output_type -> zitadel.admin.v1.ListAggregateTypesResponse
+	16,  // 158: zitadel.admin.v1.AdminService.GetProviderByID:output_type -> zitadel.admin.v1.GetProviderByIDResponse
+	14,  // 159: zitadel.admin.v1.AdminService.ListProviders:output_type -> zitadel.admin.v1.ListProvidersResponse
+	66,  // 160: zitadel.admin.v1.AdminService.DeleteProvider:output_type -> zitadel.admin.v1.DeleteProviderResponse
+	7,   // 161: zitadel.admin.v1.AdminService.GetOIDCSettings:output_type -> zitadel.admin.v1.GetOIDCSettingsResponse
+	9,   // 162: zitadel.admin.v1.AdminService.AddOIDCSettings:output_type -> zitadel.admin.v1.AddOIDCSettingsResponse
+	11,  // 163: zitadel.admin.v1.AdminService.UpdateOIDCSettings:output_type -> zitadel.admin.v1.UpdateOIDCSettingsResponse
+	3,   // 164: zitadel.admin.v1.AdminService.AddInstanceTrustedDomain:output_type -> zitadel.admin.v1.AddInstanceTrustedDomainResponse
+	1,   // 165: zitadel.admin.v1.AdminService.ListInstanceTrustedDomains:output_type -> zitadel.admin.v1.ListInstanceTrustedDomainsResponse
+	5,   // 166: zitadel.admin.v1.AdminService.RemoveInstanceTrustedDomain:output_type -> zitadel.admin.v1.RemoveInstanceTrustedDomainResponse
+	18,  // 167: zitadel.admin.v1.AdminService.AddGenericOAuthProvider:output_type -> zitadel.admin.v1.AddGenericOAuthProviderResponse
+	20,  // 168: zitadel.admin.v1.AdminService.UpdateGenericOAuthProvider:output_type -> zitadel.admin.v1.UpdateGenericOAuthProviderResponse
+	22,  // 169: zitadel.admin.v1.AdminService.AddGenericOIDCProvider:output_type -> zitadel.admin.v1.AddGenericOIDCProviderResponse
+	24,  // 170: zitadel.admin.v1.AdminService.UpdateGenericOIDCProvider:output_type -> zitadel.admin.v1.UpdateGenericOIDCProviderResponse
+	26,  // 171: zitadel.admin.v1.AdminService.AddJWTProvider:output_type -> zitadel.admin.v1.AddJWTProviderResponse
+	28,  // 172: zitadel.admin.v1.AdminService.UpdateJWTProvider:output_type -> zitadel.admin.v1.UpdateJWTProviderResponse
+	54,  // 173: zitadel.admin.v1.AdminService.AddLDAPProvider:output_type -> zitadel.admin.v1.AddLDAPProviderResponse
+	56,  // 174: zitadel.admin.v1.AdminService.UpdateLDAPProvider:output_type -> zitadel.admin.v1.UpdateLDAPProviderResponse
+	30,  // 175: zitadel.admin.v1.AdminService.AddAzureADProvider:output_type -> zitadel.admin.v1.AddAzureADProviderResponse
+	32,  // 176: zitadel.admin.v1.AdminService.UpdateAzureADProvider:output_type -> zitadel.admin.v1.UpdateAzureADProviderResponse
+	34,  // 177: zitadel.admin.v1.AdminService.AddGitHubProvider:output_type -> zitadel.admin.v1.AddGitHubProviderResponse
+	36,  // 178: zitadel.admin.v1.AdminService.UpdateGitHubProvider:output_type -> zitadel.admin.v1.UpdateGitHubProviderResponse
+	38,  // 179: zitadel.admin.v1.AdminService.AddGitHubEnterpriseServerProvider:output_type -> zitadel.admin.v1.AddGitHubEnterpriseServerProviderResponse
+	40,  // 180: zitadel.admin.v1.AdminService.UpdateGitHubEnterpriseServerProvider:output_type -> zitadel.admin.v1.UpdateGitHubEnterpriseServerProviderResponse
+	42,  // 181: zitadel.admin.v1.AdminService.AddGitLabProvider:output_type -> zitadel.admin.v1.AddGitLabProviderResponse
+	44,  // 182: zitadel.admin.v1.AdminService.UpdateGitLabProvider:output_type -> zitadel.admin.v1.UpdateGitLabProviderResponse
+	46,  // 183: zitadel.admin.v1.AdminService.AddGitLabSelfHostedProvider:output_type -> zitadel.admin.v1.AddGitLabSelfHostedProviderResponse
+	48,  // 184: zitadel.admin.v1.AdminService.UpdateGitLabSelfHostedProvider:output_type -> zitadel.admin.v1.UpdateGitLabSelfHostedProviderResponse
+	50,  // 185: zitadel.admin.v1.AdminService.AddGoogleProvider:output_type -> zitadel.admin.v1.AddGoogleProviderResponse
+	52,  // 186: zitadel.admin.v1.AdminService.UpdateGoogleProvider:output_type -> zitadel.admin.v1.UpdateGoogleProviderResponse
+	58,  // 187: zitadel.admin.v1.AdminService.AddAppleProvider:output_type -> zitadel.admin.v1.AddAppleProviderResponse
+	60,  // 188: zitadel.admin.v1.AdminService.UpdateAppleProvider:output_type -> zitadel.admin.v1.UpdateAppleProviderResponse
+	62,  // 189: zitadel.admin.v1.AdminService.AddSAMLProvider:output_type -> zitadel.admin.v1.AddSAMLProviderResponse
+	64,  // 190: zitadel.admin.v1.AdminService.UpdateSAMLProvider:output_type -> zitadel.admin.v1.UpdateSAMLProviderResponse
+	149, // [149:191] is the sub-list for method output_type
+	107, // [107:149] is the sub-list for method input_type
+	107, // [107:107] is the sub-list for extension type_name
+	107, // [107:107] is the sub-list for extension extendee
+	0,   // [0:107] is the sub-list for field type_name
 }
 
 func init() { file_zitadel_admin_proto_init() }
@@ -5522,19 +6460,19 @@ func file_zitadel_admin_proto_init() {
 	if File_zitadel_admin_proto != nil {
 		return
 	}
-	file_zitadel_admin_proto_msgTypes[1].OneofWrappers = []any{
+	file_zitadel_admin_proto_msgTypes[13].OneofWrappers = []any{
 		(*ProviderQuery_IdpIdQuery)(nil),
 		(*ProviderQuery_IdpNameQuery)(nil),
 	}
-	file_zitadel_admin_proto_msgTypes[49].OneofWrappers = []any{
+	file_zitadel_admin_proto_msgTypes[61].OneofWrappers = []any{
 		(*AddSAMLProviderRequest_MetadataXml)(nil),
 		(*AddSAMLProviderRequest_MetadataUrl)(nil),
 	}
-	file_zitadel_admin_proto_msgTypes[51].OneofWrappers = []any{
+	file_zitadel_admin_proto_msgTypes[63].OneofWrappers = []any{
 		(*UpdateSAMLProviderRequest_MetadataXml)(nil),
 		(*UpdateSAMLProviderRequest_MetadataUrl)(nil),
 	}
-	file_zitadel_admin_proto_msgTypes[65].OneofWrappers = []any{
+	file_zitadel_admin_proto_msgTypes[79].OneofWrappers = []any{
 		(*ListEventsRequest_Range)(nil),
 		(*ListEventsRequest_From)(nil),
 	}
@@ -5544,7 +6482,7 @@ func file_zitadel_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_zitadel_admin_proto_rawDesc), len(file_zitadel_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   72,
+			NumMessages:   86,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

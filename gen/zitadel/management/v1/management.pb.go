@@ -3058,6 +3058,222 @@ func (x *AddCustomLoginPolicyResponse) GetDetails() *v11.ObjectDetails {
 	return nil
 }
 
+type UpdateCustomLoginPolicyRequest struct {
+	state                      protoimpl.MessageState `protogen:"open.v1"`
+	AllowUsernamePassword      bool                   `protobuf:"varint,1,opt,name=allow_username_password,json=allowUsernamePassword,proto3" json:"allow_username_password,omitempty"`
+	AllowRegister              bool                   `protobuf:"varint,2,opt,name=allow_register,json=allowRegister,proto3" json:"allow_register,omitempty"`
+	AllowExternalIdp           bool                   `protobuf:"varint,3,opt,name=allow_external_idp,json=allowExternalIdp,proto3" json:"allow_external_idp,omitempty"`
+	ForceMfa                   bool                   `protobuf:"varint,4,opt,name=force_mfa,json=forceMfa,proto3" json:"force_mfa,omitempty"`
+	PasswordlessType           v16.PasswordlessType   `protobuf:"varint,5,opt,name=passwordless_type,json=passwordlessType,proto3,enum=zitadel.policy.v1.PasswordlessType" json:"passwordless_type,omitempty"`
+	HidePasswordReset          bool                   `protobuf:"varint,6,opt,name=hide_password_reset,json=hidePasswordReset,proto3" json:"hide_password_reset,omitempty"`
+	IgnoreUnknownUsernames     bool                   `protobuf:"varint,7,opt,name=ignore_unknown_usernames,json=ignoreUnknownUsernames,proto3" json:"ignore_unknown_usernames,omitempty"`
+	DefaultRedirectUri         string                 `protobuf:"bytes,8,opt,name=default_redirect_uri,json=defaultRedirectUri,proto3" json:"default_redirect_uri,omitempty"`
+	PasswordCheckLifetime      *durationpb.Duration   `protobuf:"bytes,9,opt,name=password_check_lifetime,json=passwordCheckLifetime,proto3" json:"password_check_lifetime,omitempty"`
+	ExternalLoginCheckLifetime *durationpb.Duration   `protobuf:"bytes,10,opt,name=external_login_check_lifetime,json=externalLoginCheckLifetime,proto3" json:"external_login_check_lifetime,omitempty"`
+	MfaInitSkipLifetime        *durationpb.Duration   `protobuf:"bytes,11,opt,name=mfa_init_skip_lifetime,json=mfaInitSkipLifetime,proto3" json:"mfa_init_skip_lifetime,omitempty"`
+	SecondFactorCheckLifetime  *durationpb.Duration   `protobuf:"bytes,12,opt,name=second_factor_check_lifetime,json=secondFactorCheckLifetime,proto3" json:"second_factor_check_lifetime,omitempty"`
+	MultiFactorCheckLifetime   *durationpb.Duration   `protobuf:"bytes,13,opt,name=multi_factor_check_lifetime,json=multiFactorCheckLifetime,proto3" json:"multi_factor_check_lifetime,omitempty"`
+	AllowDomainDiscovery       bool                   `protobuf:"varint,14,opt,name=allow_domain_discovery,json=allowDomainDiscovery,proto3" json:"allow_domain_discovery,omitempty"`
+	DisableLoginWithEmail      bool                   `protobuf:"varint,15,opt,name=disable_login_with_email,json=disableLoginWithEmail,proto3" json:"disable_login_with_email,omitempty"`
+	DisableLoginWithPhone      bool                   `protobuf:"varint,16,opt,name=disable_login_with_phone,json=disableLoginWithPhone,proto3" json:"disable_login_with_phone,omitempty"`
+	ForceMfaLocalOnly          bool                   `protobuf:"varint,17,opt,name=force_mfa_local_only,json=forceMfaLocalOnly,proto3" json:"force_mfa_local_only,omitempty"`
+	unknownFields              protoimpl.UnknownFields
+	sizeCache                  protoimpl.SizeCache
+}
+
+func (x *UpdateCustomLoginPolicyRequest) Reset() {
+	*x = UpdateCustomLoginPolicyRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateCustomLoginPolicyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateCustomLoginPolicyRequest) ProtoMessage() {}
+
+func (x *UpdateCustomLoginPolicyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateCustomLoginPolicyRequest.ProtoReflect.Descriptor instead.
+func (*UpdateCustomLoginPolicyRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *UpdateCustomLoginPolicyRequest) GetAllowUsernamePassword() bool {
+	if x != nil {
+		return x.AllowUsernamePassword
+	}
+	return false
+}
+
+func (x *UpdateCustomLoginPolicyRequest) GetAllowRegister() bool {
+	if x != nil {
+		return x.AllowRegister
+	}
+	return false
+}
+
+func (x *UpdateCustomLoginPolicyRequest) GetAllowExternalIdp() bool {
+	if x != nil {
+		return x.AllowExternalIdp
+	}
+	return false
+}
+
+func (x *UpdateCustomLoginPolicyRequest) GetForceMfa() bool {
+	if x != nil {
+		return x.ForceMfa
+	}
+	return false
+}
+
+func (x *UpdateCustomLoginPolicyRequest) GetPasswordlessType() v16.PasswordlessType {
+	if x != nil {
+		return x.PasswordlessType
+	}
+	return v16.PasswordlessType(0)
+}
+
+func (x *UpdateCustomLoginPolicyRequest) GetHidePasswordReset() bool {
+	if x != nil {
+		return x.HidePasswordReset
+	}
+	return false
+}
+
+func (x *UpdateCustomLoginPolicyRequest) GetIgnoreUnknownUsernames() bool {
+	if x != nil {
+		return x.IgnoreUnknownUsernames
+	}
+	return false
+}
+
+func (x *UpdateCustomLoginPolicyRequest) GetDefaultRedirectUri() string {
+	if x != nil {
+		return x.DefaultRedirectUri
+	}
+	return ""
+}
+
+func (x *UpdateCustomLoginPolicyRequest) GetPasswordCheckLifetime() *durationpb.Duration {
+	if x != nil {
+		return x.PasswordCheckLifetime
+	}
+	return nil
+}
+
+func (x *UpdateCustomLoginPolicyRequest) GetExternalLoginCheckLifetime() *durationpb.Duration {
+	if x != nil {
+		return x.ExternalLoginCheckLifetime
+	}
+	return nil
+}
+
+func (x *UpdateCustomLoginPolicyRequest) GetMfaInitSkipLifetime() *durationpb.Duration {
+	if x != nil {
+		return x.MfaInitSkipLifetime
+	}
+	return nil
+}
+
+func (x *UpdateCustomLoginPolicyRequest) GetSecondFactorCheckLifetime() *durationpb.Duration {
+	if x != nil {
+		return x.SecondFactorCheckLifetime
+	}
+	return nil
+}
+
+func (x *UpdateCustomLoginPolicyRequest) GetMultiFactorCheckLifetime() *durationpb.Duration {
+	if x != nil {
+		return x.MultiFactorCheckLifetime
+	}
+	return nil
+}
+
+func (x *UpdateCustomLoginPolicyRequest) GetAllowDomainDiscovery() bool {
+	if x != nil {
+		return x.AllowDomainDiscovery
+	}
+	return false
+}
+
+func (x *UpdateCustomLoginPolicyRequest) GetDisableLoginWithEmail() bool {
+	if x != nil {
+		return x.DisableLoginWithEmail
+	}
+	return false
+}
+
+func (x *UpdateCustomLoginPolicyRequest) GetDisableLoginWithPhone() bool {
+	if x != nil {
+		return x.DisableLoginWithPhone
+	}
+	return false
+}
+
+func (x *UpdateCustomLoginPolicyRequest) GetForceMfaLocalOnly() bool {
+	if x != nil {
+		return x.ForceMfaLocalOnly
+	}
+	return false
+}
+
+type UpdateCustomLoginPolicyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *v11.ObjectDetails     `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateCustomLoginPolicyResponse) Reset() {
+	*x = UpdateCustomLoginPolicyResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateCustomLoginPolicyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateCustomLoginPolicyResponse) ProtoMessage() {}
+
+func (x *UpdateCustomLoginPolicyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateCustomLoginPolicyResponse.ProtoReflect.Descriptor instead.
+func (*UpdateCustomLoginPolicyResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *UpdateCustomLoginPolicyResponse) GetDetails() *v11.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
 type ResetLoginPolicyToDefaultRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -3066,7 +3282,7 @@ type ResetLoginPolicyToDefaultRequest struct {
 
 func (x *ResetLoginPolicyToDefaultRequest) Reset() {
 	*x = ResetLoginPolicyToDefaultRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[50]
+	mi := &file_zitadel_management_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3078,7 +3294,7 @@ func (x *ResetLoginPolicyToDefaultRequest) String() string {
 func (*ResetLoginPolicyToDefaultRequest) ProtoMessage() {}
 
 func (x *ResetLoginPolicyToDefaultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[50]
+	mi := &file_zitadel_management_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3091,7 +3307,7 @@ func (x *ResetLoginPolicyToDefaultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetLoginPolicyToDefaultRequest.ProtoReflect.Descriptor instead.
 func (*ResetLoginPolicyToDefaultRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{50}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{52}
 }
 
 type ResetLoginPolicyToDefaultResponse struct {
@@ -3103,7 +3319,7 @@ type ResetLoginPolicyToDefaultResponse struct {
 
 func (x *ResetLoginPolicyToDefaultResponse) Reset() {
 	*x = ResetLoginPolicyToDefaultResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[51]
+	mi := &file_zitadel_management_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3115,7 +3331,7 @@ func (x *ResetLoginPolicyToDefaultResponse) String() string {
 func (*ResetLoginPolicyToDefaultResponse) ProtoMessage() {}
 
 func (x *ResetLoginPolicyToDefaultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[51]
+	mi := &file_zitadel_management_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3128,7 +3344,7 @@ func (x *ResetLoginPolicyToDefaultResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use ResetLoginPolicyToDefaultResponse.ProtoReflect.Descriptor instead.
 func (*ResetLoginPolicyToDefaultResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{51}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ResetLoginPolicyToDefaultResponse) GetDetails() *v11.ObjectDetails {
@@ -3147,7 +3363,7 @@ type ListLoginPolicyIDPsRequest struct {
 
 func (x *ListLoginPolicyIDPsRequest) Reset() {
 	*x = ListLoginPolicyIDPsRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[52]
+	mi := &file_zitadel_management_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3159,7 +3375,7 @@ func (x *ListLoginPolicyIDPsRequest) String() string {
 func (*ListLoginPolicyIDPsRequest) ProtoMessage() {}
 
 func (x *ListLoginPolicyIDPsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[52]
+	mi := &file_zitadel_management_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3172,7 +3388,7 @@ func (x *ListLoginPolicyIDPsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLoginPolicyIDPsRequest.ProtoReflect.Descriptor instead.
 func (*ListLoginPolicyIDPsRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{52}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ListLoginPolicyIDPsRequest) GetQuery() *v11.ListQuery {
@@ -3192,7 +3408,7 @@ type ListLoginPolicyIDPsResponse struct {
 
 func (x *ListLoginPolicyIDPsResponse) Reset() {
 	*x = ListLoginPolicyIDPsResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[53]
+	mi := &file_zitadel_management_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3204,7 +3420,7 @@ func (x *ListLoginPolicyIDPsResponse) String() string {
 func (*ListLoginPolicyIDPsResponse) ProtoMessage() {}
 
 func (x *ListLoginPolicyIDPsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[53]
+	mi := &file_zitadel_management_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3217,7 +3433,7 @@ func (x *ListLoginPolicyIDPsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLoginPolicyIDPsResponse.ProtoReflect.Descriptor instead.
 func (*ListLoginPolicyIDPsResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{53}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ListLoginPolicyIDPsResponse) GetDetails() *v11.ListDetails {
@@ -3244,7 +3460,7 @@ type AddIDPToLoginPolicyRequest struct {
 
 func (x *AddIDPToLoginPolicyRequest) Reset() {
 	*x = AddIDPToLoginPolicyRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[54]
+	mi := &file_zitadel_management_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3256,7 +3472,7 @@ func (x *AddIDPToLoginPolicyRequest) String() string {
 func (*AddIDPToLoginPolicyRequest) ProtoMessage() {}
 
 func (x *AddIDPToLoginPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[54]
+	mi := &file_zitadel_management_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3269,7 +3485,7 @@ func (x *AddIDPToLoginPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddIDPToLoginPolicyRequest.ProtoReflect.Descriptor instead.
 func (*AddIDPToLoginPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{54}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *AddIDPToLoginPolicyRequest) GetIdpId() string {
@@ -3295,7 +3511,7 @@ type AddIDPToLoginPolicyResponse struct {
 
 func (x *AddIDPToLoginPolicyResponse) Reset() {
 	*x = AddIDPToLoginPolicyResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[55]
+	mi := &file_zitadel_management_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3307,7 +3523,7 @@ func (x *AddIDPToLoginPolicyResponse) String() string {
 func (*AddIDPToLoginPolicyResponse) ProtoMessage() {}
 
 func (x *AddIDPToLoginPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[55]
+	mi := &file_zitadel_management_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3320,7 +3536,7 @@ func (x *AddIDPToLoginPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddIDPToLoginPolicyResponse.ProtoReflect.Descriptor instead.
 func (*AddIDPToLoginPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{55}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *AddIDPToLoginPolicyResponse) GetDetails() *v11.ObjectDetails {
@@ -3339,7 +3555,7 @@ type RemoveIDPFromLoginPolicyRequest struct {
 
 func (x *RemoveIDPFromLoginPolicyRequest) Reset() {
 	*x = RemoveIDPFromLoginPolicyRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[56]
+	mi := &file_zitadel_management_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3351,7 +3567,7 @@ func (x *RemoveIDPFromLoginPolicyRequest) String() string {
 func (*RemoveIDPFromLoginPolicyRequest) ProtoMessage() {}
 
 func (x *RemoveIDPFromLoginPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[56]
+	mi := &file_zitadel_management_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3364,7 +3580,7 @@ func (x *RemoveIDPFromLoginPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveIDPFromLoginPolicyRequest.ProtoReflect.Descriptor instead.
 func (*RemoveIDPFromLoginPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{56}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *RemoveIDPFromLoginPolicyRequest) GetIdpId() string {
@@ -3383,7 +3599,7 @@ type RemoveIDPFromLoginPolicyResponse struct {
 
 func (x *RemoveIDPFromLoginPolicyResponse) Reset() {
 	*x = RemoveIDPFromLoginPolicyResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[57]
+	mi := &file_zitadel_management_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3395,7 +3611,7 @@ func (x *RemoveIDPFromLoginPolicyResponse) String() string {
 func (*RemoveIDPFromLoginPolicyResponse) ProtoMessage() {}
 
 func (x *RemoveIDPFromLoginPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[57]
+	mi := &file_zitadel_management_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3408,7 +3624,7 @@ func (x *RemoveIDPFromLoginPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveIDPFromLoginPolicyResponse.ProtoReflect.Descriptor instead.
 func (*RemoveIDPFromLoginPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{57}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *RemoveIDPFromLoginPolicyResponse) GetDetails() *v11.ObjectDetails {
@@ -3428,7 +3644,7 @@ type ListProvidersRequest struct {
 
 func (x *ListProvidersRequest) Reset() {
 	*x = ListProvidersRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[58]
+	mi := &file_zitadel_management_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3440,7 +3656,7 @@ func (x *ListProvidersRequest) String() string {
 func (*ListProvidersRequest) ProtoMessage() {}
 
 func (x *ListProvidersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[58]
+	mi := &file_zitadel_management_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3453,7 +3669,7 @@ func (x *ListProvidersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProvidersRequest.ProtoReflect.Descriptor instead.
 func (*ListProvidersRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{58}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ListProvidersRequest) GetQuery() *v11.ListQuery {
@@ -3484,7 +3700,7 @@ type ProviderQuery struct {
 
 func (x *ProviderQuery) Reset() {
 	*x = ProviderQuery{}
-	mi := &file_zitadel_management_proto_msgTypes[59]
+	mi := &file_zitadel_management_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3496,7 +3712,7 @@ func (x *ProviderQuery) String() string {
 func (*ProviderQuery) ProtoMessage() {}
 
 func (x *ProviderQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[59]
+	mi := &file_zitadel_management_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3509,7 +3725,7 @@ func (x *ProviderQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProviderQuery.ProtoReflect.Descriptor instead.
 func (*ProviderQuery) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{59}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *ProviderQuery) GetQuery() isProviderQuery_Query {
@@ -3578,7 +3794,7 @@ type ListProvidersResponse struct {
 
 func (x *ListProvidersResponse) Reset() {
 	*x = ListProvidersResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[60]
+	mi := &file_zitadel_management_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3590,7 +3806,7 @@ func (x *ListProvidersResponse) String() string {
 func (*ListProvidersResponse) ProtoMessage() {}
 
 func (x *ListProvidersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[60]
+	mi := &file_zitadel_management_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3603,7 +3819,7 @@ func (x *ListProvidersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProvidersResponse.ProtoReflect.Descriptor instead.
 func (*ListProvidersResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{60}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ListProvidersResponse) GetDetails() *v11.ListDetails {
@@ -3629,7 +3845,7 @@ type GetProviderByIDRequest struct {
 
 func (x *GetProviderByIDRequest) Reset() {
 	*x = GetProviderByIDRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[61]
+	mi := &file_zitadel_management_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3641,7 +3857,7 @@ func (x *GetProviderByIDRequest) String() string {
 func (*GetProviderByIDRequest) ProtoMessage() {}
 
 func (x *GetProviderByIDRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[61]
+	mi := &file_zitadel_management_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3654,7 +3870,7 @@ func (x *GetProviderByIDRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProviderByIDRequest.ProtoReflect.Descriptor instead.
 func (*GetProviderByIDRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{61}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *GetProviderByIDRequest) GetId() string {
@@ -3673,7 +3889,7 @@ type GetProviderByIDResponse struct {
 
 func (x *GetProviderByIDResponse) Reset() {
 	*x = GetProviderByIDResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[62]
+	mi := &file_zitadel_management_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3685,7 +3901,7 @@ func (x *GetProviderByIDResponse) String() string {
 func (*GetProviderByIDResponse) ProtoMessage() {}
 
 func (x *GetProviderByIDResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[62]
+	mi := &file_zitadel_management_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3698,7 +3914,7 @@ func (x *GetProviderByIDResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProviderByIDResponse.ProtoReflect.Descriptor instead.
 func (*GetProviderByIDResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{62}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *GetProviderByIDResponse) GetIdp() *v17.Provider {
@@ -3726,7 +3942,7 @@ type AddGenericOAuthProviderRequest struct {
 
 func (x *AddGenericOAuthProviderRequest) Reset() {
 	*x = AddGenericOAuthProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[63]
+	mi := &file_zitadel_management_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3738,7 +3954,7 @@ func (x *AddGenericOAuthProviderRequest) String() string {
 func (*AddGenericOAuthProviderRequest) ProtoMessage() {}
 
 func (x *AddGenericOAuthProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[63]
+	mi := &file_zitadel_management_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3751,7 +3967,7 @@ func (x *AddGenericOAuthProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGenericOAuthProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGenericOAuthProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{63}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *AddGenericOAuthProviderRequest) GetName() string {
@@ -3834,7 +4050,7 @@ type AddGenericOAuthProviderResponse struct {
 
 func (x *AddGenericOAuthProviderResponse) Reset() {
 	*x = AddGenericOAuthProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[64]
+	mi := &file_zitadel_management_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3846,7 +4062,7 @@ func (x *AddGenericOAuthProviderResponse) String() string {
 func (*AddGenericOAuthProviderResponse) ProtoMessage() {}
 
 func (x *AddGenericOAuthProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[64]
+	mi := &file_zitadel_management_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3859,7 +4075,7 @@ func (x *AddGenericOAuthProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGenericOAuthProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGenericOAuthProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{64}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *AddGenericOAuthProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -3895,7 +4111,7 @@ type UpdateGenericOAuthProviderRequest struct {
 
 func (x *UpdateGenericOAuthProviderRequest) Reset() {
 	*x = UpdateGenericOAuthProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[65]
+	mi := &file_zitadel_management_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3907,7 +4123,7 @@ func (x *UpdateGenericOAuthProviderRequest) String() string {
 func (*UpdateGenericOAuthProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGenericOAuthProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[65]
+	mi := &file_zitadel_management_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3920,7 +4136,7 @@ func (x *UpdateGenericOAuthProviderRequest) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use UpdateGenericOAuthProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGenericOAuthProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{65}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *UpdateGenericOAuthProviderRequest) GetId() string {
@@ -4009,7 +4225,7 @@ type UpdateGenericOAuthProviderResponse struct {
 
 func (x *UpdateGenericOAuthProviderResponse) Reset() {
 	*x = UpdateGenericOAuthProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[66]
+	mi := &file_zitadel_management_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4021,7 +4237,7 @@ func (x *UpdateGenericOAuthProviderResponse) String() string {
 func (*UpdateGenericOAuthProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGenericOAuthProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[66]
+	mi := &file_zitadel_management_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4034,7 +4250,7 @@ func (x *UpdateGenericOAuthProviderResponse) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use UpdateGenericOAuthProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGenericOAuthProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{66}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *UpdateGenericOAuthProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -4060,7 +4276,7 @@ type AddGenericOIDCProviderRequest struct {
 
 func (x *AddGenericOIDCProviderRequest) Reset() {
 	*x = AddGenericOIDCProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[67]
+	mi := &file_zitadel_management_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4072,7 +4288,7 @@ func (x *AddGenericOIDCProviderRequest) String() string {
 func (*AddGenericOIDCProviderRequest) ProtoMessage() {}
 
 func (x *AddGenericOIDCProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[67]
+	mi := &file_zitadel_management_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4085,7 +4301,7 @@ func (x *AddGenericOIDCProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGenericOIDCProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGenericOIDCProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{67}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *AddGenericOIDCProviderRequest) GetName() string {
@@ -4154,7 +4370,7 @@ type AddGenericOIDCProviderResponse struct {
 
 func (x *AddGenericOIDCProviderResponse) Reset() {
 	*x = AddGenericOIDCProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[68]
+	mi := &file_zitadel_management_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4166,7 +4382,7 @@ func (x *AddGenericOIDCProviderResponse) String() string {
 func (*AddGenericOIDCProviderResponse) ProtoMessage() {}
 
 func (x *AddGenericOIDCProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[68]
+	mi := &file_zitadel_management_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4179,7 +4395,7 @@ func (x *AddGenericOIDCProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGenericOIDCProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGenericOIDCProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{68}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *AddGenericOIDCProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -4213,7 +4429,7 @@ type UpdateGenericOIDCProviderRequest struct {
 
 func (x *UpdateGenericOIDCProviderRequest) Reset() {
 	*x = UpdateGenericOIDCProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[69]
+	mi := &file_zitadel_management_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4225,7 +4441,7 @@ func (x *UpdateGenericOIDCProviderRequest) String() string {
 func (*UpdateGenericOIDCProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGenericOIDCProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[69]
+	mi := &file_zitadel_management_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4238,7 +4454,7 @@ func (x *UpdateGenericOIDCProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGenericOIDCProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGenericOIDCProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{69}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *UpdateGenericOIDCProviderRequest) GetId() string {
@@ -4313,7 +4529,7 @@ type UpdateGenericOIDCProviderResponse struct {
 
 func (x *UpdateGenericOIDCProviderResponse) Reset() {
 	*x = UpdateGenericOIDCProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[70]
+	mi := &file_zitadel_management_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4325,7 +4541,7 @@ func (x *UpdateGenericOIDCProviderResponse) String() string {
 func (*UpdateGenericOIDCProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGenericOIDCProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[70]
+	mi := &file_zitadel_management_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4338,7 +4554,7 @@ func (x *UpdateGenericOIDCProviderResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use UpdateGenericOIDCProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGenericOIDCProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{70}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *UpdateGenericOIDCProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -4362,7 +4578,7 @@ type AddJWTProviderRequest struct {
 
 func (x *AddJWTProviderRequest) Reset() {
 	*x = AddJWTProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[71]
+	mi := &file_zitadel_management_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4374,7 +4590,7 @@ func (x *AddJWTProviderRequest) String() string {
 func (*AddJWTProviderRequest) ProtoMessage() {}
 
 func (x *AddJWTProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[71]
+	mi := &file_zitadel_management_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4387,7 +4603,7 @@ func (x *AddJWTProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddJWTProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddJWTProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{71}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *AddJWTProviderRequest) GetName() string {
@@ -4442,7 +4658,7 @@ type AddJWTProviderResponse struct {
 
 func (x *AddJWTProviderResponse) Reset() {
 	*x = AddJWTProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[72]
+	mi := &file_zitadel_management_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4454,7 +4670,7 @@ func (x *AddJWTProviderResponse) String() string {
 func (*AddJWTProviderResponse) ProtoMessage() {}
 
 func (x *AddJWTProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[72]
+	mi := &file_zitadel_management_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4467,7 +4683,7 @@ func (x *AddJWTProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddJWTProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddJWTProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{72}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *AddJWTProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -4499,7 +4715,7 @@ type UpdateJWTProviderRequest struct {
 
 func (x *UpdateJWTProviderRequest) Reset() {
 	*x = UpdateJWTProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[73]
+	mi := &file_zitadel_management_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4511,7 +4727,7 @@ func (x *UpdateJWTProviderRequest) String() string {
 func (*UpdateJWTProviderRequest) ProtoMessage() {}
 
 func (x *UpdateJWTProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[73]
+	mi := &file_zitadel_management_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4524,7 +4740,7 @@ func (x *UpdateJWTProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateJWTProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateJWTProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{73}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *UpdateJWTProviderRequest) GetId() string {
@@ -4585,7 +4801,7 @@ type UpdateJWTProviderResponse struct {
 
 func (x *UpdateJWTProviderResponse) Reset() {
 	*x = UpdateJWTProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[74]
+	mi := &file_zitadel_management_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4597,7 +4813,7 @@ func (x *UpdateJWTProviderResponse) String() string {
 func (*UpdateJWTProviderResponse) ProtoMessage() {}
 
 func (x *UpdateJWTProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[74]
+	mi := &file_zitadel_management_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4610,7 +4826,7 @@ func (x *UpdateJWTProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateJWTProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateJWTProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{74}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *UpdateJWTProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -4635,7 +4851,7 @@ type AddAzureADProviderRequest struct {
 
 func (x *AddAzureADProviderRequest) Reset() {
 	*x = AddAzureADProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[75]
+	mi := &file_zitadel_management_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4647,7 +4863,7 @@ func (x *AddAzureADProviderRequest) String() string {
 func (*AddAzureADProviderRequest) ProtoMessage() {}
 
 func (x *AddAzureADProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[75]
+	mi := &file_zitadel_management_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4660,7 +4876,7 @@ func (x *AddAzureADProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAzureADProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddAzureADProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{75}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *AddAzureADProviderRequest) GetName() string {
@@ -4722,7 +4938,7 @@ type AddAzureADProviderResponse struct {
 
 func (x *AddAzureADProviderResponse) Reset() {
 	*x = AddAzureADProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[76]
+	mi := &file_zitadel_management_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4734,7 +4950,7 @@ func (x *AddAzureADProviderResponse) String() string {
 func (*AddAzureADProviderResponse) ProtoMessage() {}
 
 func (x *AddAzureADProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[76]
+	mi := &file_zitadel_management_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4747,7 +4963,7 @@ func (x *AddAzureADProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAzureADProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddAzureADProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{76}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *AddAzureADProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -4780,7 +4996,7 @@ type UpdateAzureADProviderRequest struct {
 
 func (x *UpdateAzureADProviderRequest) Reset() {
 	*x = UpdateAzureADProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[77]
+	mi := &file_zitadel_management_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4792,7 +5008,7 @@ func (x *UpdateAzureADProviderRequest) String() string {
 func (*UpdateAzureADProviderRequest) ProtoMessage() {}
 
 func (x *UpdateAzureADProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[77]
+	mi := &file_zitadel_management_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4805,7 +5021,7 @@ func (x *UpdateAzureADProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAzureADProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateAzureADProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{77}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *UpdateAzureADProviderRequest) GetId() string {
@@ -4873,7 +5089,7 @@ type UpdateAzureADProviderResponse struct {
 
 func (x *UpdateAzureADProviderResponse) Reset() {
 	*x = UpdateAzureADProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[78]
+	mi := &file_zitadel_management_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4885,7 +5101,7 @@ func (x *UpdateAzureADProviderResponse) String() string {
 func (*UpdateAzureADProviderResponse) ProtoMessage() {}
 
 func (x *UpdateAzureADProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[78]
+	mi := &file_zitadel_management_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4898,7 +5114,7 @@ func (x *UpdateAzureADProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAzureADProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateAzureADProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{78}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *UpdateAzureADProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -4921,7 +5137,7 @@ type AddGitHubProviderRequest struct {
 
 func (x *AddGitHubProviderRequest) Reset() {
 	*x = AddGitHubProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[79]
+	mi := &file_zitadel_management_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4933,7 +5149,7 @@ func (x *AddGitHubProviderRequest) String() string {
 func (*AddGitHubProviderRequest) ProtoMessage() {}
 
 func (x *AddGitHubProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[79]
+	mi := &file_zitadel_management_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4946,7 +5162,7 @@ func (x *AddGitHubProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGitHubProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGitHubProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{79}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *AddGitHubProviderRequest) GetName() string {
@@ -4994,7 +5210,7 @@ type AddGitHubProviderResponse struct {
 
 func (x *AddGitHubProviderResponse) Reset() {
 	*x = AddGitHubProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[80]
+	mi := &file_zitadel_management_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5006,7 +5222,7 @@ func (x *AddGitHubProviderResponse) String() string {
 func (*AddGitHubProviderResponse) ProtoMessage() {}
 
 func (x *AddGitHubProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[80]
+	mi := &file_zitadel_management_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5019,7 +5235,7 @@ func (x *AddGitHubProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGitHubProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGitHubProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{80}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *AddGitHubProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -5050,7 +5266,7 @@ type UpdateGitHubProviderRequest struct {
 
 func (x *UpdateGitHubProviderRequest) Reset() {
 	*x = UpdateGitHubProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[81]
+	mi := &file_zitadel_management_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5062,7 +5278,7 @@ func (x *UpdateGitHubProviderRequest) String() string {
 func (*UpdateGitHubProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGitHubProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[81]
+	mi := &file_zitadel_management_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5075,7 +5291,7 @@ func (x *UpdateGitHubProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGitHubProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGitHubProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{81}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *UpdateGitHubProviderRequest) GetId() string {
@@ -5129,7 +5345,7 @@ type UpdateGitHubProviderResponse struct {
 
 func (x *UpdateGitHubProviderResponse) Reset() {
 	*x = UpdateGitHubProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[82]
+	mi := &file_zitadel_management_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5141,7 +5357,7 @@ func (x *UpdateGitHubProviderResponse) String() string {
 func (*UpdateGitHubProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGitHubProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[82]
+	mi := &file_zitadel_management_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5154,7 +5370,7 @@ func (x *UpdateGitHubProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGitHubProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGitHubProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{82}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *UpdateGitHubProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -5180,7 +5396,7 @@ type AddGitHubEnterpriseServerProviderRequest struct {
 
 func (x *AddGitHubEnterpriseServerProviderRequest) Reset() {
 	*x = AddGitHubEnterpriseServerProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[83]
+	mi := &file_zitadel_management_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5192,7 +5408,7 @@ func (x *AddGitHubEnterpriseServerProviderRequest) String() string {
 func (*AddGitHubEnterpriseServerProviderRequest) ProtoMessage() {}
 
 func (x *AddGitHubEnterpriseServerProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[83]
+	mi := &file_zitadel_management_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5205,7 +5421,7 @@ func (x *AddGitHubEnterpriseServerProviderRequest) ProtoReflect() protoreflect.M
 
 // Deprecated: Use AddGitHubEnterpriseServerProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGitHubEnterpriseServerProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{83}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *AddGitHubEnterpriseServerProviderRequest) GetClientId() string {
@@ -5274,7 +5490,7 @@ type AddGitHubEnterpriseServerProviderResponse struct {
 
 func (x *AddGitHubEnterpriseServerProviderResponse) Reset() {
 	*x = AddGitHubEnterpriseServerProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[84]
+	mi := &file_zitadel_management_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5286,7 +5502,7 @@ func (x *AddGitHubEnterpriseServerProviderResponse) String() string {
 func (*AddGitHubEnterpriseServerProviderResponse) ProtoMessage() {}
 
 func (x *AddGitHubEnterpriseServerProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[84]
+	mi := &file_zitadel_management_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5299,7 +5515,7 @@ func (x *AddGitHubEnterpriseServerProviderResponse) ProtoReflect() protoreflect.
 
 // Deprecated: Use AddGitHubEnterpriseServerProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGitHubEnterpriseServerProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{84}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *AddGitHubEnterpriseServerProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -5333,7 +5549,7 @@ type UpdateGitHubEnterpriseServerProviderRequest struct {
 
 func (x *UpdateGitHubEnterpriseServerProviderRequest) Reset() {
 	*x = UpdateGitHubEnterpriseServerProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[85]
+	mi := &file_zitadel_management_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5345,7 +5561,7 @@ func (x *UpdateGitHubEnterpriseServerProviderRequest) String() string {
 func (*UpdateGitHubEnterpriseServerProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGitHubEnterpriseServerProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[85]
+	mi := &file_zitadel_management_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5358,7 +5574,7 @@ func (x *UpdateGitHubEnterpriseServerProviderRequest) ProtoReflect() protoreflec
 
 // Deprecated: Use UpdateGitHubEnterpriseServerProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGitHubEnterpriseServerProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{85}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *UpdateGitHubEnterpriseServerProviderRequest) GetId() string {
@@ -5433,7 +5649,7 @@ type UpdateGitHubEnterpriseServerProviderResponse struct {
 
 func (x *UpdateGitHubEnterpriseServerProviderResponse) Reset() {
 	*x = UpdateGitHubEnterpriseServerProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[86]
+	mi := &file_zitadel_management_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5445,7 +5661,7 @@ func (x *UpdateGitHubEnterpriseServerProviderResponse) String() string {
 func (*UpdateGitHubEnterpriseServerProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGitHubEnterpriseServerProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[86]
+	mi := &file_zitadel_management_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5458,7 +5674,7 @@ func (x *UpdateGitHubEnterpriseServerProviderResponse) ProtoReflect() protorefle
 
 // Deprecated: Use UpdateGitHubEnterpriseServerProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGitHubEnterpriseServerProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{86}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *UpdateGitHubEnterpriseServerProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -5481,7 +5697,7 @@ type AddGitLabProviderRequest struct {
 
 func (x *AddGitLabProviderRequest) Reset() {
 	*x = AddGitLabProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[87]
+	mi := &file_zitadel_management_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5493,7 +5709,7 @@ func (x *AddGitLabProviderRequest) String() string {
 func (*AddGitLabProviderRequest) ProtoMessage() {}
 
 func (x *AddGitLabProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[87]
+	mi := &file_zitadel_management_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5506,7 +5722,7 @@ func (x *AddGitLabProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGitLabProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGitLabProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{87}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *AddGitLabProviderRequest) GetName() string {
@@ -5554,7 +5770,7 @@ type AddGitLabProviderResponse struct {
 
 func (x *AddGitLabProviderResponse) Reset() {
 	*x = AddGitLabProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[88]
+	mi := &file_zitadel_management_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5566,7 +5782,7 @@ func (x *AddGitLabProviderResponse) String() string {
 func (*AddGitLabProviderResponse) ProtoMessage() {}
 
 func (x *AddGitLabProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[88]
+	mi := &file_zitadel_management_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5579,7 +5795,7 @@ func (x *AddGitLabProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGitLabProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGitLabProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{88}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *AddGitLabProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -5610,7 +5826,7 @@ type UpdateGitLabProviderRequest struct {
 
 func (x *UpdateGitLabProviderRequest) Reset() {
 	*x = UpdateGitLabProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[89]
+	mi := &file_zitadel_management_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5622,7 +5838,7 @@ func (x *UpdateGitLabProviderRequest) String() string {
 func (*UpdateGitLabProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGitLabProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[89]
+	mi := &file_zitadel_management_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5635,7 +5851,7 @@ func (x *UpdateGitLabProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGitLabProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGitLabProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{89}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *UpdateGitLabProviderRequest) GetId() string {
@@ -5689,7 +5905,7 @@ type UpdateGitLabProviderResponse struct {
 
 func (x *UpdateGitLabProviderResponse) Reset() {
 	*x = UpdateGitLabProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[90]
+	mi := &file_zitadel_management_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5701,7 +5917,7 @@ func (x *UpdateGitLabProviderResponse) String() string {
 func (*UpdateGitLabProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGitLabProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[90]
+	mi := &file_zitadel_management_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5714,7 +5930,7 @@ func (x *UpdateGitLabProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGitLabProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGitLabProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{90}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *UpdateGitLabProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -5738,7 +5954,7 @@ type AddGitLabSelfHostedProviderRequest struct {
 
 func (x *AddGitLabSelfHostedProviderRequest) Reset() {
 	*x = AddGitLabSelfHostedProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[91]
+	mi := &file_zitadel_management_proto_msgTypes[93]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5750,7 +5966,7 @@ func (x *AddGitLabSelfHostedProviderRequest) String() string {
 func (*AddGitLabSelfHostedProviderRequest) ProtoMessage() {}
 
 func (x *AddGitLabSelfHostedProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[91]
+	mi := &file_zitadel_management_proto_msgTypes[93]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5763,7 +5979,7 @@ func (x *AddGitLabSelfHostedProviderRequest) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use AddGitLabSelfHostedProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGitLabSelfHostedProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{91}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{93}
 }
 
 func (x *AddGitLabSelfHostedProviderRequest) GetIssuer() string {
@@ -5818,7 +6034,7 @@ type AddGitLabSelfHostedProviderResponse struct {
 
 func (x *AddGitLabSelfHostedProviderResponse) Reset() {
 	*x = AddGitLabSelfHostedProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[92]
+	mi := &file_zitadel_management_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5830,7 +6046,7 @@ func (x *AddGitLabSelfHostedProviderResponse) String() string {
 func (*AddGitLabSelfHostedProviderResponse) ProtoMessage() {}
 
 func (x *AddGitLabSelfHostedProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[92]
+	mi := &file_zitadel_management_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5843,7 +6059,7 @@ func (x *AddGitLabSelfHostedProviderResponse) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use AddGitLabSelfHostedProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGitLabSelfHostedProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{92}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{94}
 }
 
 func (x *AddGitLabSelfHostedProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -5875,7 +6091,7 @@ type UpdateGitLabSelfHostedProviderRequest struct {
 
 func (x *UpdateGitLabSelfHostedProviderRequest) Reset() {
 	*x = UpdateGitLabSelfHostedProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[93]
+	mi := &file_zitadel_management_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5887,7 +6103,7 @@ func (x *UpdateGitLabSelfHostedProviderRequest) String() string {
 func (*UpdateGitLabSelfHostedProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGitLabSelfHostedProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[93]
+	mi := &file_zitadel_management_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5900,7 +6116,7 @@ func (x *UpdateGitLabSelfHostedProviderRequest) ProtoReflect() protoreflect.Mess
 
 // Deprecated: Use UpdateGitLabSelfHostedProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGitLabSelfHostedProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{93}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *UpdateGitLabSelfHostedProviderRequest) GetId() string {
@@ -5961,7 +6177,7 @@ type UpdateGitLabSelfHostedProviderResponse struct {
 
 func (x *UpdateGitLabSelfHostedProviderResponse) Reset() {
 	*x = UpdateGitLabSelfHostedProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[94]
+	mi := &file_zitadel_management_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5973,7 +6189,7 @@ func (x *UpdateGitLabSelfHostedProviderResponse) String() string {
 func (*UpdateGitLabSelfHostedProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGitLabSelfHostedProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[94]
+	mi := &file_zitadel_management_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5986,7 +6202,7 @@ func (x *UpdateGitLabSelfHostedProviderResponse) ProtoReflect() protoreflect.Mes
 
 // Deprecated: Use UpdateGitLabSelfHostedProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGitLabSelfHostedProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{94}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *UpdateGitLabSelfHostedProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -6009,7 +6225,7 @@ type AddGoogleProviderRequest struct {
 
 func (x *AddGoogleProviderRequest) Reset() {
 	*x = AddGoogleProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[95]
+	mi := &file_zitadel_management_proto_msgTypes[97]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6021,7 +6237,7 @@ func (x *AddGoogleProviderRequest) String() string {
 func (*AddGoogleProviderRequest) ProtoMessage() {}
 
 func (x *AddGoogleProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[95]
+	mi := &file_zitadel_management_proto_msgTypes[97]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6034,7 +6250,7 @@ func (x *AddGoogleProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGoogleProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGoogleProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{95}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{97}
 }
 
 func (x *AddGoogleProviderRequest) GetName() string {
@@ -6082,7 +6298,7 @@ type AddGoogleProviderResponse struct {
 
 func (x *AddGoogleProviderResponse) Reset() {
 	*x = AddGoogleProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[96]
+	mi := &file_zitadel_management_proto_msgTypes[98]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6094,7 +6310,7 @@ func (x *AddGoogleProviderResponse) String() string {
 func (*AddGoogleProviderResponse) ProtoMessage() {}
 
 func (x *AddGoogleProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[96]
+	mi := &file_zitadel_management_proto_msgTypes[98]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6107,7 +6323,7 @@ func (x *AddGoogleProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGoogleProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGoogleProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{96}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{98}
 }
 
 func (x *AddGoogleProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -6138,7 +6354,7 @@ type UpdateGoogleProviderRequest struct {
 
 func (x *UpdateGoogleProviderRequest) Reset() {
 	*x = UpdateGoogleProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[97]
+	mi := &file_zitadel_management_proto_msgTypes[99]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6150,7 +6366,7 @@ func (x *UpdateGoogleProviderRequest) String() string {
 func (*UpdateGoogleProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGoogleProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[97]
+	mi := &file_zitadel_management_proto_msgTypes[99]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6163,7 +6379,7 @@ func (x *UpdateGoogleProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGoogleProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGoogleProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{97}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{99}
 }
 
 func (x *UpdateGoogleProviderRequest) GetId() string {
@@ -6217,7 +6433,7 @@ type UpdateGoogleProviderResponse struct {
 
 func (x *UpdateGoogleProviderResponse) Reset() {
 	*x = UpdateGoogleProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[98]
+	mi := &file_zitadel_management_proto_msgTypes[100]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6229,7 +6445,7 @@ func (x *UpdateGoogleProviderResponse) String() string {
 func (*UpdateGoogleProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGoogleProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[98]
+	mi := &file_zitadel_management_proto_msgTypes[100]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6242,7 +6458,7 @@ func (x *UpdateGoogleProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGoogleProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGoogleProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{98}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{100}
 }
 
 func (x *UpdateGoogleProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -6273,7 +6489,7 @@ type AddLDAPProviderRequest struct {
 
 func (x *AddLDAPProviderRequest) Reset() {
 	*x = AddLDAPProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[99]
+	mi := &file_zitadel_management_proto_msgTypes[101]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6285,7 +6501,7 @@ func (x *AddLDAPProviderRequest) String() string {
 func (*AddLDAPProviderRequest) ProtoMessage() {}
 
 func (x *AddLDAPProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[99]
+	mi := &file_zitadel_management_proto_msgTypes[101]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6298,7 +6514,7 @@ func (x *AddLDAPProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddLDAPProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddLDAPProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{99}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{101}
 }
 
 func (x *AddLDAPProviderRequest) GetName() string {
@@ -6402,7 +6618,7 @@ type AddLDAPProviderResponse struct {
 
 func (x *AddLDAPProviderResponse) Reset() {
 	*x = AddLDAPProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[100]
+	mi := &file_zitadel_management_proto_msgTypes[102]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6414,7 +6630,7 @@ func (x *AddLDAPProviderResponse) String() string {
 func (*AddLDAPProviderResponse) ProtoMessage() {}
 
 func (x *AddLDAPProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[100]
+	mi := &file_zitadel_management_proto_msgTypes[102]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6427,7 +6643,7 @@ func (x *AddLDAPProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddLDAPProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddLDAPProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{100}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{102}
 }
 
 func (x *AddLDAPProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -6466,7 +6682,7 @@ type UpdateLDAPProviderRequest struct {
 
 func (x *UpdateLDAPProviderRequest) Reset() {
 	*x = UpdateLDAPProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[101]
+	mi := &file_zitadel_management_proto_msgTypes[103]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6478,7 +6694,7 @@ func (x *UpdateLDAPProviderRequest) String() string {
 func (*UpdateLDAPProviderRequest) ProtoMessage() {}
 
 func (x *UpdateLDAPProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[101]
+	mi := &file_zitadel_management_proto_msgTypes[103]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6491,7 +6707,7 @@ func (x *UpdateLDAPProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateLDAPProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateLDAPProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{101}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{103}
 }
 
 func (x *UpdateLDAPProviderRequest) GetId() string {
@@ -6601,7 +6817,7 @@ type UpdateLDAPProviderResponse struct {
 
 func (x *UpdateLDAPProviderResponse) Reset() {
 	*x = UpdateLDAPProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[102]
+	mi := &file_zitadel_management_proto_msgTypes[104]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6613,7 +6829,7 @@ func (x *UpdateLDAPProviderResponse) String() string {
 func (*UpdateLDAPProviderResponse) ProtoMessage() {}
 
 func (x *UpdateLDAPProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[102]
+	mi := &file_zitadel_management_proto_msgTypes[104]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6626,7 +6842,7 @@ func (x *UpdateLDAPProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateLDAPProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateLDAPProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{102}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{104}
 }
 
 func (x *UpdateLDAPProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -6656,7 +6872,7 @@ type AddSAMLProviderRequest struct {
 
 func (x *AddSAMLProviderRequest) Reset() {
 	*x = AddSAMLProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[103]
+	mi := &file_zitadel_management_proto_msgTypes[105]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6668,7 +6884,7 @@ func (x *AddSAMLProviderRequest) String() string {
 func (*AddSAMLProviderRequest) ProtoMessage() {}
 
 func (x *AddSAMLProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[103]
+	mi := &file_zitadel_management_proto_msgTypes[105]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6681,7 +6897,7 @@ func (x *AddSAMLProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddSAMLProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddSAMLProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{103}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{105}
 }
 
 func (x *AddSAMLProviderRequest) GetName() string {
@@ -6784,7 +7000,7 @@ type AddSAMLProviderResponse struct {
 
 func (x *AddSAMLProviderResponse) Reset() {
 	*x = AddSAMLProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[104]
+	mi := &file_zitadel_management_proto_msgTypes[106]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6796,7 +7012,7 @@ func (x *AddSAMLProviderResponse) String() string {
 func (*AddSAMLProviderResponse) ProtoMessage() {}
 
 func (x *AddSAMLProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[104]
+	mi := &file_zitadel_management_proto_msgTypes[106]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6809,7 +7025,7 @@ func (x *AddSAMLProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddSAMLProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddSAMLProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{104}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{106}
 }
 
 func (x *AddSAMLProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -6847,7 +7063,7 @@ type UpdateSAMLProviderRequest struct {
 
 func (x *UpdateSAMLProviderRequest) Reset() {
 	*x = UpdateSAMLProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[105]
+	mi := &file_zitadel_management_proto_msgTypes[107]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6859,7 +7075,7 @@ func (x *UpdateSAMLProviderRequest) String() string {
 func (*UpdateSAMLProviderRequest) ProtoMessage() {}
 
 func (x *UpdateSAMLProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[105]
+	mi := &file_zitadel_management_proto_msgTypes[107]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6872,7 +7088,7 @@ func (x *UpdateSAMLProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateSAMLProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateSAMLProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{105}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{107}
 }
 
 func (x *UpdateSAMLProviderRequest) GetId() string {
@@ -6981,7 +7197,7 @@ type UpdateSAMLProviderResponse struct {
 
 func (x *UpdateSAMLProviderResponse) Reset() {
 	*x = UpdateSAMLProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[106]
+	mi := &file_zitadel_management_proto_msgTypes[108]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6993,7 +7209,7 @@ func (x *UpdateSAMLProviderResponse) String() string {
 func (*UpdateSAMLProviderResponse) ProtoMessage() {}
 
 func (x *UpdateSAMLProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[106]
+	mi := &file_zitadel_management_proto_msgTypes[108]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7006,7 +7222,7 @@ func (x *UpdateSAMLProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateSAMLProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateSAMLProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{106}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{108}
 }
 
 func (x *UpdateSAMLProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -7031,7 +7247,7 @@ type AddAppleProviderRequest struct {
 
 func (x *AddAppleProviderRequest) Reset() {
 	*x = AddAppleProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[107]
+	mi := &file_zitadel_management_proto_msgTypes[109]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7043,7 +7259,7 @@ func (x *AddAppleProviderRequest) String() string {
 func (*AddAppleProviderRequest) ProtoMessage() {}
 
 func (x *AddAppleProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[107]
+	mi := &file_zitadel_management_proto_msgTypes[109]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7056,7 +7272,7 @@ func (x *AddAppleProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAppleProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddAppleProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{107}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{109}
 }
 
 func (x *AddAppleProviderRequest) GetName() string {
@@ -7118,7 +7334,7 @@ type AddAppleProviderResponse struct {
 
 func (x *AddAppleProviderResponse) Reset() {
 	*x = AddAppleProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[108]
+	mi := &file_zitadel_management_proto_msgTypes[110]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7130,7 +7346,7 @@ func (x *AddAppleProviderResponse) String() string {
 func (*AddAppleProviderResponse) ProtoMessage() {}
 
 func (x *AddAppleProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[108]
+	mi := &file_zitadel_management_proto_msgTypes[110]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7143,7 +7359,7 @@ func (x *AddAppleProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAppleProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddAppleProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{108}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{110}
 }
 
 func (x *AddAppleProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -7176,7 +7392,7 @@ type UpdateAppleProviderRequest struct {
 
 func (x *UpdateAppleProviderRequest) Reset() {
 	*x = UpdateAppleProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[109]
+	mi := &file_zitadel_management_proto_msgTypes[111]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7188,7 +7404,7 @@ func (x *UpdateAppleProviderRequest) String() string {
 func (*UpdateAppleProviderRequest) ProtoMessage() {}
 
 func (x *UpdateAppleProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[109]
+	mi := &file_zitadel_management_proto_msgTypes[111]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7201,7 +7417,7 @@ func (x *UpdateAppleProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAppleProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateAppleProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{109}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{111}
 }
 
 func (x *UpdateAppleProviderRequest) GetId() string {
@@ -7269,7 +7485,7 @@ type UpdateAppleProviderResponse struct {
 
 func (x *UpdateAppleProviderResponse) Reset() {
 	*x = UpdateAppleProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[110]
+	mi := &file_zitadel_management_proto_msgTypes[112]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7281,7 +7497,7 @@ func (x *UpdateAppleProviderResponse) String() string {
 func (*UpdateAppleProviderResponse) ProtoMessage() {}
 
 func (x *UpdateAppleProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[110]
+	mi := &file_zitadel_management_proto_msgTypes[112]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7294,7 +7510,7 @@ func (x *UpdateAppleProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAppleProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateAppleProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{110}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{112}
 }
 
 func (x *UpdateAppleProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -7313,7 +7529,7 @@ type DeleteProviderRequest struct {
 
 func (x *DeleteProviderRequest) Reset() {
 	*x = DeleteProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[111]
+	mi := &file_zitadel_management_proto_msgTypes[113]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7325,7 +7541,7 @@ func (x *DeleteProviderRequest) String() string {
 func (*DeleteProviderRequest) ProtoMessage() {}
 
 func (x *DeleteProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[111]
+	mi := &file_zitadel_management_proto_msgTypes[113]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7338,7 +7554,7 @@ func (x *DeleteProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProviderRequest.ProtoReflect.Descriptor instead.
 func (*DeleteProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{111}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{113}
 }
 
 func (x *DeleteProviderRequest) GetId() string {
@@ -7357,7 +7573,7 @@ type DeleteProviderResponse struct {
 
 func (x *DeleteProviderResponse) Reset() {
 	*x = DeleteProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[112]
+	mi := &file_zitadel_management_proto_msgTypes[114]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7369,7 +7585,7 @@ func (x *DeleteProviderResponse) String() string {
 func (*DeleteProviderResponse) ProtoMessage() {}
 
 func (x *DeleteProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[112]
+	mi := &file_zitadel_management_proto_msgTypes[114]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7382,7 +7598,7 @@ func (x *DeleteProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProviderResponse.ProtoReflect.Descriptor instead.
 func (*DeleteProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{112}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{114}
 }
 
 func (x *DeleteProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -7402,7 +7618,7 @@ type AddCustomLoginPolicyRequest_IDP struct {
 
 func (x *AddCustomLoginPolicyRequest_IDP) Reset() {
 	*x = AddCustomLoginPolicyRequest_IDP{}
-	mi := &file_zitadel_management_proto_msgTypes[113]
+	mi := &file_zitadel_management_proto_msgTypes[115]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7414,7 +7630,7 @@ func (x *AddCustomLoginPolicyRequest_IDP) String() string {
 func (*AddCustomLoginPolicyRequest_IDP) ProtoMessage() {}
 
 func (x *AddCustomLoginPolicyRequest_IDP) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[113]
+	mi := &file_zitadel_management_proto_msgTypes[115]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7673,6 +7889,27 @@ const file_zitadel_management_proto_rawDesc = "" +
 	"\x06idp_id\x18\x01 \x01(\tR\x05idpId\x12:\n" +
 	"\townerType\x18\x02 \x01(\x0e2\x1c.zitadel.idp.v1.IDPOwnerTypeR\townerType\"S\n" +
 	"\x1cAddCustomLoginPolicyResponse\x123\n" +
+	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"\xc8\b\n" +
+	"\x1eUpdateCustomLoginPolicyRequest\x126\n" +
+	"\x17allow_username_password\x18\x01 \x01(\bR\x15allowUsernamePassword\x12%\n" +
+	"\x0eallow_register\x18\x02 \x01(\bR\rallowRegister\x12,\n" +
+	"\x12allow_external_idp\x18\x03 \x01(\bR\x10allowExternalIdp\x12\x1b\n" +
+	"\tforce_mfa\x18\x04 \x01(\bR\bforceMfa\x12P\n" +
+	"\x11passwordless_type\x18\x05 \x01(\x0e2#.zitadel.policy.v1.PasswordlessTypeR\x10passwordlessType\x12.\n" +
+	"\x13hide_password_reset\x18\x06 \x01(\bR\x11hidePasswordReset\x128\n" +
+	"\x18ignore_unknown_usernames\x18\a \x01(\bR\x16ignoreUnknownUsernames\x120\n" +
+	"\x14default_redirect_uri\x18\b \x01(\tR\x12defaultRedirectUri\x12Q\n" +
+	"\x17password_check_lifetime\x18\t \x01(\v2\x19.google.protobuf.DurationR\x15passwordCheckLifetime\x12\\\n" +
+	"\x1dexternal_login_check_lifetime\x18\n" +
+	" \x01(\v2\x19.google.protobuf.DurationR\x1aexternalLoginCheckLifetime\x12N\n" +
+	"\x16mfa_init_skip_lifetime\x18\v \x01(\v2\x19.google.protobuf.DurationR\x13mfaInitSkipLifetime\x12Z\n" +
+	"\x1csecond_factor_check_lifetime\x18\f \x01(\v2\x19.google.protobuf.DurationR\x19secondFactorCheckLifetime\x12X\n" +
+	"\x1bmulti_factor_check_lifetime\x18\r \x01(\v2\x19.google.protobuf.DurationR\x18multiFactorCheckLifetime\x124\n" +
+	"\x16allow_domain_discovery\x18\x0e \x01(\bR\x14allowDomainDiscovery\x127\n" +
+	"\x18disable_login_with_email\x18\x0f \x01(\bR\x15disableLoginWithEmail\x127\n" +
+	"\x18disable_login_with_phone\x18\x10 \x01(\bR\x15disableLoginWithPhone\x12/\n" +
+	"\x14force_mfa_local_only\x18\x11 \x01(\bR\x11forceMfaLocalOnly\"V\n" +
+	"\x1fUpdateCustomLoginPolicyResponse\x123\n" +
 	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"\"\n" +
 	" ResetLoginPolicyToDefaultRequest\"X\n" +
 	"!ResetLoginPolicyToDefaultResponse\x123\n" +
@@ -8007,10 +8244,11 @@ const file_zitadel_management_proto_rawDesc = "" +
 	"\x15DeleteProviderRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"M\n" +
 	"\x16DeleteProviderResponse\x123\n" +
-	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails2\xd75\n" +
+	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails2\xe26\n" +
 	"\x11ManagementService\x12m\n" +
 	"\x0eGetLoginPolicy\x12,.zitadel.management.v1.GetLoginPolicyRequest\x1a-.zitadel.management.v1.GetLoginPolicyResponse\x12\x7f\n" +
-	"\x14AddCustomLoginPolicy\x122.zitadel.management.v1.AddCustomLoginPolicyRequest\x1a3.zitadel.management.v1.AddCustomLoginPolicyResponse\x12\x8e\x01\n" +
+	"\x14AddCustomLoginPolicy\x122.zitadel.management.v1.AddCustomLoginPolicyRequest\x1a3.zitadel.management.v1.AddCustomLoginPolicyResponse\x12\x88\x01\n" +
+	"\x17UpdateCustomLoginPolicy\x125.zitadel.management.v1.UpdateCustomLoginPolicyRequest\x1a6.zitadel.management.v1.UpdateCustomLoginPolicyResponse\x12\x8e\x01\n" +
 	"\x19ResetLoginPolicyToDefault\x127.zitadel.management.v1.ResetLoginPolicyToDefaultRequest\x1a8.zitadel.management.v1.ResetLoginPolicyToDefaultResponse\x12|\n" +
 	"\x13AddIDPToLoginPolicy\x121.zitadel.management.v1.AddIDPToLoginPolicyRequest\x1a2.zitadel.management.v1.AddIDPToLoginPolicyResponse\x12|\n" +
 	"\x13ListLoginPolicyIDPs\x121.zitadel.management.v1.ListLoginPolicyIDPsRequest\x1a2.zitadel.management.v1.ListLoginPolicyIDPsResponse\x12\x8b\x01\n" +
@@ -8081,7 +8319,7 @@ func file_zitadel_management_proto_rawDescGZIP() []byte {
 	return file_zitadel_management_proto_rawDescData
 }
 
-var file_zitadel_management_proto_msgTypes = make([]protoimpl.MessageInfo, 114)
+var file_zitadel_management_proto_msgTypes = make([]protoimpl.MessageInfo, 116)
 var file_zitadel_management_proto_goTypes = []any{
 	(*AddMachineUserRequest)(nil),                        // 0: zitadel.management.v1.AddMachineUserRequest
 	(*AddMachineUserResponse)(nil),                       // 1: zitadel.management.v1.AddMachineUserResponse
@@ -8133,367 +8371,378 @@ var file_zitadel_management_proto_goTypes = []any{
 	(*GetLoginPolicyResponse)(nil),                       // 47: zitadel.management.v1.GetLoginPolicyResponse
 	(*AddCustomLoginPolicyRequest)(nil),                  // 48: zitadel.management.v1.AddCustomLoginPolicyRequest
 	(*AddCustomLoginPolicyResponse)(nil),                 // 49: zitadel.management.v1.AddCustomLoginPolicyResponse
-	(*ResetLoginPolicyToDefaultRequest)(nil),             // 50: zitadel.management.v1.ResetLoginPolicyToDefaultRequest
-	(*ResetLoginPolicyToDefaultResponse)(nil),            // 51: zitadel.management.v1.ResetLoginPolicyToDefaultResponse
-	(*ListLoginPolicyIDPsRequest)(nil),                   // 52: zitadel.management.v1.ListLoginPolicyIDPsRequest
-	(*ListLoginPolicyIDPsResponse)(nil),                  // 53: zitadel.management.v1.ListLoginPolicyIDPsResponse
-	(*AddIDPToLoginPolicyRequest)(nil),                   // 54: zitadel.management.v1.AddIDPToLoginPolicyRequest
-	(*AddIDPToLoginPolicyResponse)(nil),                  // 55: zitadel.management.v1.AddIDPToLoginPolicyResponse
-	(*RemoveIDPFromLoginPolicyRequest)(nil),              // 56: zitadel.management.v1.RemoveIDPFromLoginPolicyRequest
-	(*RemoveIDPFromLoginPolicyResponse)(nil),             // 57: zitadel.management.v1.RemoveIDPFromLoginPolicyResponse
-	(*ListProvidersRequest)(nil),                         // 58: zitadel.management.v1.ListProvidersRequest
-	(*ProviderQuery)(nil),                                // 59: zitadel.management.v1.ProviderQuery
-	(*ListProvidersResponse)(nil),                        // 60: zitadel.management.v1.ListProvidersResponse
-	(*GetProviderByIDRequest)(nil),                       // 61: zitadel.management.v1.GetProviderByIDRequest
-	(*GetProviderByIDResponse)(nil),                      // 62: zitadel.management.v1.GetProviderByIDResponse
-	(*AddGenericOAuthProviderRequest)(nil),               // 63: zitadel.management.v1.AddGenericOAuthProviderRequest
-	(*AddGenericOAuthProviderResponse)(nil),              // 64: zitadel.management.v1.AddGenericOAuthProviderResponse
-	(*UpdateGenericOAuthProviderRequest)(nil),            // 65: zitadel.management.v1.UpdateGenericOAuthProviderRequest
-	(*UpdateGenericOAuthProviderResponse)(nil),           // 66: zitadel.management.v1.UpdateGenericOAuthProviderResponse
-	(*AddGenericOIDCProviderRequest)(nil),                // 67: zitadel.management.v1.AddGenericOIDCProviderRequest
-	(*AddGenericOIDCProviderResponse)(nil),               // 68: zitadel.management.v1.AddGenericOIDCProviderResponse
-	(*UpdateGenericOIDCProviderRequest)(nil),             // 69: zitadel.management.v1.UpdateGenericOIDCProviderRequest
-	(*UpdateGenericOIDCProviderResponse)(nil),            // 70: zitadel.management.v1.UpdateGenericOIDCProviderResponse
-	(*AddJWTProviderRequest)(nil),                        // 71: zitadel.management.v1.AddJWTProviderRequest
-	(*AddJWTProviderResponse)(nil),                       // 72: zitadel.management.v1.AddJWTProviderResponse
-	(*UpdateJWTProviderRequest)(nil),                     // 73: zitadel.management.v1.UpdateJWTProviderRequest
-	(*UpdateJWTProviderResponse)(nil),                    // 74: zitadel.management.v1.UpdateJWTProviderResponse
-	(*AddAzureADProviderRequest)(nil),                    // 75: zitadel.management.v1.AddAzureADProviderRequest
-	(*AddAzureADProviderResponse)(nil),                   // 76: zitadel.management.v1.AddAzureADProviderResponse
-	(*UpdateAzureADProviderRequest)(nil),                 // 77: zitadel.management.v1.UpdateAzureADProviderRequest
-	(*UpdateAzureADProviderResponse)(nil),                // 78: zitadel.management.v1.UpdateAzureADProviderResponse
-	(*AddGitHubProviderRequest)(nil),                     // 79: zitadel.management.v1.AddGitHubProviderRequest
-	(*AddGitHubProviderResponse)(nil),                    // 80: zitadel.management.v1.AddGitHubProviderResponse
-	(*UpdateGitHubProviderRequest)(nil),                  // 81: zitadel.management.v1.UpdateGitHubProviderRequest
-	(*UpdateGitHubProviderResponse)(nil),                 // 82: zitadel.management.v1.UpdateGitHubProviderResponse
-	(*AddGitHubEnterpriseServerProviderRequest)(nil),     // 83: zitadel.management.v1.AddGitHubEnterpriseServerProviderRequest
-	(*AddGitHubEnterpriseServerProviderResponse)(nil),    // 84: zitadel.management.v1.AddGitHubEnterpriseServerProviderResponse
-	(*UpdateGitHubEnterpriseServerProviderRequest)(nil),  // 85: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderRequest
-	(*UpdateGitHubEnterpriseServerProviderResponse)(nil), // 86: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderResponse
-	(*AddGitLabProviderRequest)(nil),                     // 87: zitadel.management.v1.AddGitLabProviderRequest
-	(*AddGitLabProviderResponse)(nil),                    // 88: zitadel.management.v1.AddGitLabProviderResponse
-	(*UpdateGitLabProviderRequest)(nil),                  // 89: zitadel.management.v1.UpdateGitLabProviderRequest
-	(*UpdateGitLabProviderResponse)(nil),                 // 90: zitadel.management.v1.UpdateGitLabProviderResponse
-	(*AddGitLabSelfHostedProviderRequest)(nil),           // 91: zitadel.management.v1.AddGitLabSelfHostedProviderRequest
-	(*AddGitLabSelfHostedProviderResponse)(nil),          // 92: zitadel.management.v1.AddGitLabSelfHostedProviderResponse
-	(*UpdateGitLabSelfHostedProviderRequest)(nil),        // 93: zitadel.management.v1.UpdateGitLabSelfHostedProviderRequest
-	(*UpdateGitLabSelfHostedProviderResponse)(nil),       // 94: zitadel.management.v1.UpdateGitLabSelfHostedProviderResponse
-	(*AddGoogleProviderRequest)(nil),                     // 95: zitadel.management.v1.AddGoogleProviderRequest
-	(*AddGoogleProviderResponse)(nil),                    // 96: zitadel.management.v1.AddGoogleProviderResponse
-	(*UpdateGoogleProviderRequest)(nil),                  // 97: zitadel.management.v1.UpdateGoogleProviderRequest
-	(*UpdateGoogleProviderResponse)(nil),                 // 98: zitadel.management.v1.UpdateGoogleProviderResponse
-	(*AddLDAPProviderRequest)(nil),                       // 99: zitadel.management.v1.AddLDAPProviderRequest
-	(*AddLDAPProviderResponse)(nil),                      // 100: zitadel.management.v1.AddLDAPProviderResponse
-	(*UpdateLDAPProviderRequest)(nil),                    // 101: zitadel.management.v1.UpdateLDAPProviderRequest
-	(*UpdateLDAPProviderResponse)(nil),                   // 102: zitadel.management.v1.UpdateLDAPProviderResponse
-	(*AddSAMLProviderRequest)(nil),                       // 103: zitadel.management.v1.AddSAMLProviderRequest
-	(*AddSAMLProviderResponse)(nil),                      // 104: zitadel.management.v1.AddSAMLProviderResponse
-	(*UpdateSAMLProviderRequest)(nil),                    // 105: zitadel.management.v1.UpdateSAMLProviderRequest
-	(*UpdateSAMLProviderResponse)(nil),                   // 106: zitadel.management.v1.UpdateSAMLProviderResponse
-	(*AddAppleProviderRequest)(nil),                      // 107: zitadel.management.v1.AddAppleProviderRequest
-	(*AddAppleProviderResponse)(nil),                     // 108: zitadel.management.v1.AddAppleProviderResponse
-	(*UpdateAppleProviderRequest)(nil),                   // 109: zitadel.management.v1.UpdateAppleProviderRequest
-	(*UpdateAppleProviderResponse)(nil),                  // 110: zitadel.management.v1.UpdateAppleProviderResponse
-	(*DeleteProviderRequest)(nil),                        // 111: zitadel.management.v1.DeleteProviderRequest
-	(*DeleteProviderResponse)(nil),                       // 112: zitadel.management.v1.DeleteProviderResponse
-	(*AddCustomLoginPolicyRequest_IDP)(nil),              // 113: zitadel.management.v1.AddCustomLoginPolicyRequest.IDP
-	(v1.AccessTokenType)(0),                              // 114: zitadel.user.v1.AccessTokenType
-	(*v11.ObjectDetails)(nil),                            // 115: zitadel.v1.ObjectDetails
-	(*v11.ListQuery)(nil),                                // 116: zitadel.v1.ListQuery
-	(*v11.ListDetails)(nil),                              // 117: zitadel.v1.ListDetails
-	(*v12.Key)(nil),                                      // 118: zitadel.authn.v1.Key
-	(v12.KeyType)(0),                                     // 119: zitadel.authn.v1.KeyType
-	(*timestamppb.Timestamp)(nil),                        // 120: google.protobuf.Timestamp
-	(*v13.Org)(nil),                                      // 121: zitadel.org.v1.Org
-	(*v14.Project)(nil),                                  // 122: zitadel.project.v1.Project
-	(*v14.ProjectQuery)(nil),                             // 123: zitadel.project.v1.ProjectQuery
-	(v14.PrivateLabelingSetting)(0),                      // 124: zitadel.project.v1.PrivateLabelingSetting
-	(*v15.App)(nil),                                      // 125: zitadel.app.v1.App
-	(*v15.AppQuery)(nil),                                 // 126: zitadel.app.v1.AppQuery
-	(v15.OIDCResponseType)(0),                            // 127: zitadel.app.v1.OIDCResponseType
-	(v15.OIDCGrantType)(0),                               // 128: zitadel.app.v1.OIDCGrantType
-	(v15.OIDCAppType)(0),                                 // 129: zitadel.app.v1.OIDCAppType
-	(v15.OIDCAuthMethodType)(0),                          // 130: zitadel.app.v1.OIDCAuthMethodType
-	(v15.OIDCVersion)(0),                                 // 131: zitadel.app.v1.OIDCVersion
-	(v15.OIDCTokenType)(0),                               // 132: zitadel.app.v1.OIDCTokenType
-	(*durationpb.Duration)(nil),                          // 133: google.protobuf.Duration
-	(*v15.LoginVersion)(nil),                             // 134: zitadel.app.v1.LoginVersion
-	(*v11.LocalizedMessage)(nil),                         // 135: zitadel.v1.LocalizedMessage
-	(v15.APIAuthMethodType)(0),                           // 136: zitadel.app.v1.APIAuthMethodType
-	(*v16.LoginPolicy)(nil),                              // 137: zitadel.policy.v1.LoginPolicy
-	(v16.PasswordlessType)(0),                            // 138: zitadel.policy.v1.PasswordlessType
-	(v16.SecondFactorType)(0),                            // 139: zitadel.policy.v1.SecondFactorType
-	(v16.MultiFactorType)(0),                             // 140: zitadel.policy.v1.MultiFactorType
-	(*v17.IDPLoginPolicyLink)(nil),                       // 141: zitadel.idp.v1.IDPLoginPolicyLink
-	(v17.IDPOwnerType)(0),                                // 142: zitadel.idp.v1.IDPOwnerType
-	(*v17.IDPIDQuery)(nil),                               // 143: zitadel.idp.v1.IDPIDQuery
-	(*v17.IDPNameQuery)(nil),                             // 144: zitadel.idp.v1.IDPNameQuery
-	(*v17.IDPOwnerTypeQuery)(nil),                        // 145: zitadel.idp.v1.IDPOwnerTypeQuery
-	(*v17.Provider)(nil),                                 // 146: zitadel.idp.v1.Provider
-	(*v17.Options)(nil),                                  // 147: zitadel.idp.v1.Options
-	(*v17.AzureADTenant)(nil),                            // 148: zitadel.idp.v1.AzureADTenant
-	(*v17.LDAPAttributes)(nil),                           // 149: zitadel.idp.v1.LDAPAttributes
-	(v17.SAMLBinding)(0),                                 // 150: zitadel.idp.v1.SAMLBinding
-	(v17.SAMLNameIDFormat)(0),                            // 151: zitadel.idp.v1.SAMLNameIDFormat
+	(*UpdateCustomLoginPolicyRequest)(nil),               // 50: zitadel.management.v1.UpdateCustomLoginPolicyRequest
+	(*UpdateCustomLoginPolicyResponse)(nil),              // 51: zitadel.management.v1.UpdateCustomLoginPolicyResponse
+	(*ResetLoginPolicyToDefaultRequest)(nil),             // 52: zitadel.management.v1.ResetLoginPolicyToDefaultRequest
+	(*ResetLoginPolicyToDefaultResponse)(nil),            // 53: zitadel.management.v1.ResetLoginPolicyToDefaultResponse
+	(*ListLoginPolicyIDPsRequest)(nil),                   // 54: zitadel.management.v1.ListLoginPolicyIDPsRequest
+	(*ListLoginPolicyIDPsResponse)(nil),                  // 55: zitadel.management.v1.ListLoginPolicyIDPsResponse
+	(*AddIDPToLoginPolicyRequest)(nil),                   // 56: zitadel.management.v1.AddIDPToLoginPolicyRequest
+	(*AddIDPToLoginPolicyResponse)(nil),                  // 57: zitadel.management.v1.AddIDPToLoginPolicyResponse
+	(*RemoveIDPFromLoginPolicyRequest)(nil),              // 58: zitadel.management.v1.RemoveIDPFromLoginPolicyRequest
+	(*RemoveIDPFromLoginPolicyResponse)(nil),             // 59: zitadel.management.v1.RemoveIDPFromLoginPolicyResponse
+	(*ListProvidersRequest)(nil),                         // 60: zitadel.management.v1.ListProvidersRequest
+	(*ProviderQuery)(nil),                                // 61: zitadel.management.v1.ProviderQuery
+	(*ListProvidersResponse)(nil),                        // 62: zitadel.management.v1.ListProvidersResponse
+	(*GetProviderByIDRequest)(nil),                       // 63: zitadel.management.v1.GetProviderByIDRequest
+	(*GetProviderByIDResponse)(nil),                      // 64: zitadel.management.v1.GetProviderByIDResponse
+	(*AddGenericOAuthProviderRequest)(nil),               // 65: zitadel.management.v1.AddGenericOAuthProviderRequest
+	(*AddGenericOAuthProviderResponse)(nil),              // 66: zitadel.management.v1.AddGenericOAuthProviderResponse
+	(*UpdateGenericOAuthProviderRequest)(nil),            // 67: zitadel.management.v1.UpdateGenericOAuthProviderRequest
+	(*UpdateGenericOAuthProviderResponse)(nil),           // 68: zitadel.management.v1.UpdateGenericOAuthProviderResponse
+	(*AddGenericOIDCProviderRequest)(nil),                // 69: zitadel.management.v1.AddGenericOIDCProviderRequest
+	(*AddGenericOIDCProviderResponse)(nil),               // 70: zitadel.management.v1.AddGenericOIDCProviderResponse
+	(*UpdateGenericOIDCProviderRequest)(nil),             // 71: zitadel.management.v1.UpdateGenericOIDCProviderRequest
+	(*UpdateGenericOIDCProviderResponse)(nil),            // 72: zitadel.management.v1.UpdateGenericOIDCProviderResponse
+	(*AddJWTProviderRequest)(nil),                        // 73: zitadel.management.v1.AddJWTProviderRequest
+	(*AddJWTProviderResponse)(nil),                       // 74: zitadel.management.v1.AddJWTProviderResponse
+	(*UpdateJWTProviderRequest)(nil),                     // 75: zitadel.management.v1.UpdateJWTProviderRequest
+	(*UpdateJWTProviderResponse)(nil),                    // 76: zitadel.management.v1.UpdateJWTProviderResponse
+	(*AddAzureADProviderRequest)(nil),                    // 77: zitadel.management.v1.AddAzureADProviderRequest
+	(*AddAzureADProviderResponse)(nil),                   // 78: zitadel.management.v1.AddAzureADProviderResponse
+	(*UpdateAzureADProviderRequest)(nil),                 // 79: zitadel.management.v1.UpdateAzureADProviderRequest
+	(*UpdateAzureADProviderResponse)(nil),                // 80: zitadel.management.v1.UpdateAzureADProviderResponse
+	(*AddGitHubProviderRequest)(nil),                     // 81: zitadel.management.v1.AddGitHubProviderRequest
+	(*AddGitHubProviderResponse)(nil),                    // 82: zitadel.management.v1.AddGitHubProviderResponse
+	(*UpdateGitHubProviderRequest)(nil),                  // 83: zitadel.management.v1.UpdateGitHubProviderRequest
+	(*UpdateGitHubProviderResponse)(nil),                 // 84: zitadel.management.v1.UpdateGitHubProviderResponse
+	(*AddGitHubEnterpriseServerProviderRequest)(nil),     // 85: zitadel.management.v1.AddGitHubEnterpriseServerProviderRequest
+	(*AddGitHubEnterpriseServerProviderResponse)(nil),    // 86: zitadel.management.v1.AddGitHubEnterpriseServerProviderResponse
+	(*UpdateGitHubEnterpriseServerProviderRequest)(nil),  // 87: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderRequest
+	(*UpdateGitHubEnterpriseServerProviderResponse)(nil), // 88: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderResponse
+	(*AddGitLabProviderRequest)(nil),                     // 89: zitadel.management.v1.AddGitLabProviderRequest
+	(*AddGitLabProviderResponse)(nil),                    // 90: zitadel.management.v1.AddGitLabProviderResponse
+	(*UpdateGitLabProviderRequest)(nil),                  // 91: zitadel.management.v1.UpdateGitLabProviderRequest
+	(*UpdateGitLabProviderResponse)(nil),                 // 92: zitadel.management.v1.UpdateGitLabProviderResponse
+	(*AddGitLabSelfHostedProviderRequest)(nil),           // 93: zitadel.management.v1.AddGitLabSelfHostedProviderRequest
+	(*AddGitLabSelfHostedProviderResponse)(nil),          // 94: zitadel.management.v1.AddGitLabSelfHostedProviderResponse
+	(*UpdateGitLabSelfHostedProviderRequest)(nil),        // 95: zitadel.management.v1.UpdateGitLabSelfHostedProviderRequest
+	(*UpdateGitLabSelfHostedProviderResponse)(nil),       // 96: zitadel.management.v1.UpdateGitLabSelfHostedProviderResponse
+	(*AddGoogleProviderRequest)(nil),                     // 97: zitadel.management.v1.AddGoogleProviderRequest
+	(*AddGoogleProviderResponse)(nil),                    // 98: zitadel.management.v1.AddGoogleProviderResponse
+	(*UpdateGoogleProviderRequest)(nil),                  // 99: zitadel.management.v1.UpdateGoogleProviderRequest
+	(*UpdateGoogleProviderResponse)(nil),                 // 100: zitadel.management.v1.UpdateGoogleProviderResponse
+	(*AddLDAPProviderRequest)(nil),                       // 101: zitadel.management.v1.AddLDAPProviderRequest
+	(*AddLDAPProviderResponse)(nil),                      // 102: zitadel.management.v1.AddLDAPProviderResponse
+	(*UpdateLDAPProviderRequest)(nil),                    // 103: zitadel.management.v1.UpdateLDAPProviderRequest
+	(*UpdateLDAPProviderResponse)(nil),                   // 104: zitadel.management.v1.UpdateLDAPProviderResponse
+	(*AddSAMLProviderRequest)(nil),                       // 105: zitadel.management.v1.AddSAMLProviderRequest
+	(*AddSAMLProviderResponse)(nil),                      // 106: zitadel.management.v1.AddSAMLProviderResponse
+	(*UpdateSAMLProviderRequest)(nil),                    // 107: zitadel.management.v1.UpdateSAMLProviderRequest
+	(*UpdateSAMLProviderResponse)(nil),                   // 108: zitadel.management.v1.UpdateSAMLProviderResponse
+	(*AddAppleProviderRequest)(nil),                      // 109: zitadel.management.v1.AddAppleProviderRequest
+	(*AddAppleProviderResponse)(nil),                     // 110: zitadel.management.v1.AddAppleProviderResponse
+	(*UpdateAppleProviderRequest)(nil),                   // 111: zitadel.management.v1.UpdateAppleProviderRequest
+	(*UpdateAppleProviderResponse)(nil),                  // 112: zitadel.management.v1.UpdateAppleProviderResponse
+	(*DeleteProviderRequest)(nil),                        // 113: zitadel.management.v1.DeleteProviderRequest
+	(*DeleteProviderResponse)(nil),                       // 114: zitadel.management.v1.DeleteProviderResponse
+	(*AddCustomLoginPolicyRequest_IDP)(nil),              // 115: zitadel.management.v1.AddCustomLoginPolicyRequest.IDP
+	(v1.AccessTokenType)(0),                              // 116: zitadel.user.v1.AccessTokenType
+	(*v11.ObjectDetails)(nil),                            // 117: zitadel.v1.ObjectDetails
+	(*v11.ListQuery)(nil),                                // 118: zitadel.v1.ListQuery
+	(*v11.ListDetails)(nil),                              // 119: zitadel.v1.ListDetails
+	(*v12.Key)(nil),                                      // 120: zitadel.authn.v1.Key
+	(v12.KeyType)(0),                                     // 121: zitadel.authn.v1.KeyType
+	(*timestamppb.Timestamp)(nil),                        // 122: google.protobuf.Timestamp
+	(*v13.Org)(nil),                                      // 123: zitadel.org.v1.Org
+	(*v14.Project)(nil),                                  // 124: zitadel.project.v1.Project
+	(*v14.ProjectQuery)(nil),                             // 125: zitadel.project.v1.ProjectQuery
+	(v14.PrivateLabelingSetting)(0),                      // 126: zitadel.project.v1.PrivateLabelingSetting
+	(*v15.App)(nil),                                      // 127: zitadel.app.v1.App
+	(*v15.AppQuery)(nil),                                 // 128: zitadel.app.v1.AppQuery
+	(v15.OIDCResponseType)(0),                            // 129: zitadel.app.v1.OIDCResponseType
+	(v15.OIDCGrantType)(0),                               // 130: zitadel.app.v1.OIDCGrantType
+	(v15.OIDCAppType)(0),                                 // 131: zitadel.app.v1.OIDCAppType
+	(v15.OIDCAuthMethodType)(0),                          // 132: zitadel.app.v1.OIDCAuthMethodType
+	(v15.OIDCVersion)(0),                                 // 133: zitadel.app.v1.OIDCVersion
+	(v15.OIDCTokenType)(0),                               // 134: zitadel.app.v1.OIDCTokenType
+	(*durationpb.Duration)(nil),                          // 135: google.protobuf.Duration
+	(*v15.LoginVersion)(nil),                             // 136: zitadel.app.v1.LoginVersion
+	(*v11.LocalizedMessage)(nil),                         // 137: zitadel.v1.LocalizedMessage
+	(v15.APIAuthMethodType)(0),                           // 138: zitadel.app.v1.APIAuthMethodType
+	(*v16.LoginPolicy)(nil),                              // 139: zitadel.policy.v1.LoginPolicy
+	(v16.PasswordlessType)(0),                            // 140: zitadel.policy.v1.PasswordlessType
+	(v16.SecondFactorType)(0),                            // 141: zitadel.policy.v1.SecondFactorType
+	(v16.MultiFactorType)(0),                             // 142: zitadel.policy.v1.MultiFactorType
+	(*v17.IDPLoginPolicyLink)(nil),                       // 143: zitadel.idp.v1.IDPLoginPolicyLink
+	(v17.IDPOwnerType)(0),                                // 144: zitadel.idp.v1.IDPOwnerType
+	(*v17.IDPIDQuery)(nil),                               // 145: zitadel.idp.v1.IDPIDQuery
+	(*v17.IDPNameQuery)(nil),                             // 146: zitadel.idp.v1.IDPNameQuery
+	(*v17.IDPOwnerTypeQuery)(nil),                        // 147: zitadel.idp.v1.IDPOwnerTypeQuery
+	(*v17.Provider)(nil),                                 // 148: zitadel.idp.v1.Provider
+	(*v17.Options)(nil),                                  // 149: zitadel.idp.v1.Options
+	(*v17.AzureADTenant)(nil),                            // 150: zitadel.idp.v1.AzureADTenant
+	(*v17.LDAPAttributes)(nil),                           // 151: zitadel.idp.v1.LDAPAttributes
+	(v17.SAMLBinding)(0),                                 // 152: zitadel.idp.v1.SAMLBinding
+	(v17.SAMLNameIDFormat)(0),                            // 153: zitadel.idp.v1.SAMLNameIDFormat
 }
 var file_zitadel_management_proto_depIdxs = []int32{
-	114, // 0: zitadel.management.v1.AddMachineUserRequest.access_token_type:type_name -> zitadel.user.v1.AccessTokenType
-	115, // 1: zitadel.management.v1.AddMachineUserResponse.details:type_name -> zitadel.v1.ObjectDetails
-	115, // 2: zitadel.management.v1.GenerateMachineSecretResponse.details:type_name -> zitadel.v1.ObjectDetails
-	115, // 3: zitadel.management.v1.RemoveMachineSecretResponse.details:type_name -> zitadel.v1.ObjectDetails
-	116, // 4: zitadel.management.v1.ListMachineKeysRequest.query:type_name -> zitadel.v1.ListQuery
-	117, // 5: zitadel.management.v1.ListMachineKeysResponse.details:type_name -> zitadel.v1.ListDetails
-	118, // 6: zitadel.management.v1.ListMachineKeysResponse.result:type_name -> zitadel.authn.v1.Key
-	119, // 7: zitadel.management.v1.AddMachineKeyRequest.type:type_name -> zitadel.authn.v1.KeyType
-	120, // 8: zitadel.management.v1.AddMachineKeyRequest.expiration_date:type_name -> google.protobuf.Timestamp
-	115, // 9: zitadel.management.v1.AddMachineKeyResponse.details:type_name -> zitadel.v1.ObjectDetails
-	115, // 10: zitadel.management.v1.RemoveMachineKeyResponse.details:type_name -> zitadel.v1.ObjectDetails
-	120, // 11: zitadel.management.v1.AddPersonalAccessTokenRequest.expiration_date:type_name -> google.protobuf.Timestamp
-	115, // 12: zitadel.management.v1.AddPersonalAccessTokenResponse.details:type_name -> zitadel.v1.ObjectDetails
-	115, // 13: zitadel.management.v1.RemovePersonalAccessTokenResponse.details:type_name -> zitadel.v1.ObjectDetails
-	121, // 14: zitadel.management.v1.GetMyOrgResponse.org:type_name -> zitadel.org.v1.Org
-	115, // 15: zitadel.management.v1.AddOrgResponse.details:type_name -> zitadel.v1.ObjectDetails
-	115, // 16: zitadel.management.v1.AddOrgMemberResponse.details:type_name -> zitadel.v1.ObjectDetails
-	122, // 17: zitadel.management.v1.GetProjectByIDResponse.project:type_name -> zitadel.project.v1.Project
-	116, // 18: zitadel.management.v1.ListProjectsRequest.query:type_name -> zitadel.v1.ListQuery
-	123, // 19: zitadel.management.v1.ListProjectsRequest.queries:type_name -> zitadel.project.v1.ProjectQuery
-	117, // 20: zitadel.management.v1.ListProjectsResponse.details:type_name -> zitadel.v1.ListDetails
-	122, // 21: zitadel.management.v1.ListProjectsResponse.result:type_name -> zitadel.project.v1.Project
-	124, // 22: zitadel.management.v1.AddProjectRequest.private_labeling_setting:type_name -> zitadel.project.v1.PrivateLabelingSetting
-	115, // 23: zitadel.management.v1.AddProjectResponse.details:type_name -> zitadel.v1.ObjectDetails
-	124, // 24: zitadel.management.v1.UpdateProjectRequest.private_labeling_setting:type_name -> zitadel.project.v1.PrivateLabelingSetting
-	115, // 25: zitadel.management.v1.UpdateProjectResponse.details:type_name -> zitadel.v1.ObjectDetails
-	115, // 26: zitadel.management.v1.RemoveProjectResponse.details:type_name -> zitadel.v1.ObjectDetails
-	125, // 27: zitadel.management.v1.GetAppByIDResponse.app:type_name -> zitadel.app.v1.App
-	116, // 28: zitadel.management.v1.ListAppsRequest.query:type_name -> zitadel.v1.ListQuery
-	126, // 29: zitadel.management.v1.ListAppsRequest.queries:type_name -> zitadel.app.v1.AppQuery
-	117, // 30: zitadel.management.v1.ListAppsResponse.details:type_name -> zitadel.v1.ListDetails
-	125, // 31: zitadel.management.v1.ListAppsResponse.result:type_name -> zitadel.app.v1.App
-	127, // 32: zitadel.management.v1.AddOIDCAppRequest.response_types:type_name -> zitadel.app.v1.OIDCResponseType
-	128, // 33: zitadel.management.v1.AddOIDCAppRequest.grant_types:type_name -> zitadel.app.v1.OIDCGrantType
-	129, // 34: zitadel.management.v1.AddOIDCAppRequest.app_type:type_name -> zitadel.app.v1.OIDCAppType
-	130, // 35: zitadel.management.v1.AddOIDCAppRequest.auth_method_type:type_name -> zitadel.app.v1.OIDCAuthMethodType
-	131, // 36: zitadel.management.v1.AddOIDCAppRequest.version:type_name -> zitadel.app.v1.OIDCVersion
-	132, // 37: zitadel.management.v1.AddOIDCAppRequest.access_token_type:type_name -> zitadel.app.v1.OIDCTokenType
-	133, // 38: zitadel.management.v1.AddOIDCAppRequest.clock_skew:type_name -> google.protobuf.Duration
-	134, // 39: zitadel.management.v1.AddOIDCAppRequest.login_version:type_name -> zitadel.app.v1.LoginVersion
-	115, // 40: zitadel.management.v1.AddOIDCAppResponse.details:type_name -> zitadel.v1.ObjectDetails
-	135, // 41: zitadel.management.v1.AddOIDCAppResponse.compliance_problems:type_name -> zitadel.v1.LocalizedMessage
-	136, // 42: zitadel.management.v1.AddAPIAppRequest.auth_method_type:type_name -> zitadel.app.v1.APIAuthMethodType
-	115, // 43: zitadel.management.v1.AddAPIAppResponse.details:type_name -> zitadel.v1.ObjectDetails
-	127, // 44: zitadel.management.v1.UpdateOIDCAppConfigRequest.response_types:type_name -> zitadel.app.v1.OIDCResponseType
-	128, // 45: zitadel.management.v1.UpdateOIDCAppConfigRequest.grant_types:type_name -> zitadel.app.v1.OIDCGrantType
-	129, // 46: zitadel.management.v1.UpdateOIDCAppConfigRequest.app_type:type_name -> zitadel.app.v1.OIDCAppType
-	130, // 47: zitadel.management.v1.UpdateOIDCAppConfigRequest.auth_method_type:type_name -> zitadel.app.v1.OIDCAuthMethodType
-	132, // 48: zitadel.management.v1.UpdateOIDCAppConfigRequest.access_token_type:type_name -> zitadel.app.v1.OIDCTokenType
-	133, // 49: zitadel.management.v1.UpdateOIDCAppConfigRequest.clock_skew:type_name -> google.protobuf.Duration
-	134, // 50: zitadel.management.v1.UpdateOIDCAppConfigRequest.login_version:type_name -> zitadel.app.v1.LoginVersion
-	115, // 51: zitadel.management.v1.UpdateOIDCAppConfigResponse.details:type_name -> zitadel.v1.ObjectDetails
-	115, // 52: zitadel.management.v1.RemoveAppResponse.details:type_name -> zitadel.v1.ObjectDetails
-	115, // 53: zitadel.management.v1.RegenerateOIDCClientSecretResponse.details:type_name -> zitadel.v1.ObjectDetails
-	137, // 54: zitadel.management.v1.GetLoginPolicyResponse.policy:type_name -> zitadel.policy.v1.LoginPolicy
-	138, // 55: zitadel.management.v1.AddCustomLoginPolicyRequest.passwordless_type:type_name -> zitadel.policy.v1.PasswordlessType
-	133, // 56: zitadel.management.v1.AddCustomLoginPolicyRequest.password_check_lifetime:type_name -> google.protobuf.Duration
-	133, // 57: zitadel.management.v1.AddCustomLoginPolicyRequest.external_login_check_lifetime:type_name -> google.protobuf.Duration
-	133, // 58: zitadel.management.v1.AddCustomLoginPolicyRequest.mfa_init_skip_lifetime:type_name -> google.protobuf.Duration
-	133, // 59: zitadel.management.v1.AddCustomLoginPolicyRequest.second_factor_check_lifetime:type_name -> google.protobuf.Duration
-	133, // 60: zitadel.management.v1.AddCustomLoginPolicyRequest.multi_factor_check_lifetime:type_name -> google.protobuf.Duration
-	139, // 61: zitadel.management.v1.AddCustomLoginPolicyRequest.second_factors:type_name -> zitadel.policy.v1.SecondFactorType
-	140, // 62: zitadel.management.v1.AddCustomLoginPolicyRequest.multi_factors:type_name -> zitadel.policy.v1.MultiFactorType
-	113, // 63: zitadel.management.v1.AddCustomLoginPolicyRequest.idps:type_name -> zitadel.management.v1.AddCustomLoginPolicyRequest.IDP
-	115, // 64: zitadel.management.v1.AddCustomLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
-	115, // 65: zitadel.management.v1.ResetLoginPolicyToDefaultResponse.details:type_name -> zitadel.v1.ObjectDetails
-	116, // 66: zitadel.management.v1.ListLoginPolicyIDPsRequest.query:type_name -> zitadel.v1.ListQuery
-	117, // 67: zitadel.management.v1.ListLoginPolicyIDPsResponse.details:type_name -> zitadel.v1.ListDetails
-	141, // 68: zitadel.management.v1.ListLoginPolicyIDPsResponse.result:type_name -> zitadel.idp.v1.IDPLoginPolicyLink
-	142, // 69: zitadel.management.v1.AddIDPToLoginPolicyRequest.ownerType:type_name -> zitadel.idp.v1.IDPOwnerType
-	115, // 70: zitadel.management.v1.AddIDPToLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
-	115, // 71: zitadel.management.v1.RemoveIDPFromLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
-	116, // 72: zitadel.management.v1.ListProvidersRequest.query:type_name -> zitadel.v1.ListQuery
-	59,  // 73: zitadel.management.v1.ListProvidersRequest.queries:type_name -> zitadel.management.v1.ProviderQuery
-	143, // 74: zitadel.management.v1.ProviderQuery.idp_id_query:type_name -> zitadel.idp.v1.IDPIDQuery
-	144, // 75: zitadel.management.v1.ProviderQuery.idp_name_query:type_name -> zitadel.idp.v1.IDPNameQuery
-	145, // 76: zitadel.management.v1.ProviderQuery.owner_type_query:type_name -> zitadel.idp.v1.IDPOwnerTypeQuery
-	117, // 77: zitadel.management.v1.ListProvidersResponse.details:type_name -> zitadel.v1.ListDetails
-	146, // 78: zitadel.management.v1.ListProvidersResponse.result:type_name -> zitadel.idp.v1.Provider
-	146, // 79: zitadel.management.v1.GetProviderByIDResponse.idp:type_name -> zitadel.idp.v1.Provider
-	147, // 80: zitadel.management.v1.AddGenericOAuthProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	115, // 81: zitadel.management.v1.AddGenericOAuthProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	147, // 82: zitadel.management.v1.UpdateGenericOAuthProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	115, // 83: zitadel.management.v1.UpdateGenericOAuthProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	147, // 84: zitadel.management.v1.AddGenericOIDCProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	115, // 85: zitadel.management.v1.AddGenericOIDCProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	147, // 86: zitadel.management.v1.UpdateGenericOIDCProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	115, // 87: zitadel.management.v1.UpdateGenericOIDCProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	147, // 88: zitadel.management.v1.AddJWTProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	115, // 89: zitadel.management.v1.AddJWTProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	147, // 90: zitadel.management.v1.UpdateJWTProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	115, // 91: zitadel.management.v1.UpdateJWTProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	148, // 92: zitadel.management.v1.AddAzureADProviderRequest.tenant:type_name -> zitadel.idp.v1.AzureADTenant
-	147, // 93: zitadel.management.v1.AddAzureADProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	115, // 94: zitadel.management.v1.AddAzureADProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	148, // 95: zitadel.management.v1.UpdateAzureADProviderRequest.tenant:type_name -> zitadel.idp.v1.AzureADTenant
-	147, // 96: zitadel.management.v1.UpdateAzureADProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	115, // 97: zitadel.management.v1.UpdateAzureADProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	147, // 98: zitadel.management.v1.AddGitHubProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	115, // 99: zitadel.management.v1.AddGitHubProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	147, // 100: zitadel.management.v1.UpdateGitHubProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	115, // 101: zitadel.management.v1.UpdateGitHubProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	147, // 102: zitadel.management.v1.AddGitHubEnterpriseServerProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	115, // 103: zitadel.management.v1.AddGitHubEnterpriseServerProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	147, // 104: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	115, // 105: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	147, // 106: zitadel.management.v1.AddGitLabProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	115, // 107: zitadel.management.v1.AddGitLabProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	147, // 108: zitadel.management.v1.UpdateGitLabProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	115, // 109: zitadel.management.v1.UpdateGitLabProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	147, // 110: zitadel.management.v1.AddGitLabSelfHostedProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	115, // 111: zitadel.management.v1.AddGitLabSelfHostedProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	147, // 112: zitadel.management.v1.UpdateGitLabSelfHostedProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	115, // 113: zitadel.management.v1.UpdateGitLabSelfHostedProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	147, // 114: zitadel.management.v1.AddGoogleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	115, // 115: zitadel.management.v1.AddGoogleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	147, // 116: zitadel.management.v1.UpdateGoogleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	115, // 117: zitadel.management.v1.UpdateGoogleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	133, // 118: zitadel.management.v1.AddLDAPProviderRequest.timeout:type_name -> google.protobuf.Duration
-	149, // 119: zitadel.management.v1.AddLDAPProviderRequest.attributes:type_name -> zitadel.idp.v1.LDAPAttributes
-	147, // 120: zitadel.management.v1.AddLDAPProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	115, // 121: zitadel.management.v1.AddLDAPProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	133, // 122: zitadel.management.v1.UpdateLDAPProviderRequest.timeout:type_name -> google.protobuf.Duration
-	149, // 123: zitadel.management.v1.UpdateLDAPProviderRequest.attributes:type_name -> zitadel.idp.v1.LDAPAttributes
-	147, // 124: zitadel.management.v1.UpdateLDAPProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	115, // 125: zitadel.management.v1.UpdateLDAPProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	150, // 126: zitadel.management.v1.AddSAMLProviderRequest.binding:type_name -> zitadel.idp.v1.SAMLBinding
-	147, // 127: zitadel.management.v1.AddSAMLProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	151, // 128: zitadel.management.v1.AddSAMLProviderRequest.name_id_format:type_name -> zitadel.idp.v1.SAMLNameIDFormat
-	115, // 129: zitadel.management.v1.AddSAMLProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	150, // 130: zitadel.management.v1.UpdateSAMLProviderRequest.binding:type_name -> zitadel.idp.v1.SAMLBinding
-	147, // 131: zitadel.management.v1.UpdateSAMLProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	151, // 132: zitadel.management.v1.UpdateSAMLProviderRequest.name_id_format:type_name -> zitadel.idp.v1.SAMLNameIDFormat
-	115, // 133: zitadel.management.v1.UpdateSAMLProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	147, // 134: zitadel.management.v1.AddAppleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	115, // 135: zitadel.management.v1.AddAppleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	147, // 136: zitadel.management.v1.UpdateAppleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	115, // 137: zitadel.management.v1.UpdateAppleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	115, // 138: zitadel.management.v1.DeleteProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	142, // 139: zitadel.management.v1.AddCustomLoginPolicyRequest.IDP.ownerType:type_name -> zitadel.idp.v1.IDPOwnerType
-	46,  // 140: zitadel.management.v1.ManagementService.GetLoginPolicy:input_type -> zitadel.management.v1.GetLoginPolicyRequest
-	48,  // 141: zitadel.management.v1.ManagementService.AddCustomLoginPolicy:input_type -> zitadel.management.v1.AddCustomLoginPolicyRequest
-	50,  // 142: zitadel.management.v1.ManagementService.ResetLoginPolicyToDefault:input_type -> zitadel.management.v1.ResetLoginPolicyToDefaultRequest
-	54,  // 143: zitadel.management.v1.ManagementService.AddIDPToLoginPolicy:input_type -> zitadel.management.v1.AddIDPToLoginPolicyRequest
-	52,  // 144: zitadel.management.v1.ManagementService.ListLoginPolicyIDPs:input_type -> zitadel.management.v1.ListLoginPolicyIDPsRequest
-	56,  // 145: zitadel.management.v1.ManagementService.RemoveIDPFromLoginPolicy:input_type -> zitadel.management.v1.RemoveIDPFromLoginPolicyRequest
-	16,  // 146: zitadel.management.v1.ManagementService.GetMyOrg:input_type -> zitadel.management.v1.GetMyOrgRequest
-	18,  // 147: zitadel.management.v1.ManagementService.AddOrg:input_type -> zitadel.management.v1.AddOrgRequest
-	0,   // 148: zitadel.management.v1.ManagementService.AddMachineUser:input_type -> zitadel.management.v1.AddMachineUserRequest
-	12,  // 149: zitadel.management.v1.ManagementService.AddPersonalAccessToken:input_type -> zitadel.management.v1.AddPersonalAccessTokenRequest
-	14,  // 150: zitadel.management.v1.ManagementService.RemovePersonalAccessToken:input_type -> zitadel.management.v1.RemovePersonalAccessTokenRequest
-	20,  // 151: zitadel.management.v1.ManagementService.AddOrgMember:input_type -> zitadel.management.v1.AddOrgMemberRequest
-	61,  // 152: zitadel.management.v1.ManagementService.GetProviderByID:input_type -> zitadel.management.v1.GetProviderByIDRequest
-	58,  // 153: zitadel.management.v1.ManagementService.ListProviders:input_type -> zitadel.management.v1.ListProvidersRequest
-	111, // 154: zitadel.management.v1.ManagementService.DeleteProvider:input_type -> zitadel.management.v1.DeleteProviderRequest
-	26,  // 155: zitadel.management.v1.ManagementService.AddProject:input_type -> zitadel.management.v1.AddProjectRequest
-	22,  // 156: zitadel.management.v1.ManagementService.GetProjectByID:input_type -> zitadel.management.v1.GetProjectByIDRequest
-	24,  // 157: zitadel.management.v1.ManagementService.ListProjects:input_type -> zitadel.management.v1.ListProjectsRequest
-	28,  // 158: zitadel.management.v1.ManagementService.UpdateProject:input_type -> zitadel.management.v1.UpdateProjectRequest
-	30,  // 159: zitadel.management.v1.ManagementService.RemoveProject:input_type -> zitadel.management.v1.RemoveProjectRequest
-	36,  // 160: zitadel.management.v1.ManagementService.AddOIDCApp:input_type -> zitadel.management.v1.AddOIDCAppRequest
-	38,  // 161: zitadel.management.v1.ManagementService.AddAPIApp:input_type -> zitadel.management.v1.AddAPIAppRequest
-	32,  // 162: zitadel.management.v1.ManagementService.GetAppByID:input_type -> zitadel.management.v1.GetAppByIDRequest
-	34,  // 163: zitadel.management.v1.ManagementService.ListApps:input_type -> zitadel.management.v1.ListAppsRequest
-	42,  // 164: zitadel.management.v1.ManagementService.RemoveApp:input_type -> zitadel.management.v1.RemoveAppRequest
-	40,  // 165: zitadel.management.v1.ManagementService.UpdateOIDCAppConfig:input_type -> zitadel.management.v1.UpdateOIDCAppConfigRequest
-	44,  // 166: zitadel.management.v1.ManagementService.RegenerateOIDCClientSecret:input_type -> zitadel.management.v1.RegenerateOIDCClientSecretRequest
-	2,   // 167: zitadel.management.v1.ManagementService.GenerateMachineSecret:input_type -> zitadel.management.v1.GenerateMachineSecretRequest
-	4,   // 168: zitadel.management.v1.ManagementService.RemoveMachineSecret:input_type -> zitadel.management.v1.RemoveMachineSecretRequest
-	8,   // 169: zitadel.management.v1.ManagementService.AddMachineKey:input_type -> zitadel.management.v1.AddMachineKeyRequest
-	6,   // 170: zitadel.management.v1.ManagementService.ListMachineKeys:input_type -> zitadel.management.v1.ListMachineKeysRequest
-	10,  // 171: zitadel.management.v1.ManagementService.RemoveMachineKey:input_type -> zitadel.management.v1.RemoveMachineKeyRequest
-	63,  // 172: zitadel.management.v1.ManagementService.AddGenericOAuthProvider:input_type -> zitadel.management.v1.AddGenericOAuthProviderRequest
-	65,  // 173: zitadel.management.v1.ManagementService.UpdateGenericOAuthProvider:input_type -> zitadel.management.v1.UpdateGenericOAuthProviderRequest
-	67,  // 174: zitadel.management.v1.ManagementService.AddGenericOIDCProvider:input_type -> zitadel.management.v1.AddGenericOIDCProviderRequest
-	69,  // 175: zitadel.management.v1.ManagementService.UpdateGenericOIDCProvider:input_type -> zitadel.management.v1.UpdateGenericOIDCProviderRequest
-	71,  // 176: zitadel.management.v1.ManagementService.AddJWTProvider:input_type -> zitadel.management.v1.AddJWTProviderRequest
-	73,  // 177: zitadel.management.v1.ManagementService.UpdateJWTProvider:input_type -> zitadel.management.v1.UpdateJWTProviderRequest
-	99,  // 178: zitadel.management.v1.ManagementService.AddLDAPProvider:input_type -> zitadel.management.v1.AddLDAPProviderRequest
-	101, // 179: zitadel.management.v1.ManagementService.UpdateLDAPProvider:input_type -> zitadel.management.v1.UpdateLDAPProviderRequest
-	75,  // 180: zitadel.management.v1.ManagementService.AddAzureADProvider:input_type -> zitadel.management.v1.AddAzureADProviderRequest
-	77,  // 181: zitadel.management.v1.ManagementService.UpdateAzureADProvider:input_type -> zitadel.management.v1.UpdateAzureADProviderRequest
-	79,  // 182: zitadel.management.v1.ManagementService.AddGitHubProvider:input_type -> zitadel.management.v1.AddGitHubProviderRequest
-	81,  // 183: zitadel.management.v1.ManagementService.UpdateGitHubProvider:input_type -> zitadel.management.v1.UpdateGitHubProviderRequest
-	83,  // 184: zitadel.management.v1.ManagementService.AddGitHubEnterpriseServerProvider:input_type -> zitadel.management.v1.AddGitHubEnterpriseServerProviderRequest
-	85,  // 185: zitadel.management.v1.ManagementService.UpdateGitHubEnterpriseServerProvider:input_type -> zitadel.management.v1.UpdateGitHubEnterpriseServerProviderRequest
-	87,  // 186: zitadel.management.v1.ManagementService.AddGitLabProvider:input_type -> zitadel.management.v1.AddGitLabProviderRequest
-	89,  // 187: zitadel.management.v1.ManagementService.UpdateGitLabProvider:input_type -> zitadel.management.v1.UpdateGitLabProviderRequest
-	91,  // 188: zitadel.management.v1.ManagementService.AddGitLabSelfHostedProvider:input_type -> zitadel.management.v1.AddGitLabSelfHostedProviderRequest
-	93,  // 189: zitadel.management.v1.ManagementService.UpdateGitLabSelfHostedProvider:input_type -> zitadel.management.v1.UpdateGitLabSelfHostedProviderRequest
-	95,  // 190: zitadel.management.v1.ManagementService.AddGoogleProvider:input_type -> zitadel.management.v1.AddGoogleProviderRequest
-	97,  // 191: zitadel.management.v1.ManagementService.UpdateGoogleProvider:input_type -> zitadel.management.v1.UpdateGoogleProviderRequest
-	107, // 192: zitadel.management.v1.ManagementService.AddAppleProvider:input_type -> zitadel.management.v1.AddAppleProviderRequest
-	109, // 193: zitadel.management.v1.ManagementService.UpdateAppleProvider:input_type -> zitadel.management.v1.UpdateAppleProviderRequest
-	103, // 194: zitadel.management.v1.ManagementService.AddSAMLProvider:input_type -> zitadel.management.v1.AddSAMLProviderRequest
-	105, // 195: zitadel.management.v1.ManagementService.UpdateSAMLProvider:input_type -> zitadel.management.v1.UpdateSAMLProviderRequest
-	47,  // 196: zitadel.management.v1.ManagementService.GetLoginPolicy:output_type -> zitadel.management.v1.GetLoginPolicyResponse
-	49,  // 197: zitadel.management.v1.ManagementService.AddCustomLoginPolicy:output_type -> zitadel.management.v1.AddCustomLoginPolicyResponse
-	51,  // 198: zitadel.management.v1.ManagementService.ResetLoginPolicyToDefault:output_type -> zitadel.management.v1.ResetLoginPolicyToDefaultResponse
-	55,  // 199: zitadel.management.v1.ManagementService.AddIDPToLoginPolicy:output_type -> zitadel.management.v1.AddIDPToLoginPolicyResponse
-	53,  // 200: zitadel.management.v1.ManagementService.ListLoginPolicyIDPs:output_type -> zitadel.management.v1.ListLoginPolicyIDPsResponse
-	57,  // 201: zitadel.management.v1.ManagementService.RemoveIDPFromLoginPolicy:output_type -> zitadel.management.v1.RemoveIDPFromLoginPolicyResponse
-	17,  // 202: zitadel.management.v1.ManagementService.GetMyOrg:output_type -> zitadel.management.v1.GetMyOrgResponse
-	19,  // 203: zitadel.management.v1.ManagementService.AddOrg:output_type -> zitadel.management.v1.AddOrgResponse
-	1,   // 204: zitadel.management.v1.ManagementService.AddMachineUser:output_type -> zitadel.management.v1.AddMachineUserResponse
-	13,  // 205: zitadel.management.v1.ManagementService.AddPersonalAccessToken:output_type -> zitadel.management.v1.AddPersonalAccessTokenResponse
-	15,  // 206: zitadel.management.v1.ManagementService.RemovePersonalAccessToken:output_type -> zitadel.management.v1.RemovePersonalAccessTokenResponse
-	21,  // 207: zitadel.management.v1.ManagementService.AddOrgMember:output_type -> zitadel.management.v1.AddOrgMemberResponse
-	62,  // 208: zitadel.management.v1.ManagementService.GetProviderByID:output_type -> zitadel.management.v1.GetProviderByIDResponse
-	60,  // 209: zitadel.management.v1.ManagementService.ListProviders:output_type -> zitadel.management.v1.ListProvidersResponse
-	112, // 210: zitadel.management.v1.ManagementService.DeleteProvider:output_type -> zitadel.management.v1.DeleteProviderResponse
-	27,  // 211: zitadel.management.v1.ManagementService.AddProject:output_type -> zitadel.management.v1.AddProjectResponse
-	23,  // 212: zitadel.management.v1.ManagementService.GetProjectByID:output_type -> zitadel.management.v1.GetProjectByIDResponse
-	25,  // 213: zitadel.management.v1.ManagementService.ListProjects:output_type -> zitadel.management.v1.ListProjectsResponse
-	29,  // 214: zitadel.management.v1.ManagementService.UpdateProject:output_type -> zitadel.management.v1.UpdateProjectResponse
-	31,  // 215: zitadel.management.v1.ManagementService.RemoveProject:output_type -> zitadel.management.v1.RemoveProjectResponse
-	37,  // 216: zitadel.management.v1.ManagementService.AddOIDCApp:output_type -> zitadel.management.v1.AddOIDCAppResponse
-	39,  // 217: zitadel.management.v1.ManagementService.AddAPIApp:output_type -> zitadel.management.v1.AddAPIAppResponse
-	33,  // 218: zitadel.management.v1.ManagementService.GetAppByID:output_type -> zitadel.management.v1.GetAppByIDResponse
-	35,  // 219: zitadel.management.v1.ManagementService.ListApps:output_type -> zitadel.management.v1.ListAppsResponse
-	43,  // 220: zitadel.management.v1.ManagementService.RemoveApp:output_type -> zitadel.management.v1.RemoveAppResponse
-	41,  // 221: zitadel.management.v1.ManagementService.UpdateOIDCAppConfig:output_type -> zitadel.management.v1.UpdateOIDCAppConfigResponse
-	45,  // 222: zitadel.management.v1.ManagementService.RegenerateOIDCClientSecret:output_type -> zitadel.management.v1.RegenerateOIDCClientSecretResponse
-	3,   // 223: zitadel.management.v1.ManagementService.GenerateMachineSecret:output_type -> zitadel.management.v1.GenerateMachineSecretResponse
-	5,   // 224: zitadel.management.v1.ManagementService.RemoveMachineSecret:output_type -> zitadel.management.v1.RemoveMachineSecretResponse
-	9,   // 225: zitadel.management.v1.ManagementService.AddMachineKey:output_type -> zitadel.management.v1.AddMachineKeyResponse
-	7,   // 226: zitadel.management.v1.ManagementService.ListMachineKeys:output_type -> zitadel.management.v1.ListMachineKeysResponse
-	11,  // 227: zitadel.management.v1.ManagementService.RemoveMachineKey:output_type -> zitadel.management.v1.RemoveMachineKeyResponse
-	64,  // 228: zitadel.management.v1.ManagementService.AddGenericOAuthProvider:output_type -> zitadel.management.v1.AddGenericOAuthProviderResponse
-	66,  // 229: zitadel.management.v1.ManagementService.UpdateGenericOAuthProvider:output_type -> zitadel.management.v1.UpdateGenericOAuthProviderResponse
-	68,  // 230: zitadel.management.v1.ManagementService.AddGenericOIDCProvider:output_type -> zitadel.management.v1.AddGenericOIDCProviderResponse
-	70,  // 231: zitadel.management.v1.ManagementService.UpdateGenericOIDCProvider:output_type -> zitadel.management.v1.UpdateGenericOIDCProviderResponse
-	72,  // 232: zitadel.management.v1.ManagementService.AddJWTProvider:output_type -> zitadel.management.v1.AddJWTProviderResponse
-	74,  // 233: zitadel.management.v1.ManagementService.UpdateJWTProvider:output_type -> zitadel.management.v1.UpdateJWTProviderResponse
-	100, // 234: zitadel.management.v1.ManagementService.AddLDAPProvider:output_type -> zitadel.management.v1.AddLDAPProviderResponse
-	102, // 235: zitadel.management.v1.ManagementService.UpdateLDAPProvider:output_type -> zitadel.management.v1.UpdateLDAPProviderResponse
-	76,  // 236: zitadel.management.v1.ManagementService.AddAzureADProvider:output_type -> zitadel.management.v1.AddAzureADProviderResponse
-	78,  // 237: zitadel.management.v1.ManagementService.UpdateAzureADProvider:output_type -> zitadel.management.v1.UpdateAzureADProviderResponse
-	80,  // 238: zitadel.management.v1.ManagementService.AddGitHubProvider:output_type -> zitadel.management.v1.AddGitHubProviderResponse
-	82,  // 239: zitadel.management.v1.ManagementService.UpdateGitHubProvider:output_type -> zitadel.management.v1.UpdateGitHubProviderResponse
-	84,  // 240: zitadel.management.v1.ManagementService.AddGitHubEnterpriseServerProvider:output_type -> zitadel.management.v1.AddGitHubEnterpriseServerProviderResponse
-	86,  // 241: zitadel.management.v1.ManagementService.UpdateGitHubEnterpriseServerProvider:output_type -> zitadel.management.v1.UpdateGitHubEnterpriseServerProviderResponse
-	88,  // 242: zitadel.management.v1.ManagementService.AddGitLabProvider:output_type -> zitadel.management.v1.AddGitLabProviderResponse
-	90,  // 243: zitadel.management.v1.ManagementService.UpdateGitLabProvider:output_type -> zitadel.management.v1.UpdateGitLabProviderResponse
-	92,  // 244: zitadel.management.v1.ManagementService.AddGitLabSelfHostedProvider:output_type -> zitadel.management.v1.AddGitLabSelfHostedProviderResponse
-	94,  // 245: zitadel.management.v1.ManagementService.UpdateGitLabSelfHostedProvider:output_type -> zitadel.management.v1.UpdateGitLabSelfHostedProviderResponse
-	96,  // 246: zitadel.management.v1.ManagementService.AddGoogleProvider:output_type -> zitadel.management.v1.AddGoogleProviderResponse
-	98,  // 247: zitadel.management.v1.ManagementService.UpdateGoogleProvider:output_type -> zitadel.management.v1.UpdateGoogleProviderResponse
-	108, // 248: zitadel.management.v1.ManagementService.AddAppleProvider:output_type -> zitadel.management.v1.AddAppleProviderResponse
-	110, // 249: zitadel.management.v1.ManagementService.UpdateAppleProvider:output_type -> zitadel.management.v1.UpdateAppleProviderResponse
-	104, // 250: zitadel.management.v1.ManagementService.AddSAMLProvider:output_type -> zitadel.management.v1.AddSAMLProviderResponse
-	106, // 251: zitadel.management.v1.ManagementService.UpdateSAMLProvider:output_type -> zitadel.management.v1.UpdateSAMLProviderResponse
-	196, // [196:252] is the sub-list for method output_type
-	140, // [140:196] is the sub-list for method input_type
-	140, // [140:140] is the sub-list for extension type_name
-	140, // [140:140] is the sub-list for extension extendee
-	0,   // [0:140] is the sub-list for field type_name
+	116, // 0: zitadel.management.v1.AddMachineUserRequest.access_token_type:type_name -> zitadel.user.v1.AccessTokenType
+	117, // 1: zitadel.management.v1.AddMachineUserResponse.details:type_name -> zitadel.v1.ObjectDetails
+	117, // 2: zitadel.management.v1.GenerateMachineSecretResponse.details:type_name -> zitadel.v1.ObjectDetails
+	117, // 3: zitadel.management.v1.RemoveMachineSecretResponse.details:type_name -> zitadel.v1.ObjectDetails
+	118, // 4: zitadel.management.v1.ListMachineKeysRequest.query:type_name -> zitadel.v1.ListQuery
+	119, // 5: zitadel.management.v1.ListMachineKeysResponse.details:type_name -> zitadel.v1.ListDetails
+	120, // 6: zitadel.management.v1.ListMachineKeysResponse.result:type_name -> zitadel.authn.v1.Key
+	121, // 7: zitadel.management.v1.AddMachineKeyRequest.type:type_name -> zitadel.authn.v1.KeyType
+	122, // 8: zitadel.management.v1.AddMachineKeyRequest.expiration_date:type_name -> google.protobuf.Timestamp
+	117, // 9: zitadel.management.v1.AddMachineKeyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	117, // 10: zitadel.management.v1.RemoveMachineKeyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	122, // 11: zitadel.management.v1.AddPersonalAccessTokenRequest.expiration_date:type_name -> google.protobuf.Timestamp
+	117, // 12: zitadel.management.v1.AddPersonalAccessTokenResponse.details:type_name -> zitadel.v1.ObjectDetails
+	117, // 13: zitadel.management.v1.RemovePersonalAccessTokenResponse.details:type_name -> zitadel.v1.ObjectDetails
+	123, // 14: zitadel.management.v1.GetMyOrgResponse.org:type_name -> zitadel.org.v1.Org
+	117, // 15: zitadel.management.v1.AddOrgResponse.details:type_name -> zitadel.v1.ObjectDetails
+	117, // 16: zitadel.management.v1.AddOrgMemberResponse.details:type_name -> zitadel.v1.ObjectDetails
+	124, // 17: zitadel.management.v1.GetProjectByIDResponse.project:type_name -> zitadel.project.v1.Project
+	118, // 18: zitadel.management.v1.ListProjectsRequest.query:type_name -> zitadel.v1.ListQuery
+	125, // 19: zitadel.management.v1.ListProjectsRequest.queries:type_name -> zitadel.project.v1.ProjectQuery
+	119, // 20: zitadel.management.v1.ListProjectsResponse.details:type_name -> zitadel.v1.ListDetails
+	124, // 21: zitadel.management.v1.ListProjectsResponse.result:type_name -> zitadel.project.v1.Project
+	126, // 22: zitadel.management.v1.AddProjectRequest.private_labeling_setting:type_name -> zitadel.project.v1.PrivateLabelingSetting
+	117, // 23: zitadel.management.v1.AddProjectResponse.details:type_name -> zitadel.v1.ObjectDetails
+	126, // 24: zitadel.management.v1.UpdateProjectRequest.private_labeling_setting:type_name -> zitadel.project.v1.PrivateLabelingSetting
+	117, // 25: zitadel.management.v1.UpdateProjectResponse.details:type_name -> zitadel.v1.ObjectDetails
+	117, // 26: zitadel.management.v1.RemoveProjectResponse.details:type_name -> zitadel.v1.ObjectDetails
+	127, // 27: zitadel.management.v1.GetAppByIDResponse.app:type_name -> zitadel.app.v1.App
+	118, // 28: zitadel.management.v1.ListAppsRequest.query:type_name -> zitadel.v1.ListQuery
+	128, // 29: zitadel.management.v1.ListAppsRequest.queries:type_name -> zitadel.app.v1.AppQuery
+	119, // 30: zitadel.management.v1.ListAppsResponse.details:type_name -> zitadel.v1.ListDetails
+	127, // 31: zitadel.management.v1.ListAppsResponse.result:type_name -> zitadel.app.v1.App
+	129, // 32: zitadel.management.v1.AddOIDCAppRequest.response_types:type_name -> zitadel.app.v1.OIDCResponseType
+	130, // 33: zitadel.management.v1.AddOIDCAppRequest.grant_types:type_name -> zitadel.app.v1.OIDCGrantType
+	131, // 34: zitadel.management.v1.AddOIDCAppRequest.app_type:type_name -> zitadel.app.v1.OIDCAppType
+	132, // 35: zitadel.management.v1.AddOIDCAppRequest.auth_method_type:type_name -> zitadel.app.v1.OIDCAuthMethodType
+	133, // 36: zitadel.management.v1.AddOIDCAppRequest.version:type_name -> zitadel.app.v1.OIDCVersion
+	134, // 37: zitadel.management.v1.AddOIDCAppRequest.access_token_type:type_name -> zitadel.app.v1.OIDCTokenType
+	135, // 38: zitadel.management.v1.AddOIDCAppRequest.clock_skew:type_name -> google.protobuf.Duration
+	136, // 39: zitadel.management.v1.AddOIDCAppRequest.login_version:type_name -> zitadel.app.v1.LoginVersion
+	117, // 40: zitadel.management.v1.AddOIDCAppResponse.details:type_name -> zitadel.v1.ObjectDetails
+	137, // 41: zitadel.management.v1.AddOIDCAppResponse.compliance_problems:type_name -> zitadel.v1.LocalizedMessage
+	138, // 42: zitadel.management.v1.AddAPIAppRequest.auth_method_type:type_name -> zitadel.app.v1.APIAuthMethodType
+	117, // 43: zitadel.management.v1.AddAPIAppResponse.details:type_name -> zitadel.v1.ObjectDetails
+	129, // 44: zitadel.management.v1.UpdateOIDCAppConfigRequest.response_types:type_name -> zitadel.app.v1.OIDCResponseType
+	130, // 45: zitadel.management.v1.UpdateOIDCAppConfigRequest.grant_types:type_name -> zitadel.app.v1.OIDCGrantType
+	131, // 46: zitadel.management.v1.UpdateOIDCAppConfigRequest.app_type:type_name -> zitadel.app.v1.OIDCAppType
+	132, // 47: zitadel.management.v1.UpdateOIDCAppConfigRequest.auth_method_type:type_name -> zitadel.app.v1.OIDCAuthMethodType
+	134, // 48: zitadel.management.v1.UpdateOIDCAppConfigRequest.access_token_type:type_name -> zitadel.app.v1.OIDCTokenType
+	135, // 49: zitadel.management.v1.UpdateOIDCAppConfigRequest.clock_skew:type_name -> google.protobuf.Duration
+	136, // 50: zitadel.management.v1.UpdateOIDCAppConfigRequest.login_version:type_name -> zitadel.app.v1.LoginVersion
+	117, // 51: zitadel.management.v1.UpdateOIDCAppConfigResponse.details:type_name -> zitadel.v1.ObjectDetails
+	117, // 52: zitadel.management.v1.RemoveAppResponse.details:type_name -> zitadel.v1.ObjectDetails
+	117, // 53: zitadel.management.v1.RegenerateOIDCClientSecretResponse.details:type_name -> zitadel.v1.ObjectDetails
+	139, // 54: zitadel.management.v1.GetLoginPolicyResponse.policy:type_name -> zitadel.policy.v1.LoginPolicy
+	140, // 55: zitadel.management.v1.AddCustomLoginPolicyRequest.passwordless_type:type_name -> zitadel.policy.v1.PasswordlessType
+	135, // 56: zitadel.management.v1.AddCustomLoginPolicyRequest.password_check_lifetime:type_name -> google.protobuf.Duration
+	135, // 57: zitadel.management.v1.AddCustomLoginPolicyRequest.external_login_check_lifetime:type_name -> google.protobuf.Duration
+	135, // 58: zitadel.management.v1.AddCustomLoginPolicyRequest.mfa_init_skip_lifetime:type_name -> google.protobuf.Duration
+	135, // 59: zitadel.management.v1.AddCustomLoginPolicyRequest.second_factor_check_lifetime:type_name -> google.protobuf.Duration
+	135, // 60: zitadel.management.v1.AddCustomLoginPolicyRequest.multi_factor_check_lifetime:type_name -> google.protobuf.Duration
+	141, // 61: zitadel.management.v1.AddCustomLoginPolicyRequest.second_factors:type_name -> zitadel.policy.v1.SecondFactorType
+	142, // 62: zitadel.management.v1.AddCustomLoginPolicyRequest.multi_factors:type_name -> zitadel.policy.v1.MultiFactorType
+	115, // 63: zitadel.management.v1.AddCustomLoginPolicyRequest.idps:type_name -> zitadel.management.v1.AddCustomLoginPolicyRequest.IDP
+	117, // 64: zitadel.management.v1.AddCustomLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	140, // 65: zitadel.management.v1.UpdateCustomLoginPolicyRequest.passwordless_type:type_name -> zitadel.policy.v1.PasswordlessType
+	135, // 66: zitadel.management.v1.UpdateCustomLoginPolicyRequest.password_check_lifetime:type_name -> google.protobuf.Duration
+	135, // 67: zitadel.management.v1.UpdateCustomLoginPolicyRequest.external_login_check_lifetime:type_name -> google.protobuf.Duration
+	135, // 68: zitadel.management.v1.UpdateCustomLoginPolicyRequest.mfa_init_skip_lifetime:type_name -> google.protobuf.Duration
+	135, // 69: zitadel.management.v1.UpdateCustomLoginPolicyRequest.second_factor_check_lifetime:type_name -> google.protobuf.Duration
+	135, // 70: zitadel.management.v1.UpdateCustomLoginPolicyRequest.multi_factor_check_lifetime:type_name -> google.protobuf.Duration
+	117, // 71: zitadel.management.v1.UpdateCustomLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	117, // 72: zitadel.management.v1.ResetLoginPolicyToDefaultResponse.details:type_name -> zitadel.v1.ObjectDetails
+	118, // 73: zitadel.management.v1.ListLoginPolicyIDPsRequest.query:type_name -> zitadel.v1.ListQuery
+	119, // 74: zitadel.management.v1.ListLoginPolicyIDPsResponse.details:type_name -> zitadel.v1.ListDetails
+	143, // 75: zitadel.management.v1.ListLoginPolicyIDPsResponse.result:type_name -> zitadel.idp.v1.IDPLoginPolicyLink
+	144, // 76: zitadel.management.v1.AddIDPToLoginPolicyRequest.ownerType:type_name -> zitadel.idp.v1.IDPOwnerType
+	117, // 77: zitadel.management.v1.AddIDPToLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	117, // 78: zitadel.management.v1.RemoveIDPFromLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	118, // 79: zitadel.management.v1.ListProvidersRequest.query:type_name -> zitadel.v1.ListQuery
+	61,  // 80: zitadel.management.v1.ListProvidersRequest.queries:type_name -> zitadel.management.v1.ProviderQuery
+	145, // 81: zitadel.management.v1.ProviderQuery.idp_id_query:type_name -> zitadel.idp.v1.IDPIDQuery
+	146, // 82: zitadel.management.v1.ProviderQuery.idp_name_query:type_name -> zitadel.idp.v1.IDPNameQuery
+	147, // 83: zitadel.management.v1.ProviderQuery.owner_type_query:type_name -> zitadel.idp.v1.IDPOwnerTypeQuery
+	119, // 84: zitadel.management.v1.ListProvidersResponse.details:type_name -> zitadel.v1.ListDetails
+	148, // 85: zitadel.management.v1.ListProvidersResponse.result:type_name -> zitadel.idp.v1.Provider
+	148, // 86: zitadel.management.v1.GetProviderByIDResponse.idp:type_name -> zitadel.idp.v1.Provider
+	149, // 87: zitadel.management.v1.AddGenericOAuthProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 88: zitadel.management.v1.AddGenericOAuthProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 89: zitadel.management.v1.UpdateGenericOAuthProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 90: zitadel.management.v1.UpdateGenericOAuthProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 91: zitadel.management.v1.AddGenericOIDCProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 92: zitadel.management.v1.AddGenericOIDCProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 93: zitadel.management.v1.UpdateGenericOIDCProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 94: zitadel.management.v1.UpdateGenericOIDCProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 95: zitadel.management.v1.AddJWTProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 96: zitadel.management.v1.AddJWTProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 97: zitadel.management.v1.UpdateJWTProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 98: zitadel.management.v1.UpdateJWTProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	150, // 99: zitadel.management.v1.AddAzureADProviderRequest.tenant:type_name -> zitadel.idp.v1.AzureADTenant
+	149, // 100: zitadel.management.v1.AddAzureADProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 101: zitadel.management.v1.AddAzureADProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	150, // 102: zitadel.management.v1.UpdateAzureADProviderRequest.tenant:type_name -> zitadel.idp.v1.AzureADTenant
+	149, // 103: zitadel.management.v1.UpdateAzureADProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 104: zitadel.management.v1.UpdateAzureADProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 105: zitadel.management.v1.AddGitHubProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 106: zitadel.management.v1.AddGitHubProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 107: zitadel.management.v1.UpdateGitHubProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 108: zitadel.management.v1.UpdateGitHubProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 109: zitadel.management.v1.AddGitHubEnterpriseServerProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 110: zitadel.management.v1.AddGitHubEnterpriseServerProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 111: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 112: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 113: zitadel.management.v1.AddGitLabProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 114: zitadel.management.v1.AddGitLabProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 115: zitadel.management.v1.UpdateGitLabProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 116: zitadel.management.v1.UpdateGitLabProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 117: zitadel.management.v1.AddGitLabSelfHostedProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 118: zitadel.management.v1.AddGitLabSelfHostedProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 119: zitadel.management.v1.UpdateGitLabSelfHostedProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 120: zitadel.management.v1.UpdateGitLabSelfHostedProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 121: zitadel.management.v1.AddGoogleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 122: zitadel.management.v1.AddGoogleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 123: zitadel.management.v1.UpdateGoogleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 124: zitadel.management.v1.UpdateGoogleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	135, // 125: zitadel.management.v1.AddLDAPProviderRequest.timeout:type_name -> google.protobuf.Duration
+	151, // 126: zitadel.management.v1.AddLDAPProviderRequest.attributes:type_name -> zitadel.idp.v1.LDAPAttributes
+	149, // 127: zitadel.management.v1.AddLDAPProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 128: zitadel.management.v1.AddLDAPProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	135, // 129: zitadel.management.v1.UpdateLDAPProviderRequest.timeout:type_name -> google.protobuf.Duration
+	151, // 130: zitadel.management.v1.UpdateLDAPProviderRequest.attributes:type_name -> zitadel.idp.v1.LDAPAttributes
+	149, // 131: zitadel.management.v1.UpdateLDAPProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 132: zitadel.management.v1.UpdateLDAPProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	152, // 133: zitadel.management.v1.AddSAMLProviderRequest.binding:type_name -> zitadel.idp.v1.SAMLBinding
+	149, // 134: zitadel.management.v1.AddSAMLProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	153, // 135: zitadel.management.v1.AddSAMLProviderRequest.name_id_format:type_name -> zitadel.idp.v1.SAMLNameIDFormat
+	117, // 136: zitadel.management.v1.AddSAMLProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	152, // 137: zitadel.management.v1.UpdateSAMLProviderRequest.binding:type_name -> zitadel.idp.v1.SAMLBinding
+	149, // 138: zitadel.management.v1.UpdateSAMLProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	153, // 139: zitadel.management.v1.UpdateSAMLProviderRequest.name_id_format:type_name -> zitadel.idp.v1.SAMLNameIDFormat
+	117, // 140: zitadel.management.v1.UpdateSAMLProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 141: zitadel.management.v1.AddAppleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 142: zitadel.management.v1.AddAppleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 143: zitadel.management.v1.UpdateAppleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	117, // 144: zitadel.management.v1.UpdateAppleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	117, // 145: zitadel.management.v1.DeleteProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	144, // 146: zitadel.management.v1.AddCustomLoginPolicyRequest.IDP.ownerType:type_name -> zitadel.idp.v1.IDPOwnerType
+	46,  // 147: zitadel.management.v1.ManagementService.GetLoginPolicy:input_type -> zitadel.management.v1.GetLoginPolicyRequest
+	48,  // 148: zitadel.management.v1.ManagementService.AddCustomLoginPolicy:input_type -> zitadel.management.v1.AddCustomLoginPolicyRequest
+	50,  // 149: zitadel.management.v1.ManagementService.UpdateCustomLoginPolicy:input_type -> zitadel.management.v1.UpdateCustomLoginPolicyRequest
+	52,  // 150: zitadel.management.v1.ManagementService.ResetLoginPolicyToDefault:input_type -> zitadel.management.v1.ResetLoginPolicyToDefaultRequest
+	56,  // 151: zitadel.management.v1.ManagementService.AddIDPToLoginPolicy:input_type -> zitadel.management.v1.AddIDPToLoginPolicyRequest
+	54,  // 152: zitadel.management.v1.ManagementService.ListLoginPolicyIDPs:input_type -> zitadel.management.v1.ListLoginPolicyIDPsRequest
+	58,  // 153: zitadel.management.v1.ManagementService.RemoveIDPFromLoginPolicy:input_type -> zitadel.management.v1.RemoveIDPFromLoginPolicyRequest
+	16,  // 154: zitadel.management.v1.ManagementService.GetMyOrg:input_type -> zitadel.management.v1.GetMyOrgRequest
+	18,  // 155: zitadel.management.v1.ManagementService.AddOrg:input_type -> zitadel.management.v1.AddOrgRequest
+	0,   // 156: zitadel.management.v1.ManagementService.AddMachineUser:input_type -> zitadel.management.v1.AddMachineUserRequest
+	12,  // 157: zitadel.management.v1.ManagementService.AddPersonalAccessToken:input_type -> zitadel.management.v1.AddPersonalAccessTokenRequest
+	14,  // 158: zitadel.management.v1.ManagementService.RemovePersonalAccessToken:input_type -> zitadel.management.v1.RemovePersonalAccessTokenRequest
+	20,  // 159: zitadel.management.v1.ManagementService.AddOrgMember:input_type -> zitadel.management.v1.AddOrgMemberRequest
+	63,  // 160: zitadel.management.v1.ManagementService.GetProviderByID:input_type -> zitadel.management.v1.GetProviderByIDRequest
+	60,  // 161: zitadel.management.v1.ManagementService.ListProviders:input_type -> zitadel.management.v1.ListProvidersRequest
+	113, // 162: zitadel.management.v1.ManagementService.DeleteProvider:input_type -> zitadel.management.v1.DeleteProviderRequest
+	26,  // 163: zitadel.management.v1.ManagementService.AddProject:input_type -> zitadel.management.v1.AddProjectRequest
+	22,  // 164: zitadel.management.v1.ManagementService.GetProjectByID:input_type -> zitadel.management.v1.GetProjectByIDRequest
+	24,  // 165: zitadel.management.v1.ManagementService.ListProjects:input_type -> zitadel.management.v1.ListProjectsRequest
+	28,  // 166: zitadel.management.v1.ManagementService.UpdateProject:input_type -> zitadel.management.v1.UpdateProjectRequest
+	30,  // 167: zitadel.management.v1.ManagementService.RemoveProject:input_type -> zitadel.management.v1.RemoveProjectRequest
+	36,  // 168: zitadel.management.v1.ManagementService.AddOIDCApp:input_type -> zitadel.management.v1.AddOIDCAppRequest
+	38,  // 169: zitadel.management.v1.ManagementService.AddAPIApp:input_type -> zitadel.management.v1.AddAPIAppRequest
+	32,  // 170: zitadel.management.v1.ManagementService.GetAppByID:input_type -> zitadel.management.v1.GetAppByIDRequest
+	34,  // 171: zitadel.management.v1.ManagementService.ListApps:input_type -> zitadel.management.v1.ListAppsRequest
+	42,  // 172: zitadel.management.v1.ManagementService.RemoveApp:input_type -> zitadel.management.v1.RemoveAppRequest
+	40,  // 173: zitadel.management.v1.ManagementService.UpdateOIDCAppConfig:input_type -> zitadel.management.v1.UpdateOIDCAppConfigRequest
+	44,  // 174: zitadel.management.v1.ManagementService.RegenerateOIDCClientSecret:input_type -> zitadel.management.v1.RegenerateOIDCClientSecretRequest
+	2,   // 175: zitadel.management.v1.ManagementService.GenerateMachineSecret:input_type -> zitadel.management.v1.GenerateMachineSecretRequest
+	4,   // 176: zitadel.management.v1.ManagementService.RemoveMachineSecret:input_type -> zitadel.management.v1.RemoveMachineSecretRequest
+	8,   // 177: zitadel.management.v1.ManagementService.AddMachineKey:input_type -> zitadel.management.v1.AddMachineKeyRequest
+	6,   // 178: zitadel.management.v1.ManagementService.ListMachineKeys:input_type -> zitadel.management.v1.ListMachineKeysRequest
+	10,  // 179: zitadel.management.v1.ManagementService.RemoveMachineKey:input_type -> zitadel.management.v1.RemoveMachineKeyRequest
+	65,  // 180: zitadel.management.v1.ManagementService.AddGenericOAuthProvider:input_type -> zitadel.management.v1.AddGenericOAuthProviderRequest
+	67,  // 181: zitadel.management.v1.ManagementService.UpdateGenericOAuthProvider:input_type -> zitadel.management.v1.UpdateGenericOAuthProviderRequest
+	69,  // 182: zitadel.management.v1.ManagementService.AddGenericOIDCProvider:input_type -> zitadel.management.v1.AddGenericOIDCProviderRequest
+	71,  // 183: zitadel.management.v1.ManagementService.UpdateGenericOIDCProvider:input_type -> zitadel.management.v1.UpdateGenericOIDCProviderRequest
+	73,  // 184: zitadel.management.v1.ManagementService.AddJWTProvider:input_type -> zitadel.management.v1.AddJWTProviderRequest
+	75,  // 185: zitadel.management.v1.ManagementService.UpdateJWTProvider:input_type -> zitadel.management.v1.UpdateJWTProviderRequest
+	101, // 186: zitadel.management.v1.ManagementService.AddLDAPProvider:input_type -> zitadel.management.v1.AddLDAPProviderRequest
+	103, // 187: zitadel.management.v1.ManagementService.UpdateLDAPProvider:input_type -> zitadel.management.v1.UpdateLDAPProviderRequest
+	77,  // 188: zitadel.management.v1.ManagementService.AddAzureADProvider:input_type -> zitadel.management.v1.AddAzureADProviderRequest
+	79,  // 189: zitadel.management.v1.ManagementService.UpdateAzureADProvider:input_type -> zitadel.management.v1.UpdateAzureADProviderRequest
+	81,  // 190: zitadel.management.v1.ManagementService.AddGitHubProvider:input_type -> zitadel.management.v1.AddGitHubProviderRequest
+	83,  // 191: zitadel.management.v1.ManagementService.UpdateGitHubProvider:input_type -> zitadel.management.v1.UpdateGitHubProviderRequest
+	85,  // 192: zitadel.management.v1.ManagementService.AddGitHubEnterpriseServerProvider:input_type -> zitadel.management.v1.AddGitHubEnterpriseServerProviderRequest
+	87,  // 193: zitadel.management.v1.ManagementService.UpdateGitHubEnterpriseServerProvider:input_type -> zitadel.management.v1.UpdateGitHubEnterpriseServerProviderRequest
+	89,  // 194: zitadel.management.v1.ManagementService.AddGitLabProvider:input_type -> zitadel.management.v1.AddGitLabProviderRequest
+	91,  // 195: zitadel.management.v1.ManagementService.UpdateGitLabProvider:input_type -> zitadel.management.v1.UpdateGitLabProviderRequest
+	93,  // 196: zitadel.management.v1.ManagementService.AddGitLabSelfHostedProvider:input_type -> zitadel.management.v1.AddGitLabSelfHostedProviderRequest
+	95,  // 197: zitadel.management.v1.ManagementService.UpdateGitLabSelfHostedProvider:input_type -> zitadel.management.v1.UpdateGitLabSelfHostedProviderRequest
+	97,  // 198: zitadel.management.v1.ManagementService.AddGoogleProvider:input_type -> zitadel.management.v1.AddGoogleProviderRequest
+	99,  // 199: zitadel.management.v1.ManagementService.UpdateGoogleProvider:input_type -> zitadel.management.v1.UpdateGoogleProviderRequest
+	109, // 200: zitadel.management.v1.ManagementService.AddAppleProvider:input_type -> zitadel.management.v1.AddAppleProviderRequest
+	111, // 201: zitadel.management.v1.ManagementService.UpdateAppleProvider:input_type -> zitadel.management.v1.UpdateAppleProviderRequest
+	105, // 202: zitadel.management.v1.ManagementService.AddSAMLProvider:input_type -> zitadel.management.v1.AddSAMLProviderRequest
+	107, // 203: zitadel.management.v1.ManagementService.UpdateSAMLProvider:input_type -> zitadel.management.v1.UpdateSAMLProviderRequest
+	47,  // 204: zitadel.management.v1.ManagementService.GetLoginPolicy:output_type -> zitadel.management.v1.GetLoginPolicyResponse
+	49,  // 205: zitadel.management.v1.ManagementService.AddCustomLoginPolicy:output_type -> zitadel.management.v1.AddCustomLoginPolicyResponse
+	51,  // 206: zitadel.management.v1.ManagementService.UpdateCustomLoginPolicy:output_type -> zitadel.management.v1.UpdateCustomLoginPolicyResponse
+	53,  // 207: zitadel.management.v1.ManagementService.ResetLoginPolicyToDefault:output_type -> zitadel.management.v1.ResetLoginPolicyToDefaultResponse
+	57,  // 208: zitadel.management.v1.ManagementService.AddIDPToLoginPolicy:output_type -> zitadel.management.v1.AddIDPToLoginPolicyResponse
+	55,  // 209: zitadel.management.v1.ManagementService.ListLoginPolicyIDPs:output_type -> zitadel.management.v1.ListLoginPolicyIDPsResponse
+	59,  // 210: zitadel.management.v1.ManagementService.RemoveIDPFromLoginPolicy:output_type -> zitadel.management.v1.RemoveIDPFromLoginPolicyResponse
+	17,  // 211: zitadel.management.v1.ManagementService.GetMyOrg:output_type -> zitadel.management.v1.GetMyOrgResponse
+	19,  // 212: zitadel.management.v1.ManagementService.AddOrg:output_type -> zitadel.management.v1.AddOrgResponse
+	1,   // 213: zitadel.management.v1.ManagementService.AddMachineUser:output_type -> zitadel.management.v1.AddMachineUserResponse
+	13,  // 214: zitadel.management.v1.ManagementService.AddPersonalAccessToken:output_type -> zitadel.management.v1.AddPersonalAccessTokenResponse
+	15,  // 215: zitadel.management.v1.ManagementService.RemovePersonalAccessToken:output_type -> zitadel.management.v1.RemovePersonalAccessTokenResponse
+	21,  // 216: zitadel.management.v1.ManagementService.AddOrgMember:output_type -> zitadel.management.v1.AddOrgMemberResponse
+	64,  // 217: zitadel.management.v1.ManagementService.GetProviderByID:output_type -> zitadel.management.v1.GetProviderByIDResponse
+	62,  // 218: zitadel.management.v1.ManagementService.ListProviders:output_type -> zitadel.management.v1.ListProvidersResponse
+	114, // 219: zitadel.management.v1.ManagementService.DeleteProvider:output_type -> zitadel.management.v1.DeleteProviderResponse
+	27,  // 220: zitadel.management.v1.ManagementService.AddProject:output_type -> zitadel.management.v1.AddProjectResponse
+	23,  // 221: zitadel.management.v1.ManagementService.GetProjectByID:output_type -> zitadel.management.v1.GetProjectByIDResponse
+	25,  // 222: zitadel.management.v1.ManagementService.ListProjects:output_type -> zitadel.management.v1.ListProjectsResponse
+	29,  // 223: zitadel.management.v1.ManagementService.UpdateProject:output_type -> zitadel.management.v1.UpdateProjectResponse
+	31,  // 224: zitadel.management.v1.ManagementService.RemoveProject:output_type -> zitadel.management.v1.RemoveProjectResponse
+	37,  // 225: zitadel.management.v1.ManagementService.AddOIDCApp:output_type -> zitadel.management.v1.AddOIDCAppResponse
+	39,  // 226: zitadel.management.v1.ManagementService.AddAPIApp:output_type -> zitadel.management.v1.AddAPIAppResponse
+	33,  // 227: zitadel.management.v1.ManagementService.GetAppByID:output_type -> zitadel.management.v1.GetAppByIDResponse
+	35,  // 228: zitadel.management.v1.ManagementService.ListApps:output_type -> zitadel.management.v1.ListAppsResponse
+	43,  // 229: zitadel.management.v1.ManagementService.RemoveApp:output_type -> zitadel.management.v1.RemoveAppResponse
+	41,  // 230: zitadel.management.v1.ManagementService.UpdateOIDCAppConfig:output_type -> zitadel.management.v1.UpdateOIDCAppConfigResponse
+	45,  // 231: zitadel.management.v1.ManagementService.RegenerateOIDCClientSecret:output_type -> zitadel.management.v1.RegenerateOIDCClientSecretResponse
+	3,   // 232: zitadel.management.v1.ManagementService.GenerateMachineSecret:output_type -> zitadel.management.v1.GenerateMachineSecretResponse
+	5,   // 233: zitadel.management.v1.ManagementService.RemoveMachineSecret:output_type -> zitadel.management.v1.RemoveMachineSecretResponse
+	9,   // 234: zitadel.management.v1.ManagementService.AddMachineKey:output_type -> zitadel.management.v1.AddMachineKeyResponse
+	7,   // 235: zitadel.management.v1.ManagementService.ListMachineKeys:output_type -> zitadel.management.v1.ListMachineKeysResponse
+	11,  // 236: zitadel.management.v1.ManagementService.RemoveMachineKey:output_type -> zitadel.management.v1.RemoveMachineKeyResponse
+	66,  // 237: zitadel.management.v1.ManagementService.AddGenericOAuthProvider:output_type -> zitadel.management.v1.AddGenericOAuthProviderResponse
+	68,  // 238: zitadel.management.v1.ManagementService.UpdateGenericOAuthProvider:output_type -> zitadel.management.v1.UpdateGenericOAuthProviderResponse
+	70,  // 239: zitadel.management.v1.ManagementService.AddGenericOIDCProvider:output_type -> zitadel.management.v1.AddGenericOIDCProviderResponse
+	72,  // 240: zitadel.management.v1.ManagementService.UpdateGenericOIDCProvider:output_type -> zitadel.management.v1.UpdateGenericOIDCProviderResponse
+	74,  // 241: zitadel.management.v1.ManagementService.AddJWTProvider:output_type -> zitadel.management.v1.AddJWTProviderResponse
+	76,  // 242: zitadel.management.v1.ManagementService.UpdateJWTProvider:output_type -> zitadel.management.v1.UpdateJWTProviderResponse
+	102, // 243: zitadel.management.v1.ManagementService.AddLDAPProvider:output_type -> zitadel.management.v1.AddLDAPProviderResponse
+	104, // 244: zitadel.management.v1.ManagementService.UpdateLDAPProvider:output_type -> zitadel.management.v1.UpdateLDAPProviderResponse
+	78,  // 245: zitadel.management.v1.ManagementService.AddAzureADProvider:output_type -> zitadel.management.v1.AddAzureADProviderResponse
+	80,  // 246: zitadel.management.v1.ManagementService.UpdateAzureADProvider:output_type -> zitadel.management.v1.UpdateAzureADProviderResponse
+	82,  // 247: zitadel.management.v1.ManagementService.AddGitHubProvider:output_type -> zitadel.management.v1.AddGitHubProviderResponse
+	84,  // 248: zitadel.management.v1.ManagementService.UpdateGitHubProvider:output_type -> zitadel.management.v1.UpdateGitHubProviderResponse
+	86,  // 249: zitadel.management.v1.ManagementService.AddGitHubEnterpriseServerProvider:output_type -> zitadel.management.v1.AddGitHubEnterpriseServerProviderResponse
+	88,  // 250: zitadel.management.v1.ManagementService.UpdateGitHubEnterpriseServerProvider:output_type -> zitadel.management.v1.UpdateGitHubEnterpriseServerProviderResponse
+	90,  // 251: zitadel.management.v1.ManagementService.AddGitLabProvider:output_type -> zitadel.management.v1.AddGitLabProviderResponse
+	92,  // 252: zitadel.management.v1.ManagementService.UpdateGitLabProvider:output_type -> zitadel.management.v1.UpdateGitLabProviderResponse
+	94,  // 253: zitadel.management.v1.ManagementService.AddGitLabSelfHostedProvider:output_type -> zitadel.management.v1.AddGitLabSelfHostedProviderResponse
+	96,  // 254: zitadel.management.v1.ManagementService.UpdateGitLabSelfHostedProvider:output_type -> zitadel.management.v1.UpdateGitLabSelfHostedProviderResponse
+	98,  // 255: zitadel.management.v1.ManagementService.AddGoogleProvider:output_type -> zitadel.management.v1.AddGoogleProviderResponse
+	100, // 256: zitadel.management.v1.ManagementService.UpdateGoogleProvider:output_type -> zitadel.management.v1.UpdateGoogleProviderResponse
+	110, // 257: zitadel.management.v1.ManagementService.AddAppleProvider:output_type -> zitadel.management.v1.AddAppleProviderResponse
+	112, // 258: zitadel.management.v1.ManagementService.UpdateAppleProvider:output_type -> zitadel.management.v1.UpdateAppleProviderResponse
+	106, // 259: zitadel.management.v1.ManagementService.AddSAMLProvider:output_type -> zitadel.management.v1.AddSAMLProviderResponse
+	108, // 260: zitadel.management.v1.ManagementService.UpdateSAMLProvider:output_type -> zitadel.management.v1.UpdateSAMLProviderResponse
+	204, // [204:261] is the sub-list for method output_type
+	147, // [147:204] is the sub-list for method input_type
+	147, // [147:147] is the sub-list for extension type_name
+	147, // [147:147] is the sub-list for extension extendee
+	0,   // [0:147] is the sub-list for field type_name
 }
 
 func init() { file_zitadel_management_proto_init() }
@@ -8502,16 +8751,16 @@ func file_zitadel_management_proto_init() {
 		return
 	}
 	file_zitadel_management_proto_msgTypes[0].OneofWrappers = []any{}
-	file_zitadel_management_proto_msgTypes[59].OneofWrappers = []any{
+	file_zitadel_management_proto_msgTypes[61].OneofWrappers = []any{
 		(*ProviderQuery_IdpIdQuery)(nil),
 		(*ProviderQuery_IdpNameQuery)(nil),
 		(*ProviderQuery_OwnerTypeQuery)(nil),
 	}
-	file_zitadel_management_proto_msgTypes[103].OneofWrappers = []any{
+	file_zitadel_management_proto_msgTypes[105].OneofWrappers = []any{
 		(*AddSAMLProviderRequest_MetadataXml)(nil),
 		(*AddSAMLProviderRequest_MetadataUrl)(nil),
 	}
-	file_zitadel_management_proto_msgTypes[105].OneofWrappers = []any{
+	file_zitadel_management_proto_msgTypes[107].OneofWrappers = []any{
 		(*UpdateSAMLProviderRequest_MetadataXml)(nil),
 		(*UpdateSAMLProviderRequest_MetadataUrl)(nil),
 	}
@@ -8521,7 +8770,7 @@ func file_zitadel_management_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_zitadel_management_proto_rawDesc), len(file_zitadel_management_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   114,
+			NumMessages:   116,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -39,6 +39,9 @@ const (
 	// AdminServiceGetLoginPolicyProcedure is the fully-qualified name of the AdminService's
 	// GetLoginPolicy RPC.
 	AdminServiceGetLoginPolicyProcedure = "/zitadel.admin.v1.AdminService/GetLoginPolicy"
+	// AdminServiceUpdateLoginPolicyProcedure is the fully-qualified name of the AdminService's
+	// UpdateLoginPolicy RPC.
+	AdminServiceUpdateLoginPolicyProcedure = "/zitadel.admin.v1.AdminService/UpdateLoginPolicy"
 	// AdminServiceAddIDPToLoginPolicyProcedure is the fully-qualified name of the AdminService's
 	// AddIDPToLoginPolicy RPC.
 	AdminServiceAddIDPToLoginPolicyProcedure = "/zitadel.admin.v1.AdminService/AddIDPToLoginPolicy"
@@ -68,6 +71,24 @@ const (
 	// AdminServiceDeleteProviderProcedure is the fully-qualified name of the AdminService's
 	// DeleteProvider RPC.
 	AdminServiceDeleteProviderProcedure = "/zitadel.admin.v1.AdminService/DeleteProvider"
+	// AdminServiceGetOIDCSettingsProcedure is the fully-qualified name of the AdminService's
+	// GetOIDCSettings RPC.
+	AdminServiceGetOIDCSettingsProcedure = "/zitadel.admin.v1.AdminService/GetOIDCSettings"
+	// AdminServiceAddOIDCSettingsProcedure is the fully-qualified name of the AdminService's
+	// AddOIDCSettings RPC.
+	AdminServiceAddOIDCSettingsProcedure = "/zitadel.admin.v1.AdminService/AddOIDCSettings"
+	// AdminServiceUpdateOIDCSettingsProcedure is the fully-qualified name of the AdminService's
+	// UpdateOIDCSettings RPC.
+	AdminServiceUpdateOIDCSettingsProcedure = "/zitadel.admin.v1.AdminService/UpdateOIDCSettings"
+	// AdminServiceAddInstanceTrustedDomainProcedure is the fully-qualified name of the AdminService's
+	// AddInstanceTrustedDomain RPC.
+	AdminServiceAddInstanceTrustedDomainProcedure = "/zitadel.admin.v1.AdminService/AddInstanceTrustedDomain"
+	// AdminServiceListInstanceTrustedDomainsProcedure is the fully-qualified name of the AdminService's
+	// ListInstanceTrustedDomains RPC.
+	AdminServiceListInstanceTrustedDomainsProcedure = "/zitadel.admin.v1.AdminService/ListInstanceTrustedDomains"
+	// AdminServiceRemoveInstanceTrustedDomainProcedure is the fully-qualified name of the
+	// AdminService's RemoveInstanceTrustedDomain RPC.
+	AdminServiceRemoveInstanceTrustedDomainProcedure = "/zitadel.admin.v1.AdminService/RemoveInstanceTrustedDomain"
 	// AdminServiceAddGenericOAuthProviderProcedure is the fully-qualified name of the AdminService's
 	// AddGenericOAuthProvider RPC.
 	AdminServiceAddGenericOAuthProviderProcedure = "/zitadel.admin.v1.AdminService/AddGenericOAuthProvider"
@@ -145,6 +166,7 @@ const (
 // AdminServiceClient is a client for the zitadel.admin.v1.AdminService service.
 type AdminServiceClient interface {
 	GetLoginPolicy(context.Context, *connect.Request[v1.GetLoginPolicyRequest]) (*connect.Response[v1.GetLoginPolicyResponse], error)
+	UpdateLoginPolicy(context.Context, *connect.Request[v1.UpdateLoginPolicyRequest]) (*connect.Response[v1.UpdateLoginPolicyResponse], error)
 	AddIDPToLoginPolicy(context.Context, *connect.Request[v1.AddIDPToLoginPolicyRequest]) (*connect.Response[v1.AddIDPToLoginPolicyResponse], error)
 	ListLoginPolicyIDPs(context.Context, *connect.Request[v1.ListLoginPolicyIDPsRequest]) (*connect.Response[v1.ListLoginPolicyIDPsResponse], error)
 	RemoveIDPFromLoginPolicy(context.Context, *connect.Request[v1.RemoveIDPFromLoginPolicyRequest]) (*connect.Response[v1.RemoveIDPFromLoginPolicyResponse], error)
@@ -155,6 +177,12 @@ type AdminServiceClient interface {
 	GetProviderByID(context.Context, *connect.Request[v1.GetProviderByIDRequest]) (*connect.Response[v1.GetProviderByIDResponse], error)
 	ListProviders(context.Context, *connect.Request[v1.ListProvidersRequest]) (*connect.Response[v1.ListProvidersResponse], error)
 	DeleteProvider(context.Context, *connect.Request[v1.DeleteProviderRequest]) (*connect.Response[v1.DeleteProviderResponse], error)
+	GetOIDCSettings(context.Context, *connect.Request[v1.GetOIDCSettingsRequest]) (*connect.Response[v1.GetOIDCSettingsResponse], error)
+	AddOIDCSettings(context.Context, *connect.Request[v1.AddOIDCSettingsRequest]) (*connect.Response[v1.AddOIDCSettingsResponse], error)
+	UpdateOIDCSettings(context.Context, *connect.Request[v1.UpdateOIDCSettingsRequest]) (*connect.Response[v1.UpdateOIDCSettingsResponse], error)
+	AddInstanceTrustedDomain(context.Context, *connect.Request[v1.AddInstanceTrustedDomainRequest]) (*connect.Response[v1.AddInstanceTrustedDomainResponse], error)
+	ListInstanceTrustedDomains(context.Context, *connect.Request[v1.ListInstanceTrustedDomainsRequest]) (*connect.Response[v1.ListInstanceTrustedDomainsResponse], error)
+	RemoveInstanceTrustedDomain(context.Context, *connect.Request[v1.RemoveInstanceTrustedDomainRequest]) (*connect.Response[v1.RemoveInstanceTrustedDomainResponse], error)
 	AddGenericOAuthProvider(context.Context, *connect.Request[v1.AddGenericOAuthProviderRequest]) (*connect.Response[v1.AddGenericOAuthProviderResponse], error)
 	UpdateGenericOAuthProvider(context.Context, *connect.Request[v1.UpdateGenericOAuthProviderRequest]) (*connect.Response[v1.UpdateGenericOAuthProviderResponse], error)
 	AddGenericOIDCProvider(context.Context, *connect.Request[v1.AddGenericOIDCProviderRequest]) (*connect.Response[v1.AddGenericOIDCProviderResponse], error)
@@ -196,6 +224,12 @@ func NewAdminServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			httpClient,
 			baseURL+AdminServiceGetLoginPolicyProcedure,
 			connect.WithSchema(adminServiceMethods.ByName("GetLoginPolicy")),
+			connect.WithClientOptions(opts...),
+		),
+		updateLoginPolicy: connect.NewClient[v1.UpdateLoginPolicyRequest, v1.UpdateLoginPolicyResponse](
+			httpClient,
+			baseURL+AdminServiceUpdateLoginPolicyProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("UpdateLoginPolicy")),
 			connect.WithClientOptions(opts...),
 		),
 		addIDPToLoginPolicy: connect.NewClient[v1.AddIDPToLoginPolicyRequest, v1.AddIDPToLoginPolicyResponse](
@@ -256,6 +290,42 @@ func NewAdminServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			httpClient,
 			baseURL+AdminServiceDeleteProviderProcedure,
 			connect.WithSchema(adminServiceMethods.ByName("DeleteProvider")),
+			connect.WithClientOptions(opts...),
+		),
+		getOIDCSettings: connect.NewClient[v1.GetOIDCSettingsRequest, v1.GetOIDCSettingsResponse](
+			httpClient,
+			baseURL+AdminServiceGetOIDCSettingsProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("GetOIDCSettings")),
+			connect.WithClientOptions(opts...),
+		),
+		addOIDCSettings: connect.NewClient[v1.AddOIDCSettingsRequest, v1.AddOIDCSettingsResponse](
+			httpClient,
+			baseURL+AdminServiceAddOIDCSettingsProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("AddOIDCSettings")),
+			connect.WithClientOptions(opts...),
+		),
+		updateOIDCSettings: connect.NewClient[v1.UpdateOIDCSettingsRequest, v1.UpdateOIDCSettingsResponse](
+			httpClient,
+			baseURL+AdminServiceUpdateOIDCSettingsProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("UpdateOIDCSettings")),
+			connect.WithClientOptions(opts...),
+		),
+		addInstanceTrustedDomain: connect.NewClient[v1.AddInstanceTrustedDomainRequest, v1.AddInstanceTrustedDomainResponse](
+			httpClient,
+			baseURL+AdminServiceAddInstanceTrustedDomainProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("AddInstanceTrustedDomain")),
+			connect.WithClientOptions(opts...),
+		),
+		listInstanceTrustedDomains: connect.NewClient[v1.ListInstanceTrustedDomainsRequest, v1.ListInstanceTrustedDomainsResponse](
+			httpClient,
+			baseURL+AdminServiceListInstanceTrustedDomainsProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("ListInstanceTrustedDomains")),
+			connect.WithClientOptions(opts...),
+		),
+		removeInstanceTrustedDomain: connect.NewClient[v1.RemoveInstanceTrustedDomainRequest, v1.RemoveInstanceTrustedDomainResponse](
+			httpClient,
+			baseURL+AdminServiceRemoveInstanceTrustedDomainProcedure,
+			connect.WithSchema(adminServiceMethods.ByName("RemoveInstanceTrustedDomain")),
 			connect.WithClientOptions(opts...),
 		),
 		addGenericOAuthProvider: connect.NewClient[v1.AddGenericOAuthProviderRequest, v1.AddGenericOAuthProviderResponse](
@@ -408,6 +478,7 @@ func NewAdminServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 // adminServiceClient implements AdminServiceClient.
 type adminServiceClient struct {
 	getLoginPolicy                       *connect.Client[v1.GetLoginPolicyRequest, v1.GetLoginPolicyResponse]
+	updateLoginPolicy                    *connect.Client[v1.UpdateLoginPolicyRequest, v1.UpdateLoginPolicyResponse]
 	addIDPToLoginPolicy                  *connect.Client[v1.AddIDPToLoginPolicyRequest, v1.AddIDPToLoginPolicyResponse]
 	listLoginPolicyIDPs                  *connect.Client[v1.ListLoginPolicyIDPsRequest, v1.ListLoginPolicyIDPsResponse]
 	removeIDPFromLoginPolicy             *connect.Client[v1.RemoveIDPFromLoginPolicyRequest, v1.RemoveIDPFromLoginPolicyResponse]
@@ -418,6 +489,12 @@ type adminServiceClient struct {
 	getProviderByID                      *connect.Client[v1.GetProviderByIDRequest, v1.GetProviderByIDResponse]
 	listProviders                        *connect.Client[v1.ListProvidersRequest, v1.ListProvidersResponse]
 	deleteProvider                       *connect.Client[v1.DeleteProviderRequest, v1.DeleteProviderResponse]
+	getOIDCSettings                      *connect.Client[v1.GetOIDCSettingsRequest, v1.GetOIDCSettingsResponse]
+	addOIDCSettings                      *connect.Client[v1.AddOIDCSettingsRequest, v1.AddOIDCSettingsResponse]
+	updateOIDCSettings                   *connect.Client[v1.UpdateOIDCSettingsRequest, v1.UpdateOIDCSettingsResponse]
+	addInstanceTrustedDomain             *connect.Client[v1.AddInstanceTrustedDomainRequest, v1.AddInstanceTrustedDomainResponse]
+	listInstanceTrustedDomains           *connect.Client[v1.ListInstanceTrustedDomainsRequest, v1.ListInstanceTrustedDomainsResponse]
+	removeInstanceTrustedDomain          *connect.Client[v1.RemoveInstanceTrustedDomainRequest, v1.RemoveInstanceTrustedDomainResponse]
 	addGenericOAuthProvider              *connect.Client[v1.AddGenericOAuthProviderRequest, v1.AddGenericOAuthProviderResponse]
 	updateGenericOAuthProvider           *connect.Client[v1.UpdateGenericOAuthProviderRequest, v1.UpdateGenericOAuthProviderResponse]
 	addGenericOIDCProvider               *connect.Client[v1.AddGenericOIDCProviderRequest, v1.AddGenericOIDCProviderResponse]
@@ -447,6 +524,11 @@ type adminServiceClient struct {
 // GetLoginPolicy calls zitadel.admin.v1.AdminService.GetLoginPolicy.
 func (c *adminServiceClient) GetLoginPolicy(ctx context.Context, req *connect.Request[v1.GetLoginPolicyRequest]) (*connect.Response[v1.GetLoginPolicyResponse], error) {
 	return c.getLoginPolicy.CallUnary(ctx, req)
+}
+
+// UpdateLoginPolicy calls zitadel.admin.v1.AdminService.UpdateLoginPolicy.
+func (c *adminServiceClient) UpdateLoginPolicy(ctx context.Context, req *connect.Request[v1.UpdateLoginPolicyRequest]) (*connect.Response[v1.UpdateLoginPolicyResponse], error) {
+	return c.updateLoginPolicy.CallUnary(ctx, req)
 }
 
 // AddIDPToLoginPolicy calls zitadel.admin.v1.AdminService.AddIDPToLoginPolicy.
@@ -497,6 +579,36 @@ func (c *adminServiceClient) ListProviders(ctx context.Context, req *connect.Req
 // DeleteProvider calls zitadel.admin.v1.AdminService.DeleteProvider.
 func (c *adminServiceClient) DeleteProvider(ctx context.Context, req *connect.Request[v1.DeleteProviderRequest]) (*connect.Response[v1.DeleteProviderResponse], error) {
 	return c.deleteProvider.CallUnary(ctx, req)
+}
+
+// GetOIDCSettings calls zitadel.admin.v1.AdminService.GetOIDCSettings.
+func (c *adminServiceClient) GetOIDCSettings(ctx context.Context, req *connect.Request[v1.GetOIDCSettingsRequest]) (*connect.Response[v1.GetOIDCSettingsResponse], error) {
+	return c.getOIDCSettings.CallUnary(ctx, req)
+}
+
+// AddOIDCSettings calls zitadel.admin.v1.AdminService.AddOIDCSettings.
+func (c *adminServiceClient) AddOIDCSettings(ctx context.Context, req *connect.Request[v1.AddOIDCSettingsRequest]) (*connect.Response[v1.AddOIDCSettingsResponse], error) {
+	return c.addOIDCSettings.CallUnary(ctx, req)
+}
+
+// UpdateOIDCSettings calls zitadel.admin.v1.AdminService.UpdateOIDCSettings.
+func (c *adminServiceClient) UpdateOIDCSettings(ctx context.Context, req *connect.Request[v1.UpdateOIDCSettingsRequest]) (*connect.Response[v1.UpdateOIDCSettingsResponse], error) {
+	return c.updateOIDCSettings.CallUnary(ctx, req)
+}
+
+// AddInstanceTrustedDomain calls zitadel.admin.v1.AdminService.AddInstanceTrustedDomain.
+func (c *adminServiceClient) AddInstanceTrustedDomain(ctx context.Context, req *connect.Request[v1.AddInstanceTrustedDomainRequest]) (*connect.Response[v1.AddInstanceTrustedDomainResponse], error) {
+	return c.addInstanceTrustedDomain.CallUnary(ctx, req)
+}
+
+// ListInstanceTrustedDomains calls zitadel.admin.v1.AdminService.ListInstanceTrustedDomains.
+func (c *adminServiceClient) ListInstanceTrustedDomains(ctx context.Context, req *connect.Request[v1.ListInstanceTrustedDomainsRequest]) (*connect.Response[v1.ListInstanceTrustedDomainsResponse], error) {
+	return c.listInstanceTrustedDomains.CallUnary(ctx, req)
+}
+
+// RemoveInstanceTrustedDomain calls zitadel.admin.v1.AdminService.RemoveInstanceTrustedDomain.
+func (c *adminServiceClient) RemoveInstanceTrustedDomain(ctx context.Context, req *connect.Request[v1.RemoveInstanceTrustedDomainRequest]) (*connect.Response[v1.RemoveInstanceTrustedDomainResponse], error) {
+	return c.removeInstanceTrustedDomain.CallUnary(ctx, req)
 }
 
 // AddGenericOAuthProvider calls zitadel.admin.v1.AdminService.AddGenericOAuthProvider.
@@ -625,6 +737,7 @@ func (c *adminServiceClient) UpdateSAMLProvider(ctx context.Context, req *connec
 // AdminServiceHandler is an implementation of the zitadel.admin.v1.AdminService service.
 type AdminServiceHandler interface {
 	GetLoginPolicy(context.Context, *connect.Request[v1.GetLoginPolicyRequest]) (*connect.Response[v1.GetLoginPolicyResponse], error)
+	UpdateLoginPolicy(context.Context, *connect.Request[v1.UpdateLoginPolicyRequest]) (*connect.Response[v1.UpdateLoginPolicyResponse], error)
 	AddIDPToLoginPolicy(context.Context, *connect.Request[v1.AddIDPToLoginPolicyRequest]) (*connect.Response[v1.AddIDPToLoginPolicyResponse], error)
 	ListLoginPolicyIDPs(context.Context, *connect.Request[v1.ListLoginPolicyIDPsRequest]) (*connect.Response[v1.ListLoginPolicyIDPsResponse], error)
 	RemoveIDPFromLoginPolicy(context.Context, *connect.Request[v1.RemoveIDPFromLoginPolicyRequest]) (*connect.Response[v1.RemoveIDPFromLoginPolicyResponse], error)
@@ -635,6 +748,12 @@ type AdminServiceHandler interface {
 	GetProviderByID(context.Context, *connect.Request[v1.GetProviderByIDRequest]) (*connect.Response[v1.GetProviderByIDResponse], error)
 	ListProviders(context.Context, *connect.Request[v1.ListProvidersRequest]) (*connect.Response[v1.ListProvidersResponse], error)
 	DeleteProvider(context.Context, *connect.Request[v1.DeleteProviderRequest]) (*connect.Response[v1.DeleteProviderResponse], error)
+	GetOIDCSettings(context.Context, *connect.Request[v1.GetOIDCSettingsRequest]) (*connect.Response[v1.GetOIDCSettingsResponse], error)
+	AddOIDCSettings(context.Context, *connect.Request[v1.AddOIDCSettingsRequest]) (*connect.Response[v1.AddOIDCSettingsResponse], error)
+	UpdateOIDCSettings(context.Context, *connect.Request[v1.UpdateOIDCSettingsRequest]) (*connect.Response[v1.UpdateOIDCSettingsResponse], error)
+	AddInstanceTrustedDomain(context.Context, *connect.Request[v1.AddInstanceTrustedDomainRequest]) (*connect.Response[v1.AddInstanceTrustedDomainResponse], error)
+	ListInstanceTrustedDomains(context.Context, *connect.Request[v1.ListInstanceTrustedDomainsRequest]) (*connect.Response[v1.ListInstanceTrustedDomainsResponse], error)
+	RemoveInstanceTrustedDomain(context.Context, *connect.Request[v1.RemoveInstanceTrustedDomainRequest]) (*connect.Response[v1.RemoveInstanceTrustedDomainResponse], error)
 	AddGenericOAuthProvider(context.Context, *connect.Request[v1.AddGenericOAuthProviderRequest]) (*connect.Response[v1.AddGenericOAuthProviderResponse], error)
 	UpdateGenericOAuthProvider(context.Context, *connect.Request[v1.UpdateGenericOAuthProviderRequest]) (*connect.Response[v1.UpdateGenericOAuthProviderResponse], error)
 	AddGenericOIDCProvider(context.Context, *connect.Request[v1.AddGenericOIDCProviderRequest]) (*connect.Response[v1.AddGenericOIDCProviderResponse], error)
@@ -672,6 +791,12 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 		AdminServiceGetLoginPolicyProcedure,
 		svc.GetLoginPolicy,
 		connect.WithSchema(adminServiceMethods.ByName("GetLoginPolicy")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceUpdateLoginPolicyHandler := connect.NewUnaryHandler(
+		AdminServiceUpdateLoginPolicyProcedure,
+		svc.UpdateLoginPolicy,
+		connect.WithSchema(adminServiceMethods.ByName("UpdateLoginPolicy")),
 		connect.WithHandlerOptions(opts...),
 	)
 	adminServiceAddIDPToLoginPolicyHandler := connect.NewUnaryHandler(
@@ -732,6 +857,42 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 		AdminServiceDeleteProviderProcedure,
 		svc.DeleteProvider,
 		connect.WithSchema(adminServiceMethods.ByName("DeleteProvider")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceGetOIDCSettingsHandler := connect.NewUnaryHandler(
+		AdminServiceGetOIDCSettingsProcedure,
+		svc.GetOIDCSettings,
+		connect.WithSchema(adminServiceMethods.ByName("GetOIDCSettings")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceAddOIDCSettingsHandler := connect.NewUnaryHandler(
+		AdminServiceAddOIDCSettingsProcedure,
+		svc.AddOIDCSettings,
+		connect.WithSchema(adminServiceMethods.ByName("AddOIDCSettings")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceUpdateOIDCSettingsHandler := connect.NewUnaryHandler(
+		AdminServiceUpdateOIDCSettingsProcedure,
+		svc.UpdateOIDCSettings,
+		connect.WithSchema(adminServiceMethods.ByName("UpdateOIDCSettings")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceAddInstanceTrustedDomainHandler := connect.NewUnaryHandler(
+		AdminServiceAddInstanceTrustedDomainProcedure,
+		svc.AddInstanceTrustedDomain,
+		connect.WithSchema(adminServiceMethods.ByName("AddInstanceTrustedDomain")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceListInstanceTrustedDomainsHandler := connect.NewUnaryHandler(
+		AdminServiceListInstanceTrustedDomainsProcedure,
+		svc.ListInstanceTrustedDomains,
+		connect.WithSchema(adminServiceMethods.ByName("ListInstanceTrustedDomains")),
+		connect.WithHandlerOptions(opts...),
+	)
+	adminServiceRemoveInstanceTrustedDomainHandler := connect.NewUnaryHandler(
+		AdminServiceRemoveInstanceTrustedDomainProcedure,
+		svc.RemoveInstanceTrustedDomain,
+		connect.WithSchema(adminServiceMethods.ByName("RemoveInstanceTrustedDomain")),
 		connect.WithHandlerOptions(opts...),
 	)
 	adminServiceAddGenericOAuthProviderHandler := connect.NewUnaryHandler(
@@ -882,6 +1043,8 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 		switch r.URL.Path {
 		case AdminServiceGetLoginPolicyProcedure:
 			adminServiceGetLoginPolicyHandler.ServeHTTP(w, r)
+		case AdminServiceUpdateLoginPolicyProcedure:
+			adminServiceUpdateLoginPolicyHandler.ServeHTTP(w, r)
 		case AdminServiceAddIDPToLoginPolicyProcedure:
 			adminServiceAddIDPToLoginPolicyHandler.ServeHTTP(w, r)
 		case AdminServiceListLoginPolicyIDPsProcedure:
@@ -902,6 +1065,18 @@ func NewAdminServiceHandler(svc AdminServiceHandler, opts ...connect.HandlerOpti
 			adminServiceListProvidersHandler.ServeHTTP(w, r)
 		case AdminServiceDeleteProviderProcedure:
 			adminServiceDeleteProviderHandler.ServeHTTP(w, r)
+		case AdminServiceGetOIDCSettingsProcedure:
+			adminServiceGetOIDCSettingsHandler.ServeHTTP(w, r)
+		case AdminServiceAddOIDCSettingsProcedure:
+			adminServiceAddOIDCSettingsHandler.ServeHTTP(w, r)
+		case AdminServiceUpdateOIDCSettingsProcedure:
+			adminServiceUpdateOIDCSettingsHandler.ServeHTTP(w, r)
+		case AdminServiceAddInstanceTrustedDomainProcedure:
+			adminServiceAddInstanceTrustedDomainHandler.ServeHTTP(w, r)
+		case AdminServiceListInstanceTrustedDomainsProcedure:
+			adminServiceListInstanceTrustedDomainsHandler.ServeHTTP(w, r)
+		case AdminServiceRemoveInstanceTrustedDomainProcedure:
+			adminServiceRemoveInstanceTrustedDomainHandler.ServeHTTP(w, r)
 		case AdminServiceAddGenericOAuthProviderProcedure:
 			adminServiceAddGenericOAuthProviderHandler.ServeHTTP(w, r)
 		case AdminServiceUpdateGenericOAuthProviderProcedure:
@@ -963,6 +1138,10 @@ func (UnimplementedAdminServiceHandler) GetLoginPolicy(context.Context, *connect
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.admin.v1.AdminService.GetLoginPolicy is not implemented"))
 }
 
+func (UnimplementedAdminServiceHandler) UpdateLoginPolicy(context.Context, *connect.Request[v1.UpdateLoginPolicyRequest]) (*connect.Response[v1.UpdateLoginPolicyResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.admin.v1.AdminService.UpdateLoginPolicy is not implemented"))
+}
+
 func (UnimplementedAdminServiceHandler) AddIDPToLoginPolicy(context.Context, *connect.Request[v1.AddIDPToLoginPolicyRequest]) (*connect.Response[v1.AddIDPToLoginPolicyResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.admin.v1.AdminService.AddIDPToLoginPolicy is not implemented"))
 }
@@ -1001,6 +1180,30 @@ func (UnimplementedAdminServiceHandler) ListProviders(context.Context, *connect.
 
 func (UnimplementedAdminServiceHandler) DeleteProvider(context.Context, *connect.Request[v1.DeleteProviderRequest]) (*connect.Response[v1.DeleteProviderResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.admin.v1.AdminService.DeleteProvider is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) GetOIDCSettings(context.Context, *connect.Request[v1.GetOIDCSettingsRequest]) (*connect.Response[v1.GetOIDCSettingsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.admin.v1.AdminService.GetOIDCSettings is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) AddOIDCSettings(context.Context, *connect.Request[v1.AddOIDCSettingsRequest]) (*connect.Response[v1.AddOIDCSettingsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.admin.v1.AdminService.AddOIDCSettings is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) UpdateOIDCSettings(context.Context, *connect.Request[v1.UpdateOIDCSettingsRequest]) (*connect.Response[v1.UpdateOIDCSettingsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.admin.v1.AdminService.UpdateOIDCSettings is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) AddInstanceTrustedDomain(context.Context, *connect.Request[v1.AddInstanceTrustedDomainRequest]) (*connect.Response[v1.AddInstanceTrustedDomainResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.admin.v1.AdminService.AddInstanceTrustedDomain is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) ListInstanceTrustedDomains(context.Context, *connect.Request[v1.ListInstanceTrustedDomainsRequest]) (*connect.Response[v1.ListInstanceTrustedDomainsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.admin.v1.AdminService.ListInstanceTrustedDomains is not implemented"))
+}
+
+func (UnimplementedAdminServiceHandler) RemoveInstanceTrustedDomain(context.Context, *connect.Request[v1.RemoveInstanceTrustedDomainRequest]) (*connect.Response[v1.RemoveInstanceTrustedDomainResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.admin.v1.AdminService.RemoveInstanceTrustedDomain is not implemented"))
 }
 
 func (UnimplementedAdminServiceHandler) AddGenericOAuthProvider(context.Context, *connect.Request[v1.AddGenericOAuthProviderRequest]) (*connect.Response[v1.AddGenericOAuthProviderResponse], error) {

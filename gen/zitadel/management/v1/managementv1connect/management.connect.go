@@ -42,6 +42,9 @@ const (
 	// ManagementServiceAddCustomLoginPolicyProcedure is the fully-qualified name of the
 	// ManagementService's AddCustomLoginPolicy RPC.
 	ManagementServiceAddCustomLoginPolicyProcedure = "/zitadel.management.v1.ManagementService/AddCustomLoginPolicy"
+	// ManagementServiceUpdateCustomLoginPolicyProcedure is the fully-qualified name of the
+	// ManagementService's UpdateCustomLoginPolicy RPC.
+	ManagementServiceUpdateCustomLoginPolicyProcedure = "/zitadel.management.v1.ManagementService/UpdateCustomLoginPolicy"
 	// ManagementServiceResetLoginPolicyToDefaultProcedure is the fully-qualified name of the
 	// ManagementService's ResetLoginPolicyToDefault RPC.
 	ManagementServiceResetLoginPolicyToDefaultProcedure = "/zitadel.management.v1.ManagementService/ResetLoginPolicyToDefault"
@@ -210,6 +213,7 @@ const (
 type ManagementServiceClient interface {
 	GetLoginPolicy(context.Context, *connect.Request[v1.GetLoginPolicyRequest]) (*connect.Response[v1.GetLoginPolicyResponse], error)
 	AddCustomLoginPolicy(context.Context, *connect.Request[v1.AddCustomLoginPolicyRequest]) (*connect.Response[v1.AddCustomLoginPolicyResponse], error)
+	UpdateCustomLoginPolicy(context.Context, *connect.Request[v1.UpdateCustomLoginPolicyRequest]) (*connect.Response[v1.UpdateCustomLoginPolicyResponse], error)
 	ResetLoginPolicyToDefault(context.Context, *connect.Request[v1.ResetLoginPolicyToDefaultRequest]) (*connect.Response[v1.ResetLoginPolicyToDefaultResponse], error)
 	AddIDPToLoginPolicy(context.Context, *connect.Request[v1.AddIDPToLoginPolicyRequest]) (*connect.Response[v1.AddIDPToLoginPolicyResponse], error)
 	ListLoginPolicyIDPs(context.Context, *connect.Request[v1.ListLoginPolicyIDPsRequest]) (*connect.Response[v1.ListLoginPolicyIDPsResponse], error)
@@ -287,6 +291,12 @@ func NewManagementServiceClient(httpClient connect.HTTPClient, baseURL string, o
 			httpClient,
 			baseURL+ManagementServiceAddCustomLoginPolicyProcedure,
 			connect.WithSchema(managementServiceMethods.ByName("AddCustomLoginPolicy")),
+			connect.WithClientOptions(opts...),
+		),
+		updateCustomLoginPolicy: connect.NewClient[v1.UpdateCustomLoginPolicyRequest, v1.UpdateCustomLoginPolicyResponse](
+			httpClient,
+			baseURL+ManagementServiceUpdateCustomLoginPolicyProcedure,
+			connect.WithSchema(managementServiceMethods.ByName("UpdateCustomLoginPolicy")),
 			connect.WithClientOptions(opts...),
 		),
 		resetLoginPolicyToDefault: connect.NewClient[v1.ResetLoginPolicyToDefaultRequest, v1.ResetLoginPolicyToDefaultResponse](
@@ -620,6 +630,7 @@ func NewManagementServiceClient(httpClient connect.HTTPClient, baseURL string, o
 type managementServiceClient struct {
 	getLoginPolicy                       *connect.Client[v1.GetLoginPolicyRequest, v1.GetLoginPolicyResponse]
 	addCustomLoginPolicy                 *connect.Client[v1.AddCustomLoginPolicyRequest, v1.AddCustomLoginPolicyResponse]
+	updateCustomLoginPolicy              *connect.Client[v1.UpdateCustomLoginPolicyRequest, v1.UpdateCustomLoginPolicyResponse]
 	resetLoginPolicyToDefault            *connect.Client[v1.ResetLoginPolicyToDefaultRequest, v1.ResetLoginPolicyToDefaultResponse]
 	addIDPToLoginPolicy                  *connect.Client[v1.AddIDPToLoginPolicyRequest, v1.AddIDPToLoginPolicyResponse]
 	listLoginPolicyIDPs                  *connect.Client[v1.ListLoginPolicyIDPsRequest, v1.ListLoginPolicyIDPsResponse]
@@ -684,6 +695,11 @@ func (c *managementServiceClient) GetLoginPolicy(ctx context.Context, req *conne
 // AddCustomLoginPolicy calls zitadel.management.v1.ManagementService.AddCustomLoginPolicy.
 func (c *managementServiceClient) AddCustomLoginPolicy(ctx context.Context, req *connect.Request[v1.AddCustomLoginPolicyRequest]) (*connect.Response[v1.AddCustomLoginPolicyResponse], error) {
 	return c.addCustomLoginPolicy.CallUnary(ctx, req)
+}
+
+// UpdateCustomLoginPolicy calls zitadel.management.v1.ManagementService.UpdateCustomLoginPolicy.
+func (c *managementServiceClient) UpdateCustomLoginPolicy(ctx context.Context, req *connect.Request[v1.UpdateCustomLoginPolicyRequest]) (*connect.Response[v1.UpdateCustomLoginPolicyResponse], error) {
+	return c.updateCustomLoginPolicy.CallUnary(ctx, req)
 }
 
 // ResetLoginPolicyToDefault calls
@@ -970,6 +986,7 @@ func (c *managementServiceClient) UpdateSAMLProvider(ctx context.Context, req *c
 type ManagementServiceHandler interface {
 	GetLoginPolicy(context.Context, *connect.Request[v1.GetLoginPolicyRequest]) (*connect.Response[v1.GetLoginPolicyResponse], error)
 	AddCustomLoginPolicy(context.Context, *connect.Request[v1.AddCustomLoginPolicyRequest]) (*connect.Response[v1.AddCustomLoginPolicyResponse], error)
+	UpdateCustomLoginPolicy(context.Context, *connect.Request[v1.UpdateCustomLoginPolicyRequest]) (*connect.Response[v1.UpdateCustomLoginPolicyResponse], error)
 	ResetLoginPolicyToDefault(context.Context, *connect.Request[v1.ResetLoginPolicyToDefaultRequest]) (*connect.Response[v1.ResetLoginPolicyToDefaultResponse], error)
 	AddIDPToLoginPolicy(context.Context, *connect.Request[v1.AddIDPToLoginPolicyRequest]) (*connect.Response[v1.AddIDPToLoginPolicyResponse], error)
 	ListLoginPolicyIDPs(context.Context, *connect.Request[v1.ListLoginPolicyIDPsRequest]) (*connect.Response[v1.ListLoginPolicyIDPsResponse], error)
@@ -1043,6 +1060,12 @@ func NewManagementServiceHandler(svc ManagementServiceHandler, opts ...connect.H
 		ManagementServiceAddCustomLoginPolicyProcedure,
 		svc.AddCustomLoginPolicy,
 		connect.WithSchema(managementServiceMethods.ByName("AddCustomLoginPolicy")),
+		connect.WithHandlerOptions(opts...),
+	)
+	managementServiceUpdateCustomLoginPolicyHandler := connect.NewUnaryHandler(
+		ManagementServiceUpdateCustomLoginPolicyProcedure,
+		svc.UpdateCustomLoginPolicy,
+		connect.WithSchema(managementServiceMethods.ByName("UpdateCustomLoginPolicy")),
 		connect.WithHandlerOptions(opts...),
 	)
 	managementServiceResetLoginPolicyToDefaultHandler := connect.NewUnaryHandler(
@@ -1375,6 +1398,8 @@ func NewManagementServiceHandler(svc ManagementServiceHandler, opts ...connect.H
 			managementServiceGetLoginPolicyHandler.ServeHTTP(w, r)
 		case ManagementServiceAddCustomLoginPolicyProcedure:
 			managementServiceAddCustomLoginPolicyHandler.ServeHTTP(w, r)
+		case ManagementServiceUpdateCustomLoginPolicyProcedure:
+			managementServiceUpdateCustomLoginPolicyHandler.ServeHTTP(w, r)
 		case ManagementServiceResetLoginPolicyToDefaultProcedure:
 			managementServiceResetLoginPolicyToDefaultHandler.ServeHTTP(w, r)
 		case ManagementServiceAddIDPToLoginPolicyProcedure:
@@ -1498,6 +1523,10 @@ func (UnimplementedManagementServiceHandler) GetLoginPolicy(context.Context, *co
 
 func (UnimplementedManagementServiceHandler) AddCustomLoginPolicy(context.Context, *connect.Request[v1.AddCustomLoginPolicyRequest]) (*connect.Response[v1.AddCustomLoginPolicyResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.AddCustomLoginPolicy is not implemented"))
+}
+
+func (UnimplementedManagementServiceHandler) UpdateCustomLoginPolicy(context.Context, *connect.Request[v1.UpdateCustomLoginPolicyRequest]) (*connect.Response[v1.UpdateCustomLoginPolicyResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.UpdateCustomLoginPolicy is not implemented"))
 }
 
 func (UnimplementedManagementServiceHandler) ResetLoginPolicyToDefault(context.Context, *connect.Request[v1.ResetLoginPolicyToDefaultRequest]) (*connect.Response[v1.ResetLoginPolicyToDefaultResponse], error) {
