@@ -30,6 +30,18 @@ type InlineHook interface {
 	ApplyInline(ctx context.Context, tx pgx.Tx, events []Event) error
 }
 
+// InlineBatcher is an InlineHook that can queue its statements into the
+// append's own batch instead of running them in the open transaction. A hook
+// that implements it gets the one-round-trip append: the events, the unique
+// constraints and its statements are sent as one pipeline, which PostgreSQL
+// runs as one implicit transaction committed at its end. Its statements see
+// the events as prepared (sequence, type, payload, metadata, CreatedAt), but
+// not yet their Position, TxID or Hash.
+type InlineBatcher interface {
+	InlineHook
+	QueueInline(b *pgx.Batch, events []Event) error
+}
+
 // Postgres is the PostgreSQL event store.
 type Postgres struct {
 	pool   *pgxpool.Pool
@@ -49,8 +61,12 @@ func NewPostgres(pool *pgxpool.Pool, inline InlineHook) *Postgres {
 // Pool returns the store's pool (for the projection package's own tables).
 func (s *Postgres) Pool() *pgxpool.Pool { return s.pool }
 
+// insertSQL inserts one event with its link in the hash chain. Its creation
+// time is chosen by Append ($13), so the inline projections queued in the
+// same round trip can write the very value the event row holds (a rebuild
+// reproduces them from it).
 const insertSQL = `WITH t AS (
-    SELECT clock_timestamp() AS ts,
+    SELECT $13::timestamptz AS ts,
            CASE WHEN $4::bigint = 1 THEN '\x'::bytea
                 ELSE (SELECT hash FROM events WHERE instance_id = $1 AND aggregate_type = $2
                       AND aggregate_id = $3 AND sequence = $4::bigint - 1) END AS prev)
@@ -61,57 +77,106 @@ SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, t.ts,
 FROM t
 RETURNING created_at, position, tx_id::text, hash`
 
+// The constraint statements. A hold or a none-with-prefix check that fails
+// raises checkFailed (idledger_append_check, migrations/0012), so the
+// append rolls back even when it is committed in the same round trip.
+const (
+	noneWithPrefixSQL = `SELECT idledger_append_check(NOT EXISTS (SELECT 1 FROM unique_constraints
+        WHERE instance_id = $1 AND unique_type = $2 AND left(unique_value, length($3)) = $3))`
+	// FOR SHARE: a concurrent release waits until this append commits; a
+	// committed release leaves no row to lock.
+	holdSQL = `SELECT idledger_append_check(EXISTS (SELECT 1 FROM unique_constraints
+        WHERE instance_id = $1 AND unique_type = $2 AND unique_value = $3 FOR SHARE))`
+	releaseSQL = "DELETE FROM unique_constraints WHERE instance_id = $1 AND unique_type = $2 AND unique_value = $3"
+	claimSQL   = "INSERT INTO unique_constraints (instance_id, unique_type, unique_value) VALUES ($1, $2, $3)"
+	lockSQL    = "SELECT pg_advisory_xact_lock_shared($1)"
+
+	checkFailed = "IL001"
+)
+
 // Append implements Store. The events, the unique constraints and the inline
 // projections commit in one transaction, or not at all.
+//
+// With no inline hook, or one that implements InlineBatcher, the whole
+// append is one pipelined batch without BEGIN or COMMIT: PostgreSQL runs
+// the statements before the batch's Sync as one implicit transaction, stops
+// at the first error and rolls everything back, and commits at the Sync.
+// The batch's results are read to the end (its ReadyForQuery) before Append
+// returns, so a nil error means the commit is durable. One round trip in all
+// (plus, once per connection and statement, pgx's prepare).
 func (s *Postgres) Append(ctx context.Context, a Append) ([]Event, error) {
 	events, err := prepare(a)
 	if err != nil {
 		return nil, err
 	}
+	// Microseconds: what timestamptz stores, so the events returned and the
+	// rows the inline projections write hold the same value as the log.
+	now := time.Now().Truncate(time.Microsecond)
+	for i := range events {
+		events[i].CreatedAt = now
+	}
+	b := &pgx.Batch{}
+	b.Queue(lockSQL, AppendLockKey)
+	for i := range events {
+		e := &events[i]
+		b.Queue(insertSQL, e.InstanceID, e.AggregateType, e.AggregateID, int64(e.Sequence), e.Type,
+			int16(e.Revision), e.Payload, e.Creator, e.RequestID, e.ClientIP, e.UserAgent, e.ResourceOwner, e.CreatedAt)
+	}
+	order := constraintOrder(a.Constraints)
+	for _, c := range order {
+		sql := claimSQL
+		switch {
+		case c.NoneWithPrefix:
+			sql = noneWithPrefixSQL
+		case c.Hold:
+			sql = holdSQL
+		case c.Remove:
+			sql = releaseSQL
+		}
+		b.Queue(sql, c.InstanceID, c.Type, c.Value)
+	}
+
+	batcher, pipelined := s.inline.(InlineBatcher)
+	if s.inline == nil || pipelined {
+		fixed := b.Len()
+		if pipelined {
+			if err := batcher.QueueInline(b, events); err != nil {
+				return nil, fmt.Errorf("append: inline projections: %w", err)
+			}
+		}
+		br := s.pool.SendBatch(ctx, b)
+		err := readAppendResults(br, events, order)
+		for i := fixed; err == nil && i < b.Len(); i++ {
+			if _, err = br.Exec(); err != nil {
+				err = fmt.Errorf("append: inline projections: %w", err)
+			}
+		}
+		if cerr := br.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("append: commit: %w", cerr)
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.wake()
+		return events, nil
+	}
+
+	// A hook that needs the open transaction (tests that hold it open).
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("append: begin: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
-
-	b := &pgx.Batch{}
-	b.Queue("SELECT pg_advisory_xact_lock_shared($1)", AppendLockKey)
-	for i := range events {
-		e := &events[i]
-		b.Queue(insertSQL, e.InstanceID, e.AggregateType, e.AggregateID, int64(e.Sequence), e.Type,
-			int16(e.Revision), e.Payload, e.Creator, e.RequestID, e.ClientIP, e.UserAgent, e.ResourceOwner)
-	}
-	for _, c := range constraintOrder(a.Constraints) {
-		switch {
-		case c.NoneWithPrefix:
-			b.Queue(`SELECT 1 FROM unique_constraints WHERE instance_id = $1 AND unique_type = $2
-                AND left(unique_value, length($3)) = $3 LIMIT 1`, c.InstanceID, c.Type, c.Value)
-		case c.Hold:
-			// FOR SHARE: a concurrent release waits until this append
-			// commits; a committed release leaves no row to lock.
-			b.Queue(`SELECT 1 FROM unique_constraints WHERE instance_id = $1 AND unique_type = $2
-                AND unique_value = $3 FOR SHARE`, c.InstanceID, c.Type, c.Value)
-		case c.Remove:
-			b.Queue("DELETE FROM unique_constraints WHERE instance_id = $1 AND unique_type = $2 AND unique_value = $3",
-				c.InstanceID, c.Type, c.Value)
-		default:
-			b.Queue("INSERT INTO unique_constraints (instance_id, unique_type, unique_value) VALUES ($1, $2, $3)",
-				c.InstanceID, c.Type, c.Value)
-		}
-	}
-
 	br := tx.SendBatch(ctx, b)
-	err = readAppendResults(br, events, a)
+	err = readAppendResults(br, events, order)
 	if cerr := br.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("append: %w", cerr)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if s.inline != nil {
-		if err := s.inline.ApplyInline(ctx, tx, events); err != nil {
-			return nil, fmt.Errorf("append: inline projections: %w", err)
-		}
+	if err := s.inline.ApplyInline(ctx, tx, events); err != nil {
+		return nil, fmt.Errorf("append: inline projections: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("append: commit: %w", err)
@@ -144,7 +209,7 @@ func (s *Postgres) notifier() {
 	}
 }
 
-func readAppendResults(br pgx.BatchResults, events []Event, a Append) error {
+func readAppendResults(br pgx.BatchResults, events []Event, order []UniqueConstraint) error {
 	if _, err := br.Exec(); err != nil {
 		return fmt.Errorf("append: lock: %w", err)
 	}
@@ -163,22 +228,19 @@ func readAppendResults(br pgx.BatchResults, events []Event, a Append) error {
 		}
 		e.TxID, _ = strconv.ParseUint(txid, 10, 64)
 	}
-	for _, c := range constraintOrder(a.Constraints) {
-		tag, err := br.Exec()
-		if err != nil {
+	for _, c := range order {
+		if _, err := br.Exec(); err != nil {
 			var pgErr *pgconn.PgError
 			if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 				return &ConstraintError{Constraint: c}
 			}
-			if errors.As(err, &pgErr) && pgErr.Code == "40P01" {
-				// two appends waited for each other (a hold and a release
-				// on two values): the one PostgreSQL chose decides again
+			// a hold whose value is gone, a prefix check that found a
+			// claim, or two appends that waited for each other (a hold
+			// and a release on two values): the command decides again
+			if errors.As(err, &pgErr) && (pgErr.Code == checkFailed || pgErr.Code == "40P01") {
 				return &ConstraintChangedError{Constraint: c}
 			}
 			return fmt.Errorf("append: unique constraint %s: %w", c.Type, err)
-		}
-		if (c.Hold && tag.RowsAffected() == 0) || (c.NoneWithPrefix && tag.RowsAffected() > 0) {
-			return &ConstraintChangedError{Constraint: c}
 		}
 	}
 	return nil
