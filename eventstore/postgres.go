@@ -328,93 +328,132 @@ const selectCols = `instance_id, aggregate_type, aggregate_id, sequence, event_t
 
 // Aggregate implements Store.
 func (s *Postgres) Aggregate(ctx context.Context, ref AggregateRef, after uint64) ([]Event, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+selectCols+` FROM events
-        WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 AND sequence > $4
-        ORDER BY sequence`, ref.InstanceID, ref.Type, ref.ID, int64(after))
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", ref, err)
-	}
-	return collect(rows, 0)
+	l := LoadAggregate(ref, after)
+	err := s.Load(ctx, l)
+	return l.Events, err
+}
+
+// Ends implements Store.
+func (s *Postgres) Ends(ctx context.Context, ref AggregateRef) (Event, Event, bool, error) {
+	l := LoadEnds(ref)
+	err := s.Load(ctx, l)
+	return l.First, l.Last, l.Found, err
 }
 
 // AggregateTypes implements Store.
-// Ends implements Store.
-func (s *Postgres) Ends(ctx context.Context, ref AggregateRef) (Event, Event, bool, error) {
+func (s *Postgres) AggregateTypes(ctx context.Context, ref AggregateRef, types []string) ([]Event, uint64, error) {
+	l := LoadTypes(ref, types)
+	err := s.Load(ctx, l)
+	return l.Events, l.Head, err
+}
+
+// Load implements Store: every read of every load is one statement of one
+// batch, one round trip.
+func (s *Postgres) Load(ctx context.Context, loads ...*Load) error {
 	b := &pgx.Batch{}
-	for _, dir := range []string{"", " DESC"} {
-		b.Queue(`SELECT `+selectCols+` FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3
-            ORDER BY sequence`+dir+` LIMIT 1`, ref.InstanceID, ref.Type, ref.ID)
+	for _, l := range loads {
+		queueLoad(b, l)
 	}
 	br := s.pool.SendBatch(ctx, b)
 	defer br.Close()
-	var ends [2]Event
-	for i := range ends {
-		rows, err := br.Query()
-		if err != nil {
-			return Event{}, Event{}, false, fmt.Errorf("load ends of %s: %w", ref, err)
+	for _, l := range loads {
+		if err := readLoad(br, l); err != nil {
+			return err
 		}
-		evs, err := collect(rows, 1)
-		if err != nil {
-			return Event{}, Event{}, false, fmt.Errorf("load ends of %s: %w", ref, err)
-		}
-		if len(evs) == 0 {
-			return Event{}, Event{}, false, nil
-		}
-		ends[i] = evs[0]
 	}
-	return ends[0], ends[1], true, nil
+	return br.Close()
 }
 
-func (s *Postgres) AggregateTypes(ctx context.Context, ref AggregateRef, types []string) ([]Event, uint64, error) {
-	// It reads the aggregate through the primary key and filters by type:
-	// the cost grows with the aggregate's history (see Ends for write
-	// models that need only its ends). No index leads with the aggregate
-	// and the type: see migrations/0005_read_paths.sql.
-	exact, pats := []string{}, []string{}
-	for _, t := range types {
-		if strings.HasSuffix(t, ".") || strings.HasSuffix(t, "*") {
-			pats = append(pats, likeEscape(strings.TrimSuffix(t, "*"))+"%")
-		} else {
-			exact = append(exact, t)
+func queueLoad(b *pgx.Batch, l *Load) {
+	ref := l.Ref
+	switch l.kind {
+	case loadEnds:
+		for _, dir := range []string{"", " DESC"} {
+			b.Queue(`SELECT `+selectCols+` FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3
+            ORDER BY sequence`+dir+` LIMIT 1`, ref.InstanceID, ref.Type, ref.ID)
 		}
-	}
-	// An OR of the two forms would keep the planner off the index, so the
-	// condition names only the forms present.
-	var cond []string
-	args := []any{ref.InstanceID, ref.Type, ref.ID}
-	if len(exact) > 0 {
-		args = append(args, exact)
-		cond = append(cond, "event_type = ANY($"+strconv.Itoa(len(args))+")")
-	}
-	if len(pats) > 0 {
-		args = append(args, pats)
-		cond = append(cond, "event_type LIKE ANY($"+strconv.Itoa(len(args))+")")
-	}
-	if len(cond) == 0 {
-		cond = append(cond, "FALSE")
-	}
-	b := &pgx.Batch{}
-	b.Queue(`SELECT `+selectCols+` FROM events
+	case loadAggregate:
+		b.Queue(`SELECT `+selectCols+` FROM events
+        WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 AND sequence > $4
+        ORDER BY sequence`, ref.InstanceID, ref.Type, ref.ID, int64(l.after))
+	case loadTypes:
+		// It reads the aggregate through the primary key and filters by
+		// type: the cost grows with the aggregate's history (see Ends for
+		// write models that need only its ends). No index leads with the
+		// aggregate and the type: see migrations/0005_read_paths.sql.
+		exact, pats := []string{}, []string{}
+		for _, t := range l.types {
+			if strings.HasSuffix(t, ".") || strings.HasSuffix(t, "*") {
+				pats = append(pats, likeEscape(strings.TrimSuffix(t, "*"))+"%")
+			} else {
+				exact = append(exact, t)
+			}
+		}
+		// An OR of the two forms would keep the planner off the index, so
+		// the condition names only the forms present.
+		var cond []string
+		args := []any{ref.InstanceID, ref.Type, ref.ID}
+		if len(exact) > 0 {
+			args = append(args, exact)
+			cond = append(cond, "event_type = ANY($"+strconv.Itoa(len(args))+")")
+		}
+		if len(pats) > 0 {
+			args = append(args, pats)
+			cond = append(cond, "event_type LIKE ANY($"+strconv.Itoa(len(args))+")")
+		}
+		if len(cond) == 0 {
+			cond = append(cond, "FALSE")
+		}
+		b.Queue(`SELECT `+selectCols+` FROM events
         WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3
           AND (`+strings.Join(cond, " OR ")+`)
         ORDER BY sequence`, args...)
-	b.Queue(`SELECT coalesce(max(sequence), 0) FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3`,
-		ref.InstanceID, ref.Type, ref.ID)
-	br := s.pool.SendBatch(ctx, b)
-	defer br.Close()
-	rows, err := br.Query()
-	if err != nil {
-		return nil, 0, fmt.Errorf("load %s: %w", ref, err)
+		b.Queue(`SELECT coalesce(max(sequence), 0) FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3`,
+			ref.InstanceID, ref.Type, ref.ID)
 	}
-	events, err := collect(rows, 0)
-	if err != nil {
-		return nil, 0, fmt.Errorf("load %s: %w", ref, err)
+}
+
+func readLoad(br pgx.BatchResults, l *Load) error {
+	ref := l.Ref
+	switch l.kind {
+	case loadEnds:
+		var ends [2][]Event
+		for i := range ends {
+			rows, err := br.Query()
+			if err == nil {
+				ends[i], err = collect(rows, 1)
+			}
+			if err != nil {
+				return fmt.Errorf("load ends of %s: %w", ref, err)
+			}
+		}
+		l.Found = len(ends[0]) > 0 && len(ends[1]) > 0
+		if l.Found {
+			l.First, l.Last = ends[0][0], ends[1][0]
+		}
+	case loadAggregate:
+		rows, err := br.Query()
+		if err == nil {
+			l.Events, err = collect(rows, 0)
+		}
+		if err != nil {
+			return fmt.Errorf("load %s: %w", ref, err)
+		}
+	case loadTypes:
+		rows, err := br.Query()
+		if err == nil {
+			l.Events, err = collect(rows, 0)
+		}
+		if err != nil {
+			return fmt.Errorf("load %s: %w", ref, err)
+		}
+		var head int64
+		if err := br.QueryRow().Scan(&head); err != nil {
+			return fmt.Errorf("load %s head: %w", ref, err)
+		}
+		l.Head = uint64(head)
 	}
-	var head int64
-	if err := br.QueryRow().Scan(&head); err != nil {
-		return nil, 0, fmt.Errorf("load %s head: %w", ref, err)
-	}
-	return events, uint64(head), nil
+	return nil
 }
 
 // Read implements Store.
