@@ -3,7 +3,6 @@ package command
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/eventstore"
@@ -13,9 +12,8 @@ import (
 // (Commands.prefetch) and then found by the loader that would have read it
 // alone (Commands.ends, Commands.load).
 type read struct {
-	load  *eventstore.Load
-	ends  bool     // Store.Ends
-	types []string // Store.AggregateTypes; nil with !ends: Store.Aggregate from 0
+	load *eventstore.Load
+	ends bool // Store.Ends; otherwise Store.Aggregate from 0
 }
 
 func endsOf(ref eventstore.AggregateRef) read {
@@ -24,10 +22,6 @@ func endsOf(ref eventstore.AggregateRef) read {
 
 func eventsOf(ref eventstore.AggregateRef) read {
 	return read{load: eventstore.LoadAggregate(ref, 0)}
-}
-
-func typesOf(ref eventstore.AggregateRef, types []string) read {
-	return read{load: eventstore.LoadTypes(ref, types), types: types}
 }
 
 type prefetchKey struct{}
@@ -66,23 +60,17 @@ func (c *Commands) ends(ctx context.Context, ref eventstore.AggregateRef) (event
 	return c.store.Ends(ctx, ref)
 }
 
-// events is what Commands.load reads: a prefetched read of the same
-// aggregate and types, or the store's.
+// events is what Commands.load reads: with nil types, a prefetched read of
+// the whole aggregate if there is one; otherwise the store's.
 func (c *Commands) events(ctx context.Context, ref eventstore.AggregateRef, types []string) ([]eventstore.Event, uint64, error) {
-	l := prefetched(ctx, ref, func(r read) bool {
-		return !r.ends && (r.types == nil) == (types == nil) && slices.Equal(r.types, types)
-	})
-	switch {
-	case l != nil && types == nil:
-		return l.Events, lastSequence(l.Events), nil
-	case l != nil:
-		return l.Events, l.Head, nil
-	case types == nil:
-		evs, err := c.store.Aggregate(ctx, ref, 0)
-		return evs, lastSequence(evs), err
-	default:
+	if types != nil {
 		return c.store.AggregateTypes(ctx, ref, types)
 	}
+	if l := prefetched(ctx, ref, func(r read) bool { return !r.ends }); l != nil {
+		return l.Events, lastSequence(l.Events), nil
+	}
+	evs, err := c.store.Aggregate(ctx, ref, 0)
+	return evs, lastSequence(evs), err
 }
 
 func lastSequence(evs []eventstore.Event) uint64 {
