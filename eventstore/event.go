@@ -24,7 +24,7 @@ type Event struct {
 	RequestID     string
 	ClientIP      string
 	UserAgent     string
-	CreatedAt     time.Time // time the row was inserted (clock_timestamp)
+	CreatedAt     time.Time // when the appending process sent it (microseconds; one value per append)
 	Position      int64     // global identity; unique, not commit-ordered
 	TxID          uint64    // pg_current_xact_id() of the appending transaction
 	Hash          []byte
