@@ -140,9 +140,22 @@ func metadata(ctx context.Context) eventstore.Metadata {
 // nothing), which the command's details are taken from.
 func executeOn[M any](ctx context.Context, c *Commands, load func(ctx context.Context, instanceID, id string) (M, error),
 	instanceID, id string, decide func(context.Context, M) (eventstore.Append, error)) (M, []eventstore.Event, error) {
+	return executeOnPrefetched(ctx, c, nil, load, instanceID, id, decide)
+}
+
+// executeOnPrefetched is executeOn whose attempts first load reads in one
+// round trip (Commands.prefetch): the model's own read and the others its
+// decision makes, so loading what the decision needs is one round trip.
+func executeOnPrefetched[M any](ctx context.Context, c *Commands, reads []read, load func(ctx context.Context, instanceID, id string) (M, error),
+	instanceID, id string, decide func(context.Context, M) (eventstore.Append, error)) (M, []eventstore.Event, error) {
 	var m M
 	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
 		var err error
+		if len(reads) > 0 {
+			if ctx, err = c.prefetch(ctx, reads...); err != nil {
+				return eventstore.Append{}, err
+			}
+		}
 		if m, err = load(ctx, instanceID, id); err != nil {
 			return eventstore.Append{}, err
 		}

@@ -58,6 +58,10 @@ func (m *idpModel) details() Details {
 // (login policies, user links) apply their own rules.
 //
 // Errors: errs.Internal when the store cannot be read.
+func idpRef(instanceID, idpID string) eventstore.AggregateRef {
+	return eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggIDP, ID: idpID}
+}
+
 func (c *Commands) IDPOwner(ctx context.Context, instanceID, idpID string) (ownerType, resourceOwner string, exists bool, err error) {
 	if idpID == "" {
 		return "", "", false, nil
@@ -65,8 +69,7 @@ func (c *Commands) IDPOwner(ctx context.Context, instanceID, idpID string) (owne
 	// The first event (idp.added) says who owns the IdP and the last one
 	// whether it is gone (nothing follows idp.removed, and IDs are never
 	// reused): two index lookups, however often the IdP was changed.
-	ref := eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggIDP, ID: idpID}
-	first, last, ok, err := c.store.Ends(ctx, ref)
+	first, last, ok, err := c.ends(ctx, idpRef(instanceID, idpID))
 	if err != nil {
 		return "", "", false, errs.Internal("COMMAND-IdpL3", fmt.Errorf("load idp %s: %w", idpID, err))
 	}

@@ -143,7 +143,7 @@ func (c *Commands) AddIDPLink(ctx context.Context, userID, orgHint string, link 
 	var u *linkUserModel
 	evs, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
 		var err error
-		if u, err = c.loadLinkUser(ctx, cl.InstanceID, userID, false); err != nil {
+		if ctx, u, err = c.loadLinkTarget(ctx, cl.InstanceID, userID, link); err != nil {
 			return eventstore.Append{}, err
 		}
 		if !u.exists || (orgHint != "" && u.orgID != orgHint) {
@@ -240,6 +240,18 @@ func (c *Commands) linkEvents(ctx context.Context, instanceID, orgID string, lin
 	}
 	return eventstore.PendingEvent{Type: events.UserIDPLinkAdded, Payload: link.payload()},
 		[]eventstore.UniqueConstraint{linkClaim(instanceID, link), holdIDP(instanceID, link.IDPID)}, nil
+}
+
+// loadLinkTarget loads user userID of instanceID, as loadLinkUser without
+// links does, and link's IdP, in one round trip; the returned context holds
+// the IdP's read for linkAppend.
+func (c *Commands) loadLinkTarget(ctx context.Context, instanceID, userID string, link IDPLink) (context.Context, *linkUserModel, error) {
+	ctx, err := c.prefetch(ctx, endsOf(userRef(instanceID, userID)), endsOf(idpRef(instanceID, link.IDPID)))
+	if err != nil {
+		return ctx, nil, err
+	}
+	u, err := c.loadLinkUser(ctx, instanceID, userID, false)
+	return ctx, u, err
 }
 
 // linkAppend is the append that links existing user u (loaded by

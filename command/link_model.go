@@ -34,15 +34,19 @@ var linkUserTypes = []string{events.UserHumanAdded, events.UserMachineAdded, eve
 // link history costs the same as a new one: a user aggregate starts with
 // its user.*.added (an ID is never reused, even after removal) and ends at
 // user.removed (nothing is appended to a removed user).
+func userRef(instanceID, userID string) eventstore.AggregateRef {
+	return eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggUser, ID: userID}
+}
+
 func (c *Commands) loadLinkUser(ctx context.Context, instanceID, userID string, withLinks bool) (*linkUserModel, error) {
-	m := &linkUserModel{aggregate: aggregate{ref: eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggUser, ID: userID}}}
+	m := &linkUserModel{aggregate: aggregate{ref: userRef(instanceID, userID)}}
 	if withLinks {
 		if err := c.load(ctx, m, linkUserTypes, loadErrs{read: "COMMAND-LnkL1", reduce: "COMMAND-LnkL2"}); err != nil {
 			return nil, err
 		}
 		return m, nil
 	}
-	first, last, ok, err := c.store.Ends(ctx, m.ref)
+	first, last, ok, err := c.ends(ctx, m.ref)
 	if err != nil {
 		return nil, errs.Internal("COMMAND-LnkL3", fmt.Errorf("load user %s: %w", userID, err))
 	}

@@ -356,7 +356,7 @@ func (c *Commands) autoLinkMatches(ctx context.Context, instanceID, orgID string
 // permission: the intent is the capability, and the policy allowed it).
 func (c *Commands) autoLink(ctx context.Context, instanceID, userID string, link IDPLink) error {
 	_, err := c.execute(ctx, func(ctx context.Context) (eventstore.Append, error) {
-		u, err := c.loadLinkUser(ctx, instanceID, userID, false)
+		ctx, u, err := c.loadLinkTarget(ctx, instanceID, userID, link)
 		if err != nil {
 			return eventstore.Append{}, err
 		}

@@ -39,16 +39,8 @@ type loadErrs struct{ read, reduce string }
 // incarnation).
 func (c *Commands) load(ctx context.Context, m model, types []string, ids loadErrs) error {
 	a := m.agg()
-	var evs []eventstore.Event
-	var err error
-	if types == nil {
-		evs, err = c.store.Aggregate(ctx, a.ref, 0)
-		if err == nil && len(evs) > 0 {
-			a.head = evs[len(evs)-1].Sequence
-		}
-	} else {
-		evs, a.head, err = c.store.AggregateTypes(ctx, a.ref, types)
-	}
+	evs, head, err := c.events(ctx, a.ref, types)
+	a.head = head
 	if err != nil {
 		return internalErr(ids.read, fmt.Errorf("load %s: %w", a.ref, err))
 	}

@@ -439,7 +439,8 @@ func (c *Commands) addIDPToPolicy(ctx context.Context, instanceID string, s poli
 		return Details{}, s.emptyIDP
 	}
 	policyID := s.policyID(instanceID, orgID)
-	m, evs, err := executeOn(ctx, c, c.loadLoginPolicy, instanceID, policyID, func(ctx context.Context, m *loginPolicyModel) (eventstore.Append, error) {
+	reads := []read{eventsOf(policyRef(instanceID, policyID)), endsOf(idpRef(instanceID, idpID))}
+	m, evs, err := executeOnPrefetched(ctx, c, reads, c.loadLoginPolicy, instanceID, policyID, func(ctx context.Context, m *loginPolicyModel) (eventstore.Append, error) {
 		if !m.exists || m.isDefault == s.org {
 			return eventstore.Append{}, s.addNoPolicy
 		}

@@ -22,9 +22,13 @@ type loginPolicyModel struct {
 	settings events.LoginPolicySettings
 }
 
+func policyRef(instanceID, policyID string) eventstore.AggregateRef {
+	return eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggLoginPolicy, ID: policyID}
+}
+
 func (c *Commands) loadLoginPolicy(ctx context.Context, instanceID, policyID string) (*loginPolicyModel, error) {
 	m := &loginPolicyModel{
-		aggregate: aggregate{ref: eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggLoginPolicy, ID: policyID}},
+		aggregate: aggregate{ref: policyRef(instanceID, policyID)},
 		idps:      map[string]string{},
 	}
 	if err := c.load(ctx, m, nil, loadErrs{read: "COMMAND-LpL01", reduce: "COMMAND-LpL02"}); err != nil {

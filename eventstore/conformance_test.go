@@ -83,6 +83,17 @@ func TestConformance(t *testing.T) {
 				if _, _, ok, err := s.Ends(ctx, agg("zz")); err != nil || ok {
 					t.Fatalf("Ends of an unknown aggregate: ok=%v %v", ok, err)
 				}
+				// several reads at once give what each gives alone
+				ends, all, typed, unknown := eventstore.LoadEnds(agg("a")), eventstore.LoadAggregate(agg("a"), 1),
+					eventstore.LoadTypes(agg("a"), []string{"thing.changed"}), eventstore.LoadEnds(agg("zz"))
+				if err := s.Load(ctx, ends, all, typed, unknown); err != nil {
+					t.Fatal(err)
+				}
+				if !ends.Found || ends.First.Sequence != 1 || ends.Last.Sequence != 4 || ends.Last.Type != "thing.removed" ||
+					len(all.Events) != 3 || all.Events[0].Sequence != 2 || typed.Head != 4 || len(typed.Events) != 2 ||
+					typed.Events[1].Sequence != 3 || unknown.Found {
+					t.Fatalf("Load: ends=%+v all=%d typed=%d head=%d unknown=%v", ends, len(all.Events), len(typed.Events), typed.Head, unknown.Found)
+				}
 				// an aggregate without events would guard nothing: refused
 				if _, err := s.Append(ctx, eventstore.Append{Aggregates: []eventstore.AggregateAppend{{Aggregate: agg("a"), Expected: 4}}}); err == nil || eventstore.IsConcurrency(err) {
 					t.Fatalf("an aggregate without events: %v", err)

@@ -24,7 +24,7 @@ type Event struct {
 	RequestID     string
 	ClientIP      string
 	UserAgent     string
-	CreatedAt     time.Time // time the row was inserted (clock_timestamp)
+	CreatedAt     time.Time // when the appending process sent it (microseconds; one value per append)
 	Position      int64     // global identity; unique, not commit-ordered
 	TxID          uint64    // pg_current_xact_id() of the appending transaction
 	Hash          []byte
@@ -159,6 +159,10 @@ type Store interface {
 	// aggregate began and where it stands (existence, owner, creation date,
 	// head) loads with it in two index lookups, however long its history.
 	Ends(ctx context.Context, ref AggregateRef) (first, last Event, ok bool, err error)
+	// Load runs several of the reads above (built with LoadEnds,
+	// LoadAggregate, LoadTypes) in one round trip and fills their results,
+	// so a command that decides on several aggregates loads them at once.
+	Load(ctx context.Context, loads ...*Load) error
 	// Read returns committed events matching f in the gap-free global order.
 	// Only events below the snapshot horizon are returned, so an event that
 	// commits late is never skipped by a reader resuming from its cursor.
@@ -171,6 +175,64 @@ type Store interface {
 	// call has ended, so a one-shot Read after it sees everything committed
 	// before the call. Subscribers, which resume from a cursor, need not.
 	Barrier(ctx context.Context, timeout time.Duration) error
+}
+
+// Load is one read of Store.Load. Build it with LoadEnds, LoadAggregate or
+// LoadTypes; Load fills the results its kind names.
+type Load struct {
+	Ref   AggregateRef
+	kind  loadKind
+	after uint64
+	types []string
+
+	// Events: LoadAggregate's events after the sequence, LoadTypes' events
+	// of the types, in sequence order.
+	Events []Event
+	// Head: LoadTypes' head sequence of the aggregate, of any type.
+	Head uint64
+	// First and Last, when Found: LoadEnds' first and last event.
+	First, Last Event
+	Found       bool
+}
+
+type loadKind int
+
+const (
+	loadEnds loadKind = iota
+	loadAggregate
+	loadTypes
+)
+
+// LoadEnds reads what Store.Ends reads.
+func LoadEnds(ref AggregateRef) *Load { return &Load{Ref: ref, kind: loadEnds} }
+
+// LoadAggregate reads what Store.Aggregate reads.
+func LoadAggregate(ref AggregateRef, after uint64) *Load {
+	return &Load{Ref: ref, kind: loadAggregate, after: after}
+}
+
+// LoadTypes reads what Store.AggregateTypes reads.
+func LoadTypes(ref AggregateRef, types []string) *Load {
+	return &Load{Ref: ref, kind: loadTypes, types: types}
+}
+
+// loadEach is Load for a store whose reads cost no round trip.
+func loadEach(ctx context.Context, s Store, loads []*Load) error {
+	for _, l := range loads {
+		var err error
+		switch l.kind {
+		case loadEnds:
+			l.First, l.Last, l.Found, err = s.Ends(ctx, l.Ref)
+		case loadAggregate:
+			l.Events, err = s.Aggregate(ctx, l.Ref, l.after)
+		case loadTypes:
+			l.Events, l.Head, err = s.AggregateTypes(ctx, l.Ref, l.types)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ErrUnknownPosition is returned by CursorAt for a position no event has.

@@ -139,6 +139,9 @@ func (m *Memory) Ends(ctx context.Context, ref AggregateRef) (Event, Event, bool
 	return first, last, ok, nil
 }
 
+// Load implements Store.
+func (m *Memory) Load(ctx context.Context, loads ...*Load) error { return loadEach(ctx, m, loads) }
+
 // AggregateTypes implements Store.
 func (m *Memory) AggregateTypes(ctx context.Context, ref AggregateRef, types []string) ([]Event, uint64, error) {
 	m.mu.Lock()

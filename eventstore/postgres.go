@@ -30,6 +30,18 @@ type InlineHook interface {
 	ApplyInline(ctx context.Context, tx pgx.Tx, events []Event) error
 }
 
+// InlineBatcher is an InlineHook that can queue its statements into the
+// append's own batch instead of running them in the open transaction. A hook
+// that implements it gets the one-round-trip append: the events, the unique
+// constraints and its statements are sent as one pipeline, which PostgreSQL
+// runs as one implicit transaction committed at its end. Its statements see
+// the events as prepared (sequence, type, payload, metadata, CreatedAt), but
+// not yet their Position, TxID or Hash.
+type InlineBatcher interface {
+	InlineHook
+	QueueInline(b *pgx.Batch, events []Event) error
+}
+
 // Postgres is the PostgreSQL event store.
 type Postgres struct {
 	pool   *pgxpool.Pool
@@ -49,8 +61,12 @@ func NewPostgres(pool *pgxpool.Pool, inline InlineHook) *Postgres {
 // Pool returns the store's pool (for the projection package's own tables).
 func (s *Postgres) Pool() *pgxpool.Pool { return s.pool }
 
+// insertSQL inserts one event with its link in the hash chain. Its creation
+// time is chosen by Append ($13), so the inline projections queued in the
+// same round trip can write the very value the event row holds (a rebuild
+// reproduces them from it).
 const insertSQL = `WITH t AS (
-    SELECT clock_timestamp() AS ts,
+    SELECT $13::timestamptz AS ts,
            CASE WHEN $4::bigint = 1 THEN '\x'::bytea
                 ELSE (SELECT hash FROM events WHERE instance_id = $1 AND aggregate_type = $2
                       AND aggregate_id = $3 AND sequence = $4::bigint - 1) END AS prev)
@@ -61,57 +77,106 @@ SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, t.ts,
 FROM t
 RETURNING created_at, position, tx_id::text, hash`
 
+// The constraint statements. A hold or a none-with-prefix check that fails
+// raises checkFailed (idledger_append_check, migrations/0012), so the
+// append rolls back even when it is committed in the same round trip.
+const (
+	noneWithPrefixSQL = `SELECT idledger_append_check(NOT EXISTS (SELECT 1 FROM unique_constraints
+        WHERE instance_id = $1 AND unique_type = $2 AND left(unique_value, length($3)) = $3))`
+	// FOR SHARE: a concurrent release waits until this append commits; a
+	// committed release leaves no row to lock.
+	holdSQL = `SELECT idledger_append_check(EXISTS (SELECT 1 FROM unique_constraints
+        WHERE instance_id = $1 AND unique_type = $2 AND unique_value = $3 FOR SHARE))`
+	releaseSQL = "DELETE FROM unique_constraints WHERE instance_id = $1 AND unique_type = $2 AND unique_value = $3"
+	claimSQL   = "INSERT INTO unique_constraints (instance_id, unique_type, unique_value) VALUES ($1, $2, $3)"
+	lockSQL    = "SELECT pg_advisory_xact_lock_shared($1)"
+
+	checkFailed = "IL001"
+)
+
 // Append implements Store. The events, the unique constraints and the inline
 // projections commit in one transaction, or not at all.
+//
+// With no inline hook, or one that implements InlineBatcher, the whole
+// append is one pipelined batch without BEGIN or COMMIT: PostgreSQL runs
+// the statements before the batch's Sync as one implicit transaction, stops
+// at the first error and rolls everything back, and commits at the Sync.
+// The batch's results are read to the end (its ReadyForQuery) before Append
+// returns, so a nil error means the commit is durable. One round trip in all
+// (plus, once per connection and statement, pgx's prepare).
 func (s *Postgres) Append(ctx context.Context, a Append) ([]Event, error) {
 	events, err := prepare(a)
 	if err != nil {
 		return nil, err
 	}
+	// Microseconds: what timestamptz stores, so the events returned and the
+	// rows the inline projections write hold the same value as the log.
+	now := time.Now().Truncate(time.Microsecond)
+	for i := range events {
+		events[i].CreatedAt = now
+	}
+	b := &pgx.Batch{}
+	b.Queue(lockSQL, AppendLockKey)
+	for i := range events {
+		e := &events[i]
+		b.Queue(insertSQL, e.InstanceID, e.AggregateType, e.AggregateID, int64(e.Sequence), e.Type,
+			int16(e.Revision), e.Payload, e.Creator, e.RequestID, e.ClientIP, e.UserAgent, e.ResourceOwner, e.CreatedAt)
+	}
+	order := constraintOrder(a.Constraints)
+	for _, c := range order {
+		sql := claimSQL
+		switch {
+		case c.NoneWithPrefix:
+			sql = noneWithPrefixSQL
+		case c.Hold:
+			sql = holdSQL
+		case c.Remove:
+			sql = releaseSQL
+		}
+		b.Queue(sql, c.InstanceID, c.Type, c.Value)
+	}
+
+	batcher, pipelined := s.inline.(InlineBatcher)
+	if s.inline == nil || pipelined {
+		fixed := b.Len()
+		if pipelined {
+			if err := batcher.QueueInline(b, events); err != nil {
+				return nil, fmt.Errorf("append: inline projections: %w", err)
+			}
+		}
+		br := s.pool.SendBatch(ctx, b)
+		err := readAppendResults(br, events, order)
+		for i := fixed; err == nil && i < b.Len(); i++ {
+			if _, err = br.Exec(); err != nil {
+				err = fmt.Errorf("append: inline projections: %w", err)
+			}
+		}
+		if cerr := br.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("append: commit: %w", cerr)
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.wake()
+		return events, nil
+	}
+
+	// A hook that needs the open transaction (tests that hold it open).
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("append: begin: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
-
-	b := &pgx.Batch{}
-	b.Queue("SELECT pg_advisory_xact_lock_shared($1)", AppendLockKey)
-	for i := range events {
-		e := &events[i]
-		b.Queue(insertSQL, e.InstanceID, e.AggregateType, e.AggregateID, int64(e.Sequence), e.Type,
-			int16(e.Revision), e.Payload, e.Creator, e.RequestID, e.ClientIP, e.UserAgent, e.ResourceOwner)
-	}
-	for _, c := range constraintOrder(a.Constraints) {
-		switch {
-		case c.NoneWithPrefix:
-			b.Queue(`SELECT 1 FROM unique_constraints WHERE instance_id = $1 AND unique_type = $2
-                AND left(unique_value, length($3)) = $3 LIMIT 1`, c.InstanceID, c.Type, c.Value)
-		case c.Hold:
-			// FOR SHARE: a concurrent release waits until this append
-			// commits; a committed release leaves no row to lock.
-			b.Queue(`SELECT 1 FROM unique_constraints WHERE instance_id = $1 AND unique_type = $2
-                AND unique_value = $3 FOR SHARE`, c.InstanceID, c.Type, c.Value)
-		case c.Remove:
-			b.Queue("DELETE FROM unique_constraints WHERE instance_id = $1 AND unique_type = $2 AND unique_value = $3",
-				c.InstanceID, c.Type, c.Value)
-		default:
-			b.Queue("INSERT INTO unique_constraints (instance_id, unique_type, unique_value) VALUES ($1, $2, $3)",
-				c.InstanceID, c.Type, c.Value)
-		}
-	}
-
 	br := tx.SendBatch(ctx, b)
-	err = readAppendResults(br, events, a)
+	err = readAppendResults(br, events, order)
 	if cerr := br.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("append: %w", cerr)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if s.inline != nil {
-		if err := s.inline.ApplyInline(ctx, tx, events); err != nil {
-			return nil, fmt.Errorf("append: inline projections: %w", err)
-		}
+	if err := s.inline.ApplyInline(ctx, tx, events); err != nil {
+		return nil, fmt.Errorf("append: inline projections: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("append: commit: %w", err)
@@ -144,7 +209,7 @@ func (s *Postgres) notifier() {
 	}
 }
 
-func readAppendResults(br pgx.BatchResults, events []Event, a Append) error {
+func readAppendResults(br pgx.BatchResults, events []Event, order []UniqueConstraint) error {
 	if _, err := br.Exec(); err != nil {
 		return fmt.Errorf("append: lock: %w", err)
 	}
@@ -163,22 +228,19 @@ func readAppendResults(br pgx.BatchResults, events []Event, a Append) error {
 		}
 		e.TxID, _ = strconv.ParseUint(txid, 10, 64)
 	}
-	for _, c := range constraintOrder(a.Constraints) {
-		tag, err := br.Exec()
-		if err != nil {
+	for _, c := range order {
+		if _, err := br.Exec(); err != nil {
 			var pgErr *pgconn.PgError
 			if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 				return &ConstraintError{Constraint: c}
 			}
-			if errors.As(err, &pgErr) && pgErr.Code == "40P01" {
-				// two appends waited for each other (a hold and a release
-				// on two values): the one PostgreSQL chose decides again
+			// a hold whose value is gone, a prefix check that found a
+			// claim, or two appends that waited for each other (a hold
+			// and a release on two values): the command decides again
+			if errors.As(err, &pgErr) && (pgErr.Code == checkFailed || pgErr.Code == "40P01") {
 				return &ConstraintChangedError{Constraint: c}
 			}
 			return fmt.Errorf("append: unique constraint %s: %w", c.Type, err)
-		}
-		if (c.Hold && tag.RowsAffected() == 0) || (c.NoneWithPrefix && tag.RowsAffected() > 0) {
-			return &ConstraintChangedError{Constraint: c}
 		}
 	}
 	return nil
@@ -266,93 +328,132 @@ const selectCols = `instance_id, aggregate_type, aggregate_id, sequence, event_t
 
 // Aggregate implements Store.
 func (s *Postgres) Aggregate(ctx context.Context, ref AggregateRef, after uint64) ([]Event, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+selectCols+` FROM events
-        WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 AND sequence > $4
-        ORDER BY sequence`, ref.InstanceID, ref.Type, ref.ID, int64(after))
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", ref, err)
-	}
-	return collect(rows, 0)
+	l := LoadAggregate(ref, after)
+	err := s.Load(ctx, l)
+	return l.Events, err
+}
+
+// Ends implements Store.
+func (s *Postgres) Ends(ctx context.Context, ref AggregateRef) (Event, Event, bool, error) {
+	l := LoadEnds(ref)
+	err := s.Load(ctx, l)
+	return l.First, l.Last, l.Found, err
 }
 
 // AggregateTypes implements Store.
-// Ends implements Store.
-func (s *Postgres) Ends(ctx context.Context, ref AggregateRef) (Event, Event, bool, error) {
+func (s *Postgres) AggregateTypes(ctx context.Context, ref AggregateRef, types []string) ([]Event, uint64, error) {
+	l := LoadTypes(ref, types)
+	err := s.Load(ctx, l)
+	return l.Events, l.Head, err
+}
+
+// Load implements Store: every read of every load is one statement of one
+// batch, one round trip.
+func (s *Postgres) Load(ctx context.Context, loads ...*Load) error {
 	b := &pgx.Batch{}
-	for _, dir := range []string{"", " DESC"} {
-		b.Queue(`SELECT `+selectCols+` FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3
-            ORDER BY sequence`+dir+` LIMIT 1`, ref.InstanceID, ref.Type, ref.ID)
+	for _, l := range loads {
+		queueLoad(b, l)
 	}
 	br := s.pool.SendBatch(ctx, b)
 	defer br.Close()
-	var ends [2]Event
-	for i := range ends {
-		rows, err := br.Query()
-		if err != nil {
-			return Event{}, Event{}, false, fmt.Errorf("load ends of %s: %w", ref, err)
+	for _, l := range loads {
+		if err := readLoad(br, l); err != nil {
+			return err
 		}
-		evs, err := collect(rows, 1)
-		if err != nil {
-			return Event{}, Event{}, false, fmt.Errorf("load ends of %s: %w", ref, err)
-		}
-		if len(evs) == 0 {
-			return Event{}, Event{}, false, nil
-		}
-		ends[i] = evs[0]
 	}
-	return ends[0], ends[1], true, nil
+	return br.Close()
 }
 
-func (s *Postgres) AggregateTypes(ctx context.Context, ref AggregateRef, types []string) ([]Event, uint64, error) {
-	// It reads the aggregate through the primary key and filters by type:
-	// the cost grows with the aggregate's history (see Ends for write
-	// models that need only its ends). No index leads with the aggregate
-	// and the type: see migrations/0005_read_paths.sql.
-	exact, pats := []string{}, []string{}
-	for _, t := range types {
-		if strings.HasSuffix(t, ".") || strings.HasSuffix(t, "*") {
-			pats = append(pats, likeEscape(strings.TrimSuffix(t, "*"))+"%")
-		} else {
-			exact = append(exact, t)
+func queueLoad(b *pgx.Batch, l *Load) {
+	ref := l.Ref
+	switch l.kind {
+	case loadEnds:
+		for _, dir := range []string{"", " DESC"} {
+			b.Queue(`SELECT `+selectCols+` FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3
+            ORDER BY sequence`+dir+` LIMIT 1`, ref.InstanceID, ref.Type, ref.ID)
 		}
-	}
-	// An OR of the two forms would keep the planner off the index, so the
-	// condition names only the forms present.
-	var cond []string
-	args := []any{ref.InstanceID, ref.Type, ref.ID}
-	if len(exact) > 0 {
-		args = append(args, exact)
-		cond = append(cond, "event_type = ANY($"+strconv.Itoa(len(args))+")")
-	}
-	if len(pats) > 0 {
-		args = append(args, pats)
-		cond = append(cond, "event_type LIKE ANY($"+strconv.Itoa(len(args))+")")
-	}
-	if len(cond) == 0 {
-		cond = append(cond, "FALSE")
-	}
-	b := &pgx.Batch{}
-	b.Queue(`SELECT `+selectCols+` FROM events
+	case loadAggregate:
+		b.Queue(`SELECT `+selectCols+` FROM events
+        WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 AND sequence > $4
+        ORDER BY sequence`, ref.InstanceID, ref.Type, ref.ID, int64(l.after))
+	case loadTypes:
+		// It reads the aggregate through the primary key and filters by
+		// type: the cost grows with the aggregate's history (see Ends for
+		// write models that need only its ends). No index leads with the
+		// aggregate and the type: see migrations/0005_read_paths.sql.
+		exact, pats := []string{}, []string{}
+		for _, t := range l.types {
+			if strings.HasSuffix(t, ".") || strings.HasSuffix(t, "*") {
+				pats = append(pats, likeEscape(strings.TrimSuffix(t, "*"))+"%")
+			} else {
+				exact = append(exact, t)
+			}
+		}
+		// An OR of the two forms would keep the planner off the index, so
+		// the condition names only the forms present.
+		var cond []string
+		args := []any{ref.InstanceID, ref.Type, ref.ID}
+		if len(exact) > 0 {
+			args = append(args, exact)
+			cond = append(cond, "event_type = ANY($"+strconv.Itoa(len(args))+")")
+		}
+		if len(pats) > 0 {
+			args = append(args, pats)
+			cond = append(cond, "event_type LIKE ANY($"+strconv.Itoa(len(args))+")")
+		}
+		if len(cond) == 0 {
+			cond = append(cond, "FALSE")
+		}
+		b.Queue(`SELECT `+selectCols+` FROM events
         WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3
           AND (`+strings.Join(cond, " OR ")+`)
         ORDER BY sequence`, args...)
-	b.Queue(`SELECT coalesce(max(sequence), 0) FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3`,
-		ref.InstanceID, ref.Type, ref.ID)
-	br := s.pool.SendBatch(ctx, b)
-	defer br.Close()
-	rows, err := br.Query()
-	if err != nil {
-		return nil, 0, fmt.Errorf("load %s: %w", ref, err)
+		b.Queue(`SELECT coalesce(max(sequence), 0) FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3`,
+			ref.InstanceID, ref.Type, ref.ID)
 	}
-	events, err := collect(rows, 0)
-	if err != nil {
-		return nil, 0, fmt.Errorf("load %s: %w", ref, err)
+}
+
+func readLoad(br pgx.BatchResults, l *Load) error {
+	ref := l.Ref
+	switch l.kind {
+	case loadEnds:
+		var ends [2][]Event
+		for i := range ends {
+			rows, err := br.Query()
+			if err == nil {
+				ends[i], err = collect(rows, 1)
+			}
+			if err != nil {
+				return fmt.Errorf("load ends of %s: %w", ref, err)
+			}
+		}
+		l.Found = len(ends[0]) > 0 && len(ends[1]) > 0
+		if l.Found {
+			l.First, l.Last = ends[0][0], ends[1][0]
+		}
+	case loadAggregate:
+		rows, err := br.Query()
+		if err == nil {
+			l.Events, err = collect(rows, 0)
+		}
+		if err != nil {
+			return fmt.Errorf("load %s: %w", ref, err)
+		}
+	case loadTypes:
+		rows, err := br.Query()
+		if err == nil {
+			l.Events, err = collect(rows, 0)
+		}
+		if err != nil {
+			return fmt.Errorf("load %s: %w", ref, err)
+		}
+		var head int64
+		if err := br.QueryRow().Scan(&head); err != nil {
+			return fmt.Errorf("load %s head: %w", ref, err)
+		}
+		l.Head = uint64(head)
 	}
-	var head int64
-	if err := br.QueryRow().Scan(&head); err != nil {
-		return nil, 0, fmt.Errorf("load %s head: %w", ref, err)
-	}
-	return events, uint64(head), nil
+	return nil
 }
 
 // Read implements Store.

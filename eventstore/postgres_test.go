@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -400,6 +402,127 @@ func TestBarrierSeesEarlierCommits(t *testing.T) {
 		t.Fatalf("after the barrier: %d events, %v", len(got), err)
 	}
 	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// batchHook queues its statements into the append's own batch
+// (eventstore.InlineBatcher), as the projection registry does.
+type batchHook func(b *pgx.Batch, events []eventstore.Event) error
+
+func (f batchHook) ApplyInline(context.Context, pgx.Tx, []eventstore.Event) error {
+	return errors.New("a batcher's transaction path must not be used")
+}
+
+func (f batchHook) QueueInline(b *pgx.Batch, events []eventstore.Event) error { return f(b, events) }
+
+// roundTrips counts what a pool sends: each query and each batch is one
+// round trip (pgx's prepares for a new statement come on top, once per
+// connection). The notifier's pg_notify, sent beside the append, is left out.
+type roundTrips struct{ n atomic.Int64 }
+
+func (r *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	if d.SQL != "SELECT pg_notify($1, '')" {
+		r.n.Add(1)
+	}
+	return ctx
+}
+func (r *roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (r *roundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	r.n.Add(1)
+	return ctx
+}
+func (r *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+func (r *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
+
+// TestPipelinedAppend: with an InlineBatcher hook an append, its unique
+// constraints and its inline statements are one round trip; a failure in
+// any part of it (an inline statement, a taken value, a stale sequence)
+// leaves nothing behind and maps to the same errors as before.
+func TestPipelinedAppend(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := pgxpool.ParseConfig(pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trips := &roundTrips{}
+	cfg.ConnConfig.Tracer = trips
+	cfg.MaxConns = 1
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if _, err := pool.Exec(ctx, "CREATE TABLE side (id text PRIMARY KEY, at timestamptz NOT NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	fail := ""
+	s := eventstore.NewPostgres(pool, batchHook(func(b *pgx.Batch, events []eventstore.Event) error {
+		for _, e := range events {
+			b.Queue("INSERT INTO side VALUES ($1, $2)", e.AggregateID+":"+strconv.Itoa(int(e.Sequence)), e.CreatedAt)
+			if e.AggregateID == fail {
+				b.Queue("SELECT 1 / 0")
+			}
+		}
+		return nil
+	}))
+	count := func() (events, rows, uniques int) {
+		t.Helper()
+		if err := pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM side), (SELECT count(*) FROM unique_constraints)").Scan(&events, &rows, &uniques); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	withName := func(a eventstore.Append, v string) eventstore.Append {
+		a.Constraints = []eventstore.UniqueConstraint{{InstanceID: "i1", Type: "name", Value: v}}
+		return a
+	}
+
+	// warm the connection's statement cache, then count
+	if _, err := s.Append(ctx, withName(one(agg("warm"), 0, "thing.added"), "warm")); err != nil {
+		t.Fatal(err)
+	}
+	before := trips.n.Load()
+	evs, err := s.Append(ctx, withName(one(agg("a"), 0, "thing.added"), "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := trips.n.Load() - before; n != 1 {
+		t.Fatalf("an append took %d round trips, want 1", n)
+	}
+	var at time.Time
+	if err := pool.QueryRow(ctx, "SELECT created_at FROM events WHERE aggregate_id = 'a'").Scan(&at); err != nil || !at.Equal(evs[0].CreatedAt) {
+		t.Fatalf("stored created_at %v, returned %v (%v)", at, evs[0].CreatedAt, err)
+	}
+	if err := pool.QueryRow(ctx, "SELECT at FROM side WHERE id = 'a:1'").Scan(&at); err != nil || !at.Equal(evs[0].CreatedAt) {
+		t.Fatalf("inline row has %v, the event %v (%v)", at, evs[0].CreatedAt, err)
+	}
+	e0, r0, u0 := count()
+
+	fail = "b"
+	if _, err := s.Append(ctx, withName(one(agg("b"), 0, "thing.added"), "b")); err == nil || !strings.Contains(err.Error(), "inline projections") {
+		t.Fatalf("want the inline statement's error, got %v", err)
+	}
+	var ce *eventstore.ConstraintError
+	if _, err := s.Append(ctx, withName(one(agg("c"), 0, "thing.added"), "a")); !errors.As(err, &ce) {
+		t.Fatalf("want a ConstraintError, got %v", err)
+	}
+	if _, err := s.Append(ctx, withName(one(agg("a"), 0, "thing.added"), "d")); !eventstore.IsConcurrency(err) {
+		t.Fatalf("want a ConcurrencyError, got %v", err)
+	}
+	hold := eventstore.UniqueConstraint{InstanceID: "i1", Type: "name", Value: "nobody", Hold: true}
+	a := one(agg("e"), 0, "thing.added")
+	a.Constraints = []eventstore.UniqueConstraint{{InstanceID: "i1", Type: "name", Value: "e"}, hold}
+	var cc *eventstore.ConstraintChangedError
+	if _, err := s.Append(ctx, a); !errors.As(err, &cc) {
+		t.Fatalf("want a ConstraintChangedError, got %v", err)
+	}
+	if e, r, u := count(); e != e0 || r != r0 || u != u0 {
+		t.Fatalf("half-written: events %d→%d, rows %d→%d, uniques %d→%d", e0, e, r0, r, u0, u)
+	}
+	// and the connection is usable again, outside any transaction
+	fail = ""
+	if _, err := s.Append(ctx, withName(one(agg("b"), 0, "thing.added"), "b")); err != nil {
 		t.Fatal(err)
 	}
 }

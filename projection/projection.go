@@ -72,7 +72,7 @@ type Registry struct {
 	upcasters map[string]map[uint16]Upcaster
 }
 
-var _ eventstore.InlineHook = (*Registry)(nil)
+var _ eventstore.InlineBatcher = (*Registry)(nil)
 
 // NewRegistry returns a registry with the given inline projections.
 func NewRegistry(inline ...*Projection) *Registry {
@@ -161,10 +161,10 @@ func (r *Registry) Statements(ps []*Projection, e eventstore.Event, t Tables) ([
 	return out, nil
 }
 
-// ApplyInline implements eventstore.InlineHook: all statements of all inline
-// projections for the appended events go to the database in one round trip.
-func (r *Registry) ApplyInline(ctx context.Context, tx pgx.Tx, events []eventstore.Event) error {
-	b := &pgx.Batch{}
+// QueueInline implements eventstore.InlineBatcher: it queues every statement
+// of every inline projection for events into the append's own batch, so the
+// append is one round trip. A failing statement fails the whole append.
+func (r *Registry) QueueInline(b *pgx.Batch, events []eventstore.Event) error {
 	for _, e := range events {
 		st, err := r.Statements(r.inline, e, Live)
 		if err != nil {
@@ -173,6 +173,17 @@ func (r *Registry) ApplyInline(ctx context.Context, tx pgx.Tx, events []eventsto
 		for _, s := range st {
 			b.Queue(s.SQL, s.Args...)
 		}
+	}
+	return nil
+}
+
+// ApplyInline implements eventstore.InlineHook: all statements of all inline
+// projections for the appended events go to the database in one round trip
+// of the open transaction (the store uses QueueInline instead).
+func (r *Registry) ApplyInline(ctx context.Context, tx pgx.Tx, events []eventstore.Event) error {
+	b := &pgx.Batch{}
+	if err := r.QueueInline(b, events); err != nil {
+		return err
 	}
 	if b.Len() == 0 {
 		return nil

@@ -1,0 +1,77 @@
+package command_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/idledger/idledger/command"
+	"github.com/idledger/idledger/eventstore"
+	"github.com/idledger/idledger/query"
+)
+
+// tripStore counts the calls a command makes to the store: on Postgres each
+// is one round trip (Load runs all its reads as one batch, Append is one
+// pipelined transaction).
+type tripStore struct {
+	eventstore.Store
+	calls []string
+}
+
+func (s *tripStore) Append(ctx context.Context, a eventstore.Append) ([]eventstore.Event, error) {
+	s.calls = append(s.calls, "Append")
+	return s.Store.Append(ctx, a)
+}
+
+func (s *tripStore) Aggregate(ctx context.Context, ref eventstore.AggregateRef, after uint64) ([]eventstore.Event, error) {
+	s.calls = append(s.calls, "Aggregate")
+	return s.Store.Aggregate(ctx, ref, after)
+}
+
+func (s *tripStore) AggregateTypes(ctx context.Context, ref eventstore.AggregateRef, types []string) ([]eventstore.Event, uint64, error) {
+	s.calls = append(s.calls, "AggregateTypes")
+	return s.Store.AggregateTypes(ctx, ref, types)
+}
+
+func (s *tripStore) Ends(ctx context.Context, ref eventstore.AggregateRef) (eventstore.Event, eventstore.Event, bool, error) {
+	s.calls = append(s.calls, "Ends")
+	return s.Store.Ends(ctx, ref)
+}
+
+func (s *tripStore) Load(ctx context.Context, loads ...*eventstore.Load) error {
+	s.calls = append(s.calls, "Load")
+	return s.Store.Load(ctx, loads...)
+}
+
+// TestWritesInTwoRoundTrips: the benchmarked writes load what their
+// decision needs in one round trip and append in one.
+func TestWritesInTwoRoundTrips(t *testing.T) {
+	env := newPLEnv(t)
+	instIDP, orgIDP := env.addIDP(""), env.addIDP(env.org)
+	alice := env.addHuman(env.org, "alice")
+	if _, err := env.cmds.AddCustomLoginPolicy(env.owner(env.org), env.org, command.LoginPolicy{AllowUsernamePassword: true}); err != nil {
+		t.Fatal(err)
+	}
+	trips := &tripStore{Store: env.store}
+	c := command.New(command.Deps{Store: trips, Links: query.New(env.pool)})
+	for _, w := range []struct {
+		name string
+		run  func() error
+	}{
+		{"AddIDPLink", func() error {
+			_, err := c.AddIDPLink(env.iam(), alice, "", extLink(instIDP, "rt1"), v2Link)
+			return err
+		}},
+		{"AddIDPToLoginPolicy", func() error {
+			_, err := c.AddIDPToLoginPolicy(env.owner(env.org), env.org, orgIDP, command.IDPOwnerOrg)
+			return err
+		}},
+	} {
+		trips.calls = nil
+		if err := w.run(); err != nil {
+			t.Fatalf("%s: %v", w.name, err)
+		}
+		if len(trips.calls) != 2 || trips.calls[0] != "Load" || trips.calls[1] != "Append" {
+			t.Errorf("%s: store calls %v, want [Load Append]", w.name, trips.calls)
+		}
+	}
+}
