@@ -5,7 +5,7 @@
 //
 // Imports everything below cmd. Start with New, then Bootstrap.
 //
-// Imports: api, api/gateway, api/openapi, command, errs, eventstore, internal/ids, internal/metrics, projection, query, rpc, secretbox, upstream, and the standard library and third-party modules only.
+// Imports: api, api/gateway, api/openapi, command, errs, eventstore, internal/ids, internal/metrics, oidc, projection, query, rpc, secretbox, upstream, and the standard library and third-party modules only.
 package app
 
 import (
@@ -26,6 +26,7 @@ import (
 	"github.com/idledger/idledger/eventstore"
 	"github.com/idledger/idledger/internal/ids"
 	"github.com/idledger/idledger/internal/metrics"
+	"github.com/idledger/idledger/oidc"
 	"github.com/idledger/idledger/projection"
 	"github.com/idledger/idledger/query"
 	"github.com/idledger/idledger/rpc"
@@ -63,6 +64,9 @@ type Options struct {
 	// ExternalSecure: the instance's origin, and so every IdP callback URL,
 	// is https:// (behind a TLS proxy).
 	ExternalSecure bool
+	// LoginURL is where the OP sends the browser for apps that name no
+	// login UI of their own ("" is the hosted login, /ui/v2/login/login).
+	LoginURL string
 }
 
 // App is a wired idledger application.
@@ -78,6 +82,7 @@ type App struct {
 	q        *query.Queries
 	api      *api.API
 	rpc      *rpc.Server
+	op       *oidc.OP
 	metrics  *metrics.Metrics
 	// [faults] abuse limits (limits.go)
 	limits      Limits
@@ -125,6 +130,10 @@ func New(_ context.Context, o Options) (*App, error) {
 	a.api = api.New(api.Deps{Commands: a.cmds, Queries: a.q, Log: o.Log, Origin: o.Origin, ExternalSecure: o.ExternalSecure}).WithEvents(eventLog)
 	a.rpc = rpc.New(rpc.Deps{Commands: a.cmds, Queries: a.q, Events: eventLog, Ready: a.ping, ExternalSecure: o.ExternalSecure,
 		Observe: a.metrics.ObserveRPC})
+	if a.op, err = oidc.New(oidc.Deps{Commands: a.cmds, Queries: a.q, Keys: keys, ExternalSecure: o.ExternalSecure,
+		LoginURL: o.LoginURL}); err != nil {
+		return nil, fmt.Errorf("app: openid provider: %w", err)
+	}
 	a.initLimits(o.Limits) // [faults]
 	return a, nil
 }
@@ -143,6 +152,7 @@ func (a *App) Handler() http.Handler {
 	})
 	r.Get("/readyz", a.readyz)
 	a.rpc.MountPublic(r)
+	a.op.Mount(r)
 	a.api.Routes(r, a.rpc.Mount)
 	return r
 }
