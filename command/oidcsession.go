@@ -144,7 +144,9 @@ func (m *oidcSessionModel) reduce(e *eventstore.Event) error {
 	return nil
 }
 
-func (m *oidcSessionModel) terminated() bool { return m.allRevoked && (m.refreshID == "" || m.refreshRevoked) }
+func (m *oidcSessionModel) terminated() bool {
+	return m.allRevoked && (m.refreshID == "" || m.refreshRevoked)
+}
 
 func (m *oidcSessionModel) token(tokenID string, exp, issued time.Time, scope []string) *OIDCToken {
 	p := m.OIDCSessionAddedPayload
@@ -198,7 +200,9 @@ func ParseAccessTokenID(tokenID string) (sessionID string, ok bool) {
 
 // RefreshTokenInfo returns the user and token ID of a refresh token, for
 // revocation. It reads no events.
-func RefreshTokenInfo(token string) (sessionID, tokenID string, ok bool) { return parseRefreshToken(token) }
+func RefreshTokenInfo(token string) (sessionID, tokenID string, ok bool) {
+	return parseRefreshToken(token)
+}
 
 // CreateOIDCSession writes an OIDC session with an access token and, if
 // asked, a refresh token. With an AuthRequestID, the auth request's code

@@ -75,12 +75,12 @@ type PublicSigningKey struct {
 }
 
 type signingKeyEntry struct {
-	id, alg    string
-	private    string // sealed text of the PKCS#8 DER
-	public     []byte // PKIX DER
-	state      SigningKeyState
-	added      time.Time
-	retiredAt  time.Time
+	id, alg   string
+	private   string // sealed text of the PKCS#8 DER
+	public    []byte // PKIX DER
+	state     SigningKeyState
+	added     time.Time
+	retiredAt time.Time
 }
 
 type signingKeysModel struct {
