@@ -19,6 +19,8 @@ type Deps struct {
 	// ExternalSecure makes the instance's origin https:// (behind a TLS
 	// proxy): the IdP callback URL uses it.
 	ExternalSecure bool
+	// Callbacks build CreateCallback's callback URL (the OpenID Provider).
+	Callbacks Callbacks
 }
 
 // Origin configures the client IP and user agent recorded on events.
@@ -40,11 +42,13 @@ type API struct {
 	externalSecure bool
 	// events serves the event API (events.go); nil until WithEvents.
 	events *query.EventLog
+	// callbacks build CreateCallback's URL (authrequest.go).
+	callbacks Callbacks
 }
 
 // New returns the API.
 func New(d Deps) *API {
-	return &API{cmds: d.Commands, q: d.Queries, log: d.Log, origin: d.Origin, externalSecure: d.ExternalSecure}
+	return &API{cmds: d.Commands, q: d.Queries, log: d.Log, origin: d.Origin, externalSecure: d.ExternalSecure, callbacks: d.Callbacks}
 }
 
 // Routes mounts every route on r. Each area registers its own routes in its

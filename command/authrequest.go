@@ -172,7 +172,8 @@ func (c *Commands) GetAuthRequest(ctx context.Context, id string) (*AuthRequest,
 // COMMAND-Bsf3g; FailedPrecondition COMMAND-Sx208nt (already handled);
 // NotFound COMMAND-SeNF1, PermissionDenied COMMAND-sGr42, FailedPrecondition
 // COMMAND-Hewfq / COMMAND-Hkl3d (the session's); FailedPrecondition
-// COMMAND-AR004 (a session without a checked user).
+// COMMAND-AR004 (a session without a checked user), COMMAND-AR005 (the
+// session's last check is older than the request's max_age allows).
 func (c *Commands) LinkSessionToAuthRequest(ctx context.Context, id, sessionID, sessionToken string) (*AuthRequest, error) {
 	cl, err := caller(ctx)
 	if err != nil {
@@ -210,7 +211,13 @@ func (c *Commands) LinkSessionToAuthRequest(ctx context.Context, id, sessionID, 
 		if s.userID == "" {
 			return eventstore.Append{}, errs.FailedPrecondition("COMMAND-AR004", "Errors.Session.User.Missing")
 		}
-		p := events.AuthRequestSessionLinkedPayload{SessionID: sessionID, UserID: s.userID, AuthTime: s.authTime(), AuthMethods: s.amr()}
+		at := s.authTime()
+		if m.MaxAge != nil && at.Before(m.created.Add(-time.Duration(*m.MaxAge)*time.Second)) {
+			// max_age: the user must have authenticated within max_age
+			// before the request (a fresh check after it for max_age=0).
+			return eventstore.Append{}, errs.FailedPrecondition("COMMAND-AR005", "Errors.AuthRequest.MaxAgeExceeded")
+		}
+		p := events.AuthRequestSessionLinkedPayload{SessionID: sessionID, UserID: s.userID, AuthTime: at, AuthMethods: s.amr()}
 		m.SessionID, m.UserID, m.AuthTime, m.AMR = p.SessionID, p.UserID, p.AuthTime, p.AuthMethods
 		return eventstore.Append{Aggregates: []eventstore.AggregateAppend{{Aggregate: m.ref, ResourceOwner: cl.InstanceID,
 			Expected: m.head, Events: []eventstore.PendingEvent{{Type: events.AuthRequestSessionLinked, Payload: p}}}}}, nil

@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -29,6 +30,18 @@ const (
 	PathEndSession = "/oidc/v1/end_session"
 	PathDevice     = "/oauth/v2/device_authorization"
 )
+
+// Routes are the OP's paths and the methods each answers.
+var Routes = map[string][]string{
+	PathDiscovery:  {http.MethodGet},
+	PathAuthorize:  {http.MethodGet, http.MethodPost},
+	PathToken:      {http.MethodPost},
+	PathIntrospect: {http.MethodPost},
+	PathRevoke:     {http.MethodPost},
+	PathKeys:       {http.MethodGet},
+	PathUserinfo:   {http.MethodGet, http.MethodPost},
+	PathEndSession: {http.MethodGet, http.MethodPost},
+}
 
 // Deps are the collaborators of the OP.
 type Deps struct {
@@ -67,6 +80,10 @@ func New(d Deps) (*OP, error) {
 	o := &OP{storage: st, q: d.Queries, secure: d.ExternalSecure}
 	opts := []op.Option{
 		op.WithCrypto(st.crypto),
+		// The library logs request errors on its own; the access log and
+		// the OAuth error bodies already tell them, and a library log line
+		// must never be where a token could end up.
+		op.WithLogger(slog.New(slog.DiscardHandler)),
 		op.WithCustomAuthEndpoint(op.NewEndpoint(PathAuthorize)),
 		op.WithCustomTokenEndpoint(op.NewEndpoint(PathToken)),
 		op.WithCustomIntrospectionEndpoint(op.NewEndpoint(PathIntrospect)),
@@ -100,8 +117,10 @@ func (o *OP) issuer(r *http.Request) string {
 // log, metrics, body and rate limits apply as for REST).
 func (o *OP) Mount(r chi.Router) {
 	h := o.middleware(o.provider)
-	for _, p := range []string{PathDiscovery, PathAuthorize, PathToken, PathIntrospect, PathRevoke, PathKeys, PathUserinfo, PathEndSession} {
-		r.Handle(p, h)
+	for p, methods := range Routes {
+		for _, m := range methods {
+			r.Method(m, p, h)
+		}
 	}
 }
 

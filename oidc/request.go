@@ -49,8 +49,8 @@ type tokenRequest struct {
 	audience, scopes, amr      []string
 	authTime                   time.Time
 	// refresh grant: the session and its current refresh token
-	sessionID, refreshToken string
-	jwtProfile              bool
+	sessionID, refreshToken, nonce string
+	jwtProfile                     bool
 }
 
 var (

@@ -303,7 +303,7 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, rt string) (op
 		return nil, opErr(err, oidc.ErrInvalidGrant())
 	}
 	return &tokenRequest{subject: t.UserID, userOrg: t.UserOrg, clientID: t.ClientID, audience: t.Audience, scopes: t.Scope,
-		amr: t.AMR, authTime: t.AuthTime, sessionID: t.SessionID, refreshToken: rt}, nil
+		amr: t.AMR, authTime: t.AuthTime, sessionID: t.SessionID, refreshToken: rt, nonce: t.Nonce}, nil
 }
 
 func (s *storage) TerminateSession(ctx context.Context, _, _ string) error { return nil }
@@ -402,6 +402,11 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, ui *oidc.UserInfo,
 	case *tokenRequest:
 		if r.sessionID != "" {
 			ui.AppendClaims("sid", r.sessionID)
+		}
+		if r.nonce != "" {
+			// The library takes the nonce from auth requests only; a
+			// refreshed ID token repeats the session's (OIDC Core §12.2).
+			ui.AppendClaims("nonce", r.nonce)
 		}
 	}
 	return nil

@@ -127,13 +127,14 @@ func New(_ context.Context, o Options) (*App, error) {
 		Upstream: upstream.New(upstream.Options{Client: o.UpstreamClient, Now: o.Now}), ExternalUsers: a.q, LoginUsers: a.q})
 	eventLog := query.NewEventLog(a.store)
 	a.secure = o.ExternalSecure
-	a.api = api.New(api.Deps{Commands: a.cmds, Queries: a.q, Log: o.Log, Origin: o.Origin, ExternalSecure: o.ExternalSecure}).WithEvents(eventLog)
-	a.rpc = rpc.New(rpc.Deps{Commands: a.cmds, Queries: a.q, Events: eventLog, Ready: a.ping, ExternalSecure: o.ExternalSecure,
-		Observe: a.metrics.ObserveRPC})
 	if a.op, err = oidc.New(oidc.Deps{Commands: a.cmds, Queries: a.q, Keys: keys, ExternalSecure: o.ExternalSecure,
 		LoginURL: o.LoginURL}); err != nil {
 		return nil, fmt.Errorf("app: openid provider: %w", err)
 	}
+	a.api = api.New(api.Deps{Commands: a.cmds, Queries: a.q, Log: o.Log, Origin: o.Origin, ExternalSecure: o.ExternalSecure,
+		Callbacks: a.op}).WithEvents(eventLog)
+	a.rpc = rpc.New(rpc.Deps{Commands: a.cmds, Queries: a.q, Events: eventLog, Ready: a.ping, ExternalSecure: o.ExternalSecure,
+		Observe: a.metrics.ObserveRPC})
 	a.initLimits(o.Limits) // [faults]
 	return a, nil
 }
