@@ -21,6 +21,9 @@ type Deps struct {
 	ExternalSecure bool
 	// Callbacks build CreateCallback's callback URL (the OpenID Provider).
 	Callbacks Callbacks
+	// OPTokens, when set, authenticates the OP's access tokens wherever a
+	// PAT is accepted.
+	OPTokens OPTokens
 }
 
 // Origin configures the client IP and user agent recorded on events.
@@ -44,11 +47,12 @@ type API struct {
 	events *query.EventLog
 	// callbacks build CreateCallback's URL (authrequest.go).
 	callbacks Callbacks
+	opTokens  OPTokens
 }
 
 // New returns the API.
 func New(d Deps) *API {
-	return &API{cmds: d.Commands, q: d.Queries, log: d.Log, origin: d.Origin, externalSecure: d.ExternalSecure, callbacks: d.Callbacks}
+	return &API{cmds: d.Commands, q: d.Queries, log: d.Log, origin: d.Origin, externalSecure: d.ExternalSecure, callbacks: d.Callbacks, opTokens: d.OPTokens}
 }
 
 // Routes mounts every route on r. Each area registers its own routes in its

@@ -17,6 +17,12 @@ type Callbacks interface {
 	CallbackURL(ctx context.Context, instanceID string, ar *command.AuthRequest, reason, description string) (string, error)
 }
 
+// OPTokens authenticates access tokens that the OpenID Provider issued
+// (package oidc), for the API beside PATs.
+type OPTokens interface {
+	APICaller(ctx context.Context, instanceID, token string) (*authz.Caller, error)
+}
+
 // authRequestRoutes mounts the v2 OIDC service's auth request routes.
 func (a *API) authRequestRoutes(r chi.Router) {
 	r.Get("/v2/oidc/auth_requests/{authRequestId}", func(w http.ResponseWriter, r *http.Request) {

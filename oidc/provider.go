@@ -163,10 +163,15 @@ func (o *OP) middleware(next http.Handler) http.Handler {
 }
 
 // authHeaderWriter adds WWW-Authenticate to a 401 (RFC 6749 §5.2, RFC
-// 6750 §3): Basic after client authentication, Bearer at userinfo.
+// 6750 §3): Basic after client authentication, Bearer at userinfo. It also
+// turns the library's plain-text errors (http.Error at authorize,
+// introspection, userinfo and end session) into OAuth error JSON, whose
+// description never carries the internal cause; a plain-text 500 there is
+// a request the library could not parse, so 400.
 type authHeaderWriter struct {
 	http.ResponseWriter
-	r *http.Request
+	r       *http.Request
+	swallow bool
 }
 
 func (w *authHeaderWriter) WriteHeader(status int) {
@@ -177,7 +182,31 @@ func (w *authHeaderWriter) WriteHeader(status int) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="`+w.r.Host+`"`)
 		}
 	}
+	if status >= 400 && strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
+		code, desc := "invalid_request", "the request is invalid"
+		switch {
+		case status == http.StatusUnauthorized && w.r.URL.Path == PathUserinfo:
+			code, desc = "invalid_token", "access token invalid"
+		case status == http.StatusUnauthorized:
+			code, desc = "invalid_client", "client authentication failed"
+		case status >= 500:
+			status = http.StatusBadRequest
+		}
+		w.Header().Del("X-Content-Type-Options")
+		w.Header().Set("Content-Type", "application/json")
+		w.ResponseWriter.WriteHeader(status)
+		_, _ = w.ResponseWriter.Write([]byte(`{"error":"` + code + `","error_description":"` + desc + `"}`))
+		w.swallow = true
+		return
+	}
 	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *authHeaderWriter) Write(b []byte) (int, error) {
+	if w.swallow {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 func (w *authHeaderWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

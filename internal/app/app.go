@@ -132,7 +132,7 @@ func New(_ context.Context, o Options) (*App, error) {
 		return nil, fmt.Errorf("app: openid provider: %w", err)
 	}
 	a.api = api.New(api.Deps{Commands: a.cmds, Queries: a.q, Log: o.Log, Origin: o.Origin, ExternalSecure: o.ExternalSecure,
-		Callbacks: a.op}).WithEvents(eventLog)
+		Callbacks: a.op, OPTokens: a.op}).WithEvents(eventLog)
 	a.rpc = rpc.New(rpc.Deps{Commands: a.cmds, Queries: a.q, Events: eventLog, Ready: a.ping, ExternalSecure: o.ExternalSecure,
 		Observe: a.metrics.ObserveRPC})
 	a.initLimits(o.Limits) // [faults]
