@@ -111,6 +111,11 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	if err != nil {
 		return nil, opErr(err, oidc.ErrInvalidClient())
 	}
+	if c.AuthMethod() == oidc.AuthMethodNone && req.CodeChallenge == "" {
+		// A public client proves the code's possession with PKCE only; ask
+		// for it up front rather than at the exchange.
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge required for clients without a secret")
+	}
 	aud, err := s.appAudience(ctx, c, req.Scopes)
 	if err != nil {
 		return nil, opErr(err, oidc.ErrInvalidRequest())
