@@ -35,7 +35,11 @@ func TestOPSecretsNeverLeak(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var responses []string
-	s1.c.record = func(_ request, resp response) { mu.Lock(); responses = append(responses, string(resp.Body)); mu.Unlock() }
+	s1.c.record = func(_ request, resp response) {
+		mu.Lock()
+		responses = append(responses, string(resp.Body))
+		mu.Unlock()
+	}
 	admin, org, c := inst.AdminPAT, inst.OrgID, s1.c
 	do := func(token, method, path string, body any, want int) []byte {
 		t.Helper()
