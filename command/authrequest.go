@@ -175,59 +175,39 @@ func (c *Commands) GetAuthRequest(ctx context.Context, id string) (*AuthRequest,
 // COMMAND-AR004 (a session without a checked user), COMMAND-AR005 (the
 // session's last check is older than the request's max_age allows).
 func (c *Commands) LinkSessionToAuthRequest(ctx context.Context, id, sessionID, sessionToken string) (*AuthRequest, error) {
-	cl, err := caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := cl.Check("session.link", ""); err != nil {
-		return nil, err
-	}
 	if err := validLen("Session.SessionId", sessionID, 1, 200); err != nil {
 		return nil, err
 	}
 	if err := validLen("Session.SessionToken", sessionToken, 1, 200); err != nil {
 		return nil, err
 	}
-	m, evs, err := executeOn(ctx, c, c.loadAuthRequest, cl.InstanceID, id, func(ctx context.Context, m *authRequestModel) (eventstore.Append, error) {
-		if m.Status == AuthRequestUnknown {
-			return eventstore.Append{}, errAuthRequestNotFound
-		}
-		if m.Status != AuthRequestAddedState {
-			return eventstore.Append{}, errAuthRequestHandled
-		}
-		s, err := c.loadSession(ctx, cl.InstanceID, sessionID)
+	return c.finishAuthRequest(ctx, id, AuthRequestLinked, func(ctx context.Context, instanceID string, m *authRequestModel) (eventstore.PendingEvent, error) {
+		s, err := c.loadSession(ctx, instanceID, sessionID)
 		if err != nil {
-			return eventstore.Append{}, err
+			return eventstore.PendingEvent{}, err
 		}
 		if !s.exists {
-			return eventstore.Append{}, errs.NotFound("COMMAND-SeNF1", "Errors.Session.NotExisting")
+			return eventstore.PendingEvent{}, errs.NotFound("COMMAND-SeNF1", "Errors.Session.NotExisting")
 		}
 		if subtle.ConstantTimeCompare([]byte(events.PATHash(sessionToken)), []byte(s.tokenHash)) != 1 {
-			return eventstore.Append{}, errs.PermissionDenied("COMMAND-sGr42", "Errors.Session.Token.Invalid")
+			return eventstore.PendingEvent{}, errs.PermissionDenied("COMMAND-sGr42", "Errors.Session.Token.Invalid")
 		}
 		if err := s.notInvalidated(c.now()); err != nil {
-			return eventstore.Append{}, err
+			return eventstore.PendingEvent{}, err
 		}
 		if s.userID == "" {
-			return eventstore.Append{}, errs.FailedPrecondition("COMMAND-AR004", "Errors.Session.User.Missing")
+			return eventstore.PendingEvent{}, errs.FailedPrecondition("COMMAND-AR004", "Errors.Session.User.Missing")
 		}
 		at := s.authTime()
 		if m.MaxAge != nil && at.Before(m.created.Add(-time.Duration(*m.MaxAge)*time.Second)) {
 			// max_age: the user must have authenticated within max_age
 			// before the request (a fresh check after it for max_age=0).
-			return eventstore.Append{}, errs.FailedPrecondition("COMMAND-AR005", "Errors.AuthRequest.MaxAgeExceeded")
+			return eventstore.PendingEvent{}, errs.FailedPrecondition("COMMAND-AR005", "Errors.AuthRequest.MaxAgeExceeded")
 		}
 		p := events.AuthRequestSessionLinkedPayload{SessionID: sessionID, UserID: s.userID, AuthTime: at, AuthMethods: s.amr()}
 		m.SessionID, m.UserID, m.AuthTime, m.AMR = p.SessionID, p.UserID, p.AuthTime, p.AuthMethods
-		return eventstore.Append{Aggregates: []eventstore.AggregateAppend{{Aggregate: m.ref, ResourceOwner: cl.InstanceID,
-			Expected: m.head, Events: []eventstore.PendingEvent{{Type: events.AuthRequestSessionLinked, Payload: p}}}}}, nil
+		return eventstore.PendingEvent{Type: events.AuthRequestSessionLinked, Payload: p}, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	m.Status = AuthRequestLinked
-	m.Details = aggregateDetails(evs, m.ref, m.created)
-	return &m.AuthRequest, nil
 }
 
 // FailAuthRequest is CreateCallback with an error: the caller needs
@@ -235,14 +215,25 @@ func (c *Commands) LinkSessionToAuthRequest(ctx context.Context, id, sessionID, 
 //
 // Errors: as LinkSessionToAuthRequest for the request and the caller.
 func (c *Commands) FailAuthRequest(ctx context.Context, id, reason, description string) (*AuthRequest, error) {
+	if err := validLen("Error.ErrorDescription", description, 0, 500); err != nil {
+		return nil, err
+	}
+	return c.finishAuthRequest(ctx, id, AuthRequestFailedState, func(context.Context, string, *authRequestModel) (eventstore.PendingEvent, error) {
+		return eventstore.PendingEvent{Type: events.AuthRequestFailed,
+			Payload: events.AuthRequestFailedPayload{Reason: reason, Description: description}}, nil
+	})
+}
+
+// finishAuthRequest is CreateCallback's common part: the caller needs
+// session.link, the request must wait for a login; decide gives the event
+// that finishes it, leaving it in state next.
+func (c *Commands) finishAuthRequest(ctx context.Context, id string, next AuthRequestState,
+	decide func(ctx context.Context, instanceID string, m *authRequestModel) (eventstore.PendingEvent, error)) (*AuthRequest, error) {
 	cl, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if err := cl.Check("session.link", ""); err != nil {
-		return nil, err
-	}
-	if err := validLen("Error.ErrorDescription", description, 0, 500); err != nil {
 		return nil, err
 	}
 	m, evs, err := executeOn(ctx, c, c.loadAuthRequest, cl.InstanceID, id, func(ctx context.Context, m *authRequestModel) (eventstore.Append, error) {
@@ -252,14 +243,17 @@ func (c *Commands) FailAuthRequest(ctx context.Context, id, reason, description 
 		if m.Status != AuthRequestAddedState {
 			return eventstore.Append{}, errAuthRequestHandled
 		}
+		e, err := decide(ctx, cl.InstanceID, m)
+		if err != nil {
+			return eventstore.Append{}, err
+		}
 		return eventstore.Append{Aggregates: []eventstore.AggregateAppend{{Aggregate: m.ref, ResourceOwner: cl.InstanceID,
-			Expected: m.head, Events: []eventstore.PendingEvent{{Type: events.AuthRequestFailed,
-				Payload: events.AuthRequestFailedPayload{Reason: reason, Description: description}}}}}}, nil
+			Expected: m.head, Events: []eventstore.PendingEvent{e}}}}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	m.Status = AuthRequestFailedState
+	m.Status = next
 	m.Details = aggregateDetails(evs, m.ref, m.created)
 	return &m.AuthRequest, nil
 }

@@ -37,10 +37,9 @@ const (
 
 // client is an OIDC or API app as op.Client.
 type client struct {
-	app         *query.Client
-	idLifetime  time.Duration
-	loginURL    string // base of the hosted login or --login-url ("" → default)
-	instanceAud []string
+	app        *query.Client
+	idLifetime time.Duration
+	loginURL   string // base of the hosted login or --login-url ("" → default)
 }
 
 var _ op.Client = (*client)(nil)
@@ -139,15 +138,6 @@ func (c *client) GrantTypes() []oidc.GrantType {
 		out = []oidc.GrantType{oidc.GrantTypeCode}
 	}
 	return out
-}
-
-func (c *client) hasGrant(g oidc.GrantType) bool {
-	for _, have := range c.GrantTypes() {
-		if have == g {
-			return true
-		}
-	}
-	return false
 }
 
 // LoginURL is ZITADEL's login v2 URL for the auth request: the app's base

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zitadel/oidc/v3/pkg/client/rp"
-	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"golang.org/x/oauth2/clientcredentials"
 )
 
@@ -142,8 +140,6 @@ func TestBadInputNever5xx(t *testing.T) {
 			t.Errorf("auth request %q: %d %d %d", id[:min(len(id), 10)], st, st2, st3)
 		}
 	}
-	_ = rp.AuthURL
-	_ = oidc.ScopeOpenID
 }
 
 func tokenPostRaw(t *testing.T, u string, form url.Values, user, pass string, c *http.Client) (*http.Response, error) {

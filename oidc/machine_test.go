@@ -82,6 +82,7 @@ func TestJWTProfile(t *testing.T) {
 	userID, _ := machine(t, env, "robot", false)
 	keyFile := machineKey(t, env, userID)
 	ctx := context.Background()
+	//lint:ignore SA1019 the library's key-file support is what service accounts use today
 	ts, err := profile.NewJWTProfileTokenSourceFromKeyFileData(ctx, env.URL, keyFile, []string{"openid", zitadelAud})
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +96,7 @@ func TestJWTProfile(t *testing.T) {
 		t.Fatalf("userinfo: %d %s", resp.StatusCode, body)
 	}
 
+	//lint:ignore SA1019 as above
 	kf, err := client.ConfigFromKeyFileData(keyFile)
 	if err != nil {
 		t.Fatal(err)
@@ -112,6 +114,7 @@ func TestJWTProfile(t *testing.T) {
 		return s
 	}
 	other, _ := machine(t, env, "other", false)
+	//lint:ignore SA1019 as above
 	otherKey, err := client.ConfigFromKeyFileData(machineKey(t, env, other))
 	if err != nil {
 		t.Fatal(err)

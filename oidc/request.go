@@ -50,7 +50,6 @@ type tokenRequest struct {
 	authTime                   time.Time
 	// refresh grant: the session and its current refresh token
 	sessionID, refreshToken, nonce string
-	jwtProfile                     bool
 }
 
 var (
