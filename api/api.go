@@ -19,6 +19,11 @@ type Deps struct {
 	// ExternalSecure makes the instance's origin https:// (behind a TLS
 	// proxy): the IdP callback URL uses it.
 	ExternalSecure bool
+	// Callbacks build CreateCallback's callback URL (the OpenID Provider).
+	Callbacks Callbacks
+	// OPTokens, when set, authenticates the OP's access tokens wherever a
+	// PAT is accepted.
+	OPTokens OPTokens
 }
 
 // Origin configures the client IP and user agent recorded on events.
@@ -42,12 +47,15 @@ type API struct {
 	events *query.EventLog
 	// idpViews holds rendered GET /v2/idps/{id} bodies by row version (idp.go).
 	idpViews *query.ViewCache[[]byte]
+	// callbacks build CreateCallback's URL (authrequest.go).
+	callbacks Callbacks
+	opTokens  OPTokens
 }
 
 // New returns the API.
 func New(d Deps) *API {
 	return &API{cmds: d.Commands, q: d.Queries, log: d.Log, origin: d.Origin, externalSecure: d.ExternalSecure,
-		idpViews: query.NewViewCache[[]byte](idpViewBudget)}
+		idpViews: query.NewViewCache[[]byte](idpViewBudget), callbacks: d.Callbacks, opTokens: d.OPTokens}
 }
 
 // Routes mounts every route on r. Each area registers its own routes in its

@@ -52,6 +52,11 @@ func (a *API) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		cl, err := a.q.CallerByToken(ctx, instanceID, token)
+		if err != nil && a.opTokens != nil && errs.KindOf(err) == errs.KindUnauthenticated {
+			// Not a PAT: an access token of the OpenID Provider, whose
+			// audience must hold the instance's project.
+			cl, err = a.opTokens.APICaller(ctx, instanceID, token)
+		}
 		if err != nil {
 			a.authFailed(lim, ip, r, err)
 			gateway.WriteError(w, r, err)

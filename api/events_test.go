@@ -270,7 +270,8 @@ func TestEventAndAggregateTypes(t *testing.T) {
 		for _, a := range m["aggregateTypes"].([]any) {
 			got = append(got, a.(map[string]any)["type"].(string))
 		}
-		if !slices.Equal(got, []string{"instance", "org", "user", "idp", "login_policy", "idpintent", "session", "project", "key_pair"}) {
+		if !slices.Equal(got, []string{"instance", "org", "user", "idp", "login_policy", "idpintent", "session", "project", "key_pair",
+			"auth_request", "oidc_session"}) {
 			t.Errorf("%s %s: aggregate types = %v", c[0], c[1], got)
 		}
 	}

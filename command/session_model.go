@@ -19,6 +19,8 @@ type sessionModel struct {
 	tokenHash  string // hex SHA-256 of the current token
 	expiration time.Time
 	metadata   map[string][]byte
+	// when the factors were last checked (auth requests' auth_time, amr)
+	passwordCheckedAt, intentCheckedAt time.Time
 }
 
 func (c *Commands) loadSession(ctx context.Context, instanceID, id string) (*sessionModel, error) {
@@ -60,6 +62,16 @@ func (m *sessionModel) reduce(e *eventstore.Event) error {
 		m.metadata = p.Metadata
 		if m.metadata == nil {
 			m.metadata = map[string][]byte{}
+		}
+	case events.SessionPasswordChecked, events.SessionIntentChecked:
+		var p events.SessionCheckedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
+		}
+		if e.Type == events.SessionPasswordChecked {
+			m.passwordCheckedAt = p.CheckedAt
+		} else {
+			m.intentCheckedAt = p.CheckedAt
 		}
 	case events.SessionTerminated:
 		m.terminated = true

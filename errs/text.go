@@ -8,6 +8,14 @@ import "strings"
 // with the raw key) and carry idledger's own wording. Another language is
 // one more table of the same keys.
 var englishText = map[string]string{
+	"Errors.AuthRequest.NotExisting":                  "AuthRequest does not exist",
+	"Errors.AuthRequest.AlreadyHandled":               "AuthRequest is already handled",
+	"Errors.AuthRequest.Code.Invalid":                 "The code is invalid, expired or was used before",           // ours
+	"Errors.AuthRequest.MaxAgeExceeded":               "The session's authentication is older than max_age allows", // ours
+	"Errors.Session.User.Missing":                     "The session has no checked user",                           // ours
+	"Errors.OIDCSession.Token.Invalid":                "Token is invalid",                                          // ours
+	"Errors.OIDCSession.RefreshToken.Invalid":         "Refresh Token is invalid",
+	"Errors.OIDCSession.RefreshToken.ScopeNotGranted": "The scope was not granted to the refresh token", // ours
 	"Errors.Internal":                                 "An internal error occurred",
 	"Errors.AlreadyExists":                            "The object already exists", // ours
 	"Errors.ResourceOwnerMissing":                     "Resource Owner Organisation missing",

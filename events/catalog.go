@@ -263,5 +263,5 @@ func Catalog() []EventInfo {
 		{LoginPolicyIDPAdded, AggLoginPolicy, LoginPolicyIDPPayload{}, "an IdP was added to a login policy"},
 		{LoginPolicyIDPRemoved, AggLoginPolicy, LoginPolicyIDPPayload{}, "an IdP was removed from a login policy"},
 		{LoginPolicyIDPCascadeRemoved, AggLoginPolicy, LoginPolicyIDPPayload{}, "an IdP was removed from a login policy because the IdP was removed"},
-	}, append(append(append(append(intentCatalog, sessionCatalog()...), projectCatalog()...), machineCatalog()...), keyPairCatalog()...)...)
+	}, append(append(append(append(append(intentCatalog, sessionCatalog()...), projectCatalog()...), machineCatalog()...), keyPairCatalog()...), oidcCatalog()...)...)
 }

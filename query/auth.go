@@ -137,24 +137,57 @@ func (q *Queries) loadToken(ctx context.Context, hash string) (*authEntry, error
 		e.expiration = *exp
 	}
 	e.caller.OrgID = e.caller.UserOrgID
+	if e.caller.Memberships, err = q.memberships(ctx, e.caller.InstanceID, e.caller.UserID); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+func (q *Queries) memberships(ctx context.Context, instanceID, userID string) ([]authz.Membership, error) {
 	rows, err := q.pool.Query(ctx, `SELECT org_id, roles FROM members WHERE instance_id = $1 AND user_id = $2 ORDER BY org_id`,
-		e.caller.InstanceID, e.caller.UserID)
+		instanceID, userID)
 	if err != nil {
 		return nil, errs.Internal("QUERY-Tok02", fmt.Errorf("memberships: %w", err))
 	}
+	defer rows.Close()
+	var out []authz.Membership
 	for rows.Next() {
 		var m authz.Membership
 		if err := rows.Scan(&m.OrgID, &m.Roles); err != nil {
-			rows.Close()
 			return nil, errs.Internal("QUERY-Tok03", err)
 		}
-		e.caller.Memberships = append(e.caller.Memberships, m)
+		out = append(out, m)
 	}
-	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, errs.Internal("QUERY-Tok04", err)
 	}
-	return &e, nil
+	return out, nil
+}
+
+// CallerOfUser returns the caller that user userID of instanceID is, with
+// its memberships and OrgID set to its org: the caller of an OpenID
+// Provider access token, which the OP has verified. A removed user is no
+// caller.
+//
+// Errors: Unauthenticated AUTH-7fs1e for an unknown or removed user;
+// Internal on a database error.
+func (q *Queries) CallerOfUser(ctx context.Context, instanceID, userID string) (*authz.Caller, error) {
+	if !storableText(userID) {
+		return nil, errTokenInvalid()
+	}
+	cl := &authz.Caller{InstanceID: instanceID, UserID: userID}
+	err := q.pool.QueryRow(ctx, `SELECT org_id FROM users WHERE instance_id = $1 AND id = $2`, instanceID, userID).Scan(&cl.UserOrgID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, errTokenInvalid()
+	}
+	if err != nil {
+		return nil, errs.Internal("QUERY-Tok05", fmt.Errorf("token user: %w", err))
+	}
+	cl.OrgID = cl.UserOrgID
+	if cl.Memberships, err = q.memberships(ctx, instanceID, userID); err != nil {
+		return nil, err
+	}
+	return cl, nil
 }
 
 // OrgExists reports whether org orgID exists in the instance.

@@ -59,19 +59,34 @@ func (q *Queries) UserByID(ctx context.Context, userID string) (*User, error) {
 	if cl == nil {
 		return nil, errs.Unauthenticated("AUTH-7fs1e", "auth header missing")
 	}
-	u, err := scanUser(q.pool.QueryRow(ctx, `SELECT id, org_id, type, username, state, profile, email, email_verified,
-            sequence, creation_date, change_date
-        FROM users WHERE instance_id = $1 AND id = $2`, cl.InstanceID, userID))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, errs.NotFound("QUERY-Dfbg2", "User could not be found")
-	}
+	u, err := q.UserOfInstance(ctx, cl.InstanceID, userID)
 	if err != nil {
-		return nil, errs.Internal("QUERY-Usr01", fmt.Errorf("user %s: %w", userID, err))
+		return nil, err
 	}
 	if cl.UserID != u.ID {
 		if err := cl.Check("user.read", u.OrgID); err != nil {
 			return nil, err
 		}
+	}
+	return u, nil
+}
+
+// UserOfInstance returns user userID of instanceID. It checks no caller:
+// the OpenID Provider reads it for the subject of a token it verified.
+//
+// Errors: NotFound QUERY-Dfbg2; Internal on a database error.
+func (q *Queries) UserOfInstance(ctx context.Context, instanceID, userID string) (*User, error) {
+	if !storableText(userID) {
+		return nil, errs.NotFound("QUERY-Dfbg2", "User could not be found")
+	}
+	u, err := scanUser(q.pool.QueryRow(ctx, `SELECT id, org_id, type, username, state, profile, email, email_verified,
+            sequence, creation_date, change_date
+        FROM users WHERE instance_id = $1 AND id = $2`, instanceID, userID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, errs.NotFound("QUERY-Dfbg2", "User could not be found")
+	}
+	if err != nil {
+		return nil, errs.Internal("QUERY-Usr01", fmt.Errorf("user %s: %w", userID, err))
 	}
 	return u, nil
 }

@@ -5,7 +5,7 @@
 //
 // Imports everything below cmd. Start with New, then Bootstrap.
 //
-// Imports: api, api/gateway, api/openapi, command, errs, eventstore, internal/ids, internal/metrics, projection, query, rpc, secretbox, ui, upstream, and the standard library and third-party modules only.
+// Imports: api, api/gateway, api/openapi, command, errs, eventstore, internal/ids, internal/metrics, oidc, projection, query, rpc, secretbox, ui, upstream, and the standard library and third-party modules only.
 package app
 
 import (
@@ -26,6 +26,7 @@ import (
 	"github.com/idledger/idledger/eventstore"
 	"github.com/idledger/idledger/internal/ids"
 	"github.com/idledger/idledger/internal/metrics"
+	"github.com/idledger/idledger/oidc"
 	"github.com/idledger/idledger/projection"
 	"github.com/idledger/idledger/query"
 	"github.com/idledger/idledger/rpc"
@@ -67,6 +68,9 @@ type Options struct {
 	// AuthRequests is the OpenID Provider's side of the hosted login; nil
 	// until it is wired (the login then refuses ?authRequest= links).
 	AuthRequests ui.AuthRequests
+	// LoginURL is where the OP sends the browser for apps that name no
+	// login UI of their own ("" is the hosted login, /ui/v2/login/login).
+	LoginURL string
 }
 
 // App is a wired idledger application.
@@ -83,6 +87,7 @@ type App struct {
 	api      *api.API
 	rpc      *rpc.Server
 	ui       *ui.UI
+	op       *oidc.OP
 	metrics  *metrics.Metrics
 	// [faults] abuse limits (limits.go)
 	limits      Limits
@@ -127,7 +132,12 @@ func New(_ context.Context, o Options) (*App, error) {
 		Upstream: upstream.New(upstream.Options{Client: o.UpstreamClient, Now: o.Now}), ExternalUsers: a.q, LoginUsers: a.q})
 	eventLog := query.NewEventLog(a.store)
 	a.secure = o.ExternalSecure
-	a.api = api.New(api.Deps{Commands: a.cmds, Queries: a.q, Log: o.Log, Origin: o.Origin, ExternalSecure: o.ExternalSecure}).WithEvents(eventLog)
+	if a.op, err = oidc.New(oidc.Deps{Commands: a.cmds, Queries: a.q, Keys: keys, ExternalSecure: o.ExternalSecure,
+		LoginURL: o.LoginURL}); err != nil {
+		return nil, fmt.Errorf("app: openid provider: %w", err)
+	}
+	a.api = api.New(api.Deps{Commands: a.cmds, Queries: a.q, Log: o.Log, Origin: o.Origin, ExternalSecure: o.ExternalSecure,
+		Callbacks: a.op, OPTokens: a.op}).WithEvents(eventLog)
 	a.rpc = rpc.New(rpc.Deps{Commands: a.cmds, Queries: a.q, Events: eventLog, Ready: a.ping, ExternalSecure: o.ExternalSecure,
 		Observe: a.metrics.ObserveRPC})
 	if a.ui, err = ui.New(ui.Deps{Commands: a.cmds, Queries: a.q, Keys: keys, AuthRequests: o.AuthRequests,
@@ -154,6 +164,7 @@ func (a *App) Handler() http.Handler {
 	r.Get("/readyz", a.readyz)
 	a.rpc.MountPublic(r)
 	r.Mount(ui.BasePath, a.ui.Handler())
+	a.op.Mount(r)
 	a.api.Routes(r, a.rpc.Mount)
 	return r
 }

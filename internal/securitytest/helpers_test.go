@@ -54,7 +54,12 @@ func routes(t testing.TB, h http.Handler) []route {
 // publicRoutes are served without authentication.
 var publicRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/openapi.yaml": true,
 	"/idps/callback": true, "/idps/jwt": true, "/idps/{idpId}/saml/acs": true, "/idps/{idpId}/saml/metadata": true,
-	"/idps/{idpId}/saml/certificate": true}
+	"/idps/{idpId}/saml/certificate":    true,
+	"/.well-known/openid-configuration": true, "/oauth/v2/keys": true, "/oauth/v2/authorize": true, "/oauth/v2/token": true,
+	"/oauth/v2/introspect": true, "/oauth/v2/revoke": true, "/oidc/v1/end_session": true}
+
+// oauthRoutes authenticate with an OAuth bearer token (RFC 6750 errors).
+var oauthRoutes = map[string]bool{"/oidc/v1/userinfo": true}
 
 // params lists the {name} or {name:regexp} parameters of a chi pattern.
 func params(pattern string) []string {

@@ -364,6 +364,7 @@ func matrix() map[string]row {
 	}, selfOrUserWrite, nil}
 	sessionRows(m)
 	projectRows(m)
+	oidcRows(m)
 	return m
 }
 
@@ -464,6 +465,10 @@ func TestPermissionMatrix(t *testing.T) {
 				want = r.want[i]
 			case publicRoutes[path]:
 				want = r.want[0] // a public route answers everyone alike
+			case oauthRoutes[path]:
+				// userinfo: no, a malformed, unknown, expired, revoked or
+				// foreign token is the RFC 6750 401.
+				want = "401"
 			}
 			t.Run(k+"/"+c.name, func(t *testing.T) {
 				rq := r.prep(t, w, c)

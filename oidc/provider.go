@@ -1,0 +1,266 @@
+package oidc
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/text/language"
+
+	"github.com/idledger/idledger/api/gateway"
+	"github.com/idledger/idledger/command"
+	"github.com/idledger/idledger/query"
+	"github.com/idledger/idledger/secretbox"
+)
+
+// ZITADEL's endpoint paths (internal/api/oidc, cmd/defaults.yaml).
+const (
+	PathDiscovery  = "/.well-known/openid-configuration"
+	PathAuthorize  = "/oauth/v2/authorize"
+	PathToken      = "/oauth/v2/token"
+	PathIntrospect = "/oauth/v2/introspect"
+	PathRevoke     = "/oauth/v2/revoke"
+	PathKeys       = "/oauth/v2/keys"
+	PathUserinfo   = "/oidc/v1/userinfo"
+	PathEndSession = "/oidc/v1/end_session"
+	PathDevice     = "/oauth/v2/device_authorization"
+)
+
+// Routes are the OP's paths and the methods each answers.
+var Routes = map[string][]string{
+	PathDiscovery:  {http.MethodGet},
+	PathAuthorize:  {http.MethodGet, http.MethodPost},
+	PathToken:      {http.MethodPost},
+	PathIntrospect: {http.MethodPost},
+	PathRevoke:     {http.MethodPost},
+	PathKeys:       {http.MethodGet},
+	PathUserinfo:   {http.MethodGet, http.MethodPost},
+	PathEndSession: {http.MethodGet, http.MethodPost},
+}
+
+// Deps are the collaborators of the OP.
+type Deps struct {
+	Commands *command.Commands
+	Queries  *query.Queries
+	// Keys seal the opaque access tokens and codes (the master keyring).
+	Keys *secretbox.Keyring
+	// ExternalSecure makes the issuer https:// (behind a TLS proxy); without
+	// it the OP allows http issuers.
+	ExternalSecure bool
+	// LoginURL is --login-url: where apps without a login base URI send
+	// the browser ("" is the hosted login, /ui/v2/login/login).
+	LoginURL string
+}
+
+// OP is the OpenID Provider.
+type OP struct {
+	provider *op.Provider
+	storage  *storage
+	q        *query.Queries
+	secure   bool
+}
+
+// New builds the OP.
+func New(d Deps) (*OP, error) {
+	st := &storage{cmds: d.Commands, q: d.Queries, crypto: keyringCrypto{keys: d.Keys}, loginURL: d.LoginURL}
+	cfg := &op.Config{
+		CodeMethodS256:           true,
+		AuthMethodPost:           true,
+		AuthMethodPrivateKeyJWT:  true,
+		GrantTypeRefreshToken:    true,
+		RequestObjectSupported:   true,
+		SupportedUILocales:       []language.Tag{language.English, language.German},
+		DefaultLogoutRedirectURI: "/ui/v2/login/logout/done",
+	}
+	o := &OP{storage: st, q: d.Queries, secure: d.ExternalSecure}
+	opts := []op.Option{
+		op.WithCrypto(st.crypto),
+		// The library logs request errors on its own; the access log and
+		// the OAuth error bodies already tell them, and a library log line
+		// must never be where a token could end up.
+		op.WithLogger(slog.New(slog.DiscardHandler)),
+		op.WithCustomAuthEndpoint(op.NewEndpoint(PathAuthorize)),
+		op.WithCustomTokenEndpoint(op.NewEndpoint(PathToken)),
+		op.WithCustomIntrospectionEndpoint(op.NewEndpoint(PathIntrospect)),
+		op.WithCustomRevocationEndpoint(op.NewEndpoint(PathRevoke)),
+		op.WithCustomKeysEndpoint(op.NewEndpoint(PathKeys)),
+		op.WithCustomUserinfoEndpoint(op.NewEndpoint(PathUserinfo)),
+		op.WithCustomEndSessionEndpoint(op.NewEndpoint(PathEndSession)),
+		op.WithCustomDeviceAuthorizationEndpoint(op.NewEndpoint(PathDevice)),
+	}
+	if !d.ExternalSecure {
+		opts = append(opts, op.WithAllowInsecure())
+	}
+	p, err := op.NewProvider(cfg, st, func(bool) (op.IssuerFromRequest, error) { return o.issuer, nil }, opts...)
+	if err != nil {
+		return nil, err
+	}
+	o.provider = p
+	return o, nil
+}
+
+// issuer is the instance's origin as the client addressed it, without a
+// path or trailing slash.
+func (o *OP) issuer(r *http.Request) string {
+	if o.secure {
+		return "https://" + r.Host
+	}
+	return "http://" + r.Host
+}
+
+// Mount mounts the OP's endpoints on r (the REST router, so the access
+// log, metrics, body and rate limits apply as for REST).
+func (o *OP) Mount(r chi.Router) {
+	h := o.middleware(o.provider)
+	for p, methods := range Routes {
+		for _, m := range methods {
+			r.Method(m, p, h)
+		}
+	}
+}
+
+// requestHost is the Host without port and IPv6 brackets, lower case (as
+// api.RequestHost).
+func requestHost(r *http.Request) string {
+	h := r.Host
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		h = host
+	}
+	return strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]"))
+}
+
+// middleware resolves the instance from the Host (404 as elsewhere for an
+// unknown one) and sets the headers the RFCs ask for that the library
+// does not: Cache-Control on the JWKS and token responses, and
+// WWW-Authenticate on a 401.
+func (o *OP) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inst, err := o.q.InstanceByHost(r.Context(), requestHost(r))
+		if err != nil {
+			gateway.WriteError(w, r, err)
+			return
+		}
+		ctx := withInstance(r.Context(), inst)
+		switch r.URL.Path {
+		case PathKeys:
+			w.Header().Set("Cache-Control", "max-age=300, must-revalidate")
+		case PathToken:
+			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Set("Pragma", "no-cache")
+		case PathUserinfo:
+			if o.patUserinfo(w, r.WithContext(ctx), inst) {
+				return
+			}
+		}
+		ww := &authHeaderWriter{ResponseWriter: w, r: r}
+		next.ServeHTTP(ww, r.WithContext(ctx))
+	})
+}
+
+// authHeaderWriter adds WWW-Authenticate to a 401 (RFC 6749 §5.2, RFC
+// 6750 §3): Basic after client authentication, Bearer at userinfo. It also
+// turns the library's plain-text errors (http.Error at authorize,
+// introspection, userinfo and end session) into OAuth error JSON, whose
+// description never carries the internal cause; a plain-text 500 there is
+// a request the library could not parse, so 400.
+type authHeaderWriter struct {
+	http.ResponseWriter
+	r       *http.Request
+	swallow bool
+}
+
+func (w *authHeaderWriter) WriteHeader(status int) {
+	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
+		if w.r.URL.Path == PathUserinfo {
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		} else {
+			w.Header().Set("WWW-Authenticate", `Basic realm="`+w.r.Host+`"`)
+		}
+	}
+	if status >= 400 && strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
+		code, desc := "invalid_request", "the request is invalid"
+		switch {
+		case status == http.StatusUnauthorized && w.r.URL.Path == PathUserinfo:
+			code, desc = "invalid_token", "access token invalid"
+		case status == http.StatusUnauthorized:
+			code, desc = "invalid_client", "client authentication failed"
+		case status >= 500:
+			status = http.StatusBadRequest
+		}
+		w.Header().Del("X-Content-Type-Options")
+		w.Header().Set("Content-Type", "application/json")
+		w.ResponseWriter.WriteHeader(status)
+		_, _ = w.ResponseWriter.Write([]byte(`{"error":"` + code + `","error_description":"` + desc + `"}`))
+		w.swallow = true
+		return
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *authHeaderWriter) Write(b []byte) (int, error) {
+	if w.swallow {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *authHeaderWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// patUserinfo answers userinfo for a personal access token, as ZITADEL
+// does (its PATs and OP tokens share one format; ours do not). It reports
+// whether it answered.
+func (o *OP) patUserinfo(w http.ResponseWriter, r *http.Request, instanceID string) bool {
+	token := ""
+	if h := r.Header.Get("Authorization"); h != "" {
+		if scheme, t, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "bearer") {
+			token = strings.TrimSpace(t)
+		}
+	}
+	if token == "" || strings.Count(token, ".") == 2 {
+		return false
+	}
+	if _, err := o.storage.crypto.Decrypt(token); err == nil {
+		return false
+	}
+	cl, err := o.q.CallerByToken(r.Context(), instanceID, token)
+	if err != nil {
+		return false
+	}
+	ui := new(oidc.UserInfo)
+	if err := o.storage.userinfo(r.Context(), ui, cl.UserID, []string{oidc.ScopeProfile, oidc.ScopeEmail}); err != nil {
+		return false
+	}
+	gateway.WriteJSON(w, http.StatusOK, ui)
+	return true
+}
+
+// CallbackURL is where a login UI sends the browser after CreateCallback:
+// the code response for a linked auth request, the error response for a
+// failed one (reason, description).
+func (o *OP) CallbackURL(ctx context.Context, instanceID string, ar *command.AuthRequest, reason, description string) (string, error) {
+	ctx = withInstance(ctx, instanceID)
+	a := &authRequest{AuthRequest: ar}
+	if reason != "" {
+		resp := &authErrorResponse{Error: reason, Description: description, State: ar.State}
+		return op.AuthResponseURL(ar.RedirectURI, a.GetResponseType(), a.GetResponseMode(), resp, o.provider.Encoder())
+	}
+	code, err := op.CreateAuthRequestCode(ctx, a, o.storage, o.storage.crypto)
+	if err != nil {
+		return "", err
+	}
+	resp := &op.CodeResponseType{Code: code, State: ar.State}
+	return op.AuthResponseURL(ar.RedirectURI, a.GetResponseType(), a.GetResponseMode(), resp, o.provider.Encoder())
+}
+
+// authErrorResponse is the error response of an authorization (RFC 6749
+// §4.1.2.1).
+type authErrorResponse struct {
+	Error       string `schema:"error"`
+	Description string `schema:"error_description,omitempty"`
+	State       string `schema:"state,omitempty"`
+}
