@@ -75,7 +75,7 @@ func New(d Deps) (*OP, error) {
 		GrantTypeRefreshToken:    true,
 		RequestObjectSupported:   true,
 		SupportedUILocales:       []language.Tag{language.English, language.German},
-		DefaultLogoutRedirectURI: "/ui/v2/login/logout/done",
+		DefaultLogoutRedirectURI: "/ui/v2/login/logout",
 	}
 	o := &OP{storage: st, q: d.Queries, secure: d.ExternalSecure}
 	opts := []op.Option{

@@ -29,10 +29,10 @@ func oidcRows(m map[string]row) {
 	m["POST /oauth/v2/introspect"] = row{form("POST", "/oauth/v2/introspect"), oauthAll("401"), nil}
 	m["POST /oauth/v2/revoke"] = row{form("POST", "/oauth/v2/revoke"), oauthAll("401"), nil}
 	// Without a registered post_logout_redirect_uri, end session sends the
-	// browser to the hosted login's logout page, which the client follows
-	// (404 until the hosted login serves it).
-	m["GET /oidc/v1/end_session"] = row{get("/oidc/v1/end_session"), oauthAll("404"), nil}
-	m["POST /oidc/v1/end_session"] = row{form("POST", "/oidc/v1/end_session"), oauthAll("404"), nil}
+	// browser to the hosted login's logout page ("you are signed out"),
+	// which the client follows.
+	m["GET /oidc/v1/end_session"] = row{get("/oidc/v1/end_session"), public, nil}
+	m["POST /oidc/v1/end_session"] = row{form("POST", "/oidc/v1/end_session"), public, nil}
 	// Userinfo with the callers' PATs, as ZITADEL accepts them.
 	m["GET /oidc/v1/userinfo"] = row{get("/oidc/v1/userinfo"), public, nil}
 	m["POST /oidc/v1/userinfo"] = row{form("POST", "/oidc/v1/userinfo"), public, nil}
