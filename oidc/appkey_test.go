@@ -218,4 +218,3 @@ func unsigned(clientID string, aud []string) string {
 		strconv.FormatInt(now, 10) + `,"exp":` + strconv.FormatInt(now+60, 10) + `}`
 	return enc([]byte(`{"alg":"none"}`)) + "." + enc([]byte(claims)) + "."
 }
-
