@@ -199,6 +199,14 @@ func TestPrivateKeyJWT(t *testing.T) {
 	if in, err := rs.Introspect[*oidc.IntrospectionResponse](ctx, server, next.AccessToken); err != nil || in.Active {
 		t.Fatalf("introspection after revocation: %+v %v", in, err)
 	}
+	// The web app switches to basic: its key no longer authenticates it.
+	env.MustDo(t, http.StatusOK, "PUT", "/management/v1/projects/"+f.projectID+"/apps/"+web["appId"].(string)+"/oidc_config", map[string]any{
+		"redirectUris": []string{redirectURI}, "authMethodType": "OIDC_AUTH_METHOD_TYPE_BASIC",
+		"grantTypes": []string{"OIDC_GRANT_TYPE_AUTHORIZATION_CODE", "OIDC_GRANT_TYPE_REFRESH_TOKEN"}})
+	if r, m := tokenPost(t, env, "/oauth/v2/revoke", url.Values{"client_assertion_type": {assertionType}, "client_assertion": {wa},
+		"token": {tokens.AccessToken}}, "", ""); r.StatusCode != http.StatusUnauthorized || m["error"] != "invalid_client" {
+		t.Fatalf("a key of an app that left private_key_jwt: %d %v", r.StatusCode, m)
+	}
 }
 
 func mustHS(t *testing.T, key []byte) jose.Signer {
