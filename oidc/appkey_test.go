@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"net/http"
 	"net/url"
@@ -28,18 +29,27 @@ const assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 // appKeyFile adds a key to app appID of project projectID and returns the
 // decoded application key file.
-func appKeyFile(t *testing.T, env *apptest.Env, projectID, appID string) (raw []byte, kf *client.KeyFile) {
+func appKeyFile(t *testing.T, env *apptest.Env, projectID, appID string) (raw []byte, kf *keyFile) {
 	t.Helper()
 	k := env.MustDo(t, http.StatusOK, "POST", "/management/v1/projects/"+projectID+"/apps/"+appID+"/keys", map[string]any{"type": "KEY_TYPE_JSON"})
 	raw, err := base64.StdEncoding.DecodeString(k["keyDetails"].(string))
 	if err != nil {
 		t.Fatal(err)
 	}
-	//lint:ignore SA1019 the library's key-file support is what apps use today
-	if kf, err = client.ConfigFromKeyFileData(raw); err != nil || kf.Type != "application" || kf.KeyID != k["id"] || kf.ClientID == "" {
+	kf = new(keyFile)
+	if err = json.Unmarshal(raw, kf); err != nil || kf.Type != "application" || kf.KeyID != k["id"] || kf.ClientID == "" || kf.AppID != appID {
 		t.Fatalf("key file %s: %v", raw, err)
 	}
 	return raw, kf
+}
+
+// keyFile is ZITADEL's application key file.
+type keyFile struct {
+	Type     string `json:"type"`
+	KeyID    string `json:"keyId"`
+	Key      string `json:"key"`
+	AppID    string `json:"appId"`
+	ClientID string `json:"clientId"`
 }
 
 // clientAssertion signs claims for clientID with key (PKCS#1 PEM) under kid.
@@ -81,18 +91,17 @@ func TestPrivateKeyJWT(t *testing.T) {
 		t.Fatalf("a secret for a private_key_jwt app: %v", web)
 	}
 	webID := web["clientId"].(string)
-	webFile, webKey := appKeyFile(t, env, f.projectID, web["appId"].(string))
+	_, webKey := appKeyFile(t, env, f.projectID, web["appId"].(string))
 	if webKey.ClientID != webID {
 		t.Fatalf("key file client %q, app %q", webKey.ClientID, webID)
 	}
 	party, err := rp.NewRelyingPartyOIDC(ctx, env.URL, webID, "", redirectURI,
 		[]string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeOfflineAccess},
-		rp.WithJWTProfile(rp.SignerFromKeyFile(webFile)),
+		rp.WithJWTProfile(rp.SignerFromKeyAndKeyID([]byte(webKey.Key), webKey.KeyID)),
 		rp.WithVerifierOpts(rp.WithNonce(func(context.Context) string { return "n-0S6_WzA2Mj" })))
 	if err != nil {
 		t.Fatal(err)
 	}
-	//lint:ignore SA1019 as above
 	assertion, err := client.SignedJWTProfileAssertion(webID, []string{env.URL}, time.Hour, party.Signer())
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +138,7 @@ func TestPrivateKeyJWT(t *testing.T) {
 	}
 	forgedPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(forged)})
 	machineID, _ := machine(t, env, "keyed", false)
-	//lint:ignore SA1019 as above
+	//lint:ignore SA1019 the library's key-file support is what service accounts use today
 	mk, err := client.ConfigFromKeyFileData(machineKey(t, env, machineID))
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +147,7 @@ func TestPrivateKeyJWT(t *testing.T) {
 	removedRaw := env.MustDo(t, http.StatusOK, "POST", "/management/v1/projects/"+f.projectID+"/apps/"+api["appId"].(string)+"/keys",
 		map[string]any{"type": "KEY_TYPE_JSON"})
 	removedFile, _ := base64.StdEncoding.DecodeString(removedRaw["keyDetails"].(string))
-	//lint:ignore SA1019 as above
+	//lint:ignore SA1019 the library's key-file support is what service accounts use today
 	removed, err := client.ConfigFromKeyFileData(removedFile)
 	if err != nil {
 		t.Fatal(err)
