@@ -199,6 +199,12 @@ func TestPrivateKeyJWT(t *testing.T) {
 	if r.StatusCode != http.StatusOK || m["active"] != true {
 		t.Fatalf("introspect with a good assertion: %d %v", r.StatusCode, m)
 	}
+	// It is single-use: its jti is refused the second time.
+	r, m = tokenPost(t, env, "/oauth/v2/introspect", url.Values{"client_assertion_type": {assertionType}, "client_assertion": {good},
+		"token": {next.AccessToken}}, "", "")
+	if r.StatusCode != http.StatusUnauthorized || m["error"] != "invalid_client" {
+		t.Fatalf("a replayed assertion: %d %v", r.StatusCode, m)
+	}
 	// Revocation with the web app's key, then introspection says inactive.
 	wa := clientAssertion(t, []byte(webKey.Key), webKey.KeyID, webID, webID, aud, now, now.Add(time.Minute))
 	if r, m := tokenPost(t, env, "/oauth/v2/revoke", url.Values{"client_assertion_type": {assertionType}, "client_assertion": {wa},

@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -64,6 +65,7 @@ type OP struct {
 	storage  *storage
 	q        *query.Queries
 	secure   bool
+	replays  replayCache
 }
 
 // New builds the OP.
@@ -153,7 +155,18 @@ func (o *OP) middleware(next http.Handler) http.Handler {
 				return
 			}
 			ctx = withKeyKind(ctx, kind)
-			if kind == keysApp && !o.clientAssertionValid(w, r.WithContext(ctx)) {
+			if kind == keysApp {
+				key, ok := o.clientAssertionValid(w, r.WithContext(ctx))
+				if !ok {
+					return
+				}
+				// A request that fails after the check (another error of
+				// the form, a bad grant) does not use up the assertion.
+				ww := &authHeaderWriter{ResponseWriter: w, r: r}
+				next.ServeHTTP(ww, r.WithContext(ctx))
+				if ww.status >= 400 {
+					o.replays.forget(key)
+				}
 				return
 			}
 		}
@@ -203,17 +216,26 @@ func assertionKind(w http.ResponseWriter, r *http.Request) (keyKind, bool) {
 
 // clientAssertionValid verifies a request's client assertion as the
 // library will (signature by a key of the app, iss = sub, aud holding the
-// issuer, exp, iat at most an hour old) and answers a bad one with
+// issuer, exp, iat at most an hour old), refuses a jti seen before
+// (replayCache), and answers a bad one with
 // invalid_client (RFC 6749 §5.2), where the library's token and revocation
 // endpoints would answer invalid_grant. It reports whether it is valid.
-func (o *OP) clientAssertionValid(w http.ResponseWriter, r *http.Request) bool {
+func (o *OP) clientAssertionValid(w http.ResponseWriter, r *http.Request) (string, bool) {
 	v := op.NewJWTProfileVerifier(o.storage, o.issuer(r), time.Hour, time.Second)
-	if _, err := op.VerifyJWTAssertion(r.Context(), r.Form.Get("client_assertion"), v); err != nil {
+	a, err := op.VerifyJWTAssertion(r.Context(), r.Form.Get("client_assertion"), v)
+	var key string
+	if err == nil {
+		var first bool
+		if key, first = o.replays.firstUse(instanceFrom(r.Context()), a.Issuer, a.JWTID, a.ExpiresAt.AsTime()); !first {
+			err = errors.New("client assertion replayed")
+		}
+	}
+	if err != nil {
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+r.Host+`"`)
 		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client assertion invalid")
-		return false
+		return "", false
 	}
-	return true
+	return key, true
 }
 
 func writeOAuthError(w http.ResponseWriter, status int, code, desc string) {
@@ -232,9 +254,13 @@ type authHeaderWriter struct {
 	http.ResponseWriter
 	r       *http.Request
 	swallow bool
+	status  int // the status sent (0: none yet, so 200)
 }
 
 func (w *authHeaderWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
 	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		if w.r.URL.Path == PathUserinfo {
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
