@@ -109,6 +109,9 @@ var englishText = map[string]string{
 	"Errors.Project.App.NotExisting":                 "Application doesn't exist",
 	"Errors.Project.App.Invalid":                     "Application invalid",
 	"Errors.Project.App.OIDCConfigInvalid":           "OIDC configuration is invalid",
+	"Errors.Project.App.AuthMethodNoPrivateKeyJWT":   "Chosen Auth Method does not require a key",
+	"Errors.Project.App.Key.NotFound":                "Application key not found",
+	"Errors.AuthNKey.NotFound":                       "AuthN Key not found",
 	"Errors.Project.App.IsNotOIDC":                   "Application is not type OIDC",
 	"Errors.Project.App.ClientSecretInvalid":         "Client Secret is invalid",
 }

@@ -82,6 +82,8 @@ func TestDocumentedRoutes(t *testing.T) {
 		"POST /management/v1/projects/{projectId}/apps/_search", "GET /management/v1/projects/{projectId}/apps/{appId}",
 		"DELETE /management/v1/projects/{projectId}/apps/{appId}", "PUT /management/v1/projects/{projectId}/apps/{appId}/oidc_config",
 		"POST /management/v1/projects/{projectId}/apps/{appId}/oidc_config/_generate_client_secret",
+		"POST /management/v1/projects/{projectId}/apps/{appId}/keys", "POST /management/v1/projects/{projectId}/apps/{appId}/keys/_search",
+		"GET /management/v1/projects/{projectId}/apps/{appId}/keys/{keyId}", "DELETE /management/v1/projects/{projectId}/apps/{appId}/keys/{keyId}",
 		"GET /.well-known/openid-configuration", "GET /oauth/v2/authorize", "POST /oauth/v2/authorize", "POST /oauth/v2/token",
 		"POST /oauth/v2/introspect", "POST /oauth/v2/revoke", "GET /oauth/v2/keys", "GET /oidc/v1/userinfo", "POST /oidc/v1/userinfo",
 		"GET /oidc/v1/end_session", "POST /oidc/v1/end_session",
