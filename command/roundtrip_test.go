@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/eventstore"
@@ -114,5 +115,26 @@ func TestCascadeLoadsLinkedUsersAtOnce(t *testing.T) {
 	left, err := links.UsersLinkedToIDP(context.Background(), env.inst, orgIDP, "")
 	if err != nil || len(left) != 0 {
 		t.Fatalf("links left after the cascade: %v %v", left, err)
+	}
+}
+
+// TestSessionInTwoRoundTrips: a session with a user check by ID and a
+// password check loads the session and the user in one round trip and
+// appends in one; a wrong password does the same.
+func TestSessionInTwoRoundTrips(t *testing.T) {
+	env := newSessionEnv(t, 0)
+	trips := &tripStore{Store: env.store}
+	c := command.New(command.Deps{Store: trips, IDs: &seqIDs{}, Members: eventMemberIndex{env.store},
+		Now: func() time.Time { return env.now }})
+	for _, pw := range []string{goodPassword, "wrong-Passw0rd!"} {
+		trips.calls = nil
+		_, err := c.CreateSession(env.login, command.CreateSession{Checks: command.SessionChecks{
+			User: &command.UserCheck{UserID: env.userID}, Password: &command.PasswordCheck{Password: pw}}})
+		if (err != nil) != (pw != goodPassword) {
+			t.Fatalf("password %q: %v", pw, err)
+		}
+		if want := []string{"Load", "Append"}; !slices.Equal(trips.calls, want) {
+			t.Errorf("password %q: store calls %v, want %v", pw, trips.calls, want)
+		}
 	}
 }
