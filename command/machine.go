@@ -154,7 +154,7 @@ func (c *Commands) CheckMachineSecret(ctx context.Context, instanceID, clientID,
 	if err != nil {
 		return "", err
 	}
-	if !u.exists || u.kind != "machine" || u.machineSecretHash == "" || !verifyPassword(u.machineSecretHash, secret) {
+	if !u.exists || u.kind != "machine" || u.machineSecretHash == "" || !verifySecret(u.machineSecretHash, secret) {
 		return "", ErrMachineSecret
 	}
 	return ids[0], nil
