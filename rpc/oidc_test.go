@@ -13,7 +13,9 @@ import (
 	"golang.org/x/oauth2"
 	"google.golang.org/protobuf/proto"
 
+	managementv1 "github.com/idledger/idledger/gen/zitadel/management/v1"
 	oidcv2 "github.com/idledger/idledger/gen/zitadel/oidc/v2"
+	userv1 "github.com/idledger/idledger/gen/zitadel/user/v1"
 	"github.com/idledger/idledger/internal/app/apptest"
 )
 
@@ -238,5 +240,40 @@ func TestCreateCallbackError(t *testing.T) {
 	if _, err := call[oidcv2.GetAuthRequestRequest, oidcv2.GetAuthRequestResponse](t, e.Env, protocols[0], oidcSvc+"GetAuthRequest",
 		&oidcv2.GetAuthRequestRequest{AuthRequestId: id}); err != nil {
 		t.Fatalf("the auth request after refused callbacks: %v", err)
+	}
+}
+
+// TestAddMachineUserAccessTokenType: AddMachineUser keeps
+// access_token_type over RPC as over REST; GetUserByID (v2 and v2beta)
+// answers it as REST does; an undefined value is refused alike.
+func TestAddMachineUserAccessTokenType(t *testing.T) {
+	e := newIdentityEnv(t)
+	jwt := userv1.AccessTokenType_ACCESS_TOKEN_TYPE_JWT
+	for _, p := range protocols {
+		t.Run(p.name, func(t *testing.T) {
+			got, err := both[managementv1.AddMachineUserRequest, managementv1.AddMachineUserResponse](t, e.Env, p, mgmtSvc+"AddMachineUser",
+				"POST", "/management/v1/users/machine", map[string]any{"userName": "rest-jwt-" + p.name, "name": "M", "accessTokenType": "ACCESS_TOKEN_TYPE_JWT"},
+				&managementv1.AddMachineUserRequest{UserName: "rpc-jwt-" + p.name, Name: "M", AccessTokenType: jwt}, append([]string{"user_id"}, writeVolatile...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, svc := range userServices {
+				status, raw := e.Do(t, "GET", "/v2/users/"+got.GetUserId(), nil)
+				res, err := getUser(t, e.Env, p, svc, got.GetUserId())
+				sameAsREST(t, p, status, raw, res, err)
+				if !strings.Contains(string(raw), `"accessTokenType":"ACCESS_TOKEN_TYPE_JWT"`) {
+					t.Fatalf("%s: GetUserByID %s", svcName(svc), raw)
+				}
+			}
+			// An undefined number: REST's decoding refuses it (400) before
+			// the command's check, which answers it over RPC.
+			if st, _ := e.Do(t, "POST", "/management/v1/users/machine", map[string]any{"userName": "x", "name": "M", "accessTokenType": 7}); st != http.StatusBadRequest {
+				t.Fatalf("REST with an undefined access token type: %d", st)
+			}
+			bad, err := call[managementv1.AddMachineUserRequest, managementv1.AddMachineUserResponse](t, e.Env, p, mgmtSvc+"AddMachineUser",
+				&managementv1.AddMachineUserRequest{UserName: "x", Name: "M", AccessTokenType: 7})
+			status, raw := restError("invalid AddMachineUserRequest.AccessTokenType: value must be one of the defined enum values")
+			sameAsREST(t, p, status, raw, answer(bad), err)
+		})
 	}
 }
