@@ -152,6 +152,15 @@ func (o *OP) middleware(next http.Handler) http.Handler {
 		case PathToken:
 			w.Header().Set("Cache-Control", "no-store")
 			w.Header().Set("Pragma", "no-cache")
+			// A body that does not parse as a form (a bad escape, over the
+			// body limit) is invalid_request; the library would read the
+			// pairs before the error and go on.
+			if r.Method == http.MethodPost && r.ParseForm() != nil {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = w.Write([]byte(`{"error":"invalid_request","error_description":"error parsing form"}`))
+				return
+			}
 		case PathUserinfo:
 			if o.patUserinfo(w, r.WithContext(ctx), inst) {
 				return
