@@ -11,10 +11,11 @@ import (
 	"github.com/idledger/idledger/command"
 )
 
-// Callbacks build the URL a login UI sends the browser to after
-// CreateCallback: the OP's code or error response (package oidc).
+// Callbacks finish an auth request (CreateCallback) and build the URL a
+// login UI sends the browser to: the OP's code or error response (package
+// oidc's OP.FinishAuthRequest, which the hosted login calls too).
 type Callbacks interface {
-	CallbackURL(ctx context.Context, instanceID string, ar *command.AuthRequest, reason, description string) (string, error)
+	FinishAuthRequest(ctx context.Context, instanceID, id string, in command.AuthRequestFinish) (*command.AuthRequest, string, error)
 }
 
 // OPTokens authenticates access tokens that the OpenID Provider issued
@@ -33,26 +34,12 @@ func (a *API) authRequestRoutes(r chi.Router) {
 		return render.AuthRequestOf(ar), nil
 	}))
 	r.Post("/v2/oidc/auth_requests/{authRequestId}", decodeCall(http.StatusOK, func(r *http.Request, req *render.CreateCallbackRequest) (any, error) {
-		if err := req.Validate(); err != nil {
-			return nil, err
-		}
-		ctx, id := r.Context(), chi.URLParam(r, "authRequestId")
-		var ar *command.AuthRequest
-		var err error
-		reason, desc := "", ""
-		if s := req.Session; s != nil {
-			ar, err = a.cmds.LinkSessionToAuthRequest(ctx, id, s.SessionID, s.SessionToken)
-		} else {
-			reason = render.OAuthError(req.Error.Error)
-			if req.Error.ErrorDescription != nil {
-				desc = *req.Error.ErrorDescription
-			}
-			ar, err = a.cmds.FailAuthRequest(ctx, id, reason, desc)
-		}
+		in, err := req.Input()
 		if err != nil {
 			return nil, err
 		}
-		url, err := a.callbacks.CallbackURL(ctx, authz.CallerFrom(ctx).InstanceID, ar, reason, desc)
+		ctx, id := r.Context(), chi.URLParam(r, "authRequestId")
+		ar, url, err := a.callbacks.FinishAuthRequest(ctx, authz.CallerFrom(ctx).InstanceID, id, in)
 		if err != nil {
 			return nil, err
 		}

@@ -26,6 +26,7 @@ var englishText = map[string]string{
 	"Errors.User.AlreadyExists":                       "User already exists",
 	"Errors.User.NotMachine":                          "The User must be technical",
 	"Errors.User.NotExisting":                         "User doesn't exist",
+	"Errors.User.NotChanged":                          "User not changed",
 	"Errors.User.Machine.Secret.NotExisting":          "Secret doesn't exist",
 	"Errors.User.Machine.Secret.Invalid":              "Secret is invalid",
 	"Errors.User.Machine.Key.NotFound":                "Machine key not found",

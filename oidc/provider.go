@@ -176,6 +176,15 @@ func (o *OP) middleware(next http.Handler) http.Handler {
 		case PathToken:
 			w.Header().Set("Cache-Control", "no-store")
 			w.Header().Set("Pragma", "no-cache")
+			// A body that does not parse as a form (a bad escape, over the
+			// body limit) is invalid_request; the library would read the
+			// pairs before the error and go on.
+			if r.Method == http.MethodPost && r.ParseForm() != nil {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = w.Write([]byte(`{"error":"invalid_request","error_description":"error parsing form"}`))
+				return
+			}
 		case PathUserinfo:
 			if o.patUserinfo(w, r.WithContext(ctx), inst) {
 				return
@@ -323,6 +332,27 @@ func (o *OP) patUserinfo(w http.ResponseWriter, r *http.Request, instanceID stri
 	}
 	gateway.WriteJSON(w, http.StatusOK, ui)
 	return true
+}
+
+// FinishAuthRequest is CreateCallback for every login UI (REST, RPC and
+// the hosted login): it links the session to auth request id or fails the
+// request (command.FinishAuthRequest, as the caller in ctx), then answers
+// the finished request and the URL the browser goes to: the code
+// response, or the error response.
+func (o *OP) FinishAuthRequest(ctx context.Context, instanceID, id string, in command.AuthRequestFinish) (*command.AuthRequest, string, error) {
+	ar, err := o.storage.cmds.FinishAuthRequest(ctx, id, in)
+	if err != nil {
+		return nil, "", err
+	}
+	reason, desc := "", ""
+	if ar.Status == command.AuthRequestFailedState {
+		reason, desc = in.Reason, in.Description
+	}
+	url, err := o.CallbackURL(ctx, instanceID, ar, reason, desc)
+	if err != nil {
+		return nil, "", err
+	}
+	return ar, url, nil
 }
 
 // CallbackURL is where a login UI sends the browser after CreateCallback:

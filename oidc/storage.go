@@ -572,7 +572,11 @@ func (s *storage) ClientCredentials(ctx context.Context, clientID, secret string
 	if err != nil {
 		return nil, opErr(err, oidc.ErrInvalidClient())
 	}
-	return &machineClient{clientID: clientID, userID: userID}, nil
+	jwt, err := s.cmds.MachineTokenJWT(ctx, instanceFrom(ctx), userID)
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	return &machineClient{clientID: clientID, userID: userID, jwt: jwt}, nil
 }
 
 func (s *storage) ClientCredentialsTokenRequest(ctx context.Context, clientID string, scopes []string) (op.TokenRequest, error) {
@@ -593,8 +597,13 @@ func (s *storage) ClientCredentialsTokenRequest(ctx context.Context, clientID st
 	return &tokenRequest{subject: u.ID, userOrg: u.OrgID, clientID: clientID, audience: aud, scopes: scopes, amr: []string{"pwd"}}, nil
 }
 
-// JWTProfileTokenType: machine users' access tokens are opaque (their
-// accessTokenType is not modelled yet).
-func (s *storage) JWTProfileTokenType(context.Context, op.TokenRequest) (op.AccessTokenType, error) {
-	return op.AccessTokenTypeBearer, nil
+// JWTProfileTokenType is the access token type of the assertion's
+// machine user (the request's subject), read when the token is minted, so
+// that UpdateMachine applies to the next token.
+func (s *storage) JWTProfileTokenType(ctx context.Context, req op.TokenRequest) (op.AccessTokenType, error) {
+	jwt, err := s.cmds.MachineTokenJWT(ctx, instanceFrom(ctx), req.GetSubject())
+	if err != nil {
+		return op.AccessTokenTypeBearer, oidc.ErrServerError().WithParent(err)
+	}
+	return machineTokenType(jwt), nil
 }

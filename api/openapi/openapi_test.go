@@ -67,6 +67,7 @@ func TestDocumentedRoutes(t *testing.T) {
 		"POST /v2/sessions", "POST /v2/sessions/search", "GET /v2/sessions/{sessionId}", "PATCH /v2/sessions/{sessionId}", "DELETE /v2/sessions/{sessionId}",
 		"POST /management/v1/users/machine", "POST /management/v1/users/{userId}/pats",
 		"DELETE /management/v1/users/{userId}/pats/{tokenId}",
+		"PUT /management/v1/users/{userId}/machine",
 		"PUT /management/v1/users/{userId}/secret", "DELETE /management/v1/users/{userId}/secret",
 		"POST /management/v1/users/{userId}/keys", "POST /management/v1/users/{userId}/keys/_search",
 		"DELETE /management/v1/users/{userId}/keys/{keyId}",
