@@ -55,7 +55,7 @@ const (
 
 // isLoginScenario reports whether name needs the login fixture.
 func isLoginScenario(name string) bool {
-	return slices.Contains([]string{"create_session_password", "start_intent", "retrieve_intent"}, name)
+	return slices.Contains([]string{"create_session_password", "start_intent", "retrieve_intent", "code_flow", "code_flow_hosted"}, name)
 }
 
 // benchOP is a minimal OpenID provider on loopback: discovery and a JWKS,
