@@ -42,7 +42,7 @@ type scenario struct {
 
 var scenarioNames = []string{"get_idp", "get_idp_grpc", "search_idps", "add_idp_link", "add_idp_link_grpc",
 	"add_idp_to_policy", "create_idp", "events_search", "create_session_password", "start_intent", "retrieve_intent",
-	"client_credentials", "jwt_profile", "code_flow", "token_vs_example_op"}
+	"client_credentials", "jwt_profile", "code_flow", "token_vs_example_op", "code_flow_hosted"}
 
 func scenarios() map[string]scenario {
 	insert := func(ctx context.Context, b *bench) (op, []string, error) {
@@ -66,6 +66,8 @@ func scenarios() map[string]scenario {
 		"jwt_profile":         {name: "jwt_profile", app: jwtProfile, baseline: jwtProfileBaseline, expectRPS: 2000},
 		"code_flow":           {name: "code_flow", app: codeFlow, baseline: codeFlowBaseline, expectRPS: 100},
 		"token_vs_example_op": {name: "token_vs_example_op", app: clientCredentials, baseline: exampleClientCredentials, expectRPS: 200},
+		// The hosted login (hosted.go).
+		"code_flow_hosted": {name: "code_flow_hosted", app: codeFlowHosted, baseline: codeFlowHostedBaseline, expectRPS: 100},
 	}
 }
 

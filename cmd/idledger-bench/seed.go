@@ -29,6 +29,9 @@ type fixture struct {
 	// oauth is the OP scenarios' data (seedOAuth), nil when none of them
 	// runs.
 	oauth *oauthFixture
+	// hosted is code_flow_hosted's upstream (seedHosted), nil unless it
+	// runs.
+	hosted *hostedFixture
 	// warnings are seed steps that failed without stopping the run (the
 	// scenarios that need them then fail loudly too).
 	warnings []string
