@@ -123,7 +123,7 @@ var (
 	reOPID   = regexp.MustCompile(`name="id" value="([^"]+)"`)
 )
 
-// page is an answer the browser shows: its status, URL and body.
+// shownPage is an answer the browser shows: its status, URL and body.
 type shownPage struct {
 	status int
 	url    *url.URL
