@@ -16,9 +16,11 @@ import (
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // TestSmoke runs the whole harness on tiny data so that it cannot rot: every
-// scenario (the login path's against the bench's own OP), both growth runs and the rebuild must complete without a single
-// failed request, and the output must carry every BENCH line. It asserts
-// nothing about speed.
+// scenario (the login path's against the bench's own OP, the token
+// endpoint beside zitadel/oidc's example OP, the hosted login against an
+// upstream example OP), both growth runs and the rebuild must complete
+// without a single failed request, and the output must carry every BENCH
+// line. It asserts nothing about speed.
 func TestSmoke(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "bench.json")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -37,6 +39,10 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("%s conc=%d: %d server and %d baseline requests", s.Name, s.Conc, s.App.Requests, s.Baseline.Requests)
 		}
 		got[s.Name] = true
+		// The OP's scenarios ran SQL on the server and replayed some.
+		if isOAuthScenario(s.Name) && (s.SQL.RoundTripsPerReq < 1 || len(s.BaselineSQL) == 0) {
+			t.Errorf("%s conc=%d: %.2f round trips per request, baseline SQL %q", s.Name, s.Conc, s.SQL.RoundTripsPerReq, s.BaselineSQL)
+		}
 	}
 	for _, s := range rep.Skipped {
 		// AddIDPLink is served: no scenario may be skipped.

@@ -73,7 +73,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.SeedLinks, "seed-links", 10000, "user IdP links to seed")
 	fs.IntVar(&c.SeedLogins, "seed-logins", 256,
 		"users with a password, and succeeded intents, to seed for the login-path scenarios (rounded up to a multiple of the highest concurrency)")
-	fs.StringVar(&scen, "scenarios", "all", "comma-separated scenarios: "+strings.Join(scenarioNames, ","))
+	fs.StringVar(&scen, "scenarios", "default",
+		"comma-separated scenarios, \"default\" (every one but "+strings.Join(notDefault, ", ")+") or \"all\": "+strings.Join(scenarioNames, ","))
 	fs.StringVar(&c.Out, "out", "", "write the results as JSON to this file")
 	fs.BoolVar(&c.Scale, "scale", false, "also repeat get_idp and add_idp_link with the store grown to --scale-events events")
 	fs.Int64Var(&c.ScaleEvents, "scale-events", 1_000_000, "store size for --scale")
@@ -103,6 +104,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			"seed-users":     func() { c.SeedUsers = 24 },
 			"seed-links":     func() { c.SeedLinks = 12 },
 			"seed-logins":    func() { c.SeedLogins = 8 },
+			"scenarios":      func() { scen = "all" },
 			"scale-events":   func() { c.ScaleEvents = 3000 },
 			"history-events": func() { c.HistoryEvents = 200 },
 		}
@@ -119,9 +121,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		}
 		c.Concurrency = append(c.Concurrency, n)
 	}
-	if scen == "all" || scen == "" {
+	switch scen {
+	case "all":
 		c.Scenarios = slices.Clone(scenarioNames)
-	} else {
+	case "default", "":
+		for _, s := range scenarioNames {
+			if !slices.Contains(notDefault, s) {
+				c.Scenarios = append(c.Scenarios, s)
+			}
+		}
+	default:
 		for _, s := range strings.Split(scen, ",") {
 			s = strings.TrimSpace(s)
 			if !slices.Contains(scenarioNames, s) {

@@ -84,6 +84,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*Report,
 		}
 		defer fx.login.up.close()
 	}
+	if slices.ContainsFunc(cfg.Scenarios, isOAuthScenario) {
+		if fx.oauth, err = seedOAuth(ctx, c, cfg.maxConc(), stderr); err != nil {
+			return nil, err
+		}
+		defer fx.oauth.example.close()
+	}
+	if slices.Contains(cfg.Scenarios, "code_flow_hosted") {
+		if fx.hosted, err = seedHosted(ctx, c, fx.login, stderr); err != nil {
+			return nil, err
+		}
+		defer fx.hosted.close()
+	}
 	rep.SeedWarnings = fx.warnings
 	rep.Seed = SeedInfo{IDPs: len(fx.idps), Users: len(fx.users), Links: cfg.SeedLinks, Orgs: len(fx.orgs), Seconds: time.Since(seedStart).Seconds()}
 	if rep.Seed.Events, err = countEvents(ctx, appPool); err != nil {

@@ -41,7 +41,12 @@ type scenario struct {
 }
 
 var scenarioNames = []string{"get_idp", "http_floor", "grpc_floor", "get_idp_grpc", "search_idps", "add_idp_link", "add_idp_link_grpc",
-	"add_idp_to_policy", "create_idp", "events_search", "create_session_password", "start_intent", "retrieve_intent"}
+	"add_idp_to_policy", "create_idp", "events_search", "create_session_password", "start_intent", "retrieve_intent",
+	"client_credentials", "jwt_profile", "code_flow", "token_vs_example_op", "code_flow_hosted"}
+
+// notDefault are the scenarios the default run leaves out, to keep it
+// under about 12 minutes on 2 cores (--scenarios all or --smoke runs them).
+var notDefault = []string{"code_flow_hosted"}
 
 func scenarios() map[string]scenario {
 	insert := func(ctx context.Context, b *bench) (op, []string, error) {
@@ -64,6 +69,13 @@ func scenarios() map[string]scenario {
 		"create_session_password": {name: "create_session_password", app: createSessionPassword, baseline: createSessionPasswordBaseline, expectRPS: 200},
 		"start_intent":            {name: "start_intent", app: startIntent, baseline: startIntentBaseline, expectRPS: 2000},
 		"retrieve_intent":         {name: "retrieve_intent", app: retrieveIntent, baseline: retrieveIntentBaseline, expectRPS: 3000},
+		// The OpenID Provider (oauth.go, exampleop.go).
+		"client_credentials":  {name: "client_credentials", app: clientCredentials, baseline: clientCredentialsBaseline, expectRPS: 200},
+		"jwt_profile":         {name: "jwt_profile", app: jwtProfile, baseline: jwtProfileBaseline, expectRPS: 2000},
+		"code_flow":           {name: "code_flow", app: codeFlow, baseline: codeFlowBaseline, expectRPS: 100},
+		"token_vs_example_op": {name: "token_vs_example_op", app: clientCredentials, baseline: exampleClientCredentials, expectRPS: 200},
+		// The hosted login (hosted.go).
+		"code_flow_hosted": {name: "code_flow_hosted", app: codeFlowHosted, baseline: codeFlowHostedBaseline, expectRPS: 100},
 	}
 }
 

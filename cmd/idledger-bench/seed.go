@@ -26,6 +26,12 @@ type fixture struct {
 	// login is the login-path scenarios' data (seedLogin), nil when none
 	// of them runs.
 	login *loginFixture
+	// oauth is the OP scenarios' data (seedOAuth), nil when none of them
+	// runs.
+	oauth *oauthFixture
+	// hosted is code_flow_hosted's upstream (seedHosted), nil unless it
+	// runs.
+	hosted *hostedFixture
 	// warnings are seed steps that failed without stopping the run (the
 	// scenarios that need them then fail loudly too).
 	warnings []string
