@@ -11,10 +11,11 @@ import (
 	"github.com/idledger/idledger/command"
 )
 
-// Callbacks build the URL a login UI sends the browser to after
-// CreateCallback: the OP's code or error response (package oidc).
+// Callbacks finish an auth request (CreateCallback) and build the URL a
+// login UI sends the browser to: the OP's code or error response (package
+// oidc's OP.FinishAuthRequest, which the hosted login calls too).
 type Callbacks interface {
-	CallbackURL(ctx context.Context, instanceID string, ar *command.AuthRequest, reason, description string) (string, error)
+	FinishAuthRequest(ctx context.Context, instanceID, id string, in command.AuthRequestFinish) (*command.AuthRequest, string, error)
 }
 
 // OPTokens authenticates access tokens that the OpenID Provider issued
@@ -37,22 +38,16 @@ func (a *API) authRequestRoutes(r chi.Router) {
 			return nil, err
 		}
 		ctx, id := r.Context(), chi.URLParam(r, "authRequestId")
-		var ar *command.AuthRequest
-		var err error
-		reason, desc := "", ""
+		var in command.AuthRequestFinish
 		if s := req.Session; s != nil {
-			ar, err = a.cmds.LinkSessionToAuthRequest(ctx, id, s.SessionID, s.SessionToken)
+			in.SessionID, in.SessionToken = s.SessionID, s.SessionToken
 		} else {
-			reason = render.OAuthError(req.Error.Error)
+			in.Reason = render.OAuthError(req.Error.Error)
 			if req.Error.ErrorDescription != nil {
-				desc = *req.Error.ErrorDescription
+				in.Description = *req.Error.ErrorDescription
 			}
-			ar, err = a.cmds.FailAuthRequest(ctx, id, reason, desc)
 		}
-		if err != nil {
-			return nil, err
-		}
-		url, err := a.callbacks.CallbackURL(ctx, authz.CallerFrom(ctx).InstanceID, ar, reason, desc)
+		ar, url, err := a.callbacks.FinishAuthRequest(ctx, authz.CallerFrom(ctx).InstanceID, id, in)
 		if err != nil {
 			return nil, err
 		}

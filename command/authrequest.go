@@ -224,6 +224,25 @@ func (c *Commands) FailAuthRequest(ctx context.Context, id, reason, description 
 	})
 }
 
+// AuthRequestFinish is how a login UI finishes an auth request
+// (CreateCallback): with a checked session (SessionID and SessionToken),
+// or else with an OAuth error (Reason, Description).
+type AuthRequestFinish struct {
+	SessionID, SessionToken string
+	Reason, Description     string
+}
+
+// FinishAuthRequest is CreateCallback: LinkSessionToAuthRequest when in
+// names a session, else FailAuthRequest with its reason.
+//
+// Errors: as LinkSessionToAuthRequest and FailAuthRequest.
+func (c *Commands) FinishAuthRequest(ctx context.Context, id string, in AuthRequestFinish) (*AuthRequest, error) {
+	if in.SessionID != "" || in.Reason == "" {
+		return c.LinkSessionToAuthRequest(ctx, id, in.SessionID, in.SessionToken)
+	}
+	return c.FailAuthRequest(ctx, id, in.Reason, in.Description)
+}
+
 // finishAuthRequest is CreateCallback's common part: the caller needs
 // session.link, the request must wait for a login; decide gives the event
 // that finishes it, leaving it in state next.

@@ -239,6 +239,27 @@ func (o *OP) patUserinfo(w http.ResponseWriter, r *http.Request, instanceID stri
 	return true
 }
 
+// FinishAuthRequest is CreateCallback for every login UI (REST, RPC and
+// the hosted login): it links the session to auth request id or fails the
+// request (command.FinishAuthRequest, as the caller in ctx), then answers
+// the finished request and the URL the browser goes to: the code
+// response, or the error response.
+func (o *OP) FinishAuthRequest(ctx context.Context, instanceID, id string, in command.AuthRequestFinish) (*command.AuthRequest, string, error) {
+	ar, err := o.storage.cmds.FinishAuthRequest(ctx, id, in)
+	if err != nil {
+		return nil, "", err
+	}
+	reason, desc := "", ""
+	if ar.Status == command.AuthRequestFailedState {
+		reason, desc = in.Reason, in.Description
+	}
+	url, err := o.CallbackURL(ctx, instanceID, ar, reason, desc)
+	if err != nil {
+		return nil, "", err
+	}
+	return ar, url, nil
+}
+
 // CallbackURL is where a login UI sends the browser after CreateCallback:
 // the code response for a linked auth request, the error response for a
 // failed one (reason, description).
