@@ -1,0 +1,102 @@
+package ui_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/idledger/idledger/internal/app/apptest"
+	"github.com/idledger/idledger/internal/browsertest"
+)
+
+// TestBrowserCodeFlow runs the authorization code flow of an app through
+// the hosted login in Chromium: /oauth/v2/authorize (PKCE S256, state,
+// nonce) shows the login; a wrong password shows an error and the page
+// still works; the right one ends at the app's redirect URI with a code
+// and the state, which the token endpoint exchanges for an ID token of
+// that user. An IdP login through an authorize request auto-creates and
+// links a user, and a second login of the same external user is the same
+// sub. An org's custom policy (its org scope) shows that org's IdPs. No
+// console errors on the way.
+func TestBrowserCodeFlow(t *testing.T) {
+	b := browsertest.New(t)
+	env := apptest.New(t)
+	_, link, _, _ := idpSetup(t, env)
+	app := newRPApp(t, env)
+	text := func(js string) string { return browsertest.Run(b, chromedp.Evaluate[string](js)) }
+	buttons := func() string {
+		return text(`Array.from(document.querySelectorAll("button")).map(b => b.textContent.trim()).join("|")`)
+	}
+	submit := chromedp.Click(chromedp.CSS(`button[type=submit]`))
+
+	// Password login, with a wrong password first. The default org's own
+	// policy applies through its org scope.
+	inDefault := []string{"urn:zitadel:iam:org:id:" + env.DefaultOrgID}
+	f := app.start(inDefault)
+	b.Do(chromedp.Navigate(f.URL), chromedp.WaitVisible(chromedp.ID("loginName")))
+	if got := buttons(); got != "Continue|Corp|Partner|Guest|Closed" {
+		t.Fatalf("the instance's policy: buttons %q", got)
+	}
+	shots := []string{b.Screenshot("authorize-login")}
+	b.Do(chromedp.SendKeys(chromedp.ID("loginName"), "jane"), submit, chromedp.WaitVisible(chromedp.ID("password")),
+		chromedp.SendKeys(chromedp.ID("password"), "wrong"), submit, chromedp.WaitVisible(chromedp.ID("error")))
+	if got := text(`document.getElementById("error").textContent`); !strings.Contains(got, "The login name or password is not correct") {
+		t.Fatalf("wrong password: %q", got)
+	}
+	if app.result(f) != nil {
+		t.Fatal("the app got an answer after a wrong password")
+	}
+	b.Do(chromedp.SendKeys(chromedp.ID("password"), pw), submit, chromedp.WaitVisible(chromedp.CSS("#app.signed-in")))
+	shots = append(shots, b.Screenshot("app-signed-in"))
+	claims := app.exchange(f)
+	if got := username(t, env, claims.Subject); got != "jane" {
+		t.Fatalf("ID token sub %s is %q, want jane", claims.Subject, got)
+	}
+	if claims.AuthTime == 0 {
+		t.Error("no auth_time in the ID token")
+	}
+
+	// An IdP login: auto-creation creates and links a user; the second
+	// login of the same external user is the same user.
+	idpLogin := func(idp, username string) string {
+		f := app.start(inDefault)
+		b.Do(chromedp.Navigate(f.URL), chromedp.WaitVisible(chromedp.CSS("ul.idps")),
+			chromedp.Click(chromedp.Search(`//button[text()="`+idp+`"]`)), chromedp.WaitVisible(chromedp.ID("username")),
+			chromedp.SendKeys(chromedp.ID("username"), username), chromedp.SendKeys(chromedp.ID("password"), "pw"),
+			submit, chromedp.WaitVisible(chromedp.CSS("#app.signed-in")))
+		return app.exchange(f).Subject
+	}
+	first := idpLogin("Corp", "newbie")
+	if got := username(t, env, first); got != "newbie" {
+		t.Fatalf("auto-created user %q", got)
+	}
+	links := env.MustDo(t, http.StatusOK, "POST", "/v2/users/"+first+"/links/_search", map[string]any{})
+	if r, _ := links["result"].([]any); len(r) != 1 {
+		t.Fatalf("links of the auto-created user: %v", links)
+	}
+	if second := idpLogin("Corp", "newbie"); second != first {
+		t.Fatalf("second IdP login signed in %s, want %s", second, first)
+	}
+
+	// An org's custom policy, chosen by the org scope: that org's IdPs.
+	acme := env.CreateOrg(t, "Acme")
+	env.MustDo(t, http.StatusOK, "POST", "/management/v1/policies/login", map[string]any{
+		"allowUsernamePassword": true, "allowExternalIdp": true,
+		"idps": []map[string]any{{"idpId": link, "ownerType": "IDP_OWNER_TYPE_SYSTEM"}}}, "x-zitadel-orgid", acme)
+	f = app.start([]string{"urn:zitadel:iam:org:id:" + acme})
+	b.Do(chromedp.Navigate(f.URL), chromedp.WaitVisible(chromedp.CSS("ul.idps")))
+	if got := buttons(); got != "Continue|Partner" {
+		t.Fatalf("Acme's policy: buttons %q", got)
+	}
+	shots = append(shots, b.Screenshot("authorize-org-policy"))
+
+	for _, e := range b.Errors() {
+		if strings.HasSuffix(e, "/favicon.ico") && !strings.Contains(e, env.URL) {
+			continue // the upstream OP's favicon is not ours
+		}
+		t.Errorf("browser: %s", e)
+	}
+	t.Logf("screenshots: %s", strings.Join(shots, " "))
+}
