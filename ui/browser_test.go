@@ -73,7 +73,7 @@ func TestBrowserLogin(t *testing.T) {
 	}
 	shots = append(shots, b.Screenshot("password-wrong"))
 	b.Do(chromedp.SendKeys(chromedp.ID("password"), pw), chromedp.Click(chromedp.CSS(`button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(".who")))
+		chromedp.WaitNotPresent(chromedp.ID("password")), chromedp.WaitVisible(chromedp.CSS(".who")))
 	if h := heading(); h != "You are signed in" {
 		t.Fatalf("after the right password: %q", h)
 	}

@@ -60,8 +60,9 @@ func TestBrowserCodeFlow(t *testing.T) {
 
 	// An IdP login: auto-creation creates and links a user; the second
 	// login of the same external user is the same user.
+	// prompt=login: jane's session of this browser is not reused.
 	idpLogin := func(idp, username string) string {
-		f := app.start(inDefault)
+		f := app.start(inDefault, "prompt", "login")
 		b.Do(chromedp.Navigate(f.URL), chromedp.WaitVisible(chromedp.CSS("ul.idps")),
 			chromedp.Click(chromedp.Search(`//button[text()="`+idp+`"]`)), chromedp.WaitVisible(chromedp.ID("username")),
 			chromedp.SendKeys(chromedp.ID("username"), username), chromedp.SendKeys(chromedp.ID("password"), "pw"),

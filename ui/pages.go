@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/idledger/idledger/api/gateway"
@@ -78,6 +79,28 @@ func (u *UI) loginPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.AuthRequest, f.Org = id, info.OrgID
+		if reusable(info.Prompt) {
+			cb, err := u.reuseSession(ctx, r, instanceID, id, info)
+			if err != nil {
+				u.failInternal(w, r, err, f)
+				return
+			}
+			if cb != "" {
+				http.Redirect(w, r, cb, http.StatusFound)
+				return
+			}
+		}
+		if slices.Contains(info.Prompt, promptNone) {
+			// No session of this browser fits, and the app asked for no
+			// interaction (OIDC Core §3.1.2.6).
+			cb, err := u.d.AuthRequests.Fail(ctx, instanceID, id, "login_required", "")
+			if err != nil {
+				u.failErr(w, r, f, err, http.StatusNotFound, "error.invalidLink")
+				return
+			}
+			http.Redirect(w, r, cb, http.StatusFound)
+			return
+		}
 	} else if org := q.Get("organization"); org != "" {
 		ok, err := u.d.Queries.OrgExists(ctx, instanceID, org)
 		if err != nil || !ok {
@@ -106,6 +129,21 @@ func (u *UI) loginPage(w http.ResponseWriter, r *http.Request) {
 	}
 	u.render(w, r, http.StatusOK, "login", page{Title: "login.title", CSRF: f.CSRF, LoginName: info.LoginHint,
 		Password: p.Settings.AllowUsernamePassword, IDPs: idps})
+}
+
+// The prompt values (OIDC Core §3.1.2.1).
+const (
+	promptNone = "none"
+)
+
+// reusable reports whether the request's prompt lets a session of the
+// browser finish it without asking: none, or no prompt; login,
+// select_account and create always ask.
+func reusable(prompt []string) bool {
+	if slices.Contains(prompt, promptNone) {
+		return true
+	}
+	return !slices.ContainsFunc(prompt, func(p string) bool { return p == "login" || p == "select_account" || p == "create" })
 }
 
 func nameOf(idps []idpButton, id string) string {
@@ -206,6 +244,15 @@ func (u *UI) failInternal(w http.ResponseWriter, r *http.Request, err error, f *
 // request, the page says who is signed in.
 func (u *UI) signedIn(w http.ResponseWriter, r *http.Request, ctx context.Context, f *flow, sessionID, token string) {
 	u.clear(w)
+	s, err := u.d.Queries.SessionByID(ctx, sessionID, token)
+	if err != nil {
+		u.failInternal(w, r, err, f)
+		return
+	}
+	if err := u.remember(w, r, f.Instance, remembered{ID: sessionID, Token: token, UserID: s.UserID}); err != nil {
+		u.failInternal(w, r, err, f)
+		return
+	}
 	if f.AuthRequest != "" {
 		if u.d.AuthRequests == nil {
 			u.fail(w, r, http.StatusNotFound, "error.invalidLink", "")
@@ -217,11 +264,6 @@ func (u *UI) signedIn(w http.ResponseWriter, r *http.Request, ctx context.Contex
 			return
 		}
 		u.render(w, r, http.StatusOK, "redirect", page{Title: "redirect.title", Link: cb, LinkText: "redirect.app", Refresh: true})
-		return
-	}
-	s, err := u.d.Queries.SessionByID(ctx, sessionID, token)
-	if err != nil {
-		u.failInternal(w, r, err, f)
 		return
 	}
 	u.render(w, r, http.StatusOK, "signedin", page{Title: "signedin.title", LoginName: s.LoginName})
@@ -451,6 +493,8 @@ func (u *UI) logoutPage(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, http.StatusNotFound, "error.unknownHost", "")
 		return
 	}
+	// Signed out: no session of this browser is reused any more.
+	u.forgetSessions(w)
 	link := r.URL.Query().Get("post_logout_redirect")
 	if t, err := url.Parse(link); err != nil || (t.Scheme != "http" && t.Scheme != "https") || t.Host == "" || len(link) > 2048 {
 		link = ""
