@@ -101,3 +101,73 @@ func TestBrowserCodeFlow(t *testing.T) {
 	}
 	t.Logf("screenshots: %s", strings.Join(shots, " "))
 }
+
+// TestBrowserChooseAccount: an IdP login whose auto-linking (by verified
+// email) matches two users lets the user choose: the page lists the
+// masked candidates, signing in to one of them links it and ends at the
+// app with that user's ID token; the next IdP login signs that user in at
+// once.
+func TestBrowserChooseAccount(t *testing.T) {
+	b := browsertest.New(t)
+	env := apptest.New(t)
+	ids := map[string]string{}
+	for _, name := range []string{"ann", "bob"} {
+		u := env.MustDo(t, http.StatusCreated, "POST", "/v2/users/human", map[string]any{
+			"organization": map[string]any{"orgId": env.DefaultOrgID}, "username": name,
+			"profile": map[string]any{"givenName": name, "familyName": "Shared"},
+			"email":   map[string]any{"email": "team@example.com", "isVerified": true},
+			"password": map[string]any{"password": pw, "changeRequired": false}})
+		ids[name] = u["userId"].(string)
+	}
+	op := upstreamOP(t, env, upstreamUsers{"x-team": {ID: "x-team", Username: "team", Password: "pw", FirstName: "Team",
+		LastName: "Shared", Email: "team@example.com", EmailVerified: true}})
+	idpID := env.MustDo(t, http.StatusOK, "POST", "/admin/v1/idps/generic_oidc", map[string]any{"name": "Team SSO", "issuer": op,
+		"clientId": "login", "clientSecret": "s3cret-login",
+		"providerOptions": map[string]any{"autoLinking": "AUTO_LINKING_OPTION_EMAIL"}})["id"].(string)
+	env.MustDo(t, http.StatusOK, "POST", "/management/v1/policies/login", map[string]any{"allowUsernamePassword": true,
+		"allowExternalIdp": true, "idps": []map[string]any{{"idpId": idpID, "ownerType": "IDP_OWNER_TYPE_SYSTEM"}}},
+		"x-zitadel-orgid", env.DefaultOrgID)
+	app := newRPApp(t, env)
+	text := func(js string) string { return browsertest.Run(b, chromedp.Evaluate[string](js)) }
+	submit := chromedp.Click(chromedp.CSS(`button[type=submit]`))
+	scopes := []string{"urn:zitadel:iam:org:id:" + env.DefaultOrgID}
+	atIDP := func(f *authFlow) {
+		b.Do(chromedp.Navigate(f.URL), chromedp.WaitVisible(chromedp.CSS("ul.idps")),
+			chromedp.Click(chromedp.Search(`//button[text()="Team SSO"]`)), chromedp.WaitVisible(chromedp.ID("username")),
+			chromedp.SendKeys(chromedp.ID("username"), "team"), chromedp.SendKeys(chromedp.ID("password"), "pw"), submit)
+	}
+
+	f := app.start(scopes)
+	atIDP(f)
+	b.Do(chromedp.WaitVisible(chromedp.CSS(`ul[aria-label="Matching accounts"]`)))
+	if got := text(`document.querySelector("h1").textContent`); got != "Link your account" {
+		t.Fatalf("after the IdP: %q", got)
+	}
+	if got := text(`Array.from(document.querySelectorAll("main li")).map(li => li.textContent).sort().join("|")`); got != "a***|b***" {
+		t.Fatalf("candidates %q", got)
+	}
+	shots := []string{b.Screenshot("link-choose")}
+	// A wrong password: the page says so and still works.
+	b.Do(chromedp.SendKeys(chromedp.ID("loginName"), "bob"), chromedp.SendKeys(chromedp.ID("password"), "wrong"), submit,
+		chromedp.WaitVisible(chromedp.ID("error")))
+	b.Do(chromedp.SetValue(chromedp.ID("loginName"), "bob"), chromedp.SendKeys(chromedp.ID("password"), pw), submit,
+		chromedp.WaitVisible(chromedp.CSS("#app.signed-in")))
+	if sub := app.exchange(f).Subject; sub != ids["bob"] {
+		t.Fatalf("chose bob, signed in %s", sub)
+	}
+	// Linked now: the IdP alone signs bob in (prompt=login, so that the
+	// browser's session is not reused instead).
+	f = app.start(scopes, "prompt", "login")
+	atIDP(f)
+	b.Do(chromedp.WaitVisible(chromedp.CSS("#app.signed-in")))
+	if sub := app.exchange(f).Subject; sub != ids["bob"] {
+		t.Fatalf("second IdP login signed in %s, want bob", sub)
+	}
+	for _, e := range b.Errors() {
+		if strings.HasSuffix(e, "/favicon.ico") && !strings.Contains(e, env.URL) {
+			continue
+		}
+		t.Errorf("browser: %s", e)
+	}
+	t.Logf("screenshots: %s", strings.Join(shots, " "))
+}
