@@ -114,8 +114,8 @@ func TestBrowserChooseAccount(t *testing.T) {
 	for _, name := range []string{"ann", "bob"} {
 		u := env.MustDo(t, http.StatusCreated, "POST", "/v2/users/human", map[string]any{
 			"organization": map[string]any{"orgId": env.DefaultOrgID}, "username": name,
-			"profile": map[string]any{"givenName": name, "familyName": "Shared"},
-			"email":   map[string]any{"email": "team@example.com", "isVerified": true},
+			"profile":  map[string]any{"givenName": name, "familyName": "Shared"},
+			"email":    map[string]any{"email": "team@example.com", "isVerified": true},
 			"password": map[string]any{"password": pw, "changeRequired": false}})
 		ids[name] = u["userId"].(string)
 	}
