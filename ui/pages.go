@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -443,38 +444,31 @@ func (u *UI) idpLink(w http.ResponseWriter, r *http.Request, ctx context.Context
 }
 
 // idpRegister is POST /idp/register (OFFER_REGISTRATION): a human user
-// from the form, linked to the IdP's account (AddHuman with its link),
-// then a session with the intent.
+// from the form, linked to the IdP's account, whose capability is the
+// intent (RegisterUserFromIntent), then a session with the intent.
 func (u *UI) idpRegister(w http.ResponseWriter, r *http.Request, ctx context.Context, f *flow) {
 	if !intentInFlow(f) {
-		u.fail(w, r, http.StatusBadRequest, "error.flow", again(f))
-		return
-	}
-	in, err := u.d.Commands.RetrieveIntent(ctx, f.IntentID, f.IntentToken)
-	if err != nil {
 		u.fail(w, r, http.StatusBadRequest, "error.flow", again(f))
 		return
 	}
 	form := registration{Username: strings.TrimSpace(r.PostForm.Get("username")),
 		GivenName: strings.TrimSpace(r.PostForm.Get("givenName")), FamilyName: strings.TrimSpace(r.PostForm.Get("familyName")),
 		Email: strings.TrimSpace(r.PostForm.Get("email"))}
-	h := command.AddHuman{OrgID: f.Org, Username: form.Username, GivenName: form.GivenName, FamilyName: form.FamilyName,
-		Email: form.Email, EmailVerified: in.User.EmailVerified && strings.EqualFold(form.Email, in.User.Email),
-		IDPLinks: []command.IDPLink{{IDPID: in.IDPID, ExternalUserID: in.User.ID, DisplayName: in.UserName}}}
-	created, err := u.d.Commands.AddHuman(ctx, h)
+	created, err := u.d.Commands.RegisterUserFromIntent(ctx, command.RegisterFromIntent{IntentID: f.IntentID,
+		IntentToken: f.IntentToken, OrgID: f.Org, Username: form.Username, GivenName: form.GivenName,
+		FamilyName: form.FamilyName, Email: form.Email})
 	if err != nil {
-		if serverSide(err) {
+		switch k := errs.KindOf(err); {
+		case serverSide(err):
 			u.failInternal(w, r, err, f)
-			return
-		}
-		if k := errs.KindOf(err); k == errs.KindPermissionDenied || k == errs.KindNotFound {
-			// The login client may not create users (user.write):
-			// registration from the IdP needs a command whose capability
-			// is the intent.
+		case errors.Is(err, command.ErrRegistrationNotAllowed):
 			u.fail(w, r, http.StatusForbidden, "register.unavailable", again(f))
-			return
+		case k == errs.KindPermissionDenied || k == errs.KindFailedPrecondition:
+			// The intent is no longer good (used, expired, the IdP gone).
+			u.fail(w, r, http.StatusBadRequest, "error.flow", again(f))
+		default:
+			u.render(w, r, http.StatusOK, "register", page{Title: "register.title", CSRF: f.CSRF, Prefill: form, Error: "register.failed"})
 		}
-		u.render(w, r, http.StatusOK, "register", page{Title: "register.title", CSRF: f.CSRF, Prefill: form, Error: "register.failed"})
 		return
 	}
 	s, err := u.intentSession(ctx, created.ID, f.IntentID, f.IntentToken)
