@@ -93,7 +93,7 @@ func TestBrowserLogin(t *testing.T) {
 	b.Do(chromedp.Navigate(login), chromedp.WaitVisible(chromedp.ID("loginName")),
 		chromedp.Evaluate[chromedp.Void](`document.querySelector("input[name=csrf]").remove()`),
 		chromedp.SendKeys(chromedp.ID("loginName"), "jane"), chromedp.Click(chromedp.CSS(`button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS("main p")))
+		chromedp.WaitNotPresent(chromedp.ID("loginName")), chromedp.WaitVisible(chromedp.CSS("main p")))
 	if got := text(`document.querySelector("main p").textContent`); !strings.Contains(got, "This form has expired or was sent from another page") {
 		t.Fatalf("replay without CSRF: %q", got)
 	}

@@ -118,6 +118,7 @@ func TestBrowserChooseAccount(t *testing.T) {
 			"password": map[string]any{"password": pw, "changeRequired": false}})
 		ids[name] = u["userId"].(string)
 	}
+	carl := addUser(t, env, env.DefaultOrgID, "carl") // not a match (another email)
 	op := upstreamOP(t, env, upstreamUsers{"x-team": {ID: "x-team", Username: "team", Password: "pw", FirstName: "Team",
 		LastName: "Shared", Email: "team@example.com", EmailVerified: true}})
 	idpID := env.MustDo(t, http.StatusOK, "POST", "/admin/v1/idps/generic_oidc", map[string]any{"name": "Team SSO", "issuer": op,
@@ -149,7 +150,19 @@ func TestBrowserChooseAccount(t *testing.T) {
 	// A wrong password: the page says so and still works.
 	b.Do(chromedp.SendKeys(chromedp.ID("loginName"), "bob"), chromedp.SendKeys(chromedp.ID("password"), "wrong"), submit,
 		chromedp.WaitVisible(chromedp.ID("error")))
-	b.Do(chromedp.SetValue(chromedp.ID("loginName"), "bob"), chromedp.SendKeys(chromedp.ID("password"), pw), submit,
+	// An account that is not one of the matches is not linked.
+	// (The old page is marked, so that the wait is for the new one.)
+	b.Do(chromedp.Evaluate[chromedp.Void](`document.body.dataset.stale = "1"`),
+		chromedp.SetValue(chromedp.ID("loginName"), "carl"), chromedp.SetValue(chromedp.ID("password"), pw), submit,
+		chromedp.WaitVisible(chromedp.CSS(`body:not([data-stale]) #error`)))
+	if got := text(`document.getElementById("error").textContent + "|" + document.querySelectorAll("main li").length`); got !=
+		"That account is not one of the matching accounts. Sign in to one of them.|2" {
+		t.Fatalf("a non-candidate: %q", got)
+	}
+	if r, _ := env.MustDo(t, http.StatusOK, "POST", "/v2/users/"+carl+"/links/_search", map[string]any{})["result"].([]any); len(r) != 0 {
+		t.Fatalf("carl was linked: %v", r)
+	}
+	b.Do(chromedp.SetValue(chromedp.ID("loginName"), "bob"), chromedp.SetValue(chromedp.ID("password"), pw), submit,
 		chromedp.WaitVisible(chromedp.CSS("#app.signed-in")))
 	if sub := app.exchange(f).Subject; sub != ids["bob"] {
 		t.Fatalf("chose bob, signed in %s", sub)

@@ -356,6 +356,10 @@ func (u *UI) idpSuccess(w http.ResponseWriter, r *http.Request, ctx context.Cont
 		return
 	case command.LoginChoose, command.LoginOfferLinking, command.LoginOfferRegistration:
 		f.IntentToken, f.Org = token, d.OrgID
+		f.Choose, f.Candidates = nil, nil
+		if d.Outcome == command.LoginChoose {
+			f.Choose, f.Candidates = d.Candidates.UserIDs, d.Candidates.LoginNames
+		}
 		if err := u.save(w, f); err != nil {
 			u.failInternal(w, r, err, f)
 			return
@@ -401,9 +405,11 @@ func (u *UI) idpLink(w http.ResponseWriter, r *http.Request, ctx context.Context
 		return
 	}
 	name := strings.TrimSpace(r.PostForm.Get("loginName"))
-	retry := func() {
-		u.render(w, r, http.StatusOK, "link", page{Title: "link.title", CSRF: f.CSRF, LoginName: name, Error: "password.invalid"})
+	retryWith := func(msg string) {
+		u.render(w, r, http.StatusOK, "link", page{Title: "link.title", CSRF: f.CSRF, LoginName: name, Error: msg,
+			Candidates: f.Candidates})
 	}
+	retry := func() { retryWith("password.invalid") }
 	if name == "" || len(name) > maxLoginName {
 		retry()
 		return
@@ -420,6 +426,11 @@ func (u *UI) idpLink(w http.ResponseWriter, r *http.Request, ctx context.Context
 	sess, err := u.d.Queries.SessionByID(ctx, s.ID, s.Token)
 	if err != nil {
 		u.failInternal(w, r, err, f)
+		return
+	}
+	if len(f.Choose) > 0 && !slices.Contains(f.Choose, sess.UserID) {
+		// CHOOSE: only one of the matching accounts may be linked.
+		retryWith("link.notCandidate")
 		return
 	}
 	in, err := u.d.Commands.RetrieveIntent(ctx, f.IntentID, f.IntentToken)

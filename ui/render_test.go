@@ -38,6 +38,7 @@ func fullPages() map[string][]page {
 		"link": {
 			{Title: "link.title", CSRF: "c"},
 			{Title: "link.title", CSRF: "c", Candidates: []string{"j***@acme.example", "j***"}, Error: "password.invalid"},
+			{Title: "link.title", CSRF: "c", Candidates: []string{"j***"}, Error: "link.notCandidate"},
 		},
 		"register": {
 			{Title: "register.title", CSRF: "c", Prefill: registration{Username: "jane", GivenName: "Jane", FamilyName: "Doe", Email: "jane@acme.example"}},
