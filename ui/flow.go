@@ -42,7 +42,7 @@ type flow struct {
 	// them) and their masked login names (for the page again).
 	Choose     []string `json:"ch,omitempty"`
 	Candidates []string `json:"cn,omitempty"`
-	Expires     int64  `json:"exp"`
+	Expires    int64    `json:"exp"`
 }
 
 func flowAAD(instanceID string) secretbox.AAD {
