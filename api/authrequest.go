@@ -34,19 +34,11 @@ func (a *API) authRequestRoutes(r chi.Router) {
 		return render.AuthRequestOf(ar), nil
 	}))
 	r.Post("/v2/oidc/auth_requests/{authRequestId}", decodeCall(http.StatusOK, func(r *http.Request, req *render.CreateCallbackRequest) (any, error) {
-		if err := req.Validate(); err != nil {
+		in, err := req.Input()
+		if err != nil {
 			return nil, err
 		}
 		ctx, id := r.Context(), chi.URLParam(r, "authRequestId")
-		var in command.AuthRequestFinish
-		if s := req.Session; s != nil {
-			in.SessionID, in.SessionToken = s.SessionID, s.SessionToken
-		} else {
-			in.Reason = render.OAuthError(req.Error.Error)
-			if req.Error.ErrorDescription != nil {
-				in.Description = *req.Error.ErrorDescription
-			}
-		}
 		ar, url, err := a.callbacks.FinishAuthRequest(ctx, authz.CallerFrom(ctx).InstanceID, id, in)
 		if err != nil {
 			return nil, err

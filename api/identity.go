@@ -249,7 +249,7 @@ type userV1 struct {
 	LoginNames         []string          `json:"loginNames,omitempty"`
 	PreferredLoginName string            `json:"preferredLoginName,omitempty"`
 	Human              *humanV1          `json:"human,omitempty"`
-	Machine            *query.Machine    `json:"machine,omitempty"`
+	Machine            *render.Machine   `json:"machine,omitempty"`
 }
 
 type humanV1 struct {
@@ -277,7 +277,7 @@ func (a *API) getMyUser(w http.ResponseWriter, r *http.Request) {
 	}
 	v2 := userV2JSON(u)
 	out := userV1{ID: u.ID, State: v2.State, UserName: u.Username, LoginNames: v2.LoginNames,
-		PreferredLoginName: v2.PreferredLoginName, Machine: u.Machine,
+		PreferredLoginName: v2.PreferredLoginName, Machine: render.MachineOf(u.Machine),
 		Details: gateway.V1Read(gateway.ObjectDetails{Sequence: u.Sequence, Created: u.Created, Changed: u.Changed, ResourceOwner: u.OrgID})}
 	if h := u.Human; h != nil {
 		out.Human = &humanV1{}
@@ -307,10 +307,11 @@ func (a *API) removeUser(w http.ResponseWriter, r *http.Request) {
 }
 
 type addMachineRequest struct {
-	UserID      *string `json:"userId"`
-	UserName    string  `json:"userName"`
-	Name        string  `json:"name"`
-	Description string  `json:"description"`
+	UserID          *string                `json:"userId"`
+	UserName        string                 `json:"userName"`
+	Name            string                 `json:"name"`
+	Description     string                 `json:"description"`
+	AccessTokenType render.AccessTokenType `json:"accessTokenType"`
 }
 
 type userAddedV1Response struct {
@@ -325,7 +326,7 @@ func (a *API) addMachine(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d, err := a.cmds.AddMachine(r.Context(), command.AddMachine{OrgID: identityContextOrg(r), UserID: req.UserID,
-		Username: req.UserName, Name: req.Name, Description: req.Description})
+		Username: req.UserName, Name: req.Name, Description: req.Description, AccessTokenType: int(req.AccessTokenType)})
 	if err != nil {
 		gateway.WriteError(w, r, err)
 		return

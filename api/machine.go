@@ -10,13 +10,34 @@ import (
 	"github.com/idledger/idledger/command"
 )
 
-// machineRoutes mounts machine users' credentials: client secrets and keys.
+// machineRoutes mounts machine users' settings (UpdateMachine) and
+// credentials: client secrets and keys.
 func (a *API) machineRoutes(r chi.Router) {
+	r.Put("/management/v1/users/{userId}/machine", decodeCall(http.StatusOK, a.updateMachine))
 	r.Put("/management/v1/users/{userId}/secret", decodeCall(http.StatusOK, a.generateMachineSecret))
 	r.Delete("/management/v1/users/{userId}/secret", decodeCall(http.StatusOK, a.removeMachineSecret))
 	r.Post("/management/v1/users/{userId}/keys", decodeCall(http.StatusOK, a.addMachineKey))
 	r.Post("/management/v1/users/{userId}/keys/_search", decodeCall(http.StatusOK, a.listMachineKeys))
 	r.Delete("/management/v1/users/{userId}/keys/{keyId}", decodeCall(http.StatusOK, a.removeMachineKey))
+}
+
+// updateMachineRequest is UpdateMachineRequest's body.
+type updateMachineRequest struct {
+	Description     string                 `json:"description"`
+	Name            string                 `json:"name"`
+	AccessTokenType render.AccessTokenType `json:"accessTokenType"`
+}
+
+// updateMachine is management UpdateMachine.
+func (a *API) updateMachine(r *http.Request, req *updateMachineRequest) (any, error) {
+	userID := chi.URLParam(r, "userId")
+	d, err := a.cmds.UpdateMachine(r.Context(), command.UpdateMachine{OrgID: identityContextOrg(r), UserID: userID,
+		Name: req.Name, Description: req.Description, AccessTokenType: int(req.AccessTokenType)})
+	if err != nil {
+		return nil, err
+	}
+	a.invalidateUser(r, userID)
+	return changedV1(d), nil
 }
 
 type machineSecretResponse struct {

@@ -308,7 +308,7 @@ func (c *Commands) CheckClientSecret(ctx context.Context, instanceID, clientID, 
 		return err
 	}
 	a := m.apps[appID]
-	if !m.exists || a == nil || a.clientID != clientID || a.hashedSecret == "" || !verifyPassword(a.hashedSecret, secret) {
+	if !m.exists || a == nil || a.clientID != clientID || a.hashedSecret == "" || !verifySecret(a.hashedSecret, secret) {
 		return ErrClientSecret
 	}
 	return nil

@@ -110,6 +110,16 @@ func (c *Commands) StartIntent(ctx context.Context, in StartIntentInput) (Intent
 		if !redirectURL(in.URLs.Failure) {
 			return IntentStart{}, errs.InvalidArgument("COMMAND-x8j4bk", "Errors.Intent.FailureURLMissing")
 		}
+	}
+	// The IdP and the instance's trusted domains load in one round trip.
+	reads := []read{eventsOf(eventstore.AggregateRef{InstanceID: cl.InstanceID, Type: events.AggIDP, ID: in.IDPID})}
+	if in.URLs != nil {
+		reads = append(reads, typesOf(eventstore.AggregateRef{InstanceID: cl.InstanceID, Type: events.AggInstance, ID: cl.InstanceID}, trustedDomainTypes))
+	}
+	if ctx, err = c.prefetch(ctx, reads...); err != nil {
+		return IntentStart{}, err
+	}
+	if in.URLs != nil {
 		if err := c.checkIntentURLs(ctx, cl.InstanceID, in.Origin, *in.URLs); err != nil {
 			return IntentStart{}, err
 		}

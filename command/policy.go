@@ -157,6 +157,9 @@ func durationText(d *time.Duration) string {
 // expected sequence for the cascade's append.
 type LinkIndex interface {
 	UsersLinkedToIDP(ctx context.Context, instanceID, idpID, orgID string) ([]string, error)
+	// UsersLinkedToIDPLoad is UsersLinkedToIDP as a read that a decision
+	// loads with its aggregates, in one round trip.
+	UsersLinkedToIDPLoad(instanceID, idpID, orgID string) *eventstore.Load
 	PoliciesLinkingIDP(ctx context.Context, instanceID, idpID string) ([]string, error)
 }
 
@@ -504,7 +507,14 @@ func (c *Commands) removePolicyIDP(ctx context.Context, s policyScope, orgID, id
 	}
 	instanceID := cl.InstanceID
 	policyID := s.policyID(instanceID, orgID)
-	m, evs, err := executeOn(ctx, c, c.loadLoginPolicy, instanceID, policyID, func(ctx context.Context, m *loginPolicyModel) (eventstore.Append, error) {
+	if c.links == nil {
+		return Details{}, errs.Internal("COMMAND-LpC00", errors.New("no link index configured (command.Deps.Links)"))
+	}
+	// The policy and the users linked to the IdP load together; the users
+	// found load in one more round trip, only when there are any.
+	linked := c.links.UsersLinkedToIDPLoad(instanceID, idpID, orgID)
+	reads := []read{eventsOf(policyRef(instanceID, policyID)), {load: linked}}
+	m, evs, err := executeOnPrefetched(ctx, c, reads, c.loadLoginPolicy, instanceID, policyID, func(ctx context.Context, m *loginPolicyModel) (eventstore.Append, error) {
 		if !m.exists || m.isDefault == s.org {
 			return eventstore.Append{}, s.removeNoPolicy
 		}
@@ -517,7 +527,7 @@ func (c *Commands) removePolicyIDP(ctx context.Context, s policyScope, orgID, id
 			Events: []eventstore.PendingEvent{{Type: events.LoginPolicyIDPRemoved,
 				Payload: events.LoginPolicyIDPPayload{IDPID: idpID, OwnerType: ownerType}}},
 		}}, Constraints: []eventstore.UniqueConstraint{policyIDPRelease(instanceID, idpID, policyID)}}
-		if err := c.cascadeUserLinks(ctx, instanceID, idpID, orgID, &a); err != nil {
+		if err := c.cascadeLinksOf(ctx, instanceID, idpID, orgID, linked.IDs, &a); err != nil {
 			return eventstore.Append{}, err
 		}
 		return a, nil
@@ -539,6 +549,22 @@ func (c *Commands) cascadeUserLinks(ctx context.Context, instanceID, idpID, orgI
 	userIDs, err := c.links.UsersLinkedToIDP(ctx, instanceID, idpID, orgID)
 	if err != nil {
 		return errs.Internal("COMMAND-LpC01", fmt.Errorf("find users linked to idp %s: %w", idpID, err))
+	}
+	return c.cascadeLinksOf(ctx, instanceID, idpID, orgID, userIDs, a)
+}
+
+// cascadeLinksOf is cascadeUserLinks for the candidates userIDs, which it
+// loads in one round trip.
+func (c *Commands) cascadeLinksOf(ctx context.Context, instanceID, idpID, orgID string, userIDs []string, a *eventstore.Append) error {
+	if len(userIDs) > 0 {
+		reads := make([]read, len(userIDs))
+		for i, id := range userIDs {
+			reads[i] = typesOf(userRef(instanceID, id), linkUserTypes)
+		}
+		var err error
+		if ctx, err = c.prefetch(ctx, reads...); err != nil {
+			return err
+		}
 	}
 	for _, id := range userIDs {
 		u, err := c.loadLinkUser(ctx, instanceID, id, true)

@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/eventstore"
@@ -12,8 +13,9 @@ import (
 // (Commands.prefetch) and then found by the loader that would have read it
 // alone (Commands.ends, Commands.load).
 type read struct {
-	load *eventstore.Load
-	ends bool // Store.Ends; otherwise Store.Aggregate from 0
+	load  *eventstore.Load
+	ends  bool     // Store.Ends; otherwise Store.Aggregate from 0
+	types []string // Store.AggregateTypes of these types
 }
 
 func endsOf(ref eventstore.AggregateRef) read {
@@ -24,10 +26,15 @@ func eventsOf(ref eventstore.AggregateRef) read {
 	return read{load: eventstore.LoadAggregate(ref, 0)}
 }
 
+func typesOf(ref eventstore.AggregateRef, types []string) read {
+	return read{load: eventstore.LoadTypes(ref, types), types: types}
+}
+
 type prefetchKey struct{}
 
 // prefetch loads reads in one round trip and returns a context in which the
-// loaders find them instead of reading again. Call it inside a decision
+// loaders find them (and those of an earlier prefetch) instead of reading
+// again. Call it inside a decision
 // (each attempt of Commands.execute decides on fresh reads): what it loaded
 // is as current as what the loaders would have read one after the other.
 func (c *Commands) prefetch(ctx context.Context, reads ...read) (context.Context, error) {
@@ -38,7 +45,8 @@ func (c *Commands) prefetch(ctx context.Context, reads ...read) (context.Context
 	if err := c.store.Load(ctx, loads...); err != nil {
 		return ctx, errs.Internal("COMMAND-Pre01", fmt.Errorf("load: %w", err))
 	}
-	return context.WithValue(ctx, prefetchKey{}, reads), nil
+	earlier, _ := ctx.Value(prefetchKey{}).([]read)
+	return context.WithValue(ctx, prefetchKey{}, append(reads, earlier...)), nil
 }
 
 // prefetched returns the prefetched read of ref that matches (nil if none).
@@ -54,7 +62,7 @@ func prefetched(ctx context.Context, ref eventstore.AggregateRef, match func(r r
 
 // ends is Store.Ends, answered from a prefetch when it holds ref's ends.
 func (c *Commands) ends(ctx context.Context, ref eventstore.AggregateRef) (eventstore.Event, eventstore.Event, bool, error) {
-	if l := prefetched(ctx, ref, func(r read) bool { return r.ends }); l != nil {
+	if l := prefetched(ctx, ref, func(r read) bool { return r.ends && r.types == nil }); l != nil {
 		return l.First, l.Last, l.Found, nil
 	}
 	return c.store.Ends(ctx, ref)
@@ -64,9 +72,12 @@ func (c *Commands) ends(ctx context.Context, ref eventstore.AggregateRef) (event
 // the whole aggregate if there is one; otherwise the store's.
 func (c *Commands) events(ctx context.Context, ref eventstore.AggregateRef, types []string) ([]eventstore.Event, uint64, error) {
 	if types != nil {
+		if l := prefetched(ctx, ref, func(r read) bool { return slices.Equal(r.types, types) }); l != nil {
+			return l.Events, l.Head, nil
+		}
 		return c.store.AggregateTypes(ctx, ref, types)
 	}
-	if l := prefetched(ctx, ref, func(r read) bool { return !r.ends }); l != nil {
+	if l := prefetched(ctx, ref, func(r read) bool { return !r.ends && r.types == nil }); l != nil {
 		return l.Events, lastSequence(l.Events), nil
 	}
 	evs, err := c.store.Aggregate(ctx, ref, 0)

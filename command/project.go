@@ -170,8 +170,8 @@ func (c *Commands) RemoveProject(ctx context.Context, orgID, id string) (Details
 const secretAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 // newClientSecret returns a new client secret (64 letters and digits, as
-// ZITADEL's default generator) and its argon2id hash, the only form that
-// is stored.
+// ZITADEL's default generator) and its digest (hashSecret), the only form
+// that is stored.
 func newClientSecret() (plain, hash string, err error) {
 	b := make([]byte, 64)
 	max := big.NewInt(int64(len(secretAlphabet)))
@@ -182,11 +182,7 @@ func newClientSecret() (plain, hash string, err error) {
 		}
 		b[i] = secretAlphabet[n.Int64()]
 	}
-	hash, err = hashPassword(string(b))
-	if err != nil {
-		return "", "", errs.Internal("COMMAND-Sec02", err)
-	}
-	return string(b), hash, nil
+	return string(b), hashSecret(string(b)), nil
 }
 
 // CanManageProjects checks that the caller holds perm (project.write,

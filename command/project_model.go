@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"time"
 
 	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/eventstore"
@@ -25,6 +26,23 @@ type appModel struct {
 	hashedSecret string
 	oidc         events.OIDCConfig
 	apiAuth      int
+	keys         map[string]*appKey // by key ID; removed keys are dropped
+}
+
+// appKey is a key of an app (private_key_jwt).
+type appKey struct {
+	keyType    int
+	expiration time.Time
+	publicKey  string // PEM
+	created    time.Time
+	sequence   uint64
+}
+
+// keysAllowed is ZITADEL's KeysAllowed: an OIDC app with private_key_jwt
+// or an API app with private_key_jwt.
+func (a *appModel) keysAllowed() bool {
+	return (a.kind == appKindOIDC && a.oidc.AuthMethodType == AuthMethodPrivateKeyJWT) ||
+		(a.kind == appKindAPI && a.apiAuth == APIAuthPrivateKeyJWT)
 }
 
 const (
@@ -57,7 +75,7 @@ func (m *projectModel) reduce(e *eventstore.Event) error {
 		if err := e.Unmarshal(&p); err != nil {
 			return err
 		}
-		m.apps[p.AppID] = &appModel{id: p.AppID, name: p.Name}
+		m.apps[p.AppID] = &appModel{id: p.AppID, name: p.Name, keys: map[string]*appKey{}}
 	case events.AppRemoved:
 		var p events.AppPayload
 		if err := e.Unmarshal(&p); err != nil {
@@ -95,6 +113,23 @@ func (m *projectModel) reduce(e *eventstore.Event) error {
 		}
 		if a := m.apps[p.AppID]; a != nil {
 			a.kind, a.clientID, a.hashedSecret, a.apiAuth = appKindAPI, p.ClientID, p.HashedSecret, p.AuthMethodType
+		}
+	case events.AppKeyAdded:
+		var p events.AppKeyAddedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
+		}
+		if a := m.apps[p.AppID]; a != nil {
+			a.keys[p.KeyID] = &appKey{keyType: p.Type, expiration: p.Expiration, publicKey: p.PublicKey,
+				created: e.CreatedAt, sequence: e.Sequence}
+		}
+	case events.AppKeyRemoved:
+		var p events.AppKeyRemovedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
+		}
+		for _, a := range m.apps {
+			delete(a.keys, p.KeyID)
 		}
 	}
 	return nil

@@ -264,7 +264,7 @@ func TestAppsAndClientSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cl.ID != added.AppID || cl.ProjectID != p.ID || cl.Kind != "oidc" || !cl.ProjectRoleCheck ||
-		!strings.HasPrefix(cl.SecretHash, "$argon2id$") || !slices.Equal(cl.OIDC.GrantTypes, []int{0, 2}) ||
+		!strings.HasPrefix(cl.SecretHash, "$sha256$") || !slices.Equal(cl.OIDC.GrantTypes, []int{0, 2}) ||
 		!slices.Equal(cl.OIDC.ResponseTypes, []int{0}) {
 		t.Fatalf("client = %+v", cl)
 	}

@@ -2,7 +2,10 @@ package command_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/eventstore"
@@ -65,6 +68,12 @@ func TestWritesInTwoRoundTrips(t *testing.T) {
 			_, err := c.AddIDPToLoginPolicy(env.owner(env.org), env.org, orgIDP, command.IDPOwnerOrg)
 			return err
 		}},
+		// No user is linked to the IdP: the policy and the link index load
+		// together.
+		{"RemoveIDPFromLoginPolicy", func() error {
+			_, err := c.RemoveIDPFromLoginPolicy(env.owner(env.org), env.org, orgIDP)
+			return err
+		}},
 	} {
 		trips.calls = nil
 		if err := w.run(); err != nil {
@@ -72,6 +81,60 @@ func TestWritesInTwoRoundTrips(t *testing.T) {
 		}
 		if len(trips.calls) != 2 || trips.calls[0] != "Load" || trips.calls[1] != "Append" {
 			t.Errorf("%s: store calls %v, want [Load Append]", w.name, trips.calls)
+		}
+	}
+}
+
+// TestCascadeLoadsLinkedUsersAtOnce: removing an IdP from a policy loads
+// the users linked to it in one round trip after the policy's, however many
+// there are, and removes their links in the same append.
+func TestCascadeLoadsLinkedUsersAtOnce(t *testing.T) {
+	env := newPLEnv(t)
+	orgIDP := env.addIDP(env.org)
+	if _, err := env.cmds.AddCustomLoginPolicy(env.owner(env.org), env.org, command.LoginPolicy{AllowUsernamePassword: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.cmds.AddIDPToLoginPolicy(env.owner(env.org), env.org, orgIDP, command.IDPOwnerOrg); err != nil {
+		t.Fatal(err)
+	}
+	users := []string{env.addHuman(env.org, "u1"), env.addHuman(env.org, "u2"), env.addHuman(env.org, "u3")}
+	for i, u := range users {
+		if _, err := env.cmds.AddIDPLink(env.iam(), u, "", extLink(orgIDP, fmt.Sprintf("ext-%d", i)), v2Link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	trips := &tripStore{Store: env.store}
+	links := query.New(env.pool)
+	c := command.New(command.Deps{Store: trips, Links: links})
+	if _, err := c.RemoveIDPFromLoginPolicy(env.owner(env.org), env.org, orgIDP); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"Load", "Load", "Append"}; !slices.Equal(trips.calls, want) {
+		t.Errorf("store calls %v, want %v", trips.calls, want)
+	}
+	left, err := links.UsersLinkedToIDP(context.Background(), env.inst, orgIDP, "")
+	if err != nil || len(left) != 0 {
+		t.Fatalf("links left after the cascade: %v %v", left, err)
+	}
+}
+
+// TestSessionInTwoRoundTrips: a session with a user check by ID and a
+// password check loads the session and the user in one round trip and
+// appends in one; a wrong password does the same.
+func TestSessionInTwoRoundTrips(t *testing.T) {
+	env := newSessionEnv(t, 0)
+	trips := &tripStore{Store: env.store}
+	c := command.New(command.Deps{Store: trips, IDs: &seqIDs{}, Members: eventMemberIndex{env.store},
+		Now: func() time.Time { return env.now }})
+	for _, pw := range []string{goodPassword, "wrong-Passw0rd!"} {
+		trips.calls = nil
+		_, err := c.CreateSession(env.login, command.CreateSession{Checks: command.SessionChecks{
+			User: &command.UserCheck{UserID: env.userID}, Password: &command.PasswordCheck{Password: pw}}})
+		if (err != nil) != (pw != goodPassword) {
+			t.Fatalf("password %q: %v", pw, err)
+		}
+		if want := []string{"Load", "Append"}; !slices.Equal(trips.calls, want) {
+			t.Errorf("password %q: store calls %v, want %v", pw, trips.calls, want)
 		}
 	}
 }

@@ -270,7 +270,7 @@ func (c *Commands) runSession(ctx context.Context, cl *authz.Caller, id string, 
 	metadata map[string][]byte, ua *UserAgent, lifetime time.Duration) (*SessionChanged, error) {
 	var checkErr error
 	var newToken string
-	s, evs, err := executeOn(ctx, c, c.loadSession, cl.InstanceID, id, func(ctx context.Context, s *sessionModel) (eventstore.Append, error) {
+	s, evs, err := executeOnPrefetched(ctx, c, sessionReads(cl.InstanceID, id, ch), c.loadSession, cl.InstanceID, id, func(ctx context.Context, s *sessionModel) (eventstore.Append, error) {
 		checkErr, newToken = nil, ""
 		d := &sessionDecision{instanceID: cl.InstanceID, session: s, now: c.now(), userID: s.userID, userOrg: s.userOrg}
 		if create {
@@ -335,6 +335,19 @@ func (c *Commands) runSession(ctx context.Context, cl *authz.Caller, id string, 
 		return &SessionChanged{Details: Details{ID: s.ref.ID, Sequence: s.head, Created: s.created, ResourceOwner: cl.InstanceID}}, nil
 	}
 	return &SessionChanged{Details: *detailsFromEvents(evs, s.ref, s.created), Token: newToken}, nil
+}
+
+// sessionReads are what a session decision loads in one round trip: the
+// session, the user of the user check, and the intent of the intent check.
+func sessionReads(instanceID, id string, ch SessionChecks) []read {
+	reads := []read{eventsOf(eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggSession, ID: id})}
+	if ch.User != nil && ch.User.UserID != "" {
+		reads = append(reads, typesOf(userRef(instanceID, ch.User.UserID), userModelTypes))
+	}
+	if ch.Intent != nil && ch.Intent.ID != "" {
+		reads = append(reads, eventsOf(eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggIDPIntent, ID: ch.Intent.ID}))
+	}
+	return reads
 }
 
 // newSessionToken returns a random session token (256 bits, URL-safe) and

@@ -202,6 +202,9 @@ type AddMachine struct {
 	Username    string
 	Name        string
 	Description string
+	// AccessTokenType is events.AccessTokenBearer (the default) or
+	// AccessTokenJWT: the access tokens the OP mints for the machine.
+	AccessTokenType int
 }
 
 // AddMachine creates a machine user in the context org (user.write there,
@@ -224,6 +227,9 @@ func (c *Commands) AddMachine(ctx context.Context, m AddMachine) (*Details, erro
 		return nil, err
 	}
 	if err := validLen(req+".Description", m.Description, 0, 500); err != nil {
+		return nil, err
+	}
+	if err := pgvAccessTokenType(req+".AccessTokenType", m.AccessTokenType); err != nil {
 		return nil, err
 	}
 	var userID string
@@ -260,7 +266,7 @@ func (c *Commands) AddMachine(ctx context.Context, m AddMachine) (*Details, erro
 		return eventstore.Append{
 			Aggregates: []eventstore.AggregateAppend{{Aggregate: ref, ResourceOwner: m.OrgID,
 				Events: []eventstore.PendingEvent{{Type: events.UserMachineAdded, Payload: events.MachineAddedPayload{
-					Username: m.Username, Name: m.Name, Description: m.Description}}}}},
+					Username: m.Username, Name: m.Name, Description: m.Description, AccessTokenType: m.AccessTokenType}}}}},
 			Constraints: []eventstore.UniqueConstraint{usernameConstraint(cl.InstanceID, m.OrgID, m.Username, false)},
 		}, nil
 	})

@@ -22,6 +22,10 @@ type userModel struct {
 	// A machine's credentials: the hash of its client secret, its keys.
 	machineSecretHash string
 	machineKeys       map[string]machineKey
+	// A machine's name, description and access token type
+	// (events.AccessTokenBearer or AccessTokenJWT).
+	machineName, machineDescription string
+	accessTokenType                 int
 
 	// A human's profile and email (the IdP login's auto-update and
 	// auto-linking decide on them).
@@ -43,7 +47,8 @@ var userModelTypes = []string{events.UserHumanAdded, events.UserMachineAdded, ev
 	events.UserPATAdded, events.UserPATRemoved, events.UserPasswordChanged, events.UserPasswordCheckSucceeded,
 	events.UserPasswordCheckFailed, events.UserLocked, events.UserUnlocked,
 	events.UserHumanProfileChanged, events.UserHumanEmailChanged, events.UserHumanEmailVerified,
-	events.UserMachineSecretSet, events.UserMachineSecretRemoved, events.UserMachineKeyAdded, events.UserMachineKeyRemoved}
+	events.UserMachineSecretSet, events.UserMachineSecretRemoved, events.UserMachineKeyAdded, events.UserMachineKeyRemoved,
+	events.UserMachineChanged}
 
 func (c *Commands) loadUser(ctx context.Context, instanceID, userID string) (*userModel, error) {
 	m := &userModel{
@@ -97,6 +102,21 @@ func (m *userModel) reduce(e *eventstore.Event) error {
 			return err
 		}
 		m.exists, m.kind, m.username, m.orgID = true, "machine", p.Username, e.ResourceOwner
+		m.machineName, m.machineDescription, m.accessTokenType = p.Name, p.Description, p.AccessTokenType
+	case events.UserMachineChanged:
+		var p events.MachineChangedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return err
+		}
+		if p.Name != nil {
+			m.machineName = *p.Name
+		}
+		if p.Description != nil {
+			m.machineDescription = *p.Description
+		}
+		if p.AccessTokenType != nil {
+			m.accessTokenType = *p.AccessTokenType
+		}
 	case events.UserRemoved:
 		m.exists = false
 		m.pats = map[string]bool{}

@@ -27,6 +27,7 @@ var englishText = map[string]string{
 	"Errors.User.Registration.NotAllowed":             "Registration is not allowed", // ours
 	"Errors.User.NotMachine":                          "The User must be technical",
 	"Errors.User.NotExisting":                         "User doesn't exist",
+	"Errors.User.NotChanged":                          "User not changed",
 	"Errors.User.Machine.Secret.NotExisting":          "Secret doesn't exist",
 	"Errors.User.Machine.Secret.Invalid":              "Secret is invalid",
 	"Errors.User.Machine.Key.NotFound":                "Machine key not found",
@@ -110,6 +111,9 @@ var englishText = map[string]string{
 	"Errors.Project.App.NotExisting":                 "Application doesn't exist",
 	"Errors.Project.App.Invalid":                     "Application invalid",
 	"Errors.Project.App.OIDCConfigInvalid":           "OIDC configuration is invalid",
+	"Errors.Project.App.AuthMethodNoPrivateKeyJWT":   "Chosen Auth Method does not require a key",
+	"Errors.Project.App.Key.NotFound":                "Application key not found",
+	"Errors.AuthNKey.NotFound":                       "AuthN Key not found",
 	"Errors.Project.App.IsNotOIDC":                   "Application is not type OIDC",
 	"Errors.Project.App.ClientSecretInvalid":         "Client Secret is invalid",
 }

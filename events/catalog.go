@@ -124,6 +124,8 @@ type MachineAddedPayload struct {
 	Username    string `json:"username"`
 	Name        string `json:"name"`
 	Description string `json:"description,omitempty"`
+	// AccessTokenType is AccessTokenBearer (left out) or AccessTokenJWT.
+	AccessTokenType int `json:"accessTokenType,omitempty"`
 }
 
 // PATAddedPayload stores only the SHA-256 of the token, never the token.

@@ -12,7 +12,24 @@ const (
 	// private key of a generated key is never stored.
 	UserMachineKeyAdded   = "user.machine.key.added"
 	UserMachineKeyRemoved = "user.machine.key.removed"
+	// UserMachineChanged changes a machine user's name, description or
+	// access token type (the fields sent).
+	UserMachineChanged = "user.machine.changed"
 )
+
+// Access token types of a machine user (ZITADEL's AccessTokenType):
+// the kind of access token client_credentials and JWT profile mint.
+const (
+	AccessTokenBearer = 0 // opaque
+	AccessTokenJWT    = 1
+)
+
+// MachineChangedPayload holds the changed fields only.
+type MachineChangedPayload struct {
+	Name            *string `json:"name,omitempty"`
+	Description     *string `json:"description,omitempty"`
+	AccessTokenType *int    `json:"accessTokenType,omitempty"`
+}
 
 // MachineSecretSetPayload is the hash of a machine user's client secret.
 type MachineSecretSetPayload struct {
@@ -40,5 +57,6 @@ func machineCatalog() []EventInfo {
 		{UserMachineSecretRemoved, AggUser, nil, "a machine user's client secret was removed"},
 		{UserMachineKeyAdded, AggUser, MachineKeyAddedPayload{}, "a machine key was added (public key only)"},
 		{UserMachineKeyRemoved, AggUser, MachineKeyRemovedPayload{}, "a machine key was removed"},
+		{UserMachineChanged, AggUser, MachineChangedPayload{}, "a machine user's name, description or access token type changed (the fields sent)"},
 	}
 }

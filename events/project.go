@@ -21,6 +21,10 @@ const (
 	OIDCConfigChanged       = "project.application.config.oidc.changed"
 	OIDCConfigSecretChanged = "project.application.config.oidc.secret.changed"
 	APIConfigAdded          = "project.application.config.api.added"
+	// AppKeyAdded registers an app key's public key (apps with
+	// private_key_jwt); the generated private key is never stored.
+	AppKeyAdded   = "project.application.key.added"
+	AppKeyRemoved = "project.application.key.removed"
 )
 
 // ProjectPayload is a project's settings: the whole of them in
@@ -105,6 +109,23 @@ type APIConfigAddedPayload struct {
 	AuthMethodType int    `json:"authMethodType,omitempty"`
 }
 
+// AppKeyAddedPayload is an app key: its app and client, its type (1 =
+// KEY_TYPE_JSON), its expiry and its public key as a PKIX PEM ("RSA
+// PUBLIC KEY" label, as ZITADEL).
+type AppKeyAddedPayload struct {
+	AppID      string    `json:"applicationId"`
+	ClientID   string    `json:"clientId"`
+	KeyID      string    `json:"keyId"`
+	Type       int       `json:"type"`
+	Expiration time.Time `json:"expirationDate"`
+	PublicKey  string    `json:"publicKey"`
+}
+
+// AppKeyRemovedPayload names the removed app key.
+type AppKeyRemovedPayload struct {
+	KeyID string `json:"keyId"`
+}
+
 func projectCatalog() []EventInfo {
 	return []EventInfo{
 		{ProjectAdded, AggProject, ProjectPayload{}, "a project was created in an org"},
@@ -116,5 +137,7 @@ func projectCatalog() []EventInfo {
 		{OIDCConfigChanged, AggProject, OIDCConfigChangedPayload{}, "an OIDC app's config was replaced (the whole config)"},
 		{OIDCConfigSecretChanged, AggProject, SecretChangedPayload{}, "an OIDC app's client secret was regenerated (hash only)"},
 		{APIConfigAdded, AggProject, APIConfigAddedPayload{}, "an app's API config was set (client secret as a hash, for basic)"},
+		{AppKeyAdded, AggProject, AppKeyAddedPayload{}, "an app key was added (public key only)"},
+		{AppKeyRemoved, AggProject, AppKeyRemovedPayload{}, "an app key was removed"},
 	}
 }

@@ -193,6 +193,14 @@ type Load struct {
 	// First and Last, when Found: LoadEnds' first and last event.
 	First, Last Event
 	Found       bool
+	// IDs: LoadIDs' first column, in row order.
+	IDs []string
+
+	// LoadIDs' query, and the read that stands for it in a store without
+	// SQL.
+	sql      string
+	args     []any
+	fallback func(context.Context) ([]string, error)
 }
 
 type loadKind int
@@ -201,6 +209,7 @@ const (
 	loadEnds loadKind = iota
 	loadAggregate
 	loadTypes
+	loadIDs
 )
 
 // LoadEnds reads what Store.Ends reads.
@@ -216,6 +225,15 @@ func LoadTypes(ref AggregateRef, types []string) *Load {
 	return &Load{Ref: ref, kind: loadTypes, types: types}
 }
 
+// LoadIDs reads, beside the aggregates, the IDs a decision starts from that
+// only a read table can name (for example the users linked to an IdP): sql
+// is a query on the store's database whose first column is text. A store
+// without SQL answers it with fallback. The IDs are a hint, as any read
+// table's: the decision loads each aggregate they name and checks it.
+func LoadIDs(sql string, args []any, fallback func(context.Context) ([]string, error)) *Load {
+	return &Load{kind: loadIDs, sql: sql, args: args, fallback: fallback}
+}
+
 // loadEach is Load for a store whose reads cost no round trip.
 func loadEach(ctx context.Context, s Store, loads []*Load) error {
 	for _, l := range loads {
@@ -227,6 +245,8 @@ func loadEach(ctx context.Context, s Store, loads []*Load) error {
 			l.Events, err = s.Aggregate(ctx, l.Ref, l.after)
 		case loadTypes:
 			l.Events, l.Head, err = s.AggregateTypes(ctx, l.Ref, l.types)
+		case loadIDs:
+			l.IDs, err = l.fallback(ctx)
 		}
 		if err != nil {
 			return err

@@ -410,6 +410,8 @@ func queueLoad(b *pgx.Batch, l *Load) {
         ORDER BY sequence`, args...)
 		b.Queue(`SELECT coalesce(max(sequence), 0) FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3`,
 			ref.InstanceID, ref.Type, ref.ID)
+	case loadIDs:
+		b.Queue(l.sql, l.args...)
 	}
 }
 
@@ -452,6 +454,14 @@ func readLoad(br pgx.BatchResults, l *Load) error {
 			return fmt.Errorf("load %s head: %w", ref, err)
 		}
 		l.Head = uint64(head)
+	case loadIDs:
+		rows, err := br.Query()
+		if err == nil {
+			l.IDs, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		}
+		if err != nil {
+			return fmt.Errorf("load ids: %w", err)
+		}
 	}
 	return nil
 }

@@ -183,9 +183,11 @@ func (c *client) IDTokenUserinfoClaimsAssertion() bool {
 func (c *client) ClockSkew() time.Duration { return c.app.OIDC.ClockSkew }
 
 // machineClient is a machine user as the client of client_credentials
-// (ZITADEL's clientCredentialsClient): client ID = its user name.
+// (ZITADEL's clientCredentialsClient): client ID = its user name; jwt is
+// its access token type.
 type machineClient struct {
 	clientID, userID string
+	jwt              bool
 }
 
 var _ op.Client = (*machineClient)(nil)
@@ -200,7 +202,7 @@ func (c *machineClient) GrantTypes() []oidc.GrantType {
 	return []oidc.GrantType{oidc.GrantTypeClientCredentials}
 }
 func (c *machineClient) LoginURL(string) string              { return "" }
-func (c *machineClient) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeBearer }
+func (c *machineClient) AccessTokenType() op.AccessTokenType { return machineTokenType(c.jwt) }
 func (c *machineClient) IDTokenLifetime() time.Duration      { return 0 }
 func (c *machineClient) DevMode() bool                       { return false }
 func (c *machineClient) RestrictAdditionalIdTokenScopes() func([]string) []string {
@@ -212,3 +214,12 @@ func (c *machineClient) RestrictAdditionalAccessTokenScopes() func([]string) []s
 func (c *machineClient) IsScopeAllowed(string) bool           { return true }
 func (c *machineClient) IDTokenUserinfoClaimsAssertion() bool { return false }
 func (c *machineClient) ClockSkew() time.Duration             { return 0 }
+
+// machineTokenType is the access token type of a machine user that gets
+// JWTs (jwt) or opaque tokens.
+func machineTokenType(jwt bool) op.AccessTokenType {
+	if jwt {
+		return op.AccessTokenTypeJWT
+	}
+	return op.AccessTokenTypeBearer
+}

@@ -124,7 +124,7 @@ func (f *fixture) login(t *testing.T, authRequestID string) url.Values {
 }
 
 // codeFlow runs authorize → login → code exchange with PKCE.
-func (f *fixture) codeFlow(t *testing.T, party rp.RelyingParty) (*oidc.Tokens[*oidc.IDTokenClaims], string) {
+func (f *fixture) codeFlow(t *testing.T, party rp.RelyingParty, opts ...rp.CodeExchangeOpt) (*oidc.Tokens[*oidc.IDTokenClaims], string) {
 	t.Helper()
 	verifier := oauth2.GenerateVerifier()
 	u := rp.AuthURL("st4te", party, rp.WithCodeChallenge(oidc.NewSHACodeChallenge(verifier)),
@@ -135,7 +135,7 @@ func (f *fixture) codeFlow(t *testing.T, party rp.RelyingParty) (*oidc.Tokens[*o
 	if q.Get("state") != "st4te" || q.Get("code") == "" {
 		t.Fatalf("callback query %v", q)
 	}
-	tokens, err := rp.CodeExchange[*oidc.IDTokenClaims](context.Background(), q.Get("code"), party, rp.WithCodeVerifier(verifier))
+	tokens, err := rp.CodeExchange[*oidc.IDTokenClaims](context.Background(), q.Get("code"), party, append(opts, rp.WithCodeVerifier(verifier))...)
 	if err != nil {
 		t.Fatalf("code exchange: %v", err)
 	}

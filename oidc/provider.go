@@ -2,10 +2,12 @@ package oidc
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -63,6 +65,7 @@ type OP struct {
 	storage  *storage
 	q        *query.Queries
 	secure   bool
+	replays  replayCache
 }
 
 // New builds the OP.
@@ -146,12 +149,42 @@ func (o *OP) middleware(next http.Handler) http.Handler {
 			return
 		}
 		ctx := withInstance(r.Context(), inst)
+		if r.Method == http.MethodPost && (r.URL.Path == PathToken || r.URL.Path == PathIntrospect || r.URL.Path == PathRevoke) {
+			kind, ok := assertionKind(w, r)
+			if !ok {
+				return
+			}
+			ctx = withKeyKind(ctx, kind)
+			if kind == keysApp {
+				key, ok := o.clientAssertionValid(w, r.WithContext(ctx))
+				if !ok {
+					return
+				}
+				// A request that fails after the check (another error of
+				// the form, a bad grant) does not use up the assertion.
+				ww := &authHeaderWriter{ResponseWriter: w, r: r}
+				next.ServeHTTP(ww, r.WithContext(ctx))
+				if ww.status >= 400 {
+					o.replays.forget(key)
+				}
+				return
+			}
+		}
 		switch r.URL.Path {
 		case PathKeys:
 			w.Header().Set("Cache-Control", "max-age=300, must-revalidate")
 		case PathToken:
 			w.Header().Set("Cache-Control", "no-store")
 			w.Header().Set("Pragma", "no-cache")
+			// A body that does not parse as a form (a bad escape, over the
+			// body limit) is invalid_request; the library would read the
+			// pairs before the error and go on.
+			if r.Method == http.MethodPost && r.ParseForm() != nil {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = w.Write([]byte(`{"error":"invalid_request","error_description":"error parsing form"}`))
+				return
+			}
 		case PathUserinfo:
 			if o.patUserinfo(w, r.WithContext(ctx), inst) {
 				return
@@ -160,6 +193,64 @@ func (o *OP) middleware(next http.Handler) http.Handler {
 		ww := &authHeaderWriter{ResponseWriter: w, r: r}
 		next.ServeHTTP(ww, r.WithContext(ctx))
 	})
+}
+
+// maxClientAssertion is the largest client_assertion read: an RS512 JWT
+// of a 4096-bit key with ZITADEL's claims is about 1.5 KB.
+const maxClientAssertion = 8 << 10
+
+// assertionKind reads the form of a token, introspection or revocation
+// request and tells which keys verify its assertion: machine keys for the
+// JWT-profile grant, app keys for a client assertion. It answers
+// invalid_request for a form that does not parse and invalid_client for
+// an oversized client assertion, and then reports false.
+func assertionKind(w http.ResponseWriter, r *http.Request) (keyKind, bool) {
+	if err := r.ParseForm(); err != nil {
+		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "the form cannot be parsed")
+		return keysNone, false
+	}
+	if r.Form.Get("grant_type") == string(oidc.GrantTypeBearer) && r.URL.Path == PathToken {
+		return keysMachine, true
+	}
+	if a := r.Form.Get("client_assertion"); a != "" {
+		if len(a) > maxClientAssertion {
+			w.Header().Set("WWW-Authenticate", `Basic realm="`+r.Host+`"`)
+			writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client assertion too large")
+			return keysNone, false
+		}
+		return keysApp, true
+	}
+	return keysNone, true
+}
+
+// clientAssertionValid verifies a request's client assertion as the
+// library will (signature by a key of the app, iss = sub, aud holding the
+// issuer, exp, iat at most an hour old), refuses a jti seen before
+// (replayCache), and answers a bad one with
+// invalid_client (RFC 6749 §5.2), where the library's token and revocation
+// endpoints would answer invalid_grant. It reports whether it is valid.
+func (o *OP) clientAssertionValid(w http.ResponseWriter, r *http.Request) (string, bool) {
+	v := op.NewJWTProfileVerifier(o.storage, o.issuer(r), time.Hour, time.Second)
+	a, err := op.VerifyJWTAssertion(r.Context(), r.Form.Get("client_assertion"), v)
+	var key string
+	if err == nil {
+		var first bool
+		if key, first = o.replays.firstUse(instanceFrom(r.Context()), a.Issuer, a.JWTID, a.ExpiresAt.AsTime()); !first {
+			err = errors.New("client assertion replayed")
+		}
+	}
+	if err != nil {
+		w.Header().Set("WWW-Authenticate", `Basic realm="`+r.Host+`"`)
+		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client assertion invalid")
+		return "", false
+	}
+	return key, true
+}
+
+func writeOAuthError(w http.ResponseWriter, status int, code, desc string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(`{"error":"` + code + `","error_description":"` + desc + `"}`))
 }
 
 // authHeaderWriter adds WWW-Authenticate to a 401 (RFC 6749 §5.2, RFC
@@ -172,9 +263,13 @@ type authHeaderWriter struct {
 	http.ResponseWriter
 	r       *http.Request
 	swallow bool
+	status  int // the status sent (0: none yet, so 200)
 }
 
 func (w *authHeaderWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
 	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		if w.r.URL.Path == PathUserinfo {
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)

@@ -88,15 +88,46 @@ func (s *storage) AuthorizeClientIDSecret(ctx context.Context, clientID, secret 
 	return opErr(s.cmds.CheckClientSecret(ctx, instanceFrom(ctx), clientID, secret), oidc.ErrInvalidClient())
 }
 
-// GetKeyByIDAndClientID serves the JWT-profile grant: clientID is the
-// assertion's issuer, a machine user's ID. (App keys for private_key_jwt
-// client authentication do not exist yet.)
+// keyKind says which keys verify the assertion of a request: a machine
+// user's (the JWT-profile grant) or an app's (private_key_jwt client
+// authentication). The OP's middleware sets it from the form.
+type keyKind int
+
+const (
+	keysNone keyKind = iota
+	keysMachine
+	keysApp
+)
+
+type keyKindKey struct{}
+
+func withKeyKind(ctx context.Context, k keyKind) context.Context {
+	return context.WithValue(ctx, keyKindKey{}, k)
+}
+
+// GetKeyByIDAndClientID returns the public key that verifies an assertion
+// of the request: for the JWT-profile grant, key keyID of the machine user
+// clientID (the assertion's issuer); for private_key_jwt client
+// authentication, key keyID of the app whose client ID is clientID, when
+// that app authenticates with private_key_jwt. A machine key never
+// authenticates a client, an app key never a JWT-profile grant.
 func (s *storage) GetKeyByIDAndClientID(ctx context.Context, keyID, clientID string) (*jose.JSONWebKey, error) {
-	k, err := s.cmds.MachineKeyByID(ctx, instanceFrom(ctx), keyID, clientID)
-	if err != nil {
-		return nil, opErr(err, oidc.ErrInvalidClient())
+	kind, _ := ctx.Value(keyKindKey{}).(keyKind)
+	switch kind {
+	case keysMachine:
+		k, err := s.cmds.MachineKeyByID(ctx, instanceFrom(ctx), keyID, clientID)
+		if err != nil {
+			return nil, opErr(err, oidc.ErrInvalidClient())
+		}
+		return &jose.JSONWebKey{Key: k.PublicKey, KeyID: k.KeyID, Use: "sig"}, nil
+	case keysApp:
+		k, err := s.cmds.AppKeyByID(ctx, instanceFrom(ctx), keyID, clientID)
+		if err != nil {
+			return nil, opErr(err, oidc.ErrInvalidClient())
+		}
+		return &jose.JSONWebKey{Key: k.PublicKey, KeyID: k.KeyID, Use: "sig"}, nil
 	}
-	return &jose.JSONWebKey{Key: k.PublicKey, KeyID: k.KeyID, Use: "sig"}, nil
+	return nil, oidc.ErrInvalidClient()
 }
 
 // --- auth requests ---
@@ -539,7 +570,11 @@ func (s *storage) ClientCredentials(ctx context.Context, clientID, secret string
 	if err != nil {
 		return nil, opErr(err, oidc.ErrInvalidClient())
 	}
-	return &machineClient{clientID: clientID, userID: userID}, nil
+	jwt, err := s.cmds.MachineTokenJWT(ctx, instanceFrom(ctx), userID)
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	return &machineClient{clientID: clientID, userID: userID, jwt: jwt}, nil
 }
 
 func (s *storage) ClientCredentialsTokenRequest(ctx context.Context, clientID string, scopes []string) (op.TokenRequest, error) {
@@ -560,8 +595,13 @@ func (s *storage) ClientCredentialsTokenRequest(ctx context.Context, clientID st
 	return &tokenRequest{subject: u.ID, userOrg: u.OrgID, clientID: clientID, audience: aud, scopes: scopes, amr: []string{"pwd"}}, nil
 }
 
-// JWTProfileTokenType: machine users' access tokens are opaque (their
-// accessTokenType is not modelled yet).
-func (s *storage) JWTProfileTokenType(context.Context, op.TokenRequest) (op.AccessTokenType, error) {
-	return op.AccessTokenTypeBearer, nil
+// JWTProfileTokenType is the access token type of the assertion's
+// machine user (the request's subject), read when the token is minted, so
+// that UpdateMachine applies to the next token.
+func (s *storage) JWTProfileTokenType(ctx context.Context, req op.TokenRequest) (op.AccessTokenType, error) {
+	jwt, err := s.cmds.MachineTokenJWT(ctx, instanceFrom(ctx), req.GetSubject())
+	if err != nil {
+		return op.AccessTokenTypeBearer, oidc.ErrServerError().WithParent(err)
+	}
+	return machineTokenType(jwt), nil
 }

@@ -157,6 +157,7 @@ type userProfile struct {
 	PhoneVerified     bool   `json:"phoneVerified,omitempty"`
 	Name              string `json:"name,omitempty"`
 	Description       string `json:"description,omitempty"`
+	AccessTokenType   int    `json:"accessTokenType,omitempty"`
 }
 
 func reduceUser(e *eventstore.Event, t Tables) ([]Statement, error) {
@@ -176,7 +177,7 @@ func reduceUser(e *eventstore.Event, t Tables) ([]Statement, error) {
 		if err := e.Unmarshal(&p); err != nil {
 			return nil, err
 		}
-		prof := userProfile{Name: p.Name, Description: p.Description}
+		prof := userProfile{Name: p.Name, Description: p.Description, AccessTokenType: p.AccessTokenType}
 		return []Statement{userInsert.Stmt(t, e.InstanceID, e.AggregateID, e.ResourceOwner, "machine", p.Username, int16(1),
 			jsonText(prof), "", false, int64(e.Sequence), e.CreatedAt, e.CreatedAt)}, nil
 	case events.UserRemoved:
@@ -190,6 +191,26 @@ func reduceUser(e *eventstore.Event, t Tables) ([]Statement, error) {
 		// profile column, which also holds fields it never names (phone).
 		changed := userProfile{GivenName: p.GivenName, FamilyName: p.FamilyName, NickName: p.NickName,
 			DisplayName: p.DisplayName, PreferredLanguage: p.PreferredLanguage}
+		return []Statement{{SQL: `UPDATE ` + ident(t.T("users")) + ` SET profile = profile || $1::jsonb, sequence = $2, change_date = $3
+            WHERE instance_id = $4 AND id = $5`, Args: []any{jsonText(changed), int64(e.Sequence), e.CreatedAt, e.InstanceID, e.AggregateID}}}, nil
+	case events.UserMachineChanged:
+		var p events.MachineChangedPayload
+		if err := e.Unmarshal(&p); err != nil {
+			return nil, err
+		}
+		// Merged into the profile column as the changed fields only; an
+		// access token type back to bearer (0) is written as 0, not left
+		// out.
+		changed := map[string]any{}
+		if p.Name != nil {
+			changed["name"] = *p.Name
+		}
+		if p.Description != nil {
+			changed["description"] = *p.Description
+		}
+		if p.AccessTokenType != nil {
+			changed["accessTokenType"] = *p.AccessTokenType
+		}
 		return []Statement{{SQL: `UPDATE ` + ident(t.T("users")) + ` SET profile = profile || $1::jsonb, sequence = $2, change_date = $3
             WHERE instance_id = $4 AND id = $5`, Args: []any{jsonText(changed), int64(e.Sequence), e.CreatedAt, e.InstanceID, e.AggregateID}}}, nil
 	case events.UserHumanEmailChanged:

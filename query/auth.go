@@ -39,6 +39,10 @@ type authCache struct {
 	mu        sync.Mutex
 	tokens    map[string]*authEntry
 	instances map[string]string
+	// orgs holds orgs found to exist ("instance\x00org" → when): only
+	// positive answers, so a new org is seen at once; an org.removed event
+	// clears them all, and the TTL bounds a lagging subscription.
+	orgs map[string]time.Time
 	// gen counts invalidations, so that a lookup that raced with one does
 	// not put a stale snapshot back.
 	gen uint64
@@ -47,7 +51,7 @@ type authCache struct {
 func (q *Queries) auth() *authCache { return q.cache }
 
 func newAuthCache() *authCache {
-	return &authCache{tokens: map[string]*authEntry{}, instances: map[string]string{}}
+	return &authCache{tokens: map[string]*authEntry{}, instances: map[string]string{}, orgs: map[string]time.Time{}}
 }
 
 // InstanceByHost returns the ID of the instance answering to host (port and
@@ -190,12 +194,27 @@ func (q *Queries) CallerOfUser(ctx context.Context, instanceID, userID string) (
 	return cl, nil
 }
 
-// OrgExists reports whether org orgID exists in the instance.
+// maxCachedOrgs bounds the org cache; past it the cache starts over.
+const maxCachedOrgs = 100_000
+
+// OrgExists reports whether org orgID exists in the instance. Every
+// org-scoped request asks (x-zitadel-orgid), so an org found is remembered
+// for AuthCacheTTL, or until an org.removed event (InvalidateAuth); an org
+// not found is asked again next time, so one created a moment ago, on any
+// replica, is found at once.
 //
 // Errors: Internal only.
 func (q *Queries) OrgExists(ctx context.Context, instanceID, orgID string) (bool, error) {
 	if !storableText(orgID) {
 		return false, nil
+	}
+	c, key, now := q.auth(), instanceID+"\x00"+orgID, time.Now()
+	c.mu.Lock()
+	at, hit := c.orgs[key]
+	gen := c.gen
+	c.mu.Unlock()
+	if hit && now.Sub(at) <= AuthCacheTTL {
+		return true, nil
 	}
 	var ok bool
 	err := q.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orgs WHERE instance_id = $1 AND id = $2)`,
@@ -203,6 +222,17 @@ func (q *Queries) OrgExists(ctx context.Context, instanceID, orgID string) (bool
 	if err != nil {
 		return false, errs.Internal("QUERY-Org01", fmt.Errorf("org exists: %w", err))
 	}
+	c.mu.Lock()
+	switch {
+	case !ok:
+		delete(c.orgs, key)
+	case c.gen == gen:
+		if len(c.orgs) >= maxCachedOrgs {
+			clear(c.orgs)
+		}
+		c.orgs[key] = now
+	}
+	c.mu.Unlock()
 	return ok, nil
 }
 
@@ -243,6 +273,9 @@ func (q *Queries) InvalidateAuth(e *eventstore.Event) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
+	if e.Type == events.OrgRemoved {
+		clear(c.orgs)
+	}
 	if userID == "" {
 		clear(c.tokens) // rare and broad: start over
 		return

@@ -3,10 +3,12 @@ package query
 import (
 	"context"
 	"fmt"
-	"github.com/jackc/pgx/v5"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/idledger/idledger/errs"
+	"github.com/idledger/idledger/eventstore"
 )
 
 // UserIDPLink is a user's link to an account at an IdP.
@@ -79,15 +81,25 @@ func (q *Queries) UserIDPLinks(ctx context.Context, userID string, offset uint64
 	return list, nil
 }
 
+const usersLinkedToIDP = `SELECT DISTINCT user_id FROM user_idp_links
+        WHERE instance_id = $1 AND idp_id = $2 AND ($3 = '' OR resource_owner = $3)
+        ORDER BY user_id`
+
+// UsersLinkedToIDPLoad is UsersLinkedToIDP as a read that the store runs
+// with a decision's other reads, in the same round trip.
+func (q *Queries) UsersLinkedToIDPLoad(instanceID, idpID, orgID string) *eventstore.Load {
+	return eventstore.LoadIDs(usersLinkedToIDP, []any{instanceID, idpID, orgID}, func(ctx context.Context) ([]string, error) {
+		return q.UsersLinkedToIDP(ctx, instanceID, idpID, orgID)
+	})
+}
+
 // UsersLinkedToIDP returns the IDs of the users of org orgID ("" = every
 // org of the instance) that have a link to IdP idpID. It implements
 // command.LinkedUsers, whose commands confirm each user from its events.
 //
 // Errors: Internal.
 func (q *Queries) UsersLinkedToIDP(ctx context.Context, instanceID, idpID, orgID string) ([]string, error) {
-	rows, err := q.pool.Query(ctx, `SELECT DISTINCT user_id FROM user_idp_links
-        WHERE instance_id = $1 AND idp_id = $2 AND ($3 = '' OR resource_owner = $3)
-        ORDER BY user_id`, instanceID, idpID, orgID)
+	rows, err := q.pool.Query(ctx, usersLinkedToIDP, instanceID, idpID, orgID)
 	if err != nil {
 		return nil, errs.Internal("QUERY-LnkQ5", fmt.Errorf("users linked to idp %s: %w", idpID, err))
 	}

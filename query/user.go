@@ -42,10 +42,12 @@ type Human struct {
 	EmailVerified     bool   `json:"-"`
 }
 
-// Machine is a machine user's name and description.
+// Machine is a machine user's name, description and access token type
+// (events.AccessTokenBearer or AccessTokenJWT).
 type Machine struct {
-	Name        string `json:"name,omitempty"`
-	Description string `json:"description,omitempty"`
+	Name            string `json:"name,omitempty"`
+	Description     string `json:"description,omitempty"`
+	AccessTokenType int    `json:"accessTokenType,omitempty"`
 }
 
 // UserByID returns a user of the caller's instance (v2 GetUserByID). The

@@ -38,11 +38,11 @@ func (v *managementService) AddOrg(ctx context.Context, req *connect.Request[man
 
 // AddMachineUser is POST /management/v1/users/machine. user_id is
 // optional (proto3 presence): set, it chooses the user's ID, as REST's
-// userId does. access_token_type is not used, as in REST.
+// userId does.
 func (v *managementService) AddMachineUser(ctx context.Context, req *connect.Request[managementv1.AddMachineUserRequest]) (*connect.Response[managementv1.AddMachineUserResponse], error) {
 	m := req.Msg
 	d, err := v.s.cmds.AddMachine(ctx, command.AddMachine{OrgID: contextOrg(ctx), UserID: m.UserId,
-		Username: m.GetUserName(), Name: m.GetName(), Description: m.GetDescription()})
+		Username: m.GetUserName(), Name: m.GetName(), Description: m.GetDescription(), AccessTokenType: int(m.GetAccessTokenType())})
 	if err != nil {
 		return nil, err
 	}

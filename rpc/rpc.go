@@ -22,6 +22,7 @@ import (
 	idpv2 "github.com/idledger/idledger/gen/zitadel/idp/v2"
 	"github.com/idledger/idledger/gen/zitadel/idp/v2/idpv2connect"
 	"github.com/idledger/idledger/gen/zitadel/management/v1/managementv1connect"
+	"github.com/idledger/idledger/gen/zitadel/oidc/v2/oidcv2connect"
 	"github.com/idledger/idledger/gen/zitadel/org/v2/orgv2connect"
 	"github.com/idledger/idledger/gen/zitadel/org/v2beta/orgv2betaconnect"
 	"github.com/idledger/idledger/gen/zitadel/resources/user/v3alpha/resourcesuserv3alphaconnect"
@@ -45,6 +46,9 @@ type Deps struct {
 	// Ready answers whether the database answers (the health service's
 	// SERVING); nil is always ready.
 	Ready func(context.Context) error
+	// Callbacks finish CreateCallback (the OpenID Provider); nil answers
+	// it with Internal.
+	Callbacks Callbacks
 	// ExternalSecure: the instance's origin is https:// (gateway.Origin),
 	// as REST's api.Deps.ExternalSecure.
 	ExternalSecure bool
@@ -58,13 +62,15 @@ type Server struct {
 	ready   func(context.Context) error
 	observe func(procedure, code string)
 	secure  bool
+	// callbacks finish auth requests (oidc.go).
+	callbacks Callbacks
 	// idpViews holds GetIDPByID's messages by row version (idp.go).
 	idpViews *query.ViewCache[*idpv2.IDP]
 }
 
 // New returns the RPC transport.
 func New(d Deps) *Server {
-	return &Server{cmds: d.Commands, q: d.Queries, events: d.Events, ready: d.Ready, observe: d.Observe, secure: d.ExternalSecure,
+	return &Server{cmds: d.Commands, q: d.Queries, events: d.Events, ready: d.Ready, observe: d.Observe, secure: d.ExternalSecure, callbacks: d.Callbacks,
 		idpViews: query.NewViewCache[*idpv2.IDP](idpViewBudget)}
 }
 
@@ -96,6 +102,7 @@ func (s *Server) services(opts ...connect.HandlerOption) []service {
 		mount(userv3alphaconnect.NewUserServiceHandler(&userV3Service{s: s}, opts...)),
 		mount(resourcesuserv3alphaconnect.NewZITADELUsersHandler(&resourceUserService{s: s}, opts...)),
 		mount(sessionv2connect.NewSessionServiceHandler(&sessionService{s: s}, opts...)),
+		mount(oidcv2connect.NewOIDCServiceHandler(&oidcService{s: s}, opts...)),
 	}
 }
 

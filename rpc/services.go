@@ -9,6 +9,7 @@ import (
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/gen/zitadel/admin/v1/adminv1connect"
 	"github.com/idledger/idledger/gen/zitadel/management/v1/managementv1connect"
+	"github.com/idledger/idledger/gen/zitadel/oidc/v2/oidcv2connect"
 	"github.com/idledger/idledger/gen/zitadel/org/v2/orgv2connect"
 	"github.com/idledger/idledger/gen/zitadel/org/v2beta/orgv2betaconnect"
 	"github.com/idledger/idledger/gen/zitadel/resources/user/v3alpha/resourcesuserv3alphaconnect"
@@ -70,6 +71,13 @@ type userV3Service struct {
 // sessionService is zitadel.session.v2.SessionService.
 type sessionService struct {
 	sessionv2connect.UnimplementedSessionServiceHandler
+	s *Server
+}
+
+// oidcService is zitadel.oidc.v2.OIDCService: the auth requests of the
+// OpenID Provider, for a login UI.
+type oidcService struct {
+	oidcv2connect.UnimplementedOIDCServiceHandler
 	s *Server
 }
 

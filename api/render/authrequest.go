@@ -113,6 +113,24 @@ func (r *CreateCallbackRequest) Validate() error {
 	return nil
 }
 
+// Input is the request as the command takes it (Validate first): the
+// session, or the error's RFC 6749 code and description.
+func (r *CreateCallbackRequest) Input() (command.AuthRequestFinish, error) {
+	var in command.AuthRequestFinish
+	if err := r.Validate(); err != nil {
+		return in, err
+	}
+	if s := r.Session; s != nil {
+		in.SessionID, in.SessionToken = s.SessionID, s.SessionToken
+		return in, nil
+	}
+	in.Reason = OAuthError(r.Error.Error)
+	if r.Error.ErrorDescription != nil {
+		in.Description = *r.Error.ErrorDescription
+	}
+	return in, nil
+}
+
 // CallbackBody is CreateCallbackResponse.
 type CallbackBody struct {
 	Details     gateway.DetailsV2 `json:"details"`

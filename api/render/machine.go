@@ -38,3 +38,22 @@ func MachineKeyListV1Of(l *command.MachineKeyList) ListV1[MachineKeyV1] {
 	}
 	return out
 }
+
+// AppKeyV1Of renders an app key as zitadel.authn.v1.Key.
+func AppKeyV1Of(k *command.AppKey) MachineKeyV1 {
+	return MachineKeyV1{ID: k.KeyID, Details: gateway.V1Read(DetailsOf(k.Details)),
+		Type: gateway.EnumValue[KeyTypeDef](k.Type), ExpirationDate: gateway.Timestamp(k.Expiration)}
+}
+
+// AppKeyListV1Of renders a page of app keys as ListAppKeysResponse; the
+// view timestamp is the newest key's change.
+func AppKeyListV1Of(l *command.AppKeyList) ListV1[MachineKeyV1] {
+	out := ListV1[MachineKeyV1]{Details: gateway.ListDetailsV1{TotalResult: gateway.Uint64(l.Total)}}
+	for _, k := range l.Keys {
+		out.Result = append(out.Result, AppKeyV1Of(k))
+		if t := gateway.Timestamp(k.Details.Changed); t.Time().After(out.Details.ViewTimestamp.Time()) {
+			out.Details.ViewTimestamp = t
+		}
+	}
+	return out
+}

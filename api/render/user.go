@@ -21,6 +21,35 @@ func (UserGenderDef) Enum() *gateway.Enum { return userGenderEnum }
 // UserGender is zitadel.user.v2.Gender, read as a name or a number.
 type UserGender = gateway.EnumValue[UserGenderDef]
 
+// accessTokenTypeEnum is zitadel.user.v2.AccessTokenType (and v1's, of
+// the same names).
+var accessTokenTypeEnum = gateway.NewEnum("ACCESS_TOKEN_TYPE_BEARER", "ACCESS_TOKEN_TYPE_JWT")
+
+// AccessTokenTypeDef is the enum table of AccessTokenType.
+type AccessTokenTypeDef struct{}
+
+func (AccessTokenTypeDef) Enum() *gateway.Enum { return accessTokenTypeEnum }
+
+// AccessTokenType is a machine user's access token type, read as a name
+// or a number.
+type AccessTokenType = gateway.EnumValue[AccessTokenTypeDef]
+
+// Machine is zitadel.user.v2.MachineUser (and v1's Machine): name,
+// description and access token type.
+type Machine struct {
+	Name            string          `json:"name,omitempty"`
+	Description     string          `json:"description,omitempty"`
+	AccessTokenType AccessTokenType `json:"accessTokenType,omitzero"`
+}
+
+// MachineOf renders m; nil is nil.
+func MachineOf(m *query.Machine) *Machine {
+	if m == nil {
+		return nil
+	}
+	return &Machine{Name: m.Name, Description: m.Description, AccessTokenType: AccessTokenType(m.AccessTokenType)}
+}
+
 // UserAddedV2 is AddHumanUserResponse.
 type UserAddedV2 struct {
 	UserID  string            `json:"userId,omitempty"`
@@ -47,7 +76,7 @@ type UserV2 struct {
 	LoginNames         []string          `json:"loginNames,omitempty"`
 	PreferredLoginName string            `json:"preferredLoginName,omitempty"`
 	Human              *HumanV2          `json:"human,omitempty"`
-	Machine            *query.Machine    `json:"machine,omitempty"`
+	Machine            *Machine          `json:"machine,omitempty"`
 }
 
 // HumanV2 is zitadel.user.v2.HumanUser's profile, email and phone.
@@ -78,7 +107,7 @@ type HumanEmailV2 struct {
 func UserV2Of(u *query.User) UserV2 {
 	d := gateway.V2(gateway.ObjectDetails{Sequence: u.Sequence, Created: u.Created, Changed: u.Changed, ResourceOwner: u.OrgID})
 	out := UserV2{UserID: u.ID, Details: d, State: "USER_STATE_ACTIVE", Username: u.Username,
-		LoginNames: []string{u.Username}, PreferredLoginName: u.Username, Machine: u.Machine}
+		LoginNames: []string{u.Username}, PreferredLoginName: u.Username, Machine: MachineOf(u.Machine)}
 	switch {
 	case u.State == 4:
 		out.State = "USER_STATE_LOCKED"

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -18,9 +19,18 @@ import (
 // trips (two atomic adds per query, negligible), and while capturing it also
 // records each statement with its arguments, so a baseline can replay
 // exactly the SQL the server ran for a request.
+//
+// A statement counts for the request path when its context is an HTTP
+// request's (net/http puts http.ServerContextKey in every one); the rest is
+// background work of the process: the commit notifier and the event
+// subscriptions that catch caches and projections up, which coalesce under
+// load and are reported apart.
 type sqlTracer struct {
 	statements atomic.Int64
 	roundTrips atomic.Int64
+	// bgStatements and bgRoundTrips are the background's.
+	bgStatements atomic.Int64
+	bgRoundTrips atomic.Int64
 
 	capturing atomic.Bool
 	mu        sync.Mutex
@@ -56,9 +66,17 @@ var (
 	_ pgx.BatchTracer = (*sqlTracer)(nil)
 )
 
+// inRequest reports whether ctx is (derived from) an HTTP request's.
+func inRequest(ctx context.Context) bool { return ctx.Value(http.ServerContextKey) != nil }
+
 func (t *sqlTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
-	t.statements.Add(1)
-	t.roundTrips.Add(1)
+	if inRequest(ctx) {
+		t.statements.Add(1)
+		t.roundTrips.Add(1)
+	} else {
+		t.bgStatements.Add(1)
+		t.bgRoundTrips.Add(1)
+	}
 	t.record(d.SQL, d.Args)
 	if t.timing.Load() {
 		ctx = context.WithValue(ctx, traceStart{}, traceInfo{sql: d.SQL, start: time.Now()})
@@ -71,7 +89,11 @@ func (t *sqlTracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQ
 }
 
 func (t *sqlTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceBatchStartData) context.Context {
-	t.roundTrips.Add(1)
+	if inRequest(ctx) {
+		t.roundTrips.Add(1)
+	} else {
+		t.bgRoundTrips.Add(1)
+	}
 	if t.timing.Load() && d.Batch != nil && len(d.Batch.QueuedQueries) > 0 {
 		name := fmt.Sprintf("batch of %d: %s", len(d.Batch.QueuedQueries), d.Batch.QueuedQueries[0].SQL)
 		ctx = context.WithValue(ctx, traceStart{}, traceInfo{sql: name, start: time.Now()})
@@ -128,8 +150,12 @@ type sqlProfileEntry struct {
 	Total time.Duration `json:"total_ns"`
 }
 
-func (t *sqlTracer) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
-	t.statements.Add(1)
+func (t *sqlTracer) TraceBatchQuery(ctx context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
+	if inRequest(ctx) {
+		t.statements.Add(1)
+	} else {
+		t.bgStatements.Add(1)
+	}
 	t.record(d.SQL, d.Args)
 }
 
@@ -159,20 +185,31 @@ func (t *sqlTracer) capture(do func() error) ([]stmt, error) {
 	return t.captured, err
 }
 
-// sqlCost is what the tracer counted over a run, per request.
+// sqlCost is what the tracer counted over a run, per request: the request
+// path's statements and round trips, and the background's.
 type sqlCost struct {
-	StatementsPerReq float64 `json:"statements_per_req"`
-	RoundTripsPerReq float64 `json:"round_trips_per_req"`
+	StatementsPerReq   float64 `json:"statements_per_req"`
+	RoundTripsPerReq   float64 `json:"round_trips_per_req"`
+	BgStatementsPerReq float64 `json:"background_statements_per_req"`
+	BgRoundTripsPerReq float64 `json:"background_round_trips_per_req"`
 }
 
-func (t *sqlTracer) snapshot() (int64, int64) { return t.statements.Load(), t.roundTrips.Load() }
+// sqlCount is the tracer's counters at one moment.
+type sqlCount struct{ statements, roundTrips, bgStatements, bgRoundTrips int64 }
 
-func costSince(t *sqlTracer, s0, r0 int64, requests int) sqlCost {
+func (t *sqlTracer) snapshot() sqlCount {
+	return sqlCount{t.statements.Load(), t.roundTrips.Load(), t.bgStatements.Load(), t.bgRoundTrips.Load()}
+}
+
+func costSince(t *sqlTracer, c0 sqlCount, requests int) sqlCost {
 	if requests == 0 {
 		return sqlCost{}
 	}
-	s1, r1 := t.snapshot()
-	return sqlCost{StatementsPerReq: float64(s1-s0) / float64(requests), RoundTripsPerReq: float64(r1-r0) / float64(requests)}
+	c1, n := t.snapshot(), float64(requests)
+	return sqlCost{
+		StatementsPerReq: float64(c1.statements-c0.statements) / n, RoundTripsPerReq: float64(c1.roundTrips-c0.roundTrips) / n,
+		BgStatementsPerReq: float64(c1.bgStatements-c0.bgStatements) / n, BgRoundTripsPerReq: float64(c1.bgRoundTrips-c0.bgRoundTrips) / n,
+	}
 }
 
 // replayOp returns a baseline op that runs one captured request's statements

@@ -104,9 +104,10 @@ func (r *ScenarioResult) print(w io.Writer) {
 	fmt.Fprintf(w, "BENCH name=%s conc=%d rps=%.0f p50_ms=%.3f p99_ms=%.3f baseline_rps=%.0f ratio=%.3f\n",
 		r.Name, r.Conc, r.RPS, r.P50ms, r.P99ms, r.BaselineRPS, r.Ratio)
 	fmt.Fprintf(w, "  detail name=%s conc=%d requests=%d p90_ms=%s max_ms=%s baseline_p50_ms=%s baseline_p99_ms=%s "+
-		"sql_per_req=%.2f round_trips_per_req=%.2f rss_mb=%.1f loadgen_overhead_pct=%.2f loadavg=%.2f\n",
+		"sql_per_req=%.2f round_trips_per_req=%.2f background_sql_per_req=%.2f background_round_trips_per_req=%.2f "+
+		"rss_mb=%.1f loadgen_overhead_pct=%.2f loadavg=%.2f\n",
 		r.Name, r.Conc, r.App.Requests, ms(r.App.P90), ms(r.App.Max), ms(r.Baseline.P50), ms(r.Baseline.P99),
-		r.SQL.StatementsPerReq, r.SQL.RoundTripsPerReq, r.RSSPeakMB, r.App.OverheadPct, r.LoadAvg)
+		r.SQL.StatementsPerReq, r.SQL.RoundTripsPerReq, r.SQL.BgStatementsPerReq, r.SQL.BgRoundTripsPerReq, r.RSSPeakMB, r.App.OverheadPct, r.LoadAvg)
 	printSQL(w, r.Name, r.Conc, r.App.Requests, r.SQLProfile)
 	printErrors(w, r.Name, r.Conc, "server", r.App)
 	printErrors(w, r.Name, r.Conc, "baseline", r.Baseline)

@@ -214,7 +214,7 @@ func runScenario(ctx context.Context, b *bench, sc scenario, concs []int, stdout
 		warm := min(b.cfg.Duration/10, 500*time.Millisecond)
 		appOp := sc.app(b)
 		runLoad(ctx, conc, warm, sc.expectRPS, appOp)
-		s0, r0 := b.tracer.snapshot()
+		c0 := b.tracer.snapshot()
 		rss := startRSS()
 		if b.cfg.SQLProfile {
 			b.tracer.startTiming()
@@ -225,7 +225,7 @@ func runScenario(ctx context.Context, b *bench, sc scenario, concs []int, stdout
 		}
 		r.RSSPeakMB = rss.end()
 		r.LoadAvg = loadAvg()
-		r.SQL = costSince(b.tracer, s0, r0, r.App.Requests)
+		r.SQL = costSince(b.tracer, c0, r.App.Requests)
 		switch {
 		case b.cfg.NoBaseline:
 		case baseOp != nil:

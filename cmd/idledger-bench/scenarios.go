@@ -40,7 +40,7 @@ type scenario struct {
 	probe func(ctx context.Context, b *bench) error
 }
 
-var scenarioNames = []string{"get_idp", "get_idp_grpc", "search_idps", "add_idp_link", "add_idp_link_grpc",
+var scenarioNames = []string{"get_idp", "http_floor", "grpc_floor", "get_idp_grpc", "search_idps", "add_idp_link", "add_idp_link_grpc",
 	"add_idp_to_policy", "create_idp", "events_search", "create_session_password", "start_intent", "retrieve_intent"}
 
 func scenarios() map[string]scenario {
@@ -48,7 +48,11 @@ func scenarios() map[string]scenario {
 		return insertOp(b.base, b.tag), []string{"INSERT INTO " + baselineTable + " … (one row, autocommit, synchronous_commit=on)"}, nil
 	}
 	return map[string]scenario{
-		"get_idp":           {name: "get_idp", app: getIDP, baseline: getIDPBaseline, expectRPS: 5000},
+		"get_idp": {name: "get_idp", app: getIDP, baseline: getIDPBaseline, expectRPS: 5000},
+		// The HTTP floor: a constant answer with get_idp's bytes, beside the
+		// same raw select (floor.go).
+		"http_floor":        {name: "http_floor", app: httpFloor, baseline: getIDPBaseline, expectRPS: 10000},
+		"grpc_floor":        {name: "grpc_floor", app: grpcFloor, baseline: getIDPBaseline, expectRPS: 10000, rest: "http_floor"},
 		"get_idp_grpc":      {name: "get_idp_grpc", app: getIDPGRPC, baseline: getIDPBaseline, expectRPS: 5000, rest: "get_idp"},
 		"search_idps":       {name: "search_idps", app: searchIDPs, baseline: searchIDPsBaseline, expectRPS: 3000},
 		"add_idp_link":      {name: "add_idp_link", app: addIDPLink, baseline: insert, expectRPS: 2000},

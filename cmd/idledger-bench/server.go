@@ -68,7 +68,7 @@ func startServer(ctx context.Context, pool *pgxpool.Pool, logf func(string, ...a
 		<-done
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	hs := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
+	hs := &http.Server{Handler: withFloor(a.Handler()), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
 	// HTTP/1.1 and h2c, as serve listens: the gRPC scenarios need HTTP/2.
 	hs.Protocols = new(http.Protocols)
 	hs.Protocols.SetHTTP1(true)

@@ -135,7 +135,7 @@ func New(_ context.Context, o Options) (*App, error) {
 	}
 	a.api = api.New(api.Deps{Commands: a.cmds, Queries: a.q, Log: o.Log, Origin: o.Origin, ExternalSecure: o.ExternalSecure,
 		Callbacks: a.op, OPTokens: a.op}).WithEvents(eventLog)
-	a.rpc = rpc.New(rpc.Deps{Commands: a.cmds, Queries: a.q, Events: eventLog, Ready: a.ping, ExternalSecure: o.ExternalSecure,
+	a.rpc = rpc.New(rpc.Deps{Commands: a.cmds, Queries: a.q, Events: eventLog, Ready: a.ping, ExternalSecure: o.ExternalSecure, Callbacks: a.op,
 		Observe: a.metrics.ObserveRPC})
 	if a.ui, err = ui.New(ui.Deps{Commands: a.cmds, Queries: a.q, Keys: keys, AuthRequests: loginAuthRequests{cmds: a.cmds, q: a.q, op: a.op},
 		ExternalSecure: o.ExternalSecure, TrustedProxies: o.Origin.TrustedProxies, RecordOriginOff: o.Origin.Off,

@@ -233,6 +233,10 @@ func matrix() map[string]row {
 	}, orgUserWrite, nil}
 
 	// Machine credentials: user.write (user.read to list), as PATs.
+	m["PUT /management/v1/users/{userId}/machine"] = row{func(t *testing.T, w *world, c *caller) request {
+		return req("PUT", "/management/v1/users/"+target(t, w, c)+"/machine",
+			js(map[string]any{"name": w.uniq("n"), "accessTokenType": "ACCESS_TOKEN_TYPE_JWT"}))
+	}, orgUserWrite, nil}
 	m["PUT /management/v1/users/{userId}/secret"] = row{func(t *testing.T, w *world, c *caller) request {
 		return req("PUT", "/management/v1/users/"+target(t, w, c)+"/secret", js(map[string]any{}))
 	}, orgUserWrite, nil}

@@ -57,4 +57,29 @@ func projectRows(m map[string]row) {
 		pr := project(t, w, c.org)
 		return req("POST", p+"/"+pr+"/apps/"+oidcApp(t, w, c.org, pr)+"/oidc_config/_generate_client_secret", js(map[string]any{}))
 	}, orgWrite, nil}
+	keyApp := func(t *testing.T, w *world, org, project string) string {
+		return field(t, w.admin(t, "POST", p+"/"+project+"/apps/api", map[string]any{"name": "keys",
+			"authMethodType": "API_AUTH_METHOD_TYPE_PRIVATE_KEY_JWT"}, org), "appId")
+	}
+	appKey := func(t *testing.T, w *world, org string) (string, string) {
+		pr := project(t, w, org)
+		keys := p + "/" + pr + "/apps/" + keyApp(t, w, org, pr) + "/keys"
+		return keys, field(t, w.admin(t, "POST", keys, map[string]any{"type": "KEY_TYPE_JSON"}, org), "id")
+	}
+	m["POST "+p+"/{projectId}/apps/{appId}/keys"] = row{func(t *testing.T, w *world, c *caller) request {
+		pr := project(t, w, c.org)
+		return req("POST", p+"/"+pr+"/apps/"+keyApp(t, w, c.org, pr)+"/keys", js(map[string]any{"type": "KEY_TYPE_JSON"}))
+	}, orgWrite, nil}
+	m["POST "+p+"/{projectId}/apps/{appId}/keys/_search"] = row{func(t *testing.T, w *world, c *caller) request {
+		keys, _ := appKey(t, w, c.org)
+		return req("POST", keys+"/_search", js(map[string]any{}))
+	}, orgRead, nil}
+	m["GET "+p+"/{projectId}/apps/{appId}/keys/{keyId}"] = row{func(t *testing.T, w *world, c *caller) request {
+		keys, id := appKey(t, w, c.org)
+		return req("GET", keys+"/"+id, nil)
+	}, orgRead, nil}
+	m["DELETE "+p+"/{projectId}/apps/{appId}/keys/{keyId}"] = row{func(t *testing.T, w *world, c *caller) request {
+		keys, id := appKey(t, w, c.org)
+		return req("DELETE", keys+"/"+id, nil)
+	}, orgWrite, nil}
 }

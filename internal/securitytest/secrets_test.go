@@ -254,6 +254,31 @@ func TestSecretsNeverLeak(t *testing.T) {
 		privateKeyLines = append(privateKeyLines, lines[1:len(lines)-1]...)
 		robotKey = field(t, body, "keyId")
 	}
+	// App keys (private_key_jwt): the same rule for the application key file.
+	keyApp := apps + "/" + field(t, do(c, admin, "POST", apps+"/api", map[string]any{"name": "keys",
+		"authMethodType": "API_AUTH_METHOD_TYPE_PRIVATE_KEY_JWT"}, org, 200), "appId") + "/keys"
+	var appKey string
+	for range 2 {
+		body := do(c, admin, "POST", keyApp, map[string]any{"type": "KEY_TYPE_JSON"}, org, 200)
+		details := field(t, body, "keyDetails")
+		mu.Lock()
+		issuedKey[details] = len(responses) - 1
+		mu.Unlock()
+		raw, err := base64.StdEncoding.DecodeString(details)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var file struct{ Type, Key string }
+		if err := json.Unmarshal(raw, &file); err != nil || file.Type != "application" || !strings.Contains(file.Key, "RSA PRIVATE KEY") {
+			t.Fatalf("app key file: %v %s", err, raw)
+		}
+		lines := strings.Split(strings.TrimSpace(file.Key), "\n")
+		privateKeyLines = append(privateKeyLines, lines[1:len(lines)-1]...)
+		appKey = field(t, body, "id")
+	}
+	do(c, admin, "POST", keyApp+"/_search", map[string]any{}, org, 200)
+	do(c, admin, "GET", keyApp+"/"+appKey, nil, org, 200)
+	do(c, admin, "DELETE", keyApp+"/"+appKey, nil, org, 200)
 	do(c, admin, "POST", robot+"/keys/_search", map[string]any{}, org, 200)
 	do(c, admin, "DELETE", robot+"/keys/"+robotKey, nil, org, 200)
 	do(c, admin, "DELETE", robot+"/secret", nil, org, 200)

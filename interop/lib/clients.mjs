@@ -15,7 +15,8 @@
 // returns the response as protojson, and throws an RPCFailure { code,
 // message, id } on an error (code: the gRPC status number; message: the
 // status message; id: the zitadel.v1.ErrorDetail's ID, when one was sent).
-// The services are "admin", "mgmt", "idp" (v2), "user" (v2) and "userBeta".
+// The services are "admin", "mgmt", "idp" (v2), "user" (v2), "userBeta"
+// and "oidc" (v2, the auth requests of a login UI).
 import { createClient, ConnectError } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { fromBinary, fromJson, toJson } from "@bufbuild/protobuf";
@@ -24,12 +25,13 @@ import { createClientFor } from "@zitadel/client";
 import { createServerTransport } from "@zitadel/client/node";
 import { createClientTransport } from "@zitadel/client/web";
 import { createAdminServiceClient, createManagementServiceClient } from "@zitadel/client/v1";
-import { createIdpServiceClient, createUserServiceClient } from "@zitadel/client/v2";
+import { createIdpServiceClient, createOIDCServiceClient, createUserServiceClient } from "@zitadel/client/v2";
 import { AdminService } from "@zitadel/proto/zitadel/admin_pb.js";
 import { ManagementService } from "@zitadel/proto/zitadel/management_pb.js";
 import { IdentityProviderService } from "@zitadel/proto/zitadel/idp/v2/idp_service_pb.js";
 import { UserService as UserServiceV2 } from "@zitadel/proto/zitadel/user/v2/user_service_pb.js";
 import { UserService as UserServiceV2beta } from "@zitadel/proto/zitadel/user/v2beta/user_service_pb.js";
+import { OIDCService } from "@zitadel/proto/zitadel/oidc/v2/oidc_service_pb.js";
 import { ErrorDetailSchema } from "@zitadel/proto/zitadel/message_pb.js";
 import {
   createAccessTokenInterceptor,
@@ -42,6 +44,7 @@ import { ManagementServiceDefinition } from "@zitadel/node/dist/api/generated/zi
 import { IdentityProviderServiceDefinition } from "@zitadel/node/dist/api/generated/zitadel/idp/v2/idp_service.js";
 import { UserServiceDefinition as UserV2Definition } from "@zitadel/node/dist/api/generated/zitadel/user/v2/user_service.js";
 import { UserServiceDefinition as UserV2betaDefinition } from "@zitadel/node/dist/api/generated/zitadel/user/v2beta/user_service.js";
+import { OIDCServiceDefinition } from "@zitadel/node/dist/api/generated/zitadel/oidc/v2/oidc_service.js";
 import { ClientError, Metadata, createChannel, createClientFactory } from "nice-grpc";
 
 export class RPCFailure extends Error {
@@ -62,6 +65,7 @@ const descs = {
   idp: IdentityProviderService,
   user: UserServiceV2,
   userBeta: UserServiceV2beta,
+  oidc: OIDCService,
 };
 
 // A connect-es based flavour: clients maps each service to a client made
@@ -92,6 +96,7 @@ function zitadelClientFlavour(transport) {
     idp: createIdpServiceClient(transport),
     user: createUserServiceClient(transport),
     userBeta: createClientFor(UserServiceV2beta)(transport),
+    oidc: createOIDCServiceClient(transport),
   });
 }
 
@@ -116,6 +121,7 @@ function zitadelNodeFlavour(url, token) {
     idp: factory.create(IdentityProviderServiceDefinition, channel),
     user: factory.create(UserV2Definition, channel),
     userBeta: createUserClient(url, auth),
+    oidc: factory.create(OIDCServiceDefinition, channel),
   };
   const defs = {
     admin: AdminServiceDefinition,
@@ -123,6 +129,7 @@ function zitadelNodeFlavour(url, token) {
     idp: IdentityProviderServiceDefinition,
     user: UserV2Definition,
     userBeta: UserV2betaDefinition,
+    oidc: OIDCServiceDefinition,
   };
   return {
     async call(svc, method, json, { orgId } = {}) {

@@ -210,6 +210,33 @@ flavours.forEach((flavour, i) => {
       sameErrorAsREST(err, await restError("GET", "/management/v1/projects/nope", server.token), Code.NOT_FOUND);
     });
 
+    it("OIDCService.GetAuthRequest and CreateCallback, as a login UI calls them", async () => {
+      const h = { "x-zitadel-orgid": s.org };
+      const project = await rest("POST", "/management/v1/projects", { name: `interop-login-${tag}` }, h);
+      const app = await rest("POST", `/management/v1/projects/${project.id}/apps/oidc`, {
+        name: "web", redirectUris: ["https://app.example/cb"], grantTypes: ["OIDC_GRANT_TYPE_AUTHORIZATION_CODE"],
+      }, h);
+      const authorize = async () => {
+        const q = new URLSearchParams({ client_id: app.clientId, redirect_uri: "https://app.example/cb", response_type: "code",
+          scope: "openid", state: `st-${tag}`, code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", code_challenge_method: "S256" });
+        const r = await fetch(`${server.url}/oauth/v2/authorize?${q}`, { redirect: "manual" });
+        const id = new URL(r.headers.get("location"), server.url).searchParams.get("authRequest");
+        assert.match(id ?? "", /^V2_/, `authorize: ${r.status} ${r.headers.get("location")}`);
+        return id;
+      };
+      const id = await authorize();
+      const got = await c.call("oidc", "getAuthRequest", { authRequestId: id });
+      assert.deepEqual(pick(got.authRequest, "id", "clientId", "redirectUri"), { id, clientId: app.clientId, redirectUri: "https://app.example/cb" });
+      assert.deepEqual(norm(got), norm(await rest("GET", `/v2/oidc/auth_requests/${id}`)));
+      // CreateCallback needs session.link (IAM_LOGIN_CLIENT), which even
+      // the instance owner lacks.
+      const body = { error: { error: "ERROR_REASON_ACCESS_DENIED" } };
+      const err = await rpcError(c.call("oidc", "createCallback", { authRequestId: id, ...body }));
+      sameErrorAsREST(err, await restError("POST", `/v2/oidc/auth_requests/${id}`, server.token, body), Code.PERMISSION_DENIED);
+      const unknown = await rpcError(c.call("oidc", "getAuthRequest", { authRequestId: "V2_404" }));
+      sameErrorAsREST(unknown, await restError("GET", "/v2/oidc/auth_requests/V2_404", server.token), Code.NOT_FOUND);
+    });
+
     it("AdminService.ListEvents returns the IdP's events, as REST does", async () => {
       const filter = { aggregateTypes: ["idp"], aggregateId: s.google, asc: true, limit: 10 };
       const got = await c.call("admin", "listEvents", filter);

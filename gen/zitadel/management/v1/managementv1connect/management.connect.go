@@ -135,6 +135,18 @@ const (
 	// ManagementServiceRemoveMachineKeyProcedure is the fully-qualified name of the ManagementService's
 	// RemoveMachineKey RPC.
 	ManagementServiceRemoveMachineKeyProcedure = "/zitadel.management.v1.ManagementService/RemoveMachineKey"
+	// ManagementServiceAddAppKeyProcedure is the fully-qualified name of the ManagementService's
+	// AddAppKey RPC.
+	ManagementServiceAddAppKeyProcedure = "/zitadel.management.v1.ManagementService/AddAppKey"
+	// ManagementServiceGetAppKeyProcedure is the fully-qualified name of the ManagementService's
+	// GetAppKey RPC.
+	ManagementServiceGetAppKeyProcedure = "/zitadel.management.v1.ManagementService/GetAppKey"
+	// ManagementServiceListAppKeysProcedure is the fully-qualified name of the ManagementService's
+	// ListAppKeys RPC.
+	ManagementServiceListAppKeysProcedure = "/zitadel.management.v1.ManagementService/ListAppKeys"
+	// ManagementServiceRemoveAppKeyProcedure is the fully-qualified name of the ManagementService's
+	// RemoveAppKey RPC.
+	ManagementServiceRemoveAppKeyProcedure = "/zitadel.management.v1.ManagementService/RemoveAppKey"
 	// ManagementServiceAddGenericOAuthProviderProcedure is the fully-qualified name of the
 	// ManagementService's AddGenericOAuthProvider RPC.
 	ManagementServiceAddGenericOAuthProviderProcedure = "/zitadel.management.v1.ManagementService/AddGenericOAuthProvider"
@@ -244,6 +256,10 @@ type ManagementServiceClient interface {
 	AddMachineKey(context.Context, *connect.Request[v1.AddMachineKeyRequest]) (*connect.Response[v1.AddMachineKeyResponse], error)
 	ListMachineKeys(context.Context, *connect.Request[v1.ListMachineKeysRequest]) (*connect.Response[v1.ListMachineKeysResponse], error)
 	RemoveMachineKey(context.Context, *connect.Request[v1.RemoveMachineKeyRequest]) (*connect.Response[v1.RemoveMachineKeyResponse], error)
+	AddAppKey(context.Context, *connect.Request[v1.AddAppKeyRequest]) (*connect.Response[v1.AddAppKeyResponse], error)
+	GetAppKey(context.Context, *connect.Request[v1.GetAppKeyRequest]) (*connect.Response[v1.GetAppKeyResponse], error)
+	ListAppKeys(context.Context, *connect.Request[v1.ListAppKeysRequest]) (*connect.Response[v1.ListAppKeysResponse], error)
+	RemoveAppKey(context.Context, *connect.Request[v1.RemoveAppKeyRequest]) (*connect.Response[v1.RemoveAppKeyResponse], error)
 	AddGenericOAuthProvider(context.Context, *connect.Request[v1.AddGenericOAuthProviderRequest]) (*connect.Response[v1.AddGenericOAuthProviderResponse], error)
 	UpdateGenericOAuthProvider(context.Context, *connect.Request[v1.UpdateGenericOAuthProviderRequest]) (*connect.Response[v1.UpdateGenericOAuthProviderResponse], error)
 	AddGenericOIDCProvider(context.Context, *connect.Request[v1.AddGenericOIDCProviderRequest]) (*connect.Response[v1.AddGenericOIDCProviderResponse], error)
@@ -479,6 +495,30 @@ func NewManagementServiceClient(httpClient connect.HTTPClient, baseURL string, o
 			connect.WithSchema(managementServiceMethods.ByName("RemoveMachineKey")),
 			connect.WithClientOptions(opts...),
 		),
+		addAppKey: connect.NewClient[v1.AddAppKeyRequest, v1.AddAppKeyResponse](
+			httpClient,
+			baseURL+ManagementServiceAddAppKeyProcedure,
+			connect.WithSchema(managementServiceMethods.ByName("AddAppKey")),
+			connect.WithClientOptions(opts...),
+		),
+		getAppKey: connect.NewClient[v1.GetAppKeyRequest, v1.GetAppKeyResponse](
+			httpClient,
+			baseURL+ManagementServiceGetAppKeyProcedure,
+			connect.WithSchema(managementServiceMethods.ByName("GetAppKey")),
+			connect.WithClientOptions(opts...),
+		),
+		listAppKeys: connect.NewClient[v1.ListAppKeysRequest, v1.ListAppKeysResponse](
+			httpClient,
+			baseURL+ManagementServiceListAppKeysProcedure,
+			connect.WithSchema(managementServiceMethods.ByName("ListAppKeys")),
+			connect.WithClientOptions(opts...),
+		),
+		removeAppKey: connect.NewClient[v1.RemoveAppKeyRequest, v1.RemoveAppKeyResponse](
+			httpClient,
+			baseURL+ManagementServiceRemoveAppKeyProcedure,
+			connect.WithSchema(managementServiceMethods.ByName("RemoveAppKey")),
+			connect.WithClientOptions(opts...),
+		),
 		addGenericOAuthProvider: connect.NewClient[v1.AddGenericOAuthProviderRequest, v1.AddGenericOAuthProviderResponse](
 			httpClient,
 			baseURL+ManagementServiceAddGenericOAuthProviderProcedure,
@@ -661,6 +701,10 @@ type managementServiceClient struct {
 	addMachineKey                        *connect.Client[v1.AddMachineKeyRequest, v1.AddMachineKeyResponse]
 	listMachineKeys                      *connect.Client[v1.ListMachineKeysRequest, v1.ListMachineKeysResponse]
 	removeMachineKey                     *connect.Client[v1.RemoveMachineKeyRequest, v1.RemoveMachineKeyResponse]
+	addAppKey                            *connect.Client[v1.AddAppKeyRequest, v1.AddAppKeyResponse]
+	getAppKey                            *connect.Client[v1.GetAppKeyRequest, v1.GetAppKeyResponse]
+	listAppKeys                          *connect.Client[v1.ListAppKeysRequest, v1.ListAppKeysResponse]
+	removeAppKey                         *connect.Client[v1.RemoveAppKeyRequest, v1.RemoveAppKeyResponse]
 	addGenericOAuthProvider              *connect.Client[v1.AddGenericOAuthProviderRequest, v1.AddGenericOAuthProviderResponse]
 	updateGenericOAuthProvider           *connect.Client[v1.UpdateGenericOAuthProviderRequest, v1.UpdateGenericOAuthProviderResponse]
 	addGenericOIDCProvider               *connect.Client[v1.AddGenericOIDCProviderRequest, v1.AddGenericOIDCProviderResponse]
@@ -855,6 +899,26 @@ func (c *managementServiceClient) RemoveMachineKey(ctx context.Context, req *con
 	return c.removeMachineKey.CallUnary(ctx, req)
 }
 
+// AddAppKey calls zitadel.management.v1.ManagementService.AddAppKey.
+func (c *managementServiceClient) AddAppKey(ctx context.Context, req *connect.Request[v1.AddAppKeyRequest]) (*connect.Response[v1.AddAppKeyResponse], error) {
+	return c.addAppKey.CallUnary(ctx, req)
+}
+
+// GetAppKey calls zitadel.management.v1.ManagementService.GetAppKey.
+func (c *managementServiceClient) GetAppKey(ctx context.Context, req *connect.Request[v1.GetAppKeyRequest]) (*connect.Response[v1.GetAppKeyResponse], error) {
+	return c.getAppKey.CallUnary(ctx, req)
+}
+
+// ListAppKeys calls zitadel.management.v1.ManagementService.ListAppKeys.
+func (c *managementServiceClient) ListAppKeys(ctx context.Context, req *connect.Request[v1.ListAppKeysRequest]) (*connect.Response[v1.ListAppKeysResponse], error) {
+	return c.listAppKeys.CallUnary(ctx, req)
+}
+
+// RemoveAppKey calls zitadel.management.v1.ManagementService.RemoveAppKey.
+func (c *managementServiceClient) RemoveAppKey(ctx context.Context, req *connect.Request[v1.RemoveAppKeyRequest]) (*connect.Response[v1.RemoveAppKeyResponse], error) {
+	return c.removeAppKey.CallUnary(ctx, req)
+}
+
 // AddGenericOAuthProvider calls zitadel.management.v1.ManagementService.AddGenericOAuthProvider.
 func (c *managementServiceClient) AddGenericOAuthProvider(ctx context.Context, req *connect.Request[v1.AddGenericOAuthProviderRequest]) (*connect.Response[v1.AddGenericOAuthProviderResponse], error) {
 	return c.addGenericOAuthProvider.CallUnary(ctx, req)
@@ -1017,6 +1081,10 @@ type ManagementServiceHandler interface {
 	AddMachineKey(context.Context, *connect.Request[v1.AddMachineKeyRequest]) (*connect.Response[v1.AddMachineKeyResponse], error)
 	ListMachineKeys(context.Context, *connect.Request[v1.ListMachineKeysRequest]) (*connect.Response[v1.ListMachineKeysResponse], error)
 	RemoveMachineKey(context.Context, *connect.Request[v1.RemoveMachineKeyRequest]) (*connect.Response[v1.RemoveMachineKeyResponse], error)
+	AddAppKey(context.Context, *connect.Request[v1.AddAppKeyRequest]) (*connect.Response[v1.AddAppKeyResponse], error)
+	GetAppKey(context.Context, *connect.Request[v1.GetAppKeyRequest]) (*connect.Response[v1.GetAppKeyResponse], error)
+	ListAppKeys(context.Context, *connect.Request[v1.ListAppKeysRequest]) (*connect.Response[v1.ListAppKeysResponse], error)
+	RemoveAppKey(context.Context, *connect.Request[v1.RemoveAppKeyRequest]) (*connect.Response[v1.RemoveAppKeyResponse], error)
 	AddGenericOAuthProvider(context.Context, *connect.Request[v1.AddGenericOAuthProviderRequest]) (*connect.Response[v1.AddGenericOAuthProviderResponse], error)
 	UpdateGenericOAuthProvider(context.Context, *connect.Request[v1.UpdateGenericOAuthProviderRequest]) (*connect.Response[v1.UpdateGenericOAuthProviderResponse], error)
 	AddGenericOIDCProvider(context.Context, *connect.Request[v1.AddGenericOIDCProviderRequest]) (*connect.Response[v1.AddGenericOIDCProviderResponse], error)
@@ -1248,6 +1316,30 @@ func NewManagementServiceHandler(svc ManagementServiceHandler, opts ...connect.H
 		connect.WithSchema(managementServiceMethods.ByName("RemoveMachineKey")),
 		connect.WithHandlerOptions(opts...),
 	)
+	managementServiceAddAppKeyHandler := connect.NewUnaryHandler(
+		ManagementServiceAddAppKeyProcedure,
+		svc.AddAppKey,
+		connect.WithSchema(managementServiceMethods.ByName("AddAppKey")),
+		connect.WithHandlerOptions(opts...),
+	)
+	managementServiceGetAppKeyHandler := connect.NewUnaryHandler(
+		ManagementServiceGetAppKeyProcedure,
+		svc.GetAppKey,
+		connect.WithSchema(managementServiceMethods.ByName("GetAppKey")),
+		connect.WithHandlerOptions(opts...),
+	)
+	managementServiceListAppKeysHandler := connect.NewUnaryHandler(
+		ManagementServiceListAppKeysProcedure,
+		svc.ListAppKeys,
+		connect.WithSchema(managementServiceMethods.ByName("ListAppKeys")),
+		connect.WithHandlerOptions(opts...),
+	)
+	managementServiceRemoveAppKeyHandler := connect.NewUnaryHandler(
+		ManagementServiceRemoveAppKeyProcedure,
+		svc.RemoveAppKey,
+		connect.WithSchema(managementServiceMethods.ByName("RemoveAppKey")),
+		connect.WithHandlerOptions(opts...),
+	)
 	managementServiceAddGenericOAuthProviderHandler := connect.NewUnaryHandler(
 		ManagementServiceAddGenericOAuthProviderProcedure,
 		svc.AddGenericOAuthProvider,
@@ -1460,6 +1552,14 @@ func NewManagementServiceHandler(svc ManagementServiceHandler, opts ...connect.H
 			managementServiceListMachineKeysHandler.ServeHTTP(w, r)
 		case ManagementServiceRemoveMachineKeyProcedure:
 			managementServiceRemoveMachineKeyHandler.ServeHTTP(w, r)
+		case ManagementServiceAddAppKeyProcedure:
+			managementServiceAddAppKeyHandler.ServeHTTP(w, r)
+		case ManagementServiceGetAppKeyProcedure:
+			managementServiceGetAppKeyHandler.ServeHTTP(w, r)
+		case ManagementServiceListAppKeysProcedure:
+			managementServiceListAppKeysHandler.ServeHTTP(w, r)
+		case ManagementServiceRemoveAppKeyProcedure:
+			managementServiceRemoveAppKeyHandler.ServeHTTP(w, r)
 		case ManagementServiceAddGenericOAuthProviderProcedure:
 			managementServiceAddGenericOAuthProviderHandler.ServeHTTP(w, r)
 		case ManagementServiceUpdateGenericOAuthProviderProcedure:
@@ -1647,6 +1747,22 @@ func (UnimplementedManagementServiceHandler) ListMachineKeys(context.Context, *c
 
 func (UnimplementedManagementServiceHandler) RemoveMachineKey(context.Context, *connect.Request[v1.RemoveMachineKeyRequest]) (*connect.Response[v1.RemoveMachineKeyResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.RemoveMachineKey is not implemented"))
+}
+
+func (UnimplementedManagementServiceHandler) AddAppKey(context.Context, *connect.Request[v1.AddAppKeyRequest]) (*connect.Response[v1.AddAppKeyResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.AddAppKey is not implemented"))
+}
+
+func (UnimplementedManagementServiceHandler) GetAppKey(context.Context, *connect.Request[v1.GetAppKeyRequest]) (*connect.Response[v1.GetAppKeyResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.GetAppKey is not implemented"))
+}
+
+func (UnimplementedManagementServiceHandler) ListAppKeys(context.Context, *connect.Request[v1.ListAppKeysRequest]) (*connect.Response[v1.ListAppKeysResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.ListAppKeys is not implemented"))
+}
+
+func (UnimplementedManagementServiceHandler) RemoveAppKey(context.Context, *connect.Request[v1.RemoveAppKeyRequest]) (*connect.Response[v1.RemoveAppKeyResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.RemoveAppKey is not implemented"))
 }
 
 func (UnimplementedManagementServiceHandler) AddGenericOAuthProvider(context.Context, *connect.Request[v1.AddGenericOAuthProviderRequest]) (*connect.Response[v1.AddGenericOAuthProviderResponse], error) {
