@@ -91,6 +91,9 @@ type DecideLoginInput struct {
 type LoginCandidates struct {
 	Count      int
 	LoginNames []string
+	// UserIDs are the matches, in the order of LoginNames, for the login
+	// UI to check that the user signed in to one of them; never shown.
+	UserIDs []string
 }
 
 // LoginDecision is DecideIntentLogin's answer.
@@ -208,6 +211,7 @@ func (c *Commands) DecideIntentLogin(ctx context.Context, in DecideLoginInput) (
 			d.Candidates.Count = len(matches)
 			for _, u := range matches {
 				d.Candidates.LoginNames = append(d.Candidates.LoginNames, maskLoginName(u.username))
+				d.Candidates.UserIDs = append(d.Candidates.UserIDs, u.ref.ID)
 			}
 			return d, nil
 		}

@@ -24,6 +24,7 @@ var englishText = map[string]string{
 	"Errors.Member.InvalidRole":                       "The role is invalid", // ours
 	"Errors.User.NotFound":                            "User could not be found",
 	"Errors.User.AlreadyExists":                       "User already exists",
+	"Errors.User.Registration.NotAllowed":             "Registration is not allowed", // ours
 	"Errors.User.NotMachine":                          "The User must be technical",
 	"Errors.User.NotExisting":                         "User doesn't exist",
 	"Errors.User.NotChanged":                          "User not changed",

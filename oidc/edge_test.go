@@ -45,11 +45,20 @@ func TestAuthorizeRules(t *testing.T) {
 	base := func() url.Values {
 		return url.Values{"client_id": {clientID}, "redirect_uri": {redirectURI}, "response_type": {"code"}, "scope": {"openid"}, "state": {"s"}}
 	}
-	// prompt=none without a session: login_required at the redirect URI.
+	// prompt=none without a session: the hosted login (which owns the
+	// browser's sessions) answers login_required at the redirect URI.
 	q := base()
 	q.Set("prompt", "none")
 	resp := f.authorizeResp(t, q)
 	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if loc != nil && loc.Path == "/ui/v2/login/login" {
+		resp, err := f.noRedirect.Get(f.env.URL + loc.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc, _ = url.Parse(resp.Header.Get("Location"))
+	}
 	if resp.StatusCode != http.StatusFound || loc.Query().Get("error") != "login_required" || loc.Query().Get("state") != "s" ||
 		!strings.HasPrefix(loc.String(), redirectURI) {
 		t.Errorf("prompt=none: %d %s", resp.StatusCode, loc)

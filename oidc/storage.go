@@ -133,11 +133,9 @@ func (s *storage) GetKeyByIDAndClientID(ctx context.Context, keyID, clientID str
 // --- auth requests ---
 
 func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, userID string) (op.AuthRequest, error) {
-	if slices.Contains(req.Prompt, oidc.PromptNone) {
-		// No browser session can be reused here: the login UI owns
-		// sessions, so an interaction is always needed (OIDC Core §3.1.2.6).
-		return nil, oidc.ErrLoginRequired()
-	}
+	// prompt=none goes to the login UI too: it owns the browser's
+	// sessions, reuses one that fits or fails the request with
+	// login_required (OIDC Core §3.1.2.6).
 	c, err := s.client(ctx, req.ClientID)
 	if err != nil {
 		return nil, opErr(err, oidc.ErrInvalidClient())

@@ -1,6 +1,9 @@
 package ui
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // AuthRequestInfo is what the pages need of an OpenID Provider's auth
 // request (V2_<id>).
@@ -20,6 +23,12 @@ type AuthRequestInfo struct {
 	// RedirectURI is where the app gets the code; its origin is allowed as
 	// a form target.
 	RedirectURI string
+	// HintUserID is the user the app named (id_token_hint), if any.
+	HintUserID string
+	// MaxAge is the request's max_age: a session whose user last proved a
+	// factor longer ago than that before Created is not reused.
+	MaxAge  *time.Duration
+	Created time.Time
 }
 
 // AuthRequests is the OpenID Provider's side of the hosted login. Get

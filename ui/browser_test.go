@@ -73,7 +73,7 @@ func TestBrowserLogin(t *testing.T) {
 	}
 	shots = append(shots, b.Screenshot("password-wrong"))
 	b.Do(chromedp.SendKeys(chromedp.ID("password"), pw), chromedp.Click(chromedp.CSS(`button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(".who")))
+		chromedp.WaitNotPresent(chromedp.ID("password")), chromedp.WaitVisible(chromedp.CSS(".who")))
 	if h := heading(); h != "You are signed in" {
 		t.Fatalf("after the right password: %q", h)
 	}
@@ -93,7 +93,7 @@ func TestBrowserLogin(t *testing.T) {
 	b.Do(chromedp.Navigate(login), chromedp.WaitVisible(chromedp.ID("loginName")),
 		chromedp.Evaluate[chromedp.Void](`document.querySelector("input[name=csrf]").remove()`),
 		chromedp.SendKeys(chromedp.ID("loginName"), "jane"), chromedp.Click(chromedp.CSS(`button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS("main p")))
+		chromedp.WaitNotPresent(chromedp.ID("loginName")), chromedp.WaitVisible(chromedp.CSS("main p")))
 	if got := text(`document.querySelector("main p").textContent`); !strings.Contains(got, "This form has expired or was sent from another page") {
 		t.Fatalf("replay without CSRF: %q", got)
 	}
@@ -126,8 +126,8 @@ func TestBrowserLogin(t *testing.T) {
 
 // TestBrowserIDPLogin: the IdP buttons in Chromium, through zitadel/oidc's
 // example OP on loopback: manual linking (sign in to jane, then the link)
-// and the registration form prefilled from the claims. Screenshots: link,
-// idp-signed-in, register.
+// and the registration form prefilled from the claims, which creates the
+// user and signs it in. Screenshots: link, idp-signed-in, register.
 func TestBrowserIDPLogin(t *testing.T) {
 	b := browsertest.New(t)
 	env := apptest.New(t)
@@ -166,6 +166,18 @@ func TestBrowserIDPLogin(t *testing.T) {
 		t.Fatalf("registration prefill %q", got)
 	}
 	shots = append(shots, b.Screenshot("register"))
+	// Creating the account signs the new user in; it is linked, so the
+	// next login at the IdP signs it in at once.
+	b.Do(chromedp.Click(chromedp.CSS(`button[type=submit]`)), chromedp.WaitNotPresent(chromedp.ID("givenName")),
+		chromedp.WaitVisible(chromedp.CSS(".who")))
+	if who := text(`document.querySelector(".who").textContent`); who != "newbie" {
+		t.Fatalf("registered and signed in as %q", who)
+	}
+	atOP("Guest", "newbie")
+	b.Do(chromedp.WaitVisible(chromedp.CSS(".who")))
+	if who := text(`document.querySelector(".who").textContent`); who != "newbie" {
+		t.Fatalf("IdP login after the registration as %q", who)
+	}
 	// The upstream OP's own favicon is not ours.
 	for _, e := range b.Errors() {
 		if !strings.HasPrefix(strings.TrimSpace(e[strings.LastIndex(e, " "):]), env.URL) && strings.HasSuffix(e, "/favicon.ico") {

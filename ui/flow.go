@@ -38,7 +38,11 @@ type flow struct {
 	IDPID       string `json:"idp,omitempty"`
 	IntentID    string `json:"ii,omitempty"`
 	IntentToken string `json:"it,omitempty"`
-	Expires     int64  `json:"exp"`
+	// CHOOSE: the matching users (the one signed in to must be among
+	// them) and their masked login names (for the page again).
+	Choose     []string `json:"ch,omitempty"`
+	Candidates []string `json:"cn,omitempty"`
+	Expires    int64    `json:"exp"`
 }
 
 func flowAAD(instanceID string) secretbox.AAD {

@@ -124,13 +124,34 @@ func TestIDPLogin(t *testing.T) {
 	wantText(t, linked, http.StatusOK, "You are signed in", `class="who">jane<`)
 	wantText(t, b.idpLogin(env.DefaultOrgID, link, "jd"), http.StatusOK, "You are signed in", `class="who">jane<`)
 
-	// Registration offered: the form is prefilled from the claims. The
-	// login client may not create users yet: the page says what to do.
+	// Registration offered: the form is prefilled from the claims; the
+	// intent is the registration's capability (RegisterUserFromIntent).
 	b = newBrowser(t, env)
 	reg := b.idpLogin(env.DefaultOrgID, register, "newbie")
 	wantText(t, reg, http.StatusOK, "Create your account", `value="newbie"`, `value="New"`, `value="Bie"`, `value="newbie@example.com"`)
+	// A form the server refuses (no given name) shows the form again.
 	wantText(t, b.do("POST", "/ui/v2/login/idp/register", url.Values{"csrf": {csrf(t, reg)}, "username": {"newbie2"},
-		"givenName": {"New"}, "familyName": {"Bie"}, "email": {"newbie@example.com"}}), http.StatusForbidden, "Ask your administrator to create your account")
+		"givenName": {""}, "familyName": {"Bie"}, "email": {"newbie@example.com"}}), http.StatusOK, "Create your account")
+	done := b.do("POST", "/ui/v2/login/idp/register", url.Values{"csrf": {csrf(t, reg)}, "username": {"newbie2"},
+		"givenName": {"New"}, "familyName": {"Bie"}, "email": {"newbie@example.com"}})
+	wantText(t, done, http.StatusOK, "You are signed in", `class="who">newbie2<`)
+	// The new user is linked: the next IdP login signs it in at once.
+	wantText(t, b.idpLogin(env.DefaultOrgID, register, "newbie"), http.StatusOK, "You are signed in", `class="who">newbie2<`)
+	// The flow is over: the form cannot be replayed.
+	wantText(t, b.do("POST", "/ui/v2/login/idp/register", url.Values{"csrf": {csrf(t, reg)}, "username": {"newbie3"},
+		"givenName": {"New"}, "familyName": {"Bie"}, "email": {"newbie@example.com"}}), http.StatusForbidden)
+
+	// Registration where the IdP does not allow creation: refused until
+	// the policy allows registration.
+	b = newBrowser(t, env)
+	offer = b.idpLogin(env.DefaultOrgID, link, "newbie")
+	wantText(t, offer, http.StatusOK, "Link your account")
+	form := url.Values{"csrf": {csrf(t, offer)}, "username": {"guest"}, "givenName": {"New"}, "familyName": {"Bie"},
+		"email": {"newbie@example.com"}}
+	wantText(t, b.do("POST", "/ui/v2/login/idp/register", form), http.StatusForbidden, "Ask your administrator to create your account")
+	env.MustDo(t, http.StatusOK, "PUT", "/management/v1/policies/login", map[string]any{"allowUsernamePassword": true,
+		"allowExternalIdp": true, "allowRegister": true}, "x-zitadel-orgid", env.DefaultOrgID)
+	wantText(t, b.do("POST", "/ui/v2/login/idp/register", form), http.StatusOK, "You are signed in", `class="who">guest<`)
 	// Nothing allowed: refused, with what to do.
 	wantText(t, b.idpLogin(env.DefaultOrgID, refuse, "jd"), http.StatusForbidden, "Ask your administrator to allow it")
 	if strings.Contains(linked.body, "s3cret") {

@@ -2,8 +2,10 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/idledger/idledger/api/gateway"
@@ -78,6 +80,28 @@ func (u *UI) loginPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.AuthRequest, f.Org = id, info.OrgID
+		if reusable(info.Prompt) {
+			cb, err := u.reuseSession(ctx, r, instanceID, id, info)
+			if err != nil {
+				u.failInternal(w, r, err, f)
+				return
+			}
+			if cb != "" {
+				http.Redirect(w, r, cb, http.StatusFound)
+				return
+			}
+		}
+		if slices.Contains(info.Prompt, promptNone) {
+			// No session of this browser fits, and the app asked for no
+			// interaction (OIDC Core §3.1.2.6).
+			cb, err := u.d.AuthRequests.Fail(ctx, instanceID, id, "login_required", "")
+			if err != nil {
+				u.failErr(w, r, f, err, http.StatusNotFound, "error.invalidLink")
+				return
+			}
+			http.Redirect(w, r, cb, http.StatusFound)
+			return
+		}
 	} else if org := q.Get("organization"); org != "" {
 		ok, err := u.d.Queries.OrgExists(ctx, instanceID, org)
 		if err != nil || !ok {
@@ -106,6 +130,21 @@ func (u *UI) loginPage(w http.ResponseWriter, r *http.Request) {
 	}
 	u.render(w, r, http.StatusOK, "login", page{Title: "login.title", CSRF: f.CSRF, LoginName: info.LoginHint,
 		Password: p.Settings.AllowUsernamePassword, IDPs: idps})
+}
+
+// The prompt values (OIDC Core §3.1.2.1).
+const (
+	promptNone = "none"
+)
+
+// reusable reports whether the request's prompt lets a session of the
+// browser finish it without asking: none, or no prompt; login,
+// select_account and create always ask.
+func reusable(prompt []string) bool {
+	if slices.Contains(prompt, promptNone) {
+		return true
+	}
+	return !slices.ContainsFunc(prompt, func(p string) bool { return p == "login" || p == "select_account" || p == "create" })
 }
 
 func nameOf(idps []idpButton, id string) string {
@@ -206,6 +245,15 @@ func (u *UI) failInternal(w http.ResponseWriter, r *http.Request, err error, f *
 // request, the page says who is signed in.
 func (u *UI) signedIn(w http.ResponseWriter, r *http.Request, ctx context.Context, f *flow, sessionID, token string) {
 	u.clear(w)
+	s, err := u.d.Queries.SessionByID(ctx, sessionID, token)
+	if err != nil {
+		u.failInternal(w, r, err, f)
+		return
+	}
+	if err := u.remember(w, r, f.Instance, remembered{ID: sessionID, Token: token, UserID: s.UserID}); err != nil {
+		u.failInternal(w, r, err, f)
+		return
+	}
 	if f.AuthRequest != "" {
 		if u.d.AuthRequests == nil {
 			u.fail(w, r, http.StatusNotFound, "error.invalidLink", "")
@@ -217,11 +265,6 @@ func (u *UI) signedIn(w http.ResponseWriter, r *http.Request, ctx context.Contex
 			return
 		}
 		u.render(w, r, http.StatusOK, "redirect", page{Title: "redirect.title", Link: cb, LinkText: "redirect.app", Refresh: true})
-		return
-	}
-	s, err := u.d.Queries.SessionByID(ctx, sessionID, token)
-	if err != nil {
-		u.failInternal(w, r, err, f)
 		return
 	}
 	u.render(w, r, http.StatusOK, "signedin", page{Title: "signedin.title", LoginName: s.LoginName})
@@ -313,6 +356,10 @@ func (u *UI) idpSuccess(w http.ResponseWriter, r *http.Request, ctx context.Cont
 		return
 	case command.LoginChoose, command.LoginOfferLinking, command.LoginOfferRegistration:
 		f.IntentToken, f.Org = token, d.OrgID
+		f.Choose, f.Candidates = nil, nil
+		if d.Outcome == command.LoginChoose {
+			f.Choose, f.Candidates = d.Candidates.UserIDs, d.Candidates.LoginNames
+		}
 		if err := u.save(w, f); err != nil {
 			u.failInternal(w, r, err, f)
 			return
@@ -358,9 +405,11 @@ func (u *UI) idpLink(w http.ResponseWriter, r *http.Request, ctx context.Context
 		return
 	}
 	name := strings.TrimSpace(r.PostForm.Get("loginName"))
-	retry := func() {
-		u.render(w, r, http.StatusOK, "link", page{Title: "link.title", CSRF: f.CSRF, LoginName: name, Error: "password.invalid"})
+	retryWith := func(msg string) {
+		u.render(w, r, http.StatusOK, "link", page{Title: "link.title", CSRF: f.CSRF, LoginName: name, Error: msg,
+			Candidates: f.Candidates})
 	}
+	retry := func() { retryWith("password.invalid") }
 	if name == "" || len(name) > maxLoginName {
 		retry()
 		return
@@ -377,6 +426,11 @@ func (u *UI) idpLink(w http.ResponseWriter, r *http.Request, ctx context.Context
 	sess, err := u.d.Queries.SessionByID(ctx, s.ID, s.Token)
 	if err != nil {
 		u.failInternal(w, r, err, f)
+		return
+	}
+	if len(f.Choose) > 0 && !slices.Contains(f.Choose, sess.UserID) {
+		// CHOOSE: only one of the matching accounts may be linked.
+		retryWith("link.notCandidate")
 		return
 	}
 	in, err := u.d.Commands.RetrieveIntent(ctx, f.IntentID, f.IntentToken)
@@ -401,38 +455,31 @@ func (u *UI) idpLink(w http.ResponseWriter, r *http.Request, ctx context.Context
 }
 
 // idpRegister is POST /idp/register (OFFER_REGISTRATION): a human user
-// from the form, linked to the IdP's account (AddHuman with its link),
-// then a session with the intent.
+// from the form, linked to the IdP's account, whose capability is the
+// intent (RegisterUserFromIntent), then a session with the intent.
 func (u *UI) idpRegister(w http.ResponseWriter, r *http.Request, ctx context.Context, f *flow) {
 	if !intentInFlow(f) {
-		u.fail(w, r, http.StatusBadRequest, "error.flow", again(f))
-		return
-	}
-	in, err := u.d.Commands.RetrieveIntent(ctx, f.IntentID, f.IntentToken)
-	if err != nil {
 		u.fail(w, r, http.StatusBadRequest, "error.flow", again(f))
 		return
 	}
 	form := registration{Username: strings.TrimSpace(r.PostForm.Get("username")),
 		GivenName: strings.TrimSpace(r.PostForm.Get("givenName")), FamilyName: strings.TrimSpace(r.PostForm.Get("familyName")),
 		Email: strings.TrimSpace(r.PostForm.Get("email"))}
-	h := command.AddHuman{OrgID: f.Org, Username: form.Username, GivenName: form.GivenName, FamilyName: form.FamilyName,
-		Email: form.Email, EmailVerified: in.User.EmailVerified && strings.EqualFold(form.Email, in.User.Email),
-		IDPLinks: []command.IDPLink{{IDPID: in.IDPID, ExternalUserID: in.User.ID, DisplayName: in.UserName}}}
-	created, err := u.d.Commands.AddHuman(ctx, h)
+	created, err := u.d.Commands.RegisterUserFromIntent(ctx, command.RegisterFromIntent{IntentID: f.IntentID,
+		IntentToken: f.IntentToken, OrgID: f.Org, Username: form.Username, GivenName: form.GivenName,
+		FamilyName: form.FamilyName, Email: form.Email})
 	if err != nil {
-		if serverSide(err) {
+		switch k := errs.KindOf(err); {
+		case serverSide(err):
 			u.failInternal(w, r, err, f)
-			return
-		}
-		if k := errs.KindOf(err); k == errs.KindPermissionDenied || k == errs.KindNotFound {
-			// The login client may not create users (user.write):
-			// registration from the IdP needs a command whose capability
-			// is the intent.
+		case errors.Is(err, command.ErrRegistrationNotAllowed):
 			u.fail(w, r, http.StatusForbidden, "register.unavailable", again(f))
-			return
+		case k == errs.KindPermissionDenied || k == errs.KindFailedPrecondition:
+			// The intent is no longer good (used, expired, the IdP gone).
+			u.fail(w, r, http.StatusBadRequest, "error.flow", again(f))
+		default:
+			u.render(w, r, http.StatusOK, "register", page{Title: "register.title", CSRF: f.CSRF, Prefill: form, Error: "register.failed"})
 		}
-		u.render(w, r, http.StatusOK, "register", page{Title: "register.title", CSRF: f.CSRF, Prefill: form, Error: "register.failed"})
 		return
 	}
 	s, err := u.intentSession(ctx, created.ID, f.IntentID, f.IntentToken)
@@ -451,6 +498,8 @@ func (u *UI) logoutPage(w http.ResponseWriter, r *http.Request) {
 		u.fail(w, r, http.StatusNotFound, "error.unknownHost", "")
 		return
 	}
+	// Signed out: no session of this browser is reused any more.
+	u.forgetSessions(w)
 	link := r.URL.Query().Get("post_logout_redirect")
 	if t, err := url.Parse(link); err != nil || (t.Scheme != "http" && t.Scheme != "https") || t.Host == "" || len(link) > 2048 {
 		link = ""

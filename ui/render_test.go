@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -37,6 +38,7 @@ func fullPages() map[string][]page {
 		"link": {
 			{Title: "link.title", CSRF: "c"},
 			{Title: "link.title", CSRF: "c", Candidates: []string{"j***@acme.example", "j***"}, Error: "password.invalid"},
+			{Title: "link.title", CSRF: "c", Candidates: []string{"j***"}, Error: "link.notCandidate"},
 		},
 		"register": {
 			{Title: "register.title", CSRF: "c", Prefill: registration{Username: "jane", GivenName: "Jane", FamilyName: "Doe", Email: "jane@acme.example"}},
@@ -65,23 +67,31 @@ func attrs(s string) map[string]string {
 	return m
 }
 
-// checkAccessible is the Go check of a rendered page: lang, one main
-// landmark and one heading, a label for every field, buttons and links
-// with a name, no inline script or style.
+// checkAccessible is the Go check of a rendered page (a11yProblems).
 func checkAccessible(t *testing.T, name, html string) {
 	t.Helper()
-	if !strings.Contains(html, `<html lang="`) {
-		t.Errorf("%s: no lang", name)
+	for _, p := range a11yProblems(html) {
+		t.Errorf("%s: %s", name, p)
+	}
+}
+
+// a11yProblems are what a rendered page lacks: lang, one main landmark
+// and one heading, a label (for=id) for every field, buttons and links
+// with a name, no inline script or style, a CSRF token in every form.
+func a11yProblems(html string) []string {
+	var out []string
+	if !strings.Contains(html, `<html lang="`) || strings.Contains(html, `<html lang="">`) {
+		out = append(out, "no lang")
 	}
 	if strings.Count(html, "<main>") != 1 || strings.Count(html, "<h1>") != 1 {
-		t.Errorf("%s: want one <main> and one <h1>", name)
+		out = append(out, "want one <main> and one <h1>")
 	}
 	if strings.Contains(html, "<h1></h1>") || strings.Contains(html, "<title></title>") {
-		t.Errorf("%s: empty heading or title", name)
+		out = append(out, "empty heading or title")
 	}
 	for _, bad := range []string{"<script", " style=", "<style", " onclick=", " onload=", "javascript:"} {
 		if strings.Contains(html, bad) {
-			t.Errorf("%s: %q would be blocked by the CSP (or is inline script)", name, bad)
+			out = append(out, fmt.Sprintf("%q would be blocked by the CSP (or is inline script)", bad))
 		}
 	}
 	for _, in := range reInput.FindAllStringSubmatch(html, -1) {
@@ -90,17 +100,46 @@ func checkAccessible(t *testing.T, name, html string) {
 			continue
 		}
 		if a["id"] == "" || !strings.Contains(html, `<label for="`+a["id"]+`">`) {
-			t.Errorf("%s: field %q has no label", name, in[0])
+			out = append(out, fmt.Sprintf("field %q has no label", in[0]))
 		}
 	}
 	for _, b := range append(reButton.FindAllStringSubmatch(html, -1), reLink.FindAllStringSubmatch(html, -1)...) {
 		if strings.TrimSpace(reTag.ReplaceAllString(b[1], "")) == "" {
-			t.Errorf("%s: %q has no accessible name", name, b[0])
+			out = append(out, fmt.Sprintf("%q has no accessible name", b[0]))
 		}
 	}
 	for _, form := range regexp.MustCompile(`(?s)<form method="post" action="/ui[^"]*">(.*?)</form>`).FindAllStringSubmatch(html, -1) {
 		if !strings.Contains(form[1], `name="csrf"`) {
-			t.Errorf("%s: a form without CSRF token", name)
+			out = append(out, "a form without CSRF token")
+		}
+	}
+	return out
+}
+
+// TestA11yCheckFails: the check finds each kind of fault in a page that
+// is otherwise fine (so it cannot pass on a page that lacks them).
+func TestA11yCheckFails(t *testing.T) {
+	good := `<!DOCTYPE html><html lang="en"><head><title>T</title></head><body><main><h1>T</h1>` +
+		`<form method="post" action="/ui/v2/login/login"><input type="hidden" name="csrf" value="c">` +
+		`<label for="loginName">Login name</label><input type="text" id="loginName" name="loginName">` +
+		`<button type="submit">Continue</button></form></main></body></html>`
+	if p := a11yProblems(good); len(p) != 0 {
+		t.Fatalf("a good page: %v", p)
+	}
+	for fault, html := range map[string]string{
+		"no label":          strings.Replace(good, `<label for="loginName">Login name</label>`, "", 1),
+		"label of another":  strings.Replace(good, `<label for="loginName">`, `<label for="other">`, 1),
+		"field without id":  strings.Replace(good, ` id="loginName"`, "", 1),
+		"button no text":    strings.Replace(good, ">Continue</button>", `><span></span></button>`, 1),
+		"no main":           strings.NewReplacer("<main>", "<div>", "</main>", "</div>").Replace(good),
+		"two mains":         strings.Replace(good, "</main>", "</main><main></main>", 1),
+		"no lang":           strings.Replace(good, ` lang="en"`, "", 1),
+		"empty lang":        strings.Replace(good, ` lang="en"`, ` lang=""`, 1),
+		"inline script":     strings.Replace(good, "</main>", "</main><script>x()</script>", 1),
+		"form without csrf": strings.Replace(good, `<input type="hidden" name="csrf" value="c">`, "", 1),
+	} {
+		if p := a11yProblems(html); len(p) == 0 {
+			t.Errorf("%s: not found", fault)
 		}
 	}
 }

@@ -35,7 +35,8 @@ type Deps struct {
 	Queries  *query.Queries
 	// Keys seal the login flow's cookie.
 	Keys *secretbox.Keyring
-	// AuthRequests is the OpenID Provider; nil until it is wired.
+	// AuthRequests is the OpenID Provider (internal/app wires it); without
+	// it, ?authRequest= links show the "invalid link" page.
 	AuthRequests AuthRequests
 	// ExternalSecure: the public origin is https://, so the cookie is Secure.
 	ExternalSecure bool

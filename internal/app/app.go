@@ -65,9 +65,6 @@ type Options struct {
 	// ExternalSecure: the instance's origin, and so every IdP callback URL,
 	// is https:// (behind a TLS proxy).
 	ExternalSecure bool
-	// AuthRequests is the OpenID Provider's side of the hosted login; nil
-	// until it is wired (the login then refuses ?authRequest= links).
-	AuthRequests ui.AuthRequests
 	// LoginURL is where the OP sends the browser for apps that name no
 	// login UI of their own ("" is the hosted login, /ui/v2/login/login).
 	LoginURL string
@@ -140,7 +137,7 @@ func New(_ context.Context, o Options) (*App, error) {
 		Callbacks: a.op, OPTokens: a.op}).WithEvents(eventLog)
 	a.rpc = rpc.New(rpc.Deps{Commands: a.cmds, Queries: a.q, Events: eventLog, Ready: a.ping, ExternalSecure: o.ExternalSecure, Callbacks: a.op,
 		Observe: a.metrics.ObserveRPC})
-	if a.ui, err = ui.New(ui.Deps{Commands: a.cmds, Queries: a.q, Keys: keys, AuthRequests: o.AuthRequests,
+	if a.ui, err = ui.New(ui.Deps{Commands: a.cmds, Queries: a.q, Keys: keys, AuthRequests: loginAuthRequests{cmds: a.cmds, q: a.q, op: a.op},
 		ExternalSecure: o.ExternalSecure, TrustedProxies: o.Origin.TrustedProxies, RecordOriginOff: o.Origin.Off,
 		Log: o.Log}); err != nil {
 		return nil, fmt.Errorf("app: hosted login: %w", err)

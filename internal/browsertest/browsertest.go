@@ -61,7 +61,7 @@ func New(t testing.TB) *Browser {
 		t.Skip("browsertest: Chromium is not installed (apt-get install chromium); skipping the real-browser test")
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.Headless,
-		chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1024, 900),
+		chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(900, 700),
 		chromedp.Flag("lang", "en-US"))
 	if os.Geteuid() == 0 {
 		opts = append(opts, chromedp.NoSandbox)
