@@ -137,27 +137,43 @@ func (c *Commands) RemoveMachineSecret(ctx context.Context, orgID, userID string
 // client, a removed or human user, a user without a secret or a wrong
 // secret; Internal on store failure.
 func (c *Commands) CheckMachineSecret(ctx context.Context, instanceID, clientID, secret string) (string, error) {
+	m, err := c.CheckMachineClient(ctx, instanceID, clientID, secret)
+	return m.UserID, err
+}
+
+// MachineClient is a machine user that authenticated with its secret: its
+// ID and org, and whether its access tokens are JWTs.
+type MachineClient struct {
+	UserID, OrgID string
+	JWT           bool
+}
+
+// CheckMachineClient is CheckMachineSecret answering what the grant needs
+// of the user besides its ID, from the one load of its events.
+//
+// Errors: as CheckMachineSecret.
+func (c *Commands) CheckMachineClient(ctx context.Context, instanceID, clientID, secret string) (MachineClient, error) {
 	if c.users == nil {
-		return "", errs.Internal("COMMAND-Msec0", errNoUserIndex)
+		return MachineClient{}, errs.Internal("COMMAND-Msec0", errNoUserIndex)
 	}
 	if clientID == "" || secret == "" {
-		return "", ErrMachineSecret
+		return MachineClient{}, ErrMachineSecret
 	}
 	ids, err := c.users.UserIDsByLoginName(ctx, instanceID, clientID)
 	if err != nil {
-		return "", err
+		return MachineClient{}, err
 	}
 	if len(ids) != 1 {
-		return "", ErrMachineSecret
+		return MachineClient{}, ErrMachineSecret
 	}
 	u, err := c.loadUser(ctx, instanceID, ids[0])
 	if err != nil {
-		return "", err
+		return MachineClient{}, err
 	}
 	if !u.exists || u.kind != "machine" || u.machineSecretHash == "" || !verifySecret(u.machineSecretHash, secret) {
-		return "", ErrMachineSecret
+		return MachineClient{}, ErrMachineSecret
 	}
-	return ids[0], nil
+	return MachineClient{UserID: ids[0], OrgID: u.orgID, JWT: u.accessTokenType == events.AccessTokenJWT}, nil
 }
 
 // AddMachineKey is management AddMachineKey.

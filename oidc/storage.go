@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -36,13 +37,32 @@ var (
 
 type ctxKey struct{}
 
+// opRequest is an OP request's instance and what the request has read
+// already: the library calls the storage several times for one request
+// (the client twice on the way to a token, the settings for each token),
+// and each read is the same within the request.
+type opRequest struct {
+	instanceID string
+
+	mu       sync.Mutex
+	settings *query.OIDCSettings
+	machines map[string]command.MachineClient // client ID → authenticated machine user
+}
+
 func withInstance(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, ctxKey{}, id)
+	return context.WithValue(ctx, ctxKey{}, &opRequest{instanceID: id})
+}
+
+func requestFrom(ctx context.Context) *opRequest {
+	r, _ := ctx.Value(ctxKey{}).(*opRequest)
+	return r
 }
 
 func instanceFrom(ctx context.Context) string {
-	id, _ := ctx.Value(ctxKey{}).(string)
-	return id
+	if r := requestFrom(ctx); r != nil {
+		return r.instanceID
+	}
+	return ""
 }
 
 // opErr maps a domain error to the library's: Internal (and unknown)
@@ -69,7 +89,7 @@ func (s *storage) client(ctx context.Context, clientID string) (*client, error) 
 	if err != nil {
 		return nil, err
 	}
-	set, err := s.q.OIDCSettings(ctx, inst)
+	set, err := s.settings(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -249,8 +269,26 @@ func (s *storage) DeleteAuthRequest(context.Context, string) error { return nil 
 
 // --- tokens ---
 
+// settings are the instance's OIDC settings, read once per request.
 func (s *storage) settings(ctx context.Context) (*query.OIDCSettings, error) {
-	return s.q.OIDCSettings(ctx, instanceFrom(ctx))
+	r := requestFrom(ctx)
+	if r == nil {
+		return s.q.OIDCSettings(ctx, instanceFrom(ctx))
+	}
+	r.mu.Lock()
+	set := r.settings
+	r.mu.Unlock()
+	if set != nil {
+		return set, nil
+	}
+	set, err := s.q.OIDCSettings(ctx, r.instanceID)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	r.settings = set
+	r.mu.Unlock()
+	return set, nil
 }
 
 func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
@@ -566,33 +604,40 @@ func (s *storage) Health(context.Context) error { return nil }
 // --- machine grants ---
 
 func (s *storage) ClientCredentials(ctx context.Context, clientID, secret string) (op.Client, error) {
-	userID, err := s.cmds.CheckMachineSecret(ctx, instanceFrom(ctx), clientID, secret)
+	m, err := s.cmds.CheckMachineClient(ctx, instanceFrom(ctx), clientID, secret)
 	if err != nil {
 		return nil, opErr(err, oidc.ErrInvalidClient())
 	}
-	jwt, err := s.cmds.MachineTokenJWT(ctx, instanceFrom(ctx), userID)
-	if err != nil {
-		return nil, oidc.ErrServerError().WithParent(err)
+	// The token request that follows in the same request needs the user.
+	if r := requestFrom(ctx); r != nil {
+		r.mu.Lock()
+		if r.machines == nil {
+			r.machines = map[string]command.MachineClient{}
+		}
+		r.machines[clientID] = m
+		r.mu.Unlock()
 	}
-	return &machineClient{clientID: clientID, userID: userID, jwt: jwt}, nil
+	return &machineClient{clientID: clientID, userID: m.UserID, jwt: m.JWT}, nil
 }
 
 func (s *storage) ClientCredentialsTokenRequest(ctx context.Context, clientID string, scopes []string) (op.TokenRequest, error) {
-	inst := instanceFrom(ctx)
-	ids, err := s.q.UserIDsByLoginName(ctx, inst, clientID)
-	if err != nil || len(ids) != 1 {
+	m, ok := command.MachineClient{}, false
+	if r := requestFrom(ctx); r != nil {
+		r.mu.Lock()
+		m, ok = r.machines[clientID]
+		r.mu.Unlock()
+	}
+	if !ok {
+		// The library authenticates the client first (ClientCredentials);
+		// without that in this request, the client is not authenticated.
 		return nil, oidc.ErrInvalidClient()
 	}
-	u, err := s.q.UserOfInstance(ctx, inst, ids[0])
-	if err != nil {
-		return nil, opErr(err, oidc.ErrInvalidClient())
-	}
-	scopes = filterOrgScopes(scopes, u.OrgID)
+	scopes = filterOrgScopes(scopes, m.OrgID)
 	aud, err := s.scopeAudience(ctx, scopes)
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
-	return &tokenRequest{subject: u.ID, userOrg: u.OrgID, clientID: clientID, audience: aud, scopes: scopes, amr: []string{"pwd"}}, nil
+	return &tokenRequest{subject: m.UserID, userOrg: m.OrgID, clientID: clientID, audience: aud, scopes: scopes, amr: []string{"pwd"}}, nil
 }
 
 // JWTProfileTokenType is the access token type of the assertion's
