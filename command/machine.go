@@ -302,6 +302,9 @@ type MachineKey struct {
 	// PublicKeyPEM is the stored PEM ("RSA PUBLIC KEY", PKIX).
 	PublicKeyPEM string
 	Details      Details
+	// AccessTokenJWT: the user's access tokens are JWTs (as of the same
+	// read of its events).
+	AccessTokenJWT bool
 }
 
 // MachineKeyByID returns the active key keyID of machine user userID of
@@ -329,7 +332,7 @@ func (u *userModel) machineKeyOut(keyID string, k machineKey) (*MachineKey, erro
 		return nil, errs.Internal("COMMAND-Key04", err)
 	}
 	return &MachineKey{KeyID: keyID, UserID: u.ref.ID, Type: k.keyType, Expiration: k.expiration,
-		PublicKey: pub, PublicKeyPEM: k.publicKey,
+		PublicKey: pub, PublicKeyPEM: k.publicKey, AccessTokenJWT: u.accessTokenType == events.AccessTokenJWT,
 		Details: Details{ID: keyID, Sequence: k.sequence, Created: k.created, Changed: k.created, ResourceOwner: u.orgID}}, nil
 }
 

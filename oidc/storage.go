@@ -47,6 +47,33 @@ type opRequest struct {
 	mu       sync.Mutex
 	settings *query.OIDCSettings
 	machines map[string]command.MachineClient // client ID → authenticated machine user
+	tokenJWT map[string]bool                  // machine user ID → its tokens are JWTs (key check)
+	users    map[string]*query.User           // user ID → read-table row
+}
+
+// user is UserOfInstance, read once per request and user.
+func (s *storage) user(ctx context.Context, userID string) (*query.User, error) {
+	r := requestFrom(ctx)
+	if r == nil {
+		return s.q.UserOfInstance(ctx, instanceFrom(ctx), userID)
+	}
+	r.mu.Lock()
+	u := r.users[userID]
+	r.mu.Unlock()
+	if u != nil {
+		return u, nil
+	}
+	u, err := s.q.UserOfInstance(ctx, r.instanceID, userID)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	if r.users == nil {
+		r.users = map[string]*query.User{}
+	}
+	r.users[userID] = u
+	r.mu.Unlock()
+	return u, nil
 }
 
 func withInstance(ctx context.Context, id string) context.Context {
@@ -138,6 +165,14 @@ func (s *storage) GetKeyByIDAndClientID(ctx context.Context, keyID, clientID str
 		k, err := s.cmds.MachineKeyByID(ctx, instanceFrom(ctx), keyID, clientID)
 		if err != nil {
 			return nil, opErr(err, oidc.ErrInvalidClient())
+		}
+		if r := requestFrom(ctx); r != nil {
+			r.mu.Lock()
+			if r.tokenJWT == nil {
+				r.tokenJWT = map[string]bool{}
+			}
+			r.tokenJWT[k.UserID] = k.AccessTokenJWT
+			r.mu.Unlock()
 		}
 		return &jose.JSONWebKey{Key: k.PublicKey, KeyID: k.KeyID, Use: "sig"}, nil
 	case keysApp:
@@ -335,7 +370,7 @@ func (s *storage) createTokens(ctx context.Context, req op.TokenRequest, refresh
 		ar = r
 		in.AuthRequestID, in.UserID, in.SessionID, in.ClientID = r.ID, r.UserID, r.SessionID, r.ClientID
 		in.Audience, in.AMR, in.AuthTime, in.Nonce = r.Audience, r.AMR, r.AuthTime, r.Nonce
-		if u, err := s.q.UserOfInstance(ctx, inst, r.UserID); err == nil {
+		if u, err := s.user(ctx, r.UserID); err == nil {
 			in.UserOrg = u.OrgID
 		}
 	case *tokenRequest:
@@ -347,7 +382,7 @@ func (s *storage) createTokens(ctx context.Context, req op.TokenRequest, refresh
 		if err != nil {
 			return nil, oidc.ErrServerError().WithParent(err)
 		}
-		u, err := s.q.UserOfInstance(ctx, inst, r.Subject)
+		u, err := s.user(ctx, r.Subject)
 		if err != nil {
 			return nil, opErr(err, oidc.ErrInvalidGrant())
 		}
@@ -485,7 +520,7 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, ui *oidc.UserInfo,
 }
 
 func (s *storage) userinfo(ctx context.Context, ui *oidc.UserInfo, userID string, scopes []string) error {
-	u, err := s.q.UserOfInstance(ctx, instanceFrom(ctx), userID)
+	u, err := s.user(ctx, userID)
 	if err != nil {
 		return opErr(err, oidc.ErrAccessDenied())
 	}
@@ -576,7 +611,7 @@ func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []
 // ValidateJWTProfileScopes keeps the org scopes of the machine's own org
 // only (ZITADEL's checkOrgScopes).
 func (s *storage) ValidateJWTProfileScopes(ctx context.Context, userID string, scopes []string) ([]string, error) {
-	u, err := s.q.UserOfInstance(ctx, instanceFrom(ctx), userID)
+	u, err := s.user(ctx, userID)
 	if err != nil {
 		return nil, opErr(err, oidc.ErrInvalidGrant())
 	}
@@ -644,6 +679,15 @@ func (s *storage) ClientCredentialsTokenRequest(ctx context.Context, clientID st
 // machine user (the request's subject), read when the token is minted, so
 // that UpdateMachine applies to the next token.
 func (s *storage) JWTProfileTokenType(ctx context.Context, req op.TokenRequest) (op.AccessTokenType, error) {
+	// The assertion's key was read with the user in this request.
+	if r := requestFrom(ctx); r != nil {
+		r.mu.Lock()
+		jwt, ok := r.tokenJWT[req.GetSubject()]
+		r.mu.Unlock()
+		if ok {
+			return machineTokenType(jwt), nil
+		}
+	}
 	jwt, err := s.cmds.MachineTokenJWT(ctx, instanceFrom(ctx), req.GetSubject())
 	if err != nil {
 		return op.AccessTokenTypeBearer, oidc.ErrServerError().WithParent(err)
