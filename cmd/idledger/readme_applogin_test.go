@@ -32,19 +32,7 @@ var (
 // the code for the tokens.
 func TestREADMEAppLogin(t *testing.T) {
 	t.Parallel()
-	for _, tool := range []string{"bash", "curl", "jq", "openssl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("%s is needed for the README app login", tool)
-			}
-			t.Skipf("%s not installed", tool)
-		}
-	}
-	b, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme := string(b)
+	readme := readREADME(t, "bash", "curl", "jq", "openssl")
 	loginBlock, codeBlock := readmeBlock(t, readme, "applogin"), readmeBlock(t, readme, "appcode")
 
 	root := traversableTempDir(t)

@@ -16,6 +16,26 @@ import (
 
 // readmeBlock returns the sh block of README.md between the markers
 // <!-- name:begin --> and <!-- name:end -->.
+// readREADME returns README.md for a test that runs its commands with
+// tools: it skips without them, and fails without them in CI (.ci/run
+// installs them).
+func readREADME(t *testing.T, tools ...string) string {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s is needed to run README's commands (.ci/run installs it)", tool)
+			}
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 func readmeBlock(t *testing.T, readme, name string) string {
 	t.Helper()
 	_, block, ok := strings.Cut(readme, "<!-- "+name+":begin -->\n```sh\n")
@@ -77,19 +97,7 @@ func startShell(t *testing.T, dir string, env []string, script string) *proc {
 // own, so nothing can come from ./idledger-data by accident.
 func TestREADMEQuickstart(t *testing.T) {
 	t.Parallel()
-	for _, tool := range []string{"bash", "curl", "jq"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("%s is needed for the README quickstart (.ci/run installs it)", tool)
-			}
-			t.Skipf("%s not installed", tool)
-		}
-	}
-	b, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme := string(b)
+	readme := readREADME(t, "bash", "curl", "jq")
 	serveBlock, apiBlock := readmeBlock(t, readme, "serve"), readmeBlock(t, readme, "quickstart")
 	if !strings.Contains(serveBlock, "go build -o idledger ./cmd/idledger") {
 		t.Fatal("the README serve block does not say how to build the binary")
