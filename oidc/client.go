@@ -169,8 +169,8 @@ func (c *client) LoginURL(id string) string {
 }
 
 // loginURLUnder is base + "/login?authRequest=" + id; false when base does
-// not parse (the commands validate baseUri and config --login-url, so only
-// an event written by an older version could get here).
+// not parse. The config validates --login-url, but an app's baseUri is
+// stored as given, so LoginURL falls back to the next choice for a bad one.
 func loginURLUnder(base, id string) (string, bool) {
 	u, err := url.Parse(base)
 	if err != nil {
