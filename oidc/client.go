@@ -140,21 +140,47 @@ func (c *client) GrantTypes() []oidc.GrantType {
 	return out
 }
 
-// LoginURL is ZITADEL's login v2 URL for the auth request: the app's base
-// URI, else the server's --login-url, else the hosted login.
+// The login v2 URL: ZITADEL's LoginPath and LoginAuthRequestParam
+// (internal/api/oidc/client_converter.go) under a login UI's base URI.
+const (
+	loginPath         = "login"
+	loginRequestParam = "authRequest"
+	hostedLoginBase   = "/ui/v2/login" // ZITADEL's DefaultLoginURLV2 without "/login?authRequest="
+)
+
+// LoginURL is ZITADEL's login v2 URL for the auth request id (V2_…): the
+// app's loginVersion.loginV2.baseUri, else the server's --login-url (as
+// ZITADEL's instance feature LoginV2.BaseURI), else the hosted login. The
+// base URI's path gets /login appended (one slash between, as url.JoinPath
+// does) and its query the authRequest parameter.
 func (c *client) LoginURL(id string) string {
-	q := "authRequest=" + url.QueryEscape(id)
 	if c.app.OIDC.LoginVersion == 2 && c.app.OIDC.LoginBaseURI != "" {
-		return strings.TrimSuffix(c.app.OIDC.LoginBaseURI, "/") + "/login?" + q
+		if u, ok := loginURLUnder(c.app.OIDC.LoginBaseURI, id); ok {
+			return u
+		}
 	}
 	if c.loginURL != "" {
-		sep := "?"
-		if strings.Contains(c.loginURL, "?") {
-			sep = "&"
+		if u, ok := loginURLUnder(c.loginURL, id); ok {
+			return u
 		}
-		return c.loginURL + sep + q
 	}
-	return "/ui/v2/login/login?" + q
+	u, _ := loginURLUnder(hostedLoginBase, id)
+	return u
+}
+
+// loginURLUnder is base + "/login?authRequest=" + id; false when base does
+// not parse. The config validates --login-url, but an app's baseUri is
+// stored as given, so LoginURL falls back to the next choice for a bad one.
+func loginURLUnder(base, id string) (string, bool) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", false
+	}
+	u = u.JoinPath(loginPath)
+	q := u.Query()
+	q.Set(loginRequestParam, id)
+	u.RawQuery = q.Encode()
+	return u.String(), true
 }
 
 func (c *client) AccessTokenType() op.AccessTokenType {

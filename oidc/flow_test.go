@@ -10,10 +10,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rs/zerolog"
 	"github.com/zitadel/oidc/v3/pkg/client/rp"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/idledger/idledger/internal/app"
 	"github.com/idledger/idledger/internal/app/apptest"
 )
 
@@ -34,7 +36,13 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	env := apptest.New(t)
+	return newFixtureWith(t, app.Options{Log: zerolog.Nop()})
+}
+
+// newFixtureWith is newFixture on an application wired with o.
+func newFixtureWith(t *testing.T, o app.Options) *fixture {
+	t.Helper()
+	env := apptest.NewWith(t, o)
 	f := &fixture{env: env, noRedirect: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	p := env.MustDo(t, http.StatusOK, "POST", "/management/v1/projects", map[string]any{"name": "shop"})
 	f.projectID = p["id"].(string)

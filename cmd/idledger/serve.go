@@ -53,6 +53,7 @@ func buildApp(_ context.Context, d deps) (*app.App, error) {
 		Origin:         api.Origin{Off: !d.Config.RecordClientIP, TrustedProxies: d.Config.TrustedProxies},
 		Limits:         serveLimits(d.Config, d.Pool), // [faults]
 		ExternalSecure: d.Config.ExternalSecure,
+		LoginURL:       d.Config.LoginURL,
 	})
 }
 

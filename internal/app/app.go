@@ -65,8 +65,10 @@ type Options struct {
 	// ExternalSecure: the instance's origin, and so every IdP callback URL,
 	// is https:// (behind a TLS proxy).
 	ExternalSecure bool
-	// LoginURL is where the OP sends the browser for apps that name no
-	// login UI of their own ("" is the hosted login, /ui/v2/login/login).
+	// LoginURL is --login-url, the base URL of the login UI for apps that
+	// name none of their own: the OP sends the browser to
+	// <LoginURL>/login?authRequest=V2_<id> ("" is the hosted login,
+	// /ui/v2/login).
 	LoginURL string
 }
 

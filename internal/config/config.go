@@ -7,6 +7,7 @@ import (
 	"github.com/idledger/idledger/secretbox"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -36,6 +37,11 @@ type Config struct {
 	// ExternalSecure: the instance's public origin is https:// (behind a
 	// TLS proxy); every IdP callback URL uses it.
 	ExternalSecure bool
+	// LoginURL is the base URL of an external login UI, for the apps that
+	// name none (their loginVersion.loginV2.baseUri): the OP sends the
+	// browser to <LoginURL>/login?authRequest=V2_<id>. Empty is the hosted
+	// login, /ui/v2/login.
+	LoginURL string
 	// MasterKey encrypts IdP secrets: 32 bytes as base64 or as 32 raw
 	// characters. Empty means "generate one into the data dir". Use
 	// MasterKeyBytes to decode it; never log it.
@@ -101,7 +107,7 @@ func EnvName(flagName string) string {
 
 // Names of the common flags, in the order they are documented.
 var flagNames = []string{
-	"database-url", "data-dir", "listen", "external-domain", "external-secure", "masterkey", "admin-pat-file",
+	"database-url", "data-dir", "listen", "external-domain", "external-secure", "login-url", "masterkey", "admin-pat-file",
 	"log-format", "log-level", "machine-id", "audit-client-ip", "trusted-proxies",
 	"auth-rate-limit", "request-timeout", "db-max-conns",
 }
@@ -126,6 +132,7 @@ func parse(fs *flag.FlagSet, args []string, getenv func(string) string, terminal
 	fs.StringVar(&c.Listen, "listen", DefaultListen, usage("listen", "HTTP listen address"))
 	fs.StringVar(&c.ExternalDomain, "external-domain", DefaultExternalDomain, usage("external-domain", "the first instance's domain"))
 	fs.BoolVar(&c.ExternalSecure, "external-secure", false, usage("external-secure", "the public origin is https:// (behind a TLS proxy); every IdP callback URL uses it"))
+	fs.StringVar(&c.LoginURL, "login-url", "", usage("login-url", "base URL of an external login UI, used for apps that name none; the browser goes to <login-url>/login?authRequest=V2_<id> (default the hosted login, /ui/v2/login)"))
 	fs.StringVar(&c.MasterKey, "masterkey", "", usage("masterkey", "32-byte key encrypting IdP secrets, as base64 or 32 raw characters, or a comma-separated list whose first key seals and whose others still open older secrets; when empty, the data dir's keyring (generated on first start)"))
 	fs.StringVar(&c.AdminPATFile, "admin-pat-file", "", usage("admin-pat-file", "where the first start writes the admin's personal access token (default <data-dir>/admin.pat)"))
 	fs.StringVar(&c.LogFormat, "log-format", "", usage("log-format", "console or json (default console on a terminal, json otherwise)"))
@@ -192,6 +199,11 @@ func (c Config) Validate() error {
 	if d := c.ExternalDomain; d == "" || strings.ContainsAny(d, "/ \t\r\n") {
 		bad("external-domain", "%q is not a domain name (want for example auth.example.com, without scheme or path)", d)
 	}
+	if c.LoginURL != "" {
+		if err := checkLoginURL(c.LoginURL); err != nil {
+			bad("login-url", "%q %v", c.LoginURL, err)
+		}
+	}
 	if c.MasterKey != "" {
 		if _, _, err := DecodeMasterKeys(c.MasterKey); err != nil {
 			bad("masterkey", "%v", err)
@@ -216,6 +228,25 @@ func (c Config) Validate() error {
 		bad("db-max-conns", "%d is out of range (want 1-1000, or 0 for the default)", c.DBMaxConns)
 	}
 	return errors.Join(errList...)
+}
+
+// checkLoginURL accepts an absolute http(s) URL with a host and without
+// user info, query or fragment: the OP appends /login?authRequest=….
+func checkLoginURL(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || strings.ContainsAny(s, " \t\r\n"):
+		return fmt.Errorf("is not a URL (want for example https://login.example.com/ui/v2/login)")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("is not an absolute http:// or https:// URL (want for example https://login.example.com/ui/v2/login)")
+	case u.Host == "" || u.Hostname() == "":
+		return fmt.Errorf("has no host (want for example https://login.example.com/ui/v2/login)")
+	case u.User != nil:
+		return fmt.Errorf("must not contain user info")
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(s, "#"):
+		return fmt.Errorf("must not have a query or fragment (it is a base URL; /login?authRequest=… is appended)")
+	}
+	return nil
 }
 
 func checkListen(addr string) error {
@@ -289,6 +320,7 @@ func (c Config) Redacted() string {
 		{"listen", c.Listen},
 		{"external-domain", c.ExternalDomain},
 		{"external-secure", strconv.FormatBool(c.ExternalSecure)},
+		{"login-url", c.LoginURL},
 		{"masterkey", key},
 		{"admin-pat-file", c.AdminPATFile},
 		{"log-format", c.LogFormat},

@@ -79,6 +79,7 @@ func TestPrecedence(t *testing.T) {
 		{"listen", "127.0.0.1:1", "127.0.0.1:2", func(c Config) string { return c.Listen }, "127.0.0.1:8080"},
 		{"external-domain", "f.example.com", "e.example.com", func(c Config) string { return c.ExternalDomain }, "localhost"},
 		{"external-secure", "true", "true", func(c Config) string { return strconv.FormatBool(c.ExternalSecure) }, "false"},
+		{"login-url", "https://login.example.com/ui/v2/login", "http://127.0.0.1:3000", func(c Config) string { return c.LoginURL }, ""},
 		{"masterkey", goodKey, b64Key, func(c Config) string { return c.MasterKey }, ""},
 		{"admin-pat-file", "/f.pat", "/e.pat", func(c Config) string { return c.AdminPATFile }, filepath.Join("idledger-data", "admin.pat")},
 		{"log-format", "console", "json", func(c Config) string { return c.LogFormat }, "json"},
@@ -136,7 +137,7 @@ func TestPrecedence(t *testing.T) {
 func TestEnvNames(t *testing.T) {
 	want := map[string]string{
 		"database-url": "IDLEDGER_DATABASE_URL", "data-dir": "IDLEDGER_DATA_DIR", "listen": "IDLEDGER_LISTEN",
-		"external-domain": "IDLEDGER_EXTERNAL_DOMAIN", "external-secure": "IDLEDGER_EXTERNAL_SECURE", "masterkey": "IDLEDGER_MASTERKEY",
+		"external-domain": "IDLEDGER_EXTERNAL_DOMAIN", "external-secure": "IDLEDGER_EXTERNAL_SECURE", "login-url": "IDLEDGER_LOGIN_URL", "masterkey": "IDLEDGER_MASTERKEY",
 		"admin-pat-file": "IDLEDGER_ADMIN_PAT_FILE", "log-format": "IDLEDGER_LOG_FORMAT",
 		"log-level": "IDLEDGER_LOG_LEVEL", "machine-id": "IDLEDGER_MACHINE_ID",
 		"audit-client-ip": "IDLEDGER_AUDIT_CLIENT_IP", "trusted-proxies": "IDLEDGER_TRUSTED_PROXIES",
@@ -175,6 +176,14 @@ func TestValidationErrors(t *testing.T) {
 		{"audit client ip", nil, map[string]string{"IDLEDGER_AUDIT_CLIENT_IP": "maybe"}, []string{"IDLEDGER_AUDIT_CLIENT_IP"}},
 		{"external domain", []string{"--external-domain", "https://x.example.com/"}, nil, []string{"--external-domain"}},
 		{"empty data dir", []string{"--data-dir", ""}, nil, []string{"--data-dir"}},
+		{"login url relative", []string{"--login-url", "/ui/v2/login"}, nil, []string{"--login-url / IDLEDGER_LOGIN_URL", "absolute http:// or https://"}},
+		{"login url scheme", nil, map[string]string{"IDLEDGER_LOGIN_URL": "ftp://login.example.com"}, []string{"IDLEDGER_LOGIN_URL", `"ftp://login.example.com"`, "absolute"}},
+		{"login url no host", []string{"--login-url", "https:///login"}, nil, []string{"--login-url", "no host"}},
+		{"login url bare host", []string{"--login-url", "login.example.com"}, nil, []string{"--login-url", "absolute"}},
+		{"login url query", []string{"--login-url", "https://login.example.com/?authRequest="}, nil, []string{"--login-url", "query or fragment"}},
+		{"login url fragment", []string{"--login-url", "https://login.example.com/#x"}, nil, []string{"--login-url", "query or fragment"}},
+		{"login url user info", []string{"--login-url", "https://u:p@login.example.com/"}, nil, []string{"--login-url", "user info"}},
+		{"login url unparsable", []string{"--login-url", "https://login example.com"}, nil, []string{"--login-url", "is not a URL"}},
 		{"two at once", []string{"--log-format", "xml", "--listen", "x"}, nil, []string{"--log-format", "--listen"}},
 	}
 	for _, tc := range cases {
@@ -205,7 +214,7 @@ func TestHelp(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("want flag.ErrHelp, got %v", err)
 	}
-	for _, w := range []string{"IDLEDGER_DATABASE_URL", "-masterkey", "IDLEDGER_TRUSTED_PROXIES"} {
+	for _, w := range []string{"IDLEDGER_DATABASE_URL", "-masterkey", "IDLEDGER_TRUSTED_PROXIES", "-login-url", "IDLEDGER_LOGIN_URL"} {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("usage should mention %s:\n%s", w, out.String())
 		}
@@ -264,6 +273,7 @@ func TestRedacted(t *testing.T) {
 		Listen:         "0.0.0.0:8080",
 		ExternalDomain: "auth.example.com",
 		ExternalSecure: true,
+		LoginURL:       "https://login.example.com/ui/v2/login",
 		MasterKey:      goodKey,
 		AdminPATFile:   "/var/lib/idledger/admin.pat",
 		LogFormat:      "json",
@@ -277,7 +287,7 @@ func TestRedacted(t *testing.T) {
 	}
 	got := c.Redacted()
 	want := "database-url=postgres://app:xxxxx@db.example.com:5432/idledger?sslmode=require data-dir=/var/lib/idledger " +
-		"listen=0.0.0.0:8080 external-domain=auth.example.com external-secure=true masterkey=[redacted] admin-pat-file=/var/lib/idledger/admin.pat " +
+		"listen=0.0.0.0:8080 external-domain=auth.example.com external-secure=true login-url=https://login.example.com/ui/v2/login masterkey=[redacted] admin-pat-file=/var/lib/idledger/admin.pat " +
 		"log-format=json log-level=info machine-id=42 audit-client-ip=true trusted-proxies=10.0.0.0/8 " +
 		"auth-rate-limit=20 request-timeout=10s db-max-conns=16"
 	if got != want {
