@@ -34,7 +34,12 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	env := apptest.New(t)
+	return fixtureOn(t, apptest.New(t))
+}
+
+// fixtureOn is newFixture on an application the caller started.
+func fixtureOn(t *testing.T, env *apptest.Env) *fixture {
+	t.Helper()
 	f := &fixture{env: env, noRedirect: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	p := env.MustDo(t, http.StatusOK, "POST", "/management/v1/projects", map[string]any{"name": "shop"})
 	f.projectID = p["id"].(string)
