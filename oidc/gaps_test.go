@@ -88,6 +88,13 @@ func TestLifetimesFromSettings(t *testing.T) {
 	}
 	tokens, _ := f.codeFlow(t, party)
 	checkLifetimes("code exchange", tokens.Extra("expires_in"), tokens.IDToken)
+	// A machine grant's access token has the set lifetime too.
+	_, machineSecret := machine(t, env, "svc", true)
+	if r, m := tokenPost(t, env, "/oauth/v2/token", url.Values{"grant_type": {"client_credentials"}, "scope": {"openid"}}, "svc", machineSecret); r.StatusCode != http.StatusOK {
+		t.Fatalf("client_credentials: %d %v", r.StatusCode, m)
+	} else if n, _ := m["expires_in"].(float64); n < 58 || n > 60 {
+		t.Errorf("client_credentials: expires_in %v, want 60", m["expires_in"])
+	}
 	if st := userinfoStatus(t, env, tokens.AccessToken, ""); st != http.StatusOK {
 		t.Fatalf("userinfo: %d", st)
 	}
