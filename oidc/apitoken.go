@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -84,6 +85,11 @@ func (o *OP) verifyJWT(ctx context.Context, instanceID, token string) (string, e
 		}
 		var c jwt.Claims
 		if err := tok.Claims(k.Key, &c); err != nil {
+			return "", errAPIToken()
+		}
+		// An expired (or not yet valid) JWT fails on its own claims, before
+		// its jti is looked up.
+		if c.Expiry == nil || c.ValidateWithLeeway(jwt.Expected{Time: time.Now()}, 0) != nil {
 			return "", errAPIToken()
 		}
 		if c.ID == "" || !o.sameInstance(ctx, c.Issuer, instanceID) {

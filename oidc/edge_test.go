@@ -63,12 +63,17 @@ func TestAuthorizeRules(t *testing.T) {
 		!strings.HasPrefix(loc.String(), redirectURI) {
 		t.Errorf("prompt=none: %d %s", resp.StatusCode, loc)
 	}
-	// A redirect_uri that is not registered is never redirected to.
+	// A redirect_uri that is not registered is never redirected to: 400,
+	// and no auth request is made.
 	q = base()
 	q.Set("redirect_uri", "https://evil.example/cb")
+	added := countType(t, f.env, "auth_request.added")
 	resp = f.authorizeResp(t, q)
-	if strings.HasPrefix(resp.Header.Get("Location"), "https://evil.example") || resp.StatusCode >= 500 {
+	if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" {
 		t.Errorf("unregistered redirect_uri: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if n := countType(t, f.env, "auth_request.added"); n != added {
+		t.Errorf("unregistered redirect_uri: %d auth requests added", n-added)
 	}
 	// Auth method none needs PKCE.
 	pub, _ := f.app(t, "OIDC_AUTH_METHOD_TYPE_NONE", nil)

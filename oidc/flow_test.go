@@ -42,7 +42,12 @@ func newFixture(t *testing.T) *fixture {
 // newFixtureWith is newFixture on an application wired with o.
 func newFixtureWith(t *testing.T, o app.Options) *fixture {
 	t.Helper()
-	env := apptest.NewWith(t, o)
+	return fixtureOn(t, apptest.NewWith(t, o))
+}
+
+// fixtureOn is newFixture on an application the caller started.
+func fixtureOn(t *testing.T, env *apptest.Env) *fixture {
+	t.Helper()
 	f := &fixture{env: env, noRedirect: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	p := env.MustDo(t, http.StatusOK, "POST", "/management/v1/projects", map[string]any{"name": "shop"})
 	f.projectID = p["id"].(string)
@@ -166,6 +171,16 @@ func TestCodeFlowPKCE(t *testing.T) {
 			if tokens.RefreshToken == "" {
 				t.Errorf("no refresh token with offline_access")
 			}
+			// sid is the OIDC session that holds the tokens (the one the
+			// code exchange wrote for this client).
+			var sid string
+			if err := f.env.Pool.QueryRow(context.Background(), `SELECT aggregate_id FROM events WHERE event_type = 'oidc_session.added'
+				AND payload->>'clientId' = $1`, clientID).Scan(&sid); err != nil {
+				t.Fatalf("the code exchange's OIDC session: %v", err)
+			}
+			if c.SessionID != sid {
+				t.Errorf("sid %q, want the OIDC session %q", c.SessionID, sid)
+			}
 			ui, err := rp.Userinfo[*oidc.UserInfo](context.Background(), tokens.AccessToken, "Bearer", c.Subject, party)
 			if err != nil || ui.Subject != f.userID || ui.Email != "alice@example.com" || ui.PreferredUsername != "alice" {
 				t.Fatalf("userinfo %+v %v", ui, err)
@@ -204,20 +219,34 @@ func tokenPost(t *testing.T, env *apptest.Env, path string, form url.Values, bas
 	return resp, m
 }
 
+// TestCodeReuseRevokes: a code exchanged twice, the second time with
+// everything right (client, redirect_uri, code_verifier), fails with
+// invalid_grant and revokes what the first exchange issued.
 func TestCodeReuseRevokes(t *testing.T) {
 	f := newFixture(t)
 	clientID, secret := f.app(t, "OIDC_AUTH_METHOD_TYPE_BASIC", nil)
 	party := f.rp(t, clientID, secret)
-	tokens, code := f.codeFlow(t, party)
-	resp, body := tokenPost(t, f.env, "/oauth/v2/token", url.Values{"grant_type": {"authorization_code"}, "code": {code},
-		"redirect_uri": {redirectURI}}, clientID, secret)
+	code, verifier := f.codeFor(t, clientID, "openid offline_access")
+	exchange := func() (*http.Response, map[string]any) {
+		return tokenPost(t, f.env, "/oauth/v2/token", url.Values{"grant_type": {"authorization_code"}, "code": {code},
+			"redirect_uri": {redirectURI}, "code_verifier": {verifier}}, clientID, secret)
+	}
+	resp, first := exchange()
+	if resp.StatusCode != http.StatusOK || first["access_token"] == nil || first["refresh_token"] == nil {
+		t.Fatalf("first use: %d %v", resp.StatusCode, first)
+	}
+	access, refresh := first["access_token"].(string), first["refresh_token"].(string)
+	if _, err := rp.Userinfo[*oidc.UserInfo](context.Background(), access, "Bearer", f.userID, party); err != nil {
+		t.Fatalf("access token before the reuse: %v", err)
+	}
+	resp, body := exchange()
 	if resp.StatusCode != http.StatusBadRequest || body["error"] != "invalid_grant" {
 		t.Fatalf("second use: %d %v", resp.StatusCode, body)
 	}
-	if _, err := rp.Userinfo[*oidc.UserInfo](context.Background(), tokens.AccessToken, "Bearer", f.userID, party); err == nil {
+	if _, err := rp.Userinfo[*oidc.UserInfo](context.Background(), access, "Bearer", f.userID, party); err == nil {
 		t.Fatal("access token of a reused code still works")
 	}
-	if _, err := rp.RefreshTokens[*oidc.IDTokenClaims](context.Background(), party, tokens.RefreshToken, "", ""); err == nil {
+	if _, err := rp.RefreshTokens[*oidc.IDTokenClaims](context.Background(), party, refresh, "", ""); err == nil {
 		t.Fatal("refresh token of a reused code still works")
 	}
 }

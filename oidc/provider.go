@@ -267,6 +267,11 @@ type authHeaderWriter struct {
 }
 
 func (w *authHeaderWriter) WriteHeader(status int) {
+	if status == http.StatusForbidden && w.r.URL.Path == PathUserinfo {
+		// The library answers a token its storage finds inactive with 403;
+		// ZITADEL (and RFC 6750 §3.1) answer 401.
+		status = http.StatusUnauthorized
+	}
 	if w.status == 0 {
 		w.status = status
 	}

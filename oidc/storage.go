@@ -427,6 +427,10 @@ func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSe
 }
 
 func (s *storage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
+	if tokenOrID == "" {
+		// RFC 7009 §2.1: the token is required.
+		return oidc.ErrInvalidRequest().WithDescription("token missing")
+	}
 	inst := instanceFrom(ctx)
 	var err error
 	if _, _, ok := command.RefreshTokenInfo(tokenOrID); ok && userID == "" {
