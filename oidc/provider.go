@@ -54,8 +54,10 @@ type Deps struct {
 	// ExternalSecure makes the issuer https:// (behind a TLS proxy); without
 	// it the OP allows http issuers.
 	ExternalSecure bool
-	// LoginURL is --login-url: where apps without a login base URI send
-	// the browser ("" is the hosted login, /ui/v2/login/login).
+	// LoginURL is --login-url: the base URL of the external login UI that
+	// apps without a login base URI send the browser to
+	// (<base>/login?authRequest=V2_<id>); "" is the hosted login at
+	// /ui/v2/login.
 	LoginURL string
 }
 
