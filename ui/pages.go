@@ -117,7 +117,10 @@ func (u *UI) loginPage(w http.ResponseWriter, r *http.Request) {
 	}
 	idps := idpButtons(p)
 	switch {
-	case info.IDPID != "":
+	case info.IDPID != "" && nameOf(idps, info.IDPID) != "":
+		// The app's IdP scope goes straight to the IdP only when the
+		// policy allows it (allowExternalIdp, the IdP listed); otherwise
+		// the login page, as ZITADEL's login.
 		u.startIntent(w, r, ctx, f, info.IDPID, nameOf(idps, info.IDPID))
 		return
 	case len(idps) == 1 && !p.Settings.AllowUsernamePassword:
