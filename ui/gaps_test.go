@@ -1,11 +1,16 @@
 package ui_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/rs/zerolog"
+
+	"github.com/idledger/idledger/internal/app"
 	"github.com/idledger/idledger/internal/app/apptest"
 )
 
@@ -68,3 +73,136 @@ func TestIDPRegisterByPolicy(t *testing.T) {
 	wantText(t, done, http.StatusOK, "You are signed in", `class="who">newbie<`)
 	wantText(t, b.idpLogin(env.DefaultOrgID, closed, "newbie"), http.StatusOK, "You are signed in", `class="who">newbie<`)
 }
+
+// TestUnknownUsernames: with ignoreUnknownUsernames off (ZITADEL's
+// default) an unknown login name is said on the login page; on, it goes on
+// to the password page and fails there like a wrong password.
+func TestUnknownUsernames(t *testing.T) {
+	env := apptest.New(t)
+	addUser(t, env, env.DefaultOrgID, "jane")
+	setIgnore := func(on bool) {
+		env.MustDo(t, http.StatusOK, "PUT", "/admin/v1/policies/login", map[string]any{"allowUsernamePassword": true,
+			"ignoreUnknownUsernames": on})
+	}
+	name := func(b *browser, n string) answer {
+		login := b.do("GET", "/ui/v2/login/login", nil)
+		return b.do("POST", "/ui/v2/login/login", url.Values{"csrf": {csrf(t, login)}, "loginName": {n}})
+	}
+	setIgnore(false)
+	b := newBrowser(t, env)
+	off := name(b, "nobody")
+	wantText(t, off, http.StatusOK, "There is no user with this login name.", `id="loginName"`, `value="nobody"`, `role="alert"`)
+	if strings.Contains(off.body, `id="password"`) {
+		t.Fatal("the password page for an unknown user with ignoreUnknownUsernames off")
+	}
+	// A known name still goes on, case-insensitively.
+	wantText(t, name(b, "Jane"), http.StatusOK, `<label for="password">Password</label>`)
+
+	setIgnore(true)
+	b = newBrowser(t, env)
+	pwPage := name(b, "nobody")
+	wantText(t, pwPage, http.StatusOK, `<label for="password">Password</label>`)
+	wrong := b.do("POST", "/ui/v2/login/password", url.Values{"csrf": {csrf(t, pwPage)}, "password": {pw}})
+	wantText(t, wrong, http.StatusOK, "The login name or password is not correct.")
+	if strings.Contains(wrong.body, "There is no user") {
+		t.Fatal("ignoreUnknownUsernames on, yet the page says the user is unknown")
+	}
+}
+
+// TestLockoutThroughLogin: with a lockout policy of 3 attempts, three
+// wrong passwords on the hosted login lock the user; then even the right
+// password fails, and the page reads exactly like a wrong password and
+// like an unknown user (no enumeration).
+func TestLockoutThroughLogin(t *testing.T) {
+	env := apptest.NewWith(t, app.Options{Log: zerolog.Nop(), MaxPasswordAttempts: 3})
+	jane := addUser(t, env, env.DefaultOrgID, "jane")
+	env.MustDo(t, http.StatusOK, "PUT", "/admin/v1/policies/login", map[string]any{"allowUsernamePassword": true,
+		"ignoreUnknownUsernames": true})
+	try := func(b *browser, name, password string) answer {
+		login := b.do("GET", "/ui/v2/login/login", nil)
+		pwPage := b.do("POST", "/ui/v2/login/login", url.Values{"csrf": {csrf(t, login)}, "loginName": {name}})
+		return b.do("POST", "/ui/v2/login/password", url.Values{"csrf": {csrf(t, pwPage)}, "password": {password}})
+	}
+	var wrong answer
+	for range 3 {
+		wrong = try(newBrowser(t, env), "jane", "nope")
+		wantText(t, wrong, http.StatusOK, "The login name or password is not correct.")
+	}
+	if st := fmt.Sprint(env.MustDo(t, http.StatusOK, "GET", "/v2/users/"+jane, nil)); !strings.Contains(st, "USER_STATE_LOCKED") {
+		t.Fatalf("jane is not locked after 3 wrong passwords: %s", st)
+	}
+	locked := try(newBrowser(t, env), "jane", pw)
+	if strings.Contains(locked.body, "You are signed in") {
+		t.Fatal("a locked user signed in")
+	}
+	unknown := try(newBrowser(t, env), "nobody", pw)
+	if a, b, c := strip(locked.body, "jane"), strip(wrong.body, "jane"), strip(unknown.body, "nobody"); a != b || a != c || locked.status != unknown.status {
+		t.Fatalf("a locked user reads differently:\nlocked:\n%s\nwrong:\n%s\nunknown:\n%s", locked.body, wrong.body, unknown.body)
+	}
+}
+
+// TestForceMFA: idledger offers no second factor, so with forceMfa on a
+// password alone never finishes a login: the right password shows that a
+// second factor is required and not offered here, the app gets nothing
+// and no session of the browser is kept; a wrong password still reads as
+// one.
+func TestForceMFA(t *testing.T) {
+	env := apptest.New(t)
+	addUser(t, env, env.DefaultOrgID, "jane")
+	env.MustDo(t, http.StatusOK, "PUT", "/admin/v1/policies/login", map[string]any{"allowUsernamePassword": true,
+		"forceMfa": true})
+	app := newRPApp(t, env)
+	b := newBrowser(t, env)
+	f := app.start(nil)
+	login := b.authorize(f)
+	pwPage := b.do("POST", "/ui/v2/login/login", url.Values{"csrf": {csrf(t, login)}, "loginName": {"jane"}})
+	wrong := b.do("POST", "/ui/v2/login/password", url.Values{"csrf": {csrf(t, pwPage)}, "password": {"nope"}})
+	wantText(t, wrong, http.StatusOK, "The login name or password is not correct.")
+	refused := b.do("POST", "/ui/v2/login/password", url.Values{"csrf": {csrf(t, wrong)}, "password": {pw}})
+	wantText(t, refused, http.StatusForbidden, "requires a second factor", "does not offer one")
+	if strings.Contains(refused.body, "refresh") || app.result(f) != nil {
+		t.Fatal("the login finished with a password alone")
+	}
+	// No session was kept: prompt=none fails.
+	f = app.start(nil, "prompt", "none")
+	b.authorize(f)
+	wantLoginRequired(t, app, f)
+	// forceMfa off again: the same password signs in.
+	env.MustDo(t, http.StatusOK, "PUT", "/admin/v1/policies/login", map[string]any{"allowUsernamePassword": true})
+	f = app.start(nil)
+	b.passwordLogin(b.authorize(f), "jane")
+	if q := app.result(f); q.Get("code") == "" {
+		t.Fatalf("no code after forceMfa off: %v", q)
+	}
+}
+
+// TestNoPasswordResetLink: idledger has no password reset, so no page
+// links one, whether hidePasswordReset is on or off.
+func TestNoPasswordResetLink(t *testing.T) {
+	env := apptest.New(t)
+	addUser(t, env, env.DefaultOrgID, "jane")
+	for _, hide := range []bool{false, true} {
+		env.MustDo(t, http.StatusOK, "PUT", "/admin/v1/policies/login", map[string]any{"allowUsernamePassword": true,
+			"hidePasswordReset": hide})
+		b := newBrowser(t, env)
+		login := b.do("GET", "/ui/v2/login/login", nil)
+		pwPage := b.do("POST", "/ui/v2/login/login", url.Values{"csrf": {csrf(t, login)}, "loginName": {"jane"}})
+		wrong := b.do("POST", "/ui/v2/login/password", url.Values{"csrf": {csrf(t, pwPage)}, "password": {"nope"}})
+		for _, a := range []answer{login, pwPage, wrong} {
+			wantText(t, a, http.StatusOK)
+			low := strings.ToLower(a.body)
+			for _, bad := range []string{"reset", "forgot", "recover"} {
+				if strings.Contains(low, bad) {
+					t.Fatalf("hidePasswordReset %v: %q on the page:\n%s", hide, bad, a.body)
+				}
+			}
+			for _, m := range reAnyHref.FindAllStringSubmatch(a.body, -1) {
+				if !strings.HasPrefix(m[1], "/ui/v2/login/login") && !strings.HasPrefix(m[1], "/ui/v2/login/static/") {
+					t.Fatalf("hidePasswordReset %v: a link to %q", hide, m[1])
+				}
+			}
+		}
+	}
+}
+
+var reAnyHref = regexp.MustCompile(`href="([^"]*)"`)
