@@ -206,3 +206,45 @@ func TestNoPasswordResetLink(t *testing.T) {
 }
 
 var reAnyHref = regexp.MustCompile(`href="([^"]*)"`)
+
+// TestAuthRequestBoundToBrowser: the OP's hand-off to the hosted login
+// sets an HttpOnly, SameSite=Lax cookie that binds the auth request to
+// the browser; the same login URL in another browser (another cookie jar)
+// is the "invalid link" page, while the first browser signs in.
+func TestAuthRequestBoundToBrowser(t *testing.T) {
+	env := apptest.New(t)
+	addUser(t, env, env.DefaultOrgID, "jane")
+	app := newRPApp(t, env)
+	first := newBrowser(t, env)
+	f := app.start(nil)
+	res, err := first.c.Get(f.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusFound || !strings.Contains(loc, "/ui/v2/login/login?authRequest=V2_") {
+		t.Fatalf("authorize: %d %s", res.StatusCode, loc)
+	}
+	ck := res.Header.Get("Set-Cookie")
+	for _, want := range []string{"idledger_authreq=", "Path=/", "HttpOnly", "SameSite=Lax"} {
+		if !strings.Contains(ck, want) {
+			t.Fatalf("cookie %q lacks %q", ck, want)
+		}
+	}
+	if strings.Contains(ck, "Secure") || strings.Contains(ck, "V2_") {
+		t.Fatalf("cookie %q: Secure without --external-secure, or the ID in clear", ck)
+	}
+	path := strings.TrimPrefix(loc, env.URL)
+	// Another browser with the same link: refused, like an unknown request.
+	other := newBrowser(t, env)
+	wantText(t, other.do("GET", path, nil), http.StatusNotFound, "This sign-in link is not valid or has expired.")
+	// Another browser that started its own auth request: still refused.
+	other.authorize(app.start(nil))
+	wantText(t, other.do("GET", path, nil), http.StatusNotFound, "This sign-in link is not valid or has expired.")
+	// The first browser goes on and signs in.
+	first.passwordLogin(first.do("GET", path, nil), "jane")
+	if q := app.result(f); q.Get("code") == "" {
+		t.Fatalf("the first browser got no code: %v", q)
+	}
+}

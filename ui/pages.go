@@ -12,6 +12,7 @@ import (
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/query"
+	"github.com/idledger/idledger/ui/authbind"
 )
 
 // maxLoginName bounds a login name (as the session's user check).
@@ -72,6 +73,12 @@ func (u *UI) loginPage(w http.ResponseWriter, r *http.Request) {
 	if _, asked := q["authRequest"]; asked {
 		id := q.Get("authRequest")
 		if u.d.AuthRequests == nil || id == "" || len(id) > 200 {
+			u.fail(w, r, http.StatusNotFound, "error.invalidLink", "")
+			return
+		}
+		if !authbind.Bound(r, u.d.Keys, instanceID, id) {
+			// Not started in this browser (a link copied or sent to
+			// another one): the same page as an unknown request.
 			u.fail(w, r, http.StatusNotFound, "error.invalidLink", "")
 			return
 		}
