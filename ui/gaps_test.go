@@ -174,6 +174,12 @@ func TestForceMFA(t *testing.T) {
 	if q := app.result(f); q.Get("code") == "" {
 		t.Fatalf("no code after forceMfa off: %v", q)
 	}
+	// The session from before is not reused once forceMfa is on again.
+	env.MustDo(t, http.StatusOK, "PUT", "/admin/v1/policies/login", map[string]any{"allowUsernamePassword": true,
+		"forceMfa": true})
+	f = app.start(nil, "prompt", "none")
+	b.authorize(f)
+	wantLoginRequired(t, app, f)
 }
 
 // TestNoPasswordResetLink: idledger has no password reset, so no page
@@ -247,4 +253,19 @@ func TestAuthRequestBoundToBrowser(t *testing.T) {
 	if q := app.result(f); q.Get("code") == "" {
 		t.Fatalf("the first browser got no code: %v", q)
 	}
+}
+
+// TestForceMFAIdP: forceMfa refuses an IdP login too, unless
+// forceMfaLocalOnly leaves IdP logins to the IdP's own factors.
+func TestForceMFAIdP(t *testing.T) {
+	env := apptest.New(t)
+	create, _, _, _ := idpSetup(t, env)
+	set := func(localOnly bool) {
+		env.MustDo(t, http.StatusOK, "PUT", "/management/v1/policies/login", map[string]any{"allowUsernamePassword": true,
+			"allowExternalIdp": true, "forceMfa": true, "forceMfaLocalOnly": localOnly}, "x-zitadel-orgid", env.DefaultOrgID)
+	}
+	set(false)
+	wantText(t, newBrowser(t, env).idpLogin(env.DefaultOrgID, create, "newbie"), http.StatusForbidden, "requires a second factor")
+	set(true)
+	wantText(t, newBrowser(t, env).idpLogin(env.DefaultOrgID, create, "newbie"), http.StatusOK, "You are signed in", `class="who">newbie<`)
 }

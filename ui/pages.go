@@ -87,7 +87,14 @@ func (u *UI) loginPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.AuthRequest, f.Org = id, info.OrgID
-		if reusable(info.Prompt) {
+		p, err := u.policy(ctx, f.Org)
+		if err != nil {
+			u.fail(w, r, http.StatusInternalServerError, "error.policy", "")
+			return
+		}
+		// With forceMfa no remembered session is reused: none of them has
+		// a second factor (the hosted login offers none).
+		if reusable(info.Prompt) && !p.Settings.ForceMFA {
 			cb, err := u.reuseSession(ctx, r, instanceID, id, info)
 			if err != nil {
 				u.failInternal(w, r, err, f)
