@@ -37,10 +37,6 @@ func TestBrowserPolicyGaps(t *testing.T) {
 	if got := strings.Join(order, "|"); got != "loginName|Continue|Corp|Partner|Guest|Closed" {
 		t.Fatalf("Tab order %q", got)
 	}
-	// The keyboard alone signs in: type, Enter.
-	b.Do(chromedp.Focus(chromedp.ID("loginName")), chromedp.KeyEvent("jane\r"), chromedp.WaitVisible(chromedp.ID("password")),
-		chromedp.KeyEvent(pw+"\r"), chromedp.WaitVisible(chromedp.CSS(".who")))
-
 	atOP := func(idp, username string) {
 		b.Do(chromedp.Navigate(login), chromedp.WaitVisible(chromedp.CSS("ul.idps")),
 			chromedp.Click(chromedp.Search(`//button[text()="`+idp+`"]`)),

@@ -196,6 +196,7 @@ func strip(body, name string) string {
 // without the flow cookie is refused with 403.
 func TestCSRF(t *testing.T) {
 	env := apptest.New(t)
+	addUser(t, env, env.DefaultOrgID, "jane")
 	b := newBrowser(t, env)
 	login := b.do("GET", "/ui/v2/login/login", nil)
 	tok := csrf(t, login)
