@@ -39,8 +39,10 @@ func TestCollectorCatches(t *testing.T) {
 	// The clean page's entries, if any, would arrive with the noisy one's.
 	b.Do(chromedp.Navigate(srv.URL+"/noisy"), chromedp.WaitVisible(chromedp.ID("done")))
 	want := map[string]func(string) bool{
-		"console.error": func(e string) bool { return strings.HasPrefix(e, "console.error: ") && strings.Contains(e, "selftest-boom-42") },
-		"exception":     func(e string) bool { return strings.HasPrefix(e, "exception: ") },
+		"console.error": func(e string) bool {
+			return strings.HasPrefix(e, "console.error: ") && strings.Contains(e, "selftest-boom-42")
+		},
+		"exception": func(e string) bool { return strings.HasPrefix(e, "exception: ") },
 		"CSP violation": func(e string) bool {
 			return strings.Contains(e, "Content Security Policy") && strings.Contains(e, "blocked.png")
 		},
