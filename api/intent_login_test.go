@@ -20,6 +20,10 @@ import (
 // intent, and a second use of the intent is refused.
 func TestIntentLoginDecision(t *testing.T) {
 	env := newIntentEnv(t, nil)
+	// allowRegister off (ZITADEL's default has it on): registration is
+	// offered only where the IdP allows creation.
+	env.MustDo(t, http.StatusOK, "PUT", "/admin/v1/policies/login", map[string]any{"allowUsernamePassword": true,
+		"allowExternalIdp": true})
 	users := userStore{}
 	for _, u := range []*storage.User{
 		{ID: "x-alice", Username: "alice", FirstName: "Alice", LastName: "A", Email: "alice@example.com", EmailVerified: true},

@@ -35,7 +35,8 @@ const (
 	// LoginOfferLinking: the IdP allows linking; the UI offers to sign in
 	// to an existing account and link it.
 	LoginOfferLinking
-	// LoginOfferRegistration: the IdP allows creation; the UI shows a
+	// LoginOfferRegistration: the IdP allows creation or the policy allows
+	// registration (allowRegister); the UI shows a
 	// registration form prefilled from the IdP's claims (Retrieve's
 	// addHumanUser), then AddHumanUser with its idpLinks.
 	LoginOfferRegistration
@@ -133,7 +134,8 @@ type LoginDecision struct {
 //     email verified only if the IdP says so) and its link, in one append;
 //     claims that make no valid user (no names, no email) fall through;
 //  4. else OFFER_LINKING when isLinkingAllowed, OFFER_REGISTRATION when
-//     isCreationAllowed, else REFUSED.
+//     isCreationAllowed or the applicable policy's allowRegister, else
+//     REFUSED.
 //
 // The intent is not consumed: the session check that follows does.
 // Its capability is the intent token; it checks no permission beyond an
@@ -230,11 +232,17 @@ func (c *Commands) DecideIntentLogin(ctx context.Context, in DecideLoginInput) (
 		}
 	}
 
-	// 4. What the UI may offer.
+	// 4. What the UI may offer: registration when the IdP allows creation
+	// or the applicable policy allows registration (allowRegister).
+	pol, err := c.applicableLoginPolicy(ctx, inst, d.OrgID)
+	if err != nil {
+		return LoginDecision{}, err
+	}
+	register := opts.IsCreationAllowed || pol.exists && pol.settings.AllowRegister
 	switch {
 	case opts.IsLinkingAllowed:
 		d.Outcome = LoginOfferLinking
-	case opts.IsCreationAllowed:
+	case register:
 		d.Outcome = LoginOfferRegistration
 	case !allowed && (opts.AutoLinking != idp.AutoLinkingUnspecified || opts.IsAutoCreation):
 		d.Outcome, d.Refusal = LoginRefused, refusedByPolicy
@@ -298,17 +306,26 @@ func (c *Commands) intentUser(ctx context.Context, instanceID string, m *intentM
 // and lists idpID: the condition of every automatic link or creation
 // (GHSA-j4g7-v4m4-77px).
 func (c *Commands) idpAllowedIn(ctx context.Context, instanceID, orgID, idpID string) (bool, error) {
-	p, err := c.loadLoginPolicy(ctx, instanceID, orgID)
+	p, err := c.applicableLoginPolicy(ctx, instanceID, orgID)
 	if err != nil {
 		return false, err
 	}
-	if !p.exists {
-		if p, err = c.loadLoginPolicy(ctx, instanceID, instanceID); err != nil {
-			return false, err
-		}
-	}
 	_, listed := p.idps[idpID]
 	return p.exists && p.settings.AllowExternalIDP && listed, nil
+}
+
+// applicableLoginPolicy is the login policy that applies to org orgID: its
+// custom policy, else the instance's default (exists is false when there
+// is neither).
+func (c *Commands) applicableLoginPolicy(ctx context.Context, instanceID, orgID string) (*loginPolicyModel, error) {
+	p, err := c.loadLoginPolicy(ctx, instanceID, orgID)
+	if err != nil {
+		return nil, err
+	}
+	if !p.exists {
+		return c.loadLoginPolicy(ctx, instanceID, instanceID)
+	}
+	return p, nil
 }
 
 // autoLinkMatches are the org's users that auto-linking by mode finds for

@@ -63,14 +63,9 @@ func (c *Commands) RegisterUserFromIntent(ctx context.Context, in RegisterFromIn
 		return nil, err
 	}
 	if !idpm.Options.IsCreationAllowed {
-		p, err := c.loadLoginPolicy(ctx, inst, orgID)
+		p, err := c.applicableLoginPolicy(ctx, inst, orgID)
 		if err != nil {
 			return nil, err
-		}
-		if !p.exists {
-			if p, err = c.loadLoginPolicy(ctx, inst, inst); err != nil {
-				return nil, err
-			}
 		}
 		if !p.exists || !p.settings.AllowRegister {
 			return nil, ErrRegistrationNotAllowed

@@ -6,5 +6,5 @@
 // command/oidcsession.go); this package only maps them to the library's
 // interfaces. Start with provider.go, then storage.go.
 //
-// Imports: api/gateway, authz, command, errs, events, query, secretbox, and the standard library and third-party modules only.
+// Imports: api/gateway, authz, command, errs, events, query, secretbox, ui/authbind, and the standard library and third-party modules only.
 package oidc

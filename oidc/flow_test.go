@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"slices"
 	"strings"
@@ -48,7 +49,10 @@ func newFixtureWith(t *testing.T, o app.Options) *fixture {
 // fixtureOn is newFixture on an application the caller started.
 func fixtureOn(t *testing.T, env *apptest.Env) *fixture {
 	t.Helper()
-	f := &fixture{env: env, noRedirect: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	// A browser's cookie jar: the hosted login takes up only an auth
+	// request the same browser started (ui/authbind).
+	jar, _ := cookiejar.New(nil)
+	f := &fixture{env: env, noRedirect: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	p := env.MustDo(t, http.StatusOK, "POST", "/management/v1/projects", map[string]any{"name": "shop"})
 	f.projectID = p["id"].(string)
 	u := env.MustDo(t, http.StatusCreated, "POST", "/v2/users/human", map[string]any{

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/query"
 	"github.com/idledger/idledger/secretbox"
+	"github.com/idledger/idledger/ui/authbind"
 )
 
 // ZITADEL's endpoint paths (internal/api/oidc, cmd/defaults.yaml).
@@ -68,6 +70,7 @@ type OP struct {
 	q        *query.Queries
 	secure   bool
 	replays  replayCache
+	keys     *secretbox.Keyring
 }
 
 // New builds the OP.
@@ -82,7 +85,7 @@ func New(d Deps) (*OP, error) {
 		SupportedUILocales:       []language.Tag{language.English, language.German},
 		DefaultLogoutRedirectURI: "/ui/v2/login/logout",
 	}
-	o := &OP{storage: st, q: d.Queries, secure: d.ExternalSecure}
+	o := &OP{storage: st, q: d.Queries, secure: d.ExternalSecure, keys: d.Keys}
 	opts := []op.Option{
 		op.WithCrypto(st.crypto),
 		// The library logs request errors on its own; the access log and
@@ -192,10 +195,63 @@ func (o *OP) middleware(next http.Handler) http.Handler {
 				return
 			}
 		}
+		if r.URL.Path == PathAuthorize {
+			// The hand-off to the hosted login binds the auth request to
+			// this browser (ui/authbind).
+			w = &bindWriter{ResponseWriter: w, r: r, keys: o.keys, instanceID: inst, secure: o.secure}
+		}
 		ww := &authHeaderWriter{ResponseWriter: w, r: r}
 		next.ServeHTTP(ww, r.WithContext(ctx))
 	})
 }
+
+// bindWriter adds the authbind cookie to a redirect to the hosted login
+// (?authRequest=…); a redirect to an app's own login UI (loginV2.baseUri)
+// or anywhere else is left alone.
+type bindWriter struct {
+	http.ResponseWriter
+	r          *http.Request
+	keys       *secretbox.Keyring
+	instanceID string
+	secure     bool
+	done       bool
+}
+
+func (w *bindWriter) WriteHeader(status int) {
+	if !w.done && (status == http.StatusFound || status == http.StatusSeeOther) {
+		w.done = true
+		if id, ok := hostedLoginRequest(w.r, w.Header().Get("Location")); ok {
+			// A cookie that cannot be sealed leaves the hosted login to
+			// refuse the link; the redirect itself goes on.
+			_ = authbind.Bind(w.Header(), w.r, w.keys, w.instanceID, id, w.secure)
+		}
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *bindWriter) Write(b []byte) (int, error) {
+	w.done = true
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *bindWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// hostedLoginRequest is the auth request ID of a Location that is the
+// hosted login's login page on this host.
+func hostedLoginRequest(r *http.Request, location string) (string, bool) {
+	if location == "" {
+		return "", false
+	}
+	u, err := url.Parse(location)
+	if err != nil || u.Path != hostedLoginPath || (u.Host != "" && !strings.EqualFold(u.Host, r.Host)) {
+		return "", false
+	}
+	id := u.Query().Get("authRequest")
+	return id, id != ""
+}
+
+// hostedLoginPath is the hosted login's login page (ui.BasePath + "/login").
+const hostedLoginPath = "/ui/v2/login/login"
 
 // maxClientAssertion is the largest client_assertion read: an RS512 JWT
 // of a 4096-bit key with ZITADEL's claims is about 1.5 KB.

@@ -92,10 +92,7 @@ func TestBrowserCodeFlow(t *testing.T) {
 	}
 	shots = append(shots, b.Screenshot("authorize-org-policy"))
 
-	for _, e := range b.Errors() {
-		if strings.HasSuffix(e, "/favicon.ico") && !strings.Contains(e, env.URL) {
-			continue // the upstream OP's favicon is not ours
-		}
+	for _, e := range browserErrors(b, env, nil) {
 		t.Errorf("browser: %s", e)
 	}
 	t.Logf("screenshots: %s", strings.Join(shots, " "))
@@ -175,10 +172,7 @@ func TestBrowserChooseAccount(t *testing.T) {
 	if sub := app.exchange(f).Subject; sub != ids["bob"] {
 		t.Fatalf("second IdP login signed in %s, want bob", sub)
 	}
-	for _, e := range b.Errors() {
-		if strings.HasSuffix(e, "/favicon.ico") && !strings.Contains(e, env.URL) {
-			continue
-		}
+	for _, e := range browserErrors(b, env, nil) {
 		t.Errorf("browser: %s", e)
 	}
 	t.Logf("screenshots: %s", strings.Join(shots, " "))

@@ -149,11 +149,13 @@ func TestIDPLogin(t *testing.T) {
 	form := url.Values{"csrf": {csrf(t, offer)}, "username": {"guest"}, "givenName": {"New"}, "familyName": {"Bie"},
 		"email": {"newbie@example.com"}}
 	wantText(t, b.do("POST", "/ui/v2/login/idp/register", form), http.StatusForbidden, "Ask your administrator to create your account")
+	// Nothing allowed (and allowRegister off): refused, with what to do.
+	wantText(t, newBrowser(t, env).idpLogin(env.DefaultOrgID, refuse, "jd"), http.StatusForbidden, "Ask your administrator to allow it")
 	env.MustDo(t, http.StatusOK, "PUT", "/management/v1/policies/login", map[string]any{"allowUsernamePassword": true,
 		"allowExternalIdp": true, "allowRegister": true}, "x-zitadel-orgid", env.DefaultOrgID)
 	wantText(t, b.do("POST", "/ui/v2/login/idp/register", form), http.StatusOK, "You are signed in", `class="who">guest<`)
-	// Nothing allowed: refused, with what to do.
-	wantText(t, b.idpLogin(env.DefaultOrgID, refuse, "jd"), http.StatusForbidden, "Ask your administrator to allow it")
+	// allowRegister on: the IdP that allows nothing offers registration.
+	wantText(t, newBrowser(t, env).idpLogin(env.DefaultOrgID, refuse, "jd"), http.StatusOK, "Create your account")
 	if strings.Contains(linked.body, "s3cret") {
 		t.Fatal("a secret on the page")
 	}

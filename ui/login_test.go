@@ -153,6 +153,10 @@ func TestInvalidAuthRequest(t *testing.T) {
 func TestPasswordLogin(t *testing.T) {
 	env := apptest.New(t)
 	addUser(t, env, env.DefaultOrgID, "jane")
+	// An unknown login name goes on to the password page
+	// (ignoreUnknownUsernames; TestUnknownUsernames has it off).
+	env.MustDo(t, http.StatusOK, "PUT", "/admin/v1/policies/login", map[string]any{"allowUsernamePassword": true,
+		"ignoreUnknownUsernames": true})
 	b := newBrowser(t, env)
 	login := b.do("GET", "/ui/v2/login/login", nil)
 	wantText(t, login, http.StatusOK, `<label for="loginName">Login name</label>`, `>Continue</button>`)
@@ -192,6 +196,7 @@ func strip(body, name string) string {
 // without the flow cookie is refused with 403.
 func TestCSRF(t *testing.T) {
 	env := apptest.New(t)
+	addUser(t, env, env.DefaultOrgID, "jane")
 	b := newBrowser(t, env)
 	login := b.do("GET", "/ui/v2/login/login", nil)
 	tok := csrf(t, login)

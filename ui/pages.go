@@ -12,6 +12,7 @@ import (
 	"github.com/idledger/idledger/command"
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/query"
+	"github.com/idledger/idledger/ui/authbind"
 )
 
 // maxLoginName bounds a login name (as the session's user check).
@@ -75,12 +76,25 @@ func (u *UI) loginPage(w http.ResponseWriter, r *http.Request) {
 			u.fail(w, r, http.StatusNotFound, "error.invalidLink", "")
 			return
 		}
+		if !authbind.Bound(r, u.d.Keys, instanceID, id) {
+			// Not started in this browser (a link copied or sent to
+			// another one): the same page as an unknown request.
+			u.fail(w, r, http.StatusNotFound, "error.invalidLink", "")
+			return
+		}
 		if info, err = u.d.AuthRequests.Get(ctx, instanceID, id); err != nil {
 			u.fail(w, r, http.StatusNotFound, "error.invalidLink", "")
 			return
 		}
 		f.AuthRequest, f.Org = id, info.OrgID
-		if reusable(info.Prompt) {
+		p, err := u.policy(ctx, f.Org)
+		if err != nil {
+			u.fail(w, r, http.StatusInternalServerError, "error.policy", "")
+			return
+		}
+		// With forceMfa no remembered session is reused: none of them has
+		// a second factor (the hosted login offers none).
+		if reusable(info.Prompt) && !p.Settings.ForceMFA {
 			cb, err := u.reuseSession(ctx, r, instanceID, id, info)
 			if err != nil {
 				u.failInternal(w, r, err, f)
@@ -117,7 +131,10 @@ func (u *UI) loginPage(w http.ResponseWriter, r *http.Request) {
 	}
 	idps := idpButtons(p)
 	switch {
-	case info.IDPID != "":
+	case info.IDPID != "" && nameOf(idps, info.IDPID) != "":
+		// The app's IdP scope goes straight to the IdP only when the
+		// policy allows it (allowExternalIdp, the IdP listed); otherwise
+		// the login page, as ZITADEL's login.
 		u.startIntent(w, r, ctx, f, info.IDPID, nameOf(idps, info.IDPID))
 		return
 	case len(idps) == 1 && !p.Settings.AllowUsernamePassword:
@@ -175,6 +192,21 @@ func (u *UI) loginName(w http.ResponseWriter, r *http.Request, ctx context.Conte
 			Password: true, IDPs: idpButtons(p)})
 		return
 	}
+	if !p.Settings.IgnoreUnknownUsernames {
+		// ZITADEL's default: an unknown login name is said at once; with
+		// ignoreUnknownUsernames it goes on to the password page and fails
+		// there like a wrong password.
+		ids, err := u.d.Queries.UserIDsByLoginName(ctx, f.Instance, name)
+		if err != nil {
+			u.failInternal(w, r, err, f)
+			return
+		}
+		if len(ids) == 0 {
+			u.render(w, r, http.StatusOK, "login", page{Title: "login.title", CSRF: f.CSRF, LoginName: name,
+				Error: "login.unknownUser", Password: true, IDPs: idpButtons(p)})
+			return
+		}
+	}
 	f.LoginName = name
 	if err := u.save(w, f); err != nil {
 		u.fail(w, r, http.StatusInternalServerError, "error.internal", "")
@@ -200,7 +232,7 @@ func (u *UI) password(w http.ResponseWriter, r *http.Request, ctx context.Contex
 			Error: "password.invalid", Again: again(f)})
 		return
 	}
-	u.signedIn(w, r, ctx, f, s.ID, s.Token)
+	u.signedIn(w, r, ctx, f, s.ID, s.Token, true)
 }
 
 // passwordSession is a new session with the user and password checks.
@@ -242,8 +274,26 @@ func (u *UI) failInternal(w http.ResponseWriter, r *http.Request, err error, f *
 
 // signedIn ends a flow with a checked session: the auth request is
 // finished with it and the browser goes back to the app; without an auth
-// request, the page says who is signed in.
-func (u *UI) signedIn(w http.ResponseWriter, r *http.Request, ctx context.Context, f *flow, sessionID, token string) {
+// request, the page says who is signed in. local is a password login (an
+// IdP login otherwise): when the applicable policy forces a second factor
+// for it (forceMfa; for IdP logins unless forceMfaLocalOnly), which the
+// hosted login does not offer, the session is terminated and the page
+// says so.
+func (u *UI) signedIn(w http.ResponseWriter, r *http.Request, ctx context.Context, f *flow, sessionID, token string, local bool) {
+	p, err := u.policy(ctx, f.Org)
+	if err != nil {
+		u.failInternal(w, r, err, f)
+		return
+	}
+	if p.Settings.ForceMFA && (local || !p.Settings.ForceMFALocalOnly) {
+		if _, err := u.d.Commands.DeleteSession(ctx, sessionID, token); err != nil {
+			u.failInternal(w, r, err, f)
+			return
+		}
+		u.clear(w)
+		u.fail(w, r, http.StatusForbidden, "login.mfaRequired", again(f))
+		return
+	}
 	u.clear(w)
 	s, err := u.d.Queries.SessionByID(ctx, sessionID, token)
 	if err != nil {
@@ -352,7 +402,7 @@ func (u *UI) idpSuccess(w http.ResponseWriter, r *http.Request, ctx context.Cont
 			u.failErr(w, r, f, err, http.StatusBadRequest, "error.idpFailed")
 			return
 		}
-		u.signedIn(w, r, ctx, f, s.ID, s.Token)
+		u.signedIn(w, r, ctx, f, s.ID, s.Token, false)
 		return
 	case command.LoginChoose, command.LoginOfferLinking, command.LoginOfferRegistration:
 		f.IntentToken, f.Org = token, d.OrgID
@@ -451,7 +501,7 @@ func (u *UI) idpLink(w http.ResponseWriter, r *http.Request, ctx context.Context
 		u.fail(w, r, http.StatusBadRequest, "error.idpFailed", again(f))
 		return
 	}
-	u.signedIn(w, r, ctx, f, s.ID, set.Token)
+	u.signedIn(w, r, ctx, f, s.ID, set.Token, false)
 }
 
 // idpRegister is POST /idp/register (OFFER_REGISTRATION): a human user
@@ -487,7 +537,7 @@ func (u *UI) idpRegister(w http.ResponseWriter, r *http.Request, ctx context.Con
 		u.fail(w, r, http.StatusBadRequest, "error.idpFailed", again(f))
 		return
 	}
-	u.signedIn(w, r, ctx, f, s.ID, s.Token)
+	u.signedIn(w, r, ctx, f, s.ID, s.Token, false)
 }
 
 // logoutPage is the end-session confirmation: ?post_logout_redirect= is

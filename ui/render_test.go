@@ -169,6 +169,8 @@ func TestEveryPageRenders(t *testing.T) {
 			}
 		}
 	}
+	// The pages' colours: the style sheets' contrast (contrast_test.go).
+	checkContrast(t)
 }
 
 // TestCatalogueKeys: every key the templates and the code name is in every

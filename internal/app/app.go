@@ -70,6 +70,9 @@ type Options struct {
 	// <LoginURL>/login?authRequest=V2_<id> ("" is the hosted login,
 	// /ui/v2/login).
 	LoginURL string
+	// MaxPasswordAttempts is the lockout policy (command.Deps'): a user is
+	// locked after this many failed password checks in a row; 0 never.
+	MaxPasswordAttempts uint64
 }
 
 // App is a wired idledger application.
@@ -128,7 +131,8 @@ func New(_ context.Context, o Options) (*App, error) {
 	a.q = query.New(o.Pool)
 	a.cmds = command.New(command.Deps{Store: a.metrics.InstrumentStore(a.store), IDs: gen, Keys: keys, Now: o.Now,
 		Links: a.q, Members: a.q, Users: a.q, Clients: a.q, Observe: a.metrics.ObserveCommand,
-		Upstream: upstream.New(upstream.Options{Client: o.UpstreamClient, Now: o.Now}), ExternalUsers: a.q, LoginUsers: a.q})
+		Upstream: upstream.New(upstream.Options{Client: o.UpstreamClient, Now: o.Now}), ExternalUsers: a.q, LoginUsers: a.q,
+		MaxPasswordAttempts: o.MaxPasswordAttempts})
 	eventLog := query.NewEventLog(a.store)
 	a.secure = o.ExternalSecure
 	if a.op, err = oidc.New(oidc.Deps{Commands: a.cmds, Queries: a.q, Keys: keys, ExternalSecure: o.ExternalSecure,

@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -121,6 +123,36 @@ func (b *Browser) Errors() []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]string(nil), b.errors...)
+}
+
+// reFailedLoad is Chromium's log entry for a resource answered with an
+// error status: "… with a status of 404 (Not Found) <URL>".
+var reFailedLoad = regexp.MustCompile(`^log error \(network\): Failed to load resource: the server responded with a status of (\d{3}) \([^)]*\) (\S+)$`)
+
+// FailedLoad is the status and URL of a failed-load entry of Errors, or
+// false for any other entry.
+func FailedLoad(entry string) (int, string, bool) {
+	m := reFailedLoad.FindStringSubmatch(entry)
+	if m == nil {
+		return 0, "", false
+	}
+	status, _ := strconv.Atoi(m[1])
+	return status, m[2], true
+}
+
+// ErrorsExcept are Errors without the failed loads that the test expects:
+// expected maps a URL to the status it is meant to answer (a refusal page
+// is a 4xx document, which Chromium logs like any failed load). Every
+// other entry stays, a 404 of any other URL among them.
+func (b *Browser) ErrorsExcept(expected map[string]int) []string {
+	var out []string
+	for _, e := range b.Errors() {
+		if status, u, ok := FailedLoad(e); ok && expected[u] == status {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // Do runs actions in the tab and fails the test on an error.
