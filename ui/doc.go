@@ -14,5 +14,5 @@
 // Start with ui.go (New, Handler), then flow.go (the cookie and CSRF),
 // pages.go (the handlers) and render.go (templates and the catalogue).
 //
-// Imports: api, api/gateway, authz, command, errs, query, secretbox, ui/authbind, upstream, and the standard library and third-party modules only.
+// Imports: api, api/gateway, authz, command, errs, query, secretbox, ui/authbind, ui/sealed, upstream, and the standard library and third-party modules only.
 package ui

@@ -5,12 +5,12 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
 
 	"github.com/idledger/idledger/secretbox"
+	"github.com/idledger/idledger/ui/sealed"
 )
 
 // The login flow: what the pages remember between requests, sealed with the
@@ -61,15 +61,11 @@ func newFlow(instanceID string) (*flow, error) {
 
 // save seals f into the flow cookie.
 func (u *UI) save(w http.ResponseWriter, f *flow) error {
-	b, err := json.Marshal(f)
+	v, err := sealed.Value(u.d.Keys, flowAAD(f.Instance), f)
 	if err != nil {
 		return err
 	}
-	s, err := u.d.Keys.Seal(string(b), flowAAD(f.Instance))
-	if err != nil {
-		return err
-	}
-	http.SetCookie(w, &http.Cookie{Name: flowCookie, Value: base64.RawURLEncoding.EncodeToString([]byte(s.Text())),
+	http.SetCookie(w, &http.Cookie{Name: flowCookie, Value: v,
 		Path: BasePath, MaxAge: int(flowLifetime / time.Second), HttpOnly: true, Secure: u.d.ExternalSecure,
 		SameSite: http.SameSiteLaxMode})
 	return nil
@@ -84,24 +80,8 @@ var (
 // does not open (another instance's, tampered, an old key), errFlowExpired
 // when it is too old.
 func (u *UI) load(r *http.Request, instanceID string) (*flow, error) {
-	c, err := r.Cookie(flowCookie)
-	if err != nil {
-		return nil, errNoFlow
-	}
-	text, err := base64.RawURLEncoding.DecodeString(c.Value)
-	if err != nil {
-		return nil, errNoFlow
-	}
-	s, err := secretbox.ParseSealed(string(text))
-	if err != nil {
-		return nil, errNoFlow
-	}
-	plain, err := u.d.Keys.Open(s, flowAAD(instanceID))
-	if err != nil {
-		return nil, errNoFlow
-	}
 	var f flow
-	if err := json.Unmarshal([]byte(plain), &f); err != nil || f.Instance != instanceID || f.CSRF == "" {
+	if !sealed.Read(r, flowCookie, u.d.Keys, flowAAD(instanceID), &f) || f.Instance != instanceID || f.CSRF == "" {
 		return nil, errNoFlow
 	}
 	if time.Now().Unix() > f.Expires {

@@ -2,14 +2,13 @@ package ui
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"slices"
 	"time"
 
 	"github.com/idledger/idledger/query"
 	"github.com/idledger/idledger/secretbox"
+	"github.com/idledger/idledger/ui/sealed"
 )
 
 // The browser's signed-in sessions: the hosted login remembers each
@@ -46,24 +45,8 @@ func sessionsAAD(instanceID string) secretbox.AAD {
 // rememberedSessions opens the cookie of instanceID; a missing, tampered
 // or foreign one is no sessions.
 func (u *UI) rememberedSessions(r *http.Request, instanceID string) []remembered {
-	c, err := r.Cookie(sessionsCookie)
-	if err != nil {
-		return nil
-	}
-	text, err := base64.RawURLEncoding.DecodeString(c.Value)
-	if err != nil {
-		return nil
-	}
-	s, err := secretbox.ParseSealed(string(text))
-	if err != nil {
-		return nil
-	}
-	plain, err := u.d.Keys.Open(s, sessionsAAD(instanceID))
-	if err != nil {
-		return nil
-	}
 	var set rememberedSet
-	if err := json.Unmarshal([]byte(plain), &set); err != nil || set.Instance != instanceID {
+	if !sealed.Read(r, sessionsCookie, u.d.Keys, sessionsAAD(instanceID), &set) || set.Instance != instanceID {
 		return nil
 	}
 	return set.Sessions
@@ -79,15 +62,11 @@ func (u *UI) remember(w http.ResponseWriter, r *http.Request, instanceID string,
 	if len(list) > maxRemembered {
 		list = list[:maxRemembered]
 	}
-	b, err := json.Marshal(rememberedSet{Instance: instanceID, Sessions: list})
+	v, err := sealed.Value(u.d.Keys, sessionsAAD(instanceID), rememberedSet{Instance: instanceID, Sessions: list})
 	if err != nil {
 		return err
 	}
-	sealed, err := u.d.Keys.Seal(string(b), sessionsAAD(instanceID))
-	if err != nil {
-		return err
-	}
-	http.SetCookie(w, &http.Cookie{Name: sessionsCookie, Value: base64.RawURLEncoding.EncodeToString([]byte(sealed.Text())),
+	http.SetCookie(w, &http.Cookie{Name: sessionsCookie, Value: v,
 		Path: BasePath, MaxAge: int(sessionsLifetime / time.Second), HttpOnly: true, Secure: u.d.ExternalSecure,
 		SameSite: http.SameSiteLaxMode})
 	return nil

@@ -10,17 +10,16 @@
 // and on Path "/" (the OP's /oauth/v2/authorize adds to it, the hosted
 // login reads it).
 //
-// Imports: the standard library and secretbox.
+// Imports: the standard library, secretbox and ui/sealed.
 package authbind
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"slices"
 	"time"
 
 	"github.com/idledger/idledger/secretbox"
+	"github.com/idledger/idledger/ui/sealed"
 )
 
 const (
@@ -33,8 +32,6 @@ const (
 	maxIDs = 5
 	// maxID is the longest ID bound; a longer one is not an auth request.
 	maxID = 200
-	// maxCookie bounds the cookie read.
-	maxCookie = 4096
 )
 
 type bound struct {
@@ -49,24 +46,8 @@ func aad(instanceID string) secretbox.AAD {
 // read is the cookie's list for instanceID; empty when it is missing,
 // does not open (another instance's, tampered, an old key) or is expired.
 func read(r *http.Request, keys *secretbox.Keyring, instanceID string) []string {
-	c, err := r.Cookie(Cookie)
-	if err != nil || len(c.Value) > maxCookie {
-		return nil
-	}
-	text, err := base64.RawURLEncoding.DecodeString(c.Value)
-	if err != nil {
-		return nil
-	}
-	s, err := secretbox.ParseSealed(string(text))
-	if err != nil {
-		return nil
-	}
-	plain, err := keys.Open(s, aad(instanceID))
-	if err != nil {
-		return nil
-	}
 	var b bound
-	if json.Unmarshal([]byte(plain), &b) != nil || time.Now().Unix() > b.Expires {
+	if !sealed.Read(r, Cookie, keys, aad(instanceID), &b) || time.Now().Unix() > b.Expires {
 		return nil
 	}
 	return b.IDs
@@ -83,15 +64,11 @@ func Bind(h http.Header, r *http.Request, keys *secretbox.Keyring, instanceID, i
 	if len(ids) > maxIDs {
 		ids = ids[len(ids)-maxIDs:]
 	}
-	plain, err := json.Marshal(bound{IDs: ids, Expires: time.Now().Add(Lifetime).Unix()})
+	v, err := sealed.Value(keys, aad(instanceID), bound{IDs: ids, Expires: time.Now().Add(Lifetime).Unix()})
 	if err != nil {
 		return err
 	}
-	s, err := keys.Seal(string(plain), aad(instanceID))
-	if err != nil {
-		return err
-	}
-	c := &http.Cookie{Name: Cookie, Value: base64.RawURLEncoding.EncodeToString([]byte(s.Text())), Path: "/",
+	c := &http.Cookie{Name: Cookie, Value: v, Path: "/",
 		MaxAge: int(Lifetime / time.Second), HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}
 	h.Add("Set-Cookie", c.String())
 	return nil
