@@ -15,6 +15,18 @@ import (
 // api/machine.go). The secret and the key file are in the answer only,
 // once; nothing here logs them, and the access log records no message.
 
+// UpdateMachine is PUT /management/v1/users/{userId}/machine.
+func (v *managementService) UpdateMachine(ctx context.Context, req *connect.Request[managementv1.UpdateMachineRequest]) (*connect.Response[managementv1.UpdateMachineResponse], error) {
+	m := req.Msg
+	d, err := v.s.cmds.UpdateMachine(ctx, command.UpdateMachine{OrgID: contextOrg(ctx), UserID: m.GetUserId(),
+		Name: m.GetName(), Description: m.GetDescription(), AccessTokenType: int(m.GetAccessTokenType())})
+	if err != nil {
+		return nil, err
+	}
+	v.s.invalidateUser(ctx, m.GetUserId())
+	return v1Changed[managementv1.UpdateMachineResponse](*d, nil)
+}
+
 // GenerateMachineSecret is PUT /management/v1/users/{userId}/secret.
 func (v *managementService) GenerateMachineSecret(ctx context.Context, req *connect.Request[managementv1.GenerateMachineSecretRequest]) (*connect.Response[managementv1.GenerateMachineSecretResponse], error) {
 	s, err := v.s.cmds.GenerateMachineSecret(ctx, contextOrg(ctx), req.Msg.GetUserId())

@@ -17,6 +17,7 @@ import (
 
 	authnv1 "github.com/idledger/idledger/gen/zitadel/authn/v1"
 	managementv1 "github.com/idledger/idledger/gen/zitadel/management/v1"
+	userv1 "github.com/idledger/idledger/gen/zitadel/user/v1"
 	zitadelv1 "github.com/idledger/idledger/gen/zitadel/v1"
 	"github.com/idledger/idledger/internal/app/apptest"
 )
@@ -191,5 +192,39 @@ func TestIssuedSecretsNotLogged(t *testing.T) {
 		if n == "" || strings.Contains(logs.String(), n) {
 			t.Fatalf("secret %q is empty or in the log", n)
 		}
+	}
+}
+
+// TestUpdateMachine: UpdateMachine over RPC as over REST (PUT
+// /management/v1/users/{id}/machine): the same answer, the same errors, and
+// the new access token type stored.
+func TestUpdateMachine(t *testing.T) {
+	e := newProjectEnv(t)
+	other := []string{"x-zitadel-orgid", e.other}
+	human := e.CreateHuman(t, e.other, "human")
+	users := "/management/v1/users/"
+	type U = managementv1.UpdateMachineRequest
+	for _, p := range protocols {
+		t.Run(p.name, func(t *testing.T) {
+			rest, _ := e.CreateMachineWithPAT(t, e.other)
+			rpc, _ := e.CreateMachineWithPAT(t, e.other)
+			body := map[string]any{"name": "Robot", "description": "nightly", "accessTokenType": "ACCESS_TOKEN_TYPE_JWT"}
+			both[U, managementv1.UpdateMachineResponse](t, e.Env, p, mgmtSvc+"UpdateMachine", "PUT", users+rest+"/machine",
+				body, &U{UserId: rpc, Name: "Robot", Description: "nightly", AccessTokenType: userv1.AccessTokenType_ACCESS_TOKEN_TYPE_JWT},
+				writeVolatile, e.owner...)
+			jwt, err := e.App.Commands().MachineTokenJWT(context.Background(), e.InstanceID, rpc)
+			if err != nil || !jwt {
+				t.Fatalf("after UpdateMachine over RPC the machine's tokens are JWTs = %v, %v", jwt, err)
+			}
+			sameRows[U, managementv1.UpdateMachineResponse](t, e.Env, p, mgmtSvc+"UpdateMachine", []same[U]{
+				{name: "nothing changes", method: "PUT", path: users + rpc + "/machine", body: body,
+					req: &U{UserId: rpc, Name: "Robot", Description: "nightly", AccessTokenType: userv1.AccessTokenType_ACCESS_TOKEN_TYPE_JWT}, headers: e.owner},
+				{name: "no name", method: "PUT", path: users + rpc + "/machine", body: map[string]any{"description": "d"},
+					req: &U{UserId: rpc, Description: "d"}, headers: e.owner},
+				{name: "no such user", method: "PUT", path: users + "nope/machine", body: body, req: &U{UserId: "nope", Name: "Robot"}, headers: e.owner},
+				{name: "a human", method: "PUT", path: users + human + "/machine", body: body, req: &U{UserId: human, Name: "Robot"}, headers: e.owner},
+				{name: "no role", method: "PUT", path: users + rpc + "/machine", body: body, req: &U{UserId: rpc, Name: "Robot"}, headers: as(e.nobody, other...)},
+			})
+		})
 	}
 }

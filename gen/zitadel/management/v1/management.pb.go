@@ -162,6 +162,118 @@ func (x *AddMachineUserResponse) GetDetails() *v11.ObjectDetails {
 	return nil
 }
 
+type UpdateMachineRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	UserId          string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Description     string                 `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	Name            string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	AccessTokenType v1.AccessTokenType     `protobuf:"varint,4,opt,name=access_token_type,json=accessTokenType,proto3,enum=zitadel.user.v1.AccessTokenType" json:"access_token_type,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *UpdateMachineRequest) Reset() {
+	*x = UpdateMachineRequest{}
+	mi := &file_zitadel_management_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateMachineRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateMachineRequest) ProtoMessage() {}
+
+func (x *UpdateMachineRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateMachineRequest.ProtoReflect.Descriptor instead.
+func (*UpdateMachineRequest) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *UpdateMachineRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *UpdateMachineRequest) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *UpdateMachineRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UpdateMachineRequest) GetAccessTokenType() v1.AccessTokenType {
+	if x != nil {
+		return x.AccessTokenType
+	}
+	return v1.AccessTokenType(0)
+}
+
+type UpdateMachineResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Details       *v11.ObjectDetails     `protobuf:"bytes,1,opt,name=details,proto3" json:"details,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateMachineResponse) Reset() {
+	*x = UpdateMachineResponse{}
+	mi := &file_zitadel_management_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateMachineResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateMachineResponse) ProtoMessage() {}
+
+func (x *UpdateMachineResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_zitadel_management_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateMachineResponse.ProtoReflect.Descriptor instead.
+func (*UpdateMachineResponse) Descriptor() ([]byte, []int) {
+	return file_zitadel_management_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *UpdateMachineResponse) GetDetails() *v11.ObjectDetails {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
 type GenerateMachineSecretRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
@@ -171,7 +283,7 @@ type GenerateMachineSecretRequest struct {
 
 func (x *GenerateMachineSecretRequest) Reset() {
 	*x = GenerateMachineSecretRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[2]
+	mi := &file_zitadel_management_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -183,7 +295,7 @@ func (x *GenerateMachineSecretRequest) String() string {
 func (*GenerateMachineSecretRequest) ProtoMessage() {}
 
 func (x *GenerateMachineSecretRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[2]
+	mi := &file_zitadel_management_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -196,7 +308,7 @@ func (x *GenerateMachineSecretRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenerateMachineSecretRequest.ProtoReflect.Descriptor instead.
 func (*GenerateMachineSecretRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{2}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GenerateMachineSecretRequest) GetUserId() string {
@@ -217,7 +329,7 @@ type GenerateMachineSecretResponse struct {
 
 func (x *GenerateMachineSecretResponse) Reset() {
 	*x = GenerateMachineSecretResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[3]
+	mi := &file_zitadel_management_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -229,7 +341,7 @@ func (x *GenerateMachineSecretResponse) String() string {
 func (*GenerateMachineSecretResponse) ProtoMessage() {}
 
 func (x *GenerateMachineSecretResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[3]
+	mi := &file_zitadel_management_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -242,7 +354,7 @@ func (x *GenerateMachineSecretResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GenerateMachineSecretResponse.ProtoReflect.Descriptor instead.
 func (*GenerateMachineSecretResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{3}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GenerateMachineSecretResponse) GetClientId() string {
@@ -275,7 +387,7 @@ type RemoveMachineSecretRequest struct {
 
 func (x *RemoveMachineSecretRequest) Reset() {
 	*x = RemoveMachineSecretRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[4]
+	mi := &file_zitadel_management_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -287,7 +399,7 @@ func (x *RemoveMachineSecretRequest) String() string {
 func (*RemoveMachineSecretRequest) ProtoMessage() {}
 
 func (x *RemoveMachineSecretRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[4]
+	mi := &file_zitadel_management_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -300,7 +412,7 @@ func (x *RemoveMachineSecretRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveMachineSecretRequest.ProtoReflect.Descriptor instead.
 func (*RemoveMachineSecretRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{4}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RemoveMachineSecretRequest) GetUserId() string {
@@ -319,7 +431,7 @@ type RemoveMachineSecretResponse struct {
 
 func (x *RemoveMachineSecretResponse) Reset() {
 	*x = RemoveMachineSecretResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[5]
+	mi := &file_zitadel_management_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -331,7 +443,7 @@ func (x *RemoveMachineSecretResponse) String() string {
 func (*RemoveMachineSecretResponse) ProtoMessage() {}
 
 func (x *RemoveMachineSecretResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[5]
+	mi := &file_zitadel_management_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -344,7 +456,7 @@ func (x *RemoveMachineSecretResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveMachineSecretResponse.ProtoReflect.Descriptor instead.
 func (*RemoveMachineSecretResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{5}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RemoveMachineSecretResponse) GetDetails() *v11.ObjectDetails {
@@ -364,7 +476,7 @@ type ListMachineKeysRequest struct {
 
 func (x *ListMachineKeysRequest) Reset() {
 	*x = ListMachineKeysRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[6]
+	mi := &file_zitadel_management_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -376,7 +488,7 @@ func (x *ListMachineKeysRequest) String() string {
 func (*ListMachineKeysRequest) ProtoMessage() {}
 
 func (x *ListMachineKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[6]
+	mi := &file_zitadel_management_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -389,7 +501,7 @@ func (x *ListMachineKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMachineKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListMachineKeysRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{6}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListMachineKeysRequest) GetUserId() string {
@@ -416,7 +528,7 @@ type ListMachineKeysResponse struct {
 
 func (x *ListMachineKeysResponse) Reset() {
 	*x = ListMachineKeysResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[7]
+	mi := &file_zitadel_management_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -428,7 +540,7 @@ func (x *ListMachineKeysResponse) String() string {
 func (*ListMachineKeysResponse) ProtoMessage() {}
 
 func (x *ListMachineKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[7]
+	mi := &file_zitadel_management_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -441,7 +553,7 @@ func (x *ListMachineKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMachineKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListMachineKeysResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{7}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListMachineKeysResponse) GetDetails() *v11.ListDetails {
@@ -470,7 +582,7 @@ type AddMachineKeyRequest struct {
 
 func (x *AddMachineKeyRequest) Reset() {
 	*x = AddMachineKeyRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[8]
+	mi := &file_zitadel_management_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -482,7 +594,7 @@ func (x *AddMachineKeyRequest) String() string {
 func (*AddMachineKeyRequest) ProtoMessage() {}
 
 func (x *AddMachineKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[8]
+	mi := &file_zitadel_management_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -495,7 +607,7 @@ func (x *AddMachineKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddMachineKeyRequest.ProtoReflect.Descriptor instead.
 func (*AddMachineKeyRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{8}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *AddMachineKeyRequest) GetUserId() string {
@@ -537,7 +649,7 @@ type AddMachineKeyResponse struct {
 
 func (x *AddMachineKeyResponse) Reset() {
 	*x = AddMachineKeyResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[9]
+	mi := &file_zitadel_management_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -549,7 +661,7 @@ func (x *AddMachineKeyResponse) String() string {
 func (*AddMachineKeyResponse) ProtoMessage() {}
 
 func (x *AddMachineKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[9]
+	mi := &file_zitadel_management_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -562,7 +674,7 @@ func (x *AddMachineKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddMachineKeyResponse.ProtoReflect.Descriptor instead.
 func (*AddMachineKeyResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{9}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *AddMachineKeyResponse) GetKeyId() string {
@@ -596,7 +708,7 @@ type RemoveMachineKeyRequest struct {
 
 func (x *RemoveMachineKeyRequest) Reset() {
 	*x = RemoveMachineKeyRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[10]
+	mi := &file_zitadel_management_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -608,7 +720,7 @@ func (x *RemoveMachineKeyRequest) String() string {
 func (*RemoveMachineKeyRequest) ProtoMessage() {}
 
 func (x *RemoveMachineKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[10]
+	mi := &file_zitadel_management_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -621,7 +733,7 @@ func (x *RemoveMachineKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveMachineKeyRequest.ProtoReflect.Descriptor instead.
 func (*RemoveMachineKeyRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{10}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RemoveMachineKeyRequest) GetUserId() string {
@@ -647,7 +759,7 @@ type RemoveMachineKeyResponse struct {
 
 func (x *RemoveMachineKeyResponse) Reset() {
 	*x = RemoveMachineKeyResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[11]
+	mi := &file_zitadel_management_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -659,7 +771,7 @@ func (x *RemoveMachineKeyResponse) String() string {
 func (*RemoveMachineKeyResponse) ProtoMessage() {}
 
 func (x *RemoveMachineKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[11]
+	mi := &file_zitadel_management_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -672,7 +784,7 @@ func (x *RemoveMachineKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveMachineKeyResponse.ProtoReflect.Descriptor instead.
 func (*RemoveMachineKeyResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{11}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RemoveMachineKeyResponse) GetDetails() *v11.ObjectDetails {
@@ -695,7 +807,7 @@ type GetAppKeyRequest struct {
 
 func (x *GetAppKeyRequest) Reset() {
 	*x = GetAppKeyRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[12]
+	mi := &file_zitadel_management_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -707,7 +819,7 @@ func (x *GetAppKeyRequest) String() string {
 func (*GetAppKeyRequest) ProtoMessage() {}
 
 func (x *GetAppKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[12]
+	mi := &file_zitadel_management_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -720,7 +832,7 @@ func (x *GetAppKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAppKeyRequest.ProtoReflect.Descriptor instead.
 func (*GetAppKeyRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{12}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetAppKeyRequest) GetProjectId() string {
@@ -753,7 +865,7 @@ type GetAppKeyResponse struct {
 
 func (x *GetAppKeyResponse) Reset() {
 	*x = GetAppKeyResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[13]
+	mi := &file_zitadel_management_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -765,7 +877,7 @@ func (x *GetAppKeyResponse) String() string {
 func (*GetAppKeyResponse) ProtoMessage() {}
 
 func (x *GetAppKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[13]
+	mi := &file_zitadel_management_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -778,7 +890,7 @@ func (x *GetAppKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAppKeyResponse.ProtoReflect.Descriptor instead.
 func (*GetAppKeyResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{13}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetAppKeyResponse) GetKey() *v12.Key {
@@ -799,7 +911,7 @@ type ListAppKeysRequest struct {
 
 func (x *ListAppKeysRequest) Reset() {
 	*x = ListAppKeysRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[14]
+	mi := &file_zitadel_management_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -811,7 +923,7 @@ func (x *ListAppKeysRequest) String() string {
 func (*ListAppKeysRequest) ProtoMessage() {}
 
 func (x *ListAppKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[14]
+	mi := &file_zitadel_management_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -824,7 +936,7 @@ func (x *ListAppKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAppKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListAppKeysRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{14}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListAppKeysRequest) GetQuery() *v11.ListQuery {
@@ -858,7 +970,7 @@ type ListAppKeysResponse struct {
 
 func (x *ListAppKeysResponse) Reset() {
 	*x = ListAppKeysResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[15]
+	mi := &file_zitadel_management_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -870,7 +982,7 @@ func (x *ListAppKeysResponse) String() string {
 func (*ListAppKeysResponse) ProtoMessage() {}
 
 func (x *ListAppKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[15]
+	mi := &file_zitadel_management_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -883,7 +995,7 @@ func (x *ListAppKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAppKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListAppKeysResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{15}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListAppKeysResponse) GetDetails() *v11.ListDetails {
@@ -912,7 +1024,7 @@ type AddAppKeyRequest struct {
 
 func (x *AddAppKeyRequest) Reset() {
 	*x = AddAppKeyRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[16]
+	mi := &file_zitadel_management_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -924,7 +1036,7 @@ func (x *AddAppKeyRequest) String() string {
 func (*AddAppKeyRequest) ProtoMessage() {}
 
 func (x *AddAppKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[16]
+	mi := &file_zitadel_management_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -937,7 +1049,7 @@ func (x *AddAppKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAppKeyRequest.ProtoReflect.Descriptor instead.
 func (*AddAppKeyRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{16}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *AddAppKeyRequest) GetProjectId() string {
@@ -979,7 +1091,7 @@ type AddAppKeyResponse struct {
 
 func (x *AddAppKeyResponse) Reset() {
 	*x = AddAppKeyResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[17]
+	mi := &file_zitadel_management_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -991,7 +1103,7 @@ func (x *AddAppKeyResponse) String() string {
 func (*AddAppKeyResponse) ProtoMessage() {}
 
 func (x *AddAppKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[17]
+	mi := &file_zitadel_management_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1004,7 +1116,7 @@ func (x *AddAppKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAppKeyResponse.ProtoReflect.Descriptor instead.
 func (*AddAppKeyResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{17}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *AddAppKeyResponse) GetId() string {
@@ -1039,7 +1151,7 @@ type RemoveAppKeyRequest struct {
 
 func (x *RemoveAppKeyRequest) Reset() {
 	*x = RemoveAppKeyRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[18]
+	mi := &file_zitadel_management_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1051,7 +1163,7 @@ func (x *RemoveAppKeyRequest) String() string {
 func (*RemoveAppKeyRequest) ProtoMessage() {}
 
 func (x *RemoveAppKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[18]
+	mi := &file_zitadel_management_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1064,7 +1176,7 @@ func (x *RemoveAppKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveAppKeyRequest.ProtoReflect.Descriptor instead.
 func (*RemoveAppKeyRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{18}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RemoveAppKeyRequest) GetProjectId() string {
@@ -1097,7 +1209,7 @@ type RemoveAppKeyResponse struct {
 
 func (x *RemoveAppKeyResponse) Reset() {
 	*x = RemoveAppKeyResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[19]
+	mi := &file_zitadel_management_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1109,7 +1221,7 @@ func (x *RemoveAppKeyResponse) String() string {
 func (*RemoveAppKeyResponse) ProtoMessage() {}
 
 func (x *RemoveAppKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[19]
+	mi := &file_zitadel_management_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1122,7 +1234,7 @@ func (x *RemoveAppKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveAppKeyResponse.ProtoReflect.Descriptor instead.
 func (*RemoveAppKeyResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{19}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RemoveAppKeyResponse) GetDetails() *v11.ObjectDetails {
@@ -1142,7 +1254,7 @@ type AddPersonalAccessTokenRequest struct {
 
 func (x *AddPersonalAccessTokenRequest) Reset() {
 	*x = AddPersonalAccessTokenRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[20]
+	mi := &file_zitadel_management_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1154,7 +1266,7 @@ func (x *AddPersonalAccessTokenRequest) String() string {
 func (*AddPersonalAccessTokenRequest) ProtoMessage() {}
 
 func (x *AddPersonalAccessTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[20]
+	mi := &file_zitadel_management_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1167,7 +1279,7 @@ func (x *AddPersonalAccessTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddPersonalAccessTokenRequest.ProtoReflect.Descriptor instead.
 func (*AddPersonalAccessTokenRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{20}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *AddPersonalAccessTokenRequest) GetUserId() string {
@@ -1195,7 +1307,7 @@ type AddPersonalAccessTokenResponse struct {
 
 func (x *AddPersonalAccessTokenResponse) Reset() {
 	*x = AddPersonalAccessTokenResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[21]
+	mi := &file_zitadel_management_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1207,7 +1319,7 @@ func (x *AddPersonalAccessTokenResponse) String() string {
 func (*AddPersonalAccessTokenResponse) ProtoMessage() {}
 
 func (x *AddPersonalAccessTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[21]
+	mi := &file_zitadel_management_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1220,7 +1332,7 @@ func (x *AddPersonalAccessTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddPersonalAccessTokenResponse.ProtoReflect.Descriptor instead.
 func (*AddPersonalAccessTokenResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{21}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *AddPersonalAccessTokenResponse) GetTokenId() string {
@@ -1254,7 +1366,7 @@ type RemovePersonalAccessTokenRequest struct {
 
 func (x *RemovePersonalAccessTokenRequest) Reset() {
 	*x = RemovePersonalAccessTokenRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[22]
+	mi := &file_zitadel_management_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1266,7 +1378,7 @@ func (x *RemovePersonalAccessTokenRequest) String() string {
 func (*RemovePersonalAccessTokenRequest) ProtoMessage() {}
 
 func (x *RemovePersonalAccessTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[22]
+	mi := &file_zitadel_management_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1279,7 +1391,7 @@ func (x *RemovePersonalAccessTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePersonalAccessTokenRequest.ProtoReflect.Descriptor instead.
 func (*RemovePersonalAccessTokenRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{22}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RemovePersonalAccessTokenRequest) GetUserId() string {
@@ -1305,7 +1417,7 @@ type RemovePersonalAccessTokenResponse struct {
 
 func (x *RemovePersonalAccessTokenResponse) Reset() {
 	*x = RemovePersonalAccessTokenResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[23]
+	mi := &file_zitadel_management_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1317,7 +1429,7 @@ func (x *RemovePersonalAccessTokenResponse) String() string {
 func (*RemovePersonalAccessTokenResponse) ProtoMessage() {}
 
 func (x *RemovePersonalAccessTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[23]
+	mi := &file_zitadel_management_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1330,7 +1442,7 @@ func (x *RemovePersonalAccessTokenResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use RemovePersonalAccessTokenResponse.ProtoReflect.Descriptor instead.
 func (*RemovePersonalAccessTokenResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{23}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RemovePersonalAccessTokenResponse) GetDetails() *v11.ObjectDetails {
@@ -1348,7 +1460,7 @@ type GetMyOrgRequest struct {
 
 func (x *GetMyOrgRequest) Reset() {
 	*x = GetMyOrgRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[24]
+	mi := &file_zitadel_management_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1360,7 +1472,7 @@ func (x *GetMyOrgRequest) String() string {
 func (*GetMyOrgRequest) ProtoMessage() {}
 
 func (x *GetMyOrgRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[24]
+	mi := &file_zitadel_management_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1373,7 +1485,7 @@ func (x *GetMyOrgRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMyOrgRequest.ProtoReflect.Descriptor instead.
 func (*GetMyOrgRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{24}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{26}
 }
 
 type GetMyOrgResponse struct {
@@ -1385,7 +1497,7 @@ type GetMyOrgResponse struct {
 
 func (x *GetMyOrgResponse) Reset() {
 	*x = GetMyOrgResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[25]
+	mi := &file_zitadel_management_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1397,7 +1509,7 @@ func (x *GetMyOrgResponse) String() string {
 func (*GetMyOrgResponse) ProtoMessage() {}
 
 func (x *GetMyOrgResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[25]
+	mi := &file_zitadel_management_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1410,7 +1522,7 @@ func (x *GetMyOrgResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMyOrgResponse.ProtoReflect.Descriptor instead.
 func (*GetMyOrgResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{25}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetMyOrgResponse) GetOrg() *v13.Org {
@@ -1429,7 +1541,7 @@ type AddOrgRequest struct {
 
 func (x *AddOrgRequest) Reset() {
 	*x = AddOrgRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[26]
+	mi := &file_zitadel_management_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1441,7 +1553,7 @@ func (x *AddOrgRequest) String() string {
 func (*AddOrgRequest) ProtoMessage() {}
 
 func (x *AddOrgRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[26]
+	mi := &file_zitadel_management_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1454,7 +1566,7 @@ func (x *AddOrgRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddOrgRequest.ProtoReflect.Descriptor instead.
 func (*AddOrgRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{26}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AddOrgRequest) GetName() string {
@@ -1474,7 +1586,7 @@ type AddOrgResponse struct {
 
 func (x *AddOrgResponse) Reset() {
 	*x = AddOrgResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[27]
+	mi := &file_zitadel_management_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1486,7 +1598,7 @@ func (x *AddOrgResponse) String() string {
 func (*AddOrgResponse) ProtoMessage() {}
 
 func (x *AddOrgResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[27]
+	mi := &file_zitadel_management_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1499,7 +1611,7 @@ func (x *AddOrgResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddOrgResponse.ProtoReflect.Descriptor instead.
 func (*AddOrgResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{27}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *AddOrgResponse) GetId() string {
@@ -1526,7 +1638,7 @@ type AddOrgMemberRequest struct {
 
 func (x *AddOrgMemberRequest) Reset() {
 	*x = AddOrgMemberRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[28]
+	mi := &file_zitadel_management_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1538,7 +1650,7 @@ func (x *AddOrgMemberRequest) String() string {
 func (*AddOrgMemberRequest) ProtoMessage() {}
 
 func (x *AddOrgMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[28]
+	mi := &file_zitadel_management_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1551,7 +1663,7 @@ func (x *AddOrgMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddOrgMemberRequest.ProtoReflect.Descriptor instead.
 func (*AddOrgMemberRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{28}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *AddOrgMemberRequest) GetUserId() string {
@@ -1577,7 +1689,7 @@ type AddOrgMemberResponse struct {
 
 func (x *AddOrgMemberResponse) Reset() {
 	*x = AddOrgMemberResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[29]
+	mi := &file_zitadel_management_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1589,7 +1701,7 @@ func (x *AddOrgMemberResponse) String() string {
 func (*AddOrgMemberResponse) ProtoMessage() {}
 
 func (x *AddOrgMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[29]
+	mi := &file_zitadel_management_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1602,7 +1714,7 @@ func (x *AddOrgMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddOrgMemberResponse.ProtoReflect.Descriptor instead.
 func (*AddOrgMemberResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{29}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *AddOrgMemberResponse) GetDetails() *v11.ObjectDetails {
@@ -1621,7 +1733,7 @@ type GetProjectByIDRequest struct {
 
 func (x *GetProjectByIDRequest) Reset() {
 	*x = GetProjectByIDRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[30]
+	mi := &file_zitadel_management_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1633,7 +1745,7 @@ func (x *GetProjectByIDRequest) String() string {
 func (*GetProjectByIDRequest) ProtoMessage() {}
 
 func (x *GetProjectByIDRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[30]
+	mi := &file_zitadel_management_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1646,7 +1758,7 @@ func (x *GetProjectByIDRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProjectByIDRequest.ProtoReflect.Descriptor instead.
 func (*GetProjectByIDRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{30}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetProjectByIDRequest) GetId() string {
@@ -1665,7 +1777,7 @@ type GetProjectByIDResponse struct {
 
 func (x *GetProjectByIDResponse) Reset() {
 	*x = GetProjectByIDResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[31]
+	mi := &file_zitadel_management_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1677,7 +1789,7 @@ func (x *GetProjectByIDResponse) String() string {
 func (*GetProjectByIDResponse) ProtoMessage() {}
 
 func (x *GetProjectByIDResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[31]
+	mi := &file_zitadel_management_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1690,7 +1802,7 @@ func (x *GetProjectByIDResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProjectByIDResponse.ProtoReflect.Descriptor instead.
 func (*GetProjectByIDResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{31}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetProjectByIDResponse) GetProject() *v14.Project {
@@ -1710,7 +1822,7 @@ type ListProjectsRequest struct {
 
 func (x *ListProjectsRequest) Reset() {
 	*x = ListProjectsRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[32]
+	mi := &file_zitadel_management_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1722,7 +1834,7 @@ func (x *ListProjectsRequest) String() string {
 func (*ListProjectsRequest) ProtoMessage() {}
 
 func (x *ListProjectsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[32]
+	mi := &file_zitadel_management_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1735,7 +1847,7 @@ func (x *ListProjectsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectsRequest.ProtoReflect.Descriptor instead.
 func (*ListProjectsRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{32}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListProjectsRequest) GetQuery() *v11.ListQuery {
@@ -1762,7 +1874,7 @@ type ListProjectsResponse struct {
 
 func (x *ListProjectsResponse) Reset() {
 	*x = ListProjectsResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[33]
+	mi := &file_zitadel_management_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1774,7 +1886,7 @@ func (x *ListProjectsResponse) String() string {
 func (*ListProjectsResponse) ProtoMessage() {}
 
 func (x *ListProjectsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[33]
+	mi := &file_zitadel_management_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1787,7 +1899,7 @@ func (x *ListProjectsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProjectsResponse.ProtoReflect.Descriptor instead.
 func (*ListProjectsResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{33}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListProjectsResponse) GetDetails() *v11.ListDetails {
@@ -1817,7 +1929,7 @@ type AddProjectRequest struct {
 
 func (x *AddProjectRequest) Reset() {
 	*x = AddProjectRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[34]
+	mi := &file_zitadel_management_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1829,7 +1941,7 @@ func (x *AddProjectRequest) String() string {
 func (*AddProjectRequest) ProtoMessage() {}
 
 func (x *AddProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[34]
+	mi := &file_zitadel_management_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1842,7 +1954,7 @@ func (x *AddProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddProjectRequest.ProtoReflect.Descriptor instead.
 func (*AddProjectRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{34}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *AddProjectRequest) GetName() string {
@@ -1890,7 +2002,7 @@ type AddProjectResponse struct {
 
 func (x *AddProjectResponse) Reset() {
 	*x = AddProjectResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[35]
+	mi := &file_zitadel_management_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1902,7 +2014,7 @@ func (x *AddProjectResponse) String() string {
 func (*AddProjectResponse) ProtoMessage() {}
 
 func (x *AddProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[35]
+	mi := &file_zitadel_management_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1915,7 +2027,7 @@ func (x *AddProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddProjectResponse.ProtoReflect.Descriptor instead.
 func (*AddProjectResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{35}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *AddProjectResponse) GetId() string {
@@ -1946,7 +2058,7 @@ type UpdateProjectRequest struct {
 
 func (x *UpdateProjectRequest) Reset() {
 	*x = UpdateProjectRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[36]
+	mi := &file_zitadel_management_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1958,7 +2070,7 @@ func (x *UpdateProjectRequest) String() string {
 func (*UpdateProjectRequest) ProtoMessage() {}
 
 func (x *UpdateProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[36]
+	mi := &file_zitadel_management_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1971,7 +2083,7 @@ func (x *UpdateProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateProjectRequest.ProtoReflect.Descriptor instead.
 func (*UpdateProjectRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{36}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *UpdateProjectRequest) GetId() string {
@@ -2025,7 +2137,7 @@ type UpdateProjectResponse struct {
 
 func (x *UpdateProjectResponse) Reset() {
 	*x = UpdateProjectResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[37]
+	mi := &file_zitadel_management_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2037,7 +2149,7 @@ func (x *UpdateProjectResponse) String() string {
 func (*UpdateProjectResponse) ProtoMessage() {}
 
 func (x *UpdateProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[37]
+	mi := &file_zitadel_management_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2050,7 +2162,7 @@ func (x *UpdateProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateProjectResponse.ProtoReflect.Descriptor instead.
 func (*UpdateProjectResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{37}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *UpdateProjectResponse) GetDetails() *v11.ObjectDetails {
@@ -2069,7 +2181,7 @@ type RemoveProjectRequest struct {
 
 func (x *RemoveProjectRequest) Reset() {
 	*x = RemoveProjectRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[38]
+	mi := &file_zitadel_management_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2081,7 +2193,7 @@ func (x *RemoveProjectRequest) String() string {
 func (*RemoveProjectRequest) ProtoMessage() {}
 
 func (x *RemoveProjectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[38]
+	mi := &file_zitadel_management_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2094,7 +2206,7 @@ func (x *RemoveProjectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveProjectRequest.ProtoReflect.Descriptor instead.
 func (*RemoveProjectRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{38}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *RemoveProjectRequest) GetId() string {
@@ -2113,7 +2225,7 @@ type RemoveProjectResponse struct {
 
 func (x *RemoveProjectResponse) Reset() {
 	*x = RemoveProjectResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[39]
+	mi := &file_zitadel_management_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2125,7 +2237,7 @@ func (x *RemoveProjectResponse) String() string {
 func (*RemoveProjectResponse) ProtoMessage() {}
 
 func (x *RemoveProjectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[39]
+	mi := &file_zitadel_management_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2138,7 +2250,7 @@ func (x *RemoveProjectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveProjectResponse.ProtoReflect.Descriptor instead.
 func (*RemoveProjectResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{39}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *RemoveProjectResponse) GetDetails() *v11.ObjectDetails {
@@ -2158,7 +2270,7 @@ type GetAppByIDRequest struct {
 
 func (x *GetAppByIDRequest) Reset() {
 	*x = GetAppByIDRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[40]
+	mi := &file_zitadel_management_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2170,7 +2282,7 @@ func (x *GetAppByIDRequest) String() string {
 func (*GetAppByIDRequest) ProtoMessage() {}
 
 func (x *GetAppByIDRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[40]
+	mi := &file_zitadel_management_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2183,7 +2295,7 @@ func (x *GetAppByIDRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAppByIDRequest.ProtoReflect.Descriptor instead.
 func (*GetAppByIDRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{40}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *GetAppByIDRequest) GetProjectId() string {
@@ -2209,7 +2321,7 @@ type GetAppByIDResponse struct {
 
 func (x *GetAppByIDResponse) Reset() {
 	*x = GetAppByIDResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[41]
+	mi := &file_zitadel_management_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2221,7 +2333,7 @@ func (x *GetAppByIDResponse) String() string {
 func (*GetAppByIDResponse) ProtoMessage() {}
 
 func (x *GetAppByIDResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[41]
+	mi := &file_zitadel_management_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2234,7 +2346,7 @@ func (x *GetAppByIDResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAppByIDResponse.ProtoReflect.Descriptor instead.
 func (*GetAppByIDResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{41}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *GetAppByIDResponse) GetApp() *v15.App {
@@ -2255,7 +2367,7 @@ type ListAppsRequest struct {
 
 func (x *ListAppsRequest) Reset() {
 	*x = ListAppsRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[42]
+	mi := &file_zitadel_management_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2267,7 +2379,7 @@ func (x *ListAppsRequest) String() string {
 func (*ListAppsRequest) ProtoMessage() {}
 
 func (x *ListAppsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[42]
+	mi := &file_zitadel_management_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2280,7 +2392,7 @@ func (x *ListAppsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAppsRequest.ProtoReflect.Descriptor instead.
 func (*ListAppsRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{42}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ListAppsRequest) GetProjectId() string {
@@ -2314,7 +2426,7 @@ type ListAppsResponse struct {
 
 func (x *ListAppsResponse) Reset() {
 	*x = ListAppsResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[43]
+	mi := &file_zitadel_management_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2326,7 +2438,7 @@ func (x *ListAppsResponse) String() string {
 func (*ListAppsResponse) ProtoMessage() {}
 
 func (x *ListAppsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[43]
+	mi := &file_zitadel_management_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2339,7 +2451,7 @@ func (x *ListAppsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAppsResponse.ProtoReflect.Descriptor instead.
 func (*ListAppsResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{43}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ListAppsResponse) GetDetails() *v11.ListDetails {
@@ -2383,7 +2495,7 @@ type AddOIDCAppRequest struct {
 
 func (x *AddOIDCAppRequest) Reset() {
 	*x = AddOIDCAppRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[44]
+	mi := &file_zitadel_management_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2395,7 +2507,7 @@ func (x *AddOIDCAppRequest) String() string {
 func (*AddOIDCAppRequest) ProtoMessage() {}
 
 func (x *AddOIDCAppRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[44]
+	mi := &file_zitadel_management_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2408,7 +2520,7 @@ func (x *AddOIDCAppRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddOIDCAppRequest.ProtoReflect.Descriptor instead.
 func (*AddOIDCAppRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{44}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *AddOIDCAppRequest) GetProjectId() string {
@@ -2558,7 +2670,7 @@ type AddOIDCAppResponse struct {
 
 func (x *AddOIDCAppResponse) Reset() {
 	*x = AddOIDCAppResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[45]
+	mi := &file_zitadel_management_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2570,7 +2682,7 @@ func (x *AddOIDCAppResponse) String() string {
 func (*AddOIDCAppResponse) ProtoMessage() {}
 
 func (x *AddOIDCAppResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[45]
+	mi := &file_zitadel_management_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2583,7 +2695,7 @@ func (x *AddOIDCAppResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddOIDCAppResponse.ProtoReflect.Descriptor instead.
 func (*AddOIDCAppResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{45}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *AddOIDCAppResponse) GetAppId() string {
@@ -2639,7 +2751,7 @@ type AddAPIAppRequest struct {
 
 func (x *AddAPIAppRequest) Reset() {
 	*x = AddAPIAppRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[46]
+	mi := &file_zitadel_management_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2651,7 +2763,7 @@ func (x *AddAPIAppRequest) String() string {
 func (*AddAPIAppRequest) ProtoMessage() {}
 
 func (x *AddAPIAppRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[46]
+	mi := &file_zitadel_management_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2664,7 +2776,7 @@ func (x *AddAPIAppRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAPIAppRequest.ProtoReflect.Descriptor instead.
 func (*AddAPIAppRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{46}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *AddAPIAppRequest) GetProjectId() string {
@@ -2700,7 +2812,7 @@ type AddAPIAppResponse struct {
 
 func (x *AddAPIAppResponse) Reset() {
 	*x = AddAPIAppResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[47]
+	mi := &file_zitadel_management_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2712,7 +2824,7 @@ func (x *AddAPIAppResponse) String() string {
 func (*AddAPIAppResponse) ProtoMessage() {}
 
 func (x *AddAPIAppResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[47]
+	mi := &file_zitadel_management_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2725,7 +2837,7 @@ func (x *AddAPIAppResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAPIAppResponse.ProtoReflect.Descriptor instead.
 func (*AddAPIAppResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{47}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *AddAPIAppResponse) GetAppId() string {
@@ -2782,7 +2894,7 @@ type UpdateOIDCAppConfigRequest struct {
 
 func (x *UpdateOIDCAppConfigRequest) Reset() {
 	*x = UpdateOIDCAppConfigRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[48]
+	mi := &file_zitadel_management_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2794,7 +2906,7 @@ func (x *UpdateOIDCAppConfigRequest) String() string {
 func (*UpdateOIDCAppConfigRequest) ProtoMessage() {}
 
 func (x *UpdateOIDCAppConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[48]
+	mi := &file_zitadel_management_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2807,7 +2919,7 @@ func (x *UpdateOIDCAppConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateOIDCAppConfigRequest.ProtoReflect.Descriptor instead.
 func (*UpdateOIDCAppConfigRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{48}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *UpdateOIDCAppConfigRequest) GetProjectId() string {
@@ -2945,7 +3057,7 @@ type UpdateOIDCAppConfigResponse struct {
 
 func (x *UpdateOIDCAppConfigResponse) Reset() {
 	*x = UpdateOIDCAppConfigResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[49]
+	mi := &file_zitadel_management_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2957,7 +3069,7 @@ func (x *UpdateOIDCAppConfigResponse) String() string {
 func (*UpdateOIDCAppConfigResponse) ProtoMessage() {}
 
 func (x *UpdateOIDCAppConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[49]
+	mi := &file_zitadel_management_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2970,7 +3082,7 @@ func (x *UpdateOIDCAppConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateOIDCAppConfigResponse.ProtoReflect.Descriptor instead.
 func (*UpdateOIDCAppConfigResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{49}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *UpdateOIDCAppConfigResponse) GetDetails() *v11.ObjectDetails {
@@ -2990,7 +3102,7 @@ type RemoveAppRequest struct {
 
 func (x *RemoveAppRequest) Reset() {
 	*x = RemoveAppRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[50]
+	mi := &file_zitadel_management_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3002,7 +3114,7 @@ func (x *RemoveAppRequest) String() string {
 func (*RemoveAppRequest) ProtoMessage() {}
 
 func (x *RemoveAppRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[50]
+	mi := &file_zitadel_management_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3015,7 +3127,7 @@ func (x *RemoveAppRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveAppRequest.ProtoReflect.Descriptor instead.
 func (*RemoveAppRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{50}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *RemoveAppRequest) GetProjectId() string {
@@ -3041,7 +3153,7 @@ type RemoveAppResponse struct {
 
 func (x *RemoveAppResponse) Reset() {
 	*x = RemoveAppResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[51]
+	mi := &file_zitadel_management_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3053,7 +3165,7 @@ func (x *RemoveAppResponse) String() string {
 func (*RemoveAppResponse) ProtoMessage() {}
 
 func (x *RemoveAppResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[51]
+	mi := &file_zitadel_management_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3066,7 +3178,7 @@ func (x *RemoveAppResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveAppResponse.ProtoReflect.Descriptor instead.
 func (*RemoveAppResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{51}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *RemoveAppResponse) GetDetails() *v11.ObjectDetails {
@@ -3086,7 +3198,7 @@ type RegenerateOIDCClientSecretRequest struct {
 
 func (x *RegenerateOIDCClientSecretRequest) Reset() {
 	*x = RegenerateOIDCClientSecretRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[52]
+	mi := &file_zitadel_management_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3098,7 +3210,7 @@ func (x *RegenerateOIDCClientSecretRequest) String() string {
 func (*RegenerateOIDCClientSecretRequest) ProtoMessage() {}
 
 func (x *RegenerateOIDCClientSecretRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[52]
+	mi := &file_zitadel_management_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3111,7 +3223,7 @@ func (x *RegenerateOIDCClientSecretRequest) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use RegenerateOIDCClientSecretRequest.ProtoReflect.Descriptor instead.
 func (*RegenerateOIDCClientSecretRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{52}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *RegenerateOIDCClientSecretRequest) GetProjectId() string {
@@ -3138,7 +3250,7 @@ type RegenerateOIDCClientSecretResponse struct {
 
 func (x *RegenerateOIDCClientSecretResponse) Reset() {
 	*x = RegenerateOIDCClientSecretResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[53]
+	mi := &file_zitadel_management_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3150,7 +3262,7 @@ func (x *RegenerateOIDCClientSecretResponse) String() string {
 func (*RegenerateOIDCClientSecretResponse) ProtoMessage() {}
 
 func (x *RegenerateOIDCClientSecretResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[53]
+	mi := &file_zitadel_management_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3163,7 +3275,7 @@ func (x *RegenerateOIDCClientSecretResponse) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use RegenerateOIDCClientSecretResponse.ProtoReflect.Descriptor instead.
 func (*RegenerateOIDCClientSecretResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{53}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *RegenerateOIDCClientSecretResponse) GetClientSecret() string {
@@ -3188,7 +3300,7 @@ type GetLoginPolicyRequest struct {
 
 func (x *GetLoginPolicyRequest) Reset() {
 	*x = GetLoginPolicyRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[54]
+	mi := &file_zitadel_management_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3200,7 +3312,7 @@ func (x *GetLoginPolicyRequest) String() string {
 func (*GetLoginPolicyRequest) ProtoMessage() {}
 
 func (x *GetLoginPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[54]
+	mi := &file_zitadel_management_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3213,7 +3325,7 @@ func (x *GetLoginPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLoginPolicyRequest.ProtoReflect.Descriptor instead.
 func (*GetLoginPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{54}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{56}
 }
 
 type GetLoginPolicyResponse struct {
@@ -3226,7 +3338,7 @@ type GetLoginPolicyResponse struct {
 
 func (x *GetLoginPolicyResponse) Reset() {
 	*x = GetLoginPolicyResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[55]
+	mi := &file_zitadel_management_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3238,7 +3350,7 @@ func (x *GetLoginPolicyResponse) String() string {
 func (*GetLoginPolicyResponse) ProtoMessage() {}
 
 func (x *GetLoginPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[55]
+	mi := &file_zitadel_management_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3251,7 +3363,7 @@ func (x *GetLoginPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLoginPolicyResponse.ProtoReflect.Descriptor instead.
 func (*GetLoginPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{55}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *GetLoginPolicyResponse) GetPolicy() *v16.LoginPolicy {
@@ -3296,7 +3408,7 @@ type AddCustomLoginPolicyRequest struct {
 
 func (x *AddCustomLoginPolicyRequest) Reset() {
 	*x = AddCustomLoginPolicyRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[56]
+	mi := &file_zitadel_management_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3308,7 +3420,7 @@ func (x *AddCustomLoginPolicyRequest) String() string {
 func (*AddCustomLoginPolicyRequest) ProtoMessage() {}
 
 func (x *AddCustomLoginPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[56]
+	mi := &file_zitadel_management_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3321,7 +3433,7 @@ func (x *AddCustomLoginPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddCustomLoginPolicyRequest.ProtoReflect.Descriptor instead.
 func (*AddCustomLoginPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{56}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *AddCustomLoginPolicyRequest) GetAllowUsernamePassword() bool {
@@ -3473,7 +3585,7 @@ type AddCustomLoginPolicyResponse struct {
 
 func (x *AddCustomLoginPolicyResponse) Reset() {
 	*x = AddCustomLoginPolicyResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[57]
+	mi := &file_zitadel_management_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3485,7 +3597,7 @@ func (x *AddCustomLoginPolicyResponse) String() string {
 func (*AddCustomLoginPolicyResponse) ProtoMessage() {}
 
 func (x *AddCustomLoginPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[57]
+	mi := &file_zitadel_management_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3498,7 +3610,7 @@ func (x *AddCustomLoginPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddCustomLoginPolicyResponse.ProtoReflect.Descriptor instead.
 func (*AddCustomLoginPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{57}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *AddCustomLoginPolicyResponse) GetDetails() *v11.ObjectDetails {
@@ -3533,7 +3645,7 @@ type UpdateCustomLoginPolicyRequest struct {
 
 func (x *UpdateCustomLoginPolicyRequest) Reset() {
 	*x = UpdateCustomLoginPolicyRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[58]
+	mi := &file_zitadel_management_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3545,7 +3657,7 @@ func (x *UpdateCustomLoginPolicyRequest) String() string {
 func (*UpdateCustomLoginPolicyRequest) ProtoMessage() {}
 
 func (x *UpdateCustomLoginPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[58]
+	mi := &file_zitadel_management_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3558,7 +3670,7 @@ func (x *UpdateCustomLoginPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateCustomLoginPolicyRequest.ProtoReflect.Descriptor instead.
 func (*UpdateCustomLoginPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{58}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *UpdateCustomLoginPolicyRequest) GetAllowUsernamePassword() bool {
@@ -3689,7 +3801,7 @@ type UpdateCustomLoginPolicyResponse struct {
 
 func (x *UpdateCustomLoginPolicyResponse) Reset() {
 	*x = UpdateCustomLoginPolicyResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[59]
+	mi := &file_zitadel_management_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3701,7 +3813,7 @@ func (x *UpdateCustomLoginPolicyResponse) String() string {
 func (*UpdateCustomLoginPolicyResponse) ProtoMessage() {}
 
 func (x *UpdateCustomLoginPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[59]
+	mi := &file_zitadel_management_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3714,7 +3826,7 @@ func (x *UpdateCustomLoginPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateCustomLoginPolicyResponse.ProtoReflect.Descriptor instead.
 func (*UpdateCustomLoginPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{59}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *UpdateCustomLoginPolicyResponse) GetDetails() *v11.ObjectDetails {
@@ -3732,7 +3844,7 @@ type ResetLoginPolicyToDefaultRequest struct {
 
 func (x *ResetLoginPolicyToDefaultRequest) Reset() {
 	*x = ResetLoginPolicyToDefaultRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[60]
+	mi := &file_zitadel_management_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3744,7 +3856,7 @@ func (x *ResetLoginPolicyToDefaultRequest) String() string {
 func (*ResetLoginPolicyToDefaultRequest) ProtoMessage() {}
 
 func (x *ResetLoginPolicyToDefaultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[60]
+	mi := &file_zitadel_management_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3757,7 +3869,7 @@ func (x *ResetLoginPolicyToDefaultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetLoginPolicyToDefaultRequest.ProtoReflect.Descriptor instead.
 func (*ResetLoginPolicyToDefaultRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{60}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{62}
 }
 
 type ResetLoginPolicyToDefaultResponse struct {
@@ -3769,7 +3881,7 @@ type ResetLoginPolicyToDefaultResponse struct {
 
 func (x *ResetLoginPolicyToDefaultResponse) Reset() {
 	*x = ResetLoginPolicyToDefaultResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[61]
+	mi := &file_zitadel_management_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3781,7 +3893,7 @@ func (x *ResetLoginPolicyToDefaultResponse) String() string {
 func (*ResetLoginPolicyToDefaultResponse) ProtoMessage() {}
 
 func (x *ResetLoginPolicyToDefaultResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[61]
+	mi := &file_zitadel_management_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3794,7 +3906,7 @@ func (x *ResetLoginPolicyToDefaultResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use ResetLoginPolicyToDefaultResponse.ProtoReflect.Descriptor instead.
 func (*ResetLoginPolicyToDefaultResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{61}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *ResetLoginPolicyToDefaultResponse) GetDetails() *v11.ObjectDetails {
@@ -3813,7 +3925,7 @@ type ListLoginPolicyIDPsRequest struct {
 
 func (x *ListLoginPolicyIDPsRequest) Reset() {
 	*x = ListLoginPolicyIDPsRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[62]
+	mi := &file_zitadel_management_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3825,7 +3937,7 @@ func (x *ListLoginPolicyIDPsRequest) String() string {
 func (*ListLoginPolicyIDPsRequest) ProtoMessage() {}
 
 func (x *ListLoginPolicyIDPsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[62]
+	mi := &file_zitadel_management_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3838,7 +3950,7 @@ func (x *ListLoginPolicyIDPsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLoginPolicyIDPsRequest.ProtoReflect.Descriptor instead.
 func (*ListLoginPolicyIDPsRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{62}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *ListLoginPolicyIDPsRequest) GetQuery() *v11.ListQuery {
@@ -3858,7 +3970,7 @@ type ListLoginPolicyIDPsResponse struct {
 
 func (x *ListLoginPolicyIDPsResponse) Reset() {
 	*x = ListLoginPolicyIDPsResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[63]
+	mi := &file_zitadel_management_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3870,7 +3982,7 @@ func (x *ListLoginPolicyIDPsResponse) String() string {
 func (*ListLoginPolicyIDPsResponse) ProtoMessage() {}
 
 func (x *ListLoginPolicyIDPsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[63]
+	mi := &file_zitadel_management_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3883,7 +3995,7 @@ func (x *ListLoginPolicyIDPsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListLoginPolicyIDPsResponse.ProtoReflect.Descriptor instead.
 func (*ListLoginPolicyIDPsResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{63}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *ListLoginPolicyIDPsResponse) GetDetails() *v11.ListDetails {
@@ -3910,7 +4022,7 @@ type AddIDPToLoginPolicyRequest struct {
 
 func (x *AddIDPToLoginPolicyRequest) Reset() {
 	*x = AddIDPToLoginPolicyRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[64]
+	mi := &file_zitadel_management_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3922,7 +4034,7 @@ func (x *AddIDPToLoginPolicyRequest) String() string {
 func (*AddIDPToLoginPolicyRequest) ProtoMessage() {}
 
 func (x *AddIDPToLoginPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[64]
+	mi := &file_zitadel_management_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3935,7 +4047,7 @@ func (x *AddIDPToLoginPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddIDPToLoginPolicyRequest.ProtoReflect.Descriptor instead.
 func (*AddIDPToLoginPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{64}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *AddIDPToLoginPolicyRequest) GetIdpId() string {
@@ -3961,7 +4073,7 @@ type AddIDPToLoginPolicyResponse struct {
 
 func (x *AddIDPToLoginPolicyResponse) Reset() {
 	*x = AddIDPToLoginPolicyResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[65]
+	mi := &file_zitadel_management_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3973,7 +4085,7 @@ func (x *AddIDPToLoginPolicyResponse) String() string {
 func (*AddIDPToLoginPolicyResponse) ProtoMessage() {}
 
 func (x *AddIDPToLoginPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[65]
+	mi := &file_zitadel_management_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3986,7 +4098,7 @@ func (x *AddIDPToLoginPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddIDPToLoginPolicyResponse.ProtoReflect.Descriptor instead.
 func (*AddIDPToLoginPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{65}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *AddIDPToLoginPolicyResponse) GetDetails() *v11.ObjectDetails {
@@ -4005,7 +4117,7 @@ type RemoveIDPFromLoginPolicyRequest struct {
 
 func (x *RemoveIDPFromLoginPolicyRequest) Reset() {
 	*x = RemoveIDPFromLoginPolicyRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[66]
+	mi := &file_zitadel_management_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4017,7 +4129,7 @@ func (x *RemoveIDPFromLoginPolicyRequest) String() string {
 func (*RemoveIDPFromLoginPolicyRequest) ProtoMessage() {}
 
 func (x *RemoveIDPFromLoginPolicyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[66]
+	mi := &file_zitadel_management_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4030,7 +4142,7 @@ func (x *RemoveIDPFromLoginPolicyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveIDPFromLoginPolicyRequest.ProtoReflect.Descriptor instead.
 func (*RemoveIDPFromLoginPolicyRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{66}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *RemoveIDPFromLoginPolicyRequest) GetIdpId() string {
@@ -4049,7 +4161,7 @@ type RemoveIDPFromLoginPolicyResponse struct {
 
 func (x *RemoveIDPFromLoginPolicyResponse) Reset() {
 	*x = RemoveIDPFromLoginPolicyResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[67]
+	mi := &file_zitadel_management_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4061,7 +4173,7 @@ func (x *RemoveIDPFromLoginPolicyResponse) String() string {
 func (*RemoveIDPFromLoginPolicyResponse) ProtoMessage() {}
 
 func (x *RemoveIDPFromLoginPolicyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[67]
+	mi := &file_zitadel_management_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4074,7 +4186,7 @@ func (x *RemoveIDPFromLoginPolicyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveIDPFromLoginPolicyResponse.ProtoReflect.Descriptor instead.
 func (*RemoveIDPFromLoginPolicyResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{67}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *RemoveIDPFromLoginPolicyResponse) GetDetails() *v11.ObjectDetails {
@@ -4094,7 +4206,7 @@ type ListProvidersRequest struct {
 
 func (x *ListProvidersRequest) Reset() {
 	*x = ListProvidersRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[68]
+	mi := &file_zitadel_management_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4106,7 +4218,7 @@ func (x *ListProvidersRequest) String() string {
 func (*ListProvidersRequest) ProtoMessage() {}
 
 func (x *ListProvidersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[68]
+	mi := &file_zitadel_management_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4119,7 +4231,7 @@ func (x *ListProvidersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProvidersRequest.ProtoReflect.Descriptor instead.
 func (*ListProvidersRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{68}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *ListProvidersRequest) GetQuery() *v11.ListQuery {
@@ -4150,7 +4262,7 @@ type ProviderQuery struct {
 
 func (x *ProviderQuery) Reset() {
 	*x = ProviderQuery{}
-	mi := &file_zitadel_management_proto_msgTypes[69]
+	mi := &file_zitadel_management_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4162,7 +4274,7 @@ func (x *ProviderQuery) String() string {
 func (*ProviderQuery) ProtoMessage() {}
 
 func (x *ProviderQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[69]
+	mi := &file_zitadel_management_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4175,7 +4287,7 @@ func (x *ProviderQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProviderQuery.ProtoReflect.Descriptor instead.
 func (*ProviderQuery) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{69}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *ProviderQuery) GetQuery() isProviderQuery_Query {
@@ -4244,7 +4356,7 @@ type ListProvidersResponse struct {
 
 func (x *ListProvidersResponse) Reset() {
 	*x = ListProvidersResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[70]
+	mi := &file_zitadel_management_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4256,7 +4368,7 @@ func (x *ListProvidersResponse) String() string {
 func (*ListProvidersResponse) ProtoMessage() {}
 
 func (x *ListProvidersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[70]
+	mi := &file_zitadel_management_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4269,7 +4381,7 @@ func (x *ListProvidersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListProvidersResponse.ProtoReflect.Descriptor instead.
 func (*ListProvidersResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{70}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *ListProvidersResponse) GetDetails() *v11.ListDetails {
@@ -4295,7 +4407,7 @@ type GetProviderByIDRequest struct {
 
 func (x *GetProviderByIDRequest) Reset() {
 	*x = GetProviderByIDRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[71]
+	mi := &file_zitadel_management_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4307,7 +4419,7 @@ func (x *GetProviderByIDRequest) String() string {
 func (*GetProviderByIDRequest) ProtoMessage() {}
 
 func (x *GetProviderByIDRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[71]
+	mi := &file_zitadel_management_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4320,7 +4432,7 @@ func (x *GetProviderByIDRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProviderByIDRequest.ProtoReflect.Descriptor instead.
 func (*GetProviderByIDRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{71}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *GetProviderByIDRequest) GetId() string {
@@ -4339,7 +4451,7 @@ type GetProviderByIDResponse struct {
 
 func (x *GetProviderByIDResponse) Reset() {
 	*x = GetProviderByIDResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[72]
+	mi := &file_zitadel_management_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4351,7 +4463,7 @@ func (x *GetProviderByIDResponse) String() string {
 func (*GetProviderByIDResponse) ProtoMessage() {}
 
 func (x *GetProviderByIDResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[72]
+	mi := &file_zitadel_management_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4364,7 +4476,7 @@ func (x *GetProviderByIDResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProviderByIDResponse.ProtoReflect.Descriptor instead.
 func (*GetProviderByIDResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{72}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *GetProviderByIDResponse) GetIdp() *v17.Provider {
@@ -4392,7 +4504,7 @@ type AddGenericOAuthProviderRequest struct {
 
 func (x *AddGenericOAuthProviderRequest) Reset() {
 	*x = AddGenericOAuthProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[73]
+	mi := &file_zitadel_management_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4404,7 +4516,7 @@ func (x *AddGenericOAuthProviderRequest) String() string {
 func (*AddGenericOAuthProviderRequest) ProtoMessage() {}
 
 func (x *AddGenericOAuthProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[73]
+	mi := &file_zitadel_management_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4417,7 +4529,7 @@ func (x *AddGenericOAuthProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGenericOAuthProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGenericOAuthProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{73}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *AddGenericOAuthProviderRequest) GetName() string {
@@ -4500,7 +4612,7 @@ type AddGenericOAuthProviderResponse struct {
 
 func (x *AddGenericOAuthProviderResponse) Reset() {
 	*x = AddGenericOAuthProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[74]
+	mi := &file_zitadel_management_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4512,7 +4624,7 @@ func (x *AddGenericOAuthProviderResponse) String() string {
 func (*AddGenericOAuthProviderResponse) ProtoMessage() {}
 
 func (x *AddGenericOAuthProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[74]
+	mi := &file_zitadel_management_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4525,7 +4637,7 @@ func (x *AddGenericOAuthProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGenericOAuthProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGenericOAuthProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{74}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *AddGenericOAuthProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -4561,7 +4673,7 @@ type UpdateGenericOAuthProviderRequest struct {
 
 func (x *UpdateGenericOAuthProviderRequest) Reset() {
 	*x = UpdateGenericOAuthProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[75]
+	mi := &file_zitadel_management_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4573,7 +4685,7 @@ func (x *UpdateGenericOAuthProviderRequest) String() string {
 func (*UpdateGenericOAuthProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGenericOAuthProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[75]
+	mi := &file_zitadel_management_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4586,7 +4698,7 @@ func (x *UpdateGenericOAuthProviderRequest) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use UpdateGenericOAuthProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGenericOAuthProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{75}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *UpdateGenericOAuthProviderRequest) GetId() string {
@@ -4675,7 +4787,7 @@ type UpdateGenericOAuthProviderResponse struct {
 
 func (x *UpdateGenericOAuthProviderResponse) Reset() {
 	*x = UpdateGenericOAuthProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[76]
+	mi := &file_zitadel_management_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4687,7 +4799,7 @@ func (x *UpdateGenericOAuthProviderResponse) String() string {
 func (*UpdateGenericOAuthProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGenericOAuthProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[76]
+	mi := &file_zitadel_management_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4700,7 +4812,7 @@ func (x *UpdateGenericOAuthProviderResponse) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use UpdateGenericOAuthProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGenericOAuthProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{76}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *UpdateGenericOAuthProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -4726,7 +4838,7 @@ type AddGenericOIDCProviderRequest struct {
 
 func (x *AddGenericOIDCProviderRequest) Reset() {
 	*x = AddGenericOIDCProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[77]
+	mi := &file_zitadel_management_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4738,7 +4850,7 @@ func (x *AddGenericOIDCProviderRequest) String() string {
 func (*AddGenericOIDCProviderRequest) ProtoMessage() {}
 
 func (x *AddGenericOIDCProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[77]
+	mi := &file_zitadel_management_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4751,7 +4863,7 @@ func (x *AddGenericOIDCProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGenericOIDCProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGenericOIDCProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{77}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *AddGenericOIDCProviderRequest) GetName() string {
@@ -4820,7 +4932,7 @@ type AddGenericOIDCProviderResponse struct {
 
 func (x *AddGenericOIDCProviderResponse) Reset() {
 	*x = AddGenericOIDCProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[78]
+	mi := &file_zitadel_management_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4832,7 +4944,7 @@ func (x *AddGenericOIDCProviderResponse) String() string {
 func (*AddGenericOIDCProviderResponse) ProtoMessage() {}
 
 func (x *AddGenericOIDCProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[78]
+	mi := &file_zitadel_management_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4845,7 +4957,7 @@ func (x *AddGenericOIDCProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGenericOIDCProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGenericOIDCProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{78}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *AddGenericOIDCProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -4879,7 +4991,7 @@ type UpdateGenericOIDCProviderRequest struct {
 
 func (x *UpdateGenericOIDCProviderRequest) Reset() {
 	*x = UpdateGenericOIDCProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[79]
+	mi := &file_zitadel_management_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4891,7 +5003,7 @@ func (x *UpdateGenericOIDCProviderRequest) String() string {
 func (*UpdateGenericOIDCProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGenericOIDCProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[79]
+	mi := &file_zitadel_management_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4904,7 +5016,7 @@ func (x *UpdateGenericOIDCProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGenericOIDCProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGenericOIDCProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{79}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *UpdateGenericOIDCProviderRequest) GetId() string {
@@ -4979,7 +5091,7 @@ type UpdateGenericOIDCProviderResponse struct {
 
 func (x *UpdateGenericOIDCProviderResponse) Reset() {
 	*x = UpdateGenericOIDCProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[80]
+	mi := &file_zitadel_management_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4991,7 +5103,7 @@ func (x *UpdateGenericOIDCProviderResponse) String() string {
 func (*UpdateGenericOIDCProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGenericOIDCProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[80]
+	mi := &file_zitadel_management_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5004,7 +5116,7 @@ func (x *UpdateGenericOIDCProviderResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use UpdateGenericOIDCProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGenericOIDCProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{80}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *UpdateGenericOIDCProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -5028,7 +5140,7 @@ type AddJWTProviderRequest struct {
 
 func (x *AddJWTProviderRequest) Reset() {
 	*x = AddJWTProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[81]
+	mi := &file_zitadel_management_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5040,7 +5152,7 @@ func (x *AddJWTProviderRequest) String() string {
 func (*AddJWTProviderRequest) ProtoMessage() {}
 
 func (x *AddJWTProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[81]
+	mi := &file_zitadel_management_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5053,7 +5165,7 @@ func (x *AddJWTProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddJWTProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddJWTProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{81}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *AddJWTProviderRequest) GetName() string {
@@ -5108,7 +5220,7 @@ type AddJWTProviderResponse struct {
 
 func (x *AddJWTProviderResponse) Reset() {
 	*x = AddJWTProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[82]
+	mi := &file_zitadel_management_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5120,7 +5232,7 @@ func (x *AddJWTProviderResponse) String() string {
 func (*AddJWTProviderResponse) ProtoMessage() {}
 
 func (x *AddJWTProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[82]
+	mi := &file_zitadel_management_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5133,7 +5245,7 @@ func (x *AddJWTProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddJWTProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddJWTProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{82}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *AddJWTProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -5165,7 +5277,7 @@ type UpdateJWTProviderRequest struct {
 
 func (x *UpdateJWTProviderRequest) Reset() {
 	*x = UpdateJWTProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[83]
+	mi := &file_zitadel_management_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5177,7 +5289,7 @@ func (x *UpdateJWTProviderRequest) String() string {
 func (*UpdateJWTProviderRequest) ProtoMessage() {}
 
 func (x *UpdateJWTProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[83]
+	mi := &file_zitadel_management_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5190,7 +5302,7 @@ func (x *UpdateJWTProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateJWTProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateJWTProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{83}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *UpdateJWTProviderRequest) GetId() string {
@@ -5251,7 +5363,7 @@ type UpdateJWTProviderResponse struct {
 
 func (x *UpdateJWTProviderResponse) Reset() {
 	*x = UpdateJWTProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[84]
+	mi := &file_zitadel_management_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5263,7 +5375,7 @@ func (x *UpdateJWTProviderResponse) String() string {
 func (*UpdateJWTProviderResponse) ProtoMessage() {}
 
 func (x *UpdateJWTProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[84]
+	mi := &file_zitadel_management_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5276,7 +5388,7 @@ func (x *UpdateJWTProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateJWTProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateJWTProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{84}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *UpdateJWTProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -5301,7 +5413,7 @@ type AddAzureADProviderRequest struct {
 
 func (x *AddAzureADProviderRequest) Reset() {
 	*x = AddAzureADProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[85]
+	mi := &file_zitadel_management_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5313,7 +5425,7 @@ func (x *AddAzureADProviderRequest) String() string {
 func (*AddAzureADProviderRequest) ProtoMessage() {}
 
 func (x *AddAzureADProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[85]
+	mi := &file_zitadel_management_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5326,7 +5438,7 @@ func (x *AddAzureADProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAzureADProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddAzureADProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{85}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{87}
 }
 
 func (x *AddAzureADProviderRequest) GetName() string {
@@ -5388,7 +5500,7 @@ type AddAzureADProviderResponse struct {
 
 func (x *AddAzureADProviderResponse) Reset() {
 	*x = AddAzureADProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[86]
+	mi := &file_zitadel_management_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5400,7 +5512,7 @@ func (x *AddAzureADProviderResponse) String() string {
 func (*AddAzureADProviderResponse) ProtoMessage() {}
 
 func (x *AddAzureADProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[86]
+	mi := &file_zitadel_management_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5413,7 +5525,7 @@ func (x *AddAzureADProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAzureADProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddAzureADProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{86}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *AddAzureADProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -5446,7 +5558,7 @@ type UpdateAzureADProviderRequest struct {
 
 func (x *UpdateAzureADProviderRequest) Reset() {
 	*x = UpdateAzureADProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[87]
+	mi := &file_zitadel_management_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5458,7 +5570,7 @@ func (x *UpdateAzureADProviderRequest) String() string {
 func (*UpdateAzureADProviderRequest) ProtoMessage() {}
 
 func (x *UpdateAzureADProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[87]
+	mi := &file_zitadel_management_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5471,7 +5583,7 @@ func (x *UpdateAzureADProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAzureADProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateAzureADProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{87}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *UpdateAzureADProviderRequest) GetId() string {
@@ -5539,7 +5651,7 @@ type UpdateAzureADProviderResponse struct {
 
 func (x *UpdateAzureADProviderResponse) Reset() {
 	*x = UpdateAzureADProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[88]
+	mi := &file_zitadel_management_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5551,7 +5663,7 @@ func (x *UpdateAzureADProviderResponse) String() string {
 func (*UpdateAzureADProviderResponse) ProtoMessage() {}
 
 func (x *UpdateAzureADProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[88]
+	mi := &file_zitadel_management_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5564,7 +5676,7 @@ func (x *UpdateAzureADProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAzureADProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateAzureADProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{88}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *UpdateAzureADProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -5587,7 +5699,7 @@ type AddGitHubProviderRequest struct {
 
 func (x *AddGitHubProviderRequest) Reset() {
 	*x = AddGitHubProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[89]
+	mi := &file_zitadel_management_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5599,7 +5711,7 @@ func (x *AddGitHubProviderRequest) String() string {
 func (*AddGitHubProviderRequest) ProtoMessage() {}
 
 func (x *AddGitHubProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[89]
+	mi := &file_zitadel_management_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5612,7 +5724,7 @@ func (x *AddGitHubProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGitHubProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGitHubProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{89}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *AddGitHubProviderRequest) GetName() string {
@@ -5660,7 +5772,7 @@ type AddGitHubProviderResponse struct {
 
 func (x *AddGitHubProviderResponse) Reset() {
 	*x = AddGitHubProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[90]
+	mi := &file_zitadel_management_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5672,7 +5784,7 @@ func (x *AddGitHubProviderResponse) String() string {
 func (*AddGitHubProviderResponse) ProtoMessage() {}
 
 func (x *AddGitHubProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[90]
+	mi := &file_zitadel_management_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5685,7 +5797,7 @@ func (x *AddGitHubProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGitHubProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGitHubProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{90}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *AddGitHubProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -5716,7 +5828,7 @@ type UpdateGitHubProviderRequest struct {
 
 func (x *UpdateGitHubProviderRequest) Reset() {
 	*x = UpdateGitHubProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[91]
+	mi := &file_zitadel_management_proto_msgTypes[93]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5728,7 +5840,7 @@ func (x *UpdateGitHubProviderRequest) String() string {
 func (*UpdateGitHubProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGitHubProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[91]
+	mi := &file_zitadel_management_proto_msgTypes[93]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5741,7 +5853,7 @@ func (x *UpdateGitHubProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGitHubProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGitHubProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{91}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{93}
 }
 
 func (x *UpdateGitHubProviderRequest) GetId() string {
@@ -5795,7 +5907,7 @@ type UpdateGitHubProviderResponse struct {
 
 func (x *UpdateGitHubProviderResponse) Reset() {
 	*x = UpdateGitHubProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[92]
+	mi := &file_zitadel_management_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5807,7 +5919,7 @@ func (x *UpdateGitHubProviderResponse) String() string {
 func (*UpdateGitHubProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGitHubProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[92]
+	mi := &file_zitadel_management_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5820,7 +5932,7 @@ func (x *UpdateGitHubProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGitHubProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGitHubProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{92}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{94}
 }
 
 func (x *UpdateGitHubProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -5846,7 +5958,7 @@ type AddGitHubEnterpriseServerProviderRequest struct {
 
 func (x *AddGitHubEnterpriseServerProviderRequest) Reset() {
 	*x = AddGitHubEnterpriseServerProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[93]
+	mi := &file_zitadel_management_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5858,7 +5970,7 @@ func (x *AddGitHubEnterpriseServerProviderRequest) String() string {
 func (*AddGitHubEnterpriseServerProviderRequest) ProtoMessage() {}
 
 func (x *AddGitHubEnterpriseServerProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[93]
+	mi := &file_zitadel_management_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5871,7 +5983,7 @@ func (x *AddGitHubEnterpriseServerProviderRequest) ProtoReflect() protoreflect.M
 
 // Deprecated: Use AddGitHubEnterpriseServerProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGitHubEnterpriseServerProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{93}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *AddGitHubEnterpriseServerProviderRequest) GetClientId() string {
@@ -5940,7 +6052,7 @@ type AddGitHubEnterpriseServerProviderResponse struct {
 
 func (x *AddGitHubEnterpriseServerProviderResponse) Reset() {
 	*x = AddGitHubEnterpriseServerProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[94]
+	mi := &file_zitadel_management_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5952,7 +6064,7 @@ func (x *AddGitHubEnterpriseServerProviderResponse) String() string {
 func (*AddGitHubEnterpriseServerProviderResponse) ProtoMessage() {}
 
 func (x *AddGitHubEnterpriseServerProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[94]
+	mi := &file_zitadel_management_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5965,7 +6077,7 @@ func (x *AddGitHubEnterpriseServerProviderResponse) ProtoReflect() protoreflect.
 
 // Deprecated: Use AddGitHubEnterpriseServerProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGitHubEnterpriseServerProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{94}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *AddGitHubEnterpriseServerProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -5999,7 +6111,7 @@ type UpdateGitHubEnterpriseServerProviderRequest struct {
 
 func (x *UpdateGitHubEnterpriseServerProviderRequest) Reset() {
 	*x = UpdateGitHubEnterpriseServerProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[95]
+	mi := &file_zitadel_management_proto_msgTypes[97]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6011,7 +6123,7 @@ func (x *UpdateGitHubEnterpriseServerProviderRequest) String() string {
 func (*UpdateGitHubEnterpriseServerProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGitHubEnterpriseServerProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[95]
+	mi := &file_zitadel_management_proto_msgTypes[97]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6024,7 +6136,7 @@ func (x *UpdateGitHubEnterpriseServerProviderRequest) ProtoReflect() protoreflec
 
 // Deprecated: Use UpdateGitHubEnterpriseServerProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGitHubEnterpriseServerProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{95}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{97}
 }
 
 func (x *UpdateGitHubEnterpriseServerProviderRequest) GetId() string {
@@ -6099,7 +6211,7 @@ type UpdateGitHubEnterpriseServerProviderResponse struct {
 
 func (x *UpdateGitHubEnterpriseServerProviderResponse) Reset() {
 	*x = UpdateGitHubEnterpriseServerProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[96]
+	mi := &file_zitadel_management_proto_msgTypes[98]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6111,7 +6223,7 @@ func (x *UpdateGitHubEnterpriseServerProviderResponse) String() string {
 func (*UpdateGitHubEnterpriseServerProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGitHubEnterpriseServerProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[96]
+	mi := &file_zitadel_management_proto_msgTypes[98]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6124,7 +6236,7 @@ func (x *UpdateGitHubEnterpriseServerProviderResponse) ProtoReflect() protorefle
 
 // Deprecated: Use UpdateGitHubEnterpriseServerProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGitHubEnterpriseServerProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{96}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{98}
 }
 
 func (x *UpdateGitHubEnterpriseServerProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -6147,7 +6259,7 @@ type AddGitLabProviderRequest struct {
 
 func (x *AddGitLabProviderRequest) Reset() {
 	*x = AddGitLabProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[97]
+	mi := &file_zitadel_management_proto_msgTypes[99]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6159,7 +6271,7 @@ func (x *AddGitLabProviderRequest) String() string {
 func (*AddGitLabProviderRequest) ProtoMessage() {}
 
 func (x *AddGitLabProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[97]
+	mi := &file_zitadel_management_proto_msgTypes[99]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6172,7 +6284,7 @@ func (x *AddGitLabProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGitLabProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGitLabProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{97}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{99}
 }
 
 func (x *AddGitLabProviderRequest) GetName() string {
@@ -6220,7 +6332,7 @@ type AddGitLabProviderResponse struct {
 
 func (x *AddGitLabProviderResponse) Reset() {
 	*x = AddGitLabProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[98]
+	mi := &file_zitadel_management_proto_msgTypes[100]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6232,7 +6344,7 @@ func (x *AddGitLabProviderResponse) String() string {
 func (*AddGitLabProviderResponse) ProtoMessage() {}
 
 func (x *AddGitLabProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[98]
+	mi := &file_zitadel_management_proto_msgTypes[100]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6245,7 +6357,7 @@ func (x *AddGitLabProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGitLabProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGitLabProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{98}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{100}
 }
 
 func (x *AddGitLabProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -6276,7 +6388,7 @@ type UpdateGitLabProviderRequest struct {
 
 func (x *UpdateGitLabProviderRequest) Reset() {
 	*x = UpdateGitLabProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[99]
+	mi := &file_zitadel_management_proto_msgTypes[101]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6288,7 +6400,7 @@ func (x *UpdateGitLabProviderRequest) String() string {
 func (*UpdateGitLabProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGitLabProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[99]
+	mi := &file_zitadel_management_proto_msgTypes[101]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6301,7 +6413,7 @@ func (x *UpdateGitLabProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGitLabProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGitLabProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{99}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{101}
 }
 
 func (x *UpdateGitLabProviderRequest) GetId() string {
@@ -6355,7 +6467,7 @@ type UpdateGitLabProviderResponse struct {
 
 func (x *UpdateGitLabProviderResponse) Reset() {
 	*x = UpdateGitLabProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[100]
+	mi := &file_zitadel_management_proto_msgTypes[102]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6367,7 +6479,7 @@ func (x *UpdateGitLabProviderResponse) String() string {
 func (*UpdateGitLabProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGitLabProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[100]
+	mi := &file_zitadel_management_proto_msgTypes[102]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6380,7 +6492,7 @@ func (x *UpdateGitLabProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGitLabProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGitLabProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{100}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{102}
 }
 
 func (x *UpdateGitLabProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -6404,7 +6516,7 @@ type AddGitLabSelfHostedProviderRequest struct {
 
 func (x *AddGitLabSelfHostedProviderRequest) Reset() {
 	*x = AddGitLabSelfHostedProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[101]
+	mi := &file_zitadel_management_proto_msgTypes[103]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6416,7 +6528,7 @@ func (x *AddGitLabSelfHostedProviderRequest) String() string {
 func (*AddGitLabSelfHostedProviderRequest) ProtoMessage() {}
 
 func (x *AddGitLabSelfHostedProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[101]
+	mi := &file_zitadel_management_proto_msgTypes[103]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6429,7 +6541,7 @@ func (x *AddGitLabSelfHostedProviderRequest) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use AddGitLabSelfHostedProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGitLabSelfHostedProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{101}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{103}
 }
 
 func (x *AddGitLabSelfHostedProviderRequest) GetIssuer() string {
@@ -6484,7 +6596,7 @@ type AddGitLabSelfHostedProviderResponse struct {
 
 func (x *AddGitLabSelfHostedProviderResponse) Reset() {
 	*x = AddGitLabSelfHostedProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[102]
+	mi := &file_zitadel_management_proto_msgTypes[104]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6496,7 +6608,7 @@ func (x *AddGitLabSelfHostedProviderResponse) String() string {
 func (*AddGitLabSelfHostedProviderResponse) ProtoMessage() {}
 
 func (x *AddGitLabSelfHostedProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[102]
+	mi := &file_zitadel_management_proto_msgTypes[104]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6509,7 +6621,7 @@ func (x *AddGitLabSelfHostedProviderResponse) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use AddGitLabSelfHostedProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGitLabSelfHostedProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{102}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{104}
 }
 
 func (x *AddGitLabSelfHostedProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -6541,7 +6653,7 @@ type UpdateGitLabSelfHostedProviderRequest struct {
 
 func (x *UpdateGitLabSelfHostedProviderRequest) Reset() {
 	*x = UpdateGitLabSelfHostedProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[103]
+	mi := &file_zitadel_management_proto_msgTypes[105]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6553,7 +6665,7 @@ func (x *UpdateGitLabSelfHostedProviderRequest) String() string {
 func (*UpdateGitLabSelfHostedProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGitLabSelfHostedProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[103]
+	mi := &file_zitadel_management_proto_msgTypes[105]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6566,7 +6678,7 @@ func (x *UpdateGitLabSelfHostedProviderRequest) ProtoReflect() protoreflect.Mess
 
 // Deprecated: Use UpdateGitLabSelfHostedProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGitLabSelfHostedProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{103}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{105}
 }
 
 func (x *UpdateGitLabSelfHostedProviderRequest) GetId() string {
@@ -6627,7 +6739,7 @@ type UpdateGitLabSelfHostedProviderResponse struct {
 
 func (x *UpdateGitLabSelfHostedProviderResponse) Reset() {
 	*x = UpdateGitLabSelfHostedProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[104]
+	mi := &file_zitadel_management_proto_msgTypes[106]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6639,7 +6751,7 @@ func (x *UpdateGitLabSelfHostedProviderResponse) String() string {
 func (*UpdateGitLabSelfHostedProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGitLabSelfHostedProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[104]
+	mi := &file_zitadel_management_proto_msgTypes[106]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6652,7 +6764,7 @@ func (x *UpdateGitLabSelfHostedProviderResponse) ProtoReflect() protoreflect.Mes
 
 // Deprecated: Use UpdateGitLabSelfHostedProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGitLabSelfHostedProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{104}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{106}
 }
 
 func (x *UpdateGitLabSelfHostedProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -6675,7 +6787,7 @@ type AddGoogleProviderRequest struct {
 
 func (x *AddGoogleProviderRequest) Reset() {
 	*x = AddGoogleProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[105]
+	mi := &file_zitadel_management_proto_msgTypes[107]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6687,7 +6799,7 @@ func (x *AddGoogleProviderRequest) String() string {
 func (*AddGoogleProviderRequest) ProtoMessage() {}
 
 func (x *AddGoogleProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[105]
+	mi := &file_zitadel_management_proto_msgTypes[107]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6700,7 +6812,7 @@ func (x *AddGoogleProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGoogleProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddGoogleProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{105}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{107}
 }
 
 func (x *AddGoogleProviderRequest) GetName() string {
@@ -6748,7 +6860,7 @@ type AddGoogleProviderResponse struct {
 
 func (x *AddGoogleProviderResponse) Reset() {
 	*x = AddGoogleProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[106]
+	mi := &file_zitadel_management_proto_msgTypes[108]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6760,7 +6872,7 @@ func (x *AddGoogleProviderResponse) String() string {
 func (*AddGoogleProviderResponse) ProtoMessage() {}
 
 func (x *AddGoogleProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[106]
+	mi := &file_zitadel_management_proto_msgTypes[108]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6773,7 +6885,7 @@ func (x *AddGoogleProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGoogleProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddGoogleProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{106}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{108}
 }
 
 func (x *AddGoogleProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -6804,7 +6916,7 @@ type UpdateGoogleProviderRequest struct {
 
 func (x *UpdateGoogleProviderRequest) Reset() {
 	*x = UpdateGoogleProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[107]
+	mi := &file_zitadel_management_proto_msgTypes[109]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6816,7 +6928,7 @@ func (x *UpdateGoogleProviderRequest) String() string {
 func (*UpdateGoogleProviderRequest) ProtoMessage() {}
 
 func (x *UpdateGoogleProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[107]
+	mi := &file_zitadel_management_proto_msgTypes[109]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6829,7 +6941,7 @@ func (x *UpdateGoogleProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGoogleProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGoogleProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{107}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{109}
 }
 
 func (x *UpdateGoogleProviderRequest) GetId() string {
@@ -6883,7 +6995,7 @@ type UpdateGoogleProviderResponse struct {
 
 func (x *UpdateGoogleProviderResponse) Reset() {
 	*x = UpdateGoogleProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[108]
+	mi := &file_zitadel_management_proto_msgTypes[110]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6895,7 +7007,7 @@ func (x *UpdateGoogleProviderResponse) String() string {
 func (*UpdateGoogleProviderResponse) ProtoMessage() {}
 
 func (x *UpdateGoogleProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[108]
+	mi := &file_zitadel_management_proto_msgTypes[110]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6908,7 +7020,7 @@ func (x *UpdateGoogleProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGoogleProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGoogleProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{108}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{110}
 }
 
 func (x *UpdateGoogleProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -6939,7 +7051,7 @@ type AddLDAPProviderRequest struct {
 
 func (x *AddLDAPProviderRequest) Reset() {
 	*x = AddLDAPProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[109]
+	mi := &file_zitadel_management_proto_msgTypes[111]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6951,7 +7063,7 @@ func (x *AddLDAPProviderRequest) String() string {
 func (*AddLDAPProviderRequest) ProtoMessage() {}
 
 func (x *AddLDAPProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[109]
+	mi := &file_zitadel_management_proto_msgTypes[111]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6964,7 +7076,7 @@ func (x *AddLDAPProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddLDAPProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddLDAPProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{109}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{111}
 }
 
 func (x *AddLDAPProviderRequest) GetName() string {
@@ -7068,7 +7180,7 @@ type AddLDAPProviderResponse struct {
 
 func (x *AddLDAPProviderResponse) Reset() {
 	*x = AddLDAPProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[110]
+	mi := &file_zitadel_management_proto_msgTypes[112]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7080,7 +7192,7 @@ func (x *AddLDAPProviderResponse) String() string {
 func (*AddLDAPProviderResponse) ProtoMessage() {}
 
 func (x *AddLDAPProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[110]
+	mi := &file_zitadel_management_proto_msgTypes[112]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7093,7 +7205,7 @@ func (x *AddLDAPProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddLDAPProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddLDAPProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{110}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{112}
 }
 
 func (x *AddLDAPProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -7132,7 +7244,7 @@ type UpdateLDAPProviderRequest struct {
 
 func (x *UpdateLDAPProviderRequest) Reset() {
 	*x = UpdateLDAPProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[111]
+	mi := &file_zitadel_management_proto_msgTypes[113]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7144,7 +7256,7 @@ func (x *UpdateLDAPProviderRequest) String() string {
 func (*UpdateLDAPProviderRequest) ProtoMessage() {}
 
 func (x *UpdateLDAPProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[111]
+	mi := &file_zitadel_management_proto_msgTypes[113]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7157,7 +7269,7 @@ func (x *UpdateLDAPProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateLDAPProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateLDAPProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{111}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{113}
 }
 
 func (x *UpdateLDAPProviderRequest) GetId() string {
@@ -7267,7 +7379,7 @@ type UpdateLDAPProviderResponse struct {
 
 func (x *UpdateLDAPProviderResponse) Reset() {
 	*x = UpdateLDAPProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[112]
+	mi := &file_zitadel_management_proto_msgTypes[114]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7279,7 +7391,7 @@ func (x *UpdateLDAPProviderResponse) String() string {
 func (*UpdateLDAPProviderResponse) ProtoMessage() {}
 
 func (x *UpdateLDAPProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[112]
+	mi := &file_zitadel_management_proto_msgTypes[114]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7292,7 +7404,7 @@ func (x *UpdateLDAPProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateLDAPProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateLDAPProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{112}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{114}
 }
 
 func (x *UpdateLDAPProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -7322,7 +7434,7 @@ type AddSAMLProviderRequest struct {
 
 func (x *AddSAMLProviderRequest) Reset() {
 	*x = AddSAMLProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[113]
+	mi := &file_zitadel_management_proto_msgTypes[115]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7334,7 +7446,7 @@ func (x *AddSAMLProviderRequest) String() string {
 func (*AddSAMLProviderRequest) ProtoMessage() {}
 
 func (x *AddSAMLProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[113]
+	mi := &file_zitadel_management_proto_msgTypes[115]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7347,7 +7459,7 @@ func (x *AddSAMLProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddSAMLProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddSAMLProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{113}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{115}
 }
 
 func (x *AddSAMLProviderRequest) GetName() string {
@@ -7450,7 +7562,7 @@ type AddSAMLProviderResponse struct {
 
 func (x *AddSAMLProviderResponse) Reset() {
 	*x = AddSAMLProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[114]
+	mi := &file_zitadel_management_proto_msgTypes[116]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7462,7 +7574,7 @@ func (x *AddSAMLProviderResponse) String() string {
 func (*AddSAMLProviderResponse) ProtoMessage() {}
 
 func (x *AddSAMLProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[114]
+	mi := &file_zitadel_management_proto_msgTypes[116]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7475,7 +7587,7 @@ func (x *AddSAMLProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddSAMLProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddSAMLProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{114}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{116}
 }
 
 func (x *AddSAMLProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -7513,7 +7625,7 @@ type UpdateSAMLProviderRequest struct {
 
 func (x *UpdateSAMLProviderRequest) Reset() {
 	*x = UpdateSAMLProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[115]
+	mi := &file_zitadel_management_proto_msgTypes[117]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7525,7 +7637,7 @@ func (x *UpdateSAMLProviderRequest) String() string {
 func (*UpdateSAMLProviderRequest) ProtoMessage() {}
 
 func (x *UpdateSAMLProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[115]
+	mi := &file_zitadel_management_proto_msgTypes[117]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7538,7 +7650,7 @@ func (x *UpdateSAMLProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateSAMLProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateSAMLProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{115}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{117}
 }
 
 func (x *UpdateSAMLProviderRequest) GetId() string {
@@ -7647,7 +7759,7 @@ type UpdateSAMLProviderResponse struct {
 
 func (x *UpdateSAMLProviderResponse) Reset() {
 	*x = UpdateSAMLProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[116]
+	mi := &file_zitadel_management_proto_msgTypes[118]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7659,7 +7771,7 @@ func (x *UpdateSAMLProviderResponse) String() string {
 func (*UpdateSAMLProviderResponse) ProtoMessage() {}
 
 func (x *UpdateSAMLProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[116]
+	mi := &file_zitadel_management_proto_msgTypes[118]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7672,7 +7784,7 @@ func (x *UpdateSAMLProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateSAMLProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateSAMLProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{116}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{118}
 }
 
 func (x *UpdateSAMLProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -7697,7 +7809,7 @@ type AddAppleProviderRequest struct {
 
 func (x *AddAppleProviderRequest) Reset() {
 	*x = AddAppleProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[117]
+	mi := &file_zitadel_management_proto_msgTypes[119]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7709,7 +7821,7 @@ func (x *AddAppleProviderRequest) String() string {
 func (*AddAppleProviderRequest) ProtoMessage() {}
 
 func (x *AddAppleProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[117]
+	mi := &file_zitadel_management_proto_msgTypes[119]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7722,7 +7834,7 @@ func (x *AddAppleProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAppleProviderRequest.ProtoReflect.Descriptor instead.
 func (*AddAppleProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{117}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{119}
 }
 
 func (x *AddAppleProviderRequest) GetName() string {
@@ -7784,7 +7896,7 @@ type AddAppleProviderResponse struct {
 
 func (x *AddAppleProviderResponse) Reset() {
 	*x = AddAppleProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[118]
+	mi := &file_zitadel_management_proto_msgTypes[120]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7796,7 +7908,7 @@ func (x *AddAppleProviderResponse) String() string {
 func (*AddAppleProviderResponse) ProtoMessage() {}
 
 func (x *AddAppleProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[118]
+	mi := &file_zitadel_management_proto_msgTypes[120]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7809,7 +7921,7 @@ func (x *AddAppleProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddAppleProviderResponse.ProtoReflect.Descriptor instead.
 func (*AddAppleProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{118}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{120}
 }
 
 func (x *AddAppleProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -7842,7 +7954,7 @@ type UpdateAppleProviderRequest struct {
 
 func (x *UpdateAppleProviderRequest) Reset() {
 	*x = UpdateAppleProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[119]
+	mi := &file_zitadel_management_proto_msgTypes[121]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7854,7 +7966,7 @@ func (x *UpdateAppleProviderRequest) String() string {
 func (*UpdateAppleProviderRequest) ProtoMessage() {}
 
 func (x *UpdateAppleProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[119]
+	mi := &file_zitadel_management_proto_msgTypes[121]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7867,7 +7979,7 @@ func (x *UpdateAppleProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAppleProviderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateAppleProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{119}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{121}
 }
 
 func (x *UpdateAppleProviderRequest) GetId() string {
@@ -7935,7 +8047,7 @@ type UpdateAppleProviderResponse struct {
 
 func (x *UpdateAppleProviderResponse) Reset() {
 	*x = UpdateAppleProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[120]
+	mi := &file_zitadel_management_proto_msgTypes[122]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7947,7 +8059,7 @@ func (x *UpdateAppleProviderResponse) String() string {
 func (*UpdateAppleProviderResponse) ProtoMessage() {}
 
 func (x *UpdateAppleProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[120]
+	mi := &file_zitadel_management_proto_msgTypes[122]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7960,7 +8072,7 @@ func (x *UpdateAppleProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateAppleProviderResponse.ProtoReflect.Descriptor instead.
 func (*UpdateAppleProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{120}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{122}
 }
 
 func (x *UpdateAppleProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -7979,7 +8091,7 @@ type DeleteProviderRequest struct {
 
 func (x *DeleteProviderRequest) Reset() {
 	*x = DeleteProviderRequest{}
-	mi := &file_zitadel_management_proto_msgTypes[121]
+	mi := &file_zitadel_management_proto_msgTypes[123]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7991,7 +8103,7 @@ func (x *DeleteProviderRequest) String() string {
 func (*DeleteProviderRequest) ProtoMessage() {}
 
 func (x *DeleteProviderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[121]
+	mi := &file_zitadel_management_proto_msgTypes[123]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8004,7 +8116,7 @@ func (x *DeleteProviderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProviderRequest.ProtoReflect.Descriptor instead.
 func (*DeleteProviderRequest) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{121}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{123}
 }
 
 func (x *DeleteProviderRequest) GetId() string {
@@ -8023,7 +8135,7 @@ type DeleteProviderResponse struct {
 
 func (x *DeleteProviderResponse) Reset() {
 	*x = DeleteProviderResponse{}
-	mi := &file_zitadel_management_proto_msgTypes[122]
+	mi := &file_zitadel_management_proto_msgTypes[124]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8035,7 +8147,7 @@ func (x *DeleteProviderResponse) String() string {
 func (*DeleteProviderResponse) ProtoMessage() {}
 
 func (x *DeleteProviderResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[122]
+	mi := &file_zitadel_management_proto_msgTypes[124]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8048,7 +8160,7 @@ func (x *DeleteProviderResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteProviderResponse.ProtoReflect.Descriptor instead.
 func (*DeleteProviderResponse) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{122}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{124}
 }
 
 func (x *DeleteProviderResponse) GetDetails() *v11.ObjectDetails {
@@ -8068,7 +8180,7 @@ type AddCustomLoginPolicyRequest_IDP struct {
 
 func (x *AddCustomLoginPolicyRequest_IDP) Reset() {
 	*x = AddCustomLoginPolicyRequest_IDP{}
-	mi := &file_zitadel_management_proto_msgTypes[123]
+	mi := &file_zitadel_management_proto_msgTypes[125]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -8080,7 +8192,7 @@ func (x *AddCustomLoginPolicyRequest_IDP) String() string {
 func (*AddCustomLoginPolicyRequest_IDP) ProtoMessage() {}
 
 func (x *AddCustomLoginPolicyRequest_IDP) ProtoReflect() protoreflect.Message {
-	mi := &file_zitadel_management_proto_msgTypes[123]
+	mi := &file_zitadel_management_proto_msgTypes[125]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -8093,7 +8205,7 @@ func (x *AddCustomLoginPolicyRequest_IDP) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddCustomLoginPolicyRequest_IDP.ProtoReflect.Descriptor instead.
 func (*AddCustomLoginPolicyRequest_IDP) Descriptor() ([]byte, []int) {
-	return file_zitadel_management_proto_rawDescGZIP(), []int{56, 0}
+	return file_zitadel_management_proto_rawDescGZIP(), []int{58, 0}
 }
 
 func (x *AddCustomLoginPolicyRequest_IDP) GetIdpId() string {
@@ -8125,7 +8237,14 @@ const file_zitadel_management_proto_rawDesc = "" +
 	"\b_user_id\"f\n" +
 	"\x16AddMachineUserResponse\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x123\n" +
-	"\adetails\x18\x02 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"7\n" +
+	"\adetails\x18\x02 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"\xb3\x01\n" +
+	"\x14UpdateMachineRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12 \n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12L\n" +
+	"\x11access_token_type\x18\x04 \x01(\x0e2 .zitadel.user.v1.AccessTokenTypeR\x0faccessTokenType\"L\n" +
+	"\x15UpdateMachineResponse\x123\n" +
+	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails\"7\n" +
 	"\x1cGenerateMachineSecretRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\"\x96\x01\n" +
 	"\x1dGenerateMachineSecretResponse\x12\x1b\n" +
@@ -8727,7 +8846,7 @@ const file_zitadel_management_proto_rawDesc = "" +
 	"\x15DeleteProviderRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"M\n" +
 	"\x16DeleteProviderResponse\x123\n" +
-	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails2\xf19\n" +
+	"\adetails\x18\x01 \x01(\v2\x19.zitadel.v1.ObjectDetailsR\adetails2\xdd:\n" +
 	"\x11ManagementService\x12m\n" +
 	"\x0eGetLoginPolicy\x12,.zitadel.management.v1.GetLoginPolicyRequest\x1a-.zitadel.management.v1.GetLoginPolicyResponse\x12\x7f\n" +
 	"\x14AddCustomLoginPolicy\x122.zitadel.management.v1.AddCustomLoginPolicyRequest\x1a3.zitadel.management.v1.AddCustomLoginPolicyResponse\x12\x88\x01\n" +
@@ -8759,7 +8878,8 @@ const file_zitadel_management_proto_rawDesc = "" +
 	"\bListApps\x12&.zitadel.management.v1.ListAppsRequest\x1a'.zitadel.management.v1.ListAppsResponse\x12^\n" +
 	"\tRemoveApp\x12'.zitadel.management.v1.RemoveAppRequest\x1a(.zitadel.management.v1.RemoveAppResponse\x12|\n" +
 	"\x13UpdateOIDCAppConfig\x121.zitadel.management.v1.UpdateOIDCAppConfigRequest\x1a2.zitadel.management.v1.UpdateOIDCAppConfigResponse\x12\x91\x01\n" +
-	"\x1aRegenerateOIDCClientSecret\x128.zitadel.management.v1.RegenerateOIDCClientSecretRequest\x1a9.zitadel.management.v1.RegenerateOIDCClientSecretResponse\x12\x82\x01\n" +
+	"\x1aRegenerateOIDCClientSecret\x128.zitadel.management.v1.RegenerateOIDCClientSecretRequest\x1a9.zitadel.management.v1.RegenerateOIDCClientSecretResponse\x12j\n" +
+	"\rUpdateMachine\x12+.zitadel.management.v1.UpdateMachineRequest\x1a,.zitadel.management.v1.UpdateMachineResponse\x12\x82\x01\n" +
 	"\x15GenerateMachineSecret\x123.zitadel.management.v1.GenerateMachineSecretRequest\x1a4.zitadel.management.v1.GenerateMachineSecretResponse\x12|\n" +
 	"\x13RemoveMachineSecret\x121.zitadel.management.v1.RemoveMachineSecretRequest\x1a2.zitadel.management.v1.RemoveMachineSecretResponse\x12j\n" +
 	"\rAddMachineKey\x12+.zitadel.management.v1.AddMachineKeyRequest\x1a,.zitadel.management.v1.AddMachineKeyResponse\x12p\n" +
@@ -8806,454 +8926,460 @@ func file_zitadel_management_proto_rawDescGZIP() []byte {
 	return file_zitadel_management_proto_rawDescData
 }
 
-var file_zitadel_management_proto_msgTypes = make([]protoimpl.MessageInfo, 124)
+var file_zitadel_management_proto_msgTypes = make([]protoimpl.MessageInfo, 126)
 var file_zitadel_management_proto_goTypes = []any{
 	(*AddMachineUserRequest)(nil),                        // 0: zitadel.management.v1.AddMachineUserRequest
 	(*AddMachineUserResponse)(nil),                       // 1: zitadel.management.v1.AddMachineUserResponse
-	(*GenerateMachineSecretRequest)(nil),                 // 2: zitadel.management.v1.GenerateMachineSecretRequest
-	(*GenerateMachineSecretResponse)(nil),                // 3: zitadel.management.v1.GenerateMachineSecretResponse
-	(*RemoveMachineSecretRequest)(nil),                   // 4: zitadel.management.v1.RemoveMachineSecretRequest
-	(*RemoveMachineSecretResponse)(nil),                  // 5: zitadel.management.v1.RemoveMachineSecretResponse
-	(*ListMachineKeysRequest)(nil),                       // 6: zitadel.management.v1.ListMachineKeysRequest
-	(*ListMachineKeysResponse)(nil),                      // 7: zitadel.management.v1.ListMachineKeysResponse
-	(*AddMachineKeyRequest)(nil),                         // 8: zitadel.management.v1.AddMachineKeyRequest
-	(*AddMachineKeyResponse)(nil),                        // 9: zitadel.management.v1.AddMachineKeyResponse
-	(*RemoveMachineKeyRequest)(nil),                      // 10: zitadel.management.v1.RemoveMachineKeyRequest
-	(*RemoveMachineKeyResponse)(nil),                     // 11: zitadel.management.v1.RemoveMachineKeyResponse
-	(*GetAppKeyRequest)(nil),                             // 12: zitadel.management.v1.GetAppKeyRequest
-	(*GetAppKeyResponse)(nil),                            // 13: zitadel.management.v1.GetAppKeyResponse
-	(*ListAppKeysRequest)(nil),                           // 14: zitadel.management.v1.ListAppKeysRequest
-	(*ListAppKeysResponse)(nil),                          // 15: zitadel.management.v1.ListAppKeysResponse
-	(*AddAppKeyRequest)(nil),                             // 16: zitadel.management.v1.AddAppKeyRequest
-	(*AddAppKeyResponse)(nil),                            // 17: zitadel.management.v1.AddAppKeyResponse
-	(*RemoveAppKeyRequest)(nil),                          // 18: zitadel.management.v1.RemoveAppKeyRequest
-	(*RemoveAppKeyResponse)(nil),                         // 19: zitadel.management.v1.RemoveAppKeyResponse
-	(*AddPersonalAccessTokenRequest)(nil),                // 20: zitadel.management.v1.AddPersonalAccessTokenRequest
-	(*AddPersonalAccessTokenResponse)(nil),               // 21: zitadel.management.v1.AddPersonalAccessTokenResponse
-	(*RemovePersonalAccessTokenRequest)(nil),             // 22: zitadel.management.v1.RemovePersonalAccessTokenRequest
-	(*RemovePersonalAccessTokenResponse)(nil),            // 23: zitadel.management.v1.RemovePersonalAccessTokenResponse
-	(*GetMyOrgRequest)(nil),                              // 24: zitadel.management.v1.GetMyOrgRequest
-	(*GetMyOrgResponse)(nil),                             // 25: zitadel.management.v1.GetMyOrgResponse
-	(*AddOrgRequest)(nil),                                // 26: zitadel.management.v1.AddOrgRequest
-	(*AddOrgResponse)(nil),                               // 27: zitadel.management.v1.AddOrgResponse
-	(*AddOrgMemberRequest)(nil),                          // 28: zitadel.management.v1.AddOrgMemberRequest
-	(*AddOrgMemberResponse)(nil),                         // 29: zitadel.management.v1.AddOrgMemberResponse
-	(*GetProjectByIDRequest)(nil),                        // 30: zitadel.management.v1.GetProjectByIDRequest
-	(*GetProjectByIDResponse)(nil),                       // 31: zitadel.management.v1.GetProjectByIDResponse
-	(*ListProjectsRequest)(nil),                          // 32: zitadel.management.v1.ListProjectsRequest
-	(*ListProjectsResponse)(nil),                         // 33: zitadel.management.v1.ListProjectsResponse
-	(*AddProjectRequest)(nil),                            // 34: zitadel.management.v1.AddProjectRequest
-	(*AddProjectResponse)(nil),                           // 35: zitadel.management.v1.AddProjectResponse
-	(*UpdateProjectRequest)(nil),                         // 36: zitadel.management.v1.UpdateProjectRequest
-	(*UpdateProjectResponse)(nil),                        // 37: zitadel.management.v1.UpdateProjectResponse
-	(*RemoveProjectRequest)(nil),                         // 38: zitadel.management.v1.RemoveProjectRequest
-	(*RemoveProjectResponse)(nil),                        // 39: zitadel.management.v1.RemoveProjectResponse
-	(*GetAppByIDRequest)(nil),                            // 40: zitadel.management.v1.GetAppByIDRequest
-	(*GetAppByIDResponse)(nil),                           // 41: zitadel.management.v1.GetAppByIDResponse
-	(*ListAppsRequest)(nil),                              // 42: zitadel.management.v1.ListAppsRequest
-	(*ListAppsResponse)(nil),                             // 43: zitadel.management.v1.ListAppsResponse
-	(*AddOIDCAppRequest)(nil),                            // 44: zitadel.management.v1.AddOIDCAppRequest
-	(*AddOIDCAppResponse)(nil),                           // 45: zitadel.management.v1.AddOIDCAppResponse
-	(*AddAPIAppRequest)(nil),                             // 46: zitadel.management.v1.AddAPIAppRequest
-	(*AddAPIAppResponse)(nil),                            // 47: zitadel.management.v1.AddAPIAppResponse
-	(*UpdateOIDCAppConfigRequest)(nil),                   // 48: zitadel.management.v1.UpdateOIDCAppConfigRequest
-	(*UpdateOIDCAppConfigResponse)(nil),                  // 49: zitadel.management.v1.UpdateOIDCAppConfigResponse
-	(*RemoveAppRequest)(nil),                             // 50: zitadel.management.v1.RemoveAppRequest
-	(*RemoveAppResponse)(nil),                            // 51: zitadel.management.v1.RemoveAppResponse
-	(*RegenerateOIDCClientSecretRequest)(nil),            // 52: zitadel.management.v1.RegenerateOIDCClientSecretRequest
-	(*RegenerateOIDCClientSecretResponse)(nil),           // 53: zitadel.management.v1.RegenerateOIDCClientSecretResponse
-	(*GetLoginPolicyRequest)(nil),                        // 54: zitadel.management.v1.GetLoginPolicyRequest
-	(*GetLoginPolicyResponse)(nil),                       // 55: zitadel.management.v1.GetLoginPolicyResponse
-	(*AddCustomLoginPolicyRequest)(nil),                  // 56: zitadel.management.v1.AddCustomLoginPolicyRequest
-	(*AddCustomLoginPolicyResponse)(nil),                 // 57: zitadel.management.v1.AddCustomLoginPolicyResponse
-	(*UpdateCustomLoginPolicyRequest)(nil),               // 58: zitadel.management.v1.UpdateCustomLoginPolicyRequest
-	(*UpdateCustomLoginPolicyResponse)(nil),              // 59: zitadel.management.v1.UpdateCustomLoginPolicyResponse
-	(*ResetLoginPolicyToDefaultRequest)(nil),             // 60: zitadel.management.v1.ResetLoginPolicyToDefaultRequest
-	(*ResetLoginPolicyToDefaultResponse)(nil),            // 61: zitadel.management.v1.ResetLoginPolicyToDefaultResponse
-	(*ListLoginPolicyIDPsRequest)(nil),                   // 62: zitadel.management.v1.ListLoginPolicyIDPsRequest
-	(*ListLoginPolicyIDPsResponse)(nil),                  // 63: zitadel.management.v1.ListLoginPolicyIDPsResponse
-	(*AddIDPToLoginPolicyRequest)(nil),                   // 64: zitadel.management.v1.AddIDPToLoginPolicyRequest
-	(*AddIDPToLoginPolicyResponse)(nil),                  // 65: zitadel.management.v1.AddIDPToLoginPolicyResponse
-	(*RemoveIDPFromLoginPolicyRequest)(nil),              // 66: zitadel.management.v1.RemoveIDPFromLoginPolicyRequest
-	(*RemoveIDPFromLoginPolicyResponse)(nil),             // 67: zitadel.management.v1.RemoveIDPFromLoginPolicyResponse
-	(*ListProvidersRequest)(nil),                         // 68: zitadel.management.v1.ListProvidersRequest
-	(*ProviderQuery)(nil),                                // 69: zitadel.management.v1.ProviderQuery
-	(*ListProvidersResponse)(nil),                        // 70: zitadel.management.v1.ListProvidersResponse
-	(*GetProviderByIDRequest)(nil),                       // 71: zitadel.management.v1.GetProviderByIDRequest
-	(*GetProviderByIDResponse)(nil),                      // 72: zitadel.management.v1.GetProviderByIDResponse
-	(*AddGenericOAuthProviderRequest)(nil),               // 73: zitadel.management.v1.AddGenericOAuthProviderRequest
-	(*AddGenericOAuthProviderResponse)(nil),              // 74: zitadel.management.v1.AddGenericOAuthProviderResponse
-	(*UpdateGenericOAuthProviderRequest)(nil),            // 75: zitadel.management.v1.UpdateGenericOAuthProviderRequest
-	(*UpdateGenericOAuthProviderResponse)(nil),           // 76: zitadel.management.v1.UpdateGenericOAuthProviderResponse
-	(*AddGenericOIDCProviderRequest)(nil),                // 77: zitadel.management.v1.AddGenericOIDCProviderRequest
-	(*AddGenericOIDCProviderResponse)(nil),               // 78: zitadel.management.v1.AddGenericOIDCProviderResponse
-	(*UpdateGenericOIDCProviderRequest)(nil),             // 79: zitadel.management.v1.UpdateGenericOIDCProviderRequest
-	(*UpdateGenericOIDCProviderResponse)(nil),            // 80: zitadel.management.v1.UpdateGenericOIDCProviderResponse
-	(*AddJWTProviderRequest)(nil),                        // 81: zitadel.management.v1.AddJWTProviderRequest
-	(*AddJWTProviderResponse)(nil),                       // 82: zitadel.management.v1.AddJWTProviderResponse
-	(*UpdateJWTProviderRequest)(nil),                     // 83: zitadel.management.v1.UpdateJWTProviderRequest
-	(*UpdateJWTProviderResponse)(nil),                    // 84: zitadel.management.v1.UpdateJWTProviderResponse
-	(*AddAzureADProviderRequest)(nil),                    // 85: zitadel.management.v1.AddAzureADProviderRequest
-	(*AddAzureADProviderResponse)(nil),                   // 86: zitadel.management.v1.AddAzureADProviderResponse
-	(*UpdateAzureADProviderRequest)(nil),                 // 87: zitadel.management.v1.UpdateAzureADProviderRequest
-	(*UpdateAzureADProviderResponse)(nil),                // 88: zitadel.management.v1.UpdateAzureADProviderResponse
-	(*AddGitHubProviderRequest)(nil),                     // 89: zitadel.management.v1.AddGitHubProviderRequest
-	(*AddGitHubProviderResponse)(nil),                    // 90: zitadel.management.v1.AddGitHubProviderResponse
-	(*UpdateGitHubProviderRequest)(nil),                  // 91: zitadel.management.v1.UpdateGitHubProviderRequest
-	(*UpdateGitHubProviderResponse)(nil),                 // 92: zitadel.management.v1.UpdateGitHubProviderResponse
-	(*AddGitHubEnterpriseServerProviderRequest)(nil),     // 93: zitadel.management.v1.AddGitHubEnterpriseServerProviderRequest
-	(*AddGitHubEnterpriseServerProviderResponse)(nil),    // 94: zitadel.management.v1.AddGitHubEnterpriseServerProviderResponse
-	(*UpdateGitHubEnterpriseServerProviderRequest)(nil),  // 95: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderRequest
-	(*UpdateGitHubEnterpriseServerProviderResponse)(nil), // 96: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderResponse
-	(*AddGitLabProviderRequest)(nil),                     // 97: zitadel.management.v1.AddGitLabProviderRequest
-	(*AddGitLabProviderResponse)(nil),                    // 98: zitadel.management.v1.AddGitLabProviderResponse
-	(*UpdateGitLabProviderRequest)(nil),                  // 99: zitadel.management.v1.UpdateGitLabProviderRequest
-	(*UpdateGitLabProviderResponse)(nil),                 // 100: zitadel.management.v1.UpdateGitLabProviderResponse
-	(*AddGitLabSelfHostedProviderRequest)(nil),           // 101: zitadel.management.v1.AddGitLabSelfHostedProviderRequest
-	(*AddGitLabSelfHostedProviderResponse)(nil),          // 102: zitadel.management.v1.AddGitLabSelfHostedProviderResponse
-	(*UpdateGitLabSelfHostedProviderRequest)(nil),        // 103: zitadel.management.v1.UpdateGitLabSelfHostedProviderRequest
-	(*UpdateGitLabSelfHostedProviderResponse)(nil),       // 104: zitadel.management.v1.UpdateGitLabSelfHostedProviderResponse
-	(*AddGoogleProviderRequest)(nil),                     // 105: zitadel.management.v1.AddGoogleProviderRequest
-	(*AddGoogleProviderResponse)(nil),                    // 106: zitadel.management.v1.AddGoogleProviderResponse
-	(*UpdateGoogleProviderRequest)(nil),                  // 107: zitadel.management.v1.UpdateGoogleProviderRequest
-	(*UpdateGoogleProviderResponse)(nil),                 // 108: zitadel.management.v1.UpdateGoogleProviderResponse
-	(*AddLDAPProviderRequest)(nil),                       // 109: zitadel.management.v1.AddLDAPProviderRequest
-	(*AddLDAPProviderResponse)(nil),                      // 110: zitadel.management.v1.AddLDAPProviderResponse
-	(*UpdateLDAPProviderRequest)(nil),                    // 111: zitadel.management.v1.UpdateLDAPProviderRequest
-	(*UpdateLDAPProviderResponse)(nil),                   // 112: zitadel.management.v1.UpdateLDAPProviderResponse
-	(*AddSAMLProviderRequest)(nil),                       // 113: zitadel.management.v1.AddSAMLProviderRequest
-	(*AddSAMLProviderResponse)(nil),                      // 114: zitadel.management.v1.AddSAMLProviderResponse
-	(*UpdateSAMLProviderRequest)(nil),                    // 115: zitadel.management.v1.UpdateSAMLProviderRequest
-	(*UpdateSAMLProviderResponse)(nil),                   // 116: zitadel.management.v1.UpdateSAMLProviderResponse
-	(*AddAppleProviderRequest)(nil),                      // 117: zitadel.management.v1.AddAppleProviderRequest
-	(*AddAppleProviderResponse)(nil),                     // 118: zitadel.management.v1.AddAppleProviderResponse
-	(*UpdateAppleProviderRequest)(nil),                   // 119: zitadel.management.v1.UpdateAppleProviderRequest
-	(*UpdateAppleProviderResponse)(nil),                  // 120: zitadel.management.v1.UpdateAppleProviderResponse
-	(*DeleteProviderRequest)(nil),                        // 121: zitadel.management.v1.DeleteProviderRequest
-	(*DeleteProviderResponse)(nil),                       // 122: zitadel.management.v1.DeleteProviderResponse
-	(*AddCustomLoginPolicyRequest_IDP)(nil),              // 123: zitadel.management.v1.AddCustomLoginPolicyRequest.IDP
-	(v1.AccessTokenType)(0),                              // 124: zitadel.user.v1.AccessTokenType
-	(*v11.ObjectDetails)(nil),                            // 125: zitadel.v1.ObjectDetails
-	(*v11.ListQuery)(nil),                                // 126: zitadel.v1.ListQuery
-	(*v11.ListDetails)(nil),                              // 127: zitadel.v1.ListDetails
-	(*v12.Key)(nil),                                      // 128: zitadel.authn.v1.Key
-	(v12.KeyType)(0),                                     // 129: zitadel.authn.v1.KeyType
-	(*timestamppb.Timestamp)(nil),                        // 130: google.protobuf.Timestamp
-	(*v13.Org)(nil),                                      // 131: zitadel.org.v1.Org
-	(*v14.Project)(nil),                                  // 132: zitadel.project.v1.Project
-	(*v14.ProjectQuery)(nil),                             // 133: zitadel.project.v1.ProjectQuery
-	(v14.PrivateLabelingSetting)(0),                      // 134: zitadel.project.v1.PrivateLabelingSetting
-	(*v15.App)(nil),                                      // 135: zitadel.app.v1.App
-	(*v15.AppQuery)(nil),                                 // 136: zitadel.app.v1.AppQuery
-	(v15.OIDCResponseType)(0),                            // 137: zitadel.app.v1.OIDCResponseType
-	(v15.OIDCGrantType)(0),                               // 138: zitadel.app.v1.OIDCGrantType
-	(v15.OIDCAppType)(0),                                 // 139: zitadel.app.v1.OIDCAppType
-	(v15.OIDCAuthMethodType)(0),                          // 140: zitadel.app.v1.OIDCAuthMethodType
-	(v15.OIDCVersion)(0),                                 // 141: zitadel.app.v1.OIDCVersion
-	(v15.OIDCTokenType)(0),                               // 142: zitadel.app.v1.OIDCTokenType
-	(*durationpb.Duration)(nil),                          // 143: google.protobuf.Duration
-	(*v15.LoginVersion)(nil),                             // 144: zitadel.app.v1.LoginVersion
-	(*v11.LocalizedMessage)(nil),                         // 145: zitadel.v1.LocalizedMessage
-	(v15.APIAuthMethodType)(0),                           // 146: zitadel.app.v1.APIAuthMethodType
-	(*v16.LoginPolicy)(nil),                              // 147: zitadel.policy.v1.LoginPolicy
-	(v16.PasswordlessType)(0),                            // 148: zitadel.policy.v1.PasswordlessType
-	(v16.SecondFactorType)(0),                            // 149: zitadel.policy.v1.SecondFactorType
-	(v16.MultiFactorType)(0),                             // 150: zitadel.policy.v1.MultiFactorType
-	(*v17.IDPLoginPolicyLink)(nil),                       // 151: zitadel.idp.v1.IDPLoginPolicyLink
-	(v17.IDPOwnerType)(0),                                // 152: zitadel.idp.v1.IDPOwnerType
-	(*v17.IDPIDQuery)(nil),                               // 153: zitadel.idp.v1.IDPIDQuery
-	(*v17.IDPNameQuery)(nil),                             // 154: zitadel.idp.v1.IDPNameQuery
-	(*v17.IDPOwnerTypeQuery)(nil),                        // 155: zitadel.idp.v1.IDPOwnerTypeQuery
-	(*v17.Provider)(nil),                                 // 156: zitadel.idp.v1.Provider
-	(*v17.Options)(nil),                                  // 157: zitadel.idp.v1.Options
-	(*v17.AzureADTenant)(nil),                            // 158: zitadel.idp.v1.AzureADTenant
-	(*v17.LDAPAttributes)(nil),                           // 159: zitadel.idp.v1.LDAPAttributes
-	(v17.SAMLBinding)(0),                                 // 160: zitadel.idp.v1.SAMLBinding
-	(v17.SAMLNameIDFormat)(0),                            // 161: zitadel.idp.v1.SAMLNameIDFormat
+	(*UpdateMachineRequest)(nil),                         // 2: zitadel.management.v1.UpdateMachineRequest
+	(*UpdateMachineResponse)(nil),                        // 3: zitadel.management.v1.UpdateMachineResponse
+	(*GenerateMachineSecretRequest)(nil),                 // 4: zitadel.management.v1.GenerateMachineSecretRequest
+	(*GenerateMachineSecretResponse)(nil),                // 5: zitadel.management.v1.GenerateMachineSecretResponse
+	(*RemoveMachineSecretRequest)(nil),                   // 6: zitadel.management.v1.RemoveMachineSecretRequest
+	(*RemoveMachineSecretResponse)(nil),                  // 7: zitadel.management.v1.RemoveMachineSecretResponse
+	(*ListMachineKeysRequest)(nil),                       // 8: zitadel.management.v1.ListMachineKeysRequest
+	(*ListMachineKeysResponse)(nil),                      // 9: zitadel.management.v1.ListMachineKeysResponse
+	(*AddMachineKeyRequest)(nil),                         // 10: zitadel.management.v1.AddMachineKeyRequest
+	(*AddMachineKeyResponse)(nil),                        // 11: zitadel.management.v1.AddMachineKeyResponse
+	(*RemoveMachineKeyRequest)(nil),                      // 12: zitadel.management.v1.RemoveMachineKeyRequest
+	(*RemoveMachineKeyResponse)(nil),                     // 13: zitadel.management.v1.RemoveMachineKeyResponse
+	(*GetAppKeyRequest)(nil),                             // 14: zitadel.management.v1.GetAppKeyRequest
+	(*GetAppKeyResponse)(nil),                            // 15: zitadel.management.v1.GetAppKeyResponse
+	(*ListAppKeysRequest)(nil),                           // 16: zitadel.management.v1.ListAppKeysRequest
+	(*ListAppKeysResponse)(nil),                          // 17: zitadel.management.v1.ListAppKeysResponse
+	(*AddAppKeyRequest)(nil),                             // 18: zitadel.management.v1.AddAppKeyRequest
+	(*AddAppKeyResponse)(nil),                            // 19: zitadel.management.v1.AddAppKeyResponse
+	(*RemoveAppKeyRequest)(nil),                          // 20: zitadel.management.v1.RemoveAppKeyRequest
+	(*RemoveAppKeyResponse)(nil),                         // 21: zitadel.management.v1.RemoveAppKeyResponse
+	(*AddPersonalAccessTokenRequest)(nil),                // 22: zitadel.management.v1.AddPersonalAccessTokenRequest
+	(*AddPersonalAccessTokenResponse)(nil),               // 23: zitadel.management.v1.AddPersonalAccessTokenResponse
+	(*RemovePersonalAccessTokenRequest)(nil),             // 24: zitadel.management.v1.RemovePersonalAccessTokenRequest
+	(*RemovePersonalAccessTokenResponse)(nil),            // 25: zitadel.management.v1.RemovePersonalAccessTokenResponse
+	(*GetMyOrgRequest)(nil),                              // 26: zitadel.management.v1.GetMyOrgRequest
+	(*GetMyOrgResponse)(nil),                             // 27: zitadel.management.v1.GetMyOrgResponse
+	(*AddOrgRequest)(nil),                                // 28: zitadel.management.v1.AddOrgRequest
+	(*AddOrgResponse)(nil),                               // 29: zitadel.management.v1.AddOrgResponse
+	(*AddOrgMemberRequest)(nil),                          // 30: zitadel.management.v1.AddOrgMemberRequest
+	(*AddOrgMemberResponse)(nil),                         // 31: zitadel.management.v1.AddOrgMemberResponse
+	(*GetProjectByIDRequest)(nil),                        // 32: zitadel.management.v1.GetProjectByIDRequest
+	(*GetProjectByIDResponse)(nil),                       // 33: zitadel.management.v1.GetProjectByIDResponse
+	(*ListProjectsRequest)(nil),                          // 34: zitadel.management.v1.ListProjectsRequest
+	(*ListProjectsResponse)(nil),                         // 35: zitadel.management.v1.ListProjectsResponse
+	(*AddProjectRequest)(nil),                            // 36: zitadel.management.v1.AddProjectRequest
+	(*AddProjectResponse)(nil),                           // 37: zitadel.management.v1.AddProjectResponse
+	(*UpdateProjectRequest)(nil),                         // 38: zitadel.management.v1.UpdateProjectRequest
+	(*UpdateProjectResponse)(nil),                        // 39: zitadel.management.v1.UpdateProjectResponse
+	(*RemoveProjectRequest)(nil),                         // 40: zitadel.management.v1.RemoveProjectRequest
+	(*RemoveProjectResponse)(nil),                        // 41: zitadel.management.v1.RemoveProjectResponse
+	(*GetAppByIDRequest)(nil),                            // 42: zitadel.management.v1.GetAppByIDRequest
+	(*GetAppByIDResponse)(nil),                           // 43: zitadel.management.v1.GetAppByIDResponse
+	(*ListAppsRequest)(nil),                              // 44: zitadel.management.v1.ListAppsRequest
+	(*ListAppsResponse)(nil),                             // 45: zitadel.management.v1.ListAppsResponse
+	(*AddOIDCAppRequest)(nil),                            // 46: zitadel.management.v1.AddOIDCAppRequest
+	(*AddOIDCAppResponse)(nil),                           // 47: zitadel.management.v1.AddOIDCAppResponse
+	(*AddAPIAppRequest)(nil),                             // 48: zitadel.management.v1.AddAPIAppRequest
+	(*AddAPIAppResponse)(nil),                            // 49: zitadel.management.v1.AddAPIAppResponse
+	(*UpdateOIDCAppConfigRequest)(nil),                   // 50: zitadel.management.v1.UpdateOIDCAppConfigRequest
+	(*UpdateOIDCAppConfigResponse)(nil),                  // 51: zitadel.management.v1.UpdateOIDCAppConfigResponse
+	(*RemoveAppRequest)(nil),                             // 52: zitadel.management.v1.RemoveAppRequest
+	(*RemoveAppResponse)(nil),                            // 53: zitadel.management.v1.RemoveAppResponse
+	(*RegenerateOIDCClientSecretRequest)(nil),            // 54: zitadel.management.v1.RegenerateOIDCClientSecretRequest
+	(*RegenerateOIDCClientSecretResponse)(nil),           // 55: zitadel.management.v1.RegenerateOIDCClientSecretResponse
+	(*GetLoginPolicyRequest)(nil),                        // 56: zitadel.management.v1.GetLoginPolicyRequest
+	(*GetLoginPolicyResponse)(nil),                       // 57: zitadel.management.v1.GetLoginPolicyResponse
+	(*AddCustomLoginPolicyRequest)(nil),                  // 58: zitadel.management.v1.AddCustomLoginPolicyRequest
+	(*AddCustomLoginPolicyResponse)(nil),                 // 59: zitadel.management.v1.AddCustomLoginPolicyResponse
+	(*UpdateCustomLoginPolicyRequest)(nil),               // 60: zitadel.management.v1.UpdateCustomLoginPolicyRequest
+	(*UpdateCustomLoginPolicyResponse)(nil),              // 61: zitadel.management.v1.UpdateCustomLoginPolicyResponse
+	(*ResetLoginPolicyToDefaultRequest)(nil),             // 62: zitadel.management.v1.ResetLoginPolicyToDefaultRequest
+	(*ResetLoginPolicyToDefaultResponse)(nil),            // 63: zitadel.management.v1.ResetLoginPolicyToDefaultResponse
+	(*ListLoginPolicyIDPsRequest)(nil),                   // 64: zitadel.management.v1.ListLoginPolicyIDPsRequest
+	(*ListLoginPolicyIDPsResponse)(nil),                  // 65: zitadel.management.v1.ListLoginPolicyIDPsResponse
+	(*AddIDPToLoginPolicyRequest)(nil),                   // 66: zitadel.management.v1.AddIDPToLoginPolicyRequest
+	(*AddIDPToLoginPolicyResponse)(nil),                  // 67: zitadel.management.v1.AddIDPToLoginPolicyResponse
+	(*RemoveIDPFromLoginPolicyRequest)(nil),              // 68: zitadel.management.v1.RemoveIDPFromLoginPolicyRequest
+	(*RemoveIDPFromLoginPolicyResponse)(nil),             // 69: zitadel.management.v1.RemoveIDPFromLoginPolicyResponse
+	(*ListProvidersRequest)(nil),                         // 70: zitadel.management.v1.ListProvidersRequest
+	(*ProviderQuery)(nil),                                // 71: zitadel.management.v1.ProviderQuery
+	(*ListProvidersResponse)(nil),                        // 72: zitadel.management.v1.ListProvidersResponse
+	(*GetProviderByIDRequest)(nil),                       // 73: zitadel.management.v1.GetProviderByIDRequest
+	(*GetProviderByIDResponse)(nil),                      // 74: zitadel.management.v1.GetProviderByIDResponse
+	(*AddGenericOAuthProviderRequest)(nil),               // 75: zitadel.management.v1.AddGenericOAuthProviderRequest
+	(*AddGenericOAuthProviderResponse)(nil),              // 76: zitadel.management.v1.AddGenericOAuthProviderResponse
+	(*UpdateGenericOAuthProviderRequest)(nil),            // 77: zitadel.management.v1.UpdateGenericOAuthProviderRequest
+	(*UpdateGenericOAuthProviderResponse)(nil),           // 78: zitadel.management.v1.UpdateGenericOAuthProviderResponse
+	(*AddGenericOIDCProviderRequest)(nil),                // 79: zitadel.management.v1.AddGenericOIDCProviderRequest
+	(*AddGenericOIDCProviderResponse)(nil),               // 80: zitadel.management.v1.AddGenericOIDCProviderResponse
+	(*UpdateGenericOIDCProviderRequest)(nil),             // 81: zitadel.management.v1.UpdateGenericOIDCProviderRequest
+	(*UpdateGenericOIDCProviderResponse)(nil),            // 82: zitadel.management.v1.UpdateGenericOIDCProviderResponse
+	(*AddJWTProviderRequest)(nil),                        // 83: zitadel.management.v1.AddJWTProviderRequest
+	(*AddJWTProviderResponse)(nil),                       // 84: zitadel.management.v1.AddJWTProviderResponse
+	(*UpdateJWTProviderRequest)(nil),                     // 85: zitadel.management.v1.UpdateJWTProviderRequest
+	(*UpdateJWTProviderResponse)(nil),                    // 86: zitadel.management.v1.UpdateJWTProviderResponse
+	(*AddAzureADProviderRequest)(nil),                    // 87: zitadel.management.v1.AddAzureADProviderRequest
+	(*AddAzureADProviderResponse)(nil),                   // 88: zitadel.management.v1.AddAzureADProviderResponse
+	(*UpdateAzureADProviderRequest)(nil),                 // 89: zitadel.management.v1.UpdateAzureADProviderRequest
+	(*UpdateAzureADProviderResponse)(nil),                // 90: zitadel.management.v1.UpdateAzureADProviderResponse
+	(*AddGitHubProviderRequest)(nil),                     // 91: zitadel.management.v1.AddGitHubProviderRequest
+	(*AddGitHubProviderResponse)(nil),                    // 92: zitadel.management.v1.AddGitHubProviderResponse
+	(*UpdateGitHubProviderRequest)(nil),                  // 93: zitadel.management.v1.UpdateGitHubProviderRequest
+	(*UpdateGitHubProviderResponse)(nil),                 // 94: zitadel.management.v1.UpdateGitHubProviderResponse
+	(*AddGitHubEnterpriseServerProviderRequest)(nil),     // 95: zitadel.management.v1.AddGitHubEnterpriseServerProviderRequest
+	(*AddGitHubEnterpriseServerProviderResponse)(nil),    // 96: zitadel.management.v1.AddGitHubEnterpriseServerProviderResponse
+	(*UpdateGitHubEnterpriseServerProviderRequest)(nil),  // 97: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderRequest
+	(*UpdateGitHubEnterpriseServerProviderResponse)(nil), // 98: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderResponse
+	(*AddGitLabProviderRequest)(nil),                     // 99: zitadel.management.v1.AddGitLabProviderRequest
+	(*AddGitLabProviderResponse)(nil),                    // 100: zitadel.management.v1.AddGitLabProviderResponse
+	(*UpdateGitLabProviderRequest)(nil),                  // 101: zitadel.management.v1.UpdateGitLabProviderRequest
+	(*UpdateGitLabProviderResponse)(nil),                 // 102: zitadel.management.v1.UpdateGitLabProviderResponse
+	(*AddGitLabSelfHostedProviderRequest)(nil),           // 103: zitadel.management.v1.AddGitLabSelfHostedProviderRequest
+	(*AddGitLabSelfHostedProviderResponse)(nil),          // 104: zitadel.management.v1.AddGitLabSelfHostedProviderResponse
+	(*UpdateGitLabSelfHostedProviderRequest)(nil),        // 105: zitadel.management.v1.UpdateGitLabSelfHostedProviderRequest
+	(*UpdateGitLabSelfHostedProviderResponse)(nil),       // 106: zitadel.management.v1.UpdateGitLabSelfHostedProviderResponse
+	(*AddGoogleProviderRequest)(nil),                     // 107: zitadel.management.v1.AddGoogleProviderRequest
+	(*AddGoogleProviderResponse)(nil),                    // 108: zitadel.management.v1.AddGoogleProviderResponse
+	(*UpdateGoogleProviderRequest)(nil),                  // 109: zitadel.management.v1.UpdateGoogleProviderRequest
+	(*UpdateGoogleProviderResponse)(nil),                 // 110: zitadel.management.v1.UpdateGoogleProviderResponse
+	(*AddLDAPProviderRequest)(nil),                       // 111: zitadel.management.v1.AddLDAPProviderRequest
+	(*AddLDAPProviderResponse)(nil),                      // 112: zitadel.management.v1.AddLDAPProviderResponse
+	(*UpdateLDAPProviderRequest)(nil),                    // 113: zitadel.management.v1.UpdateLDAPProviderRequest
+	(*UpdateLDAPProviderResponse)(nil),                   // 114: zitadel.management.v1.UpdateLDAPProviderResponse
+	(*AddSAMLProviderRequest)(nil),                       // 115: zitadel.management.v1.AddSAMLProviderRequest
+	(*AddSAMLProviderResponse)(nil),                      // 116: zitadel.management.v1.AddSAMLProviderResponse
+	(*UpdateSAMLProviderRequest)(nil),                    // 117: zitadel.management.v1.UpdateSAMLProviderRequest
+	(*UpdateSAMLProviderResponse)(nil),                   // 118: zitadel.management.v1.UpdateSAMLProviderResponse
+	(*AddAppleProviderRequest)(nil),                      // 119: zitadel.management.v1.AddAppleProviderRequest
+	(*AddAppleProviderResponse)(nil),                     // 120: zitadel.management.v1.AddAppleProviderResponse
+	(*UpdateAppleProviderRequest)(nil),                   // 121: zitadel.management.v1.UpdateAppleProviderRequest
+	(*UpdateAppleProviderResponse)(nil),                  // 122: zitadel.management.v1.UpdateAppleProviderResponse
+	(*DeleteProviderRequest)(nil),                        // 123: zitadel.management.v1.DeleteProviderRequest
+	(*DeleteProviderResponse)(nil),                       // 124: zitadel.management.v1.DeleteProviderResponse
+	(*AddCustomLoginPolicyRequest_IDP)(nil),              // 125: zitadel.management.v1.AddCustomLoginPolicyRequest.IDP
+	(v1.AccessTokenType)(0),                              // 126: zitadel.user.v1.AccessTokenType
+	(*v11.ObjectDetails)(nil),                            // 127: zitadel.v1.ObjectDetails
+	(*v11.ListQuery)(nil),                                // 128: zitadel.v1.ListQuery
+	(*v11.ListDetails)(nil),                              // 129: zitadel.v1.ListDetails
+	(*v12.Key)(nil),                                      // 130: zitadel.authn.v1.Key
+	(v12.KeyType)(0),                                     // 131: zitadel.authn.v1.KeyType
+	(*timestamppb.Timestamp)(nil),                        // 132: google.protobuf.Timestamp
+	(*v13.Org)(nil),                                      // 133: zitadel.org.v1.Org
+	(*v14.Project)(nil),                                  // 134: zitadel.project.v1.Project
+	(*v14.ProjectQuery)(nil),                             // 135: zitadel.project.v1.ProjectQuery
+	(v14.PrivateLabelingSetting)(0),                      // 136: zitadel.project.v1.PrivateLabelingSetting
+	(*v15.App)(nil),                                      // 137: zitadel.app.v1.App
+	(*v15.AppQuery)(nil),                                 // 138: zitadel.app.v1.AppQuery
+	(v15.OIDCResponseType)(0),                            // 139: zitadel.app.v1.OIDCResponseType
+	(v15.OIDCGrantType)(0),                               // 140: zitadel.app.v1.OIDCGrantType
+	(v15.OIDCAppType)(0),                                 // 141: zitadel.app.v1.OIDCAppType
+	(v15.OIDCAuthMethodType)(0),                          // 142: zitadel.app.v1.OIDCAuthMethodType
+	(v15.OIDCVersion)(0),                                 // 143: zitadel.app.v1.OIDCVersion
+	(v15.OIDCTokenType)(0),                               // 144: zitadel.app.v1.OIDCTokenType
+	(*durationpb.Duration)(nil),                          // 145: google.protobuf.Duration
+	(*v15.LoginVersion)(nil),                             // 146: zitadel.app.v1.LoginVersion
+	(*v11.LocalizedMessage)(nil),                         // 147: zitadel.v1.LocalizedMessage
+	(v15.APIAuthMethodType)(0),                           // 148: zitadel.app.v1.APIAuthMethodType
+	(*v16.LoginPolicy)(nil),                              // 149: zitadel.policy.v1.LoginPolicy
+	(v16.PasswordlessType)(0),                            // 150: zitadel.policy.v1.PasswordlessType
+	(v16.SecondFactorType)(0),                            // 151: zitadel.policy.v1.SecondFactorType
+	(v16.MultiFactorType)(0),                             // 152: zitadel.policy.v1.MultiFactorType
+	(*v17.IDPLoginPolicyLink)(nil),                       // 153: zitadel.idp.v1.IDPLoginPolicyLink
+	(v17.IDPOwnerType)(0),                                // 154: zitadel.idp.v1.IDPOwnerType
+	(*v17.IDPIDQuery)(nil),                               // 155: zitadel.idp.v1.IDPIDQuery
+	(*v17.IDPNameQuery)(nil),                             // 156: zitadel.idp.v1.IDPNameQuery
+	(*v17.IDPOwnerTypeQuery)(nil),                        // 157: zitadel.idp.v1.IDPOwnerTypeQuery
+	(*v17.Provider)(nil),                                 // 158: zitadel.idp.v1.Provider
+	(*v17.Options)(nil),                                  // 159: zitadel.idp.v1.Options
+	(*v17.AzureADTenant)(nil),                            // 160: zitadel.idp.v1.AzureADTenant
+	(*v17.LDAPAttributes)(nil),                           // 161: zitadel.idp.v1.LDAPAttributes
+	(v17.SAMLBinding)(0),                                 // 162: zitadel.idp.v1.SAMLBinding
+	(v17.SAMLNameIDFormat)(0),                            // 163: zitadel.idp.v1.SAMLNameIDFormat
 }
 var file_zitadel_management_proto_depIdxs = []int32{
-	124, // 0: zitadel.management.v1.AddMachineUserRequest.access_token_type:type_name -> zitadel.user.v1.AccessTokenType
-	125, // 1: zitadel.management.v1.AddMachineUserResponse.details:type_name -> zitadel.v1.ObjectDetails
-	125, // 2: zitadel.management.v1.GenerateMachineSecretResponse.details:type_name -> zitadel.v1.ObjectDetails
-	125, // 3: zitadel.management.v1.RemoveMachineSecretResponse.details:type_name -> zitadel.v1.ObjectDetails
-	126, // 4: zitadel.management.v1.ListMachineKeysRequest.query:type_name -> zitadel.v1.ListQuery
-	127, // 5: zitadel.management.v1.ListMachineKeysResponse.details:type_name -> zitadel.v1.ListDetails
-	128, // 6: zitadel.management.v1.ListMachineKeysResponse.result:type_name -> zitadel.authn.v1.Key
-	129, // 7: zitadel.management.v1.AddMachineKeyRequest.type:type_name -> zitadel.authn.v1.KeyType
-	130, // 8: zitadel.management.v1.AddMachineKeyRequest.expiration_date:type_name -> google.protobuf.Timestamp
-	125, // 9: zitadel.management.v1.AddMachineKeyResponse.details:type_name -> zitadel.v1.ObjectDetails
-	125, // 10: zitadel.management.v1.RemoveMachineKeyResponse.details:type_name -> zitadel.v1.ObjectDetails
-	128, // 11: zitadel.management.v1.GetAppKeyResponse.key:type_name -> zitadel.authn.v1.Key
-	126, // 12: zitadel.management.v1.ListAppKeysRequest.query:type_name -> zitadel.v1.ListQuery
-	127, // 13: zitadel.management.v1.ListAppKeysResponse.details:type_name -> zitadel.v1.ListDetails
-	128, // 14: zitadel.management.v1.ListAppKeysResponse.result:type_name -> zitadel.authn.v1.Key
-	129, // 15: zitadel.management.v1.AddAppKeyRequest.type:type_name -> zitadel.authn.v1.KeyType
-	130, // 16: zitadel.management.v1.AddAppKeyRequest.expiration_date:type_name -> google.protobuf.Timestamp
-	125, // 17: zitadel.management.v1.AddAppKeyResponse.details:type_name -> zitadel.v1.ObjectDetails
-	125, // 18: zitadel.management.v1.RemoveAppKeyResponse.details:type_name -> zitadel.v1.ObjectDetails
-	130, // 19: zitadel.management.v1.AddPersonalAccessTokenRequest.expiration_date:type_name -> google.protobuf.Timestamp
-	125, // 20: zitadel.management.v1.AddPersonalAccessTokenResponse.details:type_name -> zitadel.v1.ObjectDetails
-	125, // 21: zitadel.management.v1.RemovePersonalAccessTokenResponse.details:type_name -> zitadel.v1.ObjectDetails
-	131, // 22: zitadel.management.v1.GetMyOrgResponse.org:type_name -> zitadel.org.v1.Org
-	125, // 23: zitadel.management.v1.AddOrgResponse.details:type_name -> zitadel.v1.ObjectDetails
-	125, // 24: zitadel.management.v1.AddOrgMemberResponse.details:type_name -> zitadel.v1.ObjectDetails
-	132, // 25: zitadel.management.v1.GetProjectByIDResponse.project:type_name -> zitadel.project.v1.Project
-	126, // 26: zitadel.management.v1.ListProjectsRequest.query:type_name -> zitadel.v1.ListQuery
-	133, // 27: zitadel.management.v1.ListProjectsRequest.queries:type_name -> zitadel.project.v1.ProjectQuery
-	127, // 28: zitadel.management.v1.ListProjectsResponse.details:type_name -> zitadel.v1.ListDetails
-	132, // 29: zitadel.management.v1.ListProjectsResponse.result:type_name -> zitadel.project.v1.Project
-	134, // 30: zitadel.management.v1.AddProjectRequest.private_labeling_setting:type_name -> zitadel.project.v1.PrivateLabelingSetting
-	125, // 31: zitadel.management.v1.AddProjectResponse.details:type_name -> zitadel.v1.ObjectDetails
-	134, // 32: zitadel.management.v1.UpdateProjectRequest.private_labeling_setting:type_name -> zitadel.project.v1.PrivateLabelingSetting
-	125, // 33: zitadel.management.v1.UpdateProjectResponse.details:type_name -> zitadel.v1.ObjectDetails
-	125, // 34: zitadel.management.v1.RemoveProjectResponse.details:type_name -> zitadel.v1.ObjectDetails
-	135, // 35: zitadel.management.v1.GetAppByIDResponse.app:type_name -> zitadel.app.v1.App
-	126, // 36: zitadel.management.v1.ListAppsRequest.query:type_name -> zitadel.v1.ListQuery
-	136, // 37: zitadel.management.v1.ListAppsRequest.queries:type_name -> zitadel.app.v1.AppQuery
-	127, // 38: zitadel.management.v1.ListAppsResponse.details:type_name -> zitadel.v1.ListDetails
-	135, // 39: zitadel.management.v1.ListAppsResponse.result:type_name -> zitadel.app.v1.App
-	137, // 40: zitadel.management.v1.AddOIDCAppRequest.response_types:type_name -> zitadel.app.v1.OIDCResponseType
-	138, // 41: zitadel.management.v1.AddOIDCAppRequest.grant_types:type_name -> zitadel.app.v1.OIDCGrantType
-	139, // 42: zitadel.management.v1.AddOIDCAppRequest.app_type:type_name -> zitadel.app.v1.OIDCAppType
-	140, // 43: zitadel.management.v1.AddOIDCAppRequest.auth_method_type:type_name -> zitadel.app.v1.OIDCAuthMethodType
-	141, // 44: zitadel.management.v1.AddOIDCAppRequest.version:type_name -> zitadel.app.v1.OIDCVersion
-	142, // 45: zitadel.management.v1.AddOIDCAppRequest.access_token_type:type_name -> zitadel.app.v1.OIDCTokenType
-	143, // 46: zitadel.management.v1.AddOIDCAppRequest.clock_skew:type_name -> google.protobuf.Duration
-	144, // 47: zitadel.management.v1.AddOIDCAppRequest.login_version:type_name -> zitadel.app.v1.LoginVersion
-	125, // 48: zitadel.management.v1.AddOIDCAppResponse.details:type_name -> zitadel.v1.ObjectDetails
-	145, // 49: zitadel.management.v1.AddOIDCAppResponse.compliance_problems:type_name -> zitadel.v1.LocalizedMessage
-	146, // 50: zitadel.management.v1.AddAPIAppRequest.auth_method_type:type_name -> zitadel.app.v1.APIAuthMethodType
-	125, // 51: zitadel.management.v1.AddAPIAppResponse.details:type_name -> zitadel.v1.ObjectDetails
-	137, // 52: zitadel.management.v1.UpdateOIDCAppConfigRequest.response_types:type_name -> zitadel.app.v1.OIDCResponseType
-	138, // 53: zitadel.management.v1.UpdateOIDCAppConfigRequest.grant_types:type_name -> zitadel.app.v1.OIDCGrantType
-	139, // 54: zitadel.management.v1.UpdateOIDCAppConfigRequest.app_type:type_name -> zitadel.app.v1.OIDCAppType
-	140, // 55: zitadel.management.v1.UpdateOIDCAppConfigRequest.auth_method_type:type_name -> zitadel.app.v1.OIDCAuthMethodType
-	142, // 56: zitadel.management.v1.UpdateOIDCAppConfigRequest.access_token_type:type_name -> zitadel.app.v1.OIDCTokenType
-	143, // 57: zitadel.management.v1.UpdateOIDCAppConfigRequest.clock_skew:type_name -> google.protobuf.Duration
-	144, // 58: zitadel.management.v1.UpdateOIDCAppConfigRequest.login_version:type_name -> zitadel.app.v1.LoginVersion
-	125, // 59: zitadel.management.v1.UpdateOIDCAppConfigResponse.details:type_name -> zitadel.v1.ObjectDetails
-	125, // 60: zitadel.management.v1.RemoveAppResponse.details:type_name -> zitadel.v1.ObjectDetails
-	125, // 61: zitadel.management.v1.RegenerateOIDCClientSecretResponse.details:type_name -> zitadel.v1.ObjectDetails
-	147, // 62: zitadel.management.v1.GetLoginPolicyResponse.policy:type_name -> zitadel.policy.v1.LoginPolicy
-	148, // 63: zitadel.management.v1.AddCustomLoginPolicyRequest.passwordless_type:type_name -> zitadel.policy.v1.PasswordlessType
-	143, // 64: zitadel.management.v1.AddCustomLoginPolicyRequest.password_check_lifetime:type_name -> google.protobuf.Duration
-	143, // 65: zitadel.management.v1.AddCustomLoginPolicyRequest.external_login_check_lifetime:type_name -> google.protobuf.Duration
-	143, // 66: zitadel.management.v1.AddCustomLoginPolicyRequest.mfa_init_skip_lifetime:type_name -> google.protobuf.Duration
-	143, // 67: zitadel.management.v1.AddCustomLoginPolicyRequest.second_factor_check_lifetime:type_name -> google.protobuf.Duration
-	143, // 68: zitadel.management.v1.AddCustomLoginPolicyRequest.multi_factor_check_lifetime:type_name -> google.protobuf.Duration
-	149, // 69: zitadel.management.v1.AddCustomLoginPolicyRequest.second_factors:type_name -> zitadel.policy.v1.SecondFactorType
-	150, // 70: zitadel.management.v1.AddCustomLoginPolicyRequest.multi_factors:type_name -> zitadel.policy.v1.MultiFactorType
-	123, // 71: zitadel.management.v1.AddCustomLoginPolicyRequest.idps:type_name -> zitadel.management.v1.AddCustomLoginPolicyRequest.IDP
-	125, // 72: zitadel.management.v1.AddCustomLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
-	148, // 73: zitadel.management.v1.UpdateCustomLoginPolicyRequest.passwordless_type:type_name -> zitadel.policy.v1.PasswordlessType
-	143, // 74: zitadel.management.v1.UpdateCustomLoginPolicyRequest.password_check_lifetime:type_name -> google.protobuf.Duration
-	143, // 75: zitadel.management.v1.UpdateCustomLoginPolicyRequest.external_login_check_lifetime:type_name -> google.protobuf.Duration
-	143, // 76: zitadel.management.v1.UpdateCustomLoginPolicyRequest.mfa_init_skip_lifetime:type_name -> google.protobuf.Duration
-	143, // 77: zitadel.management.v1.UpdateCustomLoginPolicyRequest.second_factor_check_lifetime:type_name -> google.protobuf.Duration
-	143, // 78: zitadel.management.v1.UpdateCustomLoginPolicyRequest.multi_factor_check_lifetime:type_name -> google.protobuf.Duration
-	125, // 79: zitadel.management.v1.UpdateCustomLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
-	125, // 80: zitadel.management.v1.ResetLoginPolicyToDefaultResponse.details:type_name -> zitadel.v1.ObjectDetails
-	126, // 81: zitadel.management.v1.ListLoginPolicyIDPsRequest.query:type_name -> zitadel.v1.ListQuery
-	127, // 82: zitadel.management.v1.ListLoginPolicyIDPsResponse.details:type_name -> zitadel.v1.ListDetails
-	151, // 83: zitadel.management.v1.ListLoginPolicyIDPsResponse.result:type_name -> zitadel.idp.v1.IDPLoginPolicyLink
-	152, // 84: zitadel.management.v1.AddIDPToLoginPolicyRequest.ownerType:type_name -> zitadel.idp.v1.IDPOwnerType
-	125, // 85: zitadel.management.v1.AddIDPToLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
-	125, // 86: zitadel.management.v1.RemoveIDPFromLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
-	126, // 87: zitadel.management.v1.ListProvidersRequest.query:type_name -> zitadel.v1.ListQuery
-	69,  // 88: zitadel.management.v1.ListProvidersRequest.queries:type_name -> zitadel.management.v1.ProviderQuery
-	153, // 89: zitadel.management.v1.ProviderQuery.idp_id_query:type_name -> zitadel.idp.v1.IDPIDQuery
-	154, // 90: zitadel.management.v1.ProviderQuery.idp_name_query:type_name -> zitadel.idp.v1.IDPNameQuery
-	155, // 91: zitadel.management.v1.ProviderQuery.owner_type_query:type_name -> zitadel.idp.v1.IDPOwnerTypeQuery
-	127, // 92: zitadel.management.v1.ListProvidersResponse.details:type_name -> zitadel.v1.ListDetails
-	156, // 93: zitadel.management.v1.ListProvidersResponse.result:type_name -> zitadel.idp.v1.Provider
-	156, // 94: zitadel.management.v1.GetProviderByIDResponse.idp:type_name -> zitadel.idp.v1.Provider
-	157, // 95: zitadel.management.v1.AddGenericOAuthProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	125, // 96: zitadel.management.v1.AddGenericOAuthProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	157, // 97: zitadel.management.v1.UpdateGenericOAuthProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	125, // 98: zitadel.management.v1.UpdateGenericOAuthProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	157, // 99: zitadel.management.v1.AddGenericOIDCProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	125, // 100: zitadel.management.v1.AddGenericOIDCProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	157, // 101: zitadel.management.v1.UpdateGenericOIDCProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	125, // 102: zitadel.management.v1.UpdateGenericOIDCProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	157, // 103: zitadel.management.v1.AddJWTProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	125, // 104: zitadel.management.v1.AddJWTProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	157, // 105: zitadel.management.v1.UpdateJWTProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	125, // 106: zitadel.management.v1.UpdateJWTProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	158, // 107: zitadel.management.v1.AddAzureADProviderRequest.tenant:type_name -> zitadel.idp.v1.AzureADTenant
-	157, // 108: zitadel.management.v1.AddAzureADProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	125, // 109: zitadel.management.v1.AddAzureADProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	158, // 110: zitadel.management.v1.UpdateAzureADProviderRequest.tenant:type_name -> zitadel.idp.v1.AzureADTenant
-	157, // 111: zitadel.management.v1.UpdateAzureADProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	125, // 112: zitadel.management.v1.UpdateAzureADProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	157, // 113: zitadel.management.v1.AddGitHubProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	125, // 114: zitadel.management.v1.AddGitHubProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	157, // 115: zitadel.management.v1.UpdateGitHubProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	125, // 116: zitadel.management.v1.UpdateGitHubProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	157, // 117: zitadel.management.v1.AddGitHubEnterpriseServerProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	125, // 118: zitadel.management.v1.AddGitHubEnterpriseServerProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	157, // 119: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	125, // 120: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	157, // 121: zitadel.management.v1.AddGitLabProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	125, // 122: zitadel.management.v1.AddGitLabProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	157, // 123: zitadel.management.v1.UpdateGitLabProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	125, // 124: zitadel.management.v1.UpdateGitLabProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	157, // 125: zitadel.management.v1.AddGitLabSelfHostedProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	125, // 126: zitadel.management.v1.AddGitLabSelfHostedProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	157, // 127: zitadel.management.v1.UpdateGitLabSelfHostedProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	125, // 128: zitadel.management.v1.UpdateGitLabSelfHostedProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	157, // 129: zitadel.management.v1.AddGoogleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	125, // 130: zitadel.management.v1.AddGoogleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	157, // 131: zitadel.management.v1.UpdateGoogleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	125, // 132: zitadel.management.v1.UpdateGoogleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	143, // 133: zitadel.management.v1.AddLDAPProviderRequest.timeout:type_name -> google.protobuf.Duration
-	159, // 134: zitadel.management.v1.AddLDAPProviderRequest.attributes:type_name -> zitadel.idp.v1.LDAPAttributes
-	157, // 135: zitadel.management.v1.AddLDAPProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	125, // 136: zitadel.management.v1.AddLDAPProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	143, // 137: zitadel.management.v1.UpdateLDAPProviderRequest.timeout:type_name -> google.protobuf.Duration
-	159, // 138: zitadel.management.v1.UpdateLDAPProviderRequest.attributes:type_name -> zitadel.idp.v1.LDAPAttributes
-	157, // 139: zitadel.management.v1.UpdateLDAPProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	125, // 140: zitadel.management.v1.UpdateLDAPProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	160, // 141: zitadel.management.v1.AddSAMLProviderRequest.binding:type_name -> zitadel.idp.v1.SAMLBinding
-	157, // 142: zitadel.management.v1.AddSAMLProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	161, // 143: zitadel.management.v1.AddSAMLProviderRequest.name_id_format:type_name -> zitadel.idp.v1.SAMLNameIDFormat
-	125, // 144: zitadel.management.v1.AddSAMLProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	160, // 145: zitadel.management.v1.UpdateSAMLProviderRequest.binding:type_name -> zitadel.idp.v1.SAMLBinding
-	157, // 146: zitadel.management.v1.UpdateSAMLProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	161, // 147: zitadel.management.v1.UpdateSAMLProviderRequest.name_id_format:type_name -> zitadel.idp.v1.SAMLNameIDFormat
-	125, // 148: zitadel.management.v1.UpdateSAMLProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	157, // 149: zitadel.management.v1.AddAppleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	125, // 150: zitadel.management.v1.AddAppleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	157, // 151: zitadel.management.v1.UpdateAppleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
-	125, // 152: zitadel.management.v1.UpdateAppleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	125, // 153: zitadel.management.v1.DeleteProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
-	152, // 154: zitadel.management.v1.AddCustomLoginPolicyRequest.IDP.ownerType:type_name -> zitadel.idp.v1.IDPOwnerType
-	54,  // 155: zitadel.management.v1.ManagementService.GetLoginPolicy:input_type -> zitadel.management.v1.GetLoginPolicyRequest
-	56,  // 156: zitadel.management.v1.ManagementService.AddCustomLoginPolicy:input_type -> zitadel.management.v1.AddCustomLoginPolicyRequest
-	58,  // 157: zitadel.management.v1.ManagementService.UpdateCustomLoginPolicy:input_type -> zitadel.management.v1.UpdateCustomLoginPolicyRequest
-	60,  // 158: zitadel.management.v1.ManagementService.ResetLoginPolicyToDefault:input_type -> zitadel.management.v1.ResetLoginPolicyToDefaultRequest
-	64,  // 159: zitadel.management.v1.ManagementService.AddIDPToLoginPolicy:input_type -> zitadel.management.v1.AddIDPToLoginPolicyRequest
-	62,  // 160: zitadel.management.v1.ManagementService.ListLoginPolicyIDPs:input_type -> zitadel.management.v1.ListLoginPolicyIDPsRequest
-	66,  // 161: zitadel.management.v1.ManagementService.RemoveIDPFromLoginPolicy:input_type -> zitadel.management.v1.RemoveIDPFromLoginPolicyRequest
-	24,  // 162: zitadel.management.v1.ManagementService.GetMyOrg:input_type -> zitadel.management.v1.GetMyOrgRequest
-	26,  // 163: zitadel.management.v1.ManagementService.AddOrg:input_type -> zitadel.management.v1.AddOrgRequest
-	0,   // 164: zitadel.management.v1.ManagementService.AddMachineUser:input_type -> zitadel.management.v1.AddMachineUserRequest
-	20,  // 165: zitadel.management.v1.ManagementService.AddPersonalAccessToken:input_type -> zitadel.management.v1.AddPersonalAccessTokenRequest
-	22,  // 166: zitadel.management.v1.ManagementService.RemovePersonalAccessToken:input_type -> zitadel.management.v1.RemovePersonalAccessTokenRequest
-	28,  // 167: zitadel.management.v1.ManagementService.AddOrgMember:input_type -> zitadel.management.v1.AddOrgMemberRequest
-	71,  // 168: zitadel.management.v1.ManagementService.GetProviderByID:input_type -> zitadel.management.v1.GetProviderByIDRequest
-	68,  // 169: zitadel.management.v1.ManagementService.ListProviders:input_type -> zitadel.management.v1.ListProvidersRequest
-	121, // 170: zitadel.management.v1.ManagementService.DeleteProvider:input_type -> zitadel.management.v1.DeleteProviderRequest
-	34,  // 171: zitadel.management.v1.ManagementService.AddProject:input_type -> zitadel.management.v1.AddProjectRequest
-	30,  // 172: zitadel.management.v1.ManagementService.GetProjectByID:input_type -> zitadel.management.v1.GetProjectByIDRequest
-	32,  // 173: zitadel.management.v1.ManagementService.ListProjects:input_type -> zitadel.management.v1.ListProjectsRequest
-	36,  // 174: zitadel.management.v1.ManagementService.UpdateProject:input_type -> zitadel.management.v1.UpdateProjectRequest
-	38,  // 175: zitadel.management.v1.ManagementService.RemoveProject:input_type -> zitadel.management.v1.RemoveProjectRequest
-	44,  // 176: zitadel.management.v1.ManagementService.AddOIDCApp:input_type -> zitadel.management.v1.AddOIDCAppRequest
-	46,  // 177: zitadel.management.v1.ManagementService.AddAPIApp:input_type -> zitadel.management.v1.AddAPIAppRequest
-	40,  // 178: zitadel.management.v1.ManagementService.GetAppByID:input_type -> zitadel.management.v1.GetAppByIDRequest
-	42,  // 179: zitadel.management.v1.ManagementService.ListApps:input_type -> zitadel.management.v1.ListAppsRequest
-	50,  // 180: zitadel.management.v1.ManagementService.RemoveApp:input_type -> zitadel.management.v1.RemoveAppRequest
-	48,  // 181: zitadel.management.v1.ManagementService.UpdateOIDCAppConfig:input_type -> zitadel.management.v1.UpdateOIDCAppConfigRequest
-	52,  // 182: zitadel.management.v1.ManagementService.RegenerateOIDCClientSecret:input_type -> zitadel.management.v1.RegenerateOIDCClientSecretRequest
-	2,   // 183: zitadel.management.v1.ManagementService.GenerateMachineSecret:input_type -> zitadel.management.v1.GenerateMachineSecretRequest
-	4,   // 184: zitadel.management.v1.ManagementService.RemoveMachineSecret:input_type -> zitadel.management.v1.RemoveMachineSecretRequest
-	8,   // 185: zitadel.management.v1.ManagementService.AddMachineKey:input_type -> zitadel.management.v1.AddMachineKeyRequest
-	6,   // 186: zitadel.management.v1.ManagementService.ListMachineKeys:input_type -> zitadel.management.v1.ListMachineKeysRequest
-	10,  // 187: zitadel.management.v1.ManagementService.RemoveMachineKey:input_type -> zitadel.management.v1.RemoveMachineKeyRequest
-	16,  // 188: zitadel.management.v1.ManagementService.AddAppKey:input_type -> zitadel.management.v1.AddAppKeyRequest
-	12,  // 189: zitadel.management.v1.ManagementService.GetAppKey:input_type -> zitadel.management.v1.GetAppKeyRequest
-	14,  // 190: zitadel.management.v1.ManagementService.ListAppKeys:input_type -> zitadel.management.v1.ListAppKeysRequest
-	18,  // 191: zitadel.management.v1.ManagementService.RemoveAppKey:input_type -> zitadel.management.v1.RemoveAppKeyRequest
-	73,  // 192: zitadel.management.v1.ManagementService.AddGenericOAuthProvider:input_type -> zitadel.management.v1.AddGenericOAuthProviderRequest
-	75,  // 193: zitadel.management.v1.ManagementService.UpdateGenericOAuthProvider:input_type -> zitadel.management.v1.UpdateGenericOAuthProviderRequest
-	77,  // 194: zitadel.management.v1.ManagementService.AddGenericOIDCProvider:input_type -> zitadel.management.v1.AddGenericOIDCProviderRequest
-	79,  // 195: zitadel.management.v1.ManagementService.UpdateGenericOIDCProvider:input_type -> zitadel.management.v1.UpdateGenericOIDCProviderRequest
-	81,  // 196: zitadel.management.v1.ManagementService.AddJWTProvider:input_type -> zitadel.management.v1.AddJWTProviderRequest
-	83,  // 197: zitadel.management.v1.ManagementService.UpdateJWTProvider:input_type -> zitadel.management.v1.UpdateJWTProviderRequest
-	109, // 198: zitadel.management.v1.ManagementService.AddLDAPProvider:input_type -> zitadel.management.v1.AddLDAPProviderRequest
-	111, // 199: zitadel.management.v1.ManagementService.UpdateLDAPProvider:input_type -> zitadel.management.v1.UpdateLDAPProviderRequest
-	85,  // 200: zitadel.management.v1.ManagementService.AddAzureADProvider:input_type -> zitadel.management.v1.AddAzureADProviderRequest
-	87,  // 201: zitadel.management.v1.ManagementService.UpdateAzureADProvider:input_type -> zitadel.management.v1.UpdateAzureADProviderRequest
-	89,  // 202: zitadel.management.v1.ManagementService.AddGitHubProvider:input_type -> zitadel.management.v1.AddGitHubProviderRequest
-	91,  // 203: zitadel.management.v1.ManagementService.UpdateGitHubProvider:input_type -> zitadel.management.v1.UpdateGitHubProviderRequest
-	93,  // 204: zitadel.management.v1.ManagementService.AddGitHubEnterpriseServerProvider:input_type -> zitadel.management.v1.AddGitHubEnterpriseServerProviderRequest
-	95,  // 205: zitadel.management.v1.ManagementService.UpdateGitHubEnterpriseServerProvider:input_type -> zitadel.management.v1.UpdateGitHubEnterpriseServerProviderRequest
-	97,  // 206: zitadel.management.v1.ManagementService.AddGitLabProvider:input_type -> zitadel.management.v1.AddGitLabProviderRequest
-	99,  // 207: zitadel.management.v1.ManagementService.UpdateGitLabProvider:input_type -> zitadel.management.v1.UpdateGitLabProviderRequest
-	101, // 208: zitadel.management.v1.ManagementService.AddGitLabSelfHostedProvider:input_type -> zitadel.management.v1.AddGitLabSelfHostedProviderRequest
-	103, // 209: zitadel.management.v1.ManagementService.UpdateGitLabSelfHostedProvider:input_type -> zitadel.management.v1.UpdateGitLabSelfHostedProviderRequest
-	105, // 210: zitadel.management.v1.ManagementService.AddGoogleProvider:input_type -> zitadel.management.v1.AddGoogleProviderRequest
-	107, // 211: zitadel.management.v1.ManagementService.UpdateGoogleProvider:input_type -> zitadel.management.v1.UpdateGoogleProviderRequest
-	117, // 212: zitadel.management.v1.ManagementService.AddAppleProvider:input_type -> zitadel.management.v1.AddAppleProviderRequest
-	119, // 213: zitadel.management.v1.ManagementService.UpdateAppleProvider:input_type -> zitadel.management.v1.UpdateAppleProviderRequest
-	113, // 214: zitadel.management.v1.ManagementService.AddSAMLProvider:input_type -> zitadel.management.v1.AddSAMLProviderRequest
-	115, // 215: zitadel.management.v1.ManagementService.UpdateSAMLProvider:input_type -> zitadel.management.v1.UpdateSAMLProviderRequest
-	55,  // 216: zitadel.management.v1.ManagementService.GetLoginPolicy:output_type -> zitadel.management.v1.GetLoginPolicyResponse
-	57,  // 217: zitadel.management.v1.ManagementService.AddCustomLoginPolicy:output_type -> zitadel.management.v1.AddCustomLoginPolicyResponse
-	59,  // 218: zitadel.management.v1.ManagementService.UpdateCustomLoginPolicy:output_type -> zitadel.management.v1.UpdateCustomLoginPolicyResponse
-	61,  // 219: zitadel.management.v1.ManagementService.ResetLoginPolicyToDefault:output_type -> zitadel.management.v1.ResetLoginPolicyToDefaultResponse
-	65,  // 220: zitadel.management.v1.ManagementService.AddIDPToLoginPolicy:output_type -> zitadel.management.v1.AddIDPToLoginPolicyResponse
-	63,  // 221: zitadel.management.v1.ManagementService.ListLoginPolicyIDPs:output_type -> zitadel.management.v1.ListLoginPolicyIDPsResponse
-	67,  // 222: zitadel.management.v1.ManagementService.RemoveIDPFromLoginPolicy:output_type -> zitadel.management.v1.RemoveIDPFromLoginPolicyResponse
-	25,  // 223: zitadel.management.v1.ManagementService.GetMyOrg:output_type -> zitadel.management.v1.GetMyOrgResponse
-	27,  // 224: zitadel.management.v1.ManagementService.AddOrg:output_type -> zitadel.management.v1.AddOrgResponse
-	1,   // 225: zitadel.management.v1.ManagementService.AddMachineUser:output_type -> zitadel.management.v1.AddMachineUserResponse
-	21,  // 226: zitadel.management.v1.ManagementService.AddPersonalAccessToken:output_type -> zitadel.management.v1.AddPersonalAccessTokenResponse
-	23,  // 227: zitadel.management.v1.ManagementService.RemovePersonalAccessToken:output_type -> zitadel.management.v1.RemovePersonalAccessTokenResponse
-	29,  // 228: zitadel.management.v1.ManagementService.AddOrgMember:output_type -> zitadel.management.v1.AddOrgMemberResponse
-	72,  // 229: zitadel.management.v1.ManagementService.GetProviderByID:output_type -> zitadel.management.v1.GetProviderByIDResponse
-	70,  // 230: zitadel.management.v1.ManagementService.ListProviders:output_type -> zitadel.management.v1.ListProvidersResponse
-	122, // 231: zitadel.management.v1.ManagementService.DeleteProvider:output_type -> zitadel.management.v1.DeleteProviderResponse
-	35,  // 232: zitadel.management.v1.ManagementService.AddProject:output_type -> zitadel.management.v1.AddProjectResponse
-	31,  // 233: zitadel.management.v1.ManagementService.GetProjectByID:output_type -> zitadel.management.v1.GetProjectByIDResponse
-	33,  // 234: zitadel.management.v1.ManagementService.ListProjects:output_type -> zitadel.management.v1.ListProjectsResponse
-	37,  // 235: zitadel.management.v1.ManagementService.UpdateProject:output_type -> zitadel.management.v1.UpdateProjectResponse
-	39,  // 236: zitadel.management.v1.ManagementService.RemoveProject:output_type -> zitadel.management.v1.RemoveProjectResponse
-	45,  // 237: zitadel.management.v1.ManagementService.AddOIDCApp:output_type -> zitadel.management.v1.AddOIDCAppResponse
-	47,  // 238: zitadel.management.v1.ManagementService.AddAPIApp:output_type -> zitadel.management.v1.AddAPIAppResponse
-	41,  // 239: zitadel.management.v1.ManagementService.GetAppByID:output_type -> zitadel.management.v1.GetAppByIDResponse
-	43,  // 240: zitadel.management.v1.ManagementService.ListApps:output_type -> zitadel.management.v1.ListAppsResponse
-	51,  // 241: zitadel.management.v1.ManagementService.RemoveApp:output_type -> zitadel.management.v1.RemoveAppResponse
-	49,  // 242: zitadel.management.v1.ManagementService.UpdateOIDCAppConfig:output_type -> zitadel.management.v1.UpdateOIDCAppConfigResponse
-	53,  // 243: zitadel.management.v1.ManagementService.RegenerateOIDCClientSecret:output_type -> zitadel.management.v1.RegenerateOIDCClientSecretResponse
-	3,   // 244: zitadel.management.v1.ManagementService.GenerateMachineSecret:output_type -> zitadel.management.v1.GenerateMachineSecretResponse
-	5,   // 245: zitadel.management.v1.ManagementService.RemoveMachineSecret:output_type -> zitadel.management.v1.RemoveMachineSecretResponse
-	9,   // 246: zitadel.management.v1.ManagementService.AddMachineKey:output_type -> zitadel.management.v1.AddMachineKeyResponse
-	7,   // 247: zitadel.management.v1.ManagementService.ListMachineKeys:output_type -> zitadel.management.v1.ListMachineKeysResponse
-	11,  // 248: zitadel.management.v1.ManagementService.RemoveMachineKey:output_type -> zitadel.management.v1.RemoveMachineKeyResponse
-	17,  // 249: zitadel.management.v1.ManagementService.AddAppKey:output_type -> zitadel.management.v1.AddAppKeyResponse
-	13,  // 250: zitadel.management.v1.ManagementService.GetAppKey:output_type -> zitadel.management.v1.GetAppKeyResponse
-	15,  // 251: zitadel.management.v1.ManagementService.ListAppKeys:output_type -> zitadel.management.v1.ListAppKeysResponse
-	19,  // 252: zitadel.management.v1.ManagementService.RemoveAppKey:output_type -> zitadel.management.v1.RemoveAppKeyResponse
-	74,  // 253: zitadel.management.v1.ManagementService.AddGenericOAuthProvider:output_type -> zitadel.management.v1.AddGenericOAuthProviderResponse
-	76,  // 254: zitadel.management.v1.ManagementService.UpdateGenericOAuthProvider:output_type -> zitadel.management.v1.UpdateGenericOAuthProviderResponse
-	78,  // 255: zitadel.management.v1.ManagementService.AddGenericOIDCProvider:output_type -> zitadel.management.v1.AddGenericOIDCProviderResponse
-	80,  // 256: zitadel.management.v1.ManagementService.UpdateGenericOIDCProvider:output_type -> zitadel.management.v1.UpdateGenericOIDCProviderResponse
-	82,  // 257: zitadel.management.v1.ManagementService.AddJWTProvider:output_type -> zitadel.management.v1.AddJWTProviderResponse
-	84,  // 258: zitadel.management.v1.ManagementService.UpdateJWTProvider:output_type -> zitadel.management.v1.UpdateJWTProviderResponse
-	110, // 259: zitadel.management.v1.ManagementService.AddLDAPProvider:output_type -> zitadel.management.v1.AddLDAPProviderResponse
-	112, // 260: zitadel.management.v1.ManagementService.UpdateLDAPProvider:output_type -> zitadel.management.v1.UpdateLDAPProviderResponse
-	86,  // 261: zitadel.management.v1.ManagementService.AddAzureADProvider:output_type -> zitadel.management.v1.AddAzureADProviderResponse
-	88,  // 262: zitadel.management.v1.ManagementService.UpdateAzureADProvider:output_type -> zitadel.management.v1.UpdateAzureADProviderResponse
-	90,  // 263: zitadel.management.v1.ManagementService.AddGitHubProvider:output_type -> zitadel.management.v1.AddGitHubProviderResponse
-	92,  // 264: zitadel.management.v1.ManagementService.UpdateGitHubProvider:output_type -> zitadel.management.v1.UpdateGitHubProviderResponse
-	94,  // 265: zitadel.management.v1.ManagementService.AddGitHubEnterpriseServerProvider:output_type -> zitadel.management.v1.AddGitHubEnterpriseServerProviderResponse
-	96,  // 266: zitadel.management.v1.ManagementService.UpdateGitHubEnterpriseServerProvider:output_type -> zitadel.management.v1.UpdateGitHubEnterpriseServerProviderResponse
-	98,  // 267: zitadel.management.v1.ManagementService.AddGitLabProvider:output_type -> zitadel.management.v1.AddGitLabProviderResponse
-	100, // 268: zitadel.management.v1.ManagementService.UpdateGitLabProvider:output_type -> zitadel.management.v1.UpdateGitLabProviderResponse
-	102, // 269: zitadel.management.v1.ManagementService.AddGitLabSelfHostedProvider:output_type -> zitadel.management.v1.AddGitLabSelfHostedProviderResponse
-	104, // 270: zitadel.management.v1.ManagementService.UpdateGitLabSelfHostedProvider:output_type -> zitadel.management.v1.UpdateGitLabSelfHostedProviderResponse
-	106, // 271: zitadel.management.v1.ManagementService.AddGoogleProvider:output_type -> zitadel.management.v1.AddGoogleProviderResponse
-	108, // 272: zitadel.management.v1.ManagementService.UpdateGoogleProvider:output_type -> zitadel.management.v1.UpdateGoogleProviderResponse
-	118, // 273: zitadel.management.v1.ManagementService.AddAppleProvider:output_type -> zitadel.management.v1.AddAppleProviderResponse
-	120, // 274: zitadel.management.v1.ManagementService.UpdateAppleProvider:output_type -> zitadel.management.v1.UpdateAppleProviderResponse
-	114, // 275: zitadel.management.v1.ManagementService.AddSAMLProvider:output_type -> zitadel.management.v1.AddSAMLProviderResponse
-	116, // 276: zitadel.management.v1.ManagementService.UpdateSAMLProvider:output_type -> zitadel.management.v1.UpdateSAMLProviderResponse
-	216, // [216:277] is the sub-list for method output_type
-	155, // [155:216] is the sub-list for method input_type
-	155, // [155:155] is the sub-list for extension type_name
-	155, // [155:155] is the sub-list for extension extendee
-	0,   // [0:155] is the sub-list for field type_name
+	126, // 0: zitadel.management.v1.AddMachineUserRequest.access_token_type:type_name -> zitadel.user.v1.AccessTokenType
+	127, // 1: zitadel.management.v1.AddMachineUserResponse.details:type_name -> zitadel.v1.ObjectDetails
+	126, // 2: zitadel.management.v1.UpdateMachineRequest.access_token_type:type_name -> zitadel.user.v1.AccessTokenType
+	127, // 3: zitadel.management.v1.UpdateMachineResponse.details:type_name -> zitadel.v1.ObjectDetails
+	127, // 4: zitadel.management.v1.GenerateMachineSecretResponse.details:type_name -> zitadel.v1.ObjectDetails
+	127, // 5: zitadel.management.v1.RemoveMachineSecretResponse.details:type_name -> zitadel.v1.ObjectDetails
+	128, // 6: zitadel.management.v1.ListMachineKeysRequest.query:type_name -> zitadel.v1.ListQuery
+	129, // 7: zitadel.management.v1.ListMachineKeysResponse.details:type_name -> zitadel.v1.ListDetails
+	130, // 8: zitadel.management.v1.ListMachineKeysResponse.result:type_name -> zitadel.authn.v1.Key
+	131, // 9: zitadel.management.v1.AddMachineKeyRequest.type:type_name -> zitadel.authn.v1.KeyType
+	132, // 10: zitadel.management.v1.AddMachineKeyRequest.expiration_date:type_name -> google.protobuf.Timestamp
+	127, // 11: zitadel.management.v1.AddMachineKeyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	127, // 12: zitadel.management.v1.RemoveMachineKeyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	130, // 13: zitadel.management.v1.GetAppKeyResponse.key:type_name -> zitadel.authn.v1.Key
+	128, // 14: zitadel.management.v1.ListAppKeysRequest.query:type_name -> zitadel.v1.ListQuery
+	129, // 15: zitadel.management.v1.ListAppKeysResponse.details:type_name -> zitadel.v1.ListDetails
+	130, // 16: zitadel.management.v1.ListAppKeysResponse.result:type_name -> zitadel.authn.v1.Key
+	131, // 17: zitadel.management.v1.AddAppKeyRequest.type:type_name -> zitadel.authn.v1.KeyType
+	132, // 18: zitadel.management.v1.AddAppKeyRequest.expiration_date:type_name -> google.protobuf.Timestamp
+	127, // 19: zitadel.management.v1.AddAppKeyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	127, // 20: zitadel.management.v1.RemoveAppKeyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	132, // 21: zitadel.management.v1.AddPersonalAccessTokenRequest.expiration_date:type_name -> google.protobuf.Timestamp
+	127, // 22: zitadel.management.v1.AddPersonalAccessTokenResponse.details:type_name -> zitadel.v1.ObjectDetails
+	127, // 23: zitadel.management.v1.RemovePersonalAccessTokenResponse.details:type_name -> zitadel.v1.ObjectDetails
+	133, // 24: zitadel.management.v1.GetMyOrgResponse.org:type_name -> zitadel.org.v1.Org
+	127, // 25: zitadel.management.v1.AddOrgResponse.details:type_name -> zitadel.v1.ObjectDetails
+	127, // 26: zitadel.management.v1.AddOrgMemberResponse.details:type_name -> zitadel.v1.ObjectDetails
+	134, // 27: zitadel.management.v1.GetProjectByIDResponse.project:type_name -> zitadel.project.v1.Project
+	128, // 28: zitadel.management.v1.ListProjectsRequest.query:type_name -> zitadel.v1.ListQuery
+	135, // 29: zitadel.management.v1.ListProjectsRequest.queries:type_name -> zitadel.project.v1.ProjectQuery
+	129, // 30: zitadel.management.v1.ListProjectsResponse.details:type_name -> zitadel.v1.ListDetails
+	134, // 31: zitadel.management.v1.ListProjectsResponse.result:type_name -> zitadel.project.v1.Project
+	136, // 32: zitadel.management.v1.AddProjectRequest.private_labeling_setting:type_name -> zitadel.project.v1.PrivateLabelingSetting
+	127, // 33: zitadel.management.v1.AddProjectResponse.details:type_name -> zitadel.v1.ObjectDetails
+	136, // 34: zitadel.management.v1.UpdateProjectRequest.private_labeling_setting:type_name -> zitadel.project.v1.PrivateLabelingSetting
+	127, // 35: zitadel.management.v1.UpdateProjectResponse.details:type_name -> zitadel.v1.ObjectDetails
+	127, // 36: zitadel.management.v1.RemoveProjectResponse.details:type_name -> zitadel.v1.ObjectDetails
+	137, // 37: zitadel.management.v1.GetAppByIDResponse.app:type_name -> zitadel.app.v1.App
+	128, // 38: zitadel.management.v1.ListAppsRequest.query:type_name -> zitadel.v1.ListQuery
+	138, // 39: zitadel.management.v1.ListAppsRequest.queries:type_name -> zitadel.app.v1.AppQuery
+	129, // 40: zitadel.management.v1.ListAppsResponse.details:type_name -> zitadel.v1.ListDetails
+	137, // 41: zitadel.management.v1.ListAppsResponse.result:type_name -> zitadel.app.v1.App
+	139, // 42: zitadel.management.v1.AddOIDCAppRequest.response_types:type_name -> zitadel.app.v1.OIDCResponseType
+	140, // 43: zitadel.management.v1.AddOIDCAppRequest.grant_types:type_name -> zitadel.app.v1.OIDCGrantType
+	141, // 44: zitadel.management.v1.AddOIDCAppRequest.app_type:type_name -> zitadel.app.v1.OIDCAppType
+	142, // 45: zitadel.management.v1.AddOIDCAppRequest.auth_method_type:type_name -> zitadel.app.v1.OIDCAuthMethodType
+	143, // 46: zitadel.management.v1.AddOIDCAppRequest.version:type_name -> zitadel.app.v1.OIDCVersion
+	144, // 47: zitadel.management.v1.AddOIDCAppRequest.access_token_type:type_name -> zitadel.app.v1.OIDCTokenType
+	145, // 48: zitadel.management.v1.AddOIDCAppRequest.clock_skew:type_name -> google.protobuf.Duration
+	146, // 49: zitadel.management.v1.AddOIDCAppRequest.login_version:type_name -> zitadel.app.v1.LoginVersion
+	127, // 50: zitadel.management.v1.AddOIDCAppResponse.details:type_name -> zitadel.v1.ObjectDetails
+	147, // 51: zitadel.management.v1.AddOIDCAppResponse.compliance_problems:type_name -> zitadel.v1.LocalizedMessage
+	148, // 52: zitadel.management.v1.AddAPIAppRequest.auth_method_type:type_name -> zitadel.app.v1.APIAuthMethodType
+	127, // 53: zitadel.management.v1.AddAPIAppResponse.details:type_name -> zitadel.v1.ObjectDetails
+	139, // 54: zitadel.management.v1.UpdateOIDCAppConfigRequest.response_types:type_name -> zitadel.app.v1.OIDCResponseType
+	140, // 55: zitadel.management.v1.UpdateOIDCAppConfigRequest.grant_types:type_name -> zitadel.app.v1.OIDCGrantType
+	141, // 56: zitadel.management.v1.UpdateOIDCAppConfigRequest.app_type:type_name -> zitadel.app.v1.OIDCAppType
+	142, // 57: zitadel.management.v1.UpdateOIDCAppConfigRequest.auth_method_type:type_name -> zitadel.app.v1.OIDCAuthMethodType
+	144, // 58: zitadel.management.v1.UpdateOIDCAppConfigRequest.access_token_type:type_name -> zitadel.app.v1.OIDCTokenType
+	145, // 59: zitadel.management.v1.UpdateOIDCAppConfigRequest.clock_skew:type_name -> google.protobuf.Duration
+	146, // 60: zitadel.management.v1.UpdateOIDCAppConfigRequest.login_version:type_name -> zitadel.app.v1.LoginVersion
+	127, // 61: zitadel.management.v1.UpdateOIDCAppConfigResponse.details:type_name -> zitadel.v1.ObjectDetails
+	127, // 62: zitadel.management.v1.RemoveAppResponse.details:type_name -> zitadel.v1.ObjectDetails
+	127, // 63: zitadel.management.v1.RegenerateOIDCClientSecretResponse.details:type_name -> zitadel.v1.ObjectDetails
+	149, // 64: zitadel.management.v1.GetLoginPolicyResponse.policy:type_name -> zitadel.policy.v1.LoginPolicy
+	150, // 65: zitadel.management.v1.AddCustomLoginPolicyRequest.passwordless_type:type_name -> zitadel.policy.v1.PasswordlessType
+	145, // 66: zitadel.management.v1.AddCustomLoginPolicyRequest.password_check_lifetime:type_name -> google.protobuf.Duration
+	145, // 67: zitadel.management.v1.AddCustomLoginPolicyRequest.external_login_check_lifetime:type_name -> google.protobuf.Duration
+	145, // 68: zitadel.management.v1.AddCustomLoginPolicyRequest.mfa_init_skip_lifetime:type_name -> google.protobuf.Duration
+	145, // 69: zitadel.management.v1.AddCustomLoginPolicyRequest.second_factor_check_lifetime:type_name -> google.protobuf.Duration
+	145, // 70: zitadel.management.v1.AddCustomLoginPolicyRequest.multi_factor_check_lifetime:type_name -> google.protobuf.Duration
+	151, // 71: zitadel.management.v1.AddCustomLoginPolicyRequest.second_factors:type_name -> zitadel.policy.v1.SecondFactorType
+	152, // 72: zitadel.management.v1.AddCustomLoginPolicyRequest.multi_factors:type_name -> zitadel.policy.v1.MultiFactorType
+	125, // 73: zitadel.management.v1.AddCustomLoginPolicyRequest.idps:type_name -> zitadel.management.v1.AddCustomLoginPolicyRequest.IDP
+	127, // 74: zitadel.management.v1.AddCustomLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	150, // 75: zitadel.management.v1.UpdateCustomLoginPolicyRequest.passwordless_type:type_name -> zitadel.policy.v1.PasswordlessType
+	145, // 76: zitadel.management.v1.UpdateCustomLoginPolicyRequest.password_check_lifetime:type_name -> google.protobuf.Duration
+	145, // 77: zitadel.management.v1.UpdateCustomLoginPolicyRequest.external_login_check_lifetime:type_name -> google.protobuf.Duration
+	145, // 78: zitadel.management.v1.UpdateCustomLoginPolicyRequest.mfa_init_skip_lifetime:type_name -> google.protobuf.Duration
+	145, // 79: zitadel.management.v1.UpdateCustomLoginPolicyRequest.second_factor_check_lifetime:type_name -> google.protobuf.Duration
+	145, // 80: zitadel.management.v1.UpdateCustomLoginPolicyRequest.multi_factor_check_lifetime:type_name -> google.protobuf.Duration
+	127, // 81: zitadel.management.v1.UpdateCustomLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	127, // 82: zitadel.management.v1.ResetLoginPolicyToDefaultResponse.details:type_name -> zitadel.v1.ObjectDetails
+	128, // 83: zitadel.management.v1.ListLoginPolicyIDPsRequest.query:type_name -> zitadel.v1.ListQuery
+	129, // 84: zitadel.management.v1.ListLoginPolicyIDPsResponse.details:type_name -> zitadel.v1.ListDetails
+	153, // 85: zitadel.management.v1.ListLoginPolicyIDPsResponse.result:type_name -> zitadel.idp.v1.IDPLoginPolicyLink
+	154, // 86: zitadel.management.v1.AddIDPToLoginPolicyRequest.ownerType:type_name -> zitadel.idp.v1.IDPOwnerType
+	127, // 87: zitadel.management.v1.AddIDPToLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	127, // 88: zitadel.management.v1.RemoveIDPFromLoginPolicyResponse.details:type_name -> zitadel.v1.ObjectDetails
+	128, // 89: zitadel.management.v1.ListProvidersRequest.query:type_name -> zitadel.v1.ListQuery
+	71,  // 90: zitadel.management.v1.ListProvidersRequest.queries:type_name -> zitadel.management.v1.ProviderQuery
+	155, // 91: zitadel.management.v1.ProviderQuery.idp_id_query:type_name -> zitadel.idp.v1.IDPIDQuery
+	156, // 92: zitadel.management.v1.ProviderQuery.idp_name_query:type_name -> zitadel.idp.v1.IDPNameQuery
+	157, // 93: zitadel.management.v1.ProviderQuery.owner_type_query:type_name -> zitadel.idp.v1.IDPOwnerTypeQuery
+	129, // 94: zitadel.management.v1.ListProvidersResponse.details:type_name -> zitadel.v1.ListDetails
+	158, // 95: zitadel.management.v1.ListProvidersResponse.result:type_name -> zitadel.idp.v1.Provider
+	158, // 96: zitadel.management.v1.GetProviderByIDResponse.idp:type_name -> zitadel.idp.v1.Provider
+	159, // 97: zitadel.management.v1.AddGenericOAuthProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	127, // 98: zitadel.management.v1.AddGenericOAuthProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	159, // 99: zitadel.management.v1.UpdateGenericOAuthProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	127, // 100: zitadel.management.v1.UpdateGenericOAuthProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	159, // 101: zitadel.management.v1.AddGenericOIDCProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	127, // 102: zitadel.management.v1.AddGenericOIDCProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	159, // 103: zitadel.management.v1.UpdateGenericOIDCProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	127, // 104: zitadel.management.v1.UpdateGenericOIDCProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	159, // 105: zitadel.management.v1.AddJWTProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	127, // 106: zitadel.management.v1.AddJWTProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	159, // 107: zitadel.management.v1.UpdateJWTProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	127, // 108: zitadel.management.v1.UpdateJWTProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	160, // 109: zitadel.management.v1.AddAzureADProviderRequest.tenant:type_name -> zitadel.idp.v1.AzureADTenant
+	159, // 110: zitadel.management.v1.AddAzureADProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	127, // 111: zitadel.management.v1.AddAzureADProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	160, // 112: zitadel.management.v1.UpdateAzureADProviderRequest.tenant:type_name -> zitadel.idp.v1.AzureADTenant
+	159, // 113: zitadel.management.v1.UpdateAzureADProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	127, // 114: zitadel.management.v1.UpdateAzureADProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	159, // 115: zitadel.management.v1.AddGitHubProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	127, // 116: zitadel.management.v1.AddGitHubProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	159, // 117: zitadel.management.v1.UpdateGitHubProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	127, // 118: zitadel.management.v1.UpdateGitHubProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	159, // 119: zitadel.management.v1.AddGitHubEnterpriseServerProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	127, // 120: zitadel.management.v1.AddGitHubEnterpriseServerProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	159, // 121: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	127, // 122: zitadel.management.v1.UpdateGitHubEnterpriseServerProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	159, // 123: zitadel.management.v1.AddGitLabProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	127, // 124: zitadel.management.v1.AddGitLabProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	159, // 125: zitadel.management.v1.UpdateGitLabProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	127, // 126: zitadel.management.v1.UpdateGitLabProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	159, // 127: zitadel.management.v1.AddGitLabSelfHostedProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	127, // 128: zitadel.management.v1.AddGitLabSelfHostedProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	159, // 129: zitadel.management.v1.UpdateGitLabSelfHostedProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	127, // 130: zitadel.management.v1.UpdateGitLabSelfHostedProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	159, // 131: zitadel.management.v1.AddGoogleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	127, // 132: zitadel.management.v1.AddGoogleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	159, // 133: zitadel.management.v1.UpdateGoogleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	127, // 134: zitadel.management.v1.UpdateGoogleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	145, // 135: zitadel.management.v1.AddLDAPProviderRequest.timeout:type_name -> google.protobuf.Duration
+	161, // 136: zitadel.management.v1.AddLDAPProviderRequest.attributes:type_name -> zitadel.idp.v1.LDAPAttributes
+	159, // 137: zitadel.management.v1.AddLDAPProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	127, // 138: zitadel.management.v1.AddLDAPProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	145, // 139: zitadel.management.v1.UpdateLDAPProviderRequest.timeout:type_name -> google.protobuf.Duration
+	161, // 140: zitadel.management.v1.UpdateLDAPProviderRequest.attributes:type_name -> zitadel.idp.v1.LDAPAttributes
+	159, // 141: zitadel.management.v1.UpdateLDAPProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	127, // 142: zitadel.management.v1.UpdateLDAPProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	162, // 143: zitadel.management.v1.AddSAMLProviderRequest.binding:type_name -> zitadel.idp.v1.SAMLBinding
+	159, // 144: zitadel.management.v1.AddSAMLProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	163, // 145: zitadel.management.v1.AddSAMLProviderRequest.name_id_format:type_name -> zitadel.idp.v1.SAMLNameIDFormat
+	127, // 146: zitadel.management.v1.AddSAMLProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	162, // 147: zitadel.management.v1.UpdateSAMLProviderRequest.binding:type_name -> zitadel.idp.v1.SAMLBinding
+	159, // 148: zitadel.management.v1.UpdateSAMLProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	163, // 149: zitadel.management.v1.UpdateSAMLProviderRequest.name_id_format:type_name -> zitadel.idp.v1.SAMLNameIDFormat
+	127, // 150: zitadel.management.v1.UpdateSAMLProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	159, // 151: zitadel.management.v1.AddAppleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	127, // 152: zitadel.management.v1.AddAppleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	159, // 153: zitadel.management.v1.UpdateAppleProviderRequest.provider_options:type_name -> zitadel.idp.v1.Options
+	127, // 154: zitadel.management.v1.UpdateAppleProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	127, // 155: zitadel.management.v1.DeleteProviderResponse.details:type_name -> zitadel.v1.ObjectDetails
+	154, // 156: zitadel.management.v1.AddCustomLoginPolicyRequest.IDP.ownerType:type_name -> zitadel.idp.v1.IDPOwnerType
+	56,  // 157: zitadel.management.v1.ManagementService.GetLoginPolicy:input_type -> zitadel.management.v1.GetLoginPolicyRequest
+	58,  // 158: zitadel.management.v1.ManagementService.AddCustomLoginPolicy:input_type -> zitadel.management.v1.AddCustomLoginPolicyRequest
+	60,  // 159: zitadel.management.v1.ManagementService.UpdateCustomLoginPolicy:input_type -> zitadel.management.v1.UpdateCustomLoginPolicyRequest
+	62,  // 160: zitadel.management.v1.ManagementService.ResetLoginPolicyToDefault:input_type -> zitadel.management.v1.ResetLoginPolicyToDefaultRequest
+	66,  // 161: zitadel.management.v1.ManagementService.AddIDPToLoginPolicy:input_type -> zitadel.management.v1.AddIDPToLoginPolicyRequest
+	64,  // 162: zitadel.management.v1.ManagementService.ListLoginPolicyIDPs:input_type -> zitadel.management.v1.ListLoginPolicyIDPsRequest
+	68,  // 163: zitadel.management.v1.ManagementService.RemoveIDPFromLoginPolicy:input_type -> zitadel.management.v1.RemoveIDPFromLoginPolicyRequest
+	26,  // 164: zitadel.management.v1.ManagementService.GetMyOrg:input_type -> zitadel.management.v1.GetMyOrgRequest
+	28,  // 165: zitadel.management.v1.ManagementService.AddOrg:input_type -> zitadel.management.v1.AddOrgRequest
+	0,   // 166: zitadel.management.v1.ManagementService.AddMachineUser:input_type -> zitadel.management.v1.AddMachineUserRequest
+	22,  // 167: zitadel.management.v1.ManagementService.AddPersonalAccessToken:input_type -> zitadel.management.v1.AddPersonalAccessTokenRequest
+	24,  // 168: zitadel.management.v1.ManagementService.RemovePersonalAccessToken:input_type -> zitadel.management.v1.RemovePersonalAccessTokenRequest
+	30,  // 169: zitadel.management.v1.ManagementService.AddOrgMember:input_type -> zitadel.management.v1.AddOrgMemberRequest
+	73,  // 170: zitadel.management.v1.ManagementService.GetProviderByID:input_type -> zitadel.management.v1.GetProviderByIDRequest
+	70,  // 171: zitadel.management.v1.ManagementService.ListProviders:input_type -> zitadel.management.v1.ListProvidersRequest
+	123, // 172: zitadel.management.v1.ManagementService.DeleteProvider:input_type -> zitadel.management.v1.DeleteProviderRequest
+	36,  // 173: zitadel.management.v1.ManagementService.AddProject:input_type -> zitadel.management.v1.AddProjectRequest
+	32,  // 174: zitadel.management.v1.ManagementService.GetProjectByID:input_type -> zitadel.management.v1.GetProjectByIDRequest
+	34,  // 175: zitadel.management.v1.ManagementService.ListProjects:input_type -> zitadel.management.v1.ListProjectsRequest
+	38,  // 176: zitadel.management.v1.ManagementService.UpdateProject:input_type -> zitadel.management.v1.UpdateProjectRequest
+	40,  // 177: zitadel.management.v1.ManagementService.RemoveProject:input_type -> zitadel.management.v1.RemoveProjectRequest
+	46,  // 178: zitadel.management.v1.ManagementService.AddOIDCApp:input_type -> zitadel.management.v1.AddOIDCAppRequest
+	48,  // 179: zitadel.management.v1.ManagementService.AddAPIApp:input_type -> zitadel.management.v1.AddAPIAppRequest
+	42,  // 180: zitadel.management.v1.ManagementService.GetAppByID:input_type -> zitadel.management.v1.GetAppByIDRequest
+	44,  // 181: zitadel.management.v1.ManagementService.ListApps:input_type -> zitadel.management.v1.ListAppsRequest
+	52,  // 182: zitadel.management.v1.ManagementService.RemoveApp:input_type -> zitadel.management.v1.RemoveAppRequest
+	50,  // 183: zitadel.management.v1.ManagementService.UpdateOIDCAppConfig:input_type -> zitadel.management.v1.UpdateOIDCAppConfigRequest
+	54,  // 184: zitadel.management.v1.ManagementService.RegenerateOIDCClientSecret:input_type -> zitadel.management.v1.RegenerateOIDCClientSecretRequest
+	2,   // 185: zitadel.management.v1.ManagementService.UpdateMachine:input_type -> zitadel.management.v1.UpdateMachineRequest
+	4,   // 186: zitadel.management.v1.ManagementService.GenerateMachineSecret:input_type -> zitadel.management.v1.GenerateMachineSecretRequest
+	6,   // 187: zitadel.management.v1.ManagementService.RemoveMachineSecret:input_type -> zitadel.management.v1.RemoveMachineSecretRequest
+	10,  // 188: zitadel.management.v1.ManagementService.AddMachineKey:input_type -> zitadel.management.v1.AddMachineKeyRequest
+	8,   // 189: zitadel.management.v1.ManagementService.ListMachineKeys:input_type -> zitadel.management.v1.ListMachineKeysRequest
+	12,  // 190: zitadel.management.v1.ManagementService.RemoveMachineKey:input_type -> zitadel.management.v1.RemoveMachineKeyRequest
+	18,  // 191: zitadel.management.v1.ManagementService.AddAppKey:input_type -> zitadel.management.v1.AddAppKeyRequest
+	14,  // 192: zitadel.management.v1.ManagementService.GetAppKey:input_type -> zitadel.management.v1.GetAppKeyRequest
+	16,  // 193: zitadel.management.v1.ManagementService.ListAppKeys:input_type -> zitadel.management.v1.ListAppKeysRequest
+	20,  // 194: zitadel.management.v1.ManagementService.RemoveAppKey:input_type -> zitadel.management.v1.RemoveAppKeyRequest
+	75,  // 195: zitadel.management.v1.ManagementService.AddGenericOAuthProvider:input_type -> zitadel.management.v1.AddGenericOAuthProviderRequest
+	77,  // 196: zitadel.management.v1.ManagementService.UpdateGenericOAuthProvider:input_type -> zitadel.management.v1.UpdateGenericOAuthProviderRequest
+	79,  // 197: zitadel.management.v1.ManagementService.AddGenericOIDCProvider:input_type -> zitadel.management.v1.AddGenericOIDCProviderRequest
+	81,  // 198: zitadel.management.v1.ManagementService.UpdateGenericOIDCProvider:input_type -> zitadel.management.v1.UpdateGenericOIDCProviderRequest
+	83,  // 199: zitadel.management.v1.ManagementService.AddJWTProvider:input_type -> zitadel.management.v1.AddJWTProviderRequest
+	85,  // 200: zitadel.management.v1.ManagementService.UpdateJWTProvider:input_type -> zitadel.management.v1.UpdateJWTProviderRequest
+	111, // 201: zitadel.management.v1.ManagementService.AddLDAPProvider:input_type -> zitadel.management.v1.AddLDAPProviderRequest
+	113, // 202: zitadel.management.v1.ManagementService.UpdateLDAPProvider:input_type -> zitadel.management.v1.UpdateLDAPProviderRequest
+	87,  // 203: zitadel.management.v1.ManagementService.AddAzureADProvider:input_type -> zitadel.management.v1.AddAzureADProviderRequest
+	89,  // 204: zitadel.management.v1.ManagementService.UpdateAzureADProvider:input_type -> zitadel.management.v1.UpdateAzureADProviderRequest
+	91,  // 205: zitadel.management.v1.ManagementService.AddGitHubProvider:input_type -> zitadel.management.v1.AddGitHubProviderRequest
+	93,  // 206: zitadel.management.v1.ManagementService.UpdateGitHubProvider:input_type -> zitadel.management.v1.UpdateGitHubProviderRequest
+	95,  // 207: zitadel.management.v1.ManagementService.AddGitHubEnterpriseServerProvider:input_type -> zitadel.management.v1.AddGitHubEnterpriseServerProviderRequest
+	97,  // 208: zitadel.management.v1.ManagementService.UpdateGitHubEnterpriseServerProvider:input_type -> zitadel.management.v1.UpdateGitHubEnterpriseServerProviderRequest
+	99,  // 209: zitadel.management.v1.ManagementService.AddGitLabProvider:input_type -> zitadel.management.v1.AddGitLabProviderRequest
+	101, // 210: zitadel.management.v1.ManagementService.UpdateGitLabProvider:input_type -> zitadel.management.v1.UpdateGitLabProviderRequest
+	103, // 211: zitadel.management.v1.ManagementService.AddGitLabSelfHostedProvider:input_type -> zitadel.management.v1.AddGitLabSelfHostedProviderRequest
+	105, // 212: zitadel.management.v1.ManagementService.UpdateGitLabSelfHostedProvider:input_type -> zitadel.management.v1.UpdateGitLabSelfHostedProviderRequest
+	107, // 213: zitadel.management.v1.ManagementService.AddGoogleProvider:input_type -> zitadel.management.v1.AddGoogleProviderRequest
+	109, // 214: zitadel.management.v1.ManagementService.UpdateGoogleProvider:input_type -> zitadel.management.v1.UpdateGoogleProviderRequest
+	119, // 215: zitadel.management.v1.ManagementService.AddAppleProvider:input_type -> zitadel.management.v1.AddAppleProviderRequest
+	121, // 216: zitadel.management.v1.ManagementService.UpdateAppleProvider:input_type -> zitadel.management.v1.UpdateAppleProviderRequest
+	115, // 217: zitadel.management.v1.ManagementService.AddSAMLProvider:input_type -> zitadel.management.v1.AddSAMLProviderRequest
+	117, // 218: zitadel.management.v1.ManagementService.UpdateSAMLProvider:input_type -> zitadel.management.v1.UpdateSAMLProviderRequest
+	57,  // 219: zitadel.management.v1.ManagementService.GetLoginPolicy:output_type -> zitadel.management.v1.GetLoginPolicyResponse
+	59,  // 220: zitadel.management.v1.ManagementService.AddCustomLoginPolicy:output_type -> zitadel.management.v1.AddCustomLoginPolicyResponse
+	61,  // 221: zitadel.management.v1.ManagementService.UpdateCustomLoginPolicy:output_type -> zitadel.management.v1.UpdateCustomLoginPolicyResponse
+	63,  // 222: zitadel.management.v1.ManagementService.ResetLoginPolicyToDefault:output_type -> zitadel.management.v1.ResetLoginPolicyToDefaultResponse
+	67,  // 223: zitadel.management.v1.ManagementService.AddIDPToLoginPolicy:output_type -> zitadel.management.v1.AddIDPToLoginPolicyResponse
+	65,  // 224: zitadel.management.v1.ManagementService.ListLoginPolicyIDPs:output_type -> zitadel.management.v1.ListLoginPolicyIDPsResponse
+	69,  // 225: zitadel.management.v1.ManagementService.RemoveIDPFromLoginPolicy:output_type -> zitadel.management.v1.RemoveIDPFromLoginPolicyResponse
+	27,  // 226: zitadel.management.v1.ManagementService.GetMyOrg:output_type -> zitadel.management.v1.GetMyOrgResponse
+	29,  // 227: zitadel.management.v1.ManagementService.AddOrg:output_type -> zitadel.management.v1.AddOrgResponse
+	1,   // 228: zitadel.management.v1.ManagementService.AddMachineUser:output_type -> zitadel.management.v1.AddMachineUserResponse
+	23,  // 229: zitadel.management.v1.ManagementService.AddPersonalAccessToken:output_type -> zitadel.management.v1.AddPersonalAccessTokenResponse
+	25,  // 230: zitadel.management.v1.ManagementService.RemovePersonalAccessToken:output_type -> zitadel.management.v1.RemovePersonalAccessTokenResponse
+	31,  // 231: zitadel.management.v1.ManagementService.AddOrgMember:output_type -> zitadel.management.v1.AddOrgMemberResponse
+	74,  // 232: zitadel.management.v1.ManagementService.GetProviderByID:output_type -> zitadel.management.v1.GetProviderByIDResponse
+	72,  // 233: zitadel.management.v1.ManagementService.ListProviders:output_type -> zitadel.management.v1.ListProvidersResponse
+	124, // 234: zitadel.management.v1.ManagementService.DeleteProvider:output_type -> zitadel.management.v1.DeleteProviderResponse
+	37,  // 235: zitadel.management.v1.ManagementService.AddProject:output_type -> zitadel.management.v1.AddProjectResponse
+	33,  // 236: zitadel.management.v1.ManagementService.GetProjectByID:output_type -> zitadel.management.v1.GetProjectByIDResponse
+	35,  // 237: zitadel.management.v1.ManagementService.ListProjects:output_type -> zitadel.management.v1.ListProjectsResponse
+	39,  // 238: zitadel.management.v1.ManagementService.UpdateProject:output_type -> zitadel.management.v1.UpdateProjectResponse
+	41,  // 239: zitadel.management.v1.ManagementService.RemoveProject:output_type -> zitadel.management.v1.RemoveProjectResponse
+	47,  // 240: zitadel.management.v1.ManagementService.AddOIDCApp:output_type -> zitadel.management.v1.AddOIDCAppResponse
+	49,  // 241: zitadel.management.v1.ManagementService.AddAPIApp:output_type -> zitadel.management.v1.AddAPIAppResponse
+	43,  // 242: zitadel.management.v1.ManagementService.GetAppByID:output_type -> zitadel.management.v1.GetAppByIDResponse
+	45,  // 243: zitadel.management.v1.ManagementService.ListApps:output_type -> zitadel.management.v1.ListAppsResponse
+	53,  // 244: zitadel.management.v1.ManagementService.RemoveApp:output_type -> zitadel.management.v1.RemoveAppResponse
+	51,  // 245: zitadel.management.v1.ManagementService.UpdateOIDCAppConfig:output_type -> zitadel.management.v1.UpdateOIDCAppConfigResponse
+	55,  // 246: zitadel.management.v1.ManagementService.RegenerateOIDCClientSecret:output_type -> zitadel.management.v1.RegenerateOIDCClientSecretResponse
+	3,   // 247: zitadel.management.v1.ManagementService.UpdateMachine:output_type -> zitadel.management.v1.UpdateMachineResponse
+	5,   // 248: zitadel.management.v1.ManagementService.GenerateMachineSecret:output_type -> zitadel.management.v1.GenerateMachineSecretResponse
+	7,   // 249: zitadel.management.v1.ManagementService.RemoveMachineSecret:output_type -> zitadel.management.v1.RemoveMachineSecretResponse
+	11,  // 250: zitadel.management.v1.ManagementService.AddMachineKey:output_type -> zitadel.management.v1.AddMachineKeyResponse
+	9,   // 251: zitadel.management.v1.ManagementService.ListMachineKeys:output_type -> zitadel.management.v1.ListMachineKeysResponse
+	13,  // 252: zitadel.management.v1.ManagementService.RemoveMachineKey:output_type -> zitadel.management.v1.RemoveMachineKeyResponse
+	19,  // 253: zitadel.management.v1.ManagementService.AddAppKey:output_type -> zitadel.management.v1.AddAppKeyResponse
+	15,  // 254: zitadel.management.v1.ManagementService.GetAppKey:output_type -> zitadel.management.v1.GetAppKeyResponse
+	17,  // 255: zitadel.management.v1.ManagementService.ListAppKeys:output_type -> zitadel.management.v1.ListAppKeysResponse
+	21,  // 256: zitadel.management.v1.ManagementService.RemoveAppKey:output_type -> zitadel.management.v1.RemoveAppKeyResponse
+	76,  // 257: zitadel.management.v1.ManagementService.AddGenericOAuthProvider:output_type -> zitadel.management.v1.AddGenericOAuthProviderResponse
+	78,  // 258: zitadel.management.v1.ManagementService.UpdateGenericOAuthProvider:output_type -> zitadel.management.v1.UpdateGenericOAuthProviderResponse
+	80,  // 259: zitadel.management.v1.ManagementService.AddGenericOIDCProvider:output_type -> zitadel.management.v1.AddGenericOIDCProviderResponse
+	82,  // 260: zitadel.management.v1.ManagementService.UpdateGenericOIDCProvider:output_type -> zitadel.management.v1.UpdateGenericOIDCProviderResponse
+	84,  // 261: zitadel.management.v1.ManagementService.AddJWTProvider:output_type -> zitadel.management.v1.AddJWTProviderResponse
+	86,  // 262: zitadel.management.v1.ManagementService.UpdateJWTProvider:output_type -> zitadel.management.v1.UpdateJWTProviderResponse
+	112, // 263: zitadel.management.v1.ManagementService.AddLDAPProvider:output_type -> zitadel.management.v1.AddLDAPProviderResponse
+	114, // 264: zitadel.management.v1.ManagementService.UpdateLDAPProvider:output_type -> zitadel.management.v1.UpdateLDAPProviderResponse
+	88,  // 265: zitadel.management.v1.ManagementService.AddAzureADProvider:output_type -> zitadel.management.v1.AddAzureADProviderResponse
+	90,  // 266: zitadel.management.v1.ManagementService.UpdateAzureADProvider:output_type -> zitadel.management.v1.UpdateAzureADProviderResponse
+	92,  // 267: zitadel.management.v1.ManagementService.AddGitHubProvider:output_type -> zitadel.management.v1.AddGitHubProviderResponse
+	94,  // 268: zitadel.management.v1.ManagementService.UpdateGitHubProvider:output_type -> zitadel.management.v1.UpdateGitHubProviderResponse
+	96,  // 269: zitadel.management.v1.ManagementService.AddGitHubEnterpriseServerProvider:output_type -> zitadel.management.v1.AddGitHubEnterpriseServerProviderResponse
+	98,  // 270: zitadel.management.v1.ManagementService.UpdateGitHubEnterpriseServerProvider:output_type -> zitadel.management.v1.UpdateGitHubEnterpriseServerProviderResponse
+	100, // 271: zitadel.management.v1.ManagementService.AddGitLabProvider:output_type -> zitadel.management.v1.AddGitLabProviderResponse
+	102, // 272: zitadel.management.v1.ManagementService.UpdateGitLabProvider:output_type -> zitadel.management.v1.UpdateGitLabProviderResponse
+	104, // 273: zitadel.management.v1.ManagementService.AddGitLabSelfHostedProvider:output_type -> zitadel.management.v1.AddGitLabSelfHostedProviderResponse
+	106, // 274: zitadel.management.v1.ManagementService.UpdateGitLabSelfHostedProvider:output_type -> zitadel.management.v1.UpdateGitLabSelfHostedProviderResponse
+	108, // 275: zitadel.management.v1.ManagementService.AddGoogleProvider:output_type -> zitadel.management.v1.AddGoogleProviderResponse
+	110, // 276: zitadel.management.v1.ManagementService.UpdateGoogleProvider:output_type -> zitadel.management.v1.UpdateGoogleProviderResponse
+	120, // 277: zitadel.management.v1.ManagementService.AddAppleProvider:output_type -> zitadel.management.v1.AddAppleProviderResponse
+	122, // 278: zitadel.management.v1.ManagementService.UpdateAppleProvider:output_type -> zitadel.management.v1.UpdateAppleProviderResponse
+	116, // 279: zitadel.management.v1.ManagementService.AddSAMLProvider:output_type -> zitadel.management.v1.AddSAMLProviderResponse
+	118, // 280: zitadel.management.v1.ManagementService.UpdateSAMLProvider:output_type -> zitadel.management.v1.UpdateSAMLProviderResponse
+	219, // [219:281] is the sub-list for method output_type
+	157, // [157:219] is the sub-list for method input_type
+	157, // [157:157] is the sub-list for extension type_name
+	157, // [157:157] is the sub-list for extension extendee
+	0,   // [0:157] is the sub-list for field type_name
 }
 
 func init() { file_zitadel_management_proto_init() }
@@ -9262,16 +9388,16 @@ func file_zitadel_management_proto_init() {
 		return
 	}
 	file_zitadel_management_proto_msgTypes[0].OneofWrappers = []any{}
-	file_zitadel_management_proto_msgTypes[69].OneofWrappers = []any{
+	file_zitadel_management_proto_msgTypes[71].OneofWrappers = []any{
 		(*ProviderQuery_IdpIdQuery)(nil),
 		(*ProviderQuery_IdpNameQuery)(nil),
 		(*ProviderQuery_OwnerTypeQuery)(nil),
 	}
-	file_zitadel_management_proto_msgTypes[113].OneofWrappers = []any{
+	file_zitadel_management_proto_msgTypes[115].OneofWrappers = []any{
 		(*AddSAMLProviderRequest_MetadataXml)(nil),
 		(*AddSAMLProviderRequest_MetadataUrl)(nil),
 	}
-	file_zitadel_management_proto_msgTypes[115].OneofWrappers = []any{
+	file_zitadel_management_proto_msgTypes[117].OneofWrappers = []any{
 		(*UpdateSAMLProviderRequest_MetadataXml)(nil),
 		(*UpdateSAMLProviderRequest_MetadataUrl)(nil),
 	}
@@ -9281,7 +9407,7 @@ func file_zitadel_management_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_zitadel_management_proto_rawDesc), len(file_zitadel_management_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   124,
+			NumMessages:   126,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -120,6 +120,9 @@ const (
 	// ManagementServiceRegenerateOIDCClientSecretProcedure is the fully-qualified name of the
 	// ManagementService's RegenerateOIDCClientSecret RPC.
 	ManagementServiceRegenerateOIDCClientSecretProcedure = "/zitadel.management.v1.ManagementService/RegenerateOIDCClientSecret"
+	// ManagementServiceUpdateMachineProcedure is the fully-qualified name of the ManagementService's
+	// UpdateMachine RPC.
+	ManagementServiceUpdateMachineProcedure = "/zitadel.management.v1.ManagementService/UpdateMachine"
 	// ManagementServiceGenerateMachineSecretProcedure is the fully-qualified name of the
 	// ManagementService's GenerateMachineSecret RPC.
 	ManagementServiceGenerateMachineSecretProcedure = "/zitadel.management.v1.ManagementService/GenerateMachineSecret"
@@ -251,6 +254,8 @@ type ManagementServiceClient interface {
 	RemoveApp(context.Context, *connect.Request[v1.RemoveAppRequest]) (*connect.Response[v1.RemoveAppResponse], error)
 	UpdateOIDCAppConfig(context.Context, *connect.Request[v1.UpdateOIDCAppConfigRequest]) (*connect.Response[v1.UpdateOIDCAppConfigResponse], error)
 	RegenerateOIDCClientSecret(context.Context, *connect.Request[v1.RegenerateOIDCClientSecretRequest]) (*connect.Response[v1.RegenerateOIDCClientSecretResponse], error)
+	// A machine user's name, description and access token type.
+	UpdateMachine(context.Context, *connect.Request[v1.UpdateMachineRequest]) (*connect.Response[v1.UpdateMachineResponse], error)
 	GenerateMachineSecret(context.Context, *connect.Request[v1.GenerateMachineSecretRequest]) (*connect.Response[v1.GenerateMachineSecretResponse], error)
 	RemoveMachineSecret(context.Context, *connect.Request[v1.RemoveMachineSecretRequest]) (*connect.Response[v1.RemoveMachineSecretResponse], error)
 	AddMachineKey(context.Context, *connect.Request[v1.AddMachineKeyRequest]) (*connect.Response[v1.AddMachineKeyResponse], error)
@@ -463,6 +468,12 @@ func NewManagementServiceClient(httpClient connect.HTTPClient, baseURL string, o
 			httpClient,
 			baseURL+ManagementServiceRegenerateOIDCClientSecretProcedure,
 			connect.WithSchema(managementServiceMethods.ByName("RegenerateOIDCClientSecret")),
+			connect.WithClientOptions(opts...),
+		),
+		updateMachine: connect.NewClient[v1.UpdateMachineRequest, v1.UpdateMachineResponse](
+			httpClient,
+			baseURL+ManagementServiceUpdateMachineProcedure,
+			connect.WithSchema(managementServiceMethods.ByName("UpdateMachine")),
 			connect.WithClientOptions(opts...),
 		),
 		generateMachineSecret: connect.NewClient[v1.GenerateMachineSecretRequest, v1.GenerateMachineSecretResponse](
@@ -696,6 +707,7 @@ type managementServiceClient struct {
 	removeApp                            *connect.Client[v1.RemoveAppRequest, v1.RemoveAppResponse]
 	updateOIDCAppConfig                  *connect.Client[v1.UpdateOIDCAppConfigRequest, v1.UpdateOIDCAppConfigResponse]
 	regenerateOIDCClientSecret           *connect.Client[v1.RegenerateOIDCClientSecretRequest, v1.RegenerateOIDCClientSecretResponse]
+	updateMachine                        *connect.Client[v1.UpdateMachineRequest, v1.UpdateMachineResponse]
 	generateMachineSecret                *connect.Client[v1.GenerateMachineSecretRequest, v1.GenerateMachineSecretResponse]
 	removeMachineSecret                  *connect.Client[v1.RemoveMachineSecretRequest, v1.RemoveMachineSecretResponse]
 	addMachineKey                        *connect.Client[v1.AddMachineKeyRequest, v1.AddMachineKeyResponse]
@@ -872,6 +884,11 @@ func (c *managementServiceClient) UpdateOIDCAppConfig(ctx context.Context, req *
 // zitadel.management.v1.ManagementService.RegenerateOIDCClientSecret.
 func (c *managementServiceClient) RegenerateOIDCClientSecret(ctx context.Context, req *connect.Request[v1.RegenerateOIDCClientSecretRequest]) (*connect.Response[v1.RegenerateOIDCClientSecretResponse], error) {
 	return c.regenerateOIDCClientSecret.CallUnary(ctx, req)
+}
+
+// UpdateMachine calls zitadel.management.v1.ManagementService.UpdateMachine.
+func (c *managementServiceClient) UpdateMachine(ctx context.Context, req *connect.Request[v1.UpdateMachineRequest]) (*connect.Response[v1.UpdateMachineResponse], error) {
+	return c.updateMachine.CallUnary(ctx, req)
 }
 
 // GenerateMachineSecret calls zitadel.management.v1.ManagementService.GenerateMachineSecret.
@@ -1076,6 +1093,8 @@ type ManagementServiceHandler interface {
 	RemoveApp(context.Context, *connect.Request[v1.RemoveAppRequest]) (*connect.Response[v1.RemoveAppResponse], error)
 	UpdateOIDCAppConfig(context.Context, *connect.Request[v1.UpdateOIDCAppConfigRequest]) (*connect.Response[v1.UpdateOIDCAppConfigResponse], error)
 	RegenerateOIDCClientSecret(context.Context, *connect.Request[v1.RegenerateOIDCClientSecretRequest]) (*connect.Response[v1.RegenerateOIDCClientSecretResponse], error)
+	// A machine user's name, description and access token type.
+	UpdateMachine(context.Context, *connect.Request[v1.UpdateMachineRequest]) (*connect.Response[v1.UpdateMachineResponse], error)
 	GenerateMachineSecret(context.Context, *connect.Request[v1.GenerateMachineSecretRequest]) (*connect.Response[v1.GenerateMachineSecretResponse], error)
 	RemoveMachineSecret(context.Context, *connect.Request[v1.RemoveMachineSecretRequest]) (*connect.Response[v1.RemoveMachineSecretResponse], error)
 	AddMachineKey(context.Context, *connect.Request[v1.AddMachineKeyRequest]) (*connect.Response[v1.AddMachineKeyResponse], error)
@@ -1284,6 +1303,12 @@ func NewManagementServiceHandler(svc ManagementServiceHandler, opts ...connect.H
 		ManagementServiceRegenerateOIDCClientSecretProcedure,
 		svc.RegenerateOIDCClientSecret,
 		connect.WithSchema(managementServiceMethods.ByName("RegenerateOIDCClientSecret")),
+		connect.WithHandlerOptions(opts...),
+	)
+	managementServiceUpdateMachineHandler := connect.NewUnaryHandler(
+		ManagementServiceUpdateMachineProcedure,
+		svc.UpdateMachine,
+		connect.WithSchema(managementServiceMethods.ByName("UpdateMachine")),
 		connect.WithHandlerOptions(opts...),
 	)
 	managementServiceGenerateMachineSecretHandler := connect.NewUnaryHandler(
@@ -1542,6 +1567,8 @@ func NewManagementServiceHandler(svc ManagementServiceHandler, opts ...connect.H
 			managementServiceUpdateOIDCAppConfigHandler.ServeHTTP(w, r)
 		case ManagementServiceRegenerateOIDCClientSecretProcedure:
 			managementServiceRegenerateOIDCClientSecretHandler.ServeHTTP(w, r)
+		case ManagementServiceUpdateMachineProcedure:
+			managementServiceUpdateMachineHandler.ServeHTTP(w, r)
 		case ManagementServiceGenerateMachineSecretProcedure:
 			managementServiceGenerateMachineSecretHandler.ServeHTTP(w, r)
 		case ManagementServiceRemoveMachineSecretProcedure:
@@ -1727,6 +1754,10 @@ func (UnimplementedManagementServiceHandler) UpdateOIDCAppConfig(context.Context
 
 func (UnimplementedManagementServiceHandler) RegenerateOIDCClientSecret(context.Context, *connect.Request[v1.RegenerateOIDCClientSecretRequest]) (*connect.Response[v1.RegenerateOIDCClientSecretResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.RegenerateOIDCClientSecret is not implemented"))
+}
+
+func (UnimplementedManagementServiceHandler) UpdateMachine(context.Context, *connect.Request[v1.UpdateMachineRequest]) (*connect.Response[v1.UpdateMachineResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("zitadel.management.v1.ManagementService.UpdateMachine is not implemented"))
 }
 
 func (UnimplementedManagementServiceHandler) GenerateMachineSecret(context.Context, *connect.Request[v1.GenerateMachineSecretRequest]) (*connect.Response[v1.GenerateMachineSecretResponse], error) {
