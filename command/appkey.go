@@ -3,11 +3,7 @@ package command
 import (
 	"context"
 	"crypto"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"sort"
 	"time"
@@ -87,13 +83,9 @@ func (c *Commands) AddAppKey(ctx context.Context, in AddAppKey) (*AppKeyAdded, e
 	if !exp.After(c.now()) {
 		return nil, errs.InvalidArgument("DOMAIN-dv3t5", "Errors.AuthNKey.ExpireBeforeNow")
 	}
-	priv, err := rsa.GenerateKey(rand.Reader, machineKeySize)
+	priv, pubPEM, err := newKeyPair()
 	if err != nil {
 		return nil, errs.Internal("COMMAND-Akey2", err)
-	}
-	pubPEM, err := publicKeyPEM(&priv.PublicKey)
-	if err != nil {
-		return nil, errs.Internal("COMMAND-Akey3", err)
 	}
 	keyID, err := c.ids.Next()
 	if err != nil {
@@ -115,8 +107,7 @@ func (c *Commands) AddAppKey(ctx context.Context, in AddAppKey) (*AppKeyAdded, e
 	if err != nil {
 		return nil, err
 	}
-	key := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(priv)})
-	file, err := json.Marshal(appKeyFile{Type: "application", KeyID: keyID, Key: string(key), AppID: in.AppID, ClientID: clientID})
+	file, err := json.Marshal(appKeyFile{Type: "application", KeyID: keyID, Key: privateKeyPEM(priv), AppID: in.AppID, ClientID: clientID})
 	if err != nil {
 		return nil, errs.Internal("COMMAND-Akey5", err)
 	}

@@ -240,11 +240,8 @@ func (c *Commands) AddMachineKey(ctx context.Context, in AddMachineKey) (*Machin
 		}
 	} else {
 		var err error
-		if priv, err = rsa.GenerateKey(rand.Reader, machineKeySize); err != nil {
+		if priv, pubPEM, err = newKeyPair(); err != nil {
 			return nil, errs.Internal("COMMAND-Key01", err)
-		}
-		if pubPEM, err = publicKeyPEM(&priv.PublicKey); err != nil {
-			return nil, errs.Internal("COMMAND-Key02", err)
 		}
 	}
 	keyID, err := c.ids.Next()
@@ -262,8 +259,7 @@ func (c *Commands) AddMachineKey(ctx context.Context, in AddMachineKey) (*Machin
 	}
 	out := &MachineKeyAdded{KeyID: keyID, Details: detailsFromEvents(evs, u.ref, u.created)}
 	if priv != nil {
-		key := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(priv)})
-		if out.KeyFile, err = json.Marshal(machineKeyFile{Type: "serviceaccount", KeyID: keyID, Key: string(key),
+		if out.KeyFile, err = json.Marshal(machineKeyFile{Type: "serviceaccount", KeyID: keyID, Key: privateKeyPEM(priv),
 			ExpirationDate: exp, UserID: in.UserID}); err != nil {
 			return nil, errs.Internal("COMMAND-Key03", err)
 		}
@@ -408,6 +404,24 @@ func ParsePublicKeyPEM(b []byte) (crypto.PublicKey, error) {
 		return pub, nil
 	}
 	return x509.ParsePKCS1PublicKey(block.Bytes)
+}
+
+// newKeyPair generates a key pair of a key file (machine or app key): the
+// private key, shown once in the file, and the stored form of its public
+// key.
+func newKeyPair() (priv *rsa.PrivateKey, pubPEM string, err error) {
+	if priv, err = rsa.GenerateKey(rand.Reader, machineKeySize); err != nil {
+		return nil, "", err
+	}
+	if pubPEM, err = publicKeyPEM(&priv.PublicKey); err != nil {
+		return nil, "", err
+	}
+	return priv, pubPEM, nil
+}
+
+// privateKeyPEM is a key file's "key": PKCS #1 PEM.
+func privateKeyPEM(priv *rsa.PrivateKey) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(priv)}))
 }
 
 // publicKeyPEM is the stored form of a public key: PKIX under ZITADEL's
