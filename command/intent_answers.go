@@ -1,0 +1,172 @@
+package command
+
+import (
+	"container/list"
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/idledger/idledger/events"
+	"github.com/idledger/idledger/eventstore"
+)
+
+// IntentAnswers holds one transport's encoded answers to a retrieve of a
+// succeeded intent (RetrieveIntentEncoded), at most one per intent, in least
+// recently used order within a byte budget.
+//
+// An answer holds the upstream's tokens and the user's claims in clear, so
+// it is kept only in this process's memory, for exactly the intent version
+// (instance, intent, head sequence) the request has just read from the
+// database, and only until the intent expires. It is served only to a
+// request that read that version and brings the intent's token (checked
+// against the stored hash, as on a miss). A consumed intent has a new head,
+// so its answer is never served again. Never log an entry.
+type IntentAnswers struct {
+	mu        sync.Mutex
+	max, used int
+	order     *list.List // of *intentAnswer, most recently used first
+	rows      map[intentKey]*list.Element
+	swept     time.Time
+}
+
+type intentKey struct{ instance, id string }
+
+type intentAnswer struct {
+	key       intentKey
+	head      uint64
+	tokenHash string
+	expiresAt time.Time
+	body      []byte
+}
+
+// intentAnswerOverhead approximates the bytes an entry costs beside its
+// body: the map slot, the list element, the entry and its token hash.
+const intentAnswerOverhead = 256
+
+// NewIntentAnswers returns a cache of at most maxBytes of answers. An answer
+// larger than an eighth of the budget is not cached.
+func NewIntentAnswers(maxBytes int) *IntentAnswers {
+	return &IntentAnswers{max: maxBytes, order: list.New(), rows: map[intentKey]*list.Element{}}
+}
+
+// Len is the number of intents whose answer is cached.
+func (c *IntentAnswers) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.rows)
+}
+
+// get returns the answer cached for exactly head of k, unless it has
+// expired at now (then it is dropped).
+func (c *IntentAnswers) get(k intentKey, head uint64, now time.Time) (intentAnswer, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.rows[k]
+	if !ok {
+		return intentAnswer{}, false
+	}
+	a := el.Value.(*intentAnswer)
+	if !now.Before(a.expiresAt) {
+		c.remove(el)
+		return intentAnswer{}, false
+	}
+	if a.head != head {
+		return intentAnswer{}, false
+	}
+	c.order.MoveToFront(el)
+	return *a, true
+}
+
+// put caches a, replacing any other version of its intent; it evicts the
+// least recently used intents beyond the budget and, once a minute, every
+// expired one, so no answer stays in memory long after its intent ended.
+func (c *IntentAnswers) put(a intentAnswer, now time.Time) {
+	size := len(a.body) + intentAnswerOverhead
+	if size > c.max/8 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.rows[a.key]; ok {
+		c.remove(el)
+	}
+	if now.Sub(c.swept) > time.Minute {
+		c.swept = now
+		for el := c.order.Front(); el != nil; {
+			next := el.Next()
+			if !now.Before(el.Value.(*intentAnswer).expiresAt) {
+				c.remove(el)
+			}
+			el = next
+		}
+	}
+	c.rows[a.key] = c.order.PushFront(&a)
+	c.used += size
+	for c.used > c.max {
+		c.remove(c.order.Back())
+	}
+}
+
+func (c *IntentAnswers) remove(el *list.Element) {
+	a := c.order.Remove(el).(*intentAnswer)
+	delete(c.rows, a.key)
+	c.used -= len(a.body) + intentAnswerOverhead
+}
+
+// RetrieveIntentEncoded is RetrieveIntent for a transport that writes the
+// answer as encode renders it: the same checks in the same order, the same
+// errors, the same single read of the intent's events. When answers holds
+// the rendering for the head the read found, the token is checked against
+// the hash the intent stored and the expiry against its time, and the
+// cached bytes are returned without reducing the events, opening the
+// sealed fields or encoding again. Otherwise the intent is decided as
+// RetrieveIntent does and its answer cached. The bytes returned are shared:
+// do not change them.
+func (c *Commands) RetrieveIntentEncoded(ctx context.Context, id, token string, answers *IntentAnswers, encode func(IntentInfo) ([]byte, error)) ([]byte, error) {
+	cl, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := intentRequestLengths("RetrieveIdentityProviderIntentRequest", id, token); err != nil {
+		return nil, err
+	}
+	if token == "" {
+		return nil, errIntentTokenEmpty()
+	}
+	m := &intentModel{aggregate: aggregate{ref: eventstore.AggregateRef{InstanceID: cl.InstanceID, Type: events.AggIDPIntent, ID: id}}}
+	evs, head, err := c.events(ctx, m.ref, nil)
+	if err != nil {
+		return nil, internalErr("COMMAND-IntL1", fmt.Errorf("load %s: %w", m.ref, err))
+	}
+	k := intentKey{cl.InstanceID, id}
+	now := c.now()
+	if a, ok := answers.get(k, head, now); ok && head > 0 {
+		// The events up to head are the ones the answer was decided on: the
+		// intent had succeeded then, and nothing was appended since.
+		if !intentTokenMatches(a.tokenHash, token) {
+			return nil, errIntentToken()
+		}
+		return a.body, nil
+	}
+	if err := fold(m, evs, head, loadErrs{read: "COMMAND-IntL1", reduce: "COMMAND-IntL2"}); err != nil {
+		return nil, err
+	}
+	if !intentTokenMatches(m.tokenHash, token) {
+		return nil, errIntentToken()
+	}
+	user, err := c.openSucceeded(m, cl.InstanceID, id)
+	if err != nil {
+		return nil, err
+	}
+	info, err := c.intentInfo(m, user, cl.InstanceID, id)
+	if err != nil {
+		return nil, err
+	}
+	b, err := encode(info)
+	if err != nil {
+		return nil, err
+	}
+	answers.put(intentAnswer{key: k, head: head, tokenHash: m.tokenHash, expiresAt: m.expiresAt, body: b}, now)
+	return b, nil
+}
