@@ -1,7 +1,6 @@
 package command
 
 import (
-	"container/list"
 	"context"
 	"fmt"
 	"sync"
@@ -23,95 +22,47 @@ import (
 // against the stored hash, as on a miss). A consumed intent has a new head,
 // so its answer is never served again. Never log an entry.
 type IntentAnswers struct {
-	mu        sync.Mutex
-	max, used int
-	order     *list.List // of *intentAnswer, most recently used first
-	rows      map[intentKey]*list.Element
-	swept     time.Time
+	cache *headCache[intentAnswer]
+	mu    sync.Mutex
+	swept time.Time
 }
 
-type intentKey struct{ instance, id string }
-
 type intentAnswer struct {
-	key       intentKey
-	head      uint64
 	tokenHash string
 	expiresAt time.Time
 	body      []byte
 }
 
-// intentAnswerOverhead approximates the bytes an entry costs beside its
-// body: the map slot, the list element, the entry and its token hash.
-const intentAnswerOverhead = 256
+// intentAnswerOverhead approximates the bytes an answer costs beside its
+// body: the token hash and the expiry.
+const intentAnswerOverhead = 96
 
 // NewIntentAnswers returns a cache of at most maxBytes of answers. An answer
 // larger than an eighth of the budget is not cached.
 func NewIntentAnswers(maxBytes int) *IntentAnswers {
-	return &IntentAnswers{max: maxBytes, order: list.New(), rows: map[intentKey]*list.Element{}}
+	return &IntentAnswers{cache: newHeadCache[intentAnswer](maxBytes)}
 }
 
 // Len is the number of intents whose answer is cached.
-func (c *IntentAnswers) Len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.rows)
-}
+func (c *IntentAnswers) Len() int { return c.cache.len() }
 
 // get returns the answer cached for exactly head of k, unless it has
 // expired at now (then it is dropped).
-func (c *IntentAnswers) get(k intentKey, head uint64, now time.Time) (intentAnswer, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.rows[k]
-	if !ok {
-		return intentAnswer{}, false
-	}
-	a := el.Value.(*intentAnswer)
-	if !now.Before(a.expiresAt) {
-		c.remove(el)
-		return intentAnswer{}, false
-	}
-	if a.head != head {
-		return intentAnswer{}, false
-	}
-	c.order.MoveToFront(el)
-	return *a, true
+func (c *IntentAnswers) get(k headKey, head uint64, now time.Time) (intentAnswer, bool) {
+	return c.cache.get(k, head, func(a intentAnswer) bool { return !now.Before(a.expiresAt) })
 }
 
-// put caches a, replacing any other version of its intent; it evicts the
-// least recently used intents beyond the budget and, once a minute, every
-// expired one, so no answer stays in memory long after its intent ended.
-func (c *IntentAnswers) put(a intentAnswer, now time.Time) {
-	size := len(a.body) + intentAnswerOverhead
-	if size > c.max/8 {
-		return
-	}
+// put caches a for head of k and, once a minute, drops every expired
+// answer, so none stays in memory long after its intent ended.
+func (c *IntentAnswers) put(k headKey, head uint64, a intentAnswer, now time.Time) {
+	var sweep func(intentAnswer) bool
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.rows[a.key]; ok {
-		c.remove(el)
-	}
 	if now.Sub(c.swept) > time.Minute {
 		c.swept = now
-		for el := c.order.Front(); el != nil; {
-			next := el.Next()
-			if !now.Before(el.Value.(*intentAnswer).expiresAt) {
-				c.remove(el)
-			}
-			el = next
-		}
+		sweep = func(a intentAnswer) bool { return !now.Before(a.expiresAt) }
 	}
-	c.rows[a.key] = c.order.PushFront(&a)
-	c.used += size
-	for c.used > c.max {
-		c.remove(c.order.Back())
-	}
-}
-
-func (c *IntentAnswers) remove(el *list.Element) {
-	a := c.order.Remove(el).(*intentAnswer)
-	delete(c.rows, a.key)
-	c.used -= len(a.body) + intentAnswerOverhead
+	c.mu.Unlock()
+	c.cache.put(k, head, a, len(a.body)+intentAnswerOverhead, sweep)
 }
 
 // RetrieveIntentEncoded is RetrieveIntent for a transport that writes the
@@ -139,9 +90,9 @@ func (c *Commands) RetrieveIntentEncoded(ctx context.Context, id, token string, 
 	if err != nil {
 		return nil, internalErr("COMMAND-IntL1", fmt.Errorf("load %s: %w", m.ref, err))
 	}
-	k := intentKey{cl.InstanceID, id}
+	k := headKey{cl.InstanceID, id}
 	now := c.now()
-	if a, ok := answers.get(k, head, now); ok && head > 0 {
+	if a, ok := answers.get(k, head, now); ok {
 		// The events up to head are the ones the answer was decided on: the
 		// intent had succeeded then, and nothing was appended since.
 		if !intentTokenMatches(a.tokenHash, token) {
@@ -167,6 +118,6 @@ func (c *Commands) RetrieveIntentEncoded(ctx context.Context, id, token string, 
 	if err != nil {
 		return nil, err
 	}
-	answers.put(intentAnswer{key: k, head: head, tokenHash: m.tokenHash, expiresAt: m.expiresAt, body: b}, now)
+	answers.put(k, head, intentAnswer{tokenHash: m.tokenHash, expiresAt: m.expiresAt, body: b}, now)
 	return b, nil
 }
