@@ -263,6 +263,10 @@ type idpLogin struct {
 	template idp.Template
 }
 
+func (idpLogin) String() string { return "command.idpLogin{[redacted]}" }
+
+func (l idpLogin) GoString() string { return l.String() }
+
 // idpLoginBudget bounds the IdP logins cached (a few hundred bytes to a
 // few KiB each, SAML's key pair and metadata the most).
 const idpLoginBudget = 8 << 20

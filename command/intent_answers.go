@@ -43,6 +43,17 @@ func NewIntentAnswers(maxBytes int) *IntentAnswers {
 	return &IntentAnswers{cache: newHeadCache[intentAnswer](maxBytes)}
 }
 
+// String and GoString keep the answers (upstream tokens, claims) out of
+// logs and %v.
+func (c *IntentAnswers) String() string { return "command.IntentAnswers{[redacted]}" }
+
+// GoString keeps the answers out of %#v.
+func (c *IntentAnswers) GoString() string { return c.String() }
+
+func (intentAnswer) String() string { return "command.intentAnswer{[redacted]}" }
+
+func (a intentAnswer) GoString() string { return a.String() }
+
 // Len is the number of intents whose answer is cached.
 func (c *IntentAnswers) Len() int { return c.cache.len() }
 
