@@ -47,6 +47,9 @@ type API struct {
 	events *query.EventLog
 	// idpViews holds rendered GET /v2/idps/{id} bodies by row version (idp.go).
 	idpViews *query.ViewCache[[]byte]
+	// intentAnswers holds encoded retrieve answers by intent version
+	// (intent.go); they hold the upstream's tokens, so never log them.
+	intentAnswers *command.IntentAnswers
 	// callbacks build CreateCallback's URL (authrequest.go).
 	callbacks Callbacks
 	opTokens  OPTokens
@@ -55,7 +58,7 @@ type API struct {
 // New returns the API.
 func New(d Deps) *API {
 	return &API{cmds: d.Commands, q: d.Queries, log: d.Log, origin: d.Origin, externalSecure: d.ExternalSecure,
-		idpViews: query.NewViewCache[[]byte](idpViewBudget), callbacks: d.Callbacks, opTokens: d.OPTokens}
+		idpViews: query.NewViewCache[[]byte](idpViewBudget), intentAnswers: command.NewIntentAnswers(intentAnswerBudget), callbacks: d.Callbacks, opTokens: d.OPTokens}
 }
 
 // Routes mounts every route on r. Each area registers its own routes in its

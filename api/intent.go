@@ -111,13 +111,26 @@ func (a *API) retrieveIntent(w http.ResponseWriter, r *http.Request) {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	info, err := a.cmds.RetrieveIntent(r.Context(), chi.URLParam(r, "idpIntentId"), body.IDPIntentToken)
+	b, err := a.cmds.RetrieveIntentEncoded(r.Context(), chi.URLParam(r, "idpIntentId"), body.IDPIntentToken, a.intentAnswers, encodeRetrieveIntent)
 	if err != nil {
 		gateway.WriteError(w, r, err)
 		return
 	}
-	gateway.WriteJSON(w, http.StatusOK, render.RetrieveIntentV2Of(info))
+	gateway.WriteEncoded(w, http.StatusOK, b)
 }
+
+// encodeRetrieveIntent is the body of a retrieve, as WriteJSON writes it.
+func encodeRetrieveIntent(info command.IntentInfo) ([]byte, error) {
+	b, err := gateway.EncodeJSON(render.RetrieveIntentV2Of(info))
+	if err != nil {
+		return nil, errs.Internal("IDP-IntE1", err)
+	}
+	return b, nil
+}
+
+// intentAnswerBudget bounds the retrieve answers cached (a few KiB each:
+// the upstream's tokens and the user's claims): about 2,000 intents.
+const intentAnswerBudget = 8 << 20
 
 // decideIntentLogin is idledger's POST /v2/idp_intents/{id}/login (ZITADEL
 // has no such route, and no RPC method: its login UIs decide themselves):

@@ -210,35 +210,66 @@ func (c *Commands) startLDAP(ctx context.Context, instanceID, id string, login u
 // intentLogin loads IdP idpID of the instance and opens its secrets: the
 // upstream login's input.
 func (c *Commands) intentLogin(ctx context.Context, instanceID, idpID, origin string) (upstream.Login, error) {
-	m, err := c.loadIDP(ctx, instanceID, idpID)
+	ref := eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggIDP, ID: idpID}
+	evs, head, err := c.events(ctx, ref, nil)
 	if err != nil {
-		return upstream.Login{}, err
+		return upstream.Login{}, internalErr("COMMAND-IdpL1", fmt.Errorf("load %s: %w", ref, err))
 	}
-	if !m.Exists || m.Kind.New == nil || m.Config == nil {
-		return upstream.Login{}, errs.FailedPrecondition("COMMAND-as02jin", errIntentIDPNotExisting)
-	}
-	cfg := idp.Clone(m.Config)
-	for _, sec := range idp.Secrets(cfg) {
-		if *sec.Value == "" {
-			continue
+	k := headKey{instanceID, idpID}
+	l, ok := c.idpLogins.get(k, head, nil)
+	if !ok {
+		m := &idpModel{aggregate: aggregate{ref: ref}}
+		if err := fold(m, evs, head, loadErrs{read: "COMMAND-IdpL1", reduce: "COMMAND-IdpL2"}); err != nil {
+			return upstream.Login{}, err
 		}
-		sealed, err := secretbox.ParseSealed(*sec.Value)
-		if err == nil && c.keys != nil {
-			*sec.Value, err = c.keys.Open(sealed, secretbox.AAD{InstanceID: instanceID, IDPID: idpID, Field: sec.Field})
+		if !m.Exists || m.Kind.New == nil || m.Config == nil {
+			return upstream.Login{}, errs.FailedPrecondition("COMMAND-as02jin", errIntentIDPNotExisting)
 		}
-		if err != nil {
-			return upstream.Login{}, errs.Internal("COMMAND-Int02", fmt.Errorf("open idp secret %s: %w", sec.Field, err))
+		cfg := idp.Clone(m.Config)
+		for _, sec := range idp.Secrets(cfg) {
+			if *sec.Value == "" {
+				continue
+			}
+			sealed, err := secretbox.ParseSealed(*sec.Value)
+			if err == nil && c.keys != nil {
+				*sec.Value, err = c.keys.Open(sealed, secretbox.AAD{InstanceID: instanceID, IDPID: idpID, Field: sec.Field})
+			}
+			if err != nil {
+				return upstream.Login{}, errs.Internal("COMMAND-Int02", fmt.Errorf("open idp secret %s: %w", sec.Field, err))
+			}
 		}
+		l = idpLogin{sequence: m.Sequence, template: idp.Template{Kind: m.Kind, Name: m.Name, Options: m.Options, Config: cfg}}
+		size := 0
+		for i := range evs {
+			size += len(evs[i].Payload) // the config and options as stored: about their size in memory
+		}
+		c.idpLogins.put(k, head, l, size, nil)
 	}
 	if c.upstream == nil {
 		return upstream.Login{}, errs.Internal("COMMAND-Int03", errors.New("no upstream registry configured (command.Deps.Upstream)"))
 	}
 	origin = strings.TrimSuffix(origin, "/")
-	return upstream.Login{
-		IDPID: idpID, Sequence: m.Sequence, Origin: origin, RedirectURI: origin + CallbackPath,
-		Template: idp.Template{Kind: m.Kind, Name: m.Name, Options: m.Options, Config: cfg},
-	}, nil
+	tpl := l.template
+	tpl.Config = idp.Clone(tpl.Config) // each login its own copy: the cached one is shared
+	return upstream.Login{IDPID: idpID, Sequence: l.sequence, Origin: origin, RedirectURI: origin + CallbackPath, Template: tpl}, nil
 }
+
+// idpLogin is what intentLogin derives from an IdP's events, cached by the
+// IdP's head (Commands.idpLogins): its template with the secrets opened,
+// as the upstream registry holds them in the providers it builds. Kept in
+// this process's memory only; never log it.
+type idpLogin struct {
+	sequence uint64
+	template idp.Template
+}
+
+func (idpLogin) String() string { return "command.idpLogin{[redacted]}" }
+
+func (l idpLogin) GoString() string { return l.String() }
+
+// idpLoginBudget bounds the IdP logins cached (a few hundred bytes to a
+// few KiB each, SAML's key pair and metadata the most).
+const idpLoginBudget = 8 << 20
 
 // publicReason is err as a failed intent records it: its message and ID,
 // without a cause.

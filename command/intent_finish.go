@@ -218,16 +218,41 @@ type IntentInfo struct {
 // fails the same way, as ZITADEL's.
 func (c *Commands) checkIntentToken(ctx context.Context, instanceID, id, token string) (*intentModel, error) {
 	if token == "" {
-		return nil, errs.PermissionDenied("CRYPTO-Sfefs", "Errors.Intent.InvalidToken")
+		return nil, errIntentTokenEmpty()
 	}
 	m, err := c.loadIntent(ctx, instanceID, id)
 	if err != nil {
 		return nil, err
 	}
-	if m.tokenHash == "" || subtle.ConstantTimeCompare([]byte(m.tokenHash), []byte(events.PATHash(token))) != 1 {
-		return nil, errs.PermissionDenied("CRYPTO-CRYPTO", "Errors.Intent.InvalidToken")
+	if !intentTokenMatches(m.tokenHash, token) {
+		return nil, errIntentToken()
 	}
 	return m, nil
+}
+
+func errIntentTokenEmpty() error {
+	return errs.PermissionDenied("CRYPTO-Sfefs", "Errors.Intent.InvalidToken")
+}
+
+func errIntentToken() error {
+	return errs.PermissionDenied("CRYPTO-CRYPTO", "Errors.Intent.InvalidToken")
+}
+
+func errIntentExpired() error { return errs.FailedPrecondition("IDP-SAf42", "Errors.Intent.Expired") }
+
+// intentTokenMatches says whether token is the one whose hash the intent
+// stores (none before it succeeded), in constant time.
+func intentTokenMatches(hash, token string) bool {
+	return hash != "" && subtle.ConstantTimeCompare([]byte(hash), []byte(events.PATHash(token))) == 1
+}
+
+// intentRequestLengths are the PGV checks of an intent ID and token, as
+// fields of request.
+func intentRequestLengths(request, id, token string) error {
+	if err := pgvLength(request+".IdpIntentId", id, 1, 200); err != nil {
+		return err
+	}
+	return pgvLength(request+".IdpIntentToken", token, 0, 200)
 }
 
 // succeededIntent is what RetrieveIntent and DecideIntentLogin check
@@ -241,33 +266,37 @@ func (c *Commands) checkIntentToken(ctx context.Context, instanceID, id, token s
 // when the intent is not succeeded (started, failed or consumed);
 // FailedPrecondition IDP-SAf42 when it expired; Internal.
 func (c *Commands) succeededIntent(ctx context.Context, instanceID, request, id, token string) (*intentModel, upstream.User, error) {
-	var user upstream.User
-	if err := pgvLength(request+".IdpIntentId", id, 1, 200); err != nil {
-		return nil, user, err
-	}
-	if err := pgvLength(request+".IdpIntentToken", token, 0, 200); err != nil {
-		return nil, user, err
+	if err := intentRequestLengths(request, id, token); err != nil {
+		return nil, upstream.User{}, err
 	}
 	m, err := c.checkIntentToken(ctx, instanceID, id, token)
 	if err != nil {
-		return nil, user, err
+		return nil, upstream.User{}, err
 	}
+	user, err := c.openSucceeded(m, instanceID, id)
+	return m, user, err
+}
+
+// openSucceeded is succeededIntent's check of the state and the expiry of
+// m, whose token has been checked, and the opening of its IdP user.
+func (c *Commands) openSucceeded(m *intentModel, instanceID, id string) (upstream.User, error) {
+	var user upstream.User
 	if m.state != intentSucceeded {
-		return nil, user, errs.FailedPrecondition("IDP-nme4gszsvx", "Errors.Intent.NotSucceeded")
+		return user, errs.FailedPrecondition("IDP-nme4gszsvx", "Errors.Intent.NotSucceeded")
 	}
 	if !c.now().Before(m.expiresAt) {
-		return nil, user, errs.FailedPrecondition("IDP-SAf42", "Errors.Intent.Expired")
+		return user, errIntentExpired()
 	}
 	userJSON, err := c.openIntent(instanceID, id, "idpUser", m.idpUser)
 	if err != nil {
-		return nil, user, err
+		return user, err
 	}
 	if userJSON != "" {
 		if err := json.Unmarshal([]byte(userJSON), &user); err != nil {
-			return nil, user, errs.Internal("COMMAND-IntR1", err)
+			return user, errs.Internal("COMMAND-IntR1", err)
 		}
 	}
-	return m, user, nil
+	return user, nil
 }
 
 // RetrieveIntent returns succeeded intent id of the caller's instance. It
@@ -288,8 +317,14 @@ func (c *Commands) RetrieveIntent(ctx context.Context, id, token string) (Intent
 	if err != nil {
 		return IntentInfo{}, err
 	}
+	return c.intentInfo(m, user, cl.InstanceID, id)
+}
+
+// intentInfo is Retrieve's answer for succeeded intent m: its details and
+// its sealed fields, opened.
+func (c *Commands) intentInfo(m *intentModel, user upstream.User, inst, id string) (IntentInfo, error) {
 	info := IntentInfo{Details: m.details(), IDPID: m.idpID, Protocol: m.protocol, UserID: m.userID, UserName: m.idpUserName, User: user}
-	inst := cl.InstanceID
+	var err error
 	for _, f := range []struct {
 		dst         *string
 		name, value string

@@ -47,6 +47,10 @@ func (x eventUserIndex) UserIDsByLoginName(ctx context.Context, instanceID, logi
 	return ids, nil
 }
 
+func (x eventUserIndex) UserIDsByLoginNameLoad(instanceID, loginName string) *eventstore.Load {
+	return eventstore.LoadIDs("", nil, func(ctx context.Context) ([]string, error) { return x.UserIDsByLoginName(ctx, instanceID, loginName) })
+}
+
 type machineEnv struct {
 	*sessionEnv
 	machine string

@@ -38,12 +38,19 @@ type loadErrs struct{ read, reduce string }
 // before reducing it, so a reducer may override created (e.g. per
 // incarnation).
 func (c *Commands) load(ctx context.Context, m model, types []string, ids loadErrs) error {
-	a := m.agg()
-	evs, head, err := c.events(ctx, a.ref, types)
-	a.head = head
+	evs, head, err := c.events(ctx, m.agg().ref, types)
 	if err != nil {
-		return internalErr(ids.read, fmt.Errorf("load %s: %w", a.ref, err))
+		m.agg().head = head
+		return internalErr(ids.read, fmt.Errorf("load %s: %w", m.agg().ref, err))
 	}
+	return fold(m, evs, head, ids)
+}
+
+// fold is load's second half: it reduces evs, the events load read, into m
+// and sets m's head and created.
+func fold(m model, evs []eventstore.Event, head uint64, ids loadErrs) error {
+	a := m.agg()
+	a.head = head
 	for i := range evs {
 		e := &evs[i]
 		if e.Sequence == 1 {

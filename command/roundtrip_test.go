@@ -138,3 +138,99 @@ func TestSessionInTwoRoundTrips(t *testing.T) {
 		}
 	}
 }
+
+// tripUsers counts the user index's own reads (a round trip each) with the
+// store's calls; a read it hands to the store's Load costs none.
+type tripUsers struct {
+	command.UserIndex
+	trips *tripStore
+}
+
+func (u tripUsers) UserIDsByLoginName(ctx context.Context, instanceID, loginName string) ([]string, error) {
+	u.trips.calls = append(u.trips.calls, "UserIDsByLoginName")
+	return u.UserIndex.UserIDsByLoginName(ctx, instanceID, loginName)
+}
+
+// TestSessionByLoginNameInTwoRoundTrips: on Postgres, a session whose user
+// check names the user by login name finds the user in the read table and
+// loads its events in the same round trip as the session's, then appends
+// in one; the decision is the one the lookup on its own gave: a right and a
+// wrong password (recorded on the user), any case of the name, an unknown
+// name and a name two orgs share (NotFound before any other check, and no
+// append), a locked user, and a SetSession of an unknown session.
+func TestSessionByLoginNameInTwoRoundTrips(t *testing.T) {
+	env := newPLEnv(t)
+	other := env.addOrg("other")
+	human := func(org, username string) string {
+		t.Helper()
+		d, err := env.cmds.AddHuman(env.iam(), command.AddHuman{OrgID: org, Username: username, GivenName: "G", FamilyName: "F",
+			Email: username + "@" + org + ".example.com", Password: &command.Password{Password: goodPassword}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.ID
+	}
+	alice, carol := human(env.org, "alice"), human(env.org, "carol")
+	human(env.org, "shared")
+	human(other, "shared")
+
+	trips := &tripStore{Store: env.store}
+	c := command.New(command.Deps{Store: trips, IDs: &seqIDs{}, Users: tripUsers{env.q, trips}, MaxPasswordAttempts: 2})
+	byName := func(name, pw string) command.SessionChecks {
+		return command.SessionChecks{User: &command.UserCheck{LoginName: name}, Password: &command.PasswordCheck{Password: pw}}
+	}
+	userTypes := func(id string) []string {
+		t.Helper()
+		evs, err := env.store.Aggregate(context.Background(), eventstore.AggregateRef{InstanceID: env.inst, Type: "user", ID: id}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range evs {
+			out = append(out, e.Type)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name      string
+		checks    command.SessionChecks
+		wantErr   string
+		wantCalls []string
+	}{
+		{"right password", byName("alice", goodPassword), "", []string{"Load", "Append"}},
+		{"any case", byName("ALICE", goodPassword), "", []string{"Load", "Append"}},
+		{"wrong password", byName("alice", "wrong-Passw0rd!"), "COMMAND-3M0fs", []string{"Load", "Append"}},
+		{"unknown name", byName("nobody", goodPassword), "QUERY-Dfbg2", []string{"Load"}},
+		{"name of two users", byName("shared", goodPassword), "QUERY-Dfbg2", []string{"Load"}},
+		{"carol wrong once", byName("carol", "wrong-Passw0rd!"), "COMMAND-3M0fs", []string{"Load", "Append"}},
+		{"carol wrong twice: locked", byName("carol", "wrong-Passw0rd!"), "COMMAND-SFA3t", []string{"Load", "Append"}},
+		{"carol locked", byName("carol", goodPassword), "SESSION-Gj4ko", []string{"Load"}},
+	} {
+		trips.calls = nil
+		got, err := c.CreateSession(env.iam(), command.CreateSession{Checks: tc.checks})
+		if errID(err) != tc.wantErr && !(tc.wantErr == "" && err == nil) {
+			t.Fatalf("%s: %v, want %q", tc.name, err, tc.wantErr)
+		}
+		if tc.wantErr == "" && (got == nil || got.Token == "") {
+			t.Fatalf("%s: no session: %+v", tc.name, got)
+		}
+		if !slices.Equal(trips.calls, tc.wantCalls) {
+			t.Errorf("%s: store calls %v, want %v", tc.name, trips.calls, tc.wantCalls)
+		}
+	}
+	if got, want := userTypes(alice), []string{"user.human.password.check.succeeded", "user.human.password.check.succeeded",
+		"user.human.password.check.failed"}; !slices.Equal(got[len(got)-3:], want) {
+		t.Errorf("alice's last events %v, want %v", got, want)
+	}
+	if got := userTypes(carol); !slices.Contains(got, "user.locked") {
+		t.Errorf("carol's events %v: not locked", got)
+	}
+	// SetSession: an unknown name is answered before the unknown session,
+	// as when the lookup ran first.
+	for name, want := range map[string]string{"nobody": "QUERY-Dfbg2", "alice": "COMMAND-SeNF1"} {
+		_, err := c.SetSession(env.iam(), command.SetSession{SessionID: "no-such-session", Checks: byName(name, goodPassword)})
+		if errID(err) != want {
+			t.Errorf("SetSession of an unknown session by %s: %v, want %s", name, err, want)
+		}
+	}
+}

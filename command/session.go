@@ -21,6 +21,9 @@ type UserIndex interface {
 	// UserIDsByLoginName returns the IDs of the users of the instance whose
 	// login name is loginName (case-insensitive).
 	UserIDsByLoginName(ctx context.Context, instanceID, loginName string) ([]string, error)
+	// UserIDsByLoginNameLoad is UserIDsByLoginName as a read (a
+	// LoadIDs) that a decision loads with its aggregates, in one round trip.
+	UserIDsByLoginNameLoad(instanceID, loginName string) *eventstore.Load
 }
 
 // UserCheck is CheckUser: the session's user, by ID or by login name.
@@ -146,25 +149,12 @@ func validateChecks(ch SessionChecks, lifetime time.Duration) error {
 	return nil
 }
 
-// resolveLoginName returns the ID of the one user whose login name is
-// loginName, from the read index (confirmed by the user check).
-func (c *Commands) resolveLoginName(ctx context.Context, instanceID string, ch *SessionChecks) error {
-	if ch.User == nil || ch.User.UserID != "" {
-		return nil
-	}
-	if c.users == nil {
+// needsUserIndex fails when ch checks a user by login name and no user
+// index is configured.
+func (c *Commands) needsUserIndex(ch SessionChecks) error {
+	if ch.User != nil && ch.User.UserID == "" && c.users == nil {
 		return errs.Internal("COMMAND-Ses00", errNoUserIndex)
 	}
-	ids, err := c.users.UserIDsByLoginName(ctx, instanceID, ch.User.LoginName)
-	if err != nil {
-		return err
-	}
-	if len(ids) != 1 {
-		// Several users of different orgs may share a user name; none is
-		// picked, and the answer does not tell that there were several.
-		return errs.NotFound("QUERY-Dfbg2", "Errors.User.NotFound")
-	}
-	ch.User = &UserCheck{UserID: ids[0], LoginName: ch.User.LoginName}
 	return nil
 }
 
@@ -196,7 +186,7 @@ func (c *Commands) CreateSession(ctx context.Context, in CreateSession) (*Sessio
 	if err := validateChecks(in.Checks, in.Lifetime); err != nil {
 		return nil, err
 	}
-	if err := c.resolveLoginName(ctx, cl.InstanceID, &in.Checks); err != nil {
+	if err := c.needsUserIndex(in.Checks); err != nil {
 		return nil, err
 	}
 	id, err := c.ids.Next()
@@ -228,7 +218,7 @@ func (c *Commands) SetSession(ctx context.Context, in SetSession) (*SessionChang
 	if err := validateChecks(in.Checks, in.Lifetime); err != nil {
 		return nil, err
 	}
-	if err := c.resolveLoginName(ctx, cl.InstanceID, &in.Checks); err != nil {
+	if err := c.needsUserIndex(in.Checks); err != nil {
 		return nil, err
 	}
 	return c.runSession(ctx, cl, in.SessionID, false, in.SessionToken, in.Checks, in.Metadata, nil, in.Lifetime)
@@ -270,7 +260,26 @@ func (c *Commands) runSession(ctx context.Context, cl *authz.Caller, id string, 
 	metadata map[string][]byte, ua *UserAgent, lifetime time.Duration) (*SessionChanged, error) {
 	var checkErr error
 	var newToken string
-	s, evs, err := executeOnPrefetched(ctx, c, sessionReads(cl.InstanceID, id, ch), c.loadSession, cl.InstanceID, id, func(ctx context.Context, s *sessionModel) (eventstore.Append, error) {
+	reads, byName := c.sessionReads(cl.InstanceID, id, ch)
+	load, checks := c.loadSession, ch
+	if byName != nil {
+		// The user check by login name: the lookup ran in the decision's
+		// batch. It must name exactly one user, checked before anything
+		// else, as when the lookup ran on its own before the decision;
+		// checkUser then confirms the user (and its login name) from its
+		// events, found in the same batch.
+		load = func(ctx context.Context, instanceID, id string) (*sessionModel, error) {
+			if !byName.Found {
+				// Several users of different orgs may share a user name;
+				// none is picked, and the answer does not tell that there
+				// were several.
+				return nil, errs.NotFound("QUERY-Dfbg2", "Errors.User.NotFound")
+			}
+			checks.User = &UserCheck{UserID: byName.Ref.ID, LoginName: ch.User.LoginName}
+			return c.loadSession(ctx, instanceID, id)
+		}
+	}
+	s, evs, err := executeOnPrefetched(ctx, c, reads, load, cl.InstanceID, id, func(ctx context.Context, s *sessionModel) (eventstore.Append, error) {
 		checkErr, newToken = nil, ""
 		d := &sessionDecision{instanceID: cl.InstanceID, session: s, now: c.now(), userID: s.userID, userOrg: s.userOrg}
 		if create {
@@ -286,7 +295,7 @@ func (c *Commands) runSession(ctx context.Context, cl *authz.Caller, id string, 
 				return eventstore.Append{}, err
 			}
 		}
-		a, failed, err := c.sessionChecks(ctx, d, ch)
+		a, failed, err := c.sessionChecks(ctx, d, checks)
 		if err != nil {
 			return eventstore.Append{}, err
 		}
@@ -338,16 +347,22 @@ func (c *Commands) runSession(ctx context.Context, cl *authz.Caller, id string, 
 }
 
 // sessionReads are what a session decision loads in one round trip: the
-// session, the user of the user check, and the intent of the intent check.
-func sessionReads(instanceID, id string, ch SessionChecks) []read {
-	reads := []read{eventsOf(eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggSession, ID: id})}
-	if ch.User != nil && ch.User.UserID != "" {
-		reads = append(reads, typesOf(userRef(instanceID, ch.User.UserID), userModelTypes))
+// session, the user of the user check (by ID, or by login name through the
+// user index: byName), and the intent of the intent check.
+func (c *Commands) sessionReads(instanceID, id string, ch SessionChecks) (reads []read, byName *eventstore.Load) {
+	reads = []read{eventsOf(eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggSession, ID: id})}
+	switch u := ch.User; {
+	case u == nil:
+	case u.UserID != "":
+		reads = append(reads, typesOf(userRef(instanceID, u.UserID), userModelTypes))
+	default:
+		byName = eventstore.LoadTypesNamed(instanceID, events.AggUser, c.users.UserIDsByLoginNameLoad(instanceID, u.LoginName), userModelTypes)
+		reads = append(reads, read{load: byName, types: userModelTypes})
 	}
 	if ch.Intent != nil && ch.Intent.ID != "" {
 		reads = append(reads, eventsOf(eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggIDPIntent, ID: ch.Intent.ID}))
 	}
-	return reads
+	return reads, byName
 }
 
 // newSessionToken returns a random session token (256 bits, URL-safe) and

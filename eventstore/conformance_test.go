@@ -94,6 +94,41 @@ func TestConformance(t *testing.T) {
 					typed.Events[1].Sequence != 3 || unknown.Found {
 					t.Fatalf("Load: ends=%+v all=%d typed=%d head=%d unknown=%v", ends, len(all.Events), len(typed.Events), typed.Head, unknown.Found)
 				}
+				// an aggregate named by a read-table lookup, read in the same
+				// round trip: found only when the lookup names exactly one
+				// aggregate that has events of the types
+				names := func(ids ...string) *eventstore.Load {
+					return eventstore.LoadIDs(`SELECT unnest($1::text[]) ORDER BY 1`, []any{ids},
+						func(context.Context) ([]string, error) { return ids, nil })
+				}
+				if _, err := s.Append(ctx, one(agg("b"), 0, "thing.added")); err != nil {
+					t.Fatal(err)
+				}
+				types := []string{"thing.changed", "thing.rem*"}
+				byA, byB, byNone, byTwo, byUnknown, byUntyped := eventstore.LoadTypesNamed("i1", "thing", names("a"), types),
+					eventstore.LoadTypesNamed("i1", "thing", names("b"), []string{"thing."}), eventstore.LoadTypesNamed("i1", "thing", names(), types),
+					eventstore.LoadTypesNamed("i1", "thing", names("a", "b"), types), eventstore.LoadTypesNamed("i1", "thing", names("zz"), types),
+					eventstore.LoadTypesNamed("i1", "thing", names("b"), []string{"thing.changed"})
+				alone := eventstore.LoadTypes(agg("a"), types)
+				if err := s.Load(ctx, byA, ends, byB, byNone, byTwo, byUnknown, byUntyped, alone); err != nil {
+					t.Fatal(err)
+				}
+				if !byA.Found || byA.Ref != agg("a") || byA.Head != 4 || len(byA.Events) != 3 || len(alone.Events) != 3 {
+					t.Fatalf("named a: found=%v ref=%v head=%d events=%d, alone %d", byA.Found, byA.Ref, byA.Head, len(byA.Events), len(alone.Events))
+				}
+				for i := range alone.Events {
+					if byA.Events[i].Sequence != alone.Events[i].Sequence || byA.Events[i].Type != alone.Events[i].Type {
+						t.Fatalf("named a: event %d %+v, LoadTypes %+v", i, byA.Events[i], alone.Events[i])
+					}
+				}
+				if !byB.Found || byB.Ref != agg("b") || byB.Head != 1 || len(byB.Events) != 1 || !ends.Found || ends.Last.Sequence != 4 {
+					t.Fatalf("named b: found=%v ref=%v head=%d events=%d", byB.Found, byB.Ref, byB.Head, len(byB.Events))
+				}
+				for name, l := range map[string]*eventstore.Load{"none": byNone, "two": byTwo, "unknown": byUnknown, "no event of the types": byUntyped} {
+					if l.Found || l.Ref.ID != "" || len(l.Events) != 0 || l.Head != 0 {
+						t.Fatalf("named %s: found=%v ref=%v events=%d head=%d", name, l.Found, l.Ref, len(l.Events), l.Head)
+					}
+				}
 				// an aggregate without events would guard nothing: refused
 				if _, err := s.Append(ctx, eventstore.Append{Aggregates: []eventstore.AggregateAppend{{Aggregate: agg("a"), Expected: 4}}}); err == nil || eventstore.IsConcurrency(err) {
 					t.Fatalf("an aggregate without events: %v", err)

@@ -195,6 +195,8 @@ type Load struct {
 	Found       bool
 	// IDs: LoadIDs' first column, in row order.
 	IDs []string
+	// LoadTypesNamed: Found when its read-table query named exactly one
+	// aggregate; Ref then names it, and Events and Head are its LoadTypes.
 
 	// LoadIDs' query, and the read that stands for it in a store without
 	// SQL.
@@ -210,6 +212,7 @@ const (
 	loadAggregate
 	loadTypes
 	loadIDs
+	loadTypesNamed
 )
 
 // LoadEnds reads what Store.Ends reads.
@@ -234,6 +237,20 @@ func LoadIDs(sql string, args []any, fallback func(context.Context) ([]string, e
 	return &Load{kind: loadIDs, sql: sql, args: args, fallback: fallback}
 }
 
+// LoadTypesNamed reads what LoadTypes reads, of the aggregate of type typ in
+// instanceID whose ID ids (a LoadIDs) names, in the same round trip as the
+// query that names it: for a decision that starts from a read-table lookup
+// (a user by login name) and needs the aggregate the lookup yields. Found
+// reports that ids named exactly one aggregate (and, on Postgres, one with
+// events of types: a read-table row exists only for an aggregate that has
+// events); the ID is a hint, as any read table's, that the decision checks
+// against the events. Postgres runs the lookup and the read as one
+// statement, so they see one snapshot.
+func LoadTypesNamed(instanceID, typ string, ids *Load, types []string) *Load {
+	return &Load{Ref: AggregateRef{InstanceID: instanceID, Type: typ}, kind: loadTypesNamed, types: types,
+		sql: ids.sql, args: ids.args, fallback: ids.fallback}
+}
+
 // loadEach is Load for a store whose reads cost no round trip.
 func loadEach(ctx context.Context, s Store, loads []*Load) error {
 	for _, l := range loads {
@@ -247,6 +264,20 @@ func loadEach(ctx context.Context, s Store, loads []*Load) error {
 			l.Events, l.Head, err = s.AggregateTypes(ctx, l.Ref, l.types)
 		case loadIDs:
 			l.IDs, err = l.fallback(ctx)
+		case loadTypesNamed:
+			var ids []string
+			if ids, err = l.fallback(ctx); err == nil {
+				l.Ref.ID, l.Events, l.Head, l.Found = "", nil, 0, false
+				if len(ids) == 1 {
+					ref := AggregateRef{InstanceID: l.Ref.InstanceID, Type: l.Ref.Type, ID: ids[0]}
+					l.Events, l.Head, err = s.AggregateTypes(ctx, ref, l.types)
+					if l.Found = err == nil && len(l.Events) > 0; l.Found {
+						l.Ref = ref
+					} else {
+						l.Events, l.Head = nil, 0
+					}
+				}
+			}
 		}
 		if err != nil {
 			return err

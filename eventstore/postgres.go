@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -381,38 +382,59 @@ func queueLoad(b *pgx.Batch, l *Load) {
 		// type: the cost grows with the aggregate's history (see Ends for
 		// write models that need only its ends). No index leads with the
 		// aggregate and the type: see migrations/0005_read_paths.sql.
-		exact, pats := []string{}, []string{}
-		for _, t := range l.types {
-			if strings.HasSuffix(t, ".") || strings.HasSuffix(t, "*") {
-				pats = append(pats, likeEscape(strings.TrimSuffix(t, "*"))+"%")
-			} else {
-				exact = append(exact, t)
-			}
-		}
-		// An OR of the two forms would keep the planner off the index, so
-		// the condition names only the forms present.
-		var cond []string
-		args := []any{ref.InstanceID, ref.Type, ref.ID}
-		if len(exact) > 0 {
-			args = append(args, exact)
-			cond = append(cond, "event_type = ANY($"+strconv.Itoa(len(args))+")")
-		}
-		if len(pats) > 0 {
-			args = append(args, pats)
-			cond = append(cond, "event_type LIKE ANY($"+strconv.Itoa(len(args))+")")
-		}
-		if len(cond) == 0 {
-			cond = append(cond, "FALSE")
-		}
+		cond, args := typesCond(l.types, []any{ref.InstanceID, ref.Type, ref.ID})
 		b.Queue(`SELECT `+selectCols+` FROM events
         WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3
-          AND (`+strings.Join(cond, " OR ")+`)
+          AND (`+cond+`)
         ORDER BY sequence`, args...)
 		b.Queue(`SELECT coalesce(max(sequence), 0) FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3`,
 			ref.InstanceID, ref.Type, ref.ID)
 	case loadIDs:
 		b.Queue(l.sql, l.args...)
+	case loadTypesNamed:
+		// The lookup's own parameters come first, as its SQL numbers them.
+		// It names one aggregate or none (HAVING), and the head rides on
+		// every row, so the lookup, the events and the head are one
+		// statement and one snapshot.
+		n := len(l.args)
+		inst, typ := "$"+strconv.Itoa(n+1), "$"+strconv.Itoa(n+2)
+		cond, args := typesCond(l.types, append(slices.Clone(l.args), ref.InstanceID, ref.Type))
+		b.Queue(`WITH one AS (SELECT min(id) AS id FROM (`+l.sql+`) AS named(id) HAVING count(*) = 1)
+        SELECT `+selectCols+`,
+          (SELECT coalesce(max(sequence), 0) FROM events WHERE instance_id = `+inst+` AND aggregate_type = `+typ+` AND aggregate_id = (SELECT id FROM one))
+        FROM events
+        WHERE instance_id = `+inst+` AND aggregate_type = `+typ+` AND aggregate_id = (SELECT id FROM one)
+          AND (`+cond+`)
+        ORDER BY sequence`, args...)
 	}
+}
+
+// typesCond is LoadTypes' condition on event_type for types (an entry
+// ending in "." or "*" is a prefix), with its parameters appended to args.
+func typesCond(types []string, args []any) (string, []any) {
+	exact, pats := []string{}, []string{}
+	for _, t := range types {
+		if strings.HasSuffix(t, ".") || strings.HasSuffix(t, "*") {
+			pats = append(pats, likeEscape(strings.TrimSuffix(t, "*"))+"%")
+		} else {
+			exact = append(exact, t)
+		}
+	}
+	// An OR of the two forms would keep the planner off the index, so
+	// the condition names only the forms present.
+	var cond []string
+	if len(exact) > 0 {
+		args = append(args, exact)
+		cond = append(cond, "event_type = ANY($"+strconv.Itoa(len(args))+")")
+	}
+	if len(pats) > 0 {
+		args = append(args, pats)
+		cond = append(cond, "event_type LIKE ANY($"+strconv.Itoa(len(args))+")")
+	}
+	if len(cond) == 0 {
+		cond = append(cond, "FALSE")
+	}
+	return strings.Join(cond, " OR "), args
 }
 
 func readLoad(br pgx.BatchResults, l *Load) error {
@@ -461,6 +483,19 @@ func readLoad(br pgx.BatchResults, l *Load) error {
 		}
 		if err != nil {
 			return fmt.Errorf("load ids: %w", err)
+		}
+	case loadTypesNamed:
+		var head int64
+		rows, err := br.Query()
+		if err == nil {
+			l.Events, err = collect(rows, 0, &head)
+		}
+		if err != nil {
+			return fmt.Errorf("load named %s: %w", ref.Type, err)
+		}
+		l.Found, l.Ref.ID, l.Head = len(l.Events) > 0, "", 0
+		if l.Found {
+			l.Ref.ID, l.Head = l.Events[0].AggregateID, uint64(head)
 		}
 	}
 	return nil
@@ -581,7 +616,9 @@ func likeEscape(s string) string {
 }
 
 // collect scans events; limit, when the query has one, sizes the result.
-func collect(rows pgx.Rows, limit int) ([]Event, error) {
+// collect scans the events of rows (selectCols), and into extra the
+// columns that follow selectCols (the same for every row).
+func collect(rows pgx.Rows, limit int, extra ...any) ([]Event, error) {
 	defer rows.Close()
 	out := make([]Event, 0, min(max(limit, 0), 10000))
 	for rows.Next() {
@@ -591,8 +628,15 @@ func collect(rows pgx.Rows, limit int) ([]Event, error) {
 		var txid string
 		// The payload is scanned as raw bytes: it is valid JSON by the column
 		// type, and validating it again costs a sixth of a rebuild's CPU.
-		if err := rows.Scan(&e.InstanceID, &e.AggregateType, &e.AggregateID, &seq, &e.Type, &rev, (*[]byte)(&e.Payload),
-			&e.ResourceOwner, &e.Creator, &e.RequestID, &e.ClientIP, &e.UserAgent, &e.CreatedAt, &e.Position, &txid, &e.Hash); err != nil {
+		var err error
+		if len(extra) == 0 {
+			err = rows.Scan(&e.InstanceID, &e.AggregateType, &e.AggregateID, &seq, &e.Type, &rev, (*[]byte)(&e.Payload),
+				&e.ResourceOwner, &e.Creator, &e.RequestID, &e.ClientIP, &e.UserAgent, &e.CreatedAt, &e.Position, &txid, &e.Hash)
+		} else {
+			err = rows.Scan(append([]any{&e.InstanceID, &e.AggregateType, &e.AggregateID, &seq, &e.Type, &rev, (*[]byte)(&e.Payload),
+				&e.ResourceOwner, &e.Creator, &e.RequestID, &e.ClientIP, &e.UserAgent, &e.CreatedAt, &e.Position, &txid, &e.Hash}, extra...)...)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("scan event: %w", err)
 		}
 		e.Sequence, e.Revision = uint64(seq), uint16(rev)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/events"
+	"github.com/idledger/idledger/eventstore"
 )
 
 // Session is a v2 session as the read side sees it. Its token is never
@@ -200,14 +201,26 @@ func (q *Queries) fillTimestamp(ctx context.Context, ts *time.Time) error {
 	return nil
 }
 
+// usersByLoginName is UserIDsByLoginName's query: two at most, since a
+// login name that names several users names none.
+const usersByLoginName = `SELECT id FROM users WHERE instance_id = $1 AND lower(username) = lower($2) ORDER BY id LIMIT 2`
+
+// UserIDsByLoginNameLoad is UserIDsByLoginName as a read that the store
+// runs with a decision's other reads, in the same round trip (for
+// eventstore.LoadTypesNamed). It implements command.UserIndex.
+func (q *Queries) UserIDsByLoginNameLoad(instanceID, loginName string) *eventstore.Load {
+	return eventstore.LoadIDs(usersByLoginName, []any{instanceID, loginName}, func(ctx context.Context) ([]string, error) {
+		return q.UserIDsByLoginName(ctx, instanceID, loginName)
+	})
+}
+
 // UserIDsByLoginName returns the users of the instance whose login name
 // (their user name) is loginName, case-insensitively. It implements
 // command.UserIndex.
 //
 // Errors: Internal.
 func (q *Queries) UserIDsByLoginName(ctx context.Context, instanceID, loginName string) ([]string, error) {
-	rows, err := q.pool.Query(ctx, `SELECT id FROM users WHERE instance_id = $1 AND lower(username) = lower($2) ORDER BY id LIMIT 2`,
-		instanceID, loginName)
+	rows, err := q.pool.Query(ctx, usersByLoginName, instanceID, loginName)
 	if err != nil {
 		return nil, errs.Internal("QUERY-Ses06", fmt.Errorf("users by login name: %w", err))
 	}
