@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,6 +38,15 @@ const (
 	// after swapAttempts the rebuild fails cleanly.
 	swapLockTimeout = "2s"
 	swapAttempts    = 5
+	// rebuildFillfactor is the fillfactor of the shadows of tables whose
+	// rows are updated in place (Projection.Updated). A row is updated once
+	// per batch that touches it (a user's sequence by each of its link
+	// events): in full pages every such update writes the new version to
+	// another page and into the primary key; with half of each page free it
+	// stays on its page (a HOT update), the index untouched, and pruning
+	// reclaims the old version. The live table's own setting is back
+	// before the swap.
+	rebuildFillfactor = 50
 )
 
 // Projection states in projection_state.state.
@@ -161,6 +171,8 @@ type rebuild struct {
 	types    []string // union of event type prefixes
 	prev     map[string]string
 	deferred []string              // CREATE INDEX statements to run after the bulk load
+	updated  map[string]bool       // live tables whose rows are updated in place
+	roomy    []string              // shadows given rebuildFillfactor, to reset before the swap
 	infos    map[string]*tableInfo // shadow tables, for set-based batches
 	cursor   eventstore.Cursor
 	done     int64
@@ -172,7 +184,11 @@ func newRebuild(pool *pgxpool.Pool, store *eventstore.Postgres, reg *Registry, p
 	rb := &rebuild{pool: pool, store: store, reg: reg, ps: ps, shadow: Tables{}, prev: map[string]string{},
 		infos: map[string]*tableInfo{}, progress: progress}
 	seenT, seenE := map[string]bool{}, map[string]bool{}
+	rb.updated = map[string]bool{}
 	for _, p := range ps {
+		for _, t := range p.Updated {
+			rb.updated[t] = true
+		}
 		for _, t := range p.Tables {
 			if !seenT[t] {
 				seenT[t] = true
@@ -221,6 +237,9 @@ func (rb *rebuild) begin(ctx context.Context) error {
 			if _, err := tx.Exec(ctx, "CREATE TABLE "+sh+" (LIKE "+ident(t)+" INCLUDING ALL)"); err != nil {
 				return fmt.Errorf("rebuild: create shadow of %s: %w", t, err)
 			}
+			if err := rb.storageParams(ctx, tx, t); err != nil {
+				return err
+			}
 			defs, err := dropPlainIndexes(ctx, tx, t+"_shadow")
 			if err != nil {
 				return err
@@ -233,6 +252,36 @@ func (rb *rebuild) begin(ctx context.Context) error {
 		return nil
 	})
 }
+
+// storageParams gives the shadow of t the storage parameters of t (LIKE
+// copies none), and rebuildFillfactor when t's rows are updated in place and
+// t has no fillfactor of its own.
+func (rb *rebuild) storageParams(ctx context.Context, tx pgx.Tx, t string) error {
+	var opts []string
+	if err := tx.QueryRow(ctx, "SELECT coalesce(reloptions, '{}') FROM pg_class WHERE oid = $1::text::regclass", ident(t)).Scan(&opts); err != nil {
+		return fmt.Errorf("rebuild: read storage parameters of %s: %w", t, err)
+	}
+	var set []string
+	own := false
+	for _, o := range opts {
+		name, value, _ := strings.Cut(o, "=")
+		own = own || name == "fillfactor"
+		set = append(set, ident(name)+" = "+quoteLiteral(value))
+	}
+	if rb.updated[t] && !own {
+		set = append(set, "fillfactor = "+strconv.Itoa(rebuildFillfactor))
+		rb.roomy = append(rb.roomy, t+"_shadow")
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, "ALTER TABLE "+ident(t+"_shadow")+" SET ("+strings.Join(set, ", ")+")"); err != nil {
+		return fmt.Errorf("rebuild: set storage parameters of %s: %w", t+"_shadow", err)
+	}
+	return nil
+}
+
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // dropPlainIndexes drops the indexes of table that enforce nothing (not
 // unique, not a constraint) and returns the statements that recreate them.
@@ -263,7 +312,10 @@ func dropPlainIndexes(ctx context.Context, tx pgx.Tx, table string) ([]string, e
 	return defs, nil
 }
 
-// buildIndexes creates the indexes dropPlainIndexes deferred.
+// buildIndexes creates the indexes dropPlainIndexes deferred, and gives the
+// shadows the fillfactor of their live tables back: the few events left to
+// catch up on fill pages as the live path does, and the swapped-in tables
+// have the schema the live ones had.
 func (rb *rebuild) buildIndexes(ctx context.Context) error {
 	for _, def := range rb.deferred {
 		if _, err := rb.pool.Exec(ctx, def); err != nil {
@@ -271,6 +323,12 @@ func (rb *rebuild) buildIndexes(ctx context.Context) error {
 		}
 	}
 	rb.deferred = nil
+	for _, sh := range rb.roomy {
+		if _, err := rb.pool.Exec(ctx, "ALTER TABLE "+ident(sh)+" RESET (fillfactor)"); err != nil {
+			return fmt.Errorf("rebuild: reset fillfactor of %s: %w", sh, err)
+		}
+	}
+	rb.roomy = nil
 	return nil
 }
 
