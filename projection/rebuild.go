@@ -47,6 +47,8 @@ const (
 	// reclaims the old version. The live table's own setting is back
 	// before the swap.
 	rebuildFillfactor = 50
+	// indexBuilders is how many deferred indexes are built at once.
+	indexBuilders = 4
 )
 
 // Projection states in projection_state.state.
@@ -316,11 +318,30 @@ func dropPlainIndexes(ctx context.Context, tx pgx.Tx, table string) ([]string, e
 // shadows the fillfactor of their live tables back: the few events left to
 // catch up on fill pages as the live path does, and the swapped-in tables
 // have the schema the live ones had.
+//
+// The indexes are built side by side, on up to indexBuilders connections:
+// each build of a small index is mostly its end, which waits for the new
+// index file to reach the disk; builds on one table share its lock mode.
 func (rb *rebuild) buildIndexes(ctx context.Context) error {
-	for _, def := range rb.deferred {
-		if _, err := rb.pool.Exec(ctx, def); err != nil {
-			return fmt.Errorf("rebuild: build index: %w", err)
-		}
+	errs := make([]error, len(rb.deferred))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(indexBuilders, len(rb.deferred)) {
+		wg.Go(func() {
+			for i := range next {
+				if _, err := rb.pool.Exec(ctx, rb.deferred[i]); err != nil {
+					errs[i] = fmt.Errorf("rebuild: build index: %w", err)
+				}
+			}
+		})
+	}
+	for i := range rb.deferred {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	rb.deferred = nil
 	for _, sh := range rb.roomy {
