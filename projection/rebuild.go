@@ -421,7 +421,7 @@ func (rb *rebuild) pass(ctx context.Context) (int64, error) {
 	defer cancel()
 	type batch struct {
 		events []eventstore.Event
-		stmts  *pgx.Batch
+		stmts  *plan
 		err    error
 	}
 	send := func(ch chan<- batch, b batch) bool {
@@ -487,9 +487,9 @@ func batchLimit(last []eventstore.Event) int {
 
 // applyTx writes one batch to the shadows in its own transaction. Shadow
 // rows are worthless until the swap commits, so they skip the WAL flush.
-func (rb *rebuild) applyTx(ctx context.Context, events []eventstore.Event, stmts *pgx.Batch) error {
+func (rb *rebuild) applyTx(ctx context.Context, events []eventstore.Event, stmts *plan) error {
 	err := pgx.BeginFunc(ctx, rb.pool, func(tx pgx.Tx) error {
-		return tx.SendBatch(ctx, stmts).Close()
+		return stmts.exec(ctx, tx)
 	})
 	if err != nil && ctx.Err() == nil {
 		return rb.locate(ctx, events, err)
@@ -509,8 +509,8 @@ func (e *reduceError) Unwrap() error { return e.err }
 // Each batch is folded on its own. Carrying folded rows over to later
 // batches writes hot rows less often, but measured slower: the large
 // flushes stall the pipeline (docs/performance.md).
-func (rb *rebuild) statements(events []eventstore.Event, prefix ...string) (*pgx.Batch, error) {
-	b := &pgx.Batch{}
+func (rb *rebuild) statements(events []eventstore.Event, prefix ...string) (*plan, error) {
+	b := &plan{}
 	for _, s := range prefix {
 		b.Queue(s)
 	}
@@ -576,7 +576,7 @@ func (rb *rebuild) locate(ctx context.Context, events []eventstore.Event, cause 
 		if err != nil {
 			return err
 		}
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		if err := b.exec(ctx, tx); err != nil {
 			return fmt.Errorf("rebuild: apply %s (position %d): %w", e.Type, e.Position, err)
 		}
 	}
@@ -618,7 +618,7 @@ func (rb *rebuild) swap(ctx context.Context) error {
 				if err != nil {
 					return err
 				}
-				if err := tx.SendBatch(ctx, b).Close(); err != nil {
+				if err := b.exec(ctx, tx); err != nil {
 					return fmt.Errorf("rebuild: apply final events: %w", err)
 				}
 				rb.cursor = evs[len(evs)-1].Cursor()
