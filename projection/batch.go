@@ -177,9 +177,74 @@ type pending struct {
 	order   []*entry // first-touch order, so flushes are deterministic
 }
 
+// copyRows is the fewest rows a flush inserts with COPY instead of an
+// INSERT from unnest: COPY writes its rows to the heap a page at a time and
+// skips the arrays and the set-returning function, but costs a round trip of
+// its own.
+const copyRows = 200
+
+// A plan is what a batch of events does to the shadows: statement batches
+// and COPYs, run in order in one transaction.
+type plan struct {
+	steps []planStep
+}
+
+type planStep struct {
+	batch *pgx.Batch // or:
+	table string     // a COPY of rows into table's cols
+	cols  []string
+	rows  [][]any
+}
+
+// batch returns the statement batch at the plan's end, starting one after a
+// COPY.
+func (p *plan) batch() *pgx.Batch {
+	if n := len(p.steps); n > 0 && p.steps[n-1].batch != nil {
+		return p.steps[n-1].batch
+	}
+	p.steps = append(p.steps, planStep{batch: &pgx.Batch{}})
+	return p.steps[len(p.steps)-1].batch
+}
+
+// Queue adds a statement at the plan's end.
+func (p *plan) Queue(sql string, args ...any) *pgx.QueuedQuery { return p.batch().Queue(sql, args...) }
+
+// exec runs the plan in tx.
+func (p *plan) exec(ctx context.Context, tx pgx.Tx) error {
+	for _, st := range p.steps {
+		if st.batch != nil {
+			if st.batch.Len() == 0 {
+				continue
+			}
+			if err := tx.SendBatch(ctx, st.batch).Close(); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{st.table}, st.cols, pgx.CopyFromRows(st.rows)); err != nil {
+			return fmt.Errorf("copy into %s: %w", st.table, err)
+		}
+	}
+	return nil
+}
+
+// statements is how many statements and COPYs the plan holds.
+func (p *plan) statements() int {
+	n := 0
+	for _, st := range p.steps {
+		if st.batch != nil {
+			n += st.batch.Len()
+		} else {
+			n++
+		}
+	}
+	return n
+}
+
 // batcher folds statements into set-based ones, queued on b.
 type batcher struct {
-	b       *pgx.Batch
+	b       *plan
+	copyMin int // the fewest rows inserted with COPY
 	tables  Tables
 	infos   map[string]*tableInfo // by physical name
 	shapes  map[*Shape]*shapeInfo
@@ -189,11 +254,11 @@ type batcher struct {
 
 func newBatcher(tables Tables, infos map[string]*tableInfo) *batcher {
 	return &batcher{tables: tables, infos: infos, shapes: map[*Shape]*shapeInfo{},
-		pending: map[string]*pending{}, sql: map[string]string{}}
+		pending: map[string]*pending{}, sql: map[string]string{}, copyMin: copyRows}
 }
 
 // start directs the statements bt queues from now on to b.
-func (bt *batcher) start(b *pgx.Batch) { bt.b = b }
+func (bt *batcher) start(b *plan) { bt.b = b }
 
 func (bt *batcher) info(s *Shape) *shapeInfo {
 	si, ok := bt.shapes[s]
@@ -376,6 +441,14 @@ func (bt *batcher) flush(table string) {
 	}
 	for _, sig := range insOrder {
 		es := inserts[sig]
+		if len(es) >= bt.copyMin {
+			rows := make([][]any, len(es))
+			for i, e := range es {
+				rows[i] = e.vals
+			}
+			bt.b.steps = append(bt.b.steps, planStep{table: t.name, cols: es[0].cols, rows: rows})
+			continue
+		}
 		q, args := bt.insert(t, es, es[0].cols)
 		bt.b.Queue(q, args...)
 	}

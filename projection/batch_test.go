@@ -193,14 +193,16 @@ func TestBatchMatchesOneByOne(t *testing.T) {
 		queued := 0
 		for i := 0; i < len(kept); {
 			size := 1 + r.IntN(300)
-			b := &pgx.Batch{}
+			b := &plan{}
 			bt.start(b)
+			// inserts by COPY from every row, from a few, or as a rebuild does
+			bt.copyMin = []int{1, 5, copyRows}[r.IntN(3)]
 			for _, g := range kept[i:min(i+size, len(kept))] {
 				bt.add(g.bat)
 			}
 			bt.flushAll()
-			queued += b.Len()
-			if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return tx.SendBatch(ctx, b).Close() }); err != nil {
+			queued += b.statements()
+			if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return b.exec(ctx, tx) }); err != nil {
 				t.Fatalf("seed %d: batch at statement %d: %v", seed, i, err)
 			}
 			i += size
@@ -225,19 +227,27 @@ func TestBatchMatchesOneByOne(t *testing.T) {
 // by one fails too, including an insert over an existing row that the batch
 // then deletes again (the row never reaches an INSERT of its own).
 func TestBatchFailsWhereOneByOneFails(t *testing.T) {
+	// inserts as INSERT statements, and by COPY
+	for _, copyMin := range []int{copyRows, 1} {
+		t.Run(fmt.Sprintf("copy from %d rows", copyMin), func(t *testing.T) { batchFailsWhereOneByOneFails(t, copyMin) })
+	}
+}
+
+func batchFailsWhereOneByOneFails(t *testing.T, copyMin int) {
 	pool := pgtest.Pool(t)
 	ctx := context.Background()
 	infos := setupBatchTables(t, pool)
 	batT := batchTables("_bat")
 	run := func(sts ...Statement) error {
 		bt := newBatcher(batT, infos)
-		b := &pgx.Batch{}
+		b := &plan{}
 		bt.start(b)
+		bt.copyMin = copyMin
 		for _, s := range sts {
 			bt.add(s)
 		}
 		bt.flushAll()
-		return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return tx.SendBatch(ctx, b).Close() })
+		return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return b.exec(ctx, tx) })
 	}
 	ts := time.Now()
 	if err := run(btInsert.Stmt(batT, "i", "a", "n", int64(1), nil, ts)); err != nil {

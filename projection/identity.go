@@ -15,18 +15,21 @@ func Identity() []*Projection {
 		{
 			Name:       "instances",
 			Tables:     []string{"instances", "instance_domains", "instance_trusted_domains", "instance_oidc_settings"},
+			Updated:    []string{"instances", "instance_oidc_settings"},
 			EventTypes: []string{events.AggInstance + "."},
 			Reduce:     reduceInstance,
 		},
 		{
 			Name:       "orgs",
 			Tables:     []string{"orgs"},
+			Updated:    []string{"orgs"},
 			EventTypes: []string{events.AggOrg + "."},
 			Reduce:     reduceOrg,
 		},
 		{
-			Name:   "users",
-			Tables: []string{"users"},
+			Name:    "users",
+			Tables:  []string{"users"},
+			Updated: []string{"users"},
 			// Every user event: the row's sequence follows the aggregate's.
 			EventTypes: []string{events.AggUser + "."},
 			Reduce:     reduceUser,

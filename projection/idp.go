@@ -16,6 +16,7 @@ func IDPs() []*Projection {
 	return []*Projection{{
 		Name:       "idps",
 		Tables:     []string{"idps"},
+		Updated:    []string{"idps"},
 		EventTypes: []string{events.AggIDP + ".", events.OrgRemoved},
 		Reduce:     reduceIDP,
 	}}

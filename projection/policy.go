@@ -15,6 +15,7 @@ func Policies() []*Projection {
 		{
 			Name:       "login_policies",
 			Tables:     []string{"login_policies", "login_policy_idps"},
+			Updated:    []string{"login_policies"},
 			EventTypes: []string{events.AggLoginPolicy + "."},
 			Reduce:     reduceLoginPolicy,
 		},

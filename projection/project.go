@@ -11,6 +11,7 @@ func Projects() []*Projection {
 	return []*Projection{{
 		Name:       "projects",
 		Tables:     []string{"projects", "apps"},
+		Updated:    []string{"projects", "apps"},
 		EventTypes: []string{events.AggProject + ".", events.OrgRemoved},
 		Reduce:     reduceProject,
 	}}

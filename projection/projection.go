@@ -40,6 +40,11 @@ type Projection struct {
 	Name string
 	// Tables are the logical names of the tables it owns (for rebuilds).
 	Tables []string
+	// Updated are those of Tables whose rows its reducers change in place
+	// (an Update shape, a hand-written UPDATE). A rebuild leaves room in
+	// their pages for the new row versions (rebuildFillfactor); naming a
+	// table here or not changes a rebuild's speed, never its rows.
+	Updated []string
 	// EventTypes are the event type prefixes it handles.
 	EventTypes []string
 	// Reduce returns the statements that apply e. An error halts the

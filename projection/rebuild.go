@@ -8,7 +8,9 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,6 +39,17 @@ const (
 	// after swapAttempts the rebuild fails cleanly.
 	swapLockTimeout = "2s"
 	swapAttempts    = 5
+	// rebuildFillfactor is the fillfactor of the shadows of tables whose
+	// rows are updated in place (Projection.Updated). A row is updated once
+	// per batch that touches it (a user's sequence by each of its link
+	// events): in full pages every such update writes the new version to
+	// another page and into the primary key; with half of each page free it
+	// stays on its page (a HOT update), the index untouched, and pruning
+	// reclaims the old version. The live table's own setting is back
+	// before the swap.
+	rebuildFillfactor = 50
+	// indexBuilders is how many deferred indexes are built at once.
+	indexBuilders = 4
 )
 
 // Projection states in projection_state.state.
@@ -161,6 +174,8 @@ type rebuild struct {
 	types    []string // union of event type prefixes
 	prev     map[string]string
 	deferred []string              // CREATE INDEX statements to run after the bulk load
+	updated  map[string]bool       // live tables whose rows are updated in place
+	roomy    []string              // shadows given rebuildFillfactor, to reset before the swap
 	infos    map[string]*tableInfo // shadow tables, for set-based batches
 	cursor   eventstore.Cursor
 	done     int64
@@ -172,7 +187,11 @@ func newRebuild(pool *pgxpool.Pool, store *eventstore.Postgres, reg *Registry, p
 	rb := &rebuild{pool: pool, store: store, reg: reg, ps: ps, shadow: Tables{}, prev: map[string]string{},
 		infos: map[string]*tableInfo{}, progress: progress}
 	seenT, seenE := map[string]bool{}, map[string]bool{}
+	rb.updated = map[string]bool{}
 	for _, p := range ps {
+		for _, t := range p.Updated {
+			rb.updated[t] = true
+		}
 		for _, t := range p.Tables {
 			if !seenT[t] {
 				seenT[t] = true
@@ -221,6 +240,9 @@ func (rb *rebuild) begin(ctx context.Context) error {
 			if _, err := tx.Exec(ctx, "CREATE TABLE "+sh+" (LIKE "+ident(t)+" INCLUDING ALL)"); err != nil {
 				return fmt.Errorf("rebuild: create shadow of %s: %w", t, err)
 			}
+			if err := rb.storageParams(ctx, tx, t); err != nil {
+				return err
+			}
 			defs, err := dropPlainIndexes(ctx, tx, t+"_shadow")
 			if err != nil {
 				return err
@@ -233,6 +255,36 @@ func (rb *rebuild) begin(ctx context.Context) error {
 		return nil
 	})
 }
+
+// storageParams gives the shadow of t the storage parameters of t (LIKE
+// copies none), and rebuildFillfactor when t's rows are updated in place and
+// t has no fillfactor of its own.
+func (rb *rebuild) storageParams(ctx context.Context, tx pgx.Tx, t string) error {
+	var opts []string
+	if err := tx.QueryRow(ctx, "SELECT coalesce(reloptions, '{}') FROM pg_class WHERE oid = $1::text::regclass", ident(t)).Scan(&opts); err != nil {
+		return fmt.Errorf("rebuild: read storage parameters of %s: %w", t, err)
+	}
+	var set []string
+	own := false
+	for _, o := range opts {
+		name, value, _ := strings.Cut(o, "=")
+		own = own || name == "fillfactor"
+		set = append(set, ident(name)+" = "+quoteLiteral(value))
+	}
+	if rb.updated[t] && !own {
+		set = append(set, "fillfactor = "+strconv.Itoa(rebuildFillfactor))
+		rb.roomy = append(rb.roomy, t+"_shadow")
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, "ALTER TABLE "+ident(t+"_shadow")+" SET ("+strings.Join(set, ", ")+")"); err != nil {
+		return fmt.Errorf("rebuild: set storage parameters of %s: %w", t+"_shadow", err)
+	}
+	return nil
+}
+
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // dropPlainIndexes drops the indexes of table that enforce nothing (not
 // unique, not a constraint) and returns the statements that recreate them.
@@ -263,14 +315,42 @@ func dropPlainIndexes(ctx context.Context, tx pgx.Tx, table string) ([]string, e
 	return defs, nil
 }
 
-// buildIndexes creates the indexes dropPlainIndexes deferred.
+// buildIndexes creates the indexes dropPlainIndexes deferred, and gives the
+// shadows the fillfactor of their live tables back: the few events left to
+// catch up on fill pages as the live path does, and the swapped-in tables
+// have the schema the live ones had.
+//
+// The indexes are built side by side, on up to indexBuilders connections:
+// each build of a small index is mostly its end, which waits for the new
+// index file to reach the disk; builds on one table share its lock mode.
 func (rb *rebuild) buildIndexes(ctx context.Context) error {
-	for _, def := range rb.deferred {
-		if _, err := rb.pool.Exec(ctx, def); err != nil {
-			return fmt.Errorf("rebuild: build index: %w", err)
-		}
+	errs := make([]error, len(rb.deferred))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(indexBuilders, len(rb.deferred)) {
+		wg.Go(func() {
+			for i := range next {
+				if _, err := rb.pool.Exec(ctx, rb.deferred[i]); err != nil {
+					errs[i] = fmt.Errorf("rebuild: build index: %w", err)
+				}
+			}
+		})
+	}
+	for i := range rb.deferred {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	rb.deferred = nil
+	for _, sh := range rb.roomy {
+		if _, err := rb.pool.Exec(ctx, "ALTER TABLE "+ident(sh)+" RESET (fillfactor)"); err != nil {
+			return fmt.Errorf("rebuild: reset fillfactor of %s: %w", sh, err)
+		}
+	}
+	rb.roomy = nil
 	return nil
 }
 
@@ -342,7 +422,7 @@ func (rb *rebuild) pass(ctx context.Context) (int64, error) {
 	defer cancel()
 	type batch struct {
 		events []eventstore.Event
-		stmts  *pgx.Batch
+		stmts  *plan
 		err    error
 	}
 	send := func(ch chan<- batch, b batch) bool {
@@ -408,9 +488,9 @@ func batchLimit(last []eventstore.Event) int {
 
 // applyTx writes one batch to the shadows in its own transaction. Shadow
 // rows are worthless until the swap commits, so they skip the WAL flush.
-func (rb *rebuild) applyTx(ctx context.Context, events []eventstore.Event, stmts *pgx.Batch) error {
+func (rb *rebuild) applyTx(ctx context.Context, events []eventstore.Event, stmts *plan) error {
 	err := pgx.BeginFunc(ctx, rb.pool, func(tx pgx.Tx) error {
-		return tx.SendBatch(ctx, stmts).Close()
+		return stmts.exec(ctx, tx)
 	})
 	if err != nil && ctx.Err() == nil {
 		return rb.locate(ctx, events, err)
@@ -430,8 +510,8 @@ func (e *reduceError) Unwrap() error { return e.err }
 // Each batch is folded on its own. Carrying folded rows over to later
 // batches writes hot rows less often, but measured slower: the large
 // flushes stall the pipeline (docs/performance.md).
-func (rb *rebuild) statements(events []eventstore.Event, prefix ...string) (*pgx.Batch, error) {
-	b := &pgx.Batch{}
+func (rb *rebuild) statements(events []eventstore.Event, prefix ...string) (*plan, error) {
+	b := &plan{}
 	for _, s := range prefix {
 		b.Queue(s)
 	}
@@ -497,7 +577,7 @@ func (rb *rebuild) locate(ctx context.Context, events []eventstore.Event, cause 
 		if err != nil {
 			return err
 		}
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		if err := b.exec(ctx, tx); err != nil {
 			return fmt.Errorf("rebuild: apply %s (position %d): %w", e.Type, e.Position, err)
 		}
 	}
@@ -539,7 +619,7 @@ func (rb *rebuild) swap(ctx context.Context) error {
 				if err != nil {
 					return err
 				}
-				if err := tx.SendBatch(ctx, b).Close(); err != nil {
+				if err := b.exec(ctx, tx); err != nil {
 					return fmt.Errorf("rebuild: apply final events: %w", err)
 				}
 				rb.cursor = evs[len(evs)-1].Cursor()
@@ -636,23 +716,39 @@ func indexNames(ctx context.Context, tx pgx.Tx, t string) (map[string]string, er
 	return out, nil
 }
 
-// rebuildHeap is the heap TuneGC lets a rebuild process grow to.
+// rebuildHeap is how far beyond what the process holds TuneGC lets a
+// rebuild grow the process's memory before the collector runs.
 const rebuildHeap = 160 << 20
 
 // TuneGC has the garbage collector of a process whose job is a rebuild (the
-// CLI, the benchmark) run only when the heap reaches 160 MiB, instead of
-// whenever it doubles. A rebuild allocates fast and keeps little (a few
-// batches), so this saves most of the collection work, about a tenth of a
-// rebuild's time, and peak RSS stays well under 256 MiB. GOGC or GOMEMLIMIT
-// in the environment win. The returned function restores the settings.
+// CLI, the benchmark) run only when the process's memory has grown by 160
+// MiB, instead of whenever the heap doubles. A rebuild allocates fast and
+// keeps little (a few batches, about 30 MiB), so this saves most of the
+// collection work, about a tenth of a rebuild's time; the CLI's peak RSS
+// stays under 256 MiB. GOGC or GOMEMLIMIT in the environment win. The
+// returned function restores the settings.
+//
+// The limit counts from what the process holds already: a fixed 160 MiB in a
+// process that held 130 MiB (the benchmark's, after its server's load: live
+// objects and the partly used spans around them) left the rebuild so little
+// room that the collector ran without pause, capped at half the CPU: 12.4 of
+// the 13.4 s a 78,100-event rebuild took.
 func TuneGC() (restore func()) {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return func() {}
 	}
-	limit := debug.SetMemoryLimit(rebuildHeap)
+	limit := debug.SetMemoryLimit(int64(heldMemory()) + rebuildHeap)
 	percent := debug.SetGCPercent(-1)
 	return func() {
 		debug.SetGCPercent(percent)
 		debug.SetMemoryLimit(limit)
 	}
+}
+
+// heldMemory is the memory the Go runtime holds from the OS: what
+// GOMEMLIMIT counts.
+func heldMemory() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64() - s[1].Value.Uint64()
 }

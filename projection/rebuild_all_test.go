@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/eventstore"
 	"github.com/idledger/idledger/idp"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // The exact-rebuild checks over the real projections (projection.All()),
@@ -111,6 +113,24 @@ func catalogRound(ctx context.Context, s eventstore.Store, p string, removeOrg b
 		pe(events.AppRemoved, events.AppPayload{AppID: p + "app3"}),
 		pe(events.ProjectChanged, events.ProjectPayload{Name: "Renamed " + p, HasProjectCheck: true}),
 	}
+	// Sessions: every kind of session event, one session terminated.
+	at := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	for i, end := range []bool{false, true} {
+		evs := []eventstore.PendingEvent{
+			pe(events.SessionAdded, events.SessionAddedPayload{UserAgent: &events.UserAgent{Description: "bench " + p}}),
+			pe(events.SessionUserChecked, events.SessionUserCheckedPayload{UserID: u(1), UserResourceOwner: org, CheckedAt: at}),
+			pe(events.SessionPasswordChecked, events.SessionCheckedPayload{CheckedAt: at.Add(time.Second)}),
+			pe(events.SessionIntentChecked, events.SessionCheckedPayload{CheckedAt: at.Add(2 * time.Second)}),
+			pe(events.SessionTokenSet, events.SessionTokenSetPayload{TokenID: p + "tok", TokenHash: "hash-" + p}),
+			pe(events.SessionLifetimeSet, events.SessionLifetimeSetPayload{Lifetime: time.Hour}),
+			pe(events.SessionMetadataSet, events.SessionMetadataSetPayload{Metadata: map[string][]byte{"k": []byte(p)}}),
+			pe(events.SessionTokenSet, events.SessionTokenSetPayload{TokenID: p + "tok2", TokenHash: "hash2-" + p}),
+		}
+		if end {
+			evs = append(evs, pe(events.SessionTerminated, nil))
+		}
+		a.Aggregates = append(a.Aggregates, agg(events.AggSession, fmt.Sprintf("%ssession%d", p, i), inst, evs...))
+	}
 	a.Aggregates = append(a.Aggregates, agg(events.AggProject, p+"project", org, project...),
 		agg(events.AggProject, p+"removed", org, pe(events.ProjectAdded, events.ProjectPayload{Name: "x"}),
 			pe(events.AppAdded, events.AppPayload{AppID: p + "app4", Name: "web"}), pe(events.ProjectRemoved, nil)))
@@ -149,14 +169,25 @@ func TestRebuildAllProjectionsIsExact(t *testing.T) {
 	e, reg := catalogEnv(t, 40)
 	tables := allTables(All())
 	before := checksum(t, e.pool, tables...)
-	idx := map[string]string{}
+	// A live table's storage parameters survive a rebuild, a fillfactor of
+	// its own too; the others keep none (the shadows of updated tables
+	// have one of their own until the swap).
+	if _, err := e.pool.Exec(ctx, "ALTER TABLE users SET (fillfactor = 90, autovacuum_enabled = false)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.pool.Exec(ctx, "ALTER TABLE user_idp_links SET (autovacuum_vacuum_scale_factor = 0.05)"); err != nil {
+		t.Fatal(err)
+	}
+	idx, params := map[string]string{}, map[string]string{}
 	for _, tbl := range tables {
 		idx[tbl] = indexesOf(t, e.pool, tbl)
+		params[tbl] = storageParamsOf(t, e.pool, tbl)
 	}
-	var rows int
+	var rows, sessions int
 	_ = e.pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM idps) + (SELECT count(*) FROM user_idp_links) + (SELECT count(*) FROM login_policy_idps)").Scan(&rows)
-	if rows == 0 {
-		t.Fatal("workload produced no rows")
+	_ = e.pool.QueryRow(ctx, "SELECT count(*) FROM sessions WHERE token_hash LIKE 'hash2-%' AND metadata <> '{}' AND expiration IS NOT NULL").Scan(&sessions)
+	if rows == 0 || sessions == 0 {
+		t.Fatalf("workload produced %d IdP, link and policy rows and %d full sessions", rows, sessions)
 	}
 	for i := 0; i < 2; i++ {
 		if err := Rebuild(ctx, e.pool, e.store, reg, nil, nil); err != nil {
@@ -170,7 +201,22 @@ func TestRebuildAllProjectionsIsExact(t *testing.T) {
 		if got := indexesOf(t, e.pool, tbl); got != idx[tbl] {
 			t.Errorf("indexes of %s changed\n got %s\nwant %s", tbl, got, idx[tbl])
 		}
+		if got := storageParamsOf(t, e.pool, tbl); got != params[tbl] {
+			t.Errorf("storage parameters of %s changed: got %q, want %q", tbl, got, params[tbl])
+		}
 	}
+	if params["users"] != "{fillfactor=90,autovacuum_enabled=false}" || params["sessions"] != "{}" {
+		t.Errorf("storage parameters: users %q, sessions %q", params["users"], params["sessions"])
+	}
+}
+
+func storageParamsOf(t testing.TB, pool *pgxpool.Pool, table string) string {
+	t.Helper()
+	var s string
+	if err := pool.QueryRow(context.Background(), "SELECT coalesce(reloptions, '{}')::text FROM pg_class WHERE oid = $1::regclass", table).Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func TestRebuildAllProjectionsOnline(t *testing.T) {

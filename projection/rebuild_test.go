@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -544,4 +547,32 @@ func TestRebuildSwapRetriesPastLongReads(t *testing.T) {
 	if want := checksum(t, e.pool, "test_items", "test_links"); got != want {
 		t.Fatal("rebuild after a retried swap differs from a quiet rebuild")
 	}
+}
+
+// TestTuneGCCountsFromHeldMemory: the memory limit a rebuild runs under
+// leaves it its headroom above what the process already holds, and restore
+// puts the settings back.
+func TestTuneGCCountsFromHeldMemory(t *testing.T) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		t.Skip("GOGC or GOMEMLIMIT set: TuneGC leaves the collector alone")
+	}
+	held := make([]byte, 256<<20) // more than rebuildHeap: a fixed limit would be below it
+	for i := range held {
+		held[i] = byte(i)
+	}
+	before := debug.SetMemoryLimit(-1)
+	restore := TuneGC()
+	limit := debug.SetMemoryLimit(-1)
+	percent := debug.SetGCPercent(-1)
+	restore()
+	if limit < int64(len(held))+rebuildHeap {
+		t.Errorf("limit %d MiB with %d MiB held, want at least %d MiB", limit>>20, len(held)>>20, (len(held)+rebuildHeap)>>20)
+	}
+	if percent != -1 {
+		t.Errorf("GC percent %d under TuneGC, want -1 (off)", percent)
+	}
+	if got := debug.SetMemoryLimit(-1); got != before {
+		t.Errorf("limit after restore %d, want %d", got, before)
+	}
+	runtime.KeepAlive(held)
 }

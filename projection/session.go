@@ -11,6 +11,7 @@ func Sessions() []*Projection {
 	return []*Projection{{
 		Name:       "sessions",
 		Tables:     []string{"sessions"},
+		Updated:    []string{"sessions"},
 		EventTypes: []string{events.AggSession + "."},
 		Reduce:     reduceSession,
 	}}

@@ -26,7 +26,8 @@ func TestSmoke(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	rep, err := run(ctx, []string{"--smoke", "--database-url", pgtest.URL(t), "--history", "--scale", "--out", out}, &stdout, &stderr)
+	url := pgtest.URL(t)
+	rep, err := run(ctx, []string{"--smoke", "--database-url", url, "--history", "--scale", "--out", out}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("run: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
 	}
@@ -71,6 +72,25 @@ func TestSmoke(t *testing.T) {
 	}
 	if rep.Rebuild == nil || rep.Rebuild.Events == 0 {
 		t.Errorf("rebuild applied no events: %+v", rep.Rebuild)
+	}
+	// The same store again, rebuilt alone and profiled (--rebuild-only).
+	dir := t.TempDir()
+	cpu, mem := filepath.Join(dir, "rebuild.cpu"), filepath.Join(dir, "rebuild.mem")
+	var again bytes.Buffer
+	only, err := run(ctx, []string{"--rebuild-only", "--database-url", url, "--rebuild-cpuprofile", cpu, "--rebuild-memprofile", mem}, &again, &stderr)
+	if err != nil {
+		t.Fatalf("--rebuild-only: %v\n%s", err, stderr.String())
+	}
+	if only.Rebuild == nil || rep.Rebuild == nil || only.Rebuild.Events < rep.Rebuild.Events || !strings.Contains(again.String(), "BENCH name=rebuild events=") {
+		t.Errorf("--rebuild-only: %+v after %+v\n%s", only.Rebuild, rep.Rebuild, again.String())
+	}
+	for _, f := range []string{cpu, mem} {
+		if st, err := os.Stat(f); err != nil || st.Size() == 0 {
+			t.Errorf("profile %s: %v", f, err)
+		}
+	}
+	if _, err := run(ctx, []string{"--rebuild-only"}, &again, &stderr); err == nil {
+		t.Error("--rebuild-only without --database-url: no error")
 	}
 	raw, err := os.ReadFile(out)
 	if err != nil {

@@ -35,6 +35,9 @@ type config struct {
 	Pool           int
 	PolicyInstance bool
 	Rebuild        bool
+	RebuildOnly    bool
+	RebuildCPU     string
+	RebuildMem     string
 	CPUProfile     string
 	NoBaseline     bool
 	SQLProfile     bool
@@ -85,6 +88,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.PolicyInstance, "policy-instance", false,
 		"add_idp_to_policy on the instance default policy (all workers contend for one aggregate) instead of one org policy per worker")
 	fs.BoolVar(&c.Rebuild, "rebuild", true, "measure a full projection rebuild at the end")
+	fs.BoolVar(&c.RebuildOnly, "rebuild-only", false,
+		"only rebuild the projections of the --database-url database as it is (no seeding, no scenarios): to rebuild one store again and again")
+	fs.StringVar(&c.RebuildCPU, "rebuild-cpuprofile", "", "write a CPU profile of the rebuild (not of its baseline scan) to this file")
+	fs.StringVar(&c.RebuildMem, "rebuild-memprofile", "", "write a heap profile of the rebuild to this file, taken when its heap was largest")
 	fs.BoolVar(&c.NoBaseline, "no-baseline", false, "skip the raw-SQL baselines (for profiling the server alone; ratios are then 0)")
 	fs.BoolVar(&c.SQLProfile, "sql-profile", false, "time every statement the server runs during each scenario and print where the time goes, per request")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "write a CPU profile of the scenario phase (server and load generator: one process) to this file")
@@ -138,6 +145,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			}
 			c.Scenarios = append(c.Scenarios, s)
 		}
+	}
+	if c.RebuildOnly && c.DatabaseURL == "" {
+		return c, errors.New("--rebuild-only rebuilds an existing store: give its --database-url")
 	}
 	if c.Duration <= 0 || c.Pool < 1 || c.SeedIDPs < 1 || c.SeedUsers < 1 || c.SeedLinks < 0 || c.SeedLogins < 1 {
 		return c, errors.New("--duration, --pool, --seed-idps, --seed-users and --seed-logins must be positive")

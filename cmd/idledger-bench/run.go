@@ -57,6 +57,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*Report,
 		return nil, err
 	}
 	defer basePool.Close()
+	if cfg.RebuildOnly {
+		return rebuildOnly(ctx, cfg, appPool, stdout)
+	}
 
 	srv, err := startServer(ctx, appPool, logf)
 	if err != nil {
@@ -166,13 +169,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*Report,
 		rep.Scale = s
 	}
 	if cfg.Rebuild {
-		r, err := measureRebuild(ctx, appPool, srv.reg, srv.store)
+		r, err := measureRebuild(ctx, appPool, srv.reg, srv.store, cfg.RebuildCPU, cfg.RebuildMem)
 		if err != nil {
 			return nil, err
 		}
 		rep.Rebuild = &r
-		fmt.Fprintf(stdout, "BENCH name=rebuild events=%d events_per_s=%.0f peak_rss_mb=%.1f baseline_scan_per_s=%.0f ratio=%.2f\n",
-			r.Events, r.EventsPerS, r.PeakRSSMB, r.ScanPerS, r.Ratio)
+		r.print(stdout)
 	}
 	rep.totalErrors()
 	if rep.TotalErrors > 0 {
