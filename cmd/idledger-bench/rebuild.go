@@ -29,6 +29,7 @@ type RebuildResult struct {
 	EventsPerS   float64 `json:"events_per_s"`
 	PeakRSSMB    float64 `json:"peak_rss_mb"`
 	PeakRSSExact bool    `json:"peak_rss_reset"` // false: VmHWM could not be reset, so it is the process's lifetime peak
+	OwnProcess   bool    `json:"own_process"`    // measured in a process of its own, as idledger projections rebuild runs
 	HeapBeforeMB float64 `json:"heap_before_mb"` // the live heap the process holds before the rebuild starts (the server's, in a default run)
 	PeakHeapMB   float64 `json:"peak_heap_mb"`   // the largest heap (live and not yet collected objects) sampled during the rebuild
 	CPUS         float64 `json:"cpu_s"`          // this process's CPU time (user and system) during the rebuild: on a shared machine, steadier than its rate

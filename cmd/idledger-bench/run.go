@@ -169,12 +169,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (*Report,
 		rep.Scale = s
 	}
 	if cfg.Rebuild {
-		r, err := measureRebuild(ctx, appPool, srv.reg, srv.store, cfg.RebuildCPU, cfg.RebuildMem)
+		r, err := rebuildInChild(ctx, cfg, url, stdout, stderr)
 		if err != nil {
 			return nil, err
 		}
-		rep.Rebuild = &r
-		r.print(stdout)
+		rep.Rebuild = r
 	}
 	rep.totalErrors()
 	if rep.TotalErrors > 0 {
