@@ -77,6 +77,14 @@ SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, t.ts,
 FROM t
 RETURNING created_at, position, tx_id::text, hash`
 
+// insertLockedSQL is insertSQL for an append's first event: it takes the
+// append's shared AppendLockKey ($14) before the row is inserted, in the
+// same statement (one statement fewer per append). t is computed before the
+// INSERT reads its row, and a CTE that calls a volatile function is never
+// folded away or evaluated twice.
+var insertLockedSQL = strings.Replace(insertSQL, "END AS prev)",
+	"END AS prev,\n           pg_advisory_xact_lock_shared($14::bigint) AS locked)", 1)
+
 // The constraint statements. A hold or a none-with-prefix check that fails
 // raises checkFailed (idledger_append_check, migrations/0012), so the
 // append rolls back even when it is committed in the same round trip.
@@ -89,7 +97,6 @@ const (
         WHERE instance_id = $1 AND unique_type = $2 AND unique_value = $3 FOR SHARE))`
 	releaseSQL = "DELETE FROM unique_constraints WHERE instance_id = $1 AND unique_type = $2 AND unique_value = $3"
 	claimSQL   = "INSERT INTO unique_constraints (instance_id, unique_type, unique_value) VALUES ($1, $2, $3)"
-	lockSQL    = "SELECT pg_advisory_xact_lock_shared($1)"
 
 	checkFailed = "IL001"
 )
@@ -116,9 +123,14 @@ func (s *Postgres) Append(ctx context.Context, a Append) ([]Event, error) {
 		events[i].CreatedAt = now
 	}
 	b := &pgx.Batch{}
-	b.Queue(lockSQL, AppendLockKey)
 	for i := range events {
 		e := &events[i]
+		if i == 0 {
+			b.Queue(insertLockedSQL, e.InstanceID, e.AggregateType, e.AggregateID, int64(e.Sequence), e.Type,
+				int16(e.Revision), e.Payload, e.Creator, e.RequestID, e.ClientIP, e.UserAgent, e.ResourceOwner, e.CreatedAt,
+				AppendLockKey)
+			continue
+		}
 		b.Queue(insertSQL, e.InstanceID, e.AggregateType, e.AggregateID, int64(e.Sequence), e.Type,
 			int16(e.Revision), e.Payload, e.Creator, e.RequestID, e.ClientIP, e.UserAgent, e.ResourceOwner, e.CreatedAt)
 	}
@@ -210,9 +222,6 @@ func (s *Postgres) notifier() {
 }
 
 func readAppendResults(br pgx.BatchResults, events []Event, order []UniqueConstraint) error {
-	if _, err := br.Exec(); err != nil {
-		return fmt.Errorf("append: lock: %w", err)
-	}
 	for i := range events {
 		e := &events[i]
 		var txid string
@@ -364,14 +373,20 @@ func (s *Postgres) Load(ctx context.Context, loads ...*Load) error {
 	return br.Close()
 }
 
+// endsSQL reads an aggregate's first and last event in one statement (one
+// snapshot): two rows, the same event twice when it has one, none when it
+// has none.
+const endsSQL = `(SELECT ` + selectCols + ` FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3
+        ORDER BY sequence LIMIT 1)
+    UNION ALL
+    (SELECT ` + selectCols + ` FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3
+        ORDER BY sequence DESC LIMIT 1)`
+
 func queueLoad(b *pgx.Batch, l *Load) {
 	ref := l.Ref
 	switch l.kind {
 	case loadEnds:
-		for _, dir := range []string{"", " DESC"} {
-			b.Queue(`SELECT `+selectCols+` FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3
-            ORDER BY sequence`+dir+` LIMIT 1`, ref.InstanceID, ref.Type, ref.ID)
-		}
+		b.Queue(endsSQL, ref.InstanceID, ref.Type, ref.ID)
 	case loadAggregate:
 		b.Queue(`SELECT `+selectCols+` FROM events
         WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 AND sequence > $4
@@ -419,19 +434,21 @@ func readLoad(br pgx.BatchResults, l *Load) error {
 	ref := l.Ref
 	switch l.kind {
 	case loadEnds:
-		var ends [2][]Event
-		for i := range ends {
-			rows, err := br.Query()
-			if err == nil {
-				ends[i], err = collect(rows, 1)
-			}
-			if err != nil {
-				return fmt.Errorf("load ends of %s: %w", ref, err)
-			}
+		rows, err := br.Query()
+		var ends []Event
+		if err == nil {
+			ends, err = collect(rows, 2)
 		}
-		l.Found = len(ends[0]) > 0 && len(ends[1]) > 0
+		if err != nil {
+			return fmt.Errorf("load ends of %s: %w", ref, err)
+		}
+		l.Found = len(ends) == 2
 		if l.Found {
-			l.First, l.Last = ends[0][0], ends[1][0]
+			// by sequence, not by the rows' order: UNION ALL promises none
+			l.First, l.Last = ends[0], ends[1]
+			if l.First.Sequence > l.Last.Sequence {
+				l.First, l.Last = l.Last, l.First
+			}
 		}
 	case loadAggregate:
 		rows, err := br.Query()

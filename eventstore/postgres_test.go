@@ -164,6 +164,52 @@ func TestInlineFailureIsAtomic(t *testing.T) {
 	}
 }
 
+// TestAppendTakesTheAppendLock: an append holds AppendLockKey in shared mode
+// (its first event's insert takes it), so while a projection swap holds it
+// exclusively an append waits, and goes through once the swap is done.
+func TestAppendTakesTheAppendLock(t *testing.T) {
+	pool := pgtest.Pool(t)
+	ctx := context.Background()
+	s := eventstore.NewPostgres(pool, nil)
+	swap, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer swap.Rollback(ctx) //nolint:errcheck
+	if _, err := swap.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", eventstore.AppendLockKey); err != nil {
+		t.Fatal(err)
+	}
+	a := one(agg("x"), 0, "thing.added", "thing.changed")
+	a.Aggregates = append(a.Aggregates, one(agg("y"), 0, "thing.added").Aggregates...)
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Append(ctx, a)
+		done <- err
+	}()
+	for waiting := 0; waiting == 0; {
+		select {
+		case err := <-done:
+			t.Fatalf("the append finished (%v) while the append lock was held exclusively", err)
+		default:
+		}
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+            AND classid = 0 AND objid = $1 AND mode = 'ShareLock'`, eventstore.AppendLockKey).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := swap.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM events").Scan(&n); err != nil || n != 3 {
+		t.Fatalf("%d events (%v), want 3", n, err)
+	}
+}
+
 func TestEventsAreAppendOnly(t *testing.T) {
 	pool := pgtest.Pool(t)
 	ctx := context.Background()
