@@ -84,10 +84,18 @@ func TestConformance(t *testing.T) {
 					t.Fatalf("Ends of an unknown aggregate: ok=%v %v", ok, err)
 				}
 				// several reads at once give what each gives alone
+				if _, err := s.Append(ctx, one(agg("b"), 0, "thing.added")); err != nil {
+					t.Fatal(err)
+				}
 				ends, all, typed, unknown := eventstore.LoadEnds(agg("a")), eventstore.LoadAggregate(agg("a"), 1),
 					eventstore.LoadTypes(agg("a"), []string{"thing.changed"}), eventstore.LoadEnds(agg("zz"))
-				if err := s.Load(ctx, ends, all, typed, unknown); err != nil {
+				single := eventstore.LoadEnds(agg("b"))
+				if err := s.Load(ctx, ends, all, typed, unknown, single); err != nil {
 					t.Fatal(err)
+				}
+				if !single.Found || single.First.Sequence != 1 || single.Last.Sequence != 1 || single.First.Type != "thing.added" ||
+					single.First.Position != single.Last.Position || single.First.AggregateID != "b" {
+					t.Fatalf("Load: the ends of an aggregate with one event: %+v", single)
 				}
 				if !ends.Found || ends.First.Sequence != 1 || ends.Last.Sequence != 4 || ends.Last.Type != "thing.removed" ||
 					len(all.Events) != 3 || all.Events[0].Sequence != 2 || typed.Head != 4 || len(typed.Events) != 2 ||

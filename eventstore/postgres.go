@@ -356,15 +356,29 @@ func (s *Postgres) AggregateTypes(ctx context.Context, ref AggregateRef, types [
 	return l.Events, l.Head, err
 }
 
-// Load implements Store: every read of every load is one statement of one
-// batch, one round trip.
+// Load implements Store: the loads are statements of one batch, one round
+// trip. The Ends of every aggregate named are one statement, the first.
 func (s *Postgres) Load(ctx context.Context, loads ...*Load) error {
 	b := &pgx.Batch{}
+	var ends []*Load
+	for _, l := range loads {
+		if l.kind == loadEnds {
+			ends = append(ends, l)
+		}
+	}
+	if len(ends) > 0 {
+		queueEnds(b, ends)
+	}
 	for _, l := range loads {
 		queueLoad(b, l)
 	}
 	br := s.pool.SendBatch(ctx, b)
 	defer br.Close()
+	if len(ends) > 0 {
+		if err := readEnds(br, ends); err != nil {
+			return err
+		}
+	}
 	for _, l := range loads {
 		if err := readLoad(br, l); err != nil {
 			return err
@@ -373,20 +387,64 @@ func (s *Postgres) Load(ctx context.Context, loads ...*Load) error {
 	return br.Close()
 }
 
-// endsSQL reads an aggregate's first and last event in one statement (one
-// snapshot): two rows, the same event twice when it has one, none when it
-// has none.
-const endsSQL = `(SELECT ` + selectCols + ` FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3
-        ORDER BY sequence LIMIT 1)
-    UNION ALL
-    (SELECT ` + selectCols + ` FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3
-        ORDER BY sequence DESC LIMIT 1)`
+// endsSQL reads the first and the last event of each aggregate named by the
+// three arrays (instance, type, ID), in one statement (one snapshot): two
+// rows per aggregate that has events (the same event twice when it has one),
+// none for one that has none, each led by the aggregate's place in the arrays.
+const endsSQL = `SELECT r.n, e.* FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS r(i, t, a, n),
+    LATERAL ((SELECT ` + selectCols + ` FROM events WHERE instance_id = r.i AND aggregate_type = r.t AND aggregate_id = r.a
+            ORDER BY sequence LIMIT 1)
+        UNION ALL
+        (SELECT ` + selectCols + ` FROM events WHERE instance_id = r.i AND aggregate_type = r.t AND aggregate_id = r.a
+            ORDER BY sequence DESC LIMIT 1)) e`
+
+func queueEnds(b *pgx.Batch, ends []*Load) {
+	inst, typ, id := make([]string, len(ends)), make([]string, len(ends)), make([]string, len(ends))
+	for i, l := range ends {
+		inst[i], typ[i], id[i] = l.Ref.InstanceID, l.Ref.Type, l.Ref.ID
+	}
+	b.Queue(endsSQL, inst, typ, id)
+}
+
+func readEnds(br pgx.BatchResults, ends []*Load) error {
+	rows, err := br.Query()
+	if err != nil {
+		return fmt.Errorf("load ends: %w", err)
+	}
+	defer rows.Close()
+	got := make([][]Event, len(ends))
+	for rows.Next() {
+		var n int64
+		e, err := scanEvent(rows, &n)
+		if err != nil {
+			return fmt.Errorf("load ends: %w", err)
+		}
+		if n < 1 || int(n) > len(ends) {
+			return fmt.Errorf("load ends: row for aggregate %d of %d", n, len(ends))
+		}
+		got[n-1] = append(got[n-1], e)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load ends: %w", err)
+	}
+	for i, l := range ends {
+		l.Found = len(got[i]) == 2
+		if !l.Found {
+			continue
+		}
+		// by sequence, not by the rows' order: UNION ALL promises none
+		l.First, l.Last = got[i][0], got[i][1]
+		if l.First.Sequence > l.Last.Sequence {
+			l.First, l.Last = l.Last, l.First
+		}
+	}
+	return nil
+}
 
 func queueLoad(b *pgx.Batch, l *Load) {
 	ref := l.Ref
 	switch l.kind {
-	case loadEnds:
-		b.Queue(endsSQL, ref.InstanceID, ref.Type, ref.ID)
+	case loadEnds: // queueEnds
 	case loadAggregate:
 		b.Queue(`SELECT `+selectCols+` FROM events
         WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 AND sequence > $4
@@ -433,23 +491,7 @@ func queueLoad(b *pgx.Batch, l *Load) {
 func readLoad(br pgx.BatchResults, l *Load) error {
 	ref := l.Ref
 	switch l.kind {
-	case loadEnds:
-		rows, err := br.Query()
-		var ends []Event
-		if err == nil {
-			ends, err = collect(rows, 2)
-		}
-		if err != nil {
-			return fmt.Errorf("load ends of %s: %w", ref, err)
-		}
-		l.Found = len(ends) == 2
-		if l.Found {
-			// by sequence, not by the rows' order: UNION ALL promises none
-			l.First, l.Last = ends[0], ends[1]
-			if l.First.Sequence > l.Last.Sequence {
-				l.First, l.Last = l.Last, l.First
-			}
-		}
+	case loadEnds: // readEnds
 	case loadAggregate:
 		rows, err := br.Query()
 		if err == nil {
@@ -602,21 +644,31 @@ func collect(rows pgx.Rows, limit int) ([]Event, error) {
 	defer rows.Close()
 	out := make([]Event, 0, min(max(limit, 0), 10000))
 	for rows.Next() {
-		var e Event
-		var seq int64
-		var rev int16
-		var txid string
-		// The payload is scanned as raw bytes: it is valid JSON by the column
-		// type, and validating it again costs a sixth of a rebuild's CPU.
-		if err := rows.Scan(&e.InstanceID, &e.AggregateType, &e.AggregateID, &seq, &e.Type, &rev, (*[]byte)(&e.Payload),
-			&e.ResourceOwner, &e.Creator, &e.RequestID, &e.ClientIP, &e.UserAgent, &e.CreatedAt, &e.Position, &txid, &e.Hash); err != nil {
-			return nil, fmt.Errorf("scan event: %w", err)
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
 		}
-		e.Sequence, e.Revision = uint64(seq), uint16(rev)
-		e.TxID, _ = strconv.ParseUint(txid, 10, 64)
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// scanEvent scans a row of lead columns followed by selectCols.
+func scanEvent(rows pgx.Rows, lead ...any) (Event, error) {
+	var e Event
+	var seq int64
+	var rev int16
+	var txid string
+	// The payload is scanned as raw bytes: it is valid JSON by the column
+	// type, and validating it again costs a sixth of a rebuild's CPU.
+	dest := append(lead, &e.InstanceID, &e.AggregateType, &e.AggregateID, &seq, &e.Type, &rev, (*[]byte)(&e.Payload),
+		&e.ResourceOwner, &e.Creator, &e.RequestID, &e.ClientIP, &e.UserAgent, &e.CreatedAt, &e.Position, &txid, &e.Hash)
+	if err := rows.Scan(dest...); err != nil {
+		return Event{}, fmt.Errorf("scan event: %w", err)
+	}
+	e.Sequence, e.Revision = uint64(seq), uint16(rev)
+	e.TxID, _ = strconv.ParseUint(txid, 10, 64)
+	return e, nil
 }
 
 // CursorAt implements Store.
