@@ -76,6 +76,8 @@ type Commands struct {
 
 	maxPasswordAttempts uint64
 	signingKeyRetention time.Duration
+
+	policies *policyModels // the login policies' write models (policy_model.go)
 }
 
 // New returns the write side.
@@ -88,7 +90,7 @@ func New(d Deps) *Commands {
 	}
 	return &Commands{store: d.Store, ids: d.IDs, keys: d.Keys, now: d.Now, observe: d.Observe, links: d.Links,
 		members: d.Members, upstream: d.Upstream, externalUsers: d.ExternalUsers, users: d.Users, clients: d.Clients, loginUsers: d.LoginUsers,
-		maxPasswordAttempts: d.MaxPasswordAttempts, signingKeyRetention: d.SigningKeyRetention}
+		maxPasswordAttempts: d.MaxPasswordAttempts, signingKeyRetention: d.SigningKeyRetention, policies: &policyModels{}}
 }
 
 // Details describe the state of an object after a command, from its events:
