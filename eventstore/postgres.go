@@ -387,23 +387,41 @@ func (s *Postgres) Load(ctx context.Context, loads ...*Load) error {
 	return br.Close()
 }
 
-// endsSQL reads the first and the last event of each aggregate named by the
-// three arrays (instance, type, ID), in one statement (one snapshot): two
-// rows per aggregate that has events (the same event twice when it has one),
-// none for one that has none, each led by the aggregate's place in the arrays.
-const endsSQL = `SELECT r.n, e.* FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS r(i, t, a, n),
-    LATERAL ((SELECT ` + selectCols + ` FROM events WHERE instance_id = r.i AND aggregate_type = r.t AND aggregate_id = r.a
-            ORDER BY sequence LIMIT 1)
-        UNION ALL
-        (SELECT ` + selectCols + ` FROM events WHERE instance_id = r.i AND aggregate_type = r.t AND aggregate_id = r.a
-            ORDER BY sequence DESC LIMIT 1)) e`
+// endsSQL(n) reads the first and the last event of n aggregates, each named
+// by three parameters (instance, type, ID), in one statement (one
+// snapshot): two rows per aggregate that has events (the same event twice
+// when it has one), none for one that has none, each led by the aggregate's
+// place (1..n). A UNION ALL of primary-key lookups rather than a lateral
+// join over arrays: PostgreSQL keeps a generic plan for this one, while it
+// re-planned the array form on every execution (custom plans only).
+func endsSQL(n int) string {
+	if q, ok := endsSQLs.Load(n); ok {
+		return q.(string)
+	}
+	var b strings.Builder
+	for i := range n {
+		p := strconv.Itoa(3*i + 1)
+		q, r := strconv.Itoa(3*i+2), strconv.Itoa(3*i+3)
+		for _, dir := range []string{"", " DESC"} {
+			if b.Len() > 0 {
+				b.WriteString("\nUNION ALL ")
+			}
+			b.WriteString("(SELECT " + strconv.Itoa(i+1) + " AS n, " + selectCols + " FROM events WHERE instance_id = $" + p +
+				" AND aggregate_type = $" + q + " AND aggregate_id = $" + r + " ORDER BY sequence" + dir + " LIMIT 1)")
+		}
+	}
+	endsSQLs.Store(n, b.String())
+	return b.String()
+}
+
+var endsSQLs sync.Map // n → endsSQL(n)
 
 func queueEnds(b *pgx.Batch, ends []*Load) {
-	inst, typ, id := make([]string, len(ends)), make([]string, len(ends)), make([]string, len(ends))
-	for i, l := range ends {
-		inst[i], typ[i], id[i] = l.Ref.InstanceID, l.Ref.Type, l.Ref.ID
+	args := make([]any, 0, 3*len(ends))
+	for _, l := range ends {
+		args = append(args, l.Ref.InstanceID, l.Ref.Type, l.Ref.ID)
 	}
-	b.Queue(endsSQL, inst, typ, id)
+	b.Queue(endsSQL(len(ends)), args...)
 }
 
 func readEnds(br pgx.BatchResults, ends []*Load) error {
@@ -414,7 +432,7 @@ func readEnds(br pgx.BatchResults, ends []*Load) error {
 	defer rows.Close()
 	got := make([][]Event, len(ends))
 	for rows.Next() {
-		var n int64
+		var n int32
 		e, err := scanEvent(rows, &n)
 		if err != nil {
 			return fmt.Errorf("load ends: %w", err)

@@ -572,3 +572,53 @@ func TestPipelinedAppend(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestStatementsKeepGenericPlans: the statements of an append and of a load
+// are planned once per connection, not at every execution. PostgreSQL plans
+// a prepared statement anew for its first 5 executions and then keeps a
+// generic plan unless that looks costlier than the custom ones; a statement
+// that stays on custom plans (as a lateral join over array parameters did)
+// pays the planner on every request.
+func TestStatementsKeepGenericPlans(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Connect(t, pgtest.URL(t), 1) // one session: its prepared statements
+	s := eventstore.NewPostgres(pool, nil)
+	for i := range 9 {
+		a := one(agg("g"+strconv.Itoa(i)), 0, "thing.added", "thing.changed")
+		a.Aggregates = append(a.Aggregates, one(agg("h"+strconv.Itoa(i)), 0, "thing.added").Aggregates...)
+		a.Constraints = []eventstore.UniqueConstraint{{InstanceID: "i1", Type: "name", Value: "g" + strconv.Itoa(i)}}
+		if i > 0 { // and a hold of the first value
+			a.Constraints = append(a.Constraints, eventstore.UniqueConstraint{InstanceID: "i1", Type: "name", Value: "g0", Hold: true})
+		}
+		if _, err := s.Append(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Load(ctx, eventstore.LoadEnds(agg("g"+strconv.Itoa(i))), eventstore.LoadEnds(agg("h"+strconv.Itoa(i))),
+			eventstore.LoadAggregate(agg("g"+strconv.Itoa(i)), 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := pool.Query(ctx, `SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements
+        WHERE generic_plans + custom_plans >= 8`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		var stmt string
+		var generic, custom int64
+		if err := rows.Scan(&stmt, &generic, &custom); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if custom > 5 {
+			t.Errorf("planned at every execution (%d custom, %d generic plans):\n%s", custom, generic, stmt)
+		}
+	}
+	if rows.Err() != nil {
+		t.Fatal(rows.Err())
+	}
+	if n < 6 { // the first insert, the next insert, the claim, the hold, the ends, the aggregate
+		t.Fatalf("only %d statements ran 8 times or more", n)
+	}
+}
