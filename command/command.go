@@ -80,6 +80,7 @@ type Commands struct {
 	// idpLogins caches the IdP login templates of intents by IdP head
 	// (intent.go).
 	idpLogins *headCache[idpLogin]
+	policies  *policyModels // the login policies' write models (policy_model.go)
 }
 
 // New returns the write side.
@@ -93,7 +94,7 @@ func New(d Deps) *Commands {
 	return &Commands{store: d.Store, ids: d.IDs, keys: d.Keys, now: d.Now, observe: d.Observe, links: d.Links,
 		members: d.Members, upstream: d.Upstream, externalUsers: d.ExternalUsers, users: d.Users, clients: d.Clients, loginUsers: d.LoginUsers,
 		maxPasswordAttempts: d.MaxPasswordAttempts, signingKeyRetention: d.SigningKeyRetention,
-		idpLogins: newHeadCache[idpLogin](idpLoginBudget)}
+		idpLogins: newHeadCache[idpLogin](idpLoginBudget), policies: &policyModels{}}
 }
 
 // Details describe the state of an object after a command, from its events:

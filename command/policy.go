@@ -442,7 +442,7 @@ func (c *Commands) addIDPToPolicy(ctx context.Context, instanceID string, s poli
 		return Details{}, s.emptyIDP
 	}
 	policyID := s.policyID(instanceID, orgID)
-	reads := []read{eventsOf(policyRef(instanceID, policyID)), endsOf(idpRef(instanceID, idpID))}
+	reads := []read{c.policyRead(instanceID, policyID), endsOf(idpRef(instanceID, idpID))}
 	m, evs, err := executeOnPrefetched(ctx, c, reads, c.loadLoginPolicy, instanceID, policyID, func(ctx context.Context, m *loginPolicyModel) (eventstore.Append, error) {
 		if !m.exists || m.isDefault == s.org {
 			return eventstore.Append{}, s.addNoPolicy
@@ -513,7 +513,7 @@ func (c *Commands) removePolicyIDP(ctx context.Context, s policyScope, orgID, id
 	// The policy and the users linked to the IdP load together; the users
 	// found load in one more round trip, only when there are any.
 	linked := c.links.UsersLinkedToIDPLoad(instanceID, idpID, orgID)
-	reads := []read{eventsOf(policyRef(instanceID, policyID)), {load: linked}}
+	reads := []read{c.policyRead(instanceID, policyID), {load: linked}}
 	m, evs, err := executeOnPrefetched(ctx, c, reads, c.loadLoginPolicy, instanceID, policyID, func(ctx context.Context, m *loginPolicyModel) (eventstore.Append, error) {
 		if !m.exists || m.isDefault == s.org {
 			return eventstore.Append{}, s.removeNoPolicy

@@ -3,6 +3,9 @@ package command
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"maps"
+	"sync"
 
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/events"
@@ -26,15 +29,94 @@ func policyRef(instanceID, policyID string) eventstore.AggregateRef {
 	return eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggLoginPolicy, ID: policyID}
 }
 
+// loadLoginPolicy loads the policy's write model: the cached model of the
+// events up to its head (policyModels) and the events after it, so its cost
+// does not grow with the policy's history (every IdP added and removed).
 func (c *Commands) loadLoginPolicy(ctx context.Context, instanceID, policyID string) (*loginPolicyModel, error) {
-	m := &loginPolicyModel{
-		aggregate: aggregate{ref: policyRef(instanceID, policyID)},
-		idps:      map[string]string{},
+	ref := policyRef(instanceID, policyID)
+	m := c.policies.get(ref)
+	evs, err := c.eventsSince(ctx, ref, m.head)
+	if err != nil {
+		return nil, errs.Internal("COMMAND-LpL01", fmt.Errorf("load %s: %w", ref, err))
 	}
-	if err := c.load(ctx, m, nil, loadErrs{read: "COMMAND-LpL01", reduce: "COMMAND-LpL02"}); err != nil {
-		return nil, err
+	for i := range evs {
+		e := &evs[i]
+		if e.Sequence != m.head+1 {
+			// never: the store returns an aggregate's events gap-free
+			return nil, errs.Internal("COMMAND-LpL03", fmt.Errorf("load %s: sequence %d after %d", ref, e.Sequence, m.head))
+		}
+		if e.Sequence == 1 {
+			m.created = e.CreatedAt
+		}
+		if err := m.reduce(e); err != nil {
+			return nil, errs.Internal("COMMAND-LpL02", fmt.Errorf("reduce %s %s: %w", ref, e.Type, err))
+		}
+		m.head = e.Sequence
+	}
+	if len(evs) > 0 {
+		c.policies.put(m)
 	}
 	return m, nil
+}
+
+// policyRead is the prefetch of the policy's events after its cached head.
+func (c *Commands) policyRead(instanceID, policyID string) read {
+	ref := policyRef(instanceID, policyID)
+	return eventsAfter(ref, c.policies.head(ref))
+}
+
+// policyModels holds the login policies' write models as of their heads.
+// A model folded from an aggregate's events 1..head stays right: committed
+// events never change, and the store returns the events after head gap-free
+// (an event's insert needs the one before it). Each load still reads the
+// events after the cached head, so a decision sees every commit, on every
+// replica. A model handed out is a copy; the cache keeps at most
+// policyModelsMax models and starts over when it is full.
+type policyModels struct {
+	mu sync.Mutex
+	m  map[eventstore.AggregateRef]*loginPolicyModel
+}
+
+const policyModelsMax = 4096
+
+func (p *policyModels) head(ref eventstore.AggregateRef) uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if m := p.m[ref]; m != nil {
+		return m.head
+	}
+	return 0
+}
+
+// get returns a copy of ref's cached model, or a new one at head 0.
+func (p *policyModels) get(ref eventstore.AggregateRef) *loginPolicyModel {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if m := p.m[ref]; m != nil {
+		return m.clone()
+	}
+	return &loginPolicyModel{aggregate: aggregate{ref: ref}, idps: map[string]string{}}
+}
+
+// put keeps a copy of m unless a model at a later head is cached already.
+func (p *policyModels) put(m *loginPolicyModel) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if old := p.m[m.ref]; old != nil && old.head >= m.head {
+		return
+	}
+	if p.m == nil || len(p.m) >= policyModelsMax {
+		p.m = map[eventstore.AggregateRef]*loginPolicyModel{}
+	}
+	p.m[m.ref] = m.clone()
+}
+
+// clone copies m; reduce replaces settings (and its slices) whole, never
+// in place, so only the map needs a copy.
+func (m *loginPolicyModel) clone() *loginPolicyModel {
+	c := *m
+	c.idps = maps.Clone(m.idps)
+	return &c
 }
 
 func (m *loginPolicyModel) reduce(e *eventstore.Event) error {

@@ -14,7 +14,8 @@ import (
 // alone (Commands.ends, Commands.load).
 type read struct {
 	load  *eventstore.Load
-	ends  bool     // Store.Ends; otherwise Store.Aggregate from 0
+	ends  bool     // Store.Ends; otherwise Store.Aggregate after `after`
+	after uint64   // Store.Aggregate's events after this sequence
 	types []string // Store.AggregateTypes of these types
 }
 
@@ -24,6 +25,12 @@ func endsOf(ref eventstore.AggregateRef) read {
 
 func eventsOf(ref eventstore.AggregateRef) read {
 	return read{load: eventstore.LoadAggregate(ref, 0)}
+}
+
+// eventsAfter reads ref's events after sequence after (a cached write
+// model's head: see policyModels).
+func eventsAfter(ref eventstore.AggregateRef, after uint64) read {
+	return read{load: eventstore.LoadAggregate(ref, after), after: after}
 }
 
 func typesOf(ref eventstore.AggregateRef, types []string) read {
@@ -77,11 +84,17 @@ func (c *Commands) events(ctx context.Context, ref eventstore.AggregateRef, type
 		}
 		return c.store.AggregateTypes(ctx, ref, types)
 	}
-	if l := prefetched(ctx, ref, func(r read) bool { return !r.ends && r.types == nil }); l != nil {
-		return l.Events, lastSequence(l.Events), nil
-	}
-	evs, err := c.store.Aggregate(ctx, ref, 0)
+	evs, err := c.eventsSince(ctx, ref, 0)
 	return evs, lastSequence(evs), err
+}
+
+// eventsSince is Store.Aggregate(ref, after), answered from a prefetch when
+// it holds that very read.
+func (c *Commands) eventsSince(ctx context.Context, ref eventstore.AggregateRef, after uint64) ([]eventstore.Event, error) {
+	if l := prefetched(ctx, ref, func(r read) bool { return !r.ends && r.types == nil && r.after == after }); l != nil {
+		return l.Events, nil
+	}
+	return c.store.Aggregate(ctx, ref, after)
 }
 
 func lastSequence(evs []eventstore.Event) uint64 {

@@ -84,15 +84,32 @@ func TestConformance(t *testing.T) {
 					t.Fatalf("Ends of an unknown aggregate: ok=%v %v", ok, err)
 				}
 				// several reads at once give what each gives alone
+				if _, err := s.Append(ctx, one(agg("b"), 0, "thing.added")); err != nil {
+					t.Fatal(err)
+				}
 				ends, all, typed, unknown := eventstore.LoadEnds(agg("a")), eventstore.LoadAggregate(agg("a"), 1),
 					eventstore.LoadTypes(agg("a"), []string{"thing.changed"}), eventstore.LoadEnds(agg("zz"))
-				if err := s.Load(ctx, ends, all, typed, unknown); err != nil {
+				single := eventstore.LoadEnds(agg("b"))
+				if err := s.Load(ctx, ends, all, typed, unknown, single); err != nil {
 					t.Fatal(err)
+				}
+				if !single.Found || single.First.Sequence != 1 || single.Last.Sequence != 1 || single.First.Type != "thing.added" ||
+					single.First.Position != single.Last.Position || single.First.AggregateID != "b" {
+					t.Fatalf("Load: the ends of an aggregate with one event: %+v", single)
 				}
 				if !ends.Found || ends.First.Sequence != 1 || ends.Last.Sequence != 4 || ends.Last.Type != "thing.removed" ||
 					len(all.Events) != 3 || all.Events[0].Sequence != 2 || typed.Head != 4 || len(typed.Events) != 2 ||
 					typed.Events[1].Sequence != 3 || unknown.Found {
 					t.Fatalf("Load: ends=%+v all=%d typed=%d head=%d unknown=%v", ends, len(all.Events), len(typed.Events), typed.Head, unknown.Found)
+				}
+				// a typed load that finds no event of its types still gives
+				// the aggregate's head (with the events, one snapshot)
+				none := eventstore.LoadTypes(agg("a"), []string{"thing.never"})
+				if err := s.Load(ctx, none); err != nil {
+					t.Fatal(err)
+				}
+				if len(none.Events) != 0 || none.Head != 4 {
+					t.Fatalf("Load: no event of the types: %d events, head %d", len(none.Events), none.Head)
 				}
 				// an aggregate named by a read-table lookup, read in the same
 				// round trip: found only when the lookup names exactly one
@@ -100,9 +117,6 @@ func TestConformance(t *testing.T) {
 				names := func(ids ...string) *eventstore.Load {
 					return eventstore.LoadIDs(`SELECT unnest($1::text[]) ORDER BY 1`, []any{ids},
 						func(context.Context) ([]string, error) { return ids, nil })
-				}
-				if _, err := s.Append(ctx, one(agg("b"), 0, "thing.added")); err != nil {
-					t.Fatal(err)
 				}
 				types := []string{"thing.changed", "thing.rem*"}
 				byA, byB, byNone, byTwo, byUnknown, byUntyped := eventstore.LoadTypesNamed("i1", "thing", names("a"), types),

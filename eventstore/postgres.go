@@ -78,6 +78,14 @@ SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, t.ts,
 FROM t
 RETURNING created_at, position, tx_id::text, hash`
 
+// insertLockedSQL is insertSQL for an append's first event: it takes the
+// append's shared AppendLockKey ($14) before the row is inserted, in the
+// same statement (one statement fewer per append). t is computed before the
+// INSERT reads its row, and a CTE that calls a volatile function is never
+// folded away or evaluated twice.
+var insertLockedSQL = strings.Replace(insertSQL, "END AS prev)",
+	"END AS prev,\n           pg_advisory_xact_lock_shared($14::bigint) AS locked)", 1)
+
 // The constraint statements. A hold or a none-with-prefix check that fails
 // raises checkFailed (idledger_append_check, migrations/0012), so the
 // append rolls back even when it is committed in the same round trip.
@@ -90,7 +98,6 @@ const (
         WHERE instance_id = $1 AND unique_type = $2 AND unique_value = $3 FOR SHARE))`
 	releaseSQL = "DELETE FROM unique_constraints WHERE instance_id = $1 AND unique_type = $2 AND unique_value = $3"
 	claimSQL   = "INSERT INTO unique_constraints (instance_id, unique_type, unique_value) VALUES ($1, $2, $3)"
-	lockSQL    = "SELECT pg_advisory_xact_lock_shared($1)"
 
 	checkFailed = "IL001"
 )
@@ -117,9 +124,14 @@ func (s *Postgres) Append(ctx context.Context, a Append) ([]Event, error) {
 		events[i].CreatedAt = now
 	}
 	b := &pgx.Batch{}
-	b.Queue(lockSQL, AppendLockKey)
 	for i := range events {
 		e := &events[i]
+		if i == 0 {
+			b.Queue(insertLockedSQL, e.InstanceID, e.AggregateType, e.AggregateID, int64(e.Sequence), e.Type,
+				int16(e.Revision), e.Payload, e.Creator, e.RequestID, e.ClientIP, e.UserAgent, e.ResourceOwner, e.CreatedAt,
+				AppendLockKey)
+			continue
+		}
 		b.Queue(insertSQL, e.InstanceID, e.AggregateType, e.AggregateID, int64(e.Sequence), e.Type,
 			int16(e.Revision), e.Payload, e.Creator, e.RequestID, e.ClientIP, e.UserAgent, e.ResourceOwner, e.CreatedAt)
 	}
@@ -211,9 +223,6 @@ func (s *Postgres) notifier() {
 }
 
 func readAppendResults(br pgx.BatchResults, events []Event, order []UniqueConstraint) error {
-	if _, err := br.Exec(); err != nil {
-		return fmt.Errorf("append: lock: %w", err)
-	}
 	for i := range events {
 		e := &events[i]
 		var txid string
@@ -348,15 +357,29 @@ func (s *Postgres) AggregateTypes(ctx context.Context, ref AggregateRef, types [
 	return l.Events, l.Head, err
 }
 
-// Load implements Store: every read of every load is one statement of one
-// batch, one round trip.
+// Load implements Store: the loads are statements of one batch, one round
+// trip. The Ends of every aggregate named are one statement, the first.
 func (s *Postgres) Load(ctx context.Context, loads ...*Load) error {
 	b := &pgx.Batch{}
+	var ends []*Load
+	for _, l := range loads {
+		if l.kind == loadEnds {
+			ends = append(ends, l)
+		}
+	}
+	if len(ends) > 0 {
+		queueEnds(b, ends)
+	}
 	for _, l := range loads {
 		queueLoad(b, l)
 	}
 	br := s.pool.SendBatch(ctx, b)
 	defer br.Close()
+	if len(ends) > 0 {
+		if err := readEnds(br, ends); err != nil {
+			return err
+		}
+	}
 	for _, l := range loads {
 		if err := readLoad(br, l); err != nil {
 			return err
@@ -365,14 +388,82 @@ func (s *Postgres) Load(ctx context.Context, loads ...*Load) error {
 	return br.Close()
 }
 
+// endsSQL(n) reads the first and the last event of n aggregates, each named
+// by three parameters (instance, type, ID), in one statement (one
+// snapshot): two rows per aggregate that has events (the same event twice
+// when it has one), none for one that has none, each led by the aggregate's
+// place (1..n). A UNION ALL of primary-key lookups rather than a lateral
+// join over arrays: PostgreSQL keeps a generic plan for this one, while it
+// re-planned the array form on every execution (custom plans only).
+func endsSQL(n int) string {
+	if q, ok := endsSQLs.Load(n); ok {
+		return q.(string)
+	}
+	var b strings.Builder
+	for i := range n {
+		p := strconv.Itoa(3*i + 1)
+		q, r := strconv.Itoa(3*i+2), strconv.Itoa(3*i+3)
+		for _, dir := range []string{"", " DESC"} {
+			if b.Len() > 0 {
+				b.WriteString("\nUNION ALL ")
+			}
+			b.WriteString("(SELECT " + strconv.Itoa(i+1) + " AS n, " + selectCols + " FROM events WHERE instance_id = $" + p +
+				" AND aggregate_type = $" + q + " AND aggregate_id = $" + r + " ORDER BY sequence" + dir + " LIMIT 1)")
+		}
+	}
+	endsSQLs.Store(n, b.String())
+	return b.String()
+}
+
+var endsSQLs sync.Map // n → endsSQL(n)
+
+func queueEnds(b *pgx.Batch, ends []*Load) {
+	args := make([]any, 0, 3*len(ends))
+	for _, l := range ends {
+		args = append(args, l.Ref.InstanceID, l.Ref.Type, l.Ref.ID)
+	}
+	b.Queue(endsSQL(len(ends)), args...)
+}
+
+func readEnds(br pgx.BatchResults, ends []*Load) error {
+	rows, err := br.Query()
+	if err != nil {
+		return fmt.Errorf("load ends: %w", err)
+	}
+	defer rows.Close()
+	got := make([][]Event, len(ends))
+	for rows.Next() {
+		var n int32
+		e, err := scanEvent(rows, &n)
+		if err != nil {
+			return fmt.Errorf("load ends: %w", err)
+		}
+		if n < 1 || int(n) > len(ends) {
+			return fmt.Errorf("load ends: row for aggregate %d of %d", n, len(ends))
+		}
+		got[n-1] = append(got[n-1], e)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load ends: %w", err)
+	}
+	for i, l := range ends {
+		l.Found = len(got[i]) == 2
+		if !l.Found {
+			continue
+		}
+		// by sequence, not by the rows' order: UNION ALL promises none
+		l.First, l.Last = got[i][0], got[i][1]
+		if l.First.Sequence > l.Last.Sequence {
+			l.First, l.Last = l.Last, l.First
+		}
+	}
+	return nil
+}
+
 func queueLoad(b *pgx.Batch, l *Load) {
 	ref := l.Ref
 	switch l.kind {
-	case loadEnds:
-		for _, dir := range []string{"", " DESC"} {
-			b.Queue(`SELECT `+selectCols+` FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3
-            ORDER BY sequence`+dir+` LIMIT 1`, ref.InstanceID, ref.Type, ref.ID)
-		}
+	case loadEnds: // queueEnds
 	case loadAggregate:
 		b.Queue(`SELECT `+selectCols+` FROM events
         WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 AND sequence > $4
@@ -382,13 +473,24 @@ func queueLoad(b *pgx.Batch, l *Load) {
 		// type: the cost grows with the aggregate's history (see Ends for
 		// write models that need only its ends). No index leads with the
 		// aggregate and the type: see migrations/0005_read_paths.sql.
+		//
+		// The head leads every row and the events and the head are one
+		// statement, so one snapshot: read as two statements, an append
+		// committed between them would put the head past the events read,
+		// and a decision on those events would append at that head as if it
+		// had seen the missing ones. When no event has one of the types, a
+		// placeholder row (sequence 0, which no event has) carries the head.
 		cond, args := typesCond(l.types, []any{ref.InstanceID, ref.Type, ref.ID})
-		b.Queue(`SELECT `+selectCols+` FROM events
-        WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3
-          AND (`+cond+`)
+		b.Queue(`WITH h AS (SELECT coalesce(max(sequence), 0) AS head FROM events
+            WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3),
+        e AS (SELECT `+selectCols+` FROM events
+            WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 AND (`+cond+`))
+        SELECT h.head, e.* FROM h, e
+        UNION ALL
+        SELECT h.head, $1, $2, $3, 0::bigint, '', 0::smallint, '{}'::jsonb, '', '', '', '', '',
+            'epoch'::timestamptz, 0::bigint, '0', '\x'::bytea
+        FROM h WHERE NOT EXISTS (SELECT 1 FROM e)
         ORDER BY sequence`, args...)
-		b.Queue(`SELECT coalesce(max(sequence), 0) FROM events WHERE instance_id = $1 AND aggregate_type = $2 AND aggregate_id = $3`,
-			ref.InstanceID, ref.Type, ref.ID)
 	case loadIDs:
 		b.Queue(l.sql, l.args...)
 	case loadTypesNamed:
@@ -400,8 +502,8 @@ func queueLoad(b *pgx.Batch, l *Load) {
 		inst, typ := "$"+strconv.Itoa(n+1), "$"+strconv.Itoa(n+2)
 		cond, args := typesCond(l.types, append(slices.Clone(l.args), ref.InstanceID, ref.Type))
 		b.Queue(`WITH one AS (SELECT min(id) AS id FROM (`+l.sql+`) AS named(id) HAVING count(*) = 1)
-        SELECT `+selectCols+`,
-          (SELECT coalesce(max(sequence), 0) FROM events WHERE instance_id = `+inst+` AND aggregate_type = `+typ+` AND aggregate_id = (SELECT id FROM one))
+        SELECT (SELECT coalesce(max(sequence), 0) FROM events WHERE instance_id = `+inst+` AND aggregate_type = `+typ+` AND aggregate_id = (SELECT id FROM one)),
+          `+selectCols+`
         FROM events
         WHERE instance_id = `+inst+` AND aggregate_type = `+typ+` AND aggregate_id = (SELECT id FROM one)
           AND (`+cond+`)
@@ -440,21 +542,7 @@ func typesCond(types []string, args []any) (string, []any) {
 func readLoad(br pgx.BatchResults, l *Load) error {
 	ref := l.Ref
 	switch l.kind {
-	case loadEnds:
-		var ends [2][]Event
-		for i := range ends {
-			rows, err := br.Query()
-			if err == nil {
-				ends[i], err = collect(rows, 1)
-			}
-			if err != nil {
-				return fmt.Errorf("load ends of %s: %w", ref, err)
-			}
-		}
-		l.Found = len(ends[0]) > 0 && len(ends[1]) > 0
-		if l.Found {
-			l.First, l.Last = ends[0][0], ends[1][0]
-		}
+	case loadEnds: // readEnds
 	case loadAggregate:
 		rows, err := br.Query()
 		if err == nil {
@@ -464,16 +552,16 @@ func readLoad(br pgx.BatchResults, l *Load) error {
 			return fmt.Errorf("load %s: %w", ref, err)
 		}
 	case loadTypes:
+		var head int64
 		rows, err := br.Query()
 		if err == nil {
-			l.Events, err = collect(rows, 0)
+			l.Events, err = collect(rows, 0, &head)
 		}
 		if err != nil {
 			return fmt.Errorf("load %s: %w", ref, err)
 		}
-		var head int64
-		if err := br.QueryRow().Scan(&head); err != nil {
-			return fmt.Errorf("load %s head: %w", ref, err)
+		if len(l.Events) == 1 && l.Events[0].Sequence == 0 {
+			l.Events = l.Events[:0] // the placeholder: no event of the types
 		}
 		l.Head = uint64(head)
 	case loadIDs:
@@ -615,35 +703,38 @@ func likeEscape(s string) string {
 	return r.Replace(s)
 }
 
-// collect scans events; limit, when the query has one, sizes the result.
-// collect scans the events of rows (selectCols), and into extra the
-// columns that follow selectCols (the same for every row).
-func collect(rows pgx.Rows, limit int, extra ...any) ([]Event, error) {
+// collect scans the events of rows (selectCols), and into lead the
+// columns that come before selectCols (the same for every row); limit,
+// when the query has one, sizes the result.
+func collect(rows pgx.Rows, limit int, lead ...any) ([]Event, error) {
 	defer rows.Close()
 	out := make([]Event, 0, min(max(limit, 0), 10000))
 	for rows.Next() {
-		var e Event
-		var seq int64
-		var rev int16
-		var txid string
-		// The payload is scanned as raw bytes: it is valid JSON by the column
-		// type, and validating it again costs a sixth of a rebuild's CPU.
-		var err error
-		if len(extra) == 0 {
-			err = rows.Scan(&e.InstanceID, &e.AggregateType, &e.AggregateID, &seq, &e.Type, &rev, (*[]byte)(&e.Payload),
-				&e.ResourceOwner, &e.Creator, &e.RequestID, &e.ClientIP, &e.UserAgent, &e.CreatedAt, &e.Position, &txid, &e.Hash)
-		} else {
-			err = rows.Scan(append([]any{&e.InstanceID, &e.AggregateType, &e.AggregateID, &seq, &e.Type, &rev, (*[]byte)(&e.Payload),
-				&e.ResourceOwner, &e.Creator, &e.RequestID, &e.ClientIP, &e.UserAgent, &e.CreatedAt, &e.Position, &txid, &e.Hash}, extra...)...)
-		}
+		e, err := scanEvent(rows, lead...)
 		if err != nil {
-			return nil, fmt.Errorf("scan event: %w", err)
+			return nil, err
 		}
-		e.Sequence, e.Revision = uint64(seq), uint16(rev)
-		e.TxID, _ = strconv.ParseUint(txid, 10, 64)
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// scanEvent scans a row of lead columns followed by selectCols.
+func scanEvent(rows pgx.Rows, lead ...any) (Event, error) {
+	var e Event
+	var seq int64
+	var rev int16
+	var txid string
+	// The payload is scanned as raw bytes: it is valid JSON by the column
+	// type, and validating it again costs a sixth of a rebuild's CPU.
+	dest := append(lead, &e.InstanceID, &e.AggregateType, &e.AggregateID, &seq, &e.Type, &rev, (*[]byte)(&e.Payload),
+		&e.ResourceOwner, &e.Creator, &e.RequestID, &e.ClientIP, &e.UserAgent, &e.CreatedAt, &e.Position, &txid, &e.Hash)
+	if err := rows.Scan(dest...); err != nil {
+		return Event{}, fmt.Errorf("scan event: %w", err)
+	}
+	e.Sequence, e.Revision = uint64(seq), uint16(rev)
+	e.TxID, _ = strconv.ParseUint(txid, 10, 64)
+	return e, nil
 }
 
 // CursorAt implements Store.

@@ -164,6 +164,52 @@ func TestInlineFailureIsAtomic(t *testing.T) {
 	}
 }
 
+// TestAppendTakesTheAppendLock: an append holds AppendLockKey in shared mode
+// (its first event's insert takes it), so while a projection swap holds it
+// exclusively an append waits, and goes through once the swap is done.
+func TestAppendTakesTheAppendLock(t *testing.T) {
+	pool := pgtest.Pool(t)
+	ctx := context.Background()
+	s := eventstore.NewPostgres(pool, nil)
+	swap, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer swap.Rollback(ctx) //nolint:errcheck
+	if _, err := swap.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", eventstore.AppendLockKey); err != nil {
+		t.Fatal(err)
+	}
+	a := one(agg("x"), 0, "thing.added", "thing.changed")
+	a.Aggregates = append(a.Aggregates, one(agg("y"), 0, "thing.added").Aggregates...)
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Append(ctx, a)
+		done <- err
+	}()
+	for waiting := 0; waiting == 0; {
+		select {
+		case err := <-done:
+			t.Fatalf("the append finished (%v) while the append lock was held exclusively", err)
+		default:
+		}
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+            AND classid = 0 AND objid = $1 AND mode = 'ShareLock'`, eventstore.AppendLockKey).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := swap.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM events").Scan(&n); err != nil || n != 3 {
+		t.Fatalf("%d events (%v), want 3", n, err)
+	}
+}
+
 func TestEventsAreAppendOnly(t *testing.T) {
 	pool := pgtest.Pool(t)
 	ctx := context.Background()
@@ -524,5 +570,56 @@ func TestPipelinedAppend(t *testing.T) {
 	fail = ""
 	if _, err := s.Append(ctx, withName(one(agg("b"), 0, "thing.added"), "b")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestStatementsKeepGenericPlans: the statements of an append and of a load
+// are planned once per connection, not at every execution. PostgreSQL plans
+// a prepared statement anew for its first 5 executions and then keeps a
+// generic plan unless that looks costlier than the custom ones; a statement
+// that stays on custom plans (as a lateral join over array parameters did)
+// pays the planner on every request.
+func TestStatementsKeepGenericPlans(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Connect(t, pgtest.URL(t), 1) // one session: its prepared statements
+	s := eventstore.NewPostgres(pool, nil)
+	for i := range 9 {
+		a := one(agg("g"+strconv.Itoa(i)), 0, "thing.added", "thing.changed")
+		a.Aggregates = append(a.Aggregates, one(agg("h"+strconv.Itoa(i)), 0, "thing.added").Aggregates...)
+		a.Constraints = []eventstore.UniqueConstraint{{InstanceID: "i1", Type: "name", Value: "g" + strconv.Itoa(i)}}
+		if i > 0 { // and a hold of the first value
+			a.Constraints = append(a.Constraints, eventstore.UniqueConstraint{InstanceID: "i1", Type: "name", Value: "g0", Hold: true})
+		}
+		if _, err := s.Append(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Load(ctx, eventstore.LoadEnds(agg("g"+strconv.Itoa(i))), eventstore.LoadEnds(agg("h"+strconv.Itoa(i))),
+			eventstore.LoadAggregate(agg("g"+strconv.Itoa(i)), 0),
+			eventstore.LoadTypes(agg("g"+strconv.Itoa(i)), []string{"thing.changed"})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := pool.Query(ctx, `SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements
+        WHERE generic_plans + custom_plans >= 8`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		var stmt string
+		var generic, custom int64
+		if err := rows.Scan(&stmt, &generic, &custom); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if custom > 5 {
+			t.Errorf("planned at every execution (%d custom, %d generic plans):\n%s", custom, generic, stmt)
+		}
+	}
+	if rows.Err() != nil {
+		t.Fatal(rows.Err())
+	}
+	if n < 7 { // the first insert, the next insert, the claim, the hold, the ends, the aggregate, the typed load
+		t.Fatalf("only %d statements ran 8 times or more", n)
 	}
 }

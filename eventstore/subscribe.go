@@ -7,6 +7,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Subscribe delivers every event matching f after f.After, strictly in the
@@ -24,12 +26,9 @@ func (s *Postgres) Subscribe(ctx context.Context, f Filter, poll time.Duration, 
 	go s.listen(ctx, wake)
 	for {
 		// Every event of a transaction below this horizon is final, and the
-		// read below sees at least all of them.
-		horizon, err := s.horizon(ctx)
-		if err != nil {
-			return err
-		}
-		batch, err := s.Read(ctx, f)
+		// read after it (same round trip, a later snapshot) sees at least
+		// all of them.
+		horizon, batch, err := s.horizonAndRead(ctx, f)
 		if err != nil {
 			return err
 		}
@@ -60,13 +59,33 @@ func (s *Postgres) Subscribe(ctx context.Context, f Filter, poll time.Duration, 
 	}
 }
 
-// horizon returns the snapshot xmin: every transaction below it has ended.
-func (s *Postgres) horizon(ctx context.Context) (uint64, error) {
+// horizonAndRead returns the snapshot xmin (every transaction below it has
+// ended) and then Read(f), in one round trip: the two statements of one
+// batch, the read's snapshot taken after the horizon's.
+func (s *Postgres) horizonAndRead(ctx context.Context, f Filter) (uint64, []Event, error) {
+	b := &pgx.Batch{}
+	b.Queue("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
+	q, args := readQuery(f, true)
+	b.Queue(q, args...)
+	br := s.pool.SendBatch(ctx, b)
+	defer br.Close()
 	var x string
-	if err := s.pool.QueryRow(ctx, "SELECT pg_snapshot_xmin(pg_current_snapshot())::text").Scan(&x); err != nil {
-		return 0, fmt.Errorf("read horizon: %w", err)
+	if err := br.QueryRow().Scan(&x); err != nil {
+		return 0, nil, fmt.Errorf("read horizon: %w", err)
 	}
-	return strconv.ParseUint(x, 10, 64)
+	horizon, err := strconv.ParseUint(x, 10, 64)
+	if err != nil {
+		return 0, nil, fmt.Errorf("read horizon: %w", err)
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return 0, nil, fmt.Errorf("read events: %w", err)
+	}
+	evs, err := collect(rows, f.Limit)
+	if err != nil {
+		return 0, nil, fmt.Errorf("read events: %w", err)
+	}
+	return horizon, evs, br.Close()
 }
 
 func (s *Postgres) listen(ctx context.Context, wake chan<- struct{}) {
