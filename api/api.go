@@ -5,6 +5,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/idledger/idledger/command"
+	"github.com/idledger/idledger/internal/viewcache"
 	"github.com/idledger/idledger/query"
 	"github.com/rs/zerolog"
 )
@@ -46,7 +47,7 @@ type API struct {
 	// events serves the event API (events.go); nil until WithEvents.
 	events *query.EventLog
 	// idpViews holds rendered GET /v2/idps/{id} bodies by row version (idp.go).
-	idpViews *query.ViewCache[[]byte]
+	idpViews *viewcache.Cache[[]byte]
 	// intentAnswers holds encoded retrieve answers by intent version
 	// (intent.go); they hold the upstream's tokens, so never log them.
 	intentAnswers *command.IntentAnswers
@@ -58,7 +59,7 @@ type API struct {
 // New returns the API.
 func New(d Deps) *API {
 	return &API{cmds: d.Commands, q: d.Queries, log: d.Log, origin: d.Origin, externalSecure: d.ExternalSecure,
-		idpViews: query.NewViewCache[[]byte](idpViewBudget), intentAnswers: command.NewIntentAnswers(intentAnswerBudget), callbacks: d.Callbacks, opTokens: d.OPTokens}
+		idpViews: viewcache.New[[]byte](idpViewBudget), intentAnswers: command.NewIntentAnswers(intentAnswerBudget), callbacks: d.Callbacks, opTokens: d.OPTokens}
 }
 
 // Routes mounts every route on r. Each area registers its own routes in its

@@ -8,6 +8,7 @@ import (
 	"github.com/idledger/idledger/authz"
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/eventstore"
+	"github.com/idledger/idledger/internal/viewcache"
 	"github.com/idledger/idledger/secretbox"
 	"github.com/idledger/idledger/upstream"
 )
@@ -79,7 +80,7 @@ type Commands struct {
 
 	// idpLogins caches the IdP login templates of intents by IdP head
 	// (intent.go).
-	idpLogins *headCache[idpLogin]
+	idpLogins *viewcache.Cache[idpLogin]
 	policies  *policyModels // the login policies' write models (policy_model.go)
 }
 
@@ -94,7 +95,7 @@ func New(d Deps) *Commands {
 	return &Commands{store: d.Store, ids: d.IDs, keys: d.Keys, now: d.Now, observe: d.Observe, links: d.Links,
 		members: d.Members, upstream: d.Upstream, externalUsers: d.ExternalUsers, users: d.Users, clients: d.Clients, loginUsers: d.LoginUsers,
 		maxPasswordAttempts: d.MaxPasswordAttempts, signingKeyRetention: d.SigningKeyRetention,
-		idpLogins: newHeadCache[idpLogin](idpLoginBudget), policies: &policyModels{}}
+		idpLogins: viewcache.New[idpLogin](idpLoginBudget), policies: &policyModels{}}
 }
 
 // Details describe the state of an object after a command, from its events:

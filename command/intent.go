@@ -16,6 +16,7 @@ import (
 	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/eventstore"
 	"github.com/idledger/idledger/idp"
+	"github.com/idledger/idledger/internal/viewcache"
 	"github.com/idledger/idledger/secretbox"
 	"github.com/idledger/idledger/upstream"
 )
@@ -215,8 +216,8 @@ func (c *Commands) intentLogin(ctx context.Context, instanceID, idpID, origin st
 	if err != nil {
 		return upstream.Login{}, internalErr("COMMAND-IdpL1", fmt.Errorf("load %s: %w", ref, err))
 	}
-	k := headKey{instanceID, idpID}
-	l, ok := c.idpLogins.get(k, head, nil)
+	ver := viewcache.Version{Instance: instanceID, ID: idpID, Sequence: head}
+	l, ok := c.idpLogins.Get(ver)
 	if !ok {
 		m := &idpModel{aggregate: aggregate{ref: ref}}
 		if err := fold(m, evs, head, loadErrs{read: "COMMAND-IdpL1", reduce: "COMMAND-IdpL2"}); err != nil {
@@ -243,7 +244,7 @@ func (c *Commands) intentLogin(ctx context.Context, instanceID, idpID, origin st
 		for i := range evs {
 			size += len(evs[i].Payload) // the config and options as stored: about their size in memory
 		}
-		c.idpLogins.put(k, head, l, size, nil)
+		c.idpLogins.Put(ver, l, size)
 	}
 	if c.upstream == nil {
 		return upstream.Login{}, errs.Internal("COMMAND-Int03", errors.New("no upstream registry configured (command.Deps.Upstream)"))

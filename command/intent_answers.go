@@ -8,6 +8,7 @@ import (
 
 	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/eventstore"
+	"github.com/idledger/idledger/internal/viewcache"
 )
 
 // IntentAnswers holds one transport's encoded answers to a retrieve of a
@@ -22,7 +23,7 @@ import (
 // against the stored hash, as on a miss). A consumed intent has a new head,
 // so its answer is never served again. Never log an entry.
 type IntentAnswers struct {
-	cache *headCache[intentAnswer]
+	cache *viewcache.Cache[intentAnswer] // by the intent's head
 	mu    sync.Mutex
 	swept time.Time
 }
@@ -40,7 +41,7 @@ const intentAnswerOverhead = 96
 // NewIntentAnswers returns a cache of at most maxBytes of answers. An answer
 // larger than an eighth of the budget is not cached.
 func NewIntentAnswers(maxBytes int) *IntentAnswers {
-	return &IntentAnswers{cache: newHeadCache[intentAnswer](maxBytes)}
+	return &IntentAnswers{cache: viewcache.New[intentAnswer](maxBytes)}
 }
 
 // String and GoString keep the answers (upstream tokens, claims) out of
@@ -55,25 +56,32 @@ func (intentAnswer) String() string { return "command.intentAnswer{[redacted]}" 
 func (a intentAnswer) GoString() string { return a.String() }
 
 // Len is the number of intents whose answer is cached.
-func (c *IntentAnswers) Len() int { return c.cache.len() }
+func (c *IntentAnswers) Len() int { return c.cache.Len() }
 
-// get returns the answer cached for exactly head of k, unless it has
-// expired at now (then it is dropped).
-func (c *IntentAnswers) get(k headKey, head uint64, now time.Time) (intentAnswer, bool) {
-	return c.cache.get(k, head, func(a intentAnswer) bool { return !now.Before(a.expiresAt) })
+// get returns the answer cached for exactly head of intent id, unless it
+// has expired at now (then it is dropped).
+func (c *IntentAnswers) get(instance, id string, head uint64, now time.Time) (intentAnswer, bool) {
+	a, ok := c.cache.Get(viewcache.Version{Instance: instance, ID: id, Sequence: head})
+	if ok && !now.Before(a.expiresAt) {
+		c.cache.Remove(instance, id)
+		return intentAnswer{}, false
+	}
+	return a, ok
 }
 
-// put caches a for head of k and, once a minute, drops every expired
-// answer, so none stays in memory long after its intent ended.
-func (c *IntentAnswers) put(k headKey, head uint64, a intentAnswer, now time.Time) {
-	var sweep func(intentAnswer) bool
+// put caches a for head of intent id and, once a minute, drops every
+// expired answer, so none stays in memory long after its intent ended.
+func (c *IntentAnswers) put(instance, id string, head uint64, a intentAnswer, now time.Time) {
 	c.mu.Lock()
-	if now.Sub(c.swept) > time.Minute {
+	sweep := now.Sub(c.swept) > time.Minute
+	if sweep {
 		c.swept = now
-		sweep = func(a intentAnswer) bool { return !now.Before(a.expiresAt) }
 	}
 	c.mu.Unlock()
-	c.cache.put(k, head, a, len(a.body)+intentAnswerOverhead, sweep)
+	if sweep {
+		c.cache.RemoveIf(func(a intentAnswer) bool { return !now.Before(a.expiresAt) })
+	}
+	c.cache.Put(viewcache.Version{Instance: instance, ID: id, Sequence: head}, a, len(a.body)+intentAnswerOverhead)
 }
 
 // RetrieveIntentEncoded is RetrieveIntent for a transport that writes the
@@ -101,9 +109,8 @@ func (c *Commands) RetrieveIntentEncoded(ctx context.Context, id, token string, 
 	if err != nil {
 		return nil, internalErr("COMMAND-IntL1", fmt.Errorf("load %s: %w", m.ref, err))
 	}
-	k := headKey{cl.InstanceID, id}
 	now := c.now()
-	if a, ok := answers.get(k, head, now); ok {
+	if a, ok := answers.get(cl.InstanceID, id, head, now); ok {
 		// The events up to head are the ones the answer was decided on: the
 		// intent had succeeded then, and nothing was appended since.
 		if !intentTokenMatches(a.tokenHash, token) {
@@ -129,6 +136,6 @@ func (c *Commands) RetrieveIntentEncoded(ctx context.Context, id, token string, 
 	if err != nil {
 		return nil, err
 	}
-	answers.put(k, head, intentAnswer{tokenHash: m.tokenHash, expiresAt: m.expiresAt, body: b}, now)
+	answers.put(cl.InstanceID, id, head, intentAnswer{tokenHash: m.tokenHash, expiresAt: m.expiresAt, body: b}, now)
 	return b, nil
 }

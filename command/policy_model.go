@@ -39,23 +39,17 @@ func (c *Commands) loadLoginPolicy(ctx context.Context, instanceID, policyID str
 	if err != nil {
 		return nil, errs.Internal("COMMAND-LpL01", fmt.Errorf("load %s: %w", ref, err))
 	}
-	for i := range evs {
-		e := &evs[i]
-		if e.Sequence != m.head+1 {
-			// never: the store returns an aggregate's events gap-free
-			return nil, errs.Internal("COMMAND-LpL03", fmt.Errorf("load %s: sequence %d after %d", ref, e.Sequence, m.head))
-		}
-		if e.Sequence == 1 {
-			m.created = e.CreatedAt
-		}
-		if err := m.reduce(e); err != nil {
-			return nil, errs.Internal("COMMAND-LpL02", fmt.Errorf("reduce %s %s: %w", ref, e.Type, err))
-		}
-		m.head = e.Sequence
+	if len(evs) == 0 {
+		return m, nil
 	}
-	if len(evs) > 0 {
-		c.policies.put(m)
+	if evs[0].Sequence != m.head+1 {
+		// never: the store returns an aggregate's events gap-free
+		return nil, errs.Internal("COMMAND-LpL03", fmt.Errorf("load %s: sequence %d after %d", ref, evs[0].Sequence, m.head))
 	}
+	if err := fold(m, evs, lastSequence(evs), loadErrs{read: "COMMAND-LpL01", reduce: "COMMAND-LpL02"}); err != nil {
+		return nil, err
+	}
+	c.policies.put(m)
 	return m, nil
 }
 

@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -16,6 +17,21 @@ func TestCoveringPrefixes(t *testing.T) {
 	} {
 		if got := coveringPrefixes(c.in); !slices.Equal(got, c.want) {
 			t.Errorf("coveringPrefixes(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestLikePatternsDropCoveredPrefixes(t *testing.T) {
+	for _, c := range []struct {
+		in   []string
+		want string
+	}{
+		{[]string{"user.", "user.human.externalidp.", "user.removed", "org.", "org.removed", "idp.", "org."}, "idp.% org.% user.%"},
+		{[]string{"a_b.*", "a_b.c", "a_bc"}, `a\_b.% a\_bc%`},
+		{[]string{"session.added", "session.", "sessions"}, "session.% sessions%"},
+	} {
+		if got := strings.Join(LikePatterns(c.in), " "); got != c.want {
+			t.Errorf("LikePatterns(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 }

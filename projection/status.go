@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -197,30 +196,6 @@ func PrintStatus(w io.Writer, sts []Status) error {
 	return tw.Flush()
 }
 
-// likePatterns turns event type prefixes into LIKE patterns.
-//
-// A prefix that a shorter one covers is left out: each pattern costs a
-// comparison per row, and a rebuild of every projection names 14 prefixes
-// that 7 cover (the event store's read drops them the same way).
-func likePatterns(prefixes []string) []string {
-	pre := make([]string, len(prefixes))
-	for i, p := range prefixes {
-		pre[i] = strings.TrimSuffix(p, "*")
-	}
-	sort.Strings(pre) // a prefix sorts before every string it covers
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	var out []string
-	last := ""
-	for i, p := range pre {
-		if i > 0 && strings.HasPrefix(p, last) {
-			continue
-		}
-		last = p
-		out = append(out, r.Replace(p)+"%")
-	}
-	return out
-}
-
 // countPending counts the events of the given types after c below the
 // snapshot horizon (all types when types is nil).
 func countPending(ctx context.Context, q querier, c eventstore.Cursor, types []string) (int64, error) {
@@ -229,7 +204,7 @@ func countPending(ctx context.Context, q querier, c eventstore.Cursor, types []s
 	args := []any{strconv.FormatUint(c.TxID, 10), c.Position}
 	if types != nil {
 		sql += " AND event_type LIKE ANY($3)"
-		args = append(args, likePatterns(types))
+		args = append(args, eventstore.LikePatterns(types))
 	}
 	var n int64
 	if err := q.QueryRow(ctx, sql, args...).Scan(&n); err != nil {

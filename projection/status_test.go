@@ -100,18 +100,3 @@ func TestHeadCursorOrdersTransactionIDsAsNumbers(t *testing.T) {
 		t.Fatalf("head = %+v, want tx 1000 position 3", c)
 	}
 }
-
-func TestLikePatternsDropCoveredPrefixes(t *testing.T) {
-	for _, c := range []struct {
-		in   []string
-		want string
-	}{
-		{[]string{"user.", "user.human.externalidp.", "user.removed", "org.", "org.removed", "idp.", "org."}, "idp.% org.% user.%"},
-		{[]string{"a_b.*", "a_b.c", "a_bc"}, `a\_b.% a\_bc%`},
-		{[]string{"session.added", "session.", "sessions"}, "session.% sessions%"},
-	} {
-		if got := strings.Join(likePatterns(c.in), " "); got != c.want {
-			t.Errorf("likePatterns(%q) = %q, want %q", c.in, got, c.want)
-		}
-	}
-}

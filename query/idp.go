@@ -14,6 +14,7 @@ import (
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/events"
 	"github.com/idledger/idledger/internal/idpstate"
+	"github.com/idledger/idledger/internal/viewcache"
 )
 
 // IDP is one IdP template as the read table holds it. Config is the kind's
@@ -294,6 +295,6 @@ func (i *IDP) Row() idpstate.Row {
 
 // Version is the version of the row this IdP was read from, the key of its
 // cached renderings.
-func (i *IDP) Version() Version {
-	return Version{Instance: i.InstanceID, ID: i.ID, Sequence: i.Sequence, Changed: i.Changed}
+func (i *IDP) Version() viewcache.Version {
+	return viewcache.Version{Instance: i.InstanceID, ID: i.ID, Sequence: i.Sequence, Changed: i.Changed}
 }

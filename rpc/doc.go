@@ -13,5 +13,5 @@
 // Start with rpc.go (Server, Mount, the service list), then one service
 // file.
 //
-// Imports: api/gateway, api/render, authz, command, errs, events, gen/..., idp, internal/idpstate, query, and the standard library and third-party modules only.
+// Imports: api/gateway, api/render, authz, command, errs, events, gen/..., idp, internal/idpstate, internal/viewcache, query, and the standard library and third-party modules only.
 package rpc

@@ -30,6 +30,7 @@ import (
 	"github.com/idledger/idledger/gen/zitadel/user/v2/userv2connect"
 	"github.com/idledger/idledger/gen/zitadel/user/v2beta/userv2betaconnect"
 	"github.com/idledger/idledger/gen/zitadel/user/v3alpha/userv3alphaconnect"
+	"github.com/idledger/idledger/internal/viewcache"
 	"github.com/idledger/idledger/query"
 )
 
@@ -65,13 +66,13 @@ type Server struct {
 	// callbacks finish auth requests (oidc.go).
 	callbacks Callbacks
 	// idpViews holds GetIDPByID's messages by row version (idp.go).
-	idpViews *query.ViewCache[*idpv2.IDP]
+	idpViews *viewcache.Cache[*idpv2.IDP]
 }
 
 // New returns the RPC transport.
 func New(d Deps) *Server {
 	return &Server{cmds: d.Commands, q: d.Queries, events: d.Events, ready: d.Ready, observe: d.Observe, secure: d.ExternalSecure, callbacks: d.Callbacks,
-		idpViews: query.NewViewCache[*idpv2.IDP](idpViewBudget)}
+		idpViews: viewcache.New[*idpv2.IDP](idpViewBudget)}
 }
 
 // service is one mounted service: its full name and its connect handler,

@@ -96,7 +96,7 @@ func measureRebuild(ctx context.Context, pool *pgxpool.Pool, reg *projection.Reg
 		return res, fmt.Errorf("rebuild: %w", err)
 	}
 	res.PeakRSSMB = procStatusMB("VmHWM")
-	res.PeakHeapMB = float64(peakHeap) / (1 << 20)
+	res.PeakHeapMB = peakHeap / (1 << 20)
 	res.CPUS = cpu1 - cpu0
 	res.GCCycles = gc1.cycles - gc0.cycles
 	res.GCCPUS = gc1.cpu - gc0.cpu
@@ -168,38 +168,6 @@ func heapBytes() uint64 {
 	return s[0].Value.Uint64()
 }
 
-// heapSampler follows the heap's size every 20 ms, for its peak.
-type heapSampler struct {
-	stop chan struct{}
-	done chan struct{}
-	peak uint64
-}
-
-func startHeapSampler() *heapSampler {
-	h := &heapSampler{stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(h.done)
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			h.peak = max(h.peak, heapBytes())
-			select {
-			case <-h.stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return h
-}
-
-// end stops sampling and returns the peak heap bytes.
-func (h *heapSampler) end() uint64 {
-	close(h.stop)
-	<-h.done
-	return h.peak
-}
-
 // writeHeapProfile writes the heap profile after a collection, so that its
 // allocation samples (alloc_space, alloc_objects) cover the whole rebuild.
 func writeHeapProfile(path string) error {
@@ -262,21 +230,20 @@ func procStatusMB(field string) float64 {
 	return 0
 }
 
-// rssSampler samples the process's VmRSS while the server is under load:
-// the server runs in this process, so this is the server's RSS plus the load
-// generator's (small, preallocated) buffers.
-type rssSampler struct {
-	mu   sync.Mutex
-	peak float64
-	stop chan struct{}
-	done chan struct{}
+// peakSampler follows a figure (probe) every period, for its peak.
+type peakSampler struct {
+	probe func() float64
+	mu    sync.Mutex
+	peak  float64
+	stop  chan struct{}
+	done  chan struct{}
 }
 
-func startRSS() *rssSampler {
-	s := &rssSampler{stop: make(chan struct{}), done: make(chan struct{})}
+func startPeak(probe func() float64, period time.Duration) *peakSampler {
+	s := &peakSampler{probe: probe, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
-		t := time.NewTicker(50 * time.Millisecond)
+		t := time.NewTicker(period)
 		defer t.Stop()
 		for {
 			s.sample()
@@ -290,15 +257,27 @@ func startRSS() *rssSampler {
 	return s
 }
 
-func (s *rssSampler) sample() {
-	v := procStatusMB("VmRSS")
+// startRSS samples the process's VmRSS in MiB while the server is under
+// load: the server runs in this process, so this is the server's RSS plus
+// the load generator's (small, preallocated) buffers.
+func startRSS() *peakSampler {
+	return startPeak(func() float64 { return procStatusMB("VmRSS") }, 50*time.Millisecond)
+}
+
+// startHeapSampler follows the heap's size in bytes every 20 ms.
+func startHeapSampler() *peakSampler {
+	return startPeak(func() float64 { return float64(heapBytes()) }, 20*time.Millisecond)
+}
+
+func (s *peakSampler) sample() {
+	v := s.probe()
 	s.mu.Lock()
 	s.peak = max(s.peak, v)
 	s.mu.Unlock()
 }
 
-// end stops sampling and returns the peak VmRSS in MiB.
-func (s *rssSampler) end() float64 {
+// end stops sampling and returns the peak.
+func (s *peakSampler) end() float64 {
 	close(s.stop)
 	<-s.done
 	s.sample()

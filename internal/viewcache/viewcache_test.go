@@ -1,4 +1,4 @@
-package query
+package viewcache
 
 import (
 	"testing"
@@ -6,7 +6,7 @@ import (
 )
 
 func TestViewCacheServesOnlyTheVersionRead(t *testing.T) {
-	c := NewViewCache[string](1 << 20)
+	c := New[string](1 << 20)
 	t0 := time.Date(2026, 12, 3, 18, 0, 0, 0, time.UTC)
 	v1 := Version{Instance: "i", ID: "a", Sequence: 1, Changed: t0}
 	if _, ok := c.Get(v1); ok {
@@ -44,7 +44,7 @@ func TestViewCacheServesOnlyTheVersionRead(t *testing.T) {
 
 func TestViewCacheBudget(t *testing.T) {
 	const size = 1000
-	c := NewViewCache[[]byte](10 * (size + viewOverhead))
+	c := New[[]byte](10 * (size + viewOverhead))
 	v := func(id string) Version { return Version{Instance: "i", ID: id, Sequence: 1} }
 	for i := range 10 {
 		c.Put(v(string(rune('a'+i))), make([]byte, size), size)
