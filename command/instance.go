@@ -161,7 +161,7 @@ func (c *Commands) SetUpInstance(ctx context.Context, s InstanceSetup) (*Instanc
 		Payload: events.MemberPayload{UserID: userID, Roles: []string{authz.IAMOwner}}})
 	cons = append(cons, usernameConstraint(instanceID, orgID, "admin", false))
 
-	instRef := eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggInstance, ID: instanceID}
+	instRef := instanceRef(instanceID)
 	a := eventstore.Append{
 		Aggregates: []eventstore.AggregateAppend{
 			{Aggregate: instRef, ResourceOwner: instanceID, Events: instEvents},

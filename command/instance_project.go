@@ -73,7 +73,7 @@ type instanceProjectModel struct {
 }
 
 func (c *Commands) loadInstanceProject(ctx context.Context, instanceID, _ string) (*instanceProjectModel, error) {
-	m := &instanceProjectModel{aggregate: aggregate{ref: eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggInstance, ID: instanceID}}}
+	m := &instanceProjectModel{aggregate: aggregate{ref: instanceRef(instanceID)}}
 	err := c.load(ctx, m, []string{events.InstanceAdded, events.InstanceDomainAdded, events.InstanceIAMProjectSet},
 		loadErrs{read: "COMMAND-IPr01", reduce: "COMMAND-IPr02"})
 	return m, err

@@ -29,15 +29,21 @@ type linkUserModel struct {
 // and every link event.
 var linkUserTypes = []string{events.UserHumanAdded, events.UserMachineAdded, events.UserRemoved, "user.human.externalidp."}
 
+func userRef(instanceID, userID string) eventstore.AggregateRef {
+	return eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggUser, ID: userID}
+}
+
+// instanceRef is the instance aggregate of instanceID (its ID is the
+// instance's).
+func instanceRef(instanceID string) eventstore.AggregateRef {
+	return eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggInstance, ID: instanceID}
+}
+
 // loadLinkUser folds user userID; withLinks also folds its link events.
 // Without links it reads only the aggregate's ends, so a user with a long
 // link history costs the same as a new one: a user aggregate starts with
 // its user.*.added (an ID is never reused, even after removal) and ends at
 // user.removed (nothing is appended to a removed user).
-func userRef(instanceID, userID string) eventstore.AggregateRef {
-	return eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggUser, ID: userID}
-}
-
 func (c *Commands) loadLinkUser(ctx context.Context, instanceID, userID string, withLinks bool) (*linkUserModel, error) {
 	m := &linkUserModel{aggregate: aggregate{ref: userRef(instanceID, userID)}}
 	if withLinks {

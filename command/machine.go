@@ -142,14 +142,18 @@ func (c *Commands) CheckMachineSecret(ctx context.Context, instanceID, clientID,
 }
 
 // MachineClient is a machine user that authenticated with its secret: its
-// ID and org, and whether its access tokens are JWTs.
+// ID and org, whether its access tokens are JWTs, and the instance's token
+// lifetimes, read in the same round trip, which the grant's token is
+// minted with.
 type MachineClient struct {
 	UserID, OrgID string
 	JWT           bool
+	Lifetimes     OIDCSettings
 }
 
 // CheckMachineClient is CheckMachineSecret answering what the grant needs
-// of the user besides its ID, from the one load of its events.
+// besides the user's ID. The lookup of the client ID, the user's events
+// and the instance's token lifetimes are one round trip.
 //
 // Errors: as CheckMachineSecret.
 func (c *Commands) CheckMachineClient(ctx context.Context, instanceID, clientID, secret string) (MachineClient, error) {
@@ -159,21 +163,28 @@ func (c *Commands) CheckMachineClient(ctx context.Context, instanceID, clientID,
 	if clientID == "" || secret == "" {
 		return MachineClient{}, ErrMachineSecret
 	}
-	ids, err := c.users.UserIDsByLoginName(ctx, instanceID, clientID)
+	byName := eventstore.LoadTypesNamed(instanceID, events.AggUser, c.users.UserIDsByLoginNameLoad(instanceID, clientID), userModelTypes)
+	ctx, err := c.prefetch(ctx, read{load: byName, types: userModelTypes}, typesOf(instanceRef(instanceID), oidcSettingsTypes))
 	if err != nil {
 		return MachineClient{}, err
 	}
-	if len(ids) != 1 {
+	if !byName.Found {
+		// No user, or several (a user name is unique within an org only):
+		// none is picked.
 		return MachineClient{}, ErrMachineSecret
 	}
-	u, err := c.loadUser(ctx, instanceID, ids[0])
+	u, err := c.loadUser(ctx, instanceID, byName.Ref.ID)
 	if err != nil {
 		return MachineClient{}, err
 	}
 	if !u.exists || u.kind != "machine" || u.machineSecretHash == "" || !verifySecret(u.machineSecretHash, secret) {
 		return MachineClient{}, ErrMachineSecret
 	}
-	return MachineClient{UserID: ids[0], OrgID: u.orgID, JWT: u.accessTokenType == events.AccessTokenJWT}, nil
+	set, err := c.loadOIDCSettings(ctx, instanceID, "")
+	if err != nil {
+		return MachineClient{}, err
+	}
+	return MachineClient{UserID: u.ref.ID, OrgID: u.orgID, JWT: u.accessTokenType == events.AccessTokenJWT, Lifetimes: set.lifetimes()}, nil
 }
 
 // AddMachineKey is management AddMachineKey.
@@ -301,6 +312,9 @@ type MachineKey struct {
 	// AccessTokenJWT: the user's access tokens are JWTs (as of the same
 	// read of its events).
 	AccessTokenJWT bool
+	// Lifetimes are the instance's token lifetimes, read with the user
+	// (MachineKeyByID): the JWT-profile grant's token is minted with them.
+	Lifetimes OIDCSettings
 }
 
 // MachineKeyByID returns the active key keyID of machine user userID of
@@ -311,6 +325,10 @@ type MachineKey struct {
 // Errors: NotFound COMMAND-4m77G for an unknown, removed or expired key,
 // a key of another user or a removed user; Internal on store failure.
 func (c *Commands) MachineKeyByID(ctx context.Context, instanceID, keyID, userID string) (*MachineKey, error) {
+	ctx, err := c.prefetch(ctx, typesOf(userRef(instanceID, userID), userModelTypes), typesOf(instanceRef(instanceID), oidcSettingsTypes))
+	if err != nil {
+		return nil, err
+	}
 	u, err := c.loadUser(ctx, instanceID, userID)
 	if err != nil {
 		return nil, err
@@ -319,7 +337,16 @@ func (c *Commands) MachineKeyByID(ctx context.Context, instanceID, keyID, userID
 	if !u.exists || u.kind != "machine" || !ok || !k.expiration.After(c.now()) {
 		return nil, errMachineKeyNotFound
 	}
-	return u.machineKeyOut(keyID, k)
+	set, err := c.loadOIDCSettings(ctx, instanceID, "")
+	if err != nil {
+		return nil, err
+	}
+	out, err := u.machineKeyOut(keyID, k)
+	if err != nil {
+		return nil, err
+	}
+	out.Lifetimes = set.lifetimes()
+	return out, nil
 }
 
 func (u *userModel) machineKeyOut(keyID string, k machineKey) (*MachineKey, error) {

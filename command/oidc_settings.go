@@ -31,11 +31,21 @@ type oidcSettingsModel struct {
 var oidcSettingsTypes = []string{events.InstanceOIDCSettingsAdded, events.InstanceOIDCSettingsChanged}
 
 func (c *Commands) loadOIDCSettings(ctx context.Context, instanceID, _ string) (*oidcSettingsModel, error) {
-	m := &oidcSettingsModel{aggregate: aggregate{ref: eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggInstance, ID: instanceID}}}
+	m := &oidcSettingsModel{aggregate: aggregate{ref: instanceRef(instanceID)}}
 	if err := c.load(ctx, m, oidcSettingsTypes, loadErrs{read: "COMMAND-OIs01", reduce: "COMMAND-OIs02"}); err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// lifetimes are the instance's token lifetimes in force: its own, or
+// ZITADEL's defaults until it sets them.
+func (m *oidcSettingsModel) lifetimes() OIDCSettings {
+	if !m.exists {
+		return OIDCSettings{AccessTokenLifetime: events.DefaultAccessTokenLifetime, IDTokenLifetime: events.DefaultIDTokenLifetime,
+			RefreshTokenIdleExpiration: events.DefaultRefreshTokenIdleExpiration, RefreshTokenExpiration: events.DefaultRefreshTokenExpiration}
+	}
+	return m.settings
 }
 
 func (m *oidcSettingsModel) reduce(e *eventstore.Event) error {

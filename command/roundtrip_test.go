@@ -234,3 +234,74 @@ func TestSessionByLoginNameInTwoRoundTrips(t *testing.T) {
 		}
 	}
 }
+
+// TestMachineGrantsInOneLoad: the OP's machine grants read the machine
+// user and the instance's token lifetimes in one round trip (on Postgres:
+// the client ID's lookup, the user's events and the settings' events in one
+// batch), so that with the token's append a grant is two round trips. The
+// lifetimes are ZITADEL's defaults until the instance sets its own, and
+// each read sees the settings as they are at that read.
+func TestMachineGrantsInOneLoad(t *testing.T) {
+	env := newPLEnv(t)
+	d, err := env.cmds.AddMachine(env.iam(), command.AddMachine{OrgID: env.org, Username: "robot", Name: "R"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := env.cmds.GenerateMachineSecret(env.iam(), env.org, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := env.cmds.AddMachineKey(env.iam(), command.AddMachineKey{OrgID: env.org, UserID: d.ID, Type: command.KeyTypeJSON})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trips := &tripStore{Store: env.store}
+	c := command.New(command.Deps{Store: trips, IDs: &seqIDs{}, Users: tripUsers{env.q, trips}})
+	check := func(what string, want command.OIDCSettings) {
+		t.Helper()
+		trips.calls = nil
+		m, err := c.CheckMachineClient(context.Background(), env.inst, "robot", s.ClientSecret)
+		if err != nil || m.UserID != d.ID || m.OrgID != env.org || m.Lifetimes != want {
+			t.Fatalf("%s: CheckMachineClient = %+v, %v; want lifetimes %+v", what, m, err, want)
+		}
+		if !slices.Equal(trips.calls, []string{"Load"}) {
+			t.Errorf("%s: CheckMachineClient store calls %v, want [Load]", what, trips.calls)
+		}
+		trips.calls = nil
+		key, err := c.MachineKeyByID(context.Background(), env.inst, k.KeyID, d.ID)
+		if err != nil || key.UserID != d.ID || key.Details.ResourceOwner != env.org || key.Lifetimes != want {
+			t.Fatalf("%s: MachineKeyByID = %+v, %v; want lifetimes %+v", what, key, err, want)
+		}
+		if !slices.Equal(trips.calls, []string{"Load"}) {
+			t.Errorf("%s: MachineKeyByID store calls %v, want [Load]", what, trips.calls)
+		}
+	}
+	check("defaults", command.OIDCSettings{AccessTokenLifetime: 12 * time.Hour, IDTokenLifetime: 12 * time.Hour,
+		RefreshTokenIdleExpiration: 720 * time.Hour, RefreshTokenExpiration: 2160 * time.Hour})
+	set := command.OIDCSettings{AccessTokenLifetime: time.Minute, IDTokenLifetime: 2 * time.Minute,
+		RefreshTokenIdleExpiration: 5 * time.Minute, RefreshTokenExpiration: time.Hour}
+	if _, err := env.cmds.AddOIDCSettings(env.iam(), set); err != nil {
+		t.Fatal(err)
+	}
+	check("set", set)
+	set.AccessTokenLifetime = 90 * time.Second
+	if _, err := env.cmds.UpdateOIDCSettings(env.iam(), set); err != nil {
+		t.Fatal(err)
+	}
+	check("changed", set)
+
+	// A wrong secret, an unknown client and an unknown key fail after the
+	// one load, as before.
+	for _, tc := range []struct{ id, secret string }{{"robot", "wrong"}, {"nobody", s.ClientSecret}} {
+		trips.calls = nil
+		if _, err := c.CheckMachineClient(context.Background(), env.inst, tc.id, tc.secret); err != command.ErrMachineSecret {
+			t.Errorf("CheckMachineClient(%q): %v, want ErrMachineSecret", tc.id, err)
+		}
+		if !slices.Equal(trips.calls, []string{"Load"}) {
+			t.Errorf("CheckMachineClient(%q) store calls %v, want [Load]", tc.id, trips.calls)
+		}
+	}
+	if _, err := c.MachineKeyByID(context.Background(), env.inst, "no-such-key", d.ID); err == nil {
+		t.Error("MachineKeyByID of an unknown key: no error")
+	}
+}

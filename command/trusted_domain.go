@@ -38,7 +38,7 @@ type trustedDomainsModel struct {
 var trustedDomainTypes = []string{"instance.trusted_domain."}
 
 func (c *Commands) loadTrustedDomains(ctx context.Context, instanceID, _ string) (*trustedDomainsModel, error) {
-	m := &trustedDomainsModel{aggregate: aggregate{ref: eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggInstance, ID: instanceID}}}
+	m := &trustedDomainsModel{aggregate: aggregate{ref: instanceRef(instanceID)}}
 	if err := c.load(ctx, m, trustedDomainTypes, loadErrs{read: "COMMAND-TrD01", reduce: "COMMAND-TrD02"}); err != nil {
 		return nil, err
 	}

@@ -186,7 +186,7 @@ func (c *Commands) loadMembers(ctx context.Context, instanceID, orgID string) (*
 	m := &membersModel{members: map[string][]string{}}
 	var types []string
 	if orgID == "" {
-		m.ref = eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggInstance, ID: instanceID}
+		m.ref = instanceRef(instanceID)
 		types = []string{events.InstanceAdded, "instance.member."}
 	} else {
 		m.ref = eventstore.AggregateRef{InstanceID: instanceID, Type: events.AggOrg, ID: orgID}

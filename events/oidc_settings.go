@@ -15,6 +15,15 @@ const (
 	InstanceIAMProjectSet = "instance.iam.project.set"
 )
 
+// ZITADEL's token lifetimes (cmd/defaults.yaml OIDC:), in force on an
+// instance until its own are set.
+const (
+	DefaultAccessTokenLifetime        = 12 * time.Hour
+	DefaultIDTokenLifetime            = 12 * time.Hour
+	DefaultRefreshTokenIdleExpiration = 720 * time.Hour
+	DefaultRefreshTokenExpiration     = 2160 * time.Hour
+)
+
 // OIDCSettingsPayload is the instance's token lifetimes, as ZITADEL
 // records them (time.Duration in nanoseconds): all four in .added; in
 // .changed, only those that changed.

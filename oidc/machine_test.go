@@ -12,6 +12,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/zitadel/oidc/v3/pkg/client"
 	"github.com/zitadel/oidc/v3/pkg/client/profile"
+	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/idledger/idledger/internal/app/apptest"
@@ -132,4 +133,52 @@ func TestJWTProfile(t *testing.T) {
 			t.Errorf("%s: %d %v", name, r.StatusCode, m)
 		}
 	}
+}
+
+// TestMachineGrantLifetimes: a machine grant's access token lives as long
+// as the instance's settings say at the time of the request: ZITADEL's 12
+// hours before any are set, then the set value, then the changed one. The
+// settings are read with the machine user, in the same round trip; nothing
+// of them is kept from one request to the next. Both grants ask for the
+// instance project's audience, which the second and later requests take
+// from the OP's memory of it.
+func TestMachineGrantLifetimes(t *testing.T) {
+	env := apptest.New(t)
+	_, secret := machine(t, env, "svc", true)
+	robot, _ := machine(t, env, "robot", false)
+	keyFile := machineKey(t, env, robot)
+	ctx := context.Background()
+	scopes := []string{"openid", zitadelAud}
+	check := func(what string, want time.Duration) {
+		t.Helper()
+		cc := clientcredentials.Config{ClientID: "svc", ClientSecret: secret, TokenURL: env.URL + "/oauth/v2/token", Scopes: scopes}
+		//lint:ignore SA1019 the library's key-file support is what service accounts use today
+		ts, err := profile.NewJWTProfileTokenSourceFromKeyFileData(ctx, env.URL, keyFile, scopes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for grant, mint := range map[string]func() (*oauth2.Token, error){"client_credentials": func() (*oauth2.Token, error) { return cc.Token(ctx) },
+			"jwt_profile": ts.Token} {
+			tok, err := mint()
+			if err != nil {
+				t.Fatalf("%s, %s: %v", what, grant, err)
+			}
+			if left := time.Until(tok.Expiry); left > want || left < want-5*time.Second {
+				t.Errorf("%s, %s: token expires in %s, want %s", what, grant, left.Round(time.Second), want)
+			}
+			// The token carries the instance project's audience: the API
+			// takes it.
+			resp, body := get(t, env.URL+"/auth/v1/users/me", "Authorization", "Bearer "+tok.AccessToken)
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("%s, %s: the API refused the token: %d %s", what, grant, resp.StatusCode, body)
+			}
+		}
+	}
+	check("defaults", 12*time.Hour)
+	env.MustDo(t, http.StatusOK, "POST", "/admin/v1/settings/oidc", map[string]string{"accessTokenLifetime": "60s",
+		"idTokenLifetime": "120s", "refreshTokenIdleExpiration": "300s", "refreshTokenExpiration": "1000s"})
+	check("set", time.Minute)
+	env.MustDo(t, http.StatusOK, "PUT", "/admin/v1/settings/oidc", map[string]string{"accessTokenLifetime": "90s",
+		"idTokenLifetime": "120s", "refreshTokenIdleExpiration": "300s", "refreshTokenExpiration": "1000s"})
+	check("changed", 90*time.Second)
 }

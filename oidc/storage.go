@@ -25,6 +25,11 @@ type storage struct {
 	q        *query.Queries
 	crypto   keyringCrypto
 	loginURL string
+	// projects: instance ID → the ID of its own API project. An instance's
+	// project is recorded once (instance.iam.project.set, at set-up or by
+	// EnsureInstanceProjects when it has none) and never changes, so a
+	// known one is kept; an instance without one yet is read again.
+	projects sync.Map
 }
 
 var (
@@ -48,7 +53,38 @@ type opRequest struct {
 	settings *query.OIDCSettings
 	machines map[string]command.MachineClient // client ID → authenticated machine user
 	tokenJWT map[string]bool                  // machine user ID → its tokens are JWTs (key check)
+	orgs     map[string]string                // machine user ID → its org (key check)
 	users    map[string]*query.User           // user ID → read-table row
+}
+
+// keepLifetimes makes the instance's token lifetimes that a machine grant's
+// command read with the user (in the same round trip) the request's
+// settings, unless the request has read them already.
+func (r *opRequest) keepLifetimes(l command.OIDCSettings) {
+	r.mu.Lock()
+	if r.settings == nil {
+		r.settings = &query.OIDCSettings{AccessTokenLifetime: l.AccessTokenLifetime, IDTokenLifetime: l.IDTokenLifetime,
+			RefreshTokenIdleExpiration: l.RefreshTokenIdleExpiration, RefreshTokenExpiration: l.RefreshTokenExpiration}
+	}
+	r.mu.Unlock()
+}
+
+// userOrg is the org of user userID: the one its machine key was read
+// with in this request, else its read-table row's.
+func (s *storage) userOrg(ctx context.Context, userID string) (string, error) {
+	if r := requestFrom(ctx); r != nil {
+		r.mu.Lock()
+		org, ok := r.orgs[userID]
+		r.mu.Unlock()
+		if ok {
+			return org, nil
+		}
+	}
+	u, err := s.user(ctx, userID)
+	if err != nil {
+		return "", err
+	}
+	return u.OrgID, nil
 }
 
 // user is UserOfInstance, read once per request and user.
@@ -169,10 +205,11 @@ func (s *storage) GetKeyByIDAndClientID(ctx context.Context, keyID, clientID str
 		if r := requestFrom(ctx); r != nil {
 			r.mu.Lock()
 			if r.tokenJWT == nil {
-				r.tokenJWT = map[string]bool{}
+				r.tokenJWT, r.orgs = map[string]bool{}, map[string]string{}
 			}
-			r.tokenJWT[k.UserID] = k.AccessTokenJWT
+			r.tokenJWT[k.UserID], r.orgs[k.UserID] = k.AccessTokenJWT, k.Details.ResourceOwner
 			r.mu.Unlock()
+			r.keepLifetimes(k.Lifetimes)
 		}
 		return &jose.JSONWebKey{Key: k.PublicKey, KeyID: k.KeyID, Use: "sig"}, nil
 	case keysApp:
@@ -257,7 +294,7 @@ func (s *storage) scopeAudience(ctx context.Context, scopes []string) ([]string,
 			continue
 		}
 		if id == scopeZitadel {
-			p, err := s.q.InstanceProjectID(ctx, instanceFrom(ctx))
+			p, err := s.instanceProject(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -271,6 +308,20 @@ func (s *storage) scopeAudience(ctx context.Context, scopes []string) ([]string,
 		}
 	}
 	return aud, nil
+}
+
+// instanceProject is the ID of the request's instance's own API project
+// ("" when it has none yet).
+func (s *storage) instanceProject(ctx context.Context) (string, error) {
+	inst := instanceFrom(ctx)
+	if p, ok := s.projects.Load(inst); ok {
+		return p.(string), nil
+	}
+	p, err := s.q.InstanceProjectID(ctx, inst)
+	if err == nil && p != "" {
+		s.projects.Store(inst, p)
+	}
+	return p, err
 }
 
 func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
@@ -382,12 +433,12 @@ func (s *storage) createTokens(ctx context.Context, req op.TokenRequest, refresh
 		if err != nil {
 			return nil, oidc.ErrServerError().WithParent(err)
 		}
-		u, err := s.user(ctx, r.Subject)
+		org, err := s.userOrg(ctx, r.Subject)
 		if err != nil {
 			return nil, opErr(err, oidc.ErrInvalidGrant())
 		}
 		r.Audience = aud
-		in.UserID, in.UserOrg, in.ClientID, in.Audience, in.AMR, in.AuthTime = r.Subject, u.OrgID, r.Subject, aud, []string{"private_key"}, time.Now()
+		in.UserID, in.UserOrg, in.ClientID, in.Audience, in.AMR, in.AuthTime = r.Subject, org, r.Subject, aud, []string{"private_key"}, time.Now()
 	default:
 		return nil, oidc.ErrUnsupportedGrantType()
 	}
@@ -615,11 +666,11 @@ func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []
 // ValidateJWTProfileScopes keeps the org scopes of the machine's own org
 // only (ZITADEL's checkOrgScopes).
 func (s *storage) ValidateJWTProfileScopes(ctx context.Context, userID string, scopes []string) ([]string, error) {
-	u, err := s.user(ctx, userID)
+	org, err := s.userOrg(ctx, userID)
 	if err != nil {
 		return nil, opErr(err, oidc.ErrInvalidGrant())
 	}
-	return filterOrgScopes(scopes, u.OrgID), nil
+	return filterOrgScopes(scopes, org), nil
 }
 
 func filterOrgScopes(scopes []string, orgID string) []string {
@@ -655,6 +706,7 @@ func (s *storage) ClientCredentials(ctx context.Context, clientID, secret string
 		}
 		r.machines[clientID] = m
 		r.mu.Unlock()
+		r.keepLifetimes(m.Lifetimes)
 	}
 	return &machineClient{clientID: clientID, userID: m.UserID, jwt: m.JWT}, nil
 }

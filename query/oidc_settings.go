@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/idledger/idledger/errs"
+	"github.com/idledger/idledger/events"
 )
 
 // OIDCSettings is an instance's token lifetimes. Set reports whether the
@@ -27,10 +28,10 @@ type OIDCSettings struct {
 // DefaultOIDCSettings are ZITADEL's defaults (cmd/defaults.yaml OIDC:),
 // in force on an instance until its own are set.
 var DefaultOIDCSettings = OIDCSettings{
-	AccessTokenLifetime:        12 * time.Hour,
-	IDTokenLifetime:            12 * time.Hour,
-	RefreshTokenIdleExpiration: 720 * time.Hour,
-	RefreshTokenExpiration:     2160 * time.Hour,
+	AccessTokenLifetime:        events.DefaultAccessTokenLifetime,
+	IDTokenLifetime:            events.DefaultIDTokenLifetime,
+	RefreshTokenIdleExpiration: events.DefaultRefreshTokenIdleExpiration,
+	RefreshTokenExpiration:     events.DefaultRefreshTokenExpiration,
 }
 
 // OIDCSettings returns the token lifetimes of instanceID, the defaults when
