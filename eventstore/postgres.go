@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -455,9 +456,10 @@ func readEnds(rows pgx.Rows, err error, ends []*Load) error {
 	}
 	defer rows.Close()
 	got := make([][]Event, len(ends))
+	var n int32
+	sc := newEventScanner([]any{&n})
 	for rows.Next() {
-		var n int32
-		e, err := scanEvent(rows, &n)
+		e, err := sc.scan(rows)
 		if err != nil {
 			return fmt.Errorf("load ends: %w", err)
 		}
@@ -739,8 +741,9 @@ func likeEscape(s string) string {
 func collect(rows pgx.Rows, limit int, lead ...any) ([]Event, error) {
 	defer rows.Close()
 	out := make([]Event, 0, min(max(limit, 0), 10000))
+	sc := newEventScanner(lead)
 	for rows.Next() {
-		e, err := scanEvent(rows, lead...)
+		e, err := sc.scan(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -749,22 +752,88 @@ func collect(rows pgx.Rows, limit int, lead ...any) ([]Event, error) {
 	return out, rows.Err()
 }
 
-// scanEvent scans a row of lead columns followed by selectCols.
-func scanEvent(rows pgx.Rows, lead ...any) (Event, error) {
-	var e Event
-	var seq int64
-	var rev int16
-	var txid string
+// eventScanner scans rows of lead columns followed by selectCols. One
+// scanner serves every row of a result: its scan targets are made once,
+// and a text column equal to the previous row's (the instance, the
+// aggregate, the owner, the creator, the request's metadata) takes that
+// row's string instead of a new one: nine text columns were nine
+// allocations per row, most of them repeating the row before.
+type eventScanner struct {
+	e    Event
+	seq  int64
+	rev  int16
+	tx   txIDText
+	text [9]sameString
+	dest []any
+}
+
+func newEventScanner(lead []any) *eventScanner {
+	sc := &eventScanner{}
+	e := &sc.e
+	for i, p := range []*string{&e.InstanceID, &e.AggregateType, &e.AggregateID, &e.Type,
+		&e.ResourceOwner, &e.Creator, &e.RequestID, &e.ClientIP, &e.UserAgent} {
+		sc.text[i].dst = p
+	}
+	t := &sc.text
 	// The payload is scanned as raw bytes: it is valid JSON by the column
 	// type, and validating it again costs a sixth of a rebuild's CPU.
-	dest := append(lead, &e.InstanceID, &e.AggregateType, &e.AggregateID, &seq, &e.Type, &rev, (*[]byte)(&e.Payload),
-		&e.ResourceOwner, &e.Creator, &e.RequestID, &e.ClientIP, &e.UserAgent, &e.CreatedAt, &e.Position, &txid, &e.Hash)
-	if err := rows.Scan(dest...); err != nil {
+	sc.dest = append(lead[:len(lead):len(lead)], &t[0], &t[1], &t[2], &sc.seq, &t[3], &sc.rev, (*[]byte)(&e.Payload),
+		&t[4], &t[5], &t[6], &t[7], &t[8], &e.CreatedAt, &e.Position, &sc.tx, &e.Hash)
+	return sc
+}
+
+// scan scans the current row. pgx gives the payload and the hash new
+// slices on every row, so the event returned shares nothing mutable with
+// the scanner.
+func (sc *eventScanner) scan(rows pgx.Rows) (Event, error) {
+	if err := rows.Scan(sc.dest...); err != nil {
 		return Event{}, fmt.Errorf("scan event: %w", err)
 	}
-	e.Sequence, e.Revision = uint64(seq), uint16(rev)
-	e.TxID, _ = strconv.ParseUint(txid, 10, 64)
+	e := sc.e
+	e.Sequence, e.Revision, e.TxID = uint64(sc.seq), uint16(sc.rev), sc.tx.v
 	return e, nil
+}
+
+// sameString is a text column's scan target that keeps the string it
+// already holds when the column's bytes equal it.
+type sameString struct{ dst *string }
+
+// ScanBytes implements pgtype.BytesScanner; v is pgx's buffer, valid only
+// during the call.
+func (s *sameString) ScanBytes(v []byte) error {
+	if v == nil {
+		return errors.New("cannot scan NULL into a string")
+	}
+	if string(v) != *s.dst {
+		*s.dst = string(v)
+	}
+	return nil
+}
+
+// txIDText scans tx_id::text (an xid8 in decimal) into a number without
+// the string: a malformed one is 0, as strconv.ParseUint's error was
+// ignored before.
+type txIDText struct{ v uint64 }
+
+// ScanBytes implements pgtype.BytesScanner.
+func (t *txIDText) ScanBytes(v []byte) error {
+	t.v = 0
+	if len(v) == 0 || len(v) > 20 {
+		return nil
+	}
+	var n uint64
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return nil
+		}
+		d := uint64(c - '0')
+		if n > (math.MaxUint64-d)/10 {
+			return nil
+		}
+		n = n*10 + d
+	}
+	t.v = n
+	return nil
 }
 
 // CursorAt implements Store.
