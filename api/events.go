@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/rs/zerolog"
 
 	"github.com/idledger/idledger/api/gateway"
 	"github.com/idledger/idledger/api/render"
@@ -156,7 +155,7 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) {
 	if err != nil && ctx.Err() == nil {
 		// The status is already sent: log the cause and end the stream; the
 		// client resumes from the last position it saw.
-		zerolog.Ctx(r.Context()).Error().Err(err).Msg("event stream failed")
+		gateway.LogFrom(r.Context()).Error().Err(err).Msg("event stream failed")
 	}
 }
 

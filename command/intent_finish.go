@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/url"
 	"time"
+	"unicode/utf8"
 
 	"github.com/idledger/idledger/errs"
 	"github.com/idledger/idledger/events"
@@ -249,10 +250,15 @@ func intentTokenMatches(hash, token string) bool {
 // intentRequestLengths are the PGV checks of an intent ID and token, as
 // fields of request.
 func intentRequestLengths(request, id, token string) error {
-	if err := pgvLength(request+".IdpIntentId", id, 1, 200); err != nil {
-		return err
+	// The field names are built only for an error: every retrieve and
+	// login decision passes here.
+	if n := utf8.RuneCountInString(id); n < 1 || n > 200 {
+		return pgvLength(request+".IdpIntentId", id, 1, 200)
 	}
-	return pgvLength(request+".IdpIntentToken", token, 0, 200)
+	if utf8.RuneCountInString(token) > 200 {
+		return pgvLength(request+".IdpIntentToken", token, 0, 200)
+	}
+	return nil
 }
 
 // succeededIntent is what RetrieveIntent and DecideIntentLogin check

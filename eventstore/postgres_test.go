@@ -2,6 +2,7 @@ package eventstore_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand"
@@ -621,5 +622,71 @@ func TestStatementsKeepGenericPlans(t *testing.T) {
 	}
 	if n < 7 { // the first insert, the next insert, the claim, the hold, the ends, the aggregate, the typed load
 		t.Fatalf("only %d statements ran 8 times or more", n)
+	}
+}
+
+// TestReadScansEveryColumn: events read back carry exactly the columns
+// stored, row after row, when a text column repeats the row before, changes,
+// or becomes empty (the scanner keeps the previous row's strings and scans
+// the transaction ID without a string).
+func TestReadScansEveryColumn(t *testing.T) {
+	s, ctx := eventstore.NewPostgres(pgtest.Pool(t), nil), context.Background()
+	type w struct {
+		id, owner, typ string
+		meta           eventstore.Metadata
+	}
+	heads := map[string]uint64{}
+	for i, a := range []w{
+		{"a", "o1", "thing.added", eventstore.Metadata{Creator: "u1", RequestID: "r1", ClientIP: "10.0.0.1", UserAgent: "ua1"}},
+		{"b", "o2", "thing.added", eventstore.Metadata{Creator: "u2", RequestID: "r2", UserAgent: "ua2"}},
+		{"a", "o1", "thing.changed", eventstore.Metadata{Creator: "u1", RequestID: "r3", ClientIP: "10.0.0.1"}},
+		{"a", "o1", "thing.changed", eventstore.Metadata{}},
+		{"c", "o3", "thing.removed", eventstore.Metadata{Creator: "u1", RequestID: "r3", ClientIP: "10.0.0.3", UserAgent: "ua1"}},
+	} {
+		ag := eventstore.AggregateAppend{Aggregate: agg(a.id), ResourceOwner: a.owner, Expected: heads[a.id],
+			Events: []eventstore.PendingEvent{{Type: a.typ, Payload: map[string]int{"n": i}}, {Type: a.typ + "2"}}}
+		if _, err := s.Append(ctx, eventstore.Append{Aggregates: []eventstore.AggregateAppend{ag}, Meta: a.meta}); err != nil {
+			t.Fatal(err)
+		}
+		heads[a.id] += 2
+	}
+	got, err := s.Read(ctx, eventstore.Filter{InstanceID: "i1"})
+	if err != nil || len(got) != 10 {
+		t.Fatalf("read: %d events, %v", len(got), err)
+	}
+	loaded, err := s.Aggregate(ctx, agg("a"), 0)
+	if err != nil || len(loaded) != 6 {
+		t.Fatalf("aggregate a: %d events, %v", len(loaded), err)
+	}
+	for _, e := range append(got, loaded...) {
+		var want eventstore.Event
+		var seq int64
+		var tx, payload string
+		if err := s.Pool().QueryRow(ctx, `SELECT instance_id, aggregate_type, aggregate_id, sequence, event_type,
+            payload::text, resource_owner, creator, request_id, client_ip, user_agent, tx_id::text, hash
+            FROM events WHERE position = $1`, e.Position).Scan(&want.InstanceID, &want.AggregateType, &want.AggregateID,
+			&seq, &want.Type, &payload, &want.ResourceOwner, &want.Creator, &want.RequestID, &want.ClientIP,
+			&want.UserAgent, &tx, &want.Hash); err != nil {
+			t.Fatal(err)
+		}
+		txid, err := strconv.ParseUint(tx, 10, 64)
+		if err != nil || txid == 0 {
+			t.Fatalf("tx_id %q: %v", tx, err)
+		}
+		row := fmt.Sprintf("%s %s %s %d %s %s %s %s %s %s %d %x", want.InstanceID, want.AggregateType, want.AggregateID, seq,
+			want.Type, want.ResourceOwner, want.Creator, want.RequestID, want.ClientIP, want.UserAgent, txid, want.Hash)
+		read := fmt.Sprintf("%s %s %s %d %s %s %s %s %s %s %d %x", e.InstanceID, e.AggregateType, e.AggregateID, e.Sequence,
+			e.Type, e.ResourceOwner, e.Creator, e.RequestID, e.ClientIP, e.UserAgent, e.TxID, e.Hash)
+		if read != row || len(e.Hash) == 0 {
+			t.Errorf("event at %d:\n read %s\n want %s", e.Position, read, row)
+		}
+		var p1, p2 any
+		if err := json.Unmarshal(e.Payload, &p1); err != nil {
+			t.Fatal(err)
+		}
+		_ = json.Unmarshal([]byte(payload), &p2)
+		if fmt.Sprint(p1) != fmt.Sprint(p2) {
+			t.Errorf("event at %d: payload %s, want %s", e.Position, e.Payload, payload)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -34,10 +35,11 @@ type authEntry struct {
 	fetched    time.Time
 }
 
-// authCache maps token hash → caller snapshot, and domain → instance ID.
+// authCache maps token hash (SHA-256, the bytes of events.PATHash's hex)
+// → caller snapshot, and domain → instance ID.
 type authCache struct {
 	mu        sync.Mutex
-	tokens    map[string]*authEntry
+	tokens    map[[sha256.Size]byte]*authEntry
 	instances map[string]string
 	// orgs holds orgs found to exist ("instance\x00org" → when): only
 	// positive answers, so a new org is seen at once; an org.removed event
@@ -51,7 +53,7 @@ type authCache struct {
 func (q *Queries) auth() *authCache { return q.cache }
 
 func newAuthCache() *authCache {
-	return &authCache{tokens: map[string]*authEntry{}, instances: map[string]string{}, orgs: map[string]time.Time{}}
+	return &authCache{tokens: map[[sha256.Size]byte]*authEntry{}, instances: map[string]string{}, orgs: map[string]time.Time{}}
 }
 
 // InstanceByHost returns the ID of the instance answering to host (port and
@@ -91,7 +93,9 @@ func (q *Queries) InstanceByHost(ctx context.Context, host string) (string, erro
 // Errors: Unauthenticated AUTH-7fs1e "Errors.Token.Invalid" for an unknown,
 // expired or revoked token, a removed user, or a token of another instance.
 func (q *Queries) CallerByToken(ctx context.Context, instanceID, token string) (*authz.Caller, error) {
-	hash := events.PATHash(token)
+	// The cache is keyed by the hash's bytes: every authenticated request
+	// passes here, and the hex form is needed only to look the token up.
+	hash := patHashKey(token)
 	c := q.auth()
 	now := time.Now()
 	c.mu.Lock()
@@ -100,7 +104,7 @@ func (q *Queries) CallerByToken(ctx context.Context, instanceID, token string) (
 	c.mu.Unlock()
 	if !ok || now.Sub(e.fetched) > AuthCacheTTL {
 		var err error
-		if e, err = q.loadToken(ctx, hash); err != nil {
+		if e, err = q.loadToken(ctx, events.PATHash(token)); err != nil {
 			if ok && errs.KindOf(err) == errs.KindUnauthenticated {
 				c.mu.Lock()
 				delete(c.tokens, hash)
@@ -121,6 +125,16 @@ func (q *Queries) CallerByToken(ctx context.Context, instanceID, token string) (
 	cl := e.caller
 	cl.Memberships = append([]authz.Membership(nil), e.caller.Memberships...)
 	return &cl, nil
+}
+
+// patHashKey is the SHA-256 of token, whose hex is events.PATHash(token).
+// Tokens up to 256 bytes are hashed from a buffer on the stack.
+func patHashKey(token string) [sha256.Size]byte {
+	var buf [256]byte
+	if len(token) > len(buf) {
+		return sha256.Sum256([]byte(token))
+	}
+	return sha256.Sum256(append(buf[:0], token...))
 }
 
 // loadToken reads a token's user and memberships. Unknown tokens are not

@@ -61,7 +61,10 @@ func readBody(r *http.Request) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength))
+		// ReadFrom asks for bytes.MinRead of room before every read, the
+		// one that finds the end too: without it the buffer would be
+		// allocated twice for every body.
+		buf.Grow(int(r.ContentLength) + bytes.MinRead)
 	}
 	_, err := buf.ReadFrom(io.LimitReader(r.Body, MaxBodyBytes+1))
 	var tooLarge *http.MaxBytesError

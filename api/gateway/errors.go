@@ -74,7 +74,7 @@ type errorDetail struct {
 // "message", plus one ErrorDetail when it has an ID. Internal and Unknown
 // errors, and errors that are not *errs.Error, are sent as 500 with a generic
 // message; their cause is logged once to the request's logger
-// (zerolog.Ctx). Otherwise context.DeadlineExceeded becomes 503 "service
+// (LogFrom). Otherwise context.DeadlineExceeded becomes 503 "service
 // unavailable", context.Canceled, when the client has gone, 499, and an
 // error for which DatabaseUnavailable holds 503 "database is not reachable
 // (GATEWAY-Db503)".

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,10 +21,24 @@ const RequestIDHeader = "X-Request-Id"
 
 type ctxKey int
 
-const (
-	requestIDKey ctxKey = iota
-	callerKey
-)
+const requestKey ctxKey = iota
+
+// requestState is what RequestID and Logger keep of one request, in one
+// context value: its ID, the caller that authentication found (for the
+// access log line), and the request's logger, made when something first
+// logs (most requests log nothing but their access line, which needs none).
+type requestState struct {
+	id     string
+	caller atomic.Pointer[string] // atomic: a handler may hand the context to other goroutines
+	base   *zerolog.Logger        // Logger's; nil without Logger
+	once   sync.Once
+	log    zerolog.Logger // base with the request ID, made by LogFrom
+}
+
+func stateFrom(ctx context.Context) *requestState {
+	st, _ := ctx.Value(requestKey).(*requestState)
+	return st
+}
 
 // RequestID takes the request ID from the X-Request-Id header when it is a
 // sane token (1 to 64 of [A-Za-z0-9._-]) and generates a UUID otherwise. It
@@ -35,14 +50,16 @@ func RequestID(next http.Handler) http.Handler {
 			id = uuid.NewString()
 		}
 		w.Header().Set(RequestIDHeader, id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestKey, &requestState{id: id})))
 	})
 }
 
 // RequestIDFrom returns the request ID that RequestID stored, or "".
 func RequestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+	if st := stateFrom(ctx); st != nil {
+		return st.id
+	}
+	return ""
 }
 
 func saneRequestID(id string) bool {
@@ -57,31 +74,42 @@ func saneRequestID(id string) bool {
 	return true
 }
 
-// callerHolder lets middleware below Logger (authentication) tell it who
-// the caller is. It is atomic because a handler may hand the request
-// context to other goroutines.
-type callerHolder struct{ id atomic.Pointer[string] }
-
 // SetCaller records the authenticated caller's user ID for the access log
 // line. It does nothing when Logger is not installed.
 func SetCaller(ctx context.Context, id string) {
-	if h, ok := ctx.Value(callerKey).(*callerHolder); ok {
-		h.id.Store(&id)
+	if st := stateFrom(ctx); st != nil && st.base != nil {
+		st.caller.Store(&id)
 	}
+}
+
+// LogFrom returns the request's logger: Logger's, with the request ID.
+// Without Logger it is zerolog.Ctx(ctx).
+func LogFrom(ctx context.Context) *zerolog.Logger {
+	st := stateFrom(ctx)
+	if st == nil || st.base == nil {
+		return zerolog.Ctx(ctx)
+	}
+	st.once.Do(func() { st.log = st.base.With().Str("request_id", st.id).Logger() })
+	return &st.log
 }
 
 // Logger writes one line per request when it completes: request ID, method,
 // route pattern, status, latency, bytes written and caller. It never logs
 // headers, query strings or bodies, which may hold tokens and secrets. The
-// request's context carries log, with the request ID, for zerolog.Ctx.
+// request's logger, with the request ID, is LogFrom(ctx).
 func Logger(log zerolog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			reqID := RequestIDFrom(r.Context())
-			l := log.With().Str("request_id", reqID).Logger()
-			holder := &callerHolder{}
-			ctx := context.WithValue(l.WithContext(r.Context()), callerKey, holder)
+			st := stateFrom(r.Context())
+			if st == nil || st.base != nil {
+				// No RequestID before this one, or another Logger
+				// already has the request: a state of its own.
+				st = &requestState{id: RequestIDFrom(r.Context())}
+				r = r.WithContext(context.WithValue(r.Context(), requestKey, st))
+			}
+			st.base = &log
+			reqID := st.id
 			rec := recorderFor(w)
 			// Deferred so that a request that ends in a re-raised panic is
 			// logged too.
@@ -91,12 +119,12 @@ func Logger(log zerolog.Logger) func(http.Handler) http.Handler {
 					ev = log.Error().AnErr("error", rec.err)
 				}
 				ev = ev.Str("request_id", reqID).Str("method", r.Method)
-				if rctx := chi.RouteContext(ctx); rctx != nil && rctx.RoutePattern() != "" {
+				if rctx := chi.RouteContext(r.Context()); rctx != nil && rctx.RoutePattern() != "" {
 					ev = ev.Str("route", rctx.RoutePattern())
 				} else {
 					ev = ev.Str("path", r.URL.Path) // unmatched; never the query
 				}
-				if id := holder.id.Load(); id != nil {
+				if id := st.caller.Load(); id != nil {
 					ev = ev.Str("caller", *id)
 				}
 				ev.Int("status", rec.statusOr200()).
@@ -104,7 +132,7 @@ func Logger(log zerolog.Logger) func(http.Handler) http.Handler {
 					Int64("bytes", rec.bytes).
 					Msg("request")
 			}()
-			next.ServeHTTP(rec, r.WithContext(ctx))
+			next.ServeHTTP(rec, r)
 		})
 	}
 }
@@ -124,7 +152,7 @@ func Recover(next http.Handler) http.Handler {
 			if v == http.ErrAbortHandler {
 				panic(v) // net/http's way to abort a response on purpose
 			}
-			zerolog.Ctx(r.Context()).Error().
+			LogFrom(r.Context()).Error().
 				Str("panic", fmt.Sprint(v)).
 				Str("stack", string(debug.Stack())).
 				Msg("handler panicked")

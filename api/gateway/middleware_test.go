@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -209,6 +210,38 @@ func TestStackForHTTP2PassesThrough(t *testing.T) {
 		h.ServeHTTP(w, r)
 		if w.Code != http.StatusTeapot || w.Body.String() != "ok" || w.Header().Get("X-Proto") != r.Proto {
 			t.Fatalf("HTTP/%d: got %d %q %q", major, w.Code, w.Body.String(), w.Header())
+		}
+	}
+}
+
+// TestRequestLogCarriesRequestID: what a request logs besides its access
+// line (a panic, an internal error's cause) is on the request's logger,
+// with its request ID, as is the access line; another request's lines carry
+// its own ID.
+func TestRequestLogCarriesRequestID(t *testing.T) {
+	r, logs := newTestRouter(t)
+	r.Get("/fail", func(w http.ResponseWriter, r *http.Request) {
+		gateway.WriteError(w, r, errors.New("db gone: cause-detail"))
+	})
+	for _, tt := range []struct{ path, id, msg string }{
+		{"/panic", "req-panic", "handler panicked"},
+		{"/fail", "req-fail", "request failed"},
+		{"/fail", "req-fail-2", "request failed"},
+	} {
+		logs.Reset()
+		serve(r, http.MethodGet, tt.path, "", map[string]string{"X-Request-Id": tt.id})
+		msgs := map[string]string{}
+		for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+			var line map[string]any
+			if err := json.Unmarshal([]byte(l), &line); err != nil {
+				t.Fatalf("%s: log line %q: %v", tt.path, l, err)
+			}
+			msg, _ := line["message"].(string)
+			id, _ := line["request_id"].(string)
+			msgs[msg] = id
+		}
+		if msgs[tt.msg] != tt.id || msgs["request"] != tt.id {
+			t.Errorf("%s: lines by message → request_id %v, want %q and the access line with %s", tt.path, msgs, tt.msg, tt.id)
 		}
 	}
 }

@@ -65,7 +65,7 @@ func logFailure(ctx context.Context, level zerolog.Level, status int, err error)
 	if level == zerolog.NoLevel {
 		return
 	}
-	e := zerolog.Ctx(ctx).WithLevel(level).Int("status", status)
+	e := LogFrom(ctx).WithLevel(level).Int("status", status)
 	if err != nil {
 		e = e.Err(err)
 	}
