@@ -40,6 +40,11 @@ type tableInfo struct {
 	pk    []string
 	cols  []string          // every column, in table order
 	types map[string]string // column -> SQL type
+	// unique: the columns of unique indexes other than the primary key;
+	// uniqueExpr: one of them is partial or on an expression. An update of
+	// none of those columns cannot collide with another row (carry).
+	unique     map[string]bool
+	uniqueExpr bool
 }
 
 // loadTableInfo reads the columns, types and primary key of table.
@@ -71,6 +76,24 @@ func loadTableInfo(ctx context.Context, q interface {
 	}
 	for i := 1; i <= len(pkPos); i++ {
 		ti.pk = append(ti.pk, pkPos[i])
+	}
+	rows, err = q.Query(ctx, `SELECT coalesce(a.attname, ''), i.indexprs IS NOT NULL OR i.indpred IS NOT NULL
+        FROM pg_index i
+        LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey::int2[]) AND a.attnum > 0
+        WHERE i.indrelid = $1::text::regclass AND (i.indisunique OR i.indisexclusion) AND NOT i.indisprimary`, ident(table))
+	if err != nil {
+		return nil, fmt.Errorf("rebuild: read unique indexes of %s: %w", table, err)
+	}
+	ti.unique = map[string]bool{}
+	var expr bool
+	if _, err := pgx.ForEachRow(rows, []any{&name, &expr}, func() error {
+		if name != "" {
+			ti.unique[name] = true
+		}
+		ti.uniqueExpr = ti.uniqueExpr || expr
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("rebuild: read unique indexes of %s: %w", table, err)
 	}
 	return ti, nil
 }
@@ -380,6 +403,81 @@ func (bt *batcher) flushAll() {
 	for _, n := range names {
 		bt.flush(n)
 	}
+}
+
+// carry ends a batch like flushAll, except that it keeps the pending
+// updates of existing rows that can collide with no other row (they set no
+// column of a unique index) for the next batch, while there are at most
+// limit of them: a row updated by many batches (a user's sequence, moved by
+// each of its links) is then written once, as if the batches were one. The
+// rows it flushes only ever have other keys than the ones it keeps, and a
+// statement that is not keyed still flushes its table (hand-written SQL:
+// every table) first, so the rows come out as in one larger batch; the
+// caller runs flushAll after the last batch.
+func (bt *batcher) carry(limit int) {
+	names := make([]string, 0, len(bt.pending))
+	kept := 0
+	for n, p := range bt.pending {
+		names = append(names, n)
+		for _, e := range p.order {
+			if e.carries(p.t) {
+				kept++
+			}
+		}
+	}
+	if kept > limit {
+		bt.flushAll()
+		return
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		p := bt.pending[n]
+		keep := &pending{t: p.t, entries: map[string]*entry{}}
+		rest := &pending{t: p.t, entries: map[string]*entry{}}
+		for ks, e := range p.entries {
+			to := rest
+			if e.carries(p.t) {
+				to = keep
+			}
+			to.entries[ks] = e
+		}
+		for _, e := range p.order {
+			if e.carries(p.t) {
+				keep.order = append(keep.order, e)
+			} else {
+				rest.order = append(rest.order, e)
+			}
+		}
+		bt.pending[n] = rest
+		bt.flush(n)
+		if len(keep.order) > 0 {
+			bt.pending[n] = keep
+		}
+	}
+}
+
+// carried is how many entries are pending.
+func (bt *batcher) carried() int {
+	n := 0
+	for _, p := range bt.pending {
+		n += len(p.order)
+	}
+	return n
+}
+
+// carries reports whether the entry, pending on table t, may wait for a
+// later batch: an update of an existing row, of no column a unique index
+// covers.
+func (e *entry) carries(t *tableInfo) bool {
+	if e.state != stUpdated || t.uniqueExpr {
+		return false
+	}
+	for _, c := range e.cols {
+		if t.unique[c] {
+			return false
+		}
+	}
+	return true
 }
 
 // flush queues the set-based statements for what is pending on table.

@@ -82,11 +82,15 @@ func Rebuild(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Postgres
 	defer release()
 
 	rb := newRebuild(pool, store, reg, ps, progress)
+	// The first count of the events to apply, for the progress total only,
+	// runs beside the creation of the shadows and the first pass.
+	counted := rb.countAhead(ctx)
+	defer counted() //nolint:errcheck // the count ends with the rebuild; run returns its error
 	if err := rb.begin(ctx); err != nil {
 		rb.abort()
 		return err
 	}
-	if err := rb.run(ctx); err != nil {
+	if err := rb.run(ctx, counted); err != nil {
 		rb.abort()
 		if ctx.Err() != nil {
 			return fmt.Errorf("rebuild interrupted, live tables unchanged: %w", ctx.Err())
@@ -178,6 +182,7 @@ type rebuild struct {
 	roomy    []string              // shadows given rebuildFillfactor, to reset before the swap
 	infos    map[string]*tableInfo // shadow tables, for set-based batches
 	cursor   eventstore.Cursor
+	mu       sync.Mutex // done, total and the calls of progress
 	done     int64
 	total    int64
 	progress func(done, total int64)
@@ -368,27 +373,65 @@ func (rb *rebuild) abort() {
 	}
 }
 
-func (rb *rebuild) report() {
+func (rb *rebuild) report() { rb.advance(0, -1) }
+
+// advance adds n events to those applied, sets the total when total is not
+// negative, and reports progress.
+func (rb *rebuild) advance(n, total int64) {
+	rb.mu.Lock()
+	defer rb.mu.Unlock()
+	rb.done += n
+	if total >= 0 {
+		rb.total = total
+	}
+	rb.total = max(rb.total, rb.done)
 	if rb.progress != nil {
-		if rb.total < rb.done {
-			rb.total = rb.done
-		}
 		rb.progress(rb.done, rb.total)
 	}
 }
 
+// countAhead counts, beside the rest of the rebuild, the events of the
+// first pass for the progress total; wait waits for it and returns its
+// error. The count costs as much as a tenth of a small rebuild, and the
+// rebuild needs it for nothing else.
+func (rb *rebuild) countAhead(ctx context.Context) (wait func() error) {
+	out := make(chan error, 1)
+	if len(rb.types) == 0 {
+		out <- nil
+	} else {
+		go func() {
+			n, err := countPending(ctx, rb.pool, eventstore.Cursor{}, rb.types)
+			if err == nil {
+				// the next report shows it: progress is only called
+				// once the rebuild has begun
+				rb.mu.Lock()
+				rb.total = max(rb.total, n)
+				rb.mu.Unlock()
+			}
+			out <- err
+		}()
+	}
+	return sync.OnceValue(func() error { return <-out })
+}
+
 // run streams the log into the shadows, catches up, then swaps.
-func (rb *rebuild) run(ctx context.Context) error {
+func (rb *rebuild) run(ctx context.Context, counted func() error) error {
 	for pass := 0; len(rb.types) > 0; pass++ {
-		pending, err := countPending(ctx, rb.pool, rb.cursor, rb.types)
-		if err != nil {
-			return err
+		if pass > 0 {
+			pending, err := countPending(ctx, rb.pool, rb.cursor, rb.types)
+			if err != nil {
+				return err
+			}
+			rb.advance(0, rb.done+pending)
 		}
-		rb.total = rb.done + pending
-		rb.report()
 		n, err := rb.pass(ctx)
 		if err != nil {
 			return err
+		}
+		if pass == 0 {
+			if err := counted(); err != nil {
+				return err
+			}
 		}
 		if n < catchUpThreshold || pass >= maxCatchUpPasses {
 			break
@@ -450,13 +493,23 @@ func (rb *rebuild) pass(ctx context.Context) (int64, error) {
 	}()
 	go func() {
 		defer close(reduced)
+		// One batcher for the pass: the updates it carries from batch to
+		// batch are flushed by the last one, before the pass ends.
+		bt := newBatcher(rb.shadow, rb.infos)
 		for b := range read {
 			if b.err == nil {
-				b.stmts, b.err = rb.statements(b.events, "SET LOCAL synchronous_commit = off")
+				b.stmts, b.err = rb.carryStatements(bt, b.events)
 			}
 			if !send(reduced, b) {
 				return
 			}
+		}
+		if ctx.Err() == nil && bt.carried() > 0 {
+			last := &plan{}
+			last.Queue(noSyncCommit)
+			bt.start(last)
+			bt.flushAll()
+			send(reduced, batch{stmts: last})
 		}
 	}()
 	var n int64
@@ -467,12 +520,41 @@ func (rb *rebuild) pass(ctx context.Context) (int64, error) {
 		if err := rb.applyTx(ctx, b.events, b.stmts); err != nil {
 			return n, err
 		}
+		if len(b.events) == 0 {
+			continue // the carried updates, after the last batch
+		}
 		rb.cursor = b.events[len(b.events)-1].Cursor()
 		n += int64(len(b.events))
-		rb.done += int64(len(b.events))
-		rb.report()
+		rb.advance(int64(len(b.events)), -1)
 	}
 	return n, ctx.Err()
+}
+
+// noSyncCommit: shadow rows are worthless until the swap commits, so the
+// batches that write them skip the WAL flush.
+const noSyncCommit = "SET LOCAL synchronous_commit = off"
+
+// carryLimit bounds the updates a pass carries from one batch to the next
+// (batcher.carry): about 300 bytes each.
+const carryLimit = 50000
+
+// carryStatements is statements for one batch of a pass, on bt, which
+// carries the updates it may (batcher.carry) to the next batch.
+func (rb *rebuild) carryStatements(bt *batcher, events []eventstore.Event) (*plan, error) {
+	b := &plan{}
+	b.Queue(noSyncCommit)
+	reduced, err := rb.reduce(events)
+	if err != nil {
+		return nil, &reduceError{err}
+	}
+	bt.start(b)
+	for _, st := range reduced {
+		for _, s := range st {
+			bt.add(s)
+		}
+	}
+	bt.carry(carryLimit)
+	return b, nil
 }
 
 // batchLimit sizes the next batch from the payloads of the last one, so that
@@ -486,8 +568,7 @@ func batchLimit(last []eventstore.Event) int {
 	return min(max(rebuildBatchBytes/avg, 50), rebuildBatch)
 }
 
-// applyTx writes one batch to the shadows in its own transaction. Shadow
-// rows are worthless until the swap commits, so they skip the WAL flush.
+// applyTx writes one batch to the shadows in its own transaction.
 func (rb *rebuild) applyTx(ctx context.Context, events []eventstore.Event, stmts *plan) error {
 	err := pgx.BeginFunc(ctx, rb.pool, func(tx pgx.Tx) error {
 		return stmts.exec(ctx, tx)
@@ -507,9 +588,10 @@ func (e *reduceError) Unwrap() error { return e.err }
 // shadow tables, after the optional prefix statements, folded into set-based
 // statements per table (batch.go).
 //
-// Each batch is folded on its own. Carrying folded rows over to later
-// batches writes hot rows less often, but measured slower: the large
-// flushes stall the pipeline (docs/performance.md).
+// Each batch is folded on its own; a pass carries updates from batch to
+// batch instead (carryStatements). Carrying every folded row over to later
+// batches measured slower: the large flushes stall the pipeline
+// (docs/performance.md).
 func (rb *rebuild) statements(events []eventstore.Event, prefix ...string) (*plan, error) {
 	b := &plan{}
 	for _, s := range prefix {
@@ -589,7 +671,9 @@ func (rb *rebuild) locate(ctx context.Context, events []eventstore.Event, cause 
 // can be read to its very end, and none can start until the swap commits.
 func (rb *rebuild) swap(ctx context.Context) error {
 	// A failed swap rolls back the events it applied: so does the cursor.
+	rb.mu.Lock()
 	cursor, done := rb.cursor, rb.done
+	rb.mu.Unlock()
 	err := pgx.BeginFunc(ctx, rb.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = '"+swapLockTimeout+"'"); err != nil {
 			return err
@@ -623,7 +707,7 @@ func (rb *rebuild) swap(ctx context.Context) error {
 					return fmt.Errorf("rebuild: apply final events: %w", err)
 				}
 				rb.cursor = evs[len(evs)-1].Cursor()
-				rb.done += int64(len(evs))
+				rb.advance(int64(len(evs)), -1)
 				if len(evs) < limit {
 					break
 				}
@@ -655,7 +739,9 @@ func (rb *rebuild) swap(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
+		rb.mu.Lock()
 		rb.cursor, rb.done = cursor, done
+		rb.mu.Unlock()
 		return err
 	}
 	rb.report()
