@@ -104,6 +104,22 @@ type shapeInfo struct {
 	keyed  bool
 	keyArg []int // argument index of each primary key column
 	nset   int   // Update: the first nset arguments are the set values
+	// the shape's columns (Insert, Upsert: given; Update: set) sorted, the
+	// argument index of each, and their signature: entries hold their
+	// columns sorted, so that shapes naming the same columns in another
+	// order share one statement
+	sorted []string
+	perm   []int
+	sig    string
+}
+
+// values returns the arguments of the shape's columns in sorted order.
+func (si *shapeInfo) values(args []any) []any {
+	out := make([]any, len(si.perm))
+	for i, j := range si.perm {
+		out[i] = args[j]
+	}
+	return out
 }
 
 func describe(s *Shape, t *tableInfo) *shapeInfo {
@@ -151,6 +167,16 @@ func describe(s *Shape, t *tableInfo) *shapeInfo {
 		si.keyArg = append(si.keyArg, i)
 	}
 	si.keyed = true
+	si.perm = make([]int, len(s.cols))
+	for i := range si.perm {
+		si.perm[i] = i
+	}
+	slices.SortFunc(si.perm, func(a, b int) int { return strings.Compare(s.cols[a], s.cols[b]) })
+	si.sorted = make([]string, len(s.cols))
+	for i, j := range si.perm {
+		si.sorted[i] = s.cols[j]
+	}
+	si.sig = strings.Join(si.sorted, ",")
 	return si
 }
 
@@ -180,6 +206,7 @@ type entry struct {
 	key   []any
 	cols  []string
 	vals  []any
+	sig   string // cols joined, when known ("": normalize sorts and joins)
 }
 
 // set gives the entry's columns the values, adding the ones it lacks.
@@ -190,6 +217,7 @@ func (e *entry) set(cols []string, vals []any) {
 			e.vals[j] = vals[i]
 		} else {
 			e.cols, e.vals = append(e.cols, c), append(e.vals, vals[i])
+			e.sig = ""
 		}
 	}
 }
@@ -372,12 +400,12 @@ func fold(e *entry, s *Shape, si *shapeInfo, args []any) bool {
 		case stDeleted:
 			e.state = stReplace
 		}
-		e.cols, e.vals = s.cols, args
+		e.cols, e.vals, e.sig = si.sorted, si.values(args), si.sig
 	case opUpdate:
 		switch e.state {
 		case 0:
 			e.state = stUpdated
-			e.cols, e.vals = s.cols, args[:si.nset]
+			e.cols, e.vals, e.sig = si.sorted, si.values(args[:si.nset]), si.sig
 		case stInsert, stReplace, stUpdated:
 			e.set(s.cols, args[:si.nset])
 		}
@@ -388,7 +416,7 @@ func fold(e *entry, s *Shape, si *shapeInfo, args []any) bool {
 		default:
 			e.state = stDeleted
 		}
-		e.cols, e.vals = nil, nil
+		e.cols, e.vals, e.sig = nil, nil, ""
 	}
 	return true
 }
@@ -415,10 +443,8 @@ func (bt *batcher) flushAll() {
 // every table) first, so the rows come out as in one larger batch; the
 // caller runs flushAll after the last batch.
 func (bt *batcher) carry(limit int) {
-	names := make([]string, 0, len(bt.pending))
 	kept := 0
-	for n, p := range bt.pending {
-		names = append(names, n)
+	for _, p := range bt.pending {
 		for _, e := range p.order {
 			if e.carries(p.t) {
 				kept++
@@ -429,29 +455,37 @@ func (bt *batcher) carry(limit int) {
 		bt.flushAll()
 		return
 	}
+	names := make([]string, 0, len(bt.pending))
+	for n := range bt.pending {
+		names = append(names, n)
+	}
 	slices.Sort(names)
 	for _, n := range names {
 		p := bt.pending[n]
-		keep := &pending{t: p.t, entries: map[string]*entry{}}
 		rest := &pending{t: p.t, entries: map[string]*entry{}}
 		for ks, e := range p.entries {
-			to := rest
-			if e.carries(p.t) {
-				to = keep
+			if !e.carries(p.t) {
+				rest.entries[ks] = e
+				delete(p.entries, ks)
 			}
-			to.entries[ks] = e
 		}
+		if len(rest.entries) == 0 {
+			continue
+		}
+		order := p.order[:0]
 		for _, e := range p.order {
 			if e.carries(p.t) {
-				keep.order = append(keep.order, e)
+				order = append(order, e)
 			} else {
 				rest.order = append(rest.order, e)
 			}
 		}
+		clear(p.order[len(order):])
+		p.order = order
 		bt.pending[n] = rest
 		bt.flush(n)
-		if len(keep.order) > 0 {
-			bt.pending[n] = keep
+		if len(p.order) > 0 {
+			bt.pending[n] = p
 		}
 	}
 }
@@ -492,7 +526,7 @@ func (bt *batcher) flush(table string) {
 	var updOrder, insOrder []string
 	group := func(m map[string][]*entry, order *[]string, e *entry) {
 		normalize(e)
-		sig := strings.Join(e.cols, ",")
+		sig := e.sig
 		if _, ok := m[sig]; !ok {
 			*order = append(*order, sig)
 		}
@@ -555,6 +589,10 @@ func (bt *batcher) flush(table string) {
 // normalize sorts an entry's columns, so that entries setting the same
 // columns in another order share one statement.
 func normalize(e *entry) {
+	if e.sig != "" {
+		return // sorted when it was set
+	}
+	defer func() { e.sig = strings.Join(e.cols, ",") }()
 	if slices.IsSorted(e.cols) {
 		return
 	}
