@@ -481,7 +481,7 @@ func (rb *rebuild) pass(ctx context.Context) (int64, error) {
 		defer close(read)
 		after, limit := rb.cursor, rebuildBatch/5
 		for {
-			evs, err := rb.store.Read(ctx, eventstore.Filter{After: after, EventTypes: rb.types, Limit: limit})
+			evs, err := rb.store.ReadLean(ctx, eventstore.Filter{After: after, EventTypes: rb.types, Limit: limit})
 			if len(evs) == 0 && err == nil {
 				return
 			}
