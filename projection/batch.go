@@ -207,6 +207,7 @@ type entry struct {
 	cols  []string
 	vals  []any
 	sig   string // cols joined, when known ("": normalize sorts and joins)
+	ks    string // the key as the pending entries' map has it
 }
 
 // set gives the entry's columns the values, adding the ones it lacks.
@@ -339,6 +340,13 @@ func (bt *batcher) add(s Statement) {
 	}
 	key := make([]any, len(si.keyArg))
 	var kb strings.Builder
+	size := 0
+	for _, a := range si.keyArg {
+		if v, ok := s.Args[a].(string); ok {
+			size += len(v) + 1
+		}
+	}
+	kb.Grow(size)
 	for i, a := range si.keyArg {
 		key[i] = s.Args[a]
 		if v, ok := key[i].(string); ok {
@@ -360,7 +368,7 @@ func (bt *batcher) add(s Statement) {
 		bt.flush(si.t.name)
 		p = bt.pendingOn(si.t)
 	}
-	e := &entry{key: key}
+	e := &entry{key: key, ks: ks}
 	fold(e, s.shape, si, s.Args)
 	p.entries[ks] = e
 	p.order = append(p.order, e)
@@ -462,23 +470,19 @@ func (bt *batcher) carry(limit int) {
 	slices.Sort(names)
 	for _, n := range names {
 		p := bt.pending[n]
-		rest := &pending{t: p.t, entries: map[string]*entry{}}
-		for ks, e := range p.entries {
-			if !e.carries(p.t) {
-				rest.entries[ks] = e
-				delete(p.entries, ks)
-			}
-		}
-		if len(rest.entries) == 0 {
-			continue
-		}
+		// flush reads only the order of what it flushes
+		rest := &pending{t: p.t}
 		order := p.order[:0]
 		for _, e := range p.order {
 			if e.carries(p.t) {
 				order = append(order, e)
 			} else {
 				rest.order = append(rest.order, e)
+				delete(p.entries, e.ks)
 			}
+		}
+		if len(rest.order) == 0 {
+			continue
 		}
 		clear(p.order[len(order):])
 		p.order = order
