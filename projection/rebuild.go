@@ -818,10 +818,8 @@ func (rb *rebuild) swap(ctx context.Context) error {
 		if rb.cursor.Less(head) {
 			rb.cursor = head
 		}
-		for _, t := range rb.tables {
-			if err := swapTable(ctx, tx, t); err != nil {
-				return err
-			}
+		if err := swapTables(ctx, tx, rb.tables); err != nil {
+			return err
 		}
 		names := make([]string, len(rb.ps))
 		for i, p := range rb.ps {
@@ -844,56 +842,78 @@ func (rb *rebuild) swap(ctx context.Context) error {
 	return nil
 }
 
-// swapTable replaces live table t by its shadow and gives the shadow's
+// swapTables replaces each live table by its shadow and gives the shadow's
 // indexes (and so their constraints) the names the live ones had, so every
-// rebuild leaves the same schema behind.
-func swapTable(ctx context.Context, tx pgx.Tx, t string) error {
-	names, err := indexNames(ctx, tx, t)
+// rebuild leaves the same schema behind. It runs in four round trips
+// whatever the number of tables: the swap holds every append back.
+func swapTables(ctx context.Context, tx pgx.Tx, tables []string) error {
+	names, err := indexNames(ctx, tx, tables)
 	if err != nil {
 		return err
 	}
-	for _, q := range []string{
-		"ALTER TABLE " + ident(t) + " RENAME TO " + ident(t+"_old"),
-		"ALTER TABLE " + ident(t+"_shadow") + " RENAME TO " + ident(t),
-		"DROP TABLE " + ident(t+"_old"),
-	} {
-		if _, err := tx.Exec(ctx, q); err != nil {
-			return fmt.Errorf("rebuild: swap %s: %w", t, err)
+	b := &pgx.Batch{}
+	for _, t := range tables {
+		for _, q := range []string{
+			"ALTER TABLE " + ident(t) + " RENAME TO " + ident(t+"_old"),
+			"ALTER TABLE " + ident(t+"_shadow") + " RENAME TO " + ident(t),
+			"DROP TABLE " + ident(t+"_old"),
+		} {
+			b.Queue(q)
 		}
 	}
-	fresh, err := indexNames(ctx, tx, t)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("rebuild: swap tables: %w", err)
+	}
+	fresh, err := indexNames(ctx, tx, tables)
 	if err != nil {
 		return err
 	}
-	for def, name := range fresh {
-		if old, ok := names[def]; ok && old != name {
-			if _, err := tx.Exec(ctx, "ALTER INDEX "+ident(name)+" RENAME TO "+ident(old)); err != nil {
-				return fmt.Errorf("rebuild: rename index %s of %s: %w", name, t, err)
+	b = &pgx.Batch{}
+	for i := range tables {
+		for def, name := range fresh[i] {
+			if old, ok := names[i][def]; ok && old != name {
+				b.Queue("ALTER INDEX " + ident(name) + " RENAME TO " + ident(old))
 			}
 		}
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("rebuild: rename the indexes of the swapped tables: %w", err)
 	}
 	return nil
 }
 
-// indexNames maps each index of t, by its definition without names, to its
-// name.
-func indexNames(ctx context.Context, tx pgx.Tx, t string) (map[string]string, error) {
-	rows, err := tx.Query(ctx, `SELECT c.relname, i.indisunique::text || substring(pg_get_indexdef(i.indexrelid) FROM ' USING .*$')
-		FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-		WHERE i.indrelid = $1::text::regclass ORDER BY c.relname`, ident(t))
-	if err != nil {
-		return nil, fmt.Errorf("rebuild: list indexes of %s: %w", t, err)
+// indexNames maps, for each table, each of its indexes, by its definition
+// without names, to its name.
+func indexNames(ctx context.Context, tx pgx.Tx, tables []string) ([]map[string]string, error) {
+	quoted := make([]string, len(tables))
+	for i, t := range tables {
+		quoted[i] = ident(t)
 	}
-	out := map[string]string{}
+	rows, err := tx.Query(ctx, `SELECT t.n, c.relname, i.indisunique::text || substring(pg_get_indexdef(i.indexrelid) FROM ' USING .*$')
+		FROM unnest($1::text[]) WITH ORDINALITY AS t(name, n)
+		JOIN pg_index i ON i.indrelid = t.name::regclass
+		JOIN pg_class c ON c.oid = i.indexrelid
+		ORDER BY t.n, c.relname`, quoted)
+	if err != nil {
+		return nil, fmt.Errorf("rebuild: list indexes: %w", err)
+	}
+	out := make([]map[string]string, len(tables))
+	for i := range out {
+		out[i] = map[string]string{}
+	}
+	var n int64
 	var name, def string
-	_, err = pgx.ForEachRow(rows, []any{&name, &def}, func() error {
-		if _, dup := out[def]; !dup {
-			out[def] = name
+	_, err = pgx.ForEachRow(rows, []any{&n, &name, &def}, func() error {
+		if _, dup := out[n-1][def]; !dup {
+			out[n-1][def] = name
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("rebuild: list indexes of %s: %w", t, err)
+		return nil, fmt.Errorf("rebuild: list indexes: %w", err)
 	}
 	return out, nil
 }
