@@ -690,3 +690,50 @@ func TestReadScansEveryColumn(t *testing.T) {
 		}
 	}
 }
+
+// TestReadLeanIsReadWithoutRequestColumns: ReadLean returns the events Read
+// returns, in the same order and with the same cursors, with only the
+// request ID, client IP, user agent and hash left empty.
+func TestReadLeanIsReadWithoutRequestColumns(t *testing.T) {
+	pool := pgtest.Pool(t)
+	s := eventstore.NewPostgres(pool, nil)
+	ctx := context.Background()
+	for i := range 30 {
+		a := one(agg(fmt.Sprintf("lean%d", i)), 0, "thing.added", "thing.changed", "other.added")
+		a.Meta = eventstore.Metadata{Creator: "u" + strconv.Itoa(i), RequestID: "r" + strconv.Itoa(i), ClientIP: "::1", UserAgent: "Mozilla/5.0 (ä)"}
+		if _, err := s.Append(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	full, err := s.Read(ctx, eventstore.Filter{EventTypes: []string{"thing."}, Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var after eventstore.Cursor
+	var lean []eventstore.Event
+	for {
+		page, err := s.ReadLean(ctx, eventstore.Filter{After: after, EventTypes: []string{"thing."}, Limit: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lean = append(lean, page...)
+		if len(page) < 7 || len(lean) >= 50 {
+			break
+		}
+		after = page[len(page)-1].Cursor()
+	}
+	lean = lean[:min(len(lean), 50)]
+	if len(full) != 50 || len(lean) != 50 {
+		t.Fatalf("read %d events, lean %d; want 50 each", len(full), len(lean))
+	}
+	for i, e := range full {
+		if e.RequestID == "" || e.UserAgent == "" || e.ClientIP == "" || len(e.Hash) == 0 {
+			t.Fatalf("event %d read without its request columns: %+v", i, e)
+		}
+		e.RequestID, e.ClientIP, e.UserAgent, e.Hash = "", "", "", nil
+		l := lean[i]
+		if fmt.Sprintf("%+v", e) != fmt.Sprintf("%+v", l) || l.Cursor() != e.Cursor() {
+			t.Fatalf("event %d:\n read %+v\n lean %+v", i, e, l)
+		}
+	}
+}

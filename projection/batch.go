@@ -40,6 +40,11 @@ type tableInfo struct {
 	pk    []string
 	cols  []string          // every column, in table order
 	types map[string]string // column -> SQL type
+	// unique: the columns of unique indexes other than the primary key;
+	// uniqueExpr: one of them is partial or on an expression. An update of
+	// none of those columns cannot collide with another row (carry).
+	unique     map[string]bool
+	uniqueExpr bool
 }
 
 // loadTableInfo reads the columns, types and primary key of table.
@@ -72,6 +77,24 @@ func loadTableInfo(ctx context.Context, q interface {
 	for i := 1; i <= len(pkPos); i++ {
 		ti.pk = append(ti.pk, pkPos[i])
 	}
+	rows, err = q.Query(ctx, `SELECT coalesce(a.attname, ''), i.indexprs IS NOT NULL OR i.indpred IS NOT NULL
+        FROM pg_index i
+        LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey::int2[]) AND a.attnum > 0
+        WHERE i.indrelid = $1::text::regclass AND (i.indisunique OR i.indisexclusion) AND NOT i.indisprimary`, ident(table))
+	if err != nil {
+		return nil, fmt.Errorf("rebuild: read unique indexes of %s: %w", table, err)
+	}
+	ti.unique = map[string]bool{}
+	var expr bool
+	if _, err := pgx.ForEachRow(rows, []any{&name, &expr}, func() error {
+		if name != "" {
+			ti.unique[name] = true
+		}
+		ti.uniqueExpr = ti.uniqueExpr || expr
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("rebuild: read unique indexes of %s: %w", table, err)
+	}
 	return ti, nil
 }
 
@@ -81,6 +104,22 @@ type shapeInfo struct {
 	keyed  bool
 	keyArg []int // argument index of each primary key column
 	nset   int   // Update: the first nset arguments are the set values
+	// the shape's columns (Insert, Upsert: given; Update: set) sorted, the
+	// argument index of each, and their signature: entries hold their
+	// columns sorted, so that shapes naming the same columns in another
+	// order share one statement
+	sorted []string
+	perm   []int
+	sig    string
+}
+
+// values returns the arguments of the shape's columns in sorted order.
+func (si *shapeInfo) values(args []any) []any {
+	out := make([]any, len(si.perm))
+	for i, j := range si.perm {
+		out[i] = args[j]
+	}
+	return out
 }
 
 func describe(s *Shape, t *tableInfo) *shapeInfo {
@@ -128,6 +167,16 @@ func describe(s *Shape, t *tableInfo) *shapeInfo {
 		si.keyArg = append(si.keyArg, i)
 	}
 	si.keyed = true
+	si.perm = make([]int, len(s.cols))
+	for i := range si.perm {
+		si.perm[i] = i
+	}
+	slices.SortFunc(si.perm, func(a, b int) int { return strings.Compare(s.cols[a], s.cols[b]) })
+	si.sorted = make([]string, len(s.cols))
+	for i, j := range si.perm {
+		si.sorted[i] = s.cols[j]
+	}
+	si.sig = strings.Join(si.sorted, ",")
 	return si
 }
 
@@ -157,6 +206,8 @@ type entry struct {
 	key   []any
 	cols  []string
 	vals  []any
+	sig   string // cols joined, when known ("": normalize sorts and joins)
+	ks    string // the key as the pending entries' map has it
 }
 
 // set gives the entry's columns the values, adding the ones it lacks.
@@ -167,6 +218,7 @@ func (e *entry) set(cols []string, vals []any) {
 			e.vals[j] = vals[i]
 		} else {
 			e.cols, e.vals = append(e.cols, c), append(e.vals, vals[i])
+			e.sig = ""
 		}
 	}
 }
@@ -288,6 +340,13 @@ func (bt *batcher) add(s Statement) {
 	}
 	key := make([]any, len(si.keyArg))
 	var kb strings.Builder
+	size := 0
+	for _, a := range si.keyArg {
+		if v, ok := s.Args[a].(string); ok {
+			size += len(v) + 1
+		}
+	}
+	kb.Grow(size)
 	for i, a := range si.keyArg {
 		key[i] = s.Args[a]
 		if v, ok := key[i].(string); ok {
@@ -309,7 +368,7 @@ func (bt *batcher) add(s Statement) {
 		bt.flush(si.t.name)
 		p = bt.pendingOn(si.t)
 	}
-	e := &entry{key: key}
+	e := &entry{key: key, ks: ks}
 	fold(e, s.shape, si, s.Args)
 	p.entries[ks] = e
 	p.order = append(p.order, e)
@@ -349,12 +408,12 @@ func fold(e *entry, s *Shape, si *shapeInfo, args []any) bool {
 		case stDeleted:
 			e.state = stReplace
 		}
-		e.cols, e.vals = s.cols, args
+		e.cols, e.vals, e.sig = si.sorted, si.values(args), si.sig
 	case opUpdate:
 		switch e.state {
 		case 0:
 			e.state = stUpdated
-			e.cols, e.vals = s.cols, args[:si.nset]
+			e.cols, e.vals, e.sig = si.sorted, si.values(args[:si.nset]), si.sig
 		case stInsert, stReplace, stUpdated:
 			e.set(s.cols, args[:si.nset])
 		}
@@ -365,7 +424,7 @@ func fold(e *entry, s *Shape, si *shapeInfo, args []any) bool {
 		default:
 			e.state = stDeleted
 		}
-		e.cols, e.vals = nil, nil
+		e.cols, e.vals, e.sig = nil, nil, ""
 	}
 	return true
 }
@@ -382,6 +441,83 @@ func (bt *batcher) flushAll() {
 	}
 }
 
+// carry ends a batch like flushAll, except that it keeps the pending
+// updates of existing rows that can collide with no other row (they set no
+// column of a unique index) for the next batch, while there are at most
+// limit of them: a row updated by many batches (a user's sequence, moved by
+// each of its links) is then written once, as if the batches were one. The
+// rows it flushes only ever have other keys than the ones it keeps, and a
+// statement that is not keyed still flushes its table (hand-written SQL:
+// every table) first, so the rows come out as in one larger batch; the
+// caller runs flushAll after the last batch.
+func (bt *batcher) carry(limit int) {
+	kept := 0
+	for _, p := range bt.pending {
+		for _, e := range p.order {
+			if e.carries(p.t) {
+				kept++
+			}
+		}
+	}
+	if kept > limit {
+		bt.flushAll()
+		return
+	}
+	names := make([]string, 0, len(bt.pending))
+	for n := range bt.pending {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		p := bt.pending[n]
+		// flush reads only the order of what it flushes
+		rest := &pending{t: p.t}
+		order := p.order[:0]
+		for _, e := range p.order {
+			if e.carries(p.t) {
+				order = append(order, e)
+			} else {
+				rest.order = append(rest.order, e)
+				delete(p.entries, e.ks)
+			}
+		}
+		if len(rest.order) == 0 {
+			continue
+		}
+		clear(p.order[len(order):])
+		p.order = order
+		bt.pending[n] = rest
+		bt.flush(n)
+		if len(p.order) > 0 {
+			bt.pending[n] = p
+		}
+	}
+}
+
+// carried is how many entries are pending.
+func (bt *batcher) carried() int {
+	n := 0
+	for _, p := range bt.pending {
+		n += len(p.order)
+	}
+	return n
+}
+
+// carries reports whether the entry, pending on table t, may wait for a
+// later batch: an update of an existing row, of no column a unique index
+// covers.
+func (e *entry) carries(t *tableInfo) bool {
+	if e.state != stUpdated || t.uniqueExpr {
+		return false
+	}
+	for _, c := range e.cols {
+		if t.unique[c] {
+			return false
+		}
+	}
+	return true
+}
+
 // flush queues the set-based statements for what is pending on table.
 func (bt *batcher) flush(table string) {
 	p := bt.pending[table]
@@ -394,7 +530,7 @@ func (bt *batcher) flush(table string) {
 	var updOrder, insOrder []string
 	group := func(m map[string][]*entry, order *[]string, e *entry) {
 		normalize(e)
-		sig := strings.Join(e.cols, ",")
+		sig := e.sig
 		if _, ok := m[sig]; !ok {
 			*order = append(*order, sig)
 		}
@@ -457,6 +593,10 @@ func (bt *batcher) flush(table string) {
 // normalize sorts an entry's columns, so that entries setting the same
 // columns in another order share one statement.
 func normalize(e *entry) {
+	if e.sig != "" {
+		return // sorted when it was set
+	}
+	defer func() { e.sig = strings.Join(e.cols, ",") }()
 	if slices.IsSorted(e.cols) {
 		return
 	}

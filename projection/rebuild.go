@@ -82,11 +82,22 @@ func Rebuild(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Postgres
 	defer release()
 
 	rb := newRebuild(pool, store, reg, ps, progress)
+	// The first count of the events to apply, for the progress total only,
+	// runs beside the creation of the shadows and the first pass.
+	counted := rb.countAhead(ctx)
+	defer counted() //nolint:errcheck // the count ends with the rebuild; run returns its error
+	var first *pipeline
+	begun := make(chan struct{})
+	if len(rb.types) > 0 {
+		first = rb.startPass(ctx, begun)
+		defer first.cancel()
+	}
 	if err := rb.begin(ctx); err != nil {
 		rb.abort()
 		return err
 	}
-	if err := rb.run(ctx); err != nil {
+	close(begun)
+	if err := rb.run(ctx, counted, first); err != nil {
 		rb.abort()
 		if ctx.Err() != nil {
 			return fmt.Errorf("rebuild interrupted, live tables unchanged: %w", ctx.Err())
@@ -178,6 +189,7 @@ type rebuild struct {
 	roomy    []string              // shadows given rebuildFillfactor, to reset before the swap
 	infos    map[string]*tableInfo // shadow tables, for set-based batches
 	cursor   eventstore.Cursor
+	mu       sync.Mutex // done, total and the calls of progress
 	done     int64
 	total    int64
 	progress func(done, total int64)
@@ -212,7 +224,58 @@ func newRebuild(pool *pgxpool.Pool, store *eventstore.Postgres, reg *Registry, p
 func ident(name string) string { return pgx.Identifier{name}.Sanitize() }
 
 // begin marks the projections rebuilding and creates empty shadow tables.
+//
+// The shadows are made side by side, each in a transaction of its own, on
+// up to indexBuilders connections: a shadow is about eight statements, and
+// one after another they took a tenth of a 90,000-event rebuild. A failure
+// in any leaves what exists to abort, as before.
 func (rb *rebuild) begin(ctx context.Context) error {
+	if err := rb.markRebuilding(ctx); err != nil {
+		return err
+	}
+	type shadow struct {
+		deferred []string
+		roomy    bool
+		info     *tableInfo
+	}
+	made := make([]shadow, len(rb.tables))
+	err := sideBySide(len(rb.tables), func(i int) error {
+		t := rb.tables[i]
+		return pgx.BeginFunc(ctx, rb.pool, func(tx pgx.Tx) error {
+			sh := ident(t + "_shadow")
+			if _, err := tx.Exec(ctx, "DROP TABLE IF EXISTS "+sh+", "+ident(t+"_old")); err != nil {
+				return fmt.Errorf("rebuild: drop stale shadow of %s: %w", t, err)
+			}
+			if _, err := tx.Exec(ctx, "CREATE TABLE "+sh+" (LIKE "+ident(t)+" INCLUDING ALL)"); err != nil {
+				return fmt.Errorf("rebuild: create shadow of %s: %w", t, err)
+			}
+			var err error
+			if made[i].roomy, err = rb.storageParams(ctx, tx, t); err != nil {
+				return err
+			}
+			if made[i].deferred, err = dropPlainIndexes(ctx, tx, t+"_shadow"); err != nil {
+				return err
+			}
+			made[i].info, err = loadTableInfo(ctx, tx, t+"_shadow")
+			return err
+		})
+	})
+	if err != nil {
+		return err
+	}
+	for i, t := range rb.tables {
+		rb.deferred = append(rb.deferred, made[i].deferred...)
+		if made[i].roomy {
+			rb.roomy = append(rb.roomy, t+"_shadow")
+		}
+		rb.infos[t+"_shadow"] = made[i].info
+	}
+	return nil
+}
+
+// markRebuilding marks the projections rebuilding, keeping their states
+// for abort.
+func (rb *rebuild) markRebuilding(ctx context.Context) error {
 	return pgx.BeginFunc(ctx, rb.pool, func(tx pgx.Tx) error {
 		for _, p := range rb.ps {
 			if _, err := tx.Exec(ctx, "INSERT INTO projection_state (name) VALUES ($1) ON CONFLICT (name) DO NOTHING", p.Name); err != nil {
@@ -232,37 +295,17 @@ func (rb *rebuild) begin(ctx context.Context) error {
 				return fmt.Errorf("rebuild %s: mark rebuilding: %w", p.Name, err)
 			}
 		}
-		for _, t := range rb.tables {
-			sh := ident(t + "_shadow")
-			if _, err := tx.Exec(ctx, "DROP TABLE IF EXISTS "+sh+", "+ident(t+"_old")); err != nil {
-				return fmt.Errorf("rebuild: drop stale shadow of %s: %w", t, err)
-			}
-			if _, err := tx.Exec(ctx, "CREATE TABLE "+sh+" (LIKE "+ident(t)+" INCLUDING ALL)"); err != nil {
-				return fmt.Errorf("rebuild: create shadow of %s: %w", t, err)
-			}
-			if err := rb.storageParams(ctx, tx, t); err != nil {
-				return err
-			}
-			defs, err := dropPlainIndexes(ctx, tx, t+"_shadow")
-			if err != nil {
-				return err
-			}
-			rb.deferred = append(rb.deferred, defs...)
-			if rb.infos[t+"_shadow"], err = loadTableInfo(ctx, tx, t+"_shadow"); err != nil {
-				return err
-			}
-		}
 		return nil
 	})
 }
 
 // storageParams gives the shadow of t the storage parameters of t (LIKE
 // copies none), and rebuildFillfactor when t's rows are updated in place and
-// t has no fillfactor of its own.
-func (rb *rebuild) storageParams(ctx context.Context, tx pgx.Tx, t string) error {
+// t has no fillfactor of its own (roomy: reset it before the swap).
+func (rb *rebuild) storageParams(ctx context.Context, tx pgx.Tx, t string) (roomy bool, err error) {
 	var opts []string
 	if err := tx.QueryRow(ctx, "SELECT coalesce(reloptions, '{}') FROM pg_class WHERE oid = $1::text::regclass", ident(t)).Scan(&opts); err != nil {
-		return fmt.Errorf("rebuild: read storage parameters of %s: %w", t, err)
+		return false, fmt.Errorf("rebuild: read storage parameters of %s: %w", t, err)
 	}
 	var set []string
 	own := false
@@ -273,15 +316,15 @@ func (rb *rebuild) storageParams(ctx context.Context, tx pgx.Tx, t string) error
 	}
 	if rb.updated[t] && !own {
 		set = append(set, "fillfactor = "+strconv.Itoa(rebuildFillfactor))
-		rb.roomy = append(rb.roomy, t+"_shadow")
+		roomy = true
 	}
 	if len(set) == 0 {
-		return nil
+		return false, nil
 	}
 	if _, err := tx.Exec(ctx, "ALTER TABLE "+ident(t+"_shadow")+" SET ("+strings.Join(set, ", ")+")"); err != nil {
-		return fmt.Errorf("rebuild: set storage parameters of %s: %w", t+"_shadow", err)
+		return false, fmt.Errorf("rebuild: set storage parameters of %s: %w", t+"_shadow", err)
 	}
-	return nil
+	return roomy, nil
 }
 
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
@@ -324,24 +367,12 @@ func dropPlainIndexes(ctx context.Context, tx pgx.Tx, table string) ([]string, e
 // each build of a small index is mostly its end, which waits for the new
 // index file to reach the disk; builds on one table share its lock mode.
 func (rb *rebuild) buildIndexes(ctx context.Context) error {
-	errs := make([]error, len(rb.deferred))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(indexBuilders, len(rb.deferred)) {
-		wg.Go(func() {
-			for i := range next {
-				if _, err := rb.pool.Exec(ctx, rb.deferred[i]); err != nil {
-					errs[i] = fmt.Errorf("rebuild: build index: %w", err)
-				}
-			}
-		})
-	}
-	for i := range rb.deferred {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := sideBySide(len(rb.deferred), func(i int) error {
+		if _, err := rb.pool.Exec(ctx, rb.deferred[i]); err != nil {
+			return fmt.Errorf("rebuild: build index: %w", err)
+		}
+		return nil
+	}); err != nil {
 		return err
 	}
 	rb.deferred = nil
@@ -352,6 +383,27 @@ func (rb *rebuild) buildIndexes(ctx context.Context) error {
 	}
 	rb.roomy = nil
 	return nil
+}
+
+// sideBySide runs f(0) … f(n-1) on up to indexBuilders goroutines and
+// returns their errors.
+func sideBySide(n int, f func(int) error) error {
+	errs := make([]error, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(indexBuilders, n) {
+		wg.Go(func() {
+			for i := range next {
+				errs[i] = f(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // abort drops the shadows and puts each projection's state back, unless a
@@ -368,27 +420,71 @@ func (rb *rebuild) abort() {
 	}
 }
 
-func (rb *rebuild) report() {
+func (rb *rebuild) report() { rb.advance(0, -1) }
+
+// advance adds n events to those applied, sets the total when total is not
+// negative, and reports progress.
+func (rb *rebuild) advance(n, total int64) {
+	rb.mu.Lock()
+	defer rb.mu.Unlock()
+	rb.done += n
+	if total >= 0 {
+		rb.total = total
+	}
+	rb.total = max(rb.total, rb.done)
 	if rb.progress != nil {
-		if rb.total < rb.done {
-			rb.total = rb.done
-		}
 		rb.progress(rb.done, rb.total)
 	}
 }
 
+// countAhead counts, beside the rest of the rebuild, the events of the
+// first pass for the progress total; wait waits for it and returns its
+// error. The count costs as much as a tenth of a small rebuild, and the
+// rebuild needs it for nothing else.
+func (rb *rebuild) countAhead(ctx context.Context) (wait func() error) {
+	out := make(chan error, 1)
+	if len(rb.types) == 0 {
+		out <- nil
+	} else {
+		go func() {
+			n, err := countPending(ctx, rb.pool, eventstore.Cursor{}, rb.types)
+			if err == nil {
+				// the next report shows it: progress is only called
+				// once the rebuild has begun
+				rb.mu.Lock()
+				rb.total = max(rb.total, n)
+				rb.mu.Unlock()
+			}
+			out <- err
+		}()
+	}
+	return sync.OnceValue(func() error { return <-out })
+}
+
 // run streams the log into the shadows, catches up, then swaps.
-func (rb *rebuild) run(ctx context.Context) error {
+func (rb *rebuild) run(ctx context.Context, counted func() error, first *pipeline) error {
 	for pass := 0; len(rb.types) > 0; pass++ {
-		pending, err := countPending(ctx, rb.pool, rb.cursor, rb.types)
+		if pass > 0 {
+			pending, err := countPending(ctx, rb.pool, rb.cursor, rb.types)
+			if err != nil {
+				return err
+			}
+			rb.advance(0, rb.done+pending)
+		}
+		var n int64
+		var err error
+		if pass == 0 {
+			n, err = rb.drain(ctx, first)
+		} else {
+			n, err = rb.pass(ctx)
+		}
 		if err != nil {
 			return err
 		}
-		rb.total = rb.done + pending
-		rb.report()
-		n, err := rb.pass(ctx)
-		if err != nil {
-			return err
+		if pass == 0 {
+			if err := counted(); err != nil {
+				return err
+			}
 		}
 		if n < catchUpThreshold || pass >= maxCatchUpPasses {
 			break
@@ -418,14 +514,37 @@ func (rb *rebuild) run(ctx context.Context) error {
 // write the one before that. Channels of one slot bound memory to a few
 // batches whatever the size of the log.
 func (rb *rebuild) pass(ctx context.Context) (int64, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	type batch struct {
-		events []eventstore.Event
-		stmts  *plan
-		err    error
+	return rb.drain(ctx, rb.startPass(ctx, nil))
+}
+
+// A readBatch travels the stages of a pass.
+type readBatch struct {
+	events []eventstore.Event
+	stmts  *plan
+	err    error
+}
+
+// A pipeline is the read and reduce stages of a pass.
+type pipeline struct {
+	ctx     context.Context
+	cancel  context.CancelFunc
+	reduced chan readBatch
+}
+
+// startPass starts the read and reduce stages of a pass from the cursor.
+// The reduce stage folds its first batch into statements on the shadows
+// only once begun is closed (nil: at once): the first pass starts reading
+// and reducing while begin still makes the shadows (a tenth of a small
+// rebuild, mostly waiting on DDL).
+func (rb *rebuild) startPass(ctx context.Context, begun <-chan struct{}) *pipeline {
+	if begun == nil {
+		now := make(chan struct{})
+		close(now)
+		begun = now
 	}
-	send := func(ch chan<- batch, b batch) bool {
+	ctx, cancel := context.WithCancel(ctx)
+	pl := &pipeline{ctx: ctx, cancel: cancel, reduced: make(chan readBatch, 1)}
+	send := func(ch chan<- readBatch, b readBatch) bool {
 		select {
 		case ch <- b:
 			return b.err == nil
@@ -433,46 +552,105 @@ func (rb *rebuild) pass(ctx context.Context) (int64, error) {
 			return false
 		}
 	}
-	read, reduced := make(chan batch, 1), make(chan batch, 1)
+	read := make(chan readBatch, 1)
 	go func() {
 		defer close(read)
 		after, limit := rb.cursor, rebuildBatch/5
 		for {
-			evs, err := rb.store.Read(ctx, eventstore.Filter{After: after, EventTypes: rb.types, Limit: limit})
+			evs, err := rb.store.ReadLean(ctx, eventstore.Filter{After: after, EventTypes: rb.types, Limit: limit})
 			if len(evs) == 0 && err == nil {
 				return
 			}
-			if !send(read, batch{events: evs, err: err}) || len(evs) < limit {
+			if !send(read, readBatch{events: evs, err: err}) || len(evs) < limit {
 				return
 			}
 			after, limit = evs[len(evs)-1].Cursor(), batchLimit(evs)
 		}
 	}()
 	go func() {
-		defer close(reduced)
+		defer close(pl.reduced)
+		// One batcher for the pass: the updates it carries from batch to
+		// batch are flushed by the last one, before the pass ends.
+		var bt *batcher
 		for b := range read {
 			if b.err == nil {
-				b.stmts, b.err = rb.statements(b.events, "SET LOCAL synchronous_commit = off")
+				var reduced [][]Statement
+				if reduced, b.err = rb.reduce(b.events); b.err != nil {
+					b.err = &reduceError{b.err}
+				} else {
+					if bt == nil {
+						select {
+						case <-begun:
+						case <-ctx.Done():
+							return
+						}
+						bt = newBatcher(rb.shadow, rb.infos)
+					}
+					b.stmts = carryStatements(bt, reduced)
+				}
 			}
-			if !send(reduced, b) {
+			if !send(pl.reduced, b) {
 				return
 			}
 		}
+		if ctx.Err() == nil && bt != nil && bt.carried() > 0 {
+			last := &plan{}
+			last.Queue(noSyncCommit)
+			bt.start(last)
+			bt.flushAll()
+			send(pl.reduced, readBatch{stmts: last})
+		}
 	}()
+	return pl
+}
+
+// drain is a pass's write stage: it applies what pl reduces, in order, and
+// ends pl.
+func (rb *rebuild) drain(ctx context.Context, pl *pipeline) (int64, error) {
+	defer pl.cancel()
 	var n int64
-	for b := range reduced {
+	for b := range pl.reduced {
 		if b.err != nil {
 			return n, b.err
 		}
 		if err := rb.applyTx(ctx, b.events, b.stmts); err != nil {
 			return n, err
 		}
+		if len(b.events) == 0 {
+			continue // the carried updates, after the last batch
+		}
 		rb.cursor = b.events[len(b.events)-1].Cursor()
 		n += int64(len(b.events))
-		rb.done += int64(len(b.events))
-		rb.report()
+		rb.advance(int64(len(b.events)), -1)
 	}
-	return n, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return n, err
+	}
+	return n, pl.ctx.Err()
+}
+
+// noSyncCommit: shadow rows are worthless until the swap commits, so the
+// batches that write them skip the WAL flush.
+const noSyncCommit = "SET LOCAL synchronous_commit = off"
+
+// carryLimit bounds the updates a pass carries from one batch to the next
+// (batcher.carry): about 300 bytes each.
+const carryLimit = 50000
+
+// carryStatements folds one batch of a pass's reduced statements into a
+// plan on bt, which carries the updates it may (batcher.carry) to the next
+// batch.
+func carryStatements(bt *batcher, reduced [][]Statement) *plan {
+	b := &plan{}
+	b.Queue(noSyncCommit)
+	bt.start(b)
+	for _, st := range reduced {
+		for _, s := range st {
+			bt.add(s)
+		}
+	}
+	bt.carry(carryLimit)
+	return b
 }
 
 // batchLimit sizes the next batch from the payloads of the last one, so that
@@ -486,8 +664,7 @@ func batchLimit(last []eventstore.Event) int {
 	return min(max(rebuildBatchBytes/avg, 50), rebuildBatch)
 }
 
-// applyTx writes one batch to the shadows in its own transaction. Shadow
-// rows are worthless until the swap commits, so they skip the WAL flush.
+// applyTx writes one batch to the shadows in its own transaction.
 func (rb *rebuild) applyTx(ctx context.Context, events []eventstore.Event, stmts *plan) error {
 	err := pgx.BeginFunc(ctx, rb.pool, func(tx pgx.Tx) error {
 		return stmts.exec(ctx, tx)
@@ -507,9 +684,10 @@ func (e *reduceError) Unwrap() error { return e.err }
 // shadow tables, after the optional prefix statements, folded into set-based
 // statements per table (batch.go).
 //
-// Each batch is folded on its own. Carrying folded rows over to later
-// batches writes hot rows less often, but measured slower: the large
-// flushes stall the pipeline (docs/performance.md).
+// Each batch is folded on its own; a pass carries updates from batch to
+// batch instead (carryStatements). Carrying every folded row over to later
+// batches measured slower: the large flushes stall the pipeline
+// (docs/performance.md).
 func (rb *rebuild) statements(events []eventstore.Event, prefix ...string) (*plan, error) {
 	b := &plan{}
 	for _, s := range prefix {
@@ -589,7 +767,9 @@ func (rb *rebuild) locate(ctx context.Context, events []eventstore.Event, cause 
 // can be read to its very end, and none can start until the swap commits.
 func (rb *rebuild) swap(ctx context.Context) error {
 	// A failed swap rolls back the events it applied: so does the cursor.
+	rb.mu.Lock()
 	cursor, done := rb.cursor, rb.done
+	rb.mu.Unlock()
 	err := pgx.BeginFunc(ctx, rb.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = '"+swapLockTimeout+"'"); err != nil {
 			return err
@@ -623,7 +803,7 @@ func (rb *rebuild) swap(ctx context.Context) error {
 					return fmt.Errorf("rebuild: apply final events: %w", err)
 				}
 				rb.cursor = evs[len(evs)-1].Cursor()
-				rb.done += int64(len(evs))
+				rb.advance(int64(len(evs)), -1)
 				if len(evs) < limit {
 					break
 				}
@@ -638,10 +818,8 @@ func (rb *rebuild) swap(ctx context.Context) error {
 		if rb.cursor.Less(head) {
 			rb.cursor = head
 		}
-		for _, t := range rb.tables {
-			if err := swapTable(ctx, tx, t); err != nil {
-				return err
-			}
+		if err := swapTables(ctx, tx, rb.tables); err != nil {
+			return err
 		}
 		names := make([]string, len(rb.ps))
 		for i, p := range rb.ps {
@@ -655,63 +833,87 @@ func (rb *rebuild) swap(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
+		rb.mu.Lock()
 		rb.cursor, rb.done = cursor, done
+		rb.mu.Unlock()
 		return err
 	}
 	rb.report()
 	return nil
 }
 
-// swapTable replaces live table t by its shadow and gives the shadow's
+// swapTables replaces each live table by its shadow and gives the shadow's
 // indexes (and so their constraints) the names the live ones had, so every
-// rebuild leaves the same schema behind.
-func swapTable(ctx context.Context, tx pgx.Tx, t string) error {
-	names, err := indexNames(ctx, tx, t)
+// rebuild leaves the same schema behind. It runs in four round trips
+// whatever the number of tables: the swap holds every append back.
+func swapTables(ctx context.Context, tx pgx.Tx, tables []string) error {
+	names, err := indexNames(ctx, tx, tables)
 	if err != nil {
 		return err
 	}
-	for _, q := range []string{
-		"ALTER TABLE " + ident(t) + " RENAME TO " + ident(t+"_old"),
-		"ALTER TABLE " + ident(t+"_shadow") + " RENAME TO " + ident(t),
-		"DROP TABLE " + ident(t+"_old"),
-	} {
-		if _, err := tx.Exec(ctx, q); err != nil {
-			return fmt.Errorf("rebuild: swap %s: %w", t, err)
+	b := &pgx.Batch{}
+	for _, t := range tables {
+		for _, q := range []string{
+			"ALTER TABLE " + ident(t) + " RENAME TO " + ident(t+"_old"),
+			"ALTER TABLE " + ident(t+"_shadow") + " RENAME TO " + ident(t),
+			"DROP TABLE " + ident(t+"_old"),
+		} {
+			b.Queue(q)
 		}
 	}
-	fresh, err := indexNames(ctx, tx, t)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("rebuild: swap tables: %w", err)
+	}
+	fresh, err := indexNames(ctx, tx, tables)
 	if err != nil {
 		return err
 	}
-	for def, name := range fresh {
-		if old, ok := names[def]; ok && old != name {
-			if _, err := tx.Exec(ctx, "ALTER INDEX "+ident(name)+" RENAME TO "+ident(old)); err != nil {
-				return fmt.Errorf("rebuild: rename index %s of %s: %w", name, t, err)
+	b = &pgx.Batch{}
+	for i := range tables {
+		for def, name := range fresh[i] {
+			if old, ok := names[i][def]; ok && old != name {
+				b.Queue("ALTER INDEX " + ident(name) + " RENAME TO " + ident(old))
 			}
 		}
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("rebuild: rename the indexes of the swapped tables: %w", err)
 	}
 	return nil
 }
 
-// indexNames maps each index of t, by its definition without names, to its
-// name.
-func indexNames(ctx context.Context, tx pgx.Tx, t string) (map[string]string, error) {
-	rows, err := tx.Query(ctx, `SELECT c.relname, i.indisunique::text || substring(pg_get_indexdef(i.indexrelid) FROM ' USING .*$')
-		FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-		WHERE i.indrelid = $1::text::regclass ORDER BY c.relname`, ident(t))
-	if err != nil {
-		return nil, fmt.Errorf("rebuild: list indexes of %s: %w", t, err)
+// indexNames maps, for each table, each of its indexes, by its definition
+// without names, to its name.
+func indexNames(ctx context.Context, tx pgx.Tx, tables []string) ([]map[string]string, error) {
+	quoted := make([]string, len(tables))
+	for i, t := range tables {
+		quoted[i] = ident(t)
 	}
-	out := map[string]string{}
+	rows, err := tx.Query(ctx, `SELECT t.n, c.relname, i.indisunique::text || substring(pg_get_indexdef(i.indexrelid) FROM ' USING .*$')
+		FROM unnest($1::text[]) WITH ORDINALITY AS t(name, n)
+		JOIN pg_index i ON i.indrelid = t.name::regclass
+		JOIN pg_class c ON c.oid = i.indexrelid
+		ORDER BY t.n, c.relname`, quoted)
+	if err != nil {
+		return nil, fmt.Errorf("rebuild: list indexes: %w", err)
+	}
+	out := make([]map[string]string, len(tables))
+	for i := range out {
+		out[i] = map[string]string{}
+	}
+	var n int64
 	var name, def string
-	_, err = pgx.ForEachRow(rows, []any{&name, &def}, func() error {
-		if _, dup := out[def]; !dup {
-			out[def] = name
+	_, err = pgx.ForEachRow(rows, []any{&n, &name, &def}, func() error {
+		if _, dup := out[n-1][def]; !dup {
+			out[n-1][def] = name
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("rebuild: list indexes of %s: %w", t, err)
+		return nil, fmt.Errorf("rebuild: list indexes: %w", err)
 	}
 	return out, nil
 }

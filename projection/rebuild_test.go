@@ -576,3 +576,49 @@ func TestTuneGCCountsFromHeldMemory(t *testing.T) {
 	}
 	runtime.KeepAlive(held)
 }
+
+// TestRebuildKeepsUniqueIndexes: a unique index that backs no constraint
+// (like user_idp_links_idp_idx): the rebuilt table has it again, under its
+// name, and rows that break it fail the rebuild, leaving the live tables and
+// the state as they were.
+func TestRebuildKeepsUniqueIndexes(t *testing.T) {
+	ctx := context.Background()
+	p := itemsProjection("items")
+	reg := NewRegistry(p)
+	e := setup(t, reg, itemsSchema+`
+CREATE UNIQUE INDEX test_items_name_uniq ON test_items (instance_id, name);`)
+	workload(t, e.store, "x", 40)
+	before := checksum(t, e.pool, "test_items", "test_links")
+	indexes := indexesOf(t, e.pool, "test_items")
+	if !strings.Contains(indexes, "test_items_name_uniq:CREATE UNIQUE INDEX") {
+		t.Fatalf("indexes before: %s", indexes)
+	}
+	if err := Rebuild(ctx, e.pool, e.store, reg, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := checksum(t, e.pool, "test_items", "test_links"); got != before {
+		t.Fatalf("rebuilt rows differ:\n before %s\n after  %s", before, got)
+	}
+	if got := indexesOf(t, e.pool, "test_items"); got != indexes {
+		t.Fatalf("indexes after the rebuild:\n %s\nwant\n %s", got, indexes)
+	}
+	// the same log, reduced with a name two items share
+	good := p.Reduce
+	p.Reduce = func(ev *eventstore.Event, tb Tables) ([]Statement, error) {
+		if ev.Type == "testitem.added" && (ev.AggregateID == "x1" || ev.AggregateID == "x2") {
+			return []Statement{{SQL: "INSERT INTO " + tb.T("test_items") + " (instance_id, id, owner, name, version, changed_at) VALUES ($1, $2, 'o', 'same', 1, now())",
+				Args: []any{ev.InstanceID, ev.AggregateID}}}, nil
+		}
+		return good(ev, tb)
+	}
+	err := Rebuild(ctx, e.pool, e.store, reg, nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "unique") {
+		t.Fatalf("a rebuild whose rows break the unique index: %v", err)
+	}
+	if got := checksum(t, e.pool, "test_items", "test_links"); got != before {
+		t.Fatal("live tables changed by a failed rebuild")
+	}
+	if state, _, _, _ := stateOf(t, e.pool, "items"); state != StateLive {
+		t.Fatalf("state after a failed rebuild: %s", state)
+	}
+}
