@@ -206,6 +206,18 @@ func indexesOf(t testing.TB, pool *pgxpool.Pool, table string) string {
 	return s
 }
 
+// leftLive checks that a failed rebuild left the live tables as they were
+// (before is their checksum) and the projection live.
+func leftLive(t *testing.T, e *env, before string) {
+	t.Helper()
+	if got := checksum(t, e.pool, "test_items", "test_links"); got != before {
+		t.Fatal("live tables changed by a failed rebuild")
+	}
+	if state, _, _, _ := stateOf(t, e.pool, "items"); state != StateLive {
+		t.Fatalf("state after a failed rebuild: %s", state)
+	}
+}
+
 func stateOf(t testing.TB, pool *pgxpool.Pool, name string) (state, errText string, pos int64, rebuilt bool) {
 	t.Helper()
 	err := pool.QueryRow(context.Background(), `SELECT state, error, position, last_rebuild IS NOT NULL FROM projection_state WHERE name = $1`, name).
@@ -444,12 +456,7 @@ func TestRebuildReducerErrorNamesEvent(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "apply testitem.added (position") {
 		t.Fatalf("err = %v", err)
 	}
-	if got := checksum(t, e.pool, "test_items", "test_links"); got != before {
-		t.Fatal("live tables changed by a failed rebuild")
-	}
-	if state, _, _, _ := stateOf(t, e.pool, "items"); state != StateLive {
-		t.Errorf("state = %s", state)
-	}
+	leftLive(t, e, before)
 }
 
 func TestRebuildThroughputSmall(t *testing.T) {
@@ -615,10 +622,5 @@ CREATE UNIQUE INDEX test_items_name_uniq ON test_items (instance_id, name);`)
 	if err == nil || !strings.Contains(err.Error(), "unique") {
 		t.Fatalf("a rebuild whose rows break the unique index: %v", err)
 	}
-	if got := checksum(t, e.pool, "test_items", "test_links"); got != before {
-		t.Fatal("live tables changed by a failed rebuild")
-	}
-	if state, _, _, _ := stateOf(t, e.pool, "items"); state != StateLive {
-		t.Fatalf("state after a failed rebuild: %s", state)
-	}
+	leftLive(t, e, before)
 }
