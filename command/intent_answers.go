@@ -2,7 +2,6 @@ package command
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -91,25 +90,25 @@ func (c *IntentAnswers) put(instance, id string, head uint64, a intentAnswer, no
 // the hash the intent stored and the expiry against its time, and the
 // cached bytes are returned without reducing the events, opening the
 // sealed fields or encoding again. Otherwise the intent is decided as
-// RetrieveIntent does and its answer cached. The bytes returned are shared:
-// do not change them.
+// RetrieveIntent decides it, on the events already read, and its answer
+// cached. The bytes returned are shared: do not change them.
 func (c *Commands) RetrieveIntentEncoded(ctx context.Context, id, token string, answers *IntentAnswers, encode func(IntentInfo) ([]byte, error)) ([]byte, error) {
 	cl, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := intentRequestLengths("RetrieveIdentityProviderIntentRequest", id, token); err != nil {
+	if err := intentRequestLengths(retrieveIntentRequest, id, token); err != nil {
 		return nil, err
 	}
 	if token == "" {
 		return nil, errIntentTokenEmpty()
 	}
-	m := &intentModel{aggregate: aggregate{ref: eventstore.AggregateRef{InstanceID: cl.InstanceID, Type: events.AggIDPIntent, ID: id}}}
-	evs, head, err := c.events(ctx, m.ref, nil)
-	if err != nil {
-		return nil, internalErr("COMMAND-IntL1", fmt.Errorf("load %s: %w", m.ref, err))
+	read := eventsOf(eventstore.AggregateRef{InstanceID: cl.InstanceID, Type: events.AggIDPIntent, ID: id})
+	if ctx, err = c.prefetch(ctx, read); err != nil {
+		return nil, err
 	}
 	now := c.now()
+	head := lastSequence(read.load.Events)
 	if a, ok := answers.get(cl.InstanceID, id, head, now); ok {
 		// The events up to head are the ones the answer was decided on: the
 		// intent had succeeded then, and nothing was appended since.
@@ -118,17 +117,7 @@ func (c *Commands) RetrieveIntentEncoded(ctx context.Context, id, token string, 
 		}
 		return a.body, nil
 	}
-	if err := fold(m, evs, head, loadErrs{read: "COMMAND-IntL1", reduce: "COMMAND-IntL2"}); err != nil {
-		return nil, err
-	}
-	if !intentTokenMatches(m.tokenHash, token) {
-		return nil, errIntentToken()
-	}
-	user, err := c.openSucceeded(m, cl.InstanceID, id)
-	if err != nil {
-		return nil, err
-	}
-	info, err := c.intentInfo(m, user, cl.InstanceID, id)
+	m, info, err := c.retrieveIntent(ctx, cl.InstanceID, id, token)
 	if err != nil {
 		return nil, err
 	}

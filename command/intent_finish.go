@@ -319,11 +319,21 @@ func (c *Commands) RetrieveIntent(ctx context.Context, id, token string) (Intent
 	if err != nil {
 		return IntentInfo{}, err
 	}
-	m, user, err := c.succeededIntent(ctx, cl.InstanceID, "RetrieveIdentityProviderIntentRequest", id, token)
+	_, info, err := c.retrieveIntent(ctx, cl.InstanceID, id, token)
+	return info, err
+}
+
+const retrieveIntentRequest = "RetrieveIdentityProviderIntentRequest"
+
+// retrieveIntent is RetrieveIntent after the caller: the intent's checks
+// and its answer, and the intent it decided on.
+func (c *Commands) retrieveIntent(ctx context.Context, instanceID, id, token string) (*intentModel, IntentInfo, error) {
+	m, user, err := c.succeededIntent(ctx, instanceID, retrieveIntentRequest, id, token)
 	if err != nil {
-		return IntentInfo{}, err
+		return nil, IntentInfo{}, err
 	}
-	return c.intentInfo(m, user, cl.InstanceID, id)
+	info, err := c.intentInfo(m, user, instanceID, id)
+	return m, info, err
 }
 
 // intentInfo is Retrieve's answer for succeeded intent m: its details and

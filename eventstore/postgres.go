@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -541,14 +540,15 @@ func loadQuery(l *Load) (string, []any) {
 // typesCond is LoadTypes' condition on event_type for types (an entry
 // ending in "." or "*" is a prefix), with its parameters appended to args.
 func typesCond(types []string, args []any) (string, []any) {
-	exact, pats := []string{}, []string{}
+	exact, prefixes := []string{}, []string{}
 	for _, t := range types {
 		if strings.HasSuffix(t, ".") || strings.HasSuffix(t, "*") {
-			pats = append(pats, likeEscape(strings.TrimSuffix(t, "*"))+"%")
+			prefixes = append(prefixes, t)
 		} else {
 			exact = append(exact, t)
 		}
 	}
+	pats := LikePatterns(prefixes)
 	// An OR of the two forms would keep the planner off the index, so
 	// the condition names only the forms present.
 	var cond []string
@@ -836,28 +836,13 @@ func (s *sameString) ScanBytes(v []byte) error {
 }
 
 // txIDText scans tx_id::text (an xid8 in decimal) into a number without
-// the string: a malformed one is 0, as strconv.ParseUint's error was
-// ignored before.
+// keeping the string (the conversion for ParseUint does not escape); a
+// malformed one is 0, as before.
 type txIDText struct{ v uint64 }
 
 // ScanBytes implements pgtype.BytesScanner.
 func (t *txIDText) ScanBytes(v []byte) error {
-	t.v = 0
-	if len(v) == 0 || len(v) > 20 {
-		return nil
-	}
-	var n uint64
-	for _, c := range v {
-		if c < '0' || c > '9' {
-			return nil
-		}
-		d := uint64(c - '0')
-		if n > (math.MaxUint64-d)/10 {
-			return nil
-		}
-		n = n*10 + d
-	}
-	t.v = n
+	t.v, _ = strconv.ParseUint(string(v), 10, 64)
 	return nil
 }
 
